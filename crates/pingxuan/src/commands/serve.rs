@@ -1,0 +1,49 @@
+//! `pingxuan serve`: the web server with its mail sender and session sweeper.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use pingxuan_web::AppState;
+use pingxuan_web::mail::{Mailer, run_outbox};
+
+use crate::config::{Common, ServeArgs};
+
+pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = common.store().await?;
+    if args.demo {
+        super::demo::run(&store).await?;
+    }
+    let mailer = match &args.smtp_url {
+        Some(url) => Mailer::smtp(url, &args.mail_from).context("SMTP 设置有误")?,
+        None => {
+            tracing::info!(
+                "no SMTP server configured: mail (such as reset links) is written to this log"
+            );
+            Mailer::Log
+        }
+    };
+    tokio::spawn(run_outbox(store.clone(), mailer));
+    let sweeper = store.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = sweeper.purge_sessions().await {
+                tracing::warn!(error = %e, "session sweep failed");
+            }
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    });
+    let config = args.web_config(&common.data_dir);
+    let public_url = config.public_url.clone();
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("无法监听 {}", args.listen))?;
+    let state = AppState::new(store, config);
+    tracing::info!(address = %listener.local_addr()?, ready_in_ms = started.elapsed().as_millis() as u64, "pingxuan is serving");
+    println!("pingxuan 已启动：{public_url}（按 Ctrl+C 停止）");
+    pingxuan_web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

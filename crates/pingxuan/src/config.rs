@@ -1,0 +1,198 @@
+//! Settings: defaults < `PINGXUAN_*` environment variables < flags (clap reads both).
+//! Secrets are never printed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use pingxuan_store::{Sealer, Store};
+use pingxuan_web::{CaptchaPolicy, WebConfig};
+
+/// Every `PINGXUAN_*` variable the program reads; others are reported as unknown.
+pub const KNOWN_VARS: &[&str] = &[
+    "PINGXUAN_DATABASE_URL",
+    "PINGXUAN_DATA_DIR",
+    "PINGXUAN_SECRET_KEY",
+    "PINGXUAN_LISTEN",
+    "PINGXUAN_PUBLIC_URL",
+    "PINGXUAN_CAPTCHA",
+    "PINGXUAN_COOKIE_SECURE",
+    "PINGXUAN_TRUST_PROXY",
+    "PINGXUAN_SMTP_URL",
+    "PINGXUAN_MAIL_FROM",
+    "PINGXUAN_AUTH_PER_MINUTE",
+    "PINGXUAN_LOG",
+    "PINGXUAN_TEST_DATABASE_URL",
+];
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// 数据目录（SQLite 数据库、密钥文件、本地文件存储） / data folder
+    #[arg(
+        long,
+        env = "PINGXUAN_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// 数据库地址：sqlite://… 或 postgres://…；默认为数据目录下的 SQLite 文件 / database URL
+    #[arg(
+        long,
+        env = "PINGXUAN_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<String>,
+
+    /// 加密个人信息的密钥（至少 32 个字符）；默认读取或生成 数据目录/secret.key / key sealing personal data
+    #[arg(
+        long,
+        env = "PINGXUAN_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for Common {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Common")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl Common {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("pingxuan.db").display()))
+    }
+
+    /// The sealing key: configured, or kept in `data_dir/secret.key` (created once, 0600).
+    fn secret(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(k) = &self.secret_key {
+            anyhow::ensure!(k.len() >= 32, "PINGXUAN_SECRET_KEY 至少需要 32 个字符");
+            return Ok(k.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        if path.exists() {
+            let k =
+                std::fs::read(&path).with_context(|| format!("读取密钥文件 {}", path.display()))?;
+            anyhow::ensure!(
+                k.len() >= 32,
+                "密钥文件 {} 已损坏（不足 32 字节）",
+                path.display()
+            );
+            return Ok(k);
+        }
+        let key: [u8; 32] = rand::random();
+        write_private(&path, &key)?;
+        tracing::info!(path = %path.display(), "created a new key for sealing personal data; back it up with the database");
+        Ok(key.to_vec())
+    }
+
+    /// Opens (creating when needed) and migrates the database.
+    pub async fn store(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("创建数据目录 {}", self.data_dir.display()))?;
+        let sealer = Sealer::new(&self.secret()?);
+        let url = self.database_url();
+        let store = Store::connect(&url, sealer)
+            .await
+            .with_context(|| "连接数据库失败".to_owned())?;
+        store.migrate().await.context("数据库迁移失败")?;
+        Ok(store)
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("创建密钥文件 {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// 监听地址 / address to listen on
+    #[arg(long, env = "PINGXUAN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// 对外访问地址，邮件中的链接以此开头；https 时 Cookie 带 Secure / public URL
+    #[arg(long, env = "PINGXUAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// 验证码策略：always、off、after-failures、after-failures:N / captcha policy
+    #[arg(long, env = "PINGXUAN_CAPTCHA", default_value = "after-failures")]
+    pub captcha: CaptchaPolicy,
+
+    /// 强制 Cookie 带或不带 Secure 标志（默认随对外地址是否为 https） / force the Secure cookie flag
+    #[arg(long, env = "PINGXUAN_COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+
+    /// 位于反向代理之后时，从 X-Forwarded-For 取客户端地址 / trust X-Forwarded-For
+    #[arg(long, env = "PINGXUAN_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// 每个客户端地址每分钟允许的登录、注册、找回密码请求数 / auth requests per minute per address
+    #[arg(long, env = "PINGXUAN_AUTH_PER_MINUTE", default_value_t = 20)]
+    pub auth_per_minute: u32,
+
+    /// SMTP 服务器，如 smtps://用户:密码@smtp.example.com；不设时邮件写入日志 / SMTP server URL
+    #[arg(long, env = "PINGXUAN_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// 发件人，如 "评选平台 <noreply@example.com>" / sender address
+    #[arg(
+        long,
+        env = "PINGXUAN_MAIL_FROM",
+        default_value = "最美科技工作者评选平台 <noreply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// 启动前载入三个示例活动和演示账号 / load the seed campaigns and demo accounts first
+    #[arg(long, default_value_t = false)]
+    pub demo: bool,
+}
+
+impl ServeArgs {
+    pub fn web_config(&self, data_dir: &Path) -> WebConfig {
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        let mut c = WebConfig::new(&public_url);
+        c.captcha = self.captcha;
+        if let Some(secure) = self.cookie_secure {
+            c.cookie_secure = secure;
+        }
+        c.trust_proxy = self.trust_proxy;
+        c.auth_requests_per_minute = self.auth_per_minute;
+        c.data_dir = Some(data_dir.to_path_buf());
+        c
+    }
+}
+
+/// Warns about `PINGXUAN_*` variables nobody reads (usually a typo).
+pub fn warn_unknown_vars() {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PINGXUAN_") && !KNOWN_VARS.contains(&k.as_str()) {
+            tracing::warn!(variable = %k, "unknown PINGXUAN_ variable ignored");
+        }
+    }
+}

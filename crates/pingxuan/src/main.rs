@@ -1,0 +1,150 @@
+//! `pingxuan` — 最美科技工作者评选平台的服务程序与管理命令。
+
+mod commands;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use config::{Common, ServeArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "pingxuan",
+    version,
+    about = "最美科技工作者评选平台 / pingxuan, the platform for 最美科技工作者 campaigns",
+    long_about = "最美科技工作者评选平台：申报、逐级审核推荐、专家评审、投票、公示与导出。\n\
+                  不带参数的设置默认使用 ./data 下的 SQLite 数据库和本地文件存储。"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动网页服务（默认 127.0.0.1:8080） / run the web server
+    Serve(ServeArgs),
+    /// 创建或升级数据库结构 / create or upgrade the database
+    Migrate,
+    /// 活动配置文件：检查或载入 / campaign files
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// 账号管理 / accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 推荐单位和所在单位 / units
+    #[command(subcommand)]
+    Units(UnitsCommand),
+    /// 个人 API 令牌 / API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// 载入三个示例活动和演示账号，并显示登录信息 / load seed campaigns and demo accounts
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// 检查活动配置文件，逐条列出问题（行号和键） / check a campaign file
+    Check { file: PathBuf },
+    /// 检查并载入（同一标识的活动会被替换为新版本） / check and load a campaign file
+    Load { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 创建活动办公室、单位、专家或管理员账号 / create an organiser, unit, expert or admin account
+    Add(commands::user::UserAdd),
+}
+
+#[derive(Subcommand)]
+enum UnitsCommand {
+    /// 从 CSV 或 XLSX 导入单位及其账号（列：单位名称、单位类型、类别、登录名、联系人、电子邮箱、手机）
+    /// / import units with their accounts
+    Import {
+        /// 活动标识，如 guangxi-2024 / campaign id
+        #[arg(long)]
+        campaign: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// 为账号创建个人 API 令牌并输出 / create a personal API token
+    Create {
+        login: String,
+        /// 令牌用途 / what the token is for
+        #[arg(long, default_value = "命令行创建")]
+        name: String,
+    },
+}
+
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    let common = cli.common;
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(&common, args).await.map(|()| true),
+        Command::Migrate => {
+            common.store().await?;
+            println!("数据库已是最新结构：{}", redact(&common.database_url()));
+            Ok(true)
+        }
+        Command::Campaign(CampaignCommand::Check { file }) => commands::campaign::check(&file),
+        Command::Campaign(CampaignCommand::Load { file }) => {
+            commands::campaign::load_file(&common, &file).await
+        }
+        Command::User(UserCommand::Add(a)) => commands::user::add(&common, a).await.map(|()| true),
+        Command::Units(UnitsCommand::Import { campaign, file }) => {
+            commands::units::import(&common, &campaign, &file).await
+        }
+        Command::Token(TokenCommand::Create { login, name }) => {
+            commands::user::create_token(&common, &login, &name)
+                .await
+                .map(|()| true)
+        }
+        Command::Demo => {
+            let store = common.store().await?;
+            commands::demo::run(&store).await.map(|()| true)
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("PINGXUAN_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    config::warn_unknown_vars();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("无法启动：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

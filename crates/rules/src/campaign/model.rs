@@ -1,0 +1,476 @@
+//! The campaign file's model: what one region's notice fixes for one year's run.
+//!
+//! Every struct denies unknown keys so that a typo in a campaign file is reported
+//! instead of silently ignored. Values a notice does not set stay `None`; the checks
+//! turn those into warnings that the organiser must settle.
+
+use serde::{Deserialize, Serialize};
+
+use crate::role::Role;
+
+/// A whole campaign as loaded from its TOML file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Campaign {
+    pub campaign: Meta,
+    pub entry: Entry,
+    pub levels: Vec<Level>,
+    pub recommender_categories: Vec<RecommenderCategory>,
+    pub form: Form,
+    pub materials: Vec<Material>,
+    pub eligibility: Eligibility,
+    pub guidance: Vec<Guidance>,
+    pub stages: Vec<Stage>,
+    pub final_list: FinalList,
+    pub publicity: Publicity,
+    pub paper: Option<Paper>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Stable identifier used in URLs and commands, e.g. `guangxi-2024`.
+    pub id: String,
+    /// Full title as the notice gives it.
+    pub name: String,
+    /// Short title for menus and lists.
+    pub short_name: String,
+    pub region: String,
+    pub year: i32,
+    /// The organising bodies (主办单位), in the notice's order.
+    pub organizers: Vec<String>,
+    /// The name of the body that receives applications at the top of the chain.
+    pub office: String,
+    /// Where the rules come from: the notice's title, number and date.
+    pub source: String,
+    /// Prefix of application numbers (`ZMKJ` + year + sequence in the 新疆 manual).
+    #[serde(default = "default_number_prefix")]
+    pub number_prefix: String,
+    /// How many people are finally named (10 in 广西, 20 in 东莞 and 新疆).
+    pub winners: u32,
+}
+
+fn default_number_prefix() -> String {
+    "ZMKJ".to_owned()
+}
+
+/// How an application enters a recommender's channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryMode {
+    /// The recommender issues 推荐码 up to its quota; no individual applications.
+    RecommendationCode,
+    /// The applicant picks a recommender from the campaign's list.
+    Open,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub mode: EntryMode,
+    /// The notice's words on it, shown to applicants.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A deadline in the campaign's local time, e.g. `2024-03-26T23:59:59+08:00`.
+pub type Deadline = toml::value::Datetime;
+
+/// One step of the chain an application climbs.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub key: String,
+    /// Name as the state text uses it, e.g. 推荐单位 in “推荐单位提交到自治区科协”.
+    pub name: String,
+    pub role: Role,
+    /// The opinion this level writes before forwarding, e.g. 推荐单位意见.
+    #[serde(default)]
+    pub opinion: Option<String>,
+    /// What the opinion must address, from the form's instructions.
+    #[serde(default)]
+    pub opinion_guidance: Option<String>,
+    /// Skip this level when the applicant's work unit is itself the recommender (广西).
+    #[serde(default)]
+    pub merge_with_next_when_same_unit: bool,
+    /// Where the personnel-relation unit differs from the actual employer, both give
+    /// opinions (东莞 填表说明 10).
+    #[serde(default)]
+    pub employer_also_signs: bool,
+    /// Last moment this level may act on (submit from) an application.
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+}
+
+/// Whether a rule is absolute or “原则上” (the organiser may grant a recorded exception).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strictness {
+    #[default]
+    Strict,
+    /// “原则上”: enforced by default, exceptions granted by the organiser with a reason.
+    InPrinciple,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommenderCategory {
+    pub key: String,
+    pub name: String,
+    /// Who belongs to this category, in the notice's words.
+    #[serde(default)]
+    pub members: Option<String>,
+    /// The lower end of a range such as “2～3名”: shown as guidance, never enforced.
+    #[serde(default)]
+    pub quota_min: Option<u32>,
+    /// How many candidates one recommender of this category may forward. `None` means
+    /// the notice sets no limit.
+    #[serde(default)]
+    pub quota_max: Option<u32>,
+    #[serde(default)]
+    pub quota_strictness: Strictness,
+    /// A 推荐组别 forced on this category's candidates (广西: 设区市 → 地市).
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+/// Every field the platform knows. A campaign picks, labels and limits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKey {
+    IdNumber,
+    Name,
+    Sex,
+    Ethnicity,
+    BirthMonth,
+    NativePlace,
+    PoliticalStatus,
+    Education,
+    Degree,
+    School,
+    Major,
+    EmployerAndPost,
+    Duties,
+    Title,
+    OfficePhone,
+    Mobile,
+    Email,
+    Address,
+    Postcode,
+    Field,
+    Group,
+    Specialty,
+    Resume,
+    Deeds,
+    Stories,
+    Summary,
+    Declaration,
+    Academician,
+    Photo,
+}
+
+impl FieldKey {
+    /// Fields whose value is one of the campaign's `choices`.
+    pub fn is_choice(self) -> bool {
+        matches!(self, FieldKey::Field | FieldKey::Group)
+    }
+
+    /// Fields holding free text whose length a campaign may limit.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            FieldKey::Deeds
+                | FieldKey::Stories
+                | FieldKey::Summary
+                | FieldKey::Duties
+                | FieldKey::Specialty
+                | FieldKey::EmployerAndPost
+        )
+    }
+
+    /// Fields entered as several rows or parts.
+    pub fn is_repeatable(self) -> bool {
+        matches!(self, FieldKey::Resume | FieldKey::Stories)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub key: FieldKey,
+    pub label: String,
+    #[serde(default)]
+    pub required: bool,
+    /// A hard ceiling in characters as a reader counts them.
+    #[serde(default)]
+    pub max_chars: Option<u32>,
+    /// A length the notice asks for approximately (“1500字左右”): shown, not enforced.
+    #[serde(default)]
+    pub about_chars: Option<u32>,
+    /// For repeatable fields: how many parts (感人故事 1–2).
+    #[serde(default)]
+    pub min_items: Option<u32>,
+    #[serde(default)]
+    pub max_items: Option<u32>,
+    /// The allowed values of a choice field.
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// Whether several choices may be ticked.
+    #[serde(default)]
+    pub multiple: bool,
+    /// Help shown under the field, taken from the form's 填表说明.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Form {
+    /// Title of the form, e.g. 2024年广西“最美科技工作者”推荐表.
+    pub title: String,
+    /// The personal statement the applicant signs.
+    #[serde(default)]
+    pub declaration: Option<String>,
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialKind {
+    /// The 2-inch ID photo (小2寸正面免冠彩色照片).
+    IdPhoto,
+    Photo,
+    Video,
+    Pdf,
+    /// A scan or a photo of a paper document: PDF or image (新疆 政审材料 “扫描或拍照后上传”).
+    Document,
+    /// Supplementary files to a text part (主要事迹, 感人故事): images, PDF or video.
+    Supplement,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub key: String,
+    pub name: String,
+    /// The level (by key) that uploads it.
+    pub level: String,
+    pub kind: MaterialKind,
+    #[serde(default)]
+    pub required: bool,
+    /// Accepted containers by content: jpg, mp4, mov, pdf.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    #[serde(default)]
+    pub min_count: Option<u32>,
+    #[serde(default)]
+    pub max_count: Option<u32>,
+    /// e.g. "2MB" (binary megabytes, as Windows shows file sizes).
+    #[serde(default)]
+    pub min_size: Option<String>,
+    #[serde(default)]
+    pub max_size: Option<String>,
+    #[serde(default)]
+    pub max_duration_secs: Option<u32>,
+    /// e.g. ["1920x1080", "1080x1920"].
+    #[serde(default)]
+    pub resolutions: Vec<String>,
+    /// Download names: 姓名+序号 as the notices require.
+    #[serde(default)]
+    pub name_by_person: bool,
+    /// For supplements: the text field they belong to.
+    #[serde(default)]
+    pub attached_to: Option<FieldKey>,
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityRule {
+    pub key: String,
+    /// The question or condition as the applicant reads it.
+    pub label: String,
+    #[serde(default)]
+    pub strictness: Strictness,
+    /// Whether the campaign's register of earlier winners decides it (matched on 身份证号码).
+    #[serde(default)]
+    pub register: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    /// Where the candidate must work, e.g. 广西 (“含区外引进”).
+    #[serde(default)]
+    pub work_region: Option<String>,
+    #[serde(default)]
+    pub work_region_note: Option<String>,
+    #[serde(default)]
+    pub nationality: Option<String>,
+    /// Groups that may not be recommended.
+    #[serde(default)]
+    pub exclusions: Vec<EligibilityRule>,
+    /// Earlier titles that bar a recommendation.
+    #[serde(default)]
+    pub prior_titles: Vec<EligibilityRule>,
+}
+
+/// Traits a leaning or a final-list constraint counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    Grassroots,
+    Young,
+    Female,
+    Academician,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Recommender,
+    Selection,
+}
+
+/// A leaning the notice asks for: shown as counts, never enforced.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guidance {
+    pub audience: Audience,
+    pub text: String,
+    #[serde(default)]
+    pub indicators: Vec<Indicator>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageKind {
+    /// Units' own first round before forwarding (新疆 初评).
+    UnitRound,
+    /// Formal check and screening by the organiser.
+    Screening,
+    /// Online vote by public and/or experts.
+    Vote,
+    /// Expert scoring rounds.
+    Review,
+    /// The final panel.
+    Panel,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteGroup {
+    pub key: String,
+    pub name: String,
+    pub role: Role,
+    /// Weight in the merged ranking; `None` when the notice gives none.
+    #[serde(default)]
+    pub weight: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub key: String,
+    pub name: String,
+    pub kind: StageKind,
+    /// How many go on to the next stage; `None` when the notice does not say.
+    #[serde(default)]
+    pub advance: Option<u32>,
+    /// For unit rounds: how many each unit may send on.
+    #[serde(default)]
+    pub per_unit_max: Option<u32>,
+    /// Criteria the panel judges by.
+    #[serde(default)]
+    pub criteria: Vec<String>,
+    /// Voting groups of an online round.
+    #[serde(default)]
+    pub groups: Vec<VoteGroup>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    MaxShare,
+    MinShare,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListConstraint {
+    pub kind: ConstraintKind,
+    pub indicator: Indicator,
+    /// A fraction between 0 and 1 (0.10 for “不超过10%”).
+    pub share: f64,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraList {
+    pub key: String,
+    pub name: String,
+    pub size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinalList {
+    #[serde(default)]
+    pub constraints: Vec<ListConstraint>,
+    /// Further lists drawn at the end (新疆: 10 全国推荐人选).
+    #[serde(default)]
+    pub extra_lists: Vec<ExtraList>,
+    /// Highest age at which a candidate counts as young (“45岁以下” includes 45);
+    /// `None` when the notice does not say.
+    #[serde(default)]
+    pub young_max_age: Option<u32>,
+    /// The day ages are counted on; no notice fixes it.
+    #[serde(default)]
+    pub age_reference_date: Option<toml::value::Datetime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publicity {
+    /// Whether units publish their candidates (公示) before forwarding.
+    #[serde(default)]
+    pub unit_publicity: bool,
+    /// Working days of the units' own 公示 before forwarding.
+    #[serde(default)]
+    pub unit_working_days: Option<u32>,
+    /// Whether the organiser publishes the final list for 公示 before release.
+    #[serde(default)]
+    pub final_publicity: bool,
+    /// Its length in working days, where the notice gives it.
+    #[serde(default)]
+    pub final_working_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaperWhen {
+    /// Paper goes in with the nomination, before screening (东莞).
+    WithNomination,
+    /// Paper only after the shortlist (广西).
+    AfterShortlist,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paper {
+    pub when: PaperWhen,
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+    /// Whether the postmark date counts (“时间以当地邮戳为准”).
+    #[serde(default)]
+    pub postmark_counts: bool,
+    /// Word as well as PDF versions (东莞).
+    #[serde(default)]
+    pub word_and_pdf: bool,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub items: Vec<String>,
+}

@@ -1,0 +1,11 @@
+//! The rules of pingxuan: campaign files, the working-day calendar, field checks and
+//! account policies. Pure functions with no I/O and no async, so they test in
+//! microseconds and every other crate can rely on them.
+
+pub mod calendar;
+pub mod campaign;
+pub mod idcard;
+pub mod password;
+pub mod role;
+
+pub use role::Role;

@@ -1,0 +1,344 @@
+//! People and their roles: creation, sign-in with lockout, passwords with history.
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use pingxuan_rules::Role;
+use pingxuan_rules::password::{HISTORY, LOCKOUT_SECS, MAX_FAILURES, locked_for};
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, now, unique_as};
+
+/// What a new account is made of; the password arrives in clear and leaves hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub active: bool,
+}
+
+/// One role a person holds, platform-wide or in one campaign (and unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    pub role: Role,
+    /// `None` for platform-wide roles.
+    pub campaign_id: Option<String>,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Ok(User),
+    /// Wrong login or password; `remaining` tries before the account locks.
+    Refused {
+        remaining: Option<u32>,
+    },
+    Locked {
+        secs_left: i64,
+    },
+    Inactive,
+}
+
+/// Logins are compared case-insensitively and without surrounding spaces.
+pub fn normalize_login(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::Other(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| StoreError::Other(e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A real hash of a throwaway password, verified against when the login is unknown so
+/// that the answer takes as long as for a known login.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            Argon2::default()
+                .hash_password(b"pingxuan-timing-equaliser")
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+impl Store {
+    pub async fn create_user(&self, new: NewUser) -> Result<i64> {
+        let login = normalize_login(&new.login);
+        let login_hmac = self.sealer.lookup(&login);
+        let email = new.email.as_deref().map(normalize_login);
+        let email_hmac = email.as_deref().map(|e| self.sealer.lookup(e));
+        if let Some(h) = &email_hmac {
+            let taken =
+                sqlx::query("SELECT id FROM users WHERE email_hmac = $1 OR login_hmac = $1")
+                    .bind(h)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if taken.is_some() {
+                return Err(StoreError::Duplicate("电子邮箱"));
+            }
+        }
+        let mobile = new.mobile.as_deref().map(str::trim).map(str::to_owned);
+        let mobile_hmac = mobile.as_deref().map(|m| self.sealer.lookup(m));
+        if let Some(h) = &mobile_hmac {
+            let taken =
+                sqlx::query("SELECT id FROM users WHERE mobile_hmac = $1 OR login_hmac = $1")
+                    .bind(h)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if taken.is_some() {
+                return Err(StoreError::Duplicate("手机号码"));
+            }
+        }
+        let hash = hash_password(new.password).await?;
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO users (login_hmac, login_enc, display_name, email_enc, email_hmac, \
+             mobile_enc, mobile_hmac, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+        )
+        .bind(&login_hmac)
+        .bind(self.sealer.seal(&login))
+        .bind(new.display_name.trim())
+        .bind(email.as_deref().map(|e| self.sealer.seal(e)))
+        .bind(&email_hmac)
+        .bind(mobile.as_deref().map(|m| self.sealer.seal(m)))
+        .bind(&mobile_hmac)
+        .bind(&hash)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_as("登录名"))?
+        .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(&hash)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    fn user_from_row(&self, row: &sqlx::any::AnyRow) -> Result<User> {
+        let open = |col: &str| -> Result<Option<String>> {
+            let v: Option<String> = row.try_get(col)?;
+            Ok(v.and_then(|s| self.sealer.open(&s)))
+        };
+        Ok(User {
+            id: row.try_get("id")?,
+            login: open("login_enc")?.unwrap_or_default(),
+            display_name: row.try_get("display_name")?,
+            email: open("email_enc")?,
+            mobile: open("mobile_enc")?,
+            active: row.try_get::<i64, _>("active")? != 0,
+        })
+    }
+
+    pub async fn get_user(&self, id: i64) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| self.user_from_row(&r)).transpose()
+    }
+
+    /// Finds an account by its login, its e-mail or its mobile number.
+    pub async fn find_user(&self, login_or_contact: &str) -> Result<Option<User>> {
+        let h = self.sealer.lookup(&normalize_login(login_or_contact));
+        let row = sqlx::query(
+            "SELECT * FROM users WHERE login_hmac = $1 OR email_hmac = $1 OR mobile_hmac = $1 \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(&h)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| self.user_from_row(&r)).transpose()
+    }
+
+    /// Checks a password, counting failures and locking the account after too many.
+    pub async fn authenticate(&self, login: &str, password: &str) -> Result<LoginOutcome> {
+        let h = self.sealer.lookup(&normalize_login(login));
+        let row = sqlx::query(
+            "SELECT * FROM users WHERE login_hmac = $1 OR email_hmac = $1 OR mobile_hmac = $1 \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(&h)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            let dummy = tokio::task::spawn_blocking(dummy_hash)
+                .await
+                .unwrap_or_default();
+            verify_password(password.to_owned(), dummy).await;
+            return Ok(LoginOutcome::Refused { remaining: None });
+        };
+        let user = self.user_from_row(&row)?;
+        let failures: i64 = row.try_get("failed_logins")?;
+        let last_failed: Option<i64> = row.try_get("last_failed_at")?;
+        let t = now();
+        if let Some(secs_left) = locked_for(failures as u32, last_failed, t) {
+            return Ok(LoginOutcome::Locked { secs_left });
+        }
+        let hash: String = row.try_get("password_hash")?;
+        if !verify_password(password.to_owned(), hash).await {
+            // Failures older than the lockout window no longer count.
+            let stale = last_failed.is_none_or(|l| t - l >= LOCKOUT_SECS);
+            let count: i64 = sqlx::query(
+                "UPDATE users SET failed_logins = CASE WHEN $2 = 1 THEN 1 ELSE failed_logins + 1 END, \
+                 last_failed_at = $3 WHERE id = $1 RETURNING failed_logins",
+            )
+            .bind(user.id)
+            .bind(i64::from(stale))
+            .bind(t)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+            if count as u32 >= MAX_FAILURES {
+                return Ok(LoginOutcome::Locked {
+                    secs_left: LOCKOUT_SECS,
+                });
+            }
+            return Ok(LoginOutcome::Refused {
+                remaining: Some(MAX_FAILURES - count as u32),
+            });
+        }
+        if !user.active {
+            return Ok(LoginOutcome::Inactive);
+        }
+        if failures != 0 {
+            sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1")
+                .bind(user.id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(LoginOutcome::Ok(user))
+    }
+
+    /// Sets a new password unless it is one of the last few; ends the lockout.
+    pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
+        let old: Vec<String> = sqlx::query(
+            "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(HISTORY as i64)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
+        for h in old {
+            if verify_password(password.to_owned(), h).await {
+                return Err(StoreError::Duplicate("最近使用过的密码"));
+            }
+        }
+        let hash = hash_password(password.to_owned()).await?;
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $2, failed_logins = 0, last_failed_at = NULL, \
+             updated_at = $3 WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(&hash)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(&hash)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes an account that was never used (undoing a failed creation).
+    pub async fn delete_user(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives a role; `campaign_id` and `unit_id` scope it.
+    pub async fn grant_role(
+        &self,
+        user_id: i64,
+        role: Role,
+        campaign_id: Option<&str>,
+        unit_id: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO roles (user_id, role, campaign_id, unit_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(campaign_id.unwrap_or(""))
+        .bind(unit_id.unwrap_or(0))
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(unique_as("该角色"))?;
+        Ok(())
+    }
+
+    pub async fn roles_of(&self, user_id: i64) -> Result<Vec<RoleGrant>> {
+        let rows = sqlx::query(
+            "SELECT r.role, r.campaign_id, r.unit_id, u.name AS unit_name FROM roles r \
+             LEFT JOIN units u ON u.id = r.unit_id WHERE r.user_id = $1 ORDER BY r.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let role: String = r.try_get("role")?;
+            let Ok(role) = role.parse() else { continue };
+            let campaign: String = r.try_get("campaign_id")?;
+            let unit: i64 = r.try_get("unit_id")?;
+            out.push(RoleGrant {
+                role,
+                campaign_id: (!campaign.is_empty()).then_some(campaign),
+                unit_id: (unit != 0).then_some(unit),
+                unit_name: r.try_get("unit_name")?,
+            });
+        }
+        Ok(out)
+    }
+}

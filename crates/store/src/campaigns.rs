@@ -1,0 +1,86 @@
+//! Campaign files as loaded by organisers. The TOML text is the record; it is checked
+//! by the rules crate before it gets here and parsed again when read.
+
+use pingxuan_rules::campaign::{Campaign, load};
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, now};
+
+#[derive(Debug, Clone)]
+pub struct StoredCampaign {
+    pub id: String,
+    pub name: String,
+    pub year: i64,
+    pub revision: i64,
+    pub source_toml: String,
+    pub updated_at: i64,
+}
+
+impl StoredCampaign {
+    /// The campaign model; a stored file always passed the checks when it was saved.
+    pub fn model(&self) -> Result<Campaign> {
+        load(&self.source_toml)
+            .campaign
+            .ok_or_else(|| StoreError::Other(format!("活动 {} 的配置文件无法读取", self.id)))
+    }
+}
+
+impl Store {
+    /// Saves a checked campaign file, creating the campaign or replacing its file.
+    /// Returns the new revision.
+    pub async fn save_campaign(
+        &self,
+        c: &Campaign,
+        source_toml: &str,
+        by: Option<i64>,
+    ) -> Result<i64> {
+        let t = now();
+        let row = sqlx::query(
+            "INSERT INTO campaigns (id, name, year, source_toml, revision, loaded_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $6) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, \
+             source_toml = excluded.source_toml, revision = campaigns.revision + 1, \
+             loaded_by = excluded.loaded_by, updated_at = excluded.updated_at \
+             RETURNING revision",
+        )
+        .bind(&c.campaign.id)
+        .bind(&c.campaign.name)
+        .bind(i64::from(c.campaign.year))
+        .bind(source_toml)
+        .bind(by)
+        .bind(t)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn get_campaign(&self, id: &str) -> Result<Option<StoredCampaign>> {
+        let row = sqlx::query(
+            "SELECT id, name, year, revision, source_toml, updated_at FROM campaigns WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| campaign_from_row(&r)).transpose()
+    }
+
+    pub async fn list_campaigns(&self) -> Result<Vec<StoredCampaign>> {
+        let rows = sqlx::query(
+            "SELECT id, name, year, revision, source_toml, updated_at FROM campaigns ORDER BY year DESC, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(campaign_from_row).collect()
+    }
+}
+
+fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCampaign> {
+    Ok(StoredCampaign {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        year: r.try_get(2)?,
+        revision: r.try_get(3)?,
+        source_toml: r.try_get(4)?,
+        updated_at: r.try_get(5)?,
+    })
+}

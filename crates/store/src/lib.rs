@@ -1,0 +1,183 @@
+//! pingxuan storage: one schema on SQLite (embedded, the default) and PostgreSQL
+//! (chosen by the URL), reached through sqlx's `Any` driver with runtime queries.
+//! Portable types only: integers, text; times as unix seconds; flags as 0/1.
+//! One module per aggregate.
+
+pub mod accounts;
+pub mod audit;
+pub mod campaigns;
+pub mod crypto;
+pub mod outbox;
+pub mod sessions;
+pub mod testing;
+pub mod tokens;
+pub mod units;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use crypto::Sealer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the string names what was duplicated.
+    #[error("已存在：{0}")]
+    Duplicate(&'static str),
+    #[error("记录不存在")]
+    NotFound,
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Maps a unique-constraint violation to `Duplicate(what)`, keeping other errors.
+pub(crate) fn unique_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what),
+        _ => StoreError::Db(e),
+    }
+}
+
+/// Current time in unix seconds.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database and the key that seals personal data in it.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    pub sealer: Sealer,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+pub fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::Other(format!(
+            "不支持的数据库地址：{}（应以 sqlite: 或 postgres: 开头）",
+            url.split('@').next_back().unwrap_or("")
+        )))
+    }
+}
+
+impl Store {
+    /// Connects to the database named by `url`. SQLite files are created when missing.
+    pub async fn connect(url: &str, sealer: Sealer) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Per connection: WAL for concurrent readers, a wait instead of
+                        // SQLITE_BUSY, and enforced foreign keys.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pool,
+            backend,
+            sealer,
+        })
+    }
+
+    /// Applies the embedded migrations of this backend's tree.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The two migration trees must hold the same files with the same tables and
+    /// columns; only the type spellings may differ.
+    #[test]
+    fn migration_trees_in_lockstep() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let names = |sub: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir.join(sub))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+        for name in names("sqlite") {
+            let normal = |sub: &str| {
+                std::fs::read_to_string(dir.join(sub).join(&name))
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .replace("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ID")
+                    .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "ID")
+                    .replace("BIGINT", "INT")
+                    .replace("INTEGER", "INT")
+                    .replace("BYTEA", "BLOB")
+            };
+            assert_eq!(normal("sqlite"), normal("postgres"), "{name} differs");
+        }
+    }
+}

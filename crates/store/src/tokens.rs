@@ -1,0 +1,145 @@
+//! Personal API tokens for scripts and integrations, and one-time password-reset links.
+//! Only hashes are stored; the clear token is shown once.
+
+use sqlx::Row;
+
+use crate::crypto::{new_token, token_hash};
+use crate::{Result, Store, StoreError, now};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Every API token starts with this, so a leaked one is easy to recognise in logs.
+pub const TOKEN_PREFIX: &str = "pxt_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetError {
+    Unknown,
+    Expired,
+    Used,
+}
+
+impl Store {
+    /// Creates a token and returns (id, clear token).
+    pub async fn create_api_token(&self, user_id: i64, name: &str) -> Result<(i64, String)> {
+        let token = format!("{TOKEN_PREFIX}{}", new_token());
+        let id: i64 = sqlx::query(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name.trim())
+        .bind(token_hash(&token))
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok((id, token))
+    }
+
+    /// The user a live token belongs to.
+    pub async fn user_of_api_token(&self, token: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING user_id",
+        )
+        .bind(token_hash(token))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, last_used_at FROM api_tokens \
+             WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                    last_used_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<()> {
+        let n = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Creates a reset link token valid for `ttl_secs`.
+    pub async fn create_password_reset(&self, user_id: i64, ttl_secs: i64) -> Result<String> {
+        let token = new_token();
+        let t = now();
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(t)
+        .bind(t + ttl_secs)
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// Whose reset link this is, if it can still be used (does not use it up).
+    pub async fn peek_password_reset(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<i64, ResetError>> {
+        let row = sqlx::query(
+            "SELECT user_id, expires_at, used_at FROM password_resets WHERE token_hash = $1",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(ResetError::Unknown));
+        };
+        let used: Option<i64> = row.try_get(2)?;
+        if used.is_some() {
+            return Ok(Err(ResetError::Used));
+        }
+        let expires: i64 = row.try_get(1)?;
+        if expires <= now() {
+            return Ok(Err(ResetError::Expired));
+        }
+        Ok(Ok(row.try_get(0)?))
+    }
+
+    /// Marks a reset link used; only one of two concurrent uses succeeds.
+    pub async fn use_password_reset(&self, token: &str) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash(token))
+        .bind(now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,94 @@
+//! Access decisions in one place. A handler asks `Access` whether the signed-in
+//! person may do a thing to a record; the answer comes from their roles.
+
+use pingxuan_rules::Role;
+use pingxuan_store::Store;
+use pingxuan_store::accounts::{RoleGrant, User};
+
+use crate::error::Failure;
+
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub user: User,
+    pub roles: Vec<RoleGrant>,
+}
+
+impl Access {
+    /// The access of an active account, or `None` when it is gone or disabled.
+    pub async fn load(store: &Store, user_id: i64) -> Result<Option<Access>, Failure> {
+        let Some(user) = store.get_user(user_id).await? else {
+            return Ok(None);
+        };
+        if !user.active {
+            return Ok(None);
+        }
+        let roles = store.roles_of(user_id).await?;
+        Ok(Some(Access { user, roles }))
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.iter().any(|r| r.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    /// Organisers scoped to no campaign may create campaigns; those scoped to one may
+    /// manage that one.
+    pub fn organizes(&self, campaign_id: &str) -> bool {
+        self.is_admin()
+            || self.roles.iter().any(|r| {
+                r.role == Role::Organizer
+                    && r.campaign_id.as_deref().is_none_or(|c| c == campaign_id)
+            })
+    }
+
+    /// May load a new campaign file, or replace the file of `existing`.
+    pub fn require_campaign_loader(&self, existing: Option<&str>) -> Result<(), Failure> {
+        let ok = match existing {
+            Some(id) => self.organizes(id),
+            None => {
+                self.is_admin()
+                    || self
+                        .roles
+                        .iter()
+                        .any(|r| r.role == Role::Organizer && r.campaign_id.is_none())
+            }
+        };
+        ok.then_some(()).ok_or(Failure::Forbidden)
+    }
+
+    /// May see campaign management pages at all.
+    pub fn manages_campaigns(&self) -> bool {
+        self.is_admin() || self.has(Role::Organizer)
+    }
+
+    pub fn require_admin(&self) -> Result<(), Failure> {
+        self.is_admin().then_some(()).ok_or(Failure::Forbidden)
+    }
+
+    /// Reviews applications at some level (所在单位, 推荐单位 or 活动办公室).
+    pub fn reviews(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| matches!(r.role, Role::WorkUnit | Role::Recommender | Role::Organizer))
+    }
+
+    /// The roles in words, for the home page.
+    pub fn role_labels(&self) -> Vec<String> {
+        self.roles
+            .iter()
+            .map(|r| {
+                let mut s = r.role.label().to_owned();
+                if let Some(u) = &r.unit_name {
+                    s.push_str(&format!("（{u}）"));
+                }
+                if let Some(c) = &r.campaign_id {
+                    s.push_str(&format!(" · {c}"));
+                }
+                s
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,189 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pingxuan_rules::campaign::{Problem, Severity, load};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::actions::{LoadOutcome, load_campaign};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ErrorBody, ErrorDetail, Failure};
+
+#[derive(Serialize, ToSchema)]
+pub struct CampaignSummary {
+    pub id: String,
+    pub name: String,
+    pub year: i64,
+    /// Increases each time the campaign file is replaced.
+    pub revision: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemOut {
+    /// `error` or `warning`.
+    pub severity: String,
+    /// Dotted key path, e.g. `levels[2].deadline`.
+    pub key: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl From<&Problem> for ProblemOut {
+    fn from(p: &Problem) -> Self {
+        ProblemOut {
+            severity: match p.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            }
+            .to_owned(),
+            key: p.key.clone(),
+            line: p.line,
+            message: p.message.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CampaignOut {
+    #[serde(flatten)]
+    pub summary: CampaignSummary,
+    /// The campaign's rules as loaded from its file.
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    /// Values the notice leaves to the organiser that are not yet set.
+    pub warnings: Vec<ProblemOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoadedOut {
+    pub id: String,
+    pub revision: i64,
+    pub warnings: Vec<ProblemOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefusedOut {
+    pub error: ErrorDetail,
+    /// Every problem found, each with its line and key.
+    pub problems: Vec<ProblemOut>,
+}
+
+/// All campaigns on the platform.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+    responses((status = 200, body = Vec<CampaignSummary>), (status = 401, body = ErrorBody)))]
+pub async fn list_campaigns(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+) -> Result<Json<Vec<CampaignSummary>>, ApiError> {
+    let list = state.store.list_campaigns().await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|c| CampaignSummary {
+                id: c.id,
+                name: c.name,
+                year: c.year,
+                revision: c.revision,
+            })
+            .collect(),
+    ))
+}
+
+/// One campaign with its rules (the notices are public, so any signed-in caller may read them).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+    params(("id" = String, Path, description = "活动标识，如 guangxi-2024")),
+    responses((status = 200, body = CampaignOut), (status = 404, body = ErrorBody)))]
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<CampaignOut>, ApiError> {
+    let stored = state
+        .store
+        .get_campaign(&id)
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let report = load(&stored.source_toml);
+    let model = report
+        .campaign
+        .as_ref()
+        .ok_or_else(|| Failure::Internal(format!("stored campaign {id} no longer loads")))?;
+    Ok(Json(CampaignOut {
+        summary: CampaignSummary {
+            id: stored.id.clone(),
+            name: stored.name.clone(),
+            year: stored.year,
+            revision: stored.revision,
+        },
+        rules: serde_json::to_value(model).map_err(|e| Failure::Internal(e.to_string()))?,
+        warnings: report.warnings().map(ProblemOut::from).collect(),
+    }))
+}
+
+fn refused(problems: &[Problem]) -> Response {
+    let errors: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    let first = errors.first();
+    let body = RefusedOut {
+        error: ErrorDetail {
+            code: "invalid_campaign".to_owned(),
+            message: format!(
+                "活动配置文件有 {} 处错误，未保存{}",
+                errors.len(),
+                first.map(|p| format!("；第一处：{p}")).unwrap_or_default()
+            ),
+            field: first.map(|p| p.key.clone()),
+        },
+        problems: problems.iter().map(ProblemOut::from).collect(),
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// Loads a campaign file (TOML in the body): a new campaign, or a new revision of the
+/// campaign with the same `id`. Nothing is saved when the file has errors.
+#[utoipa::path(put, path = "/api/v1/campaigns", tag = "campaigns",
+    request_body(content = String, content_type = "application/toml", description = "活动配置文件"),
+    responses((status = 201, body = LoadedOut, description = "新建"), (status = 200, body = LoadedOut, description = "已替换"),
+        (status = 422, body = RefusedOut), (status = 403, body = ErrorBody)))]
+pub async fn put_campaign(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: String,
+) -> Result<Response, ApiError> {
+    match load_campaign(&state, &caller.access, &body, caller.ip.as_deref()).await? {
+        LoadOutcome::Saved(l) => {
+            let status = if l.revision == 1 {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let out = LoadedOut {
+                id: l.id,
+                revision: l.revision,
+                warnings: l.warnings.iter().map(ProblemOut::from).collect(),
+            };
+            Ok((status, Json(out)).into_response())
+        }
+        LoadOutcome::Refused(problems) => Ok(refused(&problems)),
+    }
+}
+
+/// Checks a campaign file without saving it.
+#[utoipa::path(post, path = "/api/v1/campaigns/check", tag = "campaigns",
+    request_body(content = String, content_type = "application/toml"),
+    responses((status = 200, body = Vec<ProblemOut>, description = "无错误（可能有提醒）"), (status = 422, body = RefusedOut)))]
+pub async fn check_campaign(caller: ApiCaller, body: String) -> Result<Response, ApiError> {
+    if !caller.access.manages_campaigns() {
+        return Err(Failure::Forbidden.into());
+    }
+    let report = load(&body);
+    if report.is_ok() {
+        let out: Vec<ProblemOut> = report.problems.iter().map(ProblemOut::from).collect();
+        Ok(Json(out).into_response())
+    } else {
+        Ok(refused(&report.problems))
+    }
+}

@@ -1,0 +1,37 @@
+//! The JSON API under `/api/v1/`, described by the OpenAPI document at
+//! `/api/openapi.json` that utoipa builds from these handlers.
+
+pub mod campaigns;
+pub mod me;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pingxuan 评选平台 API",
+        description = "最美科技工作者评选平台的 JSON 接口。用账号页面或 `pingxuan token create` 创建的个人令牌认证：`Authorization: Bearer pxt_…`。出错时返回 4xx 和 `{\"error\":{\"code\",\"message\",\"field\"}}`。"
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("个人 API 令牌（pxt_ 开头）"))
+                    .build(),
+            ),
+        );
+    }
+}

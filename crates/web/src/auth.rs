@@ -1,0 +1,206 @@
+//! Who is asking: the session cookie for pages, a personal API token (or the session
+//! plus an `X-CSRF-Token` header) for the API. Extractors hand handlers an `Access`
+//! so that no handler can forget to look.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use pingxuan_store::sessions::Session;
+use pingxuan_store::tokens::TOKEN_PREFIX;
+
+use crate::AppState;
+use crate::access::Access;
+use crate::error::{ApiError, Failure, PageError};
+
+pub const SESSION_COOKIE: &str = "px_session";
+
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(state.config.cookie_secure)
+        .same_site(SameSite::Lax)
+        .build()
+}
+
+pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = session_cookie(state, String::new());
+    c.make_removal();
+    c
+}
+
+/// The client's address: the socket peer, or the proxy's `X-Forwarded-For` when trusted.
+pub fn client_ip(parts: &Parts, state: &AppState) -> Option<IpAddr> {
+    if state.config.trust_proxy
+        && let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// The client address as text, for the audit trail and rate limits.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, state).map(|ip| ip.to_string())))
+    }
+}
+
+async fn session_from_cookie(parts: &Parts, state: &AppState) -> Result<Option<Session>, Failure> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar.get(SESSION_COOKIE) {
+        Some(c) if !c.value().is_empty() => Ok(state.store.load_session(c.value()).await?),
+        _ => Ok(None),
+    }
+}
+
+/// A visitor's session, signed in or not; created (with its cookie) when missing.
+/// Used by the sign-in, registration and reset pages, whose forms need a CSRF token.
+pub struct Visitor {
+    pub session: Session,
+    /// Holds the new cookie when the session was just created.
+    pub jar: CookieJar,
+    pub ip: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, state).map(|i| i.to_string());
+        let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(session) = session_from_cookie(parts, state).await? {
+            return Ok(Visitor { session, jar, ip });
+        }
+        let (token, session) = state.store.create_session(None, ip.as_deref()).await?;
+        let jar = jar.add(session_cookie(state, token));
+        Ok(Visitor { session, jar, ip })
+    }
+}
+
+/// A signed-in person on a page; others are sent to the sign-in page.
+pub struct SignedIn {
+    pub access: Access,
+    pub session: Session,
+    pub ip: Option<String>,
+}
+
+impl SignedIn {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), Failure> {
+        check_csrf(&self.session, token)
+    }
+}
+
+pub fn check_csrf(session: &Session, token: &str) -> Result<(), Failure> {
+    if constant_time_eq(session.csrf_token.as_bytes(), token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Failure::invalid(
+            "csrf",
+            "页面已过期或来源不明，请刷新页面后重试",
+            None,
+        ))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, state).map(|i| i.to_string());
+        let session = session_from_cookie(parts, state)
+            .await?
+            .ok_or(Failure::SignedOut)?;
+        let user_id = session.user_id.ok_or(Failure::SignedOut)?;
+        let access = Access::load(&state.store, user_id)
+            .await?
+            .ok_or(Failure::SignedOut)?;
+        Ok(SignedIn {
+            access,
+            session,
+            ip,
+        })
+    }
+}
+
+/// A caller of the JSON API: a personal token (`Authorization: Bearer pxt_…`), or the
+/// browser's session with the `X-CSRF-Token` header on state-changing requests.
+pub struct ApiCaller {
+    pub access: Access,
+    pub ip: Option<String>,
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, state).map(|i| i.to_string());
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let user_id = if let Some(token) = bearer {
+            if !token.starts_with(TOKEN_PREFIX) {
+                return Err(Failure::SignedOut.into());
+            }
+            state
+                .store
+                .user_of_api_token(token)
+                .await?
+                .ok_or(Failure::SignedOut)?
+        } else {
+            let session = session_from_cookie(parts, state)
+                .await?
+                .ok_or(Failure::SignedOut)?;
+            if !matches!(parts.method, Method::GET | Method::HEAD) {
+                let header = parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                check_csrf(&session, header)?;
+            }
+            session.user_id.ok_or(Failure::SignedOut)?
+        };
+        let access = Access::load(&state.store, user_id)
+            .await?
+            .ok_or(Failure::SignedOut)?;
+        Ok(ApiCaller { access, ip })
+    }
+}

@@ -1,0 +1,163 @@
+//! One failure type for every handler, shown as a Chinese page to browsers and as
+//! `{"error":{"code","message","field"}}` to API callers. Internal causes are logged,
+//! never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use pingxuan_store::StoreError;
+
+#[derive(Debug)]
+pub enum Failure {
+    /// Not signed in (or the session expired).
+    SignedOut,
+    Forbidden,
+    NotFound,
+    /// Bad input, with the field it concerns.
+    Invalid {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    TooMany(String),
+    Internal(String),
+}
+
+impl Failure {
+    pub fn invalid(code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
+        Failure::Invalid {
+            code,
+            message: message.into(),
+            field: field.map(str::to_owned),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Failure::SignedOut => StatusCode::UNAUTHORIZED,
+            Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Conflict { .. } => StatusCode::CONFLICT,
+            Failure::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn parts(&self) -> (&str, String, Option<&str>) {
+        match self {
+            Failure::SignedOut => ("signed_out", "请先登录".to_owned(), None),
+            Failure::Forbidden => ("forbidden", "您无权进行此操作".to_owned(), None),
+            Failure::NotFound => ("not_found", "找不到该页面或记录".to_owned(), None),
+            Failure::Invalid {
+                code,
+                message,
+                field,
+            }
+            | Failure::Conflict {
+                code,
+                message,
+                field,
+            } => (code, message.clone(), field.as_deref()),
+            Failure::TooMany(m) => ("too_many_requests", m.clone(), None),
+            Failure::Internal(_) => (
+                "internal",
+                "系统出现错误，已记录，请稍后再试".to_owned(),
+                None,
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate(what) => Failure::Conflict {
+                code: "duplicate",
+                message: format!("{what}已存在"),
+                field: None,
+            },
+            StoreError::NotFound => Failure::NotFound,
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for Failure {
+    fn from(e: askama::Error) -> Self {
+        Failure::Internal(format!("template: {e}"))
+    }
+}
+
+/// A failure answered as an HTML page.
+#[derive(Debug)]
+pub struct PageError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let Failure::Internal(cause) = &self.0 {
+            tracing::error!(%cause, "request failed");
+        }
+        if let Failure::SignedOut = self.0 {
+            return Redirect::to("/login").into_response();
+        }
+        let status = self.0.status();
+        let (_, message, _) = self.0.parts();
+        let page = crate::pages::error_page(status, &message);
+        (status, page).into_response()
+    }
+}
+
+/// A failure answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_campaign`.
+    pub code: String,
+    /// What went wrong, in Chinese.
+    pub message: String,
+    /// The input field concerned, when there is one.
+    pub field: Option<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Failure::Internal(cause) = &self.0 {
+            tracing::error!(%cause, "API request failed");
+        }
+        let status = self.0.status();
+        let (code, message, field) = self.0.parts();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                field: field.map(str::to_owned),
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,228 @@
+//! 账号与安全: personal data, API tokens, password change.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use pingxuan_rules::idcard::mask_mobile;
+use pingxuan_rules::password::check_strength;
+use pingxuan_store::StoreError;
+use pingxuan_store::accounts::LoginOutcome;
+use serde::Deserialize;
+
+use super::{Shell, format_time};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::error::PageError;
+
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    shell: Shell,
+    csrf: String,
+    name: String,
+    login: String,
+    mobile: String,
+    email: String,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    who: &SignedIn,
+    new_token: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let u = &who.access.user;
+    let tokens = state
+        .store
+        .list_api_tokens(u.id)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: format_time(t.created_at),
+            last_used: t
+                .last_used_at
+                .map(format_time)
+                .unwrap_or_else(|| "从未使用".to_owned()),
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = AccountPage {
+        shell: Shell::signed_in(who, "账号与安全", "/account"),
+        csrf: who.session.csrf_token.clone(),
+        name: u.display_name.clone(),
+        login: u.login.clone(),
+        mobile: u
+            .mobile
+            .as_deref()
+            .map(mask_mobile)
+            .unwrap_or_else(|| "未登记".to_owned()),
+        email: u.email.clone().unwrap_or_else(|| "未登记".to_owned()),
+        tokens,
+        new_token,
+        notice,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn get_account(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, PageError> {
+    render(&state, &who, None, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+}
+
+pub async fn post_token(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return render(
+            &state,
+            &who,
+            None,
+            None,
+            Some("请填写令牌用途（60 字以内）".to_owned()),
+        )
+        .await;
+    }
+    let (id, token) = state
+        .store
+        .create_api_token(who.access.user.id, name)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(who.access.user.id),
+            "api_token_created",
+            &format!("token:{id}"),
+            name,
+            who.ip.as_deref(),
+        )
+        .await?;
+    render(&state, &who, Some(token), None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn post_revoke_token(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    state.store.revoke_api_token(who.access.user.id, id).await?;
+    state
+        .store
+        .audit(
+            Some(who.access.user.id),
+            "api_token_revoked",
+            &format!("token:{id}"),
+            "",
+            who.ip.as_deref(),
+        )
+        .await?;
+    render(&state, &who, None, Some("令牌已撤销".to_owned()), None).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    password: String,
+    password2: String,
+}
+
+pub async fn post_password(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let u = &who.access.user;
+    match state.store.authenticate(&u.login, &form.current).await? {
+        LoginOutcome::Ok(_) => {}
+        LoginOutcome::Locked { .. } => {
+            return render(
+                &state,
+                &who,
+                None,
+                None,
+                Some("当前密码错误次数过多，账号已锁定，请稍后再试".to_owned()),
+            )
+            .await;
+        }
+        _ => return render(&state, &who, None, None, Some("当前密码不正确".to_owned())).await,
+    }
+    if let Err(e) = check_strength(&form.password, &u.login) {
+        return render(&state, &who, None, None, Some(e)).await;
+    }
+    if form.password != form.password2 {
+        return render(
+            &state,
+            &who,
+            None,
+            None,
+            Some("两次输入的新密码不一致".to_owned()),
+        )
+        .await;
+    }
+    match state.store.set_password(u.id, &form.password).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate(_)) => {
+            return render(
+                &state,
+                &who,
+                None,
+                None,
+                Some("新密码不能与最近 5 次使用过的密码相同".to_owned()),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    state
+        .store
+        .audit(
+            Some(u.id),
+            "password_changed",
+            &format!("user:{}", u.id),
+            "",
+            who.ip.as_deref(),
+        )
+        .await?;
+    render(&state, &who, None, Some("密码已修改".to_owned()), None).await
+}

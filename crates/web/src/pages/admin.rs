@@ -1,0 +1,47 @@
+//! 审计日志 for administrators.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{Shell, format_time};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::error::PageError;
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    shell: Shell,
+    entries: Vec<(String, String, String, String, String, String)>,
+}
+
+pub async fn get_audit(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, PageError> {
+    who.access.require_admin()?;
+    let entries = state
+        .store
+        .recent_audit(500)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                format_time(e.at),
+                e.user_id
+                    .map(|u| format!("#{u}"))
+                    .unwrap_or_else(|| "—".to_owned()),
+                e.action,
+                e.target,
+                e.detail,
+                e.ip.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let page = AuditPage {
+        shell: Shell::signed_in(&who, "审计日志", "/admin/audit"),
+        entries,
+    };
+    Ok(Html(page.render()?).into_response())
+}

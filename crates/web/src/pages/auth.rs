@@ -1,0 +1,618 @@
+//! Sign-in, sign-out, the image captcha, self-registration and password reset.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use pingxuan_rules::Role;
+use pingxuan_rules::password::check_strength;
+use pingxuan_store::StoreError;
+use pingxuan_store::accounts::{LoginOutcome, NewUser};
+use pingxuan_store::sessions::Session;
+use pingxuan_store::tokens::ResetError;
+use serde::Deserialize;
+
+use super::Shell;
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, Visitor, check_csrf, removal_cookie, session_cookie};
+use crate::config::CaptchaPolicy;
+use crate::error::{Failure, PageError};
+
+fn captcha_needed(state: &AppState, session: &Session) -> bool {
+    match state.config.captcha {
+        CaptchaPolicy::Always => true,
+        CaptchaPolicy::Off => false,
+        CaptchaPolicy::AfterFailures(n) => session.failed_logins >= i64::from(n),
+    }
+}
+
+fn nonce() -> String {
+    format!("{:x}", rand::random::<u32>())
+}
+
+/// Refuses a burst of sign-in attempts from one address.
+fn throttle(state: &AppState, ip: &Option<String>) -> Result<(), Failure> {
+    let key = ip.clone().unwrap_or_default();
+    state
+        .auth_limiter
+        .check_key(&key)
+        .map_err(|_| Failure::TooMany("操作过于频繁，请一分钟后再试".to_owned()))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    shell: Shell,
+    csrf: String,
+    login: String,
+    error: Option<String>,
+    notice: Option<String>,
+    captcha: bool,
+    captcha_nonce: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn get_login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Result<Response, PageError> {
+    if visitor.session.user_id.is_some() {
+        return Ok(Redirect::to("/home").into_response());
+    }
+    let notice = match q.done.as_deref() {
+        Some("reset") => Some("密码已重设，请用新密码登录。".to_owned()),
+        Some("registered") => Some("注册成功，请登录。".to_owned()),
+        Some("timeout") => Some("长时间未操作，已自动退出，请重新登录。".to_owned()),
+        _ => None,
+    };
+    let page = LoginPage {
+        shell: Shell::public("登录"),
+        csrf: visitor.session.csrf_token.clone(),
+        login: String::new(),
+        error: None,
+        notice,
+        captcha: captcha_needed(&state, &visitor.session),
+        captcha_nonce: nonce(),
+    };
+    Ok((visitor.jar, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    login: String,
+    password: String,
+    #[serde(default)]
+    captcha: Option<String>,
+}
+
+pub async fn post_login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor.session, &form.csrf)?;
+    throttle(&state, &visitor.ip)?;
+    let store = &state.store;
+    let retry = |error: String, session: &Session| -> Result<Response, PageError> {
+        let page = LoginPage {
+            shell: Shell::public("登录"),
+            csrf: session.csrf_token.clone(),
+            login: form.login.clone(),
+            error: Some(error),
+            notice: None,
+            captcha: captcha_needed(&state, session),
+            captcha_nonce: nonce(),
+        };
+        Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            visitor.jar.clone(),
+            Html(page.render()?),
+        )
+            .into_response())
+    };
+    if captcha_needed(&state, &visitor.session) {
+        let guess = form.captcha.as_deref().unwrap_or("");
+        if !store.check_captcha(&visitor.session.id_hash, guess).await? {
+            return retry("验证码不正确，请重新输入".to_owned(), &visitor.session);
+        }
+    }
+    let outcome = store.authenticate(&form.login, &form.password).await?;
+    let user = match outcome {
+        LoginOutcome::Ok(user) => user,
+        other => {
+            store
+                .count_session_failure(&visitor.session.id_hash)
+                .await?;
+            let mut session = visitor.session.clone();
+            session.failed_logins += 1;
+            let message = match other {
+                LoginOutcome::Locked { secs_left } => format!(
+                    "连续输错密码次数过多，账号已锁定，请 {} 分钟后再试或找回密码",
+                    (secs_left + 59) / 60
+                ),
+                LoginOutcome::Inactive => "该账号已停用，请联系活动办公室".to_owned(),
+                _ => format!(
+                    "账号或密码不正确（连续 {} 次错误将锁定账号 {} 分钟）",
+                    pingxuan_rules::password::MAX_FAILURES,
+                    pingxuan_rules::password::LOCKOUT_SECS / 60
+                ),
+            };
+            store
+                .audit(
+                    None,
+                    "login_failed",
+                    &form.login.trim().chars().take(64).collect::<String>(),
+                    &message,
+                    visitor.ip.as_deref(),
+                )
+                .await?;
+            return retry(message, &session);
+        }
+    };
+    // A new session id at sign-in, so a planted cookie cannot be carried over.
+    store.delete_session(&visitor.session.id_hash).await?;
+    let (token, _) = store
+        .create_session(Some(user.id), visitor.ip.as_deref())
+        .await?;
+    store
+        .audit(
+            Some(user.id),
+            "login",
+            &format!("user:{}", user.id),
+            "",
+            visitor.ip.as_deref(),
+        )
+        .await?;
+    let jar = visitor.jar.add(session_cookie(&state, token));
+    Ok((jar, Redirect::to("/home")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn post_logout(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor.session, &form.csrf)?;
+    state.store.delete_session(&visitor.session.id_hash).await?;
+    if let Some(uid) = visitor.session.user_id {
+        state
+            .store
+            .audit(
+                Some(uid),
+                "logout",
+                &format!("user:{uid}"),
+                "",
+                visitor.ip.as_deref(),
+            )
+            .await?;
+    }
+    let jar = jar.remove(removal_cookie(&state));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+/// A fresh captcha image for this session; its answer replaces any earlier one.
+pub async fn get_captcha(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let Some(cookie) = jar.get(SESSION_COOKIE) else {
+        return Err(Failure::NotFound.into());
+    };
+    let Some(session) = state.store.load_session(cookie.value()).await? else {
+        return Err(Failure::NotFound.into());
+    };
+    let (answer, png) = tokio::task::spawn_blocking(|| {
+        use captcha::filters::{Dots, Noise, Wave};
+        let mut c = captcha::Captcha::new();
+        // Letters that cannot be mistaken for one another.
+        c.set_chars(
+            &"abcdefghjkmnpqrstuvwxyz23456789"
+                .chars()
+                .collect::<Vec<_>>(),
+        )
+        .add_chars(5)
+        .apply_filter(Noise::new(0.2))
+        .apply_filter(Wave::new(2.0, 8.0))
+        .view(200, 70)
+        .apply_filter(Dots::new(6));
+        (c.chars_as_string(), c.as_png())
+    })
+    .await
+    .map_err(|e| Failure::Internal(e.to_string()))?;
+    let png = png.ok_or_else(|| Failure::Internal("captcha rendering failed".to_owned()))?;
+    state.store.set_captcha(&session.id_hash, &answer).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    captcha: Option<String>,
+    #[serde(default)]
+    pub consent: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    shell: Shell,
+    csrf: String,
+    form: RegisterForm,
+    errors: HashMap<&'static str, String>,
+    error: Option<String>,
+    captcha: bool,
+    captcha_nonce: String,
+}
+
+pub async fn get_register(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    let page = RegisterPage {
+        shell: Shell::public("申报人注册"),
+        csrf: visitor.session.csrf_token.clone(),
+        form: RegisterForm::default(),
+        errors: HashMap::new(),
+        error: None,
+        captcha: state.config.captcha != CaptchaPolicy::Off,
+        captcha_nonce: nonce(),
+    };
+    Ok((visitor.jar, Html(page.render()?)).into_response())
+}
+
+/// A mobile number (11 digits starting 1[3-9]) or an e-mail address.
+pub enum Contact {
+    Mobile(String),
+    Email(String),
+}
+
+pub fn parse_contact(s: &str) -> Option<Contact> {
+    let s = s.trim();
+    let is_mobile = s.len() == 11
+        && s.starts_with('1')
+        && s.chars().all(|c| c.is_ascii_digit())
+        && matches!(s.as_bytes()[1], b'3'..=b'9');
+    if is_mobile {
+        return Some(Contact::Mobile(s.to_owned()));
+    }
+    let (user, domain) = s.split_once('@')?;
+    let ok = !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(char::is_whitespace)
+        && s.len() <= 254;
+    ok.then(|| Contact::Email(s.to_lowercase()))
+}
+
+pub async fn post_register(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor.session, &form.csrf)?;
+    throttle(&state, &visitor.ip)?;
+    let captcha = state.config.captcha != CaptchaPolicy::Off;
+    let mut errors: HashMap<&'static str, String> = HashMap::new();
+    let name = form.name.trim();
+    if name.is_empty() {
+        errors.insert("name", "请填写姓名".to_owned());
+    } else if name.chars().count() > 50 {
+        errors.insert(
+            "name",
+            format!("姓名最多 50 个字，现为 {} 个字", name.chars().count()),
+        );
+    }
+    let contact = parse_contact(&form.login);
+    if contact.is_none() {
+        errors.insert(
+            "login",
+            format!("“{}”不是有效的手机号或电子邮箱", form.login.trim()),
+        );
+    }
+    if let Err(e) = check_strength(&form.password, &form.login) {
+        errors.insert("password", e);
+    } else if form.password != form.password2 {
+        errors.insert("password2", "两次输入的密码不一致".to_owned());
+    }
+    if form.consent.is_none() {
+        errors.insert("consent", "请阅读并同意个人信息的收集和使用说明".to_owned());
+    }
+    if captcha
+        && errors.is_empty()
+        && !state
+            .store
+            .check_captcha(
+                &visitor.session.id_hash,
+                form.captcha.as_deref().unwrap_or(""),
+            )
+            .await?
+    {
+        errors.insert("captcha", "验证码不正确，请重新输入".to_owned());
+    }
+    if errors.is_empty()
+        && let Some(contact) = contact
+    {
+        let (email, mobile) = match &contact {
+            Contact::Mobile(m) => (None, Some(m.clone())),
+            Contact::Email(e) => (Some(e.clone()), None),
+        };
+        let login = email.clone().or(mobile.clone()).unwrap_or_default();
+        let created = state
+            .store
+            .create_user(NewUser {
+                login,
+                display_name: name.to_owned(),
+                email,
+                mobile,
+                password: form.password.clone(),
+            })
+            .await;
+        match created {
+            Ok(id) => {
+                state
+                    .store
+                    .grant_role(id, Role::Applicant, None, None)
+                    .await?;
+                state
+                    .store
+                    .audit(
+                        Some(id),
+                        "register",
+                        &format!("user:{id}"),
+                        "",
+                        visitor.ip.as_deref(),
+                    )
+                    .await?;
+                return Ok(Redirect::to("/login?done=registered").into_response());
+            }
+            Err(StoreError::Duplicate(_)) => {
+                errors.insert(
+                    "login",
+                    "该手机号或电子邮箱已注册，可直接登录或找回密码".to_owned(),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = RegisterPage {
+        shell: Shell::public("申报人注册"),
+        csrf: visitor.session.csrf_token.clone(),
+        error: Some(format!("有 {} 处需要修改，见下方提示", errors.len())),
+        errors,
+        form: RegisterForm {
+            password: String::new(),
+            password2: String::new(),
+            ..form
+        },
+        captcha,
+        captcha_nonce: nonce(),
+    };
+    Ok((
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        visitor.jar,
+        Html(page.render()?),
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    shell: Shell,
+    csrf: String,
+    sent: bool,
+    error: Option<String>,
+    ttl_minutes: u64,
+}
+
+pub async fn get_forgot(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    let page = ForgotPage {
+        shell: Shell::public("找回密码"),
+        csrf: visitor.session.csrf_token.clone(),
+        sent: false,
+        error: None,
+        ttl_minutes: state.config.reset_link_ttl.as_secs() / 60,
+    };
+    Ok((visitor.jar, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    csrf: String,
+    login: String,
+}
+
+pub async fn post_forgot(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor.session, &form.csrf)?;
+    throttle(&state, &visitor.ip)?;
+    // The same answer whether or not the account exists, so the form cannot be used to
+    // find out who is registered.
+    if let Some(user) = state.store.find_user(&form.login).await?
+        && let Some(email) = &user.email
+        && user.active
+    {
+        let ttl = state.config.reset_link_ttl.as_secs() as i64;
+        let token = state.store.create_password_reset(user.id, ttl).await?;
+        let link = format!("{}/password/reset/{token}", state.config.public_url);
+        let body = format!(
+            "{}，您好：\n\n有人（希望是您本人）申请重设最美科技工作者评选平台的登录密码。\n请在 {} 分钟内打开下面的链接设置新密码：\n\n{link}\n\n如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n",
+            user.display_name,
+            ttl / 60
+        );
+        state
+            .store
+            .enqueue_mail(email, "重设登录密码", &body)
+            .await?;
+        state
+            .store
+            .audit(
+                Some(user.id),
+                "password_reset_requested",
+                &format!("user:{}", user.id),
+                "",
+                visitor.ip.as_deref(),
+            )
+            .await?;
+    }
+    let page = ForgotPage {
+        shell: Shell::public("找回密码"),
+        csrf: visitor.session.csrf_token.clone(),
+        sent: true,
+        error: None,
+        ttl_minutes: state.config.reset_link_ttl.as_secs() / 60,
+    };
+    Ok((visitor.jar, Html(page.render()?)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    shell: Shell,
+    csrf: String,
+    token: String,
+    fatal: Option<String>,
+    error: Option<String>,
+}
+
+fn reset_error_text(e: ResetError) -> String {
+    match e {
+        ResetError::Unknown => "重置链接无效，请确认链接完整，或重新申请".to_owned(),
+        ResetError::Expired => "重置链接已过期，请重新申请".to_owned(),
+        ResetError::Used => "该重置链接已经使用过，请重新申请".to_owned(),
+    }
+}
+
+pub async fn get_reset(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let fatal = state
+        .store
+        .peek_password_reset(&token)
+        .await?
+        .err()
+        .map(reset_error_text);
+    let status = if fatal.is_some() {
+        axum::http::StatusCode::GONE
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = ResetPage {
+        shell: Shell::public("设置新密码"),
+        csrf: visitor.session.csrf_token.clone(),
+        token,
+        fatal,
+        error: None,
+    };
+    Ok((status, visitor.jar, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    password: String,
+    password2: String,
+}
+
+pub async fn post_reset(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor.session, &form.csrf)?;
+    let store = &state.store;
+    let render = |fatal: Option<String>, error: Option<String>| -> Result<Response, PageError> {
+        let page = ResetPage {
+            shell: Shell::public("设置新密码"),
+            csrf: visitor.session.csrf_token.clone(),
+            token: token.clone(),
+            fatal,
+            error,
+        };
+        Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            visitor.jar.clone(),
+            Html(page.render()?),
+        )
+            .into_response())
+    };
+    let user_id = match store.peek_password_reset(&token).await? {
+        Ok(id) => id,
+        Err(e) => return render(Some(reset_error_text(e)), None),
+    };
+    let user = store.get_user(user_id).await?.ok_or(Failure::NotFound)?;
+    if let Err(e) = check_strength(&form.password, &user.login) {
+        return render(None, Some(e));
+    }
+    if form.password != form.password2 {
+        return render(None, Some("两次输入的密码不一致".to_owned()));
+    }
+    match store.set_password(user_id, &form.password).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate(_)) => {
+            return render(
+                None,
+                Some("新密码不能与最近 5 次使用过的密码相同".to_owned()),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if !store.use_password_reset(&token).await? {
+        return render(Some(reset_error_text(ResetError::Used)), None);
+    }
+    store.delete_sessions_of(user_id).await?;
+    store
+        .audit(
+            Some(user_id),
+            "password_reset",
+            &format!("user:{user_id}"),
+            "",
+            visitor.ip.as_deref(),
+        )
+        .await?;
+    Ok(Redirect::to("/login?done=reset").into_response())
+}

@@ -1,0 +1,255 @@
+//! 活动配置: the campaigns on the platform; loading or replacing a campaign file.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use pingxuan_rules::campaign::{
+    Campaign, MaterialKind, Problem, Severity, StageKind, load, parse_size,
+};
+use serde::Deserialize;
+
+use super::{Shell, entry_text, format_time};
+use crate::AppState;
+use crate::actions::{LoadOutcome, load_campaign};
+use crate::auth::SignedIn;
+use crate::error::{Failure, PageError};
+
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub year: i64,
+    pub revision: i64,
+    pub updated: String,
+}
+
+pub struct ProblemLine {
+    pub class: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "campaigns.html")]
+struct ListPage {
+    shell: Shell,
+    csrf: String,
+    notice: Option<String>,
+    campaigns: Vec<Row>,
+    can_load: bool,
+    problems: Vec<ProblemLine>,
+    saved: bool,
+    toml: String,
+}
+
+async fn render_list(
+    state: &AppState,
+    who: &SignedIn,
+    notice: Option<String>,
+    problems: &[Problem],
+    saved: bool,
+    toml: String,
+) -> Result<String, PageError> {
+    let campaigns = state
+        .store
+        .list_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| who.access.organizes(&c.id))
+        .map(|c| Row {
+            id: c.id,
+            name: c.name,
+            year: c.year,
+            revision: c.revision,
+            updated: format_time(c.updated_at),
+        })
+        .collect();
+    let can_load = who.access.is_admin() || who.access.manages_campaigns();
+    let page = ListPage {
+        shell: Shell::signed_in(who, "活动配置", "/campaigns"),
+        csrf: who.session.csrf_token.clone(),
+        notice,
+        campaigns,
+        can_load,
+        problems: problems
+            .iter()
+            .map(|p| ProblemLine {
+                class: match p.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                },
+                text: p.to_string(),
+            })
+            .collect(),
+        saved,
+        toml,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn get_campaigns(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, PageError> {
+    if !who.access.manages_campaigns() {
+        return Err(Failure::Forbidden.into());
+    }
+    Ok(Html(render_list(&state, &who, None, &[], false, String::new()).await?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoadForm {
+    csrf: String,
+    toml: String,
+}
+
+pub async fn post_campaigns(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Form(form): Form<LoadForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    match load_campaign(&state, &who.access, &form.toml, who.ip.as_deref()).await? {
+        LoadOutcome::Saved(l) => {
+            let notice = format!("已保存活动 {}（第 {} 版）", l.id, l.revision);
+            let html =
+                render_list(&state, &who, Some(notice), &l.warnings, true, String::new()).await?;
+            Ok(Html(html).into_response())
+        }
+        LoadOutcome::Refused(problems) => {
+            // The text stays in the box so nothing typed is lost.
+            let html = render_list(&state, &who, None, &problems, false, form.toml).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+struct DetailPage {
+    shell: Shell,
+    c: Campaign,
+    revision: i64,
+    entry: &'static str,
+    warnings: Vec<String>,
+    quotas: Vec<(String, String, String)>,
+    stages: Vec<String>,
+    materials: Vec<(String, String, String)>,
+}
+
+fn quota_text(min: Option<u32>, max: Option<u32>, in_principle: bool) -> String {
+    let base = match (min, max) {
+        (Some(a), Some(b)) if a != b => format!("{a}～{b} 名"),
+        (_, Some(b)) => format!("不超过 {b} 名"),
+        _ => "不设名额限制".to_owned(),
+    };
+    if in_principle {
+        format!("原则上{base}")
+    } else {
+        base
+    }
+}
+
+fn material_text(m: &pingxuan_rules::campaign::Material) -> String {
+    let mut parts = Vec::new();
+    parts.push(if m.required {
+        "必交".to_owned()
+    } else {
+        "选交".to_owned()
+    });
+    if !m.formats.is_empty() {
+        parts.push(m.formats.join("/").to_uppercase());
+    }
+    match (m.min_count, m.max_count) {
+        (Some(a), Some(b)) if a == b => parts.push(format!("{a} 份")),
+        (Some(a), Some(b)) => parts.push(format!("{a}—{b} 份")),
+        (Some(a), None) if a > 1 => parts.push(format!("至少 {a} 份")),
+        _ => {}
+    }
+    if let Some(s) = m.min_size.as_deref().and_then(parse_size) {
+        parts.push(format!("每个不小于 {} MB", s >> 20));
+    }
+    if let Some(d) = m.max_duration_secs {
+        parts.push(format!("单个时长 {} 分钟以内", d / 60));
+    }
+    if !m.resolutions.is_empty() {
+        parts.push(format!("分辨率 {}", m.resolutions.join(" 或 ")));
+    }
+    if m.name_by_person {
+        parts.push("以姓名+序号命名".to_owned());
+    }
+    if m.kind == MaterialKind::Supplement {
+        parts.push("可附于文字栏目".to_owned());
+    }
+    parts.join("，")
+}
+
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if !who.access.organizes(&id) {
+        return Err(Failure::Forbidden.into());
+    }
+    let stored = state
+        .store
+        .get_campaign(&id)
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let report = load(&stored.source_toml);
+    let c = report.campaign.clone().ok_or(Failure::Internal(format!(
+        "stored campaign {id} no longer loads"
+    )))?;
+    let level_name = |key: &str| {
+        c.levels
+            .iter()
+            .find(|l| l.key == key)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| key.to_owned())
+    };
+    let page = DetailPage {
+        shell: Shell::signed_in(&who, &c.campaign.short_name, "/campaigns"),
+        revision: stored.revision,
+        entry: entry_text(&c),
+        warnings: report.warnings().map(|p| p.to_string()).collect(),
+        quotas: c
+            .recommender_categories
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    r.members.clone().unwrap_or_default(),
+                    quota_text(
+                        r.quota_min,
+                        r.quota_max,
+                        r.quota_strictness == pingxuan_rules::campaign::Strictness::InPrinciple,
+                    ),
+                )
+            })
+            .collect(),
+        stages: c
+            .stages
+            .iter()
+            .map(|s| {
+                let mut t = s.name.clone();
+                if let Some(n) = s.advance {
+                    t.push_str(&format!("（产生 {n} 名）"));
+                }
+                if s.kind == StageKind::UnitRound
+                    && let Some(n) = s.per_unit_max
+                {
+                    t.push_str(&format!("（每单位不超过 {n} 名）"));
+                }
+                t
+            })
+            .collect(),
+        materials: c
+            .materials
+            .iter()
+            .map(|m| (m.name.clone(), level_name(&m.level), material_text(m)))
+            .collect(),
+        c,
+    };
+    Ok(Html(page.render()?).into_response())
+}

@@ -1,0 +1,186 @@
+//! Server-rendered pages. Each handler parses, checks access, calls the store or the
+//! rules, and renders an askama template; nothing else.
+
+pub mod account;
+pub mod admin;
+pub mod applications;
+pub mod auth;
+pub mod campaigns;
+pub mod home;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Html;
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::{Campaign, Deadline, EntryMode, deadline_instant};
+
+use crate::access::Access;
+use crate::auth::SignedIn;
+
+pub struct MenuItem {
+    pub label: &'static str,
+    pub href: &'static str,
+}
+
+pub struct MenuGroup {
+    pub title: &'static str,
+    pub items: Vec<MenuItem>,
+}
+
+/// What the page frame needs: title, who is signed in, the menu.
+pub struct Shell {
+    pub title: String,
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub menu: Vec<MenuGroup>,
+    pub current: String,
+}
+
+impl Shell {
+    /// The frame for visitors who are not signed in.
+    pub fn public(title: &str) -> Shell {
+        Shell {
+            title: title.to_owned(),
+            user_name: None,
+            csrf: String::new(),
+            menu: Vec::new(),
+            current: String::new(),
+        }
+    }
+
+    /// The frame for a signed-in person, with the menu their roles allow
+    /// (laid out as in the 新疆 platform's manual).
+    pub fn signed_in(who: &SignedIn, title: &str, current: &str) -> Shell {
+        Shell {
+            title: title.to_owned(),
+            user_name: Some(who.access.user.display_name.clone()),
+            csrf: who.session.csrf_token.clone(),
+            menu: menu_for(&who.access),
+            current: current.to_owned(),
+        }
+    }
+}
+
+pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
+    let mut menu = vec![MenuGroup {
+        title: "",
+        items: vec![MenuItem {
+            label: "我的主页",
+            href: "/home",
+        }],
+    }];
+    let mut zuimei = Vec::new();
+    if access.has(Role::Applicant) {
+        zuimei.push(MenuItem {
+            label: "我的申报表",
+            href: "/applications/mine",
+        });
+    }
+    if access.reviews() {
+        zuimei.push(MenuItem {
+            label: "待审核申报表",
+            href: "/applications/review",
+        });
+        zuimei.push(MenuItem {
+            label: "查询申报表",
+            href: "/applications/search",
+        });
+    }
+    if !zuimei.is_empty() {
+        menu.push(MenuGroup {
+            title: "最美科技工作者",
+            items: zuimei,
+        });
+    }
+    if access.manages_campaigns() {
+        menu.push(MenuGroup {
+            title: "活动管理",
+            items: vec![MenuItem {
+                label: "活动配置",
+                href: "/campaigns",
+            }],
+        });
+    }
+    if access.is_admin() {
+        menu.push(MenuGroup {
+            title: "系统管理",
+            items: vec![MenuItem {
+                label: "审计日志",
+                href: "/admin/audit",
+            }],
+        });
+    }
+    menu.push(MenuGroup {
+        title: "账号",
+        items: vec![MenuItem {
+            label: "账号与安全",
+            href: "/account",
+        }],
+    });
+    menu
+}
+
+/// Beijing time, as every notice writes dates.
+pub fn format_time(unix: i64) -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => {
+            let t = t.to_offset(offset);
+            format!(
+                "{}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// “2024年3月26日 23:59” from a campaign deadline.
+pub fn format_deadline(d: &Deadline) -> String {
+    match deadline_instant(d) {
+        Ok(t) => format!(
+            "{}年{}月{}日 {:02}:{:02}",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => d.to_string(),
+    }
+}
+
+pub fn entry_text(c: &Campaign) -> &'static str {
+    match c.entry.mode {
+        EntryMode::RecommendationCode => "凭推荐单位发放的推荐码申报",
+        EntryMode::Open => "申报人自主申报，选择推荐单位",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    shell: Shell,
+    heading: &'a str,
+    message: &'a str,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
+    let heading = match status {
+        StatusCode::FORBIDDEN => "无权访问",
+        StatusCode::NOT_FOUND => "找不到页面",
+        StatusCode::TOO_MANY_REQUESTS => "操作过于频繁",
+        s if s.is_client_error() => "无法完成操作",
+        _ => "系统错误",
+    };
+    let page = ErrorPage {
+        shell: Shell::public(heading),
+        heading,
+        message,
+    };
+    Html(page.render().unwrap_or_else(|_| message.to_owned()))
+}

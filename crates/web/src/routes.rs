@@ -1,0 +1,100 @@
+//! Every route of the server, in one place.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{self, ApiDoc};
+use crate::pages::{account, admin, applications, auth, campaigns, home};
+use crate::{AppState, health, statics};
+
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::me::get_me))
+        .routes(routes!(
+            api::campaigns::list_campaigns,
+            api::campaigns::put_campaign
+        ))
+        .routes(routes!(api::campaigns::get_campaign))
+        .routes(routes!(api::campaigns::check_campaign))
+        .split_for_parts();
+    let openapi_json = openapi.to_json().expect("the OpenAPI document serialises");
+
+    let pages = Router::new()
+        .route("/", get(home::get_root))
+        .route("/login", get(auth::get_login).post(auth::post_login))
+        .route("/logout", post(auth::post_logout))
+        .route("/captcha.png", get(auth::get_captcha))
+        .route(
+            "/register",
+            get(auth::get_register).post(auth::post_register),
+        )
+        .route(
+            "/password/forgot",
+            get(auth::get_forgot).post(auth::post_forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(auth::get_reset).post(auth::post_reset),
+        )
+        .route("/home", get(home::get_home))
+        .route("/applications/mine", get(applications::get_mine))
+        .route("/applications/review", get(applications::get_review))
+        .route("/applications/search", get(applications::get_search))
+        .route(
+            "/campaigns",
+            get(campaigns::get_campaigns).post(campaigns::post_campaigns),
+        )
+        .route("/campaigns/{id}", get(campaigns::get_campaign))
+        .route("/account", get(account::get_account))
+        .route("/account/tokens", post(account::post_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(account::post_revoke_token),
+        )
+        .route("/account/password", post(account::post_password))
+        .route("/admin/audit", get(admin::get_audit));
+
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(pages)
+        .merge(api_router)
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
+        )
+        .route("/healthz", get(health::get_healthz))
+        .route("/static/{file}", get(statics::get_static))
+        .fallback(statics::not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
