@@ -12,7 +12,7 @@ use pingxuan_store::outbox::Mail;
 #[derive(Clone)]
 pub enum Mailer {
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
     Log,
@@ -25,6 +25,7 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
             .timeout(Some(Duration::from_secs(20)))
             .build();
+        let transport = Box::new(transport);
         let from: Mailbox = from.parse()?;
         Ok(Mailer::Smtp { transport, from })
     }

@@ -1,0 +1,143 @@
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::SEEDS;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+
+use crate::common::start;
+
+on_both_databases!(
+    load_through_the_page,
+    load_through_the_api,
+    health_and_openapi
+);
+
+async fn load_through_the_page(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.account("boss", Role::Organizer, None, None).await;
+    let mut c = app.signed_in("boss").await;
+    let csrf = c.csrf("/campaigns").await;
+    let (_, text) = SEEDS[1];
+    let broken = text.replacen("advance = 30", "advance = 50", 1);
+    let r = c
+        .post_form("/campaigns", &[("csrf", &csrf), ("toml", &broken)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("文件有问题，未保存"));
+    assert!(
+        r.body
+            .contains("stages[1].advance：晋级人数 50 不少于上一阶段的 40"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("advance = 50"), "the text stays in the box");
+    assert!(app.store.list_campaigns().await.unwrap().is_empty());
+
+    let r = c
+        .post_form("/campaigns", &[("csrf", &csrf), ("toml", text)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("已保存活动 dongguan-2023（第 1 版）"));
+    assert!(r.body.contains("通知未规定公众组的权重"));
+    let r = c
+        .post_form("/campaigns", &[("csrf", &csrf), ("toml", text)])
+        .await;
+    assert!(r.body.contains("第 2 版"));
+
+    let page = c.get("/campaigns/dongguan-2023").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for words in [
+        "初选（产生 40 名）",
+        "网络投票（产生 30 名）",
+        "评审小组终选（产生 20 名）",
+        "原则上不超过 2 名",
+        "3—5 份",
+        "单个时长 3 分钟以内",
+    ] {
+        assert!(page.body.contains(words), "missing {words}");
+    }
+}
+
+async fn load_through_the_api(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let uid = app.account("boss", Role::Organizer, None, None).await;
+    let (_, token) = app.store.create_api_token(uid, "t").await.unwrap();
+    let mut c = app.client();
+    let (_, text) = SEEDS[2];
+
+    let r = c
+        .api(
+            Method::PUT,
+            "/api/v1/campaigns",
+            Some(&token),
+            Some("[campaign]\nid = 3\n".into()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let j = r.json();
+    assert_eq!(j["error"]["code"], "invalid_campaign");
+    assert!(j["problems"].as_array().unwrap().len() >= 3, "{j}");
+    assert_eq!(j["problems"][0]["line"], 2);
+
+    let r = c
+        .api(
+            Method::PUT,
+            "/api/v1/campaigns",
+            Some(&token),
+            Some(text.to_owned()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["revision"], 1);
+    let r = c
+        .api(
+            Method::PUT,
+            "/api/v1/campaigns",
+            Some(&token),
+            Some(text.to_owned()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["revision"], 2);
+
+    let r = c
+        .api(
+            Method::GET,
+            "/api/v1/campaigns/xinjiang-2023",
+            Some(&token),
+            None,
+        )
+        .await;
+    let j = r.json();
+    assert_eq!(j["rules"]["campaign"]["winners"], 20);
+    assert_eq!(j["rules"]["final_list"]["constraints"][0]["share"], 0.1);
+    let missing = c
+        .api(Method::GET, "/api/v1/campaigns/nope", Some(&token), None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["error"]["code"], "not_found");
+}
+
+async fn health_and_openapi(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let mut c = app.client();
+    let h = c.get("/healthz").await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(h.json()["database"], "ok");
+    let doc = c.get("/api/openapi.json").await.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/me",
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{id}",
+        "/api/v1/campaigns/check",
+    ] {
+        assert!(paths.contains_key(p), "OpenAPI lacks {p}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let missing = c.get("/no/such/page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("找不到"));
+}

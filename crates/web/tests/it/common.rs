@@ -1,0 +1,221 @@
+//! A real server on a random port over a fresh database, and a small client that keeps
+//! the session cookie and the CSRF token the way a browser would.
+
+use std::net::SocketAddr;
+
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::SEEDS;
+use pingxuan_store::Store;
+use pingxuan_store::accounts::NewUser;
+use pingxuan_store::crypto::token_hash;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::{AppState, CaptchaPolicy, WebConfig};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use sqlx::Row;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "Kexie-2024-ok";
+
+pub struct TestApp {
+    pub url: String,
+    pub store: Store,
+    _shutdown: oneshot::Sender<()>,
+    _db: TestDb,
+}
+
+pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
+    let store = db.store().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}");
+    let mut config = WebConfig::new(&url);
+    config.captcha = captcha;
+    config.auth_requests_per_minute = 1000;
+    let state = AppState::new(store.clone(), config);
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(pingxuan_web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        url,
+        store,
+        _shutdown: tx,
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.url.clone(),
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    /// Loads a seed campaign straight into the store.
+    pub async fn seed(&self, file: &str) {
+        let (_, text) = SEEDS.iter().find(|(n, _)| *n == file).unwrap();
+        let c = pingxuan_rules::campaign::load(text).campaign.unwrap();
+        self.store.save_campaign(&c, text, None).await.unwrap();
+    }
+
+    /// Creates an account holding one role, returns its id.
+    pub async fn account(
+        &self,
+        login: &str,
+        role: Role,
+        campaign: Option<&str>,
+        unit: Option<&str>,
+    ) -> i64 {
+        let id = self
+            .store
+            .create_user(NewUser {
+                login: login.to_owned(),
+                display_name: format!("{login} 的名字"),
+                email: login.contains('@').then(|| login.to_owned()),
+                mobile: None,
+                password: PASSWORD.to_owned(),
+            })
+            .await
+            .unwrap();
+        let unit_id = match (unit, campaign) {
+            (Some(name), Some(c)) => {
+                Some(self.store.create_unit(c, name, role, None).await.unwrap())
+            }
+            _ => None,
+        };
+        self.store
+            .grant_role(id, role, campaign, unit_id)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A client signed in as `login`.
+    pub async fn signed_in(&self, login: &str) -> Client {
+        let mut c = self.client();
+        c.get("/login").await;
+        let r = c.login(login, PASSWORD, None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "login of {login} failed: {}",
+            r.body
+        );
+        c
+    }
+
+    /// The captcha answer the server holds for a client's session (what a person reads
+    /// off the image).
+    pub async fn captcha_answer(&self, client: &Client) -> Option<String> {
+        let hash = token_hash(client.cookie.as_deref().unwrap());
+        sqlx::query("SELECT captcha_answer FROM sessions WHERE id_hash = $1")
+            .bind(hash)
+            .fetch_one(&self.store.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    }
+}
+
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// The value of `<input name="NAME" value="...">` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+impl Client {
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        let req = match &self.cookie {
+            Some(c) => req.header("cookie", format!("px_session={c}")),
+            None => req,
+        };
+        let resp = req.send().await.unwrap();
+        for v in resp.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix("px_session=") {
+                let value = rest.split(';').next().unwrap();
+                self.cookie = (!value.is_empty()).then(|| value.to_owned());
+            }
+        }
+        Reply {
+            status: resp.status(),
+            location: resp
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned()),
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let req = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    /// The CSRF token of the current session, read from a page's form.
+    pub async fn csrf(&mut self, page: &str) -> String {
+        let r = self.get(page).await;
+        input_value(&r.body, "csrf").unwrap_or_else(|| panic!("no csrf on {page}: {}", r.body))
+    }
+
+    pub async fn login(&mut self, login: &str, password: &str, captcha: Option<&str>) -> Reply {
+        let csrf = self.csrf("/login").await;
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("login", login),
+            ("password", password),
+        ];
+        if let Some(c) = captcha {
+            form.push(("captcha", c));
+        }
+        self.post_form("/login", &form).await
+    }
+
+    pub async fn api(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/toml").body(b);
+        }
+        self.send(req).await
+    }
+}

@@ -1,0 +1,8 @@
+//! The web crate's integration tests: one binary, a real server per test, every test
+//! on SQLite and on PostgreSQL (`sqlite::name`, `postgres::name`).
+
+mod access;
+mod auth;
+mod browser;
+mod campaigns;
+mod common;
