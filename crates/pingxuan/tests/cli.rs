@@ -1,0 +1,209 @@
+//! The `pingxuan` command as an operator runs it: real process, real data folder.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+
+fn pingxuan(data: &Path, db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+        .args(args)
+        .env("PINGXUAN_DATA_DIR", data)
+        .env("PINGXUAN_DATABASE_URL", &db.url)
+        .env("PINGXUAN_LOG", "warn")
+        .output()
+        .expect("run pingxuan")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn campaign_file(name: &str) -> String {
+    format!("{}/../../campaigns/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn campaign_check_reports_lines_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    let src = std::fs::read_to_string(campaign_file("guangxi-2024.toml")).unwrap();
+    std::fs::write(&broken, src.replacen("winners = 10", "winners = 12", 1)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+        .args(["campaign", "check", broken.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(
+        out.contains("最后一个阶段的晋级人数 10 与最终评选人数 12 不一致"),
+        "{out}"
+    );
+    for seed in [
+        "guangxi-2024.toml",
+        "dongguan-2023.toml",
+        "xinjiang-2023.toml",
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+            .args(["campaign", "check", &campaign_file(seed)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{seed}: {}", text(&o));
+    }
+}
+
+on_both_databases!(operator_workflow);
+
+async fn operator_workflow(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let o = pingxuan(data, &db, &["demo"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("admin") && out.contains("gx-nanning") && out.contains("xinjiang-2023"),
+        "{out}"
+    );
+    // Again: no duplicates, new passwords.
+    let again = pingxuan(data, &db, &["demo"]);
+    assert!(again.status.success(), "{}", text(&again));
+
+    let csv = data.join("units.csv");
+    std::fs::write(
+        &csv,
+        "单位名称,单位类型,类别,登录名,联系人,电子邮箱,手机\n柳州市科协,推荐单位,设区市,gx-liuzhou,王老师,lz@example.com,13900000001\n广西医科大学,所在单位,,gx-gxmu,,,\n",
+    )
+    .unwrap();
+    let o = pingxuan(
+        data,
+        &db,
+        &[
+            "units",
+            "import",
+            "--campaign",
+            "guangxi-2024",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("柳州市科协,推荐单位,gx-liuzhou,"));
+    // Importing the same file again creates nothing and says why.
+    let o = pingxuan(
+        data,
+        &db,
+        &[
+            "units",
+            "import",
+            "--campaign",
+            "guangxi-2024",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("登录名“gx-liuzhou”已被使用"),
+        "{}",
+        text(&o)
+    );
+
+    let o = pingxuan(
+        data,
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "gx-expert",
+            "--name",
+            "专家",
+            "--role",
+            "评审专家",
+            "--campaign",
+            "guangxi-2024",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("初始密码："));
+    let o = pingxuan(
+        data,
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "gx-expert",
+            "--name",
+            "专家",
+            "--role",
+            "expert",
+            "--campaign",
+            "guangxi-2024",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("已存在"), "{}", text(&o));
+    let o = pingxuan(
+        data,
+        &db,
+        &[
+            "user", "add", "--login", "x", "--name", "x", "--role", "boss",
+        ],
+    );
+    assert!(text(&o).contains("未知的角色 `boss`"), "{}", text(&o));
+    let o = pingxuan(
+        data,
+        &db,
+        &[
+            "user",
+            "add",
+            "--login",
+            "weak",
+            "--name",
+            "x",
+            "--role",
+            "admin",
+            "--password",
+            "123",
+        ],
+    );
+    assert!(text(&o).contains("密码至少 8 位"), "{}", text(&o));
+    let o = pingxuan(data, &db, &["token", "create", "gx-expert"]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("pxt_"));
+
+    // The server starts on the existing database and answers /healthz.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("PINGXUAN_DATA_DIR", data)
+        .env("PINGXUAN_DATABASE_URL", &db.url)
+        .env("PINGXUAN_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut healthy = false;
+    for _ in 0..200 {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            && r.status() == 200
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(healthy, "server did not become healthy");
+}
