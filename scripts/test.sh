@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need from Debian's packages when it is
+# missing, then runs the whole suite. PostgreSQL tests run when
+# PINGXUAN_TEST_DATABASE_URL is set, or when a PostgreSQL answers on 127.0.0.1:5432.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: chromium + chromium-driver (browser tests), a CJK font (readable
+# screenshots; PDFs later).
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing ${need[*]} with apt-get" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ -z "${PINGXUAN_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+   && pg_isready -q -h 127.0.0.1 -p 5432; then
+  export PINGXUAN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test"
+fi
+if [ -n "${PINGXUAN_TEST_DATABASE_URL:-}" ]; then
+  echo "PostgreSQL tests against ${PINGXUAN_TEST_DATABASE_URL%%@*}@…" >&2
+else
+  echo "PostgreSQL tests skipped: set PINGXUAN_TEST_DATABASE_URL to run them" >&2
+fi
+
+exec cargo test --workspace --locked "$@"
