@@ -37,6 +37,18 @@ pub struct RoleGrant {
     pub unit_name: Option<String>,
 }
 
+/// A row of the account list: one role held by one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleHolder {
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub active: bool,
+    pub role: Role,
+    pub campaign_id: Option<String>,
+    pub unit_name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginOutcome {
     Ok(User),
@@ -285,6 +297,54 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Creates an account holding one role; the account is removed again when the role
+    /// cannot be granted, so nothing half-created remains.
+    pub async fn create_account(
+        &self,
+        new: NewUser,
+        role: Role,
+        campaign_id: Option<&str>,
+        unit_id: Option<i64>,
+    ) -> Result<i64> {
+        let id = self.create_user(new).await?;
+        if let Err(e) = self.grant_role(id, role, campaign_id, unit_id).await {
+            self.delete_user(id).await?;
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Everyone holding an assigned role, in one campaign or (with `None`) all; the
+    /// platform-wide roles are included only for `None`.
+    pub async fn list_role_holders(&self, campaign_id: Option<&str>) -> Result<Vec<RoleHolder>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.login_enc, u.display_name, u.active, r.role, r.campaign_id, un.name AS unit_name \
+             FROM roles r JOIN users u ON u.id = r.user_id LEFT JOIN units un ON un.id = r.unit_id \
+             WHERE r.role <> 'applicant' AND r.role <> 'voter' AND ($1 = '*' OR r.campaign_id = $1) \
+             ORDER BY r.campaign_id, r.role, u.id",
+        )
+        .bind(campaign_id.unwrap_or("*"))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let role: String = r.try_get("role")?;
+            let Ok(role) = role.parse() else { continue };
+            let login: String = r.try_get("login_enc")?;
+            let campaign: String = r.try_get("campaign_id")?;
+            out.push(RoleHolder {
+                user_id: r.try_get("id")?,
+                login: self.sealer.open(&login).unwrap_or_default(),
+                display_name: r.try_get("display_name")?,
+                active: r.try_get::<i64, _>("active")? != 0,
+                role,
+                campaign_id: (!campaign.is_empty()).then_some(campaign),
+                unit_name: r.try_get("unit_name")?,
+            });
+        }
+        Ok(out)
     }
 
     /// Removes an account that was never used (undoing a failed creation).

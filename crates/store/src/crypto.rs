@@ -86,9 +86,39 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A random initial password that meets the policy: 12 characters of four kinds, from
+/// letters and digits that cannot be mistaken for one another when read out.
+pub fn new_password() -> String {
+    use rand::seq::IndexedRandom;
+    const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    const SYMBOL: &[u8] = b"!#%+-=?@";
+    let pattern = [
+        UPPER, LOWER, LOWER, LOWER, DIGIT, DIGIT, SYMBOL, LOWER, UPPER, LOWER, DIGIT, LOWER,
+    ];
+    let mut rng = rand::rng();
+    pattern
+        .iter()
+        .map(|set| char::from(*set.choose(&mut rng).expect("non-empty set")))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        for _ in 0..50 {
+            let p = new_password();
+            assert_eq!(p.len(), 12);
+            assert_eq!(
+                pingxuan_rules::password::check_strength(&p, "someone"),
+                Ok(())
+            );
+        }
+    }
 
     #[test]
     fn seal_open_and_lookup() {

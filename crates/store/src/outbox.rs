@@ -40,17 +40,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Mail {
-                    id: r.try_get(0)?,
-                    to_addr: r.try_get(1)?,
-                    subject: r.try_get(2)?,
-                    body: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(mail_from_row).collect()
     }
 
     pub async fn mark_mail_sent(&self, id: i64) -> Result<()> {
@@ -84,16 +74,17 @@ impl Store {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Mail {
-                    id: r.try_get(0)?,
-                    to_addr: r.try_get(1)?,
-                    subject: r.try_get(2)?,
-                    body: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(mail_from_row).collect()
     }
+}
+
+/// Rows selected as `id, to_addr, subject, body, attempts`.
+fn mail_from_row(r: &sqlx::any::AnyRow) -> Result<Mail> {
+    Ok(Mail {
+        id: r.try_get(0)?,
+        to_addr: r.try_get(1)?,
+        subject: r.try_get(2)?,
+        body: r.try_get(3)?,
+        attempts: r.try_get(4)?,
+    })
 }

@@ -11,12 +11,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
-use crate::pages::{account, admin, applications, auth, campaigns, home};
+use crate::pages::{account, accounts, admin, applications, auth, campaigns, home};
 use crate::{AppState, health, statics};
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::me::get_me))
+        .routes(routes!(api::accounts::post_account))
         .routes(routes!(
             api::campaigns::list_campaigns,
             api::campaigns::put_campaign
@@ -59,6 +60,10 @@ pub fn router(state: AppState) -> Router {
             post(account::post_revoke_token),
         )
         .route("/account/password", post(account::post_password))
+        .route(
+            "/accounts",
+            get(accounts::get_accounts).post(accounts::post_accounts),
+        )
         .route("/admin/audit", get(admin::get_audit));
 
     let max_body = state.config.max_body_bytes;

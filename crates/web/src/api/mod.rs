@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`, described by the OpenAPI document at
 //! `/api/openapi.json` that utoipa builds from these handlers.
 
+pub mod accounts;
 pub mod campaigns;
 pub mod me;
 

@@ -2,6 +2,7 @@
 //! rules, and renders an askama template; nothing else.
 
 pub mod account;
+pub mod accounts;
 pub mod admin;
 pub mod applications;
 pub mod auth;
@@ -95,10 +96,16 @@ pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
     if access.manages_campaigns() {
         menu.push(MenuGroup {
             title: "活动管理",
-            items: vec![MenuItem {
-                label: "活动配置",
-                href: "/campaigns",
-            }],
+            items: vec![
+                MenuItem {
+                    label: "活动配置",
+                    href: "/campaigns",
+                },
+                MenuItem {
+                    label: "账号管理",
+                    href: "/accounts",
+                },
+            ],
         });
     }
     if access.is_admin() {

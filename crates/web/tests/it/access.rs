@@ -69,6 +69,7 @@ async fn route_role_matrix(db: TestDb) {
             "/campaigns/dongguan-2023",
             [LOGIN, NO, NO, NO, NO, OK, NO, OK],
         ),
+        ("/accounts", [LOGIN, NO, NO, NO, OK, OK, NO, OK]),
         ("/admin/audit", [LOGIN, NO, NO, NO, NO, NO, NO, OK]),
     ];
     let api: &[(Method, &str, [u16; 8])] = &[

@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL (`sqlite::name`, `postgres::name`).
 
 mod access;
+mod accounts;
 mod auth;
 mod browser;
 mod campaigns;
