@@ -139,9 +139,16 @@ impl FromRequestParts<AppState> for SignedIn {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let ip = client_ip(parts, state).map(|i| i.to_string());
+        let had_cookie = CookieJar::from_headers(&parts.headers)
+            .get(SESSION_COOKIE)
+            .is_some_and(|c| !c.value().is_empty());
         let session = session_from_cookie(parts, state)
             .await?
-            .ok_or(Failure::SignedOut)?;
+            .ok_or(if had_cookie {
+                Failure::SessionExpired
+            } else {
+                Failure::SignedOut
+            })?;
         let user_id = session.user_id.ok_or(Failure::SignedOut)?;
         let access = Access::load(&state.store, user_id)
             .await?

@@ -9,8 +9,10 @@ use pingxuan_store::StoreError;
 
 #[derive(Debug)]
 pub enum Failure {
-    /// Not signed in (or the session expired).
+    /// Not signed in.
     SignedOut,
+    /// The session cookie named a session that timed out (idle or absolute limit).
+    SessionExpired,
     Forbidden,
     NotFound,
     /// Bad input, with the field it concerns.
@@ -39,7 +41,7 @@ impl Failure {
 
     fn status(&self) -> StatusCode {
         match self {
-            Failure::SignedOut => StatusCode::UNAUTHORIZED,
+            Failure::SignedOut | Failure::SessionExpired => StatusCode::UNAUTHORIZED,
             Failure::Forbidden => StatusCode::FORBIDDEN,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -52,6 +54,11 @@ impl Failure {
     fn parts(&self) -> (&str, String, Option<&str>) {
         match self {
             Failure::SignedOut => ("signed_out", "请先登录".to_owned(), None),
+            Failure::SessionExpired => (
+                "session_expired",
+                "长时间未操作，已自动退出，请重新登录".to_owned(),
+                None,
+            ),
             Failure::Forbidden => ("forbidden", "您无权进行此操作".to_owned(), None),
             Failure::NotFound => ("not_found", "找不到该页面或记录".to_owned(), None),
             Failure::Invalid {
@@ -109,8 +116,10 @@ impl IntoResponse for PageError {
         if let Failure::Internal(cause) = &self.0 {
             tracing::error!(%cause, "request failed");
         }
-        if let Failure::SignedOut = self.0 {
-            return Redirect::to("/login").into_response();
+        match self.0 {
+            Failure::SignedOut => return Redirect::to("/login").into_response(),
+            Failure::SessionExpired => return Redirect::to("/login?done=timeout").into_response(),
+            _ => {}
         }
         let status = self.0.status();
         let (_, message, _) = self.0.parts();

@@ -10,7 +10,7 @@ use pingxuan_rules::campaign::{
 };
 use serde::Deserialize;
 
-use super::{Shell, entry_text, format_time};
+use super::{Shell, entry_text, format_deadline, format_time};
 use crate::AppState;
 use crate::actions::{LoadOutcome, load_campaign};
 use crate::auth::SignedIn;
@@ -131,6 +131,8 @@ struct DetailPage {
     c: Campaign,
     revision: i64,
     entry: &'static str,
+    /// (level, what it writes, deadline) along the chain.
+    chain: Vec<(String, String, String)>,
     warnings: Vec<String>,
     quotas: Vec<(String, String, String)>,
     stages: Vec<String>,
@@ -212,6 +214,28 @@ pub async fn get_campaign(
         shell: Shell::signed_in(&who, &c.campaign.short_name, "/campaigns"),
         revision: stored.revision,
         entry: entry_text(&c),
+        chain: c
+            .levels
+            .iter()
+            .map(|l| {
+                let mut does = l
+                    .opinion
+                    .as_ref()
+                    .map(|o| format!("填写{o}"))
+                    .unwrap_or_default();
+                if l.merge_with_next_when_same_unit {
+                    does.push_str("；与推荐单位为同一单位时并入下一级");
+                }
+                if l.employer_also_signs {
+                    does.push_str("；实际就职单位不同时一并签署意见");
+                }
+                (
+                    l.name.clone(),
+                    does,
+                    l.deadline.as_ref().map(format_deadline).unwrap_or_default(),
+                )
+            })
+            .collect(),
         warnings: report.warnings().map(|p| p.to_string()).collect(),
         quotas: c
             .recommender_categories

@@ -373,5 +373,14 @@ async fn idle_session_expires(db: TestDb) {
         .execute(&app.store.pool)
         .await
         .unwrap();
-    assert_eq!(c.get("/home").await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        c.get("/home").await.location.as_deref(),
+        Some("/login?done=timeout")
+    );
+    assert!(
+        c.get("/login?done=timeout")
+            .await
+            .body
+            .contains("长时间未操作，已自动退出")
+    );
 }
