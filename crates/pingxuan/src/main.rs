@@ -35,6 +35,9 @@ enum Command {
     /// 活动配置文件：检查或载入 / campaign files
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// 工作日历（节假日与调休）：检查、载入新的年份、列出 / working-day calendar years
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// 账号管理 / accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -54,6 +57,16 @@ enum CampaignCommand {
     Check { file: PathBuf },
     /// 检查并载入（同一标识的活动会被替换为新版本） / check and load a campaign file
     Load { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// 检查一年的节假日文件（格式同 calendar/2024.toml） / check a year file
+    Check { file: PathBuf },
+    /// 载入一年的节假日安排（国务院办公厅通知），同一年份会被替换 / load a year
+    Load { file: PathBuf },
+    /// 列出已知的年份 / list the known years
+    List,
 }
 
 #[derive(Subcommand)]
@@ -98,6 +111,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Campaign(CampaignCommand::Load { file }) => {
             commands::campaign::load_file(&common, &file).await
         }
+        Command::Calendar(CalendarCommand::Check { file }) => commands::calendar::check(&file),
+        Command::Calendar(CalendarCommand::Load { file }) => {
+            commands::calendar::load(&common, &file).await
+        }
+        Command::Calendar(CalendarCommand::List) => commands::calendar::list(&common).await,
         Command::User(UserCommand::Add(a)) => commands::user::add(&common, a).await.map(|()| true),
         Command::Units(UnitsCommand::Import { campaign, file }) => {
             commands::units::import(&common, &campaign, &file).await

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod campaigns;
 pub mod crypto;
 pub mod outbox;

@@ -11,7 +11,8 @@ on_both_databases!(
     accounts_and_roles,
     campaigns_and_units,
     mail_outbox,
-    sessions_and_captcha
+    sessions_and_captcha,
+    calendar_years
 );
 
 fn user(login: &str) -> NewUser {
@@ -143,4 +144,22 @@ async fn sessions_and_captcha(db: TestDb) {
     assert!(!s.check_captcha(&session.id_hash, "").await.unwrap());
     s.delete_session(&session.id_hash).await.unwrap();
     assert!(s.load_session(&token).await.unwrap().is_none());
+}
+
+async fn calendar_years(db: TestDb) {
+    use time::macros::date;
+    let s = db.store().await;
+    let cal = s.work_calendar().await.unwrap();
+    assert!(
+        cal.is_working_day(date!(2027 - 01 - 04)).is_err(),
+        "2027 unknown until loaded"
+    );
+    let text = "year = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知（测试数据）\"\n\n[[holidays]]\nname = \"元旦\"\nfrom = 2027-01-01\nto = 2027-01-03\nmakeup_workdays = []\n";
+    let year = pingxuan_rules::calendar::YearCalendar::parse("2027.toml", text).unwrap();
+    s.save_calendar_year(&year, text).await.unwrap();
+    s.save_calendar_year(&year, text).await.unwrap();
+    let cal = s.work_calendar().await.unwrap();
+    assert_eq!(cal.is_working_day(date!(2027 - 01 - 04)), Ok(true));
+    assert_eq!(cal.is_working_day(date!(2027 - 01 - 01)), Ok(false));
+    assert_eq!(cal.years().count(), 5);
 }

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             get(campaigns::get_campaigns).post(campaigns::post_campaigns),
         )
         .route("/campaigns/{id}", get(campaigns::get_campaign))
+        .route("/campaigns/{id}/file", get(campaigns::get_campaign_file))
         .route("/account", get(account::get_account))
         .route("/account/tokens", post(account::post_token))
         .route(

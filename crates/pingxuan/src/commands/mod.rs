@@ -1,3 +1,4 @@
+pub mod calendar;
 pub mod campaign;
 pub mod demo;
 pub mod serve;

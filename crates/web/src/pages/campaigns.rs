@@ -277,3 +277,34 @@ pub async fn get_campaign(
     };
     Ok(Html(page.render()?).into_response())
 }
+
+/// The campaign's current file, to edit and load again.
+pub async fn get_campaign_file(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if !who.access.organizes(&id) {
+        return Err(Failure::Forbidden.into());
+    }
+    let stored = state
+        .store
+        .get_campaign(&id)
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let disposition = format!(
+        "attachment; filename=\"{}-r{}.toml\"",
+        stored.id, stored.revision
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/toml; charset=utf-8".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        stored.source_toml,
+    )
+        .into_response())
+}

@@ -45,6 +45,9 @@ async fn load_through_the_page(db: TestDb) {
         .await;
     assert!(r.body.contains("第 2 版"));
 
+    let file = c.get("/campaigns/dongguan-2023/file").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body, text, "the file comes back as loaded");
     let page = c.get("/campaigns/dongguan-2023").await;
     assert_eq!(page.status, StatusCode::OK);
     for words in [
