@@ -7,5 +7,6 @@ pub mod campaign;
 pub mod idcard;
 pub mod password;
 pub mod role;
+pub mod workflow;
 
 pub use role::Role;

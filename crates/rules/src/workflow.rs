@@ -1,0 +1,401 @@
+//! The application's way up the chain, as the 新疆 user manual describes it and
+//! generalised to any chain a campaign file sets: 提交 (submit upward), 退回 (return
+//! downward with 修改意见), 收回 (recall), 办理 (open). Pure: the state is computed from
+//! the list of events, so the store only has to keep that list.
+//!
+//! Recall, per the manual: a sender takes back what it sent until the receiver has
+//! opened it; a level takes back a 退回 until the applicant (or lower level) has acted
+//! on it. A recall undoes exactly the last effective move, so the state reads as it
+//! did before that move.
+
+use crate::Role;
+use crate::campaign::Campaign;
+
+/// One level of an application's chain (after merging, see [`Chain::for_application`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLevel {
+    /// The campaign file's level key.
+    pub key: String,
+    /// The name in state texts, e.g. 推荐单位.
+    pub name: String,
+    pub role: Role,
+}
+
+/// The levels one application climbs, applicant first, organiser last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub levels: Vec<ChainLevel>,
+}
+
+impl Chain {
+    /// The chain for one application. When the campaign merges the work unit's level
+    /// with the recommender's and the applicant's work unit is itself the recommender
+    /// (广西 六（一）2), the work unit's level is left out.
+    pub fn for_application(campaign: &Campaign, work_unit_is_recommender: bool) -> Chain {
+        let levels = campaign
+            .levels
+            .iter()
+            .filter(|l| !(work_unit_is_recommender && l.merge_with_next_when_same_unit))
+            .map(|l| ChainLevel {
+                key: l.key.clone(),
+                name: l.name.clone(),
+                role: l.role,
+            })
+            .collect();
+        Chain { levels }
+    }
+
+    pub fn top(&self) -> usize {
+        self.levels.len().saturating_sub(1)
+    }
+
+    pub fn name(&self, level: usize) -> &str {
+        self.levels
+            .get(level)
+            .map(|l| l.name.as_str())
+            .unwrap_or("")
+    }
+
+    /// The level index of the first level with this role.
+    pub fn level_of(&self, role: Role) -> Option<usize> {
+        self.levels.iter().position(|l| l.role == role)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveKind {
+    Submit,
+    Return,
+}
+
+/// What happened to an application, in order. `by` is the acting level's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// 提交: from a level to the next one up.
+    Submit { by: usize },
+    /// 退回: from a level down to `to` (the applicant, usually).
+    Return { by: usize, to: usize },
+    /// 收回 of the last effective move by its sender.
+    Recall { by: usize },
+    /// 办理: the holder opened the application.
+    Open { by: usize },
+}
+
+/// An effective move on the stack, with whether its receiver has opened it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Move {
+    pub kind: MoveKind,
+    pub from: usize,
+    pub to: usize,
+    pub opened: bool,
+}
+
+/// Where an application is and how it got there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowState {
+    /// Effective moves, oldest first; recalls have removed theirs.
+    pub moves: Vec<Move>,
+}
+
+/// Why an action is refused, in words for the person trying it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlowError {
+    #[error("申请书当前在{holder}处，您不能办理")]
+    NotHolder { holder: String },
+    #[error("申请书已在{top}，没有更上一级")]
+    AtTop { top: String },
+    #[error("申报人不能退回申请书")]
+    ApplicantCannotReturn,
+    #[error("只能退回到下级（{allowed}）")]
+    BadReturnTarget { allowed: String },
+    #[error("没有可以收回的操作")]
+    NothingToRecall,
+    #[error("这一步是{sender}做的，只有{sender}可以收回")]
+    NotSender { sender: String },
+    #[error("{receiver}已经查看或办理了申请书，不能收回，请联系{receiver}退回")]
+    AlreadyOpened { receiver: String },
+}
+
+impl FlowState {
+    /// Replays events into a state; events that would be refused are errors.
+    pub fn replay(chain: &Chain, events: &[Event]) -> Result<FlowState, FlowError> {
+        let mut s = FlowState::default();
+        for e in events {
+            s = s.apply(chain, *e)?;
+        }
+        Ok(s)
+    }
+
+    /// The level holding the application (0, the applicant, at the start).
+    pub fn holder(&self) -> usize {
+        self.moves.last().map_or(0, |m| m.to)
+    }
+
+    /// Only the applicant edits the form, and only while holding it.
+    pub fn applicant_may_edit(&self) -> bool {
+        self.holder() == 0
+    }
+
+    /// The state as the manual writes it: 申报人, 申报人提交到推荐单位,
+    /// 推荐单位退回到申报人 …
+    pub fn text(&self, chain: &Chain) -> String {
+        match self.moves.last() {
+            None => chain.name(0).to_owned(),
+            Some(m) => {
+                let verb = match m.kind {
+                    MoveKind::Submit => "提交到",
+                    MoveKind::Return => "退回到",
+                };
+                format!("{}{verb}{}", chain.name(m.from), chain.name(m.to))
+            }
+        }
+    }
+
+    /// Whether `level` could recall now (the manual's “收回” link is shown then).
+    pub fn can_recall(&self, level: usize) -> bool {
+        self.moves
+            .last()
+            .is_some_and(|m| m.from == level && !m.opened)
+    }
+
+    fn check(&self, chain: &Chain, event: Event) -> Result<(), FlowError> {
+        let holder = self.holder();
+        let not_holder = || FlowError::NotHolder {
+            holder: chain.name(holder).to_owned(),
+        };
+        match event {
+            Event::Open { by } => (by == holder).then_some(()).ok_or_else(not_holder),
+            Event::Submit { by } => {
+                if by != holder {
+                    return Err(not_holder());
+                }
+                if by >= chain.top() {
+                    return Err(FlowError::AtTop {
+                        top: chain.name(by).to_owned(),
+                    });
+                }
+                Ok(())
+            }
+            Event::Return { by, to } => {
+                if by != holder {
+                    return Err(not_holder());
+                }
+                if by == 0 {
+                    return Err(FlowError::ApplicantCannotReturn);
+                }
+                if to >= by {
+                    let allowed: Vec<&str> = (0..by).map(|i| chain.name(i)).collect();
+                    return Err(FlowError::BadReturnTarget {
+                        allowed: allowed.join("、"),
+                    });
+                }
+                Ok(())
+            }
+            Event::Recall { by } => {
+                let last = self.moves.last().ok_or(FlowError::NothingToRecall)?;
+                if last.from != by {
+                    return Err(FlowError::NotSender {
+                        sender: chain.name(last.from).to_owned(),
+                    });
+                }
+                if last.opened {
+                    return Err(FlowError::AlreadyOpened {
+                        receiver: chain.name(last.to).to_owned(),
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The state after `event`, or why it is refused.
+    pub fn apply(&self, chain: &Chain, event: Event) -> Result<FlowState, FlowError> {
+        self.check(chain, event)?;
+        let mut next = self.clone();
+        match event {
+            Event::Open { .. } => {
+                // Opening ends the sender's right to recall a submission. A 退回 stays
+                // recallable until the receiver acts on it (manual 二.9), not until it
+                // is read.
+                if let Some(m) = next.moves.last_mut()
+                    && m.kind == MoveKind::Submit
+                {
+                    m.opened = true;
+                }
+            }
+            Event::Submit { by } => {
+                // Acting on what arrived counts as having opened it.
+                if let Some(m) = next.moves.last_mut() {
+                    m.opened = true;
+                }
+                next.moves.push(Move {
+                    kind: MoveKind::Submit,
+                    from: by,
+                    to: by + 1,
+                    opened: false,
+                });
+            }
+            Event::Return { by, to } => {
+                if let Some(m) = next.moves.last_mut() {
+                    m.opened = true;
+                }
+                next.moves.push(Move {
+                    kind: MoveKind::Return,
+                    from: by,
+                    to,
+                    opened: false,
+                });
+            }
+            Event::Recall { .. } => {
+                next.moves.pop();
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// Application numbers as in the manual: prefix + year + sequence (ZMKJ20231).
+pub fn application_number(prefix: &str, year: i32, sequence: u64) -> String {
+    format!("{prefix}{year}{sequence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::{SEEDS, load};
+
+    fn chain(file: &str, merged: bool) -> Chain {
+        let (_, text) = SEEDS.iter().find(|(n, _)| *n == file).unwrap();
+        Chain::for_application(&load(text).campaign.unwrap(), merged)
+    }
+
+    /// The 新疆 manual's steps: apply, submit, recall, resubmit, return with comment,
+    /// fix, forward, recall by the unit, forward again.
+    #[test]
+    fn xinjiang_manual_walk() {
+        let c = chain("xinjiang-2023.toml", false);
+        let (app, rec, office) = (0, 1, 2);
+        let mut s = FlowState::default();
+        assert_eq!(s.text(&c), "申报人");
+        assert!(s.applicant_may_edit());
+
+        s = s.apply(&c, Event::Submit { by: app }).unwrap();
+        assert_eq!(s.text(&c), "申报人提交到推荐单位");
+        assert!(!s.applicant_may_edit());
+        assert!(s.can_recall(app));
+        s = s.apply(&c, Event::Recall { by: app }).unwrap();
+        assert_eq!(s.text(&c), "申报人");
+
+        s = s.apply(&c, Event::Submit { by: app }).unwrap();
+        s = s.apply(&c, Event::Open { by: rec }).unwrap();
+        assert_eq!(
+            s.apply(&c, Event::Recall { by: app })
+                .unwrap_err()
+                .to_string(),
+            "推荐单位已经查看或办理了申请书，不能收回，请联系推荐单位退回"
+        );
+        s = s.apply(&c, Event::Return { by: rec, to: app }).unwrap();
+        assert_eq!(s.text(&c), "推荐单位退回到申报人");
+        assert!(s.applicant_may_edit());
+        // The applicant reading the 修改意见 does not stop the unit's recall.
+        s = s.apply(&c, Event::Open { by: app }).unwrap();
+        assert!(s.can_recall(rec));
+        // The unit takes its return back before the applicant acts.
+        s = s.apply(&c, Event::Recall { by: rec }).unwrap();
+        assert_eq!(s.text(&c), "申报人提交到推荐单位");
+        s = s.apply(&c, Event::Return { by: rec, to: app }).unwrap();
+        s = s.apply(&c, Event::Submit { by: app }).unwrap();
+        assert_eq!(s.text(&c), "申报人提交到推荐单位");
+        assert_eq!(
+            s.apply(&c, Event::Recall { by: rec }).unwrap_err(),
+            FlowError::NotSender {
+                sender: "申报人".to_owned()
+            }
+        );
+
+        s = s.apply(&c, Event::Submit { by: rec }).unwrap();
+        assert_eq!(s.text(&c), "推荐单位提交到自治区科协");
+        s = s.apply(&c, Event::Recall { by: rec }).unwrap();
+        assert_eq!(
+            s.text(&c),
+            "申报人提交到推荐单位",
+            "back to be handled again"
+        );
+        s = s.apply(&c, Event::Submit { by: rec }).unwrap();
+        s = s.apply(&c, Event::Open { by: office }).unwrap();
+        assert!(!s.can_recall(rec));
+        assert_eq!(
+            s.apply(&c, Event::Submit { by: office })
+                .unwrap_err()
+                .to_string(),
+            "申请书已在自治区科协，没有更上一级"
+        );
+        // The organiser may send it back to the recommender, as the manual says.
+        s = s
+            .apply(
+                &c,
+                Event::Return {
+                    by: office,
+                    to: rec,
+                },
+            )
+            .unwrap();
+        assert_eq!(s.text(&c), "自治区科协退回到推荐单位");
+    }
+
+    #[test]
+    fn only_the_holder_acts() {
+        let c = chain("xinjiang-2023.toml", false);
+        let s = FlowState::default();
+        assert_eq!(
+            s.apply(&c, Event::Submit { by: 1 })
+                .unwrap_err()
+                .to_string(),
+            "申请书当前在申报人处，您不能办理"
+        );
+        assert_eq!(
+            s.apply(&c, Event::Return { by: 0, to: 0 }),
+            Err(FlowError::ApplicantCannotReturn)
+        );
+        assert_eq!(
+            s.apply(&c, Event::Recall { by: 0 }),
+            Err(FlowError::NothingToRecall)
+        );
+        let s = s.apply(&c, Event::Submit { by: 0 }).unwrap();
+        assert!(matches!(
+            s.apply(&c, Event::Return { by: 1, to: 1 }),
+            Err(FlowError::BadReturnTarget { .. })
+        ));
+    }
+
+    #[test]
+    fn guangxi_chain_merges_when_work_unit_recommends() {
+        let full = chain("guangxi-2024.toml", false);
+        let names: Vec<&str> = full.levels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["申报人", "所在单位", "推荐单位", "自治区活动办公室"]
+        );
+        let merged = chain("guangxi-2024.toml", true);
+        let names: Vec<&str> = merged.levels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["申报人", "推荐单位", "自治区活动办公室"]);
+        let s =
+            FlowState::replay(&full, &[Event::Submit { by: 0 }, Event::Submit { by: 1 }]).unwrap();
+        assert_eq!(s.text(&full), "所在单位提交到推荐单位");
+        // 新疆 never merges: its chain has no work-unit level.
+        assert_eq!(chain("xinjiang-2023.toml", true).levels.len(), 3);
+    }
+
+    #[test]
+    fn replay_refuses_an_impossible_history() {
+        let c = chain("dongguan-2023.toml", false);
+        assert!(
+            FlowState::replay(&c, &[Event::Submit { by: 0 }, Event::Submit { by: 0 }]).is_err()
+        );
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(application_number("ZMKJ", 2023, 1), "ZMKJ20231");
+    }
+}
