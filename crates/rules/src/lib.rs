@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod campaign;
+pub mod form;
 pub mod idcard;
 pub mod password;
 pub mod role;

@@ -134,7 +134,7 @@ pub struct RecommenderCategory {
 }
 
 /// Every field the platform knows. A campaign picks, labels and limits them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKey {
     IdNumber,
