@@ -8,7 +8,8 @@ use crate::campaign::{Campaign, FieldKey, FormField};
 use crate::idcard::{IdNumber, Sex};
 
 /// What the applicant entered in one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FieldValue {
     Text(String),
     /// Ticked choices, or the parts of a repeatable text (感人故事).
@@ -30,7 +31,7 @@ impl FieldValue {
         }
     }
 
-    fn text(&self) -> Option<&str> {
+    pub fn text(&self) -> Option<&str> {
         match self {
             FieldValue::Text(t) => Some(t.trim()),
             _ => None,

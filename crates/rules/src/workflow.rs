@@ -81,6 +81,37 @@ pub enum Event {
     Open { by: usize },
 }
 
+impl Event {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Event::Submit { .. } => "submit",
+            Event::Return { .. } => "return",
+            Event::Recall { .. } => "recall",
+            Event::Open { .. } => "open",
+        }
+    }
+
+    pub fn by(self) -> usize {
+        match self {
+            Event::Submit { by }
+            | Event::Return { by, .. }
+            | Event::Recall { by }
+            | Event::Open { by } => by,
+        }
+    }
+
+    /// Rebuilds an event from its stored parts.
+    pub fn from_parts(kind: &str, by: usize, to: Option<usize>) -> Option<Event> {
+        Some(match kind {
+            "submit" => Event::Submit { by },
+            "return" => Event::Return { by, to: to? },
+            "recall" => Event::Recall { by },
+            "open" => Event::Open { by },
+            _ => return None,
+        })
+    }
+}
+
 /// An effective move on the stack, with whether its receiver has opened it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Move {

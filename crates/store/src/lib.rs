@@ -4,6 +4,7 @@
 //! One module per aggregate.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod calendar;
 pub mod campaigns;
@@ -35,6 +36,12 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error("记录不存在")]
     NotFound,
+    /// Someone else changed the record since it was read; nothing was written.
+    #[error("记录已被他人修改")]
+    Stale,
+    /// The application is no longer with the applicant.
+    #[error("申请书已提交，不能修改")]
+    NotEditable,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]

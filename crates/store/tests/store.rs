@@ -12,7 +12,9 @@ on_both_databases!(
     campaigns_and_units,
     mail_outbox,
     sessions_and_captcha,
-    calendar_years
+    calendar_years,
+    application_numbers_and_forms,
+    recall_and_open_race
 );
 
 fn user(login: &str) -> NewUser {
@@ -162,4 +164,144 @@ async fn calendar_years(db: TestDb) {
     assert_eq!(cal.is_working_day(date!(2027 - 01 - 04)), Ok(true));
     assert_eq!(cal.is_working_day(date!(2027 - 01 - 01)), Ok(false));
     assert_eq!(cal.years().count(), 5);
+}
+
+async fn seeded(db: &TestDb) -> (pingxuan_store::Store, i64) {
+    let s = db.store().await;
+    let (_, text) = SEEDS[2];
+    let c = load(text).campaign.unwrap();
+    s.save_campaign(&c, text, None).await.unwrap();
+    let uid = s.create_user(user("applicant")).await.unwrap();
+    (s, uid)
+}
+
+async fn application_numbers_and_forms(db: TestDb) {
+    use pingxuan_rules::campaign::FieldKey;
+    use pingxuan_rules::form::{FieldValue, FormValues};
+    let (s, uid) = seeded(&db).await;
+    let (id1, n1) = s
+        .create_application("xinjiang-2023", uid, "ZMKJ", 2023, "申报人")
+        .await
+        .unwrap();
+    let (_, n2) = s
+        .create_application("xinjiang-2023", uid, "ZMKJ", 2023, "申报人")
+        .await
+        .unwrap();
+    assert_eq!((n1.as_str(), n2.as_str()), ("ZMKJ20231", "ZMKJ20232"));
+
+    let mut form = FormValues::new();
+    form.insert(FieldKey::Name, FieldValue::Text("测试人员".into()));
+    form.insert(
+        FieldKey::IdNumber,
+        FieldValue::Text("11010519491231002X".into()),
+    );
+    form.insert(FieldKey::Mobile, FieldValue::Text("13800000000".into()));
+    form.insert(FieldKey::Stories, FieldValue::List(vec!["故事一".into()]));
+    let v2 = s.save_application_form(id1, 1, &form).await.unwrap();
+    assert_eq!(v2, 2);
+    // A second tab still holding version 1 is refused, and the first save stays.
+    assert!(matches!(
+        s.save_application_form(id1, 1, &FormValues::new()).await,
+        Err(StoreError::Stale)
+    ));
+    let a = s.get_application(id1).await.unwrap().unwrap();
+    assert_eq!(a.form, form);
+    let raw: String = sqlx::query_scalar(
+        "SELECT form_json || COALESCE(id_number_enc, '') FROM applications WHERE id = $1",
+    )
+    .bind(id1)
+    .fetch_one(&s.pool)
+    .await
+    .unwrap();
+    assert!(
+        !raw.contains("11010519491231002X") && !raw.contains("13800000000"),
+        "sealed at rest"
+    );
+
+    // Once submitted, the form cannot be saved.
+    use pingxuan_rules::workflow::Event;
+    let up = pingxuan_store::applications::FlowUpdate {
+        holder_level: 1,
+        state_text: "申报人提交到推荐单位".into(),
+    };
+    s.append_event(id1, 0, Event::Submit { by: 0 }, uid, "", &up)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.save_application_form(id1, 2, &form).await,
+        Err(StoreError::NotEditable)
+    ));
+    let events = s.application_events(id1).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, Event::Submit { by: 0 });
+}
+
+/// The applicant recalls while the unit opens, from the same state, many times over:
+/// each time exactly one of them happens, and the stored history replays.
+async fn recall_and_open_race(db: TestDb) {
+    use pingxuan_rules::workflow::{Chain, Event, FlowState};
+    use pingxuan_store::applications::FlowUpdate;
+    let (s, uid) = seeded(&db).await;
+    let campaign = s
+        .get_campaign("xinjiang-2023")
+        .await
+        .unwrap()
+        .unwrap()
+        .model()
+        .unwrap();
+    let chain = Chain::for_application(&campaign, false);
+    let mut recalls = 0;
+    let mut opens = 0;
+    for _ in 0..15 {
+        let (id, _) = s
+            .create_application("xinjiang-2023", uid, "ZMKJ", 2023, "申报人")
+            .await
+            .unwrap();
+        let submitted = FlowState::default()
+            .apply(&chain, Event::Submit { by: 0 })
+            .unwrap();
+        let update = |st: &FlowState| FlowUpdate {
+            holder_level: st.holder() as i64,
+            state_text: st.text(&chain),
+        };
+        s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &update(&submitted))
+            .await
+            .unwrap();
+        let recall = submitted.apply(&chain, Event::Recall { by: 0 }).unwrap();
+        let open = submitted.apply(&chain, Event::Open { by: 1 }).unwrap();
+        let (s1, s2) = (s.clone(), s.clone());
+        let (u1, u2) = (update(&recall), update(&open));
+        let a = tokio::spawn(async move {
+            s1.append_event(id, 1, Event::Recall { by: 0 }, uid, "", &u1)
+                .await
+        });
+        let b = tokio::spawn(async move {
+            s2.append_event(id, 1, Event::Open { by: 1 }, uid, "", &u2)
+                .await
+        });
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} {b:?}");
+        assert!(matches!(
+            a.as_ref().err().or(b.as_ref().err()),
+            Some(StoreError::Stale)
+        ));
+        if a.is_ok() {
+            recalls += 1
+        } else {
+            opens += 1
+        }
+        let events: Vec<Event> = s
+            .application_events(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event)
+            .collect();
+        assert_eq!(events.len(), 2);
+        let replayed = FlowState::replay(&chain, &events).unwrap();
+        let stored = s.get_application(id).await.unwrap().unwrap();
+        assert_eq!(stored.state_text, replayed.text(&chain));
+        assert_eq!(stored.holder_level, replayed.holder() as i64);
+    }
+    eprintln!("race outcomes: {recalls} recalls, {opens} opens");
 }

@@ -90,6 +90,16 @@ impl From<StoreError> for Failure {
                 field: None,
             },
             StoreError::NotFound => Failure::NotFound,
+            StoreError::Stale => Failure::Conflict {
+                code: "stale",
+                message: "这份申请书刚被别人（或您在另一个窗口）修改过，您的操作未执行；请刷新后查看最新内容再操作".to_owned(),
+                field: None,
+            },
+            StoreError::NotEditable => Failure::Conflict {
+                code: "not_editable",
+                message: "申请书不在申报人处，不能修改；如需修改请联系当前办理单位退回".to_owned(),
+                field: None,
+            },
             other => Failure::Internal(other.to_string()),
         }
     }

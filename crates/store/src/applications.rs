@@ -1,0 +1,280 @@
+//! Applications and their events. The form is saved with a version (a stale save is
+//! refused, never silently overwritten); the flow is a list of events whose sequence
+//! numbers the database keeps unique, so two people acting on the same state at once
+//! resolve to one outcome. 身份证号 and mobile are sealed outside the form's JSON.
+
+use pingxuan_rules::campaign::FieldKey;
+use pingxuan_rules::form::{FieldValue, FormValues};
+use pingxuan_rules::workflow::Event;
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, now};
+
+/// The form fields kept in their own sealed columns instead of the JSON.
+const SEALED: [FieldKey; 2] = [FieldKey::IdNumber, FieldKey::Mobile];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub id: i64,
+    pub campaign_id: String,
+    pub number: String,
+    pub applicant_id: i64,
+    pub recommender_unit_id: Option<i64>,
+    pub work_unit_id: Option<i64>,
+    /// The work unit's level is merged into the recommender's (广西, same unit).
+    pub merged: bool,
+    pub form: FormValues,
+    pub form_version: i64,
+    /// How many events the flow has.
+    pub flow_version: i64,
+    pub holder_level: i64,
+    pub state_text: String,
+    pub committed_at: Option<i64>,
+    pub moved_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub event: Event,
+    pub actor_id: Option<i64>,
+    pub comment: String,
+    pub at: i64,
+}
+
+/// Where an application is after an event, written with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowUpdate {
+    pub holder_level: i64,
+    pub state_text: String,
+}
+
+fn text_of(form: &FormValues, key: FieldKey) -> String {
+    form.get(&key)
+        .and_then(FieldValue::text)
+        .unwrap_or("")
+        .to_owned()
+}
+
+impl Store {
+    /// Starts an application with the next number of its campaign (never reused).
+    pub async fn create_application(
+        &self,
+        campaign_id: &str,
+        applicant_id: i64,
+        number_prefix: &str,
+        year: i32,
+        state_text: &str,
+    ) -> Result<(i64, String)> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let n: i64 = sqlx::query(
+            "INSERT INTO campaign_counters (campaign_id, last_number) VALUES ($1, 1) \
+             ON CONFLICT (campaign_id) DO UPDATE SET last_number = campaign_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(campaign_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let number = pingxuan_rules::workflow::application_number(number_prefix, year, n as u64);
+        let id: i64 = sqlx::query(
+            "INSERT INTO applications (campaign_id, number, applicant_id, state_text, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(campaign_id)
+        .bind(&number)
+        .bind(applicant_id)
+        .bind(state_text)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        tx.commit().await?;
+        Ok((id, number))
+    }
+
+    pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {
+        let row = sqlx::query("SELECT * FROM applications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let json: String = r.try_get("form_json")?;
+        let mut form: FormValues = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Other(format!("application {id} form: {e}")))?;
+        for (key, col) in [
+            (FieldKey::IdNumber, "id_number_enc"),
+            (FieldKey::Mobile, "mobile_enc"),
+        ] {
+            let sealed: Option<String> = r.try_get(col)?;
+            if let Some(v) = sealed.and_then(|s| self.sealer.open(&s)) {
+                form.insert(key, FieldValue::Text(v));
+            }
+        }
+        Ok(Some(Application {
+            id,
+            campaign_id: r.try_get("campaign_id")?,
+            number: r.try_get("number")?,
+            applicant_id: r.try_get("applicant_id")?,
+            recommender_unit_id: r.try_get("recommender_unit_id")?,
+            work_unit_id: r.try_get("work_unit_id")?,
+            merged: r.try_get::<i64, _>("merged")? != 0,
+            form,
+            form_version: r.try_get("form_version")?,
+            flow_version: r.try_get("flow_version")?,
+            holder_level: r.try_get("holder_level")?,
+            state_text: r.try_get("state_text")?,
+            committed_at: r.try_get("committed_at")?,
+            moved_at: r.try_get("moved_at")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        }))
+    }
+
+    /// Saves the form if nobody saved since `expected_version` and the applicant holds
+    /// the application. Returns the new version; `Stale` when another tab or device
+    /// saved first, `NotEditable` when the application has moved on.
+    pub async fn save_application_form(
+        &self,
+        id: i64,
+        expected_version: i64,
+        form: &FormValues,
+    ) -> Result<i64> {
+        let mut rest = form.clone();
+        let mut sealed = [None, None];
+        for (i, key) in SEALED.iter().enumerate() {
+            if let Some(v) = rest.remove(key) {
+                sealed[i] = v.text().filter(|t| !t.is_empty()).map(str::to_owned);
+            }
+        }
+        let id_hmac = sealed[0]
+            .as_deref()
+            .map(|v| self.sealer.lookup(&v.to_ascii_uppercase()));
+        let json = serde_json::to_string(&rest).map_err(|e| StoreError::Other(e.to_string()))?;
+        let n = sqlx::query(
+            "UPDATE applications SET form_json = $3, form_version = form_version + 1, \
+             name = $4, employer = $5, field = $6, id_number_enc = $7, id_number_hmac = $8, \
+             mobile_enc = $9, updated_at = $10 \
+             WHERE id = $1 AND form_version = $2 AND holder_level = 0",
+        )
+        .bind(id)
+        .bind(expected_version)
+        .bind(&json)
+        .bind(text_of(form, FieldKey::Name))
+        .bind(text_of(form, FieldKey::EmployerAndPost))
+        .bind(match form.get(&FieldKey::Field) {
+            Some(FieldValue::List(v)) => v.join("、"),
+            Some(v) => v.text().unwrap_or("").to_owned(),
+            None => String::new(),
+        })
+        .bind(sealed[0].as_deref().map(|v| self.sealer.seal(v)))
+        .bind(id_hmac)
+        .bind(sealed[1].as_deref().map(|v| self.sealer.seal(v)))
+        .bind(now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            return Ok(expected_version + 1);
+        }
+        match self.get_application(id).await? {
+            None => Err(StoreError::NotFound),
+            Some(a) if a.holder_level != 0 => Err(StoreError::NotEditable),
+            Some(_) => Err(StoreError::Stale),
+        }
+    }
+
+    pub async fn application_events(&self, id: i64) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, by_level, to_level, actor_id, comment, at FROM application_events \
+             WHERE application_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(1)?;
+                let by: i64 = r.try_get(2)?;
+                let to: Option<i64> = r.try_get(3)?;
+                let event = Event::from_parts(&kind, by as usize, to.map(|t| t as usize))
+                    .ok_or_else(|| StoreError::Other(format!("unknown event kind {kind}")))?;
+                Ok(StoredEvent {
+                    seq: r.try_get(0)?,
+                    event,
+                    actor_id: r.try_get(4)?,
+                    comment: r.try_get(5)?,
+                    at: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends an event computed from the state after `expected_seq` events. When
+    /// someone else acted in between, nothing is written and `Stale` comes back: the
+    /// caller reloads and decides again from the new state.
+    pub async fn append_event(
+        &self,
+        id: i64,
+        expected_seq: i64,
+        event: Event,
+        actor_id: i64,
+        comment: &str,
+        update: &FlowUpdate,
+    ) -> Result<i64> {
+        let t = now();
+        let seq = expected_seq + 1;
+        let to = match event {
+            Event::Submit { by } => Some(by as i64 + 1),
+            Event::Return { to, .. } => Some(to as i64),
+            _ => None,
+        };
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE applications SET flow_version = $3, holder_level = $4, state_text = $5, \
+             moved_at = CASE WHEN $6 = 1 THEN $7 ELSE moved_at END, updated_at = $7 \
+             WHERE id = $1 AND flow_version = $2",
+        )
+        .bind(id)
+        .bind(expected_seq)
+        .bind(seq)
+        .bind(update.holder_level)
+        .bind(&update.state_text)
+        .bind(i64::from(!matches!(event, Event::Open { .. })))
+        .bind(t)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO application_events (application_id, seq, kind, by_level, to_level, actor_id, comment, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(seq)
+        .bind(event.kind())
+        .bind(event.by() as i64)
+        .bind(to)
+        .bind(actor_id)
+        .bind(comment)
+        .bind(t)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                tx.rollback().await?;
+                return Err(StoreError::Stale);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(seq)
+    }
+}
