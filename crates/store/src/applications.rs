@@ -35,6 +35,19 @@ pub struct Application {
     pub updated_at: i64,
 }
 
+/// A line of an application list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub campaign_id: String,
+    pub number: String,
+    pub name: String,
+    pub employer: String,
+    pub state_text: String,
+    pub moved_at: Option<i64>,
+    pub recommender: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
     pub seq: i64,
@@ -94,6 +107,72 @@ impl Store {
         .try_get(0)?;
         tx.commit().await?;
         Ok((id, number))
+    }
+
+    /// Chooses the recommender (open application, 新疆) while the applicant holds it.
+    pub async fn set_application_units(
+        &self,
+        id: i64,
+        recommender_unit_id: Option<i64>,
+        work_unit_id: Option<i64>,
+        merged: bool,
+    ) -> Result<()> {
+        let n = sqlx::query(
+            "UPDATE applications SET recommender_unit_id = $2, work_unit_id = $3, merged = $4, updated_at = $5 \
+             WHERE id = $1 AND holder_level = 0",
+        )
+        .bind(id)
+        .bind(recommender_unit_id)
+        .bind(work_unit_id)
+        .bind(i64::from(merged))
+        .bind(now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotEditable)
+        }
+    }
+
+    /// Records 我承诺 (the applicant read the rules and committed), once.
+    pub async fn commit_application(&self, id: i64) -> Result<i64> {
+        let t = now();
+        sqlx::query(
+            "UPDATE applications SET committed_at = $2 WHERE id = $1 AND committed_at IS NULL",
+        )
+        .bind(id)
+        .bind(t)
+        .execute(&self.pool)
+        .await?;
+        Ok(t)
+    }
+
+    /// An applicant's applications, newest first: (id, campaign, number, name, state, moved_at).
+    pub async fn applications_of(&self, applicant_id: i64) -> Result<Vec<ApplicationRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+             FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
+             WHERE a.applicant_id = $1 ORDER BY a.id DESC",
+        )
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApplicationRow {
+                    id: r.try_get(0)?,
+                    campaign_id: r.try_get(1)?,
+                    number: r.try_get(2)?,
+                    name: r.try_get(3)?,
+                    employer: r.try_get(4)?,
+                    state_text: r.try_get(5)?,
+                    moved_at: r.try_get(6)?,
+                    recommender: r.try_get(7)?,
+                })
+            })
+            .collect()
     }
 
     pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {

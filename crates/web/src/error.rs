@@ -39,6 +39,11 @@ impl Failure {
         }
     }
 
+    /// The words shown to the person.
+    pub fn message(&self) -> String {
+        self.parts().1
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Failure::SignedOut | Failure::SessionExpired => StatusCode::UNAUTHORIZED,

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod flow;
 pub mod health;
 pub mod mail;
 pub mod pages;

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
-use crate::pages::{account, accounts, admin, applications, auth, campaigns, home};
+use crate::pages::{account, accounts, admin, application, applications, auth, campaigns, home};
 use crate::{AppState, health, statics};
 
 pub fn router(state: AppState) -> Router {
@@ -46,6 +46,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/home", get(home::get_home))
         .route("/applications/mine", get(applications::get_mine))
+        .route("/applications/new", post(application::post_new))
+        .route(
+            "/applications/{id}",
+            get(application::get_application).post(application::post_application),
+        )
+        .route("/applications/{id}/commit", post(application::post_commit))
+        .route("/applications/{id}/recall", post(application::post_recall))
+        .route("/applications/{id}/flow", get(application::get_flow))
         .route("/applications/review", get(applications::get_review))
         .route("/applications/search", get(applications::get_search))
         .route(

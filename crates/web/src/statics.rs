@@ -13,6 +13,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/app.css"),
     ),
     (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/app.js"),
+    ),
+    (
         "campaign-upload.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/campaign-upload.js"),

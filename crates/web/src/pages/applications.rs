@@ -8,36 +8,101 @@ use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
 use serde::Deserialize;
 
-use super::Shell;
-use super::home::{CampaignRow, campaign_rows};
+use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+
+pub struct ListRow {
+    pub href: String,
+    pub number: String,
+    pub name: String,
+    pub employer: String,
+    pub recommender: String,
+    pub state: String,
+    pub moved: String,
+}
+
+/// A campaign the applicant may start an application in.
+pub struct StartOption {
+    pub id: String,
+    pub name: String,
+    pub entry: &'static str,
+    pub open: bool,
+    pub units: Vec<(i64, String)>,
+}
 
 #[derive(Template)]
 #[template(path = "applications.html")]
 struct ListPage {
     shell: Shell,
+    csrf: String,
     heading: &'static str,
     tabs: Vec<(&'static str, &'static str, bool)>,
     search: bool,
     query: String,
     empty_text: &'static str,
-    campaigns: Vec<CampaignRow>,
+    rows: Vec<ListRow>,
+    starts: Vec<StartOption>,
 }
 
 pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Response, PageError> {
     if !who.access.has(Role::Applicant) {
         return Err(Failure::Forbidden.into());
     }
+    let rows = state
+        .store
+        .applications_of(who.access.user.id)
+        .await?
+        .into_iter()
+        .map(|a| ListRow {
+            href: format!("/applications/{}", a.id),
+            number: a.number,
+            name: if a.name.is_empty() {
+                "（未填写）".to_owned()
+            } else {
+                a.name
+            },
+            employer: a.employer,
+            recommender: a.recommender.unwrap_or_default(),
+            state: a.state_text,
+            moved: a.moved_at.map(format_time).unwrap_or_default(),
+        })
+        .collect();
+    let mut starts = Vec::new();
+    for stored in state.store.list_campaigns().await? {
+        let c = stored.model()?;
+        let open = c.entry.mode == pingxuan_rules::campaign::EntryMode::Open;
+        let units = if open {
+            state
+                .store
+                .list_units(&stored.id)
+                .await?
+                .into_iter()
+                .filter(|u| u.kind == Role::Recommender)
+                .map(|u| (u.id, u.name))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        starts.push(StartOption {
+            id: stored.id,
+            name: c.campaign.name.clone(),
+            entry: super::entry_text(&c),
+            open,
+            units,
+        });
+    }
     let page = ListPage {
         shell: Shell::signed_in(&who, "我的申报表", "/applications/mine"),
+        csrf: who.session.csrf_token.clone(),
         heading: "我的申报表",
         tabs: Vec::new(),
         search: false,
         query: String::new(),
         empty_text: "您还没有申报表",
-        campaigns: campaign_rows(&state).await?,
+        rows,
+        starts,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -57,6 +122,7 @@ pub async fn get_review(
     }
     let done = q.tab.as_deref() == Some("done");
     let page = ListPage {
+        csrf: who.session.csrf_token.clone(),
         shell: Shell::signed_in(&who, "待审核申报表", "/applications/review"),
         heading: "待审核申报表",
         tabs: vec![
@@ -70,7 +136,8 @@ pub async fn get_review(
         } else {
             "暂无待审核的申报表"
         },
-        campaigns: Vec::new(),
+        rows: Vec::new(),
+        starts: Vec::new(),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -89,13 +156,15 @@ pub async fn get_search(
         return Err(Failure::Forbidden.into());
     }
     let page = ListPage {
+        csrf: who.session.csrf_token.clone(),
         shell: Shell::signed_in(&who, "查询申报表", "/applications/search"),
         heading: "查询申报表",
         tabs: Vec::new(),
         search: true,
         query: q.q,
         empty_text: "没有符合条件的申报表",
-        campaigns: Vec::new(),
+        rows: Vec::new(),
+        starts: Vec::new(),
     };
     Ok(Html(page.render()?).into_response())
 }

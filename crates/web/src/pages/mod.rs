@@ -4,6 +4,7 @@
 pub mod account;
 pub mod accounts;
 pub mod admin;
+pub mod application;
 pub mod applications;
 pub mod auth;
 pub mod campaigns;

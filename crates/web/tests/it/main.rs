@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod applications;
 mod auth;
 mod browser;
 mod campaigns;

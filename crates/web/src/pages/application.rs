@@ -1,0 +1,464 @@
+//! One application as its applicant sees it: 我要申请, the form (保存, 提交), 我承诺,
+//! 收回, and the flow behind the state text.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::{EntryMode, FieldKey, FormField};
+use pingxuan_rules::form::{FieldValue, FormValues, check_submission};
+use pingxuan_rules::workflow::Event;
+use serde::Deserialize;
+
+use super::{Shell, format_time};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::error::{Failure, PageError};
+use crate::flow::{self, Loaded, field_name, form_from_pairs};
+
+#[derive(Deserialize)]
+pub struct NewForm {
+    csrf: String,
+    campaign: String,
+    #[serde(default)]
+    recommender: Option<i64>,
+}
+
+/// 我要申请: an application in an open campaign, bound to the chosen recommender.
+pub async fn post_new(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Form(form): Form<NewForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    if !who.access.has(Role::Applicant) {
+        return Err(Failure::Forbidden.into());
+    }
+    let stored = state
+        .store
+        .get_campaign(&form.campaign)
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let campaign = stored.model()?;
+    if campaign.entry.mode != EntryMode::Open {
+        return Err(Failure::invalid(
+            "code_required",
+            "本活动不接受个人直接申请，请凭推荐单位发放的推荐码申报",
+            Some("campaign"),
+        )
+        .into());
+    }
+    let units = state.store.list_units(&stored.id).await?;
+    let unit = form
+        .recommender
+        .and_then(|id| {
+            units
+                .iter()
+                .find(|u| u.id == id && u.kind == Role::Recommender)
+        })
+        .ok_or_else(|| {
+            Failure::invalid(
+                "recommender_required",
+                "请选择推荐单位",
+                Some("recommender"),
+            )
+        })?;
+    let first = pingxuan_rules::workflow::FlowState::default().text(
+        &pingxuan_rules::workflow::Chain::for_application(&campaign, false),
+    );
+    let (id, number) = state
+        .store
+        .create_application(
+            &stored.id,
+            who.access.user.id,
+            &campaign.campaign.number_prefix,
+            campaign.campaign.year,
+            &first,
+        )
+        .await?;
+    state
+        .store
+        .set_application_units(id, Some(unit.id), None, false)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(who.access.user.id),
+            "application_created",
+            &format!("application:{id}"),
+            &number,
+            who.ip.as_deref(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+}
+
+/// One field as the form shows it.
+pub struct FieldView {
+    pub name: String,
+    pub label: String,
+    pub required: bool,
+    pub hint: String,
+    /// input, textarea, select, checks, parts, rows, declaration
+    pub kind: &'static str,
+    pub value: String,
+    pub values: Vec<String>,
+    pub rows: Vec<(String, String)>,
+    pub choices: Vec<String>,
+    pub max_chars: Option<u32>,
+    pub about_chars: Option<u32>,
+    pub errors: Vec<String>,
+}
+
+fn view_of(
+    f: &FormField,
+    value: Option<&FieldValue>,
+    errors: Vec<String>,
+    declaration: &str,
+) -> FieldView {
+    let text = value.and_then(FieldValue::text).unwrap_or("").to_owned();
+    let (kind, choices): (&'static str, Vec<String>) = match f.key {
+        FieldKey::Sex => ("select", vec!["男".into(), "女".into()]),
+        FieldKey::Academician => ("select", vec!["否".into(), "是".into()]),
+        FieldKey::Declaration => ("declaration", vec![declaration.to_owned()]),
+        FieldKey::Resume => ("rows", Vec::new()),
+        FieldKey::Stories => ("parts", Vec::new()),
+        FieldKey::Deeds | FieldKey::Summary | FieldKey::Duties | FieldKey::Specialty => {
+            ("textarea", Vec::new())
+        }
+        k if k.is_choice() && f.multiple => ("checks", f.choices.clone()),
+        k if k.is_choice() => ("select", f.choices.clone()),
+        _ => ("input", Vec::new()),
+    };
+    let values = match value {
+        Some(FieldValue::List(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let mut rows = match value {
+        Some(FieldValue::Rows(r)) => r.clone(),
+        _ => Vec::new(),
+    };
+    let mut parts = values.clone();
+    if kind == "rows" {
+        rows.extend(std::iter::repeat_n((String::new(), String::new()), 3));
+    }
+    if kind == "parts" {
+        let n = f.max_items.unwrap_or(2).max(1) as usize;
+        parts.resize(n.max(parts.len()), String::new());
+    }
+    FieldView {
+        name: field_name(f.key),
+        label: f.label.clone(),
+        required: f.required,
+        hint: f.hint.clone().unwrap_or_default(),
+        kind,
+        value: text,
+        values: if kind == "parts" { parts } else { values },
+        rows,
+        choices,
+        max_chars: f.max_chars,
+        about_chars: f.about_chars,
+        errors,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+struct ApplicationPage {
+    shell: Shell,
+    csrf: String,
+    id: i64,
+    number: String,
+    campaign_name: String,
+    state_text: String,
+    editable: bool,
+    can_recall: bool,
+    committed: Option<String>,
+    rules: Vec<String>,
+    version: i64,
+    fields: Vec<FieldView>,
+    notice: Option<String>,
+    error: Option<String>,
+    problems: Vec<String>,
+}
+
+/// What the applicant reads before pressing 我承诺: the campaign's conditions.
+fn rules_text(l: &Loaded) -> Vec<String> {
+    let c = &l.campaign;
+    let mut out = Vec::new();
+    if let Some(note) = &c.eligibility.work_region_note {
+        out.push(format!("推荐人选为{note}。"));
+    }
+    if let Some(n) = &c.eligibility.nationality {
+        out.push(format!("须为{n}籍。"));
+    }
+    if !c.eligibility.exclusions.is_empty() {
+        let list: Vec<&str> = c
+            .eligibility
+            .exclusions
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect();
+        out.push(format!("不包括：{}。", list.join("、")));
+    }
+    for r in &c.eligibility.prior_titles {
+        let how = match r.strictness {
+            pingxuan_rules::campaign::Strictness::InPrinciple => "原则上不再推荐",
+            pingxuan_rules::campaign::Strictness::Strict => "不再推荐",
+        };
+        out.push(format!("{}的，{how}。", r.label));
+    }
+    if let Some(d) = &c.form.declaration {
+        out.push(d.clone());
+    }
+    out
+}
+
+/// The message a page shows after an action, and its status.
+struct Said {
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+}
+
+impl Said {
+    fn nothing() -> Said {
+        Said {
+            notice: None,
+            error: None,
+            status: StatusCode::OK,
+        }
+    }
+    fn notice(text: impl Into<String>) -> Said {
+        Said {
+            notice: Some(text.into()),
+            error: None,
+            status: StatusCode::OK,
+        }
+    }
+    fn error(text: impl Into<String>, status: StatusCode) -> Said {
+        Said {
+            notice: None,
+            error: Some(text.into()),
+            status,
+        }
+    }
+}
+
+/// Renders the application; `form` shows what was just typed instead of what is stored.
+fn render(
+    who: &SignedIn,
+    l: &Loaded,
+    form: Option<&FormValues>,
+    errors: BTreeMap<FieldKey, Vec<String>>,
+    said: Said,
+) -> Result<Response, PageError> {
+    let values = form.unwrap_or(&l.app.form);
+    let declaration = l.campaign.form.declaration.clone().unwrap_or_default();
+    let fields = l
+        .campaign
+        .form
+        .fields
+        .iter()
+        .map(|f| {
+            view_of(
+                f,
+                values.get(&f.key),
+                errors.get(&f.key).cloned().unwrap_or_default(),
+                &declaration,
+            )
+        })
+        .collect();
+    let problems: Vec<String> = errors.values().flatten().cloned().collect();
+    let page = ApplicationPage {
+        shell: Shell::signed_in(who, "我的申报表", "/applications/mine"),
+        csrf: who.session.csrf_token.clone(),
+        id: l.app.id,
+        number: l.app.number.clone(),
+        campaign_name: l.campaign.campaign.name.clone(),
+        state_text: l.state.text(&l.chain),
+        editable: l.state.applicant_may_edit(),
+        can_recall: l.state.can_recall(0),
+        committed: l.app.committed_at.map(format_time),
+        rules: rules_text(l),
+        version: l.app.form_version,
+        fields,
+        notice: said.notice,
+        error: said.error,
+        problems,
+    };
+    Ok((said.status, Html(page.render()?)).into_response())
+}
+
+pub async fn get_application(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let l = flow::load_own(&state, &who.access, id).await?;
+    render(&who, &l, None, BTreeMap::new(), Said::nothing())
+}
+
+/// Records the applicant's move and shows the application as it now stands.
+async fn act(
+    state: &AppState,
+    who: &SignedIn,
+    l: &Loaded,
+    event: Event,
+    done: &str,
+) -> Result<Response, PageError> {
+    let said = match flow::record(state, l, event, &who.access, "", who.ip.as_deref()).await {
+        Ok(next) => Said::notice(format!("{done}，当前状态：{}", next.text(&l.chain))),
+        Err(f) => Said::error(f.message(), StatusCode::CONFLICT),
+    };
+    let l = flow::load_own(state, &who.access, l.app.id).await?;
+    render(who, &l, None, BTreeMap::new(), said)
+}
+
+/// 保存 or 提交 the form. What was typed is shown again whatever happens.
+pub async fn post_application(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    who.check_csrf(get("csrf"))?;
+    let l = flow::load_own(&state, &who.access, id).await?;
+    let form = form_from_pairs(&l.campaign.form.fields, &pairs);
+    let version: i64 = get("version").parse().unwrap_or(0);
+    if let Err(e) = state.store.save_application_form(id, version, &form).await {
+        let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);
+        return render(&who, &l, Some(&form), BTreeMap::new(), said);
+    }
+    let l = flow::load_own(&state, &who.access, id).await?;
+    if get("action") != "submit" {
+        return render(&who, &l, None, BTreeMap::new(), Said::notice("已保存草稿"));
+    }
+    let mut errors: BTreeMap<FieldKey, Vec<String>> = BTreeMap::new();
+    for p in check_submission(&l.campaign, &form) {
+        errors.entry(p.field).or_default().push(p.message);
+    }
+    let mut blockers = Vec::new();
+    if l.app.committed_at.is_none() {
+        blockers.push("请先阅读评选规则并点击“我承诺”".to_owned());
+    }
+    if l.app.recommender_unit_id.is_none() {
+        blockers.push("尚未选择推荐单位".to_owned());
+    }
+    if !errors.is_empty() || !blockers.is_empty() {
+        let n: usize = errors.values().map(Vec::len).sum::<usize>() + blockers.len();
+        let mut message = format!("草稿已保存，但还有 {n} 处需要处理，未提交");
+        if !blockers.is_empty() {
+            message.push_str(&format!("：{}", blockers.join("；")));
+        }
+        return render(
+            &who,
+            &l,
+            None,
+            errors,
+            Said::error(message, StatusCode::UNPROCESSABLE_ENTITY),
+        );
+    }
+    act(&state, &who, &l, Event::Submit { by: 0 }, "已提交").await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// 我承诺.
+pub async fn post_commit(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let l = flow::load_own(&state, &who.access, id).await?;
+    if l.app.committed_at.is_none() {
+        state.store.commit_application(id).await?;
+        state
+            .store
+            .audit(
+                Some(who.access.user.id),
+                "application_committed",
+                &format!("application:{id}"),
+                "我承诺",
+                who.ip.as_deref(),
+            )
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+}
+
+/// 收回 what the applicant submitted, until the unit opens it.
+pub async fn post_recall(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let l = flow::load_own(&state, &who.access, id).await?;
+    act(
+        &state,
+        &who,
+        &l,
+        Event::Recall { by: 0 },
+        "已收回，可以继续修改",
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "application_flow.html")]
+struct FlowPage {
+    shell: Shell,
+    id: i64,
+    number: String,
+    state_text: String,
+    steps: Vec<(String, String, String)>,
+}
+
+/// The whole flow behind the state text (the manual: click the state to see it).
+pub async fn get_flow(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let l = flow::load_own(&state, &who.access, id).await?;
+    let c = &l.chain;
+    let steps = l
+        .events
+        .iter()
+        .map(|e| {
+            let what = match e.event {
+                Event::Submit { by } => format!("{}提交到{}", c.name(by), c.name(by + 1)),
+                Event::Return { by, to } => format!("{}退回到{}", c.name(by), c.name(to)),
+                Event::Recall { by } => format!("{}收回", c.name(by)),
+                Event::Open { by } => format!("{}办理（查看）", c.name(by)),
+            };
+            (format_time(e.at), what, e.comment.clone())
+        })
+        .collect();
+    let page = FlowPage {
+        shell: Shell::signed_in(&who, "流程记录", "/applications/mine"),
+        id,
+        number: l.app.number.clone(),
+        state_text: l.state.text(c),
+        steps,
+    };
+    Ok(Html(page.render()?).into_response())
+}

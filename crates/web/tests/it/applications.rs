@@ -1,0 +1,206 @@
+//! The applicant's side of the 新疆 manual: 我要申请, 保存, 我承诺, 提交, 收回.
+
+use pingxuan_rules::Role;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::StatusCode;
+
+use crate::common::{input_value, start};
+
+on_both_databases!(applicant_apply_save_commit_submit_recall);
+
+fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("version", version),
+        ("action", action),
+        ("f.id_number", "11010519491231002X"),
+        ("f.name", "测试人员"),
+        ("f.sex", "女"),
+        ("f.ethnicity", "汉族"),
+        ("f.birth_month", "1949年12月"),
+        ("f.native_place", "新疆乌鲁木齐"),
+        ("f.political_status", "中共党员"),
+        ("f.education", "研究生"),
+        ("f.degree", "博士"),
+        ("f.school", "新疆大学"),
+        ("f.major", "作物学"),
+        ("f.employer_and_post", "新疆农业科学院作物研究所所长"),
+        ("f.duties", "主持棉花育种研究"),
+        ("f.title", "研究员"),
+        ("f.office_phone", "0991-6386020"),
+        ("f.mobile", "13800000000"),
+        ("f.email", "ceshi@example.com"),
+        ("f.address", "乌鲁木齐市南昌路403号"),
+        ("f.postcode", "830091"),
+        ("f.field", "服务社会"),
+        ("f.academician", "否"),
+        ("f.deeds", "扎根南疆三十年，培育棉花新品种十余个。"),
+        ("f.stories", "一个感人的故事。"),
+    ]
+}
+
+async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    app.seed("guangxi-2024.toml").await;
+    app.account(
+        "xj-rec",
+        Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("乌鲁木齐市科协"),
+    )
+    .await;
+    app.account("me@example.com", Role::Applicant, None, None)
+        .await;
+    app.account("other@example.com", Role::Applicant, None, None)
+        .await;
+    let unit_id = app.store.list_units("xinjiang-2023").await.unwrap()[0]
+        .id
+        .to_string();
+
+    let mut c = app.signed_in("me@example.com").await;
+    let mine = c.get("/applications/mine").await;
+    assert!(
+        mine.body.contains("乌鲁木齐市科协"),
+        "the recommender to pick"
+    );
+    assert!(
+        mine.body.contains("凭推荐码申报"),
+        "广西 takes no direct applications"
+    );
+    let csrf = input_value(&mine.body, "csrf").unwrap();
+    let r = c
+        .post_form(
+            "/applications/new",
+            &[("csrf", &csrf), ("campaign", "guangxi-2024")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .post_form(
+            "/applications/new",
+            &[
+                ("csrf", &csrf),
+                ("campaign", "xinjiang-2023"),
+                ("recommender", &unit_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let path = r.location.unwrap();
+
+    let page = c.get(&path).await;
+    assert!(page.body.contains("申请书编号 ZMKJ20231"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("状态：<a href=\"/applications/1/flow\">申报人</a>")
+            || page.body.contains(">申报人</a>")
+    );
+
+    // A partial draft saves.
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("action", "save"),
+                ("f.name", "测试人员"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已保存草稿"));
+    // A second tab still on version 1 is refused, and shows what it typed.
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("action", "save"),
+                ("f.name", "另一个窗口"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("刚被别人（或您在另一个窗口）修改过"));
+    assert!(
+        r.body.contains("value=\"另一个窗口\""),
+        "nothing typed is lost"
+    );
+
+    // Submitting an incomplete form lists every problem and keeps the draft.
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("action", "submit"),
+                ("f.name", "测试人员"),
+                ("f.title", "正高"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请先阅读评选规则并点击“我承诺”"));
+    assert!(r.body.contains("请填写主要事迹"));
+    assert!(r.body.contains("不能只写“正高”"));
+    let stored = app.store.get_application(1).await.unwrap().unwrap();
+    assert_eq!(stored.form_version, 3, "the draft was saved");
+    assert_eq!(stored.holder_level, 0);
+
+    let r = c
+        .post_form(&format!("{path}/commit"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(c.get(&path).await.body.contains("承诺。"));
+
+    let r = c.post_form(&path, &filled(&csrf, "3", "submit")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("已提交，当前状态：申报人提交到推荐单位"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(">收回</button>"));
+    // The form cannot be changed now.
+    let r = c.post_form(&path, &filled(&csrf, "4", "save")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("申请书不在申报人处"));
+
+    let list = c.get("/applications/mine").await;
+    assert!(list.body.contains("[申报人提交到推荐单位]"));
+    assert!(list.body.contains("测试人员"));
+
+    let r = c
+        .post_form(&format!("{path}/recall"), &[("csrf", &csrf)])
+        .await;
+    assert!(r.body.contains("已收回，可以继续修改"), "{}", r.body);
+    let r = c.post_form(&path, &filled(&csrf, "4", "submit")).await;
+    assert!(r.body.contains("申报人提交到推荐单位"), "{}", r.body);
+    let flow = c.get(&format!("{path}/flow")).await;
+    assert_eq!(
+        flow.body.matches("申报人提交到推荐单位").count(),
+        3,
+        "two submits and the state line: {}",
+        flow.body
+    );
+    assert!(flow.body.contains("申报人收回"));
+
+    // Someone else's application does not exist for another applicant.
+    let mut other = app.signed_in("other@example.com").await;
+    assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
+    let other_csrf = other.csrf("/applications/mine").await;
+    let r = other
+        .post_form(&format!("{path}/recall"), &[("csrf", &other_csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = other
+        .post_form(&path, &filled(&other_csrf, "5", "save"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
