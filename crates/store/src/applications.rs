@@ -61,6 +61,7 @@ pub struct StoredEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowUpdate {
     pub holder_level: i64,
+    pub holder_role: String,
     pub state_text: String,
 }
 
@@ -159,20 +160,40 @@ impl Store {
         .bind(applicant_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApplicationRow {
-                    id: r.try_get(0)?,
-                    campaign_id: r.try_get(1)?,
-                    number: r.try_get(2)?,
-                    name: r.try_get(3)?,
-                    employer: r.try_get(4)?,
-                    state_text: r.try_get(5)?,
-                    moved_at: r.try_get(6)?,
-                    recommender: r.try_get(7)?,
-                })
-            })
-            .collect()
+        rows.iter().map(row_of).collect()
+    }
+
+    /// Applications that have reached a recommending unit: those it holds now
+    /// (`holding = true`, 待审核的) or those it has passed on or returned (已办理的).
+    pub async fn applications_for_recommender(
+        &self,
+        unit_id: i64,
+        holding: bool,
+    ) -> Result<Vec<ApplicationRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+             FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
+             WHERE a.recommender_unit_id = $1 AND a.reached_level > 0 \
+             AND ((a.holder_role = 'recommender') = ($2 = 1)) ORDER BY a.moved_at DESC, a.id DESC",
+        )
+        .bind(unit_id)
+        .bind(i64::from(holding))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_of).collect()
+    }
+
+    /// How many of a recommending unit's applications it has sent on and not had back.
+    pub async fn forwarded_by_recommender(&self, unit_id: i64) -> Result<i64> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
+             AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')",
+        )
+        .bind(unit_id)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok(n)
     }
 
     pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {
@@ -314,7 +335,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let moved = sqlx::query(
             "UPDATE applications SET flow_version = $3, holder_level = $4, state_text = $5, \
-             moved_at = CASE WHEN $6 = 1 THEN $7 ELSE moved_at END, updated_at = $7 \
+             moved_at = CASE WHEN $6 = 1 THEN $7 ELSE moved_at END, updated_at = $7, holder_role = $8, \
+             reached_level = CASE WHEN $4 > reached_level THEN $4 ELSE reached_level END \
              WHERE id = $1 AND flow_version = $2",
         )
         .bind(id)
@@ -324,6 +346,7 @@ impl Store {
         .bind(&update.state_text)
         .bind(i64::from(!matches!(event, Event::Open { .. })))
         .bind(t)
+        .bind(&update.holder_role)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -356,4 +379,18 @@ impl Store {
         tx.commit().await?;
         Ok(seq)
     }
+}
+
+/// Rows selected as `id, campaign_id, number, name, employer, state_text, moved_at, unit`.
+fn row_of(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
+    Ok(ApplicationRow {
+        id: r.try_get(0)?,
+        campaign_id: r.try_get(1)?,
+        number: r.try_get(2)?,
+        name: r.try_get(3)?,
+        employer: r.try_get(4)?,
+        state_text: r.try_get(5)?,
+        moved_at: r.try_get(6)?,
+        recommender: r.try_get(7)?,
+    })
 }

@@ -222,6 +222,7 @@ async fn application_numbers_and_forms(db: TestDb) {
     use pingxuan_rules::workflow::Event;
     let up = pingxuan_store::applications::FlowUpdate {
         holder_level: 1,
+        holder_role: "recommender".into(),
         state_text: "申报人提交到推荐单位".into(),
     };
     s.append_event(id1, 0, Event::Submit { by: 0 }, uid, "", &up)
@@ -262,6 +263,7 @@ async fn recall_and_open_race(db: TestDb) {
             .unwrap();
         let update = |st: &FlowState| FlowUpdate {
             holder_level: st.holder() as i64,
+            holder_role: chain.levels[st.holder()].role.as_str().into(),
             state_text: st.text(&chain),
         };
         s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &update(&submitted))

@@ -74,6 +74,7 @@ pub async fn record(
         })?;
     let update = FlowUpdate {
         holder_level: next.holder() as i64,
+        holder_role: loaded.chain.levels[next.holder()].role.as_str().to_owned(),
         state_text: next.text(&loaded.chain),
     };
     state
@@ -141,4 +142,48 @@ pub fn form_from_pairs(fields: &[FormField], pairs: &[(String, String)]) -> Form
         values.insert(f.key, value);
     }
     values
+}
+
+impl Loaded {
+    /// The highest level the application has reached (levels see it from then on).
+    pub fn reached(&self) -> usize {
+        self.events
+            .iter()
+            .filter_map(|e| match e.event {
+                Event::Submit { by } => Some(by + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The level at which `access` sees this application: 0 for its applicant, the
+/// recommender's level for the chosen recommending unit once the application has
+/// reached it. `None`: the person may not see it at all.
+pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
+    if l.app.applicant_id == access.user.id {
+        return Some(0);
+    }
+    let rec_level = l.chain.level_of(pingxuan_rules::Role::Recommender)?;
+    let is_recommender = access.roles.iter().any(|r| {
+        r.role == pingxuan_rules::Role::Recommender
+            && r.campaign_id.as_deref() == Some(l.app.campaign_id.as_str())
+            && r.unit_id.is_some()
+            && r.unit_id == l.app.recommender_unit_id
+    });
+    (is_recommender && l.reached() >= rec_level).then_some(rec_level)
+}
+
+/// Loads an application for a unit acting on it; 404 when it may not see it.
+pub async fn load_for_unit(
+    state: &AppState,
+    access: &Access,
+    id: i64,
+) -> Result<(Loaded, usize), Failure> {
+    let l = load(state, id).await?;
+    match viewer_level(access, &l) {
+        Some(level) if level > 0 => Ok((l, level)),
+        _ => Err(Failure::NotFound),
+    }
 }

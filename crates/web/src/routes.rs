@@ -11,7 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
-use crate::pages::{account, accounts, admin, application, applications, auth, campaigns, home};
+use crate::pages::{
+    account, accounts, admin, application, applications, auth, campaigns, home, review,
+};
 use crate::{AppState, health, statics};
 
 pub fn router(state: AppState) -> Router {
@@ -54,7 +56,11 @@ pub fn router(state: AppState) -> Router {
         .route("/applications/{id}/commit", post(application::post_commit))
         .route("/applications/{id}/recall", post(application::post_recall))
         .route("/applications/{id}/flow", get(application::get_flow))
-        .route("/applications/review", get(applications::get_review))
+        .route("/applications/review", get(review::get_review))
+        .route("/review/{id}", get(review::get_item))
+        .route("/review/{id}/return", post(review::post_return))
+        .route("/review/{id}/submit", post(review::post_submit))
+        .route("/review/{id}/recall", post(review::post_recall))
         .route("/applications/search", get(applications::get_search))
         .route(
             "/campaigns",

@@ -24,6 +24,10 @@ CREATE TABLE applications (
     form_version BIGINT NOT NULL DEFAULT 1,
     flow_version BIGINT NOT NULL DEFAULT 0,
     holder_level BIGINT NOT NULL DEFAULT 0,
+    -- the role of the holding level, and the highest level the application has reached
+    -- (a level sees an application once it has reached it)
+    holder_role TEXT NOT NULL DEFAULT 'applicant',
+    reached_level BIGINT NOT NULL DEFAULT 0,
     state_text TEXT NOT NULL,
     committed_at BIGINT,
     moved_at BIGINT,
@@ -32,7 +36,8 @@ CREATE TABLE applications (
     UNIQUE (campaign_id, number)
 );
 CREATE INDEX applications_applicant ON applications (applicant_id);
-CREATE INDEX applications_holder ON applications (campaign_id, holder_level);
+CREATE INDEX applications_holder ON applications (campaign_id, holder_role);
+CREATE INDEX applications_recommender ON applications (recommender_unit_id, reached_level);
 CREATE INDEX applications_id_hmac ON applications (id_number_hmac);
 
 -- seq is the application's flow_version after the event: two writers acting on the

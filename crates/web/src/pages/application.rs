@@ -426,7 +426,7 @@ pub async fn post_recall(
 #[template(path = "application_flow.html")]
 struct FlowPage {
     shell: Shell,
-    id: i64,
+    back: String,
     number: String,
     state_text: String,
     steps: Vec<(String, String, String)>,
@@ -438,7 +438,11 @@ pub async fn get_flow(
     who: SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let l = flow::load_own(&state, &who.access, id).await?;
+    // The applicant and the units it has reached may follow the flow.
+    let l = flow::load(&state, id).await?;
+    if flow::viewer_level(&who.access, &l).is_none() {
+        return Err(Failure::NotFound.into());
+    }
     let c = &l.chain;
     let steps = l
         .events
@@ -455,7 +459,11 @@ pub async fn get_flow(
         .collect();
     let page = FlowPage {
         shell: Shell::signed_in(&who, "流程记录", "/applications/mine"),
-        id,
+        back: if l.app.applicant_id == who.access.user.id {
+            format!("/applications/{id}")
+        } else {
+            format!("/review/{id}")
+        },
         number: l.app.number.clone(),
         state_text: l.state.text(c),
         steps,

@@ -14,6 +14,7 @@ use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
 
 pub struct ListRow {
+    pub id: i64,
     pub href: String,
     pub number: String,
     pub name: String,
@@ -56,6 +57,7 @@ pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Re
         .await?
         .into_iter()
         .map(|a| ListRow {
+            id: a.id,
             href: format!("/applications/{}", a.id),
             number: a.number,
             name: if a.name.is_empty() {
@@ -103,41 +105,6 @@ pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Re
         empty_text: "您还没有申报表",
         rows,
         starts,
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct ReviewQuery {
-    #[serde(default)]
-    tab: Option<String>,
-}
-
-pub async fn get_review(
-    who: SignedIn,
-    Query(q): Query<ReviewQuery>,
-) -> Result<Response, PageError> {
-    if !who.access.reviews() {
-        return Err(Failure::Forbidden.into());
-    }
-    let done = q.tab.as_deref() == Some("done");
-    let page = ListPage {
-        csrf: who.session.csrf_token.clone(),
-        shell: Shell::signed_in(&who, "待审核申报表", "/applications/review"),
-        heading: "待审核申报表",
-        tabs: vec![
-            ("待审核的", "/applications/review", !done),
-            ("已办理的", "/applications/review?tab=done", done),
-        ],
-        search: false,
-        query: String::new(),
-        empty_text: if done {
-            "暂无已办理的申报表"
-        } else {
-            "暂无待审核的申报表"
-        },
-        rows: Vec::new(),
-        starts: Vec::new(),
     };
     Ok(Html(page.render()?).into_response())
 }

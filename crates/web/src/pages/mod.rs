@@ -9,6 +9,7 @@ pub mod applications;
 pub mod auth;
 pub mod campaigns;
 pub mod home;
+pub mod review;
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -8,7 +8,10 @@ use reqwest::StatusCode;
 
 use crate::common::{input_value, start};
 
-on_both_databases!(applicant_apply_save_commit_submit_recall);
+on_both_databases!(
+    applicant_apply_save_commit_submit_recall,
+    manual_walk_with_the_unit
+);
 
 fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -203,4 +206,211 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
         .post_form(&path, &filled(&other_csrf, "5", "save"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// The 新疆 manual's walk across both sides: submit, the unit opens (no recall now),
+/// return with 修改意见, the unit recalls its return, return again, fix, resubmit,
+/// forward with the unit's opinion, recall by the unit, forward again.
+async fn manual_walk_with_the_unit(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    let unit = app
+        .store
+        .create_unit(
+            "xinjiang-2023",
+            "乌鲁木齐市科协",
+            Role::Recommender,
+            Some("prefecture"),
+        )
+        .await
+        .unwrap();
+    let rec_id = app
+        .store
+        .create_user(pingxuan_store::accounts::NewUser {
+            login: "xj-rec".into(),
+            display_name: "乌鲁木齐市科协".into(),
+            email: None,
+            mobile: None,
+            password: crate::common::PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    app.store
+        .grant_role(rec_id, Role::Recommender, Some("xinjiang-2023"), Some(unit))
+        .await
+        .unwrap();
+    app.account(
+        "other-rec",
+        Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("哈密市科协"),
+    )
+    .await;
+    app.account("me@example.com", Role::Applicant, None, None)
+        .await;
+
+    let mut me = app.signed_in("me@example.com").await;
+    let csrf = me.csrf("/applications/mine").await;
+    let r = me
+        .post_form(
+            "/applications/new",
+            &[
+                ("csrf", &csrf),
+                ("campaign", "xinjiang-2023"),
+                ("recommender", &unit.to_string()),
+            ],
+        )
+        .await;
+    let path = r.location.unwrap();
+    me.post_form(&format!("{path}/commit"), &[("csrf", &csrf)])
+        .await;
+    let r = me.post_form(&path, &filled(&csrf, "1", "submit")).await;
+    assert!(r.body.contains("申报人提交到推荐单位"), "{}", r.body);
+    let id = path.trim_start_matches("/applications/");
+    let item = format!("/review/{id}");
+
+    let mut rec = app.signed_in("xj-rec").await;
+    let list = rec.get("/applications/review").await;
+    assert!(
+        list.body.contains("测试人员") && list.body.contains("办理"),
+        "{}",
+        list.body
+    );
+    let page = rec.get(&item).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("11010519491231002X"),
+        "the detail page shows the whole ID to the unit"
+    );
+    assert!(page.body.contains("本单位已推荐 0/3 名"), "{}", page.body);
+    let rcsrf = input_value(&page.body, "csrf").unwrap();
+
+    // Opened: the applicant can no longer recall.
+    let r = me
+        .post_form(&format!("{path}/recall"), &[("csrf", &csrf)])
+        .await;
+    assert!(
+        r.body.contains("推荐单位已经查看或办理了申请书，不能收回"),
+        "{}",
+        r.body
+    );
+
+    let r = rec
+        .post_form(
+            &format!("{item}/return"),
+            &[("csrf", &rcsrf), ("comment", "")],
+        )
+        .await;
+    assert!(r.body.contains("退回时请填写修改意见"));
+    let r = rec
+        .post_form(
+            &format!("{item}/return"),
+            &[("csrf", &rcsrf), ("comment", "请补充感人故事")],
+        )
+        .await;
+    assert!(
+        r.body.contains("已退回，当前状态：推荐单位退回到申报人"),
+        "{}",
+        r.body
+    );
+    let r = rec
+        .post_form(&format!("{item}/recall"), &[("csrf", &rcsrf)])
+        .await;
+    assert!(
+        r.body.contains("已收回，当前状态：申报人提交到推荐单位"),
+        "{}",
+        r.body
+    );
+    rec.post_form(
+        &format!("{item}/return"),
+        &[("csrf", &rcsrf), ("comment", "请补充感人故事")],
+    )
+    .await;
+
+    let flow = me.get(&format!("{path}/flow")).await;
+    assert!(
+        flow.body.contains("请补充感人故事"),
+        "the applicant reads the 修改意见"
+    );
+    let version = app
+        .store
+        .get_application(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .form_version
+        .to_string();
+    let mut fixed = filled(&csrf, &version, "submit");
+    fixed.push(("f.stories", "第二个感人故事。"));
+    let r = me.post_form(&path, &fixed).await;
+    assert!(
+        r.body.contains("已提交，当前状态：申报人提交到推荐单位"),
+        "{}",
+        r.body
+    );
+
+    rec.get(&item).await;
+    let r = rec
+        .post_form(
+            &format!("{item}/submit"),
+            &[("csrf", &rcsrf), ("comment", "")],
+        )
+        .await;
+    assert!(r.body.contains("提交前请填写推荐单位意见"));
+    let r = rec
+        .post_form(
+            &format!("{item}/submit"),
+            &[("csrf", &rcsrf), ("comment", "同意推荐。")],
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("已提交，当前状态：推荐单位提交到自治区科协"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("本单位已推荐 1/3 名"));
+    let r = rec
+        .post_form(&format!("{item}/recall"), &[("csrf", &rcsrf)])
+        .await;
+    assert!(
+        r.body.contains("已收回，当前状态：申报人提交到推荐单位"),
+        "{}",
+        r.body
+    );
+    let r = rec
+        .post_form(
+            &format!("{item}/submit"),
+            &[("csrf", &rcsrf), ("comment", "同意推荐。")],
+        )
+        .await;
+    assert!(r.body.contains("推荐单位提交到自治区科协"));
+
+    assert!(
+        rec.get("/applications/review")
+            .await
+            .body
+            .contains("暂无待审核的申报表")
+    );
+    assert!(
+        rec.get("/applications/review?tab=done")
+            .await
+            .body
+            .contains("测试人员")
+    );
+    assert!(
+        me.get("/applications/mine")
+            .await
+            .body
+            .contains("[推荐单位提交到自治区科协]")
+    );
+
+    // Nobody else reaches it: another unit, or the applicant on the unit's page.
+    let mut other = app.signed_in("other-rec").await;
+    assert_eq!(other.get(&item).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.get(&format!("{path}/flow")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(me.get(&item).await.status, StatusCode::NOT_FOUND);
 }

@@ -1,0 +1,336 @@
+//! The unit's side (新疆 manual 二): 待审核申报表 with its two tabs, and 办理 — read the
+//! application, write 修改意见 and 退回, or write the unit's opinion and 提交 upward;
+//! 收回 until the receiver opens it.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::Strictness;
+use pingxuan_rules::form::FieldValue;
+use pingxuan_rules::workflow::{Event, MoveKind};
+use serde::Deserialize;
+
+use super::applications::ListRow;
+use super::{Shell, format_time};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::error::{Failure, PageError};
+use crate::flow::{self, Loaded};
+
+#[derive(Template)]
+#[template(path = "review_list.html")]
+struct ReviewList {
+    shell: Shell,
+    done: bool,
+    rows: Vec<ListRow>,
+}
+
+#[derive(Deserialize)]
+pub struct ReviewQuery {
+    #[serde(default)]
+    tab: Option<String>,
+}
+
+pub async fn get_review(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(q): Query<ReviewQuery>,
+) -> Result<Response, PageError> {
+    if !who.access.reviews() {
+        return Err(Failure::Forbidden.into());
+    }
+    let done = q.tab.as_deref() == Some("done");
+    let mut rows = Vec::new();
+    for grant in &who.access.roles {
+        if grant.role != Role::Recommender {
+            continue;
+        }
+        let Some(unit) = grant.unit_id else { continue };
+        for a in state
+            .store
+            .applications_for_recommender(unit, !done)
+            .await?
+        {
+            rows.push(ListRow {
+                id: a.id,
+                href: format!("/review/{}", a.id),
+                number: a.number,
+                name: a.name,
+                employer: a.employer,
+                recommender: a.recommender.unwrap_or_default(),
+                state: a.state_text,
+                moved: a.moved_at.map(format_time).unwrap_or_default(),
+            });
+        }
+    }
+    let page = ReviewList {
+        shell: Shell::signed_in(&who, "待审核申报表", "/applications/review"),
+        done,
+        rows,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    shell: Shell,
+    csrf: String,
+    id: i64,
+    number: String,
+    campaign_name: String,
+    state_text: String,
+    holding: bool,
+    can_recall: bool,
+    opinion_label: String,
+    opinion_guidance: String,
+    quota: String,
+    facts: Vec<(String, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+fn value_text(v: &FieldValue) -> String {
+    match v {
+        FieldValue::Text(t) => t.clone(),
+        FieldValue::List(items) => items
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        FieldValue::Rows(rows) => rows
+            .iter()
+            .map(|(a, b)| format!("{a}　{b}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        FieldValue::Flag(b) => if *b { "是" } else { "否" }.to_owned(),
+    }
+}
+
+/// The unit's quota line: “已推荐 1/3 名”, or None when the category sets no limit.
+async fn quota_of(state: &AppState, l: &Loaded) -> Result<Option<(i64, u32, Strictness)>, Failure> {
+    let Some(unit_id) = l.app.recommender_unit_id else {
+        return Ok(None);
+    };
+    let units = state.store.list_units(&l.app.campaign_id).await?;
+    let category = units
+        .iter()
+        .find(|u| u.id == unit_id)
+        .and_then(|u| u.category.clone());
+    let Some(cat) = category.and_then(|k| {
+        l.campaign
+            .recommender_categories
+            .iter()
+            .find(|c| c.key == k)
+            .cloned()
+    }) else {
+        return Ok(None);
+    };
+    let Some(max) = cat.quota_max else {
+        return Ok(None);
+    };
+    let used = state.store.forwarded_by_recommender(unit_id).await?;
+    Ok(Some((used, max, cat.quota_strictness)))
+}
+
+async fn render(
+    state: &AppState,
+    who: &SignedIn,
+    l: &Loaded,
+    level: usize,
+    notice: Option<String>,
+    error: Option<(String, StatusCode)>,
+) -> Result<Response, PageError> {
+    let level_cfg = l
+        .campaign
+        .levels
+        .iter()
+        .find(|x| x.key == l.chain.levels[level].key);
+    let facts = l
+        .campaign
+        .form
+        .fields
+        .iter()
+        .map(|f| {
+            // The detail page shows 身份证号码 and the mobile whole: this unit is entitled.
+            let v = l.app.form.get(&f.key).map(value_text).unwrap_or_default();
+            (f.label.clone(), v)
+        })
+        .collect();
+    let quota = match quota_of(state, l).await? {
+        Some((used, max, _)) => format!("本单位已推荐 {used}/{max} 名"),
+        None => String::new(),
+    };
+    let (error, status) = match error {
+        Some((e, s)) => (Some(e), s),
+        None => (None, StatusCode::OK),
+    };
+    let page = ReviewPage {
+        shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
+        csrf: who.session.csrf_token.clone(),
+        id: l.app.id,
+        number: l.app.number.clone(),
+        campaign_name: l.campaign.campaign.name.clone(),
+        state_text: l.state.text(&l.chain),
+        holding: l.state.holder() == level,
+        can_recall: l.state.can_recall(level),
+        opinion_label: level_cfg
+            .and_then(|x| x.opinion.clone())
+            .unwrap_or_else(|| "意见".to_owned()),
+        opinion_guidance: level_cfg
+            .and_then(|x| x.opinion_guidance.clone())
+            .unwrap_or_default(),
+        quota,
+        facts,
+        notice,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// 办理: opening the application is recorded (it ends the sender's right to recall).
+pub async fn get_item(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let (mut l, level) = flow::load_for_unit(&state, &who.access, id).await?;
+    let unopened = l
+        .state
+        .moves
+        .last()
+        .is_some_and(|m| m.kind == MoveKind::Submit && m.to == level && !m.opened);
+    if unopened {
+        match flow::record(
+            &state,
+            &l,
+            Event::Open { by: level },
+            &who.access,
+            "",
+            who.ip.as_deref(),
+        )
+        .await
+        {
+            // Someone acted at the same moment (the sender recalled): show what is now.
+            Ok(_) | Err(Failure::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        l = flow::load_for_unit(&state, &who.access, id).await?.0;
+    }
+    render(&state, &who, &l, level, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    csrf: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn act(
+    state: &AppState,
+    who: &SignedIn,
+    id: i64,
+    form: &ActForm,
+    make: impl Fn(usize) -> Event,
+    done: &str,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
+    let event = make(level);
+    let comment = form.comment.trim();
+    let refuse = |msg: String| (msg, StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = match event {
+        Event::Return { .. } if comment.is_empty() => {
+            Some(refuse("退回时请填写修改意见".to_owned()))
+        }
+        Event::Submit { .. } => {
+            let needs_opinion = l
+                .campaign
+                .levels
+                .iter()
+                .find(|x| x.key == l.chain.levels[level].key)
+                .and_then(|x| x.opinion.clone());
+            match (needs_opinion, quota_of(state, &l).await?) {
+                (Some(label), _) if comment.is_empty() => {
+                    Some(refuse(format!("提交前请填写{label}")))
+                }
+                (_, Some((used, max, _))) if used >= i64::from(max) => Some(refuse(format!(
+                    "本单位推荐名额已满（{used}/{max}），不能再提交"
+                ))),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some((msg, status)) = problem {
+        return render(state, who, &l, level, None, Some((msg, status))).await;
+    }
+    match flow::record(state, &l, event, &who.access, comment, who.ip.as_deref()).await {
+        Ok(next) => {
+            let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
+            render(
+                state,
+                who,
+                &l,
+                level,
+                Some(format!("{done}，当前状态：{}", next.text(&l.chain))),
+                None,
+            )
+            .await
+        }
+        Err(f) => {
+            render(
+                state,
+                who,
+                &l,
+                level,
+                None,
+                Some((f.message(), StatusCode::CONFLICT)),
+            )
+            .await
+        }
+    }
+}
+
+/// 退回 to the applicant with 修改意见.
+pub async fn post_return(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act(
+        &state,
+        &who,
+        id,
+        &form,
+        |by| Event::Return { by, to: 0 },
+        "已退回",
+    )
+    .await
+}
+
+/// 提交 upward with this level's opinion.
+pub async fn post_submit(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act(&state, &who, id, &form, |by| Event::Submit { by }, "已提交").await
+}
+
+/// 收回 this level's last move (a submission not yet opened, or a 退回 not yet acted on).
+pub async fn post_recall(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act(&state, &who, id, &form, |by| Event::Recall { by }, "已收回").await
+}
