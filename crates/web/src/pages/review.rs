@@ -84,7 +84,8 @@ struct ReviewPage {
     campaign_name: String,
     state_text: String,
     holding: bool,
-    can_recall: bool,
+    /// Why recall is still possible, when it is.
+    recall_hint: Option<String>,
     opinion_label: String,
     opinion_guidance: String,
     quota: String,
@@ -177,7 +178,15 @@ async fn render(
         campaign_name: l.campaign.campaign.name.clone(),
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
-        can_recall: l.state.can_recall(level),
+        recall_hint: l
+            .state
+            .moves
+            .last()
+            .filter(|_| l.state.can_recall(level))
+            .map(|m| match m.kind {
+                MoveKind::Return => format!("{}尚未重新提交，可以收回退回", l.chain.name(m.to)),
+                MoveKind::Submit => format!("{}尚未办理，可以收回", l.chain.name(m.to)),
+            }),
         opinion_label: level_cfg
             .and_then(|x| x.opinion.clone())
             .unwrap_or_else(|| "意见".to_owned()),

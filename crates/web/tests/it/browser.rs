@@ -202,3 +202,226 @@ async fn register_login_and_see_my_applications() {
     screenshot(&phone, "4-my-applications-phone.png").await;
     phone.close().await.unwrap();
 }
+
+async fn sign_in(b: &Client, base: &str, login: &str) {
+    b.goto(&format!("{base}/login")).await.unwrap();
+    fill(b, "#login", login).await;
+    fill(b, "#password", PASSWORD).await;
+    b.find(Locator::Css("button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::LinkText("我的主页"))
+        .await
+        .unwrap();
+}
+
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn page_text(b: &Client) -> String {
+    b.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The 新疆 manual in the browser: 我要申请, 我承诺, 提交, the unit opens, 退回 with
+/// 修改意见, the applicant fixes and resubmits, the unit forwards with its opinion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xinjiang_manual_walk() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    app.account(
+        "xj-rec",
+        pingxuan_rules::Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("乌鲁木齐市科协"),
+    )
+    .await;
+    app.account(
+        "ceshi@example.com",
+        pingxuan_rules::Role::Applicant,
+        None,
+        None,
+    )
+    .await;
+
+    let me = browser(&driver, 1280, 1000).await;
+    sign_in(&me, &app.url, "ceshi@example.com").await;
+    me.goto(&format!("{}/applications/mine", app.url))
+        .await
+        .unwrap();
+    me.find(Locator::Css("select[name=recommender] option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&me, "form[action='/applications/new'] button").await;
+    me.wait()
+        .for_element(Locator::Css("form.application"))
+        .await
+        .unwrap();
+    click(&me, "form[action$='/commit'] button").await;
+    me.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .unwrap();
+    // Fill the form as a person would, field by field.
+    for (css, text) in [
+        ("input[name='f.id_number']", "11010519491231002X"),
+        ("input[name='f.name']", "测试人员"),
+        ("input[name='f.ethnicity']", "汉族"),
+        ("input[name='f.birth_month']", "1949年12月"),
+        ("input[name='f.native_place']", "新疆乌鲁木齐"),
+        ("input[name='f.political_status']", "中共党员"),
+        ("input[name='f.education']", "研究生"),
+        ("input[name='f.school']", "新疆大学"),
+        ("input[name='f.major']", "作物学"),
+        (
+            "input[name='f.employer_and_post']",
+            "新疆农业科学院作物研究所所长",
+        ),
+        ("textarea[name='f.duties']", "主持棉花育种研究"),
+        ("input[name='f.title']", "研究员"),
+        ("input[name='f.mobile']", "13800000000"),
+        ("input[name='f.email']", "ceshi@example.com"),
+        ("input[name='f.address']", "乌鲁木齐市南昌路403号"),
+        ("input[name='f.postcode']", "830091"),
+        (
+            "textarea[name='f.deeds']",
+            "扎根南疆三十年，培育棉花新品种十余个。",
+        ),
+        ("textarea[name='f.stories']", "一个感人的故事。"),
+    ] {
+        fill(&me, css, text).await;
+    }
+    for (select, option) in [
+        ("f.sex", "女"),
+        ("f.field", "服务社会"),
+        ("f.academician", "否"),
+    ] {
+        me.find(Locator::XPath(&format!(
+            "//select[@name='{select}']/option[text()='{option}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    }
+    click(&me, "button[value=submit]").await;
+    me.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .unwrap();
+    assert!(
+        page_text(&me)
+            .await
+            .contains("已提交，当前状态：申报人提交到推荐单位")
+    );
+    screenshot(&me, "walk-1-applicant-submitted.png").await;
+
+    let unit = browser(&driver, 1280, 1000).await;
+    sign_in(&unit, &app.url, "xj-rec").await;
+    unit.find(Locator::LinkText("待审核申报表"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    unit.wait()
+        .for_element(Locator::LinkText("办理"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    unit.wait()
+        .for_element(Locator::Css("#return-comment"))
+        .await
+        .unwrap();
+    fill(&unit, "#return-comment", "请补充第二个感人故事").await;
+    click(&unit, "form[action$='/return'] button").await;
+    unit.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .unwrap();
+    assert!(page_text(&unit).await.contains("推荐单位退回到申报人"));
+    screenshot(&unit, "walk-2-unit-returned.png").await;
+
+    me.refresh().await.unwrap();
+    me.wait()
+        .for_element(Locator::Css("form.application"))
+        .await
+        .unwrap();
+    assert!(page_text(&me).await.contains("推荐单位退回到申报人"));
+    let second = me
+        .find_all(Locator::Css("textarea[name='f.stories']"))
+        .await
+        .unwrap();
+    second[1].send_keys("第二个感人故事。").await.unwrap();
+    click(&me, "button[value=submit]").await;
+    me.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .unwrap();
+    assert!(page_text(&me).await.contains("申报人提交到推荐单位"));
+
+    unit.goto(&format!("{}/applications/review", app.url))
+        .await
+        .unwrap();
+    unit.wait()
+        .for_element(Locator::LinkText("办理"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    unit.wait()
+        .for_element(Locator::Css("#opinion"))
+        .await
+        .unwrap();
+    fill(&unit, "#opinion", "同意推荐。").await;
+    click(&unit, "form[action$='/submit'] button").await;
+    unit.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .unwrap();
+    assert!(page_text(&unit).await.contains("推荐单位提交到自治区科协"));
+    screenshot(&unit, "walk-3-unit-forwarded.png").await;
+    unit.find(Locator::LinkText("推荐单位提交到自治区科协"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    unit.wait()
+        .for_element(Locator::Css("table.list"))
+        .await
+        .unwrap();
+    let flow = page_text(&unit).await;
+    assert!(
+        flow.contains("请补充第二个感人故事") && flow.contains("同意推荐。"),
+        "{flow}"
+    );
+    screenshot(&unit, "walk-4-flow.png").await;
+    me.close().await.unwrap();
+    unit.close().await.unwrap();
+}
