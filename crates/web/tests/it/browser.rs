@@ -228,13 +228,32 @@ async fn click(b: &Client, css: &str) {
         .unwrap();
 }
 
-async fn page_text(b: &Client) -> String {
-    b.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+/// Waits until the page's source holds `needle`: right after a click the old page may
+/// still be showing, with similar elements, so waiting for an element is not enough.
+async fn wait_text(b: &Client, needle: &str) {
+    for _ in 0..200 {
+        if let Ok(src) = b.source().await
+            && src.contains(needle)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "page never showed “{needle}”: {}",
+        b.source().await.unwrap_or_default()
+    );
+}
+
+async fn pick(b: &Client, select: &str, option: &str) {
+    b.find(Locator::XPath(&format!(
+        "//select[@name='{select}']/option[text()='{option}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
 }
 
 /// The 新疆 manual in the browser: 我要申请, 我承诺, 提交, the unit opens, 退回 with
@@ -247,13 +266,9 @@ async fn xinjiang_manual_walk() {
     let db = TestDb::new(Which::Sqlite).await.unwrap();
     let app = start(db, CaptchaPolicy::Off).await;
     app.seed("xinjiang-2023.toml").await;
-    app.account(
-        "xj-rec",
-        pingxuan_rules::Role::Recommender,
-        Some("xinjiang-2023"),
-        Some("乌鲁木齐市科协"),
-    )
-    .await;
+    let rec = pingxuan_rules::Role::Recommender;
+    app.account("xj-rec", rec, Some("xinjiang-2023"), Some("乌鲁木齐市科协"))
+        .await;
     app.account(
         "ceshi@example.com",
         pingxuan_rules::Role::Applicant,
@@ -267,22 +282,11 @@ async fn xinjiang_manual_walk() {
     me.goto(&format!("{}/applications/mine", app.url))
         .await
         .unwrap();
-    me.find(Locator::Css("select[name=recommender] option:nth-child(2)"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    pick(&me, "recommender", "乌鲁木齐市科协").await;
     click(&me, "form[action='/applications/new'] button").await;
-    me.wait()
-        .for_element(Locator::Css("form.application"))
-        .await
-        .unwrap();
+    wait_text(&me, "申请书编号 ZMKJ20231").await;
     click(&me, "form[action$='/commit'] button").await;
-    me.wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .unwrap();
+    wait_text(&me, "承诺。</p>").await;
     // Fill the form as a person would, field by field.
     for (css, text) in [
         ("input[name='f.id_number']", "11010519491231002X"),
@@ -312,38 +316,16 @@ async fn xinjiang_manual_walk() {
     ] {
         fill(&me, css, text).await;
     }
-    for (select, option) in [
-        ("f.sex", "女"),
-        ("f.field", "服务社会"),
-        ("f.academician", "否"),
-    ] {
-        me.find(Locator::XPath(&format!(
-            "//select[@name='{select}']/option[text()='{option}']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    }
+    pick(&me, "f.sex", "女").await;
+    pick(&me, "f.field", "服务社会").await;
+    pick(&me, "f.academician", "否").await;
     click(&me, "button[value=submit]").await;
-    me.wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .unwrap();
-    assert!(
-        page_text(&me)
-            .await
-            .contains("已提交，当前状态：申报人提交到推荐单位")
-    );
+    wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
     screenshot(&me, "walk-1-applicant-submitted.png").await;
 
     let unit = browser(&driver, 1280, 1000).await;
     sign_in(&unit, &app.url, "xj-rec").await;
-    unit.find(Locator::LinkText("待审核申报表"))
-        .await
-        .unwrap()
-        .click()
+    unit.goto(&format!("{}/applications/review", app.url))
         .await
         .unwrap();
     unit.wait()
@@ -353,36 +335,23 @@ async fn xinjiang_manual_walk() {
         .click()
         .await
         .unwrap();
-    unit.wait()
-        .for_element(Locator::Css("#return-comment"))
-        .await
-        .unwrap();
+    wait_text(&unit, "id=\"return-comment\"").await;
     fill(&unit, "#return-comment", "请补充第二个感人故事").await;
     click(&unit, "form[action$='/return'] button").await;
-    unit.wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .unwrap();
-    assert!(page_text(&unit).await.contains("推荐单位退回到申报人"));
+    wait_text(&unit, "已退回，当前状态：推荐单位退回到申报人").await;
     screenshot(&unit, "walk-2-unit-returned.png").await;
 
-    me.refresh().await.unwrap();
-    me.wait()
-        .for_element(Locator::Css("form.application"))
+    me.goto(&format!("{}/applications/1", app.url))
         .await
         .unwrap();
-    assert!(page_text(&me).await.contains("推荐单位退回到申报人"));
-    let second = me
+    wait_text(&me, ">推荐单位退回到申报人</a>").await;
+    let parts = me
         .find_all(Locator::Css("textarea[name='f.stories']"))
         .await
         .unwrap();
-    second[1].send_keys("第二个感人故事。").await.unwrap();
+    parts[1].send_keys("第二个感人故事。").await.unwrap();
     click(&me, "button[value=submit]").await;
-    me.wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .unwrap();
-    assert!(page_text(&me).await.contains("申报人提交到推荐单位"));
+    wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
 
     unit.goto(&format!("{}/applications/review", app.url))
         .await
@@ -394,33 +363,16 @@ async fn xinjiang_manual_walk() {
         .click()
         .await
         .unwrap();
-    unit.wait()
-        .for_element(Locator::Css("#opinion"))
-        .await
-        .unwrap();
+    wait_text(&unit, "id=\"opinion\"").await;
     fill(&unit, "#opinion", "同意推荐。").await;
     click(&unit, "form[action$='/submit'] button").await;
-    unit.wait()
-        .for_element(Locator::Css(".notice"))
-        .await
-        .unwrap();
-    assert!(page_text(&unit).await.contains("推荐单位提交到自治区科协"));
+    wait_text(&unit, "已提交，当前状态：推荐单位提交到自治区科协").await;
     screenshot(&unit, "walk-3-unit-forwarded.png").await;
-    unit.find(Locator::LinkText("推荐单位提交到自治区科协"))
-        .await
-        .unwrap()
-        .click()
+    unit.goto(&format!("{}/applications/1/flow", app.url))
         .await
         .unwrap();
-    unit.wait()
-        .for_element(Locator::Css("table.list"))
-        .await
-        .unwrap();
-    let flow = page_text(&unit).await;
-    assert!(
-        flow.contains("请补充第二个感人故事") && flow.contains("同意推荐。"),
-        "{flow}"
-    );
+    wait_text(&unit, "请补充第二个感人故事").await;
+    wait_text(&unit, "同意推荐。").await;
     screenshot(&unit, "walk-4-flow.png").await;
     me.close().await.unwrap();
     unit.close().await.unwrap();
