@@ -149,7 +149,7 @@ impl Store {
         .bind(t)
         .fetch_one(&mut *tx)
         .await
-        .map_err(unique_as("登录名"))?
+        .map_err(unique_as("登录名、电子邮箱或手机号码"))?
         .try_get(0)?;
         sqlx::query(
             "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
@@ -217,26 +217,36 @@ impl Store {
             return Ok(LoginOutcome::Refused { remaining: None });
         };
         let user = self.user_from_row(&row)?;
-        let failures: i64 = row.try_get("failed_logins")?;
-        let last_failed: Option<i64> = row.try_get("last_failed_at")?;
         let t = now();
-        if let Some(secs_left) = locked_for(failures as u32, last_failed, t) {
+        // The attempt is counted before the password is checked, in one statement that
+        // refuses a locked account: parallel guesses cannot slip past the limit.
+        let counted = sqlx::query(
+            "UPDATE users SET \
+             failed_logins = CASE WHEN last_failed_at IS NULL OR last_failed_at <= $2 - $3 THEN 1 ELSE failed_logins + 1 END, \
+             last_failed_at = $2 \
+             WHERE id = $1 AND NOT (failed_logins >= $4 AND last_failed_at > $2 - $3) \
+             RETURNING failed_logins",
+        )
+        .bind(user.id)
+        .bind(t)
+        .bind(LOCKOUT_SECS)
+        .bind(i64::from(MAX_FAILURES))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(counted) = counted else {
+            let failures: i64 = row.try_get("failed_logins")?;
+            let last: Option<i64> = row.try_get("last_failed_at")?;
+            let secs_left = locked_for(failures as u32, last, t).unwrap_or(LOCKOUT_SECS);
+            // As slow as a real check, so a lock does not tell that the account exists.
+            let dummy = tokio::task::spawn_blocking(dummy_hash)
+                .await
+                .unwrap_or_default();
+            verify_password(password.to_owned(), dummy).await;
             return Ok(LoginOutcome::Locked { secs_left });
-        }
+        };
+        let count: i64 = counted.try_get(0)?;
         let hash: String = row.try_get("password_hash")?;
         if !verify_password(password.to_owned(), hash).await {
-            // Failures older than the lockout window no longer count.
-            let stale = last_failed.is_none_or(|l| t - l >= LOCKOUT_SECS);
-            let count: i64 = sqlx::query(
-                "UPDATE users SET failed_logins = CASE WHEN $2 = 1 THEN 1 ELSE failed_logins + 1 END, \
-                 last_failed_at = $3 WHERE id = $1 RETURNING failed_logins",
-            )
-            .bind(user.id)
-            .bind(i64::from(stale))
-            .bind(t)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
             if count as u32 >= MAX_FAILURES {
                 return Ok(LoginOutcome::Locked {
                     secs_left: LOCKOUT_SECS,
@@ -246,14 +256,12 @@ impl Store {
                 remaining: Some(MAX_FAILURES - count as u32),
             });
         }
+        sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1")
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
         if !user.active {
             return Ok(LoginOutcome::Inactive);
-        }
-        if failures != 0 {
-            sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1")
-                .bind(user.id)
-                .execute(&self.pool)
-                .await?;
         }
         Ok(LoginOutcome::Ok(user))
     }

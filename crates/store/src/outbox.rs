@@ -44,7 +44,10 @@ impl Store {
     }
 
     pub async fn mark_mail_sent(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
+        // The body (reset links among them) is not kept once sent.
+        sqlx::query(
+            "UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, body = '' WHERE id = $1",
+        )
             .bind(id)
             .bind(now())
             .execute(&self.pool)

@@ -110,6 +110,16 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of a person but one (after they change their password).
+    pub async fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep_id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Stores the answer of the captcha just shown to this session (replacing any other).
     pub async fn set_captcha(&self, id_hash: &str, answer: &str) -> Result<()> {
         sqlx::query("UPDATE sessions SET captcha_answer = $2 WHERE id_hash = $1")

@@ -89,6 +89,40 @@ impl Store {
         Ok(())
     }
 
+    /// Revokes every API token of a person (after a password reset).
+    pub async fn revoke_api_tokens_of(&self, user_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives a claimed reset link back (the new password was refused), so the person
+    /// can try another password with the same link.
+    pub async fn release_password_reset(&self, token: &str) -> Result<()> {
+        sqlx::query("UPDATE password_resets SET used_at = NULL WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks every open reset link of a person used (after a successful reset).
+    pub async fn close_password_resets_of(&self, user_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Creates a reset link token valid for `ttl_secs`.
     pub async fn create_password_reset(&self, user_id: i64, ttl_secs: i64) -> Result<String> {
         let token = new_token();

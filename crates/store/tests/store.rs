@@ -14,7 +14,8 @@ on_both_databases!(
     sessions_and_captcha,
     calendar_years,
     application_numbers_and_forms,
-    recall_and_open_race
+    recall_and_open_race,
+    parallel_guesses_do_not_pass_the_lockout
 );
 
 fn user(login: &str) -> NewUser {
@@ -33,7 +34,7 @@ async fn accounts_and_roles(db: TestDb) {
     let id = s.create_user(user("With-Mobile")).await.unwrap();
     assert!(matches!(
         s.create_user(user("with-mobile ")).await,
-        Err(StoreError::Duplicate("登录名"))
+        Err(StoreError::Duplicate(_))
     ));
     // The mobile number finds the account too, and is sealed at rest.
     assert_eq!(s.find_user("13800000000").await.unwrap().unwrap().id, id);
@@ -306,4 +307,33 @@ async fn recall_and_open_race(db: TestDb) {
         assert_eq!(stored.holder_level, replayed.holder() as i64);
     }
     eprintln!("race outcomes: {recalls} recalls, {opens} opens");
+}
+
+/// Ten wrong passwords at once: at most four are answered “wrong”, the rest “locked”,
+/// and the right password is refused afterwards.
+async fn parallel_guesses_do_not_pass_the_lockout(db: TestDb) {
+    let s = db.store().await;
+    s.create_user(user("target")).await.unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.authenticate("target", "Wrong-guess-1").await.unwrap() })
+        })
+        .collect();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            LoginOutcome::Refused { .. } => refused += 1,
+            LoginOutcome::Locked { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        refused <= 4,
+        "{refused} guesses were judged before the lock"
+    );
+    assert!(matches!(
+        s.authenticate("target", "Kexie-2024-ok").await.unwrap(),
+        LoginOutcome::Locked { .. }
+    ));
 }

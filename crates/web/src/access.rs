@@ -34,14 +34,14 @@ impl Access {
         self.has(Role::Admin)
     }
 
-    /// Organisers scoped to no campaign may create campaigns; those scoped to one may
-    /// manage that one.
+    /// Manages this campaign: an admin, or an organiser scoped to it. An organiser with
+    /// no campaign may only create campaigns (and becomes organiser of what they create).
     pub fn organizes(&self, campaign_id: &str) -> bool {
         self.is_admin()
-            || self.roles.iter().any(|r| {
-                r.role == Role::Organizer
-                    && r.campaign_id.as_deref().is_none_or(|c| c == campaign_id)
-            })
+            || self
+                .roles
+                .iter()
+                .any(|r| r.role == Role::Organizer && r.campaign_id.as_deref() == Some(campaign_id))
     }
 
     /// May load a new campaign file, or replace the file of `existing`.

@@ -41,6 +41,22 @@ pub async fn load_campaign(
         .store
         .save_campaign(&campaign, toml_text, Some(access.user.id))
         .await?;
+    // Whoever creates a campaign (other than an admin) organises it from now on.
+    if revision == 1 && !access.organizes(&id) {
+        match state
+            .store
+            .grant_role(
+                access.user.id,
+                pingxuan_rules::Role::Organizer,
+                Some(&id),
+                None,
+            )
+            .await
+        {
+            Ok(()) | Err(pingxuan_store::StoreError::Duplicate(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     state
         .store
         .audit(

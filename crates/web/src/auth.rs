@@ -40,7 +40,9 @@ pub fn client_ip(parts: &Parts, state: &AppState) -> Option<IpAddr> {
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            // The rightmost entry is the one our proxy added; the others come from the
+            // client and can be anything.
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
     {
         return Some(ip);

@@ -82,6 +82,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::get_audit));
 
     let max_body = state.config.max_body_bytes;
+    // Under https, browsers are told to stay on https (HSTS).
+    let hsts = state
+        .config
+        .cookie_secure
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     Router::new()
         .merge(pages)
         .merge(api_router)
@@ -114,6 +119,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| hsts.clone(),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

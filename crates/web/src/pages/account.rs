@@ -96,6 +96,9 @@ pub async fn get_account(
 pub struct TokenForm {
     csrf: String,
     name: String,
+    /// The current password: a borrowed session alone cannot mint a lasting token.
+    #[serde(default)]
+    password: String,
 }
 
 pub async fn post_token(
@@ -104,6 +107,20 @@ pub async fn post_token(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     who.check_csrf(&form.csrf)?;
+    let u = &who.access.user;
+    if !matches!(
+        state.store.authenticate(&u.login, &form.password).await?,
+        LoginOutcome::Ok(_)
+    ) {
+        return render(
+            &state,
+            &who,
+            None,
+            None,
+            Some("创建令牌须输入当前密码，密码不正确".to_owned()),
+        )
+        .await;
+    }
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 60 {
         return render(
@@ -214,6 +231,11 @@ pub async fn post_password(
         }
         Err(e) => return Err(e.into()),
     }
+    // Other browsers signed in as this person must sign in again.
+    state
+        .store
+        .delete_other_sessions(u.id, &who.session.id_hash)
+        .await?;
     state
         .store
         .audit(

@@ -37,6 +37,10 @@ fn nonce() -> String {
 /// Refuses a burst of sign-in attempts from one address.
 fn throttle(state: &AppState, ip: &Option<String>) -> Result<(), Failure> {
     let key = ip.clone().unwrap_or_default();
+    // Forget quiet addresses now and then so the limiter cannot grow without bound.
+    if state.auth_limiter.len() > 10_000 {
+        state.auth_limiter.retain_recent();
+    }
     state
         .auth_limiter
         .check_key(&key)
@@ -148,11 +152,16 @@ pub async fn post_login(
                     pingxuan_rules::password::LOCKOUT_SECS / 60
                 ),
             };
+            // A digest, not the typed text: it may be a phone number, or a password typed
+            // into the wrong box.
+            let digest = store
+                .sealer
+                .lookup(&pingxuan_store::accounts::normalize_login(&form.login));
             store
                 .audit(
                     None,
                     "login_failed",
-                    &form.login.trim().chars().take(64).collect::<String>(),
+                    &format!("login:{}", &digest[..16]),
                     &message,
                     visitor.ip.as_deref(),
                 )
@@ -591,19 +600,27 @@ pub async fn post_reset(
     if form.password != form.password2 {
         return render(None, Some("两次输入的密码不一致".to_owned()));
     }
+    // Claim the link first: of two uses at once, only one gets through.
+    if !store.use_password_reset(&token).await? {
+        return render(Some(reset_error_text(ResetError::Used)), None);
+    }
     match store.set_password(user_id, &form.password).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
+            store.release_password_reset(&token).await?;
             return render(
                 None,
                 Some("新密码不能与最近 5 次使用过的密码相同".to_owned()),
             );
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            store.release_password_reset(&token).await?;
+            return Err(e.into());
+        }
     }
-    if !store.use_password_reset(&token).await? {
-        return render(Some(reset_error_text(ResetError::Used)), None);
-    }
+    // Whoever may have had the account loses it: sessions, API tokens, other links.
+    store.revoke_api_tokens_of(user_id).await?;
+    store.close_password_resets_of(user_id).await?;
     store.delete_sessions_of(user_id).await?;
     store
         .audit(

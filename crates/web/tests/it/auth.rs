@@ -16,6 +16,7 @@ on_both_databases!(
     csrf_is_required,
     api_tokens,
     idle_session_expires,
+    password_change_ends_other_sessions,
 );
 
 async fn register_login_logout(db: TestDb) {
@@ -143,6 +144,17 @@ async fn lockout_after_five_failures(db: TestDb) {
         "{}",
         r.body
     );
+    // The audit trail keeps a digest of what was typed, not the text itself.
+    let targets: Vec<String> =
+        sqlx::query_scalar("SELECT target FROM audit_log WHERE action = 'login_failed'")
+            .fetch_all(&app.store.pool)
+            .await
+            .unwrap();
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.starts_with("login:") && !t.contains("unit-a"))
+    );
     // An unknown login gets the same words as a wrong password.
     let r = c.login("nobody", "Wrong-pass-1", None).await;
     assert!(r.body.contains("账号或密码不正确"));
@@ -234,6 +246,11 @@ async fn password_reset_by_mail(db: TestDb) {
         "{}",
         r.body
     );
+    let (_, token) = app
+        .store
+        .create_api_token(uid, "before reset")
+        .await
+        .unwrap();
     let r = c
         .post_form(
             &path,
@@ -249,6 +266,20 @@ async fn password_reset_by_mail(db: TestDb) {
         Some("/login?done=reset"),
         "{}",
         r.body
+    );
+    assert_eq!(
+        app.store.user_of_api_token(&token).await.unwrap(),
+        None,
+        "tokens revoked by a reset"
+    );
+    // The sent mail no longer holds the link.
+    pingxuan_web::mail::deliver_due(&app.store, &pingxuan_web::mail::Mailer::Log)
+        .await
+        .unwrap();
+    assert!(
+        app.store.mail_to("zhang@example.com").await.unwrap()[0]
+            .body
+            .is_empty()
     );
     // Used once only.
     let again = c.get(&path).await;
@@ -315,7 +346,21 @@ async fn api_tokens(db: TestDb) {
     let mut c = app.signed_in("org@example.com").await;
     let csrf = c.csrf("/account").await;
     let r = c
-        .post_form("/account/tokens", &[("csrf", &csrf), ("name", "对接脚本")])
+        .post_form(
+            "/account/tokens",
+            &[("csrf", &csrf), ("name", "对接脚本"), ("password", "wrong")],
+        )
+        .await;
+    assert!(r.body.contains("创建令牌须输入当前密码"), "{}", r.body);
+    let r = c
+        .post_form(
+            "/account/tokens",
+            &[
+                ("csrf", &csrf),
+                ("name", "对接脚本"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     let token = r
         .body
@@ -382,5 +427,36 @@ async fn idle_session_expires(db: TestDb) {
             .await
             .body
             .contains("长时间未操作，已自动退出")
+    );
+}
+
+async fn password_change_ends_other_sessions(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.account("a@example.com", Role::Applicant, None, None)
+        .await;
+    let mut laptop = app.signed_in("a@example.com").await;
+    let mut phone = app.signed_in("a@example.com").await;
+    let csrf = laptop.csrf("/account").await;
+    let r = laptop
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("password", "Brand-new-42"),
+                ("password2", "Brand-new-42"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("密码已修改"), "{}", r.body);
+    assert_eq!(
+        laptop.get("/home").await.status,
+        StatusCode::OK,
+        "this browser stays signed in"
+    );
+    assert_ne!(
+        phone.get("/home").await.status,
+        StatusCode::OK,
+        "the other one is signed out"
     );
 }

@@ -50,6 +50,16 @@ async fn load_through_the_page(db: TestDb) {
     assert_eq!(file.body, text, "the file comes back as loaded");
     let page = c.get("/campaigns/dongguan-2023").await;
     assert_eq!(page.status, StatusCode::OK);
+    // Creating a campaign made boss its organiser, and only its: others stay closed.
+    app.seed("guangxi-2024.toml").await;
+    assert_eq!(
+        c.get("/campaigns/guangxi-2024").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.get("/campaigns/guangxi-2024/file").await.status,
+        StatusCode::FORBIDDEN
+    );
     for words in [
         "初选（产生 40 名）",
         "网络投票（产生 30 名）",
