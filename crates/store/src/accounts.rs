@@ -199,6 +199,26 @@ impl Store {
         row.map(|r| self.user_from_row(&r)).transpose()
     }
 
+    /// Failed sign-ins of the account behind `login` within the lockout window (0 when
+    /// there is no such account).
+    pub async fn recent_failures(&self, login: &str) -> Result<u32> {
+        let h = self.sealer.lookup(&normalize_login(login));
+        let row = sqlx::query(
+            "SELECT failed_logins, last_failed_at FROM users \
+             WHERE login_hmac = $1 OR email_hmac = $1 OR mobile_hmac = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(&h)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(0) };
+        let failures: i64 = r.try_get(0)?;
+        let last: Option<i64> = r.try_get(1)?;
+        Ok(match last {
+            Some(l) if now() - l < LOCKOUT_SECS => failures as u32,
+            _ => 0,
+        })
+    }
+
     /// Checks a password, counting failures and locking the account after too many.
     pub async fn authenticate(&self, login: &str, password: &str) -> Result<LoginOutcome> {
         let h = self.sealer.lookup(&normalize_login(login));

@@ -31,6 +31,40 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Sign-in, registration and reset attempts per client address.
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Recent failed sign-ins per client address, for the captcha policy.
+    pub ip_failures: Arc<FailureCounter>,
+}
+
+/// Failed sign-ins per client address within a window, kept in memory.
+#[derive(Default)]
+pub struct FailureCounter {
+    seen: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl FailureCounter {
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    pub fn count(&self, key: &str) -> u32 {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(key)
+            .filter(|(_, at)| at.elapsed() < Self::WINDOW)
+            .map_or(0, |(n, _)| *n)
+    }
+
+    pub fn add(&self, key: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 10_000 {
+            seen.retain(|_, (_, at)| at.elapsed() < Self::WINDOW);
+        }
+        let entry = seen
+            .entry(key.to_owned())
+            .or_insert((0, std::time::Instant::now()));
+        if entry.1.elapsed() >= Self::WINDOW {
+            *entry = (0, std::time::Instant::now());
+        }
+        entry.0 += 1;
+        entry.1 = std::time::Instant::now();
+    }
 }
 
 impl AppState {
@@ -41,6 +75,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            ip_failures: Arc::new(FailureCounter::default()),
         }
     }
 }

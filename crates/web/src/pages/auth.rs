@@ -22,11 +22,18 @@ use crate::auth::{SESSION_COOKIE, Visitor, check_csrf, removal_cookie, session_c
 use crate::config::CaptchaPolicy;
 use crate::error::{Failure, PageError};
 
-fn captcha_needed(state: &AppState, session: &Session) -> bool {
+/// Whether the sign-in form shows a captcha to this browser: always, never, or after
+/// failures from this browser or (more of them) from its address. `post_login` also
+/// asks for it when the account itself failed recently.
+fn captcha_needed(state: &AppState, session: &Session, ip: &Option<String>) -> bool {
     match state.config.captcha {
         CaptchaPolicy::Always => true,
         CaptchaPolicy::Off => false,
-        CaptchaPolicy::AfterFailures(n) => session.failed_logins >= i64::from(n),
+        CaptchaPolicy::AfterFailures(n) => {
+            // A whole office often shares one address: the address needs more failures.
+            session.failed_logins >= i64::from(n)
+                || state.ip_failures.count(ip.as_deref().unwrap_or("")) >= (n * 5).max(5)
+        }
     }
 }
 
@@ -85,7 +92,7 @@ pub async fn get_login(
         login: String::new(),
         error: None,
         notice,
-        captcha: captcha_needed(&state, &visitor.session),
+        captcha: captcha_needed(&state, &visitor.session, &visitor.ip),
         captcha_nonce: nonce(),
     };
     Ok((visitor.jar, Html(page.render()?)).into_response())
@@ -108,6 +115,12 @@ pub async fn post_login(
     check_csrf(&visitor.session, &form.csrf)?;
     throttle(&state, &visitor.ip)?;
     let store = &state.store;
+    // The captcha is also required when the account itself has failed recently, so
+    // fresh cookies from other addresses do not avoid it.
+    let account_failing = match state.config.captcha {
+        CaptchaPolicy::AfterFailures(n) => store.recent_failures(&form.login).await? >= n,
+        _ => false,
+    };
     let retry = |error: String, session: &Session| -> Result<Response, PageError> {
         let page = LoginPage {
             shell: Shell::public("登录"),
@@ -115,7 +128,7 @@ pub async fn post_login(
             login: form.login.clone(),
             error: Some(error),
             notice: None,
-            captcha: captcha_needed(&state, session),
+            captcha: account_failing || captcha_needed(&state, session, &visitor.ip),
             captcha_nonce: nonce(),
         };
         Ok((
@@ -125,7 +138,7 @@ pub async fn post_login(
         )
             .into_response())
     };
-    if captcha_needed(&state, &visitor.session) {
+    if captcha_needed(&state, &visitor.session, &visitor.ip) || account_failing {
         let guess = form.captcha.as_deref().unwrap_or("");
         if !store.check_captcha(&visitor.session.id_hash, guess).await? {
             return retry("验证码不正确，请重新输入".to_owned(), &visitor.session);
@@ -138,6 +151,7 @@ pub async fn post_login(
             store
                 .count_session_failure(&visitor.session.id_hash)
                 .await?;
+            state.ip_failures.add(visitor.ip.as_deref().unwrap_or(""));
             let mut session = visitor.session.clone();
             session.failed_logins += 1;
             let message = match other {

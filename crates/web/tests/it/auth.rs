@@ -193,6 +193,19 @@ async fn captcha_after_failures(db: TestDb) {
     );
     let r = c.login("exp", PASSWORD, None).await;
     assert!(r.body.contains("验证码不正确"));
+    // A fresh browser gets no pass: the account's recent failure asks for the captcha,
+    // and the page shows the image to read.
+    let mut fresh = app.client();
+    let r = fresh.login("exp", PASSWORD, None).await;
+    assert!(
+        r.body.contains("验证码不正确") && r.body.contains("/captcha.png"),
+        "{}",
+        r.body
+    );
+    fresh.get("/captcha.png").await;
+    let answer = app.captcha_answer(&fresh).await.unwrap();
+    let r = fresh.login("exp", PASSWORD, Some(&answer)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
 
 async fn password_reset_by_mail(db: TestDb) {
