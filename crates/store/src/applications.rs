@@ -183,6 +183,34 @@ impl Store {
         rows.iter().map(row_of).collect()
     }
 
+    /// A campaign's applications at the organiser's desk now (`holding`), or those the
+    /// person `actor_id` acted on that have since moved on (已办理的).
+    pub async fn applications_for_organizer(
+        &self,
+        campaign_id: &str,
+        holding: bool,
+        actor_id: i64,
+    ) -> Result<Vec<ApplicationRow>> {
+        let sql = if holding {
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+             FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
+             WHERE a.campaign_id = $1 AND a.holder_role = 'organizer' AND $2 = $2 \
+             ORDER BY a.moved_at DESC, a.id DESC"
+        } else {
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+             FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
+             WHERE a.campaign_id = $1 AND a.holder_role <> 'organizer' AND EXISTS \
+             (SELECT 1 FROM application_events e WHERE e.application_id = a.id AND e.actor_id = $2) \
+             ORDER BY a.moved_at DESC, a.id DESC"
+        };
+        let rows = sqlx::query(sql)
+            .bind(campaign_id)
+            .bind(actor_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_of).collect()
+    }
+
     /// How many of a recommending unit's applications it has sent on and not had back.
     pub async fn forwarded_by_recommender(&self, unit_id: i64) -> Result<i64> {
         let n: i64 = sqlx::query(

@@ -159,11 +159,20 @@ impl Loaded {
 }
 
 /// The level at which `access` sees this application: 0 for its applicant, the
-/// recommender's level for the chosen recommending unit once the application has
-/// reached it. `None`: the person may not see it at all.
+/// recommender's level for the chosen recommending unit, the top level for the
+/// campaign's organisers, each once the application has reached that level.
+/// `None`: the person may not see it at all.
 pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
     if l.app.applicant_id == access.user.id {
         return Some(0);
+    }
+    let top = l.chain.top();
+    let organizes = access.roles.iter().any(|r| {
+        r.role == pingxuan_rules::Role::Organizer
+            && r.campaign_id.as_deref() == Some(l.app.campaign_id.as_str())
+    });
+    if organizes && l.reached() >= top {
+        return Some(top);
     }
     let rec_level = l.chain.level_of(pingxuan_rules::Role::Recommender)?;
     let is_recommender = access.roles.iter().any(|r| {

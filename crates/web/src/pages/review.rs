@@ -66,6 +66,27 @@ pub async fn get_review(
             });
         }
     }
+    for grant in &who.access.roles {
+        let (Role::Organizer, Some(campaign)) = (grant.role, grant.campaign_id.as_deref()) else {
+            continue;
+        };
+        for a in state
+            .store
+            .applications_for_organizer(campaign, !done, who.access.user.id)
+            .await?
+        {
+            rows.push(ListRow {
+                id: a.id,
+                href: format!("/review/{}", a.id),
+                number: a.number,
+                name: a.name,
+                employer: a.employer,
+                recommender: a.recommender.unwrap_or_default(),
+                state: a.state_text,
+                moved: a.moved_at.map(format_time).unwrap_or_default(),
+            });
+        }
+    }
     let page = ReviewList {
         shell: Shell::signed_in(&who, "待审核申报表", "/applications/review"),
         done,
@@ -84,6 +105,10 @@ struct ReviewPage {
     campaign_name: String,
     state_text: String,
     holding: bool,
+    /// Whether this level sends upward (the top level does not).
+    can_submit: bool,
+    /// Levels a 退回 may go to: (index, name), nearest first.
+    return_to: Vec<(usize, String)>,
     /// Why recall is still possible, when it is.
     recall_hint: Option<String>,
     opinion_label: String,
@@ -178,6 +203,11 @@ async fn render(
         campaign_name: l.campaign.campaign.name.clone(),
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
+        can_submit: level < l.chain.top(),
+        return_to: (0..level)
+            .rev()
+            .map(|i| (i, l.chain.name(i).to_owned()))
+            .collect(),
         recall_hint: l
             .state
             .moves
@@ -238,6 +268,9 @@ pub struct ActForm {
     csrf: String,
     #[serde(default)]
     comment: String,
+    /// For 退回: the level sent back to (the applicant when absent).
+    #[serde(default)]
+    to: Option<usize>,
 }
 
 async fn act(
@@ -313,12 +346,13 @@ pub async fn post_return(
     Path(id): Path<i64>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
+    let to = form.to.unwrap_or(0);
     act(
         &state,
         &who,
         id,
         &form,
-        |by| Event::Return { by, to: 0 },
+        |by| Event::Return { by, to },
         "已退回",
     )
     .await

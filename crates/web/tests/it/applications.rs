@@ -405,6 +405,77 @@ async fn manual_walk_with_the_unit(db: TestDb) {
             .contains("[推荐单位提交到自治区科协]")
     );
 
+    // The organiser's desk: it opens, the unit can no longer recall; it returns the
+    // application to the unit with a comment; the unit forwards it again.
+    app.account("xj-office", Role::Organizer, Some("xinjiang-2023"), None)
+        .await;
+    app.account("dg-office", Role::Organizer, Some("dongguan-2023"), None)
+        .await;
+    let mut office = app.signed_in("xj-office").await;
+    assert!(
+        office
+            .get("/applications/review")
+            .await
+            .body
+            .contains("测试人员")
+    );
+    let page = office.get(&item).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("/submit\""),
+        "the top level sends nothing further"
+    );
+    let ocsrf = input_value(&page.body, "csrf").unwrap();
+    let r = rec
+        .post_form(&format!("{item}/recall"), &[("csrf", &rcsrf)])
+        .await;
+    assert!(
+        r.body
+            .contains("自治区科协已经查看或办理了申请书，不能收回"),
+        "{}",
+        r.body
+    );
+    let r = office
+        .post_form(
+            &format!("{item}/return"),
+            &[("csrf", &ocsrf), ("comment", "请补充推荐报告"), ("to", "1")],
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("已退回，当前状态：自治区科协退回到推荐单位"),
+        "{}",
+        r.body
+    );
+    assert!(
+        rec.get("/applications/review")
+            .await
+            .body
+            .contains("测试人员"),
+        "back on the unit's desk"
+    );
+    assert!(
+        office
+            .get("/applications/review?tab=done")
+            .await
+            .body
+            .contains("测试人员")
+    );
+    rec.get(&item).await;
+    let r = rec
+        .post_form(
+            &format!("{item}/submit"),
+            &[("csrf", &rcsrf), ("comment", "已补充推荐报告，同意推荐。")],
+        )
+        .await;
+    assert!(r.body.contains("推荐单位提交到自治区科协"), "{}", r.body);
+    let mut dg = app.signed_in("dg-office").await;
+    assert_eq!(
+        dg.get(&item).await.status,
+        StatusCode::NOT_FOUND,
+        "another campaign's organiser"
+    );
+
     // Nobody else reaches it: another unit, or the applicant on the unit's page.
     let mut other = app.signed_in("other-rec").await;
     assert_eq!(other.get(&item).await.status, StatusCode::NOT_FOUND);
