@@ -24,6 +24,26 @@ pub struct ListRow {
     pub moved: String,
 }
 
+impl ListRow {
+    /// A list line for an application, linking to `href`.
+    pub fn new(a: pingxuan_store::applications::ApplicationRow, href: String) -> ListRow {
+        ListRow {
+            id: a.id,
+            href,
+            number: a.number,
+            name: if a.name.is_empty() {
+                "（未填写）".to_owned()
+            } else {
+                a.name
+            },
+            employer: a.employer,
+            recommender: a.recommender.unwrap_or_default(),
+            state: a.state_text,
+            moved: a.moved_at.map(format_time).unwrap_or_default(),
+        }
+    }
+}
+
 /// A campaign the applicant may start an application in.
 pub struct StartOption {
     pub id: String,
@@ -56,19 +76,9 @@ pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Re
         .applications_of(who.access.user.id)
         .await?
         .into_iter()
-        .map(|a| ListRow {
-            id: a.id,
-            href: format!("/applications/{}", a.id),
-            number: a.number,
-            name: if a.name.is_empty() {
-                "（未填写）".to_owned()
-            } else {
-                a.name
-            },
-            employer: a.employer,
-            recommender: a.recommender.unwrap_or_default(),
-            state: a.state_text,
-            moved: a.moved_at.map(format_time).unwrap_or_default(),
+        .map(|a| {
+            let href = format!("/applications/{}", a.id);
+            ListRow::new(a, href)
         })
         .collect();
     let mut starts = Vec::new();

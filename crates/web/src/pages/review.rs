@@ -13,8 +13,8 @@ use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::{Event, MoveKind};
 use serde::Deserialize;
 
+use super::Shell;
 use super::applications::ListRow;
-use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
@@ -54,16 +54,8 @@ pub async fn get_review(
             .applications_for_recommender(unit, !done)
             .await?
         {
-            rows.push(ListRow {
-                id: a.id,
-                href: format!("/review/{}", a.id),
-                number: a.number,
-                name: a.name,
-                employer: a.employer,
-                recommender: a.recommender.unwrap_or_default(),
-                state: a.state_text,
-                moved: a.moved_at.map(format_time).unwrap_or_default(),
-            });
+            let href = format!("/review/{}", a.id);
+            rows.push(ListRow::new(a, href));
         }
     }
     for grant in &who.access.roles {
@@ -75,16 +67,8 @@ pub async fn get_review(
             .applications_for_organizer(campaign, !done, who.access.user.id)
             .await?
         {
-            rows.push(ListRow {
-                id: a.id,
-                href: format!("/review/{}", a.id),
-                number: a.number,
-                name: a.name,
-                employer: a.employer,
-                recommender: a.recommender.unwrap_or_default(),
-                state: a.state_text,
-                moved: a.moved_at.map(format_time).unwrap_or_default(),
-            });
+            let href = format!("/review/{}", a.id);
+            rows.push(ListRow::new(a, href));
         }
     }
     let page = ReviewList {
