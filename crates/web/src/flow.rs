@@ -196,3 +196,225 @@ pub async fn load_for_unit(
         _ => Err(Failure::NotFound),
     }
 }
+
+/// A unit's category quota as (forwarded so far, limit, strictness); `None` when the
+/// category sets no limit.
+pub async fn quota_of(
+    state: &AppState,
+    l: &Loaded,
+) -> Result<Option<(i64, u32, pingxuan_rules::campaign::Strictness)>, Failure> {
+    let Some(unit_id) = l.app.recommender_unit_id else {
+        return Ok(None);
+    };
+    let units = state.store.list_units(&l.app.campaign_id).await?;
+    let category = units
+        .iter()
+        .find(|u| u.id == unit_id)
+        .and_then(|u| u.category.clone());
+    let Some(cat) = category.and_then(|k| {
+        l.campaign
+            .recommender_categories
+            .iter()
+            .find(|c| c.key == k)
+            .cloned()
+    }) else {
+        return Ok(None);
+    };
+    let Some(max) = cat.quota_max else {
+        return Ok(None);
+    };
+    let used = state.store.forwarded_by_recommender(unit_id).await?;
+    Ok(Some((used, max, cat.quota_strictness)))
+}
+
+/// What a reviewing level does to an application it sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitAction {
+    Submit,
+    Return { to: usize },
+    Recall,
+}
+
+/// A reviewing level's action, with its checks: 修改意见 for a 退回; the level's own
+/// opinion and the category quota for a 提交. Refusals are `Invalid` (field `comment`)
+/// or `Conflict` (the flow does not allow it, or someone acted meanwhile).
+pub async fn unit_act(
+    state: &AppState,
+    access: &Access,
+    l: &Loaded,
+    level: usize,
+    action: UnitAction,
+    comment: &str,
+    ip: Option<&str>,
+) -> Result<FlowState, Failure> {
+    let comment = comment.trim();
+    let event = match action {
+        UnitAction::Submit => Event::Submit { by: level },
+        UnitAction::Return { to } => Event::Return { by: level, to },
+        UnitAction::Recall => Event::Recall { by: level },
+    };
+    match action {
+        UnitAction::Return { .. } if comment.is_empty() => {
+            return Err(Failure::invalid(
+                "comment_required",
+                "退回时请填写修改意见",
+                Some("comment"),
+            ));
+        }
+        UnitAction::Submit => {
+            let opinion = l
+                .campaign
+                .levels
+                .iter()
+                .find(|x| x.key == l.chain.levels[level].key)
+                .and_then(|x| x.opinion.clone());
+            if let Some(label) = opinion
+                && comment.is_empty()
+            {
+                return Err(Failure::invalid(
+                    "comment_required",
+                    format!("提交前请填写{label}"),
+                    Some("comment"),
+                ));
+            }
+            if let Some((used, max, _)) = quota_of(state, l).await?
+                && used >= i64::from(max)
+            {
+                return Err(Failure::invalid(
+                    "quota_full",
+                    format!("本单位推荐名额已满（{used}/{max}），不能再提交"),
+                    None,
+                ));
+            }
+        }
+        _ => {}
+    }
+    record(state, l, event, access, comment, ip).await
+}
+
+/// Why an applicant's 提交 was refused: problems per field, and what else is missing.
+#[derive(Debug, Default)]
+pub struct SubmitRefusal {
+    pub errors: std::collections::BTreeMap<FieldKey, Vec<String>>,
+    pub blockers: Vec<String>,
+}
+
+impl SubmitRefusal {
+    pub fn summary(&self) -> String {
+        let n: usize = self.errors.values().map(Vec::len).sum::<usize>() + self.blockers.len();
+        let mut message = format!("草稿已保存，但还有 {n} 处需要处理，未提交");
+        if !self.blockers.is_empty() {
+            message.push_str(&format!("：{}", self.blockers.join("；")));
+        }
+        message
+    }
+}
+
+/// The applicant's 提交 of the stored form: the full check, 我承诺 and the recommender
+/// first; `Ok(Err(..))` lists everything that stands in the way.
+pub async fn applicant_submit(
+    state: &AppState,
+    access: &Access,
+    l: &Loaded,
+    ip: Option<&str>,
+) -> Result<Result<FlowState, SubmitRefusal>, Failure> {
+    let mut refusal = SubmitRefusal::default();
+    for p in pingxuan_rules::form::check_submission(&l.campaign, &l.app.form) {
+        refusal.errors.entry(p.field).or_default().push(p.message);
+    }
+    if l.app.committed_at.is_none() {
+        refusal
+            .blockers
+            .push("请先阅读评选规则并点击“我承诺”".to_owned());
+    }
+    if l.app.recommender_unit_id.is_none() {
+        refusal.blockers.push("尚未选择推荐单位".to_owned());
+    }
+    if !refusal.errors.is_empty() || !refusal.blockers.is_empty() {
+        return Ok(Err(refusal));
+    }
+    Ok(Ok(record(
+        state,
+        l,
+        Event::Submit { by: 0 },
+        access,
+        "",
+        ip,
+    )
+    .await?))
+}
+
+/// 我要申请 in a campaign that takes applications directly: a new application bound to
+/// the chosen recommending unit. Returns (id, number).
+pub async fn create_open_application(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+    recommender: Option<i64>,
+    ip: Option<&str>,
+) -> Result<(i64, String), Failure> {
+    use pingxuan_rules::Role;
+    use pingxuan_rules::campaign::EntryMode;
+    if !access.has(Role::Applicant) {
+        return Err(Failure::Forbidden);
+    }
+    let stored = state
+        .store
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| {
+            Failure::invalid(
+                "unknown_campaign",
+                format!("活动 {campaign_id} 不存在"),
+                Some("campaign"),
+            )
+        })?;
+    let campaign = stored.model()?;
+    if campaign.entry.mode != EntryMode::Open {
+        return Err(Failure::invalid(
+            "code_required",
+            "本活动不接受个人直接申请，请凭推荐单位发放的推荐码申报",
+            Some("campaign"),
+        ));
+    }
+    let units = state.store.list_units(&stored.id).await?;
+    let unit = recommender
+        .and_then(|id| {
+            units
+                .iter()
+                .find(|u| u.id == id && u.kind == Role::Recommender)
+        })
+        .ok_or_else(|| {
+            Failure::invalid(
+                "recommender_required",
+                "请选择推荐单位",
+                Some("recommender"),
+            )
+        })?;
+    let first = FlowState::default().text(&Chain::for_application(&campaign, false));
+    let (id, number) = state
+        .store
+        .create_application(
+            &stored.id,
+            access.user.id,
+            &campaign.campaign.number_prefix,
+            campaign.campaign.year,
+            &first,
+        )
+        .await?;
+    state
+        .store
+        .set_application_units(id, Some(unit.id), None, false)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "application_created",
+            &format!("application:{id}"),
+            &number,
+            ip,
+        )
+        .await?;
+    Ok((id, number))
+}

@@ -8,9 +8,8 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use pingxuan_rules::Role;
-use pingxuan_rules::campaign::{EntryMode, FieldKey, FormField};
-use pingxuan_rules::form::{FieldValue, FormValues, check_submission};
+use pingxuan_rules::campaign::{FieldKey, FormField};
+use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
 use serde::Deserialize;
 
@@ -35,65 +34,14 @@ pub async fn post_new(
     Form(form): Form<NewForm>,
 ) -> Result<Response, PageError> {
     who.check_csrf(&form.csrf)?;
-    if !who.access.has(Role::Applicant) {
-        return Err(Failure::Forbidden.into());
-    }
-    let stored = state
-        .store
-        .get_campaign(&form.campaign)
-        .await?
-        .ok_or(Failure::NotFound)?;
-    let campaign = stored.model()?;
-    if campaign.entry.mode != EntryMode::Open {
-        return Err(Failure::invalid(
-            "code_required",
-            "本活动不接受个人直接申请，请凭推荐单位发放的推荐码申报",
-            Some("campaign"),
-        )
-        .into());
-    }
-    let units = state.store.list_units(&stored.id).await?;
-    let unit = form
-        .recommender
-        .and_then(|id| {
-            units
-                .iter()
-                .find(|u| u.id == id && u.kind == Role::Recommender)
-        })
-        .ok_or_else(|| {
-            Failure::invalid(
-                "recommender_required",
-                "请选择推荐单位",
-                Some("recommender"),
-            )
-        })?;
-    let first = pingxuan_rules::workflow::FlowState::default().text(
-        &pingxuan_rules::workflow::Chain::for_application(&campaign, false),
-    );
-    let (id, number) = state
-        .store
-        .create_application(
-            &stored.id,
-            who.access.user.id,
-            &campaign.campaign.number_prefix,
-            campaign.campaign.year,
-            &first,
-        )
-        .await?;
-    state
-        .store
-        .set_application_units(id, Some(unit.id), None, false)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(who.access.user.id),
-            "application_created",
-            &format!("application:{id}"),
-            &number,
-            who.ip.as_deref(),
-        )
-        .await?;
+    let (id, _) = flow::create_open_application(
+        &state,
+        &who.access,
+        &form.campaign,
+        form.recommender,
+        who.ip.as_deref(),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/applications/{id}")).into_response())
 }
 
@@ -345,32 +293,25 @@ pub async fn post_application(
     if get("action") != "submit" {
         return render(&who, &l, None, BTreeMap::new(), Said::notice("已保存草稿"));
     }
-    let mut errors: BTreeMap<FieldKey, Vec<String>> = BTreeMap::new();
-    for p in check_submission(&l.campaign, &form) {
-        errors.entry(p.field).or_default().push(p.message);
-    }
-    let mut blockers = Vec::new();
-    if l.app.committed_at.is_none() {
-        blockers.push("请先阅读评选规则并点击“我承诺”".to_owned());
-    }
-    if l.app.recommender_unit_id.is_none() {
-        blockers.push("尚未选择推荐单位".to_owned());
-    }
-    if !errors.is_empty() || !blockers.is_empty() {
-        let n: usize = errors.values().map(Vec::len).sum::<usize>() + blockers.len();
-        let mut message = format!("草稿已保存，但还有 {n} 处需要处理，未提交");
-        if !blockers.is_empty() {
-            message.push_str(&format!("：{}", blockers.join("；")));
+    match flow::applicant_submit(&state, &who.access, &l, who.ip.as_deref()).await {
+        Ok(Ok(next)) => {
+            let l = flow::load_own(&state, &who.access, id).await?;
+            let said = Said::notice(format!("已提交，当前状态：{}", next.text(&l.chain)));
+            render(&who, &l, None, BTreeMap::new(), said)
         }
-        return render(
+        Ok(Err(refusal)) => {
+            let said = Said::error(refusal.summary(), StatusCode::UNPROCESSABLE_ENTITY);
+            render(&who, &l, None, refusal.errors, said)
+        }
+        Err(f @ Failure::Conflict { .. }) => render(
             &who,
             &l,
             None,
-            errors,
-            Said::error(message, StatusCode::UNPROCESSABLE_ENTITY),
-        );
+            BTreeMap::new(),
+            Said::error(f.message(), StatusCode::CONFLICT),
+        ),
+        Err(f) => Err(f.into()),
     }
-    act(&state, &who, &l, Event::Submit { by: 0 }, "已提交").await
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
-use pingxuan_rules::campaign::Strictness;
 use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::{Event, MoveKind};
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use super::applications::ListRow;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
-use crate::flow::{self, Loaded};
+use crate::flow::{self, Loaded, UnitAction};
 
 #[derive(Template)]
 #[template(path = "review_list.html")]
@@ -121,32 +120,6 @@ fn value_text(v: &FieldValue) -> String {
     }
 }
 
-/// The unit's quota line: “已推荐 1/3 名”, or None when the category sets no limit.
-async fn quota_of(state: &AppState, l: &Loaded) -> Result<Option<(i64, u32, Strictness)>, Failure> {
-    let Some(unit_id) = l.app.recommender_unit_id else {
-        return Ok(None);
-    };
-    let units = state.store.list_units(&l.app.campaign_id).await?;
-    let category = units
-        .iter()
-        .find(|u| u.id == unit_id)
-        .and_then(|u| u.category.clone());
-    let Some(cat) = category.and_then(|k| {
-        l.campaign
-            .recommender_categories
-            .iter()
-            .find(|c| c.key == k)
-            .cloned()
-    }) else {
-        return Ok(None);
-    };
-    let Some(max) = cat.quota_max else {
-        return Ok(None);
-    };
-    let used = state.store.forwarded_by_recommender(unit_id).await?;
-    Ok(Some((used, max, cat.quota_strictness)))
-}
-
 async fn render(
     state: &AppState,
     who: &SignedIn,
@@ -171,7 +144,7 @@ async fn render(
             (f.label.clone(), v)
         })
         .collect();
-    let quota = match quota_of(state, l).await? {
+    let quota = match flow::quota_of(state, l).await? {
         Some((used, max, _)) => format!("本单位已推荐 {used}/{max} 名"),
         None => String::new(),
     };
@@ -262,64 +235,35 @@ async fn act(
     who: &SignedIn,
     id: i64,
     form: &ActForm,
-    make: impl Fn(usize) -> Event,
+    action: UnitAction,
     done: &str,
 ) -> Result<Response, PageError> {
     who.check_csrf(&form.csrf)?;
     let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
-    let event = make(level);
-    let comment = form.comment.trim();
-    let refuse = |msg: String| (msg, StatusCode::UNPROCESSABLE_ENTITY);
-    let problem = match event {
-        Event::Return { .. } if comment.is_empty() => {
-            Some(refuse("退回时请填写修改意见".to_owned()))
-        }
-        Event::Submit { .. } => {
-            let needs_opinion = l
-                .campaign
-                .levels
-                .iter()
-                .find(|x| x.key == l.chain.levels[level].key)
-                .and_then(|x| x.opinion.clone());
-            match (needs_opinion, quota_of(state, &l).await?) {
-                (Some(label), _) if comment.is_empty() => {
-                    Some(refuse(format!("提交前请填写{label}")))
-                }
-                (_, Some((used, max, _))) if used >= i64::from(max) => Some(refuse(format!(
-                    "本单位推荐名额已满（{used}/{max}），不能再提交"
-                ))),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    if let Some((msg, status)) = problem {
-        return render(state, who, &l, level, None, Some((msg, status))).await;
-    }
-    match flow::record(state, &l, event, &who.access, comment, who.ip.as_deref()).await {
+    let outcome = flow::unit_act(
+        state,
+        &who.access,
+        &l,
+        level,
+        action,
+        &form.comment,
+        who.ip.as_deref(),
+    )
+    .await;
+    match outcome {
         Ok(next) => {
             let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
-            render(
-                state,
-                who,
-                &l,
-                level,
-                Some(format!("{done}，当前状态：{}", next.text(&l.chain))),
-                None,
-            )
-            .await
+            let notice = format!("{done}，当前状态：{}", next.text(&l.chain));
+            render(state, who, &l, level, Some(notice), None).await
         }
-        Err(f) => {
-            render(
-                state,
-                who,
-                &l,
-                level,
-                None,
-                Some((f.message(), StatusCode::CONFLICT)),
-            )
-            .await
+        Err(f @ (Failure::Invalid { .. } | Failure::Conflict { .. })) => {
+            let status = match f {
+                Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::CONFLICT,
+            };
+            render(state, who, &l, level, None, Some((f.message(), status))).await
         }
+        Err(f) => Err(f.into()),
     }
 }
 
@@ -331,15 +275,7 @@ pub async fn post_return(
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
     let to = form.to.unwrap_or(0);
-    act(
-        &state,
-        &who,
-        id,
-        &form,
-        |by| Event::Return { by, to },
-        "已退回",
-    )
-    .await
+    act(&state, &who, id, &form, UnitAction::Return { to }, "已退回").await
 }
 
 /// 提交 upward with this level's opinion.
@@ -349,7 +285,7 @@ pub async fn post_submit(
     Path(id): Path<i64>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    act(&state, &who, id, &form, |by| Event::Submit { by }, "已提交").await
+    act(&state, &who, id, &form, UnitAction::Submit, "已提交").await
 }
 
 /// 收回 this level's last move (a submission not yet opened, or a 退回 not yet acted on).
@@ -359,5 +295,5 @@ pub async fn post_recall(
     Path(id): Path<i64>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    act(&state, &who, id, &form, |by| Event::Recall { by }, "已收回").await
+    act(&state, &who, id, &form, UnitAction::Recall, "已收回").await
 }
