@@ -21,6 +21,17 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::me::get_me))
         .routes(routes!(api::accounts::post_account))
         .routes(routes!(
+            api::applications::list_mine,
+            api::applications::create
+        ))
+        .routes(routes!(api::applications::get_one))
+        .routes(routes!(api::applications::put_form))
+        .routes(routes!(api::applications::commit))
+        .routes(routes!(api::applications::submit))
+        .routes(routes!(api::applications::return_back))
+        .routes(routes!(api::applications::recall))
+        .routes(routes!(api::applications::open))
+        .routes(routes!(
             api::campaigns::list_campaigns,
             api::campaigns::put_campaign
         ))

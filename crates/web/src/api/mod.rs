@@ -2,6 +2,7 @@
 //! `/api/openapi.json` that utoipa builds from these handlers.
 
 pub mod accounts;
+pub mod applications;
 pub mod campaigns;
 pub mod me;
 
@@ -16,7 +17,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"))
+    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"))
 )]
 pub struct ApiDoc;
 

@@ -10,7 +10,8 @@ use crate::common::{input_value, start};
 
 on_both_databases!(
     applicant_apply_save_commit_submit_recall,
-    manual_walk_with_the_unit
+    manual_walk_with_the_unit,
+    walk_through_the_api
 );
 
 fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -484,4 +485,197 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(me.get(&item).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The same walk as a script would do it, with personal tokens and JSON.
+async fn walk_through_the_api(db: TestDb) {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    let rec_id = app
+        .account(
+            "xj-rec",
+            Role::Recommender,
+            Some("xinjiang-2023"),
+            Some("乌鲁木齐市科协"),
+        )
+        .await;
+    let office_id = app
+        .account("xj-office", Role::Organizer, Some("xinjiang-2023"), None)
+        .await;
+    let me_id = app
+        .account("me@example.com", Role::Applicant, None, None)
+        .await;
+    let other_id = app
+        .account("other@example.com", Role::Applicant, None, None)
+        .await;
+    let unit = app.store.list_units("xinjiang-2023").await.unwrap()[0].id;
+    let token = |id: i64| {
+        let store = app.store.clone();
+        async move { store.create_api_token(id, "script").await.unwrap().1 }
+    };
+    let (me, rec, office, other) = (
+        token(me_id).await,
+        token(rec_id).await,
+        token(office_id).await,
+        token(other_id).await,
+    );
+    let http = reqwest::Client::new();
+    let call = |method: Method, path: String, token: String, body: serde_json::Value| {
+        let req = http
+            .request(method, format!("{}{path}", app.url))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            (
+                status,
+                r.json::<serde_json::Value>()
+                    .await
+                    .unwrap_or(serde_json::Value::Null),
+            )
+        }
+    };
+
+    let (s, j) = call(
+        Method::POST,
+        "/api/v1/applications".into(),
+        me.clone(),
+        json!({"campaign": "xinjiang-2023", "recommender": unit}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    assert_eq!(j["number"], "ZMKJ20231");
+    let id = j["id"].as_i64().unwrap();
+    let at = |action: &str| format!("/api/v1/applications/{id}/{action}");
+
+    let campaign = pingxuan_rules::campaign::load(pingxuan_rules::campaign::SEEDS[2].1)
+        .campaign
+        .unwrap();
+    let pairs: Vec<(String, String)> = filled("", "", "")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let values = pingxuan_web::flow::form_from_pairs(&campaign.form.fields, &pairs);
+    let (s, j) = call(
+        Method::PUT,
+        at("form"),
+        me.clone(),
+        json!({"version": 1, "values": values}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["form_version"], 2);
+    assert_eq!(j["form"]["name"]["text"], "测试人员");
+    let (s, j) = call(
+        Method::PUT,
+        at("form"),
+        me.clone(),
+        json!({"version": 1, "values": values}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(j["error"]["code"], "stale");
+
+    let (s, j) = call(Method::POST, at("submit"), me.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(j["error"]["code"], "incomplete");
+    assert!(j["blockers"][0].as_str().unwrap().contains("我承诺"), "{j}");
+    call(Method::POST, at("commit"), me.clone(), json!({})).await;
+    let (s, j) = call(Method::POST, at("submit"), me.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["state"], "申报人提交到推荐单位");
+
+    let (s, _) = call(
+        Method::GET,
+        format!("/api/v1/applications/{id}"),
+        other.clone(),
+        json!(null),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "someone else's application does not exist"
+    );
+    let (s, j) = call(Method::POST, at("open"), rec.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["your_level"], "推荐单位");
+    let (s, j) = call(Method::POST, at("recall"), me.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(j["error"]["code"], "flow");
+    let (s, j) = call(
+        Method::POST,
+        at("return"),
+        rec.clone(),
+        json!({"comment": ""}),
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("comment"))
+    );
+    let (_, j) = call(
+        Method::POST,
+        at("return"),
+        rec.clone(),
+        json!({"comment": "请修改"}),
+    )
+    .await;
+    assert_eq!(j["state"], "推荐单位退回到申报人");
+    let (_, j) = call(Method::POST, at("submit"), me.clone(), json!({})).await;
+    assert_eq!(j["state"], "申报人提交到推荐单位");
+    call(Method::POST, at("open"), rec.clone(), json!({})).await;
+    let (s, j) = call(
+        Method::POST,
+        at("submit"),
+        rec.clone(),
+        json!({"comment": ""}),
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("comment"))
+    );
+    let (_, j) = call(
+        Method::POST,
+        at("submit"),
+        rec.clone(),
+        json!({"comment": "同意推荐。"}),
+    )
+    .await;
+    assert_eq!(j["state"], "推荐单位提交到自治区科协");
+    let (_, j) = call(Method::POST, at("open"), office.clone(), json!({})).await;
+    assert_eq!(j["your_level"], "自治区科协");
+    let (_, j) = call(
+        Method::POST,
+        at("return"),
+        office.clone(),
+        json!({"comment": "请补充推荐报告", "to": 1}),
+    )
+    .await;
+    assert_eq!(j["state"], "自治区科协退回到推荐单位");
+    let kinds: Vec<&str> = j["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "submit", "open", "return", "submit", "open", "submit", "open", "return"
+        ]
+    );
+
+    let (_, j) = call(
+        Method::GET,
+        "/api/v1/applications".into(),
+        me.clone(),
+        json!(null),
+    )
+    .await;
+    assert_eq!(j[0]["state"], "自治区科协退回到推荐单位");
 }

@@ -146,6 +146,9 @@ async fn health_and_openapi(db: TestDb) {
         "/api/v1/campaigns",
         "/api/v1/campaigns/{id}",
         "/api/v1/campaigns/check",
+        "/api/v1/applications",
+        "/api/v1/applications/{id}/submit",
+        "/api/v1/applications/{id}/return",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }

@@ -1,0 +1,379 @@
+//! The application's actions as JSON: the twins of 我的申报表, the form, 我承诺, 提交,
+//! 退回, 收回 and 办理. The caller's level decides what an action means: the applicant
+//! submits the form, a unit or the organiser forwards with its opinion.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pingxuan_rules::form::FormValues;
+use pingxuan_rules::workflow::{Event, MoveKind};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ErrorBody, ErrorDetail, Failure};
+use crate::flow::{self, Loaded, UnitAction};
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplicationLine {
+    pub id: i64,
+    pub campaign_id: String,
+    pub number: String,
+    pub name: String,
+    pub state: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    pub seq: i64,
+    /// submit, return, recall or open.
+    pub kind: String,
+    /// The acting level's name.
+    pub by: String,
+    pub comment: String,
+    pub at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplicationOut {
+    pub id: i64,
+    pub campaign_id: String,
+    pub number: String,
+    /// As the manual writes it, e.g. 申报人提交到推荐单位.
+    pub state: String,
+    /// The caller's level on this application (申报人, 推荐单位 …).
+    pub your_level: String,
+    pub editable: bool,
+    pub can_recall: bool,
+    pub form_version: i64,
+    /// Field key → value: `{"text": …}`, `{"list": […]}` or `{"rows": [[起止年月, 单位与工作], …]}`.
+    #[schema(value_type = Object)]
+    pub form: FormValues,
+    pub committed_at: Option<i64>,
+    pub events: Vec<EventOut>,
+}
+
+fn out(l: &Loaded, level: usize) -> ApplicationOut {
+    let c = &l.chain;
+    ApplicationOut {
+        id: l.app.id,
+        campaign_id: l.app.campaign_id.clone(),
+        number: l.app.number.clone(),
+        state: l.state.text(c),
+        your_level: c.name(level).to_owned(),
+        editable: level == 0 && l.state.applicant_may_edit(),
+        can_recall: l.state.can_recall(level),
+        form_version: l.app.form_version,
+        form: l.app.form.clone(),
+        committed_at: l.app.committed_at,
+        events: l
+            .events
+            .iter()
+            .map(|e| EventOut {
+                seq: e.seq,
+                kind: e.event.kind().to_owned(),
+                by: c.name(e.event.by()).to_owned(),
+                comment: e.comment.clone(),
+                at: e.at,
+            })
+            .collect(),
+    }
+}
+
+/// Loads an application at the caller's level; 404 for anyone who may not see it.
+async fn load_seen(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+) -> Result<(Loaded, usize), Failure> {
+    let l = flow::load(state, id).await?;
+    let level = flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
+    Ok((l, level))
+}
+
+/// The caller's own applications (我的申报表).
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
+    responses((status = 200, body = Vec<ApplicationLine>), (status = 401, body = ErrorBody)))]
+pub async fn list_mine(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<ApplicationLine>>, ApiError> {
+    let rows = state.store.applications_of(caller.access.user.id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|a| ApplicationLine {
+                id: a.id,
+                campaign_id: a.campaign_id,
+                number: a.number,
+                name: a.name,
+                state: a.state_text,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewApplication {
+    pub campaign: String,
+    /// The recommending unit's id (campaigns that take applications directly).
+    pub recommender: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApplication {
+    pub id: i64,
+    pub number: String,
+}
+
+/// 我要申请.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = NewApplication,
+    responses((status = 201, body = CreatedApplication), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Json(req): Json<NewApplication>,
+) -> Result<(StatusCode, Json<CreatedApplication>), ApiError> {
+    let (id, number) = flow::create_open_application(
+        &state,
+        &caller.access,
+        &req.campaign,
+        req.recommender,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedApplication { id, number })))
+}
+
+/// One application as the caller may see it, with its whole flow.
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = i64, Path)), responses((status = 200, body = ApplicationOut), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    let (l, level) = load_seen(&state, &caller, id).await?;
+    Ok(Json(out(&l, level)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FormIn {
+    /// The `form_version` the edit started from; a stale one is refused (409).
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub values: FormValues,
+}
+
+/// 保存: saves the draft (applicant only, while holding it).
+#[utoipa::path(put, path = "/api/v1/applications/{id}/form", tag = "applications", request_body = FormIn,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationOut), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn put_form(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    Json(req): Json<FormIn>,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    flow::load_own(&state, &caller.access, id).await?;
+    state
+        .store
+        .save_application_form(id, req.version, &req.values)
+        .await?;
+    let l = flow::load_own(&state, &caller.access, id).await?;
+    Ok(Json(out(&l, 0)))
+}
+
+/// 我承诺.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/commit", tag = "applications",
+    params(("id" = i64, Path)), responses((status = 200, body = ApplicationOut)))]
+pub async fn commit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    let l = flow::load_own(&state, &caller.access, id).await?;
+    if l.app.committed_at.is_none() {
+        state.store.commit_application(id).await?;
+        state
+            .store
+            .audit(
+                Some(caller.access.user.id),
+                "application_committed",
+                &format!("application:{id}"),
+                "我承诺",
+                caller.ip.as_deref(),
+            )
+            .await?;
+    }
+    let l = flow::load_own(&state, &caller.access, id).await?;
+    Ok(Json(out(&l, 0)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ActionIn {
+    /// 推荐单位意见 for a 提交 by a unit; 修改意见 for a 退回.
+    #[serde(default)]
+    pub comment: String,
+    /// For 退回: the level index sent back to (0, the applicant, by default).
+    #[serde(default)]
+    pub to: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubmitRefusedOut {
+    pub error: ErrorDetail,
+    /// Field key → its problems.
+    #[schema(value_type = Object)]
+    pub problems: std::collections::BTreeMap<String, Vec<String>>,
+    pub blockers: Vec<String>,
+}
+
+async fn unit(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+    action: UnitAction,
+    comment: &str,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    let (l, level) = flow::load_for_unit(state, &caller.access, id).await?;
+    flow::unit_act(
+        state,
+        &caller.access,
+        &l,
+        level,
+        action,
+        comment,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    let (l, level) = flow::load_for_unit(state, &caller.access, id).await?;
+    Ok(Json(out(&l, level)))
+}
+
+/// 提交: the applicant submits the saved form (every problem listed when refused); a
+/// unit forwards with its opinion (`comment`).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications", request_body = ActionIn,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationOut), (status = 422, body = SubmitRefusedOut), (status = 409, body = ErrorBody)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Option<Json<ActionIn>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let req = body.map(|b| b.0).unwrap_or_default();
+    let (l, level) = load_seen(&state, &caller, id).await?;
+    if level > 0 {
+        return Ok(unit(&state, &caller, id, UnitAction::Submit, &req.comment)
+            .await?
+            .into_response());
+    }
+    match flow::applicant_submit(&state, &caller.access, &l, caller.ip.as_deref()).await? {
+        Ok(_) => {
+            let l = flow::load_own(&state, &caller.access, id).await?;
+            Ok(Json(out(&l, 0)).into_response())
+        }
+        Err(refusal) => {
+            let body = SubmitRefusedOut {
+                error: ErrorDetail {
+                    code: "incomplete".to_owned(),
+                    message: refusal.summary(),
+                    field: refusal
+                        .errors
+                        .keys()
+                        .next()
+                        .map(|k| flow::field_name(*k).trim_start_matches("f.").to_owned()),
+                },
+                problems: refusal
+                    .errors
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            flow::field_name(*k).trim_start_matches("f.").to_owned(),
+                            v.clone(),
+                        )
+                    })
+                    .collect(),
+                blockers: refusal.blockers,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+        }
+    }
+}
+
+/// 退回 with 修改意见 (`comment`), to the applicant or to the level `to`.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/return", tag = "applications", request_body = ActionIn,
+    params(("id" = i64, Path)), responses((status = 200, body = ApplicationOut), (status = 422, body = ErrorBody)))]
+pub async fn return_back(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    Json(req): Json<ActionIn>,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    unit(
+        &state,
+        &caller,
+        id,
+        UnitAction::Return {
+            to: req.to.unwrap_or(0),
+        },
+        &req.comment,
+    )
+    .await
+}
+
+/// 收回 the caller's last move, while the receiver has not acted on it.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/recall", tag = "applications",
+    params(("id" = i64, Path)), responses((status = 200, body = ApplicationOut), (status = 409, body = ErrorBody)))]
+pub async fn recall(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    let (l, level) = load_seen(&state, &caller, id).await?;
+    if level > 0 {
+        return unit(&state, &caller, id, UnitAction::Recall, "").await;
+    }
+    flow::record(
+        &state,
+        &l,
+        Event::Recall { by: 0 },
+        &caller.access,
+        "",
+        caller.ip.as_deref(),
+    )
+    .await?;
+    let l = flow::load_own(&state, &caller.access, id).await?;
+    Ok(Json(out(&l, 0)))
+}
+
+/// 办理: the holding level opens what was submitted to it (ends the sender's recall).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/open", tag = "applications",
+    params(("id" = i64, Path)), responses((status = 200, body = ApplicationOut)))]
+pub async fn open(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationOut>, ApiError> {
+    let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
+    let unopened = l
+        .state
+        .moves
+        .last()
+        .is_some_and(|m| m.kind == MoveKind::Submit && m.to == level && !m.opened);
+    if unopened {
+        flow::record(
+            &state,
+            &l,
+            Event::Open { by: level },
+            &caller.access,
+            "",
+            caller.ip.as_deref(),
+        )
+        .await?;
+    }
+    let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
+    Ok(Json(out(&l, level)))
+}
