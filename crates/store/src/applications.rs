@@ -422,3 +422,131 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
         recommender: r.try_get(7)?,
     })
 }
+
+/// Who a 查询申报表 search covers.
+#[derive(Debug, Clone)]
+pub enum SearchScope {
+    /// What was sent to these recommending units.
+    Recommenders(Vec<i64>),
+    /// What was submitted in these campaigns (the organiser's view).
+    Campaigns(Vec<String>),
+}
+
+/// The orders of the manual's list: 申请书编号从高到低, 转交时间, 工作单位, 推荐单位.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchSort {
+    #[default]
+    NumberDesc,
+    MovedAt,
+    Employer,
+    Recommender,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    /// Part of the name or of the number.
+    pub text: Option<String>,
+    pub year: Option<i64>,
+    /// Part of the work unit (at least 4 characters, as the manual asks).
+    pub employer: Option<String>,
+    /// The holding level's role (当前步骤).
+    pub step: Option<String>,
+    pub sort: SearchSort,
+    /// 1-based page of 20.
+    pub page: i64,
+}
+
+pub const PAGE_SIZE: i64 = 20;
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+impl Store {
+    /// 查询申报表: one page of matching applications and the total.
+    pub async fn search_applications(
+        &self,
+        scope: &SearchScope,
+        f: &SearchFilter,
+    ) -> Result<(i64, Vec<ApplicationRow>)> {
+        let mut binds: Vec<Bind> = Vec::new();
+        let next = |b: Bind, binds: &mut Vec<Bind>| {
+            binds.push(b);
+            format!("${}", binds.len())
+        };
+        let mut conds = vec!["a.reached_level > 0".to_owned()];
+        match scope {
+            SearchScope::Recommenders(ids) if !ids.is_empty() => {
+                let ps: Vec<String> = ids
+                    .iter()
+                    .map(|i| next(Bind::Int(*i), &mut binds))
+                    .collect();
+                conds.push(format!("a.recommender_unit_id IN ({})", ps.join(", ")));
+            }
+            SearchScope::Campaigns(ids) if !ids.is_empty() => {
+                let ps: Vec<String> = ids
+                    .iter()
+                    .map(|i| next(Bind::Text(i.clone()), &mut binds))
+                    .collect();
+                conds.push(format!("a.campaign_id IN ({})", ps.join(", ")));
+            }
+            _ => return Ok((0, Vec::new())),
+        }
+        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let p = next(Bind::Text(format!("%{t}%")), &mut binds);
+            conds.push(format!(
+                "(a.name LIKE {p} OR UPPER(a.number) LIKE UPPER({p}))"
+            ));
+        }
+        if let Some(y) = f.year {
+            let p = next(Bind::Int(y), &mut binds);
+            conds.push(format!("c.year = {p}"));
+        }
+        if let Some(e) = f
+            .employer
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| e.chars().count() >= 4)
+        {
+            let p = next(Bind::Text(format!("%{e}%")), &mut binds);
+            conds.push(format!("a.employer LIKE {p}"));
+        }
+        if let Some(s) = f.step.as_deref().filter(|s| !s.is_empty()) {
+            let p = next(Bind::Text(s.to_owned()), &mut binds);
+            conds.push(format!("a.holder_role = {p}"));
+        }
+        let from = format!(
+            "FROM applications a JOIN campaigns c ON c.id = a.campaign_id \
+             LEFT JOIN units u ON u.id = a.recommender_unit_id WHERE {}",
+            conds.join(" AND ")
+        );
+        let order = match f.sort {
+            SearchSort::NumberDesc => "a.id DESC",
+            SearchSort::MovedAt => "a.moved_at DESC, a.id DESC",
+            SearchSort::Employer => "a.employer, a.id DESC",
+            SearchSort::Recommender => "u.name, a.id DESC",
+        };
+        let bind_all = |sql: String, binds: &[Bind]| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                q = match b {
+                    Bind::Int(i) => q.bind(*i),
+                    Bind::Text(t) => q.bind(t.clone()),
+                };
+            }
+            q
+        };
+        let total: i64 = bind_all(format!("SELECT COUNT(*) {from}"), &binds)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let offset = (f.page.max(1) - 1) * PAGE_SIZE;
+        let sql = format!(
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+             {from} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
+        );
+        let rows = bind_all(sql, &binds).fetch_all(&self.pool).await?;
+        Ok((total, rows.iter().map(row_of).collect::<Result<_>>()?))
+    }
+}

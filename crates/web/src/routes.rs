@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
 use crate::pages::{
-    account, accounts, admin, application, applications, auth, campaigns, home, review,
+    account, accounts, admin, application, applications, auth, campaigns, home, review, search,
 };
 use crate::{AppState, health, statics};
 
@@ -72,7 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/return", post(review::post_return))
         .route("/review/{id}/submit", post(review::post_submit))
         .route("/review/{id}/recall", post(review::post_recall))
-        .route("/applications/search", get(applications::get_search))
+        .route("/applications/search", get(search::get_search))
         .route(
             "/campaigns",
             get(campaigns::get_campaigns).post(campaigns::post_campaigns),

@@ -3,10 +3,9 @@
 //! columns and the campaigns open for application.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
-use serde::Deserialize;
 
 use super::{Shell, format_time};
 use crate::AppState;
@@ -115,33 +114,6 @@ pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Re
         empty_text: "您还没有申报表",
         rows,
         starts,
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-pub async fn get_search(
-    who: SignedIn,
-    Query(q): Query<SearchQuery>,
-) -> Result<Response, PageError> {
-    if !who.access.reviews() {
-        return Err(Failure::Forbidden.into());
-    }
-    let page = ListPage {
-        csrf: who.session.csrf_token.clone(),
-        shell: Shell::signed_in(&who, "查询申报表", "/applications/search"),
-        heading: "查询申报表",
-        tabs: Vec::new(),
-        search: true,
-        query: q.q,
-        empty_text: "没有符合条件的申报表",
-        rows: Vec::new(),
-        starts: Vec::new(),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod home;
 pub mod review;
+pub mod search;
 
 use askama::Template;
 use axum::http::StatusCode;

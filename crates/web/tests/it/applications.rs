@@ -11,7 +11,8 @@ use crate::common::{input_value, start};
 on_both_databases!(
     applicant_apply_save_commit_submit_recall,
     manual_walk_with_the_unit,
-    walk_through_the_api
+    walk_through_the_api,
+    search_pages_filters_and_scope
 );
 
 fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -678,4 +679,137 @@ async fn walk_through_the_api(db: TestDb) {
     )
     .await;
     assert_eq!(j[0]["state"], "自治区科协退回到推荐单位");
+}
+
+/// 查询申报表: 20 a page with the total, search by name or number, the 工作单位 filter
+/// (≥4 characters), 当前步骤, sorting; each reviewer sees only their own scope.
+async fn search_pages_filters_and_scope(db: TestDb) {
+    use pingxuan_rules::campaign::FieldKey;
+    use pingxuan_rules::form::{FieldValue, FormValues};
+    use pingxuan_rules::workflow::Event;
+    use pingxuan_store::applications::FlowUpdate;
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    app.account(
+        "xj-rec",
+        Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("乌鲁木齐市科协"),
+    )
+    .await;
+    app.account(
+        "other-rec",
+        Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("哈密市科协"),
+    )
+    .await;
+    app.account("xj-office", Role::Organizer, Some("xinjiang-2023"), None)
+        .await;
+    let me = app
+        .account("me@example.com", Role::Applicant, None, None)
+        .await;
+    let unit = app
+        .store
+        .list_units("xinjiang-2023")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "乌鲁木齐市科协")
+        .unwrap()
+        .id;
+    for i in 1..=25 {
+        let (id, _) = app
+            .store
+            .create_application("xinjiang-2023", me, "ZMKJ", 2023, "申报人")
+            .await
+            .unwrap();
+        let mut form = FormValues::new();
+        form.insert(FieldKey::Name, FieldValue::Text(format!("申报人{i:02}")));
+        let employer = if i % 2 == 0 {
+            "新疆大学化学学院"
+        } else {
+            "新疆农业科学院"
+        };
+        form.insert(FieldKey::EmployerAndPost, FieldValue::Text(employer.into()));
+        app.store.save_application_form(id, 1, &form).await.unwrap();
+        app.store
+            .set_application_units(id, Some(unit), None, false)
+            .await
+            .unwrap();
+        let up = FlowUpdate {
+            holder_level: 1,
+            holder_role: "recommender".into(),
+            state_text: "申报人提交到推荐单位".into(),
+        };
+        app.store
+            .append_event(id, 0, Event::Submit { by: 0 }, me, "", &up)
+            .await
+            .unwrap();
+    }
+    let mut rec = app.signed_in("xj-rec").await;
+    let r = rec.get("/applications/search").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("1-20 共 25 条"), "{}", r.body);
+    assert!(
+        r.body.contains("ZMKJ202325") && !r.body.contains("ZMKJ20235<"),
+        "number descending"
+    );
+    let r = rec.get("/applications/search?page=2").await;
+    assert!(r.body.contains("21-25 共 25 条") && r.body.contains("上一页"));
+    let r = rec.get("/applications/search?q=申报人07").await;
+    assert!(r.body.contains("共 1 条") && r.body.contains("申报人07"));
+    let r = rec.get("/applications/search?q=zmkj20231").await;
+    assert!(
+        r.body.contains("共 11 条"),
+        "number search ignores case (1, 10–19): {}",
+        r.body
+    );
+    let r = rec.get("/applications/search?employer=新疆大学化学").await;
+    assert!(r.body.contains("共 12 条"), "{}", r.body);
+    let r = rec.get("/applications/search?employer=新疆").await;
+    assert!(
+        r.body.contains("工作单位须输入至少 4 个字符，现为 2 个") && r.body.contains("共 25 条")
+    );
+    let r = rec.get("/applications/search?step=organizer").await;
+    assert!(r.body.contains("共 0 条"));
+    // Sorted by 工作单位, the page is one run of each employer (the default order alternates).
+    let runs = |body: &str| {
+        let tbody = body.split("<tbody>").nth(1).unwrap();
+        let cells: Vec<&str> = tbody
+            .split("data-label=\"工作单位\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .collect();
+        assert_eq!(cells.len(), 20);
+        cells.windows(2).filter(|w| w[0] != w[1]).count()
+    };
+    assert_eq!(
+        runs(&rec.get("/applications/search?sort=employer").await.body),
+        1
+    );
+    assert_eq!(runs(&rec.get("/applications/search").await.body), 19);
+
+    let mut other = app.signed_in("other-rec").await;
+    assert!(
+        other
+            .get("/applications/search")
+            .await
+            .body
+            .contains("共 0 条"),
+        "another unit sees nothing"
+    );
+    let mut office = app.signed_in("xj-office").await;
+    assert!(
+        office
+            .get("/applications/search")
+            .await
+            .body
+            .contains("共 25 条")
+    );
+    let mut applicant = app.signed_in("me@example.com").await;
+    assert_eq!(
+        applicant.get("/applications/search").await.status,
+        StatusCode::FORBIDDEN
+    );
 }
