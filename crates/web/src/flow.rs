@@ -184,6 +184,20 @@ pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
     (is_recommender && l.reached() >= rec_level).then_some(rec_level)
 }
 
+/// 办理: records that `level` opened what was submitted to it, the first time only.
+pub async fn open_if_new(
+    state: &AppState,
+    access: &Access,
+    l: &Loaded,
+    level: usize,
+    ip: Option<&str>,
+) -> Result<(), Failure> {
+    if l.state.awaiting_open(level) {
+        record(state, l, Event::Open { by: level }, access, "", ip).await?;
+    }
+    Ok(())
+}
+
 /// Loads an application for a unit acting on it; 404 when it may not see it.
 pub async fn load_for_unit(
     state: &AppState,
@@ -253,41 +267,21 @@ pub async fn unit_act(
         UnitAction::Return { to } => Event::Return { by: level, to },
         UnitAction::Recall => Event::Recall { by: level },
     };
-    match action {
-        UnitAction::Return { .. } if comment.is_empty() => {
-            return Err(Failure::invalid(
-                "comment_required",
-                "退回时请填写修改意见",
-                Some("comment"),
-            ));
-        }
-        UnitAction::Submit => {
-            let opinion = l
-                .campaign
-                .levels
-                .iter()
-                .find(|x| x.key == l.chain.levels[level].key)
-                .and_then(|x| x.opinion.clone());
-            if let Some(label) = opinion
-                && comment.is_empty()
-            {
-                return Err(Failure::invalid(
-                    "comment_required",
-                    format!("提交前请填写{label}"),
-                    Some("comment"),
-                ));
-            }
-            if let Some((used, max, _)) = quota_of(state, l).await?
-                && used >= i64::from(max)
-            {
-                return Err(Failure::invalid(
-                    "quota_full",
-                    format!("本单位推荐名额已满（{used}/{max}），不能再提交"),
-                    None,
-                ));
-            }
-        }
-        _ => {}
+    let opinion = l
+        .campaign
+        .levels
+        .iter()
+        .find(|x| x.key == l.chain.levels[level].key)
+        .and_then(|x| x.opinion.clone());
+    let quota = match event {
+        Event::Submit { .. } => quota_of(state, l).await?.map(|(used, max, _)| (used, max)),
+        _ => None,
+    };
+    if let Some((code, message)) =
+        pingxuan_rules::workflow::review_action_problem(event, comment, opinion.as_deref(), quota)
+    {
+        let field = (code == "comment_required").then_some("comment");
+        return Err(Failure::invalid(code, message, field));
     }
     record(state, l, event, access, comment, ip).await
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pingxuan_rules::form::FormValues;
-use pingxuan_rules::workflow::{Event, MoveKind};
+use pingxuan_rules::workflow::Event;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -358,22 +358,7 @@ pub async fn open(
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
-    let unopened = l
-        .state
-        .moves
-        .last()
-        .is_some_and(|m| m.kind == MoveKind::Submit && m.to == level && !m.opened);
-    if unopened {
-        flow::record(
-            &state,
-            &l,
-            Event::Open { by: level },
-            &caller.access,
-            "",
-            caller.ip.as_deref(),
-        )
-        .await?;
-    }
+    flow::open_if_new(&state, &caller.access, &l, level, caller.ip.as_deref()).await?;
     let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
     Ok(Json(out(&l, level)))
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
 use pingxuan_rules::form::FieldValue;
-use pingxuan_rules::workflow::{Event, MoveKind};
+use pingxuan_rules::workflow::MoveKind;
 use serde::Deserialize;
 
 use super::Shell;
@@ -195,24 +195,10 @@ pub async fn get_item(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (mut l, level) = flow::load_for_unit(&state, &who.access, id).await?;
-    let unopened = l
-        .state
-        .moves
-        .last()
-        .is_some_and(|m| m.kind == MoveKind::Submit && m.to == level && !m.opened);
-    if unopened {
-        match flow::record(
-            &state,
-            &l,
-            Event::Open { by: level },
-            &who.access,
-            "",
-            who.ip.as_deref(),
-        )
-        .await
-        {
+    if l.state.awaiting_open(level) {
+        match flow::open_if_new(&state, &who.access, &l, level, who.ip.as_deref()).await {
             // Someone acted at the same moment (the sender recalled): show what is now.
-            Ok(_) | Err(Failure::Conflict { .. }) => {}
+            Ok(()) | Err(Failure::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
         l = flow::load_for_unit(&state, &who.access, id).await?.0;
