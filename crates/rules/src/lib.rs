@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod campaign;
+pub mod code;
 pub mod form;
 pub mod idcard;
 pub mod password;

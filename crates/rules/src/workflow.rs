@@ -326,6 +326,16 @@ pub fn review_action_problem(
     }
 }
 
+/// The level a person acts at on an application, given the chain levels their roles
+/// match (`held`): the holder's level when they hold it, else the highest level they
+/// hold that the application has reached. `None`: they may not see it.
+pub fn acting_level(holder: usize, reached: usize, held: &[usize]) -> Option<usize> {
+    if held.contains(&holder) && holder <= reached {
+        return Some(holder);
+    }
+    held.iter().copied().filter(|l| *l <= reached).max()
+}
+
 /// Application numbers as in the manual: prefix + year + sequence (ZMKJ20231).
 pub fn application_number(prefix: &str, year: i32, sequence: u64) -> String {
     format!("{prefix}{year}{sequence}")
@@ -512,6 +522,19 @@ mod tests {
             !s.awaiting_open(0),
             "a return is not opened, it is acted on"
         );
+    }
+
+    #[test]
+    fn acting_level_prefers_the_holder() {
+        // Not reached yet: a work unit's application is invisible to its recommender.
+        assert_eq!(acting_level(1, 1, &[2]), None);
+        assert_eq!(acting_level(2, 2, &[2]), Some(2));
+        // Returned to the applicant after reaching the office: still seen at level 2.
+        assert_eq!(acting_level(0, 3, &[2]), Some(2));
+        // Someone holding two levels acts at the one that holds the application.
+        assert_eq!(acting_level(1, 3, &[1, 3]), Some(1));
+        assert_eq!(acting_level(2, 3, &[1, 3]), Some(3));
+        assert_eq!(acting_level(0, 0, &[]), None);
     }
 
     #[test]

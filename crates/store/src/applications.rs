@@ -3,6 +3,7 @@
 //! numbers the database keeps unique, so two people acting on the same state at once
 //! resolve to one outcome. 身份证号 and mobile are sealed outside the form's JSON.
 
+use pingxuan_rules::Role;
 use pingxuan_rules::campaign::FieldKey;
 use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
@@ -23,6 +24,7 @@ pub struct Application {
     pub work_unit_id: Option<i64>,
     /// The work unit's level is merged into the recommender's (广西, same unit).
     pub merged: bool,
+    pub recommender_level: i64,
     pub form: FormValues,
     pub form_version: i64,
     /// How many events the flow has.
@@ -33,6 +35,63 @@ pub struct Application {
     pub moved_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Which units an application goes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub recommender_unit_id: Option<i64>,
+    pub work_unit_id: Option<i64>,
+    /// The work unit's level is merged into the recommender's (广西, same unit).
+    pub merged: bool,
+    /// The recommender's index in the application's chain.
+    pub recommender_level: i64,
+}
+
+impl Binding {
+    /// Not bound to any unit yet; the recommender is the first level after the applicant.
+    pub fn none() -> Binding {
+        Binding {
+            recommender_unit_id: None,
+            work_unit_id: None,
+            merged: false,
+            recommender_level: 1,
+        }
+    }
+}
+
+/// What a new application starts with.
+#[derive(Debug, Clone)]
+pub struct NewApplication<'a> {
+    pub campaign_id: &'a str,
+    pub applicant_id: i64,
+    pub number_prefix: &'a str,
+    pub year: i32,
+    pub state_text: &'a str,
+    pub binding: Binding,
+    /// The 推荐码 it starts from, used up with it.
+    pub code_id: Option<i64>,
+}
+
+impl<'a> NewApplication<'a> {
+    /// An application bound to no unit and started without a code.
+    pub fn bare(
+        campaign_id: &'a str,
+        applicant_id: i64,
+        number_prefix: &'a str,
+        year: i32,
+        state_text: &'a str,
+    ) -> Self {
+        NewApplication {
+            campaign_id,
+            applicant_id,
+            number_prefix,
+            year,
+            state_text,
+            binding: Binding::none(),
+            code_id: None,
+        }
+    }
 }
 
 /// A line of an application list.
@@ -73,15 +132,10 @@ fn text_of(form: &FormValues, key: FieldKey) -> String {
 }
 
 impl Store {
-    /// Starts an application with the next number of its campaign (never reused).
-    pub async fn create_application(
-        &self,
-        campaign_id: &str,
-        applicant_id: i64,
-        number_prefix: &str,
-        year: i32,
-        state_text: &str,
-    ) -> Result<(i64, String)> {
+    /// Starts an application with the next number of its campaign (never reused). When
+    /// it starts from a 推荐码, the code is used up in the same transaction: two people
+    /// entering one code get one application between them (the other gets `CodeUsed`).
+    pub async fn create_application(&self, new: &NewApplication<'_>) -> Result<(i64, String)> {
         let t = now();
         let mut tx = self.pool.begin().await?;
         let n: i64 = sqlx::query(
@@ -89,43 +143,60 @@ impl Store {
              ON CONFLICT (campaign_id) DO UPDATE SET last_number = campaign_counters.last_number + 1 \
              RETURNING last_number",
         )
-        .bind(campaign_id)
+        .bind(new.campaign_id)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let number = pingxuan_rules::workflow::application_number(number_prefix, year, n as u64);
+        let number =
+            pingxuan_rules::workflow::application_number(new.number_prefix, new.year, n as u64);
         let id: i64 = sqlx::query(
-            "INSERT INTO applications (campaign_id, number, applicant_id, state_text, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO applications (campaign_id, number, applicant_id, state_text, recommender_unit_id, \
+             work_unit_id, merged, recommender_level, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
         )
-        .bind(campaign_id)
+        .bind(new.campaign_id)
         .bind(&number)
-        .bind(applicant_id)
-        .bind(state_text)
+        .bind(new.applicant_id)
+        .bind(new.state_text)
+        .bind(new.binding.recommender_unit_id)
+        .bind(new.binding.work_unit_id)
+        .bind(i64::from(new.binding.merged))
+        .bind(new.binding.recommender_level)
         .bind(t)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        if let Some(code_id) = new.code_id {
+            let used = sqlx::query(
+                "UPDATE recommendation_codes SET application_id = $2, used_at = $3 \
+                 WHERE id = $1 AND application_id IS NULL AND revoked_at IS NULL",
+            )
+            .bind(code_id)
+            .bind(id)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if used != 1 {
+                tx.rollback().await?;
+                return Err(StoreError::CodeUsed);
+            }
+        }
         tx.commit().await?;
         Ok((id, number))
     }
 
-    /// Chooses the recommender (open application, 新疆) while the applicant holds it.
-    pub async fn set_application_units(
-        &self,
-        id: i64,
-        recommender_unit_id: Option<i64>,
-        work_unit_id: Option<i64>,
-        merged: bool,
-    ) -> Result<()> {
+    /// Changes the recommender (open application, 新疆) while the applicant holds it.
+    pub async fn set_application_units(&self, id: i64, binding: &Binding) -> Result<()> {
         let n = sqlx::query(
-            "UPDATE applications SET recommender_unit_id = $2, work_unit_id = $3, merged = $4, updated_at = $5 \
-             WHERE id = $1 AND holder_level = 0",
+            "UPDATE applications SET recommender_unit_id = $2, work_unit_id = $3, merged = $4, \
+             recommender_level = $5, updated_at = $6 WHERE id = $1 AND holder_level = 0",
         )
         .bind(id)
-        .bind(recommender_unit_id)
-        .bind(work_unit_id)
-        .bind(i64::from(merged))
+        .bind(binding.recommender_unit_id)
+        .bind(binding.work_unit_id)
+        .bind(i64::from(binding.merged))
+        .bind(binding.recommender_level)
         .bind(now())
         .execute(&self.pool)
         .await?
@@ -163,23 +234,30 @@ impl Store {
         rows.iter().map(row_of).collect()
     }
 
-    /// Applications that have reached a recommending unit: those it holds now
-    /// (`holding = true`, 待审核的) or those it has passed on or returned (已办理的).
-    pub async fn applications_for_recommender(
+    /// Applications that have reached a unit acting as `role` (所在单位 or 推荐单位):
+    /// those it holds now (`holding = true`, 待审核的) or those it has passed on or
+    /// returned (已办理的).
+    pub async fn applications_for_unit(
         &self,
+        role: Role,
         unit_id: i64,
         holding: bool,
     ) -> Result<Vec<ApplicationRow>> {
-        let rows = sqlx::query(
+        let reached = match role {
+            Role::WorkUnit => "a.work_unit_id = $1 AND a.merged = 0 AND a.reached_level >= 1",
+            _ => "a.recommender_unit_id = $1 AND a.reached_level >= a.recommender_level",
+        };
+        let sql = format!(
             "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
              FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
-             WHERE a.recommender_unit_id = $1 AND a.reached_level > 0 \
-             AND ((a.holder_role = 'recommender') = ($2 = 1)) ORDER BY a.moved_at DESC, a.id DESC",
-        )
-        .bind(unit_id)
-        .bind(i64::from(holding))
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE {reached} AND ((a.holder_role = $2) = ($3 = 1)) ORDER BY a.moved_at DESC, a.id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(unit_id)
+            .bind(role.as_str())
+            .bind(i64::from(holding))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(row_of).collect()
     }
 
@@ -250,6 +328,7 @@ impl Store {
             recommender_unit_id: r.try_get("recommender_unit_id")?,
             work_unit_id: r.try_get("work_unit_id")?,
             merged: r.try_get::<i64, _>("merged")? != 0,
+            recommender_level: r.try_get("recommender_level")?,
             form,
             form_version: r.try_get("form_version")?,
             flow_version: r.try_get("flow_version")?,
@@ -423,13 +502,13 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
     })
 }
 
-/// Who a 查询申报表 search covers.
-#[derive(Debug, Clone)]
-pub enum SearchScope {
-    /// What was sent to these recommending units.
-    Recommenders(Vec<i64>),
-    /// What was submitted in these campaigns (the organiser's view).
-    Campaigns(Vec<String>),
+/// Who a 查询申报表 search covers: what reached these work units or recommending
+/// units, and what was submitted in these campaigns (the organiser's view).
+#[derive(Debug, Clone, Default)]
+pub struct SearchScope {
+    pub work_units: Vec<i64>,
+    pub recommenders: Vec<i64>,
+    pub campaigns: Vec<String>,
 }
 
 /// The orders of the manual's list: 申请书编号从高到低, 转交时间, 工作单位, 推荐单位.
@@ -451,6 +530,10 @@ pub struct SearchFilter {
     pub employer: Option<String>,
     /// The holding level's role (当前步骤).
     pub step: Option<String>,
+    /// The recommending unit (推荐单位).
+    pub recommender: Option<i64>,
+    /// The 推荐领域.
+    pub field: Option<String>,
     pub sort: SearchSort,
     /// 1-based page of 20.
     pub page: i64,
@@ -476,23 +559,44 @@ impl Store {
             format!("${}", binds.len())
         };
         let mut conds = vec!["a.reached_level > 0".to_owned()];
-        match scope {
-            SearchScope::Recommenders(ids) if !ids.is_empty() => {
-                let ps: Vec<String> = ids
-                    .iter()
-                    .map(|i| next(Bind::Int(*i), &mut binds))
-                    .collect();
-                conds.push(format!("a.recommender_unit_id IN ({})", ps.join(", ")));
-            }
-            SearchScope::Campaigns(ids) if !ids.is_empty() => {
-                let ps: Vec<String> = ids
-                    .iter()
-                    .map(|i| next(Bind::Text(i.clone()), &mut binds))
-                    .collect();
-                conds.push(format!("a.campaign_id IN ({})", ps.join(", ")));
-            }
-            _ => return Ok((0, Vec::new())),
+        let mut within = Vec::new();
+        let list = |ids: Vec<Bind>, binds: &mut Vec<Bind>| {
+            ids.into_iter()
+                .map(|b| next(b, binds))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !scope.work_units.is_empty() {
+            let ps = list(
+                scope.work_units.iter().map(|i| Bind::Int(*i)).collect(),
+                &mut binds,
+            );
+            within.push(format!("(a.work_unit_id IN ({ps}) AND a.merged = 0)"));
         }
+        if !scope.recommenders.is_empty() {
+            let ps = list(
+                scope.recommenders.iter().map(|i| Bind::Int(*i)).collect(),
+                &mut binds,
+            );
+            within.push(format!(
+                "(a.recommender_unit_id IN ({ps}) AND a.reached_level >= a.recommender_level)"
+            ));
+        }
+        if !scope.campaigns.is_empty() {
+            let ps = list(
+                scope
+                    .campaigns
+                    .iter()
+                    .map(|i| Bind::Text(i.clone()))
+                    .collect(),
+                &mut binds,
+            );
+            within.push(format!("a.campaign_id IN ({ps})"));
+        }
+        if within.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        conds.push(format!("({})", within.join(" OR ")));
         if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let p = next(Bind::Text(format!("%{t}%")), &mut binds);
             conds.push(format!(
@@ -515,6 +619,15 @@ impl Store {
         if let Some(s) = f.step.as_deref().filter(|s| !s.is_empty()) {
             let p = next(Bind::Text(s.to_owned()), &mut binds);
             conds.push(format!("a.holder_role = {p}"));
+        }
+        if let Some(r) = f.recommender {
+            let p = next(Bind::Int(r), &mut binds);
+            conds.push(format!("a.recommender_unit_id = {p}"));
+        }
+        if let Some(v) = f.field.as_deref().filter(|v| !v.is_empty()) {
+            // Several 推荐领域 are stored joined with 、.
+            let p = next(Bind::Text(format!("%{v}%")), &mut binds);
+            conds.push(format!("a.field LIKE {p}"));
         }
         let from = format!(
             "FROM applications a JOIN campaigns c ON c.id = a.campaign_id \

@@ -8,6 +8,7 @@ pub mod applications;
 pub mod audit;
 pub mod calendar;
 pub mod campaigns;
+pub mod codes;
 pub mod crypto;
 pub mod outbox;
 pub mod sessions;
@@ -42,6 +43,12 @@ pub enum StoreError {
     /// The application is no longer with the applicant.
     #[error("申请书已提交，不能修改")]
     NotEditable,
+    /// A quota leaves no room; the words say which and how full.
+    #[error("{0}")]
+    QuotaFull(String),
+    /// The 推荐码 was used or revoked meanwhile.
+    #[error("推荐码已被使用或已作废")]
+    CodeUsed,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]

@@ -4,6 +4,8 @@
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::{SEEDS, load};
 use pingxuan_store::accounts::{LoginOutcome, NewUser};
+use pingxuan_store::applications::{Binding, NewApplication};
+use pingxuan_store::codes::NewCode;
 use pingxuan_store::testing::TestDb;
 use pingxuan_store::{StoreError, on_both_databases};
 
@@ -15,7 +17,8 @@ on_both_databases!(
     calendar_years,
     application_numbers_and_forms,
     recall_and_open_race,
-    parallel_guesses_do_not_pass_the_lockout
+    parallel_guesses_do_not_pass_the_lockout,
+    codes_up_to_the_quota_and_used_once
 );
 
 fn user(login: &str) -> NewUser {
@@ -181,11 +184,23 @@ async fn application_numbers_and_forms(db: TestDb) {
     use pingxuan_rules::form::{FieldValue, FormValues};
     let (s, uid) = seeded(&db).await;
     let (id1, n1) = s
-        .create_application("xinjiang-2023", uid, "ZMKJ", 2023, "申报人")
+        .create_application(&NewApplication::bare(
+            "xinjiang-2023",
+            uid,
+            "ZMKJ",
+            2023,
+            "申报人",
+        ))
         .await
         .unwrap();
     let (_, n2) = s
-        .create_application("xinjiang-2023", uid, "ZMKJ", 2023, "申报人")
+        .create_application(&NewApplication::bare(
+            "xinjiang-2023",
+            uid,
+            "ZMKJ",
+            2023,
+            "申报人",
+        ))
         .await
         .unwrap();
     assert_eq!((n1.as_str(), n2.as_str()), ("ZMKJ20231", "ZMKJ20232"));
@@ -256,7 +271,13 @@ async fn recall_and_open_race(db: TestDb) {
     let mut opens = 0;
     for _ in 0..15 {
         let (id, _) = s
-            .create_application("xinjiang-2023", uid, "ZMKJ", 2023, "申报人")
+            .create_application(&NewApplication::bare(
+                "xinjiang-2023",
+                uid,
+                "ZMKJ",
+                2023,
+                "申报人",
+            ))
             .await
             .unwrap();
         let submitted = FlowState::default()
@@ -336,4 +357,92 @@ async fn parallel_guesses_do_not_pass_the_lockout(db: TestDb) {
         s.authenticate("target", "Kexie-2024-ok").await.unwrap(),
         LoginOutcome::Locked { .. }
     ));
+}
+
+/// A unit issues codes up to its quota, even when two issuers race for the last place;
+/// a code starts exactly one application, even when two people enter it at once.
+async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
+    let s = db.store().await;
+    let (_, text) = SEEDS[1];
+    let c = load(text).campaign.unwrap();
+    s.save_campaign(&c, text, None).await.unwrap();
+    let cid = c.campaign.id.as_str();
+    let unit = s
+        .create_unit(cid, "南宁市科协", Role::Recommender, Some("city"))
+        .await
+        .unwrap();
+    let issuer = s.create_user(user("issuer")).await.unwrap();
+    let new = NewCode {
+        campaign_id: cid,
+        unit_id: unit,
+        candidate_name: "张三",
+        work_unit_id: None,
+        merged: true,
+        issued_by: issuer,
+    };
+    let first = s.issue_code(&new, Some((3, 0))).await.unwrap();
+    assert_eq!(first.code.len(), 12);
+    assert!(first.merged && first.application_id.is_none());
+    s.issue_code(&new, Some((3, 0))).await.unwrap();
+    // Two issuers at once for the third and last place: one gets it.
+    let (a, b) = tokio::join!(
+        s.issue_code(&new, Some((3, 0))),
+        s.issue_code(&new, Some((3, 0)))
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "{a:?} {b:?}"
+    );
+    match s.issue_code(&new, Some((3, 0))).await {
+        Err(StoreError::QuotaFull(m)) => assert!(m.contains("3/3"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // An exception granted by the organiser makes room; revoking an unused code too.
+    s.issue_code(&new, Some((3, 1))).await.unwrap();
+    s.revoke_code(first.id, unit).await.unwrap();
+    assert!(matches!(
+        s.revoke_code(first.id, unit).await,
+        Err(StoreError::CodeUsed)
+    ));
+    assert!(matches!(
+        s.revoke_code(first.id, unit + 1).await,
+        Err(StoreError::NotFound)
+    ));
+    s.issue_code(&new, Some((3, 1))).await.unwrap();
+    assert_eq!(s.codes_of_unit(unit).await.unwrap().len(), 5);
+
+    // A revoked code starts nothing; a live one starts one application, once.
+    let revoked = s.find_code(&first.code).await.unwrap().unwrap();
+    assert!(revoked.revoked_at.is_some());
+    let live = s.codes_of_unit(unit).await.unwrap()[0].clone();
+    let applicant = s.create_user(user("applicant")).await.unwrap();
+    let with_code = |code_id| NewApplication {
+        binding: Binding {
+            recommender_unit_id: Some(unit),
+            work_unit_id: None,
+            merged: true,
+            recommender_level: 1,
+        },
+        code_id: Some(code_id),
+        ..NewApplication::bare(cid, applicant, "ZMKJ", 2024, "申报人")
+    };
+    assert!(matches!(
+        s.create_application(&with_code(first.id)).await,
+        Err(StoreError::CodeUsed)
+    ));
+    let (n1, n2) = (with_code(live.id), with_code(live.id));
+    let (x, y) = tokio::join!(s.create_application(&n1), s.create_application(&n2));
+    assert_eq!(
+        usize::from(x.is_ok()) + usize::from(y.is_ok()),
+        1,
+        "{x:?} {y:?}"
+    );
+    let (app_id, number) = x.or(y).unwrap();
+    let used = s.get_code(live.id).await.unwrap().unwrap();
+    assert_eq!(used.application_id, Some(app_id));
+    assert_eq!(used.application_number, Some(number));
+    let app = s.get_application(app_id).await.unwrap().unwrap();
+    assert_eq!(app.recommender_unit_id, Some(unit));
+    assert!(app.merged);
 }

@@ -95,6 +95,16 @@ impl From<StoreError> for Failure {
                 field: None,
             },
             StoreError::NotFound => Failure::NotFound,
+            StoreError::QuotaFull(message) => Failure::Conflict {
+                code: "quota_full",
+                message,
+                field: None,
+            },
+            StoreError::CodeUsed => Failure::Conflict {
+                code: "code_used",
+                message: "推荐码已被使用或已作废，请向推荐单位核实".to_owned(),
+                field: Some("code".to_owned()),
+            },
             StoreError::Stale => Failure::Conflict {
                 code: "stale",
                 message: "这份申请书刚被别人（或您在另一个窗口）修改过，您的操作未执行；请刷新后查看最新内容再操作".to_owned(),

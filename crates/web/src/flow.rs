@@ -5,7 +5,7 @@
 use pingxuan_rules::campaign::{Campaign, FieldKey, FormField};
 use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::{Chain, Event, FlowState};
-use pingxuan_store::applications::{Application, FlowUpdate, StoredEvent};
+use pingxuan_store::applications::{Application, Binding, FlowUpdate, NewApplication, StoredEvent};
 
 use crate::AppState;
 use crate::access::Access;
@@ -158,30 +158,39 @@ impl Loaded {
     }
 }
 
-/// The level at which `access` sees this application: 0 for its applicant, the
-/// recommender's level for the chosen recommending unit, the top level for the
-/// campaign's organisers, each once the application has reached that level.
-/// `None`: the person may not see it at all.
+/// The level at which `access` sees this application: 0 for its applicant; for units,
+/// the level of the chain their role matches (所在单位: the application's work unit;
+/// 推荐单位: its recommender; 活动办公室: the campaign's organisers), once the
+/// application has reached it. `None`: the person may not see it at all.
 pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
+    use pingxuan_rules::Role;
     if l.app.applicant_id == access.user.id {
         return Some(0);
     }
-    let top = l.chain.top();
-    let organizes = access.roles.iter().any(|r| {
-        r.role == pingxuan_rules::Role::Organizer
-            && r.campaign_id.as_deref() == Some(l.app.campaign_id.as_str())
-    });
-    if organizes && l.reached() >= top {
-        return Some(top);
-    }
-    let rec_level = l.chain.level_of(pingxuan_rules::Role::Recommender)?;
-    let is_recommender = access.roles.iter().any(|r| {
-        r.role == pingxuan_rules::Role::Recommender
-            && r.campaign_id.as_deref() == Some(l.app.campaign_id.as_str())
-            && r.unit_id.is_some()
-            && r.unit_id == l.app.recommender_unit_id
-    });
-    (is_recommender && l.reached() >= rec_level).then_some(rec_level)
+    let campaign = Some(l.app.campaign_id.as_str());
+    let held: Vec<usize> = l
+        .chain
+        .levels
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, level)| {
+            access.roles.iter().any(|r| {
+                r.role == level.role
+                    && r.campaign_id.as_deref() == campaign
+                    && match level.role {
+                        Role::Organizer => true,
+                        Role::Recommender => {
+                            r.unit_id.is_some() && r.unit_id == l.app.recommender_unit_id
+                        }
+                        Role::WorkUnit => r.unit_id.is_some() && r.unit_id == l.app.work_unit_id,
+                        _ => false,
+                    }
+            })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    pingxuan_rules::workflow::acting_level(l.state.holder(), l.reached(), &held)
 }
 
 /// 办理: records that `level` opened what was submitted to it, the first time only.
@@ -338,6 +347,84 @@ pub async fn applicant_submit(
     .await?))
 }
 
+async fn campaign_for_entry(
+    state: &AppState,
+    campaign_id: &str,
+) -> Result<(String, Campaign), Failure> {
+    let stored = state
+        .store
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| {
+            Failure::invalid(
+                "unknown_campaign",
+                format!("活动 {campaign_id} 不存在"),
+                Some("campaign"),
+            )
+        })?;
+    let campaign = stored.model()?;
+    Ok((stored.id, campaign))
+}
+
+/// Creates the application and records it in the audit trail. Returns (id, number).
+async fn start_application(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+    campaign: &Campaign,
+    binding: Binding,
+    code_id: Option<i64>,
+    ip: Option<&str>,
+) -> Result<(i64, String), Failure> {
+    let chain = Chain::for_application(campaign, binding.merged);
+    let first = FlowState::default().text(&chain);
+    let new = NewApplication {
+        binding,
+        code_id,
+        ..NewApplication::bare(
+            campaign_id,
+            access.user.id,
+            &campaign.campaign.number_prefix,
+            campaign.campaign.year,
+            &first,
+        )
+    };
+    let (id, number) = state.store.create_application(&new).await?;
+    let detail = match code_id {
+        Some(c) => format!("{number} 推荐码#{c}"),
+        None => number.clone(),
+    };
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "application_created",
+            &format!("application:{id}"),
+            &detail,
+            ip,
+        )
+        .await?;
+    Ok((id, number))
+}
+
+/// The units an application goes through, and the recommender's place in its chain.
+pub fn binding_for(
+    campaign: &Campaign,
+    recommender: i64,
+    work_unit: Option<i64>,
+    merged: bool,
+) -> Binding {
+    let chain = Chain::for_application(campaign, merged);
+    Binding {
+        recommender_unit_id: Some(recommender),
+        work_unit_id: work_unit,
+        merged,
+        recommender_level: chain
+            .level_of(pingxuan_rules::Role::Recommender)
+            .unwrap_or(1) as i64,
+    }
+}
+
 /// 我要申请 in a campaign that takes applications directly: a new application bound to
 /// the chosen recommending unit. Returns (id, number).
 pub async fn create_open_application(
@@ -352,26 +439,15 @@ pub async fn create_open_application(
     if !access.has(Role::Applicant) {
         return Err(Failure::Forbidden);
     }
-    let stored = state
-        .store
-        .get_campaign(campaign_id)
-        .await?
-        .ok_or_else(|| {
-            Failure::invalid(
-                "unknown_campaign",
-                format!("活动 {campaign_id} 不存在"),
-                Some("campaign"),
-            )
-        })?;
-    let campaign = stored.model()?;
+    let (campaign_id, campaign) = campaign_for_entry(state, campaign_id).await?;
     if campaign.entry.mode != EntryMode::Open {
         return Err(Failure::invalid(
             "code_required",
             "本活动不接受个人直接申请，请凭推荐单位发放的推荐码申报",
-            Some("campaign"),
+            Some("code"),
         ));
     }
-    let units = state.store.list_units(&stored.id).await?;
+    let units = state.store.list_units(&campaign_id).await?;
     let unit = recommender
         .and_then(|id| {
             units
@@ -385,30 +461,69 @@ pub async fn create_open_application(
                 Some("recommender"),
             )
         })?;
-    let first = FlowState::default().text(&Chain::for_application(&campaign, false));
-    let (id, number) = state
-        .store
-        .create_application(
-            &stored.id,
-            access.user.id,
-            &campaign.campaign.number_prefix,
-            campaign.campaign.year,
-            &first,
-        )
-        .await?;
-    state
-        .store
-        .set_application_units(id, Some(unit.id), None, false)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "application_created",
-            &format!("application:{id}"),
-            &number,
-            ip,
-        )
-        .await?;
-    Ok((id, number))
+    if campaign
+        .levels
+        .iter()
+        .any(|l| l.role == Role::WorkUnit && !l.merge_with_next_when_same_unit)
+    {
+        // A chain whose work unit always signs needs codes that name it.
+        return Err(Failure::invalid(
+            "code_required",
+            "本活动需由推荐单位发放推荐码后申报",
+            Some("code"),
+        ));
+    }
+    // A work-unit level that merges needs no unit of its own here.
+    let merged = campaign.levels.iter().any(|l| l.role == Role::WorkUnit);
+    let binding = binding_for(&campaign, unit.id, None, merged);
+    start_application(state, access, &campaign_id, &campaign, binding, None, ip).await
+}
+
+/// 凭推荐码申报: a new application bound to the code's recommender and work unit.
+/// Every refusal names the field `code`. Returns (id, number).
+pub async fn create_coded_application(
+    state: &AppState,
+    access: &Access,
+    typed: &str,
+    ip: Option<&str>,
+) -> Result<(i64, String), Failure> {
+    use pingxuan_rules::Role;
+    if !access.has(Role::Applicant) {
+        return Err(Failure::Forbidden);
+    }
+    let invalid = |code, message: &str| Failure::invalid(code, message, Some("code"));
+    let Some(canonical) = pingxuan_rules::code::normalize(typed) else {
+        return Err(invalid(
+            "code_malformed",
+            "推荐码应为12位字母和数字（如 ABCD-EFGH-JKMN），请核对",
+        ));
+    };
+    let Some(code) = state.store.find_code(&canonical).await? else {
+        state
+            .store
+            .audit(Some(access.user.id), "code_unknown", "", "", ip)
+            .await?;
+        return Err(invalid("code_unknown", "推荐码不存在，请核对后重新输入"));
+    };
+    if code.revoked_at.is_some() {
+        return Err(invalid("code_revoked", "该推荐码已被推荐单位作废"));
+    }
+    if code.application_id.is_some() {
+        return Err(invalid(
+            "code_used",
+            "该推荐码已被使用，每个推荐码只能申报一次",
+        ));
+    }
+    let (campaign_id, campaign) = campaign_for_entry(state, &code.campaign_id).await?;
+    let binding = binding_for(&campaign, code.unit_id, code.work_unit_id, code.merged);
+    start_application(
+        state,
+        access,
+        &campaign_id,
+        &campaign,
+        binding,
+        Some(code.id),
+        ip,
+    )
+    .await
 }

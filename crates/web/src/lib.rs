@@ -6,6 +6,7 @@ pub mod access;
 pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod codes;
 pub mod config;
 pub mod error;
 pub mod flow;

@@ -12,7 +12,8 @@ use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
 use crate::pages::{
-    account, accounts, admin, application, applications, auth, campaigns, home, review, search,
+    account, accounts, admin, application, applications, auth, campaigns, codes, home, review,
+    search,
 };
 use crate::{AppState, health, statics};
 
@@ -31,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::applications::return_back))
         .routes(routes!(api::applications::recall))
         .routes(routes!(api::applications::open))
+        .routes(routes!(api::codes::list, api::codes::issue))
+        .routes(routes!(api::codes::revoke))
         .routes(routes!(
             api::campaigns::list_campaigns,
             api::campaigns::put_campaign
@@ -73,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/submit", post(review::post_submit))
         .route("/review/{id}/recall", post(review::post_recall))
         .route("/applications/search", get(search::get_search))
+        .route("/codes", get(codes::get_codes).post(codes::post_codes))
+        .route("/codes/{id}/revoke", post(codes::post_revoke))
         .route(
             "/campaigns",
             get(campaigns::get_campaigns).post(campaigns::post_campaigns),

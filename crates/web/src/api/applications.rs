@@ -115,9 +115,14 @@ pub async fn list_mine(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewApplication {
+    /// The campaign (campaigns that take applications directly).
+    #[serde(default)]
     pub campaign: String,
     /// The recommending unit's id (campaigns that take applications directly).
     pub recommender: Option<i64>,
+    /// 推荐码 (campaigns that take no individual applications); binds the application
+    /// to the code's recommender and work unit.
+    pub code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -126,7 +131,7 @@ pub struct CreatedApplication {
     pub number: String,
 }
 
-/// 我要申请.
+/// 我要申请: with a 推荐码, or in an open campaign with the chosen recommender.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = NewApplication,
     responses((status = 201, body = CreatedApplication), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -134,14 +139,20 @@ pub async fn create(
     caller: ApiCaller,
     Json(req): Json<NewApplication>,
 ) -> Result<(StatusCode, Json<CreatedApplication>), ApiError> {
-    let (id, number) = flow::create_open_application(
-        &state,
-        &caller.access,
-        &req.campaign,
-        req.recommender,
-        caller.ip.as_deref(),
-    )
-    .await?;
+    let ip = caller.ip.as_deref();
+    let (id, number) = match req.code.as_deref() {
+        Some(code) => flow::create_coded_application(&state, &caller.access, code, ip).await?,
+        None => {
+            flow::create_open_application(
+                &state,
+                &caller.access,
+                &req.campaign,
+                req.recommender,
+                ip,
+            )
+            .await?
+        }
+    };
     Ok((StatusCode::CREATED, Json(CreatedApplication { id, number })))
 }
 

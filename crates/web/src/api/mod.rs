@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod campaigns;
+pub mod codes;
 pub mod me;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,7 +18,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"))
+    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"))
 )]
 pub struct ApiDoc;
 

@@ -13,6 +13,7 @@ use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
 use serde::Deserialize;
 
+use super::auth::CsrfForm;
 use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -22,27 +23,51 @@ use crate::flow::{self, Loaded, field_name, form_from_pairs};
 #[derive(Deserialize)]
 pub struct NewForm {
     csrf: String,
+    #[serde(default)]
     campaign: String,
     #[serde(default)]
     recommender: Option<i64>,
+    /// 推荐码, for campaigns that take no individual applications.
+    #[serde(default)]
+    code: Option<String>,
 }
 
-/// 我要申请: an application in an open campaign, bound to the chosen recommender.
+/// 我要申请: with a 推荐码, an application bound to the code's recommender; in an open
+/// campaign, one bound to the chosen recommender. A refused code is shown beside the
+/// box with what was typed.
 pub async fn post_new(
     State(state): State<AppState>,
     who: SignedIn,
     Form(form): Form<NewForm>,
 ) -> Result<Response, PageError> {
     who.check_csrf(&form.csrf)?;
-    let (id, _) = flow::create_open_application(
-        &state,
-        &who.access,
-        &form.campaign,
-        form.recommender,
-        who.ip.as_deref(),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/applications/{id}")).into_response())
+    let created = match form.code.as_deref() {
+        Some(code) => {
+            flow::create_coded_application(&state, &who.access, code, who.ip.as_deref()).await
+        }
+        None => {
+            flow::create_open_application(
+                &state,
+                &who.access,
+                &form.campaign,
+                form.recommender,
+                who.ip.as_deref(),
+            )
+            .await
+        }
+    };
+    match created {
+        Ok((id, _)) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(f @ (Failure::Invalid { .. } | Failure::Conflict { .. })) if form.code.is_some() => {
+            let status = match f {
+                Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::CONFLICT,
+            };
+            let typed = form.code.clone().unwrap_or_default();
+            super::applications::render_mine(&state, &who, typed, Some((status, f.message()))).await
+        }
+        Err(f) => Err(f.into()),
+    }
 }
 
 /// One field as the form shows it.
@@ -312,11 +337,6 @@ pub async fn post_application(
         ),
         Err(f) => Err(f.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 /// 我承诺.

@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
 
@@ -64,9 +65,23 @@ struct ListPage {
     empty_text: &'static str,
     rows: Vec<ListRow>,
     starts: Vec<StartOption>,
+    /// Whether some campaign takes applications only with a 推荐码.
+    any_coded: bool,
+    code: String,
+    code_error: String,
 }
 
 pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Response, PageError> {
+    render_mine(&state, &who, String::new(), None).await
+}
+
+/// 我的申报表 with what was typed into 推荐码 and why it was refused, if it was.
+pub async fn render_mine(
+    state: &AppState,
+    who: &SignedIn,
+    code: String,
+    code_error: Option<(StatusCode, String)>,
+) -> Result<Response, PageError> {
     if !who.access.has(Role::Applicant) {
         return Err(Failure::Forbidden.into());
     }
@@ -104,8 +119,16 @@ pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Re
             units,
         });
     }
+    let any_coded = starts.iter().any(|s| !s.open);
+    let (status, code_error) = match code_error {
+        Some((status, e)) => (status, e),
+        None => (StatusCode::OK, String::new()),
+    };
     let page = ListPage {
-        shell: Shell::signed_in(&who, "我的申报表", "/applications/mine"),
+        shell: Shell::signed_in(who, "我的申报表", "/applications/mine"),
+        any_coded,
+        code,
+        code_error,
         csrf: who.session.csrf_token.clone(),
         heading: "我的申报表",
         tabs: Vec::new(),
@@ -115,5 +138,5 @@ pub async fn get_mine(State(state): State<AppState>, who: SignedIn) -> Result<Re
         rows,
         starts,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((status, Html(page.render()?)).into_response())
 }

@@ -201,9 +201,10 @@ pub async fn post_login(
     Ok((jar, Redirect::to("/home")).into_response())
 }
 
+/// A form that carries only its CSRF token (buttons such as 退出, 我承诺, 作废).
 #[derive(Deserialize)]
 pub struct CsrfForm {
-    csrf: String,
+    pub csrf: String,
 }
 
 pub async fn post_logout(

@@ -8,6 +8,7 @@ pub mod application;
 pub mod applications;
 pub mod auth;
 pub mod campaigns;
+pub mod codes;
 pub mod home;
 pub mod review;
 pub mod search;
@@ -88,6 +89,12 @@ pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
         zuimei.push(MenuItem {
             label: "查询申报表",
             href: "/applications/search",
+        });
+    }
+    if access.has(Role::Recommender) {
+        zuimei.push(MenuItem {
+            label: "推荐码",
+            href: "/codes",
         });
     }
     if !zuimei.is_empty() {

@@ -44,13 +44,13 @@ pub async fn get_review(
     let done = q.tab.as_deref() == Some("done");
     let mut rows = Vec::new();
     for grant in &who.access.roles {
-        if grant.role != Role::Recommender {
+        if !matches!(grant.role, Role::Recommender | Role::WorkUnit) {
             continue;
         }
         let Some(unit) = grant.unit_id else { continue };
         for a in state
             .store
-            .applications_for_recommender(unit, !done)
+            .applications_for_unit(grant.role, unit, !done)
             .await?
         {
             let href = format!("/review/{}", a.id);

@@ -1,5 +1,5 @@
 //! 查询申报表 (新疆 manual 二.11): search by name or number, filter by 年度, 工作单位 and
-//! 当前步骤, sort as the manual lists, 20 a page with the total. A recommending unit
+//! 当前步骤 (organisers also by 推荐单位 and 推荐领域), sort as the manual lists, 20 a page with the total. A recommending unit
 //! sees what was sent to it; an organiser what was submitted in their campaigns.
 
 use askama::Template;
@@ -26,6 +26,10 @@ pub struct SearchQuery {
     #[serde(default)]
     step: String,
     #[serde(default)]
+    recommender: String,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
     sort: String,
     #[serde(default)]
     page: Option<i64>,
@@ -38,6 +42,8 @@ impl SearchQuery {
             ("year", self.year.as_str()),
             ("employer", self.employer.as_str()),
             ("step", self.step.as_str()),
+            ("recommender", self.recommender.as_str()),
+            ("field", self.field.as_str()),
             ("sort", sort),
             ("page", &page.to_string()),
         ];
@@ -58,8 +64,13 @@ struct SearchPage {
     employer: String,
     employer_hint: String,
     step: String,
+    recommender: String,
+    field: String,
     sort: String,
     years: Vec<i64>,
+    /// The organiser's filters: 推荐单位 (id, name) and 推荐领域.
+    recommenders: Vec<(String, String)>,
+    fields: Vec<String>,
     steps: Vec<(&'static str, &'static str)>,
     sorts: Vec<(&'static str, String, bool)>,
     rows: Vec<ListRow>,
@@ -84,18 +95,44 @@ pub async fn get_search(
         .filter(|r| r.role == Role::Organizer)
         .filter_map(|r| r.campaign_id.clone())
         .collect();
-    let units: Vec<i64> = who
-        .access
-        .roles
-        .iter()
-        .filter(|r| r.role == Role::Recommender)
-        .filter_map(|r| r.unit_id)
-        .collect();
-    let scope = if campaigns.is_empty() {
-        SearchScope::Recommenders(units)
-    } else {
-        SearchScope::Campaigns(campaigns.clone())
+    let units = |role: Role| -> Vec<i64> {
+        who.access
+            .roles
+            .iter()
+            .filter(|r| r.role == role)
+            .filter_map(|r| r.unit_id)
+            .collect()
     };
+    let scope = SearchScope {
+        work_units: units(Role::WorkUnit),
+        recommenders: units(Role::Recommender),
+        campaigns: campaigns.clone(),
+    };
+    // Organisers filter by 推荐单位 and 推荐领域 across the campaigns they organise.
+    let mut recommenders = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    for id in &campaigns {
+        for u in state.store.list_units(id).await? {
+            if u.kind == Role::Recommender {
+                recommenders.push((u.id.to_string(), u.name));
+            }
+        }
+        if let Some(c) = state.store.get_campaign(id).await? {
+            let model = c.model()?;
+            if let Some(f) = model
+                .form
+                .fields
+                .iter()
+                .find(|f| f.key == pingxuan_rules::campaign::FieldKey::Field)
+            {
+                for choice in &f.choices {
+                    if !fields.contains(choice) {
+                        fields.push(choice.clone());
+                    }
+                }
+            }
+        }
+    }
     let employer_chars = q.employer.trim().chars().count();
     let employer_hint = if employer_chars > 0 && employer_chars < 4 {
         format!("工作单位须输入至少 4 个字符，现为 {employer_chars} 个，未按工作单位筛选")
@@ -114,6 +151,8 @@ pub async fn get_search(
         year: q.year.parse().ok(),
         employer: Some(q.employer.clone()),
         step: Some(q.step.clone()),
+        recommender: q.recommender.parse().ok(),
+        field: Some(q.field.clone()),
         sort,
         page,
     };
@@ -163,6 +202,10 @@ pub async fn get_search(
         employer: q.employer.clone(),
         employer_hint,
         step: q.step.clone(),
+        recommender: q.recommender.clone(),
+        field: q.field.clone(),
+        recommenders,
+        fields,
         sort: q.sort.clone(),
         years,
         steps: vec![

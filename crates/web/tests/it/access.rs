@@ -69,6 +69,7 @@ async fn route_role_matrix(db: TestDb) {
             "/campaigns/dongguan-2023",
             [LOGIN, NO, NO, NO, NO, OK, NO, OK],
         ),
+        ("/codes", [LOGIN, NO, OK, NO, NO, NO, NO, NO]),
         ("/accounts", [LOGIN, NO, NO, NO, OK, OK, NO, OK]),
         ("/admin/audit", [LOGIN, NO, NO, NO, NO, NO, NO, OK]),
     ];
@@ -87,6 +88,11 @@ async fn route_role_matrix(db: TestDb) {
             Method::GET,
             "/api/v1/campaigns/guangxi-2024",
             [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+        ),
+        (
+            Method::GET,
+            "/api/v1/codes",
+            [UNAUTH, NO, OK, NO, NO, NO, NO, NO],
         ),
         // Replacing 广西's file: its organiser and the admin only.
         (

@@ -1,6 +1,7 @@
 //! The applicant's side of the 新疆 manual: 我要申请, 保存, 我承诺, 提交, 收回.
 
 use pingxuan_rules::Role;
+use pingxuan_store::applications::{Binding, NewApplication};
 use pingxuan_store::on_both_databases;
 use pingxuan_store::testing::TestDb;
 use pingxuan_web::CaptchaPolicy;
@@ -721,7 +722,13 @@ async fn search_pages_filters_and_scope(db: TestDb) {
     for i in 1..=25 {
         let (id, _) = app
             .store
-            .create_application("xinjiang-2023", me, "ZMKJ", 2023, "申报人")
+            .create_application(&NewApplication::bare(
+                "xinjiang-2023",
+                me,
+                "ZMKJ",
+                2023,
+                "申报人",
+            ))
             .await
             .unwrap();
         let mut form = FormValues::new();
@@ -734,7 +741,13 @@ async fn search_pages_filters_and_scope(db: TestDb) {
         form.insert(FieldKey::EmployerAndPost, FieldValue::Text(employer.into()));
         app.store.save_application_form(id, 1, &form).await.unwrap();
         app.store
-            .set_application_units(id, Some(unit), None, false)
+            .set_application_units(
+                id,
+                &Binding {
+                    recommender_unit_id: Some(unit),
+                    ..Binding::none()
+                },
+            )
             .await
             .unwrap();
         let up = FlowUpdate {

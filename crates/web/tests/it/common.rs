@@ -96,6 +96,58 @@ impl TestApp {
         id
     }
 
+    /// Creates an account holding `role` for an existing unit, returns its id.
+    pub async fn unit_account(&self, login: &str, role: Role, campaign: &str, unit: i64) -> i64 {
+        let id = self
+            .store
+            .create_user(NewUser {
+                login: login.to_owned(),
+                display_name: format!("{login} 的名字"),
+                email: None,
+                mobile: None,
+                password: PASSWORD.to_owned(),
+            })
+            .await
+            .unwrap();
+        self.store
+            .grant_role(id, role, Some(campaign), Some(unit))
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A personal API token for the account.
+    pub async fn token(&self, user_id: i64) -> String {
+        self.store
+            .create_api_token(user_id, "test")
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// A JSON API call with a bearer token: (status, body as JSON or null).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        let r = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let json = r
+            .json::<serde_json::Value>()
+            .await
+            .unwrap_or(serde_json::Value::Null);
+        (status, json)
+    }
+
     /// A client signed in as `login`.
     pub async fn signed_in(&self, login: &str) -> Client {
         let mut c = self.client();

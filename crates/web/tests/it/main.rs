@@ -7,4 +7,5 @@ mod applications;
 mod auth;
 mod browser;
 mod campaigns;
+mod codes;
 mod common;

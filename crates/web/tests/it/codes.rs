@@ -1,0 +1,346 @@
+//! 广西's way in and up: the recommender issues 推荐码 up to its quota (with the
+//! candidate's work unit, or “本单位” to merge the steps), the candidate applies with a
+//! code, the work unit signs its 所在单位意见 before the recommender sees it.
+
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::{SEEDS, load};
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{TestApp, input_value, start};
+
+on_both_databases!(guangxi_codes_work_unit_and_merge);
+
+/// A complete 广西 推荐表 as the API takes it.
+pub fn guangxi_values(name: &str) -> serde_json::Value {
+    let (_, text) = SEEDS
+        .iter()
+        .find(|(n, _)| *n == "guangxi-2024.toml")
+        .unwrap();
+    let campaign = load(text).campaign.unwrap();
+    let pairs: Vec<(String, String)> = [
+        ("f.id_number", "11010519491231002X"),
+        ("f.name", name),
+        ("f.sex", "女"),
+        ("f.ethnicity", "壮族"),
+        ("f.birth_month", "1949年12月"),
+        ("f.native_place", "广西南宁"),
+        ("f.political_status", "中共党员"),
+        ("f.education", "研究生"),
+        ("f.school", "广西大学"),
+        ("f.major", "作物遗传育种"),
+        ("f.group", "地市"),
+        ("f.employer_and_post", "广西大学农学院院长"),
+        ("f.title", "教授"),
+        ("f.mobile", "13800000000"),
+        ("f.email", "ceshi@example.com"),
+        ("f.address", "南宁市大学东路100号"),
+        ("f.postcode", "530004"),
+        ("f.field", "科技服务民生"),
+        ("f.resume.when", "2001.09-2024.03"),
+        ("f.resume.what", "广西大学农学院从事甘蔗育种"),
+        ("f.deeds", "培育甘蔗新品种，服务蔗农。"),
+        ("f.stories", "深夜守在试验田。"),
+        ("f.declaration", "已确认"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    serde_json::to_value(pingxuan_web::flow::form_from_pairs(
+        &campaign.form.fields,
+        &pairs,
+    ))
+    .unwrap()
+}
+
+/// Fills, commits and submits an application through the API; returns the state.
+pub async fn fill_and_submit(app: &TestApp, token: &str, id: i64, name: &str) -> String {
+    let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &at("form"),
+            token,
+            json!({"version": 1, "values": guangxi_values(name)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    app.call(Method::POST, &at("commit"), token, json!({}))
+        .await;
+    let (s, j) = app
+        .call(Method::POST, &at("submit"), token, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    j["state"].as_str().unwrap().to_owned()
+}
+
+async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("guangxi-2024.toml").await;
+    let cid = "guangxi-2024";
+    let nanning = app
+        .store
+        .create_unit(cid, "南宁市科协", Role::Recommender, Some("city"))
+        .await
+        .unwrap();
+    let gxu = app
+        .store
+        .create_unit(cid, "广西大学", Role::WorkUnit, None)
+        .await
+        .unwrap();
+    let rec_id = app
+        .unit_account("gx-rec", Role::Recommender, cid, nanning)
+        .await;
+    let work_id = app.unit_account("gx-work", Role::WorkUnit, cid, gxu).await;
+    app.account(
+        "other-rec",
+        Role::Recommender,
+        Some(cid),
+        Some("柳州市科协"),
+    )
+    .await;
+    let me_id = app
+        .account("me@example.com", Role::Applicant, None, None)
+        .await;
+    let two_id = app
+        .account("two@example.com", Role::Applicant, None, None)
+        .await;
+
+    // The recommender's 推荐码 page: the quota, the work unit to choose.
+    let mut rec = app.signed_in("gx-rec").await;
+    let page = rec.get("/codes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("设区市推荐名额 2～3 名 · 已发放 0/3 个推荐码"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("本单位（所在单位即推荐单位）"));
+    let csrf = input_value(&page.body, "csrf").unwrap();
+    let unit = nanning.to_string();
+    let r = rec
+        .post_form(
+            "/codes",
+            &[("csrf", &csrf), ("unit", &unit), ("candidate", "张三")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请选择候选人所在单位"), "{}", r.body);
+    let gxu_s = gxu.to_string();
+    let r = rec
+        .post_form(
+            "/codes",
+            &[
+                ("csrf", &csrf),
+                ("unit", &unit),
+                ("candidate", "张三"),
+                ("work_unit", &gxu_s),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("请转交候选人张三"), "{}", r.body);
+    let rec_token = app.token(rec_id).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/codes",
+            &rec_token,
+            json!({"unit": nanning, "candidate_name": "李四", "work_unit": "self"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    assert_eq!(j["merged"], true);
+    let (s, third) = app
+        .call(
+            Method::POST,
+            "/api/v1/codes",
+            &rec_token,
+            json!({"unit": nanning, "work_unit": "self"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let r = rec
+        .post_form(
+            "/codes",
+            &[("csrf", &csrf), ("unit", &unit), ("work_unit", "self")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("本单位推荐名额已满（3/3）"), "{}", r.body);
+    // Another unit's account cannot issue for 南宁 or revoke its codes.
+    let mut other = app.signed_in("other-rec").await;
+    let ocsrf = other.csrf("/codes").await;
+    let r = other
+        .post_form(
+            "/codes",
+            &[("csrf", &ocsrf), ("unit", &unit), ("work_unit", "self")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let third_id = third["id"].as_i64().unwrap();
+    let r = other
+        .post_form(&format!("/codes/{third_id}/revoke"), &[("csrf", &ocsrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = rec
+        .post_form(&format!("/codes/{third_id}/revoke"), &[("csrf", &csrf)])
+        .await;
+    assert!(r.body.contains("推荐码已作废"), "{}", r.body);
+
+    let (_, codes) = app
+        .call(Method::GET, "/api/v1/codes", &rec_token, json!(null))
+        .await;
+    let code_of = |name: &str| {
+        codes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["candidate_name"] == name)
+            .unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (zhang, li) = (code_of("张三"), code_of("李四"));
+    let revoked = third["code"].as_str().unwrap().to_owned();
+
+    // The candidate applies with the code, typed carelessly.
+    let mut me = app.signed_in("me@example.com").await;
+    let mine = me.get("/applications/mine").await;
+    assert!(mine.body.contains("凭推荐码申报"));
+    let mcsrf = input_value(&mine.body, "csrf").unwrap();
+    let r = me
+        .post_form("/applications/new", &[("csrf", &mcsrf), ("code", "ABC")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("推荐码应为12位"), "{}", r.body);
+    assert!(r.body.contains("value=\"ABC\""), "what was typed stays");
+    let r = me
+        .post_form("/applications/new", &[("csrf", &mcsrf), ("code", &revoked)])
+        .await;
+    assert!(r.body.contains("该推荐码已被推荐单位作废"), "{}", r.body);
+    let typed = format!(" {} ", zhang.to_lowercase().replace('-', " "));
+    let r = me
+        .post_form("/applications/new", &[("csrf", &mcsrf), ("code", &typed)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id: i64 = r
+        .location
+        .unwrap()
+        .trim_start_matches("/applications/")
+        .parse()
+        .unwrap();
+    // A code starts one application only.
+    let two = app.token(two_id).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &two,
+            json!({"code": zhang}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["code"], "code_used");
+    assert_eq!(j["error"]["field"], "code");
+
+    let me_token = app.token(me_id).await;
+    let state = fill_and_submit(&app, &me_token, id, "测试人员").await;
+    assert_eq!(state, "申报人提交到所在单位");
+
+    // The recommender does not see it before the work unit has signed.
+    assert_eq!(
+        rec.get(&format!("/review/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !rec.get("/applications/review")
+            .await
+            .body
+            .contains("测试人员")
+    );
+    let mut work = app.signed_in("gx-work").await;
+    let list = work.get("/applications/review").await;
+    assert!(list.body.contains("测试人员"), "{}", list.body);
+    let page = work.get(&format!("/review/{id}")).await;
+    assert!(page.body.contains("所在单位意见"), "{}", page.body);
+    let wcsrf = input_value(&page.body, "csrf").unwrap();
+    let r = work
+        .post_form(
+            &format!("/review/{id}/submit"),
+            &[("csrf", &wcsrf), ("comment", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("提交前请填写所在单位意见"));
+    let r = work
+        .post_form(
+            &format!("/review/{id}/submit"),
+            &[("csrf", &wcsrf), ("comment", "同意推荐，政治表现良好。")],
+        )
+        .await;
+    assert!(r.body.contains("所在单位提交到推荐单位"), "{}", r.body);
+
+    // Now the recommender has it, with the quota of forwarded candidates.
+    let page = rec.get(&format!("/review/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("本单位已推荐 0/3 名"), "{}", page.body);
+    let r = rec
+        .post_form(
+            &format!("/review/{id}/submit"),
+            &[("csrf", &csrf), ("comment", "同意推荐。")],
+        )
+        .await;
+    assert!(
+        r.body.contains("推荐单位提交到自治区活动办公室"),
+        "{}",
+        r.body
+    );
+    let work_token = app.token(work_id).await;
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/applications/{id}"),
+            &work_token,
+            json!(null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(j["your_level"], "所在单位");
+
+    // 李四's code names the recommender as the work unit: the steps merge.
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &two,
+            json!({"code": li}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let merged_id = j["id"].as_i64().unwrap();
+    let state = fill_and_submit(&app, &two, merged_id, "李四").await;
+    assert_eq!(state, "申报人提交到推荐单位");
+    assert_eq!(
+        work.get(&format!("/review/{merged_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        rec.get(&format!("/review/{merged_id}")).await.status,
+        StatusCode::OK
+    );
+
+    let page = rec.get("/codes").await;
+    assert!(
+        page.body.contains("已使用：测试人员 ZMKJ20241"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("已作废"));
+    assert!(page.body.contains("已发放 2/3 个推荐码"), "{}", page.body);
+}
