@@ -70,9 +70,14 @@ async fn operator_workflow(db: TestDb) {
         out.contains("admin") && out.contains("gx-nanning") && out.contains("xinjiang-2023"),
         "{out}"
     );
-    // Again: no duplicates, new passwords.
+    assert!(
+        out.contains("的推荐单位提交截止时间顺延至"),
+        "past deadlines are pushed back in the demo: {out}"
+    );
+    // Again: no duplicates, new passwords, no second extension.
     let again = pingxuan(data, &db, &["demo"]);
     assert!(again.status.success(), "{}", text(&again));
+    assert!(!text(&again).contains("顺延至"), "{}", text(&again));
 
     let csv = data.join("units.csv");
     std::fs::write(

@@ -326,6 +326,16 @@ pub fn review_action_problem(
     }
 }
 
+/// Where the actual employer signs beside the personnel-relation unit (东莞 填表说明10):
+/// a name needs its opinion and an opinion its name. Returns (field, words).
+pub fn co_signature_problem(signer: &str, opinion: &str) -> Option<(&'static str, String)> {
+    match (signer.trim().is_empty(), opinion.trim().is_empty()) {
+        (false, true) => Some(("co_opinion", "请填写实际就职单位意见".to_owned())),
+        (true, false) => Some(("co_signer", "请填写实际就职单位名称".to_owned())),
+        _ => None,
+    }
+}
+
 /// The level a person acts at on an application, given the chain levels their roles
 /// match (`held`): the holder's level when they hold it, else the highest level they
 /// hold that the application has reached. `None`: they may not see it.
@@ -522,6 +532,17 @@ mod tests {
             !s.awaiting_open(0),
             "a return is not opened, it is acted on"
         );
+    }
+
+    #[test]
+    fn co_signature_needs_both_parts() {
+        assert_eq!(co_signature_problem("", ""), None);
+        assert_eq!(co_signature_problem("东莞某公司", "同意"), None);
+        assert_eq!(
+            co_signature_problem("东莞某公司", " ").unwrap().0,
+            "co_opinion"
+        );
+        assert_eq!(co_signature_problem("", "同意").unwrap().0, "co_signer");
     }
 
     #[test]

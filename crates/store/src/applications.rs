@@ -113,7 +113,28 @@ pub struct StoredEvent {
     pub event: Event,
     pub actor_id: Option<i64>,
     pub comment: String,
+    /// The actual employer signing beside the work unit (东莞), and its opinion.
+    pub co_signer: String,
+    pub co_opinion: String,
     pub at: i64,
+}
+
+/// What is written with an event: the 修改意见 or the level's opinion, and where the
+/// actual employer co-signs (东莞 填表说明10), its name and opinion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note {
+    pub comment: String,
+    pub co_signer: String,
+    pub co_opinion: String,
+}
+
+impl From<&str> for Note {
+    fn from(comment: &str) -> Note {
+        Note {
+            comment: comment.to_owned(),
+            ..Note::default()
+        }
+    }
 }
 
 /// Where an application is after an event, written with it.
@@ -396,7 +417,7 @@ impl Store {
 
     pub async fn application_events(&self, id: i64) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query(
-            "SELECT seq, kind, by_level, to_level, actor_id, comment, at FROM application_events \
+            "SELECT seq, kind, by_level, to_level, actor_id, comment, at, co_signer, co_opinion FROM application_events \
              WHERE application_id = $1 ORDER BY seq",
         )
         .bind(id)
@@ -415,6 +436,8 @@ impl Store {
                     actor_id: r.try_get(4)?,
                     comment: r.try_get(5)?,
                     at: r.try_get(6)?,
+                    co_signer: r.try_get(7)?,
+                    co_opinion: r.try_get(8)?,
                 })
             })
             .collect()
@@ -429,9 +452,10 @@ impl Store {
         expected_seq: i64,
         event: Event,
         actor_id: i64,
-        comment: &str,
+        note: impl Into<Note>,
         update: &FlowUpdate,
     ) -> Result<i64> {
+        let note: Note = note.into();
         let t = now();
         let seq = expected_seq + 1;
         let to = match event {
@@ -462,8 +486,8 @@ impl Store {
             return Err(StoreError::Stale);
         }
         let inserted = sqlx::query(
-            "INSERT INTO application_events (application_id, seq, kind, by_level, to_level, actor_id, comment, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO application_events (application_id, seq, kind, by_level, to_level, actor_id, comment, at, \
+             co_signer, co_opinion) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
         .bind(seq)
@@ -471,8 +495,10 @@ impl Store {
         .bind(event.by() as i64)
         .bind(to)
         .bind(actor_id)
-        .bind(comment)
+        .bind(&note.comment)
         .bind(t)
+        .bind(&note.co_signer)
+        .bind(&note.co_opinion)
         .execute(&mut *tx)
         .await;
         match inserted {

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod campaigns;
 pub mod codes;
 pub mod crypto;
+pub mod exceptions;
 pub mod outbox;
 pub mod sessions;
 pub mod testing;

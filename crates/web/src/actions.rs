@@ -297,3 +297,193 @@ pub async fn create_account(
         password,
     })
 }
+
+/// Reads a date and time typed in Beijing time: `2024-03-29 23:59`, `2024-03-29T23:59`
+/// (a browser's datetime-local) or a date alone, meaning the end of that day.
+pub fn parse_beijing(text: &str) -> Option<i64> {
+    use time::macros::format_description;
+    let t = text.trim().replace('T', " ");
+    let offset = time::UtcOffset::from_hms(8, 0, 0).ok()?;
+    let with_time = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let with_seconds = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let date_only = format_description!("[year]-[month]-[day]");
+    let local = time::PrimitiveDateTime::parse(&t, with_time)
+        .or_else(|_| time::PrimitiveDateTime::parse(&t, with_seconds))
+        .or_else(|_| {
+            time::Date::parse(&t, date_only).map(|d| d.with_hms(23, 59, 59).expect("valid time"))
+        })
+        .ok()?;
+    Some(local.assume_offset(offset).unix_timestamp())
+}
+
+fn require_reason(reason: &str) -> Result<(), Failure> {
+    if reason.trim().is_empty() {
+        return Err(Failure::invalid(
+            "reason_required",
+            "请填写理由（将记入审计日志）",
+            Some("reason"),
+        ));
+    }
+    Ok(())
+}
+
+/// The organiser pushes a level's deadline back, for everyone or one recommending
+/// unit's channel. The level must have a deadline and the new one must be later.
+#[allow(clippy::too_many_arguments)]
+pub async fn extend_deadline(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+    level_key: &str,
+    unit_id: Option<i64>,
+    until_text: &str,
+    reason: &str,
+    ip: Option<&str>,
+) -> Result<i64, Failure> {
+    if !access.organizes(campaign_id) {
+        return Err(Failure::Forbidden);
+    }
+    let campaign = crate::flow::campaign_model(state, campaign_id).await?;
+    let level = campaign
+        .levels
+        .iter()
+        .find(|l| l.key == level_key && l.deadline.is_some())
+        .ok_or_else(|| {
+            Failure::invalid("unknown_level", "请选择有截止时间的环节", Some("level"))
+        })?;
+    let base = level
+        .deadline
+        .as_ref()
+        .and_then(|d| pingxuan_rules::campaign::deadline_instant(d).ok())
+        .map(|t| t.unix_timestamp())
+        .unwrap_or(0);
+    let until = parse_beijing(until_text).ok_or_else(|| {
+        Failure::invalid(
+            "bad_time",
+            format!(
+                "“{}”不是有效的时间，请写成 2024-03-29 23:59",
+                until_text.trim()
+            ),
+            Some("until"),
+        )
+    })?;
+    if until <= base {
+        return Err(Failure::invalid(
+            "not_later",
+            format!(
+                "延期后的截止时间须晚于原截止时间（{}）",
+                pingxuan_rules::deadline::format_beijing(base)
+            ),
+            Some("until"),
+        ));
+    }
+    if let Some(u) = unit_id {
+        let units = state.store.list_units(campaign_id).await?;
+        if !units
+            .iter()
+            .any(|x| x.id == u && x.kind == pingxuan_rules::Role::Recommender)
+        {
+            return Err(Failure::invalid(
+                "unknown_unit",
+                "请选择本活动的推荐单位",
+                Some("unit"),
+            ));
+        }
+    }
+    require_reason(reason)?;
+    let id = state
+        .store
+        .extend_deadline(
+            campaign_id,
+            level_key,
+            unit_id,
+            until,
+            reason,
+            access.user.id,
+        )
+        .await?;
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "deadline_extended",
+            &format!("campaign:{campaign_id}"),
+            &format!(
+                "{} {} → {}：{}",
+                level.name,
+                unit_id.map_or("全部".to_owned(), |u| format!("unit:{u}")),
+                pingxuan_rules::deadline::format_beijing(until),
+                reason.trim()
+            ),
+            ip,
+        )
+        .await?;
+    Ok(id)
+}
+
+/// The organiser grants a recommending unit places beyond a “原则上” quota; a strict
+/// quota admits no exception.
+pub async fn grant_quota(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+    unit_id: i64,
+    extra: i64,
+    reason: &str,
+    ip: Option<&str>,
+) -> Result<i64, Failure> {
+    use pingxuan_rules::campaign::Strictness;
+    if !access.organizes(campaign_id) {
+        return Err(Failure::Forbidden);
+    }
+    let campaign = crate::flow::campaign_model(state, campaign_id).await?;
+    let units = state.store.list_units(campaign_id).await?;
+    let unit = units
+        .iter()
+        .find(|u| u.id == unit_id && u.kind == pingxuan_rules::Role::Recommender)
+        .ok_or_else(|| Failure::invalid("unknown_unit", "请选择本活动的推荐单位", Some("unit")))?;
+    let category = unit
+        .category
+        .as_deref()
+        .and_then(|k| campaign.recommender_categories.iter().find(|c| c.key == k));
+    match category {
+        Some(c) if c.quota_max.is_some() && c.quota_strictness == Strictness::InPrinciple => {}
+        Some(c) if c.quota_max.is_some() => {
+            return Err(Failure::invalid(
+                "strict_quota",
+                format!("{}的名额是硬性规定，不能增加", c.name),
+                Some("unit"),
+            ));
+        }
+        _ => {
+            return Err(Failure::invalid(
+                "no_quota",
+                format!("{}没有名额限制，无需增加", unit.name),
+                Some("unit"),
+            ));
+        }
+    }
+    if !(1..=10).contains(&extra) {
+        return Err(Failure::invalid(
+            "bad_extra",
+            format!("增加名额须为 1—10 名，现为 {extra}"),
+            Some("extra"),
+        ));
+    }
+    require_reason(reason)?;
+    let id = state
+        .store
+        .grant_quota(campaign_id, unit_id, extra, reason, access.user.id)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "quota_granted",
+            &format!("unit:{unit_id}"),
+            &format!("{} +{extra}：{}", unit.name, reason.trim()),
+            ip,
+        )
+        .await?;
+    Ok(id)
+}

@@ -17,6 +17,8 @@ pub struct UnitDesk {
     pub campaign: Campaign,
     /// The category's quota: (lower guidance, limit); `None` when unlimited.
     pub quota: Option<(Option<u32>, u32)>,
+    /// Places the organiser granted beyond a “原则上” quota.
+    pub extra: u32,
     pub category_name: String,
     /// Whether the chain has a 所在单位 level, and whether it may merge with this unit.
     pub asks_work_unit: bool,
@@ -70,9 +72,16 @@ async fn desk(
         .as_deref()
         .and_then(|k| campaign.recommender_categories.iter().find(|c| c.key == k));
     let work_level = campaign.levels.iter().find(|l| l.role == Role::WorkUnit);
+    let extra = match category.map(|c| c.quota_strictness) {
+        Some(pingxuan_rules::campaign::Strictness::InPrinciple) => {
+            u32::try_from(state.store.quota_extra(unit_id).await?).unwrap_or(0)
+        }
+        _ => 0,
+    };
     let desk = UnitDesk {
         quota: category.and_then(|c| c.quota_max.map(|max| (c.quota_min, max))),
         category_name: category.map(|c| c.name.clone()).unwrap_or_default(),
+        extra,
         asks_work_unit: work_level.is_some(),
         may_merge: work_level.is_some_and(|l| l.merge_with_next_when_same_unit),
         work_units: units
@@ -173,7 +182,7 @@ pub async fn issue(
     };
     let code = state
         .store
-        .issue_code(&new, desk.quota.map(|(_, max)| (max, 0)))
+        .issue_code(&new, desk.quota.map(|(_, max)| (max, desk.extra)))
         .await?;
     state
         .store

@@ -5,7 +5,9 @@
 use pingxuan_rules::campaign::{Campaign, FieldKey, FormField};
 use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::{Chain, Event, FlowState};
-use pingxuan_store::applications::{Application, Binding, FlowUpdate, NewApplication, StoredEvent};
+use pingxuan_store::applications::{
+    Application, Binding, FlowUpdate, NewApplication, Note, StoredEvent,
+};
 
 use crate::AppState;
 use crate::access::Access;
@@ -17,6 +19,8 @@ pub struct Loaded {
     pub chain: Chain,
     pub state: FlowState,
     pub events: Vec<StoredEvent>,
+    /// The organiser's deadline extensions in the campaign.
+    pub extensions: Vec<pingxuan_rules::deadline::Extension>,
 }
 
 /// Loads an application the caller owns as its applicant; others get “not found”, so
@@ -46,22 +50,41 @@ pub async fn load(state: &AppState, id: i64) -> Result<Loaded, Failure> {
     let list: Vec<Event> = events.iter().map(|e| e.event).collect();
     let flow = FlowState::replay(&chain, &list)
         .map_err(|e| Failure::Internal(format!("application {id} history does not replay: {e}")))?;
+    let extensions = state
+        .store
+        .deadline_extensions(&app.campaign_id)
+        .await?
+        .iter()
+        .map(|g| g.extension())
+        .collect();
     Ok(Loaded {
         app,
         campaign,
         chain,
         state: flow,
         events,
+        extensions,
     })
 }
 
+/// A stored campaign's model; 404 when there is no such campaign.
+pub async fn campaign_model(state: &AppState, id: &str) -> Result<Campaign, Failure> {
+    Ok(state
+        .store
+        .get_campaign(id)
+        .await?
+        .ok_or(Failure::NotFound)?
+        .model()?)
+}
+
 /// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
+/// A 提交 after its deadline is refused with the date.
 pub async fn record(
     state: &AppState,
     loaded: &Loaded,
     event: Event,
     actor: &Access,
-    comment: &str,
+    note: impl Into<Note>,
     ip: Option<&str>,
 ) -> Result<FlowState, Failure> {
     let next = loaded
@@ -72,6 +95,20 @@ pub async fn record(
             message: e.to_string(),
             field: None,
         })?;
+    if let Event::Submit { by } = event
+        && let Some(b) = loaded.deadline(by)
+        && let Some(message) = pingxuan_rules::deadline::submit_problem(
+            &b,
+            &loaded.campaign.campaign.office,
+            pingxuan_store::now(),
+        )
+    {
+        return Err(Failure::Conflict {
+            code: "deadline_passed",
+            message,
+            field: None,
+        });
+    }
     let update = FlowUpdate {
         holder_level: next.holder() as i64,
         holder_role: loaded.chain.levels[next.holder()].role.as_str().to_owned(),
@@ -84,7 +121,7 @@ pub async fn record(
             loaded.events.len() as i64,
             event,
             actor.user.id,
-            comment,
+            note,
             &update,
         )
         .await?;
@@ -145,6 +182,33 @@ pub fn form_from_pairs(fields: &[FormField], pairs: &[(String, String)]) -> Form
 }
 
 impl Loaded {
+    /// The deadline binding a submission from `level`, extensions included; `None`
+    /// when the campaign sets none at or above the level.
+    pub fn deadline(&self, level: usize) -> Option<pingxuan_rules::deadline::Binding> {
+        pingxuan_rules::deadline::binding(
+            &self.campaign,
+            &self.chain,
+            level,
+            self.app.recommender_unit_id,
+            &self.extensions,
+        )
+    }
+
+    /// “提交截止：2024年3月26日 23:59（剩余 3 天）” for `level`, and whether it passed.
+    pub fn deadline_line(&self, level: usize) -> Option<(String, bool)> {
+        let b = self.deadline(level)?;
+        let now = pingxuan_store::now();
+        let mut text = format!(
+            "提交截止：{}（{}）",
+            pingxuan_rules::deadline::format_beijing(b.at),
+            pingxuan_rules::deadline::remaining(b.at, now)
+        );
+        if b.extended {
+            text.push_str("，已延期");
+        }
+        Some((text, now > b.at))
+    }
+
     /// The highest level the application has reached (levels see it from then on).
     pub fn reached(&self) -> usize {
         self.events
@@ -220,8 +284,8 @@ pub async fn load_for_unit(
     }
 }
 
-/// A unit's category quota as (forwarded so far, limit, strictness); `None` when the
-/// category sets no limit.
+/// A unit's category quota as (forwarded so far, limit with granted exceptions,
+/// strictness); `None` when the category sets no limit.
 pub async fn quota_of(
     state: &AppState,
     l: &Loaded,
@@ -247,7 +311,14 @@ pub async fn quota_of(
         return Ok(None);
     };
     let used = state.store.forwarded_by_recommender(unit_id).await?;
-    Ok(Some((used, max, cat.quota_strictness)))
+    // Places the organiser granted beyond a “原则上” quota.
+    let extra = match cat.quota_strictness {
+        pingxuan_rules::campaign::Strictness::InPrinciple => {
+            u32::try_from(state.store.quota_extra(unit_id).await?).unwrap_or(0)
+        }
+        pingxuan_rules::campaign::Strictness::Strict => 0,
+    };
+    Ok(Some((used, max + extra, cat.quota_strictness)))
 }
 
 /// What a reviewing level does to an application it sees.
@@ -259,7 +330,8 @@ pub enum UnitAction {
 }
 
 /// A reviewing level's action, with its checks: 修改意见 for a 退回; the level's own
-/// opinion and the category quota for a 提交. Refusals are `Invalid` (field `comment`)
+/// opinion, the actual employer's co-signature where the campaign asks for one, and
+/// the category quota for a 提交. Refusals are `Invalid` (field `comment`)
 /// or `Conflict` (the flow does not allow it, or someone acted meanwhile).
 pub async fn unit_act(
     state: &AppState,
@@ -267,21 +339,30 @@ pub async fn unit_act(
     l: &Loaded,
     level: usize,
     action: UnitAction,
-    comment: &str,
+    note: Note,
     ip: Option<&str>,
 ) -> Result<FlowState, Failure> {
-    let comment = comment.trim();
+    let comment = note.comment.trim();
     let event = match action {
         UnitAction::Submit => Event::Submit { by: level },
         UnitAction::Return { to } => Event::Return { by: level, to },
         UnitAction::Recall => Event::Recall { by: level },
     };
-    let opinion = l
+    let level_cfg = l
         .campaign
         .levels
         .iter()
-        .find(|x| x.key == l.chain.levels[level].key)
-        .and_then(|x| x.opinion.clone());
+        .find(|x| x.key == l.chain.levels[level].key);
+    let opinion = level_cfg.and_then(|x| x.opinion.clone());
+    // Only a submitting level that the campaign asks for it keeps a co-signature.
+    let co_signs =
+        matches!(event, Event::Submit { .. }) && level_cfg.is_some_and(|x| x.employer_also_signs);
+    if co_signs
+        && let Some((field, message)) =
+            pingxuan_rules::workflow::co_signature_problem(&note.co_signer, &note.co_opinion)
+    {
+        return Err(Failure::invalid("co_signature", message, Some(field)));
+    }
     let quota = match event {
         Event::Submit { .. } => quota_of(state, l).await?.map(|(used, max, _)| (used, max)),
         _ => None,
@@ -292,7 +373,16 @@ pub async fn unit_act(
         let field = (code == "comment_required").then_some("comment");
         return Err(Failure::invalid(code, message, field));
     }
-    record(state, l, event, access, comment, ip).await
+    let note = if co_signs {
+        Note {
+            comment: comment.to_owned(),
+            co_signer: note.co_signer.trim().to_owned(),
+            co_opinion: note.co_opinion.trim().to_owned(),
+        }
+    } else {
+        Note::from(comment)
+    };
+    record(state, l, event, access, note, ip).await
 }
 
 /// Why an applicant's 提交 was refused: problems per field, and what else is missing.

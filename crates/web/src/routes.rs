@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(api::campaigns::get_campaign))
         .routes(routes!(api::campaigns::check_campaign))
+        .routes(routes!(api::campaigns::post_extension))
+        .routes(routes!(api::campaigns::post_quota))
         .split_for_parts();
     let openapi_json = openapi.to_json().expect("the OpenAPI document serialises");
 
@@ -84,6 +86,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/campaigns/{id}", get(campaigns::get_campaign))
         .route("/campaigns/{id}/file", get(campaigns::get_campaign_file))
+        .route(
+            "/campaigns/{id}/extensions",
+            post(campaigns::post_extension),
+        )
+        .route(
+            "/campaigns/{id}/quota-exceptions",
+            post(campaigns::post_quota),
+        )
         .route("/account", get(account::get_account))
         .route("/account/tokens", post(account::post_token))
         .route(

@@ -154,5 +154,50 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
             a.campaign.unwrap_or("全部")
         );
     }
+    extend_past_deadlines(store).await
+}
+
+/// The seed campaigns' deadlines are years past; in the demo the admin pushes each one
+/// to 60 days from now (once), as an organiser would, so that every step can be tried.
+async fn extend_past_deadlines(store: &Store) -> anyhow::Result<()> {
+    let admin = store
+        .find_user("admin")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("演示管理员账号不存在"))?;
+    let now = pingxuan_store::now();
+    let until = now + 60 * 86_400;
+    for (_, text) in SEEDS {
+        let Some(c) = load(text).campaign else {
+            continue;
+        };
+        let id = &c.campaign.id;
+        if !store.deadline_extensions(id).await?.is_empty() {
+            continue;
+        }
+        for level in &c.levels {
+            let Some(d) = &level.deadline else { continue };
+            let passed = pingxuan_rules::campaign::deadline_instant(d)
+                .map(|t| t.unix_timestamp() < now)
+                .unwrap_or(false);
+            if passed {
+                store
+                    .extend_deadline(
+                        id,
+                        &level.key,
+                        None,
+                        until,
+                        "演示环境：示例活动的截止时间已过，顺延 60 天以便体验",
+                        admin.id,
+                    )
+                    .await?;
+                println!(
+                    "演示：{} 的{}提交截止时间顺延至 {}",
+                    c.campaign.short_name,
+                    level.name,
+                    pingxuan_rules::deadline::format_beijing(until)
+                );
+            }
+        }
+    }
     Ok(())
 }

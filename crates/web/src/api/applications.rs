@@ -229,6 +229,12 @@ pub struct ActionIn {
     /// For 退回: the level index sent back to (0, the applicant, by default).
     #[serde(default)]
     pub to: Option<usize>,
+    /// 东莞: the actual employer, where it differs from the personnel-relation unit,
+    /// signs beside the work unit's 提交.
+    #[serde(default)]
+    pub co_signer: String,
+    #[serde(default)]
+    pub co_opinion: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -245,7 +251,7 @@ async fn unit(
     caller: &ApiCaller,
     id: i64,
     action: UnitAction,
-    comment: &str,
+    req: &ActionIn,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = flow::load_for_unit(state, &caller.access, id).await?;
     flow::unit_act(
@@ -254,7 +260,11 @@ async fn unit(
         &l,
         level,
         action,
-        comment,
+        pingxuan_store::applications::Note {
+            comment: req.comment.clone(),
+            co_signer: req.co_signer.clone(),
+            co_opinion: req.co_opinion.clone(),
+        },
         caller.ip.as_deref(),
     )
     .await?;
@@ -277,7 +287,7 @@ pub async fn submit(
     let req = body.map(|b| b.0).unwrap_or_default();
     let (l, level) = load_seen(&state, &caller, id).await?;
     if level > 0 {
-        return Ok(unit(&state, &caller, id, UnitAction::Submit, &req.comment)
+        return Ok(unit(&state, &caller, id, UnitAction::Submit, &req)
             .await?
             .into_response());
     }
@@ -330,7 +340,7 @@ pub async fn return_back(
         UnitAction::Return {
             to: req.to.unwrap_or(0),
         },
-        &req.comment,
+        &req,
     )
     .await
 }
@@ -345,7 +355,14 @@ pub async fn recall(
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = load_seen(&state, &caller, id).await?;
     if level > 0 {
-        return unit(&state, &caller, id, UnitAction::Recall, "").await;
+        return unit(
+            &state,
+            &caller,
+            id,
+            UnitAction::Recall,
+            &ActionIn::default(),
+        )
+        .await;
     }
     flow::record(
         &state,

@@ -187,3 +187,74 @@ pub async fn check_campaign(caller: ApiCaller, body: String) -> Result<Response,
         Ok(refused(&report.problems))
     }
 }
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct ExtensionIn {
+    /// The level key whose deadline moves, e.g. `recommender`.
+    pub level: String,
+    /// One recommending unit's channel; absent for everyone.
+    pub unit: Option<i64>,
+    /// Beijing time: `2024-03-29 23:59` (a date alone means the end of that day).
+    pub until: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrantedOut {
+    pub id: i64,
+}
+
+/// 延期: a later deadline for a level (organisers of the campaign).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/extensions", tag = "campaigns",
+    params(("id" = String, Path)), request_body = ExtensionIn,
+    responses((status = 201, body = GrantedOut), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn post_extension(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    Json(req): Json<ExtensionIn>,
+) -> Result<(StatusCode, Json<GrantedOut>), ApiError> {
+    let id = crate::actions::extend_deadline(
+        &state,
+        &caller.access,
+        &id,
+        &req.level,
+        req.unit,
+        &req.until,
+        &req.reason,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(GrantedOut { id })))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct QuotaIn {
+    pub unit: i64,
+    /// Places added, 1–10.
+    pub extra: i64,
+    pub reason: String,
+}
+
+/// 名额例外: places beyond a “原则上” quota (organisers of the campaign).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/quota-exceptions", tag = "campaigns",
+    params(("id" = String, Path)), request_body = QuotaIn,
+    responses((status = 201, body = GrantedOut), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn post_quota(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    Json(req): Json<QuotaIn>,
+) -> Result<(StatusCode, Json<GrantedOut>), ApiError> {
+    let id = crate::actions::grant_quota(
+        &state,
+        &caller.access,
+        &id,
+        req.unit,
+        req.extra,
+        &req.reason,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(GrantedOut { id })))
+}

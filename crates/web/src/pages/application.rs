@@ -150,6 +150,8 @@ struct ApplicationPage {
     state_text: String,
     editable: bool,
     can_recall: bool,
+    /// “提交截止：…” while the applicant holds it, and whether it has passed.
+    deadline: Option<(String, bool)>,
     committed: Option<String>,
     rules: Vec<String>,
     version: i64,
@@ -256,6 +258,11 @@ fn render(
         state_text: l.state.text(&l.chain),
         editable: l.state.applicant_may_edit(),
         can_recall: l.state.can_recall(0),
+        deadline: l
+            .state
+            .applicant_may_edit()
+            .then(|| l.deadline_line(0))
+            .flatten(),
         committed: l.app.committed_at.map(format_time),
         rules: rules_text(l),
         version: l.app.form_version,
@@ -390,7 +397,8 @@ struct FlowPage {
     back: String,
     number: String,
     state_text: String,
-    steps: Vec<(String, String, String)>,
+    /// (when, what, who, what they wrote).
+    steps: Vec<(String, String, String, String)>,
 }
 
 /// The whole flow behind the state text (the manual: click the state to see it).
@@ -405,6 +413,21 @@ pub async fn get_flow(
         return Err(Failure::NotFound.into());
     }
     let c = &l.chain;
+    // Who acted: the account's display name (a unit's name for unit accounts).
+    let mut names = std::collections::HashMap::new();
+    for e in &l.events {
+        if let Some(actor) = e.actor_id
+            && !names.contains_key(&actor)
+        {
+            let name = state
+                .store
+                .get_user(actor)
+                .await?
+                .map(|u| u.display_name)
+                .unwrap_or_default();
+            names.insert(actor, name);
+        }
+    }
     let steps = l
         .events
         .iter()
@@ -415,7 +438,18 @@ pub async fn get_flow(
                 Event::Recall { by } => format!("{}收回", c.name(by)),
                 Event::Open { by } => format!("{}办理（查看）", c.name(by)),
             };
-            (format_time(e.at), what, e.comment.clone())
+            let mut said = e.comment.clone();
+            if !e.co_signer.is_empty() {
+                said.push_str(&format!(
+                    "\n实际就职单位（{}）意见：{}",
+                    e.co_signer, e.co_opinion
+                ));
+            }
+            let who = e
+                .actor_id
+                .and_then(|a| names.get(&a).cloned())
+                .unwrap_or_default();
+            (format_time(e.at), what, who, said)
         })
         .collect();
     let page = FlowPage {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{Shell, entry_text, format_deadline, format_time};
 use crate::AppState;
-use crate::actions::{LoadOutcome, load_campaign};
+use crate::actions::{self, LoadOutcome, load_campaign};
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
 
@@ -137,6 +137,19 @@ struct DetailPage {
     quotas: Vec<(String, String, String)>,
     stages: Vec<String>,
     materials: Vec<(String, String, String)>,
+    csrf: String,
+    /// Levels with a deadline: (key, name, the file's date, the date for everyone now).
+    deadlines: Vec<(String, String, String, String)>,
+    /// (level, 全部 or the unit, new date, reason, granted by, when).
+    extensions: Vec<[String; 6]>,
+    recommenders: Vec<(i64, String)>,
+    /// Units whose quota holds “原则上”: (id, name, quota text).
+    flexible: Vec<(i64, String, String)>,
+    /// (unit, +n, reason, granted by, when).
+    exceptions: Vec<[String; 5]>,
+    notice: Option<String>,
+    /// (which form, field, message).
+    error: Option<(String, String, String)>,
 }
 
 fn quota_text(min: Option<u32>, max: Option<u32>, in_principle: bool) -> String {
@@ -191,6 +204,17 @@ pub async fn get_campaign(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    render_campaign(&state, &who, &id, None, None).await
+}
+
+async fn render_campaign(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+    notice: Option<String>,
+    error: Option<(&str, Failure)>,
+) -> Result<Response, PageError> {
+    let id = id.to_owned();
     if !who.access.organizes(&id) {
         return Err(Failure::Forbidden.into());
     }
@@ -210,8 +234,106 @@ pub async fn get_campaign(
             .map(|l| l.name.clone())
             .unwrap_or_else(|| key.to_owned())
     };
+    let extensions = state.store.deadline_extensions(&id).await?;
+    let exts: Vec<_> = extensions.iter().map(|g| g.extension()).collect();
+    let units = state.store.list_units(&id).await?;
+    let recommenders: Vec<(i64, String)> = units
+        .iter()
+        .filter(|u| u.kind == pingxuan_rules::Role::Recommender)
+        .map(|u| (u.id, u.name.clone()))
+        .collect();
+    let full_chain = pingxuan_rules::workflow::Chain::for_application(&c, false);
+    let deadlines = c
+        .levels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.deadline.is_some())
+        .map(|(i, l)| {
+            let now = pingxuan_rules::deadline::binding(&c, &full_chain, i, None, &exts)
+                .map(|b| {
+                    let at = format_time(b.at);
+                    let left = pingxuan_rules::deadline::remaining(b.at, pingxuan_store::now());
+                    format!("{at}（{left}）")
+                })
+                .unwrap_or_default();
+            (
+                l.key.clone(),
+                l.name.clone(),
+                l.deadline.as_ref().map(format_deadline).unwrap_or_default(),
+                now,
+            )
+        })
+        .collect();
+    let flexible = units
+        .iter()
+        .filter_map(|u| {
+            let cat = c
+                .recommender_categories
+                .iter()
+                .find(|k| Some(k.key.as_str()) == u.category.as_deref())?;
+            (cat.quota_max.is_some()
+                && cat.quota_strictness == pingxuan_rules::campaign::Strictness::InPrinciple)
+                .then(|| {
+                    (
+                        u.id,
+                        u.name.clone(),
+                        quota_text(cat.quota_min, cat.quota_max, true),
+                    )
+                })
+        })
+        .collect();
+    let exceptions = state
+        .store
+        .quota_exceptions(&id)
+        .await?
+        .into_iter()
+        .map(|g| {
+            [
+                g.unit_name.unwrap_or_default(),
+                format!("+{}", g.value),
+                g.reason,
+                g.granted_by.unwrap_or_default(),
+                format_time(g.granted_at),
+            ]
+        })
+        .collect();
+    let extensions = extensions
+        .into_iter()
+        .map(|g| {
+            [
+                level_name(&g.level_key),
+                g.unit_name.unwrap_or_else(|| "全部".to_owned()),
+                format_time(g.value),
+                g.reason,
+                g.granted_by.unwrap_or_default(),
+                format_time(g.granted_at),
+            ]
+        })
+        .collect();
+    let status = match &error {
+        Some((_, Failure::Invalid { .. })) => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(_) => StatusCode::CONFLICT,
+        None => StatusCode::OK,
+    };
+    let error = error.map(|(form, f)| {
+        let field = match &f {
+            Failure::Invalid { field, .. } | Failure::Conflict { field, .. } => {
+                field.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        (form.to_owned(), field, f.message())
+    });
     let page = DetailPage {
-        shell: Shell::signed_in(&who, &c.campaign.short_name, "/campaigns"),
+        shell: Shell::signed_in(who, &c.campaign.short_name, "/campaigns"),
+        csrf: who.session.csrf_token.clone(),
+        deadlines,
+        extensions,
+        recommenders,
+        flexible,
+        exceptions,
+        notice,
+        error,
         revision: stored.revision,
         entry: entry_text(&c),
         chain: c
@@ -275,7 +397,88 @@ pub async fn get_campaign(
             .collect(),
         c,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExtendForm {
+    csrf: String,
+    level: String,
+    #[serde(default)]
+    unit: String,
+    until: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 延期: a later deadline for a level, for everyone or one recommending unit.
+pub async fn post_extension(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ExtendForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let outcome = actions::extend_deadline(
+        &state,
+        &who.access,
+        &id,
+        &form.level,
+        form.unit.parse().ok(),
+        &form.until,
+        &form.reason,
+        who.ip.as_deref(),
+    )
+    .await;
+    match outcome {
+        Ok(_) => {
+            let notice = "已延期，相关单位可在新的截止时间前继续提交".to_owned();
+            render_campaign(&state, &who, &id, Some(notice), None).await
+        }
+        Err(f @ Failure::Invalid { .. }) => {
+            render_campaign(&state, &who, &id, None, Some(("deadline", f))).await
+        }
+        Err(f) => Err(f.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QuotaForm {
+    csrf: String,
+    unit: i64,
+    extra: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 名额例外: places beyond a “原则上” quota, with the reason.
+pub async fn post_quota(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<QuotaForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let outcome = actions::grant_quota(
+        &state,
+        &who.access,
+        &id,
+        form.unit,
+        form.extra,
+        &form.reason,
+        who.ip.as_deref(),
+    )
+    .await;
+    match outcome {
+        Ok(_) => {
+            let notice = format!("已为该推荐单位增加 {} 个名额", form.extra);
+            render_campaign(&state, &who, &id, Some(notice), None).await
+        }
+        Err(f @ Failure::Invalid { .. }) => {
+            render_campaign(&state, &who, &id, None, Some(("quota", f))).await
+        }
+        Err(f) => Err(f.into()),
+    }
 }
 
 /// The campaign's current file, to edit and load again.

@@ -40,14 +40,21 @@ pub struct DeskView {
 
 fn view(d: UnitDesk) -> DeskView {
     let live = d.live();
+    let granted = if d.extra > 0 {
+        format!("（活动办公室另批 {} 名）", d.extra)
+    } else {
+        String::new()
+    };
     let quota_line = match d.quota {
         Some((Some(min), max)) if min != max => format!(
-            "{}推荐名额 {min}～{max} 名 · 已发放 {live}/{max} 个推荐码",
-            d.category_name
+            "{}推荐名额 {min}～{max} 名{granted} · 已发放 {live}/{} 个推荐码",
+            d.category_name,
+            max + d.extra
         ),
         Some((_, max)) => format!(
-            "{}推荐名额 {max} 名 · 已发放 {live}/{max} 个推荐码",
-            d.category_name
+            "{}推荐名额 {max} 名{granted} · 已发放 {live}/{} 个推荐码",
+            d.category_name,
+            max + d.extra
         ),
         None => format!("已发放 {live} 个推荐码（本类推荐单位未设名额上限）"),
     };

@@ -96,7 +96,15 @@ struct ReviewPage {
     recall_hint: Option<String>,
     opinion_label: String,
     opinion_guidance: String,
+    /// 东莞: the actual employer may sign beside the work unit.
+    co_signs: bool,
+    /// What the levels below wrote when they forwarded it: (level, opinion, when).
+    opinions: Vec<(String, String, String)>,
+    /// The field a refusal concerns, to mark it.
+    error_field: String,
     quota: String,
+    /// “提交截止：…” and whether it has passed.
+    deadline: Option<(String, bool)>,
     facts: Vec<(String, String)>,
     notice: Option<String>,
     error: Option<String>,
@@ -120,13 +128,47 @@ fn value_text(v: &FieldValue) -> String {
     }
 }
 
+/// The opinions written by the levels below `level` on the submissions that still
+/// stand (a recalled or returned-and-resubmitted one is superseded by the later one).
+fn opinions_below(l: &Loaded, level: usize) -> Vec<(String, String, String)> {
+    let mut latest: std::collections::BTreeMap<usize, (String, String)> = Default::default();
+    for e in &l.events {
+        if let pingxuan_rules::workflow::Event::Submit { by } = e.event
+            && by > 0
+            && by < level
+        {
+            let mut text = e.comment.clone();
+            if !e.co_signer.is_empty() {
+                text.push_str(&format!(
+                    "\n实际就职单位（{}）意见：{}",
+                    e.co_signer, e.co_opinion
+                ));
+            }
+            latest.insert(by, (text, super::format_time(e.at)));
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(by, (text, at))| {
+            let label = l
+                .campaign
+                .levels
+                .iter()
+                .find(|x| x.key == l.chain.levels[by].key)
+                .and_then(|x| x.opinion.clone())
+                .unwrap_or_else(|| format!("{}意见", l.chain.name(by)));
+            (label, text, at)
+        })
+        .collect()
+}
+
 async fn render(
     state: &AppState,
     who: &SignedIn,
     l: &Loaded,
     level: usize,
     notice: Option<String>,
-    error: Option<(String, StatusCode)>,
+    error: Option<(String, StatusCode, String)>,
 ) -> Result<Response, PageError> {
     let level_cfg = l
         .campaign
@@ -148,9 +190,9 @@ async fn render(
         Some((used, max, _)) => format!("本单位已推荐 {used}/{max} 名"),
         None => String::new(),
     };
-    let (error, status) = match error {
-        Some((e, s)) => (Some(e), s),
-        None => (None, StatusCode::OK),
+    let (error, status, error_field) = match error {
+        Some((e, s, f)) => (Some(e), s, f),
+        None => (None, StatusCode::OK, String::new()),
     };
     let page = ReviewPage {
         shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
@@ -180,7 +222,15 @@ async fn render(
         opinion_guidance: level_cfg
             .and_then(|x| x.opinion_guidance.clone())
             .unwrap_or_default(),
+        co_signs: level_cfg.is_some_and(|x| x.employer_also_signs),
+        opinions: opinions_below(l, level),
+        error_field,
         quota,
+        deadline: if level < l.chain.top() {
+            l.deadline_line(level)
+        } else {
+            None
+        },
         facts,
         notice,
         error,
@@ -211,6 +261,10 @@ pub struct ActForm {
     csrf: String,
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    co_signer: String,
+    #[serde(default)]
+    co_opinion: String,
     /// For 退回: the level sent back to (the applicant when absent).
     #[serde(default)]
     to: Option<usize>,
@@ -232,7 +286,11 @@ async fn act(
         &l,
         level,
         action,
-        &form.comment,
+        pingxuan_store::applications::Note {
+            comment: form.comment.clone(),
+            co_signer: form.co_signer.clone(),
+            co_opinion: form.co_opinion.clone(),
+        },
         who.ip.as_deref(),
     )
     .await;
@@ -247,7 +305,19 @@ async fn act(
                 Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::CONFLICT,
             };
-            render(state, who, &l, level, None, Some((f.message(), status))).await
+            let field = match &f {
+                Failure::Invalid { field, .. } => field.clone().unwrap_or_default(),
+                _ => String::new(),
+            };
+            render(
+                state,
+                who,
+                &l,
+                level,
+                None,
+                Some((f.message(), status, field)),
+            )
+            .await
         }
         Err(f) => Err(f.into()),
     }

@@ -10,17 +10,24 @@ use pingxuan_web::CaptchaPolicy;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{TestApp, input_value, start};
+use crate::common::{Client, Reply, TestApp, input_value, start};
 
-on_both_databases!(guangxi_codes_work_unit_and_merge);
+const GX: &str = "guangxi-2024.toml";
 
-/// A complete 广西 推荐表 as the API takes it.
-pub fn guangxi_values(name: &str) -> serde_json::Value {
-    let (_, text) = SEEDS
-        .iter()
-        .find(|(n, _)| *n == "guangxi-2024.toml")
-        .unwrap();
+on_both_databases!(
+    guangxi_codes_work_unit_and_merge,
+    dongguan_co_signature_and_quota_exception
+);
+
+/// A complete 推荐表 of a code-entry campaign (广西 or 东莞) as the API takes it.
+pub fn values_for(file: &str, name: &str) -> serde_json::Value {
+    let (_, text) = SEEDS.iter().find(|(n, _)| *n == file).unwrap();
     let campaign = load(text).campaign.unwrap();
+    let (group, field) = if file.starts_with("guangxi") {
+        ("地市", "科技服务民生")
+    } else {
+        ("工", "面向经济主战场")
+    };
     let pairs: Vec<(String, String)> = [
         ("f.id_number", "11010519491231002X"),
         ("f.name", name),
@@ -32,14 +39,16 @@ pub fn guangxi_values(name: &str) -> serde_json::Value {
         ("f.education", "研究生"),
         ("f.school", "广西大学"),
         ("f.major", "作物遗传育种"),
-        ("f.group", "地市"),
+        ("f.group", group),
+        ("f.specialty", "作物遗传育种"),
+        ("f.summary", "培育甘蔗新品种十余个。"),
         ("f.employer_and_post", "广西大学农学院院长"),
         ("f.title", "教授"),
         ("f.mobile", "13800000000"),
         ("f.email", "ceshi@example.com"),
         ("f.address", "南宁市大学东路100号"),
         ("f.postcode", "530004"),
-        ("f.field", "科技服务民生"),
+        ("f.field", field),
         ("f.resume.when", "2001.09-2024.03"),
         ("f.resume.what", "广西大学农学院从事甘蔗育种"),
         ("f.deeds", "培育甘蔗新品种，服务蔗农。"),
@@ -56,25 +65,58 @@ pub fn guangxi_values(name: &str) -> serde_json::Value {
     .unwrap()
 }
 
-/// Fills, commits and submits an application through the API; returns the state.
-pub async fn fill_and_submit(app: &TestApp, token: &str, id: i64, name: &str) -> String {
+/// Fills and commits an application through the API (the form at version 1).
+pub async fn fill(app: &TestApp, file: &str, token: &str, id: i64, name: &str) {
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
     let (s, j) = app
         .call(
             Method::PUT,
             &at("form"),
             token,
-            json!({"version": 1, "values": guangxi_values(name)}),
+            json!({"version": 1, "values": values_for(file, name)}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");
     app.call(Method::POST, &at("commit"), token, json!({}))
         .await;
-    let (s, j) = app
-        .call(Method::POST, &at("submit"), token, json!({}))
-        .await;
+}
+
+/// 提交 through the API, as the applicant or a unit: (status, body).
+pub async fn submit(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let path = format!("/api/v1/applications/{id}/submit");
+    app.call(Method::POST, &path, token, body).await
+}
+
+/// Fills, commits and submits; returns the state.
+pub async fn fill_and_submit(
+    app: &TestApp,
+    file: &str,
+    token: &str,
+    id: i64,
+    name: &str,
+) -> String {
+    fill(app, file, token, id, name).await;
+    let (s, j) = submit(app, token, id, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{j}");
     j["state"].as_str().unwrap().to_owned()
+}
+
+/// The organiser's 延期 form on the campaign page.
+async fn extend(c: &mut Client, csrf: &str, unit: &str, until: &str, reason: &str) -> Reply {
+    let form = [
+        ("csrf", csrf),
+        ("level", "recommender"),
+        ("unit", unit),
+        ("until", until),
+        ("reason", reason),
+    ];
+    c.post_form("/campaigns/guangxi-2024/extensions", &form)
+        .await
 }
 
 async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
@@ -102,6 +144,8 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
         Some("柳州市科协"),
     )
     .await;
+    app.account("gx-org", Role::Organizer, Some(cid), None)
+        .await;
     let me_id = app
         .account("me@example.com", Role::Applicant, None, None)
         .await;
@@ -250,8 +294,47 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     assert_eq!(j["error"]["field"], "code");
 
     let me_token = app.token(me_id).await;
-    let state = fill_and_submit(&app, &me_token, id, "测试人员").await;
-    assert_eq!(state, "申报人提交到所在单位");
+    // 3月26日24时 has long passed: 申报 too is refused, with the date.
+    fill(&app, GX, &me_token, id, "测试人员").await;
+    let (s, j) = submit(&app, &me_token, id, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{j}");
+    assert_eq!(j["error"]["code"], "deadline_passed");
+    assert_eq!(
+        j["error"]["message"],
+        "推荐单位提交截止时间为2024年3月26日 23:59，已截止，不能再提交；如需延期请联系自治区活动办公室"
+    );
+    let page = me.get(&format!("/applications/{id}")).await;
+    assert!(
+        page.body
+            .contains("提交截止：2024年3月26日 23:59（已截止）"),
+        "{}",
+        page.body
+    );
+    // The organiser extends 南宁's channel; a reason is required.
+    let mut org = app.signed_in("gx-org").await;
+    let ocsrf = org.csrf("/campaigns/guangxi-2024").await;
+    let r = extend(&mut org, &ocsrf, &unit, "2099-12-31T23:59", "").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请填写理由"), "{}", r.body);
+    let r = extend(&mut org, &ocsrf, &unit, "2024-03-20T12:00", "系统维护").await;
+    assert!(
+        r.body.contains("须晚于原截止时间（2024年3月26日 23:59）"),
+        "{}",
+        r.body
+    );
+    let r = extend(
+        &mut org,
+        &ocsrf,
+        &unit,
+        "2099-12-31T23:59",
+        "受系统维护影响延期",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("受系统维护影响延期") && r.body.contains("南宁市科协"));
+    let (s, j) = submit(&app, &me_token, id, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["state"], "申报人提交到所在单位");
 
     // The recommender does not see it before the work unit has signed.
     assert_eq!(
@@ -324,7 +407,7 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
     let merged_id = j["id"].as_i64().unwrap();
-    let state = fill_and_submit(&app, &two, merged_id, "李四").await;
+    let state = fill_and_submit(&app, GX, &two, merged_id, "李四").await;
     assert_eq!(state, "申报人提交到推荐单位");
     assert_eq!(
         work.get(&format!("/review/{merged_id}")).await.status,
@@ -343,4 +426,207 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     );
     assert!(page.body.contains("已作废"));
     assert!(page.body.contains("已发放 2/3 个推荐码"), "{}", page.body);
+}
+
+/// 东莞: the work unit always signs first (no merging), the actual employer co-signs
+/// where it differs, the “原则上 2 名” quota yields to an exception granted with a
+/// reason, and the organiser extends the deadline for everyone through the API.
+async fn dongguan_co_signature_and_quota_exception(db: TestDb) {
+    const DG: &str = "dongguan-2023.toml";
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed(DG).await;
+    let cid = "dongguan-2023";
+    let rec_unit = app
+        .store
+        .create_unit(
+            cid,
+            "东莞市卫生健康局",
+            Role::Recommender,
+            Some("city_units"),
+        )
+        .await
+        .unwrap();
+    let hospital = app
+        .store
+        .create_unit(cid, "东莞市人民医院", Role::WorkUnit, None)
+        .await
+        .unwrap();
+    let rec = app
+        .token(
+            app.unit_account("dg-rec", Role::Recommender, cid, rec_unit)
+                .await,
+        )
+        .await;
+    let work = app
+        .token(
+            app.unit_account("dg-work", Role::WorkUnit, cid, hospital)
+                .await,
+        )
+        .await;
+    let org_id = app
+        .account("dg-org", Role::Organizer, Some(cid), None)
+        .await;
+    let org = app.token(org_id).await;
+    let other_org = app
+        .token(
+            app.account("gx-org", Role::Organizer, Some("guangxi-2024"), None)
+                .await,
+        )
+        .await;
+
+    let issue = |work_unit: serde_json::Value| {
+        app.call(
+            Method::POST,
+            "/api/v1/codes",
+            &rec,
+            json!({"unit": rec_unit, "work_unit": work_unit}),
+        )
+    };
+    // No merging in 东莞: “本单位” is refused, the work unit must be named.
+    let (s, j) = issue(json!("self")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["field"], "work_unit");
+    let (s, first) = issue(json!(hospital.to_string())).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    issue(json!(hospital.to_string())).await;
+    let (s, j) = issue(json!(hospital.to_string())).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(j["error"]["code"], "quota_full");
+    // The organiser grants one more place, with a reason; others may not.
+    let app = &app;
+    let grant = |token: String, body: serde_json::Value| {
+        let path = format!("/api/v1/campaigns/{cid}/quota-exceptions");
+        async move { app.call(Method::POST, &path, &token, body).await }
+    };
+    let (s, _) = grant(
+        other_org.clone(),
+        json!({"unit": rec_unit, "extra": 1, "reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, j) = grant(
+        org.clone(),
+        json!({"unit": rec_unit, "extra": 1, "reason": " "}),
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("reason"))
+    );
+    let (s, j) = grant(
+        org.clone(),
+        json!({"unit": rec_unit, "extra": 1, "reason": "候选人数量多、质量高，经研究同意"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let (s, _) = issue(json!(hospital.to_string())).await;
+    assert_eq!(s, StatusCode::CREATED, "the granted place");
+    let mut page = app.signed_in("dg-rec").await;
+    let codes = page.get("/codes").await;
+    assert!(
+        codes
+            .body
+            .contains("（活动办公室另批 1 名） · 已发放 3/3 个推荐码"),
+        "{}",
+        codes.body
+    );
+
+    // The candidate applies; 11月3日 has passed until the organiser extends it.
+    let me_id = app
+        .account("me@example.com", Role::Applicant, None, None)
+        .await;
+    let me = app.token(me_id).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &me,
+            json!({"code": first["code"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    fill(app, DG, &me, id, "王五").await;
+    let (s, j) = submit(app, &me, id, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2023年11月3日"),
+        "{j}"
+    );
+    let path = format!("/api/v1/campaigns/{cid}/extensions");
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &path,
+            &org,
+            json!({"level": "applicant", "until": "2099-01-01", "reason": "延期"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the applicant's level has no deadline of its own: {j}"
+    );
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &path,
+            &org,
+            json!({"level": "recommender", "until": "2099-01-01", "reason": "统一延期"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let (s, j) = submit(app, &me, id, json!({})).await;
+    assert_eq!(
+        (s, j["state"].clone()),
+        (StatusCode::OK, json!("申报人提交到所在单位"))
+    );
+
+    // The work unit signs; the actual employer co-signs, both parts or neither.
+    let (s, j) = submit(
+        app,
+        &work,
+        id,
+        json!({"comment": "同意推荐。", "co_signer": "东莞某科技公司"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(j["error"]["field"], "co_opinion");
+    let (s, j) = submit(
+        app,
+        &work,
+        id,
+        json!({"comment": "同意推荐。", "co_signer": "东莞某科技公司", "co_opinion": "情况属实，同意推荐。"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["state"], "所在单位提交到推荐单位");
+    // The recommender reads both opinions before writing its own.
+    let mut rec_page = app.signed_in("dg-rec").await;
+    let item = rec_page.get(&format!("/review/{id}")).await;
+    assert!(item.body.contains("所在单位意见"), "{}", item.body);
+    assert!(
+        item.body
+            .contains("实际就职单位（东莞某科技公司）意见：情况属实，同意推荐。"),
+        "{}",
+        item.body
+    );
+    assert!(
+        !item.body.contains("name=\"co_signer\""),
+        "only the work unit co-signs"
+    );
+    let (s, j) = submit(app, &rec, id, json!({"comment": "同意推荐。"})).await;
+    assert_eq!(
+        (s, j["state"].clone()),
+        (StatusCode::OK, json!("推荐单位提交到东莞市科协"))
+    );
+    let flow = rec_page.get(&format!("/applications/{id}/flow")).await;
+    assert!(
+        flow.body.contains("dg-work 的名字"),
+        "who acted: {}",
+        flow.body
+    );
 }

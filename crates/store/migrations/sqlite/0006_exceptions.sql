@@ -1,0 +1,27 @@
+-- What the organiser grants beyond the campaign file, each with its reason.
+
+-- A later deadline for one level, for everyone (unit_id 0) or one recommending
+-- unit's channel.
+CREATE TABLE deadline_extensions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+    level_key TEXT NOT NULL,
+    unit_id INTEGER NOT NULL DEFAULT 0,
+    until_at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    granted_by INTEGER REFERENCES users (id),
+    granted_at INTEGER NOT NULL
+);
+CREATE INDEX deadline_extensions_campaign ON deadline_extensions (campaign_id);
+
+-- More places for a recommending unit where the quota holds “原则上” (东莞 五（一）).
+CREATE TABLE quota_exceptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+    unit_id INTEGER NOT NULL REFERENCES units (id),
+    extra INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    granted_by INTEGER REFERENCES users (id),
+    granted_at INTEGER NOT NULL
+);
+CREATE INDEX quota_exceptions_unit ON quota_exceptions (unit_id);
