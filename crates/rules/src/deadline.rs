@@ -104,6 +104,19 @@ pub fn remaining(at: i64, now: i64) -> String {
     }
 }
 
+/// Which reminder is due at `now` for a deadline at `at`: the smallest of `days`
+/// (e.g. 3 and 1 days before) whose moment has come, while the deadline is ahead.
+/// Reminders already sent are the caller's to skip.
+pub fn reminder_due(at: i64, now: i64, days: &[i64]) -> Option<i64> {
+    if now >= at {
+        return None;
+    }
+    days.iter()
+        .copied()
+        .filter(|d| now >= at - d * 86_400)
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +177,15 @@ mod tests {
             until: GX + 86_400 * 30,
         }];
         assert_eq!(binding(&c, &chain, 2, None, &other).unwrap().at, GX);
+    }
+
+    #[test]
+    fn reminders_three_days_and_one_day_before() {
+        let at = 10 * 86_400;
+        assert_eq!(reminder_due(at, 6 * 86_400, &[3, 1]), None, "4 days ahead");
+        assert_eq!(reminder_due(at, 7 * 86_400, &[3, 1]), Some(3));
+        assert_eq!(reminder_due(at, 9 * 86_400 + 5, &[3, 1]), Some(1));
+        assert_eq!(reminder_due(at, at, &[3, 1]), None, "passed");
     }
 
     #[test]

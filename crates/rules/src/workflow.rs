@@ -336,6 +336,76 @@ pub fn co_signature_problem(signer: &str, opinion: &str) -> Option<(&'static str
     }
 }
 
+/// Whom a move concerns and what they are told: the next holder on arrival, the
+/// receiver of a 退回 (with the 修改意见), the receiver of a recalled move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    /// The level told.
+    pub level: usize,
+    /// arrival, return or recall.
+    pub kind: &'static str,
+    pub subject: String,
+    pub text: String,
+}
+
+/// What `event`, applied to `before`, announces. `who` names the application:
+/// “张三的申请书（ZMKJ20241）”.
+pub fn announce(
+    before: &FlowState,
+    chain: &Chain,
+    event: Event,
+    campaign: &str,
+    number: &str,
+    who: &str,
+    comment: &str,
+) -> Option<Announcement> {
+    let name = |l: usize| chain.name(l).to_owned();
+    match event {
+        Event::Submit { by } => Some(Announcement {
+            level: by + 1,
+            kind: "arrival",
+            subject: format!("【{campaign}】申请书 {number} 待您办理"),
+            text: format!(
+                "{who}已由{}提交到{}，请登录评选平台在“待审核申报表”中办理。",
+                name(by),
+                name(by + 1)
+            ),
+        }),
+        Event::Return { by, to } => {
+            let text = if to == 0 {
+                format!(
+                    "您的申请书（{number}）被{}退回，修改意见：{}。请修改后重新提交。",
+                    name(by),
+                    comment.trim()
+                )
+            } else {
+                format!(
+                    "{who}被{}退回到{}，修改意见：{}。",
+                    name(by),
+                    name(to),
+                    comment.trim()
+                )
+            };
+            Some(Announcement {
+                level: to,
+                kind: "return",
+                subject: format!("【{campaign}】申请书 {number} 被退回"),
+                text,
+            })
+        }
+        Event::Recall { by } => {
+            let last = before.moves.last()?;
+            Some(Announcement {
+                level: last.to,
+                kind: "recall",
+                subject: format!("【{campaign}】申请书 {number} 已被收回"),
+                text: format!("{}已收回{who}，无需办理。", name(by)),
+            })
+        }
+        Event::Open { .. } => None,
+    }
+}
+
 /// The level a person acts at on an application, given the chain levels their roles
 /// match (`held`): the holder's level when they hold it, else the highest level they
 /// hold that the application has reached. `None`: they may not see it.
@@ -531,6 +601,59 @@ mod tests {
         assert!(
             !s.awaiting_open(0),
             "a return is not opened, it is acted on"
+        );
+    }
+
+    #[test]
+    fn announcements_go_to_the_right_level() {
+        let c = chain("guangxi-2024.toml", false);
+        let who = "张三的申请书（ZMKJ20241）";
+        let a = announce(
+            &FlowState::default(),
+            &c,
+            Event::Submit { by: 0 },
+            "广西",
+            "ZMKJ20241",
+            who,
+            "",
+        )
+        .unwrap();
+        assert_eq!((a.level, a.kind), (1, "arrival"));
+        assert_eq!(
+            a.text,
+            "张三的申请书（ZMKJ20241）已由申报人提交到所在单位，请登录评选平台在“待审核申报表”中办理。"
+        );
+        let s = FlowState::replay(&c, &[Event::Submit { by: 0 }, Event::Submit { by: 1 }]).unwrap();
+        let r = announce(
+            &s,
+            &c,
+            Event::Return { by: 2, to: 0 },
+            "广西",
+            "ZMKJ20241",
+            who,
+            "补充事迹 ",
+        )
+        .unwrap();
+        assert_eq!((r.level, r.kind), (0, "return"));
+        assert!(
+            r.text.contains("被推荐单位退回，修改意见：补充事迹。"),
+            "{}",
+            r.text
+        );
+        let back = announce(
+            &s,
+            &c,
+            Event::Recall { by: 1 },
+            "广西",
+            "ZMKJ20241",
+            who,
+            "",
+        )
+        .unwrap();
+        assert_eq!((back.level, back.kind), (2, "recall"));
+        assert_eq!(
+            announce(&s, &c, Event::Open { by: 2 }, "广西", "n", who, ""),
+            None
         );
     }
 

@@ -455,6 +455,23 @@ impl Store {
         note: impl Into<Note>,
         update: &FlowUpdate,
     ) -> Result<i64> {
+        self.append_event_with_notices(id, expected_seq, event, actor_id, note, update, &[])
+            .await
+    }
+
+    /// [`Store::append_event`], writing the notices the move causes (and queueing their
+    /// mail) in the same transaction: the move and its announcement happen together.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn append_event_with_notices(
+        &self,
+        id: i64,
+        expected_seq: i64,
+        event: Event,
+        actor_id: i64,
+        note: impl Into<Note>,
+        update: &FlowUpdate,
+        notices: &[crate::notices::Outgoing],
+    ) -> Result<i64> {
         let note: Note = note.into();
         let t = now();
         let seq = expected_seq + 1;
@@ -509,6 +526,7 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         }
+        Self::write_notices(&mut tx, notices, t).await?;
         tx.commit().await?;
         Ok(seq)
     }

@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod codes;
 pub mod crypto;
 pub mod exceptions;
+pub mod notices;
 pub mod outbox;
 pub mod sessions;
 pub mod testing;

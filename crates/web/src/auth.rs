@@ -108,6 +108,8 @@ pub struct SignedIn {
     pub access: Access,
     pub session: Session,
     pub ip: Option<String>,
+    /// Unread 消息通知, shown beside the menu item.
+    pub unread: i64,
 }
 
 impl SignedIn {
@@ -155,10 +157,12 @@ impl FromRequestParts<AppState> for SignedIn {
         let access = Access::load(&state.store, user_id)
             .await?
             .ok_or(Failure::SignedOut)?;
+        let unread = state.store.unread_notices(user_id).await?;
         Ok(SignedIn {
             access,
             session,
             ip,
+            unread,
         })
     }
 }

@@ -114,15 +114,18 @@ pub async fn record(
         holder_role: loaded.chain.levels[next.holder()].role.as_str().to_owned(),
         state_text: next.text(&loaded.chain),
     };
+    let note: Note = note.into();
+    let notices = announcements(state, loaded, event, actor, &note.comment).await?;
     state
         .store
-        .append_event(
+        .append_event_with_notices(
             loaded.app.id,
             loaded.events.len() as i64,
             event,
             actor.user.id,
             note,
             &update,
+            &notices,
         )
         .await?;
     state
@@ -136,6 +139,51 @@ pub async fn record(
         )
         .await?;
     Ok(next)
+}
+
+/// The notices a move causes: to the next holder on arrival, to the receiver of a 退回
+/// (with the 修改意见) or of a recalled move; never to the person acting.
+async fn announcements(
+    state: &AppState,
+    l: &Loaded,
+    event: Event,
+    actor: &Access,
+    comment: &str,
+) -> Result<Vec<pingxuan_store::notices::Outgoing>, Failure> {
+    let what = crate::notify::naming(&text_field(&l.app.form, FieldKey::Name), &l.app.number);
+    let Some(a) = pingxuan_rules::workflow::announce(
+        &l.state,
+        &l.chain,
+        event,
+        &l.campaign.campaign.short_name,
+        &l.app.number,
+        &what,
+        comment,
+    ) else {
+        return Ok(Vec::new());
+    };
+    let parties = crate::notify::Parties {
+        campaign_id: &l.app.campaign_id,
+        applicant_id: l.app.applicant_id,
+        work_unit_id: l.app.work_unit_id,
+        recommender_unit_id: l.app.recommender_unit_id,
+    };
+    let to = crate::notify::recipients(&state.store, &l.chain, a.level, parties).await?;
+    Ok(crate::notify::outgoing(
+        to,
+        Some(actor.user.id),
+        l.app.id,
+        a.kind,
+        &a.subject,
+        &a.text,
+    ))
+}
+
+fn text_field(form: &FormValues, key: FieldKey) -> String {
+    form.get(&key)
+        .and_then(FieldValue::text)
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// The HTML name of a field: `f.deeds`, `f.stories`, `f.resume.when` …

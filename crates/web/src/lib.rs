@@ -12,6 +12,7 @@ pub mod error;
 pub mod flow;
 pub mod health;
 pub mod mail;
+pub mod notify;
 pub mod pages;
 pub mod routes;
 pub mod statics;

@@ -12,14 +12,15 @@ use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
 use crate::pages::{
-    account, accounts, admin, application, applications, auth, campaigns, codes, home, review,
-    search,
+    account, accounts, admin, application, applications, auth, campaigns, codes, home, notices,
+    review, search,
 };
 use crate::{AppState, health, statics};
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::me::get_me))
+        .routes(routes!(api::notices::list))
         .routes(routes!(api::accounts::post_account))
         .routes(routes!(
             api::applications::list_mine,
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
             get(auth::get_reset).post(auth::post_reset),
         )
         .route("/home", get(home::get_home))
+        .route("/notices", get(notices::get_notices))
         .route("/applications/mine", get(applications::get_mine))
         .route("/applications/new", post(application::post_new))
         .route(

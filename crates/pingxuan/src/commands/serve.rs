@@ -24,6 +24,7 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     tokio::spawn(run_outbox(store.clone(), mailer));
+    tokio::spawn(pingxuan_web::notify::run_reminders(store.clone()));
     let sweeper = store.clone();
     tokio::spawn(async move {
         loop {

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod campaigns;
 pub mod codes;
 pub mod me;
+pub mod notices;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod codes;
 pub mod home;
+pub mod notices;
 pub mod review;
 pub mod search;
 
@@ -25,6 +26,8 @@ use crate::auth::SignedIn;
 pub struct MenuItem {
     pub label: &'static str,
     pub href: &'static str,
+    /// A count shown beside the label (unread notices).
+    pub badge: i64,
 }
 
 pub struct MenuGroup {
@@ -60,41 +63,53 @@ impl Shell {
             title: title.to_owned(),
             user_name: Some(who.access.user.display_name.clone()),
             csrf: who.session.csrf_token.clone(),
-            menu: menu_for(&who.access),
+            menu: menu_for(&who.access, who.unread),
             current: current.to_owned(),
         }
     }
 }
 
-pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
+pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
     let mut menu = vec![MenuGroup {
         title: "",
-        items: vec![MenuItem {
-            label: "我的主页",
-            href: "/home",
-        }],
+        items: vec![
+            MenuItem {
+                label: "我的主页",
+                href: "/home",
+                badge: 0,
+            },
+            MenuItem {
+                label: "消息通知",
+                href: "/notices",
+                badge: unread,
+            },
+        ],
     }];
     let mut zuimei = Vec::new();
     if access.has(Role::Applicant) {
         zuimei.push(MenuItem {
             label: "我的申报表",
             href: "/applications/mine",
+            badge: 0,
         });
     }
     if access.reviews() {
         zuimei.push(MenuItem {
             label: "待审核申报表",
             href: "/applications/review",
+            badge: 0,
         });
         zuimei.push(MenuItem {
             label: "查询申报表",
             href: "/applications/search",
+            badge: 0,
         });
     }
     if access.has(Role::Recommender) {
         zuimei.push(MenuItem {
             label: "推荐码",
             href: "/codes",
+            badge: 0,
         });
     }
     if !zuimei.is_empty() {
@@ -110,10 +125,12 @@ pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
                 MenuItem {
                     label: "活动配置",
                     href: "/campaigns",
+                    badge: 0,
                 },
                 MenuItem {
                     label: "账号管理",
                     href: "/accounts",
+                    badge: 0,
                 },
             ],
         });
@@ -124,6 +141,7 @@ pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
             items: vec![MenuItem {
                 label: "审计日志",
                 href: "/admin/audit",
+                badge: 0,
             }],
         });
     }
@@ -132,6 +150,7 @@ pub fn menu_for(access: &Access) -> Vec<MenuGroup> {
         items: vec![MenuItem {
             label: "账号与安全",
             href: "/account",
+            badge: 0,
         }],
     });
     menu

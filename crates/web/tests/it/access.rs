@@ -57,6 +57,7 @@ async fn route_role_matrix(db: TestDb) {
     let pages: &[(&str, [u16; 8])] = &[
         ("/home", [LOGIN, OK, OK, OK, OK, OK, OK, OK]),
         ("/account", [LOGIN, OK, OK, OK, OK, OK, OK, OK]),
+        ("/notices", [LOGIN, OK, OK, OK, OK, OK, OK, OK]),
         ("/applications/mine", [LOGIN, OK, NO, NO, NO, NO, NO, NO]),
         ("/applications/review", [LOGIN, NO, OK, OK, OK, OK, NO, NO]),
         ("/applications/search", [LOGIN, NO, OK, OK, OK, OK, NO, NO]),
@@ -77,6 +78,11 @@ async fn route_role_matrix(db: TestDb) {
         (
             Method::GET,
             "/api/v1/me",
+            [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+        ),
+        (
+            Method::GET,
+            "/api/v1/notices",
             [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
         ),
         (

@@ -16,7 +16,8 @@ const GX: &str = "guangxi-2024.toml";
 
 on_both_databases!(
     guangxi_codes_work_unit_and_merge,
-    dongguan_co_signature_and_quota_exception
+    dongguan_co_signature_and_quota_exception,
+    notices_on_moves_and_reminders_before_deadlines
 );
 
 /// A complete 推荐表 of a code-entry campaign (广西 or 东莞) as the API takes it.
@@ -629,4 +630,126 @@ async fn dongguan_co_signature_and_quota_exception(db: TestDb) {
         "who acted: {}",
         flow.body
     );
+}
+
+/// Arrival tells the next holder, a 退回 tells the applicant with the 修改意见 (in the
+/// app and by mail); reminders go 3 days and 1 day before the deadline to whoever still
+/// holds an unfinished application, once each, re-armed by an extension.
+async fn notices_on_moves_and_reminders_before_deadlines(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("guangxi-2024.toml").await;
+    let cid = "guangxi-2024";
+    let unit = app
+        .store
+        .create_unit(cid, "南宁市科协", Role::Recommender, Some("city"))
+        .await
+        .unwrap();
+    let rec_id = app
+        .unit_account("gx-rec", Role::Recommender, cid, unit)
+        .await;
+    let rec = app.token(rec_id).await;
+    let org_id = app
+        .account("gx-org", Role::Organizer, Some(cid), None)
+        .await;
+    let me_id = app
+        .account("me@example.com", Role::Applicant, None, None)
+        .await;
+    let me = app.token(me_id).await;
+    let now = pingxuan_store::now();
+    app.store
+        .extend_deadline(
+            cid,
+            "recommender",
+            None,
+            now + 2 * 86_400 + 600,
+            "测试",
+            org_id,
+        )
+        .await
+        .unwrap();
+
+    let (_, code) = app
+        .call(
+            Method::POST,
+            "/api/v1/codes",
+            &rec,
+            json!({"unit": unit, "work_unit": "self"}),
+        )
+        .await;
+    let (_, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &me,
+            json!({"code": code["code"]}),
+        )
+        .await;
+    let id = j["id"].as_i64().unwrap();
+    fill(&app, GX, &me, id, "测试人员").await;
+
+    // The applicant still holds it 2 days before the deadline: the 3-day reminder.
+    let sweep = |at: i64| pingxuan_web::notify::remind_due(&app.store, at);
+    assert_eq!(sweep(now).await.unwrap(), 1);
+    assert_eq!(sweep(now).await.unwrap(), 0, "sent once");
+    let notices = app.store.notices_of(me_id, 10).await.unwrap();
+    assert_eq!(notices[0].kind, "reminder");
+    assert!(
+        notices[0]
+            .text
+            .starts_with("测试人员的申请书（ZMKJ20241）尚在申报人处未提交，推荐单位提交截止时间为"),
+        "{}",
+        notices[0].text
+    );
+    let mail = app.store.mail_to("me@example.com").await.unwrap();
+    assert!(mail[0].subject.contains("提交截止提醒"), "{:?}", mail[0]);
+    // A day before: the 1-day reminder.
+    assert_eq!(sweep(now + 86_400 + 700).await.unwrap(), 1);
+    assert_eq!(sweep(now + 86_400 + 800).await.unwrap(), 0);
+
+    // Submitting tells the recommender; the applicant is not told of their own move.
+    let (s, _) = submit(&app, &me, id, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let arrived = app.store.notices_of(rec_id, 10).await.unwrap();
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0].kind, "arrival");
+    assert!(
+        arrived[0].text.contains("已由申报人提交到推荐单位"),
+        "{}",
+        arrived[0].text
+    );
+    assert_eq!(app.store.notices_of(me_id, 10).await.unwrap().len(), 2);
+    let mut rec_page = app.signed_in("gx-rec").await;
+    let home = rec_page.get("/home").await;
+    assert!(home.body.contains("1 条未读"), "the menu shows the count");
+    let page = rec_page.get("/notices").await;
+    assert!(page.body.contains("待办理") && page.body.contains(&format!("/review/{id}")));
+    assert!(
+        !rec_page.get("/home").await.body.contains("条未读"),
+        "read now"
+    );
+
+    // A 退回 reaches the applicant with the 修改意见, in the app and by mail.
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/return"),
+            &rec,
+            json!({"comment": "请补充感人故事"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let back = &app.store.notices_of(me_id, 10).await.unwrap()[0];
+    assert_eq!(back.kind, "return");
+    assert!(
+        back.text
+            .contains("被推荐单位退回，修改意见：请补充感人故事"),
+        "{}",
+        back.text
+    );
+    let mail = app.store.mail_to("me@example.com").await.unwrap();
+    assert!(mail[0].subject.contains("被退回") && mail[0].body.contains("请补充感人故事"));
+    let (_, list) = app
+        .call(Method::GET, "/api/v1/notices", &me, json!(null))
+        .await;
+    assert_eq!(list[0]["kind"], "return");
 }

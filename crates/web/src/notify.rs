@@ -1,0 +1,178 @@
+//! Who is told what: the accounts acting for a level of an application, the notices a
+//! move causes, and the reminder sweep before deadlines. Notices and their mail are
+//! written with the move (see `store::notices`), so they are never lost.
+
+use std::time::Duration;
+
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::Campaign;
+use pingxuan_rules::workflow::Chain;
+use pingxuan_store::Store;
+use pingxuan_store::notices::{Outgoing, Recipient};
+
+/// The units and people an application goes through.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties<'a> {
+    pub campaign_id: &'a str,
+    pub applicant_id: i64,
+    pub work_unit_id: Option<i64>,
+    pub recommender_unit_id: Option<i64>,
+}
+
+/// The active accounts acting for `level` of `chain`.
+pub async fn recipients(
+    store: &Store,
+    chain: &Chain,
+    level: usize,
+    p: Parties<'_>,
+) -> pingxuan_store::Result<Vec<Recipient>> {
+    let Some(l) = chain.levels.get(level) else {
+        return Ok(Vec::new());
+    };
+    match l.role {
+        Role::Applicant => store.user_recipient(p.applicant_id).await,
+        Role::Organizer => {
+            store
+                .level_recipients(p.campaign_id, Role::Organizer, None)
+                .await
+        }
+        Role::WorkUnit => match p.work_unit_id {
+            Some(u) => {
+                store
+                    .level_recipients(p.campaign_id, Role::WorkUnit, Some(u))
+                    .await
+            }
+            None => Ok(Vec::new()),
+        },
+        Role::Recommender => match p.recommender_unit_id {
+            Some(u) => {
+                store
+                    .level_recipients(p.campaign_id, Role::Recommender, Some(u))
+                    .await
+            }
+            None => Ok(Vec::new()),
+        },
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// One notice per recipient, leaving out the person who acted.
+pub fn outgoing(
+    to: Vec<Recipient>,
+    actor: Option<i64>,
+    application_id: i64,
+    kind: &'static str,
+    subject: &str,
+    text: &str,
+) -> Vec<Outgoing> {
+    to.into_iter()
+        .filter(|(id, _)| Some(*id) != actor)
+        .map(|(user_id, email)| Outgoing {
+            user_id,
+            email,
+            application_id: Some(application_id),
+            kind,
+            subject: subject.to_owned(),
+            text: text.to_owned(),
+        })
+        .collect()
+}
+
+/// How an application is named in notices: “张三的申请书（ZMKJ20241）”.
+pub fn naming(name: &str, number: &str) -> String {
+    if name.trim().is_empty() {
+        format!("申请书（{number}）")
+    } else {
+        format!("{}的申请书（{number}）", name.trim())
+    }
+}
+
+/// Days before a deadline when whoever holds an unfinished application is reminded.
+pub const REMINDER_DAYS: [i64; 2] = [3, 1];
+
+/// Sends the reminders that are due now; returns how many notices went out.
+pub async fn remind_due(store: &Store, now: i64) -> pingxuan_store::Result<usize> {
+    let mut sent = 0;
+    for stored in store.list_campaigns().await? {
+        let Ok(campaign) = stored.model() else {
+            continue;
+        };
+        if campaign.levels.iter().all(|l| l.deadline.is_none()) {
+            continue;
+        }
+        let extensions: Vec<_> = store
+            .deadline_extensions(&stored.id)
+            .await?
+            .iter()
+            .map(|g| g.extension())
+            .collect();
+        for held in store.held_applications(&stored.id).await? {
+            sent += remind_one(store, &campaign, &stored.id, &held, &extensions, now).await?;
+        }
+    }
+    Ok(sent)
+}
+
+async fn remind_one(
+    store: &Store,
+    campaign: &Campaign,
+    campaign_id: &str,
+    held: &pingxuan_store::notices::Held,
+    extensions: &[pingxuan_rules::deadline::Extension],
+    now: i64,
+) -> pingxuan_store::Result<usize> {
+    let chain = Chain::for_application(campaign, held.merged);
+    let level = held.holder_level as usize;
+    let Some(b) = pingxuan_rules::deadline::binding(
+        campaign,
+        &chain,
+        level,
+        held.recommender_unit_id,
+        extensions,
+    ) else {
+        return Ok(0);
+    };
+    let Some(days) = pingxuan_rules::deadline::reminder_due(b.at, now, &REMINDER_DAYS) else {
+        return Ok(0);
+    };
+    if !store
+        .claim_reminder(held.id, level as i64, days, b.at)
+        .await?
+    {
+        return Ok(0);
+    }
+    let parties = Parties {
+        campaign_id,
+        applicant_id: held.applicant_id,
+        work_unit_id: held.work_unit_id,
+        recommender_unit_id: held.recommender_unit_id,
+    };
+    let to = recipients(store, &chain, level, parties).await?;
+    let what = naming(&held.name, &held.number);
+    let text = format!(
+        "{what}尚在{}处未提交，{}提交截止时间为{}（{}），请抓紧办理。",
+        chain.name(level),
+        b.level_name,
+        pingxuan_rules::deadline::format_beijing(b.at),
+        pingxuan_rules::deadline::remaining(b.at, now)
+    );
+    let subject = format!(
+        "【{}】申请书 {} 提交截止提醒",
+        campaign.campaign.short_name, held.number
+    );
+    let out = outgoing(to, None, held.id, "reminder", &subject, &text);
+    store.send_notices(&out).await?;
+    Ok(out.len())
+}
+
+/// Runs for the life of the server: a reminder sweep every ten minutes.
+pub async fn run_reminders(store: Store) {
+    loop {
+        match remind_due(&store, pingxuan_store::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(notices = n, "deadline reminders sent"),
+            Err(e) => tracing::warn!(error = %e, "deadline reminder sweep failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
