@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod campaign;
 pub mod code;
 pub mod deadline;
+pub mod eligibility;
 pub mod form;
 pub mod idcard;
 pub mod password;

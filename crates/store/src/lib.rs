@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod testing;
 pub mod tokens;
 pub mod units;
+pub mod winners;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -487,3 +487,98 @@ pub async fn grant_quota(
         .await?;
     Ok(id)
 }
+
+/// Reads a register of earlier winners pasted from a spreadsheet or sent as CSV: one
+/// person a line, 姓名, 身份证号码 and an optional 备注 (e.g. “2022年”), separated by
+/// tabs or commas; a header line is skipped. Every line is checked first; one bad line
+/// refuses the whole file, with each problem named by its line.
+pub fn parse_winners(text: &str) -> Result<Vec<pingxuan_store::winners::Winner>, Vec<String>> {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        // Cells are trimmed one by one: a leading tab means an empty first cell.
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() || (i == 0 && line.contains("身份证")) {
+            continue;
+        }
+        let cells: Vec<&str> = line
+            .split(['\t', ',', '，'])
+            .map(|c| c.trim().trim_matches('"'))
+            .collect();
+        let (name, id) = (
+            cells.first().copied().unwrap_or(""),
+            cells.get(1).copied().unwrap_or(""),
+        );
+        if name.is_empty() {
+            problems.push(format!("第 {} 行：缺少姓名", i + 1));
+            continue;
+        }
+        if let Err(e) = pingxuan_rules::idcard::IdNumber::parse(id) {
+            problems.push(format!("第 {} 行（{name}）：{e}", i + 1));
+            continue;
+        }
+        rows.push(pingxuan_store::winners::Winner {
+            name: name.to_owned(),
+            id_number: id.to_owned(),
+            note: cells.get(2..).map(|c| c.join(" ")).unwrap_or_default(),
+        });
+    }
+    if rows.is_empty() && problems.is_empty() {
+        problems.push("没有读到任何人员：每行应为 姓名、身份证号码、备注".to_owned());
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The organiser replaces the campaign's register of earlier winners. Returns how many
+/// people it holds now.
+pub async fn load_winners(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+    text: &str,
+    ip: Option<&str>,
+) -> Result<usize, Failure> {
+    if !access.organizes(campaign_id) {
+        return Err(Failure::Forbidden);
+    }
+    crate::flow::campaign_model(state, campaign_id).await?;
+    let rows = parse_winners(text)
+        .map_err(|p| Failure::invalid("bad_register", p.join("；"), Some("winners")))?;
+    state
+        .store
+        .replace_winners(campaign_id, &rows, access.user.id)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "winners_loaded",
+            &format!("campaign:{campaign_id}"),
+            &format!("{} 人", rows.len()),
+            ip,
+        )
+        .await?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn winners_from_a_spreadsheet_or_csv() {
+        let rows = parse_winners("姓名\t身份证号码\t备注\n张三\t11010519491231002x\t2022年\n\n李四,11010519491231002X,2021年,市级\n").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].note, "2022年");
+        assert_eq!(rows[1].note, "2021年 市级");
+        let bad = parse_winners("张三\t110105194912310021\n\t11010519491231002X\n").unwrap_err();
+        assert_eq!(bad.len(), 2);
+        assert!(bad[0].starts_with("第 1 行（张三）："), "{bad:?}");
+        assert_eq!(bad[1], "第 2 行：缺少姓名");
+        assert!(parse_winners(" \n").is_err());
+    }
+}

@@ -195,6 +195,49 @@ pub fn field_name(key: FieldKey) -> String {
     format!("f.{name}")
 }
 
+/// Reads a posted form: the campaign's fields and, when the campaign asks any, the
+/// answers to its eligibility questions (`e.<key>` = 是/否).
+pub fn read_form(campaign: &Campaign, pairs: &[(String, String)]) -> FormValues {
+    let mut values = form_from_pairs(&campaign.form.fields, pairs);
+    let questions = pingxuan_rules::eligibility::questions(campaign);
+    if !questions.is_empty() {
+        let rows = questions
+            .iter()
+            .map(|q| {
+                let name = format!("e.{}", q.key);
+                let answer = pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.trim().to_owned())
+                    .unwrap_or_default();
+                (q.key.clone(), answer)
+            })
+            .filter(|(_, a)| !a.is_empty())
+            .collect();
+        values.insert(FieldKey::Eligibility, FieldValue::Rows(rows));
+    }
+    values
+}
+
+/// What the eligibility rules and the register of earlier winners raise for this
+/// application's stored form.
+pub async fn eligibility_findings(
+    state: &AppState,
+    l: &Loaded,
+) -> Result<Vec<pingxuan_rules::eligibility::Finding>, Failure> {
+    let id = text_field(&l.app.form, FieldKey::IdNumber);
+    let entry = if id.trim().is_empty() {
+        None
+    } else {
+        state.store.winner_entry(&l.app.campaign_id, &id).await?
+    };
+    Ok(pingxuan_rules::eligibility::assess(
+        &l.campaign,
+        &l.app.form,
+        entry.as_deref(),
+    ))
+}
+
 /// Reads the campaign's fields from posted name/value pairs.
 pub fn form_from_pairs(fields: &[FormField], pairs: &[(String, String)]) -> FormValues {
     let all = |name: &str| -> Vec<String> {
@@ -462,6 +505,15 @@ pub async fn applicant_submit(
     let mut refusal = SubmitRefusal::default();
     for p in pingxuan_rules::form::check_submission(&l.campaign, &l.app.form) {
         refusal.errors.entry(p.field).or_default().push(p.message);
+    }
+    for f in eligibility_findings(state, l).await? {
+        if f.blocking {
+            refusal
+                .errors
+                .entry(FieldKey::Eligibility)
+                .or_default()
+                .push(f.message);
+        }
     }
     if l.app.committed_at.is_none() {
         refusal

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::campaigns::check_campaign))
         .routes(routes!(api::campaigns::post_extension))
         .routes(routes!(api::campaigns::post_quota))
+        .routes(routes!(api::campaigns::put_winners))
         .split_for_parts();
     let openapi_json = openapi.to_json().expect("the OpenAPI document serialises");
 

@@ -283,6 +283,12 @@ fn check_form(c: &Campaign, f: &mut Findings) {
         if !seen.insert(x.key) {
             f.error(p("key"), format!("表单字段 `{:?}` 重复", x.key));
         }
+        if x.key == FieldKey::Eligibility {
+            f.error(
+                p("key"),
+                "eligibility 不是表单字段：资格问题由 [eligibility] 一节生成".to_owned(),
+            );
+        }
         if x.key.is_choice() && x.choices.is_empty() {
             f.error(p("choices"), format!("{}须列出可选项", x.label));
         }

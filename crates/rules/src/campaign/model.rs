@@ -166,6 +166,9 @@ pub enum FieldKey {
     Declaration,
     Academician,
     Photo,
+    /// The answers to the campaign's eligibility questions (rows of key, 是/否); not a
+    /// field a campaign lists, see `rules::eligibility`.
+    Eligibility,
 }
 
 impl FieldKey {

@@ -258,3 +258,26 @@ pub async fn post_quota(
     .await?;
     Ok((StatusCode::CREATED, Json(GrantedOut { id })))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct WinnersOut {
+    /// How many people the register holds now.
+    pub count: usize,
+}
+
+/// 往年获奖名单: replaces the register (CSV or tab-separated: 姓名, 身份证号码, 备注).
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}/winners", tag = "campaigns",
+    params(("id" = String, Path)),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = WinnersOut), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn put_winners(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Json<WinnersOut>, ApiError> {
+    let count =
+        crate::actions::load_winners(&state, &caller.access, &id, &body, caller.ip.as_deref())
+            .await?;
+    Ok(Json(WinnersOut { count }))
+}

@@ -18,7 +18,7 @@ use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
-use crate::flow::{self, Loaded, field_name, form_from_pairs};
+use crate::flow::{self, Loaded, field_name};
 
 #[derive(Deserialize)]
 pub struct NewForm {
@@ -156,6 +156,9 @@ struct ApplicationPage {
     rules: Vec<String>,
     version: i64,
     fields: Vec<FieldView>,
+    /// 资格确认: (input name, question, answer), and the problems found.
+    questions: Vec<(String, String, String)>,
+    eligibility_errors: Vec<String>,
     notice: Option<String>,
     error: Option<String>,
     problems: Vec<String>,
@@ -249,6 +252,22 @@ fn render(
         })
         .collect();
     let problems: Vec<String> = errors.values().flatten().cloned().collect();
+    let given = pingxuan_rules::eligibility::answers(values);
+    let questions = pingxuan_rules::eligibility::questions(&l.campaign)
+        .into_iter()
+        .map(|q| {
+            let answer = given
+                .iter()
+                .find(|(k, _)| *k == q.key)
+                .map(|(_, a)| a.clone())
+                .unwrap_or_default();
+            (format!("e.{}", q.key), q.text, answer)
+        })
+        .collect();
+    let eligibility_errors = errors
+        .get(&FieldKey::Eligibility)
+        .cloned()
+        .unwrap_or_default();
     let page = ApplicationPage {
         shell: Shell::signed_in(who, "我的申报表", "/applications/mine"),
         csrf: who.session.csrf_token.clone(),
@@ -267,6 +286,8 @@ fn render(
         rules: rules_text(l),
         version: l.app.form_version,
         fields,
+        questions,
+        eligibility_errors,
         notice: said.notice,
         error: said.error,
         problems,
@@ -315,7 +336,7 @@ pub async fn post_application(
     };
     who.check_csrf(get("csrf"))?;
     let l = flow::load_own(&state, &who.access, id).await?;
-    let form = form_from_pairs(&l.campaign.form.fields, &pairs);
+    let form = flow::read_form(&l.campaign, &pairs);
     let version: i64 = get("version").parse().unwrap_or(0);
     if let Err(e) = state.store.save_application_form(id, version, &form).await {
         let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);

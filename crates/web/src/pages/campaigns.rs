@@ -150,6 +150,9 @@ struct DetailPage {
     notice: Option<String>,
     /// (which form, field, message).
     error: Option<(String, String, String)>,
+    /// Whether a prior-title rule is decided by the register, and how many it holds.
+    uses_register: bool,
+    winners: i64,
 }
 
 fn quota_text(min: Option<u32>, max: Option<u32>, in_principle: bool) -> String {
@@ -334,6 +337,8 @@ async fn render_campaign(
         exceptions,
         notice,
         error,
+        uses_register: c.eligibility.prior_titles.iter().any(|r| r.register),
+        winners: state.store.winners_count(&id).await?,
         revision: stored.revision,
         entry: entry_text(&c),
         chain: c
@@ -510,4 +515,31 @@ pub async fn get_campaign_file(
         stored.source_toml,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct WinnersForm {
+    csrf: String,
+    #[serde(default)]
+    winners: String,
+}
+
+/// 往年获奖名单: replaces the register from pasted spreadsheet rows.
+pub async fn post_winners(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<WinnersForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(&form.csrf)?;
+    match actions::load_winners(&state, &who.access, &id, &form.winners, who.ip.as_deref()).await {
+        Ok(n) => {
+            let notice = format!("已载入往年获奖名单 {n} 人，申报时按身份证号码核对");
+            render_campaign(&state, &who, &id, Some(notice), None).await
+        }
+        Err(f @ Failure::Invalid { .. }) => {
+            render_campaign(&state, &who, &id, None, Some(("winners", f))).await
+        }
+        Err(f) => Err(f.into()),
+    }
 }

@@ -102,6 +102,10 @@ struct ReviewPage {
     opinions: Vec<(String, String, String)>,
     /// The field a refusal concerns, to mark it.
     error_field: String,
+    /// The applicant's answers to the eligibility questions, and what they and the
+    /// register of earlier winners raise.
+    eligibility: Vec<(String, String)>,
+    flags: Vec<String>,
     quota: String,
     /// “提交截止：…” and whether it has passed.
     deadline: Option<(String, bool)>,
@@ -222,6 +226,25 @@ async fn render(
         opinion_guidance: level_cfg
             .and_then(|x| x.opinion_guidance.clone())
             .unwrap_or_default(),
+        eligibility: {
+            let given = pingxuan_rules::eligibility::answers(&l.app.form);
+            pingxuan_rules::eligibility::questions(&l.campaign)
+                .into_iter()
+                .map(|q| {
+                    let a = given
+                        .iter()
+                        .find(|(k, _)| *k == q.key)
+                        .map(|(_, a)| a.clone())
+                        .unwrap_or_else(|| "未回答".to_owned());
+                    (q.text, a)
+                })
+                .collect()
+        },
+        flags: flow::eligibility_findings(state, l)
+            .await?
+            .into_iter()
+            .map(|f| f.message)
+            .collect(),
         co_signs: level_cfg.is_some_and(|x| x.employer_also_signs),
         opinions: opinions_below(l, level),
         error_field,

@@ -44,6 +44,11 @@ fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str,
         ("f.academician", "否"),
         ("f.deeds", "扎根南疆三十年，培育棉花新品种十余个。"),
         ("f.stories", "一个感人的故事。"),
+        ("e.work_region", "是"),
+        ("e.active_military", "否"),
+        ("e.civil_servant_bureau_level", "否"),
+        ("e.national_honours", "否"),
+        ("e.earlier_winner", "否"),
     ]
 }
 
@@ -560,7 +565,7 @@ async fn walk_through_the_api(db: TestDb) {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    let values = pingxuan_web::flow::form_from_pairs(&campaign.form.fields, &pairs);
+    let values = pingxuan_web::flow::read_form(&campaign, &pairs);
     let (s, j) = call(
         Method::PUT,
         at("form"),

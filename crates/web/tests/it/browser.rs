@@ -319,6 +319,15 @@ async fn xinjiang_manual_walk() {
     pick(&me, "f.sex", "女").await;
     pick(&me, "f.field", "服务社会").await;
     pick(&me, "f.academician", "否").await;
+    for (name, answer) in [
+        ("e.work_region", "是"),
+        ("e.active_military", "否"),
+        ("e.civil_servant_bureau_level", "否"),
+        ("e.national_honours", "否"),
+        ("e.earlier_winner", "否"),
+    ] {
+        click(&me, &format!("input[name='{name}'][value='{answer}']")).await;
+    }
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
     screenshot(&me, "walk-1-applicant-submitted.png").await;

@@ -17,7 +17,8 @@ const GX: &str = "guangxi-2024.toml";
 on_both_databases!(
     guangxi_codes_work_unit_and_merge,
     dongguan_co_signature_and_quota_exception,
-    notices_on_moves_and_reminders_before_deadlines
+    notices_on_moves_and_reminders_before_deadlines,
+    eligibility_questions_and_the_register
 );
 
 /// A complete 推荐表 of a code-entry campaign (广西 or 东莞) as the API takes it.
@@ -58,12 +59,20 @@ pub fn values_for(file: &str, name: &str) -> serde_json::Value {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .chain(eligible_answers(&campaign))
     .collect();
-    serde_json::to_value(pingxuan_web::flow::form_from_pairs(
-        &campaign.form.fields,
-        &pairs,
-    ))
-    .unwrap()
+    serde_json::to_value(pingxuan_web::flow::read_form(&campaign, &pairs)).unwrap()
+}
+
+/// The answers of an eligible candidate: works in the region, none of the rest.
+pub fn eligible_answers(campaign: &pingxuan_rules::campaign::Campaign) -> Vec<(String, String)> {
+    pingxuan_rules::eligibility::questions(campaign)
+        .into_iter()
+        .map(|q| {
+            let a = if q.key == "work_region" { "是" } else { "否" };
+            (format!("e.{}", q.key), a.to_owned())
+        })
+        .collect()
 }
 
 /// Fills and commits an application through the API (the form at version 1).
@@ -752,4 +761,144 @@ async fn notices_on_moves_and_reminders_before_deadlines(db: TestDb) {
         .call(Method::GET, "/api/v1/notices", &me, json!(null))
         .await;
     assert_eq!(list[0]["kind"], "return");
+}
+
+/// The eligibility questions stop an ineligible candidate with the reason; the
+/// register of earlier winners, loaded by the organiser, stops a 东莞 winner of an
+/// earlier year (matched on the 身份证号码) even when the form says otherwise.
+async fn eligibility_questions_and_the_register(db: TestDb) {
+    const DG: &str = "dongguan-2023.toml";
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed(DG).await;
+    let cid = "dongguan-2023";
+    let unit = app
+        .store
+        .create_unit(
+            cid,
+            "东莞市卫生健康局",
+            Role::Recommender,
+            Some("city_units"),
+        )
+        .await
+        .unwrap();
+    let hospital = app
+        .store
+        .create_unit(cid, "东莞市人民医院", Role::WorkUnit, None)
+        .await
+        .unwrap();
+    let rec = app
+        .token(
+            app.unit_account("dg-rec", Role::Recommender, cid, unit)
+                .await,
+        )
+        .await;
+    let org_id = app
+        .account("dg-org", Role::Organizer, Some(cid), None)
+        .await;
+    let org = app.token(org_id).await;
+    app.store
+        .extend_deadline(
+            cid,
+            "recommender",
+            None,
+            pingxuan_store::now() + 86_400 * 30,
+            "测试",
+            org_id,
+        )
+        .await
+        .unwrap();
+    let me = app
+        .token(
+            app.account("me@example.com", Role::Applicant, None, None)
+                .await,
+        )
+        .await;
+    let (_, code) = app
+        .call(
+            Method::POST,
+            "/api/v1/codes",
+            &rec,
+            json!({"unit": unit, "work_unit": hospital.to_string()}),
+        )
+        .await;
+    let (_, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &me,
+            json!({"code": code["code"]}),
+        )
+        .await;
+    let id = j["id"].as_i64().unwrap();
+
+    // Retired: not eligible, whatever else is in order.
+    let mut values = values_for(DG, "王五");
+    values["eligibility"]["rows"][3][1] = json!("是");
+    let form = format!("/api/v1/applications/{id}/form");
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &form,
+            &me,
+            json!({"version": 1, "values": values}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    app.call(
+        Method::POST,
+        &format!("/api/v1/applications/{id}/commit"),
+        &me,
+        json!({}),
+    )
+    .await;
+    let (s, j) = submit(&app, &me, id, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(
+        j["problems"]["eligibility"][0], "离退休科技人员不在推荐范围内",
+        "{j}"
+    );
+
+    // The organiser loads the register; a bad line refuses the whole file.
+    let winners = |body: &str| {
+        reqwest::Client::new()
+            .put(format!("{}/api/v1/campaigns/{cid}/winners", app.url))
+            .bearer_auth(&org)
+            .body(body.to_owned())
+            .send()
+    };
+    let r = winners("姓名,身份证号码,备注\n张三,110105194912310021,2022年\n")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("第 2 行（张三）"),
+        "{body}"
+    );
+    let r = winners("王五,11010519491231002x,2022年\n").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["count"], 1);
+
+    // Now even an all-clear form is stopped by the register.
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &form,
+            &me,
+            json!({"version": 2, "values": values_for(DG, "王五")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (s, j) = submit(&app, &me, id, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        j["problems"]["eligibility"][0],
+        "经核对往年获奖名单（王五 2022年），往年获评东莞“最美科技工作者”的，不再推荐"
+    );
+    let mut org_page = app.signed_in("dg-org").await;
+    let page = org_page.get("/campaigns/dongguan-2023").await;
+    assert!(page.body.contains("已载入 1 人"), "{}", page.body);
 }
