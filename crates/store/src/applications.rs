@@ -187,6 +187,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        sqlx::query("INSERT INTO application_forms (application_id) VALUES ($1)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         if let Some(code_id) = new.code_id {
             let used = sqlx::query(
                 "UPDATE recommendation_codes SET application_id = $2, used_at = $3 \
@@ -324,10 +328,13 @@ impl Store {
     }
 
     pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {
-        let row = sqlx::query("SELECT * FROM applications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT a.*, f.form_json FROM applications a \
+             JOIN application_forms f ON f.application_id = a.id WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(r) = row else { return Ok(None) };
         let json: String = r.try_get("form_json")?;
         let mut form: FormValues = serde_json::from_str(&json)
@@ -382,15 +389,15 @@ impl Store {
             .as_deref()
             .map(|v| self.sealer.lookup(&v.to_ascii_uppercase()));
         let json = serde_json::to_string(&rest).map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
         let n = sqlx::query(
-            "UPDATE applications SET form_json = $3, form_version = form_version + 1, \
-             name = $4, employer = $5, field = $6, id_number_enc = $7, id_number_hmac = $8, \
-             mobile_enc = $9, updated_at = $10 \
+            "UPDATE applications SET form_version = form_version + 1, \
+             name = $3, employer = $4, field = $5, id_number_enc = $6, id_number_hmac = $7, \
+             mobile_enc = $8, updated_at = $9 \
              WHERE id = $1 AND form_version = $2 AND holder_level = 0",
         )
         .bind(id)
         .bind(expected_version)
-        .bind(&json)
         .bind(text_of(form, FieldKey::Name))
         .bind(text_of(form, FieldKey::EmployerAndPost))
         .bind(match form.get(&FieldKey::Field) {
@@ -402,12 +409,19 @@ impl Store {
         .bind(id_hmac)
         .bind(sealed[1].as_deref().map(|v| self.sealer.seal(v)))
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 1 {
+            sqlx::query("UPDATE application_forms SET form_json = $2 WHERE application_id = $1")
+                .bind(id)
+                .bind(&json)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             return Ok(expected_version + 1);
         }
+        tx.rollback().await?;
         match self.get_application(id).await? {
             None => Err(StoreError::NotFound),
             Some(a) if a.holder_level != 0 => Err(StoreError::NotEditable),

@@ -223,7 +223,8 @@ async fn application_numbers_and_forms(db: TestDb) {
     let a = s.get_application(id1).await.unwrap().unwrap();
     assert_eq!(a.form, form);
     let raw: String = sqlx::query_scalar(
-        "SELECT form_json || COALESCE(id_number_enc, '') FROM applications WHERE id = $1",
+        "SELECT f.form_json || COALESCE(a.id_number_enc, '') FROM applications a \
+         JOIN application_forms f ON f.application_id = a.id WHERE a.id = $1",
     )
     .bind(id1)
     .fetch_one(&s.pool)
