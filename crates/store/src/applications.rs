@@ -663,7 +663,9 @@ impl Store {
         }
         if let Some(y) = f.year {
             let p = next(Bind::Int(y), &mut binds);
-            conds.push(format!("c.year = {p}"));
+            conds.push(format!(
+                "a.campaign_id IN (SELECT id FROM campaigns WHERE year = {p})"
+            ));
         }
         if let Some(e) = f
             .employer
@@ -687,10 +689,10 @@ impl Store {
             let p = next(Bind::Text(format!("%{v}%")), &mut binds);
             conds.push(format!("a.field LIKE {p}"));
         }
+        // The total needs no join: it counts from `applications_search` alone.
+        let filter = conds.join(" AND ");
         let from = format!(
-            "FROM applications a JOIN campaigns c ON c.id = a.campaign_id \
-             LEFT JOIN units u ON u.id = a.recommender_unit_id WHERE {}",
-            conds.join(" AND ")
+            "FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id WHERE {filter}"
         );
         let order = match f.sort {
             SearchSort::NumberDesc => "a.id DESC",
@@ -708,10 +710,13 @@ impl Store {
             }
             q
         };
-        let total: i64 = bind_all(format!("SELECT COUNT(*) {from}"), &binds)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let total: i64 = bind_all(
+            format!("SELECT COUNT(*) FROM applications a WHERE {filter}"),
+            &binds,
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
         let offset = (f.page.max(1) - 1) * PAGE_SIZE;
         let sql = format!(
             "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \

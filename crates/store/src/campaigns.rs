@@ -25,7 +25,44 @@ impl StoredCampaign {
     }
 }
 
+/// Campaign files parsed once per revision: every page and move needs the campaign's
+/// rules, and parsing its file each time would cost more than the request.
+pub(crate) type ModelCache = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<Campaign>)>>,
+>;
+
 impl Store {
+    /// The campaign's rules, parsed from its current file (cached per revision; a new
+    /// revision is seen at once, from any server sharing the database).
+    pub async fn campaign_model(&self, id: &str) -> Result<Option<std::sync::Arc<Campaign>>> {
+        let revision: Option<i64> = sqlx::query("SELECT revision FROM campaigns WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        let Some(revision) = revision else {
+            return Ok(None);
+        };
+        {
+            let cache = self.models.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((rev, model)) = cache.get(id)
+                && *rev == revision
+            {
+                return Ok(Some(model.clone()));
+            }
+        }
+        let Some(stored) = self.get_campaign(id).await? else {
+            return Ok(None);
+        };
+        let model = std::sync::Arc::new(stored.model()?);
+        self.models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), (stored.revision, model.clone()));
+        Ok(Some(model))
+    }
+
     /// Saves a checked campaign file, creating the campaign or replacing its file.
     /// Returns the new revision.
     pub async fn save_campaign(

@@ -84,6 +84,8 @@ pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
     pub sealer: Sealer,
+    /// Parsed campaign files by id, with the revision they were parsed at.
+    models: campaigns::ModelCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -146,6 +148,7 @@ impl Store {
             pool,
             backend,
             sealer,
+            models: Default::default(),
         })
     }
 

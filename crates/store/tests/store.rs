@@ -83,6 +83,16 @@ async fn campaigns_and_units(db: TestDb) {
     assert_eq!(s.save_campaign(&c, text, None).await.unwrap(), 2);
     let stored = s.get_campaign("guangxi-2024").await.unwrap().unwrap();
     assert_eq!(stored.model().unwrap().campaign.winners, 10);
+    // The parsed rules are cached per revision: a new file is seen at once.
+    let cached = s.campaign_model("guangxi-2024").await.unwrap().unwrap();
+    assert_eq!(cached.campaign.winners, 10);
+    let renamed = text.replace("short_name = \"", "short_name = \"新");
+    let c2 = load(&renamed).campaign.unwrap();
+    assert_eq!(s.save_campaign(&c2, &renamed, None).await.unwrap(), 3);
+    let fresh = s.campaign_model("guangxi-2024").await.unwrap().unwrap();
+    assert!(fresh.campaign.short_name.starts_with('新'));
+    assert!(s.campaign_model("nowhere").await.unwrap().is_none());
+    s.save_campaign(&c, text, None).await.unwrap();
     s.create_unit(
         "guangxi-2024",
         "南宁市科协",

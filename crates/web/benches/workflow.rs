@@ -186,12 +186,16 @@ async fn seed(store: &Store) -> (i64, Vec<i64>) {
     }
     tx.commit().await.unwrap();
     if store.backend == pingxuan_store::Backend::Postgres {
-        // Identity columns were given explicit ids; move the sequence past them.
+        // Identity columns were given explicit ids; move the sequence past them. VACUUM
+        // sets the visibility map, as autovacuum would, so counts read the index alone.
         sqlx::query("SELECT setval(pg_get_serial_sequence('applications', 'id'), (SELECT MAX(id) FROM applications))")
             .execute(&store.pool)
             .await
             .unwrap();
-        sqlx::query("ANALYZE").execute(&store.pool).await.unwrap();
+        sqlx::query("VACUUM ANALYZE")
+            .execute(&store.pool)
+            .await
+            .unwrap();
     } else {
         sqlx::query("ANALYZE").execute(&store.pool).await.unwrap();
     }
@@ -358,10 +362,20 @@ async fn run(which: Which) {
         "{which:?}: 办理 (open an application with its 10–14 moves): {}",
         summary(samples)
     );
+    if std::env::var("PINGXUAN_BENCH_KEEP").is_ok() {
+        // Keep the database to inspect query plans (EXPLAIN) afterwards.
+        println!("{which:?}: kept {}", db.url);
+        std::mem::forget(db);
+    }
 }
 
 #[tokio::main]
 async fn main() {
-    run(Which::Sqlite).await;
-    run(Which::Postgres).await;
+    let only = std::env::var("PINGXUAN_BENCH_ONLY").unwrap_or_default();
+    if only != "postgres" {
+        run(Which::Sqlite).await;
+    }
+    if only != "sqlite" {
+        run(Which::Postgres).await;
+    }
 }

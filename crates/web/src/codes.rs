@@ -14,7 +14,7 @@ use crate::error::Failure;
 /// One recommending unit of the caller in a campaign that works with codes.
 pub struct UnitDesk {
     pub unit: Unit,
-    pub campaign: Campaign,
+    pub campaign: std::sync::Arc<Campaign>,
     /// The category's quota: (lower guidance, limit); `None` when unlimited.
     pub quota: Option<(Option<u32>, u32)>,
     /// Places the organiser granted beyond a “原则上” quota.
@@ -56,10 +56,9 @@ async fn desk(
     campaign_id: &str,
     unit_id: i64,
 ) -> Result<Option<UnitDesk>, Failure> {
-    let Some(stored) = state.store.get_campaign(campaign_id).await? else {
+    let Some(campaign) = state.store.campaign_model(campaign_id).await? else {
         return Ok(None);
     };
-    let campaign = stored.model()?;
     if campaign.entry.mode != EntryMode::RecommendationCode {
         return Ok(None);
     }

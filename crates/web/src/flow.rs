@@ -2,6 +2,8 @@
 //! campaign, chain and replayed state; turn posted fields into form values. Shared by
 //! the pages and their API twins.
 
+use std::sync::Arc;
+
 use pingxuan_rules::campaign::{Campaign, FieldKey, FormField};
 use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::{Chain, Event, FlowState};
@@ -15,7 +17,7 @@ use crate::error::Failure;
 
 pub struct Loaded {
     pub app: Application,
-    pub campaign: Campaign,
+    pub campaign: Arc<Campaign>,
     pub chain: Chain,
     pub state: FlowState,
     pub events: Vec<StoredEvent>,
@@ -41,10 +43,9 @@ pub async fn load(state: &AppState, id: i64) -> Result<Loaded, Failure> {
         .ok_or(Failure::NotFound)?;
     let campaign = state
         .store
-        .get_campaign(&app.campaign_id)
+        .campaign_model(&app.campaign_id)
         .await?
-        .ok_or(Failure::NotFound)?
-        .model()?;
+        .ok_or(Failure::NotFound)?;
     let chain = Chain::for_application(&campaign, app.merged);
     let events = state.store.application_events(id).await?;
     let list: Vec<Event> = events.iter().map(|e| e.event).collect();
@@ -68,13 +69,12 @@ pub async fn load(state: &AppState, id: i64) -> Result<Loaded, Failure> {
 }
 
 /// A stored campaign's model; 404 when there is no such campaign.
-pub async fn campaign_model(state: &AppState, id: &str) -> Result<Campaign, Failure> {
-    Ok(state
+pub async fn campaign_model(state: &AppState, id: &str) -> Result<Arc<Campaign>, Failure> {
+    state
         .store
-        .get_campaign(id)
+        .campaign_model(id)
         .await?
-        .ok_or(Failure::NotFound)?
-        .model()?)
+        .ok_or(Failure::NotFound)
 }
 
 /// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
@@ -540,10 +540,10 @@ pub async fn applicant_submit(
 async fn campaign_for_entry(
     state: &AppState,
     campaign_id: &str,
-) -> Result<(String, Campaign), Failure> {
-    let stored = state
+) -> Result<(String, Arc<Campaign>), Failure> {
+    let campaign = state
         .store
-        .get_campaign(campaign_id)
+        .campaign_model(campaign_id)
         .await?
         .ok_or_else(|| {
             Failure::invalid(
@@ -552,8 +552,7 @@ async fn campaign_for_entry(
                 Some("campaign"),
             )
         })?;
-    let campaign = stored.model()?;
-    Ok((stored.id, campaign))
+    Ok((campaign.campaign.id.clone(), campaign))
 }
 
 /// Creates the application and records it in the audit trail. Returns (id, number).

@@ -97,7 +97,9 @@ pub async fn render_mine(
         .collect();
     let mut starts = Vec::new();
     for stored in state.store.list_campaigns().await? {
-        let c = stored.model()?;
+        let Some(c) = state.store.campaign_model(&stored.id).await? else {
+            continue;
+        };
         let open = c.entry.mode == pingxuan_rules::campaign::EntryMode::Open;
         let units = if open {
             state

@@ -89,7 +89,7 @@ fn view(d: UnitDesk) -> DeskView {
     DeskView {
         unit_id: d.unit.id,
         unit_name: d.unit.name,
-        campaign_name: d.campaign.campaign.name,
+        campaign_name: d.campaign.campaign.name.clone(),
         quota_line,
         asks_work_unit: d.asks_work_unit,
         may_merge: d.may_merge,

@@ -22,7 +22,9 @@ pub struct CampaignRow {
 pub async fn campaign_rows(state: &AppState) -> Result<Vec<CampaignRow>, PageError> {
     let mut rows = Vec::new();
     for stored in state.store.list_campaigns().await? {
-        let c = stored.model()?;
+        let Some(c) = state.store.campaign_model(&stored.id).await? else {
+            continue;
+        };
         let deadline = c
             .levels
             .iter()

@@ -117,8 +117,7 @@ pub async fn get_search(
                 recommenders.push((u.id.to_string(), u.name));
             }
         }
-        if let Some(c) = state.store.get_campaign(id).await? {
-            let model = c.model()?;
+        if let Some(model) = state.store.campaign_model(id).await? {
             if let Some(f) = model
                 .form
                 .fields
