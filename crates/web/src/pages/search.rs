@@ -117,17 +117,16 @@ pub async fn get_search(
                 recommenders.push((u.id.to_string(), u.name));
             }
         }
-        if let Some(model) = state.store.campaign_model(id).await? {
-            if let Some(f) = model
+        if let Some(model) = state.store.campaign_model(id).await?
+            && let Some(f) = model
                 .form
                 .fields
                 .iter()
                 .find(|f| f.key == pingxuan_rules::campaign::FieldKey::Field)
-            {
-                for choice in &f.choices {
-                    if !fields.contains(choice) {
-                        fields.push(choice.clone());
-                    }
+        {
+            for choice in &f.choices {
+                if !fields.contains(choice) {
+                    fields.push(choice.clone());
                 }
             }
         }
