@@ -105,6 +105,9 @@ pub struct ApplicationRow {
     pub state_text: String,
     pub moved_at: Option<i64>,
     pub recommender: Option<String>,
+    /// 身份证号码 and mobile as lists show them: 1101**********1234, 138****0000.
+    pub id_number_masked: String,
+    pub mobile_masked: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,14 +252,15 @@ impl Store {
     /// An applicant's applications, newest first: (id, campaign, number, name, state, moved_at).
     pub async fn applications_of(&self, applicant_id: i64) -> Result<Vec<ApplicationRow>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit, \
+             a.id_number_enc, a.mobile_enc \
              FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
              WHERE a.applicant_id = $1 ORDER BY a.id DESC",
         )
         .bind(applicant_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(row_of).collect()
+        rows.iter().map(|r| self.row_of(r)).collect()
     }
 
     /// Applications that have reached a unit acting as `role` (所在单位 or 推荐单位):
@@ -273,7 +277,8 @@ impl Store {
             _ => "a.recommender_unit_id = $1 AND a.reached_level >= a.recommender_level",
         };
         let sql = format!(
-            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit, \
+             a.id_number_enc, a.mobile_enc \
              FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
              WHERE {reached} AND ((a.holder_role = $2) = ($3 = 1)) ORDER BY a.moved_at DESC, a.id DESC"
         );
@@ -283,7 +288,7 @@ impl Store {
             .bind(i64::from(holding))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(row_of).collect()
+        rows.iter().map(|r| self.row_of(r)).collect()
     }
 
     /// A campaign's applications at the organiser's desk now (`holding`), or those the
@@ -295,12 +300,14 @@ impl Store {
         actor_id: i64,
     ) -> Result<Vec<ApplicationRow>> {
         let sql = if holding {
-            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit, \
+             a.id_number_enc, a.mobile_enc \
              FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
              WHERE a.campaign_id = $1 AND a.holder_role = 'organizer' AND $2 = $2 \
              ORDER BY a.moved_at DESC, a.id DESC"
         } else {
-            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit, \
+             a.id_number_enc, a.mobile_enc \
              FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id \
              WHERE a.campaign_id = $1 AND a.holder_role <> 'organizer' AND EXISTS \
              (SELECT 1 FROM application_events e WHERE e.application_id = a.id AND e.actor_id = $2) \
@@ -311,7 +318,7 @@ impl Store {
             .bind(actor_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(row_of).collect()
+        rows.iter().map(|r| self.row_of(r)).collect()
     }
 
     /// How many of a recommending unit's applications it has sent on and not had back.
@@ -546,18 +553,30 @@ impl Store {
     }
 }
 
-/// Rows selected as `id, campaign_id, number, name, employer, state_text, moved_at, unit`.
-fn row_of(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
-    Ok(ApplicationRow {
-        id: r.try_get(0)?,
-        campaign_id: r.try_get(1)?,
-        number: r.try_get(2)?,
-        name: r.try_get(3)?,
-        employer: r.try_get(4)?,
-        state_text: r.try_get(5)?,
-        moved_at: r.try_get(6)?,
-        recommender: r.try_get(7)?,
-    })
+impl Store {
+    /// Rows selected as `id, campaign_id, number, name, employer, state_text, moved_at,
+    /// unit, id_number_enc, mobile_enc`; the sealed numbers come out masked, as lists show them.
+    fn row_of(&self, r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
+        let masked = |i: usize, mask: fn(&str) -> String| -> Result<String> {
+            let sealed: Option<String> = r.try_get(i)?;
+            Ok(sealed
+                .and_then(|s| self.sealer.open(&s))
+                .map(|v| mask(&v))
+                .unwrap_or_default())
+        };
+        Ok(ApplicationRow {
+            id: r.try_get(0)?,
+            campaign_id: r.try_get(1)?,
+            number: r.try_get(2)?,
+            name: r.try_get(3)?,
+            employer: r.try_get(4)?,
+            state_text: r.try_get(5)?,
+            moved_at: r.try_get(6)?,
+            recommender: r.try_get(7)?,
+            id_number_masked: masked(8, pingxuan_rules::idcard::mask_id)?,
+            mobile_masked: masked(9, pingxuan_rules::idcard::mask_mobile)?,
+        })
+    }
 }
 
 /// Who a 查询申报表 search covers: what reached these work units or recommending
@@ -719,10 +738,11 @@ impl Store {
         .try_get(0)?;
         let offset = (f.page.max(1) - 1) * PAGE_SIZE;
         let sql = format!(
-            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit \
+            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit, \
+             a.id_number_enc, a.mobile_enc \
              {from} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
         );
         let rows = bind_all(sql, &binds).fetch_all(&self.pool).await?;
-        Ok((total, rows.iter().map(row_of).collect::<Result<_>>()?))
+        Ok((total, rows.iter().map(|r| self.row_of(r)).collect::<Result<_>>()?))
     }
 }

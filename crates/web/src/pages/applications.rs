@@ -22,6 +22,9 @@ pub struct ListRow {
     pub recommender: String,
     pub state: String,
     pub moved: String,
+    /// Masked, as lists show them.
+    pub id_masked: String,
+    pub mobile_masked: String,
 }
 
 impl ListRow {
@@ -40,6 +43,8 @@ impl ListRow {
             recommender: a.recommender.unwrap_or_default(),
             state: a.state_text,
             moved: a.moved_at.map(format_time).unwrap_or_default(),
+            id_masked: a.id_number_masked,
+            mobile_masked: a.mobile_masked,
         }
     }
 }

@@ -90,7 +90,7 @@ struct ReviewPage {
     holding: bool,
     /// Whether this level sends upward (the top level does not).
     can_submit: bool,
-    /// Levels a 退回 may go to: (index, name), nearest first.
+    /// Levels a 退回 may go to: (index, name), the applicant first.
     return_to: Vec<(usize, String)>,
     /// Why recall is still possible, when it is.
     recall_hint: Option<String>,
@@ -207,8 +207,8 @@ async fn render(
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
         can_submit: level < l.chain.top(),
+        // The applicant first: only the applicant can change the form.
         return_to: (0..level)
-            .rev()
             .map(|i| (i, l.chain.name(i).to_owned()))
             .collect(),
         recall_hint: l

@@ -8,7 +8,7 @@ use reqwest::Method;
 
 use crate::common::start;
 
-on_both_databases!(route_role_matrix);
+on_both_databases!(route_role_matrix, application_ownership_matrix);
 
 const OK: u16 = 200;
 const LOGIN: u16 = 303;
@@ -149,4 +149,209 @@ async fn route_role_matrix(db: TestDb) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+const MISSING: u16 = 404;
+const CONFLICT: u16 = 409;
+
+/// One application of 广西 (南宁市科协's code, 广西大学 as work unit) that the work unit
+/// has forwarded to the recommender, against every kind of account: its applicant,
+/// another applicant, its work unit and recommender, another unit of each kind, its
+/// campaign's organiser (not reached yet), another campaign's organiser, the admin.
+/// Whoever may not see it gets 404, on the pages and in the API alike.
+async fn application_ownership_matrix(db: TestDb) {
+    use serde_json::json;
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("guangxi-2024.toml").await;
+    app.seed("dongguan-2023.toml").await;
+    let cid = "guangxi-2024";
+    let unit = |name: &'static str, role: Role, cat: Option<&'static str>| {
+        let store = app.store.clone();
+        async move { store.create_unit(cid, name, role, cat).await.unwrap() }
+    };
+    let nanning = unit("南宁市科协", Role::Recommender, Some("city")).await;
+    let liuzhou = unit("柳州市科协", Role::Recommender, Some("city")).await;
+    let gxu = unit("广西大学", Role::WorkUnit, None).await;
+    let other_school = unit("广西医科大学", Role::WorkUnit, None).await;
+    let mut ids = std::collections::HashMap::new();
+    ids.insert(
+        "owner@x.cn",
+        app.account("owner@x.cn", Role::Applicant, None, None).await,
+    );
+    ids.insert(
+        "other@x.cn",
+        app.account("other@x.cn", Role::Applicant, None, None).await,
+    );
+    ids.insert(
+        "gx-work",
+        app.unit_account("gx-work", Role::WorkUnit, cid, gxu).await,
+    );
+    ids.insert(
+        "other-work",
+        app.unit_account("other-work", Role::WorkUnit, cid, other_school)
+            .await,
+    );
+    ids.insert(
+        "gx-rec",
+        app.unit_account("gx-rec", Role::Recommender, cid, nanning)
+            .await,
+    );
+    ids.insert(
+        "other-rec",
+        app.unit_account("other-rec", Role::Recommender, cid, liuzhou)
+            .await,
+    );
+    ids.insert(
+        "gx-org",
+        app.account("gx-org", Role::Organizer, Some(cid), None)
+            .await,
+    );
+    ids.insert(
+        "dg-org",
+        app.account("dg-org", Role::Organizer, Some("dongguan-2023"), None)
+            .await,
+    );
+    ids.insert("admin", app.account("admin", Role::Admin, None, None).await);
+    app.store
+        .extend_deadline(
+            cid,
+            "recommender",
+            None,
+            pingxuan_store::now() + 86_400,
+            "测试",
+            ids["gx-org"],
+        )
+        .await
+        .unwrap();
+    let mut tokens = std::collections::HashMap::new();
+    for (login, id) in &ids {
+        tokens.insert(*login, app.token(*id).await);
+    }
+    let (_, code) = app
+        .call(
+            Method::POST,
+            "/api/v1/codes",
+            &tokens["gx-rec"],
+            json!({"unit": nanning, "work_unit": gxu.to_string()}),
+        )
+        .await;
+    let (_, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &tokens["owner@x.cn"],
+            json!({"code": code["code"]}),
+        )
+        .await;
+    let id = j["id"].as_i64().unwrap();
+    crate::codes::fill(
+        &app,
+        "guangxi-2024.toml",
+        &tokens["owner@x.cn"],
+        id,
+        "测试人员",
+    )
+    .await;
+    let (s, _) = crate::codes::submit(&app, &tokens["owner@x.cn"], id, json!({})).await;
+    assert_eq!(s.as_u16(), OK);
+    let (s, _) =
+        crate::codes::submit(&app, &tokens["gx-work"], id, json!({"comment": "同意"})).await;
+    assert_eq!(s.as_u16(), OK);
+
+    let who = [
+        "owner@x.cn",
+        "other@x.cn",
+        "gx-work",
+        "other-work",
+        "gx-rec",
+        "other-rec",
+        "gx-org",
+        "dg-org",
+        "admin",
+    ];
+    let pages: Vec<(String, [u16; 9])> = vec![
+        (
+            format!("/applications/{id}"),
+            [
+                OK, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            format!("/applications/{id}/flow"),
+            [
+                OK, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            format!("/review/{id}"),
+            [
+                MISSING, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+    ];
+    // Reads, then writes that must not reveal or change anything for outsiders. Those
+    // who see it get the real answer: an owner's form is no longer editable (409), a
+    // 退回 without 修改意见 is refused (422), 办理 shows it (and records the holder's
+    // first opening).
+    let api: Vec<(Method, String, [u16; 9])> = vec![
+        (
+            Method::GET,
+            format!("/api/v1/applications/{id}"),
+            [
+                OK, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/applications/{id}/form"),
+            [
+                CONFLICT, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{id}/return"),
+            [
+                MISSING, MISSING, 422, MISSING, 422, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{id}/open"),
+            [
+                MISSING, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (col, login) in who.iter().enumerate() {
+        let mut client = app.signed_in(login).await;
+        for (path, expected) in &pages {
+            let got = client.get(path).await.status.as_u16();
+            if got != expected[col] {
+                failures.push(format!(
+                    "{login} GET {path}: {got}, expected {}",
+                    expected[col]
+                ));
+            }
+        }
+        for (method, path, expected) in &api {
+            let body = if *method == Method::PUT {
+                json!({"version": 2, "values": {}})
+            } else {
+                json!({})
+            };
+            let (got, j) = app.call(method.clone(), path, &tokens[login], body).await;
+            if got.as_u16() != expected[col] {
+                failures.push(format!(
+                    "{login} {method} {path}: {got} {j}, expected {}",
+                    expected[col]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing moved: the recommender still holds it, unopened by anyone else.
+    let stored = app.store.get_application(id).await.unwrap().unwrap();
+    assert_eq!(stored.state_text, "所在单位提交到推荐单位");
 }

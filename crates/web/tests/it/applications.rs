@@ -290,6 +290,13 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         page.body.contains("11010519491231002X"),
         "the detail page shows the whole ID to the unit"
     );
+    let list = rec.get("/applications/search").await;
+    assert!(
+        list.body.contains("1101**********002X") && list.body.contains("138****0000"),
+        "lists show them masked: {}",
+        list.body
+    );
+    assert!(!list.body.contains("11010519491231002X"));
     assert!(page.body.contains("本单位已推荐 0/3 名"), "{}", page.body);
     let rcsrf = input_value(&page.body, "csrf").unwrap();
 

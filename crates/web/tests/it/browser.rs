@@ -256,8 +256,9 @@ async fn pick(b: &Client, select: &str, option: &str) {
     .unwrap();
 }
 
-/// The 新疆 manual in the browser: 我要申请, 我承诺, 提交, the unit opens, 退回 with
-/// 修改意见, the applicant fixes and resubmits, the unit forwards with its opinion.
+/// The 新疆 manual in the browser: 我要申请, 我承诺, 提交, 收回 and 提交 again, the unit
+/// opens, 退回 with 修改意见, the applicant fixes and resubmits, the unit forwards with its
+/// opinion, takes it back before the office opens it, and forwards it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xinjiang_manual_walk() {
     let Some(driver) = start_driver().await else {
@@ -331,6 +332,11 @@ async fn xinjiang_manual_walk() {
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
     screenshot(&me, "walk-1-applicant-submitted.png").await;
+    // Not opened yet: the applicant takes it back, and submits again.
+    click(&me, "form[action$='/recall'] button").await;
+    wait_text(&me, "已收回，可以继续修改").await;
+    click(&me, "button[value=submit]").await;
+    wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
 
     let unit = browser(&driver, 1280, 1000).await;
     sign_in(&unit, &app.url, "xj-rec").await;
@@ -376,6 +382,12 @@ async fn xinjiang_manual_walk() {
     fill(&unit, "#opinion", "同意推荐。").await;
     click(&unit, "form[action$='/submit'] button").await;
     wait_text(&unit, "已提交，当前状态：推荐单位提交到自治区科协").await;
+    // The office has not opened it: the unit takes it back and forwards it again.
+    click(&unit, "form[action$='/recall'] button").await;
+    wait_text(&unit, "已收回，当前状态：申报人提交到推荐单位").await;
+    fill(&unit, "#opinion", "同意推荐，事迹突出。").await;
+    click(&unit, "form[action$='/submit'] button").await;
+    wait_text(&unit, "已提交，当前状态：推荐单位提交到自治区科协").await;
     screenshot(&unit, "walk-3-unit-forwarded.png").await;
     unit.goto(&format!("{}/applications/1/flow", app.url))
         .await
@@ -385,4 +397,141 @@ async fn xinjiang_manual_walk() {
     screenshot(&unit, "walk-4-flow.png").await;
     me.close().await.unwrap();
     unit.close().await.unwrap();
+}
+
+/// 广西 in the browser: the recommender issues a 推荐码 naming the candidate's work unit,
+/// the candidate applies with it, answers the eligibility questions and submits; the
+/// work unit signs its 所在单位意见; the recommender reads it and forwards to the office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guangxi_code_walk() {
+    use pingxuan_rules::Role;
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("guangxi-2024.toml").await;
+    let cid = "guangxi-2024";
+    let nanning = app
+        .store
+        .create_unit(cid, "南宁市科协", Role::Recommender, Some("city"))
+        .await
+        .unwrap();
+    let gxu = app
+        .store
+        .create_unit(cid, "广西大学", Role::WorkUnit, None)
+        .await
+        .unwrap();
+    app.unit_account("gx-rec", Role::Recommender, cid, nanning)
+        .await;
+    app.unit_account("gx-work", Role::WorkUnit, cid, gxu).await;
+    let org = app
+        .account("gx-org", Role::Organizer, Some(cid), None)
+        .await;
+    app.account("ceshi@example.com", Role::Applicant, None, None)
+        .await;
+    app.store
+        .extend_deadline(
+            cid,
+            "recommender",
+            None,
+            pingxuan_store::now() + 10 * 86_400,
+            "测试环境",
+            org,
+        )
+        .await
+        .unwrap();
+
+    let rec = browser(&driver, 1280, 1000).await;
+    sign_in(&rec, &app.url, "gx-rec").await;
+    rec.goto(&format!("{}/codes", app.url)).await.unwrap();
+    wait_text(&rec, "已发放 0/3 个推荐码").await;
+    fill(&rec, "input[name=candidate]", "测试人员").await;
+    pick(&rec, "work_unit", "广西大学").await;
+    click(&rec, "form[action='/codes'] button").await;
+    wait_text(&rec, "已发放推荐码 ").await;
+    screenshot(&rec, "gx-1-code-issued.png").await;
+    let src = rec.source().await.unwrap();
+    let at = src.find("已发放推荐码 ").unwrap() + "已发放推荐码 ".len();
+    let code: String = src[at..].chars().take(14).collect();
+
+    let me = browser(&driver, 1280, 1000).await;
+    sign_in(&me, &app.url, "ceshi@example.com").await;
+    me.goto(&format!("{}/applications/mine", app.url))
+        .await
+        .unwrap();
+    fill(&me, "#code-input", &code.to_lowercase()).await;
+    click(&me, "#code button").await;
+    wait_text(&me, "申请书编号 ZMKJ20241").await;
+    click(&me, "form[action$='/commit'] button").await;
+    wait_text(&me, "承诺。</p>").await;
+    for (css, text) in [
+        ("input[name='f.name']", "测试人员"),
+        ("input[name='f.id_number']", "11010519491231002X"),
+        ("input[name='f.ethnicity']", "壮族"),
+        ("input[name='f.birth_month']", "1949年12月"),
+        ("input[name='f.native_place']", "广西南宁"),
+        ("input[name='f.political_status']", "中共党员"),
+        ("input[name='f.education']", "研究生"),
+        ("input[name='f.school']", "广西大学"),
+        ("input[name='f.major']", "作物遗传育种"),
+        ("input[name='f.employer_and_post']", "广西大学农学院院长"),
+        ("input[name='f.title']", "教授"),
+        ("input[name='f.mobile']", "13800000000"),
+        ("input[name='f.email']", "ceshi@example.com"),
+        ("input[name='f.address']", "南宁市大学东路100号"),
+        ("input[name='f.postcode']", "530004"),
+        ("input[name='f.resume.when']", "2001.09-2024.03"),
+        ("input[name='f.resume.what']", "广西大学农学院从事甘蔗育种"),
+        ("textarea[name='f.deeds']", "培育甘蔗新品种，服务蔗农。"),
+        ("textarea[name='f.stories']", "深夜守在试验田。"),
+    ] {
+        fill(&me, css, text).await;
+    }
+    pick(&me, "f.sex", "女").await;
+    pick(&me, "f.group", "地市").await;
+    pick(&me, "f.field", "科技服务民生").await;
+    click(&me, "input[name='f.declaration']").await;
+    for (name, answer) in [
+        ("e.work_region", "是"),
+        ("e.party_government_staff", "否"),
+        ("e.grassroots_cast_staff", "否"),
+        ("e.active_military", "否"),
+        ("e.retired", "否"),
+        ("e.deceased", "否"),
+        ("e.national_or_regional_zuimei", "否"),
+    ] {
+        click(&me, &format!("input[name='{name}'][value='{answer}']")).await;
+    }
+    click(&me, "button[value=submit]").await;
+    wait_text(&me, "已提交，当前状态：申报人提交到所在单位").await;
+    screenshot(&me, "gx-2-applicant-submitted.png").await;
+
+    let work = browser(&driver, 1280, 1000).await;
+    sign_in(&work, &app.url, "gx-work").await;
+    work.goto(&format!("{}/review/1", app.url)).await.unwrap();
+    wait_text(&work, "所在单位意见").await;
+    fill(
+        &work,
+        "#opinion",
+        "同意推荐。该同志政治表现良好，材料真实。",
+    )
+    .await;
+    click(&work, "form[action$='/submit'] button").await;
+    wait_text(&work, "已提交，当前状态：所在单位提交到推荐单位").await;
+
+    rec.goto(&format!("{}/notices", app.url)).await.unwrap();
+    wait_text(&rec, "已由所在单位提交到推荐单位").await;
+    rec.goto(&format!("{}/review/1", app.url)).await.unwrap();
+    wait_text(&rec, "同意推荐。该同志政治表现良好，材料真实。").await;
+    screenshot(&rec, "gx-3-recommender-reads.png").await;
+    fill(&rec, "#opinion", "同意推荐。").await;
+    click(&rec, "form[action$='/submit'] button").await;
+    wait_text(&rec, "已提交，当前状态：推荐单位提交到自治区活动办公室").await;
+    rec.goto(&format!("{}/codes", app.url)).await.unwrap();
+    wait_text(&rec, "已使用：测试人员 ZMKJ20241").await;
+    screenshot(&rec, "gx-4-codes.png").await;
+    for b in [rec, me, work] {
+        b.close().await.unwrap();
+    }
 }
