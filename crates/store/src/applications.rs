@@ -743,6 +743,9 @@ impl Store {
              {from} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
         );
         let rows = bind_all(sql, &binds).fetch_all(&self.pool).await?;
-        Ok((total, rows.iter().map(|r| self.row_of(r)).collect::<Result<_>>()?))
+        Ok((
+            total,
+            rows.iter().map(|r| self.row_of(r)).collect::<Result<_>>()?,
+        ))
     }
 }

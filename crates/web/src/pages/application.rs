@@ -150,6 +150,8 @@ struct ApplicationPage {
     state_text: String,
     editable: bool,
     can_recall: bool,
+    /// The level the applicant submits to (推荐单位, or 所在单位 where it signs first).
+    receiver: String,
     /// “提交截止：…” while the applicant holds it, and whether it has passed.
     deadline: Option<(String, bool)>,
     committed: Option<String>,
@@ -277,6 +279,7 @@ fn render(
         state_text: l.state.text(&l.chain),
         editable: l.state.applicant_may_edit(),
         can_recall: l.state.can_recall(0),
+        receiver: l.chain.name(1).to_owned(),
         deadline: l
             .state
             .applicant_may_edit()

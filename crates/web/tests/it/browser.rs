@@ -399,73 +399,27 @@ async fn xinjiang_manual_walk() {
     unit.close().await.unwrap();
 }
 
-/// 广西 in the browser: the recommender issues a 推荐码 naming the candidate's work unit,
-/// the candidate applies with it, answers the eligibility questions and submits; the
-/// work unit signs its 所在单位意见; the recommender reads it and forwards to the office.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guangxi_code_walk() {
-    use pingxuan_rules::Role;
-    let Some(driver) = start_driver().await else {
-        return;
-    };
-    let db = TestDb::new(Which::Sqlite).await.unwrap();
-    let app = start(db, CaptchaPolicy::Off).await;
-    app.seed("guangxi-2024.toml").await;
-    let cid = "guangxi-2024";
-    let nanning = app
-        .store
-        .create_unit(cid, "南宁市科协", Role::Recommender, Some("city"))
-        .await
-        .unwrap();
-    let gxu = app
-        .store
-        .create_unit(cid, "广西大学", Role::WorkUnit, None)
-        .await
-        .unwrap();
-    app.unit_account("gx-rec", Role::Recommender, cid, nanning)
-        .await;
-    app.unit_account("gx-work", Role::WorkUnit, cid, gxu).await;
-    let org = app
-        .account("gx-org", Role::Organizer, Some(cid), None)
-        .await;
-    app.account("ceshi@example.com", Role::Applicant, None, None)
-        .await;
-    app.store
-        .extend_deadline(
-            cid,
-            "recommender",
-            None,
-            pingxuan_store::now() + 10 * 86_400,
-            "测试环境",
-            org,
-        )
-        .await
-        .unwrap();
+/// A campaign walked in the browser from a 推荐码 to the organiser's desk.
+struct CodeWalk {
+    file: &'static str,
+    cid: &'static str,
+    recommender: (&'static str, &'static str),
+    work_unit: &'static str,
+    quota: &'static str,
+    /// Fields typed, then select fields picked, then boxes clicked (eligibility answers,
+    /// several-choice fields).
+    typed: Vec<(&'static str, &'static str)>,
+    picked: Vec<(&'static str, &'static str)>,
+    answers: Vec<(&'static str, &'static str)>,
+    /// The actual employer co-signing beside the work unit (东莞).
+    co_signer: Option<(&'static str, &'static str)>,
+    office: &'static str,
+    shots: &'static str,
+}
 
-    let rec = browser(&driver, 1280, 1000).await;
-    sign_in(&rec, &app.url, "gx-rec").await;
-    rec.goto(&format!("{}/codes", app.url)).await.unwrap();
-    wait_text(&rec, "已发放 0/3 个推荐码").await;
-    fill(&rec, "input[name=candidate]", "测试人员").await;
-    pick(&rec, "work_unit", "广西大学").await;
-    click(&rec, "form[action='/codes'] button").await;
-    wait_text(&rec, "已发放推荐码 ").await;
-    screenshot(&rec, "gx-1-code-issued.png").await;
-    let src = rec.source().await.unwrap();
-    let at = src.find("已发放推荐码 ").unwrap() + "已发放推荐码 ".len();
-    let code: String = src[at..].chars().take(14).collect();
-
-    let me = browser(&driver, 1280, 1000).await;
-    sign_in(&me, &app.url, "ceshi@example.com").await;
-    me.goto(&format!("{}/applications/mine", app.url))
-        .await
-        .unwrap();
-    fill(&me, "#code-input", &code.to_lowercase()).await;
-    click(&me, "#code button").await;
-    wait_text(&me, "申请书编号 ZMKJ20241").await;
-    click(&me, "form[action$='/commit'] button").await;
-    wait_text(&me, "承诺。</p>").await;
-    for (css, text) in [
+/// The fields every seed campaign's form has, filled for the candidate 测试人员.
+fn common_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
         ("input[name='f.name']", "测试人员"),
         ("input[name='f.id_number']", "11010519491231002X"),
         ("input[name='f.ethnicity']", "壮族"),
@@ -485,30 +439,96 @@ async fn guangxi_code_walk() {
         ("input[name='f.resume.what']", "广西大学农学院从事甘蔗育种"),
         ("textarea[name='f.deeds']", "培育甘蔗新品种，服务蔗农。"),
         ("textarea[name='f.stories']", "深夜守在试验田。"),
-    ] {
+    ]
+}
+
+/// The recommender issues a 推荐码 naming the candidate's work unit, the candidate
+/// applies with it, answers the eligibility questions and submits; the work unit signs
+/// its 所在单位意见 (and the actual employer beside it, in 东莞); the recommender is told,
+/// reads it and forwards it to the office.
+async fn code_walk(w: CodeWalk) {
+    use pingxuan_rules::Role;
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed(w.file).await;
+    let cid = w.cid;
+    let rec_unit = app
+        .store
+        .create_unit(
+            cid,
+            w.recommender.0,
+            Role::Recommender,
+            Some(w.recommender.1),
+        )
+        .await
+        .unwrap();
+    let work_unit = app
+        .store
+        .create_unit(cid, w.work_unit, Role::WorkUnit, None)
+        .await
+        .unwrap();
+    app.unit_account("rec", Role::Recommender, cid, rec_unit)
+        .await;
+    app.unit_account("work", Role::WorkUnit, cid, work_unit)
+        .await;
+    let org = app.account("org", Role::Organizer, Some(cid), None).await;
+    app.account("ceshi@example.com", Role::Applicant, None, None)
+        .await;
+    app.store
+        .extend_deadline(
+            cid,
+            "recommender",
+            None,
+            pingxuan_store::now() + 10 * 86_400,
+            "测试环境",
+            org,
+        )
+        .await
+        .unwrap();
+    let shot = |n: &str| format!("{}-{n}.png", w.shots);
+
+    let rec = browser(&driver, 1280, 1000).await;
+    sign_in(&rec, &app.url, "rec").await;
+    rec.goto(&format!("{}/codes", app.url)).await.unwrap();
+    wait_text(&rec, w.quota).await;
+    fill(&rec, "input[name=candidate]", "测试人员").await;
+    pick(&rec, "work_unit", w.work_unit).await;
+    click(&rec, "form[action='/codes'] button").await;
+    wait_text(&rec, "已发放推荐码 ").await;
+    screenshot(&rec, &shot("1-code-issued")).await;
+    let src = rec.source().await.unwrap();
+    let at = src.find("已发放推荐码 ").unwrap() + "已发放推荐码 ".len();
+    let code: String = src[at..].chars().take(14).collect();
+
+    let me = browser(&driver, 1280, 1000).await;
+    sign_in(&me, &app.url, "ceshi@example.com").await;
+    me.goto(&format!("{}/applications/mine", app.url))
+        .await
+        .unwrap();
+    fill(&me, "#code-input", &code.to_lowercase()).await;
+    click(&me, "#code button").await;
+    wait_text(&me, "申请书编号 ZMKJ").await;
+    click(&me, "form[action$='/commit'] button").await;
+    wait_text(&me, "承诺。</p>").await;
+    for (css, text) in common_fields().into_iter().chain(w.typed.iter().copied()) {
         fill(&me, css, text).await;
     }
-    pick(&me, "f.sex", "女").await;
-    pick(&me, "f.group", "地市").await;
-    pick(&me, "f.field", "科技服务民生").await;
+    for (name, option) in &w.picked {
+        pick(&me, name, option).await;
+    }
     click(&me, "input[name='f.declaration']").await;
-    for (name, answer) in [
-        ("e.work_region", "是"),
-        ("e.party_government_staff", "否"),
-        ("e.grassroots_cast_staff", "否"),
-        ("e.active_military", "否"),
-        ("e.retired", "否"),
-        ("e.deceased", "否"),
-        ("e.national_or_regional_zuimei", "否"),
-    ] {
+    for (name, answer) in &w.answers {
         click(&me, &format!("input[name='{name}'][value='{answer}']")).await;
     }
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到所在单位").await;
-    screenshot(&me, "gx-2-applicant-submitted.png").await;
+    screenshot(&me, &shot("2-applicant-submitted")).await;
 
     let work = browser(&driver, 1280, 1000).await;
-    sign_in(&work, &app.url, "gx-work").await;
+    sign_in(&work, &app.url, "work").await;
     work.goto(&format!("{}/review/1", app.url)).await.unwrap();
     wait_text(&work, "所在单位意见").await;
     fill(
@@ -517,6 +537,10 @@ async fn guangxi_code_walk() {
         "同意推荐。该同志政治表现良好，材料真实。",
     )
     .await;
+    if let Some((name, opinion)) = w.co_signer {
+        fill(&work, "#co-signer", name).await;
+        fill(&work, "#co-opinion", opinion).await;
+    }
     click(&work, "form[action$='/submit'] button").await;
     wait_text(&work, "已提交，当前状态：所在单位提交到推荐单位").await;
 
@@ -524,14 +548,82 @@ async fn guangxi_code_walk() {
     wait_text(&rec, "已由所在单位提交到推荐单位").await;
     rec.goto(&format!("{}/review/1", app.url)).await.unwrap();
     wait_text(&rec, "同意推荐。该同志政治表现良好，材料真实。").await;
-    screenshot(&rec, "gx-3-recommender-reads.png").await;
+    if let Some((name, opinion)) = w.co_signer {
+        wait_text(&rec, &format!("实际就职单位（{name}）意见：{opinion}")).await;
+    }
+    screenshot(&rec, &shot("3-recommender-reads")).await;
     fill(&rec, "#opinion", "同意推荐。").await;
     click(&rec, "form[action$='/submit'] button").await;
-    wait_text(&rec, "已提交，当前状态：推荐单位提交到自治区活动办公室").await;
+    wait_text(
+        &rec,
+        &format!("已提交，当前状态：推荐单位提交到{}", w.office),
+    )
+    .await;
     rec.goto(&format!("{}/codes", app.url)).await.unwrap();
-    wait_text(&rec, "已使用：测试人员 ZMKJ20241").await;
-    screenshot(&rec, "gx-4-codes.png").await;
+    wait_text(&rec, "已使用：测试人员 ZMKJ").await;
+    screenshot(&rec, &shot("4-codes")).await;
     for b in [rec, me, work] {
         b.close().await.unwrap();
     }
+}
+
+/// 广西: the chain 申报人 → 所在单位 → 推荐单位 → 自治区活动办公室.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guangxi_code_walk() {
+    code_walk(CodeWalk {
+        file: "guangxi-2024.toml",
+        cid: "guangxi-2024",
+        recommender: ("南宁市科协", "city"),
+        work_unit: "广西大学",
+        quota: "已发放 0/3 个推荐码",
+        typed: vec![],
+        picked: vec![
+            ("f.sex", "女"),
+            ("f.group", "地市"),
+            ("f.field", "科技服务民生"),
+        ],
+        answers: vec![
+            ("e.work_region", "是"),
+            ("e.party_government_staff", "否"),
+            ("e.grassroots_cast_staff", "否"),
+            ("e.active_military", "否"),
+            ("e.retired", "否"),
+            ("e.deceased", "否"),
+            ("e.national_or_regional_zuimei", "否"),
+        ],
+        co_signer: None,
+        office: "自治区活动办公室",
+        shots: "gx",
+    })
+    .await;
+}
+
+/// 东莞: the same chain, with the actual employer co-signing beside the work unit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dongguan_code_walk() {
+    code_walk(CodeWalk {
+        file: "dongguan-2023.toml",
+        cid: "dongguan-2023",
+        recommender: ("东莞市卫生健康局", "city_units"),
+        work_unit: "东莞市人民医院",
+        quota: "已发放 0/2 个推荐码",
+        typed: vec![
+            ("textarea[name='f.specialty']", "作物遗传育种"),
+            ("textarea[name='f.summary']", "培育甘蔗新品种十余个。"),
+        ],
+        picked: vec![("f.sex", "女"), ("f.group", "工")],
+        answers: vec![
+            ("f.field", "面向经济主战场"),
+            ("e.work_region", "是"),
+            ("e.active_military", "否"),
+            ("e.civil_servant_division_level", "否"),
+            ("e.retired", "否"),
+            ("e.national_or_provincial_honours", "否"),
+            ("e.earlier_winner", "否"),
+        ],
+        co_signer: Some(("东莞某科技公司", "情况属实，同意推荐。")),
+        office: "东莞市科协",
+        shots: "dg",
+    })
+    .await;
 }
