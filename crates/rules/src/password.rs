@@ -14,6 +14,18 @@ pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
 /// How many earlier passwords may not be reused.
 pub const HISTORY: usize = 5;
 
+/// A personal API token lasts at most this long after it is made (等保: credentials
+/// are renewed periodically) …
+pub const API_TOKEN_MAX_AGE_SECS: i64 = 180 * 86_400;
+/// … and lapses sooner when unused for this long.
+pub const API_TOKEN_IDLE_SECS: i64 = 90 * 86_400;
+
+/// When a token made at `created` and last used at `last_used` stops working.
+pub fn api_token_expires_at(created: i64, last_used: Option<i64>) -> i64 {
+    let idle_from = last_used.unwrap_or(created).max(created);
+    (created + API_TOKEN_MAX_AGE_SECS).min(idle_from + API_TOKEN_IDLE_SECS)
+}
+
 const COMMON: &[&str] = &[
     "password",
     "12345678",
@@ -81,6 +93,18 @@ pub fn locked_for(failures: u32, last_failure: Option<i64>, now: i64) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_tokens_lapse_when_old_or_unused() {
+        let day = 86_400;
+        assert_eq!(api_token_expires_at(0, None), 90 * day, "never used");
+        assert_eq!(api_token_expires_at(0, Some(60 * day)), 150 * day);
+        assert_eq!(
+            api_token_expires_at(0, Some(170 * day)),
+            180 * day,
+            "at most 180 days"
+        );
+    }
 
     #[test]
     fn strength() {

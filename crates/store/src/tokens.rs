@@ -41,13 +41,19 @@ impl Store {
         Ok((id, token))
     }
 
-    /// The user a live token belongs to.
+    /// The user a live token belongs to: not revoked, younger than the maximum age,
+    /// used within the idle limit (see `rules::password::api_token_expires_at`).
     pub async fn user_of_api_token(&self, token: &str) -> Result<Option<i64>> {
+        use pingxuan_rules::password::{API_TOKEN_IDLE_SECS, API_TOKEN_MAX_AGE_SECS};
+        let t = now();
         let row = sqlx::query(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING user_id",
+            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND created_at > $3 AND COALESCE(last_used_at, created_at) > $4 RETURNING user_id",
         )
         .bind(token_hash(token))
-        .bind(now())
+        .bind(t)
+        .bind(t - API_TOKEN_MAX_AGE_SECS)
+        .bind(t - API_TOKEN_IDLE_SECS)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)

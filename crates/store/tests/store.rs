@@ -18,7 +18,8 @@ on_both_databases!(
     application_numbers_and_forms,
     recall_and_open_race,
     parallel_guesses_do_not_pass_the_lockout,
-    codes_up_to_the_quota_and_used_once
+    codes_up_to_the_quota_and_used_once,
+    api_tokens_expire
 );
 
 fn user(login: &str) -> NewUser {
@@ -456,4 +457,39 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
     let app = s.get_application(app_id).await.unwrap().unwrap();
     assert_eq!(app.recommender_unit_id, Some(unit));
     assert!(app.merged);
+}
+
+/// A token stops working 90 days after its last use, and 180 days after it was made.
+async fn api_tokens_expire(db: TestDb) {
+    let s = db.store().await;
+    let uid = s.create_user(user("scripted")).await.unwrap();
+    let (id, token) = s.create_api_token(uid, "script").await.unwrap();
+    assert_eq!(s.user_of_api_token(&token).await.unwrap(), Some(uid));
+    let day = 86_400;
+    let age = |created: i64, used: i64| {
+        let pool = s.pool.clone();
+        async move {
+            sqlx::query("UPDATE api_tokens SET created_at = $2, last_used_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(pingxuan_store::now() - created * day)
+                .bind(pingxuan_store::now() - used * day)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    age(100, 89).await;
+    assert_eq!(
+        s.user_of_api_token(&token).await.unwrap(),
+        Some(uid),
+        "used lately"
+    );
+    age(100, 91).await;
+    assert_eq!(
+        s.user_of_api_token(&token).await.unwrap(),
+        None,
+        "idle too long"
+    );
+    age(181, 1).await;
+    assert_eq!(s.user_of_api_token(&token).await.unwrap(), None, "too old");
 }

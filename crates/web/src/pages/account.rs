@@ -21,6 +21,8 @@ pub struct TokenRow {
     pub name: String,
     pub created: String,
     pub last_used: String,
+    /// “2027-05-22 10:00 前有效” or “已过期”.
+    pub expires: String,
 }
 
 #[derive(Template)]
@@ -59,6 +61,15 @@ async fn render(
                 .last_used_at
                 .map(format_time)
                 .unwrap_or_else(|| "从未使用".to_owned()),
+            expires: {
+                let at =
+                    pingxuan_rules::password::api_token_expires_at(t.created_at, t.last_used_at);
+                if at <= pingxuan_store::now() {
+                    "已过期".to_owned()
+                } else {
+                    format!("{} 前有效（连续 90 天未用即失效）", format_time(at))
+                }
+            },
         })
         .collect();
     let status = if error.is_some() {

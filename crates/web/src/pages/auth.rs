@@ -234,8 +234,11 @@ pub async fn post_logout(
 /// A fresh captcha image for this session; its answer replaces any earlier one.
 pub async fn get_captcha(
     State(state): State<AppState>,
+    ip: crate::auth::ClientIp,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
+    // Each image costs CPU and a fresh answer: counted with the sign-in attempts.
+    throttle(&state, &ip.0)?;
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Err(Failure::NotFound.into());
     };

@@ -523,6 +523,13 @@ async fn code_walk(w: CodeWalk) {
     for (name, answer) in &w.answers {
         click(&me, &format!("input[name='{name}'][value='{answer}']")).await;
     }
+    me.execute(
+        "document.querySelector('form.application').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&me, &shot("2-form-filled")).await;
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到所在单位").await;
     screenshot(&me, &shot("2-applicant-submitted")).await;
@@ -562,6 +569,12 @@ async fn code_walk(w: CodeWalk) {
     rec.goto(&format!("{}/codes", app.url)).await.unwrap();
     wait_text(&rec, "已使用：测试人员 ZMKJ").await;
     screenshot(&rec, &shot("4-codes")).await;
+    let phone = browser(&driver, 390, 844).await;
+    sign_in(&phone, &app.url, "rec").await;
+    phone.goto(&format!("{}/codes", app.url)).await.unwrap();
+    wait_text(&phone, "已使用：测试人员 ZMKJ").await;
+    screenshot(&phone, &shot("5-codes-phone")).await;
+    phone.close().await.unwrap();
     for b in [rec, me, work] {
         b.close().await.unwrap();
     }
