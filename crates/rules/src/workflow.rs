@@ -315,15 +315,46 @@ pub fn review_action_problem(
                 return Some(("comment_required", format!("提交前请填写{label}")));
             }
             match quota {
-                Some((used, max)) if used >= i64::from(max) => Some((
-                    "quota_full",
-                    format!("本单位推荐名额已满（{used}/{max}），不能再提交"),
-                )),
+                Some((used, max)) if used >= i64::from(max) => {
+                    Some(("quota_full", quota_full_message(used, i64::from(max))))
+                }
                 _ => None,
             }
         }
         _ => None,
     }
+}
+
+/// Why a new revision of a campaign file may not replace the old one while the
+/// campaign has applications: their stored moves name levels by their place in the
+/// chain, so the chain (its levels' keys, roles and merging) must stay as it was.
+/// Names, opinions, deadlines and everything else may change.
+pub fn chain_change_problem(old: &Campaign, new: &Campaign) -> Option<String> {
+    let shape = |c: &Campaign| -> Vec<(String, crate::Role, bool)> {
+        c.levels
+            .iter()
+            .map(|l| (l.key.clone(), l.role, l.merge_with_next_when_same_unit))
+            .collect()
+    };
+    (shape(old) != shape(new)).then(|| {
+        let names = |c: &Campaign| {
+            c.levels
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        format!(
+            "本活动已有申请书，申报链条不能再改动（原为 {}，新文件为 {}）；名称、意见、截止时间等其他内容可以修改",
+            names(old),
+            names(new)
+        )
+    })
+}
+
+/// The refusal of a 提交 beyond the recommender's quota, e.g. 本单位推荐名额已满（2/2）.
+pub fn quota_full_message(used: i64, max: i64) -> String {
+    format!("本单位推荐名额已满（{used}/{max}），不能再提交")
 }
 
 /// Where the actual employer signs beside the personnel-relation unit (东莞 填表说明10):
@@ -407,13 +438,17 @@ pub fn announce(
 }
 
 /// The level a person acts at on an application, given the chain levels their roles
-/// match (`held`): the holder's level when they hold it, else the highest level they
-/// hold that the application has reached. `None`: they may not see it.
-pub fn acting_level(holder: usize, reached: usize, held: &[usize]) -> Option<usize> {
+/// match (`held`) and the chain's top level: the holder's level when they hold it, else
+/// the highest level they hold that the application has reached. The office at the top
+/// oversees its whole campaign: it sees every application once first submitted (查询申报表
+/// lists them), and may act only when the application is with it. `None`: they may not
+/// see it.
+pub fn acting_level(holder: usize, reached: usize, held: &[usize], top: usize) -> Option<usize> {
     if held.contains(&holder) && holder <= reached {
         return Some(holder);
     }
-    held.iter().copied().filter(|l| *l <= reached).max()
+    let reached_held = held.iter().copied().filter(|l| *l <= reached).max();
+    reached_held.or_else(|| (reached > 0 && held.contains(&top)).then_some(top))
 }
 
 /// Application numbers as in the manual: prefix + year + sequence (ZMKJ20231).
@@ -669,16 +704,42 @@ mod tests {
     }
 
     #[test]
+    fn the_chain_stays_once_applications_exist() {
+        let (_, text) = SEEDS
+            .iter()
+            .find(|(n, _)| *n == "xinjiang-2023.toml")
+            .unwrap();
+        let old = load(text).campaign.unwrap();
+        let mut renamed = old.clone();
+        renamed.levels[1].name = "初评单位".to_owned();
+        renamed.levels[1].deadline = None;
+        assert_eq!(chain_change_problem(&old, &renamed), None);
+        let mut shorter = old.clone();
+        shorter.levels.remove(1);
+        let problem = chain_change_problem(&old, &shorter).unwrap();
+        assert!(
+            problem.contains("原为 申报人 → 推荐单位 → 自治区科协，新文件为 申报人 → 自治区科协"),
+            "{problem}"
+        );
+    }
+
+    #[test]
     fn acting_level_prefers_the_holder() {
-        // Not reached yet: a work unit's application is invisible to its recommender.
-        assert_eq!(acting_level(1, 1, &[2]), None);
-        assert_eq!(acting_level(2, 2, &[2]), Some(2));
-        // Returned to the applicant after reaching the office: still seen at level 2.
-        assert_eq!(acting_level(0, 3, &[2]), Some(2));
-        // Someone holding two levels acts at the one that holds the application.
-        assert_eq!(acting_level(1, 3, &[1, 3]), Some(1));
-        assert_eq!(acting_level(2, 3, &[1, 3]), Some(3));
-        assert_eq!(acting_level(0, 0, &[]), None);
+        // Chains of three levels (top = 2) and four (top = 3).
+        assert_eq!(acting_level(1, 1, &[2], 2), Some(2), "the office oversees");
+        assert_eq!(acting_level(0, 0, &[2], 2), None, "drafts stay private");
+        assert_eq!(acting_level(2, 2, &[2], 2), Some(2));
+        assert_eq!(acting_level(1, 1, &[2], 3), None, "not yet reached");
+        assert_eq!(acting_level(0, 3, &[2], 3), Some(2));
+        assert_eq!(acting_level(1, 3, &[1, 3], 3), Some(1));
+        assert_eq!(acting_level(2, 3, &[1, 3], 3), Some(3));
+        assert_eq!(acting_level(1, 1, &[1, 3], 3), Some(1));
+        assert_eq!(
+            acting_level(0, 1, &[1, 3], 3),
+            Some(1),
+            "its own 退回 to recall"
+        );
+        assert_eq!(acting_level(0, 0, &[], 3), None);
     }
 
     #[test]

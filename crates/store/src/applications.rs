@@ -140,12 +140,25 @@ impl From<&str> for Note {
     }
 }
 
+/// How many applications a recommending unit has forwarded (they are above it now).
+const FORWARDED_BY_RECOMMENDER: &str = "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
+     AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')";
+
 /// Where an application is after an event, written with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FlowUpdate {
     pub holder_level: i64,
     pub holder_role: String,
     pub state_text: String,
+    /// A recommender's 提交 counted against its quota inside the same transaction.
+    pub quota: Option<QuotaGuard>,
+}
+
+/// The recommending unit whose forwarded applications may not exceed `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaGuard {
+    pub unit_id: i64,
+    pub max: i64,
 }
 
 fn text_of(form: &FormValues, key: FieldKey) -> String {
@@ -323,15 +336,21 @@ impl Store {
 
     /// How many of a recommending unit's applications it has sent on and not had back.
     pub async fn forwarded_by_recommender(&self, unit_id: i64) -> Result<i64> {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
-             AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')",
-        )
-        .bind(unit_id)
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
+        let n: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
+            .bind(unit_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         Ok(n)
+    }
+
+    /// Whether any application (a draft included) exists in the campaign.
+    pub async fn campaign_has_applications(&self, campaign_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM applications WHERE campaign_id = $1 LIMIT 1")
+            .bind(campaign_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {
@@ -502,6 +521,26 @@ impl Store {
             _ => None,
         };
         let mut tx = self.pool.begin().await?;
+        if let Some(q) = update.quota {
+            // Two forwards of different applications at once: the unit's row is written
+            // first so they queue (row lock on PostgreSQL, write lock on SQLite), and the
+            // second counts the first.
+            sqlx::query("UPDATE units SET category = category WHERE id = $1")
+                .bind(q.unit_id)
+                .execute(&mut *tx)
+                .await?;
+            let used: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
+                .bind(q.unit_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            if used >= q.max {
+                tx.rollback().await?;
+                return Err(StoreError::QuotaFull(
+                    pingxuan_rules::workflow::quota_full_message(used, q.max),
+                ));
+            }
+        }
         let moved = sqlx::query(
             "UPDATE applications SET flow_version = $3, holder_level = $4, state_text = $5, \
              moved_at = CASE WHEN $6 = 1 THEN $7 ELSE moved_at END, updated_at = $7, holder_role = $8, \

@@ -252,6 +252,7 @@ async fn application_numbers_and_forms(db: TestDb) {
         holder_level: 1,
         holder_role: "recommender".into(),
         state_text: "申报人提交到推荐单位".into(),
+        quota: None,
     };
     s.append_event(id1, 0, Event::Submit { by: 0 }, uid, "", &up)
         .await
@@ -299,6 +300,7 @@ async fn recall_and_open_race(db: TestDb) {
             holder_level: st.holder() as i64,
             holder_role: chain.levels[st.holder()].role.as_str().into(),
             state_text: st.text(&chain),
+            quota: None,
         };
         s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &update(&submitted))
             .await

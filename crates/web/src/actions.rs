@@ -37,6 +37,17 @@ pub async fn load_campaign(
     let id = campaign.campaign.id.clone();
     let existing = state.store.get_campaign(&id).await?;
     access.require_campaign_loader(existing.as_ref().map(|c| c.id.as_str()))?;
+    if let Some(old) = &existing
+        && let Some(problem) =
+            pingxuan_rules::workflow::chain_change_problem(&old.model()?, &campaign)
+        && state.store.campaign_has_applications(&id).await?
+    {
+        return Err(Failure::Conflict {
+            code: "chain_changed",
+            message: problem,
+            field: Some("levels".to_owned()),
+        });
+    }
     let revision = state
         .store
         .save_campaign(&campaign, toml_text, Some(access.user.id))

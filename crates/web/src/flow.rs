@@ -8,7 +8,7 @@ use pingxuan_rules::campaign::{Campaign, FieldKey, FormField};
 use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::{Chain, Event, FlowState};
 use pingxuan_store::applications::{
-    Application, Binding, FlowUpdate, NewApplication, Note, StoredEvent,
+    Application, Binding, FlowUpdate, NewApplication, Note, QuotaGuard, StoredEvent,
 };
 
 use crate::AppState;
@@ -109,10 +109,28 @@ pub async fn record(
             field: None,
         });
     }
+    // The recommender's own 提交 is counted against its quota again inside the write,
+    // so two forwards at once cannot both take the last place.
+    let quota = match event {
+        Event::Submit { by } if by as i64 == loaded.app.recommender_level => {
+            match (
+                loaded.app.recommender_unit_id,
+                quota_of(state, loaded).await?,
+            ) {
+                (Some(unit_id), Some((_, max, _))) => Some(QuotaGuard {
+                    unit_id,
+                    max: i64::from(max),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     let update = FlowUpdate {
         holder_level: next.holder() as i64,
         holder_role: loaded.chain.levels[next.holder()].role.as_str().to_owned(),
         state_text: next.text(&loaded.chain),
+        quota,
     };
     let note: Note = note.into();
     let notices = announcements(state, loaded, event, actor, &note.comment).await?;
@@ -345,7 +363,7 @@ pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
         })
         .map(|(i, _)| i)
         .collect();
-    pingxuan_rules::workflow::acting_level(l.state.holder(), l.reached(), &held)
+    pingxuan_rules::workflow::acting_level(l.state.holder(), l.reached(), &held, l.chain.top())
 }
 
 /// 办理: records that `level` opened what was submitted to it, the first time only.
@@ -455,12 +473,22 @@ pub async fn unit_act(
         return Err(Failure::invalid("co_signature", message, Some(field)));
     }
     let quota = match event {
-        Event::Submit { .. } => quota_of(state, l).await?.map(|(used, max, _)| (used, max)),
+        Event::Submit { by } if by as i64 == l.app.recommender_level => {
+            quota_of(state, l).await?.map(|(used, max, _)| (used, max))
+        }
         _ => None,
     };
     if let Some((code, message)) =
         pingxuan_rules::workflow::review_action_problem(event, comment, opinion.as_deref(), quota)
     {
+        if code == "quota_full" {
+            // The same answer as when a forward at the same moment took the last place.
+            return Err(Failure::Conflict {
+                code,
+                message,
+                field: None,
+            });
+        }
         let field = (code == "comment_required").then_some("comment");
         return Err(Failure::invalid(code, message, field));
     }

@@ -157,7 +157,8 @@ const CONFLICT: u16 = 409;
 /// One application of 广西 (南宁市科协's code, 广西大学 as work unit) that the work unit
 /// has forwarded to the recommender, against every kind of account: its applicant,
 /// another applicant, its work unit and recommender, another unit of each kind, its
-/// campaign's organiser (not reached yet), another campaign's organiser, the admin.
+/// campaign's organiser (it oversees the campaign once an application is submitted,
+/// acting only when the application reaches it), another campaign's organiser, the admin.
 /// Whoever may not see it gets 404, on the pages and in the API alike.
 async fn application_ownership_matrix(db: TestDb) {
     use serde_json::json;
@@ -252,10 +253,54 @@ async fn application_ownership_matrix(db: TestDb) {
         "测试人员",
     )
     .await;
+    // While it is a draft, nobody but its applicant sees it: not its units, not the office.
+    let mut failures = Vec::new();
+    for login in ids.keys() {
+        let expected = if *login == "owner@x.cn" { OK } else { MISSING };
+        let mut client = app.signed_in(login).await;
+        for path in [format!("/applications/{id}/flow"), format!("/review/{id}")] {
+            let got = client.get(&path).await.status.as_u16();
+            let expected = if path.starts_with("/review") {
+                MISSING
+            } else {
+                expected
+            };
+            if got != expected {
+                failures.push(format!(
+                    "draft: {login} GET {path}: {got}, expected {expected}"
+                ));
+            }
+        }
+        let (got, _) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/applications/{id}"),
+                &tokens[login],
+                json!({}),
+            )
+            .await;
+        if got.as_u16() != expected {
+            failures.push(format!(
+                "draft: {login} API GET: {got}, expected {expected}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
     let (s, _) = crate::codes::submit(&app, &tokens["owner@x.cn"], id, json!({})).await;
     assert_eq!(s.as_u16(), OK);
     let (s, _) =
         crate::codes::submit(&app, &tokens["gx-work"], id, json!({"comment": "同意"})).await;
+    assert_eq!(s.as_u16(), OK);
+    // The recommender opens it first, so that no recall below can move it.
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/open"),
+            &tokens["gx-rec"],
+            json!({}),
+        )
+        .await;
     assert_eq!(s.as_u16(), OK);
 
     let who = [
@@ -278,14 +323,61 @@ async fn application_ownership_matrix(db: TestDb) {
         ),
         (
             format!("/applications/{id}/flow"),
-            [
-                OK, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
-            ],
+            [OK, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING],
         ),
         (
             format!("/review/{id}"),
             [
-                MISSING, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+                MISSING, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING,
+            ],
+        ),
+    ];
+    // Page forms that must not move it: the applicant's save, 我承诺 and 收回 (it is no
+    // longer theirs: 409); a unit's 退回 and 提交 without the words they need (422) or
+    // when it does not hold it (409), 收回 with nothing to take back (409).
+    type FormRow<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 9]);
+    let posts: Vec<FormRow> = vec![
+        (
+            format!("/applications/{id}"),
+            vec![("action", "save"), ("version", "2")],
+            [
+                CONFLICT, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            // 我承诺 again is harmless: the first commitment's time stays.
+            format!("/applications/{id}/commit"),
+            vec![],
+            [
+                LOGIN, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            format!("/applications/{id}/recall"),
+            vec![],
+            [
+                CONFLICT, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            format!("/review/{id}/return"),
+            vec![("comment", "")],
+            [
+                MISSING, MISSING, 422, MISSING, 422, MISSING, 422, MISSING, MISSING,
+            ],
+        ),
+        (
+            format!("/review/{id}/submit"),
+            vec![("comment", "")],
+            [
+                MISSING, MISSING, 422, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
+            ],
+        ),
+        (
+            format!("/review/{id}/recall"),
+            vec![],
+            [
+                MISSING, MISSING, CONFLICT, MISSING, CONFLICT, MISSING, CONFLICT, MISSING, MISSING,
             ],
         ),
     ];
@@ -297,8 +389,27 @@ async fn application_ownership_matrix(db: TestDb) {
         (
             Method::GET,
             format!("/api/v1/applications/{id}"),
+            [OK, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{id}/commit"),
             [
-                OK, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+                OK, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{id}/submit"),
+            [
+                CONFLICT, MISSING, 422, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
+            ],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{id}/recall"),
+            [
+                CONFLICT, MISSING, CONFLICT, MISSING, CONFLICT, MISSING, CONFLICT, MISSING, MISSING,
             ],
         ),
         (
@@ -312,14 +423,14 @@ async fn application_ownership_matrix(db: TestDb) {
             Method::POST,
             format!("/api/v1/applications/{id}/return"),
             [
-                MISSING, MISSING, 422, MISSING, 422, MISSING, MISSING, MISSING, MISSING,
+                MISSING, MISSING, 422, MISSING, 422, MISSING, 422, MISSING, MISSING,
             ],
         ),
         (
             Method::POST,
             format!("/api/v1/applications/{id}/open"),
             [
-                MISSING, MISSING, OK, MISSING, OK, MISSING, MISSING, MISSING, MISSING,
+                MISSING, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING,
             ],
         ),
     ];
@@ -331,6 +442,18 @@ async fn application_ownership_matrix(db: TestDb) {
             if got != expected[col] {
                 failures.push(format!(
                     "{login} GET {path}: {got}, expected {}",
+                    expected[col]
+                ));
+            }
+        }
+        let csrf = client.csrf("/account").await;
+        for (path, fields, expected) in &posts {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields.iter().copied());
+            let got = client.post_form(path, &form).await.status.as_u16();
+            if got != expected[col] {
+                failures.push(format!(
+                    "{login} POST {path}: {got}, expected {}",
                     expected[col]
                 ));
             }

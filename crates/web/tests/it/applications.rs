@@ -13,7 +13,8 @@ on_both_databases!(
     applicant_apply_save_commit_submit_recall,
     manual_walk_with_the_unit,
     walk_through_the_api,
-    search_pages_filters_and_scope
+    search_pages_filters_and_scope,
+    quota_holds_under_concurrent_forwards
 );
 
 fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -766,6 +767,7 @@ async fn search_pages_filters_and_scope(db: TestDb) {
             holder_level: 1,
             holder_role: "recommender".into(),
             state_text: "申报人提交到推荐单位".into(),
+            quota: None,
         };
         app.store
             .append_event(id, 0, Event::Submit { by: 0 }, me, "", &up)
@@ -837,4 +839,103 @@ async fn search_pages_filters_and_scope(db: TestDb) {
         applicant.get("/applications/search").await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// 新疆: each recommending unit forwards at most 3. Five applications reach one unit;
+/// four forwards sent at the same moment let exactly three through, the fourth is
+/// refused with the count, and so is the fifth afterwards. Nothing is half-written.
+async fn quota_holds_under_concurrent_forwards(db: TestDb) {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    let cid = "xinjiang-2023";
+    let unit = app
+        .store
+        .create_unit(cid, "昌吉州科协", Role::Recommender, Some("prefecture"))
+        .await
+        .unwrap();
+    let rec = app
+        .unit_account("cj-rec", Role::Recommender, cid, unit)
+        .await;
+    let rec = app.token(rec).await;
+    let campaign = pingxuan_rules::campaign::load(pingxuan_rules::campaign::SEEDS[2].1)
+        .campaign
+        .unwrap();
+    let pairs: Vec<(String, String)> = filled("", "", "")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let values = pingxuan_web::flow::read_form(&campaign, &pairs);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let me = app
+            .account(&format!("p{i}@example.com"), Role::Applicant, None, None)
+            .await;
+        let me = app.token(me).await;
+        let (s, j) = app
+            .call(
+                Method::POST,
+                "/api/v1/applications",
+                &me,
+                json!({"campaign": cid, "recommender": unit}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{j}");
+        let id = j["id"].as_i64().unwrap();
+        let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
+        let (s, j) = app
+            .call(
+                Method::PUT,
+                &at("form"),
+                &me,
+                json!({"version": 1, "values": values}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        app.call(Method::POST, &at("commit"), &me, json!({})).await;
+        let (s, j) = app.call(Method::POST, &at("submit"), &me, json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        ids.push(id);
+    }
+    let forward = |id: i64| crate::codes::submit(&app, &rec, id, json!({"comment": "同意推荐"}));
+    let (a, b, c, d) = tokio::join!(
+        forward(ids[0]),
+        forward(ids[1]),
+        forward(ids[2]),
+        forward(ids[3])
+    );
+    let results = [a, b, c, d];
+    let passed = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let refused: Vec<_> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .collect();
+    assert_eq!(passed, 3, "{results:?}");
+    assert_eq!(refused.len(), 1, "{results:?}");
+    assert_eq!(refused[0].1["error"]["code"], "quota_full");
+    assert!(
+        refused[0].1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("本单位推荐名额已满（3/3）"),
+        "{}",
+        refused[0].1
+    );
+    let (s, j) = forward(ids[4]).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{j}");
+    assert!(
+        j["error"]["message"].as_str().unwrap().contains("（3/3）"),
+        "{j}"
+    );
+    let mut with_office = 0;
+    for id in &ids {
+        let a = app.store.get_application(*id).await.unwrap().unwrap();
+        if a.state_text == "推荐单位提交到自治区科协" {
+            with_office += 1;
+        } else {
+            assert_eq!(a.state_text, "申报人提交到推荐单位");
+        }
+    }
+    assert_eq!(with_office, 3);
 }

@@ -10,7 +10,8 @@ use crate::common::start;
 on_both_databases!(
     load_through_the_page,
     load_through_the_api,
-    health_and_openapi
+    health_and_openapi,
+    chain_kept_once_applications_exist
 );
 
 async fn load_through_the_page(db: TestDb) {
@@ -156,4 +157,71 @@ async fn health_and_openapi(db: TestDb) {
     let missing = c.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("找不到"));
+}
+
+/// Once a campaign has an application, a new revision may rename levels or move
+/// deadlines but not change the chain its stored moves refer to.
+async fn chain_kept_once_applications_exist(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.account("boss", Role::Organizer, None, None).await;
+    let mut c = app.signed_in("boss").await;
+    let csrf = c.csrf("/campaigns").await;
+    let (_, text) = SEEDS[2];
+    assert!(text.contains("id = \"xinjiang-2023\""));
+    let r = c
+        .post_form("/campaigns", &[("csrf", &csrf), ("toml", text)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let renamed = text.replacen("name = \"推荐单位\"", "name = \"初评单位\"", 1);
+    assert_ne!(renamed, text);
+    let me = app.account("me@x.cn", Role::Applicant, None, None).await;
+    let unit = app
+        .store
+        .create_unit(
+            "xinjiang-2023",
+            "昌吉州科协",
+            Role::Recommender,
+            Some("prefecture"),
+        )
+        .await
+        .unwrap();
+    let token = app.token(me).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &token,
+            serde_json::json!({"campaign": "xinjiang-2023", "recommender": unit}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+
+    let r = c
+        .post_form("/campaigns", &[("csrf", &csrf), ("toml", &renamed)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("第 2 版"));
+    // A 所在单位 level put before the recommender: refused.
+    let reshaped = renamed.replacen(
+        "[[levels]]\nkey = \"recommender\"",
+        "[[levels]]\nkey = \"work_unit\"\nname = \"所在单位\"\nrole = \"work_unit\"\nopinion = \"所在单位意见\"\n\n[[levels]]\nkey = \"recommender\"",
+        1,
+    );
+    assert_ne!(reshaped, renamed);
+    let r = c
+        .post_form("/campaigns", &[("csrf", &csrf), ("toml", &reshaped)])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("本活动已有申请书，申报链条不能再改动"),
+        "{}",
+        r.body
+    );
+    let stored = app
+        .store
+        .get_campaign("xinjiang-2023")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.revision, 2);
 }
