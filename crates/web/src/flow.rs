@@ -366,6 +366,22 @@ pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
     pingxuan_rules::workflow::acting_level(l.state.holder(), l.reached(), &held, l.chain.top())
 }
 
+/// Who acted on each event: the account's display name (a unit's accounts carry the
+/// unit's name), by account id.
+pub async fn actor_names(
+    state: &AppState,
+    l: &Loaded,
+) -> Result<std::collections::HashMap<i64, String>, Failure> {
+    let mut names = std::collections::HashMap::new();
+    for actor in l.events.iter().filter_map(|e| e.actor_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(actor) {
+            let name = state.store.get_user(actor).await?;
+            slot.insert(name.map(|u| u.display_name).unwrap_or_default());
+        }
+    }
+    Ok(names)
+}
+
 /// 办理: records that `level` opened what was submitted to it, the first time only.
 pub async fn open_if_new(
     state: &AppState,

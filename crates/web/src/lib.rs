@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod flow;
 pub mod health;
+pub mod lists;
 pub mod mail;
 pub mod notify;
 pub mod pages;

@@ -26,6 +26,8 @@ pub fn router(state: AppState) -> Router {
             api::applications::list_mine,
             api::applications::create
         ))
+        .routes(routes!(api::applications::search))
+        .routes(routes!(api::applications::review_queue))
         .routes(routes!(api::applications::get_one))
         .routes(routes!(api::applications::put_form))
         .routes(routes!(api::applications::commit))

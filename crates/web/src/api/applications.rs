@@ -3,12 +3,12 @@
 //! submits the form, a unit or the organiser forwards with its opinion.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use pingxuan_rules::form::FormValues;
 use pingxuan_rules::workflow::Event;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::ApiCaller;
@@ -31,8 +31,99 @@ pub struct EventOut {
     pub kind: String,
     /// The acting level's name.
     pub by: String,
+    /// Who acted: the account's name (a unit's accounts carry the unit's name).
+    pub actor: String,
+    /// Where a 提交 or 退回 sent it: the receiving level's name.
+    pub to: Option<String>,
+    /// The 修改意见, or the level's opinion with a 提交.
     pub comment: String,
+    /// 东莞: the actual employer signing beside the work unit, and its opinion.
+    pub co_signer: String,
+    pub co_opinion: String,
     pub at: i64,
+}
+
+/// A line of 待审核申报表 or 查询申报表; 身份证号码 and mobile masked as lists show them.
+#[derive(Serialize, ToSchema)]
+pub struct ListItem {
+    pub id: i64,
+    pub campaign_id: String,
+    pub number: String,
+    pub name: String,
+    pub employer: String,
+    pub recommender: Option<String>,
+    pub state: String,
+    /// 转交时间 (unix seconds).
+    pub moved_at: Option<i64>,
+    pub id_number_masked: String,
+    pub mobile_masked: String,
+}
+
+impl From<pingxuan_store::applications::ApplicationRow> for ListItem {
+    fn from(a: pingxuan_store::applications::ApplicationRow) -> Self {
+        ListItem {
+            id: a.id,
+            campaign_id: a.campaign_id,
+            number: a.number,
+            name: a.name,
+            employer: a.employer,
+            recommender: a.recommender,
+            state: a.state_text,
+            moved_at: a.moved_at,
+            id_number_masked: a.id_number_masked,
+            mobile_masked: a.mobile_masked,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewTab {
+    /// `pending` (待审核的, the default) or `done` (已办理的).
+    #[serde(default)]
+    pub tab: Option<String>,
+}
+
+/// 待审核申报表: what waits for the caller's units and campaigns, or what they handled.
+#[utoipa::path(get, path = "/api/v1/review", tag = "applications", params(ReviewTab),
+    responses((status = 200, body = Vec<ListItem>), (status = 403, body = ErrorBody)))]
+pub async fn review_queue(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(q): Query<ReviewTab>,
+) -> Result<Json<Vec<ListItem>>, ApiError> {
+    let done = q.tab.as_deref() == Some("done");
+    let rows = crate::lists::review_queue(&state, &caller.access, done).await?;
+    Ok(Json(rows.into_iter().map(ListItem::from).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchOut {
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    /// Why the 工作单位 filter was not applied (fewer than 4 characters).
+    pub employer_hint: Option<String>,
+    pub items: Vec<ListItem>,
+}
+
+/// 查询申报表: search by name or number, filters, sorts, 20 a page with the total.
+#[utoipa::path(get, path = "/api/v1/applications/search", tag = "applications",
+    params(crate::lists::SearchQuery),
+    responses((status = 200, body = SearchOut), (status = 403, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(q): Query<crate::lists::SearchQuery>,
+) -> Result<Json<SearchOut>, ApiError> {
+    let (total, rows) = crate::lists::search(&state, &caller.access, &q).await?;
+    Ok(Json(SearchOut {
+        total,
+        page: q.page(),
+        page_size: pingxuan_store::applications::PAGE_SIZE,
+        employer_hint: q.employer_hint(),
+        items: rows.into_iter().map(ListItem::from).collect(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -54,9 +145,10 @@ pub struct ApplicationOut {
     pub events: Vec<EventOut>,
 }
 
-fn out(l: &Loaded, level: usize) -> ApplicationOut {
+async fn out(state: &AppState, l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
+    let names = flow::actor_names(state, l).await?;
     let c = &l.chain;
-    ApplicationOut {
+    Ok(ApplicationOut {
         id: l.app.id,
         campaign_id: l.app.campaign_id.clone(),
         number: l.app.number.clone(),
@@ -74,11 +166,22 @@ fn out(l: &Loaded, level: usize) -> ApplicationOut {
                 seq: e.seq,
                 kind: e.event.kind().to_owned(),
                 by: c.name(e.event.by()).to_owned(),
+                actor: e
+                    .actor_id
+                    .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_default(),
+                to: match e.event {
+                    Event::Submit { by } => Some(c.name(by + 1).to_owned()),
+                    Event::Return { to, .. } => Some(c.name(to).to_owned()),
+                    _ => None,
+                },
                 comment: e.comment.clone(),
+                co_signer: e.co_signer.clone(),
+                co_opinion: e.co_opinion.clone(),
                 at: e.at,
             })
             .collect(),
-    }
+    })
 }
 
 /// Loads an application at the caller's level; 404 for anyone who may not see it.
@@ -165,7 +268,7 @@ pub async fn get_one(
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = load_seen(&state, &caller, id).await?;
-    Ok(Json(out(&l, level)))
+    Ok(Json(out(&state, &l, level).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -192,7 +295,7 @@ pub async fn put_form(
         .save_application_form(id, req.version, &req.values)
         .await?;
     let l = flow::load_own(&state, &caller.access, id).await?;
-    Ok(Json(out(&l, 0)))
+    Ok(Json(out(&state, &l, 0).await?))
 }
 
 /// 我承诺.
@@ -218,7 +321,7 @@ pub async fn commit(
             .await?;
     }
     let l = flow::load_own(&state, &caller.access, id).await?;
-    Ok(Json(out(&l, 0)))
+    Ok(Json(out(&state, &l, 0).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -269,7 +372,7 @@ async fn unit(
     )
     .await?;
     let (l, level) = flow::load_for_unit(state, &caller.access, id).await?;
-    Ok(Json(out(&l, level)))
+    Ok(Json(out(state, &l, level).await?))
 }
 
 /// 提交: the applicant submits the saved form (every problem listed when refused); a
@@ -294,7 +397,7 @@ pub async fn submit(
     match flow::applicant_submit(&state, &caller.access, &l, caller.ip.as_deref()).await? {
         Ok(_) => {
             let l = flow::load_own(&state, &caller.access, id).await?;
-            Ok(Json(out(&l, 0)).into_response())
+            Ok(Json(out(&state, &l, 0).await?).into_response())
         }
         Err(refusal) => {
             let body = SubmitRefusedOut {
@@ -374,7 +477,7 @@ pub async fn recall(
     )
     .await?;
     let l = flow::load_own(&state, &caller.access, id).await?;
-    Ok(Json(out(&l, 0)))
+    Ok(Json(out(&state, &l, 0).await?))
 }
 
 /// 办理: the holding level opens what was submitted to it (ends the sender's recall).
@@ -388,5 +491,5 @@ pub async fn open(
     let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
     flow::open_if_new(&state, &caller.access, &l, level, caller.ip.as_deref()).await?;
     let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
-    Ok(Json(out(&l, level)))
+    Ok(Json(out(&state, &l, level).await?))
 }

@@ -437,21 +437,7 @@ pub async fn get_flow(
         return Err(Failure::NotFound.into());
     }
     let c = &l.chain;
-    // Who acted: the account's display name (a unit's name for unit accounts).
-    let mut names = std::collections::HashMap::new();
-    for e in &l.events {
-        if let Some(actor) = e.actor_id
-            && !names.contains_key(&actor)
-        {
-            let name = state
-                .store
-                .get_user(actor)
-                .await?
-                .map(|u| u.display_name)
-                .unwrap_or_default();
-            names.insert(actor, name);
-        }
-    }
+    let names = flow::actor_names(&state, &l).await?;
     let steps = l
         .events
         .iter()

@@ -7,7 +7,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use pingxuan_rules::Role;
 use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::MoveKind;
 use serde::Deserialize;
@@ -38,38 +37,15 @@ pub async fn get_review(
     who: SignedIn,
     Query(q): Query<ReviewQuery>,
 ) -> Result<Response, PageError> {
-    if !who.access.reviews() {
-        return Err(Failure::Forbidden.into());
-    }
     let done = q.tab.as_deref() == Some("done");
-    let mut rows = Vec::new();
-    for grant in &who.access.roles {
-        if !matches!(grant.role, Role::Recommender | Role::WorkUnit) {
-            continue;
-        }
-        let Some(unit) = grant.unit_id else { continue };
-        for a in state
-            .store
-            .applications_for_unit(grant.role, unit, !done)
-            .await?
-        {
+    let rows = crate::lists::review_queue(&state, &who.access, done)
+        .await?
+        .into_iter()
+        .map(|a| {
             let href = format!("/review/{}", a.id);
-            rows.push(ListRow::new(a, href));
-        }
-    }
-    for grant in &who.access.roles {
-        let (Role::Organizer, Some(campaign)) = (grant.role, grant.campaign_id.as_deref()) else {
-            continue;
-        };
-        for a in state
-            .store
-            .applications_for_organizer(campaign, !done, who.access.user.id)
-            .await?
-        {
-            let href = format!("/review/{}", a.id);
-            rows.push(ListRow::new(a, href));
-        }
-    }
+            ListRow::new(a, href)
+        })
+        .collect();
     let page = ReviewList {
         shell: Shell::signed_in(&who, "待审核申报表", "/applications/review"),
         done,

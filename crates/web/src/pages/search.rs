@@ -1,41 +1,26 @@
-//! 查询申报表 (新疆 manual 二.11): search by name or number, filter by 年度, 工作单位 and
-//! 当前步骤 (organisers also by 推荐单位 and 推荐领域), sort as the manual lists, 20 a page with the total. A recommending unit
-//! sees what was sent to it; an organiser what was submitted in their campaigns.
+//! 查询申报表 (新疆 manual 二.11): search by name or number, filter by 年度, 工作单位,
+//! 当前步骤, 推荐单位 and 推荐领域, sort as the manual lists, 20 a page with the total. Who
+//! sees what is decided in `crate::lists`, shared with the API.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
-use pingxuan_store::applications::{PAGE_SIZE, SearchFilter, SearchScope, SearchSort};
-use serde::Deserialize;
+use pingxuan_store::applications::PAGE_SIZE;
 
 use super::Shell;
 use super::applications::ListRow;
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::error::{Failure, PageError};
+use crate::error::PageError;
+use crate::lists::SearchQuery;
 
-#[derive(Deserialize, Default, Clone)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    year: String,
-    #[serde(default)]
-    employer: String,
-    #[serde(default)]
-    step: String,
-    #[serde(default)]
-    recommender: String,
-    #[serde(default)]
-    field: String,
-    #[serde(default)]
-    sort: String,
-    #[serde(default)]
-    page: Option<i64>,
+/// A link to the same search with another sort or page.
+trait Link {
+    fn link(&self, sort: &str, page: i64) -> String;
 }
 
-impl SearchQuery {
+impl Link for SearchQuery {
     fn link(&self, sort: &str, page: i64) -> String {
         let pairs = [
             ("q", self.q.as_str()),
@@ -85,30 +70,16 @@ pub async fn get_search(
     who: SignedIn,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    if !who.access.reviews() {
-        return Err(Failure::Forbidden.into());
-    }
-    let campaigns: Vec<String> = who
+    let (total, found) = crate::lists::search(&state, &who.access, &q).await?;
+    // 推荐单位 and 推荐领域 to choose from: those of every campaign the person reviews in.
+    let mut campaigns: Vec<String> = who
         .access
         .roles
         .iter()
-        .filter(|r| r.role == Role::Organizer)
         .filter_map(|r| r.campaign_id.clone())
         .collect();
-    let units = |role: Role| -> Vec<i64> {
-        who.access
-            .roles
-            .iter()
-            .filter(|r| r.role == role)
-            .filter_map(|r| r.unit_id)
-            .collect()
-    };
-    let scope = SearchScope {
-        work_units: units(Role::WorkUnit),
-        recommenders: units(Role::Recommender),
-        campaigns: campaigns.clone(),
-    };
-    // Organisers filter by 推荐单位 and 推荐领域 across the campaigns they organise.
+    campaigns.sort();
+    campaigns.dedup();
     let mut recommenders = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     for id in &campaigns {
@@ -131,30 +102,8 @@ pub async fn get_search(
             }
         }
     }
-    let employer_chars = q.employer.trim().chars().count();
-    let employer_hint = if employer_chars > 0 && employer_chars < 4 {
-        format!("工作单位须输入至少 4 个字符，现为 {employer_chars} 个，未按工作单位筛选")
-    } else {
-        String::new()
-    };
-    let sort = match q.sort.as_str() {
-        "moved" => SearchSort::MovedAt,
-        "employer" => SearchSort::Employer,
-        "recommender" => SearchSort::Recommender,
-        _ => SearchSort::NumberDesc,
-    };
-    let page = q.page.unwrap_or(1).max(1);
-    let filter = SearchFilter {
-        text: Some(q.q.clone()),
-        year: q.year.parse().ok(),
-        employer: Some(q.employer.clone()),
-        step: Some(q.step.clone()),
-        recommender: q.recommender.parse().ok(),
-        field: Some(q.field.clone()),
-        sort,
-        page,
-    };
-    let (total, found) = state.store.search_applications(&scope, &filter).await?;
+    let employer_hint = q.employer_hint().unwrap_or_default();
+    let page = q.page();
     let mut years: Vec<i64> = state
         .store
         .list_campaigns()

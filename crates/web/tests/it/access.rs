@@ -97,6 +97,21 @@ async fn route_role_matrix(db: TestDb) {
         ),
         (
             Method::GET,
+            "/api/v1/review",
+            [UNAUTH, NO, OK, OK, OK, OK, NO, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/applications/search",
+            [UNAUTH, NO, OK, OK, OK, OK, NO, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/applications",
+            [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+        ),
+        (
+            Method::GET,
             "/api/v1/codes",
             [UNAUTH, NO, OK, NO, NO, NO, NO, NO],
         ),

@@ -938,4 +938,98 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
         }
     }
     assert_eq!(with_office, 3);
+
+    // The lists' API twins: 待审核申报表 by tab, 查询申报表 with filters and the total.
+    let office = app
+        .account("xj-office", Role::Organizer, Some(cid), None)
+        .await;
+    let office = app.token(office).await;
+    let (s, j) = app
+        .call(Method::GET, "/api/v1/review", &rec, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j.as_array().unwrap().len(), 2, "two still wait: {j}");
+    let (_, j) = app
+        .call(Method::GET, "/api/v1/review?tab=done", &rec, json!({}))
+        .await;
+    assert_eq!(j.as_array().unwrap().len(), 3, "{j}");
+    assert_eq!(j[0]["state"], "推荐单位提交到自治区科协");
+    assert!(
+        j[0]["id_number_masked"]
+            .as_str()
+            .unwrap()
+            .contains("**********"),
+        "{j}"
+    );
+    let (_, j) = app
+        .call(Method::GET, "/api/v1/review", &office, json!({}))
+        .await;
+    assert_eq!(j.as_array().unwrap().len(), 3, "{j}");
+    let (s, j) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/search?q=%E6%B5%8B%E8%AF%95&step=organizer&sort=moved",
+            &office,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["total"], 3, "{j}");
+    assert_eq!(j["page_size"], 20);
+    let (_, j) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/search",
+            &office,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        j["total"], 5,
+        "the office oversees all that was submitted: {j}"
+    );
+    let (_, j) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/search?employer=%E6%96%B0%E7%96%86",
+            &rec,
+            json!({}),
+        )
+        .await;
+    assert_eq!(j["total"], 5);
+    assert!(
+        j["employer_hint"].as_str().unwrap().contains("现为 2 个"),
+        "{j}"
+    );
+    let nobody = app
+        .account("nobody@x.cn", Role::Applicant, None, None)
+        .await;
+    let nobody = app.token(nobody).await;
+    let (s, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/search",
+            &nobody,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Each move names who made it and where it went.
+    let (_, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/applications/{}", ids[0]),
+            &office,
+            json!({}),
+        )
+        .await;
+    let forward = j["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "submit" && e["by"] == "推荐单位")
+        .unwrap_or_else(|| panic!("{j}"));
+    assert_eq!(forward["actor"], "cj-rec 的名字");
+    assert_eq!(forward["to"], "自治区科协");
+    assert_eq!(forward["comment"], "同意推荐");
 }
