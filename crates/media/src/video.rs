@@ -245,10 +245,12 @@ pub fn probe_video<R: Read + Seek>(mut r: R) -> Result<VideoInfo, MediaError> {
                 movie = Some(parse_moov(&body)?);
             }
             b"moof" if movie.as_ref().is_some_and(Movie::needs_fragment_clock) => {
-                if body_len <= MOOF_LIMIT {
-                    let body = read_body(&mut r, pos + header.header_len, body_len)?;
-                    fragments.add_moof(&body, movie.as_ref().map_or(&[][..], |m| &m.trex))?;
+                // Skipping a fragment would understate the length; refuse instead.
+                if body_len > MOOF_LIMIT {
+                    return Err(corrupt("片段信息过大"));
                 }
+                let body = read_body(&mut r, pos + header.header_len, body_len)?;
+                fragments.add_moof(&body, movie.as_ref().map_or(&[][..], |m| &m.trex))?;
             }
             _ => {}
         }
