@@ -1,7 +1,8 @@
 //! Checks of uploaded files by their content, never by their name: what a photo, video or PDF
 //! really is and its measurements (size, orientation, duration, rotation, pages), reading only
-//! the bytes needed. This crate measures; whether a measurement meets a campaign's limits is
-//! decided elsewhere (pingxuan-rules). No async, no database, no web code.
+//! the bytes needed. This crate measures; whether a measurement meets a campaign's limits
+//! (JPEG of at least 2 MB, video of at most 3 minutes, …) is decided by the campaign rules in
+//! another crate. No async, no database, no web code.
 //!
 //! Every check takes a `Read + Seek` (an open file), so a 300 MB video is checked by reading
 //! a few KB of it; [`CountingReader`] proves how much was read.
