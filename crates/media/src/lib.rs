@@ -1,0 +1,137 @@
+//! Checks of uploaded files by their content, never by their name: what a photo, video or PDF
+//! really is and its measurements (size, orientation, duration, rotation, pages), reading only
+//! the bytes needed. This crate measures; whether a measurement meets a campaign's limits
+//! (JPEG of at least 2 MB, video of at most 3 minutes, …) is decided by the campaign rules in
+//! another crate. No async, no database, no web code.
+//!
+//! Every check takes a `Read + Seek` (an open file), so a 300 MB video is checked by reading
+//! a few KB of it; [`CountingReader`] proves how much was read.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod pdf;
+mod photo;
+mod sniff;
+mod video;
+
+pub use error::MediaError;
+pub use pdf::{PdfInfo, probe_pdf};
+pub use photo::{PhotoInfo, probe_photo, thumbnail};
+pub use sniff::{SNIFF_LEN, Sniffed, sniff};
+pub use video::{Container, FourCc, MOOV_LIMIT, Rotation, VideoInfo, probe_video};
+
+use std::io::{Read, Seek, SeekFrom};
+
+/// A `Read + Seek` that counts the bytes actually read through it, so a caller (or a test, or
+/// the benchmark) can show that a check read little of a large file. Seeks are free.
+#[derive(Debug)]
+pub struct CountingReader<R> {
+    inner: R,
+    bytes_read: u64,
+    reads: u64,
+}
+
+impl<R> CountingReader<R> {
+    pub fn new(inner: R) -> Self {
+        CountingReader {
+            inner,
+            bytes_read: 0,
+            reads: 0,
+        }
+    }
+
+    /// Bytes handed out by `read` so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Calls to `read` that returned data.
+    pub fn reads(&self) -> u64 {
+        self.reads
+    }
+
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.bytes_read += n as u64;
+            self.reads += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for CountingReader<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// A duration for messages: "3分12秒", "45秒", "1小时2分3秒".
+///
+/// Seconds are rounded up, so a video even 1 ms over a limit never reads as exactly at it
+/// ("3分1秒", not "3分0秒", for 180.4 s). Trailing zero units are dropped, and whole minutes
+/// read "3分钟" because a bare "3分" would also read as three points on a score sheet.
+pub fn format_duration_zh(ms: u64) -> String {
+    let total = ms.div_ceil(1000);
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    match (h, m, s) {
+        (0, 0, s) => format!("{s}秒"),
+        (0, m, 0) => format!("{m}分钟"),
+        (0, m, s) => format!("{m}分{s}秒"),
+        (h, 0, 0) => format!("{h}小时"),
+        (h, m, 0) => format!("{h}小时{m}分钟"),
+        (h, m, s) => format!("{h}小时{m}分{s}秒"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(format_duration_zh(192_000), "3分12秒");
+        assert_eq!(format_duration_zh(45_000), "45秒");
+        assert_eq!(format_duration_zh(3_723_000), "1小时2分3秒");
+        assert_eq!(format_duration_zh(180_000), "3分钟");
+        assert_eq!(format_duration_zh(3_600_000), "1小时");
+        assert_eq!(format_duration_zh(3_720_000), "1小时2分钟");
+        assert_eq!(format_duration_zh(3_603_000), "1小时0分3秒");
+        assert_eq!(format_duration_zh(0), "0秒");
+    }
+
+    #[test]
+    fn durations_round_up_so_over_the_limit_never_reads_as_at_it() {
+        assert_eq!(format_duration_zh(180_001), "3分1秒");
+        assert_eq!(format_duration_zh(1), "1秒");
+        assert_eq!(format_duration_zh(59_999), "1分钟");
+        assert_eq!(format_duration_zh(4_999), "5秒");
+    }
+
+    #[test]
+    fn counting_reader_counts_reads_not_seeks() {
+        let data: Vec<u8> = (0..=255).collect();
+        let mut r = CountingReader::new(std::io::Cursor::new(data));
+        let mut buf = [0u8; 10];
+        r.seek(SeekFrom::Start(200)).unwrap();
+        r.read_exact(&mut buf).unwrap();
+        assert_eq!(buf[0], 200);
+        r.seek(SeekFrom::End(-4)).unwrap();
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, [252, 253, 254, 255]);
+        assert_eq!(r.bytes_read(), 14);
+        assert_eq!(r.reads(), 2);
+    }
+}
