@@ -6,11 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: chromium + chromium-driver (browser tests), a CJK font (readable
-# screenshots; PDFs later).
+# screenshots; PDFs later), media tools.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# Real media made at test time for the upload checks (crates/media): videos and photos
+# (ffmpeg, with libx264/libx265), EXIF orientation (exiftool), PDFs (img2pdf, qpdf, poppler).
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
+command -v img2pdf >/dev/null 2>&1 || need+=(img2pdf)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

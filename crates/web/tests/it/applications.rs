@@ -928,16 +928,16 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
         j["error"]["message"].as_str().unwrap().contains("（3/3）"),
         "{j}"
     );
-    let mut with_office = 0;
+    let mut with_office = Vec::new();
     for id in &ids {
         let a = app.store.get_application(*id).await.unwrap().unwrap();
         if a.state_text == "推荐单位提交到自治区科协" {
-            with_office += 1;
+            with_office.push(*id);
         } else {
             assert_eq!(a.state_text, "申报人提交到推荐单位");
         }
     }
-    assert_eq!(with_office, 3);
+    assert_eq!(with_office.len(), 3);
 
     // The lists' API twins: 待审核申报表 by tab, 查询申报表 with filters and the total.
     let office = app
@@ -1018,7 +1018,7 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
     let (_, j) = app
         .call(
             Method::GET,
-            &format!("/api/v1/applications/{}", ids[0]),
+            &format!("/api/v1/applications/{}", with_office[0]),
             &office,
             json!({}),
         )
