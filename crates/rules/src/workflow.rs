@@ -359,10 +359,23 @@ pub fn quota_full_message(used: i64, max: i64) -> String {
 
 /// Where the actual employer signs beside the personnel-relation unit (东莞 填表说明10):
 /// a name needs its opinion and an opinion its name. Returns (field, words).
-pub fn co_signature_problem(signer: &str, opinion: &str) -> Option<(&'static str, String)> {
+/// `declared`: the actual employer the applicant named on the form (empty: the same as
+/// the personnel-relation unit); when named, its co-signature is required.
+pub fn co_signature_problem(
+    signer: &str,
+    opinion: &str,
+    declared: &str,
+) -> Option<(&'static str, String)> {
+    let declared = declared.trim();
     match (signer.trim().is_empty(), opinion.trim().is_empty()) {
         (false, true) => Some(("co_opinion", "请填写实际就职单位意见".to_owned())),
         (true, false) => Some(("co_signer", "请填写实际就职单位名称".to_owned())),
+        (true, true) if !declared.is_empty() => Some((
+            "co_signer",
+            format!(
+                "申报人填写的实际就职单位“{declared}”与人事关系所在单位不一致，须由实际就职单位同时签署意见"
+            ),
+        )),
         _ => None,
     }
 }
@@ -694,13 +707,24 @@ mod tests {
 
     #[test]
     fn co_signature_needs_both_parts() {
-        assert_eq!(co_signature_problem("", ""), None);
-        assert_eq!(co_signature_problem("东莞某公司", "同意"), None);
+        assert_eq!(co_signature_problem("", "", ""), None);
+        assert_eq!(co_signature_problem("东莞某公司", "同意", ""), None);
         assert_eq!(
-            co_signature_problem("东莞某公司", " ").unwrap().0,
+            co_signature_problem("东莞某公司", " ", "").unwrap().0,
             "co_opinion"
         );
-        assert_eq!(co_signature_problem("", "同意").unwrap().0, "co_signer");
+        assert_eq!(co_signature_problem("", "同意", "").unwrap().0, "co_signer");
+        // The applicant named a different actual employer: it must co-sign.
+        let (field, words) = co_signature_problem("", "", "东莞某科技公司").unwrap();
+        assert_eq!(field, "co_signer");
+        assert!(
+            words.contains("“东莞某科技公司”与人事关系所在单位不一致"),
+            "{words}"
+        );
+        assert_eq!(
+            co_signature_problem("东莞某科技公司", "同意", "东莞某科技公司"),
+            None
+        );
     }
 
     #[test]

@@ -366,6 +366,17 @@ pub fn viewer_level(access: &Access, l: &Loaded) -> Option<usize> {
     pingxuan_rules::workflow::acting_level(l.state.holder(), l.reached(), &held, l.chain.top())
 }
 
+/// The actual employer the applicant named where it differs from the personnel-relation
+/// unit (东莞); empty when not asked or the same.
+pub fn actual_employer(l: &Loaded) -> String {
+    l.app
+        .form
+        .get(&FieldKey::ActualEmployer)
+        .and_then(FieldValue::text)
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// Who acted on each event: the account's display name (a unit's accounts carry the
 /// unit's name), by account id.
 pub async fn actor_names(
@@ -391,7 +402,14 @@ pub async fn open_if_new(
     ip: Option<&str>,
 ) -> Result<(), Failure> {
     if l.state.awaiting_open(level) {
-        record(state, l, Event::Open { by: level }, access, "", ip).await?;
+        match record(state, l, Event::Open { by: level }, access, "", ip).await {
+            // Someone moved it meanwhile (a recall, another opening): nothing to record,
+            // and nothing went wrong for the person opening it.
+            Err(Failure::Conflict { code: "stale", .. }) => {}
+            other => {
+                other?;
+            }
+        }
     }
     Ok(())
 }
@@ -473,6 +491,15 @@ pub async fn unit_act(
         UnitAction::Return { to } => Event::Return { by: level, to },
         UnitAction::Recall => Event::Recall { by: level },
     };
+    // Whether the move is possible at all comes first: a repeated 提交 hears that it was
+    // already sent, not that the quota is now full.
+    l.state
+        .apply(&l.chain, event)
+        .map_err(|e| Failure::Conflict {
+            code: "flow",
+            message: e.to_string(),
+            field: None,
+        })?;
     let level_cfg = l
         .campaign
         .levels
@@ -483,8 +510,11 @@ pub async fn unit_act(
     let co_signs =
         matches!(event, Event::Submit { .. }) && level_cfg.is_some_and(|x| x.employer_also_signs);
     if co_signs
-        && let Some((field, message)) =
-            pingxuan_rules::workflow::co_signature_problem(&note.co_signer, &note.co_opinion)
+        && let Some((field, message)) = pingxuan_rules::workflow::co_signature_problem(
+            &note.co_signer,
+            &note.co_opinion,
+            &actual_employer(l),
+        )
     {
         return Err(Failure::invalid("co_signature", message, Some(field)));
     }

@@ -149,6 +149,9 @@ pub enum FieldKey {
     School,
     Major,
     EmployerAndPost,
+    /// The actual employer where it differs from the personnel-relation unit (东莞 填表说明10):
+    /// it then co-signs the work unit's opinion.
+    ActualEmployer,
     Duties,
     Title,
     OfficePhone,

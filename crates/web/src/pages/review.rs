@@ -73,6 +73,8 @@ struct ReviewPage {
     opinion_label: String,
     opinion_guidance: String,
     /// 东莞: the actual employer may sign beside the work unit.
+    /// The actual employer the applicant named (东莞), prefilled as the co-signer.
+    actual_employer: String,
     co_signs: bool,
     /// What the levels below wrote when they forwarded it: (level, opinion, when).
     opinions: Vec<(String, String, String)>,
@@ -222,6 +224,7 @@ async fn render(
             .map(|f| f.message)
             .collect(),
         co_signs: level_cfg.is_some_and(|x| x.employer_also_signs),
+        actual_employer: flow::actual_employer(l),
         opinions: opinions_below(l, level),
         error_field,
         quota,

@@ -348,8 +348,8 @@ async fn application_ownership_matrix(db: TestDb) {
         ),
     ];
     // Page forms that must not move it: the applicant's save, 我承诺 and 收回 (it is no
-    // longer theirs: 409); a unit's 退回 and 提交 without the words they need (422) or
-    // when it does not hold it (409), 收回 with nothing to take back (409).
+    // longer theirs: 409); a unit's 退回 and 提交 when it does not hold it (409) or
+    // without the words they need (422), 收回 with nothing to take back (409).
     type FormRow<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 9]);
     let posts: Vec<FormRow> = vec![
         (
@@ -378,14 +378,14 @@ async fn application_ownership_matrix(db: TestDb) {
             format!("/review/{id}/return"),
             vec![("comment", "")],
             [
-                MISSING, MISSING, 422, MISSING, 422, MISSING, 422, MISSING, MISSING,
+                MISSING, MISSING, CONFLICT, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
             ],
         ),
         (
             format!("/review/{id}/submit"),
             vec![("comment", "")],
             [
-                MISSING, MISSING, 422, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
+                MISSING, MISSING, CONFLICT, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
             ],
         ),
         (
@@ -417,7 +417,7 @@ async fn application_ownership_matrix(db: TestDb) {
             Method::POST,
             format!("/api/v1/applications/{id}/submit"),
             [
-                CONFLICT, MISSING, 422, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
+                CONFLICT, MISSING, CONFLICT, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
             ],
         ),
         (
@@ -438,7 +438,7 @@ async fn application_ownership_matrix(db: TestDb) {
             Method::POST,
             format!("/api/v1/applications/{id}/return"),
             [
-                MISSING, MISSING, 422, MISSING, 422, MISSING, 422, MISSING, MISSING,
+                MISSING, MISSING, CONFLICT, MISSING, 422, MISSING, CONFLICT, MISSING, MISSING,
             ],
         ),
         (

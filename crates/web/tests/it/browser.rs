@@ -271,14 +271,23 @@ async fn xinjiang_manual_walk() {
     app.account("xj-rec", rec, Some("xinjiang-2023"), Some("乌鲁木齐市科协"))
         .await;
     app.account(
-        "ceshi@example.com",
-        pingxuan_rules::Role::Applicant,
-        None,
+        "xj-office",
+        pingxuan_rules::Role::Organizer,
+        Some("xinjiang-2023"),
         None,
     )
     .await;
 
+    // The applicant registers on the page, as the manual begins.
     let me = browser(&driver, 1280, 1000).await;
+    me.goto(&format!("{}/register", app.url)).await.unwrap();
+    fill(&me, "#name", "测试人员").await;
+    fill(&me, "#login", "ceshi@example.com").await;
+    fill(&me, "#password", PASSWORD).await;
+    fill(&me, "#password2", PASSWORD).await;
+    click(&me, "input[name=consent]").await;
+    click(&me, "button.primary").await;
+    wait_text(&me, "注册成功，请登录").await;
     sign_in(&me, &app.url, "ceshi@example.com").await;
     me.goto(&format!("{}/applications/mine", app.url))
         .await
@@ -329,6 +338,21 @@ async fn xinjiang_manual_walk() {
     ] {
         click(&me, &format!("input[name='{name}'][value='{answer}']")).await;
     }
+    // The live 字数 counter counts as the server does.
+    wait_text(&me, "已输入 19 字").await;
+    // The session times out before 保存: the typed form waits in this tab and is offered
+    // back after signing in again.
+    me.delete_cookie("px_session").await.unwrap();
+    click(&me, "button[value=save]").await;
+    wait_text(&me, "id=\"password\"").await;
+    sign_in(&me, &app.url, "ceshi@example.com").await;
+    me.goto(&format!("{}/applications/1", app.url))
+        .await
+        .unwrap();
+    wait_text(&me, "尚未保存到服务器的内容").await;
+    screenshot(&me, "walk-0-restore-offered.png").await;
+    click(&me, ".restore button.primary").await;
+    wait_text(&me, "已恢复。请检查后点击").await;
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
     screenshot(&me, "walk-1-applicant-submitted.png").await;
@@ -395,8 +419,26 @@ async fn xinjiang_manual_walk() {
     wait_text(&unit, "请补充第二个感人故事").await;
     wait_text(&unit, "同意推荐。").await;
     screenshot(&unit, "walk-4-flow.png").await;
-    me.close().await.unwrap();
-    unit.close().await.unwrap();
+    // The organiser's desk: 待审核申报表, 办理, the unit's opinion above the actions.
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "xj-office").await;
+    office
+        .goto(&format!("{}/applications/review", app.url))
+        .await
+        .unwrap();
+    office
+        .wait()
+        .for_element(Locator::LinkText("办理"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&office, "同意推荐，事迹突出。").await;
+    screenshot(&office, "walk-5-office-desk.png").await;
+    for b in [me, unit, office] {
+        b.close().await.unwrap();
+    }
 }
 
 /// A campaign walked in the browser from a 推荐码 to the organiser's desk.

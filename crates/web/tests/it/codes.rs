@@ -557,6 +557,18 @@ async fn dongguan_co_signature_and_quota_exception(db: TestDb) {
     assert_eq!(s, StatusCode::CREATED, "{j}");
     let id = j["id"].as_i64().unwrap();
     fill(app, DG, &me, id, "王五").await;
+    // 王五 works at a company other than the hospital holding the personnel relation.
+    let mut values = values_for(DG, "王五");
+    values["actual_employer"] = json!({"text": "东莞某科技公司"});
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/applications/{id}/form"),
+            &me,
+            json!({"version": 2, "values": values}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
     let (s, j) = submit(app, &me, id, json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(
@@ -595,7 +607,26 @@ async fn dongguan_co_signature_and_quota_exception(db: TestDb) {
         (StatusCode::OK, json!("申报人提交到所在单位"))
     );
 
-    // The work unit signs; the actual employer co-signs, both parts or neither.
+    // The work unit signs; the actual employer the applicant named must co-sign, with
+    // both its name and its opinion.
+    let (s, j) = submit(app, &work, id, json!({"comment": "同意推荐。"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["field"], "co_signer");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("实际就职单位“东莞某科技公司”与人事关系所在单位不一致"),
+        "{j}"
+    );
+    let mut work_page = app.signed_in("dg-work").await;
+    let desk = work_page.get(&format!("/review/{id}")).await;
+    assert!(
+        desk.body
+            .contains("name=\"co_signer\" value=\"东莞某科技公司\""),
+        "the named employer is filled in: {}",
+        desk.body
+    );
     let (s, j) = submit(
         app,
         &work,

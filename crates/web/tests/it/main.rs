@@ -9,3 +9,4 @@ mod browser;
 mod campaigns;
 mod codes;
 mod common;
+mod races;
