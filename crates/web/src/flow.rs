@@ -79,6 +79,17 @@ pub async fn campaign_model(state: &AppState, id: &str) -> Result<Arc<Campaign>,
 
 /// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
 /// A 提交 after its deadline is refused with the date.
+/// Where `event` would take the application, or why it cannot happen now (409 `flow`).
+fn next_state(l: &Loaded, event: Event) -> Result<FlowState, Failure> {
+    l.state
+        .apply(&l.chain, event)
+        .map_err(|e| Failure::Conflict {
+            code: "flow",
+            message: e.to_string(),
+            field: None,
+        })
+}
+
 pub async fn record(
     state: &AppState,
     loaded: &Loaded,
@@ -87,14 +98,7 @@ pub async fn record(
     note: impl Into<Note>,
     ip: Option<&str>,
 ) -> Result<FlowState, Failure> {
-    let next = loaded
-        .state
-        .apply(&loaded.chain, event)
-        .map_err(|e| Failure::Conflict {
-            code: "flow",
-            message: e.to_string(),
-            field: None,
-        })?;
+    let next = next_state(loaded, event)?;
     if let Event::Submit { by } = event
         && let Some(b) = loaded.deadline(by)
         && let Some(message) = pingxuan_rules::deadline::submit_problem(
@@ -493,13 +497,7 @@ pub async fn unit_act(
     };
     // Whether the move is possible at all comes first: a repeated 提交 hears that it was
     // already sent, not that the quota is now full.
-    l.state
-        .apply(&l.chain, event)
-        .map_err(|e| Failure::Conflict {
-            code: "flow",
-            message: e.to_string(),
-            field: None,
-        })?;
+    next_state(l, event)?;
     let level_cfg = l
         .campaign
         .levels
