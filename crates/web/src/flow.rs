@@ -77,8 +77,6 @@ pub async fn campaign_model(state: &AppState, id: &str) -> Result<Arc<Campaign>,
         .ok_or(Failure::NotFound)
 }
 
-/// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
-/// A 提交 after its deadline is refused with the date.
 /// Where `event` would take the application, or why it cannot happen now (409 `flow`).
 fn next_state(l: &Loaded, event: Event) -> Result<FlowState, Failure> {
     l.state
@@ -90,6 +88,8 @@ fn next_state(l: &Loaded, event: Event) -> Result<FlowState, Failure> {
         })
 }
 
+/// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
+/// A 提交 after its deadline is refused with the date.
 pub async fn record(
     state: &AppState,
     loaded: &Loaded,
