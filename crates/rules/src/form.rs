@@ -216,6 +216,20 @@ pub fn check_submission(campaign: &Campaign, values: &FormValues) -> Vec<FieldPr
             (FieldKey::BirthMonth, Some(t)) => parse_year_month(t).err(),
             (FieldKey::Title, Some(t)) => check_title(t).err(),
             (FieldKey::IdNumber, Some(t)) => IdNumber::parse(t).err().map(|e| e.to_string()),
+            // 新疆's 院士 ≤10% is counted from it: only a plain 是 or 否 will do.
+            (FieldKey::Academician | FieldKey::Sex, Some(t)) => {
+                let allowed = if f.key == FieldKey::Sex {
+                    ["男", "女"]
+                } else {
+                    ["是", "否"]
+                };
+                (!allowed.contains(&t.trim())).then(|| {
+                    format!(
+                        "{}请选择“{}”或“{}”，现为“{t}”",
+                        f.label, allowed[0], allowed[1]
+                    )
+                })
+            }
             _ => None,
         };
         if let Some(m) = format_check {
@@ -336,6 +350,18 @@ pub fn check_submission(campaign: &Campaign, values: &FormValues) -> Vec<FieldPr
     out
 }
 
+/// Where the recommender's category fixes the 推荐组别 (广西 填表说明5: 各设区市推荐对象统一勾选
+/// “地市”), a different choice is refused with what it should be.
+pub fn group_problem(category: &str, required: &str, values: &FormValues) -> Option<String> {
+    let chosen = values
+        .get(&FieldKey::Group)
+        .and_then(FieldValue::text)
+        .map(str::trim)
+        .unwrap_or("");
+    (!chosen.is_empty() && chosen != required)
+        .then(|| format!("{category}推荐的候选人，推荐组别应选“{required}”，现为“{chosen}”"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,6 +463,39 @@ mod tests {
         // Optional fields left empty are fine.
         assert!(msg(FieldKey::OfficePhone).is_empty());
         assert!(msg(FieldKey::Degree).is_empty());
+    }
+
+    #[test]
+    fn a_category_fixes_the_group() {
+        let mut v = FormValues::new();
+        v.insert(FieldKey::Group, text("工科"));
+        assert_eq!(
+            group_problem("设区市", "地市", &v).unwrap(),
+            "设区市推荐的候选人，推荐组别应选“地市”，现为“工科”"
+        );
+        v.insert(FieldKey::Group, text("地市"));
+        assert_eq!(group_problem("设区市", "地市", &v), None);
+    }
+
+    #[test]
+    fn yes_no_and_sex_take_their_two_answers() {
+        let c = load(SEEDS[2].1).campaign.unwrap();
+        let mut v = FormValues::new();
+        v.insert(FieldKey::Academician, text("是的"));
+        v.insert(FieldKey::Sex, text("未知"));
+        let problems = check_submission(&c, &v);
+        let words: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            words.contains(&"是否两院院士请选择“是”或“否”，现为“是的”"),
+            "{words:?}"
+        );
+        assert!(
+            words.contains(&"性别请选择“男”或“女”，现为“未知”"),
+            "{words:?}"
+        );
+        v.insert(FieldKey::Academician, text("否"));
+        let problems = check_submission(&c, &v);
+        assert!(problems.iter().all(|p| p.field != FieldKey::Academician));
     }
 
     #[test]

@@ -440,18 +440,7 @@ pub async fn quota_of(
     let Some(unit_id) = l.app.recommender_unit_id else {
         return Ok(None);
     };
-    let units = state.store.list_units(&l.app.campaign_id).await?;
-    let category = units
-        .iter()
-        .find(|u| u.id == unit_id)
-        .and_then(|u| u.category.clone());
-    let Some(cat) = category.and_then(|k| {
-        l.campaign
-            .recommender_categories
-            .iter()
-            .find(|c| c.key == k)
-            .cloned()
-    }) else {
+    let Some(cat) = recommender_category(state, l).await? else {
         return Ok(None);
     };
     let Some(max) = cat.quota_max else {
@@ -466,6 +455,28 @@ pub async fn quota_of(
         pingxuan_rules::campaign::Strictness::Strict => 0,
     };
     Ok(Some((used, max + extra, cat.quota_strictness)))
+}
+
+/// The campaign's category of the application's recommending unit (设区市, 学会 …).
+pub async fn recommender_category(
+    state: &AppState,
+    l: &Loaded,
+) -> Result<Option<pingxuan_rules::campaign::RecommenderCategory>, Failure> {
+    let Some(unit_id) = l.app.recommender_unit_id else {
+        return Ok(None);
+    };
+    let units = state.store.list_units(&l.app.campaign_id).await?;
+    let key = units
+        .iter()
+        .find(|u| u.id == unit_id)
+        .and_then(|u| u.category.clone());
+    Ok(key.and_then(|k| {
+        l.campaign
+            .recommender_categories
+            .iter()
+            .find(|c| c.key == k)
+            .cloned()
+    }))
 }
 
 /// What a reviewing level does to an application it sees.
@@ -577,6 +588,12 @@ pub async fn applicant_submit(
     let mut refusal = SubmitRefusal::default();
     for p in pingxuan_rules::form::check_submission(&l.campaign, &l.app.form) {
         refusal.errors.entry(p.field).or_default().push(p.message);
+    }
+    if let Some(cat) = recommender_category(state, l).await?
+        && let Some(group) = &cat.group
+        && let Some(m) = pingxuan_rules::form::group_problem(&cat.name, group, &l.app.form)
+    {
+        refusal.errors.entry(FieldKey::Group).or_default().push(m);
     }
     for f in eligibility_findings(state, l).await? {
         if f.blocking {
