@@ -9,4 +9,5 @@ mod browser;
 mod campaigns;
 mod codes;
 mod common;
+mod mail;
 mod races;
