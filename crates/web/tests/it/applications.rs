@@ -171,7 +171,28 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(c.get(&path).await.body.contains("承诺。"));
 
-    let r = c.post_form(&path, &filled(&csrf, "3", "submit")).await;
+    // Not working in 新疆: refused, the reason beside the questions, the rest saved.
+    let mut outside = filled(&csrf, "3", "submit");
+    for pair in outside.iter_mut() {
+        if pair.0 == "e.work_region" {
+            pair.1 = "否";
+        }
+    }
+    let r = c.post_form(&path, &outside).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let beside = r.body.split("id=\"eligibility\"").nth(1).unwrap_or("");
+    let beside = beside
+        .split("</div>\n  {% endif %}")
+        .next()
+        .unwrap_or(beside);
+    assert!(
+        beside.contains("推荐人选须为在新疆工作的科技工作者"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"否\" checked"), "the answer stays");
+
+    let r = c.post_form(&path, &filled(&csrf, "4", "submit")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(
         r.body.contains("已提交，当前状态：申报人提交到推荐单位"),
@@ -180,7 +201,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     );
     assert!(r.body.contains(">收回</button>"));
     // The form cannot be changed now.
-    let r = c.post_form(&path, &filled(&csrf, "4", "save")).await;
+    let r = c.post_form(&path, &filled(&csrf, "5", "save")).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("申请书不在申报人处"));
 
@@ -192,7 +213,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
         .post_form(&format!("{path}/recall"), &[("csrf", &csrf)])
         .await;
     assert!(r.body.contains("已收回，可以继续修改"), "{}", r.body);
-    let r = c.post_form(&path, &filled(&csrf, "4", "submit")).await;
+    let r = c.post_form(&path, &filled(&csrf, "5", "submit")).await;
     assert!(r.body.contains("申报人提交到推荐单位"), "{}", r.body);
     let flow = c.get(&format!("{path}/flow")).await;
     assert_eq!(
