@@ -181,10 +181,11 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     let r = c.post_form(&path, &outside).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let beside = r.body.split("id=\"eligibility\"").nth(1).unwrap_or("");
+    // … up to the first field after the questions.
     let beside = beside
-        .split("</div>\n  {% endif %}")
+        .split("<div class=\"field kind-")
         .next()
-        .unwrap_or(beside);
+        .unwrap_or("");
     assert!(
         beside.contains("推荐人选须为在新疆工作的科技工作者"),
         "{}",
