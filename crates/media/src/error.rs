@@ -2,6 +2,7 @@
 //! details a user cannot act on (library messages) are kept in fields for the log.
 
 use crate::sniff::Sniffed;
+use pingxuan_rules::materials::format_size;
 
 /// Why a file could not be measured.
 ///
@@ -67,7 +68,7 @@ pub enum MediaError {
     NoVideoTrack,
 
     /// A PDF above the size the caller allows to be loaded into memory.
-    #[error("PDF 文件过大（{}，上限 {}），无法检查", human_size(*.size), human_size(*.limit))]
+    #[error("PDF 文件过大（{}，上限 {}），无法检查", format_size(*.size), format_size(*.limit))]
     PdfTooLarge {
         /// File size in bytes.
         size: u64,
@@ -119,16 +120,6 @@ fn wrong_type_message(expected: &str, found: Sniffed) -> String {
     }
 }
 
-/// "2.5 MB", "800 KB": sizes in messages, in the decimal units phones and Windows show.
-pub(crate) fn human_size(bytes: u64) -> String {
-    if bytes >= 1_000_000 {
-        let tenths = bytes / 100_000;
-        format!("{}.{} MB", tenths / 10, tenths % 10)
-    } else {
-        format!("{} KB", bytes.div_ceil(1000))
-    }
-}
-
 /// Turns an early end of file met while reading structure into the content error `eof`,
 /// keeping real I/O failures as [`MediaError::Io`].
 pub(crate) fn eof_as(eof: MediaError) -> impl FnOnce(std::io::Error) -> MediaError {
@@ -160,19 +151,13 @@ mod tests {
     }
 
     #[test]
-    fn sizes_read_like_a_phone_shows_them() {
-        assert_eq!(human_size(2_000_000), "2.0 MB");
-        assert_eq!(human_size(52_430_000), "52.4 MB");
-        assert_eq!(human_size(999_999), "1000 KB");
-        assert_eq!(human_size(1), "1 KB");
+    fn sizes_read_as_the_campaign_counts_them() {
+        // Binary megabytes, as the campaign's “2MB” and Windows' file sizes mean them.
         let e = MediaError::PdfTooLarge {
-            size: 60_000_000,
-            limit: 50_000_000,
+            size: 60 << 20,
+            limit: 50 << 20,
         };
-        assert_eq!(
-            e.to_string(),
-            "PDF 文件过大（60.0 MB，上限 50.0 MB），无法检查"
-        );
+        assert_eq!(e.to_string(), "PDF 文件过大（60 MB，上限 50 MB），无法检查");
     }
 
     #[test]

@@ -77,47 +77,9 @@ impl<R: Seek> Seek for CountingReader<R> {
     }
 }
 
-/// A duration for messages: "3分12秒", "45秒", "1小时2分3秒".
-///
-/// Seconds are rounded up, so a video even 1 ms over a limit never reads as exactly at it
-/// ("3分1秒", not "3分0秒", for 180.4 s). Trailing zero units are dropped, and whole minutes
-/// read "3分钟" because a bare "3分" would also read as three points on a score sheet.
-pub fn format_duration_zh(ms: u64) -> String {
-    let total = ms.div_ceil(1000);
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    match (h, m, s) {
-        (0, 0, s) => format!("{s}秒"),
-        (0, m, 0) => format!("{m}分钟"),
-        (0, m, s) => format!("{m}分{s}秒"),
-        (h, 0, 0) => format!("{h}小时"),
-        (h, m, 0) => format!("{h}小时{m}分钟"),
-        (h, m, s) => format!("{h}小时{m}分{s}秒"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_as_people_say_them() {
-        assert_eq!(format_duration_zh(192_000), "3分12秒");
-        assert_eq!(format_duration_zh(45_000), "45秒");
-        assert_eq!(format_duration_zh(3_723_000), "1小时2分3秒");
-        assert_eq!(format_duration_zh(180_000), "3分钟");
-        assert_eq!(format_duration_zh(3_600_000), "1小时");
-        assert_eq!(format_duration_zh(3_720_000), "1小时2分钟");
-        assert_eq!(format_duration_zh(3_603_000), "1小时0分3秒");
-        assert_eq!(format_duration_zh(0), "0秒");
-    }
-
-    #[test]
-    fn durations_round_up_so_over_the_limit_never_reads_as_at_it() {
-        assert_eq!(format_duration_zh(180_001), "3分1秒");
-        assert_eq!(format_duration_zh(1), "1秒");
-        assert_eq!(format_duration_zh(59_999), "1分钟");
-        assert_eq!(format_duration_zh(4_999), "5秒");
-    }
 
     #[test]
     fn counting_reader_counts_reads_not_seeks() {

@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod eligibility;
 pub mod form;
 pub mod idcard;
+pub mod materials;
 pub mod password;
 pub mod role;
 pub mod workflow;
