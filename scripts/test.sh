@@ -26,6 +26,13 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# An S3-compatible server for the file-storage tests (crates/blobs): moto in server mode,
+# from PyPI (Debian packages none), started by the tests on a loopback port.
+if ! command -v moto_server >/dev/null 2>&1 && ! python3 -c 'import moto.server' 2>/dev/null; then
+  echo "installing moto[server] with pip (S3 tests)" >&2
+  python3 -m pip install -q 'moto[server]'
+fi
+
 if [ -z "${PINGXUAN_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
    && pg_isready -q -h 127.0.0.1 -p 5432; then
   export PINGXUAN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test"
