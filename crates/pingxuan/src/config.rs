@@ -19,6 +19,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "PINGXUAN_COOKIE_SECURE",
     "PINGXUAN_TRUST_PROXY",
     "PINGXUAN_SMTP_URL",
+    "PINGXUAN_STORAGE_URL",
     "PINGXUAN_MAIL_FROM",
     "PINGXUAN_AUTH_PER_MINUTE",
     "PINGXUAN_LOG",
@@ -157,6 +158,16 @@ pub struct ServeArgs {
     #[arg(long, env = "PINGXUAN_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
+    /// 上传文件的存储位置：不设时为数据目录下的 files 文件夹；或 s3://密钥ID:密钥@桶/前缀?endpoint=…&region=…
+    /// / file storage: a local folder by default, or an S3-compatible bucket
+    #[arg(
+        long,
+        env = "PINGXUAN_STORAGE_URL",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub storage_url: String,
+
     /// 发件人，如 "评选平台 <noreply@example.com>" / sender address
     #[arg(
         long,
@@ -171,7 +182,7 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn web_config(&self, data_dir: &Path) -> WebConfig {
+    pub fn web_config(&self, data_dir: &Path) -> anyhow::Result<WebConfig> {
         let public_url = self
             .public_url
             .clone()
@@ -184,7 +195,12 @@ impl ServeArgs {
         c.trust_proxy = self.trust_proxy;
         c.auth_requests_per_minute = self.auth_per_minute;
         c.data_dir = Some(data_dir.to_path_buf());
-        c
+        // A storage setting that cannot work stops the start, with the reason.
+        c.blobs = Some(pingxuan_blobs::Blobs::from_url(
+            &self.storage_url,
+            data_dir,
+        )?);
+        Ok(c)
     }
 }
 

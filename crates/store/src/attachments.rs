@@ -24,6 +24,8 @@ pub struct Upload {
     pub part_size: i64,
     pub parts_received: i64,
     pub bytes_received: i64,
+    /// SHA-256 chained over the parts so far (empty before the first).
+    pub chain_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -54,7 +56,7 @@ pub struct NewUpload<'a> {
 }
 
 const UPLOAD_COLUMNS: &str = "id, public_id, application_id, material_key, user_id, original_name, \
-     total_size, part_size, parts_received, bytes_received, created_at, updated_at";
+     total_size, part_size, parts_received, bytes_received, chain_hash, created_at, updated_at";
 
 fn upload_of(r: &sqlx::any::AnyRow) -> Result<Upload> {
     Ok(Upload {
@@ -68,8 +70,9 @@ fn upload_of(r: &sqlx::any::AnyRow) -> Result<Upload> {
         part_size: r.try_get(7)?,
         parts_received: r.try_get(8)?,
         bytes_received: r.try_get(9)?,
-        created_at: r.try_get(10)?,
-        updated_at: r.try_get(11)?,
+        chain_hash: r.try_get(10)?,
+        created_at: r.try_get(11)?,
+        updated_at: r.try_get(12)?,
     })
 }
 
@@ -163,17 +166,25 @@ impl Store {
 
     /// Counts part number `part` (from 0) of `len` bytes as received. Parts arrive in
     /// order: anything but the next one (a repeat after a dropped answer, a gap) is
-    /// `Stale`, and the caller tells the client where to resume.
-    pub async fn record_part(&self, upload_id: i64, part: i64, len: i64) -> Result<()> {
+    /// `Stale`, and the caller tells the client where to resume. `chain_hash` is the
+    /// digest chained over the parts up to this one.
+    pub async fn record_part(
+        &self,
+        upload_id: i64,
+        part: i64,
+        len: i64,
+        chain_hash: &str,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE uploads SET parts_received = parts_received + 1, \
-             bytes_received = bytes_received + $3, updated_at = $4 \
+             bytes_received = bytes_received + $3, updated_at = $4, chain_hash = $5 \
              WHERE id = $1 AND parts_received = $2 AND bytes_received + $3 <= total_size",
         )
         .bind(upload_id)
         .bind(part)
         .bind(len)
         .bind(now())
+        .bind(chain_hash)
         .execute(&self.pool)
         .await?
         .rows_affected();

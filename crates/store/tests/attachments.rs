@@ -53,23 +53,23 @@ async fn uploads_take_parts_in_order(db: TestDb) {
         .unwrap();
     assert_eq!(up.public_id.len(), 32, "128 random bits");
     assert_eq!(up.parts_total(), 3);
-    s.record_part(up.id, 0, 8).await.unwrap();
+    s.record_part(up.id, 0, 8, "h").await.unwrap();
     // A repeated part (its answer was lost) and a gap are both refused.
     assert!(matches!(
-        s.record_part(up.id, 0, 8).await,
+        s.record_part(up.id, 0, 8, "h").await,
         Err(StoreError::Stale)
     ));
     assert!(matches!(
-        s.record_part(up.id, 2, 4).await,
+        s.record_part(up.id, 2, 4, "h").await,
         Err(StoreError::Stale)
     ));
-    s.record_part(up.id, 1, 8).await.unwrap();
+    s.record_part(up.id, 1, 8, "h").await.unwrap();
     // More bytes than announced are refused too.
     assert!(matches!(
-        s.record_part(up.id, 2, 8).await,
+        s.record_part(up.id, 2, 8, "h").await,
         Err(StoreError::Stale)
     ));
-    s.record_part(up.id, 2, 4).await.unwrap();
+    s.record_part(up.id, 2, 4, "h").await.unwrap();
     let done = s.get_upload(&up.public_id).await.unwrap().unwrap();
     assert!(done.is_complete());
     assert_eq!(done.bytes_received, 20);

@@ -47,6 +47,11 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// The folder `/healthz` checks for writing (local file storage).
     pub data_dir: Option<std::path::PathBuf>,
+    /// Where uploaded files are kept: `None` is a local folder under `data_dir/files`
+    /// (or a temporary one when there is no data folder).
+    pub blobs: Option<pingxuan_blobs::Blobs>,
+    /// The largest file anyone may upload, whatever a material allows.
+    pub max_upload_bytes: u64,
 }
 
 impl WebConfig {
@@ -60,6 +65,8 @@ impl WebConfig {
             reset_link_ttl: Duration::from_secs(30 * 60),
             max_body_bytes: 2 << 20,
             data_dir: None,
+            blobs: None,
+            max_upload_bytes: 4 << 30,
         }
     }
 }

@@ -27,6 +27,11 @@ pub enum Failure {
         field: Option<String>,
     },
     TooMany(String),
+    /// File storage full (507) or unreachable (503): the words say so and that nothing was kept.
+    Storage {
+        full: bool,
+        message: String,
+    },
     Internal(String),
 }
 
@@ -52,6 +57,8 @@ impl Failure {
             Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::Conflict { .. } => StatusCode::CONFLICT,
             Failure::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Storage { full: true, .. } => StatusCode::INSUFFICIENT_STORAGE,
+            Failure::Storage { full: false, .. } => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,11 +84,38 @@ impl Failure {
                 field,
             } => (code, message.clone(), field.as_deref()),
             Failure::TooMany(m) => ("too_many_requests", m.clone(), None),
+            Failure::Storage { full, message } => (
+                if *full {
+                    "storage_full"
+                } else {
+                    "storage_unavailable"
+                },
+                message.clone(),
+                None,
+            ),
             Failure::Internal(_) => (
                 "internal",
                 "系统出现错误，已记录，请稍后再试".to_owned(),
                 None,
             ),
+        }
+    }
+}
+
+impl From<pingxuan_blobs::BlobError> for Failure {
+    fn from(e: pingxuan_blobs::BlobError) -> Self {
+        use pingxuan_blobs::BlobError;
+        match e {
+            BlobError::NotFound { .. } => Failure::NotFound,
+            BlobError::Full(_) => Failure::Storage {
+                full: true,
+                message: e.to_string(),
+            },
+            BlobError::Unavailable(_) => Failure::Storage {
+                full: false,
+                message: e.to_string(),
+            },
+            other => Failure::Internal(format!("{other:?}")),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `GET /healthz`: 200 when the database answers and the data folder is writable.
+//! `GET /healthz`: 200 when the database answers, the data folder is writable and the
+//! file storage (local folder or S3 bucket) takes, returns and deletes a probe.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,7 +16,7 @@ pub async fn get_healthz(State(state): State<AppState>) -> (StatusCode, Json<ser
             tokio::fs::write(&probe, b"ok").await.is_ok()
         }
         None => true,
-    };
+    } && state.blobs.check().await.is_ok();
     let ok = database && storage;
     let status = if ok {
         StatusCode::OK

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod pages;
 pub mod routes;
 pub mod statics;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -31,6 +32,8 @@ pub use routes::router;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Uploaded files: local folder or S3-compatible bucket.
+    pub blobs: pingxuan_blobs::Blobs,
     pub config: Arc<WebConfig>,
     /// Sign-in, registration and reset attempts per client address.
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<String>>,
@@ -74,8 +77,16 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let per_minute =
             NonZeroU32::new(config.auth_requests_per_minute.max(1)).expect("at least 1");
+        let blobs = config.blobs.clone().unwrap_or_else(|| {
+            let dir = config
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("pingxuan-files"));
+            pingxuan_blobs::Blobs::from_url("", &dir).expect("a local folder for files")
+        });
         AppState {
             store,
+            blobs,
             config: Arc::new(config),
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             ip_failures: Arc::new(FailureCounter::default()),

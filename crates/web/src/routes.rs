@@ -35,6 +35,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::applications::return_back))
         .routes(routes!(api::applications::recall))
         .routes(routes!(api::applications::open))
+        .routes(routes!(api::uploads::begin))
+        .routes(routes!(api::uploads::list))
+        .routes(routes!(api::uploads::status, api::uploads::cancel))
+        .routes(routes!(api::uploads::put_part))
+        .routes(routes!(api::uploads::complete))
+        .routes(routes!(api::uploads::remove))
         .routes(routes!(api::codes::list, api::codes::issue))
         .routes(routes!(api::codes::revoke))
         .routes(routes!(
@@ -125,6 +131,7 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
+        .route("/files/{file}", get(api::uploads::get_file))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))
         .fallback(statics::not_found)

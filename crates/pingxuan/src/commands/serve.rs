@@ -34,7 +34,7 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
-    let config = args.web_config(&common.data_dir);
+    let config = args.web_config(&common.data_dir)?;
     let public_url = config.public_url.clone();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -16,6 +16,7 @@ CREATE TABLE attachments (
     format TEXT NOT NULL,
     content_type TEXT NOT NULL,
     size BIGINT NOT NULL,
+    -- SHA-256 chained over the upload's parts: hex(sha256(previous ‖ sha256(part))).
     sha256 TEXT NOT NULL,
     -- What the content measured (pixels, duration, pages), as JSON text.
     measured TEXT NOT NULL DEFAULT '{}',
@@ -41,6 +42,8 @@ CREATE TABLE uploads (
     -- Parts received so far, as a count from the start (parts are written in order).
     parts_received BIGINT NOT NULL DEFAULT 0,
     bytes_received BIGINT NOT NULL DEFAULT 0,
+    -- SHA-256 chained over the parts' digests so far (parts arrive in separate requests).
+    chain_hash TEXT NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

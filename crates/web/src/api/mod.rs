@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod codes;
 pub mod me;
 pub mod notices;
+pub mod uploads;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -19,7 +20,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"))
+    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"), (name = "materials", description = "材料：分片续传上传、按内容检查、附件列表与删除"))
 )]
 pub struct ApiDoc;
 

@@ -20,6 +20,8 @@ pub const PASSWORD: &str = "Kexie-2024-ok";
 pub struct TestApp {
     pub url: String,
     pub store: Store,
+    /// Uploaded files of this test (local storage).
+    pub files: tempfile::TempDir,
     _shutdown: oneshot::Sender<()>,
     _db: TestDb,
 }
@@ -32,6 +34,8 @@ pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
     let mut config = WebConfig::new(&url);
     config.captcha = captcha;
     config.auth_requests_per_minute = 1000;
+    let files = tempfile::tempdir().unwrap();
+    config.blobs = Some(pingxuan_blobs::Blobs::from_url("", files.path()).unwrap());
     let state = AppState::new(store.clone(), config);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(pingxuan_web::serve(listener, state, async {
@@ -40,6 +44,7 @@ pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
     TestApp {
         url,
         store,
+        files,
         _shutdown: tx,
         _db: db,
     }

@@ -10,4 +10,5 @@ mod campaigns;
 mod codes;
 mod common;
 mod mail;
+mod materials;
 mod races;

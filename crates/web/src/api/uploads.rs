@@ -1,0 +1,307 @@
+//! Materials as JSON: resumable uploads in parts, the files attached to an application,
+//! and the files themselves (inline or as 姓名+序号 downloads, seekable with HTTP Range).
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ErrorBody, Failure};
+use crate::uploads;
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUpload {
+    /// The material's key in the campaign file, e.g. `photos`.
+    pub material: String,
+    /// The file's name on the uploader's computer.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: i64,
+}
+
+/// Where an upload stands: send part `parts_received` next (from 0).
+#[derive(Serialize, ToSchema)]
+pub struct UploadOut {
+    pub id: String,
+    pub material: String,
+    pub name: String,
+    pub total_size: i64,
+    pub part_size: i64,
+    pub parts_total: i64,
+    pub parts_received: i64,
+    pub bytes_received: i64,
+}
+
+impl From<&pingxuan_store::attachments::Upload> for UploadOut {
+    fn from(u: &pingxuan_store::attachments::Upload) -> Self {
+        UploadOut {
+            id: u.public_id.clone(),
+            material: u.material_key.clone(),
+            name: u.original_name.clone(),
+            total_size: u.total_size,
+            part_size: u.part_size,
+            parts_total: u.parts_total(),
+            parts_received: u.parts_received,
+            bytes_received: u.bytes_received,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentOut {
+    pub id: String,
+    pub material: String,
+    pub name: String,
+    /// By content: jpg, png, mp4, mov, pdf.
+    pub format: String,
+    pub size: i64,
+    /// What the content measured: pixels, duration, pages.
+    #[schema(value_type = Object)]
+    pub measured: serde_json::Value,
+    /// In words, e.g. “JPEG 4000×3000，3.2 MB”.
+    pub summary: String,
+    /// Shown inline (images, PDFs, videos with Range).
+    pub url: String,
+    /// Downloaded with the name the notices ask for (姓名+序号).
+    pub download: String,
+    /// An image to show, for photos.
+    pub preview: Option<String>,
+}
+
+pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> AttachmentOut {
+    let measured: serde_json::Value = serde_json::from_str(&a.measured).unwrap_or_default();
+    let size = pingxuan_rules::materials::format_size(a.size as u64);
+    let n = |k: &str| measured.get(k).and_then(serde_json::Value::as_u64);
+    let summary = match (n("width"), n("height"), n("duration_ms"), n("pages")) {
+        (Some(w), Some(h), Some(ms), _) => format!(
+            "{} {w}×{h}，{}，{size}",
+            a.format.to_uppercase(),
+            pingxuan_rules::materials::format_duration_zh(ms)
+        ),
+        (Some(w), Some(h), None, _) => format!("{} {w}×{h}，{size}", a.format.to_uppercase()),
+        (_, _, _, Some(p)) => format!("PDF {p} 页，{size}"),
+        _ => format!("{}，{size}", a.format.to_uppercase()),
+    };
+    let url = format!("/files/{}", a.public_id);
+    AttachmentOut {
+        id: a.public_id.clone(),
+        material: a.material_key.clone(),
+        name: a.original_name.clone(),
+        format: a.format.clone(),
+        size: a.size,
+        measured,
+        summary,
+        download: format!("{url}?download=1"),
+        preview: (a.format == "jpg" || a.format == "png").then(|| url.clone()),
+        url,
+    }
+}
+
+/// Starts a resumable upload of one file for one of the application's materials.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/uploads", tag = "materials",
+    params(("id" = i64, Path)), request_body = NewUpload,
+    responses((status = 201, body = UploadOut), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn begin(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    Json(req): Json<NewUpload>,
+) -> Result<(StatusCode, Json<UploadOut>), ApiError> {
+    let u = uploads::begin(
+        &state,
+        &caller.access,
+        id,
+        &req.material,
+        &req.name,
+        req.size,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(UploadOut::from(&u))))
+}
+
+/// Where an upload stands (to resume after a dropped connection).
+#[utoipa::path(get, path = "/api/v1/uploads/{upload}", tag = "materials",
+    params(("upload" = String, Path)), responses((status = 200, body = UploadOut), (status = 404, body = ErrorBody)))]
+pub async fn status(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(upload): Path<String>,
+) -> Result<Json<UploadOut>, ApiError> {
+    let u = uploads::own_upload(&state, &caller.access, &upload).await?;
+    Ok(Json(UploadOut::from(&u)))
+}
+
+/// Abandons an upload and what it received.
+#[utoipa::path(delete, path = "/api/v1/uploads/{upload}", tag = "materials",
+    params(("upload" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(upload): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let u = uploads::own_upload(&state, &caller.access, &upload).await?;
+    uploads::cancel(&state, &u).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Part `part` (from 0) of the file, as the request body (`part_size` bytes, the last
+/// one the rest). Out of turn: 409 with `parts_received` to go on from.
+#[utoipa::path(put, path = "/api/v1/uploads/{upload}/parts/{part}", tag = "materials",
+    params(("upload" = String, Path), ("part" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = UploadOut), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_part(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((upload, part)): Path<(String, i64)>,
+    body: Body,
+) -> Response {
+    let u = match uploads::own_upload(&state, &caller.access, &upload).await {
+        Ok(u) => u,
+        Err(f) => return ApiError(f).into_response(),
+    };
+    match uploads::put_part(&state, &u, part, body.into_data_stream()).await {
+        Ok(u) => Json(UploadOut::from(&u)).into_response(),
+        Err(f @ Failure::Conflict { .. }) => {
+            // Tell the client where to go on from, beside the usual error.
+            let now = state
+                .store
+                .get_upload(&u.public_id)
+                .await
+                .ok()
+                .flatten()
+                .map_or(u.parts_received, |x| x.parts_received);
+            let (code, message) = match &f {
+                Failure::Conflict { code, message, .. } => (*code, message.clone()),
+                _ => unreachable!(),
+            };
+            (
+                StatusCode::CONFLICT,
+                Json(serde_json::json!({
+                    "error": {"code": code, "message": message, "field": null},
+                    "parts_received": now,
+                })),
+            )
+                .into_response()
+        }
+        Err(f) => ApiError(f).into_response(),
+    }
+}
+
+/// Finishes an upload: the content is checked against the material, and the file
+/// attached (201) or refused with the measured value (422, e.g. “视频时长 3分12秒，超过 3 分钟上限”).
+#[utoipa::path(post, path = "/api/v1/uploads/{upload}/complete", tag = "materials",
+    params(("upload" = String, Path)),
+    responses((status = 201, body = AttachmentOut), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn complete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(upload): Path<String>,
+) -> Result<(StatusCode, Json<AttachmentOut>), ApiError> {
+    let u = uploads::own_upload(&state, &caller.access, &upload).await?;
+    let a = uploads::complete(&state, &caller.access, &u).await?;
+    Ok((StatusCode::CREATED, Json(attachment_out(&a))))
+}
+
+/// The files attached to an application, for everyone who may see it.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/attachments", tag = "materials",
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<AttachmentOut>), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
+    let l = crate::flow::load(&state, id).await?;
+    crate::flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
+    let files = state.store.attachments_of(id).await?;
+    Ok(Json(files.iter().map(attachment_out).collect()))
+}
+
+/// Removes a file: the level it belongs to, while that level holds the application.
+#[utoipa::path(delete, path = "/api/v1/attachments/{file}", tag = "materials",
+    params(("file" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(file): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    uploads::remove(&state, &caller.access, &file).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// `1`: as a download named 姓名+序号.
+    #[serde(default)]
+    pub download: Option<String>,
+}
+
+/// The file itself, for those who may see its application: inline, or as a download,
+/// with HTTP Range (videos seek without downloading everything).
+pub async fn get_file(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(file): Path<String>,
+    Query(q): Query<FileQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (a, l) = uploads::seen_attachment(&state, &caller.access, &file).await?;
+    let size = a.size as u64;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = match uploads::parse_range(range, size) {
+        Ok(r) => r,
+        Err(uploads::Unsatisfiable) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+            )
+                .into_response());
+        }
+    };
+    let name = uploads::download_name(&state, &a, &l).await?;
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if q.download.as_deref() == Some("1") {
+            "attachment"
+        } else {
+            "inline"
+        },
+        percent(&name)
+    );
+    let (status, span) = match range.clone() {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r),
+        None => (StatusCode::OK, 0..size),
+    };
+    let stream = state.blobs.read_range(&a.blob_key, span.clone()).await?;
+    let mut res = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, &a.content_type)
+        .header(header::CONTENT_LENGTH, span.end - span.start)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CACHE_CONTROL, "private, max-age=3600");
+    if range.is_some() {
+        res = res.header(
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", span.start, span.end - 1),
+        );
+    }
+    res.body(Body::from_stream(stream))
+        .map_err(|e| ApiError(Failure::Internal(format!("file response: {e}"))))
+}
+
+/// RFC 5987 percent-encoding for a UTF-8 file name.
+fn percent(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
