@@ -147,6 +147,42 @@ pub fn missing_for_level(
         .collect()
 }
 
+/// What a material asks for, in one line for the page: “JPG，每个不小于 2 MB，须 3～5 张”.
+pub fn requirement_text(material: &Material) -> String {
+    let mut parts = Vec::new();
+    if !material.formats.is_empty() {
+        parts.push(format_list(&material.formats));
+    }
+    if let Some(min) = material.min_size.as_deref().and_then(parse_size) {
+        parts.push(format!("每个不小于 {}", format_size(min)));
+    }
+    if let Some(max) = material.max_size.as_deref().and_then(parse_size) {
+        parts.push(format!("每个不超过 {}", format_size(max)));
+    }
+    if let Some(secs) = material.max_duration_secs {
+        parts.push(format!(
+            "时长不超过 {}",
+            format_duration_zh(u64::from(secs) * 1000)
+        ));
+    }
+    if !material.resolutions.is_empty() {
+        parts.push(format!(
+            "分辨率 {}",
+            material.resolutions.join(" 或 ").replace('x', "×")
+        ));
+    }
+    let unit = unit_word(material.kind);
+    let min = material.min_count.unwrap_or(u32::from(material.required));
+    match (min, material.max_count) {
+        (0, Some(max)) => parts.push(format!("最多 {max} {unit}")),
+        (min, Some(max)) if min == max => parts.push(format!("须 {min} {unit}")),
+        (min, Some(max)) => parts.push(format!("须 {min}～{max} {unit}")),
+        (0, None) => {}
+        (min, None) => parts.push(format!("至少 {min} {unit}")),
+    }
+    parts.join("，")
+}
+
 fn unit_word(kind: MaterialKind) -> &'static str {
     match kind {
         MaterialKind::IdPhoto | MaterialKind::Photo => "张",
@@ -310,6 +346,19 @@ mod tests {
         );
         let recommender = missing_for_level(&c, "recommender", |_| 1);
         assert!(recommender.is_empty(), "{recommender:?}");
+    }
+
+    #[test]
+    fn requirements_in_one_line() {
+        let c = dongguan();
+        assert_eq!(
+            requirement_text(material(&c, "photos")),
+            "JPG，每个不小于 2 MB，须 3～5 张"
+        );
+        assert_eq!(
+            requirement_text(material(&c, "videos")),
+            "MP4、MOV，时长不超过 3分钟，分辨率 1920×1080 或 1080×1920，至少 1 段"
+        );
     }
 
     #[test]

@@ -18,6 +18,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/app.js"),
     ),
     (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/upload.js"),
+    ),
+    (
         "campaign-upload.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/campaign-upload.js"),

@@ -14,7 +14,9 @@ use pingxuan_media::{Sniffed, sniff};
 use pingxuan_rules::campaign::Material;
 use pingxuan_rules::materials::{Measured, Upload as Checked, file_problems};
 use pingxuan_store::attachments::{Attachment, NewAttachment, NewUpload, Upload};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::access::Access;
@@ -572,4 +574,103 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=100-"), 100), Err(Unsatisfiable));
         assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Ok(None));
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentOut {
+    pub id: String,
+    pub material: String,
+    pub name: String,
+    /// By content: jpg, png, mp4, mov, pdf.
+    pub format: String,
+    pub size: i64,
+    /// What the content measured: pixels, duration, pages.
+    #[schema(value_type = Object)]
+    pub measured: serde_json::Value,
+    /// In words, e.g. “JPEG 4000×3000，3.2 MB”.
+    pub summary: String,
+    /// Shown inline (images, PDFs, videos with Range).
+    pub url: String,
+    /// Downloaded with the name the notices ask for (姓名+序号).
+    pub download: String,
+    /// An image to show, for photos.
+    pub preview: Option<String>,
+}
+
+pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> AttachmentOut {
+    let measured: serde_json::Value = serde_json::from_str(&a.measured).unwrap_or_default();
+    let size = pingxuan_rules::materials::format_size(a.size as u64);
+    let n = |k: &str| measured.get(k).and_then(serde_json::Value::as_u64);
+    let summary = match (n("width"), n("height"), n("duration_ms"), n("pages")) {
+        (Some(w), Some(h), Some(ms), _) => format!(
+            "{} {w}×{h}，{}，{size}",
+            a.format.to_uppercase(),
+            pingxuan_rules::materials::format_duration_zh(ms)
+        ),
+        (Some(w), Some(h), None, _) => format!("{} {w}×{h}，{size}", a.format.to_uppercase()),
+        (_, _, _, Some(p)) => format!("PDF {p} 页，{size}"),
+        _ => format!("{}，{size}", a.format.to_uppercase()),
+    };
+    let url = format!("/files/{}", a.public_id);
+    AttachmentOut {
+        id: a.public_id.clone(),
+        material: a.material_key.clone(),
+        name: a.original_name.clone(),
+        format: a.format.clone(),
+        size: a.size,
+        measured,
+        summary,
+        download: format!("{url}?download=1"),
+        preview: (a.format == "jpg" || a.format == "png").then(|| url.clone()),
+        url,
+    }
+}
+
+/// A material on the page: what it asks for, the files attached, whether they can be
+/// changed here.
+pub struct MaterialView {
+    pub key: String,
+    pub name: String,
+    pub required: bool,
+    /// “JPG，每个不小于 2 MB，须 3～5 张”.
+    pub rule: String,
+    pub hint: String,
+    /// For the file chooser: the extensions the material takes.
+    pub accept: String,
+    /// Count problem, if any (“……须 3～5 张，现有 2 张”).
+    pub count_note: String,
+    pub files: Vec<AttachmentOut>,
+}
+
+/// The materials the level `level_key` attaches, with what is attached.
+pub fn material_views(l: &Loaded, level_key: &str) -> Vec<MaterialView> {
+    l.campaign
+        .materials
+        .iter()
+        .filter(|m| m.level == level_key)
+        .map(|m| {
+            let files: Vec<AttachmentOut> = l
+                .files
+                .iter()
+                .filter(|a| a.material_key == m.key)
+                .map(attachment_out)
+                .collect();
+            MaterialView {
+                key: m.key.clone(),
+                name: m.name.clone(),
+                required: m.required,
+                rule: pingxuan_rules::materials::requirement_text(m),
+                hint: m.hint.clone().unwrap_or_default(),
+                accept: m
+                    .formats
+                    .iter()
+                    .map(|f| format!(".{f}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                count_note: pingxuan_rules::materials::count_problem(m, files.len() as u32)
+                    .unwrap_or_default(),
+                files,
+            }
+        })
+        .collect()
 }

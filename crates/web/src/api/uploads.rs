@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, Failure};
-use crate::uploads;
+use crate::uploads::{self, AttachmentOut, attachment_out};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUpload {
@@ -49,56 +49,6 @@ impl From<&pingxuan_store::attachments::Upload> for UploadOut {
             parts_received: u.parts_received,
             bytes_received: u.bytes_received,
         }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AttachmentOut {
-    pub id: String,
-    pub material: String,
-    pub name: String,
-    /// By content: jpg, png, mp4, mov, pdf.
-    pub format: String,
-    pub size: i64,
-    /// What the content measured: pixels, duration, pages.
-    #[schema(value_type = Object)]
-    pub measured: serde_json::Value,
-    /// In words, e.g. “JPEG 4000×3000，3.2 MB”.
-    pub summary: String,
-    /// Shown inline (images, PDFs, videos with Range).
-    pub url: String,
-    /// Downloaded with the name the notices ask for (姓名+序号).
-    pub download: String,
-    /// An image to show, for photos.
-    pub preview: Option<String>,
-}
-
-pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> AttachmentOut {
-    let measured: serde_json::Value = serde_json::from_str(&a.measured).unwrap_or_default();
-    let size = pingxuan_rules::materials::format_size(a.size as u64);
-    let n = |k: &str| measured.get(k).and_then(serde_json::Value::as_u64);
-    let summary = match (n("width"), n("height"), n("duration_ms"), n("pages")) {
-        (Some(w), Some(h), Some(ms), _) => format!(
-            "{} {w}×{h}，{}，{size}",
-            a.format.to_uppercase(),
-            pingxuan_rules::materials::format_duration_zh(ms)
-        ),
-        (Some(w), Some(h), None, _) => format!("{} {w}×{h}，{size}", a.format.to_uppercase()),
-        (_, _, _, Some(p)) => format!("PDF {p} 页，{size}"),
-        _ => format!("{}，{size}", a.format.to_uppercase()),
-    };
-    let url = format!("/files/{}", a.public_id);
-    AttachmentOut {
-        id: a.public_id.clone(),
-        material: a.material_key.clone(),
-        name: a.original_name.clone(),
-        format: a.format.clone(),
-        size: a.size,
-        measured,
-        summary,
-        download: format!("{url}?download=1"),
-        preview: (a.format == "jpg" || a.format == "png").then(|| url.clone()),
-        url,
     }
 }
 

@@ -164,6 +164,8 @@ struct ApplicationPage {
     notice: Option<String>,
     error: Option<String>,
     problems: Vec<String>,
+    /// The applicant's materials (照片, 视频 …) and what is attached.
+    materials: Vec<crate::uploads::MaterialView>,
 }
 
 /// What the applicant reads before pressing 我承诺: the campaign's conditions.
@@ -294,6 +296,7 @@ fn render(
         notice: said.notice,
         error: said.error,
         problems,
+        materials: crate::uploads::material_views(l, &l.chain.levels[0].key),
     };
     Ok((said.status, Html(page.render()?)).into_response())
 }

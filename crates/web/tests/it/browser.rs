@@ -353,6 +353,30 @@ async fn xinjiang_manual_walk() {
     screenshot(&me, "walk-0-restore-offered.png").await;
     click(&me, ".restore button.primary").await;
     wait_text(&me, "已恢复。请检查后点击").await;
+    // A photo goes up with its progress bar, is checked by content and shown.
+    let photo = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-y", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("nullsrc=s=3000x2000,geq=random(1)*255:128:128")
+        .args(["-frames:v", "1", "-q:v", "1"])
+        .arg(photo.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "ffmpeg makes the test photo (apt-get install ffmpeg)");
+    me.find(Locator::Css("#material-photos input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&photo.path().to_string_lossy())
+        .await
+        .unwrap();
+    wait_text(&me, "已上传：JPG 3000×2000").await;
+    me.execute(
+        "document.querySelector('#material-photos').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&me, "walk-0-photo-uploaded.png").await;
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
     screenshot(&me, "walk-1-applicant-submitted.png").await;

@@ -1,0 +1,157 @@
+// Materials: several files at once, each sent in parts with its own progress bar. A
+// dropped connection retries the part; a closed tab or a reload resumes where the
+// server says it stopped (the upload id is remembered in this browser by file). Only a
+// finished and checked file becomes an attachment; the server says why one is refused.
+(function uploads() {
+  const holder = document.querySelector('[data-csrf]');
+  const token = holder ? holder.dataset.csrf : '';
+  const remembered = (file, material) =>
+    `px-upload-${material}-${file.name}-${file.size}-${file.lastModified}`;
+
+  async function api(method, url, body, headers) {
+    const res = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: Object.assign({ 'X-CSRF-Token': token }, headers || {}),
+      body,
+    });
+    let json = null;
+    try { json = await res.json(); } catch (_) { json = null; }
+    return { status: res.status, json };
+  }
+
+  // One part with upload progress (fetch cannot report it; XMLHttpRequest can).
+  function sendPart(url, blob, onProgress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('PUT', url);
+      xhr.withCredentials = true;
+      xhr.setRequestHeader('X-CSRF-Token', token);
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      xhr.upload.onprogress = (e) => onProgress(e.loaded);
+      xhr.onload = () => {
+        let json = null;
+        try { json = JSON.parse(xhr.responseText); } catch (_) { json = null; }
+        resolve({ status: xhr.status, json });
+      };
+      xhr.onerror = () => resolve({ status: 0, json: null });
+      xhr.send(blob);
+    });
+  }
+
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  function row(list, file) {
+    const li = document.createElement('li');
+    li.className = 'upload';
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = file.name;
+    const bar = document.createElement('progress');
+    bar.max = 100;
+    bar.value = 0;
+    const note = document.createElement('span');
+    note.className = 'hint';
+    note.textContent = '准备上传…';
+    li.append(name, ' ', bar, ' ', note);
+    list.append(li);
+    return {
+      li,
+      progress(sent) {
+        const pct = file.size ? Math.min(100, Math.floor((sent * 100) / file.size)) : 100;
+        bar.value = pct;
+        note.textContent = `已上传 ${pct}%`;
+      },
+      say(text, error) {
+        note.textContent = text;
+        li.classList.toggle('field-error', Boolean(error));
+      },
+    };
+  }
+
+  async function upload(box, file) {
+    const material = box.dataset.material;
+    const base = box.dataset.uploads;
+    const list = box.querySelector('ul.uploads');
+    const ui = row(list, file);
+    const key = remembered(file, material);
+    let state = null;
+    const known = localStorage.getItem(key);
+    if (known) {
+      const r = await api('GET', `/api/v1/uploads/${known}`);
+      if (r.status === 200) state = r.json;
+    }
+    if (!state) {
+      const r = await api('POST', base, JSON.stringify({ material, name: file.name, size: file.size }),
+        { 'Content-Type': 'application/json' });
+      if (r.status !== 201) {
+        ui.say((r.json && r.json.error && r.json.error.message) || `上传失败（${r.status}）`, true);
+        return;
+      }
+      state = r.json;
+      localStorage.setItem(key, state.id);
+    }
+    let part = state.parts_received;
+    let failures = 0;
+    while (part < state.parts_total) {
+      const start = part * state.part_size;
+      const blob = file.slice(start, Math.min(file.size, start + state.part_size));
+      const r = await sendPart(`/api/v1/uploads/${state.id}/parts/${part}`, blob,
+        (loaded) => ui.progress(start + loaded));
+      if (r.status === 200) {
+        part += 1;
+        failures = 0;
+        ui.progress(Math.min(file.size, part * state.part_size));
+      } else if (r.status === 409 && r.json && typeof r.json.parts_received === 'number') {
+        part = r.json.parts_received; // the server already has more (or fewer): go on from there
+      } else if (r.status === 0 || r.status >= 500) {
+        failures += 1;
+        ui.say(`网络中断，${Math.min(30, 2 ** failures)} 秒后从 ${Math.floor((start * 100) / Math.max(1, file.size))}% 处继续…`);
+        await sleep(1000 * Math.min(30, 2 ** failures));
+      } else {
+        ui.say((r.json && r.json.error && r.json.error.message) || `上传失败（${r.status}）`, true);
+        return;
+      }
+    }
+    ui.say('正在检查文件内容…');
+    const done = await api('POST', `/api/v1/uploads/${state.id}/complete`);
+    localStorage.removeItem(key);
+    if (done.status === 201) {
+      ui.say(`已上传：${done.json.summary}`);
+      ui.li.classList.add('done');
+      const shown = box.querySelector('.attached');
+      if (shown && done.json.preview) {
+        const fig = document.createElement('figure');
+        fig.className = 'file';
+        const img = document.createElement('img');
+        img.src = done.json.preview;
+        img.alt = done.json.name;
+        img.className = 'thumb';
+        const cap = document.createElement('figcaption');
+        cap.textContent = `${done.json.name} · ${done.json.summary}`;
+        fig.append(img, cap);
+        shown.append(fig);
+      }
+    } else {
+      ui.say((done.json && done.json.error && done.json.error.message) || `文件未通过检查（${done.status}）`, true);
+    }
+  }
+
+  document.querySelectorAll('button[data-remove]').forEach((b) => {
+    b.addEventListener('click', async () => {
+      const r = await api('DELETE', `/api/v1/attachments/${b.dataset.remove}`);
+      if (r.status === 204) b.closest('figure').remove();
+      else b.textContent = (r.json && r.json.error && r.json.error.message) || '删除失败';
+    });
+  });
+
+  document.querySelectorAll('.material[data-uploads]').forEach((box) => {
+    const input = box.querySelector('input[type=file]');
+    if (!input) return;
+    input.addEventListener('change', () => {
+      // Several at once: each file goes its own way, side by side.
+      [...input.files].forEach((f) => { upload(box, f); });
+      input.value = '';
+    });
+  });
+})();
