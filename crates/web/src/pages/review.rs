@@ -168,9 +168,12 @@ async fn render(
             (f.label.clone(), v)
         })
         .collect();
+    // The recommender's own count; other levels see it in the opinions below.
     let quota = match flow::quota_of(state, l).await? {
-        Some((used, max, _)) => format!("本单位已推荐 {used}/{max} 名"),
-        None => String::new(),
+        Some((used, max, _)) if level as i64 == l.app.recommender_level => {
+            format!("本单位已推荐 {used}/{max} 名")
+        }
+        _ => String::new(),
     };
     let (error, status, error_field) = match error {
         Some((e, s, f)) => (Some(e), s, f),

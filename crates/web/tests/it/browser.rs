@@ -203,6 +203,18 @@ async fn register_login_and_see_my_applications() {
     phone.close().await.unwrap();
 }
 
+/// Registers a candidate's account on the page, as every walk begins.
+async fn register(b: &Client, base: &str, name: &str, login: &str) {
+    b.goto(&format!("{base}/register")).await.unwrap();
+    fill(b, "#name", name).await;
+    fill(b, "#login", login).await;
+    fill(b, "#password", PASSWORD).await;
+    fill(b, "#password2", PASSWORD).await;
+    click(b, "input[name=consent]").await;
+    click(b, "button.primary").await;
+    wait_text(b, "注册成功，请登录").await;
+}
+
 async fn sign_in(b: &Client, base: &str, login: &str) {
     b.goto(&format!("{base}/login")).await.unwrap();
     fill(b, "#login", login).await;
@@ -280,14 +292,7 @@ async fn xinjiang_manual_walk() {
 
     // The applicant registers on the page, as the manual begins.
     let me = browser(&driver, 1280, 1000).await;
-    me.goto(&format!("{}/register", app.url)).await.unwrap();
-    fill(&me, "#name", "测试人员").await;
-    fill(&me, "#login", "ceshi@example.com").await;
-    fill(&me, "#password", PASSWORD).await;
-    fill(&me, "#password2", PASSWORD).await;
-    click(&me, "input[name=consent]").await;
-    click(&me, "button.primary").await;
-    wait_text(&me, "注册成功，请登录").await;
+    register(&me, &app.url, "测试人员", "ceshi@example.com").await;
     sign_in(&me, &app.url, "ceshi@example.com").await;
     me.goto(&format!("{}/applications/mine", app.url))
         .await
@@ -541,8 +546,6 @@ async fn code_walk(w: CodeWalk) {
     app.unit_account("work", Role::WorkUnit, cid, work_unit)
         .await;
     let org = app.account("org", Role::Organizer, Some(cid), None).await;
-    app.account("ceshi@example.com", Role::Applicant, None, None)
-        .await;
     app.store
         .extend_deadline(
             cid,
@@ -570,6 +573,7 @@ async fn code_walk(w: CodeWalk) {
     let code: String = src[at..].chars().take(14).collect();
 
     let me = browser(&driver, 1280, 1000).await;
+    register(&me, &app.url, "测试人员", "ceshi@example.com").await;
     sign_in(&me, &app.url, "ceshi@example.com").await;
     me.goto(&format!("{}/applications/mine", app.url))
         .await
@@ -641,7 +645,24 @@ async fn code_walk(w: CodeWalk) {
     wait_text(&phone, "已使用：测试人员 ZMKJ").await;
     screenshot(&phone, &shot("5-codes-phone")).await;
     phone.close().await.unwrap();
-    for b in [rec, me, work] {
+    // The organiser's desk: 待审核申报表, 办理, the opinions of the levels below.
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "org").await;
+    office
+        .goto(&format!("{}/applications/review", app.url))
+        .await
+        .unwrap();
+    office
+        .wait()
+        .for_element(Locator::LinkText("办理"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&office, "同意推荐。").await;
+    screenshot(&office, &shot("6-office-desk")).await;
+    for b in [rec, me, work, office] {
         b.close().await.unwrap();
     }
 }
