@@ -3,13 +3,15 @@
 //! numbers the database keeps unique, so two people acting on the same state at once
 //! resolve to one outcome. 身份证号 and mobile are sealed outside the form's JSON.
 
+use std::collections::BTreeSet;
+
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::FieldKey;
 use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, now};
+use crate::{Backend, Result, Store, StoreError, now};
 
 /// The form fields kept in their own sealed columns instead of the JSON.
 const SEALED: [FieldKey; 2] = [FieldKey::IdNumber, FieldKey::Mobile];
@@ -143,6 +145,9 @@ impl From<&str> for Note {
 /// How many applications a recommending unit has forwarded (they are above it now).
 const FORWARDED_BY_RECOMMENDER: &str = "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
      AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')";
+/// The same, leaving out one application (the one being forwarded).
+const FORWARDED_BY_RECOMMENDER_BUT: &str = "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
+     AND holder_role NOT IN ('applicant', 'work_unit', 'recommender') AND id <> $2";
 
 /// Where an application is after an event, written with it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -207,6 +212,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        Self::write_terms(&mut tx, id, &search_terms("", &number, "")).await?;
         if let Some(code_id) = new.code_id {
             let used = sqlx::query(
                 "UPDATE recommendation_codes SET application_id = $2, used_at = $3 \
@@ -415,35 +421,40 @@ impl Store {
             .as_deref()
             .map(|v| self.sealer.lookup(&v.to_ascii_uppercase()));
         let json = serde_json::to_string(&rest).map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
-            "UPDATE applications SET form_version = form_version + 1, \
-             name = $3, employer = $4, field = $5, id_number_enc = $6, id_number_hmac = $7, \
-             mobile_enc = $8, updated_at = $9 \
-             WHERE id = $1 AND form_version = $2 AND holder_level = 0",
-        )
-        .bind(id)
-        .bind(expected_version)
-        .bind(text_of(form, FieldKey::Name))
-        .bind(text_of(form, FieldKey::EmployerAndPost))
-        .bind(match form.get(&FieldKey::Field) {
+        let name = text_of(form, FieldKey::Name);
+        let employer = text_of(form, FieldKey::EmployerAndPost);
+        let field = match form.get(&FieldKey::Field) {
             Some(FieldValue::List(v)) => v.join("、"),
             Some(v) => v.text().unwrap_or("").to_owned(),
             None => String::new(),
-        })
+        };
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE applications SET form_version = form_version + 1, \
+             name = $3, employer = $4, field = $5, id_number_enc = $6, id_number_hmac = $7, \
+             mobile_enc = $8, updated_at = $9 \
+             WHERE id = $1 AND form_version = $2 AND holder_level = 0 RETURNING number",
+        )
+        .bind(id)
+        .bind(expected_version)
+        .bind(&name)
+        .bind(&employer)
+        .bind(&field)
         .bind(sealed[0].as_deref().map(|v| self.sealer.seal(v)))
         .bind(id_hmac)
         .bind(sealed[1].as_deref().map(|v| self.sealer.seal(v)))
         .bind(now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 1 {
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = updated {
+            let number: String = row.try_get(0)?;
             sqlx::query("UPDATE application_forms SET form_json = $2 WHERE application_id = $1")
                 .bind(id)
                 .bind(&json)
                 .execute(&mut *tx)
                 .await?;
+            let terms = search_terms(&name, &number, &employer);
+            Self::refresh_terms(&mut tx, id, &terms).await?;
             tx.commit().await?;
             return Ok(expected_version + 1);
         }
@@ -529,17 +540,6 @@ impl Store {
                 .bind(q.unit_id)
                 .execute(&mut *tx)
                 .await?;
-            let used: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
-                .bind(q.unit_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-            if used >= q.max {
-                tx.rollback().await?;
-                return Err(StoreError::QuotaFull(
-                    pingxuan_rules::workflow::quota_full_message(used, q.max),
-                ));
-            }
         }
         let moved = sqlx::query(
             "UPDATE applications SET flow_version = $3, holder_level = $4, state_text = $5, \
@@ -561,6 +561,22 @@ impl Store {
         if moved != 1 {
             tx.rollback().await?;
             return Err(StoreError::Stale);
+        }
+        // Counted after the version check, so a repeated forward of the same application
+        // is told it was already moved, not that the quota is full.
+        if let Some(q) = update.quota {
+            let used: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER_BUT)
+                .bind(q.unit_id)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            if used >= q.max {
+                tx.rollback().await?;
+                return Err(StoreError::QuotaFull(
+                    pingxuan_rules::workflow::quota_full_message(used, q.max),
+                ));
+            }
         }
         let inserted = sqlx::query(
             "INSERT INTO application_events (application_id, seq, kind, by_level, to_level, actor_id, comment, at, \
@@ -660,10 +676,16 @@ pub const PAGE_SIZE: i64 = 20;
 enum Bind {
     Int(i64),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 impl Store {
     /// 查询申报表: one page of matching applications and the total.
+    ///
+    /// Without a text to look for, the total counts from a narrow index and the page is read
+    /// in the order of the sort's index. A part of the name or number, or of the work unit,
+    /// is found in `application_terms` (see `search_terms`): the rows are read from the
+    /// matching terms only, never by looking at every row of the campaign.
     pub async fn search_applications(
         &self,
         scope: &SearchScope,
@@ -713,26 +735,11 @@ impl Store {
             return Ok((0, Vec::new()));
         }
         conds.push(format!("({})", within.join(" OR ")));
-        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let p = next(Bind::Text(format!("%{t}%")), &mut binds);
-            conds.push(format!(
-                "(a.name LIKE {p} OR UPPER(a.number) LIKE UPPER({p}))"
-            ));
-        }
         if let Some(y) = f.year {
             let p = next(Bind::Int(y), &mut binds);
             conds.push(format!(
                 "a.campaign_id IN (SELECT id FROM campaigns WHERE year = {p})"
             ));
-        }
-        if let Some(e) = f
-            .employer
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| e.chars().count() >= 4)
-        {
-            let p = next(Bind::Text(format!("%{e}%")), &mut binds);
-            conds.push(format!("a.employer LIKE {p}"));
         }
         if let Some(s) = f.step.as_deref().filter(|s| !s.is_empty()) {
             let p = next(Bind::Text(s.to_owned()), &mut binds);
@@ -743,48 +750,397 @@ impl Store {
             conds.push(format!("a.recommender_unit_id = {p}"));
         }
         if let Some(v) = f.field.as_deref().filter(|v| !v.is_empty()) {
-            // Several 推荐领域 are stored joined with 、.
+            // Several 推荐领域 are stored joined with 、. The filter is one of the campaign's
+            // few choices and matches a large share of it: checked on the rows, not looked up.
             let p = next(Bind::Text(format!("%{v}%")), &mut binds);
             conds.push(format!("a.field LIKE {p}"));
         }
-        // The total needs no join: it counts from `applications_search` alone.
+        // The texts to look for, the most selective first: the rows are found from its terms.
+        let texts = [
+            (
+                TermKind::Text,
+                f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+            ),
+            (
+                TermKind::Employer,
+                f.employer
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| e.chars().count() >= 4),
+            ),
+        ];
+        // With a text, the rows are read from the first text's terms (by primary key) and
+        // the others are checked on them; `from` says how.
+        let mut from: Option<String> = None;
+        for (kind, query) in texts {
+            let Some(query) = query else { continue };
+            let (lo, hi, longer) = term_range(query);
+            let (lo, hi) = (
+                next(Bind::Bytes(lo), &mut binds),
+                next(Bind::Bytes(hi), &mut binds),
+            );
+            let terms = |distinct: &str| {
+                format!(
+                    "SELECT {distinct}t.application_id FROM application_terms t \
+                     WHERE t.kind = '{}' AND t.term >= {lo} AND t.term < {hi}",
+                    kind.code()
+                )
+            };
+            if from.is_some() {
+                conds.push(format!("a.id IN ({})", terms("")));
+            } else {
+                from = Some(match self.backend {
+                    // An array, not a semi-join: PostgreSQL then reads the candidates by
+                    // primary key whatever it guesses about the range's size. As a join it
+                    // read the whole table (hash join) or walked it in id order (merge join).
+                    Backend::Postgres => {
+                        conds.push(format!("a.id = ANY(ARRAY({}))", terms("")));
+                        "applications a".to_owned()
+                    }
+                    // CROSS JOIN keeps this order: without ANALYZE's statistics SQLite
+                    // preferred the campaign's index and checked every row against the list.
+                    Backend::Sqlite => {
+                        conds.push("a.id = hit.application_id".to_owned());
+                        format!("({}) hit CROSS JOIN applications a", terms("DISTINCT "))
+                    }
+                });
+            }
+            if longer {
+                // Terms keep 16 characters: the candidates of a longer text are checked whole.
+                let p = next(Bind::Text(format!("%{}%", escape_like(query))), &mut binds);
+                let like = |col: &str| format!("UPPER({col}) LIKE UPPER({p}) ESCAPE '\\'");
+                conds.push(match kind {
+                    TermKind::Text => format!("({} OR {})", like("a.name"), like("a.number")),
+                    TermKind::Employer => like("a.employer"),
+                });
+            }
+        }
         let filter = conds.join(" AND ");
-        let from = format!(
-            "FROM applications a LEFT JOIN units u ON u.id = a.recommender_unit_id WHERE {filter}"
-        );
         let order = match f.sort {
             SearchSort::NumberDesc => "a.id DESC",
             SearchSort::MovedAt => "a.moved_at DESC, a.id DESC",
             SearchSort::Employer => "a.employer, a.id DESC",
             SearchSort::Recommender => "u.name, a.id DESC",
         };
+        let units = "LEFT JOIN units u ON u.id = a.recommender_unit_id";
         let bind_all = |sql: String, binds: &[Bind]| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for b in binds {
                 q = match b {
                     Bind::Int(i) => q.bind(*i),
                     Bind::Text(t) => q.bind(t.clone()),
+                    Bind::Bytes(v) => q.bind(v.clone()),
                 };
             }
             q
         };
-        let total: i64 = bind_all(
-            format!("SELECT COUNT(*) FROM applications a WHERE {filter}"),
+        let offset = (f.page.max(1) - 1) * PAGE_SIZE;
+        let columns = "a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, \
+                       u.name AS unit, a.id_number_enc, a.mobile_enc";
+        let Some(from) = from else {
+            // The total needs no join: it counts from a narrow index alone.
+            let count = format!("SELECT COUNT(*) FROM applications a WHERE {filter}");
+            let total: i64 = bind_all(count, &binds)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            let sql = format!(
+                "SELECT {columns} FROM applications a {units} WHERE {filter} \
+                 ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
+            );
+            let rows = bind_all(sql, &binds).fetch_all(&self.pool).await?;
+            return Ok((
+                total,
+                rows.iter().map(|r| self.row_of(r)).collect::<Result<_>>()?,
+            ));
+        };
+        // One pass over the candidates gives the total and this page's ids (the sort's
+        // columns only), then the page's rows are read by id.
+        let join = if f.sort == SearchSort::Recommender {
+            units
+        } else {
+            ""
+        };
+        let hits = bind_all(
+            format!(
+                "SELECT a.id, COUNT(*) OVER () FROM {from} {join} WHERE {filter} \
+                 ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
+            ),
             &binds,
         )
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        let offset = (f.page.max(1) - 1) * PAGE_SIZE;
-        let sql = format!(
-            "SELECT a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, u.name AS unit, \
-             a.id_number_enc, a.mobile_enc \
-             {from} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
-        );
-        let rows = bind_all(sql, &binds).fetch_all(&self.pool).await?;
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = hits.first() else {
+            // Past the last page the total is counted on its own.
+            let total: i64 = if offset == 0 {
+                0
+            } else {
+                bind_all(
+                    format!("SELECT COUNT(*) FROM {from} WHERE {filter}"),
+                    &binds,
+                )
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?
+            };
+            return Ok((total, Vec::new()));
+        };
+        let total: i64 = first.try_get(1)?;
+        let ids = hits
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let ps = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM applications a {units} WHERE a.id IN ({ps}) ORDER BY {order}"
+        )));
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         Ok((
             total,
             rows.iter().map(|r| self.row_of(r)).collect::<Result<_>>()?,
         ))
+    }
+
+    /// Writes every application's search terms again from its columns: for rows written
+    /// without the store (the benchmark's seeding), or to repair the table.
+    pub async fn rebuild_search_terms(&self) -> Result<u64> {
+        let apps = sqlx::query("SELECT id, name, number, employer FROM applications")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = Vec::new();
+        for r in &apps {
+            let id: i64 = r.try_get(0)?;
+            let (name, number, employer): (String, String, String) =
+                (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            rows.extend(
+                search_terms(&name, &number, &employer)
+                    .into_iter()
+                    .map(|(kind, term)| (id, kind, term)),
+            );
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM application_terms")
+            .execute(&mut *tx)
+            .await?;
+        Self::insert_terms(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(apps.len() as u64)
+    }
+
+    /// Writes an application's terms (a new application: its number's).
+    async fn write_terms(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: i64,
+        terms: &BTreeSet<(&'static str, Vec<u8>)>,
+    ) -> Result<()> {
+        let rows: Vec<_> = terms
+            .iter()
+            .map(|(kind, term)| (id, *kind, term.clone()))
+            .collect();
+        Self::insert_terms(tx, &rows).await
+    }
+
+    /// Replaces an application's terms if they differ from `terms` (a save that leaves the
+    /// name and work unit as they were writes nothing here).
+    async fn refresh_terms(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: i64,
+        terms: &BTreeSet<(&'static str, Vec<u8>)>,
+    ) -> Result<()> {
+        let stored =
+            sqlx::query("SELECT kind, term FROM application_terms WHERE application_id = $1")
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<Vec<u8>, _>(1)?)))
+                .collect::<Result<BTreeSet<_>>>()?;
+        let same = stored.len() == terms.len()
+            && stored
+                .iter()
+                .zip(terms)
+                .all(|((k, t), (kind, term))| k == kind && t == term);
+        if same {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM application_terms WHERE application_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Self::write_terms(tx, id, terms).await
+    }
+
+    async fn insert_terms(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        rows: &[(i64, &'static str, Vec<u8>)],
+    ) -> Result<()> {
+        // 300 rows (900 parameters) a statement.
+        for chunk in rows.chunks(300) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO application_terms (application_id, kind, term) VALUES {values}"
+            )));
+            for (id, kind, term) in chunk {
+                q = q.bind(*id).bind(*kind).bind(term.clone());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a search term was taken from: the name or the number (the text box finds either),
+/// or the work unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TermKind {
+    Text,
+    Employer,
+}
+
+impl TermKind {
+    fn code(self) -> &'static str {
+        match self {
+            TermKind::Text => "q",
+            TermKind::Employer => "e",
+        }
+    }
+
+    /// The shortest text a search looks for (the 工作单位 filter needs 4 characters).
+    fn shortest(self) -> usize {
+        match self {
+            TermKind::Employer => 4,
+            TermKind::Text => 1,
+        }
+    }
+}
+
+/// A term keeps this many characters of its suffix.
+const TERM_CHARS: usize = 16;
+/// Suffixes start within this many characters of a text.
+const TERM_STARTS: usize = 256;
+
+/// How texts are compared: ASCII letters in upper case (numbers and names are found
+/// whatever their case), a backslash as its full-width form ＼ (PostgreSQL's cast to bytea
+/// in migration 0011 reads a backslash as an escape).
+fn fold(text: &str) -> Vec<char> {
+    text.chars()
+        .map(|c| match c {
+            '\\' => '＼',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+/// An application's search terms, (kind, term): every suffix of its folded name and number
+/// (`q`) and of its work unit (`e`, 4 characters and more), cut to [`TERM_CHARS`]
+/// characters, as UTF-8 bytes. A part of a text is the start of one of its
+/// suffixes, so "contains" is one range of `application_terms`' primary key
+/// ([`term_range`]). Migration 0011 computes the same in SQL for the rows it found.
+fn search_terms(name: &str, number: &str, employer: &str) -> BTreeSet<(&'static str, Vec<u8>)> {
+    let mut terms = BTreeSet::new();
+    for (kind, text) in [
+        (TermKind::Text, name),
+        (TermKind::Text, number),
+        (TermKind::Employer, employer),
+    ] {
+        let chars = fold(text);
+        let starts = (chars.len() + 1)
+            .saturating_sub(kind.shortest())
+            .min(TERM_STARTS);
+        for i in 0..starts {
+            let end = chars.len().min(i + TERM_CHARS);
+            terms.insert((
+                kind.code(),
+                chars[i..end].iter().collect::<String>().into_bytes(),
+            ));
+        }
+    }
+    terms
+}
+
+/// The terms that begin with `query` (folded): `lo <= term < hi`, where `hi` is `lo` with its
+/// last byte raised by one (UTF-8 has no 0xFF byte). `true` when the query is longer than a
+/// term, so that its candidates must still be checked.
+fn term_range(query: &str) -> (Vec<u8>, Vec<u8>, bool) {
+    let chars = fold(query);
+    let lo = chars[..chars.len().min(TERM_CHARS)]
+        .iter()
+        .collect::<String>()
+        .into_bytes();
+    let mut hi = lo.clone();
+    if let Some(b) = hi.last_mut() {
+        *b += 1;
+    }
+    (lo, hi, chars.len() > TERM_CHARS)
+}
+
+/// `text` as a LIKE pattern's literal part (with `ESCAPE '\'`).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_is_the_start_of_a_term() {
+        let terms = search_terms("王小明", "ZMKJ202312", "新疆大学化学学院");
+        let finds = |kind: TermKind, query: &str| {
+            let (lo, hi, _) = term_range(query);
+            terms
+                .iter()
+                .any(|(k, t)| *k == kind.code() && *t >= lo && *t < hi)
+        };
+        for part in ["王", "小", "明", "王小", "小明", "王小明"] {
+            assert!(finds(TermKind::Text, part), "{part}");
+        }
+        for part in ["zmkj", "ZMKJ202312", "2023", "12", "2", "j2023"] {
+            assert!(finds(TermKind::Text, part), "{part}");
+        }
+        assert!(!finds(TermKind::Text, "王明"));
+        assert!(!finds(TermKind::Text, "ZMKJ2023123"));
+        assert!(finds(TermKind::Employer, "大学化学"));
+        assert!(finds(TermKind::Employer, "新疆大学化学学院"));
+        assert!(!finds(TermKind::Employer, "大学化工"));
+        // The work unit keeps suffixes of 4 characters and more: a shorter filter is ignored.
+        assert!(!finds(TermKind::Employer, "学院"));
+        assert!(!finds(TermKind::Text, "大学化学"), "kinds are apart");
+    }
+
+    #[test]
+    fn long_texts_are_cut() {
+        let long = "中国科学院新疆生态与地理研究所荒漠植物研究中心";
+        let terms = search_terms("", "", long);
+        assert_eq!(terms.len(), long.chars().count() - 3);
+        assert!(
+            terms
+                .iter()
+                .all(|(_, t)| String::from_utf8_lossy(t).chars().count() <= TERM_CHARS)
+        );
+        let (lo, _, longer) = term_range(long);
+        assert!(longer && terms.iter().any(|(_, t)| *t == lo));
+        let (lo, hi, longer) = term_range("a\\b");
+        assert!(!longer);
+        assert_eq!(lo, "A＼B".as_bytes());
+        assert_eq!(hi.len(), lo.len());
+        assert!(hi > lo);
+        assert_eq!(escape_like("5%_\\"), "5\\%\\_\\\\");
     }
 }

@@ -19,7 +19,9 @@ on_both_databases!(
     recall_and_open_race,
     parallel_guesses_do_not_pass_the_lockout,
     codes_up_to_the_quota_and_used_once,
-    api_tokens_expire
+    api_tokens_expire,
+    search_terms_match_the_migration,
+    search_by_part_of_a_text
 );
 
 fn user(login: &str) -> NewUser {
@@ -494,4 +496,322 @@ async fn api_tokens_expire(db: TestDb) {
     );
     age(181, 1).await;
     assert_eq!(s.user_of_api_token(&token).await.unwrap(), None, "too old");
+}
+
+/// Applications with the given forms (name, work unit, 推荐领域); `submitted` ones are sent
+/// to `unit`, the others stay drafts.
+async fn applications_with(
+    s: &pingxuan_store::Store,
+    uid: i64,
+    unit: i64,
+    forms: &[(&str, &str, &[&str])],
+    submitted: bool,
+) -> Vec<i64> {
+    use pingxuan_rules::campaign::FieldKey;
+    use pingxuan_rules::form::{FieldValue, FormValues};
+    use pingxuan_rules::workflow::Event;
+    use pingxuan_store::applications::FlowUpdate;
+    let mut ids = Vec::new();
+    for (name, employer, fields) in forms {
+        let (id, _) = s
+            .create_application(&NewApplication::bare(
+                "xinjiang-2023",
+                uid,
+                "ZMKJ",
+                2023,
+                "申报人",
+            ))
+            .await
+            .unwrap();
+        let mut form = FormValues::new();
+        form.insert(FieldKey::Name, FieldValue::Text((*name).into()));
+        form.insert(
+            FieldKey::EmployerAndPost,
+            FieldValue::Text((*employer).into()),
+        );
+        form.insert(
+            FieldKey::Field,
+            FieldValue::List(fields.iter().map(|f| (*f).to_owned()).collect()),
+        );
+        s.save_application_form(id, 1, &form).await.unwrap();
+        if submitted {
+            s.set_application_units(
+                id,
+                &Binding {
+                    recommender_unit_id: Some(unit),
+                    ..Binding::none()
+                },
+            )
+            .await
+            .unwrap();
+            let up = FlowUpdate {
+                holder_level: 1,
+                holder_role: "recommender".into(),
+                state_text: "申报人提交到推荐单位".into(),
+                quota: None,
+            };
+            s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &up)
+                .await
+                .unwrap();
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+async fn stored_terms(s: &pingxuan_store::Store) -> Vec<(i64, String, Vec<u8>)> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT application_id, kind, term FROM application_terms \
+         ORDER BY application_id, kind, term",
+    )
+    .fetch_all(&s.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect()
+}
+
+/// The terms the store writes are those migration 0011 computes in SQL for the rows it
+/// found, on both databases: case, backslashes, long texts, short work units.
+async fn search_terms_match_the_migration(db: TestDb) {
+    let (s, uid) = seeded(&db).await;
+    let unit = s
+        .create_unit("xinjiang-2023", "乌鲁木齐市科协", Role::Recommender, None)
+        .await
+        .unwrap();
+    // 300 different characters: suffixes start within the first 256.
+    let long: String = (0..300u32)
+        .map(|i| char::from_u32(0x4E00 + i).unwrap())
+        .collect();
+    let forms: [(&str, &str, &[&str]); 5] = [
+        ("王", "科协", &[]),
+        (
+            "Zhang San 张三",
+            "新疆大学化学学院 教授\\研究员",
+            &["服务社会", "科技创新"],
+        ),
+        (
+            "阿卜杜热合曼·买买提艾力江·吐尔逊",
+            long.as_str(),
+            &["面向世界科技前沿"],
+        ),
+        ("", "", &[]),
+        ("aaaaaaaaaaaaaaaaaaaaaaaa", "50% _done_", &["100%"]),
+    ];
+    let ids = applications_with(&s, uid, unit, &forms, false).await;
+    // Saved again with another name and work unit: the terms follow.
+    use pingxuan_rules::campaign::FieldKey;
+    use pingxuan_rules::form::{FieldValue, FormValues};
+    let mut form = FormValues::new();
+    form.insert(FieldKey::Name, FieldValue::Text("Li Si 李四".into()));
+    form.insert(
+        FieldKey::EmployerAndPost,
+        FieldValue::Text("石河子大学".into()),
+    );
+    s.save_application_form(ids[1], 2, &form).await.unwrap();
+    let written = stored_terms(&s).await;
+    assert!(written.len() > 300, "{}", written.len());
+
+    let file = match s.backend {
+        pingxuan_store::Backend::Sqlite => {
+            include_str!("../migrations/sqlite/0011_search_terms.sql")
+        }
+        pingxuan_store::Backend::Postgres => {
+            include_str!("../migrations/postgres/0011_search_terms.sql")
+        }
+    };
+    let at = file.find("INSERT INTO application_terms").unwrap();
+    let backfill = &file[at..at + file[at..].find(";\n").unwrap()];
+    sqlx::query("DELETE FROM application_terms")
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(backfill))
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored_terms(&s).await, written, "migration 0011's backfill");
+
+    assert_eq!(s.rebuild_search_terms().await.unwrap(), 5);
+    assert_eq!(stored_terms(&s).await, written, "rebuild_search_terms");
+}
+
+/// 查询申报表's text box and 工作单位 through the terms (推荐领域 beside them): parts of 1 and 2
+/// characters, the number in any case, long texts, LIKE's wildcards taken literally, totals
+/// and pages, drafts and other units' applications left out.
+async fn search_by_part_of_a_text(db: TestDb) {
+    use pingxuan_store::applications::{SearchFilter, SearchScope, SearchSort};
+    let (s, uid) = seeded(&db).await;
+    let unit = s
+        .create_unit("xinjiang-2023", "乌鲁木齐市科协", Role::Recommender, None)
+        .await
+        .unwrap();
+    let other = s
+        .create_unit("xinjiang-2023", "哈密市科协", Role::Recommender, None)
+        .await
+        .unwrap();
+    let long = "中国科学院新疆生态与地理研究所荒漠植物研究中心";
+    let mut forms: Vec<(String, &str, &[&str])> = vec![
+        (
+            "王小明".into(),
+            "新疆大学化学学院",
+            &["服务社会", "科技创新"],
+        ),
+        ("李明".into(), long, &["科技创新"]),
+        ("Tom Wang".into(), "石河子大学农学院", &["服务社会"]),
+        ("50%达标".into(), "新疆大学物理学院", &[]),
+    ];
+    for i in 0..21 {
+        forms.push((
+            format!("申报人{i:02}"),
+            "塔里木大学动物科学学院",
+            &["服务社会"],
+        ));
+    }
+    let forms: Vec<(&str, &str, &[&str])> =
+        forms.iter().map(|(n, e, f)| (n.as_str(), *e, *f)).collect();
+    let ids = applications_with(&s, uid, unit, &forms, true).await;
+    // A draft and another unit's application that would match are never shown here.
+    applications_with(&s, uid, unit, &[("王小明", "新疆大学化学学院", &[])], false).await;
+    let office = SearchScope {
+        campaigns: vec!["xinjiang-2023".into()],
+        ..SearchScope::default()
+    };
+    let mine = SearchScope {
+        recommenders: vec![unit],
+        ..SearchScope::default()
+    };
+    let theirs = SearchScope {
+        recommenders: vec![other],
+        ..SearchScope::default()
+    };
+    let search = |scope: &SearchScope, f: SearchFilter| {
+        let (s, scope) = (s.clone(), scope.clone());
+        async move {
+            let (total, rows) = s
+                .search_applications(&scope, &SearchFilter { page: 1, ..f })
+                .await
+                .unwrap();
+            (total, rows.into_iter().map(|r| r.name).collect::<Vec<_>>())
+        }
+    };
+    let text = |t: &str| SearchFilter {
+        text: Some(t.to_owned()),
+        ..SearchFilter::default()
+    };
+    assert_eq!(
+        search(&office, text("王")).await,
+        (1, vec!["王小明".into()])
+    );
+    assert_eq!(search(&office, text(" 明 ")).await.0, 2);
+    assert_eq!(search(&office, text("小明")).await.0, 1);
+    assert_eq!(
+        search(&office, text("wang")).await,
+        (1, vec!["Tom Wang".into()])
+    );
+    assert_eq!(search(&office, text("王明")).await.0, 0);
+    assert_eq!(
+        search(&office, text("%")).await,
+        (1, vec!["50%达标".into()])
+    );
+    assert_eq!(search(&office, text("_")).await.0, 0, "no wildcard");
+    assert_eq!(search(&mine, text("王")).await.0, 1);
+    assert_eq!(search(&theirs, text("王")).await.0, 0);
+    // The number in any case: ZMKJ20231, ZMKJ202310 … ZMKJ202319 (the draft is 26).
+    let (total, _) = search(&office, text("zmkj20231")).await;
+    assert_eq!(total, 11);
+    let (total, names) = search(&office, text(&format!("ZMKJ2023{}", ids[2]))).await;
+    assert!(total >= 1 && names.contains(&"Tom Wang".to_owned()));
+
+    let employer = |e: &str| SearchFilter {
+        employer: Some(e.to_owned()),
+        ..SearchFilter::default()
+    };
+    assert_eq!(search(&office, employer("大学化学")).await.0, 1);
+    assert_eq!(search(&office, employer("新疆大学")).await.0, 2);
+    assert_eq!(
+        search(&office, employer("大学")).await.0,
+        25,
+        "under 4: ignored"
+    );
+    // Longer than a term (16 characters): the candidates are checked whole.
+    assert_eq!(search(&office, employer(long)).await.0, 1);
+    let near = long.replace("中心", "所");
+    assert_eq!(search(&office, employer(&near)).await.0, 0);
+    let field = |v: &str| SearchFilter {
+        field: Some(v.to_owned()),
+        ..SearchFilter::default()
+    };
+    assert_eq!(search(&office, field("科技创新")).await.0, 2);
+    assert_eq!(search(&office, field("服务社会、科技")).await.0, 1);
+    let both = SearchFilter {
+        text: Some("明".into()),
+        employer: Some("新疆大学".into()),
+        field: Some("科技创新".into()),
+        ..SearchFilter::default()
+    };
+    assert_eq!(search(&office, both).await, (1, vec!["王小明".into()]));
+
+    // Pages and sorts over the 21 matches of 申报人.
+    let page = |p: i64, sort: SearchSort| {
+        let s = s.clone();
+        let office = office.clone();
+        async move {
+            let (total, rows) = s
+                .search_applications(
+                    &office,
+                    &SearchFilter {
+                        text: Some("申报人".into()),
+                        sort,
+                        page: p,
+                        ..SearchFilter::default()
+                    },
+                )
+                .await
+                .unwrap();
+            (total, rows.into_iter().map(|r| r.name).collect::<Vec<_>>())
+        }
+    };
+    let (total, first) = page(1, SearchSort::NumberDesc).await;
+    assert_eq!((total, first.len()), (21, 20));
+    assert_eq!(first[0], "申报人20");
+    assert_eq!(
+        page(2, SearchSort::NumberDesc).await,
+        (21, vec!["申报人00".into()])
+    );
+    assert_eq!(page(3, SearchSort::NumberDesc).await, (21, vec![]));
+    assert_eq!(page(1, SearchSort::Recommender).await.1[0], "申报人20");
+    assert_eq!(page(1, SearchSort::MovedAt).await.0, 21);
+
+    // A new name replaces the old one's terms.
+    use pingxuan_rules::campaign::FieldKey;
+    use pingxuan_rules::form::{FieldValue, FormValues};
+    let (draft, _) = s
+        .create_application(&NewApplication::bare(
+            "xinjiang-2023",
+            uid,
+            "ZMKJ",
+            2023,
+            "申报人",
+        ))
+        .await
+        .unwrap();
+    for (version, name) in [(1, "赵一"), (2, "钱二")] {
+        let mut form = FormValues::new();
+        form.insert(FieldKey::Name, FieldValue::Text(name.into()));
+        s.save_application_form(draft, version, &form)
+            .await
+            .unwrap();
+    }
+    let mine_drafts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM application_terms WHERE application_id = $1 AND kind = 'q'",
+    )
+    .bind(draft)
+    .fetch_one(&s.pool)
+    .await
+    .unwrap();
+    // 钱二, 二 and the number's suffixes (ZMKJ202327: 10 characters).
+    assert_eq!(mine_drafts, 12);
 }

@@ -185,6 +185,9 @@ async fn seed(store: &Store) -> (i64, Vec<i64>) {
             .unwrap();
     }
     tx.commit().await.unwrap();
+    // The search terms of the name, number and work unit (application_terms), as the store
+    // writes them when an application is created and its form saved.
+    store.rebuild_search_terms().await.unwrap();
     if store.backend == pingxuan_store::Backend::Postgres {
         // Identity columns were given explicit ids; move the sequence past them. VACUUM
         // sets the visibility map, as autovacuum would, so counts read the index alone.
