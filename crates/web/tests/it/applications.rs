@@ -1010,6 +1010,36 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
         j["total"], 5,
         "the office oversees all that was submitted: {j}"
     );
+    // 年度, 推荐单位 and 推荐领域 filter; the 推荐单位 and 转交时间 sorts keep the total.
+    for (query, total) in [
+        ("year=2023", 5),
+        ("year=2024", 0),
+        (&format!("recommender={unit}&sort=recommender") as &str, 5),
+        ("recommender=999999", 0),
+        ("field=%E6%9C%8D%E5%8A%A1%E7%A4%BE%E4%BC%9A&sort=moved", 5),
+        ("field=%E5%85%B6%E4%BB%96", 0),
+    ] {
+        let (s, j) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/applications/search?{query}"),
+                &office,
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{query}: {j}");
+        assert_eq!(j["total"], total, "{query}: {j}");
+    }
+    // Forwarded last comes first by 转交时间.
+    let (_, j) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/search?step=organizer&sort=moved",
+            &office,
+            json!({}),
+        )
+        .await;
+    assert_eq!(j["items"].as_array().unwrap().len(), 3, "{j}");
     let (_, j) = app
         .call(
             Method::GET,
