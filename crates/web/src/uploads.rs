@@ -452,6 +452,37 @@ pub async fn cancel(state: &AppState, u: &Upload) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Uploads idle this long are abandoned: their parts are removed.
+pub const ABANDONED_AFTER_SECS: i64 = 24 * 3600;
+
+/// Removes uploads nobody touched for a day, with their parts, and unfinished writes
+/// of a process that died mid-write. Returns how many uploads went.
+pub async fn sweep_abandoned(state: &AppState) -> Result<usize, Failure> {
+    let idle = state
+        .store
+        .idle_uploads(pingxuan_store::now() - ABANDONED_AFTER_SECS)
+        .await?;
+    for u in &idle {
+        cancel(state, u).await?;
+        tracing::info!(upload = %u.public_id, name = %u.original_name, "abandoned upload removed");
+    }
+    state
+        .blobs
+        .sweep_partial_writes(std::time::Duration::from_secs(ABANDONED_AFTER_SECS as u64))
+        .await?;
+    Ok(idle.len())
+}
+
+/// Runs for the life of the server: sweeps abandoned uploads every hour.
+pub async fn run_sweeper(state: AppState) {
+    loop {
+        if let Err(e) = sweep_abandoned(&state).await {
+            tracing::warn!(error = %e.message(), "upload sweep failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
 /// An attachment and the application it belongs to, if `access` may see that application.
 pub async fn seen_attachment(
     state: &AppState,

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub store: Store,
     /// Uploaded files of this test (local storage).
     pub files: tempfile::TempDir,
+    /// The server's state, for calling its background jobs directly.
+    pub state: AppState,
     _shutdown: oneshot::Sender<()>,
     _db: TestDb,
 }
@@ -38,13 +40,14 @@ pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
     config.blobs = Some(pingxuan_blobs::Blobs::from_url("", files.path()).unwrap());
     let state = AppState::new(store.clone(), config);
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(pingxuan_web::serve(listener, state, async {
+    tokio::spawn(pingxuan_web::serve(listener, state.clone(), async {
         let _ = rx.await;
     }));
     TestApp {
         url,
         store,
         files,
+        state,
         _shutdown: tx,
         _db: db,
     }

@@ -339,6 +339,49 @@ async fn upload_check_and_serve(db: TestDb) {
     }
     assert_eq!(stored.len(), 1, "{stored:?}");
 
+    // An upload left for a day is swept with its parts.
+    let (_, left) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/uploads"),
+            &me,
+            json!({"material": "photos", "name": "半途.jpg", "size": big.len()}),
+        )
+        .await;
+    let left_id = left["id"].as_str().unwrap().to_owned();
+    let r = http
+        .put(format!("{}/api/v1/uploads/{left_id}/parts/0", app.url))
+        .bearer_auth(&me)
+        .body(big[..first].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        pingxuan_web::uploads::sweep_abandoned(&app.state)
+            .await
+            .unwrap(),
+        0,
+        "fresh uploads stay"
+    );
+    sqlx::query("UPDATE uploads SET updated_at = updated_at - 90000")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        pingxuan_web::uploads::sweep_abandoned(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(app.store.get_upload(&left_id).await.unwrap(), None);
+    assert!(
+        !walk(app.files.path())
+            .iter()
+            .any(|p| p.to_string_lossy().contains(&left_id)),
+        "its parts are gone"
+    );
+
     // The applicant removes it while the application is theirs.
     let (s, _) = app
         .call(
