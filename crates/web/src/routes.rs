@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
         .route("/files/{file}", get(api::uploads::get_file))
+        .route("/files/{file}/preview", get(api::uploads::get_preview))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))
         .fallback(statics::not_found)

@@ -652,7 +652,11 @@ pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> Attachment
         measured,
         summary,
         download: format!("{url}?download=1"),
-        preview: (a.format == "jpg" || a.format == "png").then(|| url.clone()),
+        preview: match a.format.as_str() {
+            "jpg" => Some(format!("{url}/preview")),
+            "png" => Some(url.clone()),
+            _ => None,
+        },
         url,
     }
 }

@@ -246,6 +246,32 @@ pub async fn get_file(
         .map_err(|e| ApiError(Failure::Internal(format!("file response: {e}"))))
 }
 
+/// A small upright JPEG of a photo (EXIF orientation applied, longest side 480 px), so
+/// lists and review pages do not load megabytes per photo.
+pub async fn get_preview(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let (a, _) = uploads::seen_attachment(&state, &caller.access, &file).await?;
+    if a.format != "jpg" {
+        return Err(ApiError(Failure::NotFound));
+    }
+    let reader = state.blobs.blocking_reader(&a.blob_key).await?;
+    let jpeg = tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, 480))
+        .await
+        .map_err(|e| ApiError(Failure::Internal(format!("preview: {e}"))))?
+        .map_err(|e| ApiError(Failure::Internal(format!("preview: {e}"))))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
 /// RFC 5987 percent-encoding for a UTF-8 file name.
 fn percent(name: &str) -> String {
     name.bytes()

@@ -375,6 +375,20 @@ async fn xinjiang_manual_walk() {
         .await
         .unwrap();
     wait_text(&me, "已上传：JPG 3000×2000").await;
+    // … and its preview has arrived.
+    for _ in 0..200 {
+        let shown = me
+            .execute(
+                "const i = document.querySelector('#material-photos img.thumb'); return !!i && i.complete && i.naturalWidth > 0;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if shown == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     me.execute(
         "document.querySelector('#material-photos').scrollIntoView()",
         vec![],

@@ -245,6 +245,16 @@ async fn upload_check_and_serve(db: TestDb) {
         "attachment; filename*=UTF-8''%E6%B5%8B%E8%AF%95%E4%BA%BA%E5%91%981.jpg",
         "测试人员1.jpg"
     );
+    // The preview is a small upright JPEG.
+    let preview = http
+        .get(format!("{url}/preview"))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    let small = preview.bytes().await.unwrap();
+    assert!(small.starts_with(&[0xFF, 0xD8]) && small.len() < photo.len() / 4);
     // Not for another applicant, nor for the unit before it was submitted to it.
     for token in [&other, &rec] {
         let r = http.get(&url).bearer_auth(token).send().await.unwrap();
