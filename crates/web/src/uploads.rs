@@ -675,15 +675,22 @@ pub struct MaterialView {
     /// Count problem, if any (“……须 3～5 张，现有 2 张”).
     pub count_note: String,
     pub files: Vec<AttachmentOut>,
+    /// Whether the viewer may upload and remove files of it here and now.
+    pub editable: bool,
 }
 
-/// The materials the level `level_key` attaches, with what is attached.
-pub fn material_views(l: &Loaded, level_key: &str) -> Vec<MaterialView> {
+/// The materials of the levels up to `upto` (by place in the chain), with what is
+/// attached; those of level `own` can be changed when `may_change`. Other levels'
+/// materials without files are left out.
+pub fn material_views(l: &Loaded, upto: usize, own: usize, may_change: bool) -> Vec<MaterialView> {
+    let key_of = |i: usize| l.chain.levels[i].key.as_str();
+    let place = |m: &Material| (0..=upto).find(|i| key_of(*i) == m.level);
     l.campaign
         .materials
         .iter()
-        .filter(|m| m.level == level_key)
-        .map(|m| {
+        .filter_map(|m| place(m).map(|i| (m, i)))
+        .filter(|(m, i)| *i == own || l.files.iter().any(|a| a.material_key == m.key))
+        .map(|(m, i)| {
             let files: Vec<AttachmentOut> = l
                 .files
                 .iter()
@@ -705,6 +712,7 @@ pub fn material_views(l: &Loaded, level_key: &str) -> Vec<MaterialView> {
                 count_note: pingxuan_rules::materials::count_problem(m, files.len() as u32)
                     .unwrap_or_default(),
                 files,
+                editable: may_change && i == own,
             }
         })
         .collect()

@@ -296,7 +296,7 @@ fn render(
         notice: said.notice,
         error: said.error,
         problems,
-        materials: crate::uploads::material_views(l, &l.chain.levels[0].key),
+        materials: crate::uploads::material_views(l, 0, 0, l.state.applicant_may_edit()),
     };
     Ok((said.status, Html(page.render()?)).into_response())
 }

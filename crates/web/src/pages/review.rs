@@ -64,6 +64,9 @@ struct ReviewPage {
     campaign_name: String,
     state_text: String,
     holding: bool,
+    /// The materials attached below and at this level; this level's own can be added
+    /// while it holds the application.
+    materials: Vec<crate::uploads::MaterialView>,
     /// Whether this level sends upward (the top level does not).
     can_submit: bool,
     /// Levels a 退回 may go to: (index, name), the applicant first.
@@ -187,6 +190,7 @@ async fn render(
         campaign_name: l.campaign.campaign.name.clone(),
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
+        materials: crate::uploads::material_views(l, level, level, l.state.holder() == level),
         can_submit: level < l.chain.top(),
         // The applicant first: only the applicant can change the form.
         return_to: (0..level)

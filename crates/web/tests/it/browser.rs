@@ -418,6 +418,19 @@ async fn xinjiang_manual_walk() {
         .await
         .unwrap();
     wait_text(&unit, "id=\"return-comment\"").await;
+    // The applicant's photo is there to see, not to change.
+    wait_text(&unit, "JPG 3000×2000").await;
+    assert!(
+        !unit.source().await.unwrap().contains("data-remove="),
+        "a unit does not remove the applicant's files"
+    );
+    unit.execute(
+        "document.querySelector('.materials').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&unit, "walk-2-unit-sees-materials.png").await;
     fill(&unit, "#return-comment", "请补充第二个感人故事").await;
     click(&unit, "form[action$='/return'] button").await;
     wait_text(&unit, "已退回，当前状态：推荐单位退回到申报人").await;
