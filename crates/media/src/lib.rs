@@ -18,7 +18,7 @@ mod video;
 pub use error::MediaError;
 pub use pdf::{PdfInfo, probe_pdf};
 pub use photo::{PhotoInfo, probe_photo, thumbnail};
-pub use sniff::{SNIFF_LEN, Sniffed, sniff};
+pub use sniff::{SNIFF_LEN, Sniffed, sniff, sniff_reader};
 pub use video::{Container, FourCc, MOOV_LIMIT, Rotation, VideoInfo, probe_video};
 
 use std::io::{Read, Seek, SeekFrom};
@@ -75,6 +75,20 @@ impl<R: Seek> Seek for CountingReader<R> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
         self.inner.seek(pos)
     }
+}
+
+/// Reads until `buf` is full or the file ends; how many bytes came.
+pub(crate) fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! The marker walk is ours (a few lines, and it lets us seek past large APP segments such as
 //! embedded previews); the EXIF inside APP1 is parsed by `kamadak-exif`.
 
+use crate::read_up_to;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use image::{ImageFormat, ImageReader, Limits, metadata::Orientation};
@@ -129,19 +130,6 @@ pub fn thumbnail<R: Read + Seek>(mut r: R, max_side: u32) -> Result<Vec<u8>, Med
 
 fn corrupt(reason: &'static str) -> MediaError {
     MediaError::CorruptJpeg { reason }
-}
-
-fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Where an APP1 XMP segment lies, read only if the end marker is not at the file's end.

@@ -195,6 +195,15 @@ pub(crate) fn brand_kind(major: &[u8], compatible: &[&[u8]]) -> Sniffed {
     Sniffed::Mp4
 }
 
+/// What a file is, from its first [`SNIFF_LEN`] bytes; the reader is left at the start.
+pub fn sniff_reader<R: std::io::Read + std::io::Seek>(r: &mut R) -> std::io::Result<Sniffed> {
+    r.seek(std::io::SeekFrom::Start(0))?;
+    let mut head = [0u8; SNIFF_LEN];
+    let n = crate::read_up_to(r, &mut head)?;
+    r.seek(std::io::SeekFrom::Start(0))?;
+    Ok(sniff(&head[..n]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 //! Why our own: the `mp4` crate is unmaintained, rejects HEVC `hvc1` sample entries and reports
 //! 0 s for fragmented files; `mp4parse` reads the whole file.
 
+use crate::read_up_to;
 use std::io::{Read, Seek, SeekFrom};
 
 use crate::error::{MediaError, eof_as};
@@ -263,19 +264,6 @@ pub fn probe_video<R: Read + Seek>(mut r: R) -> Result<VideoInfo, MediaError> {
 
 fn corrupt(reason: &'static str) -> MediaError {
     MediaError::CorruptVideo { reason }
-}
-
-fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn read_body<R: Read + Seek>(r: &mut R, at: u64, len: u64) -> Result<Vec<u8>, MediaError> {

@@ -62,15 +62,7 @@ pub fn file_problems(material: &Material, upload: &Upload<'_>) -> Vec<String> {
             format_size(min)
         ));
     }
-    if let Some(max) = material.max_size.as_deref().and_then(parse_size)
-        && upload.size > max
-    {
-        out.push(format!(
-            "文件大小 {}，超过 {} 上限",
-            format_size(upload.size),
-            format_size(max)
-        ));
-    }
+    out.extend(too_large(material, upload.size, u64::MAX));
     match upload.measured {
         Measured::Video {
             duration_ms,
@@ -114,6 +106,23 @@ pub fn file_problems(material: &Material, upload: &Upload<'_>) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// Whether a file of `size` bytes is over the material's ceiling, or over the platform's
+/// own `ceiling` where that is lower (checked before the upload starts, and again after).
+pub fn too_large(material: &Material, size: u64, ceiling: u64) -> Option<String> {
+    let max = material
+        .max_size
+        .as_deref()
+        .and_then(parse_size)
+        .map_or(ceiling, |m| m.min(ceiling));
+    (size > max).then(|| {
+        format!(
+            "文件大小 {}，超过 {} 上限",
+            format_size(size),
+            format_size(max)
+        )
+    })
 }
 
 /// Whether `count` files of `material` are too few or too many (“照片须 3～5 张，现有 2 张”).

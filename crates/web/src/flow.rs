@@ -23,8 +23,6 @@ pub struct Loaded {
     pub events: Vec<StoredEvent>,
     /// The organiser's deadline extensions in the campaign.
     pub extensions: Vec<pingxuan_rules::deadline::Extension>,
-    /// The files attached to it (materials), by material and order.
-    pub files: Vec<pingxuan_store::attachments::Attachment>,
 }
 
 /// Loads an application the caller owns as its applicant; others get “not found”, so
@@ -60,7 +58,6 @@ pub async fn load(state: &AppState, id: i64) -> Result<Loaded, Failure> {
         .iter()
         .map(|g| g.extension())
         .collect();
-    let files = state.store.attachments_of(id).await?;
     Ok(Loaded {
         app,
         campaign,
@@ -68,7 +65,6 @@ pub async fn load(state: &AppState, id: i64) -> Result<Loaded, Failure> {
         state: flow,
         events,
         extensions,
-        files,
     })
 }
 

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use pingxuan_media::{Sniffed, sniff};
+use pingxuan_media::Sniffed;
 use pingxuan_rules::campaign::Material;
 use pingxuan_rules::materials::{Measured, Upload as Checked, file_problems};
 use pingxuan_store::attachments::{Attachment, NewAttachment, NewUpload, Upload};
@@ -48,15 +48,21 @@ fn material_for<'a>(l: &'a Loaded, level: usize, key: &str) -> Result<&'a Materi
     Ok(m)
 }
 
-/// Loads the application and checks that `access` may attach files to it now: the level
-/// that holds it (the applicant only while it is with the applicant).
+/// Loads the application and checks that `access` may attach files to it now.
 async fn load_for_attaching(
     state: &AppState,
     access: &Access,
     application_id: i64,
 ) -> Result<(Loaded, usize), Failure> {
     let l = flow::load(state, application_id).await?;
-    let level = flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
+    let level = attaching_level(access, &l)?;
+    Ok((l, level))
+}
+
+/// The level at which `access` may attach files to `l` now: the level that holds it (the
+/// applicant only while it is with the applicant).
+fn attaching_level(access: &Access, l: &Loaded) -> Result<usize, Failure> {
+    let level = flow::viewer_level(access, l).ok_or(Failure::NotFound)?;
     let may = if level == 0 {
         l.state.applicant_may_edit()
     } else {
@@ -69,7 +75,7 @@ async fn load_for_attaching(
             field: None,
         });
     }
-    Ok((l, level))
+    Ok(level)
 }
 
 /// Starts an upload of `size` bytes named `name` for `material`.
@@ -83,33 +89,17 @@ pub async fn begin(
 ) -> Result<Upload, Failure> {
     let (l, level) = load_for_attaching(state, access, application_id).await?;
     let material = material_for(&l, level, material_key)?;
-    let ceiling = material
-        .max_size
-        .as_deref()
-        .and_then(pingxuan_rules::campaign::parse_size)
-        .unwrap_or(state.config.max_upload_bytes)
-        .min(state.config.max_upload_bytes);
     if size <= 0 {
         return Err(Failure::invalid("size", "文件是空的", Some("size")));
     }
-    if size as u64 > ceiling {
-        return Err(Failure::invalid(
-            "too_large",
-            format!(
-                "文件大小 {}，超过 {} 上限",
-                pingxuan_rules::materials::format_size(size as u64),
-                pingxuan_rules::materials::format_size(ceiling)
-            ),
-            Some("size"),
-        ));
+    if let Some(words) =
+        pingxuan_rules::materials::too_large(material, size as u64, state.config.max_upload_bytes)
+    {
+        return Err(Failure::invalid("too_large", words, Some("size")));
     }
-    let live = state
-        .store
-        .attachments_of(application_id)
+    let live = live_files(state, application_id, &material.key)
         .await?
-        .iter()
-        .filter(|a| a.material_key == material.key)
-        .count() as u32;
+        .len() as u32;
     if let Some(max) = material.max_count
         && live >= max
         && let Some(words) = pingxuan_rules::materials::count_problem(material, live + 1)
@@ -252,19 +242,7 @@ struct Measurement {
 fn measure(
     mut r: impl std::io::Read + std::io::Seek,
 ) -> Result<Result<Measurement, String>, std::io::Error> {
-    use std::io::SeekFrom;
-    let mut head = vec![0u8; pingxuan_media::SNIFF_LEN];
-    let mut n = 0;
-    while n < head.len() {
-        let k = r.read(&mut head[n..])?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-    }
-    head.truncate(n);
-    r.seek(SeekFrom::Start(0))?;
-    let kind = sniff(&head);
+    let kind = pingxuan_media::sniff_reader(&mut r)?;
     let content =
         |e: pingxuan_media::MediaError| -> Result<Result<Measurement, String>, std::io::Error> {
             match e {
@@ -501,8 +479,8 @@ pub async fn seen_attachment(
 
 /// Removes an attachment: by the level it belongs to, while that level holds the application.
 pub async fn remove(state: &AppState, access: &Access, id: &str) -> Result<(), Failure> {
-    let (a, _) = seen_attachment(state, access, id).await?;
-    let (l, level) = load_for_attaching(state, access, a.application_id).await?;
+    let (a, l) = seen_attachment(state, access, id).await?;
+    let level = attaching_level(access, &l)?;
     material_for(&l, level, &a.material_key)?;
     state.store.remove_attachment(a.id).await?;
     state
@@ -541,14 +519,24 @@ pub async fn download_name(
     if !by_person || person.is_empty() {
         return Ok(a.original_name.clone());
     }
-    let n = state
-        .store
-        .attachments_of(a.application_id)
+    // Removed files keep their seq: number the live ones up to this one.
+    let n = live_files(state, a.application_id, &a.material_key)
         .await?
         .iter()
-        .filter(|x| x.material_key == a.material_key && x.seq <= a.seq)
+        .filter(|x| x.seq <= a.seq)
         .count();
     Ok(format!("{person}{n}.{}", a.format))
+}
+
+/// The live files of one material of an application.
+async fn live_files(
+    state: &AppState,
+    application_id: i64,
+    material_key: &str,
+) -> Result<Vec<Attachment>, Failure> {
+    let mut all = state.store.attachments_of(application_id).await?;
+    all.retain(|a| a.material_key == material_key);
+    Ok(all)
 }
 
 /// A `Range` header no byte of the file satisfies (answered with 416).
@@ -682,17 +670,22 @@ pub struct MaterialView {
 /// The materials of the levels up to `upto` (by place in the chain), with what is
 /// attached; those of level `own` can be changed when `may_change`. Other levels'
 /// materials without files are left out.
-pub fn material_views(l: &Loaded, upto: usize, own: usize, may_change: bool) -> Vec<MaterialView> {
+pub fn material_views(
+    l: &Loaded,
+    files: &[Attachment],
+    upto: usize,
+    own: usize,
+    may_change: bool,
+) -> Vec<MaterialView> {
     let key_of = |i: usize| l.chain.levels[i].key.as_str();
     let place = |m: &Material| (0..=upto).find(|i| key_of(*i) == m.level);
     l.campaign
         .materials
         .iter()
         .filter_map(|m| place(m).map(|i| (m, i)))
-        .filter(|(m, i)| *i == own || l.files.iter().any(|a| a.material_key == m.key))
+        .filter(|(m, i)| *i == own || files.iter().any(|a| a.material_key == m.key))
         .map(|(m, i)| {
-            let files: Vec<AttachmentOut> = l
-                .files
+            let files: Vec<AttachmentOut> = files
                 .iter()
                 .filter(|a| a.material_key == m.key)
                 .map(attachment_out)

@@ -232,7 +232,8 @@ impl Said {
 }
 
 /// Renders the application; `form` shows what was just typed instead of what is stored.
-fn render(
+async fn render(
+    state: &AppState,
     who: &SignedIn,
     l: &Loaded,
     form: Option<&FormValues>,
@@ -296,7 +297,13 @@ fn render(
         notice: said.notice,
         error: said.error,
         problems,
-        materials: crate::uploads::material_views(l, 0, 0, l.state.applicant_may_edit()),
+        materials: crate::uploads::material_views(
+            l,
+            &state.store.attachments_of(l.app.id).await?,
+            0,
+            0,
+            l.state.applicant_may_edit(),
+        ),
     };
     Ok((said.status, Html(page.render()?)).into_response())
 }
@@ -307,7 +314,7 @@ pub async fn get_application(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let l = flow::load_own(&state, &who.access, id).await?;
-    render(&who, &l, None, BTreeMap::new(), Said::nothing())
+    render(&state, &who, &l, None, BTreeMap::new(), Said::nothing()).await
 }
 
 /// Records the applicant's move and shows the application as it now stands.
@@ -323,7 +330,7 @@ async fn act(
         Err(f) => Said::error(f.message(), StatusCode::CONFLICT),
     };
     let l = flow::load_own(state, &who.access, l.app.id).await?;
-    render(who, &l, None, BTreeMap::new(), said)
+    render(state, who, &l, None, BTreeMap::new(), said).await
 }
 
 /// 保存 or 提交 the form. What was typed is shown again whatever happens.
@@ -346,29 +353,41 @@ pub async fn post_application(
     let version: i64 = get("version").parse().unwrap_or(0);
     if let Err(e) = state.store.save_application_form(id, version, &form).await {
         let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);
-        return render(&who, &l, Some(&form), BTreeMap::new(), said);
+        return render(&state, &who, &l, Some(&form), BTreeMap::new(), said).await;
     }
     let l = flow::load_own(&state, &who.access, id).await?;
     if get("action") != "submit" {
-        return render(&who, &l, None, BTreeMap::new(), Said::notice("已保存草稿"));
+        return render(
+            &state,
+            &who,
+            &l,
+            None,
+            BTreeMap::new(),
+            Said::notice("已保存草稿"),
+        )
+        .await;
     }
     match flow::applicant_submit(&state, &who.access, &l, who.ip.as_deref()).await {
         Ok(Ok(next)) => {
             let l = flow::load_own(&state, &who.access, id).await?;
             let said = Said::notice(format!("已提交，当前状态：{}", next.text(&l.chain)));
-            render(&who, &l, None, BTreeMap::new(), said)
+            render(&state, &who, &l, None, BTreeMap::new(), said).await
         }
         Ok(Err(refusal)) => {
             let said = Said::error(refusal.summary(), StatusCode::UNPROCESSABLE_ENTITY);
-            render(&who, &l, None, refusal.errors, said)
+            render(&state, &who, &l, None, refusal.errors, said).await
         }
-        Err(f @ Failure::Conflict { .. }) => render(
-            &who,
-            &l,
-            None,
-            BTreeMap::new(),
-            Said::error(f.message(), StatusCode::CONFLICT),
-        ),
+        Err(f @ Failure::Conflict { .. }) => {
+            render(
+                &state,
+                &who,
+                &l,
+                None,
+                BTreeMap::new(),
+                Said::error(f.message(), StatusCode::CONFLICT),
+            )
+            .await
+        }
         Err(f) => Err(f.into()),
     }
 }

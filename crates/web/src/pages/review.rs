@@ -190,7 +190,13 @@ async fn render(
         campaign_name: l.campaign.campaign.name.clone(),
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
-        materials: crate::uploads::material_views(l, level, level, l.state.holder() == level),
+        materials: crate::uploads::material_views(
+            l,
+            &state.store.attachments_of(l.app.id).await?,
+            level,
+            level,
+            l.state.holder() == level,
+        ),
         can_submit: level < l.chain.top(),
         // The applicant first: only the applicant can change the form.
         return_to: (0..level)

@@ -17,7 +17,8 @@ on_both_databases!(
     quota_holds_under_concurrent_forwards
 );
 
-fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+/// A complete 新疆 推荐表 as the page posts it.
+pub fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", csrf),
         ("version", version),

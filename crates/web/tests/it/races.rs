@@ -26,38 +26,6 @@ const CID: &str = "xinjiang-2023";
 /// How many fresh applications each race is run on, per database.
 const RUNS: usize = 12;
 
-/// A complete 新疆 推荐表 (the fields of `applications.rs`'s `filled`).
-const FIELDS: &[(&str, &str)] = &[
-    ("f.id_number", "11010519491231002X"),
-    ("f.name", "测试人员"),
-    ("f.sex", "女"),
-    ("f.ethnicity", "汉族"),
-    ("f.birth_month", "1949年12月"),
-    ("f.native_place", "新疆乌鲁木齐"),
-    ("f.political_status", "中共党员"),
-    ("f.education", "研究生"),
-    ("f.degree", "博士"),
-    ("f.school", "新疆大学"),
-    ("f.major", "作物学"),
-    ("f.employer_and_post", "新疆农业科学院作物研究所所长"),
-    ("f.duties", "主持棉花育种研究"),
-    ("f.title", "研究员"),
-    ("f.office_phone", "0991-6386020"),
-    ("f.mobile", "13800000000"),
-    ("f.email", "ceshi@example.com"),
-    ("f.address", "乌鲁木齐市南昌路403号"),
-    ("f.postcode", "830091"),
-    ("f.field", "服务社会"),
-    ("f.academician", "否"),
-    ("f.deeds", "扎根南疆三十年，培育棉花新品种十余个。"),
-    ("f.stories", "一个感人的故事。"),
-    ("e.work_region", "是"),
-    ("e.active_military", "否"),
-    ("e.civil_servant_bureau_level", "否"),
-    ("e.national_honours", "否"),
-    ("e.earlier_winner", "否"),
-];
-
 fn campaign() -> Campaign {
     let (_, text) = SEEDS.iter().find(|(n, _)| *n == XJ).unwrap();
     load(text).campaign.unwrap()
@@ -65,11 +33,11 @@ fn campaign() -> Campaign {
 
 /// The form as the API takes it, with the name replaced.
 fn values(name: &str) -> Value {
-    let pairs: Vec<(String, String)> = FIELDS
-        .iter()
+    let pairs: Vec<(String, String)> = crate::applications::filled("", "", "")
+        .into_iter()
         .map(|(k, v)| {
-            let v = if *k == "f.name" { name } else { v };
-            ((*k).to_owned(), v.to_owned())
+            let v = if k == "f.name" { name } else { v };
+            (k.to_owned(), v.to_owned())
         })
         .collect();
     serde_json::to_value(pingxuan_web::flow::read_form(&campaign(), &pairs)).unwrap()
