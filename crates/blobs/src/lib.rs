@@ -22,6 +22,7 @@ mod config;
 mod error;
 mod io;
 mod key;
+pub mod testing;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -11,15 +11,15 @@
 //! Without moto: under `CI=true` the run fails; otherwise the S3 half is skipped with a notice.
 
 use std::future::Future;
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use pingxuan_blobs::testing::{Moto, free_port, http};
 use pingxuan_blobs::{BlobError, Blobs, upload_part_key, upload_prefix};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -132,21 +132,11 @@ async fn run(plan: Vec<(String, bool, Scenario)>) -> ExitCode {
     let tmp = tempfile::tempdir().expect("temp dir");
     let needs_s3 = plan.iter().any(|(_, s3, _)| *s3);
     let moto = if needs_s3 {
-        match Moto::start(tmp.path()) {
-            Ok(m) => Some(m),
+        match Moto::start_or_skip(tmp.path()) {
+            Ok(m) => m,
             Err(why) => {
-                if std::env::var("CI").as_deref() == Ok("true") {
-                    eprintln!(
-                        "error: the S3 tests need moto in server mode: pip install 'moto[server]' \
-                         (so that `moto_server` is on PATH). {why}"
-                    );
-                    return ExitCode::FAILURE;
-                }
-                eprintln!(
-                    "notice: S3 half skipped — moto could not be started ({why}). \
-                     Install it with: pip install 'moto[server]'"
-                );
-                None
+                eprintln!("error: {why}");
+                return ExitCode::FAILURE;
             }
         }
     } else {
@@ -165,7 +155,7 @@ async fn run(plan: Vec<(String, bool, Scenario)>) -> ExitCode {
                 skipped += 1;
                 continue;
             };
-            m.ctx(&short)
+            s3_ctx(m, &short)
         } else {
             fs_ctx(tmp.path(), &short)
         };
@@ -277,113 +267,20 @@ impl Args {
 // ---------------------------------------------------------------------------------------------
 // moto
 
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start(dir: &Path) -> Result<Moto, String> {
-        let port = free_port();
-        let log_path = dir.join("moto.log");
-        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-        let spawn = |program: &str, pre: &[&str]| {
-            Command::new(program)
-                .args(pre)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("log file"))
-                .stderr(log.try_clone().expect("log file"))
-                .spawn()
-        };
-        let child = spawn("moto_server", &[])
-            .or_else(|_| spawn("python3", &["-m", "moto.server"]))
-            .map_err(|e| format!("neither `moto_server` nor `python3 -m moto.server` runs: {e}"))?;
-        let mut moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
-                return Err(format!("moto exited with {status}: {tail}"));
-            }
-            if try_http(port, "GET", "/").is_ok() {
-                return Ok(moto);
-            }
-            if Instant::now() > deadline {
-                return Err("moto did not answer within 30 s".to_string());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+/// A fresh bucket for one scenario, opened through the setting URL with a prefix.
+fn s3_ctx(moto: &Moto, name: &str) -> Ctx {
+    let bucket = format!("px-{}", name.replace('_', "-"));
+    let bucket = bucket[..bucket.len().min(63)]
+        .trim_end_matches('-')
+        .to_string();
+    let url = moto.bucket(&bucket);
+    Ctx {
+        blobs: Blobs::from_url(&url, Path::new("/nonexistent")).expect("s3 storage"),
+        backend: Backend::S3 {
+            port: moto.port,
+            bucket,
+        },
     }
-
-    /// A fresh bucket for one scenario, opened through the setting URL with a prefix.
-    fn ctx(&self, name: &str) -> Ctx {
-        let bucket = format!("px-{}", name.replace('_', "-"));
-        let bucket = bucket[..bucket.len().min(63)]
-            .trim_end_matches('-')
-            .to_string();
-        let (status, body) = http(self.port, "PUT", &format!("/{bucket}"));
-        assert_eq!(
-            status,
-            200,
-            "create bucket {bucket}: {}",
-            String::from_utf8_lossy(&body)
-        );
-        let url = format!(
-            "s3://testing:testing@{bucket}/files?endpoint=http://127.0.0.1:{}&region=us-east-1",
-            self.port
-        );
-        Ctx {
-            blobs: Blobs::from_url(&url, Path::new("/nonexistent")).expect("s3 storage"),
-            backend: Backend::S3 {
-                port: self.port,
-                bucket,
-            },
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// A bare HTTP/1.1 request to moto (which does not check signatures), for what OpenDAL has no
-/// call for: creating buckets, listing pending multipart uploads, reading a raw object.
-fn try_http(port: u16, method: &str, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no HTTP header end"))?;
-    let head = String::from_utf8_lossy(&raw[..text_end]).to_string();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line: {head}")))?;
-    Ok((status, raw[text_end + 4..].to_vec()))
-}
-
-fn http(port: u16, method: &str, path: &str) -> (u16, Vec<u8>) {
-    try_http(port, method, path).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------------

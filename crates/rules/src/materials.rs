@@ -4,6 +4,7 @@
 //! judgement, in the words the applicant reads (“视频时长 3分12秒，超过 3 分钟上限”).
 
 use crate::campaign::{Campaign, Material, MaterialKind, parse_resolution, parse_size};
+use crate::workflow::Chain;
 
 /// What the content of a file turned out to be, with its measurements.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,17 +142,30 @@ pub fn count_problem(material: &Material, count: u32) -> Option<String> {
     (short || over).then(|| format!("{}{range}，现有 {count} {unit}", material.name))
 }
 
-/// What the level `level_key` must still attach before it may 提交: each material of
-/// that level whose count is off, given how many files each material key has.
-pub fn missing_for_level(
+/// Where in this application's chain a material is attached: at its own level, or, when
+/// that level is left out of the chain, at the next level up that is in it. 广西 六（一）2:
+/// when the work unit is itself the recommender, “推荐单位填写推荐意见时，再补盖所在单位公章上传系统”.
+pub fn holder(campaign: &Campaign, chain: &Chain, material: &Material) -> Option<usize> {
+    let rank = |key: &str| campaign.levels.iter().position(|l| l.key == key);
+    let own = rank(&material.level)?;
+    chain
+        .levels
+        .iter()
+        .position(|l| rank(&l.key).is_some_and(|r| r >= own))
+}
+
+/// What the chain's level `at` must still attach before it may 提交: each material it
+/// holds whose count is off, given how many files each material key has.
+pub fn missing_at(
     campaign: &Campaign,
-    level_key: &str,
+    chain: &Chain,
+    at: usize,
     count_of: impl Fn(&str) -> u32,
 ) -> Vec<String> {
     campaign
         .materials
         .iter()
-        .filter(|m| m.level == level_key)
+        .filter(|m| holder(campaign, chain, m) == Some(at))
         .filter_map(|m| count_problem(m, count_of(&m.key)))
         .collect()
 }
@@ -248,8 +262,13 @@ mod tests {
     use super::*;
     use crate::campaign::{SEEDS, load};
 
+    fn seed(name: &str) -> Campaign {
+        let (_, text) = SEEDS.iter().find(|(file, _)| file.contains(name)).unwrap();
+        load(text).campaign.unwrap()
+    }
+
     fn dongguan() -> Campaign {
-        load(SEEDS[1].1).campaign.unwrap()
+        seed("dongguan")
     }
 
     fn material<'a>(c: &'a Campaign, key: &str) -> &'a Material {
@@ -338,7 +357,8 @@ mod tests {
             count_problem(material(&c, "id_photo"), 0).unwrap(),
             "小2寸正面免冠彩色照片须 1 张，现有 0 张"
         );
-        let missing = missing_for_level(&c, "applicant", |k| if k == "photos" { 3 } else { 0 });
+        let chain = Chain::for_application(&c, false);
+        let missing = missing_at(&c, &chain, 0, |k| if k == "photos" { 3 } else { 0 });
         assert!(
             missing
                 .iter()
@@ -353,8 +373,45 @@ mod tests {
             !missing.iter().any(|m| m.contains("生活或工作照片")),
             "{missing:?}"
         );
-        let recommender = missing_for_level(&c, "recommender", |_| 1);
-        assert!(recommender.is_empty(), "{recommender:?}");
+        let recommender = chain.levels.iter().position(|l| l.key == "recommender");
+        assert!(missing_at(&c, &chain, recommender.unwrap(), |_| 1).is_empty());
+        assert_eq!(missing_at(&c, &chain, recommender.unwrap(), |_| 0).len(), 3);
+    }
+
+    #[test]
+    fn a_left_out_level_hands_its_materials_up() {
+        let c = seed("guangxi");
+        let scan = material(&c, "work_unit_opinion_scan");
+        let full = Chain::for_application(&c, false);
+        let merged = Chain::for_application(&c, true);
+        assert_eq!(
+            full.levels[holder(&c, &full, scan).unwrap()].key,
+            "work_unit"
+        );
+        assert_eq!(
+            merged.levels[holder(&c, &merged, scan).unwrap()].key,
+            "recommender"
+        );
+        let rec = merged
+            .levels
+            .iter()
+            .position(|l| l.key == "recommender")
+            .unwrap();
+        let missing = missing_at(&c, &merged, rec, |_| 0);
+        assert!(
+            missing.iter().any(|m| m.starts_with("所在单位意见")),
+            "{missing:?}"
+        );
+        let rec = full
+            .levels
+            .iter()
+            .position(|l| l.key == "recommender")
+            .unwrap();
+        let missing = missing_at(&c, &full, rec, |_| 0);
+        assert!(
+            missing.iter().all(|m| !m.starts_with("所在单位意见")),
+            "{missing:?}"
+        );
     }
 
     #[test]

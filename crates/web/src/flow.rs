@@ -88,17 +88,8 @@ fn next_state(l: &Loaded, event: Event) -> Result<FlowState, Failure> {
         })
 }
 
-/// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
-/// A 提交 after its deadline is refused with the date.
-pub async fn record(
-    state: &AppState,
-    loaded: &Loaded,
-    event: Event,
-    actor: &Access,
-    note: impl Into<Note>,
-    ip: Option<&str>,
-) -> Result<FlowState, Failure> {
-    let next = next_state(loaded, event)?;
+/// A 提交 after its deadline is refused with the date (`Conflict`, code `deadline_passed`).
+fn past_deadline(loaded: &Loaded, event: Event) -> Result<(), Failure> {
     if let Event::Submit { by } = event
         && let Some(b) = loaded.deadline(by)
         && let Some(message) = pingxuan_rules::deadline::submit_problem(
@@ -113,6 +104,21 @@ pub async fn record(
             field: None,
         });
     }
+    Ok(())
+}
+
+/// Writes an event decided on `loaded`'s state; `Stale` when someone acted meanwhile.
+/// A 提交 after its deadline is refused with the date.
+pub async fn record(
+    state: &AppState,
+    loaded: &Loaded,
+    event: Event,
+    actor: &Access,
+    note: impl Into<Note>,
+    ip: Option<&str>,
+) -> Result<FlowState, Failure> {
+    let next = next_state(loaded, event)?;
+    past_deadline(loaded, event)?;
     // The recommender's own 提交 is counted against its quota again inside the write,
     // so two forwards at once cannot both take the last place.
     let quota = match event {
@@ -507,8 +513,10 @@ pub async fn unit_act(
         UnitAction::Recall => Event::Recall { by: level },
     };
     // Whether the move is possible at all comes first: a repeated 提交 hears that it was
-    // already sent, not that the quota is now full.
+    // already sent, not that the quota is now full or something is missing; then the
+    // deadline, since nothing else matters once it has passed.
     next_state(l, event)?;
+    past_deadline(l, event)?;
     let level_cfg = l
         .campaign
         .levels
@@ -526,6 +534,16 @@ pub async fn unit_act(
         )
     {
         return Err(Failure::invalid("co_signature", message, Some(field)));
+    }
+    if matches!(event, Event::Submit { .. }) {
+        let missing = missing_materials(state, l, level).await?;
+        if !missing.is_empty() {
+            return Err(Failure::invalid(
+                "materials_missing",
+                format!("材料不全，未提交：{}", missing.join("；")),
+                Some("materials"),
+            ));
+        }
     }
     let quota = match event {
         Event::Submit { by } if by as i64 == l.app.recommender_level => {
@@ -559,6 +577,22 @@ pub async fn unit_act(
     record(state, l, event, access, note, ip).await
 }
 
+/// What the chain's level `at` must still attach to this application before its 提交.
+async fn missing_materials(
+    state: &AppState,
+    l: &Loaded,
+    at: usize,
+) -> Result<Vec<String>, Failure> {
+    let files = state.store.attachments_of(l.app.id).await?;
+    let count_of = |key: &str| files.iter().filter(|a| a.material_key == key).count() as u32;
+    Ok(pingxuan_rules::materials::missing_at(
+        &l.campaign,
+        &l.chain,
+        at,
+        count_of,
+    ))
+}
+
 /// Why an applicant's 提交 was refused: problems per field, and what else is missing.
 #[derive(Debug, Default)]
 pub struct SubmitRefusal {
@@ -567,9 +601,15 @@ pub struct SubmitRefusal {
 }
 
 impl SubmitRefusal {
-    pub fn summary(&self) -> String {
+    /// “草稿已保存，但还有 N 处需要处理，未提交”, for a page that lists them below.
+    pub fn headline(&self) -> String {
         let n: usize = self.errors.values().map(Vec::len).sum::<usize>() + self.blockers.len();
-        let mut message = format!("草稿已保存，但还有 {n} 处需要处理，未提交");
+        format!("草稿已保存，但还有 {n} 处需要处理，未提交")
+    }
+
+    /// The headline with what stands in the way besides the fields, for the API.
+    pub fn summary(&self) -> String {
+        let mut message = self.headline();
         if !self.blockers.is_empty() {
             message.push_str(&format!("：{}", self.blockers.join("；")));
         }
@@ -585,6 +625,10 @@ pub async fn applicant_submit(
     l: &Loaded,
     ip: Option<&str>,
 ) -> Result<Result<FlowState, SubmitRefusal>, Failure> {
+    // As for the units: a 提交 that cannot happen, or comes too late, hears only that.
+    let event = Event::Submit { by: 0 };
+    next_state(l, event)?;
+    past_deadline(l, event)?;
     let mut refusal = SubmitRefusal::default();
     for p in pingxuan_rules::form::check_submission(&l.campaign, &l.app.form) {
         refusal.errors.entry(p.field).or_default().push(p.message);
@@ -612,18 +656,13 @@ pub async fn applicant_submit(
     if l.app.recommender_unit_id.is_none() {
         refusal.blockers.push("尚未选择推荐单位".to_owned());
     }
+    refusal
+        .blockers
+        .extend(missing_materials(state, l, 0).await?);
     if !refusal.errors.is_empty() || !refusal.blockers.is_empty() {
         return Ok(Err(refusal));
     }
-    Ok(Ok(record(
-        state,
-        l,
-        Event::Submit { by: 0 },
-        access,
-        "",
-        ip,
-    )
-    .await?))
+    Ok(Ok(record(state, l, event, access, "", ip).await?))
 }
 
 async fn campaign_for_entry(

@@ -42,7 +42,7 @@ fn material_for<'a>(l: &'a Loaded, level: usize, key: &str) -> Result<&'a Materi
                 Some("material"),
             )
         })?;
-    if m.level != l.chain.levels[level].key {
+    if pingxuan_rules::materials::holder(&l.campaign, &l.chain, m) != Some(level) {
         return Err(Failure::Forbidden);
     }
     Ok(m)
@@ -677,8 +677,9 @@ pub fn material_views(
     own: usize,
     may_change: bool,
 ) -> Vec<MaterialView> {
-    let key_of = |i: usize| l.chain.levels[i].key.as_str();
-    let place = |m: &Material| (0..=upto).find(|i| key_of(*i) == m.level);
+    let place = |m: &Material| {
+        pingxuan_rules::materials::holder(&l.campaign, &l.chain, m).filter(|i| *i <= upto)
+    };
     l.campaign
         .materials
         .iter()

@@ -205,6 +205,8 @@ struct Said {
     notice: Option<String>,
     error: Option<String>,
     status: StatusCode,
+    /// What else stands in the way, listed under the error with the field problems.
+    blockers: Vec<String>,
 }
 
 impl Said {
@@ -213,6 +215,7 @@ impl Said {
             notice: None,
             error: None,
             status: StatusCode::OK,
+            blockers: Vec::new(),
         }
     }
     fn notice(text: impl Into<String>) -> Said {
@@ -220,6 +223,7 @@ impl Said {
             notice: Some(text.into()),
             error: None,
             status: StatusCode::OK,
+            blockers: Vec::new(),
         }
     }
     fn error(text: impl Into<String>, status: StatusCode) -> Said {
@@ -227,6 +231,7 @@ impl Said {
             notice: None,
             error: Some(text.into()),
             status,
+            blockers: Vec::new(),
         }
     }
 }
@@ -256,7 +261,12 @@ async fn render(
             )
         })
         .collect();
-    let problems: Vec<String> = errors.values().flatten().cloned().collect();
+    let problems: Vec<String> = said
+        .blockers
+        .iter()
+        .chain(errors.values().flatten())
+        .cloned()
+        .collect();
     let given = pingxuan_rules::eligibility::answers(values);
     let questions = pingxuan_rules::eligibility::questions(&l.campaign)
         .into_iter()
@@ -374,7 +384,10 @@ pub async fn post_application(
             render(&state, &who, &l, None, BTreeMap::new(), said).await
         }
         Ok(Err(refusal)) => {
-            let said = Said::error(refusal.summary(), StatusCode::UNPROCESSABLE_ENTITY);
+            let said = Said {
+                blockers: refusal.blockers.clone(),
+                ..Said::error(refusal.headline(), StatusCode::UNPROCESSABLE_ENTITY)
+            };
             render(&state, &who, &l, None, refusal.errors, said).await
         }
         Err(f @ Failure::Conflict { .. }) => {

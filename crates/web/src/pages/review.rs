@@ -93,6 +93,35 @@ struct ReviewPage {
     facts: Vec<(String, String)>,
     notice: Option<String>,
     error: Option<String>,
+    /// What the unit typed into the form a refusal answers, shown again so nothing is lost.
+    typed: Typed,
+}
+
+/// The text of a refused 提交 or 退回, put back into the form it came from.
+#[derive(Default)]
+struct Typed {
+    opinion: String,
+    co_signer: Option<String>,
+    co_opinion: String,
+    return_comment: String,
+}
+
+impl Typed {
+    fn from(form: &ActForm, action: UnitAction) -> Typed {
+        match action {
+            UnitAction::Submit => Typed {
+                opinion: form.comment.clone(),
+                co_signer: Some(form.co_signer.clone()),
+                co_opinion: form.co_opinion.clone(),
+                return_comment: String::new(),
+            },
+            UnitAction::Return { .. } => Typed {
+                return_comment: form.comment.clone(),
+                ..Typed::default()
+            },
+            UnitAction::Recall => Typed::default(),
+        }
+    }
 }
 
 fn value_text(v: &FieldValue) -> String {
@@ -154,6 +183,7 @@ async fn render(
     level: usize,
     notice: Option<String>,
     error: Option<(String, StatusCode, String)>,
+    typed: Typed,
 ) -> Result<Response, PageError> {
     let level_cfg = l
         .campaign
@@ -249,6 +279,7 @@ async fn render(
         facts,
         notice,
         error,
+        typed,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -268,7 +299,7 @@ pub async fn get_item(
         }
         l = flow::load_for_unit(&state, &who.access, id).await?.0;
     }
-    render(&state, &who, &l, level, None, None).await
+    render(&state, &who, &l, level, None, None, Typed::default()).await
 }
 
 #[derive(Deserialize)]
@@ -313,7 +344,7 @@ async fn act(
         Ok(next) => {
             let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
             let notice = format!("{done}，当前状态：{}", next.text(&l.chain));
-            render(state, who, &l, level, Some(notice), None).await
+            render(state, who, &l, level, Some(notice), None, Typed::default()).await
         }
         Err(f @ (Failure::Invalid { .. } | Failure::Conflict { .. })) => {
             let status = match f {
@@ -331,6 +362,7 @@ async fn act(
                 level,
                 None,
                 Some((f.message(), status, field)),
+                Typed::from(form, action),
             )
             .await
         }

@@ -302,6 +302,7 @@ async fn application_ownership_matrix(db: TestDb) {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
+    app.furnish(id).await;
     let (s, _) = crate::codes::submit(&app, &tokens["owner@x.cn"], id, json!({})).await;
     assert_eq!(s.as_u16(), OK);
     let (s, _) =

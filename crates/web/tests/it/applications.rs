@@ -5,9 +5,10 @@ use pingxuan_store::applications::{Binding, NewApplication};
 use pingxuan_store::on_both_databases;
 use pingxuan_store::testing::TestDb;
 use pingxuan_web::CaptchaPolicy;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
-use crate::common::{input_value, start};
+use crate::common::{TestApp, input_value, start};
 
 on_both_databases!(
     applicant_apply_save_commit_submit_recall,
@@ -16,6 +17,41 @@ on_both_databases!(
     search_pages_filters_and_scope,
     quota_holds_under_concurrent_forwards
 );
+
+/// The complete 新疆 推荐表 as the API takes it, with the name replaced.
+pub fn xinjiang_values(name: &str) -> serde_json::Value {
+    let (_, text) = pingxuan_rules::campaign::SEEDS
+        .iter()
+        .find(|(n, _)| *n == "xinjiang-2023.toml")
+        .unwrap();
+    let campaign = pingxuan_rules::campaign::load(text).campaign.unwrap();
+    let pairs: Vec<(String, String)> = filled("", "", "")
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if k == "f.name" { name } else { v };
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    serde_json::to_value(pingxuan_web::flow::read_form(&campaign, &pairs)).unwrap()
+}
+
+/// Stores the complete 新疆 form into a new application (version 1) and commits it.
+pub async fn fill_and_commit(app: &TestApp, token: &str, id: i64) {
+    let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &at("form"),
+            token,
+            json!({"version": 1, "values": xinjiang_values("测试人员")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (s, j) = app
+        .call(Method::POST, &at("commit"), token, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+}
 
 /// A complete 新疆 推荐表 as the page posts it.
 pub fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -162,6 +198,12 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert!(r.body.contains("请先阅读评选规则并点击“我承诺”"));
     assert!(r.body.contains("请填写主要事迹"));
     assert!(r.body.contains("不能只写“正高”"));
+    assert!(
+        r.body
+            .contains("体现先进事迹的生活或工作照片至少 1 张，现有 0 张"),
+        "what is still to attach is listed: {}",
+        r.body
+    );
     let stored = app.store.get_application(1).await.unwrap().unwrap();
     assert_eq!(stored.form_version, 3, "the draft was saved");
     assert_eq!(stored.holder_level, 0);
@@ -194,6 +236,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     );
     assert!(r.body.contains("value=\"否\" checked"), "the answer stays");
 
+    app.furnish(1).await;
     let r = c.post_form(&path, &filled(&csrf, "4", "submit")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(
@@ -295,6 +338,8 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         .await;
     let path = r.location.unwrap();
     me.post_form(&format!("{path}/commit"), &[("csrf", &csrf)])
+        .await;
+    app.furnish(path.rsplit('/').next().unwrap().parse().unwrap())
         .await;
     let r = me.post_form(&path, &filled(&csrf, "1", "submit")).await;
     assert!(r.body.contains("申报人提交到推荐单位"), "{}", r.body);
@@ -527,8 +572,6 @@ async fn manual_walk_with_the_unit(db: TestDb) {
 
 /// The same walk as a script would do it, with personal tokens and JSON.
 async fn walk_through_the_api(db: TestDb) {
-    use reqwest::Method;
-    use serde_json::json;
     let app = start(db, CaptchaPolicy::Off).await;
     app.seed("xinjiang-2023.toml").await;
     let rec_id = app
@@ -621,7 +664,18 @@ async fn walk_through_the_api(db: TestDb) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(j["error"]["code"], "incomplete");
     assert!(j["blockers"][0].as_str().unwrap().contains("我承诺"), "{j}");
+    assert!(
+        j["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b == "体现推荐人选工作生活的视频至少 1 段，现有 0 段"),
+        "{j}"
+    );
     call(Method::POST, at("commit"), me.clone(), json!({})).await;
+    let (_, j) = call(Method::POST, at("submit"), me.clone(), json!({})).await;
+    assert_eq!(j["blockers"].as_array().unwrap().len(), 5, "{j}");
+    app.furnish(id).await;
     let (s, j) = call(Method::POST, at("submit"), me.clone(), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{j}");
     assert_eq!(j["state"], "申报人提交到推荐单位");
@@ -868,8 +922,6 @@ async fn search_pages_filters_and_scope(db: TestDb) {
 /// four forwards sent at the same moment let exactly three through, the fourth is
 /// refused with the count, and so is the fifth afterwards. Nothing is half-written.
 async fn quota_holds_under_concurrent_forwards(db: TestDb) {
-    use reqwest::Method;
-    use serde_json::json;
     let app = start(db, CaptchaPolicy::Off).await;
     app.seed("xinjiang-2023.toml").await;
     let cid = "xinjiang-2023";
@@ -882,14 +934,6 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
         .unit_account("cj-rec", Role::Recommender, cid, unit)
         .await;
     let rec = app.token(rec).await;
-    let campaign = pingxuan_rules::campaign::load(pingxuan_rules::campaign::SEEDS[2].1)
-        .campaign
-        .unwrap();
-    let pairs: Vec<(String, String)> = filled("", "", "")
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let values = pingxuan_web::flow::read_form(&campaign, &pairs);
     let mut ids = Vec::new();
     for i in 0..5 {
         let me = app
@@ -907,16 +951,8 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
         assert_eq!(s, StatusCode::CREATED, "{j}");
         let id = j["id"].as_i64().unwrap();
         let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
-        let (s, j) = app
-            .call(
-                Method::PUT,
-                &at("form"),
-                &me,
-                json!({"version": 1, "values": values}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{j}");
-        app.call(Method::POST, &at("commit"), &me, json!({})).await;
+        fill_and_commit(&app, &me, id).await;
+        app.furnish(id).await;
         let (s, j) = app.call(Method::POST, &at("submit"), &me, json!({})).await;
         assert_eq!(s, StatusCode::OK, "{j}");
         ids.push(id);

@@ -396,6 +396,12 @@ async fn xinjiang_manual_walk() {
     .await
     .unwrap();
     screenshot(&me, "walk-0-photo-uploaded.png").await;
+    // The video and the scans are still missing: 提交 lists them and keeps the draft.
+    click(&me, "button[value=submit]").await;
+    wait_text(&me, "体现推荐人选工作生活的视频至少 1 段，现有 0 段").await;
+    screenshot(&me, "walk-0-materials-missing.png").await;
+    // Stored directly: uploading a video through the page is the photo's path again.
+    app.furnish(1).await;
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到推荐单位").await;
     screenshot(&me, "walk-1-applicant-submitted.png").await;
@@ -420,8 +426,16 @@ async fn xinjiang_manual_walk() {
     wait_text(&unit, "id=\"return-comment\"").await;
     // The applicant's photo is there to see, not to change.
     wait_text(&unit, "JPG 3000×2000").await;
-    assert!(
-        !unit.source().await.unwrap().contains("data-remove="),
+    let removable = unit
+        .execute(
+            "return document.querySelector('#material-photos [data-remove]') !== null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        removable,
+        serde_json::Value::Bool(false),
         "a unit does not remove the applicant's files"
     );
     unit.execute(
@@ -627,6 +641,8 @@ async fn code_walk(w: CodeWalk) {
     .await
     .unwrap();
     screenshot(&me, &shot("2-form-filled")).await;
+    // Its photos and the units' scans, stored directly (the 新疆 walk uploads through the page).
+    app.furnish(1).await;
     click(&me, "button[value=submit]").await;
     wait_text(&me, "已提交，当前状态：申报人提交到所在单位").await;
     screenshot(&me, &shot("2-applicant-submitted")).await;

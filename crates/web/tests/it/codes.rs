@@ -102,7 +102,7 @@ pub async fn submit(
     app.call(Method::POST, &path, token, body).await
 }
 
-/// Fills, commits and submits; returns the state.
+/// Fills, commits, attaches the required materials and submits; returns the state.
 pub async fn fill_and_submit(
     app: &TestApp,
     file: &str,
@@ -111,6 +111,7 @@ pub async fn fill_and_submit(
     name: &str,
 ) -> String {
     fill(app, file, token, id, name).await;
+    app.furnish(id).await;
     let (s, j) = submit(app, token, id, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{j}");
     j["state"].as_str().unwrap().to_owned()
@@ -342,6 +343,17 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("受系统维护影响延期") && r.body.contains("南宁市科协"));
+    // In time now, but the photos are missing: the campaign's counts, what there is.
+    let (s, j) = submit(&app, &me_token, id, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(
+        j["blockers"],
+        json!([
+            "小2寸正面免冠彩色照片须 1 张，现有 0 张",
+            "体现先进事迹的生活或工作照片须 2～3 张，现有 0 张"
+        ])
+    );
+    app.furnish(id).await;
     let (s, j) = submit(&app, &me_token, id, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{j}");
     assert_eq!(j["state"], "申报人提交到所在单位");
@@ -601,6 +613,7 @@ async fn dongguan_co_signature_and_quota_exception(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
+    app.furnish(id).await;
     let (s, j) = submit(app, &me, id, json!({})).await;
     assert_eq!(
         (s, j["state"].clone()),
@@ -747,6 +760,7 @@ async fn notices_on_moves_and_reminders_before_deadlines(db: TestDb) {
     assert_eq!(sweep(now + 86_400 + 800).await.unwrap(), 0);
 
     // Submitting tells the recommender; the applicant is not told of their own move.
+    app.furnish(id).await;
     let (s, _) = submit(&app, &me, id, json!({})).await;
     assert_eq!(s, StatusCode::OK);
     let arrived = app.store.notices_of(rec_id, 10).await.unwrap();

@@ -29,6 +29,12 @@ pub struct TestApp {
 }
 
 pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
+    start_with_storage(db, captcha, "").await
+}
+
+/// `start` with the uploaded files where the storage setting says (`""`: a temporary
+/// local folder, `s3://…`: a bucket).
+pub async fn start_with_storage(db: TestDb, captcha: CaptchaPolicy, storage: &str) -> TestApp {
     let store = db.store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -37,7 +43,7 @@ pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
     config.captcha = captcha;
     config.auth_requests_per_minute = 1000;
     let files = tempfile::tempdir().unwrap();
-    config.blobs = Some(pingxuan_blobs::Blobs::from_url("", files.path()).unwrap());
+    config.blobs = Some(pingxuan_blobs::Blobs::from_url(storage, files.path()).unwrap());
     let state = AppState::new(store.clone(), config);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(pingxuan_web::serve(listener, state.clone(), async {
@@ -105,6 +111,55 @@ impl TestApp {
     }
 
     /// Creates an account holding `role` for an existing unit, returns its id.
+    /// Attaches what the campaign requires of every level of the application's chain
+    /// (the fewest files each material asks for), so a test about the way up the chain
+    /// can 提交 at each level. The files are stored as written by the store, not measured:
+    /// uploading and checking real files is `materials.rs`'s business.
+    pub async fn furnish(&self, application_id: i64) {
+        self.furnish_level(application_id, None).await;
+    }
+
+    /// Attaches what the chain's level `at` must (every level's when `None`).
+    pub async fn furnish_level(&self, application_id: i64, at: Option<usize>) {
+        let l = pingxuan_web::flow::load(&self.state, application_id)
+            .await
+            .unwrap();
+        let have = self.store.attachments_of(application_id).await.unwrap();
+        for m in &l.campaign.materials {
+            let Some(level) = pingxuan_rules::materials::holder(&l.campaign, &l.chain, m) else {
+                continue;
+            };
+            if at.is_some_and(|at| at != level) {
+                continue;
+            }
+            let need = m.min_count.unwrap_or(u32::from(m.required)) as usize;
+            let present = have.iter().filter(|a| a.material_key == m.key).count();
+            for n in present..need {
+                let format = m.formats.first().map_or("pdf", String::as_str);
+                let name = format!("{}-{n}.{format}", m.key);
+                let blob_key = format!("furnished/{application_id}/{name}");
+                self.state
+                    .blobs
+                    .put(&blob_key, format!("{} {level}", m.name).into_bytes().into())
+                    .await
+                    .unwrap();
+                let new = pingxuan_store::attachments::NewAttachment {
+                    application_id,
+                    material_key: &m.key,
+                    blob_key: &blob_key,
+                    original_name: &name,
+                    format,
+                    content_type: "application/octet-stream",
+                    size: 1,
+                    sha256: "",
+                    measured: "{}",
+                    uploaded_by: l.app.applicant_id,
+                };
+                self.store.add_attachment(&new, m).await.unwrap();
+            }
+        }
+    }
+
     pub async fn unit_account(&self, login: &str, role: Role, campaign: &str, unit: i64) -> i64 {
         let id = self
             .store

@@ -12,9 +12,12 @@ use pingxuan_web::CaptchaPolicy;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{TestApp, start};
+use crate::common::{TestApp, start, start_with_storage};
 
-on_both_databases!(upload_check_and_serve);
+on_both_databases!(
+    upload_check_and_serve,
+    a_level_submits_only_with_its_materials
+);
 
 /// Makes a file with ffmpeg; `None` (with a notice) when ffmpeg is missing outside CI.
 fn ffmpeg(dir: &Path, name: &str, args: &[&str]) -> Option<PathBuf> {
@@ -34,6 +37,96 @@ fn ffmpeg(dir: &Path, name: &str, args: &[&str]) -> Option<PathBuf> {
         return None;
     }
     Some(out)
+}
+
+/// A 3000×2000 photo of noise at the best quality: a real JPEG over 2 MB.
+fn photo(dir: &Path) -> Option<PathBuf> {
+    ffmpeg(
+        dir,
+        "photo.jpg",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "nullsrc=s=3000x2000,geq=random(1)*255:128:128",
+            "-frames:v",
+            "1",
+            "-q:v",
+            "1",
+        ],
+    )
+}
+
+const CID: &str = "xinjiang-2023";
+
+/// The 新疆 campaign with one recommending unit (account `cj-rec`) and an applicant's
+/// new application to it: the API tokens and the application's id.
+struct Desk {
+    rec: String,
+    me: String,
+    id: i64,
+}
+
+impl Desk {
+    async fn new(app: &TestApp) -> Desk {
+        app.seed("xinjiang-2023.toml").await;
+        let unit = app
+            .store
+            .create_unit(CID, "昌吉州科协", Role::Recommender, Some("prefecture"))
+            .await
+            .unwrap();
+        let rec = app
+            .unit_account("cj-rec", Role::Recommender, CID, unit)
+            .await;
+        let rec = app.token(rec).await;
+        let me = app.account("me@x.cn", Role::Applicant, None, None).await;
+        let me = app.token(me).await;
+        let (s, j) = app
+            .call(
+                Method::POST,
+                "/api/v1/applications",
+                &me,
+                json!({"campaign": CID, "recommender": unit}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{j}");
+        Desk {
+            rec,
+            me,
+            id: j["id"].as_i64().unwrap(),
+        }
+    }
+}
+
+/// An upload of `bytes` begun and left after its first part (a dropped connection never
+/// resumed): its id.
+async fn left_after_one_part(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    material: &str,
+    bytes: &[u8],
+) -> String {
+    let (s, up) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/uploads"),
+            token,
+            json!({"material": material, "name": "半途", "size": bytes.len()}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{up}");
+    let uid = up["id"].as_str().unwrap().to_owned();
+    let part = up["part_size"].as_u64().unwrap() as usize;
+    let r = reqwest::Client::new()
+        .put(format!("{}/api/v1/uploads/{uid}/parts/0", app.url))
+        .bearer_auth(token)
+        .body(bytes[..part].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    uid
 }
 
 /// Sends `bytes` as one upload through the API: (status, body) of the completion.
@@ -80,20 +173,7 @@ async fn upload(
 
 async fn upload_check_and_serve(db: TestDb) {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(photo) = ffmpeg(
-        tmp.path(),
-        "photo.jpg",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "nullsrc=s=3000x2000,geq=random(1)*255:128:128",
-            "-frames:v",
-            "1",
-            "-q:v",
-            "1",
-        ],
-    ) else {
+    let Some(photo) = photo(tmp.path()) else {
         return;
     };
     let Some(small_video) = ffmpeg(
@@ -132,31 +212,9 @@ async fn upload_check_and_serve(db: TestDb) {
     assert!(photo.len() > 2 << 20, "a photo over 2 MB: {}", photo.len());
 
     let app = start(db, CaptchaPolicy::Off).await;
-    app.seed("xinjiang-2023.toml").await;
-    let cid = "xinjiang-2023";
-    let unit = app
-        .store
-        .create_unit(cid, "昌吉州科协", Role::Recommender, Some("prefecture"))
-        .await
-        .unwrap();
-    let rec = app
-        .unit_account("cj-rec", Role::Recommender, cid, unit)
-        .await;
-    let rec = app.token(rec).await;
-    let me = app.account("me@x.cn", Role::Applicant, None, None).await;
-    let me = app.token(me).await;
+    let Desk { rec, me, id } = Desk::new(&app).await;
     let other = app.account("other@x.cn", Role::Applicant, None, None).await;
     let other = app.token(other).await;
-    let (s, j) = app
-        .call(
-            Method::POST,
-            "/api/v1/applications",
-            &me,
-            json!({"campaign": cid, "recommender": unit}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{j}");
-    let id = j["id"].as_i64().unwrap();
     let values = crate::codes::values_for("xinjiang-2023.toml", "测试人员");
     app.call(
         Method::PUT,
@@ -350,23 +408,7 @@ async fn upload_check_and_serve(db: TestDb) {
     assert_eq!(stored.len(), 1, "{stored:?}");
 
     // An upload left for a day is swept with its parts.
-    let (_, left) = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/applications/{id}/uploads"),
-            &me,
-            json!({"material": "photos", "name": "半途.jpg", "size": big.len()}),
-        )
-        .await;
-    let left_id = left["id"].as_str().unwrap().to_owned();
-    let r = http
-        .put(format!("{}/api/v1/uploads/{left_id}/parts/0", app.url))
-        .bearer_auth(&me)
-        .body(big[..first].to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let left_id = left_after_one_part(&app, &me, id, "photos", &big).await;
     assert_eq!(
         pingxuan_web::uploads::sweep_abandoned(&app.state)
             .await
@@ -404,6 +446,201 @@ async fn upload_check_and_serve(db: TestDb) {
     assert_eq!(s, StatusCode::NO_CONTENT);
     let r = http.get(&url).bearer_auth(&me).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// Each level's 提交 waits for the materials it holds: the applicant's for the applicant,
+/// 推荐报告扫描件 and the consultation opinions for the recommender. A refused 提交 says
+/// what is missing and keeps the opinion the unit typed.
+async fn a_level_submits_only_with_its_materials(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let Desk { rec, me, id } = Desk::new(&app).await;
+    crate::applications::fill_and_commit(&app, &me, id).await;
+    // The recommender's materials do not hold up the applicant.
+    app.furnish_level(id, Some(0)).await;
+    let (s, j) = crate::codes::submit(&app, &me, id, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+
+    let (s, j) = crate::codes::submit(&app, &rec, id, json!({"comment": "同意推荐"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["code"], "materials_missing");
+    assert_eq!(j["error"]["field"], "materials");
+    assert_eq!(
+        j["error"]["message"],
+        "材料不全，未提交：推荐报告扫描件至少 1 份，现有 0 份；\
+         征求干部人事管理、纪检监察等部门意见的书面意见至少 1 份，现有 0 份"
+    );
+
+    let mut c = app.signed_in("cj-rec").await;
+    let page = format!("/review/{id}");
+    let csrf = c.csrf(&page).await;
+    let opinion = "该同志扎根基层二十年，同意推荐。";
+    let r = c
+        .post_form(
+            &format!("{page}/submit"),
+            &[("csrf", &csrf), ("comment", opinion)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("材料不全，未提交：推荐报告扫描件至少 1 份"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(&format!(">{opinion}</textarea>")),
+        "the opinion typed is still there: {}",
+        r.body
+    );
+    assert!(
+        r.body.contains("推荐报告扫描件至少 1 份，现有 0 份"),
+        "beside the material"
+    );
+
+    app.furnish_level(id, Some(1)).await;
+    let r = c
+        .post_form(
+            &format!("{page}/submit"),
+            &[("csrf", &csrf), ("comment", opinion)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已提交，当前状态："), "{}", r.body);
+}
+
+/// The same server on S3-compatible storage (moto): a video sent in three parts is joined
+/// in the bucket and measured there, a photo is previewed from it, both are served in
+/// ranges, an abandoned upload's parts are swept from the bucket, and when the storage
+/// stops answering, an upload is refused with the words for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn materials_on_s3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = match pingxuan_blobs::testing::Moto::start_or_skip(tmp.path()) {
+        Ok(Some(m)) => m,
+        Ok(None) => return,
+        Err(why) => panic!("{why}"),
+    };
+    // Noise does not compress: ten lossless 1080p frames make a file of several parts.
+    let Some(video) = ffmpeg(
+        tmp.path(),
+        "noise.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "nullsrc=s=1920x1080:r=5,geq=random(1)*255:128:128",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-qp",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    ) else {
+        return;
+    };
+    let Some(photo) = photo(tmp.path()) else {
+        return;
+    };
+    let (video, photo) = (std::fs::read(video).unwrap(), std::fs::read(photo).unwrap());
+    assert!(
+        video.len() > 16 << 20,
+        "three parts at least: {}",
+        video.len()
+    );
+
+    let db = TestDb::new(pingxuan_store::testing::Which::Sqlite)
+        .await
+        .unwrap();
+    let app = start_with_storage(db, CaptchaPolicy::Off, &moto.bucket("px-web-materials")).await;
+    let health = reqwest::get(format!("{}/healthz", app.url)).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK, "storage answers");
+    let Desk { me, id, .. } = Desk::new(&app).await;
+
+    let (s, v) = upload(&app, &me, id, "videos", "采访.mp4", &video).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["measured"]["width"], 1920, "{v}");
+    let (s, p) = upload(&app, &me, id, "photos", "IMG_0001.JPG", &photo).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+
+    let http = reqwest::Client::new();
+    let url = |a: &serde_json::Value| format!("{}{}", app.url, a["url"].as_str().unwrap());
+    let len = video.len();
+    let tail = http
+        .get(url(&v))
+        .bearer_auth(&me)
+        .header("Range", format!("bytes={}-", len - 1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &video[len - 1000..]);
+    let whole = http.get(url(&v)).bearer_auth(&me).send().await.unwrap();
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), video.as_slice());
+    let preview = http
+        .get(format!("{}/preview", url(&p)))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert!(preview.bytes().await.unwrap().starts_with(&[0xFF, 0xD8]));
+
+    // An upload left for a day: its part is swept from the bucket.
+    let left_id = left_after_one_part(&app, &me, id, "videos", &video).await;
+    let listing = || {
+        let (status, body) =
+            pingxuan_blobs::testing::http(moto.port, "GET", "/px-web-materials?list-type=2");
+        assert_eq!(status, 200);
+        String::from_utf8(body).unwrap()
+    };
+    assert!(listing().contains(&left_id), "its part is in the bucket");
+    sqlx::query("UPDATE uploads SET updated_at = updated_at - 90000")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        pingxuan_web::uploads::sweep_abandoned(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!listing().contains(&left_id), "its part is gone");
+
+    // The storage stops answering: the upload is refused in words, nothing is attached.
+    drop(moto);
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/uploads"),
+            &me,
+            json!({"material": "photos", "name": "第二张.jpg", "size": photo.len()}),
+        )
+        .await;
+    let refused = if s == StatusCode::CREATED {
+        let uid = j["id"].as_str().unwrap();
+        let r = http
+            .put(format!("{}/api/v1/uploads/{uid}/parts/0", app.url))
+            .bearer_auth(&me)
+            .body(photo.clone())
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json::<serde_json::Value>().await.unwrap())
+    } else {
+        (s, j)
+    };
+    assert_eq!(refused.0, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.1);
+    assert_eq!(
+        refused.1["error"]["message"],
+        "文件存储暂时无法访问，文件未保存，请稍后再试"
+    );
+    let health = reqwest::get(format!("{}/healthz", app.url)).await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.store.attachments_of(id).await.unwrap().len(), 2);
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -31,18 +31,6 @@ fn campaign() -> Campaign {
     load(text).campaign.unwrap()
 }
 
-/// The form as the API takes it, with the name replaced.
-fn values(name: &str) -> Value {
-    let pairs: Vec<(String, String)> = crate::applications::filled("", "", "")
-        .into_iter()
-        .map(|(k, v)| {
-            let v = if k == "f.name" { name } else { v };
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    serde_json::to_value(pingxuan_web::flow::read_form(&campaign(), &pairs)).unwrap()
-}
-
 /// One 新疆 campaign with an applicant and a recommending unit.
 struct Desk {
     app: TestApp,
@@ -79,7 +67,8 @@ impl Desk {
         self.app.call(Method::POST, &path, token, body).await
     }
 
-    /// A new application, filled and committed (form version 2), not yet submitted.
+    /// A new application, filled, committed (form version 2) and with its materials
+    /// attached, not yet submitted.
     async fn filled(&self) -> i64 {
         let (s, j) = self
             .app
@@ -98,12 +87,13 @@ impl Desk {
                 Method::PUT,
                 &format!("/api/v1/applications/{id}/form"),
                 &self.me,
-                json!({"version": 1, "values": values("测试人员")}),
+                json!({"version": 1, "values": crate::applications::xinjiang_values("测试人员")}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{j}");
         let (s, j) = self.post(&self.me, id, "commit", json!({})).await;
         assert_eq!(s, StatusCode::OK, "{j}");
+        self.app.furnish(id).await;
         id
     }
 
@@ -308,7 +298,7 @@ async fn two_tabs_save_the_same_version(db: TestDb) {
                 Method::PUT,
                 &path,
                 &d.me,
-                json!({"version": 2, "values": values(name)}),
+                json!({"version": 2, "values": crate::applications::xinjiang_values(name)}),
             )
         };
         let ((s1, j1), (s2, j2)) = tokio::join!(save("第一个窗口"), save("第二个窗口"));
