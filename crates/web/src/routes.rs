@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::applications::open))
         .routes(routes!(api::uploads::begin))
         .routes(routes!(api::uploads::list))
+        .routes(routes!(api::uploads::materials))
         .routes(routes!(api::uploads::status, api::uploads::cancel))
         .routes(routes!(api::uploads::put_part))
         .routes(routes!(api::uploads::complete))

@@ -63,12 +63,7 @@ async fn load_for_attaching(
 /// applicant only while it is with the applicant).
 fn attaching_level(access: &Access, l: &Loaded) -> Result<usize, Failure> {
     let level = flow::viewer_level(access, l).ok_or(Failure::NotFound)?;
-    let may = if level == 0 {
-        l.state.applicant_may_edit()
-    } else {
-        l.state.holder() == level
-    };
-    if !may {
+    if !may_attach(l, level) {
         return Err(Failure::Conflict {
             code: "not_holding",
             message: "申请书不在您处，不能上传或删除材料".to_owned(),
@@ -76,6 +71,29 @@ fn attaching_level(access: &Access, l: &Loaded) -> Result<usize, Failure> {
         });
     }
     Ok(level)
+}
+
+/// Whether the chain's level `level` may attach and remove files now: the applicant while
+/// the form is theirs to edit, a unit while it holds the application.
+fn may_attach(l: &Loaded, level: usize) -> bool {
+    if level == 0 {
+        l.state.applicant_may_edit()
+    } else {
+        l.state.holder() == level
+    }
+}
+
+/// The materials of an application as the caller sees them (`material_views`); not found
+/// for those who may not see it.
+pub async fn materials_for(
+    state: &AppState,
+    access: &Access,
+    application_id: i64,
+) -> Result<Vec<MaterialView>, Failure> {
+    let l = flow::load(state, application_id).await?;
+    let level = flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
+    let files = state.store.attachments_of(application_id).await?;
+    Ok(material_views(&l, &files, level))
 }
 
 /// Starts an upload of `size` bytes named `name` for `material`.
@@ -656,6 +674,7 @@ pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> Attachment
 
 /// A material on the page: what it asks for, the files attached, whether they can be
 /// changed here.
+#[derive(Serialize, ToSchema)]
 pub struct MaterialView {
     pub key: String,
     pub name: String,
@@ -672,16 +691,11 @@ pub struct MaterialView {
     pub editable: bool,
 }
 
-/// The materials of the levels up to `upto` (by place in the chain), with what is
-/// attached; those of level `own` can be changed when `may_change`. Other levels'
-/// materials without files are left out.
-pub fn material_views(
-    l: &Loaded,
-    files: &[Attachment],
-    upto: usize,
-    own: usize,
-    may_change: bool,
-) -> Vec<MaterialView> {
+/// The materials as the chain's level `level` sees them: those of its level and the
+/// levels below, with what is attached; its own can be changed while it may attach
+/// (`may_attach`). Other levels' materials without files are left out.
+pub fn material_views(l: &Loaded, files: &[Attachment], level: usize) -> Vec<MaterialView> {
+    let (upto, own, may_change) = (level, level, may_attach(l, level));
     let place = |m: &Material| {
         pingxuan_rules::materials::holder(&l.campaign, &l.chain, m).filter(|i| *i <= upto)
     };

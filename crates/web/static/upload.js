@@ -119,31 +119,95 @@
     if (done.status === 201) {
       ui.say(`已上传：${done.json.summary}`);
       ui.li.classList.add('done');
-      const shown = box.querySelector('.attached');
-      if (shown && done.json.preview) {
-        const fig = document.createElement('figure');
-        fig.className = 'file';
-        const img = document.createElement('img');
-        img.src = done.json.preview;
-        img.alt = done.json.name;
-        img.className = 'thumb';
-        const cap = document.createElement('figcaption');
-        cap.textContent = `${done.json.name} · ${done.json.summary}`;
-        fig.append(img, cap);
-        shown.append(fig);
-      }
+      await refresh(box);
     } else {
       ui.say((done.json && done.json.error && done.json.error.message) || `文件未通过检查（${done.status}）`, true);
     }
   }
 
-  document.querySelectorAll('button[data-remove]').forEach((b) => {
+  // One attached file as the page first shows it (templates/materials.html).
+  function figure(f, editable) {
+    const fig = document.createElement('figure');
+    fig.className = 'file';
+    let shown;
+    if (f.preview) {
+      shown = document.createElement('a');
+      shown.href = f.url;
+      shown.target = '_blank';
+      shown.rel = 'noopener';
+      const img = document.createElement('img');
+      img.className = 'thumb';
+      img.src = f.preview;
+      img.alt = f.name;
+      shown.append(img);
+    } else if (f.format === 'mp4' || f.format === 'mov') {
+      shown = document.createElement('video');
+      shown.className = 'thumb';
+      shown.src = f.url;
+      shown.controls = true;
+      shown.preload = 'metadata';
+    } else {
+      shown = document.createElement('a');
+      shown.href = f.url;
+      shown.target = '_blank';
+      shown.rel = 'noopener';
+      shown.className = 'doc';
+      shown.textContent = f.format.toUpperCase();
+    }
+    const cap = document.createElement('figcaption');
+    const summary = document.createElement('span');
+    summary.className = 'hint';
+    summary.textContent = f.summary;
+    const download = document.createElement('a');
+    download.href = f.download;
+    download.textContent = '下载';
+    cap.append(f.name, document.createElement('br'), summary, document.createElement('br'), download);
+    if (editable) {
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'link danger';
+      remove.dataset.remove = f.id;
+      remove.textContent = '删除';
+      wireRemove(remove);
+      cap.append(' · ', remove);
+    }
+    fig.append(shown, cap);
+    return fig;
+  }
+
+  // After a file is added or removed: the material's files and what it still lacks, as
+  // the server now counts them.
+  async function refresh(box) {
+    const url = box.dataset.uploads.replace(/\/uploads$/, '/materials');
+    const r = await api('GET', url);
+    if (r.status !== 200) return;
+    const m = r.json.find((x) => x.key === box.dataset.material);
+    if (!m) return;
+    const attached = box.querySelector('.attached');
+    attached.replaceChildren(...m.files.map((f) => figure(f, m.editable)));
+    let count = box.querySelector('.count');
+    if (m.count_note) {
+      if (!count) {
+        count = document.createElement('p');
+        count.className = 'hint count';
+        attached.after(count);
+      }
+      count.textContent = m.count_note;
+    } else if (count) {
+      count.remove();
+    }
+  }
+
+  function wireRemove(b) {
     b.addEventListener('click', async () => {
+      const box = b.closest('.material');
       const r = await api('DELETE', `/api/v1/attachments/${b.dataset.remove}`);
-      if (r.status === 204) b.closest('figure').remove();
+      if (r.status === 204) await refresh(box);
       else b.textContent = (r.json && r.json.error && r.json.error.message) || '删除失败';
     });
-  });
+  }
+
+  document.querySelectorAll('button[data-remove]').forEach(wireRemove);
 
   document.querySelectorAll('.material[data-uploads]').forEach((box) => {
     const input = box.querySelector('input[type=file]');

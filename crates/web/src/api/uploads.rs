@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, Failure};
-use crate::uploads::{self, AttachmentOut, attachment_out};
+use crate::uploads::{self, AttachmentOut, MaterialView, attachment_out};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUpload {
@@ -170,6 +170,20 @@ pub async fn list(
     crate::flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
     let files = state.store.attachments_of(id).await?;
     Ok(Json(files.iter().map(attachment_out).collect()))
+}
+
+/// The materials the caller's level sees: what each asks for, what is attached, what is
+/// still missing (`count_note`), and whether the caller may change it now.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/materials", tag = "materials",
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<MaterialView>), (status = 404, body = ErrorBody)))]
+pub async fn materials(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MaterialView>>, ApiError> {
+    Ok(Json(
+        uploads::materials_for(&state, &caller.access, id).await?,
+    ))
 }
 
 /// Removes a file: the level it belongs to, while that level holds the application.

@@ -166,6 +166,8 @@ struct ApplicationPage {
     problems: Vec<String>,
     /// The applicant's materials (照片, 视频 …) and what is attached.
     materials: Vec<crate::uploads::MaterialView>,
+    /// Whether any of them can be changed here (the upload hint is shown once).
+    materials_editable: bool,
 }
 
 /// What the applicant reads before pressing 我承诺: the campaign's conditions.
@@ -283,6 +285,8 @@ async fn render(
         .get(&FieldKey::Eligibility)
         .cloned()
         .unwrap_or_default();
+    let materials =
+        crate::uploads::material_views(l, &state.store.attachments_of(l.app.id).await?, 0);
     let page = ApplicationPage {
         shell: Shell::signed_in(who, "我的申报表", "/applications/mine"),
         csrf: who.session.csrf_token.clone(),
@@ -307,13 +311,8 @@ async fn render(
         notice: said.notice,
         error: said.error,
         problems,
-        materials: crate::uploads::material_views(
-            l,
-            &state.store.attachments_of(l.app.id).await?,
-            0,
-            0,
-            l.state.applicant_may_edit(),
-        ),
+        materials_editable: materials.iter().any(|m| m.editable),
+        materials,
     };
     Ok((said.status, Html(page.render()?)).into_response())
 }

@@ -67,6 +67,8 @@ struct ReviewPage {
     /// The materials attached below and at this level; this level's own can be added
     /// while it holds the application.
     materials: Vec<crate::uploads::MaterialView>,
+    /// Whether any of them can be changed here (the upload hint is shown once).
+    materials_editable: bool,
     /// Whether this level sends upward (the top level does not).
     can_submit: bool,
     /// Levels a 退回 may go to: (index, name), the applicant first.
@@ -212,6 +214,8 @@ async fn render(
         Some((e, s, f)) => (Some(e), s, f),
         None => (None, StatusCode::OK, String::new()),
     };
+    let materials =
+        crate::uploads::material_views(l, &state.store.attachments_of(l.app.id).await?, level);
     let page = ReviewPage {
         shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
         csrf: who.session.csrf_token.clone(),
@@ -220,13 +224,8 @@ async fn render(
         campaign_name: l.campaign.campaign.name.clone(),
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
-        materials: crate::uploads::material_views(
-            l,
-            &state.store.attachments_of(l.app.id).await?,
-            level,
-            level,
-            l.state.holder() == level,
-        ),
+        materials_editable: materials.iter().any(|m| m.editable),
+        materials,
         can_submit: level < l.chain.top(),
         // The applicant first: only the applicant can change the form.
         return_to: (0..level)

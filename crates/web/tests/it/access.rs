@@ -408,6 +408,16 @@ async fn application_ownership_matrix(db: TestDb) {
             [OK, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING],
         ),
         (
+            Method::GET,
+            format!("/api/v1/applications/{id}/attachments"),
+            [OK, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{id}/materials"),
+            [OK, MISSING, OK, MISSING, OK, MISSING, OK, MISSING, MISSING],
+        ),
+        (
             Method::POST,
             format!("/api/v1/applications/{id}/commit"),
             [

@@ -368,6 +368,7 @@ async fn xinjiang_manual_walk() {
         .status()
         .is_ok_and(|s| s.success());
     assert!(made, "ffmpeg makes the test photo (apt-get install ffmpeg)");
+    wait_text(&me, "体现先进事迹的生活或工作照片至少 1 张，现有 0 张").await;
     me.find(Locator::Css("#material-photos input[type=file]"))
         .await
         .unwrap()
@@ -375,6 +376,27 @@ async fn xinjiang_manual_walk() {
         .await
         .unwrap();
     wait_text(&me, "已上传：JPG 3000×2000").await;
+    // The page counts again: nothing is missing for the photos now.
+    for _ in 0..200 {
+        let gone = me
+            .execute(
+                "return document.querySelector('#material-photos .count') === null",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if gone == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !me.source()
+            .await
+            .unwrap()
+            .contains("生活或工作照片至少 1 张"),
+        "the count note is gone after the upload"
+    );
     // … and its preview has arrived.
     for _ in 0..200 {
         let shown = me
@@ -396,6 +418,16 @@ async fn xinjiang_manual_walk() {
     .await
     .unwrap();
     screenshot(&me, "walk-0-photo-uploaded.png").await;
+    // The same on a phone.
+    me.set_window_size(390, 844).await.unwrap();
+    me.execute(
+        "document.querySelector('#material-photos').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&me, "walk-0-materials-phone.png").await;
+    me.set_window_size(1280, 1000).await.unwrap();
     // The video and the scans are still missing: 提交 lists them and keeps the draft.
     click(&me, "button[value=submit]").await;
     wait_text(&me, "体现推荐人选工作生活的视频至少 1 段，现有 0 段").await;

@@ -455,11 +455,59 @@ async fn a_level_submits_only_with_its_materials(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let Desk { rec, me, id } = Desk::new(&app).await;
     crate::applications::fill_and_commit(&app, &me, id).await;
+    // What each level sees: its materials, what they lack, whether it may change them.
+    let materials = |token: String| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/applications/{id}/materials");
+            app.call(Method::GET, &path, &token, json!(null)).await
+        }
+    };
+    let (s, seen) = materials(me.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{seen}");
+    let keys: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "photos",
+            "videos",
+            "integrity_pledge",
+            "work_unit_opinion",
+            "political_review",
+            "deeds_supplement",
+            "stories_supplement"
+        ]
+    );
+    assert_eq!(
+        seen[0]["count_note"],
+        "体现先进事迹的生活或工作照片至少 1 张，现有 0 张"
+    );
+    assert_eq!(seen[0]["editable"], true);
+    assert_eq!(seen[5]["count_note"], "", "optional");
+    let (s, _) = materials(rec.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not before it reaches the unit");
     // The recommender's materials do not hold up the applicant.
     app.furnish_level(id, Some(0)).await;
     let (s, j) = crate::codes::submit(&app, &me, id, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{j}");
 
+    let (_, seen) = materials(rec.clone()).await;
+    let report = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "recommendation_report")
+        .unwrap();
+    assert_eq!(report["editable"], true);
+    assert_eq!(report["count_note"], "推荐报告扫描件至少 1 份，现有 0 份");
+    assert_eq!(seen[0]["key"], "photos");
+    assert_eq!(seen[0]["editable"], false, "the applicant's, to see");
+    assert_eq!(seen[0]["files"].as_array().unwrap().len(), 1);
     let (s, j) = crate::codes::submit(&app, &rec, id, json!({"comment": "同意推荐"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
     assert_eq!(j["error"]["code"], "materials_missing");
