@@ -96,6 +96,15 @@ impl<'a> NewApplication<'a> {
     }
 }
 
+/// One candidate for the paper lists (汇总表, bundles): the form and the recommending unit.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub number: String,
+    pub form: FormValues,
+    pub recommender: String,
+}
+
 /// A line of an application list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationRow {
@@ -338,6 +347,56 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| self.row_of(r)).collect()
+    }
+
+    /// The candidates of a campaign for its paper lists, oldest first: with `recommenders`,
+    /// the applications of those units that have reached them and not been sent back below
+    /// (held by them or sent on); without, those at the organiser's desk, by recommending
+    /// unit. The forms come without the sealed 身份证号 and mobile, which no list prints.
+    pub async fn candidates(
+        &self,
+        campaign_id: &str,
+        recommenders: Option<&[i64]>,
+    ) -> Result<Vec<Candidate>> {
+        let (filter, order) = match recommenders {
+            Some([]) => return Ok(Vec::new()),
+            Some(units) => {
+                let marks: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 2)).collect();
+                (
+                    format!(
+                        "a.recommender_unit_id IN ({}) AND a.holder_level >= a.recommender_level",
+                        marks.join(", ")
+                    ),
+                    "a.id",
+                )
+            }
+            None => ("a.holder_role = 'organizer'".to_owned(), "u.name, a.id"),
+        };
+        let sql = format!(
+            "SELECT a.id, a.number, f.form_json, COALESCE(u.name, '') AS unit \
+             FROM applications a JOIN application_forms f ON f.application_id = a.id \
+             LEFT JOIN units u ON u.id = a.recommender_unit_id \
+             WHERE a.campaign_id = $1 AND {filter} ORDER BY {order}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(campaign_id);
+        for unit in recommenders.unwrap_or_default() {
+            q = q.bind(*unit);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get(0)?;
+                let json: String = r.try_get(2)?;
+                let form: FormValues = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Other(format!("application {id} form: {e}")))?;
+                Ok(Candidate {
+                    id,
+                    number: r.try_get(1)?,
+                    form,
+                    recommender: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     /// How many of a recommending unit's applications it has sent on and not had back.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod codes;
 pub mod config;
 pub mod error;
+pub mod exports;
 pub mod flow;
 pub mod health;
 pub mod lists;

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             api::campaigns::put_campaign
         ))
         .routes(routes!(api::campaigns::get_campaign))
+        .routes(routes!(api::campaigns::summary_xlsx))
         .routes(routes!(api::campaigns::check_campaign))
         .routes(routes!(api::campaigns::post_extension))
         .routes(routes!(api::campaigns::post_quota))

@@ -281,3 +281,29 @@ pub async fn put_winners(
             .await?;
     Ok(Json(WinnersOut { count }))
 }
+
+/// The 候选人汇总表 (东莞 附件2 columns) as XLSX: a recommending unit's own candidates, or,
+/// for the campaign's organiser, every candidate at the office with its 推荐单位.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/summary.xlsx", tag = "exports",
+    params(("id" = String, Path, description = "活动标识")),
+    responses((status = 200, description = "候选人汇总表",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 404, body = ErrorBody)))]
+pub async fn summary_xlsx(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = crate::exports::summary_table(&state, &caller.access, &id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, d.content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                crate::exports::disposition(true, &d.name),
+            ),
+        ],
+        d.bytes,
+    )
+        .into_response())
+}

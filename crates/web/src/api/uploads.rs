@@ -229,15 +229,7 @@ pub async fn get_file(
         }
     };
     let name = uploads::download_name(&state, &a, &l).await?;
-    let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if q.download.as_deref() == Some("1") {
-            "attachment"
-        } else {
-            "inline"
-        },
-        percent(&name)
-    );
+    let disposition = crate::exports::disposition(q.download.as_deref() == Some("1"), &name);
     let (status, span) = match range.clone() {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r),
         None => (StatusCode::OK, 0..size),
@@ -284,14 +276,4 @@ pub async fn get_preview(
         jpeg,
     )
         .into_response())
-}
-
-/// RFC 5987 percent-encoding for a UTF-8 file name.
-fn percent(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

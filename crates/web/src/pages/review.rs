@@ -7,6 +7,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use pingxuan_rules::Role;
 use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::MoveKind;
 use serde::Deserialize;
@@ -24,6 +25,8 @@ struct ReviewList {
     shell: Shell,
     done: bool,
     rows: Vec<ListRow>,
+    /// The lists this account may export, one per campaign: (link, campaign name).
+    exports: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -46,10 +49,27 @@ pub async fn get_review(
             ListRow::new(a, href)
         })
         .collect();
+    let mut exports = Vec::new();
+    let campaigns: std::collections::BTreeSet<&str> = who
+        .access
+        .roles
+        .iter()
+        .filter(|r| matches!(r.role, Role::Recommender | Role::Organizer))
+        .filter_map(|r| r.campaign_id.as_deref())
+        .collect();
+    for id in campaigns {
+        if let Some(c) = state.store.campaign_model(id).await? {
+            exports.push((
+                format!("/api/v1/campaigns/{id}/summary.xlsx"),
+                c.campaign.name.clone(),
+            ));
+        }
+    }
     let page = ReviewList {
         shell: Shell::signed_in(&who, "待审核申报表", "/applications/review"),
         done,
         rows,
+        exports,
     };
     Ok(Html(page.render()?).into_response())
 }

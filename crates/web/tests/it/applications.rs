@@ -35,6 +35,47 @@ pub fn xinjiang_values(name: &str) -> serde_json::Value {
     serde_json::to_value(pingxuan_web::flow::read_form(&campaign, &pairs)).unwrap()
 }
 
+/// A new applicant `login` with a 新疆 application of `name` to `unit`, filled and committed;
+/// with its materials and submitted when `submit`. Returns (token, application id).
+pub async fn xinjiang_candidate(
+    app: &TestApp,
+    login: &str,
+    name: &str,
+    unit: i64,
+    submit: bool,
+) -> (String, i64) {
+    let me = app.account(login, Role::Applicant, None, None).await;
+    let me = app.token(me).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &me,
+            json!({"campaign": "xinjiang-2023", "recommender": unit}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &at("form"),
+            &me,
+            json!({"version": 1, "values": xinjiang_values(name)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (s, j) = app.call(Method::POST, &at("commit"), &me, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    if submit {
+        app.furnish(id).await;
+        let (s, j) = app.call(Method::POST, &at("submit"), &me, json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+    }
+    (me, id)
+}
+
 /// Stores the complete 新疆 form into a new application (version 1) and commits it.
 pub async fn fill_and_commit(app: &TestApp, token: &str, id: i64) {
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
@@ -936,25 +977,8 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
     let rec = app.token(rec).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let me = app
-            .account(&format!("p{i}@example.com"), Role::Applicant, None, None)
-            .await;
-        let me = app.token(me).await;
-        let (s, j) = app
-            .call(
-                Method::POST,
-                "/api/v1/applications",
-                &me,
-                json!({"campaign": cid, "recommender": unit}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{j}");
-        let id = j["id"].as_i64().unwrap();
-        let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
-        fill_and_commit(&app, &me, id).await;
-        app.furnish(id).await;
-        let (s, j) = app.call(Method::POST, &at("submit"), &me, json!({})).await;
-        assert_eq!(s, StatusCode::OK, "{j}");
+        let login = format!("p{i}@example.com");
+        let (_, id) = xinjiang_candidate(&app, &login, "测试人员", unit, true).await;
         ids.push(id);
     }
     let forward = |id: i64| crate::codes::submit(&app, &rec, id, json!({"comment": "同意推荐"}));

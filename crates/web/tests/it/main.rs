@@ -9,6 +9,7 @@ mod browser;
 mod campaigns;
 mod codes;
 mod common;
+mod exports;
 mod mail;
 mod materials;
 mod races;

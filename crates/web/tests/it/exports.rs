@@ -1,0 +1,160 @@
+//! Exports for paper filing over HTTP, each file opened with an independent reader.
+
+use calamine::{Data, Reader, Xlsx};
+use pingxuan_rules::Role;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{TestApp, start};
+
+on_both_databases!(summary_table_for_units_and_office);
+
+const CID: &str = "xinjiang-2023";
+
+/// The sheet's cells as text, row by row.
+async fn summary(
+    app: &TestApp,
+    token: &str,
+    label: &str,
+) -> Result<(String, Vec<Vec<String>>), StatusCode> {
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/campaigns/{CID}/summary.xlsx", app.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::OK {
+        return Err(r.status());
+    }
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = r.bytes().await.unwrap().to_vec();
+    // Kept to look at (LibreOffice, WPS): test-output/exports/.
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("summary-{label}.xlsx")), &bytes).unwrap();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("候选人汇总表").unwrap();
+    let cells = range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Float(f) => format!("{f}"),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok((disposition, cells))
+}
+
+/// A unit downloads its own candidates (not drafts, not another unit's); the office
+/// downloads every candidate that reached it, with the 推荐单位 of each; nobody else
+/// gets a table.
+async fn summary_table_for_units_and_office(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    let unit = |name: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .create_unit(CID, name, Role::Recommender, Some("prefecture"))
+                .await
+                .unwrap()
+        }
+    };
+    let (changji, hami) = (unit("昌吉州科协").await, unit("哈密市科协").await);
+    let cj = app
+        .unit_account("cj-rec", Role::Recommender, CID, changji)
+        .await;
+    let cj = app.token(cj).await;
+    let hm = app
+        .unit_account("hm-rec", Role::Recommender, CID, hami)
+        .await;
+    let hm = app.token(hm).await;
+    let office = app
+        .account("xj-office", Role::Organizer, Some(CID), None)
+        .await;
+    let office = app.token(office).await;
+
+    let candidate = crate::applications::xinjiang_candidate;
+    let (_, zhang) = candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+    candidate(&app, "draft@x.cn", "草稿人", changji, false).await;
+    candidate(&app, "li@x.cn", "李四", hami, true).await;
+
+    let (disposition, cells) = summary(&app, &cj, "changji").await.unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename*=UTF-8''2023%E5%B9%B4"),
+        "{disposition}"
+    );
+    assert_eq!(cells[0][0], "2023年“新疆最美科技工作者”候选人汇总表");
+    assert_eq!(cells[1][0], "推荐单位（盖章）：昌吉州科协");
+    assert_eq!(cells[2][0], "序号");
+    assert_eq!(cells[2][8], "主要成就及事迹简介\n（150字以内）");
+    assert_eq!(cells.len(), 4, "one candidate: {cells:?}");
+    assert_eq!(cells[3][..3], ["1", "张三", "女"]);
+    assert!(!cells[3][8].is_empty(), "the brief from 主要事迹");
+    let (_, cells) = summary(&app, &hm, "hami").await.unwrap();
+    assert_eq!(cells.len(), 4);
+    assert_eq!(cells[3][1], "李四");
+
+    // Nothing has reached the office yet.
+    let (_, cells) = summary(&app, &office, "office-empty").await.unwrap();
+    assert_eq!(cells[1][0], "推荐单位：全部（0 个推荐单位，0 名候选人）");
+    assert_eq!(cells.len(), 3);
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{zhang}/submit"),
+            &cj,
+            json!({"comment": "同意推荐"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (_, cells) = summary(&app, &office, "office").await.unwrap();
+    assert_eq!(cells[1][0], "推荐单位：全部（1 个推荐单位，1 名候选人）");
+    assert_eq!(cells[2][9], "推荐单位");
+    assert_eq!(cells[3][1], "张三");
+    assert_eq!(cells[3][9], "昌吉州科协");
+    // Sent on, it is still the unit's candidate.
+    let (_, cells) = summary(&app, &cj, "changji-after").await.unwrap();
+    assert_eq!(cells[3][1], "张三");
+
+    let outsider = app
+        .account("nobody@x.cn", Role::Applicant, None, None)
+        .await;
+    let outsider = app.token(outsider).await;
+    assert_eq!(
+        summary(&app, &outsider, "nobody").await.unwrap_err(),
+        StatusCode::NOT_FOUND
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/campaigns/nope/summary.xlsx", app.url))
+        .bearer_auth(&office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // The unit's desk offers it.
+    let mut page = app.signed_in("cj-rec").await;
+    let desk = page.get("/applications/review").await;
+    assert!(
+        desk.body
+            .contains("href=\"/api/v1/campaigns/xinjiang-2023/summary.xlsx\""),
+        "{}",
+        desk.body
+    );
+}
