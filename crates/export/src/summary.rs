@@ -5,10 +5,10 @@
 //! repeated on every page.
 
 use pingxuan_rules::campaign::{Campaign, FieldKey};
-use pingxuan_rules::form::{FieldValue, FormValues};
+use pingxuan_rules::form::FormValues;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 
-use crate::ExportError;
+use crate::{ExportError, award_of, employer_and_title, text};
 
 /// The 附件2 brief is “150字以内”.
 pub const BRIEF_CHARS: usize = 150;
@@ -44,31 +44,7 @@ pub struct SummaryTable {
 
 /// “第二届东莞“最美科技工作者”候选人汇总表” from “第二届东莞“最美科技工作者”学习宣传活动”.
 pub fn title_of(campaign: &Campaign) -> String {
-    let name = campaign.campaign.name.trim();
-    let stem = [
-        "学习宣传活动",
-        "选树宣传活动",
-        "宣传活动",
-        "评选活动",
-        "活动",
-    ]
-    .iter()
-    .find_map(|suffix| name.strip_suffix(suffix))
-    .unwrap_or(name);
-    format!("{stem}候选人汇总表")
-}
-
-fn text(form: &FormValues, key: FieldKey) -> String {
-    match form.get(&key) {
-        Some(FieldValue::Text(t)) => t.trim().to_owned(),
-        Some(FieldValue::List(items)) => items
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("、"),
-        _ => String::new(),
-    }
+    format!("{}候选人汇总表", award_of(campaign))
 }
 
 /// At most `max` characters, cut with “……” when longer.
@@ -86,15 +62,7 @@ fn cut(text: &str, max: usize) -> String {
 /// where there is one (东莞), else the 推荐领域; the brief is the 事迹简介 (东莞, 150 字)
 /// or, where a campaign has none, the start of 主要事迹.
 pub fn row_of(form: &FormValues, recommender: &str) -> SummaryRow {
-    let employer = text(form, FieldKey::EmployerAndPost);
-    let title = text(form, FieldKey::Title);
-    let employer_and_title = if title.is_empty() || employer.contains(&title) {
-        employer
-    } else if employer.is_empty() {
-        title
-    } else {
-        format!("{employer}，{title}")
-    };
+    let employer_and_title = employer_and_title(form);
     let subject = match text(form, FieldKey::Specialty) {
         s if s.is_empty() => text(form, FieldKey::Field),
         s => s,
@@ -214,6 +182,7 @@ mod tests {
     use super::*;
     use calamine::{Data, Reader, Xlsx};
     use pingxuan_rules::campaign::{SEEDS, load};
+    use pingxuan_rules::form::FieldValue;
 
     fn seed(name: &str) -> Campaign {
         let (_, text) = SEEDS.iter().find(|(file, _)| file.contains(name)).unwrap();

@@ -11,12 +11,27 @@ use crate::access::Access;
 use crate::error::Failure;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// A file to send as a download.
 pub struct Download {
     pub name: String,
     pub content_type: &'static str,
     pub bytes: Vec<u8>,
+}
+
+impl axum::response::IntoResponse for Download {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::header;
+        (
+            [
+                (header::CONTENT_TYPE, self.content_type.to_owned()),
+                (header::CONTENT_DISPOSITION, disposition(true, &self.name)),
+            ],
+            self.bytes,
+        )
+            .into_response()
+    }
 }
 
 /// The 候选人汇总表 of a campaign as the caller may have it: the organiser's, every
@@ -92,6 +107,47 @@ pub async fn summary_table(
     Ok(Download {
         name,
         content_type: XLSX,
+        bytes,
+    })
+}
+
+/// The 考察材料 of one candidate, prefilled for the recommending unit to complete: for the
+/// recommending unit and the levels above it; not for the applicant or the work unit
+/// (forbidden), nor for anyone who does not see the application (not found).
+pub async fn inspection(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
+    let l = crate::flow::load(state, id).await?;
+    let level = crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
+    if (level as i64) < l.app.recommender_level {
+        return Err(Failure::Forbidden);
+    }
+    let recommender = match l.app.recommender_unit_id {
+        Some(unit) => state
+            .store
+            .list_units(&l.app.campaign_id)
+            .await?
+            .into_iter()
+            .find(|u| u.id == unit)
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let name = l
+        .app
+        .form
+        .get(&pingxuan_rules::campaign::FieldKey::Name)
+        .and_then(pingxuan_rules::form::FieldValue::text)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&l.app.number)
+        .to_owned();
+    let bytes = tokio::task::spawn_blocking(move || {
+        pingxuan_export::inspection::docx(&l.campaign, &l.app.form, &recommender)
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("inspection: {e}")))?
+    .map_err(|e| Failure::Internal(format!("inspection: {e}")))?;
+    Ok(Download {
+        name: format!("{name}同志考察材料.docx"),
+        content_type: DOCX,
         bytes,
     })
 }

@@ -493,3 +493,20 @@ pub async fn open(
     let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
     Ok(Json(out(&state, &l, level).await?))
 }
+
+/// The 考察材料 (东莞 附件3) of this candidate as Word, prefilled for the recommending unit to
+/// complete: for the recommending unit and the office.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/inspection.docx", tag = "exports",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "考察材料",
+        content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn inspection_docx(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let d = crate::exports::inspection(&state, &caller.access, id).await?;
+    Ok(d.into_response())
+}

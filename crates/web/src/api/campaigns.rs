@@ -295,15 +295,5 @@ pub async fn summary_xlsx(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let d = crate::exports::summary_table(&state, &caller.access, &id).await?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, d.content_type.to_owned()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                crate::exports::disposition(true, &d.name),
-            ),
-        ],
-        d.bytes,
-    )
-        .into_response())
+    Ok(d.into_response())
 }

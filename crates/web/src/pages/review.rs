@@ -89,6 +89,8 @@ struct ReviewPage {
     materials: Vec<crate::uploads::MaterialView>,
     /// Whether any of them can be changed here (the upload hint is shown once).
     materials_editable: bool,
+    /// The 考察材料 to download (the recommending unit and above).
+    inspection: bool,
     /// Whether this level sends upward (the top level does not).
     can_submit: bool,
     /// Levels a 退回 may go to: (index, name), the applicant first.
@@ -245,6 +247,7 @@ async fn render(
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
         materials_editable: materials.iter().any(|m| m.editable),
+        inspection: level as i64 >= l.app.recommender_level,
         materials,
         can_submit: level < l.chain.top(),
         // The applicant first: only the applicant can change the form.

@@ -10,9 +10,31 @@ use serde_json::json;
 
 use crate::common::{TestApp, start};
 
-on_both_databases!(summary_table_for_units_and_office);
+on_both_databases!(
+    summary_table_for_units_and_office,
+    inspection_material_for_the_recommender
+);
 
 const CID: &str = "xinjiang-2023";
+
+/// The 新疆 campaign with two recommending units, 昌吉州科协 (`cj-rec`) and 哈密市科协
+/// (`hm-rec`): (昌吉 id, its token, 哈密 id, its token).
+async fn two_units(app: &TestApp) -> (i64, String, i64, String) {
+    app.seed("xinjiang-2023.toml").await;
+    let mut out = Vec::new();
+    for (name, login) in [("昌吉州科协", "cj-rec"), ("哈密市科协", "hm-rec")] {
+        let unit = app
+            .store
+            .create_unit(CID, name, Role::Recommender, Some("prefecture"))
+            .await
+            .unwrap();
+        let account = app.unit_account(login, Role::Recommender, CID, unit).await;
+        out.push((unit, app.token(account).await));
+    }
+    let (hami, hm) = out.pop().unwrap();
+    let (changji, cj) = out.pop().unwrap();
+    (changji, cj, hami, hm)
+}
 
 /// The sheet's cells as text, row by row.
 async fn summary(
@@ -65,25 +87,7 @@ async fn summary(
 /// gets a table.
 async fn summary_table_for_units_and_office(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
-    app.seed("xinjiang-2023.toml").await;
-    let unit = |name: &'static str| {
-        let store = app.store.clone();
-        async move {
-            store
-                .create_unit(CID, name, Role::Recommender, Some("prefecture"))
-                .await
-                .unwrap()
-        }
-    };
-    let (changji, hami) = (unit("昌吉州科协").await, unit("哈密市科协").await);
-    let cj = app
-        .unit_account("cj-rec", Role::Recommender, CID, changji)
-        .await;
-    let cj = app.token(cj).await;
-    let hm = app
-        .unit_account("hm-rec", Role::Recommender, CID, hami)
-        .await;
-    let hm = app.token(hm).await;
+    let (changji, cj, hami, hm) = two_units(&app).await;
     let office = app
         .account("xj-office", Role::Organizer, Some(CID), None)
         .await;
@@ -157,4 +161,71 @@ async fn summary_table_for_units_and_office(db: TestDb) {
         "{}",
         desk.body
     );
+}
+
+/// The 考察材料 as Word for the recommending unit (and the office), prefilled with the
+/// candidate; not for the applicant, and not seen by another unit.
+async fn inspection_material_for_the_recommender(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (changji, cj, _, hm) = two_units(&app).await;
+    let (me, id) =
+        crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+    let get = |token: String| {
+        let url = format!("{}/api/v1/applications/{id}/inspection.docx", app.url);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = get(cj.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename*=UTF-8''%E5%BC%A0%E4%B8%89%E5%90%8C%E5%BF%97%E8%80%83%E5%AF%9F%E6%9D%90%E6%96%99.docx",
+        "张三同志考察材料.docx"
+    );
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("inspection.docx"), &bytes).unwrap();
+    let text = docx_text(&bytes);
+    assert!(text.contains("张三同志考察材料"), "{text}");
+    assert!(text.contains("张三同志在思想政治方面，……"), "{text}");
+    assert!(
+        text.contains("具备作为2023年“新疆最美科技工作者”候选人的条件。"),
+        "{text}"
+    );
+    assert!(text.contains("推荐单位（盖章）：昌吉州科协"), "{text}");
+
+    assert_eq!(get(me).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(get(hm).await.status(), StatusCode::NOT_FOUND);
+    let mut page = app.signed_in("cj-rec").await;
+    let desk = page.get(&format!("/review/{id}")).await;
+    assert!(desk.body.contains(&format!(
+        "href=\"/api/v1/applications/{id}/inspection.docx\""
+    )));
+}
+
+/// The text of a DOCX's paragraphs, read from its XML (not with the library that wrote it).
+fn docx_text(bytes: &[u8]) -> String {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml.split("<w:t")
+        .skip(1)
+        .map(|piece| {
+            let inner = &piece[piece.find('>').unwrap() + 1..];
+            inner[..inner.find("</w:t>").unwrap_or(0)].to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
