@@ -3,11 +3,13 @@
 //!
 //! - `summary`: the 候选人汇总表 (东莞 附件2) as XLSX, for one recommending unit or the whole
 //!   campaign;
-//! - `inspection`: the 考察材料 (东莞 附件3) as DOCX, prefilled for the recommender to complete.
+//! - `inspection`: the 考察材料 (东莞 附件3) as DOCX, prefilled for the recommender to complete;
+//! - `bundle`: ZIP bundles written as they are read (a folder per candidate), to any sink.
 
 use pingxuan_rules::campaign::{Campaign, FieldKey};
 use pingxuan_rules::form::{FieldValue, FormValues};
 
+pub mod bundle;
 pub mod inspection;
 pub mod summary;
 
@@ -17,6 +19,10 @@ pub enum ExportError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("DOCX: {0}")]
     Docx(String),
+    #[error("ZIP: {0}")]
+    Zip(String),
+    #[error("{0}: {1}")]
+    Read(String, std::io::Error),
 }
 
 /// The award as the notices name it, from the campaign's name without its “活动” ending:

@@ -34,6 +34,49 @@ impl axum::response::IntoResponse for Download {
     }
 }
 
+/// Whose candidates a caller's campaign exports hold: the office's (all that reached it)
+/// or their own recommending units'.
+enum Scope {
+    Office,
+    Units { ids: Vec<i64>, names: String },
+}
+
+impl Scope {
+    /// Not found for anyone who neither organises the campaign nor recommends in it.
+    fn of(access: &Access, campaign_id: &str) -> Result<Scope, Failure> {
+        let in_campaign = |role: Role| {
+            access
+                .roles
+                .iter()
+                .filter(move |r| r.role == role && r.campaign_id.as_deref() == Some(campaign_id))
+        };
+        if in_campaign(Role::Organizer).next().is_some() {
+            return Ok(Scope::Office);
+        }
+        let own: Vec<(i64, String)> = in_campaign(Role::Recommender)
+            .filter_map(|r| Some((r.unit_id?, r.unit_name.clone().unwrap_or_default())))
+            .collect();
+        if own.is_empty() {
+            return Err(Failure::NotFound);
+        }
+        Ok(Scope::Units {
+            ids: own.iter().map(|(id, _)| *id).collect(),
+            names: own
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+    }
+
+    fn units(&self) -> Option<&[i64]> {
+        match self {
+            Scope::Office => None,
+            Scope::Units { ids, .. } => Some(ids),
+        }
+    }
+}
+
 /// The 候选人汇总表 of a campaign as the caller may have it: the organiser's, every
 /// candidate at the office with their 推荐单位; a recommending unit's, its own candidates
 /// (those that reached it and were not sent back below). Not found for anyone else.
@@ -48,48 +91,29 @@ pub async fn summary_table(
         .await?
         .ok_or(Failure::NotFound)?;
     let title = title_of(&campaign);
-    let organiser = access
-        .roles
-        .iter()
-        .any(|r| r.role == Role::Organizer && r.campaign_id.as_deref() == Some(campaign_id));
-    let (candidates, unit_line, name, whole) = if organiser {
-        let all = state.store.candidates(campaign_id, None).await?;
-        let units = all
-            .iter()
-            .map(|c| c.recommender.as_str())
-            .collect::<BTreeSet<_>>()
-            .len();
-        let line = format!(
-            "推荐单位：全部（{units} 个推荐单位，{} 名候选人）",
-            all.len()
-        );
-        (all, line, format!("{title}.xlsx"), true)
-    } else {
-        let own: Vec<(i64, String)> = access
-            .roles
-            .iter()
-            .filter(|r| {
-                r.role == Role::Recommender && r.campaign_id.as_deref() == Some(campaign_id)
-            })
-            .filter_map(|r| Some((r.unit_id?, r.unit_name.clone().unwrap_or_default())))
-            .collect();
-        if own.is_empty() {
-            return Err(Failure::NotFound);
+    let scope = Scope::of(access, campaign_id)?;
+    let candidates = state.store.candidates(campaign_id, scope.units()).await?;
+    let (unit_line, name) = match &scope {
+        Scope::Office => {
+            let units = candidates
+                .iter()
+                .map(|c| c.recommender.as_str())
+                .collect::<BTreeSet<_>>()
+                .len();
+            (
+                format!(
+                    "推荐单位：全部（{units} 个推荐单位，{} 名候选人）",
+                    candidates.len()
+                ),
+                format!("{title}.xlsx"),
+            )
         }
-        let ids: Vec<i64> = own.iter().map(|(id, _)| *id).collect();
-        let names = own
-            .iter()
-            .map(|(_, n)| n.as_str())
-            .collect::<Vec<_>>()
-            .join("、");
-        let mine = state.store.candidates(campaign_id, Some(&ids)).await?;
-        (
-            mine,
+        Scope::Units { names, .. } => (
             format!("推荐单位（盖章）：{names}"),
             format!("{title}（{names}）.xlsx"),
-            false,
-        )
+        ),
     };
+    let whole = matches!(scope, Scope::Office);
     let table = SummaryTable {
         title,
         unit_line,
@@ -163,4 +187,142 @@ pub fn disposition(attachment: bool, name: &str) -> String {
         .collect();
     let kind = if attachment { "attachment" } else { "inline" };
     format!("{kind}; filename*=UTF-8''{encoded}")
+}
+
+/// What the bundle streams through: the ZIP writer's output gathered into pieces of this
+/// size, at most `PIECES` of them waiting for the network.
+const PIECE: usize = 256 << 10;
+const PIECES: usize = 4;
+
+/// A `Write` on a blocking thread that hands the response body its pieces through a bounded
+/// channel: when the network is slow, the writer waits instead of piling up memory.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+    buf: bytes::BytesMut,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        let piece = self.buf.split().freeze();
+        self.tx.blocking_send(Ok(piece)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was closed")
+        })
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= PIECE {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.send()
+    }
+}
+
+/// The campaign's materials as the caller may have them, in one ZIP streamed as it is
+/// written (never built in memory or on disk): the 候选人汇总表 at the top, then a folder
+/// per candidate in the table's order with their files named as the notices ask (photos
+/// 姓名+序号). Who gets which candidates is as for the 汇总表.
+pub async fn bundle(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+) -> Result<axum::response::Response, Failure> {
+    use pingxuan_export::bundle::{Entry, candidate_folder, file_name};
+    let summary = summary_table(state, access, campaign_id).await?;
+    let campaign = state
+        .store
+        .campaign_model(campaign_id)
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let scope = Scope::of(access, campaign_id)?;
+    let candidates = state.store.candidates(campaign_id, scope.units()).await?;
+    // (path in the ZIP, storage key, size), gathered before the first byte is sent.
+    let mut files: Vec<(String, String, u64)> = Vec::new();
+    for (n, c) in candidates.iter().enumerate() {
+        let person = c
+            .form
+            .get(&pingxuan_rules::campaign::FieldKey::Name)
+            .and_then(pingxuan_rules::form::FieldValue::text)
+            .unwrap_or("")
+            .to_owned();
+        let folder = candidate_folder(n + 1, &person, &c.number);
+        let attached = state.store.attachments_of(c.id).await?;
+        for m in &campaign.materials {
+            let of: Vec<_> = attached
+                .iter()
+                .filter(|a| a.material_key == m.key)
+                .collect();
+            for (i, a) in of.iter().enumerate() {
+                let name = file_name(
+                    &m.name,
+                    m.name_by_person,
+                    &person,
+                    i + 1,
+                    of.len(),
+                    &a.format,
+                );
+                files.push((
+                    format!("{folder}/{name}"),
+                    a.blob_key.clone(),
+                    a.size as u64,
+                ));
+            }
+        }
+    }
+    let zip_name = format!(
+        "{}.zip",
+        summary
+            .name
+            .trim_end_matches(".xlsx")
+            .replace("候选人汇总表", "推荐材料")
+    );
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel(PIECES);
+    let blobs = state.blobs.clone();
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let sink = ChannelWriter {
+            tx: tx.clone(),
+            buf: bytes::BytesMut::with_capacity(PIECE),
+        };
+        let table = Entry::bytes(summary.name, summary.bytes);
+        let stored = files.into_iter().map(|(path, key, size)| {
+            let (blobs, handle) = (blobs.clone(), handle.clone());
+            Entry {
+                path,
+                size,
+                open: Box::new(move || {
+                    let reader = handle
+                        .block_on(blobs.blocking_reader(&key))
+                        .map_err(std::io::Error::other)?;
+                    Ok(Box::new(reader) as Box<dyn std::io::Read>)
+                }),
+            }
+        });
+        if let Err(e) = pingxuan_export::bundle::write(sink, std::iter::once(table).chain(stored)) {
+            // The response has begun: breaking the body tells the browser the download failed.
+            tracing::warn!(error = %e, "bundle stopped");
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let body = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition(true, &zip_name)),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }

@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(api::campaigns::get_campaign))
         .routes(routes!(api::campaigns::summary_xlsx))
+        .routes(routes!(api::campaigns::bundle_zip))
         .routes(routes!(api::applications::inspection_docx))
         .routes(routes!(api::campaigns::check_campaign))
         .routes(routes!(api::campaigns::post_extension))

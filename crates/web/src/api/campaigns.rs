@@ -297,3 +297,18 @@ pub async fn summary_xlsx(
     let d = crate::exports::summary_table(&state, &caller.access, &id).await?;
     Ok(d.into_response())
 }
+
+/// The campaign's materials in one ZIP, streamed as it is written: the 候选人汇总表, then a
+/// folder per candidate with its files named as the notices ask (photos 姓名+序号.jpg).
+/// A recommending unit's own candidates, or every candidate at the office.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/bundle.zip", tag = "exports",
+    params(("id" = String, Path, description = "活动标识")),
+    responses((status = 200, description = "推荐材料", content_type = "application/zip"),
+        (status = 404, body = ErrorBody)))]
+pub async fn bundle_zip(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(crate::exports::bundle(&state, &caller.access, &id).await?)
+}

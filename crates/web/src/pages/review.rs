@@ -59,10 +59,7 @@ pub async fn get_review(
         .collect();
     for id in campaigns {
         if let Some(c) = state.store.campaign_model(id).await? {
-            exports.push((
-                format!("/api/v1/campaigns/{id}/summary.xlsx"),
-                c.campaign.name.clone(),
-            ));
+            exports.push((format!("/api/v1/campaigns/{id}"), c.campaign.name.clone()));
         }
     }
     let page = ReviewList {

@@ -12,7 +12,8 @@ use crate::common::{TestApp, start};
 
 on_both_databases!(
     summary_table_for_units_and_office,
-    inspection_material_for_the_recommender
+    inspection_material_for_the_recommender,
+    bundle_streams_a_folder_per_candidate
 );
 
 const CID: &str = "xinjiang-2023";
@@ -228,4 +229,111 @@ fn docx_text(bytes: &[u8]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The unit's bundle: the 汇总表 at the top and a folder per candidate with its files named
+/// as the notices ask, every byte as stored; read with Python's zipfile (CRCs checked).
+async fn bundle_streams_a_folder_per_candidate(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (changji, cj, hami, hm) = two_units(&app).await;
+    let candidate = crate::applications::xinjiang_candidate;
+    let (_, zhang) = candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+    candidate(&app, "li@x.cn", "李四", hami, true).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/campaigns/{CID}/bundle.zip", app.url))
+        .bearer_auth(&cj)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.ends_with(".zip")
+            && disposition.contains("%E6%8E%A8%E8%8D%90%E6%9D%90%E6%96%99"),
+        "推荐材料…zip: {disposition}"
+    );
+    let bytes = r.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bundle.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    let listed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             assert z.testzip() is None\n\
+             print(json.dumps({i.filename: z.read(i).decode('utf-8', 'replace') for i in z.infolist()}))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let files: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&listed.stdout).unwrap();
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert!(
+        names.contains(&"2023年“新疆最美科技工作者”候选人汇总表（昌吉州科协）.xlsx"),
+        "{names:?}"
+    );
+    let folder = format!(
+        "01-张三-{}",
+        app.store
+            .get_application(zhang)
+            .await
+            .unwrap()
+            .unwrap()
+            .number
+    );
+    for file in [
+        "张三1.jpg",
+        "体现推荐人选工作生活的视频.mp4",
+        "个人诚信承诺.pdf",
+        "推荐报告扫描件.pdf",
+    ] {
+        assert!(
+            names.contains(&format!("{folder}/{file}").as_str()),
+            "{file} in {names:?}"
+        );
+    }
+    assert_eq!(
+        files[&format!("{folder}/推荐报告扫描件.pdf")],
+        "推荐报告扫描件 1",
+        "the stored bytes"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("李四")),
+        "another unit's candidate: {names:?}"
+    );
+
+    // 哈密's bundle has 李四 only; an applicant gets none.
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/campaigns/{CID}/bundle.zip", app.url))
+        .bearer_auth(&hm)
+        .send()
+        .await
+        .unwrap();
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(names.iter().any(|n| n.starts_with("01-李四-")), "{names:?}");
+    assert!(zip.by_index(0).is_ok());
+    let nobody = app
+        .account("nobody@x.cn", Role::Applicant, None, None)
+        .await;
+    let nobody = app.token(nobody).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/campaigns/{CID}/bundle.zip", app.url))
+        .bearer_auth(&nobody)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
