@@ -110,7 +110,6 @@ impl TestApp {
         id
     }
 
-    /// Creates an account holding `role` for an existing unit, returns its id.
     /// Attaches what the campaign requires of every level of the application's chain
     /// (the fewest files each material asks for), so a test about the way up the chain
     /// can 提交 at each level. The files are stored as written by the store, not measured:
@@ -160,6 +159,7 @@ impl TestApp {
         }
     }
 
+    /// Creates an account holding `role` for an existing unit, returns its id.
     pub async fn unit_account(&self, login: &str, role: Role, campaign: &str, unit: i64) -> i64 {
         let id = self
             .store
