@@ -521,6 +521,35 @@ async fn xinjiang_manual_walk() {
     wait_text(&unit, "请补充第二个感人故事").await;
     wait_text(&unit, "同意推荐。").await;
     screenshot(&unit, "walk-4-flow.png").await;
+    // The unit's desk offers its exports; the browser fetches them with its session.
+    unit.goto(&format!("{}/applications/review?tab=done", app.url))
+        .await
+        .unwrap();
+    wait_text(&unit, "推荐材料（ZIP）").await;
+    unit.execute(
+        "document.querySelector('.exports').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&unit, "walk-4-unit-exports.png").await;
+    for (link, magic) in [("bundle.zip", "PK"), ("summary.xlsx", "PK")] {
+        let got = unit
+            .execute(
+                &format!(
+                    "const a = document.querySelector('a[href$=\"{link}\"]');
+                     const r = await fetch(a.href);
+                     const b = new Uint8Array(await r.arrayBuffer());
+                     return [r.status, String.fromCharCode(b[0], b[1]), b.length];"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(got[0], 200, "{link}: {got}");
+        assert_eq!(got[1], magic, "{link}: {got}");
+        assert!(got[2].as_u64().unwrap() > 1000, "{link}: {got}");
+    }
     // The organiser's desk: 待审核申报表, 办理, the unit's opinion above the actions.
     let office = browser(&driver, 1280, 1000).await;
     sign_in(&office, &app.url, "xj-office").await;
