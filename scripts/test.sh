@@ -5,12 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: chromium + chromium-driver (browser tests), a CJK font (readable
-# screenshots; PDFs later), media tools.
+# Debian packages: chromium + chromium-driver (browser tests), CJK fonts (readable
+# screenshots, the 推荐表 PDF), media tools.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# The 推荐表 PDF is set in Noto Serif CJK SC (crates/pdf finds it at run time).
+[ -e /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 # Real media made at test time for the upload checks (crates/media): videos and photos
 # (ffmpeg, with libx264/libx265), EXIF orientation (exiftool), PDFs (img2pdf, qpdf, poppler).
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)

@@ -11,6 +11,7 @@ use crate::access::Access;
 use crate::error::Failure;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const PDF: &str = "application/pdf";
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// A file to send as a download.
@@ -144,25 +145,8 @@ pub async fn inspection(state: &AppState, access: &Access, id: i64) -> Result<Do
     if (level as i64) < l.app.recommender_level {
         return Err(Failure::Forbidden);
     }
-    let recommender = match l.app.recommender_unit_id {
-        Some(unit) => state
-            .store
-            .list_units(&l.app.campaign_id)
-            .await?
-            .into_iter()
-            .find(|u| u.id == unit)
-            .map(|u| u.name)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let name = l
-        .app
-        .form
-        .get(&pingxuan_rules::campaign::FieldKey::Name)
-        .and_then(pingxuan_rules::form::FieldValue::text)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&l.app.number)
-        .to_owned();
+    let recommender = recommender_name(state, &l).await?;
+    let name = person_name(&l);
     let bytes = tokio::task::spawn_blocking(move || {
         pingxuan_export::inspection::docx(&l.campaign, &l.app.form, &recommender)
     })
@@ -174,6 +158,129 @@ pub async fn inspection(state: &AppState, access: &Access, id: i64) -> Result<Do
         content_type: DOCX,
         bytes,
     })
+}
+
+/// The name of the application's recommending unit, or nothing before it has one.
+async fn recommender_name(state: &AppState, l: &crate::flow::Loaded) -> Result<String, Failure> {
+    let Some(unit) = l.app.recommender_unit_id else {
+        return Ok(String::new());
+    };
+    Ok(state
+        .store
+        .list_units(&l.app.campaign_id)
+        .await?
+        .into_iter()
+        .find(|u| u.id == unit)
+        .map(|u| u.name)
+        .unwrap_or_default())
+}
+
+/// The candidate's name for a file name, the application's number while it has none.
+fn person_name(l: &crate::flow::Loaded) -> String {
+    l.app
+        .form
+        .get(&pingxuan_rules::campaign::FieldKey::Name)
+        .and_then(pingxuan_rules::form::FieldValue::text)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&l.app.number)
+        .to_owned()
+}
+
+/// The code in a printed form's QR link: it proves the link was made here for this
+/// application at this version of its form.
+pub fn verify_code(state: &AppState, id: i64, version: i64) -> String {
+    state.store.sealer.lookup(&format!("verify|{id}|{version}"))[..20].to_owned()
+}
+
+/// The 推荐表 as PDF with its watermark and verification QR code, for everyone who sees the
+/// application (广西: the applicant prints the watermarked copy to sign). Opinions already
+/// given are printed in their boxes; the photo is the 2-inch photo, else the first photo.
+pub async fn form_pdf(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
+    let l = crate::flow::load(state, id).await?;
+    crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
+    let recommender = recommender_name(state, &l).await?;
+    // The latest opinion each level wrote when it sent the application on.
+    let mut opinions = std::collections::HashMap::new();
+    for e in &l.events {
+        if let pingxuan_rules::workflow::Event::Submit { by } = e.event
+            && by > 0
+            && !e.comment.is_empty()
+        {
+            let mut text = e.comment.clone();
+            if !e.co_signer.is_empty() {
+                text.push_str(&format!(
+                    "\n实际就职单位（{}）意见：{}",
+                    e.co_signer, e.co_opinion
+                ));
+            }
+            opinions.insert(l.chain.levels[by].key.clone(), text);
+        }
+    }
+    let files = state.store.attachments_of(id).await?;
+    let photo = ["id_photo", "photos"].iter().find_map(|k| {
+        files
+            .iter()
+            .find(|a| a.material_key == *k && a.format == "jpg")
+    });
+    let photo = match photo {
+        // A small upright copy: the PDF embeds a JPEG as it is. A photo that cannot be
+        // read leaves the photo box empty rather than the form unprinted.
+        Some(a) => match state.blobs.blocking_reader(&a.blob_key).await {
+            Ok(reader) => {
+                tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, 600))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|jpeg| (jpeg, "jpg"))
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let version = l.app.form_version;
+    let verify_url = format!(
+        "{}/verify/{id}/{version}/{}",
+        state.config.public_url.trim_end_matches('/'),
+        verify_code(state, id, version)
+    );
+    let now = pingxuan_store::now();
+    let exported_at = crate::pages::format_time(now);
+    let filled_on = l.app.committed_at.unwrap_or(l.app.created_at);
+    let filled_on = date_zh(filled_on);
+    let name = person_name(&l);
+    let state2 = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let engine = state2.pdf.get_or_init(|| {
+            pingxuan_pdf::PdfEngine::with_system_fonts().map_err(|e| e.to_string())
+        });
+        let engine = engine.as_ref().map_err(|e| Failure::Internal(e.clone()))?;
+        let print = pingxuan_pdf::form::FormPrint {
+            campaign: &l.campaign,
+            form: &l.app.form,
+            number: &l.app.number,
+            recommender: &recommender,
+            opinions,
+            photo,
+            verify_url: &verify_url,
+            exported_at: &exported_at,
+            filled_on: &filled_on,
+        };
+        pingxuan_pdf::form::render(engine, &print).map_err(|e| Failure::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("form pdf: {e}")))??;
+    Ok(Download {
+        name: format!("{name}推荐表.pdf"),
+        content_type: PDF,
+        bytes,
+    })
+}
+
+/// “2026年11月26日” in Beijing time.
+fn date_zh(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix + 8 * 3600)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!("{}年{}月{}日", t.year(), u8::from(t.month()), t.day())
 }
 
 /// `Content-Disposition` naming the file in UTF-8 (RFC 6266), as browsers save it.

@@ -40,6 +40,8 @@ pub struct AppState {
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     /// Recent failed sign-ins per client address, for the captcha policy.
     pub ip_failures: Arc<FailureCounter>,
+    /// The PDF engine, built on the first PDF asked for (the font scan is not paid at start).
+    pub pdf: Arc<std::sync::OnceLock<Result<pingxuan_pdf::PdfEngine, String>>>,
 }
 
 /// Failed sign-ins per client address within a window, kept in memory.
@@ -91,6 +93,7 @@ impl AppState {
             config: Arc::new(config),
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             ip_failures: Arc::new(FailureCounter::default()),
+            pdf: Arc::new(std::sync::OnceLock::new()),
         }
     }
 }

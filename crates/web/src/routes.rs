@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::campaigns::summary_xlsx))
         .routes(routes!(api::campaigns::bundle_zip))
         .routes(routes!(api::applications::inspection_docx))
+        .routes(routes!(api::applications::form_pdf))
         .routes(routes!(api::campaigns::check_campaign))
         .routes(routes!(api::campaigns::post_extension))
         .routes(routes!(api::campaigns::post_quota))
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
         .route("/files/{file}", get(api::uploads::get_file))
+        .route("/verify/{id}/{version}/{code}", get(crate::pages::verify::get_verify))
         .route("/files/{file}/preview", get(api::uploads::get_preview))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))

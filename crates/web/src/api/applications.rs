@@ -510,3 +510,20 @@ pub async fn inspection_docx(
     let d = crate::exports::inspection(&state, &caller.access, id).await?;
     Ok(d.into_response())
 }
+
+/// The 推荐表 as PDF, laid out like the notice's 样表, with a watermark (campaign, number,
+/// export time) and on every page a QR code leading to its verification: for everyone
+/// who sees the application.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/form.pdf", tag = "exports",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "推荐表", content_type = "application/pdf"),
+        (status = 404, body = ErrorBody)))]
+pub async fn form_pdf(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let d = crate::exports::form_pdf(&state, &caller.access, id).await?;
+    Ok(d.into_response())
+}

@@ -13,6 +13,7 @@ pub mod home;
 pub mod notices;
 pub mod review;
 pub mod search;
+pub mod verify;
 
 use askama::Template;
 use axum::http::StatusCode;

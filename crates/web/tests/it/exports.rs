@@ -13,7 +13,8 @@ use crate::common::{TestApp, start};
 on_both_databases!(
     summary_table_for_units_and_office,
     inspection_material_for_the_recommender,
-    bundle_streams_a_folder_per_candidate
+    bundle_streams_a_folder_per_candidate,
+    form_pdf_and_its_verification
 );
 
 const CID: &str = "xinjiang-2023";
@@ -336,4 +337,102 @@ async fn bundle_streams_a_folder_per_candidate(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The 推荐表 as PDF for those who see the application, read back with pdftotext; the
+/// QR link's page says whether a printed copy is the current version, to anyone.
+async fn form_pdf_and_its_verification(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (changji, cj, _, hm) = two_units(&app).await;
+    let (me, id) =
+        crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/submit"),
+            &cj,
+            json!({"comment": "同意推荐，事迹突出。"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let get = |token: String| {
+        let url = format!("{}/api/v1/applications/{id}/form.pdf", app.url);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = get(me.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/pdf");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("form-xinjiang.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    // Raw order: the rotated watermark comes out as one run.
+    let text = std::process::Command::new("pdftotext")
+        .arg("-raw")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let flat: String = String::from_utf8(text.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let number = app.store.get_application(id).await.unwrap().unwrap().number;
+    for expected in [
+        "2023年“新疆最美科技工作者”申请书".to_owned(),
+        "张三".to_owned(),
+        "昌吉州科协".to_owned(),
+        "同意推荐，事迹突出。".to_owned(),
+        format!("2023年“新疆最美科技工作者”·{number}·导出于"),
+    ] {
+        assert!(flat.contains(&expected), "{expected} in {flat}");
+    }
+    assert_eq!(get(hm).await.status(), StatusCode::NOT_FOUND);
+
+    let version = app
+        .store
+        .get_application(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .form_version;
+    let verify = |v: i64, code: String| {
+        let url = format!("{}/verify/{id}/{v}/{code}", app.url);
+        async move {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, page) = verify(
+        version,
+        pingxuan_web::exports::verify_code(&app.state, id, version),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("一致：这份纸质推荐表与系统中的记录一致"),
+        "{page}"
+    );
+    assert!(
+        page.contains("张*") && !page.contains("张三"),
+        "the name is masked"
+    );
+    let older = version - 1;
+    let (_, page) = verify(
+        older,
+        pingxuan_web::exports::verify_code(&app.state, id, older),
+    )
+    .await;
+    assert!(page.contains("不一致：打印后申请书已修改"), "{page}");
+    let (s, page) = verify(version, "0123456789abcdef0123".to_owned()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(page.contains("二维码无效"), "{page}");
 }
