@@ -12,7 +12,8 @@ use docx_rs::{
 use pingxuan_rules::campaign::{Campaign, FieldKey};
 use pingxuan_rules::form::FormValues;
 
-use crate::{ExportError, award_of, employer_and_title, text};
+use crate::ExportError;
+use pingxuan_rules::form::{employer_and_title, printed};
 
 /// The five sections of 附件3, in order, as their paragraphs begin.
 pub const SECTIONS: [&str; 5] = [
@@ -28,20 +29,20 @@ pub const TO_WRITE: &str = "……";
 
 /// The paragraphs of the document, as text, in order; the title first.
 pub fn paragraphs(campaign: &Campaign, form: &FormValues, recommender: &str) -> Vec<String> {
-    let name = match text(form, FieldKey::Name) {
+    let name = match printed(form, FieldKey::Name) {
         n if n.is_empty() => "XXX".to_owned(),
         n => n,
     };
-    let birth = text(form, FieldKey::BirthMonth);
+    let birth = printed(form, FieldKey::BirthMonth);
     let profile: Vec<String> = [
-        text(form, FieldKey::Sex),
-        text(form, FieldKey::Ethnicity),
+        printed(form, FieldKey::Sex),
+        printed(form, FieldKey::Ethnicity),
         if birth.is_empty() {
             birth
         } else {
             format!("{birth}生")
         },
-        text(form, FieldKey::PoliticalStatus),
+        printed(form, FieldKey::PoliticalStatus),
         employer_and_title(form),
     ]
     .into_iter()
@@ -65,7 +66,7 @@ pub fn paragraphs(campaign: &Campaign, form: &FormValues, recommender: &str) -> 
     out.push(format!(
         "{name}同志政治立场坚定，业务能力突出，科研诚信和道德品质、工作作风和社会形象良好，\
          无重大政治问题和个人问题，具备作为{}候选人的条件。",
-        award_of(campaign)
+        campaign.award()
     ));
     out.push(format!("推荐单位（盖章）：{recommender}"));
     out.push("年    月    日".to_owned());
@@ -136,39 +137,13 @@ pub fn docx(
                 .line_spacing(exact_line()),
         );
     }
-    let mut out = std::io::Cursor::new(Vec::new());
-    doc.build()
-        .pack(&mut out)
-        .map_err(|e| ExportError::Docx(e.to_string()))?;
-    Ok(out.into_inner())
+    crate::pack(doc)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pingxuan_rules::campaign::{SEEDS, load};
-    use pingxuan_rules::form::FieldValue;
-    use std::io::Read as _;
-
-    fn dongguan() -> Campaign {
-        let (_, text) = SEEDS.iter().find(|(f, _)| f.contains("dongguan")).unwrap();
-        load(text).campaign.unwrap()
-    }
-
-    fn wang() -> FormValues {
-        [
-            (FieldKey::Name, "王五"),
-            (FieldKey::Sex, "男"),
-            (FieldKey::Ethnicity, "汉族"),
-            (FieldKey::BirthMonth, "1975年3月"),
-            (FieldKey::PoliticalStatus, "中共党员"),
-            (FieldKey::EmployerAndPost, "东莞市人民医院副院长"),
-            (FieldKey::Title, "主任医师"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k, FieldValue::Text(v.to_owned())))
-        .collect()
-    }
+    use crate::testing::{dongguan, wang};
 
     #[test]
     fn the_notice_s_sections_with_the_candidate() {
@@ -189,33 +164,11 @@ mod tests {
         assert_eq!(p.len(), 10);
     }
 
-    /// The package's main XML, read without docx-rs.
-    fn document_xml(bytes: &[u8]) -> String {
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-        let mut xml = String::new();
-        zip.by_name("word/document.xml")
-            .unwrap()
-            .read_to_string(&mut xml)
-            .unwrap();
-        xml
-    }
-
-    /// The text Word would show, a line per run.
-    fn words(xml: &str) -> String {
-        let mut out = String::new();
-        for piece in xml.split("<w:t").skip(1) {
-            let inner = &piece[piece.find('>').unwrap() + 1..];
-            out.push_str(&inner[..inner.find("</w:t>").unwrap_or(0)]);
-            out.push('\n');
-        }
-        out
-    }
-
     #[test]
     fn the_document_opens_with_its_text_and_fonts() {
         let bytes = docx(&dongguan(), &wang(), "东莞市卫生健康局").unwrap();
-        let xml = document_xml(&bytes);
-        let text = words(&xml);
+        let xml = crate::testing::docx_part(&bytes, "word/document.xml");
+        let text = crate::testing::words(&xml);
         for p in paragraphs(&dongguan(), &wang(), "东莞市卫生健康局") {
             assert!(text.contains(&p), "{p} in {text}");
         }

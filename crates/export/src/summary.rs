@@ -8,7 +8,8 @@ use pingxuan_rules::campaign::{Campaign, FieldKey};
 use pingxuan_rules::form::FormValues;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 
-use crate::{ExportError, award_of, employer_and_title, text};
+use crate::ExportError;
+use pingxuan_rules::form::{employer_and_title, printed};
 
 /// The 附件2 brief is “150字以内”.
 pub const BRIEF_CHARS: usize = 150;
@@ -44,7 +45,7 @@ pub struct SummaryTable {
 
 /// “第二届东莞“最美科技工作者”候选人汇总表” from “第二届东莞“最美科技工作者”学习宣传活动”.
 pub fn title_of(campaign: &Campaign) -> String {
-    format!("{}候选人汇总表", award_of(campaign))
+    format!("{}候选人汇总表", campaign.award())
 }
 
 /// At most `max` characters, cut with “……” when longer.
@@ -63,20 +64,20 @@ fn cut(text: &str, max: usize) -> String {
 /// or, where a campaign has none, the start of 主要事迹.
 pub fn row_of(form: &FormValues, recommender: &str) -> SummaryRow {
     let employer_and_title = employer_and_title(form);
-    let subject = match text(form, FieldKey::Specialty) {
-        s if s.is_empty() => text(form, FieldKey::Field),
+    let subject = match printed(form, FieldKey::Specialty) {
+        s if s.is_empty() => printed(form, FieldKey::Field),
         s => s,
     };
-    let brief = match text(form, FieldKey::Summary) {
-        s if s.is_empty() => text(form, FieldKey::Deeds),
+    let brief = match printed(form, FieldKey::Summary) {
+        s if s.is_empty() => printed(form, FieldKey::Deeds),
         s => s,
     };
     SummaryRow {
-        name: text(form, FieldKey::Name),
-        sex: text(form, FieldKey::Sex),
-        ethnicity: text(form, FieldKey::Ethnicity),
-        party: text(form, FieldKey::PoliticalStatus),
-        birth_month: text(form, FieldKey::BirthMonth),
+        name: printed(form, FieldKey::Name),
+        sex: printed(form, FieldKey::Sex),
+        ethnicity: printed(form, FieldKey::Ethnicity),
+        party: printed(form, FieldKey::PoliticalStatus),
+        birth_month: printed(form, FieldKey::BirthMonth),
         employer_and_title,
         subject,
         brief: cut(&brief, BRIEF_CHARS),

@@ -17,7 +17,7 @@ mod video;
 
 pub use error::MediaError;
 pub use pdf::{PdfInfo, probe_pdf};
-pub use photo::{PhotoInfo, probe_photo, thumbnail};
+pub use photo::{PhotoInfo, png_of_jpeg, probe_photo, thumbnail};
 pub use sniff::{SNIFF_LEN, Sniffed, sniff, sniff_reader};
 pub use video::{Container, FourCc, MOOV_LIMIT, Rotation, VideoInfo, probe_video};
 

@@ -128,6 +128,23 @@ pub fn thumbnail<R: Read + Seek>(mut r: R, max_side: u32) -> Result<Vec<u8>, Med
     Ok(out)
 }
 
+/// A small JPEG (a [`thumbnail`]) as PNG, for documents that hold only PNG pictures (the
+/// 推荐表's Word version). Meant for thumbnails: the whole picture is decoded.
+pub fn png_of_jpeg(jpeg: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(jpeg), ImageFormat::Jpeg);
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(DECODE_LIMIT);
+    reader.limits(limits);
+    let thumbnail_error = |detail: String| MediaError::Thumbnail { detail };
+    let img = reader
+        .decode()
+        .map_err(|e| thumbnail_error(e.to_string()))?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png)
+        .map_err(|e| thumbnail_error(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
 fn corrupt(reason: &'static str) -> MediaError {
     MediaError::CorruptJpeg { reason }
 }

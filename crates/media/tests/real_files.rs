@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pingxuan_media::{
-    Container, CountingReader, FourCc, MediaError, Sniffed, probe_pdf, probe_photo, probe_video,
-    thumbnail,
+    Container, CountingReader, FourCc, MediaError, Sniffed, png_of_jpeg, probe_pdf, probe_photo,
+    probe_video, thumbnail,
 };
 use tempfile::TempDir;
 
@@ -566,6 +566,16 @@ fn exif_orientation_6_reads_portrait_and_previews_upright() {
     let same = thumbnail(File::open(&path).unwrap(), 5000).unwrap();
     let same = image::load_from_memory(&same).unwrap();
     assert_eq!((same.width(), same.height()), (600, 800));
+
+    // The preview as PNG (for Word), the same picture.
+    let png = png_of_jpeg(&jpeg).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let again = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+        .unwrap()
+        .into_rgb8();
+    assert_eq!(again.dimensions(), (150, 200));
+    assert!(again.get_pixel(30, 100)[2] > 200, "still blue on the left");
+    assert!(png_of_jpeg(b"not a jpeg").is_err());
 }
 
 // ---------------------------------------------------------------------------------------------

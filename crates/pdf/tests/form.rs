@@ -6,48 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
+use pingxuan_export::testing::{dongguan, wang};
 use pingxuan_pdf::PdfEngine;
 use pingxuan_pdf::form::{FormPrint, render};
-use pingxuan_rules::campaign::{Campaign, FieldKey, SEEDS, load};
-use pingxuan_rules::form::{FieldValue, FormValues};
-
-fn dongguan() -> Campaign {
-    let (_, text) = SEEDS.iter().find(|(f, _)| f.contains("dongguan")).unwrap();
-    load(text).campaign.unwrap()
-}
-
-fn wang() -> FormValues {
-    let mut f: FormValues = [
-        (FieldKey::Name, "王五"),
-        (FieldKey::Sex, "男"),
-        (FieldKey::Ethnicity, "汉族"),
-        (FieldKey::BirthMonth, "1975年3月"),
-        (FieldKey::PoliticalStatus, "中共党员"),
-        (FieldKey::EmployerAndPost, "东莞市人民医院副院长"),
-        (FieldKey::Title, "主任医师"),
-        (FieldKey::Field, "面向人民生命健康"),
-        (
-            FieldKey::Deeds,
-            "扎根临床三十年，#[不是标记] $x$ 救治危重病人三千余例。",
-        ),
-        (FieldKey::Summary, "长期从事心血管疾病救治。"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k, FieldValue::Text(v.to_owned())))
-    .collect();
-    f.insert(
-        FieldKey::Resume,
-        FieldValue::Rows(vec![
-            ("1993.09-1998.07".into(), "中山大学医学院 学生".into()),
-            ("1998.07-至今".into(), "东莞市人民医院 医生、副院长".into()),
-        ]),
-    );
-    f.insert(
-        FieldKey::Stories,
-        FieldValue::List(vec!["深夜急救。".into(), "下乡义诊。".into()]),
-    );
-    f
-}
 
 fn engine() -> Option<PdfEngine> {
     match PdfEngine::with_system_fonts() {
@@ -82,7 +43,7 @@ fn the_form_prints_with_its_watermark_and_reads_back() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("form-dongguan.pdf");
     std::fs::write(&path, &pdf).unwrap();
-    // Raw order: the rotated watermark comes out as one run (a character a line).
+    // Raw order: each line of the rotated watermark comes out as one run (a character a line).
     let text = Command::new("pdftotext")
         .args(["-raw"])
         .arg(&path)
@@ -103,10 +64,17 @@ fn the_form_prints_with_its_watermark_and_reads_back() {
         "本人签字",
         "同意推荐。",
         "（盖章）",
-        "第二届东莞“最美科技工作者”·ZMKJ20231·导出于2026-11-2613:20",
+        // The watermark's two lines.
+        "第二届东莞“最美科技工作者”",
+        "ZMKJ20231·导出于2026-11-2613:20",
     ] {
         assert!(flat.contains(expected), "{expected} in {text}");
     }
+    // Ten marks a page, every page.
+    assert!(
+        flat.matches("ZMKJ20231·导出于2026-11-2613:20").count() >= 20,
+        "{text}"
+    );
     let pages = Command::new("pdftoppm")
         .args(["-r", "60", "-png", "-f", "1", "-l", "2"])
         .arg(&path)

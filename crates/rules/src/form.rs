@@ -37,6 +37,44 @@ impl FieldValue {
             _ => None,
         }
     }
+
+    /// The value as printed on paper: a list joined with “、”, a flag as 是/否; rows have
+    /// no one-line form and print as nothing.
+    pub fn display(&self) -> String {
+        match self {
+            FieldValue::Text(t) => t.trim().to_owned(),
+            FieldValue::List(items) => items
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("、"),
+            FieldValue::Flag(b) => if *b { "是" } else { "否" }.to_owned(),
+            FieldValue::Rows(_) => String::new(),
+        }
+    }
+}
+
+/// A field's printed text, nothing when the field is absent.
+pub fn printed(values: &FormValues, key: FieldKey) -> String {
+    values
+        .get(&key)
+        .map(FieldValue::display)
+        .unwrap_or_default()
+}
+
+/// 工作单位及职务职称 as the 汇总表 and the 考察材料 print it: the work unit and post, with
+/// the title added when the post does not already name it.
+pub fn employer_and_title(values: &FormValues) -> String {
+    let employer = printed(values, FieldKey::EmployerAndPost);
+    let title = printed(values, FieldKey::Title);
+    if title.is_empty() || employer.contains(&title) {
+        employer
+    } else if employer.is_empty() {
+        title
+    } else {
+        format!("{employer}，{title}")
+    }
 }
 
 pub type FormValues = BTreeMap<FieldKey, FieldValue>;
@@ -366,6 +404,40 @@ pub fn group_problem(category: &str, required: &str, values: &FormValues) -> Opt
 mod tests {
     use super::*;
     use crate::campaign::{SEEDS, load};
+
+    #[test]
+    fn printed_text() {
+        let mut v = FormValues::new();
+        v.insert(
+            FieldKey::EmployerAndPost,
+            FieldValue::Text(" 新疆农科院 ".into()),
+        );
+        v.insert(FieldKey::Title, FieldValue::Text("研究员".into()));
+        v.insert(
+            FieldKey::Field,
+            FieldValue::List(vec![
+                "面向世界科技前沿".into(),
+                " ".into(),
+                "面向人民生命健康".into(),
+            ]),
+        );
+        v.insert(FieldKey::Academician, FieldValue::Flag(false));
+        assert_eq!(
+            printed(&v, FieldKey::Field),
+            "面向世界科技前沿、面向人民生命健康"
+        );
+        assert_eq!(printed(&v, FieldKey::Academician), "否");
+        assert_eq!(printed(&v, FieldKey::Name), "");
+        assert_eq!(employer_and_title(&v), "新疆农科院，研究员");
+        v.insert(
+            FieldKey::EmployerAndPost,
+            FieldValue::Text("东莞理工学院 教授".into()),
+        );
+        v.insert(FieldKey::Title, FieldValue::Text("教授".into()));
+        assert_eq!(employer_and_title(&v), "东莞理工学院 教授");
+        v.remove(&FieldKey::EmployerAndPost);
+        assert_eq!(employer_and_title(&v), "教授");
+    }
 
     #[test]
     fn counts_like_word() {

@@ -293,6 +293,13 @@ impl FlowState {
     }
 }
 
+/// Whether a level may have a candidate's 考察材料: it is the recommending unit's to
+/// complete (东莞 附件3), so the recommender and the levels above it; never the applicant
+/// or the work unit, whom it assesses.
+pub fn may_export_inspection(viewer_level: usize, recommender_level: usize) -> bool {
+    viewer_level >= recommender_level
+}
+
 /// What stands in the way of a reviewing level's 退回 or 提交 before the flow's own
 /// rules: a 退回 needs 修改意见; a 提交 needs the level's opinion (when the campaign
 /// gives the level one) and room in the unit's quota (forwarded so far, limit).
@@ -477,6 +484,16 @@ mod tests {
     fn chain(file: &str, merged: bool) -> Chain {
         let (_, text) = SEEDS.iter().find(|(n, _)| *n == file).unwrap();
         Chain::for_application(&load(text).campaign.unwrap(), merged)
+    }
+
+    #[test]
+    fn inspection_is_the_recommenders() {
+        let c = chain("dongguan-2023.toml", false);
+        let rec = c.level_of(crate::role::Role::Recommender).unwrap();
+        assert!(!may_export_inspection(0, rec));
+        assert!(!may_export_inspection(rec - 1, rec));
+        assert!(may_export_inspection(rec, rec));
+        assert!(may_export_inspection(c.top(), rec));
     }
 
     /// The 新疆 manual's steps: apply, submit, recall, resubmit, return with comment,

@@ -12,6 +12,7 @@ pub mod campaigns;
 pub mod codes;
 pub mod crypto;
 pub mod exceptions;
+pub mod exports;
 pub mod notices;
 pub mod outbox;
 pub mod sessions;

@@ -6,9 +6,16 @@ use std::collections::BTreeSet;
 use pingxuan_export::summary::{SummaryTable, row_of, title_of, xlsx};
 use pingxuan_rules::Role;
 
+use std::sync::Arc;
+
+use pingxuan_export::form::FormPrint;
+use pingxuan_store::applications::Candidate;
+use pingxuan_store::exports::ExportJob;
+
 use crate::AppState;
 use crate::access::Access;
 use crate::error::Failure;
+use crate::flow::Loaded;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const PDF: &str = "application/pdf";
@@ -37,14 +44,14 @@ impl axum::response::IntoResponse for Download {
 
 /// Whose candidates a caller's campaign exports hold: the office's (all that reached it)
 /// or their own recommending units'.
-enum Scope {
+pub(crate) enum Scope {
     Office,
     Units { ids: Vec<i64>, names: String },
 }
 
 impl Scope {
     /// Not found for anyone who neither organises the campaign nor recommends in it.
-    fn of(access: &Access, campaign_id: &str) -> Result<Scope, Failure> {
+    pub(crate) fn of(access: &Access, campaign_id: &str) -> Result<Scope, Failure> {
         let in_campaign = |role: Role| {
             access
                 .roles
@@ -70,7 +77,27 @@ impl Scope {
         })
     }
 
-    fn units(&self) -> Option<&[i64]> {
+    /// The scope an export job was started with: its units (their names looked up again),
+    /// or the whole campaign.
+    async fn of_units(
+        state: &AppState,
+        campaign_id: &str,
+        ids: Option<Vec<i64>>,
+    ) -> Result<Scope, Failure> {
+        let Some(ids) = ids else {
+            return Ok(Scope::Office);
+        };
+        let units = state.store.list_units(campaign_id).await?;
+        let names = ids
+            .iter()
+            .filter_map(|id| units.iter().find(|u| u.id == *id))
+            .map(|u| u.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
+        Ok(Scope::Units { ids, names })
+    }
+
+    pub(crate) fn units(&self) -> Option<&[i64]> {
         match self {
             Scope::Office => None,
             Scope::Units { ids, .. } => Some(ids),
@@ -91,10 +118,19 @@ pub async fn summary_table(
         .campaign_model(campaign_id)
         .await?
         .ok_or(Failure::NotFound)?;
-    let title = title_of(&campaign);
     let scope = Scope::of(access, campaign_id)?;
     let candidates = state.store.candidates(campaign_id, scope.units()).await?;
-    let (unit_line, name) = match &scope {
+    summary_of(&campaign, &scope, &candidates).await
+}
+
+/// The 汇总表 of these candidates, named for the scope.
+async fn summary_of(
+    campaign: &pingxuan_rules::campaign::Campaign,
+    scope: &Scope,
+    candidates: &[Candidate],
+) -> Result<Download, Failure> {
+    let title = title_of(campaign);
+    let (unit_line, name) = match scope {
         Scope::Office => {
             let units = candidates
                 .iter()
@@ -114,7 +150,6 @@ pub async fn summary_table(
             format!("{title}（{names}）.xlsx"),
         ),
     };
-    let whole = matches!(scope, Scope::Office);
     let table = SummaryTable {
         title,
         unit_line,
@@ -122,7 +157,7 @@ pub async fn summary_table(
             .iter()
             .map(|c| row_of(&c.form, &c.recommender))
             .collect(),
-        with_recommender: whole,
+        with_recommender: matches!(scope, Scope::Office),
     };
     // Thousands of rows take a moment of CPU: off the request threads.
     let bytes = tokio::task::spawn_blocking(move || xlsx(&table))
@@ -142,7 +177,7 @@ pub async fn summary_table(
 pub async fn inspection(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
     let l = crate::flow::load(state, id).await?;
     let level = crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
-    if (level as i64) < l.app.recommender_level {
+    if !pingxuan_rules::workflow::may_export_inspection(level, l.app.recommender_level as usize) {
         return Err(Failure::Forbidden);
     }
     let recommender = recommender_name(state, &l).await?;
@@ -192,86 +227,133 @@ pub fn verify_code(state: &AppState, id: i64, version: i64) -> String {
     state.store.sealer.lookup(&format!("verify|{id}|{version}"))[..20].to_owned()
 }
 
+/// What a printed 推荐表 needs besides the application itself.
+pub(crate) struct Printable {
+    recommender: String,
+    opinions: std::collections::HashMap<String, String>,
+    /// A small upright JPEG of the photo.
+    photo: Option<Vec<u8>>,
+    verify_url: String,
+    exported_at: String,
+    filled_on: String,
+}
+
+impl Printable {
+    /// Gathers them: the latest opinion each level wrote when it sent the application on,
+    /// the 2-inch photo (else the first photo), the verification link for this version
+    /// of the form, and the time of the export for the watermark.
+    pub(crate) async fn of(state: &AppState, l: &Loaded, now: i64) -> Result<Printable, Failure> {
+        let mut opinions = std::collections::HashMap::new();
+        for e in &l.events {
+            if let pingxuan_rules::workflow::Event::Submit { by } = e.event
+                && by > 0
+                && !e.comment.is_empty()
+            {
+                let mut text = e.comment.clone();
+                if !e.co_signer.is_empty() {
+                    text.push_str(&format!(
+                        "\n实际就职单位（{}）意见：{}",
+                        e.co_signer, e.co_opinion
+                    ));
+                }
+                opinions.insert(l.chain.levels[by].key.clone(), text);
+            }
+        }
+        let files = state.store.attachments_of(l.app.id).await?;
+        let photo = ["id_photo", "photos"].iter().find_map(|k| {
+            files
+                .iter()
+                .find(|a| a.material_key == *k && a.format == "jpg")
+        });
+        // A photo that cannot be read leaves the photo box empty rather than the form
+        // unprinted.
+        let photo = match photo {
+            Some(a) => crate::uploads::small_photo(state, a).await.ok(),
+            None => None,
+        };
+        let (id, version) = (l.app.id, l.app.form_version);
+        Ok(Printable {
+            recommender: recommender_name(state, l).await?,
+            opinions,
+            photo,
+            verify_url: format!(
+                "{}/verify/{id}/{version}/{}",
+                state.config.public_url.trim_end_matches('/'),
+                verify_code(state, id, version)
+            ),
+            exported_at: crate::pages::format_time(now),
+            filled_on: date_zh(l.app.committed_at.unwrap_or(l.app.created_at)),
+        })
+    }
+
+    /// The form to print, with the photo in the given format.
+    fn form<'a>(&'a self, l: &'a Loaded, photo: Option<(Vec<u8>, &'a str)>) -> FormPrint<'a> {
+        FormPrint {
+            campaign: &l.campaign,
+            form: &l.app.form,
+            number: &l.app.number,
+            recommender: &self.recommender,
+            opinions: self.opinions.clone(),
+            photo,
+            verify_url: &self.verify_url,
+            exported_at: &self.exported_at,
+            filled_on: &self.filled_on,
+        }
+    }
+
+    /// The PDF, set on a blocking thread with the shared engine (built on first use).
+    pub(crate) async fn pdf(self, state: &AppState, l: Arc<Loaded>) -> Result<Vec<u8>, Failure> {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let engine = state.pdf.get_or_init(|| {
+                pingxuan_pdf::PdfEngine::with_system_fonts().map_err(|e| e.to_string())
+            });
+            let engine = engine.as_ref().map_err(|e| Failure::Internal(e.clone()))?;
+            let photo = self.photo.clone().map(|jpeg| (jpeg, "jpg"));
+            pingxuan_pdf::form::render(engine, &self.form(&l, photo))
+                .map_err(|e| Failure::Internal(e.to_string()))
+        })
+        .await
+        .map_err(|e| Failure::Internal(format!("form pdf: {e}")))?
+    }
+}
+
 /// The 推荐表 as PDF with its watermark and verification QR code, for everyone who sees the
 /// application (广西: the applicant prints the watermarked copy to sign). Opinions already
 /// given are printed in their boxes; the photo is the 2-inch photo, else the first photo.
 pub async fn form_pdf(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
     let l = crate::flow::load(state, id).await?;
     crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
-    let recommender = recommender_name(state, &l).await?;
-    // The latest opinion each level wrote when it sent the application on.
-    let mut opinions = std::collections::HashMap::new();
-    for e in &l.events {
-        if let pingxuan_rules::workflow::Event::Submit { by } = e.event
-            && by > 0
-            && !e.comment.is_empty()
-        {
-            let mut text = e.comment.clone();
-            if !e.co_signer.is_empty() {
-                text.push_str(&format!(
-                    "\n实际就职单位（{}）意见：{}",
-                    e.co_signer, e.co_opinion
-                ));
-            }
-            opinions.insert(l.chain.levels[by].key.clone(), text);
-        }
-    }
-    let files = state.store.attachments_of(id).await?;
-    let photo = ["id_photo", "photos"].iter().find_map(|k| {
-        files
-            .iter()
-            .find(|a| a.material_key == *k && a.format == "jpg")
-    });
-    let photo = match photo {
-        // A small upright copy: the PDF embeds a JPEG as it is. A photo that cannot be
-        // read leaves the photo box empty rather than the form unprinted.
-        Some(a) => match state.blobs.blocking_reader(&a.blob_key).await {
-            Ok(reader) => {
-                tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, 600))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .map(|jpeg| (jpeg, "jpg"))
-            }
-            Err(_) => None,
-        },
-        None => None,
-    };
-    let version = l.app.form_version;
-    let verify_url = format!(
-        "{}/verify/{id}/{version}/{}",
-        state.config.public_url.trim_end_matches('/'),
-        verify_code(state, id, version)
-    );
-    let now = pingxuan_store::now();
-    let exported_at = crate::pages::format_time(now);
-    let filled_on = l.app.committed_at.unwrap_or(l.app.created_at);
-    let filled_on = date_zh(filled_on);
+    let print = Printable::of(state, &l, pingxuan_store::now()).await?;
     let name = person_name(&l);
-    let state2 = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let engine = state2.pdf.get_or_init(|| {
-            pingxuan_pdf::PdfEngine::with_system_fonts().map_err(|e| e.to_string())
-        });
-        let engine = engine.as_ref().map_err(|e| Failure::Internal(e.clone()))?;
-        let print = pingxuan_pdf::form::FormPrint {
-            campaign: &l.campaign,
-            form: &l.app.form,
-            number: &l.app.number,
-            recommender: &recommender,
-            opinions,
-            photo,
-            verify_url: &verify_url,
-            exported_at: &exported_at,
-            filled_on: &filled_on,
-        };
-        pingxuan_pdf::form::render(engine, &print).map_err(|e| Failure::Internal(e.to_string()))
-    })
-    .await
-    .map_err(|e| Failure::Internal(format!("form pdf: {e}")))??;
+    let bytes = print.pdf(state, Arc::new(l)).await?;
     Ok(Download {
         name: format!("{name}推荐表.pdf"),
         content_type: PDF,
+        bytes,
+    })
+}
+
+/// The same 推荐表 as a Word document (东莞 asks for Word and PDF), for the same people.
+pub async fn form_docx(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
+    let l = crate::flow::load(state, id).await?;
+    crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
+    let print = Printable::of(state, &l, pingxuan_store::now()).await?;
+    let name = person_name(&l);
+    let bytes = tokio::task::spawn_blocking(move || {
+        // Word keeps pictures as PNG here: the small JPEG is turned once more.
+        let png = print
+            .photo
+            .as_deref()
+            .and_then(|jpeg| pingxuan_media::png_of_jpeg(jpeg).ok());
+        pingxuan_export::form::docx(&print.form(&l, png.map(|p| (p, "png"))))
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("form docx: {e}")))?
+    .map_err(|e| Failure::Internal(format!("form docx: {e}")))?;
+    Ok(Download {
+        name: format!("{name}推荐表.docx"),
+        content_type: DOCX,
         bytes,
     })
 }
@@ -334,34 +416,90 @@ impl std::io::Write for ChannelWriter {
     }
 }
 
-/// The campaign's materials as the caller may have them, in one ZIP streamed as it is
-/// written (never built in memory or on disk): the 候选人汇总表 at the top, then a folder
-/// per candidate in the table's order with their files named as the notices ask (photos
-/// 姓名+序号). Who gets which candidates is as for the 汇总表.
-pub async fn bundle(
-    state: &AppState,
-    access: &Access,
-    campaign_id: &str,
-) -> Result<axum::response::Response, Failure> {
-    use pingxuan_export::bundle::{Entry, candidate_folder, file_name};
-    let summary = summary_table(state, access, campaign_id).await?;
+/// One file of a bundle: where it goes in the ZIP, where its bytes are in the storage.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Part {
+    path: String,
+    key: String,
+    size: u64,
+}
+
+/// Where an export job keeps the files it made.
+pub(crate) fn job_prefix(job: &ExportJob) -> String {
+    format!("exports/{}/", job.public_id)
+}
+
+/// The work of a bundle job: the 候选人汇总表 and each candidate's 推荐表 PDF are made and
+/// kept in the storage, then the list of what the ZIP holds is written to the job: the
+/// table at the top, then a folder per candidate in the table's order with its 推荐表 and
+/// its files named as the notices ask (photos 姓名+序号). Candidates are those of the scope
+/// the job was started with, as for the 汇总表. Progress is the number of files made.
+pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<(), Failure> {
+    use futures::StreamExt as _;
+    use pingxuan_export::bundle::{candidate_folder, file_name};
     let campaign = state
         .store
-        .campaign_model(campaign_id)
+        .campaign_model(&job.campaign_id)
         .await?
         .ok_or(Failure::NotFound)?;
-    let scope = Scope::of(access, campaign_id)?;
-    let candidates = state.store.candidates(campaign_id, scope.units()).await?;
-    // (path in the ZIP, storage key, size), gathered before the first byte is sent.
-    let mut files: Vec<(String, String, u64)> = Vec::new();
-    for (n, c) in candidates.iter().enumerate() {
-        let person = c
-            .form
-            .get(&pingxuan_rules::campaign::FieldKey::Name)
-            .and_then(pingxuan_rules::form::FieldValue::text)
-            .unwrap_or("")
-            .to_owned();
+    let scope = Scope::of_units(state, &job.campaign_id, job.unit_ids.clone()).await?;
+    let candidates = state
+        .store
+        .candidates(&job.campaign_id, scope.units())
+        .await?;
+    let total = candidates.len() as i64 + 1;
+    state.store.export_job_progress(job.id, 0, total).await?;
+    let prefix = job_prefix(job);
+
+    let table = summary_of(&campaign, &scope, &candidates).await?;
+    let mut parts = vec![Part {
+        path: table.name.clone(),
+        key: format!("{prefix}summary.xlsx"),
+        size: table.bytes.len() as u64,
+    }];
+    state
+        .blobs
+        .put(&parts[0].key, table.bytes.into())
+        .await
+        .map_err(Failure::from)?;
+    state.store.export_job_progress(job.id, 1, total).await?;
+
+    // The PDFs, as many at a time as there are cores; the rest of the work waits on them.
+    let now = pingxuan_store::now();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let mut made = futures::stream::iter(ids)
+        .map(|id| job_pdf(state.clone(), id, prefix.clone(), now))
+        .buffered(threads);
+    let mut pdfs = Vec::with_capacity(candidates.len());
+    let mut reported = std::time::Instant::now();
+    while let Some(made) = made.next().await {
+        pdfs.push(made?);
+        // A write a second is enough for a page that polls.
+        if reported.elapsed() >= std::time::Duration::from_millis(500)
+            || pdfs.len() == candidates.len()
+        {
+            state
+                .store
+                .export_job_progress(job.id, 1 + pdfs.len() as i64, total)
+                .await?;
+            reported = std::time::Instant::now();
+        }
+    }
+    drop(made);
+
+    for (n, (c, (pdf_key, pdf_size))) in candidates.iter().zip(pdfs).enumerate() {
+        let person =
+            pingxuan_rules::form::printed(&c.form, pingxuan_rules::campaign::FieldKey::Name);
         let folder = candidate_folder(n + 1, &person, &c.number);
+        parts.push(Part {
+            path: format!(
+                "{folder}/{}推荐表.pdf",
+                pingxuan_export::bundle::safe_name(&person)
+            ),
+            key: pdf_key,
+            size: pdf_size,
+        });
         let attached = state.store.attachments_of(c.id).await?;
         for m in &campaign.materials {
             let of: Vec<_> = attached
@@ -377,22 +515,60 @@ pub async fn bundle(
                     of.len(),
                     &a.format,
                 );
-                files.push((
-                    format!("{folder}/{name}"),
-                    a.blob_key.clone(),
-                    a.size as u64,
-                ));
+                parts.push(Part {
+                    path: format!("{folder}/{name}"),
+                    key: a.blob_key.clone(),
+                    size: a.size as u64,
+                });
             }
         }
     }
     let zip_name = format!(
         "{}.zip",
-        summary
+        table
             .name
             .trim_end_matches(".xlsx")
             .replace("候选人汇总表", "推荐材料")
     );
+    let bytes: u64 = parts.iter().map(|p| p.size).sum();
+    let manifest = serde_json::to_string(&parts).expect("parts as JSON");
+    state
+        .store
+        .finish_export_job(job.id, &zip_name, &manifest, bytes as i64)
+        .await?;
+    Ok(())
+}
 
+/// One candidate's 推荐表 PDF for a bundle job, kept under the job's prefix: (key, size).
+/// Owned arguments: the job runs these side by side on the worker's task.
+async fn job_pdf(
+    state: AppState,
+    id: i64,
+    prefix: String,
+    now: i64,
+) -> Result<(String, u64), Failure> {
+    let l = crate::flow::load(&state, id).await?;
+    let print = Printable::of(&state, &l, now).await?;
+    let who = format!("{}（{}）", person_name(&l), l.app.number);
+    let pdf = print
+        .pdf(&state, Arc::new(l))
+        .await
+        .map_err(|e| Failure::Internal(format!("{who}的推荐表未能生成：{}", e.message())))?;
+    let key = format!("{prefix}{id}.pdf");
+    let size = pdf.len() as u64;
+    state.blobs.put(&key, pdf.into()).await?;
+    Ok((key, size))
+}
+
+/// A finished bundle as one ZIP streamed as it is written (never built in memory or on
+/// disk): the files the job listed, read from the storage one after another.
+pub(crate) fn stream_bundle(
+    state: &AppState,
+    job: &ExportJob,
+) -> Result<axum::response::Response, Failure> {
+    use pingxuan_export::bundle::Entry;
+    let parts: Vec<Part> = serde_json::from_str(&job.manifest)
+        .map_err(|e| Failure::Internal(format!("export manifest: {e}")))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(PIECES);
     let blobs = state.blobs.clone();
     let handle = tokio::runtime::Handle::current();
@@ -401,8 +577,7 @@ pub async fn bundle(
             tx: tx.clone(),
             buf: bytes::BytesMut::with_capacity(PIECE),
         };
-        let table = Entry::bytes(summary.name, summary.bytes);
-        let stored = files.into_iter().map(|(path, key, size)| {
+        let entries = parts.into_iter().map(|Part { path, key, size }| {
             let (blobs, handle) = (blobs.clone(), handle.clone());
             Entry {
                 path,
@@ -415,7 +590,7 @@ pub async fn bundle(
                 }),
             }
         });
-        if let Err(e) = pingxuan_export::bundle::write(sink, std::iter::once(table).chain(stored)) {
+        if let Err(e) = pingxuan_export::bundle::write(sink, entries) {
             // The response has begun: breaking the body tells the browser the download failed.
             tracing::warn!(error = %e, "bundle stopped");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
@@ -427,7 +602,10 @@ pub async fn bundle(
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition(true, &zip_name)),
+            (
+                header::CONTENT_DISPOSITION,
+                disposition(true, &job.file_name),
+            ),
         ],
         axum::body::Body::from_stream(body),
     )

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exports;
 pub mod flow;
 pub mod health;
+pub mod jobs;
 pub mod lists;
 pub mod mail;
 pub mod notify;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub ip_failures: Arc<FailureCounter>,
     /// The PDF engine, built on the first PDF asked for (the font scan is not paid at start).
     pub pdf: Arc<std::sync::OnceLock<Result<pingxuan_pdf::PdfEngine, String>>>,
+    /// Runs export jobs in the background (`jobs`).
+    pub exports: Arc<jobs::Worker>,
 }
 
 /// Failed sign-ins per client address within a window, kept in memory.
@@ -94,6 +97,7 @@ impl AppState {
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             ip_failures: Arc::new(FailureCounter::default()),
             pdf: Arc::new(std::sync::OnceLock::new()),
+            exports: Arc::new(jobs::Worker::default()),
         }
     }
 }

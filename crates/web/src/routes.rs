@@ -50,9 +50,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(api::campaigns::get_campaign))
         .routes(routes!(api::campaigns::summary_xlsx))
-        .routes(routes!(api::campaigns::bundle_zip))
+        .routes(routes!(api::campaigns::start_export))
+        .routes(routes!(api::campaigns::get_export))
+        .routes(routes!(api::campaigns::download_export))
         .routes(routes!(api::applications::inspection_docx))
         .routes(routes!(api::applications::form_pdf))
+        .routes(routes!(api::applications::form_docx))
         .routes(routes!(api::campaigns::check_campaign))
         .routes(routes!(api::campaigns::post_extension))
         .routes(routes!(api::campaigns::post_quota))
@@ -93,6 +96,11 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/return", post(review::post_return))
         .route("/review/{id}/submit", post(review::post_submit))
         .route("/review/{id}/recall", post(review::post_recall))
+        .route(
+            "/campaigns/{id}/exports",
+            post(crate::pages::exports::post_start),
+        )
+        .route("/exports/{job}", get(crate::pages::exports::get_job))
         .route("/applications/search", get(search::get_search))
         .route("/codes", get(codes::get_codes).post(codes::post_codes))
         .route("/codes/{id}/revoke", post(codes::post_revoke))

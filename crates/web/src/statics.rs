@@ -23,6 +23,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/upload.js"),
     ),
     (
+        "export.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/export.js"),
+    ),
+    (
         "campaign-upload.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/campaign-upload.js"),

@@ -474,11 +474,15 @@ pub async fn sweep_abandoned(state: &AppState) -> Result<usize, Failure> {
     Ok(idle.len())
 }
 
-/// Runs for the life of the server: sweeps abandoned uploads every hour.
+/// Runs for the life of the server: every hour, sweeps abandoned uploads and removes
+/// finished exports past their time (`jobs::KEEP_DAYS`).
 pub async fn run_sweeper(state: AppState) {
     loop {
         if let Err(e) = sweep_abandoned(&state).await {
             tracing::warn!(error = %e.message(), "upload sweep failed");
+        }
+        if let Err(e) = crate::jobs::sweep(&state).await {
+            tracing::warn!(error = %e.message(), "export sweep failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
@@ -729,4 +733,28 @@ pub fn material_views(l: &Loaded, files: &[Attachment], level: usize) -> Vec<Mat
             }
         })
         .collect()
+}
+
+/// The longest side of a photo's small copy, in pixels: sharp enough for the 推荐表's
+/// 3.3 cm photo box at print resolution, light enough for lists.
+pub const SMALL_PHOTO: u32 = 600;
+
+/// A photo's small upright JPEG (EXIF orientation applied): for previews and printed forms.
+/// Made once and kept in the storage beside the photo, so a bundle of a thousand 推荐表 does
+/// not decode a thousand full-size photos again. The copy is only a cache: when it cannot
+/// be kept, it is made again next time.
+pub async fn small_photo(state: &AppState, a: &Attachment) -> Result<Vec<u8>, Failure> {
+    let key = format!("previews/{}.jpg", a.blob_key);
+    if let Ok(bytes) = state.blobs.get(&key).await {
+        return Ok(bytes.to_vec());
+    }
+    let reader = state.blobs.blocking_reader(&a.blob_key).await?;
+    let jpeg = tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, SMALL_PHOTO))
+        .await
+        .map_err(|e| Failure::Internal(format!("small photo: {e}")))?
+        .map_err(|e| Failure::Internal(format!("small photo: {e}")))?;
+    if let Err(e) = state.blobs.put(&key, Bytes::from(jpeg.clone())).await {
+        tracing::warn!(error = %e, key, "small photo not kept");
+    }
+    Ok(jpeg)
 }

@@ -49,6 +49,25 @@ pub struct Meta {
     pub winners: u32,
 }
 
+impl Campaign {
+    /// The award as the notices name it, from the campaign's name without its “活动”
+    /// ending: “第二届东莞“最美科技工作者”” from “第二届东莞“最美科技工作者”学习宣传活动”.
+    /// Titles of the 汇总表, the 考察材料 and the 推荐表's watermark start with it.
+    pub fn award(&self) -> &str {
+        let name = self.campaign.name.trim();
+        [
+            "学习宣传活动",
+            "选树宣传活动",
+            "宣传活动",
+            "评选活动",
+            "活动",
+        ]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(name)
+    }
+}
+
 fn default_number_prefix() -> String {
     "ZMKJ".to_owned()
 }

@@ -93,6 +93,11 @@ fn guangxi_2024() {
 #[test]
 fn dongguan_2023() {
     let c = seed("dongguan-2023.toml");
+    assert_eq!(c.award(), "第二届东莞“最美科技工作者”");
+    assert_eq!(
+        seed("guangxi-2024.toml").award(),
+        "2024年广西“最美科技工作者”"
+    );
     assert_eq!(c.campaign.winners, 20);
     assert_eq!(stage_sizes(&c), [Some(40), Some(30), Some(20)]);
     let vote = &c.stages[1];

@@ -527,3 +527,21 @@ pub async fn form_pdf(
     let d = crate::exports::form_pdf(&state, &caller.access, id).await?;
     Ok(d.into_response())
 }
+
+/// The same 推荐表 as a Word document (东莞 asks for Word and PDF): the cover, the table
+/// with the photo, the sections and the opinion boxes; the watermark's words in the
+/// header, the verification link in the footer. For everyone who sees the application.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/form.docx", tag = "exports",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "推荐表（Word）",
+        content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (status = 404, body = ErrorBody)))]
+pub async fn form_docx(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let d = crate::exports::form_docx(&state, &caller.access, id).await?;
+    Ok(d.into_response())
+}

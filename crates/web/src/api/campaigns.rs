@@ -298,17 +298,52 @@ pub async fn summary_xlsx(
     Ok(d.into_response())
 }
 
-/// The campaign's materials in one ZIP, streamed as it is written: the 候选人汇总表, then a
-/// folder per candidate with its files named as the notices ask (photos 姓名+序号.jpg).
-/// A recommending unit's own candidates, or every candidate at the office.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/bundle.zip", tag = "exports",
+/// Starts packing the campaign's materials as a background job: the 候选人汇总表, then a
+/// folder per candidate with its 推荐表 PDF and its files named as the notices ask (photos
+/// 姓名+序号.jpg). A recommending unit's own candidates, or every candidate at the office.
+/// Answers 202 with the job; follow it at `/api/v1/exports/{job}`.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/exports", tag = "exports",
     params(("id" = String, Path, description = "活动标识")),
-    responses((status = 200, description = "推荐材料", content_type = "application/zip"),
+    responses((status = 202, body = crate::jobs::JobView),
         (status = 404, body = ErrorBody)))]
-pub async fn bundle_zip(
+pub async fn start_export(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(crate::exports::bundle(&state, &caller.access, &id).await?)
+    let job = crate::jobs::start_bundle(&state, &caller.access, &id, caller.ip.as_deref()).await?;
+    let location = format!("/api/v1/exports/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, location)],
+        Json(job),
+    )
+        .into_response())
+}
+
+/// How far an export job got; `download` is set once it is done.
+#[utoipa::path(get, path = "/api/v1/exports/{job}", tag = "exports",
+    params(("job" = String, Path)),
+    responses((status = 200, body = crate::jobs::JobView),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_export(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(job): Path<String>,
+) -> Result<Json<crate::jobs::JobView>, ApiError> {
+    Ok(Json(crate::jobs::view(&state, &caller.access, &job).await?))
+}
+
+/// A finished export's ZIP, streamed as it is written (never stored whole); 409 while the
+/// job is still running or after it failed.
+#[utoipa::path(get, path = "/api/v1/exports/{job}/download", tag = "exports",
+    params(("job" = String, Path)),
+    responses((status = 200, description = "推荐材料", content_type = "application/zip"),
+        (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download_export(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(job): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(crate::jobs::download(&state, &caller.access, &job, caller.ip.as_deref()).await?)
 }

@@ -252,7 +252,7 @@ pub async fn get_file(
         .map_err(|e| ApiError(Failure::Internal(format!("file response: {e}"))))
 }
 
-/// A small upright JPEG of a photo (EXIF orientation applied, longest side 480 px), so
+/// A small upright JPEG of a photo (EXIF orientation applied, longest side 600 px), so
 /// lists and review pages do not load megabytes per photo.
 pub async fn get_preview(
     State(state): State<AppState>,
@@ -263,11 +263,7 @@ pub async fn get_preview(
     if a.format != "jpg" {
         return Err(ApiError(Failure::NotFound));
     }
-    let reader = state.blobs.blocking_reader(&a.blob_key).await?;
-    let jpeg = tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, 480))
-        .await
-        .map_err(|e| ApiError(Failure::Internal(format!("preview: {e}"))))?
-        .map_err(|e| ApiError(Failure::Internal(format!("preview: {e}"))))?;
+    let jpeg = uploads::small_photo(&state, &a).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod auth;
 pub mod campaigns;
 pub mod codes;
+pub mod exports;
 pub mod home;
 pub mod notices;
 pub mod review;

@@ -25,8 +25,17 @@ struct ReviewList {
     shell: Shell,
     done: bool,
     rows: Vec<ListRow>,
-    /// The lists this account may export, one per campaign: (link, campaign name).
-    exports: Vec<(String, String)>,
+    /// The lists this account may export, one per campaign.
+    exports: Vec<ExportCard>,
+    csrf: String,
+}
+
+/// One campaign's exports on the review list: the 汇总表 link, the 打包 form, and the
+/// caller's recent packing jobs.
+struct ExportCard {
+    campaign_id: String,
+    name: String,
+    recent: Vec<crate::jobs::JobView>,
 }
 
 #[derive(Deserialize)]
@@ -59,7 +68,11 @@ pub async fn get_review(
         .collect();
     for id in campaigns {
         if let Some(c) = state.store.campaign_model(id).await? {
-            exports.push((format!("/api/v1/campaigns/{id}"), c.campaign.name.clone()));
+            exports.push(ExportCard {
+                campaign_id: id.to_owned(),
+                name: c.campaign.name.clone(),
+                recent: crate::jobs::recent(&state, &who.access, id).await?,
+            });
         }
     }
     let page = ReviewList {
@@ -67,6 +80,7 @@ pub async fn get_review(
         done,
         rows,
         exports,
+        csrf: who.session.csrf_token.clone(),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -244,7 +258,10 @@ async fn render(
         state_text: l.state.text(&l.chain),
         holding: l.state.holder() == level,
         materials_editable: materials.iter().any(|m| m.editable),
-        inspection: level as i64 >= l.app.recommender_level,
+        inspection: pingxuan_rules::workflow::may_export_inspection(
+            level,
+            l.app.recommender_level as usize,
+        ),
         materials,
         can_submit: level < l.chain.top(),
         // The applicant first: only the applicant can change the form.

@@ -257,6 +257,30 @@ async fn wait_text(b: &Client, needle: &str) {
     );
 }
 
+/// Follows the link at `css` with the browser's own session (cookies) and returns the
+/// status and the bytes: what a click on a download would save.
+async fn fetch_link(b: &Client, css: &str) -> (u64, Vec<u8>) {
+    let got = b
+        .execute(
+            &format!(
+                "const a = document.querySelector(\"{css}\");
+                 const r = await fetch(a.href);
+                 const b = new Uint8Array(await r.arrayBuffer());
+                 return [r.status, Array.from(b)];"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bytes = got[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u8)
+        .collect();
+    (got[0].as_u64().unwrap(), bytes)
+}
+
 async fn pick(b: &Client, select: &str, option: &str) {
     b.find(Locator::XPath(&format!(
         "//select[@name='{select}']/option[text()='{option}']"
@@ -515,6 +539,29 @@ async fn xinjiang_manual_walk() {
     click(&unit, "form[action$='/submit'] button").await;
     wait_text(&unit, "已提交，当前状态：推荐单位提交到自治区科协").await;
     screenshot(&unit, "walk-3-unit-forwarded.png").await;
+    // The 推荐表 as the unit prints it, with the applicant's real photo: kept with its page
+    // images in test-output/ to look at.
+    let (status, pdf) = fetch_link(&unit, "a[href$='form.pdf']").await;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF"));
+    let out = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("walk-form.pdf"), &pdf).unwrap();
+    let pages = std::process::Command::new("pdftoppm")
+        .args(["-r", "60", "-png", "-f", "1", "-l", "2"])
+        .arg(out.join("walk-form.pdf"))
+        .arg(out.join("walk-form"))
+        .status()
+        .unwrap();
+    assert!(pages.success());
+    let (status, docx) = fetch_link(&unit, "a[href$='form.docx']").await;
+    assert_eq!(status, 200);
+    assert!(
+        pingxuan_export::testing::docx_parts(&docx)
+            .iter()
+            .any(|n| n.starts_with("word/media/")),
+        "the photo in the Word version"
+    );
     unit.goto(&format!("{}/applications/1/flow", app.url))
         .await
         .unwrap();
@@ -525,7 +572,7 @@ async fn xinjiang_manual_walk() {
     unit.goto(&format!("{}/applications/review?tab=done", app.url))
         .await
         .unwrap();
-    wait_text(&unit, "推荐材料（ZIP）").await;
+    wait_text(&unit, "打包下载推荐材料（ZIP）").await;
     unit.execute(
         "document.querySelector('.exports').scrollIntoView()",
         vec![],
@@ -533,23 +580,38 @@ async fn xinjiang_manual_walk() {
     .await
     .unwrap();
     screenshot(&unit, "walk-4-unit-exports.png").await;
-    for (link, magic) in [("bundle.zip", "PK"), ("summary.xlsx", "PK")] {
-        let got = unit
-            .execute(
-                &format!(
-                    "const a = document.querySelector('a[href$=\"{link}\"]');
-                     const r = await fetch(a.href);
-                     const b = new Uint8Array(await r.arrayBuffer());
-                     return [r.status, String.fromCharCode(b[0], b[1]), b.length];"
-                ),
-                vec![],
-            )
+    let (status, bytes) = fetch_link(&unit, "a[href$='summary.xlsx']").await;
+    assert_eq!(status, 200);
+    assert!(bytes.starts_with(b"PK") && bytes.len() > 1000);
+    // 打包: the job's page shows its progress, then the download.
+    click(&unit, "form[action$='/exports'] button").await;
+    wait_text(&unit, "推荐材料打包").await;
+    for _ in 0..1200 {
+        if unit
+            .source()
             .await
-            .unwrap();
-        assert_eq!(got[0], 200, "{link}: {got}");
-        assert_eq!(got[1], magic, "{link}: {got}");
-        assert!(got[2].as_u64().unwrap() > 1000, "{link}: {got}");
+            .unwrap_or_default()
+            .contains("data-state=\"done\"")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    wait_text(&unit, "data-state=\"done\"").await;
+    wait_text(&unit, "已完成：1 名候选人").await;
+    screenshot(&unit, "walk-4-export-job.png").await;
+    let (status, bytes) = fetch_link(&unit, "#job-link").await;
+    assert_eq!(status, 200);
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("/测试人员推荐表.pdf")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.ends_with("/测试人员1.jpg")),
+        "{names:?}"
+    );
     // The organiser's desk: 待审核申报表, 办理, the unit's opinion above the actions.
     let office = browser(&driver, 1280, 1000).await;
     sign_in(&office, &app.url, "xj-office").await;

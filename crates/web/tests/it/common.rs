@@ -211,6 +211,61 @@ impl TestApp {
         (status, json)
     }
 
+    /// A GET with a bearer token, the response as it came (downloads).
+    pub async fn fetch(&self, token: &str, path: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Packs the caller's 推荐材料 as a background job, waits for it (a minute at most) and
+    /// returns the job as last seen and the download's response.
+    pub async fn export_bundle(
+        &self,
+        token: &str,
+        campaign: &str,
+    ) -> (serde_json::Value, reqwest::Response) {
+        let (s, job) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/campaigns/{campaign}/exports"),
+                token,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+        let id = job["id"].as_str().unwrap().to_owned();
+        let started = std::time::Instant::now();
+        let job = loop {
+            let (s, job) = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/exports/{id}"),
+                    token,
+                    serde_json::Value::Null,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{job}");
+            match job["state"].as_str().unwrap() {
+                "done" | "failed" => break job,
+                _ => {
+                    assert!(
+                        started.elapsed().as_secs() < 60,
+                        "export still running: {job}"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let r = self
+            .fetch(token, &format!("/api/v1/exports/{id}/download"))
+            .await;
+        (job, r)
+    }
+
     /// A client signed in as `login`.
     pub async fn signed_in(&self, login: &str) -> Client {
         let mut c = self.client();

@@ -13,7 +13,7 @@ use crate::common::{TestApp, start};
 on_both_databases!(
     summary_table_for_units_and_office,
     inspection_material_for_the_recommender,
-    bundle_streams_a_folder_per_candidate,
+    bundle_packs_a_folder_per_candidate,
     form_pdf_and_its_verification
 );
 
@@ -172,18 +172,8 @@ async fn inspection_material_for_the_recommender(db: TestDb) {
     let (changji, cj, _, hm) = two_units(&app).await;
     let (me, id) =
         crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
-    let get = |token: String| {
-        let url = format!("{}/api/v1/applications/{id}/inspection.docx", app.url);
-        async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let r = get(cj.clone()).await;
+    let path = format!("/api/v1/applications/{id}/inspection.docx");
+    let r = app.fetch(&cj, &path).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()["content-disposition"],
@@ -195,7 +185,7 @@ async fn inspection_material_for_the_recommender(db: TestDb) {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/exports");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("inspection.docx"), &bytes).unwrap();
-    let text = docx_text(&bytes);
+    let text = pingxuan_export::testing::docx_text(&bytes);
     assert!(text.contains("张三同志考察材料"), "{text}");
     assert!(text.contains("张三同志在思想政治方面，……"), "{text}");
     assert!(
@@ -204,8 +194,8 @@ async fn inspection_material_for_the_recommender(db: TestDb) {
     );
     assert!(text.contains("推荐单位（盖章）：昌吉州科协"), "{text}");
 
-    assert_eq!(get(me).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(get(hm).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.fetch(&me, &path).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.fetch(&hm, &path).await.status(), StatusCode::NOT_FOUND);
     let mut page = app.signed_in("cj-rec").await;
     let desk = page.get(&format!("/review/{id}")).await;
     assert!(desk.body.contains(&format!(
@@ -213,39 +203,28 @@ async fn inspection_material_for_the_recommender(db: TestDb) {
     )));
 }
 
-/// The text of a DOCX's paragraphs, read from its XML (not with the library that wrote it).
-fn docx_text(bytes: &[u8]) -> String {
-    use std::io::Read as _;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut xml = String::new();
-    zip.by_name("word/document.xml")
-        .unwrap()
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml.split("<w:t")
-        .skip(1)
-        .map(|piece| {
-            let inner = &piece[piece.find('>').unwrap() + 1..];
-            inner[..inner.find("</w:t>").unwrap_or(0)].to_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The unit's bundle: the 汇总表 at the top and a folder per candidate with its files named
-/// as the notices ask, every byte as stored; read with Python's zipfile (CRCs checked).
-async fn bundle_streams_a_folder_per_candidate(db: TestDb) {
+/// The unit's bundle, packed in the background: the 汇总表 at the top and a folder per
+/// candidate with its 推荐表 PDF and its files named as the notices ask, every byte as
+/// stored; read with Python's zipfile (CRCs checked), the PDF with pdftotext.
+async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let (changji, cj, hami, hm) = two_units(&app).await;
     let candidate = crate::applications::xinjiang_candidate;
     let (_, zhang) = candidate(&app, "zhang@x.cn", "张三", changji, true).await;
     candidate(&app, "li@x.cn", "李四", hami, true).await;
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/campaigns/{CID}/bundle.zip", app.url))
-        .bearer_auth(&cj)
-        .send()
-        .await
-        .unwrap();
+    let (job, r) = app.export_bundle(&cj, CID).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(
+        (job["done"].as_i64(), job["total"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert!(
+        job["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("已完成：1 名候选人"),
+        "{job}"
+    );
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/zip");
     let disposition = r.headers()["content-disposition"]
@@ -267,9 +246,11 @@ async fn bundle_streams_a_folder_per_candidate(db: TestDb) {
             "import json, sys, zipfile\n\
              z = zipfile.ZipFile(sys.argv[1])\n\
              assert z.testzip() is None\n\
+             z.extractall(sys.argv[2])\n\
              print(json.dumps({i.filename: z.read(i).decode('utf-8', 'replace') for i in z.infolist()}))",
         ])
         .arg(&path)
+        .arg(dir.path().join("out"))
         .output()
         .unwrap();
     assert!(
@@ -284,16 +265,16 @@ async fn bundle_streams_a_folder_per_candidate(db: TestDb) {
         names.contains(&"2023年“新疆最美科技工作者”候选人汇总表（昌吉州科协）.xlsx"),
         "{names:?}"
     );
-    let folder = format!(
-        "01-张三-{}",
-        app.store
-            .get_application(zhang)
-            .await
-            .unwrap()
-            .unwrap()
-            .number
-    );
+    let number = app
+        .store
+        .get_application(zhang)
+        .await
+        .unwrap()
+        .unwrap()
+        .number;
+    let folder = format!("01-张三-{number}");
     for file in [
+        "张三推荐表.pdf",
         "张三1.jpg",
         "体现推荐人选工作生活的视频.mp4",
         "个人诚信承诺.pdf",
@@ -309,34 +290,82 @@ async fn bundle_streams_a_folder_per_candidate(db: TestDb) {
         "推荐报告扫描件 1",
         "the stored bytes"
     );
+    let form = pdf_text(&dir.path().join("out").join(&folder).join("张三推荐表.pdf"));
+    for expected in ["张三", "昌吉州科协", &format!("{number}·导出于")] {
+        assert!(form.contains(expected), "{expected} in {form}");
+    }
     assert!(
         !names.iter().any(|n| n.contains("李四")),
         "another unit's candidate: {names:?}"
     );
 
-    // 哈密's bundle has 李四 only; an applicant gets none.
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/campaigns/{CID}/bundle.zip", app.url))
-        .bearer_auth(&hm)
-        .send()
-        .await
-        .unwrap();
+    // 哈密's bundle has 李四 only; 哈密 cannot see 昌吉's job; an applicant packs nothing.
+    let (_, r) = app.export_bundle(&hm, CID).await;
     let bytes = r.bytes().await.unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
     assert!(names.iter().any(|n| n.starts_with("01-李四-")), "{names:?}");
     assert!(zip.by_index(0).is_ok());
+    let theirs = job["id"].as_str().unwrap();
+    for path in [
+        format!("/api/v1/exports/{theirs}"),
+        format!("/api/v1/exports/{theirs}/download"),
+    ] {
+        assert_eq!(app.fetch(&hm, &path).await.status(), StatusCode::NOT_FOUND);
+    }
     let nobody = app
         .account("nobody@x.cn", Role::Applicant, None, None)
         .await;
     let nobody = app.token(nobody).await;
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/campaigns/{CID}/bundle.zip", app.url))
-        .bearer_auth(&nobody)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/exports"),
+            &nobody,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The trail names who packed and who downloaded.
+    let trail = app.store.recent_audit(50).await.unwrap();
+    for action in ["export_started", "export_downloaded"] {
+        assert!(
+            trail.iter().any(|e| e.action == action),
+            "{action} in the audit trail"
+        );
+    }
+
+    // The page shows the job with its download; the review list lists it.
+    let mut page = app.signed_in("cj-rec").await;
+    let shown = page.get(&format!("/exports/{theirs}")).await;
+    assert!(shown.body.contains("下载压缩包（ZIP）"), "{}", shown.body);
+    assert!(
+        shown
+            .body
+            .contains(&format!("/api/v1/exports/{theirs}/download"))
+    );
+    let desk = page.get("/applications/review").await;
+    assert!(
+        desk.body.contains(&format!("/exports/{theirs}")),
+        "{}",
+        desk.body
+    );
+    assert!(desk.body.contains("打包下载推荐材料（ZIP）"));
+}
+
+/// A PDF's text as pdftotext reads it in raw order, without whitespace.
+fn pdf_text(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg("-raw")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect()
 }
 
 /// The 推荐表 as PDF for those who see the application, read back with pdftotext; the
@@ -355,47 +384,56 @@ async fn form_pdf_and_its_verification(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");
-    let get = |token: String| {
-        let url = format!("{}/api/v1/applications/{id}/form.pdf", app.url);
-        async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let r = get(me.clone()).await;
+    let path = format!("/api/v1/applications/{id}/form.pdf");
+    let r = app.fetch(&me, &path).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let bytes = r.bytes().await.unwrap();
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/pdf");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("form-xinjiang.pdf");
-    std::fs::write(&path, &bytes).unwrap();
-    // Raw order: the rotated watermark comes out as one run.
-    let text = std::process::Command::new("pdftotext")
-        .arg("-raw")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils)");
-    let flat: String = String::from_utf8(text.stdout)
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let file = dir.join("form-xinjiang.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    // Raw order: each line of the rotated watermark comes out as one run.
+    let flat = pdf_text(&file);
     let number = app.store.get_application(id).await.unwrap().unwrap().number;
     for expected in [
         "2023年“新疆最美科技工作者”申请书".to_owned(),
         "张三".to_owned(),
         "昌吉州科协".to_owned(),
         "同意推荐，事迹突出。".to_owned(),
-        format!("2023年“新疆最美科技工作者”·{number}·导出于"),
+        // The watermark's two lines.
+        "2023年“新疆最美科技工作者”".to_owned(),
+        format!("{number}·导出于"),
     ] {
         assert!(flat.contains(&expected), "{expected} in {flat}");
     }
-    assert_eq!(get(hm).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.fetch(&hm, &path).await.status(), StatusCode::NOT_FOUND);
+
+    // The same form in Word, for the same people.
+    let word = format!("/api/v1/applications/{id}/form.docx");
+    let r = app.fetch(&cj, &word).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename*=UTF-8''%E5%BC%A0%E4%B8%89%E6%8E%A8%E8%8D%90%E8%A1%A8.docx",
+        "张三推荐表.docx"
+    );
+    let bytes = r.bytes().await.unwrap();
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("form-xinjiang.docx"), &bytes).unwrap();
+    let text = pingxuan_export::testing::docx_text(&bytes);
+    for expected in [
+        "2023年“新疆最美科技工作者”申请书",
+        "张三",
+        "昌吉州科协",
+        "同意推荐，事迹突出。",
+        "（盖　章）　　　　",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    assert_eq!(app.fetch(&hm, &word).await.status(), StatusCode::NOT_FOUND);
 
     let version = app
         .store

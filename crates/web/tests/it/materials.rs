@@ -405,7 +405,19 @@ async fn upload_check_and_serve(db: TestDb) {
             stored.push(inside);
         }
     }
-    assert_eq!(stored.len(), 1, "{stored:?}");
+    // The photo, and the small copy its preview made (kept for previews and printed forms).
+    let (previews, files): (Vec<_>, Vec<_>) = stored
+        .iter()
+        .partition(|p| p.to_string_lossy().contains("previews/"));
+    assert_eq!(files.len(), 1, "{stored:?}");
+    assert_eq!(previews.len(), 1, "{stored:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy();
+    assert!(
+        previews[0]
+            .to_string_lossy()
+            .ends_with(&format!("/{name}.jpg")),
+        "{stored:?}"
+    );
 
     // An upload left for a day is swept with its parts.
     let left_id = left_after_one_part(&app, &me, id, "photos", &big).await;

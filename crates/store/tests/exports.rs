@@ -1,0 +1,84 @@
+//! Export jobs on both databases: queued in order, claimed once, progress, a server
+//! stopped mid-job, and expiry.
+
+use pingxuan_rules::campaign::{SEEDS, load};
+use pingxuan_store::accounts::NewUser;
+use pingxuan_store::exports::JobState;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+
+on_both_databases!(export_jobs_queue_and_finish);
+
+async fn export_jobs_queue_and_finish(db: TestDb) {
+    let s = db.store().await;
+    let (_, text) = SEEDS[1];
+    let c = load(text).campaign.unwrap();
+    s.save_campaign(&c, text, None).await.unwrap();
+    let cid = c.campaign.id.as_str();
+    let uid = s
+        .create_user(NewUser {
+            login: "rec".to_owned(),
+            display_name: "推荐单位".to_owned(),
+            email: None,
+            mobile: None,
+            password: "Kexie-2024-ok".to_owned(),
+        })
+        .await
+        .unwrap();
+
+    let a = s
+        .create_export_job(cid, "bundle", Some(&[3, 5]), uid)
+        .await
+        .unwrap();
+    let b = s.create_export_job(cid, "bundle", None, uid).await.unwrap();
+    assert_eq!(a.state, JobState::Queued);
+    assert_eq!(a.unit_ids, Some(vec![3, 5]));
+    assert_eq!(b.unit_ids, None);
+    assert_eq!(a.public_id.len(), 32);
+    assert_eq!(s.export_jobs_ahead(a.id).await.unwrap(), 0);
+    assert_eq!(s.export_jobs_ahead(b.id).await.unwrap(), 1);
+
+    // The oldest first, and only once.
+    let claimed = s.claim_export_job().await.unwrap().unwrap();
+    assert_eq!(claimed.id, a.id);
+    assert_eq!(claimed.state, JobState::Running);
+    assert!(claimed.started_at.is_some());
+    s.export_job_progress(a.id, 2, 7).await.unwrap();
+    let seen = s.export_job(&a.public_id).await.unwrap().unwrap();
+    assert_eq!((seen.done, seen.total), (2, 7));
+
+    // A restart puts the running job back in the queue, from the start.
+    assert_eq!(s.requeue_export_jobs().await.unwrap(), 1);
+    let again = s.claim_export_job().await.unwrap().unwrap();
+    assert_eq!((again.id, again.done), (a.id, 0));
+    s.finish_export_job(a.id, "推荐材料.zip", "[]", 1234)
+        .await
+        .unwrap();
+    let done = s.export_job(&a.public_id).await.unwrap().unwrap();
+    assert_eq!(done.state, JobState::Done);
+    assert_eq!((done.done, done.bytes), (7, 1234));
+    assert_eq!(done.file_name, "推荐材料.zip");
+
+    let next = s.claim_export_job().await.unwrap().unwrap();
+    assert_eq!(next.id, b.id);
+    assert!(s.claim_export_job().await.unwrap().is_none());
+    s.fail_export_job(b.id, "文件存储暂时无法访问")
+        .await
+        .unwrap();
+    let failed = s.export_job(&b.public_id).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(failed.error, "文件存储暂时无法访问");
+
+    let mine = s.export_jobs_of(uid, cid, 10).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|j| j.id).collect::<Vec<_>>(),
+        [b.id, a.id],
+        "newest first"
+    );
+    let now = pingxuan_store::now();
+    assert!(s.expired_export_jobs(now - 60).await.unwrap().is_empty());
+    let expired = s.expired_export_jobs(now + 1).await.unwrap();
+    assert_eq!(expired.len(), 2);
+    s.delete_export_job(a.id).await.unwrap();
+    assert!(s.export_job(&a.public_id).await.unwrap().is_none());
+}

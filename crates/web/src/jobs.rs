@@ -1,0 +1,294 @@
+//! Export jobs: exports too long for one request (the 推荐材料 bundle, whose 推荐表 PDFs
+//! take about 30 ms each) run in the background, one at a time, while the page that
+//! started one shows how far it got. A job belongs to the person who started it and to
+//! the scope they had then; it is checked again when they look at it or download it.
+//! Finished jobs and their files are removed after `KEEP_DAYS`.
+
+use pingxuan_store::exports::{ExportJob, JobState};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::access::Access;
+use crate::error::Failure;
+use crate::exports::Scope;
+
+/// The kinds of export that run as jobs.
+pub const BUNDLE: &str = "bundle";
+
+/// How long a finished export stays to be downloaded.
+pub const KEEP_DAYS: i64 = 7;
+
+/// A job as its page and the API show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    pub campaign_id: String,
+    pub kind: String,
+    /// queued, running, done or failed.
+    pub state: String,
+    /// Files made so far, out of `total` (0 until the job has counted them).
+    pub done: i64,
+    pub total: i64,
+    /// Jobs to finish before this one starts.
+    pub ahead: i64,
+    /// What the state means, in words for the page.
+    pub status: String,
+    pub file_name: String,
+    /// The size of the files in the ZIP, in bytes.
+    pub bytes: i64,
+    pub error: String,
+    /// Where to download the ZIP once done.
+    pub download: Option<String>,
+    pub created_at: i64,
+    /// When it was started, for the page: “2026-11-26 13:20”.
+    pub created: String,
+}
+
+impl JobView {
+    async fn of(state: &AppState, job: &ExportJob) -> Result<JobView, Failure> {
+        let ahead = match job.state {
+            JobState::Queued => state.store.export_jobs_ahead(job.id).await?,
+            _ => 0,
+        };
+        let status = match job.state {
+            JobState::Queued if ahead > 0 => format!("排队中，前面还有 {ahead} 个导出任务"),
+            JobState::Queued => "即将开始".to_owned(),
+            JobState::Running if job.total == 0 => "正在统计候选人".to_owned(),
+            JobState::Running if job.done == 0 => "正在生成候选人汇总表".to_owned(),
+            JobState::Running => format!(
+                "正在生成推荐表 PDF：{} / {} 名候选人",
+                job.done - 1,
+                job.total - 1
+            ),
+            JobState::Done => format!(
+                "已完成：{} 名候选人，文件共 {}",
+                job.total - 1,
+                pingxuan_rules::materials::format_size(job.bytes as u64)
+            ),
+            JobState::Failed => format!("导出失败：{}", job.error),
+        };
+        Ok(JobView {
+            id: job.public_id.clone(),
+            campaign_id: job.campaign_id.clone(),
+            kind: job.kind.clone(),
+            state: job.state.as_str().to_owned(),
+            done: job.done,
+            total: job.total,
+            ahead,
+            status,
+            file_name: job.file_name.clone(),
+            bytes: job.bytes,
+            error: job.error.clone(),
+            download: (job.state == JobState::Done)
+                .then(|| format!("/api/v1/exports/{}/download", job.public_id)),
+            created_at: job.created_at,
+            created: crate::pages::format_time(job.created_at),
+        })
+    }
+}
+
+/// Starts a bundle of the caller's candidates in a campaign (their units', or all for the
+/// organiser); not found for anyone who may not export it.
+pub async fn start_bundle(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+    ip: Option<&str>,
+) -> Result<JobView, Failure> {
+    state
+        .store
+        .campaign_model(campaign_id)
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let scope = Scope::of(access, campaign_id)?;
+    let job = state
+        .store
+        .create_export_job(campaign_id, BUNDLE, scope.units(), access.user.id)
+        .await?;
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "export_started",
+            &format!("campaign:{campaign_id}"),
+            &format!("推荐材料打包 {}", job.public_id),
+            ip,
+        )
+        .await?;
+    kick(state);
+    JobView::of(state, &job).await
+}
+
+/// A job as its owner sees it: anyone else, or the owner after losing the scope the job
+/// was started with, gets not found.
+pub async fn own_job(state: &AppState, access: &Access, id: &str) -> Result<ExportJob, Failure> {
+    let job = state
+        .store
+        .export_job(id)
+        .await?
+        .filter(|j| j.requested_by == access.user.id)
+        .ok_or(Failure::NotFound)?;
+    let scope = Scope::of(access, &job.campaign_id)?;
+    if scope.units().map(<[i64]>::to_vec) != job.unit_ids {
+        return Err(Failure::NotFound);
+    }
+    Ok(job)
+}
+
+pub async fn view(state: &AppState, access: &Access, id: &str) -> Result<JobView, Failure> {
+    let job = own_job(state, access, id).await?;
+    JobView::of(state, &job).await
+}
+
+/// The caller's recent exports in a campaign, newest first.
+pub async fn recent(
+    state: &AppState,
+    access: &Access,
+    campaign_id: &str,
+) -> Result<Vec<JobView>, Failure> {
+    let mut out = Vec::new();
+    for job in state
+        .store
+        .export_jobs_of(access.user.id, campaign_id, 5)
+        .await?
+    {
+        out.push(JobView::of(state, &job).await?);
+    }
+    Ok(out)
+}
+
+/// The finished bundle, streamed; a conflict while it is still being made.
+pub async fn download(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    ip: Option<&str>,
+) -> Result<axum::response::Response, Failure> {
+    let job = own_job(state, access, id).await?;
+    match job.state {
+        JobState::Done => {}
+        JobState::Failed => {
+            return Err(Failure::Conflict {
+                code: "export_failed",
+                message: format!("导出失败：{}。请重新导出", job.error),
+                field: None,
+            });
+        }
+        _ => {
+            return Err(Failure::Conflict {
+                code: "export_running",
+                message: "导出尚未完成，请稍候".to_owned(),
+                field: None,
+            });
+        }
+    }
+    state
+        .store
+        .audit(
+            Some(access.user.id),
+            "export_downloaded",
+            &format!("campaign:{}", job.campaign_id),
+            &format!("{} {}", job.file_name, job.public_id),
+            ip,
+        )
+        .await?;
+    crate::exports::stream_bundle(state, &job)
+}
+
+/// The export worker of one server: started on first use, woken when a job is queued.
+pub struct Worker {
+    started: std::sync::Once,
+    wake: tokio::sync::Notify,
+}
+
+impl Default for Worker {
+    fn default() -> Worker {
+        Worker {
+            started: std::sync::Once::new(),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+/// Wakes the worker (starting it the first time): it runs queued jobs one after another,
+/// then sleeps until woken, looking at the queue every half minute in any case.
+pub fn kick(state: &AppState) {
+    state.exports.started.call_once(|| {
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                loop {
+                    match state.store.claim_export_job().await {
+                        Ok(Some(job)) => run(&state, &job).await,
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "export queue unreadable");
+                            break;
+                        }
+                    }
+                }
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(30),
+                    state.exports.wake.notified(),
+                )
+                .await;
+            }
+        });
+    });
+    // A permit is kept when the worker is busy: it looks at the queue again when done.
+    state.exports.wake.notify_one();
+}
+
+async fn run(state: &AppState, job: &ExportJob) {
+    let started = std::time::Instant::now();
+    let outcome = match job.kind.as_str() {
+        BUNDLE => crate::exports::build_bundle(state, job).await,
+        other => Err(Failure::Internal(format!("unknown export kind {other}"))),
+    };
+    match outcome {
+        Ok(()) => tracing::info!(
+            job = job.public_id,
+            seconds = started.elapsed().as_secs_f64(),
+            "export done"
+        ),
+        Err(e) => {
+            let message = match &e {
+                Failure::Internal(_) => "服务器内部错误，请稍后重新导出".to_owned(),
+                other => other.message(),
+            };
+            tracing::warn!(job = job.public_id, error = %e.message(), "export failed");
+            if let Err(e) = state.store.fail_export_job(job.id, &message).await {
+                tracing::warn!(error = %e, "export failure not recorded");
+            }
+            let _ = state
+                .blobs
+                .delete_prefix(&crate::exports::job_prefix(job))
+                .await;
+        }
+    }
+}
+
+/// At start-up: jobs a stopped server left running start again.
+pub async fn resume(state: &AppState) {
+    match state.store.requeue_export_jobs().await {
+        Ok(n) if n > 0 => tracing::info!(jobs = n, "export jobs resumed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "export jobs not resumed"),
+    }
+    kick(state);
+}
+
+/// Removes finished exports older than `KEEP_DAYS`, with their files.
+pub async fn sweep(state: &AppState) -> Result<usize, Failure> {
+    let before = pingxuan_store::now() - KEEP_DAYS * 86_400;
+    let old = state.store.expired_export_jobs(before).await?;
+    for job in &old {
+        state
+            .blobs
+            .delete_prefix(&crate::exports::job_prefix(job))
+            .await?;
+        state.store.delete_export_job(job.id).await?;
+    }
+    Ok(old.len())
+}
