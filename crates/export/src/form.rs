@@ -160,7 +160,8 @@ pub fn data(p: &FormPrint) -> FormData {
 use docx_rs::{
     AlignmentType, BreakType, Docx, Footer, Header, HeightRule, LineSpacing, PageMargin, PageNum,
     Paragraph, Pic, Run, RunFonts, Shading, Table, TableCell, TableCellBorder,
-    TableCellBorderPosition, TableLayoutType, TableRow, VAlignType, VMergeType, WidthType,
+    TableCellBorderPosition, TableCellBorders, TableLayoutType, TableRow, VAlignType, VMergeType,
+    WidthType,
 };
 
 use crate::ExportError;
@@ -323,11 +324,7 @@ pub fn docx(p: &FormPrint) -> Result<Vec<u8>, ExportError> {
     let grey = |text: &str| run(text, SMALL).color("808080");
     let header = Header::new().add_paragraph(
         Paragraph::new()
-            .add_run(grey(&format!(
-                "申请书编号：{}　　{}",
-                d.number,
-                d.watermark.join(" · ")
-            )))
+            .add_run(grey(&d.watermark.join(" · ")))
             .align(AlignmentType::Right),
     );
     let footer = Footer::new().add_paragraph(
@@ -387,7 +384,14 @@ pub fn docx(p: &FormPrint) -> Result<Vec<u8>, ExportError> {
                     .add_paragraph(Paragraph::new().add_run(run(value, COVER)))
                     .width(value_w, WidthType::Dxa)
                     .vertical_align(VAlignType::Bottom)
-                    .set_border(TableCellBorder::new(TableCellBorderPosition::Bottom).size(6)),
+                    // A line to write on, nothing else.
+                    .set_borders(
+                        TableCellBorders::with_empty()
+                            .set(TableCellBorder::new(TableCellBorderPosition::Bottom).size(6))
+                            .clear(TableCellBorderPosition::Top)
+                            .clear(TableCellBorderPosition::Left)
+                            .clear(TableCellBorderPosition::Right),
+                    ),
             ])
             .row_height(1.2 * CM as f32)
             .height_rule(HeightRule::AtLeast)

@@ -550,10 +550,18 @@ async fn job_pdf(
     let l = crate::flow::load(&state, id).await?;
     let print = Printable::of(&state, &l, now).await?;
     let who = format!("{}（{}）", person_name(&l), l.app.number);
-    let pdf = print
-        .pdf(&state, Arc::new(l))
-        .await
-        .map_err(|e| Failure::Internal(format!("{who}的推荐表未能生成：{}", e.message())))?;
+    // The person is told whose form failed; the detail goes to the log.
+    let pdf = print.pdf(&state, Arc::new(l)).await.map_err(|e| match e {
+        Failure::Internal(detail) => {
+            tracing::warn!(candidate = who, detail, "form pdf failed");
+            Failure::Conflict {
+                code: "form_unprintable",
+                message: format!("{who}的推荐表未能生成，已记录，请稍后重新导出"),
+                field: None,
+            }
+        }
+        other => other,
+    })?;
     let key = format!("{prefix}{id}.pdf");
     let size = pdf.len() as u64;
     state.blobs.put(&key, pdf.into()).await?;

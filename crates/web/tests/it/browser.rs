@@ -600,6 +600,9 @@ async fn xinjiang_manual_walk() {
     wait_text(&unit, "data-state=\"done\"").await;
     wait_text(&unit, "已完成：1 名候选人").await;
     screenshot(&unit, "walk-4-export-job.png").await;
+    unit.set_window_size(390, 844).await.unwrap();
+    screenshot(&unit, "walk-4-export-job-phone.png").await;
+    unit.set_window_size(1280, 1000).await.unwrap();
     let (status, bytes) = fetch_link(&unit, "#job-link").await;
     assert_eq!(status, 200);
     let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();

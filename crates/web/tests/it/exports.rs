@@ -8,7 +8,7 @@ use pingxuan_web::CaptchaPolicy;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{TestApp, start};
+use crate::common::{TestApp, start, start_with_storage};
 
 on_both_databases!(
     summary_table_for_units_and_office,
@@ -352,6 +352,57 @@ async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
         desk.body
     );
     assert!(desk.body.contains("打包下载推荐材料（ZIP）"));
+}
+
+/// On S3-compatible storage (moto) the job keeps its PDFs in the bucket and the ZIP is read
+/// from there; when the storage stops answering, the job fails with words for the person,
+/// the download says so (409), and the page offers 重新导出.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundle_on_s3_and_when_storage_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = match pingxuan_blobs::testing::Moto::start_or_skip(tmp.path()) {
+        Ok(Some(m)) => m,
+        Ok(None) => return,
+        Err(why) => panic!("{why}"),
+    };
+    let db = TestDb::new(pingxuan_store::testing::Which::Sqlite)
+        .await
+        .unwrap();
+    let app = start_with_storage(db, CaptchaPolicy::Off, &moto.bucket("px-web-exports")).await;
+    let (changji, cj, _, _) = two_units(&app).await;
+    crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+    let (job, r) = app.export_bundle(&cj, CID).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip
+            .by_name(&format!(
+                "01-张三-{}/张三推荐表.pdf",
+                app.store.get_application(1).await.unwrap().unwrap().number
+            ))
+            .unwrap(),
+        &mut pdf,
+    )
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+
+    drop(moto);
+    let (job, r) = app.export_bundle(&cj, CID).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    let status = job["status"].as_str().unwrap();
+    assert!(status.starts_with("导出失败：文件存储"), "{status}");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "export_failed", "{body}");
+    let mut page = app.signed_in("cj-rec").await;
+    let shown = page
+        .get(&format!("/exports/{}", job["id"].as_str().unwrap()))
+        .await;
+    assert!(shown.body.contains("重新导出"), "{}", shown.body);
+    assert!(shown.body.contains("导出失败"), "{}", shown.body);
 }
 
 /// A PDF's text as pdftotext reads it in raw order, without whitespace.
