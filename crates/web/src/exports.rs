@@ -265,10 +265,15 @@ impl Printable {
                 .iter()
                 .find(|a| a.material_key == *k && a.format == "jpg")
         });
-        // A photo that cannot be read leaves the photo box empty rather than the form
-        // unprinted.
+        // A photo that cannot be decoded leaves the photo box empty rather than the form
+        // unprinted; storage that does not answer fails the print (a bundle must not
+        // come out without photos and call itself done).
         let photo = match photo {
-            Some(a) => crate::uploads::small_photo(state, a).await.ok(),
+            Some(a) => match crate::uploads::small_photo(state, a).await {
+                Ok(jpeg) => Some(jpeg),
+                Err(f @ Failure::Storage { .. }) => return Err(f),
+                Err(_) => None,
+            },
             None => None,
         };
         let (id, version) = (l.app.id, l.app.form_version);
@@ -453,7 +458,7 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
 
     let table = summary_of(&campaign, &scope, &candidates).await?;
     let mut parts = vec![Part {
-        path: table.name.clone(),
+        path: pingxuan_export::bundle::safe_name(&table.name),
         key: format!("{prefix}summary.xlsx"),
         size: table.bytes.len() as u64,
     }];
@@ -475,7 +480,7 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
     let mut reported = std::time::Instant::now();
     while let Some(made) = made.next().await {
         pdfs.push(made?);
-        // A write a second is enough for a page that polls.
+        // A write every half second is enough for a page that polls each second.
         if reported.elapsed() >= std::time::Duration::from_millis(500)
             || pdfs.len() == candidates.len()
         {

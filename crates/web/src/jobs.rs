@@ -102,6 +102,20 @@ pub async fn start_bundle(
         .await?
         .ok_or(Failure::NotFound)?;
     let scope = Scope::of(access, campaign_id)?;
+    // A second click while one is queued or running follows the first, not a new job.
+    for job in state
+        .store
+        .export_jobs_of(access.user.id, campaign_id, 5)
+        .await?
+    {
+        if matches!(job.state, JobState::Queued | JobState::Running)
+            && job.kind == BUNDLE
+            && same_scope(access, &job)?
+        {
+            kick(state);
+            return JobView::of(state, &job).await;
+        }
+    }
     let job = state
         .store
         .create_export_job(campaign_id, BUNDLE, scope.units(), access.user.id)
@@ -129,11 +143,24 @@ pub async fn own_job(state: &AppState, access: &Access, id: &str) -> Result<Expo
         .await?
         .filter(|j| j.requested_by == access.user.id)
         .ok_or(Failure::NotFound)?;
-    let scope = Scope::of(access, &job.campaign_id)?;
-    if scope.units().map(<[i64]>::to_vec) != job.unit_ids {
+    if !same_scope(access, &job)? {
         return Err(Failure::NotFound);
     }
     Ok(job)
+}
+
+/// Whether the caller's scope in the job's campaign is still the one it was started with
+/// (units compared as sets: roles come back in the order they were granted).
+fn same_scope(access: &Access, job: &ExportJob) -> Result<bool, Failure> {
+    let sorted = |ids: Option<&[i64]>| {
+        ids.map(|ids| {
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids
+        })
+    };
+    let scope = Scope::of(access, &job.campaign_id)?;
+    Ok(sorted(scope.units()) == sorted(job.unit_ids.as_deref()))
 }
 
 pub async fn view(state: &AppState, access: &Access, id: &str) -> Result<JobView, Failure> {
@@ -153,7 +180,9 @@ pub async fn recent(
         .export_jobs_of(access.user.id, campaign_id, 5)
         .await?
     {
-        out.push(JobView::of(state, &job).await?);
+        if same_scope(access, &job)? {
+            out.push(JobView::of(state, &job).await?);
+        }
     }
     Ok(out)
 }
@@ -171,7 +200,7 @@ pub async fn download(
         JobState::Failed => {
             return Err(Failure::Conflict {
                 code: "export_failed",
-                message: format!("导出失败：{}。请重新导出", job.error),
+                message: format!("导出失败：{}", job.error),
                 field: None,
             });
         }
@@ -220,7 +249,7 @@ pub fn kick(state: &AppState) {
             loop {
                 loop {
                     match state.store.claim_export_job().await {
-                        Ok(Some(job)) => run(&state, &job).await,
+                        Ok(Some(job)) => run_isolated(&state, job).await,
                         Ok(None) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, "export queue unreadable");
@@ -240,6 +269,22 @@ pub fn kick(state: &AppState) {
     state.exports.wake.notify_one();
 }
 
+/// Runs a job on its own task, so that a panic in it fails that job and not the worker.
+async fn run_isolated(state: &AppState, job: ExportJob) {
+    let (id, public_id) = (job.id, job.public_id.clone());
+    let task = tokio::spawn({
+        let state = state.clone();
+        async move { run(&state, &job).await }
+    });
+    if let Err(e) = task.await {
+        tracing::error!(job = public_id, error = %e, "export job panicked");
+        let _ = state
+            .store
+            .fail_export_job(id, "服务器内部错误，请稍后重新导出")
+            .await;
+    }
+}
+
 async fn run(state: &AppState, job: &ExportJob) {
     let started = std::time::Instant::now();
     let outcome = match job.kind.as_str() {
@@ -257,7 +302,7 @@ async fn run(state: &AppState, job: &ExportJob) {
                 Failure::Internal(_) => "服务器内部错误，请稍后重新导出".to_owned(),
                 other => other.message(),
             };
-            tracing::warn!(job = job.public_id, error = %e.message(), "export failed");
+            tracing::warn!(job = job.public_id, error = ?e, "export failed");
             if let Err(e) = state.store.fail_export_job(job.id, &message).await {
                 tracing::warn!(error = %e, "export failure not recorded");
             }
@@ -283,12 +328,21 @@ pub async fn resume(state: &AppState) {
 pub async fn sweep(state: &AppState) -> Result<usize, Failure> {
     let before = pingxuan_store::now() - KEEP_DAYS * 86_400;
     let old = state.store.expired_export_jobs(before).await?;
+    let mut removed = 0;
     for job in &old {
-        state
-            .blobs
-            .delete_prefix(&crate::exports::job_prefix(job))
-            .await?;
-        state.store.delete_export_job(job.id).await?;
+        // One that cannot be removed now is tried again next hour; the rest go on.
+        let gone = async {
+            state
+                .blobs
+                .delete_prefix(&crate::exports::job_prefix(job))
+                .await?;
+            state.store.delete_export_job(job.id).await?;
+            Ok::<_, Failure>(())
+        };
+        match gone.await {
+            Ok(()) => removed += 1,
+            Err(e) => tracing::warn!(job = job.public_id, error = ?e, "old export not removed"),
+        }
     }
-    Ok(old.len())
+    Ok(removed)
 }

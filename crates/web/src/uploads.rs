@@ -744,7 +744,8 @@ pub const SMALL_PHOTO: u32 = 600;
 /// not decode a thousand full-size photos again. The copy is only a cache: when it cannot
 /// be kept, it is made again next time.
 pub async fn small_photo(state: &AppState, a: &Attachment) -> Result<Vec<u8>, Failure> {
-    let key = format!("previews/{}.jpg", a.blob_key);
+    // The size in the key: a new size never serves an old copy.
+    let key = format!("previews/{SMALL_PHOTO}/{}.jpg", a.blob_key);
     if let Ok(bytes) = state.blobs.get(&key).await {
         return Ok(bytes.to_vec());
     }

@@ -14,6 +14,11 @@
     let job;
     try {
       const res = await fetch(`/api/v1/exports/${id}`, { credentials: 'same-origin' });
+      // Signed out, or the job is gone or no longer theirs: the page says which.
+      if (res.status === 401 || res.status === 404) {
+        window.location.reload();
+        return;
+      }
       if (!res.ok) throw new Error(String(res.status));
       job = await res.json();
     } catch (_) {

@@ -40,6 +40,7 @@ struct JobPage {
     /// Whether the job is still to finish (the page keeps refreshing).
     pending: bool,
     csrf: String,
+    keep_days: i64,
 }
 
 pub async fn get_job(
@@ -60,6 +61,7 @@ pub async fn get_job(
         job,
         campaign,
         csrf: who.session.csrf_token.clone(),
+        keep_days: crate::jobs::KEEP_DAYS,
     };
     Ok(Html(page.render()?).into_response())
 }

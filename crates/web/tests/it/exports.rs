@@ -327,6 +327,24 @@ async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
+    // A second click while a job waits follows that job instead of queuing another.
+    let cj_user = app.store.find_user("cj-rec").await.unwrap().unwrap();
+    let waiting = app
+        .store
+        .create_export_job(CID, "bundle", Some(&[changji]), cj_user.id)
+        .await
+        .unwrap();
+    let (s, again) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/exports"),
+            &cj,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(again["id"], waiting.public_id.as_str(), "{again}");
+
     // The trail names who packed and who downloaded.
     let trail = app.store.recent_audit(50).await.unwrap();
     for action in ["export_started", "export_downloaded"] {
