@@ -28,6 +28,30 @@ pub struct Download {
     pub bytes: Vec<u8>,
 }
 
+impl Download {
+    /// Records the download in the audit trail (exports carry personal data, 个人信息保护法)
+    /// and hands it on.
+    pub async fn audited(
+        self,
+        state: &AppState,
+        access: &Access,
+        ip: Option<&str>,
+        target: &str,
+    ) -> Result<Download, Failure> {
+        state
+            .store
+            .audit(
+                Some(access.user.id),
+                "export_downloaded",
+                target,
+                &self.name,
+                ip,
+            )
+            .await?;
+        Ok(self)
+    }
+}
+
 impl axum::response::IntoResponse for Download {
     fn into_response(self) -> axum::response::Response {
         use axum::http::header;

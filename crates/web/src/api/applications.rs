@@ -507,7 +507,15 @@ pub async fn inspection_docx(
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let d = crate::exports::inspection(&state, &caller.access, id).await?;
+    let d = crate::exports::inspection(&state, &caller.access, id)
+        .await?
+        .audited(
+            &state,
+            &caller.access,
+            caller.ip.as_deref(),
+            &format!("application:{id}"),
+        )
+        .await?;
     Ok(d.into_response())
 }
 
@@ -524,7 +532,15 @@ pub async fn form_pdf(
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let d = crate::exports::form_pdf(&state, &caller.access, id).await?;
+    let d = crate::exports::form_pdf(&state, &caller.access, id)
+        .await?
+        .audited(
+            &state,
+            &caller.access,
+            caller.ip.as_deref(),
+            &format!("application:{id}"),
+        )
+        .await?;
     Ok(d.into_response())
 }
 
@@ -542,6 +558,14 @@ pub async fn form_docx(
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let d = crate::exports::form_docx(&state, &caller.access, id).await?;
+    let d = crate::exports::form_docx(&state, &caller.access, id)
+        .await?
+        .audited(
+            &state,
+            &caller.access,
+            caller.ip.as_deref(),
+            &format!("application:{id}"),
+        )
+        .await?;
     Ok(d.into_response())
 }

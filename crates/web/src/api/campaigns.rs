@@ -294,7 +294,15 @@ pub async fn summary_xlsx(
     caller: ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = crate::exports::summary_table(&state, &caller.access, &id).await?;
+    let d = crate::exports::summary_table(&state, &caller.access, &id)
+        .await?
+        .audited(
+            &state,
+            &caller.access,
+            caller.ip.as_deref(),
+            &format!("campaign:{id}"),
+        )
+        .await?;
     Ok(d.into_response())
 }
 

@@ -503,6 +503,26 @@ async fn form_pdf_and_its_verification(db: TestDb) {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     assert_eq!(app.fetch(&hm, &word).await.status(), StatusCode::NOT_FOUND);
+    // Each download is in the trail, by file; refused ones are not.
+    let trail = app.store.recent_audit(50).await.unwrap();
+    let downloads: Vec<&str> = trail
+        .iter()
+        .filter(|e| e.action == "export_downloaded" && e.target == format!("application:{id}"))
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(
+        downloads.iter().filter(|d| **d == "张三推荐表.pdf").count(),
+        1,
+        "{downloads:?}"
+    );
+    assert_eq!(
+        downloads
+            .iter()
+            .filter(|d| **d == "张三推荐表.docx")
+            .count(),
+        1,
+        "{downloads:?}"
+    );
 
     let version = app
         .store
