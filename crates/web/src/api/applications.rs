@@ -506,17 +506,8 @@ pub async fn inspection_docx(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    let d = crate::exports::inspection(&state, &caller.access, id)
-        .await?
-        .audited(
-            &state,
-            &caller.access,
-            caller.ip.as_deref(),
-            &format!("application:{id}"),
-        )
-        .await?;
-    Ok(d.into_response())
+    let d = crate::exports::inspection(&state, &caller.access, id).await?;
+    send_export(&state, &caller, id, d).await
 }
 
 /// The 推荐表 as PDF, laid out like the notice's 样表, with a watermark (campaign, number,
@@ -531,17 +522,8 @@ pub async fn form_pdf(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    let d = crate::exports::form_pdf(&state, &caller.access, id)
-        .await?
-        .audited(
-            &state,
-            &caller.access,
-            caller.ip.as_deref(),
-            &format!("application:{id}"),
-        )
-        .await?;
-    Ok(d.into_response())
+    let d = crate::exports::form_pdf(&state, &caller.access, id).await?;
+    send_export(&state, &caller, id, d).await
 }
 
 /// The same 推荐表 as a Word document (东莞 asks for Word and PDF): the cover, the table
@@ -557,11 +539,21 @@ pub async fn form_docx(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
+    let d = crate::exports::form_docx(&state, &caller.access, id).await?;
+    send_export(&state, &caller, id, d).await
+}
+
+/// Sends an application's export, recorded in the audit trail first.
+async fn send_export(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+    d: crate::exports::Download,
+) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let d = crate::exports::form_docx(&state, &caller.access, id)
-        .await?
+    let d = d
         .audited(
-            &state,
+            state,
             &caller.access,
             caller.ip.as_deref(),
             &format!("application:{id}"),
