@@ -181,7 +181,7 @@ pub fn xlsx(table: &SummaryTable) -> Result<Vec<u8>, ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{Reader, Xlsx};
     use pingxuan_rules::campaign::{SEEDS, load};
     use pingxuan_rules::form::FieldValue;
 
@@ -247,21 +247,9 @@ mod tests {
     }
 
     fn read(bytes: Vec<u8>) -> Vec<Vec<String>> {
-        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let book = Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
         assert_eq!(book.sheet_names(), ["候选人汇总表"]);
-        let range = book.worksheet_range("候选人汇总表").unwrap();
-        range
-            .rows()
-            .map(|row| {
-                row.iter()
-                    .map(|c| match c {
-                        Data::Float(f) => format!("{f}"),
-                        Data::Empty => String::new(),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect()
+        crate::testing::xlsx_cells(bytes, "候选人汇总表")
     }
 
     #[test]

@@ -87,3 +87,24 @@ pub fn words(xml: &str) -> String {
 pub fn docx_text(bytes: &[u8]) -> String {
     words(&docx_part(bytes, "word/document.xml"))
 }
+
+/// The cells of an XLSX sheet as text, row by row, read with calamine.
+pub fn xlsx_cells(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX package");
+    let range = book
+        .worksheet_range(sheet)
+        .unwrap_or_else(|e| panic!("sheet {sheet}: {e}"));
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Float(f) => format!("{f}"),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}

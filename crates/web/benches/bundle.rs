@@ -32,6 +32,10 @@ fn status_kib(field: &str) -> u64 {
         .expect("a number")
 }
 
+async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -168,26 +172,20 @@ async fn run(gib: u64) -> std::process::ExitCode {
     // The job first (the 汇总表 and a 推荐表 PDF per candidate); the download is measured.
     let client = reqwest::Client::new();
     let started = Instant::now();
-    let job: serde_json::Value = client
-        .post(format!("{url}/api/v1/campaigns/{CID}/exports"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = json(
+        client
+            .post(format!("{url}/api/v1/campaigns/{CID}/exports"))
+            .bearer_auth(&token),
+    )
+    .await;
     let id = job["id"].as_str().expect("a job").to_owned();
     loop {
-        let job: serde_json::Value = client
-            .get(format!("{url}/api/v1/exports/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job = json(
+            client
+                .get(format!("{url}/api/v1/exports/{id}"))
+                .bearer_auth(&token),
+        )
+        .await;
         match job["state"].as_str() {
             Some("done") => break,
             Some("failed") => panic!("export failed: {job}"),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pingxuan_export::form::FormPrint;
 use pingxuan_store::applications::Candidate;
+use pingxuan_store::attachments::Attachment;
 use pingxuan_store::exports::ExportJob;
 
 use crate::AppState;
@@ -101,6 +102,16 @@ impl Scope {
         })
     }
 
+    /// The campaigns whose exports the caller may have: those where `of` finds a scope.
+    fn campaigns(access: &Access) -> BTreeSet<&str> {
+        access
+            .roles
+            .iter()
+            .filter_map(|r| r.campaign_id.as_deref())
+            .filter(|id| Scope::of(access, id).is_ok())
+            .collect()
+    }
+
     /// The scope an export job was started with: its units (their names looked up again),
     /// or the whole campaign.
     async fn of_units(
@@ -127,6 +138,11 @@ impl Scope {
             Scope::Units { ids, .. } => Some(ids),
         }
     }
+}
+
+/// The campaigns whose lists and bundles the caller may export, for the desk's 导出 card.
+pub fn campaigns_to_export(access: &Access) -> BTreeSet<&str> {
+    Scope::campaigns(access)
 }
 
 /// The 候选人汇总表 of a campaign as the caller may have it: the organiser's, every
@@ -264,9 +280,17 @@ pub(crate) struct Printable {
 
 impl Printable {
     /// Gathers them: the latest opinion each level wrote when it sent the application on,
-    /// the 2-inch photo (else the first photo), the verification link for this version
-    /// of the form, and the time of the export for the watermark.
-    pub(crate) async fn of(state: &AppState, l: &Loaded, now: i64) -> Result<Printable, Failure> {
+    /// the 2-inch photo (else the first photo) among the application's `files`, the
+    /// verification link for this version of the form, and the time of the export for
+    /// the watermark. The caller brings what it already has: the recommending unit's name
+    /// and the files (a bundle job has both from its candidate list and its manifest).
+    pub(crate) async fn of(
+        state: &AppState,
+        l: &Loaded,
+        now: i64,
+        recommender: String,
+        files: &[Attachment],
+    ) -> Result<Printable, Failure> {
         let mut opinions = std::collections::HashMap::new();
         for e in &l.events {
             if let pingxuan_rules::workflow::Event::Submit { by } = e.event
@@ -283,7 +307,6 @@ impl Printable {
                 opinions.insert(l.chain.levels[by].key.clone(), text);
             }
         }
-        let files = state.store.attachments_of(l.app.id).await?;
         let photo = ["id_photo", "photos"].iter().find_map(|k| {
             files
                 .iter()
@@ -302,7 +325,7 @@ impl Printable {
         };
         let (id, version) = (l.app.id, l.app.form_version);
         Ok(Printable {
-            recommender: recommender_name(state, l).await?,
+            recommender,
             opinions,
             photo,
             verify_url: format!(
@@ -347,13 +370,25 @@ impl Printable {
     }
 }
 
+/// An application to print on its own, for someone who sees it; not found otherwise.
+async fn printable(
+    state: &AppState,
+    access: &Access,
+    id: i64,
+) -> Result<(Loaded, Printable), Failure> {
+    let l = crate::flow::load(state, id).await?;
+    crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
+    let recommender = recommender_name(state, &l).await?;
+    let files = state.store.attachments_of(id).await?;
+    let print = Printable::of(state, &l, pingxuan_store::now(), recommender, &files).await?;
+    Ok((l, print))
+}
+
 /// The 推荐表 as PDF with its watermark and verification QR code, for everyone who sees the
 /// application (广西: the applicant prints the watermarked copy to sign). Opinions already
 /// given are printed in their boxes; the photo is the 2-inch photo, else the first photo.
 pub async fn form_pdf(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
-    let l = crate::flow::load(state, id).await?;
-    crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
-    let print = Printable::of(state, &l, pingxuan_store::now()).await?;
+    let (l, print) = printable(state, access, id).await?;
     let name = person_name(&l);
     let bytes = print.pdf(state, Arc::new(l)).await?;
     Ok(Download {
@@ -365,9 +400,7 @@ pub async fn form_pdf(state: &AppState, access: &Access, id: i64) -> Result<Down
 
 /// The same 推荐表 as a Word document (东莞 asks for Word and PDF), for the same people.
 pub async fn form_docx(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
-    let l = crate::flow::load(state, id).await?;
-    crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
-    let print = Printable::of(state, &l, pingxuan_store::now()).await?;
+    let (l, print) = printable(state, access, id).await?;
     let name = person_name(&l);
     let bytes = tokio::task::spawn_blocking(move || {
         // Word keeps pictures as PNG here: the small JPEG is turned once more.
@@ -496,9 +529,12 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
     // The PDFs, as many at a time as there are cores; the rest of the work waits on them.
     let now = pingxuan_store::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
-    let mut made = futures::stream::iter(ids)
-        .map(|id| job_pdf(state.clone(), id, prefix.clone(), now))
+    let jobs: Vec<(i64, String)> = candidates
+        .iter()
+        .map(|c| (c.id, c.recommender.clone()))
+        .collect();
+    let mut made = futures::stream::iter(jobs)
+        .map(|(id, recommender)| job_pdf(state.clone(), id, recommender, prefix.clone(), now))
         .buffered(threads);
     let mut pdfs = Vec::with_capacity(candidates.len());
     let mut reported = std::time::Instant::now();
@@ -517,7 +553,7 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
     }
     drop(made);
 
-    for (n, (c, (pdf_key, pdf_size))) in candidates.iter().zip(pdfs).enumerate() {
+    for (n, (c, (pdf_key, pdf_size, attached))) in candidates.iter().zip(pdfs).enumerate() {
         let person =
             pingxuan_rules::form::printed(&c.form, pingxuan_rules::campaign::FieldKey::Name);
         let folder = candidate_folder(n + 1, &person, &c.number);
@@ -529,7 +565,6 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
             key: pdf_key,
             size: pdf_size,
         });
-        let attached = state.store.attachments_of(c.id).await?;
         for m in &campaign.materials {
             let of: Vec<_> = attached
                 .iter()
@@ -568,16 +603,19 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
     Ok(())
 }
 
-/// One candidate's 推荐表 PDF for a bundle job, kept under the job's prefix: (key, size).
-/// Owned arguments: the job runs these side by side on the worker's task.
+/// One candidate's 推荐表 PDF for a bundle job, kept under the job's prefix: its part in
+/// the ZIP (key, size) and the candidate's files, read once for the PDF's photo and the
+/// manifest. Owned arguments: the job runs these side by side on the worker's task.
 async fn job_pdf(
     state: AppState,
     id: i64,
+    recommender: String,
     prefix: String,
     now: i64,
-) -> Result<(String, u64), Failure> {
+) -> Result<(String, u64, Vec<Attachment>), Failure> {
     let l = crate::flow::load(&state, id).await?;
-    let print = Printable::of(&state, &l, now).await?;
+    let files = state.store.attachments_of(id).await?;
+    let print = Printable::of(&state, &l, now, recommender, &files).await?;
     let who = format!("{}（{}）", person_name(&l), l.app.number);
     // The person is told whose form failed; the detail goes to the log.
     let pdf = print.pdf(&state, Arc::new(l)).await.map_err(|e| match e {
@@ -594,7 +632,7 @@ async fn job_pdf(
     let key = format!("{prefix}{id}.pdf");
     let size = pdf.len() as u64;
     state.blobs.put(&key, pdf.into()).await?;
-    Ok((key, size))
+    Ok((key, size, files))
 }
 
 /// A finished bundle as one ZIP streamed as it is written (never built in memory or on

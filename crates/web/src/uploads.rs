@@ -479,10 +479,10 @@ pub async fn sweep_abandoned(state: &AppState) -> Result<usize, Failure> {
 pub async fn run_sweeper(state: AppState) {
     loop {
         if let Err(e) = sweep_abandoned(&state).await {
-            tracing::warn!(error = %e.message(), "upload sweep failed");
+            tracing::warn!(error = ?e, "upload sweep failed");
         }
         if let Err(e) = crate::jobs::sweep(&state).await {
-            tracing::warn!(error = %e.message(), "export sweep failed");
+            tracing::warn!(error = ?e, "export sweep failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }

@@ -7,7 +7,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use pingxuan_rules::Role;
 use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::MoveKind;
 use serde::Deserialize;
@@ -59,14 +58,7 @@ pub async fn get_review(
         })
         .collect();
     let mut exports = Vec::new();
-    let campaigns: std::collections::BTreeSet<&str> = who
-        .access
-        .roles
-        .iter()
-        .filter(|r| matches!(r.role, Role::Recommender | Role::Organizer))
-        .filter_map(|r| r.campaign_id.as_deref())
-        .collect();
-    for id in campaigns {
+    for id in crate::exports::campaigns_to_export(&who.access) {
         if let Some(c) = state.store.campaign_model(id).await? {
             exports.push(ExportCard {
                 campaign_id: id.to_owned(),

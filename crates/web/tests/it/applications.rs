@@ -44,8 +44,7 @@ pub async fn xinjiang_candidate(
     unit: i64,
     submit: bool,
 ) -> (String, i64) {
-    let me = app.account(login, Role::Applicant, None, None).await;
-    let me = app.token(me).await;
+    let me = app.applicant_token(login).await;
     let (s, j) = app
         .call(
             Method::POST,
@@ -1114,10 +1113,7 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
         j["employer_hint"].as_str().unwrap().contains("现为 2 个"),
         "{j}"
     );
-    let nobody = app
-        .account("nobody@x.cn", Role::Applicant, None, None)
-        .await;
-    let nobody = app.token(nobody).await;
+    let nobody = app.applicant_token("nobody@x.cn").await;
     let (s, _) = app
         .call(
             Method::GET,

@@ -180,6 +180,12 @@ impl TestApp {
     }
 
     /// A personal API token for the account.
+    /// A new applicant account's API token.
+    pub async fn applicant_token(&self, login: &str) -> String {
+        let id = self.account(login, Role::Applicant, None, None).await;
+        self.token(id).await
+    }
+
     pub async fn token(&self, user_id: i64) -> String {
         self.store
             .create_api_token(user_id, "test")

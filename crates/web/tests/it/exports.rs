@@ -1,6 +1,5 @@
 //! Exports for paper filing over HTTP, each file opened with an independent reader.
 
-use calamine::{Data, Reader, Xlsx};
 use pingxuan_rules::Role;
 use pingxuan_store::on_both_databases;
 use pingxuan_store::testing::TestDb;
@@ -67,20 +66,7 @@ async fn summary(
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output/exports");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("summary-{label}.xlsx")), &bytes).unwrap();
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-    let range = book.worksheet_range("候选人汇总表").unwrap();
-    let cells = range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    Data::Float(f) => format!("{f}"),
-                    Data::Empty => String::new(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
+    let cells = pingxuan_export::testing::xlsx_cells(bytes, "候选人汇总表");
     Ok((disposition, cells))
 }
 
@@ -138,10 +124,7 @@ async fn summary_table_for_units_and_office(db: TestDb) {
     let (_, cells) = summary(&app, &cj, "changji-after").await.unwrap();
     assert_eq!(cells[3][1], "张三");
 
-    let outsider = app
-        .account("nobody@x.cn", Role::Applicant, None, None)
-        .await;
-    let outsider = app.token(outsider).await;
+    let outsider = app.applicant_token("nobody@x.cn").await;
     assert_eq!(
         summary(&app, &outsider, "nobody").await.unwrap_err(),
         StatusCode::NOT_FOUND
@@ -313,10 +296,7 @@ async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
     ] {
         assert_eq!(app.fetch(&hm, &path).await.status(), StatusCode::NOT_FOUND);
     }
-    let nobody = app
-        .account("nobody@x.cn", Role::Applicant, None, None)
-        .await;
-    let nobody = app.token(nobody).await;
+    let nobody = app.applicant_token("nobody@x.cn").await;
     let (s, _) = app
         .call(
             Method::POST,

@@ -79,8 +79,7 @@ impl Desk {
             .unit_account("cj-rec", Role::Recommender, CID, unit)
             .await;
         let rec = app.token(rec).await;
-        let me = app.account("me@x.cn", Role::Applicant, None, None).await;
-        let me = app.token(me).await;
+        let me = app.applicant_token("me@x.cn").await;
         let (s, j) = app
             .call(
                 Method::POST,
@@ -213,8 +212,7 @@ async fn upload_check_and_serve(db: TestDb) {
 
     let app = start(db, CaptchaPolicy::Off).await;
     let Desk { rec, me, id } = Desk::new(&app).await;
-    let other = app.account("other@x.cn", Role::Applicant, None, None).await;
-    let other = app.token(other).await;
+    let other = app.applicant_token("other@x.cn").await;
     let values = crate::codes::values_for("xinjiang-2023.toml", "测试人员");
     app.call(
         Method::PUT,

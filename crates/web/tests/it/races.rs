@@ -54,10 +54,7 @@ async fn desk(db: TestDb, category: Option<&str>) -> Desk {
         .unit_account("cj-rec", Role::Recommender, CID, unit)
         .await;
     let rec = app.token(rec).await;
-    let me = app
-        .account("me@example.com", Role::Applicant, None, None)
-        .await;
-    let me = app.token(me).await;
+    let me = app.applicant_token("me@example.com").await;
     Desk { app, me, rec, unit }
 }
 
