@@ -22,6 +22,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "PINGXUAN_STORAGE_URL",
     "PINGXUAN_MAIL_FROM",
     "PINGXUAN_AUTH_PER_MINUTE",
+    "PINGXUAN_JOB_LEASE_SECS",
     "PINGXUAN_LOG",
     "PINGXUAN_TEST_DATABASE_URL",
 ];
@@ -176,6 +177,11 @@ pub struct ServeArgs {
     )]
     pub mail_from: String,
 
+    /// 多台服务器共用一个数据库时，导出任务的租约秒数：持有任务的服务器停止续约这么久后，
+    /// 其他服务器接手 / seconds an export job's lease lasts without renewal
+    #[arg(long, env = "PINGXUAN_JOB_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(3..=3600))]
+    pub job_lease_secs: i64,
+
     /// 启动前载入三个示例活动和演示账号 / load the seed campaigns and demo accounts first
     #[arg(long, default_value_t = false)]
     pub demo: bool,
@@ -194,6 +200,7 @@ impl ServeArgs {
         }
         c.trust_proxy = self.trust_proxy;
         c.auth_requests_per_minute = self.auth_per_minute;
+        c.job_lease_secs = self.job_lease_secs;
         c.data_dir = Some(data_dir.to_path_buf());
         // A storage setting that cannot work stops the start, with the reason.
         c.blobs = Some(pingxuan_blobs::Blobs::from_url(

@@ -49,6 +49,30 @@ enum Command {
     Token(TokenCommand),
     /// 载入三个示例活动和演示账号，并显示登录信息 / load seed campaigns and demo accounts
     Demo,
+    /// 审计日志：导出（JSON Lines）与离线校验哈希链 / the audit trail: export and verify
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 按链的顺序导出全部审计记录，每行一条 JSON（身份证号、手机号只以摘要出现）
+    /// / write the whole trail as JSON Lines
+    Export {
+        /// 输出文件；省略或为 - 时写到标准输出 / output file (default: stdout)
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// 离线校验导出的文件：逐条重算哈希，指出第一条有问题的记录；不需要数据库
+    /// / check an export offline and name the first bad entry
+    Verify {
+        /// 导出的 JSON Lines 文件（- 为标准输入） / the exported file
+        file: PathBuf,
+        /// 公布的链末端哈希（如 /admin/audit 页所示）；给出时链必须止于此
+        /// / the published head the chain must end at
+        #[arg(long)]
+        head: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,6 +148,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             commands::user::create_token(&common, &login, &name)
                 .await
                 .map(|()| true)
+        }
+        Command::Audit(AuditCommand::Export { out }) => {
+            commands::audit::export(&common, out.as_deref()).await
+        }
+        Command::Audit(AuditCommand::Verify { file, head }) => {
+            commands::audit::verify(&file, head.as_deref())
         }
         Command::Demo => {
             let store = common.store().await?;

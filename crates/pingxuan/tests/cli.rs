@@ -58,7 +58,7 @@ fn campaign_check_reports_lines_and_fails() {
     }
 }
 
-on_both_databases!(operator_workflow);
+on_both_databases!(operator_workflow, audit_export_and_verify);
 
 async fn operator_workflow(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
@@ -211,4 +211,100 @@ async fn operator_workflow(db: TestDb) {
     let _ = child.kill();
     let _ = child.wait();
     assert!(healthy, "server did not become healthy");
+}
+
+/// `audit export` writes the chain the demo left; `audit verify` passes it, checks it
+/// against the published head, and names the first line of every kind of tampering.
+async fn audit_export_and_verify(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let o = pingxuan(data, &db, &["demo"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = data.join("audit.jsonl");
+    let o = pingxuan(
+        data,
+        &db,
+        &["audit", "export", "--out", file.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let said = text(&o);
+    let head = said.rsplit("链末端哈希 ").next().unwrap().trim().to_owned();
+    assert_eq!(head.len(), 64, "{said}");
+    let lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(lines.len() >= 5, "the demo's accounts are in the trail");
+    assert!(
+        said.contains(&format!("已导出 {} 条", lines.len())),
+        "{said}"
+    );
+    let entry: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    for key in [
+        "action", "at", "detail", "ip", "prev", "target", "user", "hash",
+    ] {
+        assert!(entry.get(key).is_some(), "{key} in {entry}");
+    }
+
+    let verify = |lines: &[String], head: Option<&str>| {
+        let f = data.join("check.jsonl");
+        std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+        let mut args = vec!["audit", "verify", f.to_str().unwrap()];
+        if let Some(h) = head {
+            args.extend(["--head", h]);
+        }
+        // Verifying needs no database.
+        let o = Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+            .args(&args)
+            .env(
+                "PINGXUAN_DATABASE_URL",
+                "postgres://nobody@127.0.0.1:1/none",
+            )
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o))
+    };
+    let (code, out) = verify(&lines, Some(&head));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("校验通过：{} 条审计记录", lines.len())),
+        "{out}"
+    );
+
+    // Edited: the detail of the second entry.
+    let mut edited = lines.clone();
+    let mut e: serde_json::Value = serde_json::from_str(&edited[1]).unwrap();
+    e["detail"] = "篡改过的详情".into();
+    edited[1] = e.to_string();
+    let (code, out) = verify(&edited, None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("第 2 行的内容与其哈希不符"), "{out}");
+    // Deleted, reordered, inserted.
+    let mut deleted = lines.clone();
+    deleted.remove(2);
+    let (code, out) = verify(&deleted, None);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("第 3 行的前一哈希与上一条记录不符"), "{out}");
+    let mut swapped = lines.clone();
+    swapped.swap(1, 2);
+    let (code, out) = verify(&swapped, None);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("第 2 行的前一哈希"), "{out}");
+    let mut inserted = lines.clone();
+    inserted.insert(3, lines[2].clone());
+    let (code, out) = verify(&inserted, None);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("第 4 行的前一哈希"), "{out}");
+    // The last entry removed: only the published head shows it.
+    let mut cut = lines.clone();
+    cut.pop();
+    assert_eq!(verify(&cut, None).0, Some(0));
+    let (code, out) = verify(&cut, Some(&head));
+    assert_eq!(code, Some(1));
+    assert!(out.contains("链的末端"), "{out}");
+    // Not an export at all.
+    let (code, out) = verify(&["不是 JSON".to_owned()], None);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("第 1 行不是有效的审计记录"), "{out}");
 }

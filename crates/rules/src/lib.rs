@@ -2,6 +2,7 @@
 //! account policies. Pure functions with no I/O and no async, so they test in
 //! microseconds and every other crate can rely on them.
 
+pub mod audit;
 pub mod calendar;
 pub mod campaign;
 pub mod code;

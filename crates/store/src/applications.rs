@@ -11,6 +11,7 @@ use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Backend, Result, Store, StoreError, now};
 
 /// The form fields kept in their own sealed columns instead of the JSON.
@@ -186,7 +187,12 @@ impl Store {
     /// Starts an application with the next number of its campaign (never reused). When
     /// it starts from a 推荐码, the code is used up in the same transaction: two people
     /// entering one code get one application between them (the other gets `CodeUsed`).
-    pub async fn create_application(&self, new: &NewApplication<'_>) -> Result<(i64, String)> {
+    /// `audit` names the entry from the new application's id, written in the same transaction.
+    pub async fn create_application(
+        &self,
+        new: &NewApplication<'_>,
+        audit: impl FnOnce(i64, &str) -> Audit + Send,
+    ) -> Result<(i64, String)> {
         let t = now();
         let mut tx = self.pool.begin().await?;
         let n: i64 = sqlx::query(
@@ -238,6 +244,7 @@ impl Store {
                 return Err(StoreError::CodeUsed);
             }
         }
+        self.append_audit(&mut tx, &audit(id, &number), t).await?;
         tx.commit().await?;
         Ok((id, number))
     }
@@ -264,16 +271,23 @@ impl Store {
         }
     }
 
-    /// Records 我承诺 (the applicant read the rules and committed), once.
-    pub async fn commit_application(&self, id: i64) -> Result<i64> {
+    /// Records 我承诺 (the applicant read the rules and committed), once, with its audit
+    /// entry; a repeated 我承诺 changes nothing and records nothing.
+    pub async fn commit_application(&self, id: i64, audit: &Audit) -> Result<i64> {
         let t = now();
-        sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
             "UPDATE applications SET committed_at = $2 WHERE id = $1 AND committed_at IS NULL",
         )
         .bind(id)
         .bind(t)
-        .execute(&self.pool)
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            self.append_audit(&mut tx, audit, t).await?;
+        }
+        tx.commit().await?;
         Ok(t)
     }
 
@@ -565,12 +579,19 @@ impl Store {
         note: impl Into<Note>,
         update: &FlowUpdate,
     ) -> Result<i64> {
-        self.append_event_with_notices(id, expected_seq, event, actor_id, note, update, &[])
+        let audit = Audit::new(
+            Some(actor_id),
+            format!("application_{}", event.kind()),
+            format!("application:{id}"),
+        )
+        .detail(update.state_text.clone());
+        self.append_event_with_notices(id, expected_seq, event, actor_id, note, update, &[], &audit)
             .await
     }
 
     /// [`Store::append_event`], writing the notices the move causes (and queueing their
-    /// mail) in the same transaction: the move and its announcement happen together.
+    /// mail) and its audit entry in the same transaction: the move, its announcement and
+    /// its record happen together or not at all.
     #[allow(clippy::too_many_arguments)]
     pub async fn append_event_with_notices(
         &self,
@@ -581,6 +602,7 @@ impl Store {
         note: impl Into<Note>,
         update: &FlowUpdate,
         notices: &[crate::notices::Outgoing],
+        audit: &Audit,
     ) -> Result<i64> {
         let note: Note = note.into();
         let t = now();
@@ -662,6 +684,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         Self::write_notices(&mut tx, notices, t).await?;
+        self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
         Ok(seq)
     }

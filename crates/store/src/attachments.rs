@@ -5,6 +5,7 @@
 use pingxuan_rules::campaign::Material;
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, StoreError, now};
 
 /// An unguessable id for URLs: 128 random bits in hex.
@@ -221,6 +222,7 @@ impl Store {
         &self,
         new: &NewAttachment<'_>,
         material: &Material,
+        audit: &Audit,
     ) -> Result<Attachment> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE applications SET updated_at = $2 WHERE id = $1")
@@ -267,6 +269,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
+        self.append_audit(&mut tx, audit, now()).await?;
         tx.commit().await?;
         self.get_attachment(&id).await?.ok_or(StoreError::NotFound)
     }
@@ -293,20 +296,25 @@ impl Store {
         rows.iter().map(attachment_of).collect()
     }
 
-    /// Removes a file from the application (the row stays, marked, for the audit trail).
-    pub async fn remove_attachment(&self, id: i64) -> Result<()> {
+    /// Removes a file from the application (the row stays, marked, for the audit trail),
+    /// with its audit entry.
+    pub async fn remove_attachment(&self, id: i64, audit: &Audit) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE attachments SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL",
         )
         .bind(id)
-        .bind(now())
-        .execute(&self.pool)
+        .bind(t)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
+        if done != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
         }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use pingxuan_rules::code;
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, StoreError, now};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +75,13 @@ impl Store {
     /// limit). The unit's row is written first so that two issuers at once queue up
     /// (a row lock on PostgreSQL, the write lock on SQLite) and cannot both take the
     /// last place. `QuotaFull` carries the refusal in words.
-    pub async fn issue_code(&self, new: &NewCode<'_>, limit: Option<(u32, u32)>) -> Result<Code> {
+    /// `audit` names the entry from the new code's id, written in the same transaction.
+    pub async fn issue_code(
+        &self,
+        new: &NewCode<'_>,
+        limit: Option<(u32, u32)>,
+        audit: impl FnOnce(i64) -> Audit + Send,
+    ) -> Result<Code> {
         let t = now();
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE units SET category = category WHERE id = $1")
@@ -121,6 +128,7 @@ impl Store {
             }
         }
         let id = id.ok_or_else(|| StoreError::Other("推荐码生成失败，请重试".to_owned()))?;
+        self.append_audit(&mut tx, &audit(id), t).await?;
         tx.commit().await?;
         self.get_code(id).await?.ok_or(StoreError::NotFound)
     }
@@ -155,20 +163,25 @@ impl Store {
 
     /// Revokes an unused code of `unit_id`; `CodeUsed` when it was used (or revoked)
     /// meanwhile, `NotFound` when it is not this unit's.
-    pub async fn revoke_code(&self, id: i64, unit_id: i64) -> Result<()> {
+    pub async fn revoke_code(&self, id: i64, unit_id: i64, audit: &Audit) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         let n = sqlx::query(
             "UPDATE recommendation_codes SET revoked_at = $3 \
              WHERE id = $1 AND unit_id = $2 AND application_id IS NULL AND revoked_at IS NULL",
         )
         .bind(id)
         .bind(unit_id)
-        .bind(now())
-        .execute(&self.pool)
+        .bind(t)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 1 {
+            self.append_audit(&mut tx, audit, t).await?;
+            tx.commit().await?;
             return Ok(());
         }
+        tx.rollback().await?;
         match self.get_code(id).await? {
             Some(c) if c.unit_id == unit_id => Err(StoreError::CodeUsed),
             _ => Err(StoreError::NotFound),

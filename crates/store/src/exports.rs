@@ -55,10 +55,14 @@ pub struct ExportJob {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// The server holding the job while it runs (its lease), and how many times a server
+    /// took it: more than once only when a server stopped mid-job and another resumed it.
+    pub lease_owner: Option<String>,
+    pub claims: i64,
 }
 
 const COLUMNS: &str = "id, public_id, campaign_id, kind, unit_ids, requested_by, state, total, \
-     done, file_name, manifest, bytes, error, created_at, started_at, finished_at";
+     done, file_name, manifest, bytes, error, created_at, started_at, finished_at, lease_owner, claims";
 
 fn job_of(r: &sqlx::any::AnyRow) -> Result<ExportJob> {
     let units: String = r.try_get(4)?;
@@ -87,6 +91,8 @@ fn job_of(r: &sqlx::any::AnyRow) -> Result<ExportJob> {
         created_at: r.try_get(13)?,
         started_at: r.try_get(14)?,
         finished_at: r.try_get(15)?,
+        lease_owner: r.try_get(16)?,
+        claims: r.try_get(17)?,
     })
 }
 
@@ -159,86 +165,113 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
-    /// Takes the oldest queued job for running; none when the queue is empty or another
-    /// worker took it first.
-    pub async fn claim_export_job(&self) -> Result<Option<ExportJob>> {
-        loop {
-            let Some(row) = sqlx::query(
-                "SELECT public_id FROM export_jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
-            )
-            .fetch_optional(&self.pool)
-            .await?
-            else {
-                return Ok(None);
-            };
-            let public_id: String = row.try_get(0)?;
-            let taken = sqlx::query(
-                "UPDATE export_jobs SET state = 'running', started_at = $2, done = 0 \
-                 WHERE public_id = $1 AND state = 'queued'",
-            )
-            .bind(&public_id)
-            .bind(now())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if taken == 1 {
-                return self.export_job(&public_id).await;
-            }
+    /// Takes the oldest job waiting to run for `owner`, with a lease of `lease_secs`:
+    /// a queued one, or one whose server stopped renewing its lease (it died or was cut
+    /// off); that one starts again from the beginning. None when there is nothing to do.
+    pub async fn claim_export_job(
+        &self,
+        owner: &str,
+        lease_secs: i64,
+    ) -> Result<Option<ExportJob>> {
+        let t = now();
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE export_jobs SET state = 'running', started_at = $1, done = 0, \
+             lease_owner = $2, lease_until = $3, claims = claims + 1 \
+             WHERE id = (SELECT id FROM export_jobs WHERE state = 'queued' \
+               OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1)) \
+               ORDER BY id LIMIT 1{}) RETURNING public_id",
+            self.skip_locked()
+        )))
+        .bind(t)
+        .bind(owner)
+        .bind(t + lease_secs)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => self.export_job(&r.try_get::<String, _>(0)?).await,
+            None => Ok(None),
         }
     }
 
-    /// Jobs a stopped server left running go back to the queue; returns how many.
-    pub async fn requeue_export_jobs(&self) -> Result<u64> {
-        Ok(sqlx::query(
-            "UPDATE export_jobs SET state = 'queued', done = 0, started_at = NULL \
-             WHERE state = 'running'",
+    /// Extends `owner`'s lease on a running job; false when the lease was lost (another
+    /// server took the job over after it lapsed): the worker then stops.
+    pub async fn renew_export_lease(&self, id: i64, owner: &str, lease_secs: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE export_jobs SET lease_until = $3 \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
         )
+        .bind(id)
+        .bind(owner)
+        .bind(now() + lease_secs)
         .execute(&self.pool)
         .await?
-        .rows_affected())
+        .rows_affected();
+        Ok(n == 1)
     }
 
-    pub async fn export_job_progress(&self, id: i64, done: i64, total: i64) -> Result<()> {
-        sqlx::query("UPDATE export_jobs SET done = $2, total = $3 WHERE id = $1")
-            .bind(id)
-            .bind(done)
-            .bind(total)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Progress of a job its `owner` still holds; false when the lease was lost.
+    pub async fn export_job_progress(
+        &self,
+        id: i64,
+        owner: &str,
+        done: i64,
+        total: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE export_jobs SET done = $3, total = $4 \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(done)
+        .bind(total)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
+    /// Marks a job done by the `owner` of its lease; false (nothing written) when another
+    /// server holds it now.
     pub async fn finish_export_job(
         &self,
         id: i64,
+        owner: &str,
         file_name: &str,
         manifest: &str,
         bytes: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE export_jobs SET state = 'done', done = total, file_name = $2, manifest = $3, \
-             bytes = $4, finished_at = $5 WHERE id = $1",
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE export_jobs SET state = 'done', done = total, file_name = $3, manifest = $4, \
+             bytes = $5, finished_at = $6, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
         )
         .bind(id)
+        .bind(owner)
         .bind(file_name)
         .bind(manifest)
         .bind(bytes)
         .bind(now())
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
-    pub async fn fail_export_job(&self, id: i64, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE export_jobs SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1",
+    /// Marks a job failed by the `owner` of its lease; false when another server holds it.
+    pub async fn fail_export_job(&self, id: i64, owner: &str, error: &str) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE export_jobs SET state = 'failed', error = $3, finished_at = $4, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
         )
         .bind(id)
+        .bind(owner)
         .bind(error)
         .bind(now())
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
     /// Finished jobs older than `before` (unix seconds), to be removed with their files.

@@ -30,7 +30,7 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
-    /// Unsent mail whose next attempt is due, oldest first.
+    /// Unsent mail whose next attempt is due, oldest first (what a sender would claim).
     pub async fn due_mail(&self, limit: i64) -> Result<Vec<Mail>> {
         let rows = sqlx::query(
             "SELECT id, to_addr, subject, body, attempts FROM mail_outbox \
@@ -43,15 +43,44 @@ impl Store {
         rows.iter().map(mail_from_row).collect()
     }
 
+    /// Claims up to `limit` due mails for `owner` for `lease_secs`, oldest first: another
+    /// server's sender skips them until they are sent, failed, or the lease lapses (their
+    /// sender died), so two servers never send the same mail.
+    pub async fn claim_due_mail(
+        &self,
+        owner: &str,
+        limit: i64,
+        lease_secs: i64,
+    ) -> Result<Vec<Mail>> {
+        let t = now();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE mail_outbox SET lease_owner = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4{}) \
+             RETURNING id, to_addr, subject, body, attempts",
+            self.skip_locked()
+        )))
+        .bind(owner)
+        .bind(t + lease_secs)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut mails = rows.iter().map(mail_from_row).collect::<Result<Vec<_>>>()?;
+        mails.sort_by_key(|m| m.id);
+        Ok(mails)
+    }
+
     pub async fn mark_mail_sent(&self, id: i64) -> Result<()> {
         // The body (reset links among them) is not kept once sent.
         sqlx::query(
-            "UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, body = '' WHERE id = $1",
+            "UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, body = '', \
+             lease_until = NULL WHERE id = $1",
         )
-            .bind(id)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
+        .bind(id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -59,7 +88,8 @@ impl Store {
     pub async fn mark_mail_failed(&self, id: i64, attempts: i64, error: &str) -> Result<()> {
         let delay = 60 * (1i64 << attempts.clamp(0, 6)).min(60);
         sqlx::query(
-            "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1",
+            "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
+             lease_until = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(error)

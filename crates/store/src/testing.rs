@@ -164,6 +164,21 @@ macro_rules! on_both_databases {
     };
 }
 
+/// An audit entry for store calls made straight from tests and benches.
+pub fn audit() -> crate::audit::Audit {
+    crate::audit::Audit::new(None, "test", "test")
+}
+
+/// [`audit`] for [`Store::create_application`].
+pub fn created(_id: i64, _number: &str) -> crate::audit::Audit {
+    audit()
+}
+
+/// [`audit`] for [`Store::issue_code`].
+pub fn issued(_id: i64) -> crate::audit::Audit {
+    audit()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

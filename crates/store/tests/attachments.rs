@@ -25,13 +25,10 @@ async fn application(s: &Store) -> (i64, i64) {
         .await
         .unwrap();
     let (id, _) = s
-        .create_application(&NewApplication::bare(
-            &c.campaign.id,
-            uid,
-            "ZMKJ",
-            2023,
-            "申报人",
-        ))
+        .create_application(
+            &NewApplication::bare(&c.campaign.id, uid, "ZMKJ", 2023, "申报人"),
+            pingxuan_store::testing::created,
+        )
         .await
         .unwrap();
     (id, uid)
@@ -109,20 +106,34 @@ async fn attachments_numbered_and_capped(db: TestDb) {
         uploaded_by: uid,
     };
     let first = s
-        .add_attachment(&new("photos", "a/1"), photos)
+        .add_attachment(
+            &new("photos", "a/1"),
+            photos,
+            &pingxuan_store::testing::audit(),
+        )
         .await
         .unwrap();
     let second = s
-        .add_attachment(&new("photos", "a/2"), photos)
+        .add_attachment(
+            &new("photos", "a/2"),
+            photos,
+            &pingxuan_store::testing::audit(),
+        )
         .await
         .unwrap();
     assert_eq!((first.seq, second.seq), (1, 2));
     assert_ne!(first.public_id, second.public_id);
     // A removed number is not given again.
-    s.remove_attachment(first.id).await.unwrap();
+    s.remove_attachment(first.id, &pingxuan_store::testing::audit())
+        .await
+        .unwrap();
     assert_eq!(s.get_attachment(&first.public_id).await.unwrap(), None);
     let third = s
-        .add_attachment(&new("photos", "a/3"), photos)
+        .add_attachment(
+            &new("photos", "a/3"),
+            photos,
+            &pingxuan_store::testing::audit(),
+        )
         .await
         .unwrap();
     assert_eq!(third.seq, 3);
@@ -136,9 +147,10 @@ async fn attachments_numbered_and_capped(db: TestDb) {
     assert_eq!(live, [2, 3]);
     // One ID photo only, even when two arrive at once.
     let (one, two) = (new("id_photo", "b/1"), new("id_photo", "b/2"));
+    let audit = pingxuan_store::testing::audit();
     let (a, b) = tokio::join!(
-        s.add_attachment(&one, id_photo),
-        s.add_attachment(&two, id_photo)
+        s.add_attachment(&one, id_photo, &audit),
+        s.add_attachment(&two, id_photo, &audit)
     );
     let refused = [&a, &b].iter().filter(|r| r.is_err()).count();
     assert_eq!(refused, 1, "{a:?} {b:?}");

@@ -145,6 +145,24 @@ async fn mail_outbox(db: TestDb) {
     assert_eq!(due[0].attempts, 1);
     s.mark_mail_sent(id).await.unwrap();
     assert!(s.due_mail(10).await.unwrap().is_empty());
+
+    // Two senders: a mail claimed by one is not handed to the other until the first
+    // sent it, failed it, or its lease lapsed.
+    let m1 = s.enqueue_mail("b@example.com", "一", "正文").await.unwrap();
+    let m2 = s.enqueue_mail("c@example.com", "二", "正文").await.unwrap();
+    let first = s.claim_due_mail("one", 1, 300).await.unwrap();
+    assert_eq!(first.iter().map(|m| m.id).collect::<Vec<_>>(), [m1]);
+    let second = s.claim_due_mail("two", 10, 300).await.unwrap();
+    assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), [m2]);
+    assert!(s.claim_due_mail("two", 10, 300).await.unwrap().is_empty());
+    s.mark_mail_sent(m2).await.unwrap();
+    sqlx::query("UPDATE mail_outbox SET lease_until = 0 WHERE id = $1")
+        .bind(m1)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    let taken_over = s.claim_due_mail("two", 10, 300).await.unwrap();
+    assert_eq!(taken_over.iter().map(|m| m.id).collect::<Vec<_>>(), [m1]);
 }
 
 async fn sessions_and_captcha(db: TestDb) {
@@ -197,23 +215,17 @@ async fn application_numbers_and_forms(db: TestDb) {
     use pingxuan_rules::form::{FieldValue, FormValues};
     let (s, uid) = seeded(&db).await;
     let (id1, n1) = s
-        .create_application(&NewApplication::bare(
-            "xinjiang-2023",
-            uid,
-            "ZMKJ",
-            2023,
-            "申报人",
-        ))
+        .create_application(
+            &NewApplication::bare("xinjiang-2023", uid, "ZMKJ", 2023, "申报人"),
+            pingxuan_store::testing::created,
+        )
         .await
         .unwrap();
     let (_, n2) = s
-        .create_application(&NewApplication::bare(
-            "xinjiang-2023",
-            uid,
-            "ZMKJ",
-            2023,
-            "申报人",
-        ))
+        .create_application(
+            &NewApplication::bare("xinjiang-2023", uid, "ZMKJ", 2023, "申报人"),
+            pingxuan_store::testing::created,
+        )
         .await
         .unwrap();
     assert_eq!((n1.as_str(), n2.as_str()), ("ZMKJ20231", "ZMKJ20232"));
@@ -286,13 +298,10 @@ async fn recall_and_open_race(db: TestDb) {
     let mut opens = 0;
     for _ in 0..15 {
         let (id, _) = s
-            .create_application(&NewApplication::bare(
-                "xinjiang-2023",
-                uid,
-                "ZMKJ",
-                2023,
-                "申报人",
-            ))
+            .create_application(
+                &NewApplication::bare("xinjiang-2023", uid, "ZMKJ", 2023, "申报人"),
+                pingxuan_store::testing::created,
+            )
             .await
             .unwrap();
         let submitted = FlowState::default()
@@ -396,36 +405,52 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
         merged: true,
         issued_by: issuer,
     };
-    let first = s.issue_code(&new, Some((3, 0))).await.unwrap();
+    let first = s
+        .issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+        .await
+        .unwrap();
     assert_eq!(first.code.len(), 12);
     assert!(first.merged && first.application_id.is_none());
-    s.issue_code(&new, Some((3, 0))).await.unwrap();
+    s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+        .await
+        .unwrap();
     // Two issuers at once for the third and last place: one gets it.
     let (a, b) = tokio::join!(
-        s.issue_code(&new, Some((3, 0))),
-        s.issue_code(&new, Some((3, 0)))
+        s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued),
+        s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
     );
     assert_eq!(
         usize::from(a.is_ok()) + usize::from(b.is_ok()),
         1,
         "{a:?} {b:?}"
     );
-    match s.issue_code(&new, Some((3, 0))).await {
+    match s
+        .issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+        .await
+    {
         Err(StoreError::QuotaFull(m)) => assert!(m.contains("3/3"), "{m}"),
         other => panic!("{other:?}"),
     }
     // An exception granted by the organiser makes room; revoking an unused code too.
-    s.issue_code(&new, Some((3, 1))).await.unwrap();
-    s.revoke_code(first.id, unit).await.unwrap();
+    s.issue_code(&new, Some((3, 1)), pingxuan_store::testing::issued)
+        .await
+        .unwrap();
+    s.revoke_code(first.id, unit, &pingxuan_store::testing::audit())
+        .await
+        .unwrap();
     assert!(matches!(
-        s.revoke_code(first.id, unit).await,
+        s.revoke_code(first.id, unit, &pingxuan_store::testing::audit())
+            .await,
         Err(StoreError::CodeUsed)
     ));
     assert!(matches!(
-        s.revoke_code(first.id, unit + 1).await,
+        s.revoke_code(first.id, unit + 1, &pingxuan_store::testing::audit())
+            .await,
         Err(StoreError::NotFound)
     ));
-    s.issue_code(&new, Some((3, 1))).await.unwrap();
+    s.issue_code(&new, Some((3, 1)), pingxuan_store::testing::issued)
+        .await
+        .unwrap();
     assert_eq!(s.codes_of_unit(unit).await.unwrap().len(), 5);
 
     // A revoked code starts nothing; a live one starts one application, once.
@@ -444,11 +469,15 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
         ..NewApplication::bare(cid, applicant, "ZMKJ", 2024, "申报人")
     };
     assert!(matches!(
-        s.create_application(&with_code(first.id)).await,
+        s.create_application(&with_code(first.id), pingxuan_store::testing::created)
+            .await,
         Err(StoreError::CodeUsed)
     ));
     let (n1, n2) = (with_code(live.id), with_code(live.id));
-    let (x, y) = tokio::join!(s.create_application(&n1), s.create_application(&n2));
+    let (x, y) = tokio::join!(
+        s.create_application(&n1, pingxuan_store::testing::created),
+        s.create_application(&n2, pingxuan_store::testing::created)
+    );
     assert_eq!(
         usize::from(x.is_ok()) + usize::from(y.is_ok()),
         1,
@@ -514,13 +543,10 @@ async fn applications_with(
     let mut ids = Vec::new();
     for (name, employer, fields) in forms {
         let (id, _) = s
-            .create_application(&NewApplication::bare(
-                "xinjiang-2023",
-                uid,
-                "ZMKJ",
-                2023,
-                "申报人",
-            ))
+            .create_application(
+                &NewApplication::bare("xinjiang-2023", uid, "ZMKJ", 2023, "申报人"),
+                pingxuan_store::testing::created,
+            )
             .await
             .unwrap();
         let mut form = FormValues::new();
@@ -789,13 +815,10 @@ async fn search_by_part_of_a_text(db: TestDb) {
     use pingxuan_rules::campaign::FieldKey;
     use pingxuan_rules::form::{FieldValue, FormValues};
     let (draft, _) = s
-        .create_application(&NewApplication::bare(
-            "xinjiang-2023",
-            uid,
-            "ZMKJ",
-            2023,
-            "申报人",
-        ))
+        .create_application(
+            &NewApplication::bare("xinjiang-2023", uid, "ZMKJ", 2023, "申报人"),
+            pingxuan_store::testing::created,
+        )
         .await
         .unwrap();
     for (version, name) in [(1, "赵一"), (2, "钱二")] {

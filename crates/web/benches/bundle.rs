@@ -114,10 +114,13 @@ async fn run(gib: u64) -> std::process::ExitCode {
             recommender_level: 1,
         };
         let (id, _) = store
-            .create_application(&NewApplication {
-                binding,
-                ..NewApplication::bare(CID, applicant, "ZMKJ", 2023, "申报人提交到推荐单位")
-            })
+            .create_application(
+                &NewApplication {
+                    binding,
+                    ..NewApplication::bare(CID, applicant, "ZMKJ", 2023, "申报人提交到推荐单位")
+                },
+                pingxuan_store::testing::created,
+            )
             .await
             .unwrap();
         // Submitted to the unit, as the flow would leave it.
@@ -151,6 +154,7 @@ async fn run(gib: u64) -> std::process::ExitCode {
                     uploaded_by: applicant,
                 },
                 video,
+                &pingxuan_store::testing::audit(),
             )
             .await
             .unwrap();

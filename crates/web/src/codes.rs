@@ -4,6 +4,7 @@
 
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::{Campaign, EntryMode};
+use pingxuan_store::audit::Audit;
 use pingxuan_store::codes::{Code, NewCode};
 use pingxuan_store::units::Unit;
 
@@ -179,19 +180,14 @@ pub async fn issue(
         merged,
         issued_by: access.user.id,
     };
+    let user = access.user.id;
     let code = state
         .store
-        .issue_code(&new, desk.quota.map(|(_, max)| (max, desk.extra)))
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "code_issued",
-            &format!("unit:{unit_id}"),
-            &format!("推荐码#{} {}", code.id, candidate),
-            ip,
-        )
+        .issue_code(&new, desk.quota.map(|(_, max)| (max, desk.extra)), |id| {
+            Audit::new(Some(user), "code_issued", format!("unit:{unit_id}"))
+                .detail(format!("推荐码#{id} {candidate}"))
+                .ip(ip)
+        })
         .await?;
     Ok(code)
 }
@@ -210,16 +206,16 @@ pub async fn revoke(
         .ok_or(Failure::NotFound)?;
     // Only the unit's own accounts see or touch its codes.
     own_desk(state, access, code.unit_id).await?;
-    state.store.revoke_code(code_id, code.unit_id).await?;
+    let audit = Audit::new(
+        Some(access.user.id),
+        "code_revoked",
+        format!("unit:{}", code.unit_id),
+    )
+    .detail(format!("推荐码#{code_id}"))
+    .ip(ip);
     state
         .store
-        .audit(
-            Some(access.user.id),
-            "code_revoked",
-            &format!("unit:{}", code.unit_id),
-            &format!("推荐码#{code_id}"),
-            ip,
-        )
+        .revoke_code(code_id, code.unit_id, &audit)
         .await?;
     Ok(())
 }

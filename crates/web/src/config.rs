@@ -52,6 +52,9 @@ pub struct WebConfig {
     pub blobs: Option<pingxuan_blobs::Blobs>,
     /// The largest file anyone may upload, whatever a material allows.
     pub max_upload_bytes: u64,
+    /// How long a server's claim on an export job lasts without renewal: another server
+    /// resumes the job that long after its server died.
+    pub job_lease_secs: i64,
 }
 
 impl WebConfig {
@@ -67,6 +70,7 @@ impl WebConfig {
             data_dir: None,
             blobs: None,
             max_upload_bytes: 4 << 30,
+            job_lease_secs: 30,
         }
     }
 }

@@ -510,7 +510,8 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
         .candidates(&job.campaign_id, scope.units())
         .await?;
     let total = candidates.len() as i64 + 1;
-    state.store.export_job_progress(job.id, 0, total).await?;
+    let owner = &state.exports.owner;
+    progress(state, job, 0, total).await?;
     let prefix = job_prefix(job);
 
     let table = summary_of(&campaign, &scope, &candidates).await?;
@@ -524,7 +525,7 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
         .put(&parts[0].key, table.bytes.into())
         .await
         .map_err(Failure::from)?;
-    state.store.export_job_progress(job.id, 1, total).await?;
+    progress(state, job, 1, total).await?;
 
     // The PDFs, as many at a time as there are cores; the rest of the work waits on them.
     let now = pingxuan_store::now();
@@ -544,10 +545,7 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
         if reported.elapsed() >= std::time::Duration::from_millis(500)
             || pdfs.len() == candidates.len()
         {
-            state
-                .store
-                .export_job_progress(job.id, 1 + pdfs.len() as i64, total)
-                .await?;
+            progress(state, job, 1 + pdfs.len() as i64, total).await?;
             reported = std::time::Instant::now();
         }
     }
@@ -596,11 +594,31 @@ pub(crate) async fn build_bundle(state: &AppState, job: &ExportJob) -> Result<()
     );
     let bytes: u64 = parts.iter().map(|p| p.size).sum();
     let manifest = serde_json::to_string(&parts).expect("parts as JSON");
-    state
+    if !state
         .store
-        .finish_export_job(job.id, &zip_name, &manifest, bytes as i64)
-        .await?;
+        .finish_export_job(job.id, owner, &zip_name, &manifest, bytes as i64)
+        .await?
+    {
+        return Err(lease_lost());
+    }
     Ok(())
+}
+
+/// Reports a job's progress; an error when this server no longer holds the job.
+async fn progress(state: &AppState, job: &ExportJob, done: i64, total: i64) -> Result<(), Failure> {
+    if state
+        .store
+        .export_job_progress(job.id, &state.exports.owner, done, total)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(lease_lost())
+    }
+}
+
+fn lease_lost() -> Failure {
+    Failure::Internal("export job lease lost to another server".to_owned())
 }
 
 /// One candidate's 推荐表 PDF for a bundle job, kept under the job's prefix: its part in

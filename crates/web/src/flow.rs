@@ -10,6 +10,7 @@ use pingxuan_rules::workflow::{Chain, Event, FlowState};
 use pingxuan_store::applications::{
     Application, Binding, FlowUpdate, NewApplication, Note, QuotaGuard, StoredEvent,
 };
+use pingxuan_store::audit::Audit;
 
 use crate::AppState;
 use crate::access::Access;
@@ -144,6 +145,13 @@ pub async fn record(
     };
     let note: Note = note.into();
     let notices = announcements(state, loaded, event, actor, &note.comment).await?;
+    let audit = Audit::new(
+        Some(actor.user.id),
+        format!("application_{}", event.kind()),
+        format!("application:{}", loaded.app.id),
+    )
+    .detail(update.state_text.clone())
+    .ip(ip);
     state
         .store
         .append_event_with_notices(
@@ -154,19 +162,32 @@ pub async fn record(
             note,
             &update,
             &notices,
-        )
-        .await?;
-    state
-        .store
-        .audit(
-            Some(actor.user.id),
-            &format!("application_{}", event.kind()),
-            &format!("application:{}", loaded.app.id),
-            &update.state_text,
-            ip,
+            &audit,
         )
         .await?;
     Ok(next)
+}
+
+/// 我承诺 by the applicant, recorded once with its audit entry (a second press changes
+/// nothing); for the page and the API alike.
+pub async fn commit(
+    state: &AppState,
+    access: &Access,
+    id: i64,
+    ip: Option<&str>,
+) -> Result<(), Failure> {
+    let l = load_own(state, access, id).await?;
+    if l.app.committed_at.is_none() {
+        let audit = Audit::new(
+            Some(access.user.id),
+            "application_committed",
+            format!("application:{id}"),
+        )
+        .detail("我承诺")
+        .ip(ip);
+        state.store.commit_application(id, &audit).await?;
+    }
+    Ok(())
 }
 
 /// The notices a move causes: to the next holder on arrival, to the receiver of a 退回
@@ -706,20 +727,22 @@ async fn start_application(
             &first,
         )
     };
-    let (id, number) = state.store.create_application(&new).await?;
-    let detail = match code_id {
-        Some(c) => format!("{number} 推荐码#{c}"),
-        None => number.clone(),
-    };
-    state
+    let user = access.user.id;
+    let (id, number) = state
         .store
-        .audit(
-            Some(access.user.id),
-            "application_created",
-            &format!("application:{id}"),
-            &detail,
-            ip,
-        )
+        .create_application(&new, |id, number| {
+            let detail = match code_id {
+                Some(c) => format!("{number} 推荐码#{c}"),
+                None => number.to_owned(),
+            };
+            Audit::new(
+                Some(user),
+                "application_created",
+                format!("application:{id}"),
+            )
+            .detail(detail)
+            .ip(ip)
+        })
         .await?;
     Ok((id, number))
 }

@@ -226,9 +226,13 @@ pub async fn download(
 }
 
 /// The export worker of one server: started on first use, woken when a job is queued.
+/// Several servers may share one database: each claims a job with a lease in its own
+/// name and renews it while the job runs (`Store::claim_export_job`).
 pub struct Worker {
     started: std::sync::Once,
     wake: tokio::sync::Notify,
+    /// This server's name in leases (jobs, mail, sweeps).
+    pub owner: String,
 }
 
 impl Default for Worker {
@@ -236,19 +240,26 @@ impl Default for Worker {
         Worker {
             started: std::sync::Once::new(),
             wake: tokio::sync::Notify::new(),
+            owner: pingxuan_store::leases::owner_name(),
         }
     }
 }
 
 /// Wakes the worker (starting it the first time): it runs queued jobs one after another,
-/// then sleeps until woken, looking at the queue every half minute in any case.
+/// then sleeps until woken, looking at the queue every half lease in any case, so a job
+/// whose server died is resumed soon after its lease lapses.
 pub fn kick(state: &AppState) {
     state.exports.started.call_once(|| {
         let state = state.clone();
+        let lease = state.config.job_lease_secs;
         tokio::spawn(async move {
             loop {
                 loop {
-                    match state.store.claim_export_job().await {
+                    match state
+                        .store
+                        .claim_export_job(&state.exports.owner, lease)
+                        .await
+                    {
                         Ok(Some(job)) => run_isolated(&state, job).await,
                         Ok(None) => break,
                         Err(e) => {
@@ -258,7 +269,7 @@ pub fn kick(state: &AppState) {
                     }
                 }
                 let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs(30),
+                    std::time::Duration::from_secs((lease as u64 / 2).max(1)),
                     state.exports.wake.notified(),
                 )
                 .await;
@@ -269,18 +280,40 @@ pub fn kick(state: &AppState) {
     state.exports.wake.notify_one();
 }
 
-/// Runs a job on its own task, so that a panic in it fails that job and not the worker.
+/// Runs a job on its own task, so that a panic in it fails that job and not the worker,
+/// renewing its lease every third of the lease meanwhile. A lease found lost (this server
+/// was cut off long enough for another to take the job over) stops the job here.
 async fn run_isolated(state: &AppState, job: ExportJob) {
     let (id, public_id) = (job.id, job.public_id.clone());
-    let task = tokio::spawn({
+    let owner = state.exports.owner.clone();
+    let lease = state.config.job_lease_secs;
+    let mut task = tokio::spawn({
         let state = state.clone();
         async move { run(&state, &job).await }
     });
-    if let Err(e) = task.await {
+    let every = std::time::Duration::from_millis((lease as u64 * 1000 / 3).max(500));
+    let outcome = loop {
+        tokio::select! {
+            done = &mut task => break done,
+            () = tokio::time::sleep(every) => {
+                match state.store.renew_export_lease(id, &owner, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = public_id, "export job lease lost: another server runs it now");
+                        task.abort();
+                        return;
+                    }
+                    // The database is unreachable: keep working; the lease says who wins.
+                    Err(e) => tracing::warn!(job = public_id, error = %e, "export lease not renewed"),
+                }
+            }
+        }
+    };
+    if let Err(e) = outcome {
         tracing::error!(job = public_id, error = %e, "export job panicked");
         let _ = state
             .store
-            .fail_export_job(id, "服务器内部错误，请稍后重新导出")
+            .fail_export_job(id, &owner, "服务器内部错误，请稍后重新导出")
             .await;
     }
 }
@@ -302,25 +335,32 @@ async fn run(state: &AppState, job: &ExportJob) {
                 Failure::Internal(_) => "服务器内部错误，请稍后重新导出".to_owned(),
                 other => other.message(),
             };
-            tracing::warn!(job = job.public_id, error = ?e, "export failed");
-            if let Err(e) = state.store.fail_export_job(job.id, &message).await {
-                tracing::warn!(error = %e, "export failure not recorded");
+            match state
+                .store
+                .fail_export_job(job.id, &state.exports.owner, &message)
+                .await
+            {
+                Ok(true) => {
+                    tracing::warn!(job = job.public_id, error = ?e, "export failed");
+                    let _ = state
+                        .blobs
+                        .delete_prefix(&crate::exports::job_prefix(job))
+                        .await;
+                }
+                // Another server holds the job now: its files are its own.
+                Ok(false) => tracing::info!(
+                    job = job.public_id,
+                    "export job taken over by another server"
+                ),
+                Err(e) => tracing::warn!(error = %e, "export failure not recorded"),
             }
-            let _ = state
-                .blobs
-                .delete_prefix(&crate::exports::job_prefix(job))
-                .await;
         }
     }
 }
 
-/// At start-up: jobs a stopped server left running start again.
+/// At start-up: the worker starts, and takes queued jobs and those whose server stopped
+/// renewing their lease (a job of a live server is left alone).
 pub async fn resume(state: &AppState) {
-    match state.store.requeue_export_jobs().await {
-        Ok(n) if n > 0 => tracing::info!(jobs = n, "export jobs resumed"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "export jobs not resumed"),
-    }
     kick(state);
 }
 

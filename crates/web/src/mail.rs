@@ -49,10 +49,16 @@ impl Mailer {
     }
 }
 
-/// Sends what is due once; returns how many went out.
-pub async fn deliver_due(store: &Store, mailer: &Mailer) -> anyhow::Result<usize> {
+/// Mails one sender claims at a time, and how long it holds them: enough for each to
+/// hit the SMTP timeout (20 s) before another server may try them.
+const BATCH: i64 = 20;
+const LEASE_SECS: i64 = 600;
+
+/// Sends what is due once, claimed in `owner`'s name so that another server's sender
+/// does not send the same mail; returns how many went out.
+pub async fn deliver_due(store: &Store, mailer: &Mailer, owner: &str) -> anyhow::Result<usize> {
     let mut sent = 0;
-    for mail in store.due_mail(50).await? {
+    for mail in store.claim_due_mail(owner, BATCH, LEASE_SECS).await? {
         match mailer.send(&mail).await {
             Ok(()) => {
                 store.mark_mail_sent(mail.id).await?;
@@ -70,9 +76,9 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer) -> anyhow::Result<usize
 }
 
 /// Runs for the life of the server, sending due mail every few seconds.
-pub async fn run_outbox(store: Store, mailer: Mailer) {
+pub async fn run_outbox(store: Store, mailer: Mailer, owner: String) {
     loop {
-        if let Err(e) = deliver_due(&store, &mailer).await {
+        if let Err(e) = deliver_due(&store, &mailer, &owner).await {
             tracing::warn!(error = %e, "mail outbox run failed");
         }
         tokio::time::sleep(Duration::from_secs(5)).await;

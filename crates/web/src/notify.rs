@@ -165,10 +165,16 @@ async fn remind_one(
     Ok(out.len())
 }
 
-/// Runs for the life of the server: a reminder sweep every ten minutes.
-pub async fn run_reminders(store: Store) {
+/// Runs for the life of the server: a reminder sweep every ten minutes, by one server
+/// of those sharing the database (the one holding the sweep's lease).
+pub async fn run_reminders(store: Store, owner: String) {
     loop {
-        match remind_due(&store, pingxuan_store::now()).await {
+        let swept = match store.try_lease("sweep:reminders", &owner, 500).await {
+            Ok(true) => remind_due(&store, pingxuan_store::now()).await,
+            Ok(false) => Ok(0),
+            Err(e) => Err(e),
+        };
+        match swept {
             Ok(0) => {}
             Ok(n) => tracing::info!(notices = n, "deadline reminders sent"),
             Err(e) => tracing::warn!(error = %e, "deadline reminder sweep failed"),

@@ -14,6 +14,7 @@ use pingxuan_media::Sniffed;
 use pingxuan_rules::campaign::Material;
 use pingxuan_rules::materials::{Measured, Upload as Checked, file_problems};
 use pingxuan_store::attachments::{Attachment, NewAttachment, NewUpload, Upload};
+use pingxuan_store::audit::Audit;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -419,23 +420,17 @@ pub async fn complete(
                 uploaded_by: access.user.id,
             },
             &material,
+            &Audit::new(
+                Some(access.user.id),
+                "attachment_added",
+                format!("application:{}", u.application_id),
+            )
+            .detail(format!("{} {}", material.name, u.original_name)),
         )
         .await;
     cleanup().await;
     match added {
-        Ok(a) => {
-            state
-                .store
-                .audit(
-                    Some(access.user.id),
-                    "attachment_added",
-                    &format!("application:{}", u.application_id),
-                    &format!("{} {}", material.name, u.original_name),
-                    None,
-                )
-                .await?;
-            Ok(a)
-        }
+        Ok(a) => Ok(a),
         Err(e) => {
             state.blobs.delete(&dest).await.ok();
             Err(e.into())
@@ -475,14 +470,25 @@ pub async fn sweep_abandoned(state: &AppState) -> Result<usize, Failure> {
 }
 
 /// Runs for the life of the server: every hour, sweeps abandoned uploads and removes
-/// finished exports past their time (`jobs::KEEP_DAYS`).
+/// finished exports past their time (`jobs::KEEP_DAYS`); with several servers on one
+/// database, only the one holding the sweep's lease that hour.
 pub async fn run_sweeper(state: AppState) {
     loop {
-        if let Err(e) = sweep_abandoned(&state).await {
-            tracing::warn!(error = ?e, "upload sweep failed");
-        }
-        if let Err(e) = crate::jobs::sweep(&state).await {
-            tracing::warn!(error = ?e, "export sweep failed");
+        match state
+            .store
+            .try_lease("sweep:files", &state.exports.owner, 3000)
+            .await
+        {
+            Ok(true) => {
+                if let Err(e) = sweep_abandoned(&state).await {
+                    tracing::warn!(error = ?e, "upload sweep failed");
+                }
+                if let Err(e) = crate::jobs::sweep(&state).await {
+                    tracing::warn!(error = ?e, "export sweep failed");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep lease unreadable"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
@@ -509,17 +515,13 @@ pub async fn remove(state: &AppState, access: &Access, id: &str) -> Result<(), F
     let (a, l) = seen_attachment(state, access, id).await?;
     let level = attaching_level(access, &l)?;
     material_for(&l, level, &a.material_key)?;
-    state.store.remove_attachment(a.id).await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "attachment_removed",
-            &format!("application:{}", a.application_id),
-            &a.original_name,
-            None,
-        )
-        .await?;
+    let audit = Audit::new(
+        Some(access.user.id),
+        "attachment_removed",
+        format!("application:{}", a.application_id),
+    )
+    .detail(a.original_name.clone());
+    state.store.remove_attachment(a.id, &audit).await?;
     Ok(())
 }
 

@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod calendar;
 pub mod campaign;
 pub mod demo;

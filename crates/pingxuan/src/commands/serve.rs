@@ -23,23 +23,32 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
             Mailer::Log
         }
     };
-    tokio::spawn(run_outbox(store.clone(), mailer));
-    tokio::spawn(pingxuan_web::notify::run_reminders(store.clone()));
-    let sweeper = store.clone();
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = sweeper.purge_sessions().await {
-                tracing::warn!(error = %e, "session sweep failed");
-            }
-            tokio::time::sleep(Duration::from_secs(600)).await;
-        }
-    });
     let config = args.web_config(&common.data_dir)?;
     let public_url = config.public_url.clone();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("无法监听 {}", args.listen))?;
-    let state = AppState::new(store, config);
+    let state = AppState::new(store.clone(), config);
+    // Background work, safe with several servers on one database: each claims its work
+    // with a lease in this server's name.
+    let owner = state.exports.owner.clone();
+    tokio::spawn(run_outbox(store.clone(), mailer, owner.clone()));
+    tokio::spawn(pingxuan_web::notify::run_reminders(
+        store.clone(),
+        owner.clone(),
+    ));
+    tokio::spawn(async move {
+        loop {
+            if matches!(
+                store.try_lease("sweep:sessions", &owner, 500).await,
+                Ok(true)
+            ) && let Err(e) = store.purge_sessions().await
+            {
+                tracing::warn!(error = %e, "session sweep failed");
+            }
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    });
     tokio::spawn(pingxuan_web::uploads::run_sweeper(state.clone()));
     pingxuan_web::jobs::resume(&state).await;
     tracing::info!(address = %listener.local_addr()?, ready_in_ms = started.elapsed().as_millis() as u64, "pingxuan is serving");

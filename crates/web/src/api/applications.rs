@@ -306,20 +306,7 @@ pub async fn commit(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    let l = flow::load_own(&state, &caller.access, id).await?;
-    if l.app.committed_at.is_none() {
-        state.store.commit_application(id).await?;
-        state
-            .store
-            .audit(
-                Some(caller.access.user.id),
-                "application_committed",
-                &format!("application:{id}"),
-                "我承诺",
-                caller.ip.as_deref(),
-            )
-            .await?;
-    }
+    flow::commit(&state, &caller.access, id, caller.ip.as_deref()).await?;
     let l = flow::load_own(&state, &caller.access, id).await?;
     Ok(Json(out(&state, &l, 0).await?))
 }

@@ -14,6 +14,10 @@ use crate::error::PageError;
 struct AuditPage {
     shell: Shell,
     entries: Vec<(String, String, String, String, String, String)>,
+    /// How many entries the chain holds and its newest hash, to publish and to check an
+    /// export against (`pingxuan audit verify FILE --head HASH`).
+    count: i64,
+    head: String,
 }
 
 pub async fn get_audit(
@@ -21,6 +25,7 @@ pub async fn get_audit(
     who: SignedIn,
 ) -> Result<Response, PageError> {
     who.access.require_admin()?;
+    let head = state.store.audit_head().await?;
     let entries = state
         .store
         .recent_audit(500)
@@ -42,6 +47,8 @@ pub async fn get_audit(
     let page = AuditPage {
         shell: Shell::signed_in(&who, "审计日志", "/admin/audit"),
         entries,
+        count: head.entries,
+        head: head.hash,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -412,20 +412,7 @@ pub async fn post_commit(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     who.check_csrf(&form.csrf)?;
-    let l = flow::load_own(&state, &who.access, id).await?;
-    if l.app.committed_at.is_none() {
-        state.store.commit_application(id).await?;
-        state
-            .store
-            .audit(
-                Some(who.access.user.id),
-                "application_committed",
-                &format!("application:{id}"),
-                "我承诺",
-                who.ip.as_deref(),
-            )
-            .await?;
-    }
+    flow::commit(&state, &who.access, id, who.ip.as_deref()).await?;
     Ok(Redirect::to(&format!("/applications/{id}")).into_response())
 }
 

@@ -852,13 +852,10 @@ async fn search_pages_filters_and_scope(db: TestDb) {
     for i in 1..=25 {
         let (id, _) = app
             .store
-            .create_application(&NewApplication::bare(
-                "xinjiang-2023",
-                me,
-                "ZMKJ",
-                2023,
-                "申报人",
-            ))
+            .create_application(
+                &NewApplication::bare("xinjiang-2023", me, "ZMKJ", 2023, "申报人"),
+                pingxuan_store::testing::created,
+            )
             .await
             .unwrap();
         let mut form = FormValues::new();

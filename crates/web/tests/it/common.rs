@@ -154,7 +154,10 @@ impl TestApp {
                     measured: "{}",
                     uploaded_by: l.app.applicant_id,
                 };
-                self.store.add_attachment(&new, m).await.unwrap();
+                self.store
+                    .add_attachment(&new, m, &pingxuan_store::testing::audit())
+                    .await
+                    .unwrap();
             }
         }
     }

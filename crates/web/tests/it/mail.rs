@@ -74,7 +74,7 @@ async fn failing_server_delays_and_loses_nothing(db: TestDb) {
     drop(closed);
     let from = "最美科技工作者评选平台 <noreply@example.com>";
     let dead = Mailer::smtp(&format!("smtp://127.0.0.1:{dead_port}"), from).unwrap();
-    assert_eq!(deliver_due(&app.store, &dead).await.unwrap(), 0);
+    assert_eq!(deliver_due(&app.store, &dead, "test").await.unwrap(), 0);
     let queued = app.store.mail_to("ceshi@example.com").await.unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].attempts, 1);
@@ -92,7 +92,7 @@ async fn failing_server_delays_and_loses_nothing(db: TestDb) {
         .unwrap();
     let (port, mut received) = smtp_sink().await;
     let live = Mailer::smtp(&format!("smtp://127.0.0.1:{port}"), from).unwrap();
-    assert_eq!(deliver_due(&app.store, &live).await.unwrap(), 1);
+    assert_eq!(deliver_due(&app.store, &live, "test").await.unwrap(), 1);
     let message = received.recv().await.unwrap();
     assert!(message.contains("To: ceshi@example.com"), "{message}");
     assert!(
