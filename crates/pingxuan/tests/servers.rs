@@ -8,15 +8,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pingxuan_rules::Role;
-use pingxuan_rules::campaign::{SEEDS, load};
 use pingxuan_store::Store;
-use pingxuan_store::accounts::NewUser;
-use pingxuan_store::applications::{Binding, NewApplication};
 use pingxuan_store::exports::{ExportJob, JobState};
 use pingxuan_store::testing::{TestDb, Which};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use pingxuan_web::testing::smtp_sink;
 
 const CID: &str = "xinjiang-2023";
 /// Candidates in each bundle: enough 推荐表 PDFs that a job is still running while the
@@ -70,103 +65,15 @@ async fn serve(data: &Path, db: &TestDb, smtp: u16) -> Server {
     }
 }
 
-/// An SMTP server that accepts every message and counts them by subject.
-async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = sock.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.ok();
-                let mut data = None::<String>;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = data.as_mut() {
-                        if line == "." {
-                            tx.send(data.take().unwrap_or_default()).ok();
-                            write.write_all(b"250 queued\r\n").await.ok();
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 sink\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go on\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.ok();
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.ok();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
-
 /// The 新疆 campaign with one recommending unit holding `CANDIDATES` applications;
 /// returns the unit and its account.
 async fn seed(store: &Store) -> (i64, i64) {
-    let (_, text) = SEEDS
-        .iter()
-        .find(|(n, _)| n.starts_with("xinjiang"))
-        .unwrap();
-    let campaign = load(text).campaign.unwrap();
-    store.save_campaign(&campaign, text, None).await.unwrap();
-    let unit = store
-        .create_unit(CID, "昌吉州科协", Role::Recommender, Some("prefecture"))
+    let (unit, rec) = pingxuan_store::testing::xinjiang_recommender(store).await;
+    let applicant = store
+        .create_user(pingxuan_store::testing::new_user("applicant", "申报人"))
         .await
         .unwrap();
-    let user = |login: &str| NewUser {
-        login: login.into(),
-        display_name: login.into(),
-        email: None,
-        mobile: None,
-        password: "Kexie-2024-ok".into(),
-    };
-    let rec = store.create_user(user("cj-rec")).await.unwrap();
-    store
-        .grant_role(rec, Role::Recommender, Some(CID), Some(unit))
-        .await
-        .unwrap();
-    let applicant = store.create_user(user("applicant")).await.unwrap();
-    for _ in 0..CANDIDATES {
-        let (id, _) = store
-            .create_application(
-                &NewApplication {
-                    binding: Binding {
-                        recommender_unit_id: Some(unit),
-                        work_unit_id: None,
-                        merged: false,
-                        recommender_level: 1,
-                    },
-                    ..NewApplication::bare(CID, applicant, "ZMKJ", 2023, "申报人提交到推荐单位")
-                },
-                pingxuan_store::testing::created,
-            )
-            .await
-            .unwrap();
-        // Submitted to the unit, as the flow would leave it.
-        sqlx::query(
-            "UPDATE applications SET holder_level = 1, holder_role = 'recommender', \
-             reached_level = 1 WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&store.pool)
-        .await
-        .unwrap();
-    }
+    pingxuan_store::testing::held_by_recommender(store, CID, unit, applicant, CANDIDATES).await;
     (unit, rec)
 }
 

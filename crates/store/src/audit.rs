@@ -262,23 +262,24 @@ impl Store {
             )))
             .fetch_all(&mut *tx)
             .await?;
-            if rows.is_empty() {
+            let Some(first) = rows.first() else {
                 tx.rollback().await?;
                 return Ok(chained);
-            }
+            };
+            // The entry just before the first of this batch; then each follows the last.
+            let mut prev: String = sqlx::query(
+                "SELECT hash FROM audit_log WHERE id < $1 AND hash IS NOT NULL \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(first.try_get::<i64, _>(0)?)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or_else(|| GENESIS.into());
             for row in &rows {
                 let mut e = entry_of(row)?;
-                // The entry just before this one in the chain's order.
-                let prev: Option<String> = sqlx::query(
-                    "SELECT hash FROM audit_log WHERE id < $1 AND hash IS NOT NULL \
-                     ORDER BY id DESC LIMIT 1",
-                )
-                .bind(e.id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-                e.prev_hash = Some(prev.unwrap_or_else(|| GENESIS.into()));
+                e.prev_hash = Some(prev);
                 let hash = e.chained().hash();
                 sqlx::query("UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE id = $1")
                     .bind(e.id)
@@ -286,6 +287,7 @@ impl Store {
                     .bind(&hash)
                     .execute(&mut *tx)
                     .await?;
+                prev = hash;
                 chained += 1;
             }
             tx.commit().await?;

@@ -179,7 +179,7 @@ impl Store {
              lease_owner = $2, lease_until = $3, claims = claims + 1 \
              WHERE id = (SELECT id FROM export_jobs WHERE state = 'queued' \
                OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1)) \
-               ORDER BY id LIMIT 1{}) RETURNING public_id",
+               ORDER BY id LIMIT 1{}) RETURNING {COLUMNS}",
             self.skip_locked()
         )))
         .bind(t)
@@ -187,10 +187,7 @@ impl Store {
         .bind(t + lease_secs)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            Some(r) => self.export_job(&r.try_get::<String, _>(0)?).await,
-            None => Ok(None),
-        }
+        row.as_ref().map(job_of).transpose()
     }
 
     /// Extends `owner`'s lease on a running job; false when the lease was lost (another

@@ -164,6 +164,103 @@ macro_rules! on_both_databases {
     };
 }
 
+/// A test account with a valid password.
+pub fn new_user(login: &str, name: &str) -> crate::accounts::NewUser {
+    crate::accounts::NewUser {
+        login: login.to_owned(),
+        display_name: name.to_owned(),
+        email: None,
+        mobile: None,
+        password: "Kexie-2024-ok".to_owned(),
+    }
+}
+
+/// The 东莞 seed campaign loaded and an applicant account: (campaign id, applicant).
+pub async fn dongguan_applicant(store: &Store) -> (String, i64) {
+    let (_, text) = pingxuan_rules::campaign::SEEDS[1];
+    let c = pingxuan_rules::campaign::load(text)
+        .campaign
+        .expect("the 东莞 seed");
+    store.save_campaign(&c, text, None).await.expect("campaign");
+    let uid = store
+        .create_user(new_user("me", "测试"))
+        .await
+        .expect("applicant");
+    (c.campaign.id.clone(), uid)
+}
+
+/// The 新疆 seed campaign loaded with one recommending unit (昌吉州科协) and its account
+/// `cj-rec`: (unit, account).
+pub async fn xinjiang_recommender(store: &Store) -> (i64, i64) {
+    let (_, text) = pingxuan_rules::campaign::SEEDS
+        .iter()
+        .find(|(n, _)| n.starts_with("xinjiang"))
+        .expect("the 新疆 seed");
+    let c = pingxuan_rules::campaign::load(text)
+        .campaign
+        .expect("the 新疆 seed");
+    store.save_campaign(&c, text, None).await.expect("campaign");
+    let cid = c.campaign.id.as_str();
+    let role = pingxuan_rules::Role::Recommender;
+    let unit = store
+        .create_unit(cid, "昌吉州科协", role, Some("prefecture"))
+        .await
+        .expect("unit");
+    let rec = store
+        .create_user(new_user("cj-rec", "昌吉州科协"))
+        .await
+        .expect("account");
+    store
+        .grant_role(rec, role, Some(cid), Some(unit))
+        .await
+        .expect("role");
+    (unit, rec)
+}
+
+/// `n` applications of campaign `cid` by `applicant`, recommended by `unit` and submitted
+/// to it, as the flow would leave them (holder level 1), written straight to the store for
+/// tests and benches that need candidates at a recommending unit's desk; their ids.
+pub async fn held_by_recommender(
+    store: &Store,
+    cid: &str,
+    unit: i64,
+    applicant: i64,
+    n: usize,
+) -> Vec<i64> {
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let new = crate::applications::NewApplication {
+            binding: crate::applications::Binding {
+                recommender_unit_id: Some(unit),
+                work_unit_id: None,
+                merged: false,
+                recommender_level: 1,
+            },
+            ..crate::applications::NewApplication::bare(
+                cid,
+                applicant,
+                "ZMKJ",
+                2023,
+                "申报人提交到推荐单位",
+            )
+        };
+        let (id, _) = store
+            .create_application(&new, created)
+            .await
+            .expect("application");
+        sqlx::query(
+            "UPDATE applications SET holder_level = 1, holder_role = 'recommender', \
+             reached_level = 1 WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&store.pool)
+        .await
+        .expect("submitted to the unit");
+        ids.push(id);
+    }
+    ids
+}
+
 /// An audit entry for store calls made straight from tests and benches.
 pub fn audit() -> crate::audit::Audit {
     crate::audit::Audit::new(None, "test", "test")

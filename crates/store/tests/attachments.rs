@@ -1,7 +1,6 @@
 //! Attachments and resumable uploads, on both databases.
 
 use pingxuan_rules::campaign::{SEEDS, load};
-use pingxuan_store::accounts::NewUser;
 use pingxuan_store::applications::NewApplication;
 use pingxuan_store::attachments::{NewAttachment, NewUpload};
 use pingxuan_store::testing::TestDb;
@@ -11,22 +10,10 @@ on_both_databases!(uploads_take_parts_in_order, attachments_numbered_and_capped)
 
 /// A 东莞 application and its applicant.
 async fn application(s: &Store) -> (i64, i64) {
-    let (_, text) = SEEDS[1];
-    let c = load(text).campaign.unwrap();
-    s.save_campaign(&c, text, None).await.unwrap();
-    let uid = s
-        .create_user(NewUser {
-            login: "me".to_owned(),
-            display_name: "测试".to_owned(),
-            email: None,
-            mobile: None,
-            password: "Kexie-2024-ok".to_owned(),
-        })
-        .await
-        .unwrap();
+    let (cid, uid) = pingxuan_store::testing::dongguan_applicant(s).await;
     let (id, _) = s
         .create_application(
-            &NewApplication::bare(&c.campaign.id, uid, "ZMKJ", 2023, "申报人"),
+            &NewApplication::bare(&cid, uid, "ZMKJ", 2023, "申报人"),
             pingxuan_store::testing::created,
         )
         .await

@@ -2,9 +2,7 @@
 //! transaction, never changed, never forked by concurrent writers.
 
 use pingxuan_rules::audit::{GENESIS, Verifier};
-use pingxuan_rules::campaign::{SEEDS, load};
 use pingxuan_rules::workflow::Event;
-use pingxuan_store::accounts::NewUser;
 use pingxuan_store::applications::{FlowUpdate, NewApplication};
 use pingxuan_store::audit::Audit;
 use pingxuan_store::testing::TestDb;
@@ -152,22 +150,10 @@ async fn earlier_entries_are_chained_in_order(db: TestDb) {
 
 async fn a_move_without_its_entry_does_not_happen(db: TestDb) {
     let s = db.store().await;
-    let (_, text) = SEEDS[1];
-    let c = load(text).campaign.unwrap();
-    s.save_campaign(&c, text, None).await.unwrap();
-    let uid = s
-        .create_user(NewUser {
-            login: "me".to_owned(),
-            display_name: "测试".to_owned(),
-            email: None,
-            mobile: None,
-            password: "Kexie-2024-ok".to_owned(),
-        })
-        .await
-        .unwrap();
+    let (cid, uid) = pingxuan_store::testing::dongguan_applicant(&s).await;
     let (id, _) = s
         .create_application(
-            &NewApplication::bare(&c.campaign.id, uid, "ZMKJ", 2023, "申报人"),
+            &NewApplication::bare(&cid, uid, "ZMKJ", 2023, "申报人"),
             |id, number| {
                 Audit::new(
                     Some(uid),

@@ -13,10 +13,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use pingxuan_rules::Role;
-use pingxuan_rules::campaign::{SEEDS, load};
 use pingxuan_store::accounts::NewUser;
-use pingxuan_store::applications::{Binding, NewApplication};
 use pingxuan_store::attachments::NewAttachment;
 use pingxuan_store::testing::{TestDb, Which};
 use pingxuan_web::{AppState, CaptchaPolicy, WebConfig};
@@ -56,30 +53,8 @@ fn main() -> std::process::ExitCode {
 async fn run(gib: u64) -> std::process::ExitCode {
     let db = TestDb::new(Which::Sqlite).await.expect("database");
     let store = db.store().await;
-    let (_, text) = SEEDS
-        .iter()
-        .find(|(n, _)| n.starts_with("xinjiang"))
-        .unwrap();
-    let campaign = load(text).campaign.unwrap();
-    store.save_campaign(&campaign, text, None).await.unwrap();
-    let unit = store
-        .create_unit(CID, "昌吉州科协", Role::Recommender, Some("prefecture"))
-        .await
-        .unwrap();
-    let rec = store
-        .create_user(NewUser {
-            login: "cj-rec".into(),
-            display_name: "昌吉州科协".into(),
-            email: None,
-            mobile: None,
-            password: "Kexie-2024-ok".into(),
-        })
-        .await
-        .unwrap();
-    store
-        .grant_role(rec, Role::Recommender, Some(CID), Some(unit))
-        .await
-        .unwrap();
+    let (unit, rec) = pingxuan_store::testing::xinjiang_recommender(&store).await;
+    let campaign = store.campaign_model(CID).await.unwrap().unwrap();
     let (_, token) = store.create_api_token(rec, "bench").await.unwrap();
     let applicant = store
         .create_user(NewUser {
@@ -106,32 +81,10 @@ async fn run(gib: u64) -> std::process::ExitCode {
             .collect::<Vec<_>>(),
     );
     let started = Instant::now();
-    for n in 0..gib {
-        let binding = Binding {
-            recommender_unit_id: Some(unit),
-            work_unit_id: None,
-            merged: false,
-            recommender_level: 1,
-        };
-        let (id, _) = store
-            .create_application(
-                &NewApplication {
-                    binding,
-                    ..NewApplication::bare(CID, applicant, "ZMKJ", 2023, "申报人提交到推荐单位")
-                },
-                pingxuan_store::testing::created,
-            )
-            .await
-            .unwrap();
-        // Submitted to the unit, as the flow would leave it.
-        sqlx::query(
-            "UPDATE applications SET holder_level = 1, holder_role = 'recommender', \
-             reached_level = 1 WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&store.pool)
-        .await
-        .unwrap();
+    let ids =
+        pingxuan_store::testing::held_by_recommender(&store, CID, unit, applicant, gib as usize)
+            .await;
+    for (n, id) in ids.into_iter().enumerate() {
         let key = format!("bench/{n}.mp4");
         let mut w = blobs.writer(&key).await.unwrap();
         for _ in 0..128 {

@@ -168,25 +168,23 @@ pub async fn record(
     Ok(next)
 }
 
-/// 我承诺 by the applicant, recorded once with its audit entry (a second press changes
-/// nothing); for the page and the API alike.
+/// 我承诺 by the applicant, for the page and the API alike; the store records it and its
+/// audit entry once (a second press changes nothing).
 pub async fn commit(
     state: &AppState,
     access: &Access,
     id: i64,
     ip: Option<&str>,
 ) -> Result<(), Failure> {
-    let l = load_own(state, access, id).await?;
-    if l.app.committed_at.is_none() {
-        let audit = Audit::new(
-            Some(access.user.id),
-            "application_committed",
-            format!("application:{id}"),
-        )
-        .detail("我承诺")
-        .ip(ip);
-        state.store.commit_application(id, &audit).await?;
-    }
+    load_own(state, access, id).await?;
+    let audit = Audit::new(
+        Some(access.user.id),
+        "application_committed",
+        format!("application:{id}"),
+    )
+    .detail("我承诺")
+    .ip(ip);
+    state.store.commit_application(id, &audit).await?;
     Ok(())
 }
 

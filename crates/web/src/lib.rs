@@ -19,6 +19,7 @@ pub mod notify;
 pub mod pages;
 pub mod routes;
 pub mod statics;
+pub mod testing;
 pub mod uploads;
 
 use std::net::SocketAddr;

@@ -7,6 +7,8 @@
 ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_log ADD COLUMN hash TEXT;
 CREATE UNIQUE INDEX audit_log_prev ON audit_log (prev_hash);
+-- The check for unchained entries after every migration reads this, not the whole log.
+CREATE INDEX audit_log_unchained ON audit_log (id) WHERE hash IS NULL;
 -- backend-specific: the log refuses DELETE, and UPDATE except the one-time chaining of
 -- an entry written before this change (its hash set, nothing else changed).
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
