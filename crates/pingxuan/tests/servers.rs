@@ -132,7 +132,13 @@ async fn two_servers_share_jobs_and_mail() {
 
     // A job running on the first server is not taken back when a second one starts.
     let first = store
-        .create_export_job(CID, "bundle", Some(&[unit]), rec)
+        .create_export_job(
+            CID,
+            "bundle",
+            Some(&[unit]),
+            rec,
+            pingxuan_store::testing::for_key,
+        )
         .await
         .unwrap();
     let mut a = Some(serve(dir.path(), &db, smtp).await);
@@ -152,7 +158,13 @@ async fn two_servers_share_jobs_and_mail() {
 
     // The server running a job is killed mid-job: the other resumes it after its lease.
     let second = store
-        .create_export_job(CID, "bundle", Some(&[unit]), rec)
+        .create_export_job(
+            CID,
+            "bundle",
+            Some(&[unit]),
+            rec,
+            pingxuan_store::testing::for_key,
+        )
         .await
         .unwrap();
     let running = job_when(&store, &second.public_id, "started", |j| {

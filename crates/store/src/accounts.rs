@@ -5,6 +5,7 @@ use pingxuan_rules::Role;
 use pingxuan_rules::password::{HISTORY, LOCKOUT_SECS, MAX_FAILURES, locked_for};
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, StoreError, now, unique_as};
 
 /// What a new account is made of; the password arrives in clear and leaves hashed.
@@ -102,8 +103,30 @@ fn dummy_hash() -> String {
         .clone()
 }
 
+/// A new account checked and with its password hashed, ready to insert.
+struct PreparedUser {
+    login_enc: String,
+    login_hmac: String,
+    display_name: String,
+    email_enc: Option<String>,
+    email_hmac: Option<String>,
+    mobile_enc: Option<String>,
+    mobile_hmac: Option<String>,
+    password_hash: String,
+}
+
 impl Store {
     pub async fn create_user(&self, new: NewUser) -> Result<i64> {
+        let ready = self.prepare_user(new).await?;
+        let mut tx = self.pool.begin().await?;
+        let id = Self::insert_user(&mut tx, &ready, now()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Checks that the e-mail and mobile are free and hashes the password (slow, so
+    /// before any transaction starts).
+    async fn prepare_user(&self, new: NewUser) -> Result<PreparedUser> {
         let login = normalize_login(&new.login);
         let login_hmac = self.sealer.lookup(&login);
         let email = new.email.as_deref().map(normalize_login);
@@ -130,24 +153,38 @@ impl Store {
                 return Err(StoreError::Duplicate("手机号码"));
             }
         }
-        let hash = hash_password(new.password).await?;
-        let t = now();
-        let mut tx = self.pool.begin().await?;
+        Ok(PreparedUser {
+            login_enc: self.sealer.seal(&login),
+            login_hmac,
+            display_name: new.display_name.trim().to_owned(),
+            email_enc: email.as_deref().map(|e| self.sealer.seal(e)),
+            email_hmac,
+            mobile_enc: mobile.as_deref().map(|m| self.sealer.seal(m)),
+            mobile_hmac,
+            password_hash: hash_password(new.password).await?,
+        })
+    }
+
+    async fn insert_user(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        u: &PreparedUser,
+        t: i64,
+    ) -> Result<i64> {
         let id: i64 = sqlx::query(
             "INSERT INTO users (login_hmac, login_enc, display_name, email_enc, email_hmac, \
              mobile_enc, mobile_hmac, password_hash, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
         )
-        .bind(&login_hmac)
-        .bind(self.sealer.seal(&login))
-        .bind(new.display_name.trim())
-        .bind(email.as_deref().map(|e| self.sealer.seal(e)))
-        .bind(&email_hmac)
-        .bind(mobile.as_deref().map(|m| self.sealer.seal(m)))
-        .bind(&mobile_hmac)
-        .bind(&hash)
+        .bind(&u.login_hmac)
+        .bind(&u.login_enc)
+        .bind(&u.display_name)
+        .bind(&u.email_enc)
+        .bind(&u.email_hmac)
+        .bind(&u.mobile_enc)
+        .bind(&u.mobile_hmac)
+        .bind(&u.password_hash)
         .bind(t)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(unique_as("登录名、电子邮箱或手机号码"))?
         .try_get(0)?;
@@ -155,11 +192,10 @@ impl Store {
             "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
         )
         .bind(id)
-        .bind(&hash)
+        .bind(&u.password_hash)
         .bind(t)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -286,8 +322,9 @@ impl Store {
         Ok(LoginOutcome::Ok(user))
     }
 
-    /// Sets a new password unless it is one of the last few; ends the lockout.
-    pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
+    /// Sets a new password unless it is one of the last few; ends the lockout; with its
+    /// audit entry.
+    pub async fn set_password(&self, user_id: i64, password: &str, audit: &Audit) -> Result<()> {
         let old: Vec<String> = sqlx::query(
             "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         )
@@ -323,24 +360,29 @@ impl Store {
         .bind(t)
         .execute(&mut *tx)
         .await?;
+        self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Creates an account holding one role; the account is removed again when the role
-    /// cannot be granted, so nothing half-created remains.
+    /// Creates an account holding one role, with its audit entry (named from the new
+    /// account's id), in one transaction: nothing half-created remains when the role
+    /// cannot be granted.
     pub async fn create_account(
         &self,
         new: NewUser,
         role: Role,
         campaign_id: Option<&str>,
         unit_id: Option<i64>,
+        audit: impl FnOnce(i64) -> Audit + Send,
     ) -> Result<i64> {
-        let id = self.create_user(new).await?;
-        if let Err(e) = self.grant_role(id, role, campaign_id, unit_id).await {
-            self.delete_user(id).await?;
-            return Err(e);
-        }
+        let ready = self.prepare_user(new).await?;
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let id = Self::insert_user(&mut tx, &ready, t).await?;
+        Self::insert_role(&mut tx, id, role, campaign_id, unit_id, t).await?;
+        self.append_audit(&mut tx, &audit(id), t).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -375,7 +417,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Removes an account that was never used (undoing a failed creation).
+    /// Removes an account; its roles go with it.
     pub async fn delete_user(&self, id: i64) -> Result<()> {
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
@@ -392,6 +434,20 @@ impl Store {
         campaign_id: Option<&str>,
         unit_id: Option<i64>,
     ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        Self::insert_role(&mut tx, user_id, role, campaign_id, unit_id, now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_role(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        user_id: i64,
+        role: Role,
+        campaign_id: Option<&str>,
+        unit_id: Option<i64>,
+        t: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO roles (user_id, role, campaign_id, unit_id, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -399,8 +455,8 @@ impl Store {
         .bind(role.as_str())
         .bind(campaign_id.unwrap_or(""))
         .bind(unit_id.unwrap_or(0))
-        .bind(now())
-        .execute(&self.pool)
+        .bind(t)
+        .execute(&mut **tx)
         .await
         .map_err(unique_as("该角色"))?;
         Ok(())

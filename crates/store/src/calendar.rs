@@ -4,20 +4,31 @@
 use pingxuan_rules::calendar::{WorkCalendar, YearCalendar};
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, StoreError, now};
 
 impl Store {
-    /// Saves a checked year file (replacing an earlier load of the same year).
-    pub async fn save_calendar_year(&self, year: &YearCalendar, source_toml: &str) -> Result<()> {
+    /// Saves a checked year file (replacing an earlier load of the same year), with its
+    /// audit entry.
+    pub async fn save_calendar_year(
+        &self,
+        year: &YearCalendar,
+        source_toml: &str,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO calendar_years (year, source_toml, loaded_at) VALUES ($1, $2, $3) \
              ON CONFLICT (year) DO UPDATE SET source_toml = excluded.source_toml, loaded_at = excluded.loaded_at",
         )
         .bind(i64::from(year.year))
         .bind(source_toml)
-        .bind(now())
-        .execute(&self.pool)
+        .bind(t)
+        .execute(&mut *tx)
         .await?;
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
         Ok(())
     }
 

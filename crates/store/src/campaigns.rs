@@ -4,6 +4,7 @@
 use pingxuan_rules::campaign::{Campaign, load};
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, StoreError, now};
 
 #[derive(Debug, Clone)]
@@ -63,15 +64,17 @@ impl Store {
         Ok(Some(model))
     }
 
-    /// Saves a checked campaign file, creating the campaign or replacing its file.
-    /// Returns the new revision.
+    /// Saves a checked campaign file, creating the campaign or replacing its file, with
+    /// its audit entry (named from the new revision). Returns the new revision.
     pub async fn save_campaign(
         &self,
         c: &Campaign,
         source_toml: &str,
         by: Option<i64>,
+        audit: impl FnOnce(i64) -> Audit + Send,
     ) -> Result<i64> {
         let t = now();
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO campaigns (id, name, year, source_toml, revision, loaded_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 1, $5, $6, $6) \
@@ -86,9 +89,12 @@ impl Store {
         .bind(source_toml)
         .bind(by)
         .bind(t)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let revision: i64 = row.try_get(0)?;
+        self.append_audit(&mut tx, &audit(revision), t).await?;
+        tx.commit().await?;
+        Ok(revision)
     }
 
     pub async fn get_campaign(&self, id: &str) -> Result<Option<StoredCampaign>> {

@@ -5,6 +5,7 @@
 use pingxuan_rules::deadline::Extension;
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, now};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,9 @@ fn granted_of(r: &sqlx::any::AnyRow) -> Result<Granted> {
 }
 
 impl Store {
-    /// Moves a level's deadline to `until` for everyone (`unit_id` None) or one channel.
+    /// Moves a level's deadline to `until` for everyone (`unit_id` None) or one channel,
+    /// with its audit entry.
+    #[allow(clippy::too_many_arguments)]
     pub async fn extend_deadline(
         &self,
         campaign_id: &str,
@@ -55,7 +58,10 @@ impl Store {
         until: i64,
         reason: &str,
         granted_by: i64,
+        audit: &Audit,
     ) -> Result<i64> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         let id = sqlx::query(
             "INSERT INTO deadline_extensions (campaign_id, level_key, unit_id, until_at, reason, granted_by, granted_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -66,10 +72,12 @@ impl Store {
         .bind(until)
         .bind(reason.trim())
         .bind(granted_by)
-        .bind(now())
-        .fetch_one(&self.pool)
+        .bind(t)
+        .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -86,7 +94,8 @@ impl Store {
         rows.iter().map(granted_of).collect()
     }
 
-    /// Grants a recommending unit `extra` places beyond its “原则上” quota.
+    /// Grants a recommending unit `extra` places beyond its “原则上” quota, with its audit
+    /// entry.
     pub async fn grant_quota(
         &self,
         campaign_id: &str,
@@ -94,7 +103,10 @@ impl Store {
         extra: i64,
         reason: &str,
         granted_by: i64,
+        audit: &Audit,
     ) -> Result<i64> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         let id = sqlx::query(
             "INSERT INTO quota_exceptions (campaign_id, unit_id, extra, reason, granted_by, granted_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -104,10 +116,12 @@ impl Store {
         .bind(extra)
         .bind(reason.trim())
         .bind(granted_by)
-        .bind(now())
-        .fetch_one(&self.pool)
+        .bind(t)
+        .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
         Ok(id)
     }
 

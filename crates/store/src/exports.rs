@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, StoreError, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,19 +98,23 @@ fn job_of(r: &sqlx::any::AnyRow) -> Result<ExportJob> {
 }
 
 impl Store {
-    /// Queues an export of `kind` for the given units' candidates (none: the whole campaign).
+    /// Queues an export of `kind` for the given units' candidates (none: the whole
+    /// campaign), with its audit entry (named from the job's public id).
     pub async fn create_export_job(
         &self,
         campaign_id: &str,
         kind: &str,
         unit_ids: Option<&[i64]>,
         requested_by: i64,
+        audit: impl FnOnce(&str) -> Audit + Send,
     ) -> Result<ExportJob> {
         let id = hex::encode(rand::random::<[u8; 16]>());
         let units = match unit_ids {
             Some(ids) => serde_json::to_string(ids).expect("ids as JSON"),
             None => String::new(),
         };
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO export_jobs (public_id, campaign_id, kind, unit_ids, requested_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -119,9 +124,11 @@ impl Store {
         .bind(kind)
         .bind(units)
         .bind(requested_by)
-        .bind(now())
-        .execute(&self.pool)
+        .bind(t)
+        .execute(&mut *tx)
         .await?;
+        self.append_audit(&mut tx, &audit(&id), t).await?;
+        tx.commit().await?;
         self.export_job(&id).await?.ok_or(StoreError::NotFound)
     }
 

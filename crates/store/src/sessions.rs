@@ -4,6 +4,7 @@
 use pingxuan_rules::password::{ABSOLUTE_TIMEOUT_SECS, IDLE_TIMEOUT_SECS};
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::crypto::{new_token, token_hash};
 use crate::{Result, Store, now};
 
@@ -22,11 +23,13 @@ pub struct Session {
 const TOUCH_EVERY_SECS: i64 = 60;
 
 impl Store {
-    /// Starts a session and returns the token for the cookie.
+    /// Starts a session and returns the token for the cookie; a sign-in's audit entry
+    /// (none for a visitor's session) is written with it.
     pub async fn create_session(
         &self,
         user_id: Option<i64>,
         ip: Option<&str>,
+        audit: Option<&Audit>,
     ) -> Result<(String, Session)> {
         let token = new_token();
         let s = Session {
@@ -37,17 +40,28 @@ impl Store {
             created_at: now(),
             last_seen_at: now(),
         };
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, ip) \
              VALUES ($1, $2, $3, $4, $4, $5)",
         )
-        .bind(&s.id_hash)
+        .bind(s.id_hash.clone())
         .bind(s.user_id)
-        .bind(&s.csrf_token)
+        .bind(s.csrf_token.clone())
         .bind(s.created_at)
-        .bind(ip)
-        .execute(&self.pool)
-        .await?;
+        .bind(ip.map(str::to_owned));
+        // A visitor's session (every first page view) is one statement; a sign-in's
+        // carries its audit entry in one transaction.
+        match audit {
+            None => {
+                insert.execute(&self.pool).await?;
+            }
+            Some(audit) => {
+                let mut tx = self.pool.begin().await?;
+                insert.execute(&mut *tx).await?;
+                self.append_audit(&mut tx, audit, s.created_at).await?;
+                tx.commit().await?;
+            }
+        }
         Ok((token, s))
     }
 
@@ -71,7 +85,7 @@ impl Store {
         };
         let t = now();
         if t - s.last_seen_at >= IDLE_TIMEOUT_SECS || t - s.created_at >= ABSOLUTE_TIMEOUT_SECS {
-            self.delete_session(&s.id_hash).await?;
+            self.delete_session(&s.id_hash, None).await?;
             return Ok(None);
         }
         if t - s.last_seen_at >= TOUCH_EVERY_SECS {
@@ -84,11 +98,21 @@ impl Store {
         Ok(Some(s))
     }
 
-    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
+    /// Ends a session; a sign-out's audit entry is written with it.
+    pub async fn delete_session(&self, id_hash: &str, audit: Option<&Audit>) -> Result<()> {
+        let delete =
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned());
+        match audit {
+            None => {
+                delete.execute(&self.pool).await?;
+            }
+            Some(audit) => {
+                let mut tx = self.pool.begin().await?;
+                delete.execute(&mut *tx).await?;
+                self.append_audit(&mut tx, audit, now()).await?;
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 

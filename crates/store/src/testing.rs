@@ -181,7 +181,10 @@ pub async fn dongguan_applicant(store: &Store) -> (String, i64) {
     let c = pingxuan_rules::campaign::load(text)
         .campaign
         .expect("the 东莞 seed");
-    store.save_campaign(&c, text, None).await.expect("campaign");
+    store
+        .save_campaign(&c, text, None, for_id)
+        .await
+        .expect("campaign");
     let uid = store
         .create_user(new_user("me", "测试"))
         .await
@@ -199,7 +202,10 @@ pub async fn xinjiang_recommender(store: &Store) -> (i64, i64) {
     let c = pingxuan_rules::campaign::load(text)
         .campaign
         .expect("the 新疆 seed");
-    store.save_campaign(&c, text, None).await.expect("campaign");
+    store
+        .save_campaign(&c, text, None, for_id)
+        .await
+        .expect("campaign");
     let cid = c.campaign.id.as_str();
     let role = pingxuan_rules::Role::Recommender;
     let unit = store
@@ -271,8 +277,14 @@ pub fn created(_id: i64, _number: &str) -> crate::audit::Audit {
     audit()
 }
 
-/// [`audit`] for [`Store::issue_code`].
-pub fn issued(_id: i64) -> crate::audit::Audit {
+/// [`audit`] for store calls that name their entry from a new row's id
+/// ([`Store::issue_code`], [`Store::save_campaign`], [`Store::create_account`] …).
+pub fn for_id(_id: i64) -> crate::audit::Audit {
+    audit()
+}
+
+/// [`audit`] for [`Store::create_export_job`] (named from the job's public id).
+pub fn for_key(_key: &str) -> crate::audit::Audit {
     audit()
 }
 

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::crypto::{new_token, token_hash};
 use crate::{Result, Store, StoreError, now};
 
@@ -25,19 +26,29 @@ pub enum ResetError {
 }
 
 impl Store {
-    /// Creates a token and returns (id, clear token).
-    pub async fn create_api_token(&self, user_id: i64, name: &str) -> Result<(i64, String)> {
+    /// Creates a token with its audit entry (named from the token's id) and returns
+    /// (id, clear token).
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        audit: impl FnOnce(i64) -> Audit + Send,
+    ) -> Result<(i64, String)> {
         let token = format!("{TOKEN_PREFIX}{}", new_token());
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(user_id)
         .bind(name.trim())
         .bind(token_hash(&token))
-        .bind(now())
-        .fetch_one(&self.pool)
+        .bind(t)
+        .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        self.append_audit(&mut tx, &audit(id), t).await?;
+        tx.commit().await?;
         Ok((id, token))
     }
 
@@ -79,19 +90,25 @@ impl Store {
             .collect()
     }
 
-    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<()> {
+    /// Revokes one of a person's tokens, with its audit entry.
+    pub async fn revoke_api_token(&self, user_id: i64, id: i64, audit: &Audit) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
         let n = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         )
         .bind(id)
         .bind(user_id)
-        .bind(now())
-        .execute(&self.pool)
+        .bind(t)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 0 {
+            tx.rollback().await?;
             return Err(StoreError::NotFound);
         }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
         Ok(())
     }
 

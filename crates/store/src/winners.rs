@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::{Result, Store, now};
 
 /// One person on the register.
@@ -16,12 +17,13 @@ pub struct Winner {
 }
 
 impl Store {
-    /// Replaces the campaign's register with `rows`, in one transaction.
+    /// Replaces the campaign's register with `rows`, in one transaction with its audit entry.
     pub async fn replace_winners(
         &self,
         campaign_id: &str,
         rows: &[Winner],
         loaded_by: i64,
+        audit: &Audit,
     ) -> Result<()> {
         let t = now();
         let mut tx = self.pool.begin().await?;
@@ -45,6 +47,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -13,7 +13,9 @@ async fn export_jobs_queue_and_finish(db: TestDb) {
     let s = db.store().await;
     let (_, text) = SEEDS[1];
     let c = load(text).campaign.unwrap();
-    s.save_campaign(&c, text, None).await.unwrap();
+    s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let cid = c.campaign.id.as_str();
     let uid = s
         .create_user(NewUser {
@@ -27,10 +29,19 @@ async fn export_jobs_queue_and_finish(db: TestDb) {
         .unwrap();
 
     let a = s
-        .create_export_job(cid, "bundle", Some(&[3, 5]), uid)
+        .create_export_job(
+            cid,
+            "bundle",
+            Some(&[3, 5]),
+            uid,
+            pingxuan_store::testing::for_key,
+        )
         .await
         .unwrap();
-    let b = s.create_export_job(cid, "bundle", None, uid).await.unwrap();
+    let b = s
+        .create_export_job(cid, "bundle", None, uid, pingxuan_store::testing::for_key)
+        .await
+        .unwrap();
     assert_eq!(a.state, JobState::Queued);
     assert_eq!(a.unit_ids, Some(vec![3, 5]));
     assert_eq!(b.unit_ids, None);

@@ -69,9 +69,12 @@ async fn accounts_and_roles(db: TestDb) {
     let roles = s.roles_of(id).await.unwrap();
     assert_eq!(roles.len(), 2, "one person, roles in several campaigns");
 
-    s.set_password(id, "Another-pass-7").await.unwrap();
+    s.set_password(id, "Another-pass-7", &pingxuan_store::testing::audit())
+        .await
+        .unwrap();
     assert!(matches!(
-        s.set_password(id, "Kexie-2024-ok").await,
+        s.set_password(id, "Kexie-2024-ok", &pingxuan_store::testing::audit())
+            .await,
         Err(StoreError::Duplicate(_))
     ));
     s.delete_user(id).await.unwrap();
@@ -82,8 +85,18 @@ async fn campaigns_and_units(db: TestDb) {
     let s = db.store().await;
     let (_, text) = SEEDS[0];
     let c = load(text).campaign.unwrap();
-    assert_eq!(s.save_campaign(&c, text, None).await.unwrap(), 1);
-    assert_eq!(s.save_campaign(&c, text, None).await.unwrap(), 2);
+    assert_eq!(
+        s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+            .await
+            .unwrap(),
+        2
+    );
     let stored = s.get_campaign("guangxi-2024").await.unwrap().unwrap();
     assert_eq!(stored.model().unwrap().campaign.winners, 10);
     // The parsed rules are cached per revision: a new file is seen at once.
@@ -91,11 +104,18 @@ async fn campaigns_and_units(db: TestDb) {
     assert_eq!(cached.campaign.winners, 10);
     let renamed = text.replace("short_name = \"", "short_name = \"新");
     let c2 = load(&renamed).campaign.unwrap();
-    assert_eq!(s.save_campaign(&c2, &renamed, None).await.unwrap(), 3);
+    assert_eq!(
+        s.save_campaign(&c2, &renamed, None, pingxuan_store::testing::for_id)
+            .await
+            .unwrap(),
+        3
+    );
     let fresh = s.campaign_model("guangxi-2024").await.unwrap().unwrap();
     assert!(fresh.campaign.short_name.starts_with('新'));
     assert!(s.campaign_model("nowhere").await.unwrap().is_none());
-    s.save_campaign(&c, text, None).await.unwrap();
+    s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     s.create_unit(
         "guangxi-2024",
         "南宁市科协",
@@ -167,7 +187,10 @@ async fn mail_outbox(db: TestDb) {
 
 async fn sessions_and_captcha(db: TestDb) {
     let s = db.store().await;
-    let (token, session) = s.create_session(None, Some("127.0.0.1")).await.unwrap();
+    let (token, session) = s
+        .create_session(None, Some("127.0.0.1"), None)
+        .await
+        .unwrap();
     assert_eq!(
         s.load_session(&token).await.unwrap().unwrap().csrf_token,
         session.csrf_token
@@ -179,7 +202,7 @@ async fn sessions_and_captcha(db: TestDb) {
         "single use"
     );
     assert!(!s.check_captcha(&session.id_hash, "").await.unwrap());
-    s.delete_session(&session.id_hash).await.unwrap();
+    s.delete_session(&session.id_hash, None).await.unwrap();
     assert!(s.load_session(&token).await.unwrap().is_none());
 }
 
@@ -193,8 +216,12 @@ async fn calendar_years(db: TestDb) {
     );
     let text = "year = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知（测试数据）\"\n\n[[holidays]]\nname = \"元旦\"\nfrom = 2027-01-01\nto = 2027-01-03\nmakeup_workdays = []\n";
     let year = pingxuan_rules::calendar::YearCalendar::parse("2027.toml", text).unwrap();
-    s.save_calendar_year(&year, text).await.unwrap();
-    s.save_calendar_year(&year, text).await.unwrap();
+    s.save_calendar_year(&year, text, &pingxuan_store::testing::audit())
+        .await
+        .unwrap();
+    s.save_calendar_year(&year, text, &pingxuan_store::testing::audit())
+        .await
+        .unwrap();
     let cal = s.work_calendar().await.unwrap();
     assert_eq!(cal.is_working_day(date!(2027 - 01 - 04)), Ok(true));
     assert_eq!(cal.is_working_day(date!(2027 - 01 - 01)), Ok(false));
@@ -205,7 +232,9 @@ async fn seeded(db: &TestDb) -> (pingxuan_store::Store, i64) {
     let s = db.store().await;
     let (_, text) = SEEDS[2];
     let c = load(text).campaign.unwrap();
-    s.save_campaign(&c, text, None).await.unwrap();
+    s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let uid = s.create_user(user("applicant")).await.unwrap();
     (s, uid)
 }
@@ -390,7 +419,9 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
     let s = db.store().await;
     let (_, text) = SEEDS[1];
     let c = load(text).campaign.unwrap();
-    s.save_campaign(&c, text, None).await.unwrap();
+    s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let cid = c.campaign.id.as_str();
     let unit = s
         .create_unit(cid, "南宁市科协", Role::Recommender, Some("city"))
@@ -406,18 +437,18 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
         issued_by: issuer,
     };
     let first = s
-        .issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+        .issue_code(&new, Some((3, 0)), pingxuan_store::testing::for_id)
         .await
         .unwrap();
     assert_eq!(first.code.len(), 12);
     assert!(first.merged && first.application_id.is_none());
-    s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+    s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::for_id)
         .await
         .unwrap();
     // Two issuers at once for the third and last place: one gets it.
     let (a, b) = tokio::join!(
-        s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued),
-        s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+        s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::for_id),
+        s.issue_code(&new, Some((3, 0)), pingxuan_store::testing::for_id)
     );
     assert_eq!(
         usize::from(a.is_ok()) + usize::from(b.is_ok()),
@@ -425,14 +456,14 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
         "{a:?} {b:?}"
     );
     match s
-        .issue_code(&new, Some((3, 0)), pingxuan_store::testing::issued)
+        .issue_code(&new, Some((3, 0)), pingxuan_store::testing::for_id)
         .await
     {
         Err(StoreError::QuotaFull(m)) => assert!(m.contains("3/3"), "{m}"),
         other => panic!("{other:?}"),
     }
     // An exception granted by the organiser makes room; revoking an unused code too.
-    s.issue_code(&new, Some((3, 1)), pingxuan_store::testing::issued)
+    s.issue_code(&new, Some((3, 1)), pingxuan_store::testing::for_id)
         .await
         .unwrap();
     s.revoke_code(first.id, unit, &pingxuan_store::testing::audit())
@@ -448,7 +479,7 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
             .await,
         Err(StoreError::NotFound)
     ));
-    s.issue_code(&new, Some((3, 1)), pingxuan_store::testing::issued)
+    s.issue_code(&new, Some((3, 1)), pingxuan_store::testing::for_id)
         .await
         .unwrap();
     assert_eq!(s.codes_of_unit(unit).await.unwrap().len(), 5);
@@ -496,7 +527,10 @@ async fn codes_up_to_the_quota_and_used_once(db: TestDb) {
 async fn api_tokens_expire(db: TestDb) {
     let s = db.store().await;
     let uid = s.create_user(user("scripted")).await.unwrap();
-    let (id, token) = s.create_api_token(uid, "script").await.unwrap();
+    let (id, token) = s
+        .create_api_token(uid, "script", pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     assert_eq!(s.user_of_api_token(&token).await.unwrap(), Some(uid));
     let day = 86_400;
     let age = |created: i64, used: i64| {

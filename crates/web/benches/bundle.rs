@@ -55,7 +55,10 @@ async fn run(gib: u64) -> std::process::ExitCode {
     let store = db.store().await;
     let (unit, rec) = pingxuan_store::testing::xinjiang_recommender(&store).await;
     let campaign = store.campaign_model(CID).await.unwrap().unwrap();
-    let (_, token) = store.create_api_token(rec, "bench").await.unwrap();
+    let (_, token) = store
+        .create_api_token(rec, "bench", pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let applicant = store
         .create_user(NewUser {
             login: "me@x.cn".into(),

@@ -60,7 +60,10 @@ async fn seed(store: &Store) -> (i64, Vec<i64>) {
         .find(|(n, _)| *n == "xinjiang-2023.toml")
         .unwrap();
     let campaign = load(text).campaign.unwrap();
-    store.save_campaign(&campaign, text, None).await.unwrap();
+    store
+        .save_campaign(&campaign, text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let mut units = Vec::new();
     for u in 0..UNITS {
         units.push(

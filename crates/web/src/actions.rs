@@ -1,6 +1,7 @@
 //! Actions shared by a page and its API twin, so both apply the same checks.
 
 use pingxuan_rules::campaign::{Problem, Severity, load};
+use pingxuan_store::audit::Audit;
 
 use crate::AppState;
 use crate::access::Access;
@@ -50,7 +51,16 @@ pub async fn load_campaign(
     }
     let revision = state
         .store
-        .save_campaign(&campaign, toml_text, Some(access.user.id))
+        .save_campaign(&campaign, toml_text, Some(access.user.id), |revision| {
+            let action = if revision == 1 {
+                "campaign_created"
+            } else {
+                "campaign_replaced"
+            };
+            Audit::new(Some(access.user.id), action, format!("campaign:{id}"))
+                .detail(format!("第 {revision} 版"))
+                .ip(ip)
+        })
         .await?;
     // Whoever creates a campaign (other than an admin) organises it from now on.
     if revision == 1 && !access.organizes(&id) {
@@ -68,20 +78,6 @@ pub async fn load_campaign(
             Err(e) => return Err(e.into()),
         }
     }
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            if revision == 1 {
-                "campaign_created"
-            } else {
-                "campaign_replaced"
-            },
-            &format!("campaign:{id}"),
-            &format!("第 {revision} 版"),
-            ip,
-        )
-        .await?;
     Ok(LoadOutcome::Saved(Loaded {
         id,
         revision,
@@ -286,20 +282,20 @@ pub async fn create_account(
             role,
             campaign,
             unit_id,
-        )
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "account_created",
-            &format!("user:{id}"),
-            &format!(
-                "{}{}",
-                role.label(),
-                campaign.map(|c| format!(" · {c}")).unwrap_or_default()
-            ),
-            ip,
+            |id| {
+                let detail = format!(
+                    "{}{}",
+                    role.label(),
+                    campaign.map(|c| format!(" · {c}")).unwrap_or_default()
+                );
+                Audit::new(
+                    Some(access.user.id),
+                    "account_created",
+                    format!("user:{id}"),
+                )
+                .detail(detail)
+                .ip(ip)
+            },
         )
         .await?;
     Ok(CreatedAccount {
@@ -402,6 +398,19 @@ pub async fn extend_deadline(
         }
     }
     require_reason(reason)?;
+    let audit = Audit::new(
+        Some(access.user.id),
+        "deadline_extended",
+        format!("campaign:{campaign_id}"),
+    )
+    .detail(format!(
+        "{} {} → {}：{}",
+        level.name,
+        unit_id.map_or("全部".to_owned(), |u| format!("unit:{u}")),
+        pingxuan_rules::deadline::format_beijing(until),
+        reason.trim()
+    ))
+    .ip(ip);
     let id = state
         .store
         .extend_deadline(
@@ -411,22 +420,7 @@ pub async fn extend_deadline(
             until,
             reason,
             access.user.id,
-        )
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "deadline_extended",
-            &format!("campaign:{campaign_id}"),
-            &format!(
-                "{} {} → {}：{}",
-                level.name,
-                unit_id.map_or("全部".to_owned(), |u| format!("unit:{u}")),
-                pingxuan_rules::deadline::format_beijing(until),
-                reason.trim()
-            ),
-            ip,
+            &audit,
         )
         .await?;
     Ok(id)
@@ -482,19 +476,16 @@ pub async fn grant_quota(
         ));
     }
     require_reason(reason)?;
+    let audit = Audit::new(
+        Some(access.user.id),
+        "quota_granted",
+        format!("unit:{unit_id}"),
+    )
+    .detail(format!("{} +{extra}：{}", unit.name, reason.trim()))
+    .ip(ip);
     let id = state
         .store
-        .grant_quota(campaign_id, unit_id, extra, reason, access.user.id)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "quota_granted",
-            &format!("unit:{unit_id}"),
-            &format!("{} +{extra}：{}", unit.name, reason.trim()),
-            ip,
-        )
+        .grant_quota(campaign_id, unit_id, extra, reason, access.user.id, &audit)
         .await?;
     Ok(id)
 }
@@ -559,19 +550,16 @@ pub async fn load_winners(
     crate::flow::campaign_model(state, campaign_id).await?;
     let rows = parse_winners(text)
         .map_err(|p| Failure::invalid("bad_register", p.join("；"), Some("winners")))?;
+    let audit = Audit::new(
+        Some(access.user.id),
+        "winners_loaded",
+        format!("campaign:{campaign_id}"),
+    )
+    .detail(format!("{} 人", rows.len()))
+    .ip(ip);
     state
         .store
-        .replace_winners(campaign_id, &rows, access.user.id)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "winners_loaded",
-            &format!("campaign:{campaign_id}"),
-            &format!("{} 人", rows.len()),
-            ip,
-        )
+        .replace_winners(campaign_id, &rows, access.user.id, &audit)
         .await?;
     Ok(rows.len())
 }

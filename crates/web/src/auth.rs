@@ -97,7 +97,10 @@ impl FromRequestParts<AppState> for Visitor {
         if let Some(session) = session_from_cookie(parts, state).await? {
             return Ok(Visitor { session, jar, ip });
         }
-        let (token, session) = state.store.create_session(None, ip.as_deref()).await?;
+        let (token, session) = state
+            .store
+            .create_session(None, ip.as_deref(), None)
+            .await?;
         let jar = jar.add(session_cookie(state, token));
         Ok(Visitor { session, jar, ip })
     }

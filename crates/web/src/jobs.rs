@@ -118,17 +118,15 @@ pub async fn start_bundle(
     }
     let job = state
         .store
-        .create_export_job(campaign_id, BUNDLE, scope.units(), access.user.id)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(access.user.id),
-            "export_started",
-            &format!("campaign:{campaign_id}"),
-            &format!("推荐材料打包 {}", job.public_id),
-            ip,
-        )
+        .create_export_job(campaign_id, BUNDLE, scope.units(), access.user.id, |job| {
+            pingxuan_store::audit::Audit::new(
+                Some(access.user.id),
+                "export_started",
+                format!("campaign:{campaign_id}"),
+            )
+            .detail(format!("推荐材料打包 {job}"))
+            .ip(ip)
+        })
         .await?;
     kick(state);
     JobView::of(state, &job).await

@@ -37,16 +37,13 @@ pub fn check(path: &Path) -> anyhow::Result<bool> {
 pub async fn load(common: &Common, path: &Path) -> anyhow::Result<bool> {
     let (year, text) = parse(path)?;
     let store = common.store().await?;
-    store.save_calendar_year(&year, &text).await?;
-    store
-        .audit(
-            None,
-            "calendar_year_loaded",
-            &format!("calendar:{}", year.year),
-            &year.source,
-            None,
-        )
-        .await?;
+    let audit = pingxuan_store::audit::Audit::new(
+        None,
+        "calendar_year_loaded",
+        format!("calendar:{}", year.year),
+    )
+    .detail(year.source.clone());
+    store.save_calendar_year(&year, &text, &audit).await?;
     println!("已载入 {}", describe(&year));
     Ok(true)
 }

@@ -43,15 +43,15 @@ pub async fn load_file(common: &Common, path: &Path) -> anyhow::Result<bool> {
     }
     let campaign = load(&text).campaign.expect("checked above");
     let store = common.store().await?;
-    let revision = store.save_campaign(&campaign, &text, None).await?;
-    store
-        .audit(
-            None,
-            "campaign_loaded",
-            &format!("campaign:{}", campaign.campaign.id),
-            &format!("第 {revision} 版，命令行载入"),
-            None,
-        )
+    let revision = store
+        .save_campaign(&campaign, &text, None, |revision| {
+            pingxuan_store::audit::Audit::new(
+                None,
+                "campaign_loaded",
+                format!("campaign:{}", campaign.campaign.id),
+            )
+            .detail(format!("第 {revision} 版，命令行载入"))
+        })
         .await?;
     println!("已载入活动 {}（第 {revision} 版）", campaign.campaign.id);
     Ok(true)

@@ -107,7 +107,16 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
             .campaign
             .ok_or_else(|| anyhow::anyhow!("示例活动 {file} 未通过检查"))?;
         if store.get_campaign(&campaign.campaign.id).await?.is_none() {
-            store.save_campaign(&campaign, text, None).await?;
+            store
+                .save_campaign(&campaign, text, None, |revision| {
+                    pingxuan_store::audit::Audit::new(
+                        None,
+                        "campaign_loaded",
+                        format!("campaign:{}", campaign.campaign.id),
+                    )
+                    .detail(format!("第 {revision} 版，示例活动"))
+                })
+                .await?;
             println!(
                 "已载入示例活动：{}（{}）",
                 campaign.campaign.name, campaign.campaign.id
@@ -119,7 +128,15 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
     for a in ACCOUNTS {
         let password = generate_password();
         match store.find_user(a.login).await? {
-            Some(u) => store.set_password(u.id, &password).await?,
+            Some(u) => {
+                let audit = pingxuan_store::audit::Audit::new(
+                    None,
+                    "password_changed",
+                    format!("user:{}", u.id),
+                )
+                .detail("演示账号重设密码");
+                store.set_password(u.id, &password, &audit).await?
+            }
             None => {
                 let unit_id = match (a.unit, a.campaign) {
                     (Some((name, category)), Some(c)) => {
@@ -188,6 +205,16 @@ async fn extend_past_deadlines(store: &Store) -> anyhow::Result<()> {
                         until,
                         "演示环境：示例活动的截止时间已过，顺延 60 天以便体验",
                         admin.id,
+                        &pingxuan_store::audit::Audit::new(
+                            None,
+                            "deadline_extended",
+                            format!("campaign:{id}"),
+                        )
+                        .detail(format!(
+                            "{} → {}：演示环境顺延",
+                            level.name,
+                            pingxuan_rules::deadline::format_beijing(until)
+                        )),
                     )
                     .await?;
                 println!(

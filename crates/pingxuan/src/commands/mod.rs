@@ -39,17 +39,12 @@ pub async fn create_account(store: &Store, spec: AccountSpec<'_>) -> anyhow::Res
             spec.role,
             spec.campaign,
             spec.unit_id,
+            |id| {
+                pingxuan_store::audit::Audit::new(None, "account_created", format!("user:{id}"))
+                    .detail(format!("{} 由命令行创建", spec.role.label()))
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("无法创建账号 {}：{e}", spec.login))?;
-    store
-        .audit(
-            None,
-            "account_created",
-            &format!("user:{id}"),
-            &format!("{} 由命令行创建", spec.role.label()),
-            None,
-        )
-        .await?;
     Ok(id)
 }

@@ -94,15 +94,11 @@ pub async fn create_token(common: &Common, login: &str, name: &str) -> anyhow::R
         .find_user(login)
         .await?
         .with_context(|| format!("没有账号 {login}"))?;
-    let (id, token) = store.create_api_token(user.id, name).await?;
-    store
-        .audit(
-            None,
-            "api_token_created",
-            &format!("token:{id}"),
-            &format!("{name}（命令行）"),
-            None,
-        )
+    let (id, token) = store
+        .create_api_token(user.id, name, |id| {
+            pingxuan_store::audit::Audit::new(None, "api_token_created", format!("token:{id}"))
+                .detail(format!("{name}（命令行）"))
+        })
         .await?;
     println!("{token}");
     eprintln!("已为 {login} 创建令牌 #{id}（{name}）。令牌只显示这一次，请妥善保存。");

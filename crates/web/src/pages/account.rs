@@ -143,19 +143,17 @@ pub async fn post_token(
         )
         .await;
     }
-    let (id, token) = state
+    let (_, token) = state
         .store
-        .create_api_token(who.access.user.id, name)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(who.access.user.id),
-            "api_token_created",
-            &format!("token:{id}"),
-            name,
-            who.ip.as_deref(),
-        )
+        .create_api_token(who.access.user.id, name, |id| {
+            pingxuan_store::audit::Audit::new(
+                Some(who.access.user.id),
+                "api_token_created",
+                format!("token:{id}"),
+            )
+            .detail(name)
+            .ip(who.ip.as_deref())
+        })
         .await?;
     render(&state, &who, Some(token), None, None).await
 }
@@ -172,16 +170,15 @@ pub async fn post_revoke_token(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     who.check_csrf(&form.csrf)?;
-    state.store.revoke_api_token(who.access.user.id, id).await?;
+    let audit = pingxuan_store::audit::Audit::new(
+        Some(who.access.user.id),
+        "api_token_revoked",
+        format!("token:{id}"),
+    )
+    .ip(who.ip.as_deref());
     state
         .store
-        .audit(
-            Some(who.access.user.id),
-            "api_token_revoked",
-            &format!("token:{id}"),
-            "",
-            who.ip.as_deref(),
-        )
+        .revoke_api_token(who.access.user.id, id, &audit)
         .await?;
     render(&state, &who, None, Some("令牌已撤销".to_owned()), None).await
 }
@@ -228,7 +225,10 @@ pub async fn post_password(
         )
         .await;
     }
-    match state.store.set_password(u.id, &form.password).await {
+    let audit =
+        pingxuan_store::audit::Audit::new(Some(u.id), "password_changed", format!("user:{}", u.id))
+            .ip(who.ip.as_deref());
+    match state.store.set_password(u.id, &form.password, &audit).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
             return render(
@@ -246,16 +246,6 @@ pub async fn post_password(
     state
         .store
         .delete_other_sessions(u.id, &who.session.id_hash)
-        .await?;
-    state
-        .store
-        .audit(
-            Some(u.id),
-            "password_changed",
-            &format!("user:{}", u.id),
-            "",
-            who.ip.as_deref(),
-        )
         .await?;
     render(&state, &who, None, Some("密码已修改".to_owned()), None).await
 }

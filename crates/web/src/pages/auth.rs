@@ -12,6 +12,7 @@ use pingxuan_rules::Role;
 use pingxuan_rules::password::check_strength;
 use pingxuan_store::StoreError;
 use pingxuan_store::accounts::{LoginOutcome, NewUser};
+use pingxuan_store::audit::Audit;
 use pingxuan_store::sessions::Session;
 use pingxuan_store::tokens::ResetError;
 use serde::Deserialize;
@@ -184,18 +185,11 @@ pub async fn post_login(
         }
     };
     // A new session id at sign-in, so a planted cookie cannot be carried over.
-    store.delete_session(&visitor.session.id_hash).await?;
+    store.delete_session(&visitor.session.id_hash, None).await?;
+    let audit =
+        Audit::new(Some(user.id), "login", format!("user:{}", user.id)).ip(visitor.ip.as_deref());
     let (token, _) = store
-        .create_session(Some(user.id), visitor.ip.as_deref())
-        .await?;
-    store
-        .audit(
-            Some(user.id),
-            "login",
-            &format!("user:{}", user.id),
-            "",
-            visitor.ip.as_deref(),
-        )
+        .create_session(Some(user.id), visitor.ip.as_deref(), Some(&audit))
         .await?;
     let jar = visitor.jar.add(session_cookie(&state, token));
     Ok((jar, Redirect::to("/home")).into_response())
@@ -214,19 +208,13 @@ pub async fn post_logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     check_csrf(&visitor.session, &form.csrf)?;
-    state.store.delete_session(&visitor.session.id_hash).await?;
-    if let Some(uid) = visitor.session.user_id {
-        state
-            .store
-            .audit(
-                Some(uid),
-                "logout",
-                &format!("user:{uid}"),
-                "",
-                visitor.ip.as_deref(),
-            )
-            .await?;
-    }
+    let audit = visitor.session.user_id.map(|uid| {
+        Audit::new(Some(uid), "logout", format!("user:{uid}")).ip(visitor.ip.as_deref())
+    });
+    state
+        .store
+        .delete_session(&visitor.session.id_hash, audit.as_ref())
+        .await?;
     let jar = jar.remove(removal_cookie(&state));
     Ok((jar, Redirect::to("/login")).into_response())
 }
@@ -401,30 +389,24 @@ pub async fn post_register(
         let login = email.clone().or(mobile.clone()).unwrap_or_default();
         let created = state
             .store
-            .create_user(NewUser {
-                login,
-                display_name: name.to_owned(),
-                email,
-                mobile,
-                password: form.password.clone(),
-            })
+            .create_account(
+                NewUser {
+                    login,
+                    display_name: name.to_owned(),
+                    email,
+                    mobile,
+                    password: form.password.clone(),
+                },
+                Role::Applicant,
+                None,
+                None,
+                |id| {
+                    Audit::new(Some(id), "register", format!("user:{id}")).ip(visitor.ip.as_deref())
+                },
+            )
             .await;
         match created {
-            Ok(id) => {
-                state
-                    .store
-                    .grant_role(id, Role::Applicant, None, None)
-                    .await?;
-                state
-                    .store
-                    .audit(
-                        Some(id),
-                        "register",
-                        &format!("user:{id}"),
-                        "",
-                        visitor.ip.as_deref(),
-                    )
-                    .await?;
+            Ok(_) => {
                 return Ok(Redirect::to("/login?done=registered").into_response());
             }
             Err(StoreError::Duplicate(_)) => {
@@ -622,7 +604,9 @@ pub async fn post_reset(
     if !store.use_password_reset(&token).await? {
         return render(Some(reset_error_text(ResetError::Used)), None);
     }
-    match store.set_password(user_id, &form.password).await {
+    let audit = Audit::new(Some(user_id), "password_reset", format!("user:{user_id}"))
+        .ip(visitor.ip.as_deref());
+    match store.set_password(user_id, &form.password, &audit).await {
         Ok(()) => {}
         Err(StoreError::Duplicate(_)) => {
             store.release_password_reset(&token).await?;
@@ -640,14 +624,5 @@ pub async fn post_reset(
     store.revoke_api_tokens_of(user_id).await?;
     store.close_password_resets_of(user_id).await?;
     store.delete_sessions_of(user_id).await?;
-    store
-        .audit(
-            Some(user_id),
-            "password_reset",
-            &format!("user:{user_id}"),
-            "",
-            visitor.ip.as_deref(),
-        )
-        .await?;
     Ok(Redirect::to("/login?done=reset").into_response())
 }

@@ -135,7 +135,11 @@ async fn route_role_matrix(db: TestDb) {
         } else {
             let c = app.signed_in(login).await;
             let uid = app.store.find_user(login).await.unwrap().unwrap().id;
-            let (_, token) = app.store.create_api_token(uid, "matrix").await.unwrap();
+            let (_, token) = app
+                .store
+                .create_api_token(uid, "matrix", pingxuan_store::testing::for_id)
+                .await
+                .unwrap();
             (c, Some(token))
         };
         for (path, expected) in pages {
@@ -236,6 +240,7 @@ async fn application_ownership_matrix(db: TestDb) {
             pingxuan_store::now() + 86_400,
             "测试",
             ids["gx-org"],
+            &pingxuan_store::testing::audit(),
         )
         .await
         .unwrap();

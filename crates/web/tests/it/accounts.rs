@@ -83,8 +83,16 @@ async fn api_account_rules(db: TestDb) {
         .account("gx-org", Role::Organizer, Some("guangxi-2024"), None)
         .await;
     let admin = app.account("root", Role::Admin, None, None).await;
-    let (_, org_token) = app.store.create_api_token(org, "t").await.unwrap();
-    let (_, admin_token) = app.store.create_api_token(admin, "t").await.unwrap();
+    let (_, org_token) = app
+        .store
+        .create_api_token(org, "t", pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
+    let (_, admin_token) = app
+        .store
+        .create_api_token(admin, "t", pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let client = reqwest::Client::new();
     let post = |token: &str, body: serde_json::Value| {
         client

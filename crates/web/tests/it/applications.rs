@@ -634,7 +634,13 @@ async fn walk_through_the_api(db: TestDb) {
     let unit = app.store.list_units("xinjiang-2023").await.unwrap()[0].id;
     let token = |id: i64| {
         let store = app.store.clone();
-        async move { store.create_api_token(id, "script").await.unwrap().1 }
+        async move {
+            store
+                .create_api_token(id, "script", pingxuan_store::testing::for_id)
+                .await
+                .unwrap()
+                .1
+        }
     };
     let (me, rec, office, other) = (
         token(me_id).await,

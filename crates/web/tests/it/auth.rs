@@ -261,7 +261,7 @@ async fn password_reset_by_mail(db: TestDb) {
     );
     let (_, token) = app
         .store
-        .create_api_token(uid, "before reset")
+        .create_api_token(uid, "before reset", pingxuan_store::testing::for_id)
         .await
         .unwrap();
     let r = c

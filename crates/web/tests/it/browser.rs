@@ -721,6 +721,7 @@ async fn code_walk(w: CodeWalk) {
             pingxuan_store::now() + 10 * 86_400,
             "测试环境",
             org,
+            &pingxuan_store::testing::audit(),
         )
         .await
         .unwrap();

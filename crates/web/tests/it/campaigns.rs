@@ -76,7 +76,11 @@ async fn load_through_the_page(db: TestDb) {
 async fn load_through_the_api(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let uid = app.account("boss", Role::Organizer, None, None).await;
-    let (_, token) = app.store.create_api_token(uid, "t").await.unwrap();
+    let (_, token) = app
+        .store
+        .create_api_token(uid, "t", pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
     let mut c = app.client();
     let (_, text) = SEEDS[2];
 

@@ -717,6 +717,7 @@ async fn notices_on_moves_and_reminders_before_deadlines(db: TestDb) {
             now + 2 * 86_400 + 600,
             "测试",
             org_id,
+            &pingxuan_store::testing::audit(),
         )
         .await
         .unwrap();
@@ -849,6 +850,7 @@ async fn eligibility_questions_and_the_register(db: TestDb) {
             pingxuan_store::now() + 86_400 * 30,
             "测试",
             org_id,
+            &pingxuan_store::testing::audit(),
         )
         .await
         .unwrap();

@@ -75,7 +75,10 @@ impl TestApp {
     pub async fn seed(&self, file: &str) {
         let (_, text) = SEEDS.iter().find(|(n, _)| *n == file).unwrap();
         let c = pingxuan_rules::campaign::load(text).campaign.unwrap();
-        self.store.save_campaign(&c, text, None).await.unwrap();
+        self.store
+            .save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+            .await
+            .unwrap();
     }
 
     /// Creates an account holding one role, returns its id.
@@ -191,7 +194,7 @@ impl TestApp {
 
     pub async fn token(&self, user_id: i64) -> String {
         self.store
-            .create_api_token(user_id, "test")
+            .create_api_token(user_id, "test", pingxuan_store::testing::for_id)
             .await
             .unwrap()
             .1

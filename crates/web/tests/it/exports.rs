@@ -311,7 +311,13 @@ async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
     let cj_user = app.store.find_user("cj-rec").await.unwrap().unwrap();
     let waiting = app
         .store
-        .create_export_job(CID, "bundle", Some(&[changji]), cj_user.id)
+        .create_export_job(
+            CID,
+            "bundle",
+            Some(&[changji]),
+            cj_user.id,
+            pingxuan_store::testing::for_key,
+        )
         .await
         .unwrap();
     let (s, again) = app
