@@ -182,7 +182,7 @@ impl IntoResponse for PageError {
         }
         let status = self.0.status();
         let (_, message, _) = self.0.parts();
-        let page = crate::pages::error_page(status, &message);
+        let page = crate::shell::error_page(status, &message);
         (status, page).into_response()
     }
 }

@@ -18,7 +18,9 @@ pub mod mail;
 pub mod notify;
 pub mod pages;
 pub mod routes;
+pub mod shell;
 pub mod statics;
+pub mod sweeps;
 pub mod testing;
 pub mod uploads;
 

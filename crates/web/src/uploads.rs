@@ -469,31 +469,6 @@ pub async fn sweep_abandoned(state: &AppState) -> Result<usize, Failure> {
     Ok(idle.len())
 }
 
-/// Runs for the life of the server: every hour, sweeps abandoned uploads and removes
-/// finished exports past their time (`jobs::KEEP_DAYS`); with several servers on one
-/// database, only the one holding the sweep's lease that hour.
-pub async fn run_sweeper(state: AppState) {
-    loop {
-        match state
-            .store
-            .try_lease("sweep:files", &state.exports.owner, 3000)
-            .await
-        {
-            Ok(true) => {
-                if let Err(e) = sweep_abandoned(&state).await {
-                    tracing::warn!(error = ?e, "upload sweep failed");
-                }
-                if let Err(e) = crate::jobs::sweep(&state).await {
-                    tracing::warn!(error = ?e, "export sweep failed");
-                }
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "sweep lease unreadable"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-    }
-}
-
 /// An attachment and the application it belongs to, if `access` may see that application.
 pub async fn seen_attachment(
     state: &AppState,

@@ -49,7 +49,7 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
-    tokio::spawn(pingxuan_web::uploads::run_sweeper(state.clone()));
+    tokio::spawn(pingxuan_web::sweeps::run_sweeper(state.clone()));
     pingxuan_web::jobs::resume(&state).await;
     tracing::info!(address = %listener.local_addr()?, ready_in_ms = started.elapsed().as_millis() as u64, "pingxuan is serving");
     println!("pingxuan 已启动：{public_url}（按 Ctrl+C 停止）");

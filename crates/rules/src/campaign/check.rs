@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
-use super::load::{Seg, Severity};
 use super::model::*;
+use super::problem::{Seg, Severity};
 use crate::role::Role;
 
 pub(crate) type Finding = (Severity, Vec<Seg>, String);

@@ -3,10 +3,12 @@
 mod check;
 mod load;
 mod model;
+mod problem;
 
 pub use check::{deadline_instant, parse_resolution, parse_size};
-pub use load::{Problem, Report, Severity, load};
+pub use load::{Report, load};
 pub use model::*;
+pub use problem::{Problem, Severity};
 
 #[cfg(test)]
 mod tests;

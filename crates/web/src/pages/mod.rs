@@ -16,48 +16,14 @@ pub mod review;
 pub mod search;
 pub mod verify;
 
-use askama::Template;
-use axum::http::StatusCode;
-use axum::response::Html;
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::{Campaign, Deadline, EntryMode, deadline_instant};
 
 use crate::access::Access;
 use crate::auth::SignedIn;
-
-pub struct MenuItem {
-    pub label: &'static str,
-    pub href: &'static str,
-    /// A count shown beside the label (unread notices).
-    pub badge: i64,
-}
-
-pub struct MenuGroup {
-    pub title: &'static str,
-    pub items: Vec<MenuItem>,
-}
-
-/// What the page frame needs: title, who is signed in, the menu.
-pub struct Shell {
-    pub title: String,
-    pub user_name: Option<String>,
-    pub csrf: String,
-    pub menu: Vec<MenuGroup>,
-    pub current: String,
-}
+pub use crate::shell::{MenuGroup, MenuItem, Shell};
 
 impl Shell {
-    /// The frame for visitors who are not signed in.
-    pub fn public(title: &str) -> Shell {
-        Shell {
-            title: title.to_owned(),
-            user_name: None,
-            csrf: String::new(),
-            menu: Vec::new(),
-            current: String::new(),
-        }
-    }
-
     /// The frame for a signed-in person, with the menu their roles allow
     /// (laid out as in the 新疆 platform's manual).
     pub fn signed_in(who: &SignedIn, title: &str, current: &str) -> Shell {
@@ -197,28 +163,4 @@ pub fn entry_text(c: &Campaign) -> &'static str {
         EntryMode::RecommendationCode => "凭推荐单位发放的推荐码申报",
         EntryMode::Open => "申报人自主申报，选择推荐单位",
     }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    shell: Shell,
-    heading: &'a str,
-    message: &'a str,
-}
-
-pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
-    let heading = match status {
-        StatusCode::FORBIDDEN => "无权访问",
-        StatusCode::NOT_FOUND => "找不到页面",
-        StatusCode::TOO_MANY_REQUESTS => "操作过于频繁",
-        s if s.is_client_error() => "无法完成操作",
-        _ => "系统错误",
-    };
-    let page = ErrorPage {
-        shell: Shell::public(heading),
-        heading,
-        message,
-    };
-    Html(page.render().unwrap_or_else(|_| message.to_owned()))
 }
