@@ -27,6 +27,14 @@ pub enum Failure {
         field: Option<String>,
     },
     TooMany(String),
+    /// The request itself is unusable (not JSON, broken JSON, a bad query, too large):
+    /// 400, 413 or 415.
+    Request {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     /// File storage full (507) or unreachable (503): the words say so and that nothing was kept.
     Storage {
         full: bool,
@@ -57,6 +65,7 @@ impl Failure {
             Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::Conflict { .. } => StatusCode::CONFLICT,
             Failure::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Request { status, .. } => *status,
             Failure::Storage { full: true, .. } => StatusCode::INSUFFICIENT_STORAGE,
             Failure::Storage { full: false, .. } => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -82,6 +91,12 @@ impl Failure {
                 code,
                 message,
                 field,
+            }
+            | Failure::Request {
+                code,
+                message,
+                field,
+                ..
             } => (code, message.clone(), field.as_deref()),
             Failure::TooMany(m) => ("too_many_requests", m.clone(), None),
             Failure::Storage { full, message } => (

@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))
         .fallback(statics::not_found)
+        .method_not_allowed_fallback(statics::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -1,10 +1,11 @@
-//! The stylesheet and scripts, compiled into the binary.
+//! The stylesheet and scripts, compiled into the binary; and the answers for paths and
+//! methods no route has.
 
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{Failure, PageError};
+use crate::error::{ApiError, Failure, PageError};
 
 const FILES: &[(&str, &str, &str)] = &[
     (
@@ -48,6 +49,37 @@ pub async fn get_static(Path(file): Path<String>) -> Response {
     }
 }
 
-pub async fn not_found() -> PageError {
-    PageError(Failure::NotFound)
+/// What no route matches: under `/api/` a JSON refusal naming the path, elsewhere the
+/// Chinese page.
+pub async fn not_found(uri: Uri) -> Response {
+    if is_api(uri.path()) {
+        ApiError(Failure::Request {
+            status: StatusCode::NOT_FOUND,
+            code: "no_such_api",
+            message: format!("没有这个接口：{}", uri.path()),
+            field: None,
+        })
+        .into_response()
+    } else {
+        PageError(Failure::NotFound).into_response()
+    }
+}
+
+/// A known path asked with a method it does not answer (405), in the same two forms.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let failure = Failure::Request {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{} 不支持 {method} 请求", uri.path()),
+        field: None,
+    };
+    if is_api(uri.path()) {
+        ApiError(failure).into_response()
+    } else {
+        PageError(failure).into_response()
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }

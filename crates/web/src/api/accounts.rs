@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::actions::{AccountRequest, create_account};
+use crate::api::input::ApiJson;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -26,7 +27,7 @@ pub struct CreatedOut {
 pub async fn post_account(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Json(req): Json<AccountRequest>,
+    ApiJson(req): ApiJson<AccountRequest>,
 ) -> Result<(StatusCode, Json<CreatedOut>), ApiError> {
     let c = create_account(&state, &caller.access, &req, caller.ip.as_deref()).await?;
     Ok((

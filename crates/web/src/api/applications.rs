@@ -3,7 +3,7 @@
 //! submits the form, a unit or the organiser forwards with its opinion.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingxuan_rules::form::FormValues;
 use pingxuan_rules::workflow::Event;
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::input::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail, Failure};
 use crate::flow::{self, Loaded, UnitAction};
@@ -90,7 +91,7 @@ pub struct ReviewTab {
 pub async fn review_queue(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Query(q): Query<ReviewTab>,
+    ApiQuery(q): ApiQuery<ReviewTab>,
 ) -> Result<Json<Vec<ListItem>>, ApiError> {
     let done = q.tab.as_deref() == Some("done");
     let rows = crate::lists::review_queue(&state, &caller.access, done).await?;
@@ -114,7 +115,7 @@ pub struct SearchOut {
 pub async fn search(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Query(q): Query<crate::lists::SearchQuery>,
+    ApiQuery(q): ApiQuery<crate::lists::SearchQuery>,
 ) -> Result<Json<SearchOut>, ApiError> {
     let (total, rows) = crate::lists::search(&state, &caller.access, &q).await?;
     Ok(Json(SearchOut {
@@ -240,7 +241,7 @@ pub struct CreatedApplication {
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Json(req): Json<NewApplication>,
+    ApiJson(req): ApiJson<NewApplication>,
 ) -> Result<(StatusCode, Json<CreatedApplication>), ApiError> {
     let ip = caller.ip.as_deref();
     let (id, number) = match req.code.as_deref() {
@@ -265,7 +266,7 @@ pub async fn create(
 pub async fn get_one(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = load_seen(&state, &caller, id).await?;
     Ok(Json(out(&state, &l, level).await?))
@@ -286,8 +287,8 @@ pub struct FormIn {
 pub async fn put_form(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
-    Json(req): Json<FormIn>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<FormIn>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     flow::load_own(&state, &caller.access, id).await?;
     state
@@ -304,7 +305,7 @@ pub async fn put_form(
 pub async fn commit(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     flow::commit(&state, &caller.access, id, caller.ip.as_deref()).await?;
     let l = flow::load_own(&state, &caller.access, id).await?;
@@ -370,8 +371,8 @@ async fn unit(
 pub async fn submit(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
-    body: Option<Json<ActionIn>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<ActionIn>>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let req = body.map(|b| b.0).unwrap_or_default();
@@ -420,8 +421,8 @@ pub async fn submit(
 pub async fn return_back(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
-    Json(req): Json<ActionIn>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ActionIn>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     unit(
         &state,
@@ -441,7 +442,7 @@ pub async fn return_back(
 pub async fn recall(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = load_seen(&state, &caller, id).await?;
     if level > 0 {
@@ -473,7 +474,7 @@ pub async fn recall(
 pub async fn open(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
     flow::open_if_new(&state, &caller.access, &l, level, caller.ip.as_deref()).await?;
@@ -491,7 +492,7 @@ pub async fn open(
 pub async fn inspection_docx(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     let d = crate::exports::inspection(&state, &caller.access, id).await?;
     send_export(&state, &caller, id, d).await
@@ -507,7 +508,7 @@ pub async fn inspection_docx(
 pub async fn form_pdf(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     let d = crate::exports::form_pdf(&state, &caller.access, id).await?;
     send_export(&state, &caller, id, d).await
@@ -524,7 +525,7 @@ pub async fn form_pdf(
 pub async fn form_docx(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     let d = crate::exports::form_docx(&state, &caller.access, id).await?;
     send_export(&state, &caller, id, d).await

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pingxuan_rules::campaign::{Problem, Severity, load};
@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::actions::{LoadOutcome, load_campaign};
+use crate::api::input::{ApiJson, ApiPath};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail, Failure};
 
@@ -97,7 +98,7 @@ pub async fn list_campaigns(
 pub async fn get_campaign(
     State(state): State<AppState>,
     _caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CampaignOut>, ApiError> {
     let stored = state
         .store
@@ -211,8 +212,8 @@ pub struct GrantedOut {
 pub async fn post_extension(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
-    Json(req): Json<ExtensionIn>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<ExtensionIn>,
 ) -> Result<(StatusCode, Json<GrantedOut>), ApiError> {
     let id = crate::actions::extend_deadline(
         &state,
@@ -243,8 +244,8 @@ pub struct QuotaIn {
 pub async fn post_quota(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
-    Json(req): Json<QuotaIn>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<QuotaIn>,
 ) -> Result<(StatusCode, Json<GrantedOut>), ApiError> {
     let id = crate::actions::grant_quota(
         &state,
@@ -273,7 +274,7 @@ pub struct WinnersOut {
 pub async fn put_winners(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: String,
 ) -> Result<Json<WinnersOut>, ApiError> {
     let count =
@@ -292,7 +293,7 @@ pub async fn put_winners(
 pub async fn summary_xlsx(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let d = crate::exports::summary_table(&state, &caller.access, &id)
         .await?
@@ -317,7 +318,7 @@ pub async fn summary_xlsx(
 pub async fn start_export(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let job = crate::jobs::start_bundle(&state, &caller.access, &id, caller.ip.as_deref()).await?;
     let location = format!("/api/v1/exports/{}", job.id);
@@ -337,7 +338,7 @@ pub async fn start_export(
 pub async fn get_export(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(job): Path<String>,
+    ApiPath(job): ApiPath<String>,
 ) -> Result<Json<crate::jobs::JobView>, ApiError> {
     Ok(Json(crate::jobs::view(&state, &caller.access, &job).await?))
 }
@@ -351,7 +352,7 @@ pub async fn get_export(
 pub async fn download_export(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(job): Path<String>,
+    ApiPath(job): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(crate::jobs::download(&state, &caller.access, &job, caller.ip.as_deref()).await?)
 }

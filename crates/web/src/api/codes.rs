@@ -2,12 +2,13 @@
 //! 推荐码 page).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::api::input::{ApiJson, ApiPath};
 use crate::auth::ApiCaller;
 use crate::codes::{self, WorkUnitChoice};
 use crate::error::{ApiError, ErrorBody};
@@ -84,7 +85,7 @@ pub struct NewCodeIn {
 pub async fn issue(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Json(req): Json<NewCodeIn>,
+    ApiJson(req): ApiJson<NewCodeIn>,
 ) -> Result<(StatusCode, Json<CodeOut>), ApiError> {
     let choice = WorkUnitChoice::parse(req.work_unit.as_deref().unwrap_or(""));
     let code = codes::issue(
@@ -106,7 +107,7 @@ pub async fn issue(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     codes::revoke(&state, &caller.access, id, caller.ip.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)

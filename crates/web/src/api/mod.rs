@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod applications;
 pub mod campaigns;
 pub mod codes;
+pub mod input;
 pub mod me;
 pub mod notices;
 pub mod uploads;

@@ -3,13 +3,14 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::input::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, Failure};
 use crate::uploads::{self, AttachmentOut, MaterialView, attachment_out};
@@ -59,8 +60,8 @@ impl From<&pingxuan_store::attachments::Upload> for UploadOut {
 pub async fn begin(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
-    Json(req): Json<NewUpload>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<NewUpload>,
 ) -> Result<(StatusCode, Json<UploadOut>), ApiError> {
     let u = uploads::begin(
         &state,
@@ -80,7 +81,7 @@ pub async fn begin(
 pub async fn status(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(upload): Path<String>,
+    ApiPath(upload): ApiPath<String>,
 ) -> Result<Json<UploadOut>, ApiError> {
     let u = uploads::own_upload(&state, &caller.access, &upload).await?;
     Ok(Json(UploadOut::from(&u)))
@@ -92,7 +93,7 @@ pub async fn status(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(upload): Path<String>,
+    ApiPath(upload): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let u = uploads::own_upload(&state, &caller.access, &upload).await?;
     uploads::cancel(&state, &u).await?;
@@ -108,7 +109,7 @@ pub async fn cancel(
 pub async fn put_part(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((upload, part)): Path<(String, i64)>,
+    ApiPath((upload, part)): ApiPath<(String, i64)>,
     body: Body,
 ) -> Response {
     let u = match uploads::own_upload(&state, &caller.access, &upload).await {
@@ -151,7 +152,7 @@ pub async fn put_part(
 pub async fn complete(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(upload): Path<String>,
+    ApiPath(upload): ApiPath<String>,
 ) -> Result<(StatusCode, Json<AttachmentOut>), ApiError> {
     let u = uploads::own_upload(&state, &caller.access, &upload).await?;
     let a = uploads::complete(&state, &caller.access, &u).await?;
@@ -164,7 +165,7 @@ pub async fn complete(
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
     let l = crate::flow::load(&state, id).await?;
     crate::flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
@@ -179,7 +180,7 @@ pub async fn list(
 pub async fn materials(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<MaterialView>>, ApiError> {
     Ok(Json(
         uploads::materials_for(&state, &caller.access, id).await?,
@@ -192,7 +193,7 @@ pub async fn materials(
 pub async fn remove(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     uploads::remove(&state, &caller.access, &file).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -211,8 +212,8 @@ pub struct FileQuery {
 pub async fn get_file(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(file): Path<String>,
-    Query(q): Query<FileQuery>,
+    ApiPath(file): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (a, l) = uploads::seen_attachment(&state, &caller.access, &file).await?;
@@ -257,7 +258,7 @@ pub async fn get_file(
 pub async fn get_preview(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (a, _) = uploads::seen_attachment(&state, &caller.access, &file).await?;
     if a.format != "jpg" {

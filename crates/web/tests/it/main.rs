@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod api_input;
 mod applications;
 mod auth;
 mod browser;
