@@ -4,13 +4,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use pingxuan_store::sessions::Session;
 use pingxuan_store::tokens::TOKEN_PREFIX;
+use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::access::Access;
@@ -95,12 +97,18 @@ impl FromRequestParts<AppState> for Visitor {
         let ip = client_ip(parts, state).map(|i| i.to_string());
         let jar = CookieJar::from_headers(&parts.headers);
         if let Some(session) = session_from_cookie(parts, state).await? {
+            parts
+                .extensions
+                .insert(SessionCsrf(session.csrf_token.clone()));
             return Ok(Visitor { session, jar, ip });
         }
         let (token, session) = state
             .store
             .create_session(None, ip.as_deref(), None)
             .await?;
+        parts
+            .extensions
+            .insert(SessionCsrf(session.csrf_token.clone()));
         let jar = jar.add(session_cookie(state, token));
         Ok(Visitor { session, jar, ip })
     }
@@ -115,15 +123,57 @@ pub struct SignedIn {
     pub unread: i64,
 }
 
-impl SignedIn {
-    /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, token: &str) -> Result<(), Failure> {
-        check_csrf(&self.session, token)
+/// The CSRF token of the session a page extractor ([`SignedIn`], [`Visitor`]) found,
+/// left in the request for [`Posted`].
+#[derive(Clone)]
+struct SessionCsrf(String);
+
+/// A form that carries nothing but its CSRF token (buttons such as 退出, 我承诺, 作废).
+#[derive(serde::Deserialize)]
+pub struct Button {}
+
+/// A form posted from one of our pages: its `csrf` field is checked against the
+/// session before the form is read, so no handler can forget it. Must follow
+/// [`SignedIn`] or [`Visitor`] among the handler's arguments.
+pub struct Posted<T>(pub T);
+
+impl<T, S> FromRequest<S> for Posted<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let expected = req
+            .extensions()
+            .get::<SessionCsrf>()
+            .cloned()
+            .ok_or_else(|| {
+                Failure::Internal("Posted used without SignedIn or Visitor before it".to_owned())
+            })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| Failure::invalid("bad_form", "提交的内容未能完整读取，请重试", None))?;
+        let token = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        check_token(&expected.0, &token)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            Failure::invalid("bad_form", "提交的表单内容有误，请刷新页面后重试", None)
+        })?;
+        Ok(Posted(form))
     }
 }
 
+/// Refuses a token that is not the session's (the API's `X-CSRF-Token` header).
 pub fn check_csrf(session: &Session, token: &str) -> Result<(), Failure> {
-    if constant_time_eq(session.csrf_token.as_bytes(), token.as_bytes()) {
+    check_token(&session.csrf_token, token)
+}
+
+fn check_token(expected: &str, token: &str) -> Result<(), Failure> {
+    if constant_time_eq(expected.as_bytes(), token.as_bytes()) {
         Ok(())
     } else {
         Err(Failure::invalid(
@@ -161,6 +211,9 @@ impl FromRequestParts<AppState> for SignedIn {
             .await?
             .ok_or(Failure::SignedOut)?;
         let unread = state.store.unread_notices(user_id).await?;
+        parts
+            .extensions
+            .insert(SessionCsrf(session.csrf_token.clone()));
         Ok(SignedIn {
             access,
             session,

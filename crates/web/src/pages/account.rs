@@ -1,7 +1,7 @@
 //! 账号与安全: personal data, API tokens, password change.
 
+use crate::auth::{Button, Posted};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -105,7 +105,6 @@ pub async fn get_account(
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    csrf: String,
     name: String,
     /// The current password: a borrowed session alone cannot mint a lasting token.
     #[serde(default)]
@@ -115,9 +114,8 @@ pub struct TokenForm {
 pub async fn post_token(
     State(state): State<AppState>,
     who: SignedIn,
-    Form(form): Form<TokenForm>,
+    Posted(form): Posted<TokenForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let u = &who.access.user;
     if !matches!(
         state.store.authenticate(&u.login, &form.password).await?,
@@ -158,18 +156,12 @@ pub async fn post_token(
     render(&state, &who, Some(token), None, None).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn post_revoke_token(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let audit = pingxuan_store::audit::Audit::new(
         Some(who.access.user.id),
         "api_token_revoked",
@@ -185,7 +177,6 @@ pub async fn post_revoke_token(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf: String,
     current: String,
     password: String,
     password2: String,
@@ -194,9 +185,8 @@ pub struct PasswordForm {
 pub async fn post_password(
     State(state): State<AppState>,
     who: SignedIn,
-    Form(form): Form<PasswordForm>,
+    Posted(form): Posted<PasswordForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let u = &who.access.user;
     match state.store.authenticate(&u.login, &form.current).await? {
         LoginOutcome::Ok(_) => {}

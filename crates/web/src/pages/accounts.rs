@@ -1,7 +1,7 @@
 //! 账号管理: organisers and admins create unit, expert and organiser accounts.
 
+use crate::auth::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -121,7 +121,6 @@ pub async fn get_accounts(
 
 #[derive(Deserialize)]
 pub struct AccountForm {
-    csrf: String,
     #[serde(flatten)]
     request: AccountRequest,
 }
@@ -129,9 +128,8 @@ pub struct AccountForm {
 pub async fn post_accounts(
     State(state): State<AppState>,
     who: SignedIn,
-    Form(form): Form<AccountForm>,
+    Posted(form): Posted<AccountForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     may_manage(&who)?;
     match create_account(&state, &who.access, &form.request, who.ip.as_deref()).await {
         Ok(c) => {

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::auth::{Button, Posted};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -13,7 +13,6 @@ use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
 use serde::Deserialize;
 
-use super::auth::CsrfForm;
 use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -22,7 +21,6 @@ use crate::flow::{self, Loaded, field_name};
 
 #[derive(Deserialize)]
 pub struct NewForm {
-    csrf: String,
     #[serde(default)]
     campaign: String,
     #[serde(default)]
@@ -38,9 +36,8 @@ pub struct NewForm {
 pub async fn post_new(
     State(state): State<AppState>,
     who: SignedIn,
-    Form(form): Form<NewForm>,
+    Posted(form): Posted<NewForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let created = match form.code.as_deref() {
         Some(code) => {
             flow::create_coded_application(&state, &who.access, code, who.ip.as_deref()).await
@@ -347,7 +344,7 @@ pub async fn post_application(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let get = |k: &str| {
         pairs
@@ -356,7 +353,6 @@ pub async fn post_application(
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
-    who.check_csrf(get("csrf"))?;
     let l = flow::load_own(&state, &who.access, id).await?;
     let form = flow::read_form(&l.campaign, &pairs);
     let version: i64 = get("version").parse().unwrap_or(0);
@@ -409,9 +405,8 @@ pub async fn post_commit(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     flow::commit(&state, &who.access, id, who.ip.as_deref()).await?;
     Ok(Redirect::to(&format!("/applications/{id}")).into_response())
 }
@@ -421,9 +416,8 @@ pub async fn post_recall(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let l = flow::load_own(&state, &who.access, id).await?;
     act(
         &state,

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -19,7 +18,7 @@ use serde::Deserialize;
 
 use super::Shell;
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, Visitor, check_csrf, removal_cookie, session_cookie};
+use crate::auth::{Button, Posted, SESSION_COOKIE, Visitor, removal_cookie, session_cookie};
 use crate::config::CaptchaPolicy;
 use crate::error::{Failure, PageError};
 
@@ -101,7 +100,6 @@ pub async fn get_login(
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf: String,
     login: String,
     password: String,
     #[serde(default)]
@@ -111,9 +109,8 @@ pub struct LoginForm {
 pub async fn post_login(
     State(state): State<AppState>,
     visitor: Visitor,
-    Form(form): Form<LoginForm>,
+    Posted(form): Posted<LoginForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&visitor.session, &form.csrf)?;
     throttle(&state, &visitor.ip)?;
     let store = &state.store;
     // The captcha is also required when the account itself has failed recently, so
@@ -195,19 +192,12 @@ pub async fn post_login(
     Ok((jar, Redirect::to("/home")).into_response())
 }
 
-/// A form that carries only its CSRF token (buttons such as 退出, 我承诺, 作废).
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub csrf: String,
-}
-
 pub async fn post_logout(
     State(state): State<AppState>,
     visitor: Visitor,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    check_csrf(&visitor.session, &form.csrf)?;
     let audit = visitor.session.user_id.map(|uid| {
         Audit::new(Some(uid), "logout", format!("user:{uid}")).ip(visitor.ip.as_deref())
     });
@@ -265,8 +255,6 @@ pub async fn get_captcha(
 
 #[derive(Deserialize, Default)]
 pub struct RegisterForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -337,9 +325,8 @@ pub fn parse_contact(s: &str) -> Option<Contact> {
 pub async fn post_register(
     State(state): State<AppState>,
     visitor: Visitor,
-    Form(form): Form<RegisterForm>,
+    Posted(form): Posted<RegisterForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&visitor.session, &form.csrf)?;
     throttle(&state, &visitor.ip)?;
     let captcha = state.config.captcha != CaptchaPolicy::Off;
     let mut errors: HashMap<&'static str, String> = HashMap::new();
@@ -465,16 +452,14 @@ pub async fn get_forgot(
 
 #[derive(Deserialize)]
 pub struct ForgotForm {
-    csrf: String,
     login: String,
 }
 
 pub async fn post_forgot(
     State(state): State<AppState>,
     visitor: Visitor,
-    Form(form): Form<ForgotForm>,
+    Posted(form): Posted<ForgotForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&visitor.session, &form.csrf)?;
     throttle(&state, &visitor.ip)?;
     // The same answer whether or not the account exists, so the form cannot be used to
     // find out who is registered.
@@ -561,7 +546,6 @@ pub async fn get_reset(
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf: String,
     password: String,
     password2: String,
 }
@@ -570,9 +554,8 @@ pub async fn post_reset(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(token): Path<String>,
-    Form(form): Form<ResetForm>,
+    Posted(form): Posted<ResetForm>,
 ) -> Result<Response, PageError> {
-    check_csrf(&visitor.session, &form.csrf)?;
     let store = &state.store;
     let render = |fatal: Option<String>, error: Option<String>| -> Result<Response, PageError> {
         let page = ResetPage {

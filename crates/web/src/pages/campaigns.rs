@@ -1,7 +1,7 @@
 //! 活动配置: the campaigns on the platform; loading or replacing a campaign file.
 
+use crate::auth::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -99,16 +99,14 @@ pub async fn get_campaigns(
 
 #[derive(Deserialize)]
 pub struct LoadForm {
-    csrf: String,
     toml: String,
 }
 
 pub async fn post_campaigns(
     State(state): State<AppState>,
     who: SignedIn,
-    Form(form): Form<LoadForm>,
+    Posted(form): Posted<LoadForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     match load_campaign(&state, &who.access, &form.toml, who.ip.as_deref()).await? {
         LoadOutcome::Saved(l) => {
             let notice = format!("已保存活动 {}（第 {} 版）", l.id, l.revision);
@@ -407,7 +405,6 @@ async fn render_campaign(
 
 #[derive(Deserialize)]
 pub struct ExtendForm {
-    csrf: String,
     level: String,
     #[serde(default)]
     unit: String,
@@ -421,9 +418,8 @@ pub async fn post_extension(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<ExtendForm>,
+    Posted(form): Posted<ExtendForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let outcome = actions::extend_deadline(
         &state,
         &who.access,
@@ -449,7 +445,6 @@ pub async fn post_extension(
 
 #[derive(Deserialize)]
 pub struct QuotaForm {
-    csrf: String,
     unit: i64,
     extra: i64,
     #[serde(default)]
@@ -461,9 +456,8 @@ pub async fn post_quota(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<QuotaForm>,
+    Posted(form): Posted<QuotaForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let outcome = actions::grant_quota(
         &state,
         &who.access,
@@ -519,7 +513,6 @@ pub async fn get_campaign_file(
 
 #[derive(Deserialize)]
 pub struct WinnersForm {
-    csrf: String,
     #[serde(default)]
     winners: String,
 }
@@ -529,9 +522,8 @@ pub async fn post_winners(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<WinnersForm>,
+    Posted(form): Posted<WinnersForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     match actions::load_winners(&state, &who.access, &id, &form.winners, who.ip.as_deref()).await {
         Ok(n) => {
             let notice = format!("已载入往年获奖名单 {n} 人，申报时按身份证号码核对");

@@ -2,15 +2,14 @@
 //! for each chosen candidate up to the quota, see which were used by whom, revoke
 //! unused ones.
 
+use crate::auth::{Button, Posted};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::code;
 use serde::Deserialize;
 
-use super::auth::CsrfForm;
 use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -155,7 +154,6 @@ pub async fn get_codes(
 
 #[derive(Deserialize)]
 pub struct IssueForm {
-    csrf: String,
     unit: i64,
     #[serde(default)]
     candidate: String,
@@ -166,9 +164,8 @@ pub struct IssueForm {
 pub async fn post_codes(
     State(state): State<AppState>,
     who: SignedIn,
-    Form(form): Form<IssueForm>,
+    Posted(form): Posted<IssueForm>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     match codes::issue(
         &state,
         &who.access,
@@ -202,9 +199,8 @@ pub async fn post_revoke(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     match codes::revoke(&state, &who.access, id, who.ip.as_deref()).await {
         Ok(()) => {
             render(

@@ -2,11 +2,10 @@
 //! token), and `/exports/{job}` shows how far it got, refreshed by `export.js` (or, without
 //! scripts, by the page reloading itself), with the download once it is done.
 
+use crate::auth::{Button, Posted};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::Shell;
 use crate::AppState;
@@ -14,19 +13,13 @@ use crate::auth::SignedIn;
 use crate::error::PageError;
 use crate::jobs::JobView;
 
-#[derive(Deserialize)]
-pub struct StartForm {
-    csrf: String,
-}
-
 /// 打包下载推荐材料: starts the job and goes to its page.
 pub async fn post_start(
     State(state): State<AppState>,
     who: SignedIn,
     Path(campaign): Path<String>,
-    Form(form): Form<StartForm>,
+    _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let job = crate::jobs::start_bundle(&state, &who.access, &campaign, who.ip.as_deref()).await?;
     Ok(Redirect::to(&format!("/exports/{}", job.id)).into_response())
 }

@@ -2,8 +2,8 @@
 //! application, write 修改意见 and 退回, or write the unit's opinion and 提交 upward;
 //! 收回 until the receiver opens it.
 
+use crate::auth::Posted;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -332,7 +332,6 @@ pub async fn get_item(
 
 #[derive(Deserialize)]
 pub struct ActForm {
-    csrf: String,
     #[serde(default)]
     comment: String,
     #[serde(default)]
@@ -352,7 +351,6 @@ async fn act(
     action: UnitAction,
     done: &str,
 ) -> Result<Response, PageError> {
-    who.check_csrf(&form.csrf)?;
     let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
     let outcome = flow::unit_act(
         state,
@@ -403,7 +401,7 @@ pub async fn post_return(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<ActForm>,
+    Posted(form): Posted<ActForm>,
 ) -> Result<Response, PageError> {
     let to = form.to.unwrap_or(0);
     act(&state, &who, id, &form, UnitAction::Return { to }, "已退回").await
@@ -414,7 +412,7 @@ pub async fn post_submit(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<ActForm>,
+    Posted(form): Posted<ActForm>,
 ) -> Result<Response, PageError> {
     act(&state, &who, id, &form, UnitAction::Submit, "已提交").await
 }
@@ -424,7 +422,7 @@ pub async fn post_recall(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
-    Form(form): Form<ActForm>,
+    Posted(form): Posted<ActForm>,
 ) -> Result<Response, PageError> {
     act(&state, &who, id, &form, UnitAction::Recall, "已收回").await
 }

@@ -489,6 +489,18 @@ async fn application_ownership_matrix(db: TestDb) {
                 ));
             }
         }
+        // A forged token is refused on every form, whoever posts it, before anything else.
+        for (path, fields, _) in &posts {
+            let mut form = vec![("csrf", "forged")];
+            form.extend(fields.iter().copied());
+            let r = client.post_form(path, &form).await;
+            if r.status.as_u16() != 422 || !r.body.contains("页面已过期或来源不明") {
+                failures.push(format!(
+                    "{login} POST {path} with a forged token: {}, expected 422",
+                    r.status
+                ));
+            }
+        }
         for (method, path, expected) in &api {
             let body = if *method == Method::PUT {
                 json!({"version": 2, "values": {}})
