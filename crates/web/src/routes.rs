@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::campaigns::post_quota))
         .routes(routes!(api::campaigns::put_winners))
         .split_for_parts();
+    let mut openapi = openapi;
+    api::declare_refusals(&mut openapi);
     let openapi_json = openapi.to_json().expect("the OpenAPI document serialises");
 
     let pages = Router::new()

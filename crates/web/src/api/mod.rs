@@ -41,3 +41,67 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// Declares on every operation the refusals the shared extractors make, so the document
+/// tells what the server answers: 401 without a valid token or session (every operation
+/// needs one), 400/415/422 for a JSON body (`input::ApiJson`), 404 for an id in the path
+/// that names nothing (`input::ApiPath`), 400 for a bad query (`input::ApiQuery`). A
+/// status the operation declares itself is kept.
+pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let refusal = |words: &str| {
+        ResponseBuilder::new()
+            .description(words)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let takes_json = op.request_body.as_ref().is_some_and(|b| match b {
+                RefOr::T(b) => b.content.contains_key("application/json"),
+                RefOr::Ref(_) => false,
+            });
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let located = |at: ParameterIn| {
+                params.iter().any(|p| match p {
+                    RefOr::T(p) => p.parameter_in == at,
+                    RefOr::Ref(_) => false,
+                })
+            };
+            let mut add = vec![("401", "未登录、令牌无效或会话已过期")];
+            if takes_json {
+                add.push(("400", "提交的内容不是有效的 JSON"));
+                add.push((
+                    "415",
+                    "提交的内容不是 JSON（Content-Type: application/json）",
+                ));
+                add.push(("422", "字段缺失或格式不对，field 指明是哪一项"));
+            }
+            if located(ParameterIn::Path) {
+                add.push(("404", "路径中的编号没有对应的记录"));
+            }
+            if located(ParameterIn::Query) {
+                add.push(("400", "查询参数有误"));
+            }
+            for (status, words) in add {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::T(refusal(words)));
+            }
+        }
+    }
+}

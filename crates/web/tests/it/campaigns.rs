@@ -158,6 +158,32 @@ async fn health_and_openapi(db: TestDb) {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every operation declares the refusals its input can meet.
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let declared = |status: &str| op["responses"].get(status).is_some();
+            let what = format!("{method} {path}");
+            operations += 1;
+            assert!(declared("401"), "{what} lacks 401");
+            if op["requestBody"]["content"]
+                .get("application/json")
+                .is_some()
+            {
+                for status in ["400", "415", "422"] {
+                    assert!(declared(status), "{what} lacks {status}");
+                }
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "path") {
+                assert!(declared("404"), "{what} lacks 404");
+            }
+            if params.iter().any(|p| p["in"] == "query") {
+                assert!(declared("400"), "{what} lacks 400");
+            }
+        }
+    }
+    assert!(operations > 30, "{operations} operations");
     let missing = c.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("找不到"));
