@@ -8,7 +8,7 @@ use pingxuan_web::CaptchaPolicy;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{TestApp, input_value, start};
+use crate::common::{filled, input_value, start, xinjiang_candidate};
 
 on_both_databases!(
     applicant_apply_save_commit_submit_recall,
@@ -17,118 +17,6 @@ on_both_databases!(
     search_pages_filters_and_scope,
     quota_holds_under_concurrent_forwards
 );
-
-/// The complete 新疆 推荐表 as the API takes it, with the name replaced.
-pub fn xinjiang_values(name: &str) -> serde_json::Value {
-    let (_, text) = pingxuan_rules::campaign::SEEDS
-        .iter()
-        .find(|(n, _)| *n == "xinjiang-2023.toml")
-        .unwrap();
-    let campaign = pingxuan_rules::campaign::load(text).campaign.unwrap();
-    let pairs: Vec<(String, String)> = filled("", "", "")
-        .into_iter()
-        .map(|(k, v)| {
-            let v = if k == "f.name" { name } else { v };
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    serde_json::to_value(pingxuan_web::flow::read_form(&campaign, &pairs)).unwrap()
-}
-
-/// A new applicant `login` with a 新疆 application of `name` to `unit`, filled and committed;
-/// with its materials and submitted when `submit`. Returns (token, application id).
-pub async fn xinjiang_candidate(
-    app: &TestApp,
-    login: &str,
-    name: &str,
-    unit: i64,
-    submit: bool,
-) -> (String, i64) {
-    let me = app.applicant_token(login).await;
-    let (s, j) = app
-        .call(
-            Method::POST,
-            "/api/v1/applications",
-            &me,
-            json!({"campaign": "xinjiang-2023", "recommender": unit}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{j}");
-    let id = j["id"].as_i64().unwrap();
-    let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
-    let (s, j) = app
-        .call(
-            Method::PUT,
-            &at("form"),
-            &me,
-            json!({"version": 1, "values": xinjiang_values(name)}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
-    let (s, j) = app.call(Method::POST, &at("commit"), &me, json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{j}");
-    if submit {
-        app.furnish(id).await;
-        let (s, j) = app.call(Method::POST, &at("submit"), &me, json!({})).await;
-        assert_eq!(s, StatusCode::OK, "{j}");
-    }
-    (me, id)
-}
-
-/// Stores the complete 新疆 form into a new application (version 1) and commits it.
-pub async fn fill_and_commit(app: &TestApp, token: &str, id: i64) {
-    let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
-    let (s, j) = app
-        .call(
-            Method::PUT,
-            &at("form"),
-            token,
-            json!({"version": 1, "values": xinjiang_values("测试人员")}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
-    let (s, j) = app
-        .call(Method::POST, &at("commit"), token, json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
-}
-
-/// A complete 新疆 推荐表 as the page posts it.
-pub fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("csrf", csrf),
-        ("version", version),
-        ("action", action),
-        ("f.id_number", "11010519491231002X"),
-        ("f.name", "测试人员"),
-        ("f.sex", "女"),
-        ("f.ethnicity", "汉族"),
-        ("f.birth_month", "1949年12月"),
-        ("f.native_place", "新疆乌鲁木齐"),
-        ("f.political_status", "中共党员"),
-        ("f.education", "研究生"),
-        ("f.degree", "博士"),
-        ("f.school", "新疆大学"),
-        ("f.major", "作物学"),
-        ("f.employer_and_post", "新疆农业科学院作物研究所所长"),
-        ("f.duties", "主持棉花育种研究"),
-        ("f.title", "研究员"),
-        ("f.office_phone", "0991-6386020"),
-        ("f.mobile", "13800000000"),
-        ("f.email", "ceshi@example.com"),
-        ("f.address", "乌鲁木齐市南昌路403号"),
-        ("f.postcode", "830091"),
-        ("f.field", "服务社会"),
-        ("f.academician", "否"),
-        ("f.deeds", "扎根南疆三十年，培育棉花新品种十余个。"),
-        ("f.stories", "一个感人的故事。"),
-        ("e.work_region", "是"),
-        ("e.active_military", "否"),
-        ("e.civil_servant_bureau_level", "否"),
-        ("e.national_honours", "否"),
-        ("e.earlier_winner", "否"),
-    ]
-}
 
 async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;

@@ -81,7 +81,7 @@ async fn summary_table_for_units_and_office(db: TestDb) {
         .await;
     let office = app.token(office).await;
 
-    let candidate = crate::applications::xinjiang_candidate;
+    let candidate = crate::common::xinjiang_candidate;
     let (_, zhang) = candidate(&app, "zhang@x.cn", "张三", changji, true).await;
     candidate(&app, "draft@x.cn", "草稿人", changji, false).await;
     candidate(&app, "li@x.cn", "李四", hami, true).await;
@@ -154,7 +154,7 @@ async fn inspection_material_for_the_recommender(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let (changji, cj, _, hm) = two_units(&app).await;
     let (me, id) =
-        crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+        crate::common::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
     let path = format!("/api/v1/applications/{id}/inspection.docx");
     let r = app.fetch(&cj, &path).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -192,7 +192,7 @@ async fn inspection_material_for_the_recommender(db: TestDb) {
 async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let (changji, cj, hami, hm) = two_units(&app).await;
-    let candidate = crate::applications::xinjiang_candidate;
+    let candidate = crate::common::xinjiang_candidate;
     let (_, zhang) = candidate(&app, "zhang@x.cn", "张三", changji, true).await;
     candidate(&app, "li@x.cn", "李四", hami, true).await;
     let (job, r) = app.export_bundle(&cj, CID).await;
@@ -374,7 +374,7 @@ async fn bundle_on_s3_and_when_storage_fails() {
         .unwrap();
     let app = start_with_storage(db, CaptchaPolicy::Off, &moto.bucket("px-web-exports")).await;
     let (changji, cj, _, _) = two_units(&app).await;
-    crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+    crate::common::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
     let (job, r) = app.export_bundle(&cj, CID).await;
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(r.status(), StatusCode::OK);
@@ -429,7 +429,7 @@ async fn form_pdf_and_its_verification(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let (changji, cj, _, hm) = two_units(&app).await;
     let (me, id) =
-        crate::applications::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
+        crate::common::xinjiang_candidate(&app, "zhang@x.cn", "张三", changji, true).await;
     let (s, j) = app
         .call(
             Method::POST,

@@ -84,7 +84,7 @@ impl Desk {
                 Method::PUT,
                 &format!("/api/v1/applications/{id}/form"),
                 &self.me,
-                json!({"version": 1, "values": crate::applications::xinjiang_values("测试人员")}),
+                json!({"version": 1, "values": crate::common::xinjiang_values("测试人员")}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{j}");
@@ -295,7 +295,7 @@ async fn two_tabs_save_the_same_version(db: TestDb) {
                 Method::PUT,
                 &path,
                 &d.me,
-                json!({"version": 2, "values": crate::applications::xinjiang_values(name)}),
+                json!({"version": 2, "values": crate::common::xinjiang_values(name)}),
             )
         };
         let ((s1, j1), (s2, j2)) = tokio::join!(save("第一个窗口"), save("第二个窗口"));
