@@ -6,13 +6,22 @@
 //! with its notices and audit entry, and the answer's reads. The baseline the use-case
 //! layer is measured against.
 //!
+//! Then the same moves under load: 200 applications 提交 by their applicants, then
+//! forwarded by the unit (opened first, not measured), each from 8 concurrent clients,
+//! as moves/s with p50/p99, beside the same server's `/healthz` requests/s from 8
+//! clients in the same run (the ratio is what the use-case layer should not worsen);
+//! any answer but 200 (a lock error would be a 5xx) is counted and printed.
+//!
 //! `PINGXUAN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p pingxuan-web --bench moves`
 
 #[allow(dead_code)]
 #[path = "../tests/it/common.rs"]
 mod common;
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use pingxuan_rules::Role;
 use pingxuan_store::testing::{TestDb, Which};
@@ -104,4 +113,133 @@ async fn run(which: Which) {
     println!(
         "{which:?}: applicant 提交 {applicant:?} statements; unit 提交 {forward:?} statements"
     );
+
+    let n = 200;
+    let mut ready = Vec::with_capacity(n);
+    for i in 0..n {
+        let (me, id) =
+            common::xinjiang_candidate(&app, &format!("load{i}@x.cn"), "测试人员", unit, false)
+                .await;
+        app.furnish(id).await;
+        ready.push((me, id));
+    }
+    let submit = |id: i64| format!("/api/v1/applications/{id}/submit");
+    let moves = |token: &str, body: serde_json::Value| {
+        ready
+            .iter()
+            .map(|(me, id)| {
+                let t = if token.is_empty() {
+                    me.clone()
+                } else {
+                    token.to_owned()
+                };
+                (Method::POST, submit(*id), t, body.clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    let up = timed(&app.url, moves("", json!({}))).await;
+    for (_, id) in &ready {
+        let at = format!("/api/v1/applications/{id}/open");
+        let (s, j) = app.call(Method::POST, &at, &rec, json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+    }
+    let forward = timed(&app.url, moves(&rec, json!({"comment": "同意推荐。"}))).await;
+    let health = timed(
+        &app.url,
+        (0..2000)
+            .map(|_| {
+                (
+                    Method::GET,
+                    "/healthz".to_owned(),
+                    String::new(),
+                    serde_json::Value::Null,
+                )
+            })
+            .collect(),
+    )
+    .await;
+    for (what, s) in [("applicant 提交", &up), ("unit 提交", &forward)] {
+        println!(
+            "{which:?}: {what} × {n}, 8 clients: {:.0} moves/s (p50 {:.1} ms, p99 {:.1} ms), \
+             {} not 200{}; /healthz {:.0} req/s (p50 {:.1} ms) → ratio {:.3}",
+            s.per_sec,
+            ms(s.p50),
+            ms(s.p99),
+            s.failed.len(),
+            s.failed
+                .first()
+                .map(|f| format!(" (first: {f})"))
+                .unwrap_or_default(),
+            health.per_sec,
+            ms(health.p50),
+            s.per_sec / health.per_sec
+        );
+    }
+}
+
+struct Stats {
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    failed: Vec<String>,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Sends `requests` from 8 clients taking the next one as each is answered.
+async fn timed(base: &str, requests: Vec<(Method, String, String, serde_json::Value)>) -> Stats {
+    let total = requests.len();
+    let queue = Arc::new(std::sync::Mutex::new(VecDeque::from(requests)));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let queue = queue.clone();
+            let base = base.to_owned();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut seen = Vec::new();
+                let mut failed = Vec::new();
+                loop {
+                    let next = queue.lock().unwrap().pop_front();
+                    let Some((method, path, token, body)) = next else {
+                        break;
+                    };
+                    let mut r = http.request(method, format!("{base}{path}"));
+                    if !token.is_empty() {
+                        r = r.bearer_auth(token).json(&body);
+                    }
+                    let t = Instant::now();
+                    let answer = r.send().await.unwrap();
+                    let status = answer.status();
+                    let text = answer.text().await.unwrap_or_default();
+                    seen.push(t.elapsed());
+                    if status != StatusCode::OK {
+                        failed.push(format!(
+                            "{status} {}",
+                            text.chars().take(160).collect::<String>()
+                        ));
+                    }
+                }
+                (seen, failed)
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(total);
+    let mut failed = Vec::new();
+    for c in clients {
+        let (t, f) = c.await.unwrap();
+        times.extend(t);
+        failed.extend(f);
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    Stats {
+        per_sec: total as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+        failed,
+    }
 }
