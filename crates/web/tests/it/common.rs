@@ -442,25 +442,8 @@ pub async fn xinjiang_candidate(
         .await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
     let id = j["id"].as_i64().unwrap();
+    fill_and_commit(app, &me, id, name).await;
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
-    let (s, j) = app
-        .call(
-            reqwest::Method::PUT,
-            &at("form"),
-            &me,
-            serde_json::json!({"version": 1, "values": xinjiang_values(name)}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
-    let (s, j) = app
-        .call(
-            reqwest::Method::POST,
-            &at("commit"),
-            &me,
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
     if submit {
         app.furnish(id).await;
         let (s, j) = app
@@ -476,15 +459,16 @@ pub async fn xinjiang_candidate(
     (me, id)
 }
 
-/// Stores the complete 新疆 form into a new application (version 1) and commits it.
-pub async fn fill_and_commit(app: &TestApp, token: &str, id: i64) {
+/// Stores the complete 新疆 form of `name` into a new application (version 1) and
+/// commits it.
+pub async fn fill_and_commit(app: &TestApp, token: &str, id: i64, name: &str) {
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
     let (s, j) = app
         .call(
             reqwest::Method::PUT,
             &at("form"),
             token,
-            serde_json::json!({"version": 1, "values": xinjiang_values("测试人员")}),
+            serde_json::json!({"version": 1, "values": xinjiang_values(name)}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");

@@ -464,7 +464,7 @@ async fn upload_check_and_serve(db: TestDb) {
 async fn a_level_submits_only_with_its_materials(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let Desk { rec, me, id } = Desk::new(&app).await;
-    crate::common::fill_and_commit(&app, &me, id).await;
+    crate::common::fill_and_commit(&app, &me, id, "测试人员").await;
     // What each level sees: its materials, what they lack, whether it may change them.
     let materials = |token: String| {
         let app = &app;
