@@ -79,6 +79,32 @@ pub fn employer_and_title(values: &FormValues) -> String {
 
 pub type FormValues = BTreeMap<FieldKey, FieldValue>;
 
+/// A mobile number (11 digits starting 1[3-9]) or an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    Mobile(String),
+    Email(String),
+}
+
+pub fn parse_contact(s: &str) -> Option<Contact> {
+    let s = s.trim();
+    let is_mobile = s.len() == 11
+        && s.starts_with('1')
+        && s.chars().all(|c| c.is_ascii_digit())
+        && matches!(s.as_bytes()[1], b'3'..=b'9');
+    if is_mobile {
+        return Some(Contact::Mobile(s.to_owned()));
+    }
+    let (user, domain) = s.split_once('@')?;
+    let ok = !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(char::is_whitespace)
+        && s.len() <= 254;
+    ok.then(|| Contact::Email(s.to_lowercase()))
+}
+
 /// A problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod campaign;
 pub mod code;
 pub mod deadline;
+pub mod decide;
 pub mod eligibility;
 pub mod form;
 pub mod idcard;

@@ -300,38 +300,6 @@ pub fn may_export_inspection(viewer_level: usize, recommender_level: usize) -> b
     viewer_level >= recommender_level
 }
 
-/// What stands in the way of a reviewing level's 退回 or 提交 before the flow's own
-/// rules: a 退回 needs 修改意见; a 提交 needs the level's opinion (when the campaign
-/// gives the level one) and room in the unit's quota (forwarded so far, limit).
-/// Returns a stable code and the words for the person.
-pub fn review_action_problem(
-    event: Event,
-    comment: &str,
-    opinion_label: Option<&str>,
-    quota: Option<(i64, u32)>,
-) -> Option<(&'static str, String)> {
-    let comment = comment.trim();
-    match event {
-        Event::Return { .. } if comment.is_empty() => {
-            Some(("comment_required", "退回时请填写修改意见".to_owned()))
-        }
-        Event::Submit { .. } => {
-            if let Some(label) = opinion_label
-                && comment.is_empty()
-            {
-                return Some(("comment_required", format!("提交前请填写{label}")));
-            }
-            match quota {
-                Some((used, max)) if used >= i64::from(max) => {
-                    Some(("quota_full", quota_full_message(used, i64::from(max))))
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
 /// Why a new revision of a campaign file may not replace the old one while the
 /// campaign has applications: their stored moves name levels by their place in the
 /// chain, so the chain (its levels' keys, roles and merging) must stay as it was.
@@ -618,38 +586,6 @@ mod tests {
         let c = chain("dongguan-2023.toml", false);
         assert!(
             FlowState::replay(&c, &[Event::Submit { by: 0 }, Event::Submit { by: 0 }]).is_err()
-        );
-    }
-
-    #[test]
-    fn review_action_checks() {
-        let ret = Event::Return { by: 1, to: 0 };
-        let sub = Event::Submit { by: 1 };
-        assert_eq!(
-            review_action_problem(ret, " ", None, None).unwrap().0,
-            "comment_required"
-        );
-        assert_eq!(review_action_problem(ret, "请修改", None, None), None);
-        assert_eq!(
-            review_action_problem(sub, "", Some("推荐单位意见"), None)
-                .unwrap()
-                .1,
-            "提交前请填写推荐单位意见"
-        );
-        assert_eq!(
-            review_action_problem(sub, "同意", Some("推荐单位意见"), Some((3, 3)))
-                .unwrap()
-                .1,
-            "本单位推荐名额已满（3/3），不能再提交"
-        );
-        assert_eq!(
-            review_action_problem(sub, "同意", Some("推荐单位意见"), Some((2, 3))),
-            None
-        );
-        assert_eq!(
-            review_action_problem(sub, "", None, None),
-            None,
-            "the top level writes no opinion"
         );
     }
 

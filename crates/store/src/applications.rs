@@ -134,23 +134,7 @@ pub struct StoredEvent {
     pub at: i64,
 }
 
-/// What is written with an event: the 修改意见 or the level's opinion, and where the
-/// actual employer co-signs (东莞 填表说明10), its name and opinion.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Note {
-    pub comment: String,
-    pub co_signer: String,
-    pub co_opinion: String,
-}
-
-impl From<&str> for Note {
-    fn from(comment: &str) -> Note {
-        Note {
-            comment: comment.to_owned(),
-            ..Note::default()
-        }
-    }
-}
+pub use pingxuan_rules::decide::Note;
 
 /// How many applications a recommending unit has forwarded (they are above it now).
 const FORWARDED_BY_RECOMMENDER: &str = "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
@@ -415,12 +399,8 @@ impl Store {
 
     /// How many of a recommending unit's applications it has sent on and not had back.
     pub async fn forwarded_by_recommender(&self, unit_id: i64) -> Result<i64> {
-        let n: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
-            .bind(unit_id)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        Ok(n)
+        let mut c = self.pool.acquire().await?;
+        forwarded_on(&mut c, unit_id).await
     }
 
     /// Whether any application (a draft included) exists in the campaign.
@@ -433,12 +413,21 @@ impl Store {
     }
 
     pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {
+        let mut c = self.pool.acquire().await?;
+        self.application_on(&mut c, id).await
+    }
+
+    pub(crate) async fn application_on(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Option<Application>> {
         let row = sqlx::query(
             "SELECT a.*, f.form_json FROM applications a \
              JOIN application_forms f ON f.application_id = a.id WHERE a.id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *c)
         .await?;
         let Some(r) = row else { return Ok(None) };
         let json: String = r.try_get("form_json")?;
@@ -540,33 +529,40 @@ impl Store {
     }
 
     pub async fn application_events(&self, id: i64) -> Result<Vec<StoredEvent>> {
-        let rows = sqlx::query(
+        let mut c = self.pool.acquire().await?;
+        events_on(&mut c, id).await
+    }
+}
+
+pub(crate) async fn events_on(c: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<StoredEvent>> {
+    let rows = sqlx::query(
             "SELECT seq, kind, by_level, to_level, actor_id, comment, at, co_signer, co_opinion FROM application_events \
              WHERE application_id = $1 ORDER BY seq",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *c)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get(1)?;
-                let by: i64 = r.try_get(2)?;
-                let to: Option<i64> = r.try_get(3)?;
-                let event = Event::from_parts(&kind, by as usize, to.map(|t| t as usize))
-                    .ok_or_else(|| StoreError::Other(format!("unknown event kind {kind}")))?;
-                Ok(StoredEvent {
-                    seq: r.try_get(0)?,
-                    event,
-                    actor_id: r.try_get(4)?,
-                    comment: r.try_get(5)?,
-                    at: r.try_get(6)?,
-                    co_signer: r.try_get(7)?,
-                    co_opinion: r.try_get(8)?,
-                })
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get(1)?;
+            let by: i64 = r.try_get(2)?;
+            let to: Option<i64> = r.try_get(3)?;
+            let event = Event::from_parts(&kind, by as usize, to.map(|t| t as usize))
+                .ok_or_else(|| StoreError::Other(format!("unknown event kind {kind}")))?;
+            Ok(StoredEvent {
+                seq: r.try_get(0)?,
+                event,
+                actor_id: r.try_get(4)?,
+                comment: r.try_get(5)?,
+                at: r.try_get(6)?,
+                co_signer: r.try_get(7)?,
+                co_opinion: r.try_get(8)?,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
+impl Store {
     /// Appends an event computed from the state after `expected_seq` events. When
     /// someone else acted in between, nothing is written and `Stale` comes back: the
     /// caller reloads and decides again from the new state.
@@ -1175,6 +1171,16 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// How many applications a recommending unit has forwarded, on `c`.
+pub(crate) async fn forwarded_on(c: &mut sqlx::AnyConnection, unit_id: i64) -> Result<i64> {
+    let n: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
+        .bind(unit_id)
+        .fetch_one(&mut *c)
+        .await?
+        .try_get(0)?;
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -286,16 +286,27 @@ impl Store {
 
     /// The live files of an application, by material and order.
     pub async fn attachments_of(&self, application_id: i64) -> Result<Vec<Attachment>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let mut c = self.pool.acquire().await?;
+        attachments_on(&mut c, application_id).await
+    }
+}
+
+/// The live files of an application, on `c`.
+pub(crate) async fn attachments_on(
+    c: &mut sqlx::AnyConnection,
+    application_id: i64,
+) -> Result<Vec<Attachment>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 AND deleted_at IS NULL \
              ORDER BY material_key, seq"
         )))
         .bind(application_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *c)
         .await?;
-        rows.iter().map(attachment_of).collect()
-    }
+    rows.iter().map(attachment_of).collect()
+}
 
+impl Store {
     /// Removes a file from the application (the row stays, marked, for the audit trail),
     /// with its audit entry.
     pub async fn remove_attachment(&self, id: i64, audit: &Audit) -> Result<()> {

@@ -36,9 +36,20 @@ impl Store {
     /// The campaign's rules, parsed from its current file (cached per revision; a new
     /// revision is seen at once, from any server sharing the database).
     pub async fn campaign_model(&self, id: &str) -> Result<Option<std::sync::Arc<Campaign>>> {
+        let mut c = self.pool.acquire().await?;
+        self.campaign_model_on(&mut c, id).await
+    }
+
+    /// [`Store::campaign_model`] on `c` (the file itself, read when a revision is new,
+    /// comes from the pool).
+    pub(crate) async fn campaign_model_on(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        id: &str,
+    ) -> Result<Option<std::sync::Arc<Campaign>>> {
         let revision: Option<i64> = sqlx::query("SELECT revision FROM campaigns WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *c)
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;

@@ -83,15 +83,8 @@ impl Store {
 
     /// A campaign's deadline extensions, oldest first.
     pub async fn deadline_extensions(&self, campaign_id: &str) -> Result<Vec<Granted>> {
-        let rows = sqlx::query(
-            "SELECT e.id, e.level_key, e.unit_id, u.name, e.until_at, e.reason, g.display_name, e.granted_at \
-             FROM deadline_extensions e LEFT JOIN units u ON u.id = e.unit_id \
-             LEFT JOIN users g ON g.id = e.granted_by WHERE e.campaign_id = $1 ORDER BY e.id",
-        )
-        .bind(campaign_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(granted_of).collect()
+        let mut c = self.pool.acquire().await?;
+        extensions_on(&mut c, campaign_id).await
     }
 
     /// Grants a recommending unit `extra` places beyond its “原则上” quota, with its audit
@@ -140,12 +133,35 @@ impl Store {
 
     /// The extra places granted to one unit.
     pub async fn quota_extra(&self, unit_id: i64) -> Result<i64> {
-        let n: Option<i64> =
-            sqlx::query("SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1")
-                .bind(unit_id)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-        Ok(n.unwrap_or(0))
+        let mut c = self.pool.acquire().await?;
+        quota_extra_on(&mut c, unit_id).await
     }
+}
+
+/// A campaign's deadline extensions, oldest first, on `c`.
+pub(crate) async fn extensions_on(
+    c: &mut sqlx::AnyConnection,
+    campaign_id: &str,
+) -> Result<Vec<Granted>> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.level_key, e.unit_id, u.name, e.until_at, e.reason, g.display_name, e.granted_at \
+         FROM deadline_extensions e LEFT JOIN units u ON u.id = e.unit_id \
+         LEFT JOIN users g ON g.id = e.granted_by WHERE e.campaign_id = $1 ORDER BY e.id",
+    )
+    .bind(campaign_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(granted_of).collect()
+}
+
+/// The extra places granted to one unit, on `c`.
+pub(crate) async fn quota_extra_on(c: &mut sqlx::AnyConnection, unit_id: i64) -> Result<i64> {
+    let n: Option<i64> = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1",
+    )
+    .bind(unit_id)
+    .fetch_one(&mut *c)
+    .await?
+    .try_get(0)?;
+    Ok(n.unwrap_or(0))
 }

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod campaigns;
+pub mod cases;
 pub mod codes;
 pub mod crypto;
 pub mod exceptions;

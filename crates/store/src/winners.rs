@@ -54,13 +54,23 @@ impl Store {
 
     /// The register's entry for a 身份证号码: “姓名 备注”.
     pub async fn winner_entry(&self, campaign_id: &str, id_number: &str) -> Result<Option<String>> {
+        let mut c = self.pool.acquire().await?;
+        self.winner_entry_on(&mut c, campaign_id, id_number).await
+    }
+
+    pub(crate) async fn winner_entry_on(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        campaign_id: &str,
+        id_number: &str,
+    ) -> Result<Option<String>> {
         let digest = self.sealer.lookup(&id_number.trim().to_ascii_uppercase());
         let row = sqlx::query(
             "SELECT name, note FROM earlier_winners WHERE campaign_id = $1 AND id_number_hmac = $2",
         )
         .bind(campaign_id)
         .bind(digest)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *c)
         .await?;
         row.map(|r| {
             let name: String = r.try_get(0)?;

@@ -15,8 +15,8 @@ use pingxuan_store::tokens::TOKEN_PREFIX;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
-use crate::access::Access;
 use crate::error::{ApiError, Failure, PageError};
+use pingxuan_app::access::Access;
 
 pub const SESSION_COOKIE: &str = "px_session";
 

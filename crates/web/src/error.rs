@@ -135,37 +135,38 @@ impl From<pingxuan_blobs::BlobError> for Failure {
     }
 }
 
+impl From<pingxuan_app::Error> for Failure {
+    fn from(e: pingxuan_app::Error) -> Self {
+        use pingxuan_app::Error;
+        match e {
+            Error::Forbidden => Failure::Forbidden,
+            Error::NotFound => Failure::NotFound,
+            Error::Invalid {
+                code,
+                message,
+                field,
+            } => Failure::Invalid {
+                code,
+                message,
+                field,
+            },
+            Error::Conflict {
+                code,
+                message,
+                field,
+            } => Failure::Conflict {
+                code,
+                message,
+                field,
+            },
+            Error::Internal(cause) => Failure::Internal(cause),
+        }
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Duplicate(what) => Failure::Conflict {
-                code: "duplicate",
-                message: format!("{what}已存在"),
-                field: None,
-            },
-            StoreError::NotFound => Failure::NotFound,
-            StoreError::QuotaFull(message) => Failure::Conflict {
-                code: "quota_full",
-                message,
-                field: None,
-            },
-            StoreError::CodeUsed => Failure::Conflict {
-                code: "code_used",
-                message: "推荐码已被使用或已作废，请向推荐单位核实".to_owned(),
-                field: Some("code".to_owned()),
-            },
-            StoreError::Stale => Failure::Conflict {
-                code: "stale",
-                message: "这份申请书刚被别人（或您在另一个窗口）修改过，您的操作未执行；请刷新后查看最新内容再操作".to_owned(),
-                field: None,
-            },
-            StoreError::NotEditable => Failure::Conflict {
-                code: "not_editable",
-                message: "申请书不在申报人处，不能修改；如需修改请联系当前办理单位退回".to_owned(),
-                field: None,
-            },
-            other => Failure::Internal(other.to_string()),
-        }
+        pingxuan_app::Error::from(e).into()
     }
 }
 

@@ -14,9 +14,9 @@ use pingxuan_store::attachments::Attachment;
 use pingxuan_store::exports::ExportJob;
 
 use crate::AppState;
-use crate::access::Access;
 use crate::error::Failure;
 use crate::flow::Loaded;
+use pingxuan_app::access::Access;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const PDF: &str = "application/pdf";
@@ -215,7 +215,7 @@ async fn summary_of(
 /// recommending unit and the levels above it; not for the applicant or the work unit
 /// (forbidden), nor for anyone who does not see the application (not found).
 pub async fn inspection(state: &AppState, access: &Access, id: i64) -> Result<Download, Failure> {
-    let l = crate::flow::load(state, id).await?;
+    let l = crate::flow::load(&state.store, id).await?;
     let level = crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
     if !pingxuan_rules::workflow::may_export_inspection(level, l.app.recommender_level as usize) {
         return Err(Failure::Forbidden);
@@ -376,7 +376,7 @@ async fn printable(
     access: &Access,
     id: i64,
 ) -> Result<(Loaded, Printable), Failure> {
-    let l = crate::flow::load(state, id).await?;
+    let l = crate::flow::load(&state.store, id).await?;
     crate::flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
     let recommender = recommender_name(state, &l).await?;
     let files = state.store.attachments_of(id).await?;
@@ -631,7 +631,7 @@ async fn job_pdf(
     prefix: String,
     now: i64,
 ) -> Result<(String, u64, Vec<Attachment>), Failure> {
-    let l = crate::flow::load(&state, id).await?;
+    let l = crate::flow::load(&state.store, id).await?;
     let files = state.store.attachments_of(id).await?;
     let print = Printable::of(&state, &l, now, recommender, &files).await?;
     let who = format!("{}（{}）", person_name(&l), l.app.number);

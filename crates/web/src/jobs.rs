@@ -9,9 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::access::Access;
 use crate::error::Failure;
 use crate::exports::Scope;
+use pingxuan_app::access::Access;
 
 /// The kinds of export that run as jobs.
 pub const BUNDLE: &str = "bundle";

@@ -2,11 +2,8 @@
 //! same actions. Handlers are thin: they parse, ask `access` whether the caller may,
 //! call the store and the rules, and render.
 
-pub mod access;
-pub mod actions;
 pub mod api;
 pub mod auth;
-pub mod codes;
 pub mod config;
 pub mod error;
 pub mod exports;
@@ -15,7 +12,6 @@ pub mod health;
 pub mod jobs;
 pub mod lists;
 pub mod mail;
-pub mod notify;
 pub mod pages;
 pub mod routes;
 pub mod shell;

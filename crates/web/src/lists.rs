@@ -9,8 +9,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::access::Access;
 use crate::error::Failure;
+use pingxuan_app::access::Access;
 
 /// 待审核申报表: what waits for the person's units and campaigns (`done`: what they
 /// have already handled).

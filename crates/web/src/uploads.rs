@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::access::Access;
 use crate::error::Failure;
 use crate::flow::{self, Loaded};
+use pingxuan_app::access::Access;
 
 /// The size of each part: the storage's write chunk, so S3 can copy parts server-side.
 pub const PART_SIZE: i64 = pingxuan_blobs::WRITE_CHUNK as i64;
@@ -55,7 +55,7 @@ async fn load_for_attaching(
     access: &Access,
     application_id: i64,
 ) -> Result<(Loaded, usize), Failure> {
-    let l = flow::load(state, application_id).await?;
+    let l = flow::load(&state.store, application_id).await?;
     let level = attaching_level(access, &l)?;
     Ok((l, level))
 }
@@ -91,7 +91,7 @@ pub async fn materials_for(
     access: &Access,
     application_id: i64,
 ) -> Result<Vec<MaterialView>, Failure> {
-    let l = flow::load(state, application_id).await?;
+    let l = flow::load(&state.store, application_id).await?;
     let level = flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
     let files = state.store.attachments_of(application_id).await?;
     Ok(material_views(&l, &files, level))
@@ -480,7 +480,7 @@ pub async fn seen_attachment(
         .get_attachment(id)
         .await?
         .ok_or(Failure::NotFound)?;
-    let l = flow::load(state, a.application_id).await?;
+    let l = flow::load(&state.store, a.application_id).await?;
     flow::viewer_level(access, &l).ok_or(Failure::NotFound)?;
     Ok((a, l))
 }

@@ -33,7 +33,7 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
     // with a lease in this server's name.
     let owner = state.exports.owner.clone();
     tokio::spawn(run_outbox(store.clone(), mailer, owner.clone()));
-    tokio::spawn(pingxuan_web::notify::run_reminders(
+    tokio::spawn(pingxuan_app::notify::run_reminders(
         store.clone(),
         owner.clone(),
     ));

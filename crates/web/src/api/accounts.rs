@@ -5,10 +5,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::actions::{AccountRequest, create_account};
 use crate::api::input::ApiJson;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
+use pingxuan_app::accounts::{AccountRequest, create_account};
 
 #[derive(Serialize, ToSchema)]
 pub struct CreatedOut {
@@ -29,7 +29,7 @@ pub async fn post_account(
     caller: ApiCaller,
     ApiJson(req): ApiJson<AccountRequest>,
 ) -> Result<(StatusCode, Json<CreatedOut>), ApiError> {
-    let c = create_account(&state, &caller.access, &req, caller.ip.as_deref()).await?;
+    let c = create_account(&state.store, &caller.access, &req, caller.ip.as_deref()).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedOut {

@@ -147,7 +147,7 @@ pub struct ApplicationOut {
 }
 
 async fn out(state: &AppState, l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
-    let names = flow::actor_names(state, l).await?;
+    let names = flow::actor_names(&state.store, l).await?;
     let c = &l.chain;
     Ok(ApplicationOut {
         id: l.app.id,
@@ -191,7 +191,7 @@ async fn load_seen(
     caller: &ApiCaller,
     id: i64,
 ) -> Result<(Loaded, usize), Failure> {
-    let l = flow::load(state, id).await?;
+    let l = flow::load(&state.store, id).await?;
     let level = flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
     Ok((l, level))
 }
@@ -245,10 +245,12 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedApplication>), ApiError> {
     let ip = caller.ip.as_deref();
     let (id, number) = match req.code.as_deref() {
-        Some(code) => flow::create_coded_application(&state, &caller.access, code, ip).await?,
+        Some(code) => {
+            flow::create_coded_application(&state.store, &caller.access, code, ip).await?
+        }
         None => {
             flow::create_open_application(
-                &state,
+                &state.store,
                 &caller.access,
                 &req.campaign,
                 req.recommender,
@@ -290,12 +292,12 @@ pub async fn put_form(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<FormIn>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    flow::load_own(&state, &caller.access, id).await?;
+    flow::load_own(&state.store, &caller.access, id).await?;
     state
         .store
         .save_application_form(id, req.version, &req.values)
         .await?;
-    let l = flow::load_own(&state, &caller.access, id).await?;
+    let l = flow::load_own(&state.store, &caller.access, id).await?;
     Ok(Json(out(&state, &l, 0).await?))
 }
 
@@ -307,8 +309,8 @@ pub async fn commit(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    flow::commit(&state, &caller.access, id, caller.ip.as_deref()).await?;
-    let l = flow::load_own(&state, &caller.access, id).await?;
+    flow::commit(&state.store, &caller.access, id, caller.ip.as_deref()).await?;
+    let l = flow::load_own(&state.store, &caller.access, id).await?;
     Ok(Json(out(&state, &l, 0).await?))
 }
 
@@ -344,14 +346,14 @@ async fn unit(
     action: UnitAction,
     req: &ActionIn,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    let (l, level) = flow::load_for_unit(state, &caller.access, id).await?;
+    let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
     flow::unit_act(
-        state,
+        &state.store,
         &caller.access,
         &l,
         level,
         action,
-        pingxuan_store::applications::Note {
+        &pingxuan_store::applications::Note {
             comment: req.comment.clone(),
             co_signer: req.co_signer.clone(),
             co_opinion: req.co_opinion.clone(),
@@ -359,7 +361,7 @@ async fn unit(
         caller.ip.as_deref(),
     )
     .await?;
-    let (l, level) = flow::load_for_unit(state, &caller.access, id).await?;
+    let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
     Ok(Json(out(state, &l, level).await?))
 }
 
@@ -382,9 +384,9 @@ pub async fn submit(
             .await?
             .into_response());
     }
-    match flow::applicant_submit(&state, &caller.access, &l, caller.ip.as_deref()).await? {
+    match flow::applicant_submit(&state.store, &caller.access, &l, caller.ip.as_deref()).await? {
         Ok(_) => {
-            let l = flow::load_own(&state, &caller.access, id).await?;
+            let l = flow::load_own(&state.store, &caller.access, id).await?;
             Ok(Json(out(&state, &l, 0).await?).into_response())
         }
         Err(refusal) => {
@@ -455,16 +457,16 @@ pub async fn recall(
         )
         .await;
     }
-    flow::record(
-        &state,
+    flow::act(
+        &state.store,
+        &caller.access,
         &l,
         Event::Recall { by: 0 },
-        &caller.access,
-        "",
+        &Default::default(),
         caller.ip.as_deref(),
     )
     .await?;
-    let l = flow::load_own(&state, &caller.access, id).await?;
+    let l = flow::load_own(&state.store, &caller.access, id).await?;
     Ok(Json(out(&state, &l, 0).await?))
 }
 
@@ -476,9 +478,16 @@ pub async fn open(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
-    flow::open_if_new(&state, &caller.access, &l, level, caller.ip.as_deref()).await?;
-    let (l, level) = flow::load_for_unit(&state, &caller.access, id).await?;
+    let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
+    flow::open_if_new(
+        &state.store,
+        &caller.access,
+        &l,
+        level,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
     Ok(Json(out(&state, &l, level).await?))
 }
 

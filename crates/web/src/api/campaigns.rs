@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::actions::{LoadOutcome, load_campaign};
 use crate::api::input::{ApiJson, ApiPath};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail, Failure};
+use pingxuan_app::campaigns::{LoadOutcome, load_campaign};
 
 #[derive(Serialize, ToSchema)]
 pub struct CampaignSummary {
@@ -154,7 +154,7 @@ pub async fn put_campaign(
     caller: ApiCaller,
     body: String,
 ) -> Result<Response, ApiError> {
-    match load_campaign(&state, &caller.access, &body, caller.ip.as_deref()).await? {
+    match load_campaign(&state.store, &caller.access, &body, caller.ip.as_deref()).await? {
         LoadOutcome::Saved(l) => {
             let status = if l.revision == 1 {
                 StatusCode::CREATED
@@ -215,8 +215,8 @@ pub async fn post_extension(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ExtensionIn>,
 ) -> Result<(StatusCode, Json<GrantedOut>), ApiError> {
-    let id = crate::actions::extend_deadline(
-        &state,
+    let id = pingxuan_app::campaigns::extend_deadline(
+        &state.store,
         &caller.access,
         &id,
         &req.level,
@@ -247,8 +247,8 @@ pub async fn post_quota(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<QuotaIn>,
 ) -> Result<(StatusCode, Json<GrantedOut>), ApiError> {
-    let id = crate::actions::grant_quota(
-        &state,
+    let id = pingxuan_app::campaigns::grant_quota(
+        &state.store,
         &caller.access,
         &id,
         req.unit,
@@ -277,9 +277,14 @@ pub async fn put_winners(
     ApiPath(id): ApiPath<String>,
     body: String,
 ) -> Result<Json<WinnersOut>, ApiError> {
-    let count =
-        crate::actions::load_winners(&state, &caller.access, &id, &body, caller.ip.as_deref())
-            .await?;
+    let count = pingxuan_app::campaigns::load_winners(
+        &state.store,
+        &caller.access,
+        &id,
+        &body,
+        caller.ip.as_deref(),
+    )
+    .await?;
     Ok(Json(WinnersOut { count }))
 }
 

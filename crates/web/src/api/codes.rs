@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::api::input::{ApiJson, ApiPath};
 use crate::auth::ApiCaller;
-use crate::codes::{self, WorkUnitChoice};
 use crate::error::{ApiError, ErrorBody};
+use pingxuan_app::codes::{self, WorkUnitChoice};
 
 #[derive(Serialize, ToSchema)]
 pub struct CodeOut {
@@ -61,7 +61,7 @@ pub async fn list(
         return Err(crate::error::Failure::Forbidden.into());
     }
     let mut out = Vec::new();
-    for desk in codes::desks(&state, &caller.access).await? {
+    for desk in codes::desks(&state.store, &caller.access).await? {
         out.extend(desk.codes.into_iter().map(CodeOut::from));
     }
     Ok(Json(out))
@@ -89,7 +89,7 @@ pub async fn issue(
 ) -> Result<(StatusCode, Json<CodeOut>), ApiError> {
     let choice = WorkUnitChoice::parse(req.work_unit.as_deref().unwrap_or(""));
     let code = codes::issue(
-        &state,
+        &state.store,
         &caller.access,
         req.unit,
         &req.candidate_name,
@@ -109,6 +109,6 @@ pub async fn revoke(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    codes::revoke(&state, &caller.access, id, caller.ip.as_deref()).await?;
+    codes::revoke(&state.store, &caller.access, id, caller.ip.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -167,7 +167,7 @@ pub async fn list(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
-    let l = crate::flow::load(&state, id).await?;
+    let l = crate::flow::load(&state.store, id).await?;
     crate::flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
     let files = state.store.attachments_of(id).await?;
     Ok(Json(files.iter().map(attachment_out).collect()))

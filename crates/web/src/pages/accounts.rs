@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::Shell;
 use crate::AppState;
-use crate::actions::{AccountRequest, create_account};
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+use pingxuan_app::accounts::{AccountRequest, create_account};
 
 pub struct Row {
     pub name: String,
@@ -131,7 +131,10 @@ pub async fn post_accounts(
     Posted(form): Posted<AccountForm>,
 ) -> Result<Response, PageError> {
     may_manage(&who)?;
-    match create_account(&state, &who.access, &form.request, who.ip.as_deref()).await {
+    match create_account(&state.store, &who.access, &form.request, who.ip.as_deref())
+        .await
+        .map_err(Failure::from)
+    {
         Ok(c) => {
             render(
                 &state,

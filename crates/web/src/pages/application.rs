@@ -40,11 +40,11 @@ pub async fn post_new(
 ) -> Result<Response, PageError> {
     let created = match form.code.as_deref() {
         Some(code) => {
-            flow::create_coded_application(&state, &who.access, code, who.ip.as_deref()).await
+            flow::create_coded_application(&state.store, &who.access, code, who.ip.as_deref()).await
         }
         None => {
             flow::create_open_application(
-                &state,
+                &state.store,
                 &who.access,
                 &form.campaign,
                 form.recommender,
@@ -53,7 +53,7 @@ pub async fn post_new(
             .await
         }
     };
-    match created {
+    match created.map_err(Failure::from) {
         Ok((id, _)) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
         Err(f @ (Failure::Invalid { .. } | Failure::Conflict { .. })) if form.code.is_some() => {
             let status = match f {
@@ -319,7 +319,7 @@ pub async fn get_application(
     who: SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let l = flow::load_own(&state, &who.access, id).await?;
+    let l = flow::load_own(&state.store, &who.access, id).await?;
     render(&state, &who, &l, None, BTreeMap::new(), Said::nothing()).await
 }
 
@@ -331,11 +331,20 @@ async fn act(
     event: Event,
     done: &str,
 ) -> Result<Response, PageError> {
-    let said = match flow::record(state, l, event, &who.access, "", who.ip.as_deref()).await {
+    let said = match flow::act(
+        &state.store,
+        &who.access,
+        l,
+        event,
+        &Default::default(),
+        who.ip.as_deref(),
+    )
+    .await
+    {
         Ok(next) => Said::notice(format!("{done}，当前状态：{}", next.text(&l.chain))),
-        Err(f) => Said::error(f.message(), StatusCode::CONFLICT),
+        Err(f) => Said::error(Failure::from(f).message(), StatusCode::CONFLICT),
     };
-    let l = flow::load_own(state, &who.access, l.app.id).await?;
+    let l = flow::load_own(&state.store, &who.access, l.app.id).await?;
     render(state, who, &l, None, BTreeMap::new(), said).await
 }
 
@@ -353,14 +362,14 @@ pub async fn post_application(
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
-    let l = flow::load_own(&state, &who.access, id).await?;
+    let l = flow::load_own(&state.store, &who.access, id).await?;
     let form = flow::read_form(&l.campaign, &pairs);
     let version: i64 = get("version").parse().unwrap_or(0);
     if let Err(e) = state.store.save_application_form(id, version, &form).await {
         let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);
         return render(&state, &who, &l, Some(&form), BTreeMap::new(), said).await;
     }
-    let l = flow::load_own(&state, &who.access, id).await?;
+    let l = flow::load_own(&state.store, &who.access, id).await?;
     if get("action") != "submit" {
         return render(
             &state,
@@ -372,9 +381,12 @@ pub async fn post_application(
         )
         .await;
     }
-    match flow::applicant_submit(&state, &who.access, &l, who.ip.as_deref()).await {
+    match flow::applicant_submit(&state.store, &who.access, &l, who.ip.as_deref())
+        .await
+        .map_err(Failure::from)
+    {
         Ok(Ok(next)) => {
-            let l = flow::load_own(&state, &who.access, id).await?;
+            let l = flow::load_own(&state.store, &who.access, id).await?;
             let said = Said::notice(format!("已提交，当前状态：{}", next.text(&l.chain)));
             render(&state, &who, &l, None, BTreeMap::new(), said).await
         }
@@ -407,7 +419,7 @@ pub async fn post_commit(
     Path(id): Path<i64>,
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    flow::commit(&state, &who.access, id, who.ip.as_deref()).await?;
+    flow::commit(&state.store, &who.access, id, who.ip.as_deref()).await?;
     Ok(Redirect::to(&format!("/applications/{id}")).into_response())
 }
 
@@ -418,7 +430,7 @@ pub async fn post_recall(
     Path(id): Path<i64>,
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    let l = flow::load_own(&state, &who.access, id).await?;
+    let l = flow::load_own(&state.store, &who.access, id).await?;
     act(
         &state,
         &who,
@@ -447,12 +459,12 @@ pub async fn get_flow(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     // The applicant and the units it has reached may follow the flow.
-    let l = flow::load(&state, id).await?;
+    let l = flow::load(&state.store, id).await?;
     if flow::viewer_level(&who.access, &l).is_none() {
         return Err(Failure::NotFound.into());
     }
     let c = &l.chain;
-    let names = flow::actor_names(&state, &l).await?;
+    let names = flow::actor_names(&state.store, &l).await?;
     let steps = l
         .events
         .iter()

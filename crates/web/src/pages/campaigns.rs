@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::{Shell, entry_text, format_deadline, format_time};
 use crate::AppState;
-use crate::actions::{self, LoadOutcome, load_campaign};
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+use pingxuan_app::campaigns::{self as actions, LoadOutcome, load_campaign};
 
 pub struct Row {
     pub id: String,
@@ -107,7 +107,7 @@ pub async fn post_campaigns(
     who: SignedIn,
     Posted(form): Posted<LoadForm>,
 ) -> Result<Response, PageError> {
-    match load_campaign(&state, &who.access, &form.toml, who.ip.as_deref()).await? {
+    match load_campaign(&state.store, &who.access, &form.toml, who.ip.as_deref()).await? {
         LoadOutcome::Saved(l) => {
             let notice = format!("已保存活动 {}（第 {} 版）", l.id, l.revision);
             let html =
@@ -421,7 +421,7 @@ pub async fn post_extension(
     Posted(form): Posted<ExtendForm>,
 ) -> Result<Response, PageError> {
     let outcome = actions::extend_deadline(
-        &state,
+        &state.store,
         &who.access,
         &id,
         &form.level,
@@ -430,7 +430,8 @@ pub async fn post_extension(
         &form.reason,
         who.ip.as_deref(),
     )
-    .await;
+    .await
+    .map_err(Failure::from);
     match outcome {
         Ok(_) => {
             let notice = "已延期，相关单位可在新的截止时间前继续提交".to_owned();
@@ -459,7 +460,7 @@ pub async fn post_quota(
     Posted(form): Posted<QuotaForm>,
 ) -> Result<Response, PageError> {
     let outcome = actions::grant_quota(
-        &state,
+        &state.store,
         &who.access,
         &id,
         form.unit,
@@ -467,7 +468,8 @@ pub async fn post_quota(
         &form.reason,
         who.ip.as_deref(),
     )
-    .await;
+    .await
+    .map_err(Failure::from);
     match outcome {
         Ok(_) => {
             let notice = format!("已为该推荐单位增加 {} 个名额", form.extra);
@@ -524,7 +526,16 @@ pub async fn post_winners(
     Path(id): Path<String>,
     Posted(form): Posted<WinnersForm>,
 ) -> Result<Response, PageError> {
-    match actions::load_winners(&state, &who.access, &id, &form.winners, who.ip.as_deref()).await {
+    match actions::load_winners(
+        &state.store,
+        &who.access,
+        &id,
+        &form.winners,
+        who.ip.as_deref(),
+    )
+    .await
+    .map_err(Failure::from)
+    {
         Ok(n) => {
             let notice = format!("已载入往年获奖名单 {n} 人，申报时按身份证号码核对");
             render_campaign(&state, &who, &id, Some(notice), None).await

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::codes::{self, UnitDesk, WorkUnitChoice};
 use crate::error::{Failure, PageError};
+use pingxuan_app::codes::{self, UnitDesk, WorkUnitChoice};
 
 pub struct CodeRow {
     pub id: i64,
@@ -113,7 +113,7 @@ async fn render(
     notice: Option<String>,
     error: Option<(i64, Failure)>,
 ) -> Result<Response, PageError> {
-    let desks: Vec<DeskView> = codes::desks(state, &who.access)
+    let desks: Vec<DeskView> = codes::desks(&state.store, &who.access)
         .await?
         .into_iter()
         .map(view)
@@ -167,7 +167,7 @@ pub async fn post_codes(
     Posted(form): Posted<IssueForm>,
 ) -> Result<Response, PageError> {
     match codes::issue(
-        &state,
+        &state.store,
         &who.access,
         form.unit,
         &form.candidate,
@@ -175,6 +175,7 @@ pub async fn post_codes(
         who.ip.as_deref(),
     )
     .await
+    .map_err(Failure::from)
     {
         Ok(c) => {
             let to = if c.candidate_name.is_empty() {
@@ -201,7 +202,10 @@ pub async fn post_revoke(
     Path(id): Path<i64>,
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    match codes::revoke(&state, &who.access, id, who.ip.as_deref()).await {
+    match codes::revoke(&state.store, &who.access, id, who.ip.as_deref())
+        .await
+        .map_err(Failure::from)
+    {
         Ok(()) => {
             render(
                 &state,

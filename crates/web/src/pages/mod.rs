@@ -19,9 +19,9 @@ pub mod verify;
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::{Campaign, Deadline, EntryMode, deadline_instant};
 
-use crate::access::Access;
 use crate::auth::SignedIn;
 pub use crate::shell::{MenuGroup, MenuItem, Shell};
+use pingxuan_app::access::Access;
 
 impl Shell {
     /// The frame for a signed-in person, with the menu their roles allow

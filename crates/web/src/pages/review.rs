@@ -229,8 +229,10 @@ async fn render(
         })
         .collect();
     // The recommender's own count; other levels see it in the opinions below.
-    let quota = match flow::quota_of(state, l).await? {
-        Some((used, max, _)) if level as i64 == l.app.recommender_level => {
+    let quota = match l.quota() {
+        Some(pingxuan_rules::decide::Quota { used, max, .. })
+            if level as i64 == l.app.recommender_level =>
+        {
             format!("本单位已推荐 {used}/{max} 名")
         }
         _ => String::new(),
@@ -289,11 +291,7 @@ async fn render(
                 })
                 .collect()
         },
-        flags: flow::eligibility_findings(state, l)
-            .await?
-            .into_iter()
-            .map(|f| f.message)
-            .collect(),
+        flags: l.findings().into_iter().map(|f| f.message).collect(),
         co_signs: level_cfg.is_some_and(|x| x.employer_also_signs),
         actual_employer: flow::actual_employer(l),
         opinions: opinions_below(l, level),
@@ -318,14 +316,14 @@ pub async fn get_item(
     who: SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let (mut l, level) = flow::load_for_unit(&state, &who.access, id).await?;
+    let (mut l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
     if l.state.awaiting_open(level) {
-        match flow::open_if_new(&state, &who.access, &l, level, who.ip.as_deref()).await {
+        match flow::open_if_new(&state.store, &who.access, &l, level, who.ip.as_deref()).await {
             // Someone acted at the same moment (the sender recalled): show what is now.
-            Ok(()) | Err(Failure::Conflict { .. }) => {}
+            Ok(()) | Err(pingxuan_app::Error::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        l = flow::load_for_unit(&state, &who.access, id).await?.0;
+        l = flow::load_for_unit(&state.store, &who.access, id).await?.0;
     }
     render(&state, &who, &l, level, None, None, Typed::default()).await
 }
@@ -351,14 +349,14 @@ async fn act(
     action: UnitAction,
     done: &str,
 ) -> Result<Response, PageError> {
-    let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
+    let (l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
     let outcome = flow::unit_act(
-        state,
+        &state.store,
         &who.access,
         &l,
         level,
         action,
-        pingxuan_store::applications::Note {
+        &pingxuan_store::applications::Note {
             comment: form.comment.clone(),
             co_signer: form.co_signer.clone(),
             co_opinion: form.co_opinion.clone(),
@@ -366,9 +364,9 @@ async fn act(
         who.ip.as_deref(),
     )
     .await;
-    match outcome {
+    match outcome.map_err(Failure::from) {
         Ok(next) => {
-            let (l, level) = flow::load_for_unit(state, &who.access, id).await?;
+            let (l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
             let notice = format!("{done}，当前状态：{}", next.text(&l.chain));
             render(state, who, &l, level, Some(notice), None, Typed::default()).await
         }

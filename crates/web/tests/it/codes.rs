@@ -742,7 +742,7 @@ async fn notices_on_moves_and_reminders_before_deadlines(db: TestDb) {
     fill(&app, GX, &me, id, "测试人员").await;
 
     // The applicant still holds it 2 days before the deadline: the 3-day reminder.
-    let sweep = |at: i64| pingxuan_web::notify::remind_due(&app.store, at);
+    let sweep = |at: i64| pingxuan_app::notify::remind_due(&app.store, at);
     assert_eq!(sweep(now).await.unwrap(), 1);
     assert_eq!(sweep(now).await.unwrap(), 0, "sent once");
     let notices = app.store.notices_of(me_id, 10).await.unwrap();

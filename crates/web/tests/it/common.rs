@@ -123,7 +123,7 @@ impl TestApp {
 
     /// Attaches what the chain's level `at` must (every level's when `None`).
     pub async fn furnish_level(&self, application_id: i64, at: Option<usize>) {
-        let l = pingxuan_web::flow::load(&self.state, application_id)
+        let l = pingxuan_web::flow::load(&self.state.store, application_id)
             .await
             .unwrap();
         let have = self.store.attachments_of(application_id).await.unwrap();

@@ -1,20 +1,22 @@
-//! Actions shared by a page and its API twin, so both apply the same checks.
+//! Campaigns as organisers run them: loading a campaign file (a new campaign or a new
+//! revision), extending a deadline, granting a place beyond a “原则上” quota, loading
+//! the register of earlier winners; each checked here once for the page and the API.
 
 use pingxuan_rules::campaign::{Problem, Severity, load};
 use pingxuan_store::audit::Audit;
 
-use crate::AppState;
 use crate::access::Access;
-use crate::error::Failure;
+use crate::error::Error;
+use pingxuan_store::Store;
 
-pub struct Loaded {
+pub struct Saved {
     pub id: String,
     pub revision: i64,
     pub warnings: Vec<Problem>,
 }
 
 pub enum LoadOutcome {
-    Saved(Loaded),
+    Saved(Saved),
     /// The file has errors and nothing was saved.
     Refused(Vec<Problem>),
 }
@@ -22,35 +24,34 @@ pub enum LoadOutcome {
 /// Checks a campaign file and, when it has no errors and the person may, saves it as a
 /// new campaign or a new revision of an existing one.
 pub async fn load_campaign(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     toml_text: &str,
     ip: Option<&str>,
-) -> Result<LoadOutcome, Failure> {
+) -> Result<LoadOutcome, Error> {
     let report = load(toml_text);
     let Some(campaign) = report.campaign else {
         // Even a refused file may only be checked by those who may load files at all.
         if !access.manages_campaigns() {
-            return Err(Failure::Forbidden);
+            return Err(Error::Forbidden);
         }
         return Ok(LoadOutcome::Refused(report.problems));
     };
     let id = campaign.campaign.id.clone();
-    let existing = state.store.get_campaign(&id).await?;
+    let existing = store.get_campaign(&id).await?;
     access.require_campaign_loader(existing.as_ref().map(|c| c.id.as_str()))?;
     if let Some(old) = &existing
         && let Some(problem) =
             pingxuan_rules::workflow::chain_change_problem(&old.model()?, &campaign)
-        && state.store.campaign_has_applications(&id).await?
+        && store.campaign_has_applications(&id).await?
     {
-        return Err(Failure::Conflict {
+        return Err(Error::Conflict {
             code: "chain_changed",
             message: problem,
             field: Some("levels".to_owned()),
         });
     }
-    let revision = state
-        .store
+    let revision = store
         .save_campaign(&campaign, toml_text, Some(access.user.id), |revision| {
             let action = if revision == 1 {
                 "campaign_created"
@@ -64,8 +65,7 @@ pub async fn load_campaign(
         .await?;
     // Whoever creates a campaign (other than an admin) organises it from now on.
     if revision == 1 && !access.organizes(&id) {
-        match state
-            .store
+        match store
             .grant_role(
                 access.user.id,
                 pingxuan_rules::Role::Organizer,
@@ -78,7 +78,7 @@ pub async fn load_campaign(
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(LoadOutcome::Saved(Loaded {
+    Ok(LoadOutcome::Saved(Saved {
         id,
         revision,
         warnings: report
@@ -87,222 +87,6 @@ pub async fn load_campaign(
             .filter(|p| p.severity == Severity::Warning)
             .collect(),
     }))
-}
-
-/// An account an organiser or admin asks to create.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-pub struct AccountRequest {
-    /// 登录名（单位账号名、手机号或电子邮箱）.
-    pub login: String,
-    /// 姓名或单位名称.
-    pub name: String,
-    /// organizer, recommender, work_unit, expert or admin.
-    pub role: String,
-    /// The campaign the role belongs to (not for admin).
-    #[serde(default)]
-    pub campaign: Option<String>,
-    /// For unit roles: the unit's name; created in the campaign when new.
-    #[serde(default)]
-    pub unit: Option<String>,
-    /// For a new recommending unit: its category (key or name from the campaign).
-    #[serde(default)]
-    pub category: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-pub struct CreatedAccount {
-    pub id: i64,
-    pub login: String,
-    /// The initial password, shown once.
-    pub password: String,
-}
-
-fn blank(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// Creates a unit, expert, organiser or admin account. Admins may create any of them;
-/// an organiser may create unit and expert accounts for the campaigns they organise.
-pub async fn create_account(
-    state: &AppState,
-    access: &Access,
-    req: &AccountRequest,
-    ip: Option<&str>,
-) -> Result<CreatedAccount, Failure> {
-    use pingxuan_rules::Role;
-    use pingxuan_store::accounts::NewUser;
-
-    let role: Role = req
-        .role
-        .parse()
-        .map_err(|e: pingxuan_rules::role::UnknownRole| {
-            Failure::invalid("invalid_role", e.to_string(), Some("role"))
-        })?;
-    if !role.is_assigned() {
-        return Err(Failure::invalid(
-            "invalid_role",
-            format!("{}由本人在网页上注册，不由他人创建", role.label()),
-            Some("role"),
-        ));
-    }
-    let campaign = blank(&req.campaign);
-    let allowed = access.is_admin()
-        || (matches!(role, Role::WorkUnit | Role::Recommender | Role::Expert)
-            && campaign.is_some_and(|c| access.organizes(c)));
-    if !allowed {
-        return Err(Failure::Forbidden);
-    }
-    let login = req.login.trim();
-    if login.is_empty() || login.chars().count() > 64 || login.chars().any(char::is_whitespace) {
-        return Err(Failure::invalid(
-            "invalid_login",
-            "登录名须为 1–64 个字符，不含空格",
-            Some("login"),
-        ));
-    }
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        return Err(Failure::invalid(
-            "invalid_name",
-            "请填写姓名或单位名称（60 字以内）",
-            Some("name"),
-        ));
-    }
-    let email = blank(&req.email);
-    if let Some(e) = email
-        && !matches!(
-            crate::pages::auth::parse_contact(e),
-            Some(crate::pages::auth::Contact::Email(_))
-        )
-    {
-        return Err(Failure::invalid(
-            "invalid_email",
-            format!("“{e}”不是有效的电子邮箱"),
-            Some("email"),
-        ));
-    }
-    if role != Role::Admin && role != Role::Organizer && campaign.is_none() {
-        return Err(Failure::invalid(
-            "campaign_required",
-            format!("{}账号须属于一个活动", role.label()),
-            Some("campaign"),
-        ));
-    }
-    let stored = match campaign {
-        Some(c) => Some(state.store.get_campaign(c).await?.ok_or_else(|| {
-            Failure::invalid(
-                "unknown_campaign",
-                format!("活动 {c} 不存在"),
-                Some("campaign"),
-            )
-        })?),
-        None => None,
-    };
-    if state.store.find_user(login).await?.is_some() {
-        return Err(Failure::Conflict {
-            code: "duplicate",
-            message: format!("登录名“{login}”已被使用"),
-            field: Some("login".to_owned()),
-        });
-    }
-    let unit_id = if role.is_unit() {
-        let (Some(c), Some(stored)) = (campaign, &stored) else {
-            unreachable!("unit roles have a campaign, checked above")
-        };
-        let unit_name = blank(&req.unit).ok_or_else(|| {
-            Failure::invalid(
-                "unit_required",
-                format!("{}账号须填写单位名称", role.label()),
-                Some("unit"),
-            )
-        })?;
-        let existing = state.store.list_units(c).await?;
-        match existing
-            .iter()
-            .find(|u| u.name == unit_name && u.kind == role)
-        {
-            Some(u) => Some(u.id),
-            None => {
-                let model = stored.model()?;
-                let category = match (role, blank(&req.category)) {
-                    (Role::Recommender, None) => {
-                        return Err(Failure::invalid(
-                            "category_required",
-                            format!(
-                                "新的推荐单位须选择类别：{}",
-                                model
-                                    .recommender_categories
-                                    .iter()
-                                    .map(|c| c.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join("、")
-                            ),
-                            Some("category"),
-                        ));
-                    }
-                    (Role::Recommender, Some(given)) => Some(
-                        model
-                            .recommender_categories
-                            .iter()
-                            .find(|c| c.key == given || c.name == given)
-                            .map(|c| c.key.clone())
-                            .ok_or_else(|| {
-                                Failure::invalid(
-                                    "unknown_category",
-                                    format!("“{given}”不是本活动的推荐单位类别"),
-                                    Some("category"),
-                                )
-                            })?,
-                    ),
-                    _ => None,
-                };
-                Some(
-                    state
-                        .store
-                        .create_unit(c, unit_name, role, category.as_deref())
-                        .await?,
-                )
-            }
-        }
-    } else {
-        None
-    };
-    let password = pingxuan_store::crypto::new_password();
-    let id = state
-        .store
-        .create_account(
-            NewUser {
-                login: login.to_owned(),
-                display_name: name.to_owned(),
-                email: email.map(str::to_owned),
-                mobile: None,
-                password: password.clone(),
-            },
-            role,
-            campaign,
-            unit_id,
-            |id| {
-                let detail = format!(
-                    "{}{}",
-                    role.label(),
-                    campaign.map(|c| format!(" · {c}")).unwrap_or_default()
-                );
-                Audit::new(
-                    Some(access.user.id),
-                    "account_created",
-                    format!("user:{id}"),
-                )
-                .detail(detail)
-                .ip(ip)
-            },
-        )
-        .await?;
-    Ok(CreatedAccount {
-        id,
-        login: login.to_owned(),
-        password,
-    })
 }
 
 /// Reads a date and time typed in Beijing time: `2024-03-29 23:59`, `2024-03-29T23:59`
@@ -323,9 +107,9 @@ pub fn parse_beijing(text: &str) -> Option<i64> {
     Some(local.assume_offset(offset).unix_timestamp())
 }
 
-fn require_reason(reason: &str) -> Result<(), Failure> {
+fn require_reason(reason: &str) -> Result<(), Error> {
     if reason.trim().is_empty() {
-        return Err(Failure::invalid(
+        return Err(Error::invalid(
             "reason_required",
             "请填写理由（将记入审计日志）",
             Some("reason"),
@@ -338,7 +122,7 @@ fn require_reason(reason: &str) -> Result<(), Failure> {
 /// unit's channel. The level must have a deadline and the new one must be later.
 #[allow(clippy::too_many_arguments)]
 pub async fn extend_deadline(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     campaign_id: &str,
     level_key: &str,
@@ -346,18 +130,16 @@ pub async fn extend_deadline(
     until_text: &str,
     reason: &str,
     ip: Option<&str>,
-) -> Result<i64, Failure> {
+) -> Result<i64, Error> {
     if !access.organizes(campaign_id) {
-        return Err(Failure::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let campaign = crate::flow::campaign_model(state, campaign_id).await?;
+    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
     let level = campaign
         .levels
         .iter()
         .find(|l| l.key == level_key && l.deadline.is_some())
-        .ok_or_else(|| {
-            Failure::invalid("unknown_level", "请选择有截止时间的环节", Some("level"))
-        })?;
+        .ok_or_else(|| Error::invalid("unknown_level", "请选择有截止时间的环节", Some("level")))?;
     let base = level
         .deadline
         .as_ref()
@@ -365,7 +147,7 @@ pub async fn extend_deadline(
         .map(|t| t.unix_timestamp())
         .unwrap_or(0);
     let until = parse_beijing(until_text).ok_or_else(|| {
-        Failure::invalid(
+        Error::invalid(
             "bad_time",
             format!(
                 "“{}”不是有效的时间，请写成 2024-03-29 23:59",
@@ -375,7 +157,7 @@ pub async fn extend_deadline(
         )
     })?;
     if until <= base {
-        return Err(Failure::invalid(
+        return Err(Error::invalid(
             "not_later",
             format!(
                 "延期后的截止时间须晚于原截止时间（{}）",
@@ -385,12 +167,12 @@ pub async fn extend_deadline(
         ));
     }
     if let Some(u) = unit_id {
-        let units = state.store.list_units(campaign_id).await?;
+        let units = store.list_units(campaign_id).await?;
         if !units
             .iter()
             .any(|x| x.id == u && x.kind == pingxuan_rules::Role::Recommender)
         {
-            return Err(Failure::invalid(
+            return Err(Error::invalid(
                 "unknown_unit",
                 "请选择本活动的推荐单位",
                 Some("unit"),
@@ -411,8 +193,7 @@ pub async fn extend_deadline(
         reason.trim()
     ))
     .ip(ip);
-    let id = state
-        .store
+    let id = store
         .extend_deadline(
             campaign_id,
             level_key,
@@ -429,24 +210,24 @@ pub async fn extend_deadline(
 /// The organiser grants a recommending unit places beyond a “原则上” quota; a strict
 /// quota admits no exception.
 pub async fn grant_quota(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     campaign_id: &str,
     unit_id: i64,
     extra: i64,
     reason: &str,
     ip: Option<&str>,
-) -> Result<i64, Failure> {
+) -> Result<i64, Error> {
     use pingxuan_rules::campaign::Strictness;
     if !access.organizes(campaign_id) {
-        return Err(Failure::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let campaign = crate::flow::campaign_model(state, campaign_id).await?;
-    let units = state.store.list_units(campaign_id).await?;
+    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
+    let units = store.list_units(campaign_id).await?;
     let unit = units
         .iter()
         .find(|u| u.id == unit_id && u.kind == pingxuan_rules::Role::Recommender)
-        .ok_or_else(|| Failure::invalid("unknown_unit", "请选择本活动的推荐单位", Some("unit")))?;
+        .ok_or_else(|| Error::invalid("unknown_unit", "请选择本活动的推荐单位", Some("unit")))?;
     let category = unit
         .category
         .as_deref()
@@ -454,14 +235,14 @@ pub async fn grant_quota(
     match category {
         Some(c) if c.quota_max.is_some() && c.quota_strictness == Strictness::InPrinciple => {}
         Some(c) if c.quota_max.is_some() => {
-            return Err(Failure::invalid(
+            return Err(Error::invalid(
                 "strict_quota",
                 format!("{}的名额是硬性规定，不能增加", c.name),
                 Some("unit"),
             ));
         }
         _ => {
-            return Err(Failure::invalid(
+            return Err(Error::invalid(
                 "no_quota",
                 format!("{}没有名额限制，无需增加", unit.name),
                 Some("unit"),
@@ -469,7 +250,7 @@ pub async fn grant_quota(
         }
     }
     if !(1..=10).contains(&extra) {
-        return Err(Failure::invalid(
+        return Err(Error::invalid(
             "bad_extra",
             format!("增加名额须为 1—10 名，现为 {extra}"),
             Some("extra"),
@@ -483,8 +264,7 @@ pub async fn grant_quota(
     )
     .detail(format!("{} +{extra}：{}", unit.name, reason.trim()))
     .ip(ip);
-    let id = state
-        .store
+    let id = store
         .grant_quota(campaign_id, unit_id, extra, reason, access.user.id, &audit)
         .await?;
     Ok(id)
@@ -538,18 +318,18 @@ pub fn parse_winners(text: &str) -> Result<Vec<pingxuan_store::winners::Winner>,
 /// The organiser replaces the campaign's register of earlier winners. Returns how many
 /// people it holds now.
 pub async fn load_winners(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     campaign_id: &str,
     text: &str,
     ip: Option<&str>,
-) -> Result<usize, Failure> {
+) -> Result<usize, Error> {
     if !access.organizes(campaign_id) {
-        return Err(Failure::Forbidden);
+        return Err(Error::Forbidden);
     }
-    crate::flow::campaign_model(state, campaign_id).await?;
+    crate::applications::campaign_model(store, campaign_id).await?;
     let rows = parse_winners(text)
-        .map_err(|p| Failure::invalid("bad_register", p.join("；"), Some("winners")))?;
+        .map_err(|p| Error::invalid("bad_register", p.join("；"), Some("winners")))?;
     let audit = Audit::new(
         Some(access.user.id),
         "winners_loaded",
@@ -557,8 +337,7 @@ pub async fn load_winners(
     )
     .detail(format!("{} 人", rows.len()))
     .ip(ip);
-    state
-        .store
+    store
         .replace_winners(campaign_id, &rows, access.user.id, &audit)
         .await?;
     Ok(rows.len())

@@ -8,9 +8,9 @@ use pingxuan_store::audit::Audit;
 use pingxuan_store::codes::{Code, NewCode};
 use pingxuan_store::units::Unit;
 
-use crate::AppState;
 use crate::access::Access;
-use crate::error::Failure;
+use crate::error::Error;
+use pingxuan_store::Store;
 
 /// One recommending unit of the caller in a campaign that works with codes.
 pub struct UnitDesk {
@@ -37,7 +37,7 @@ impl UnitDesk {
 }
 
 /// The caller's recommending units in code-entry campaigns, with their codes.
-pub async fn desks(state: &AppState, access: &Access) -> Result<Vec<UnitDesk>, Failure> {
+pub async fn desks(store: &Store, access: &Access) -> Result<Vec<UnitDesk>, Error> {
     let mut out = Vec::new();
     for grant in &access.roles {
         let (Role::Recommender, Some(unit_id), Some(campaign_id)) =
@@ -45,25 +45,21 @@ pub async fn desks(state: &AppState, access: &Access) -> Result<Vec<UnitDesk>, F
         else {
             continue;
         };
-        if let Some(desk) = desk(state, campaign_id, unit_id).await? {
+        if let Some(desk) = desk(store, campaign_id, unit_id).await? {
             out.push(desk);
         }
     }
     Ok(out)
 }
 
-async fn desk(
-    state: &AppState,
-    campaign_id: &str,
-    unit_id: i64,
-) -> Result<Option<UnitDesk>, Failure> {
-    let Some(campaign) = state.store.campaign_model(campaign_id).await? else {
+async fn desk(store: &Store, campaign_id: &str, unit_id: i64) -> Result<Option<UnitDesk>, Error> {
+    let Some(campaign) = store.campaign_model(campaign_id).await? else {
         return Ok(None);
     };
     if campaign.entry.mode != EntryMode::RecommendationCode {
         return Ok(None);
     }
-    let units = state.store.list_units(campaign_id).await?;
+    let units = store.list_units(campaign_id).await?;
     let Some(unit) = units.iter().find(|u| u.id == unit_id).cloned() else {
         return Ok(None);
     };
@@ -74,7 +70,7 @@ async fn desk(
     let work_level = campaign.levels.iter().find(|l| l.role == Role::WorkUnit);
     let extra = match category.map(|c| c.quota_strictness) {
         Some(pingxuan_rules::campaign::Strictness::InPrinciple) => {
-            u32::try_from(state.store.quota_extra(unit_id).await?).unwrap_or(0)
+            u32::try_from(store.quota_extra(unit_id).await?).unwrap_or(0)
         }
         _ => 0,
     };
@@ -89,7 +85,7 @@ async fn desk(
             .filter(|u| u.kind == Role::WorkUnit)
             .map(|u| (u.id, u.name.clone()))
             .collect(),
-        codes: state.store.codes_of_unit(unit_id).await?,
+        codes: store.codes_of_unit(unit_id).await?,
         campaign,
         unit,
     };
@@ -97,20 +93,16 @@ async fn desk(
 }
 
 /// The caller's desk for `unit_id`, or 404 when the unit is not theirs.
-pub async fn own_desk(
-    state: &AppState,
-    access: &Access,
-    unit_id: i64,
-) -> Result<UnitDesk, Failure> {
+pub async fn own_desk(store: &Store, access: &Access, unit_id: i64) -> Result<UnitDesk, Error> {
     let grant = access
         .roles
         .iter()
         .find(|g| g.role == Role::Recommender && g.unit_id == Some(unit_id))
-        .ok_or(Failure::NotFound)?;
-    let campaign_id = grant.campaign_id.as_deref().ok_or(Failure::NotFound)?;
-    desk(state, campaign_id, unit_id)
+        .ok_or(Error::NotFound)?;
+    let campaign_id = grant.campaign_id.as_deref().ok_or(Error::NotFound)?;
+    desk(store, campaign_id, unit_id)
         .await?
-        .ok_or(Failure::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// Where the candidate works, as the issuer chose it: “本单位” or one of the campaign's
@@ -139,17 +131,17 @@ impl WorkUnitChoice {
 /// Issues a code for a candidate. Refusals: `work_unit` not chosen or not the
 /// campaign's, quota full (409 `quota_full`).
 pub async fn issue(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     unit_id: i64,
     candidate: &str,
     work_unit: WorkUnitChoice,
     ip: Option<&str>,
-) -> Result<Code, Failure> {
-    let desk = own_desk(state, access, unit_id).await?;
+) -> Result<Code, Error> {
+    let desk = own_desk(store, access, unit_id).await?;
     let candidate = candidate.trim();
     if candidate.chars().count() > 50 {
-        return Err(Failure::invalid(
+        return Err(Error::invalid(
             "too_long",
             format!("候选人姓名 {} 个字，超过 50 字", candidate.chars().count()),
             Some("candidate"),
@@ -162,7 +154,7 @@ pub async fn issue(
                 (Some(id), false)
             }
             _ => {
-                return Err(Failure::invalid(
+                return Err(Error::invalid(
                     "work_unit_required",
                     "请选择候选人所在单位（人事关系所在单位）",
                     Some("work_unit"),
@@ -181,8 +173,7 @@ pub async fn issue(
         issued_by: access.user.id,
     };
     let user = access.user.id;
-    let code = state
-        .store
+    let code = store
         .issue_code(&new, desk.quota.map(|(_, max)| (max, desk.extra)), |id| {
             Audit::new(Some(user), "code_issued", format!("unit:{unit_id}"))
                 .detail(format!("推荐码#{id} {candidate}"))
@@ -194,18 +185,14 @@ pub async fn issue(
 
 /// Revokes an unused code of one of the caller's units.
 pub async fn revoke(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     code_id: i64,
     ip: Option<&str>,
-) -> Result<(), Failure> {
-    let code = state
-        .store
-        .get_code(code_id)
-        .await?
-        .ok_or(Failure::NotFound)?;
+) -> Result<(), Error> {
+    let code = store.get_code(code_id).await?.ok_or(Error::NotFound)?;
     // Only the unit's own accounts see or touch its codes.
-    own_desk(state, access, code.unit_id).await?;
+    own_desk(store, access, code.unit_id).await?;
     let audit = Audit::new(
         Some(access.user.id),
         "code_revoked",
@@ -213,9 +200,6 @@ pub async fn revoke(
     )
     .detail(format!("推荐码#{code_id}"))
     .ip(ip);
-    state
-        .store
-        .revoke_code(code_id, code.unit_id, &audit)
-        .await?;
+    store.revoke_code(code_id, code.unit_id, &audit).await?;
     Ok(())
 }

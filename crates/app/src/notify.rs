@@ -78,15 +78,6 @@ pub fn outgoing(
         .collect()
 }
 
-/// How an application is named in notices: “张三的申请书（ZMKJ20241）”.
-pub fn naming(name: &str, number: &str) -> String {
-    if name.trim().is_empty() {
-        format!("申请书（{number}）")
-    } else {
-        format!("{}的申请书（{number}）", name.trim())
-    }
-}
-
 /// Days before a deadline when whoever holds an unfinished application is reminded.
 pub const REMINDER_DAYS: [i64; 2] = [3, 1];
 
@@ -148,7 +139,7 @@ async fn remind_one(
         recommender_unit_id: held.recommender_unit_id,
     };
     let to = recipients(store, &chain, level, parties).await?;
-    let what = naming(&held.name, &held.number);
+    let what = pingxuan_rules::decide::naming(&held.name, &held.number);
     let text = format!(
         "{what}尚在{}处未提交，{}提交截止时间为{}（{}），请抓紧办理。",
         chain.name(level),

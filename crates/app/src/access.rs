@@ -5,7 +5,7 @@ use pingxuan_rules::Role;
 use pingxuan_store::Store;
 use pingxuan_store::accounts::{RoleGrant, User};
 
-use crate::error::Failure;
+use crate::error::Error;
 
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -15,7 +15,7 @@ pub struct Access {
 
 impl Access {
     /// The access of an active account, or `None` when it is gone or disabled.
-    pub async fn load(store: &Store, user_id: i64) -> Result<Option<Access>, Failure> {
+    pub async fn load(store: &Store, user_id: i64) -> Result<Option<Access>, Error> {
         let Some(user) = store.get_user(user_id).await? else {
             return Ok(None);
         };
@@ -45,7 +45,7 @@ impl Access {
     }
 
     /// May load a new campaign file, or replace the file of `existing`.
-    pub fn require_campaign_loader(&self, existing: Option<&str>) -> Result<(), Failure> {
+    pub fn require_campaign_loader(&self, existing: Option<&str>) -> Result<(), Error> {
         let ok = match existing {
             Some(id) => self.organizes(id),
             None => {
@@ -56,7 +56,7 @@ impl Access {
                         .any(|r| r.role == Role::Organizer && r.campaign_id.is_none())
             }
         };
-        ok.then_some(()).ok_or(Failure::Forbidden)
+        ok.then_some(()).ok_or(Error::Forbidden)
     }
 
     /// May see campaign management pages at all.
@@ -64,8 +64,8 @@ impl Access {
         self.is_admin() || self.has(Role::Organizer)
     }
 
-    pub fn require_admin(&self) -> Result<(), Failure> {
-        self.is_admin().then_some(()).ok_or(Failure::Forbidden)
+    pub fn require_admin(&self) -> Result<(), Error> {
+        self.is_admin().then_some(()).ok_or(Error::Forbidden)
     }
 
     /// Reviews applications at some level (所在单位, 推荐单位 or 活动办公室).

@@ -1,0 +1,15 @@
+//! The use cases of pingxuan, between the web (or the command line, or a background
+//! worker) and the store. Each move is one function that loads its case in one store
+//! call, asks one pure decision in `pingxuan_rules`, and writes the outcome, its
+//! notices and its audit entry in one store call. Nothing here knows HTTP.
+
+pub mod access;
+pub mod accounts;
+pub mod applications;
+pub mod campaigns;
+pub mod codes;
+pub mod error;
+pub mod notify;
+
+pub use access::Access;
+pub use error::{Error, Result};
