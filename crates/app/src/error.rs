@@ -25,6 +25,9 @@ pub enum Error {
         message: String,
         field: Option<String>,
     },
+    /// File storage full or unreachable: the words say so and that nothing was kept.
+    #[error("{message}")]
+    Storage { full: bool, message: String },
     /// A fault: logged with its cause, shown as “系统出现错误”.
     #[error("internal: {0}")]
     Internal(String),
@@ -70,6 +73,24 @@ impl From<StoreError> for Error {
                 "申请书不在申报人处，不能修改；如需修改请联系当前办理单位退回",
             ),
             other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<pingxuan_blobs::BlobError> for Error {
+    fn from(e: pingxuan_blobs::BlobError) -> Self {
+        use pingxuan_blobs::BlobError;
+        match e {
+            BlobError::NotFound { .. } => Error::NotFound,
+            BlobError::Full(_) => Error::Storage {
+                full: true,
+                message: e.to_string(),
+            },
+            BlobError::Unavailable(_) => Error::Storage {
+                full: false,
+                message: e.to_string(),
+            },
+            other => Error::Internal(format!("{other:?}")),
         }
     }
 }

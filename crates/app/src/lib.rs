@@ -9,7 +9,11 @@ pub mod applications;
 pub mod campaigns;
 pub mod codes;
 pub mod error;
+pub mod exports;
+pub mod jobs;
+pub mod materials;
 pub mod notify;
+pub mod queue;
 
 pub use access::Access;
 pub use error::{Error, Result};

@@ -2,8 +2,6 @@
 //! move causes, and the reminder sweep before deadlines. Notices and their mail are
 //! written with the move (see `store::notices`), so they are never lost.
 
-use std::time::Duration;
-
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::Campaign;
 use pingxuan_rules::workflow::Chain;
@@ -154,22 +152,4 @@ async fn remind_one(
     let out = outgoing(to, None, held.id, "reminder", &subject, &text);
     store.send_notices(&out).await?;
     Ok(out.len())
-}
-
-/// Runs for the life of the server: a reminder sweep every ten minutes, by one server
-/// of those sharing the database (the one holding the sweep's lease).
-pub async fn run_reminders(store: Store, owner: String) {
-    loop {
-        let swept = match store.try_lease("sweep:reminders", &owner, 500).await {
-            Ok(true) => remind_due(&store, pingxuan_store::now()).await,
-            Ok(false) => Ok(0),
-            Err(e) => Err(e),
-        };
-        match swept {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(notices = n, "deadline reminders sent"),
-            Err(e) => tracing::warn!(error = %e, "deadline reminder sweep failed"),
-        }
-        tokio::time::sleep(Duration::from_secs(600)).await;
-    }
 }

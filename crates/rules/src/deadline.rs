@@ -79,6 +79,25 @@ pub fn format_beijing(unix: i64) -> String {
     }
 }
 
+/// Beijing time, as every notice writes dates.
+pub fn format_time(unix: i64) -> String {
+    let offset = UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    match OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => {
+            let t = t.to_offset(offset);
+            format!(
+                "{}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// Why a 提交 at `now` is refused, naming the date and whom to ask.
 pub fn submit_problem(b: &Binding, office: &str, now: i64) -> Option<String> {
     (now > b.at).then(|| {

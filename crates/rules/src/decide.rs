@@ -427,5 +427,115 @@ fn unit_submit(
     })
 }
 
+/// A move on an application's files: starting an upload of `size` bytes (the
+/// server's `ceiling` above every material's own limit), completing one, removing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileMove<'a> {
+    Begin {
+        material: &'a str,
+        size: i64,
+        ceiling: u64,
+    },
+    Complete {
+        material: &'a str,
+    },
+    Remove {
+        material: &'a str,
+    },
+}
+
+/// Why a file move does not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRefusal {
+    /// The application is not at the mover's level now (the applicant's only while it
+    /// is theirs to edit).
+    NotHolding,
+    /// The campaign has no such material.
+    UnknownMaterial(String),
+    /// The material is another level's to attach.
+    NotYours,
+    /// The size is wrong: `empty` or `too_large`, in words.
+    Size { code: &'static str, message: String },
+    /// The material already has as many files as it may.
+    Full { material: String, message: String },
+}
+
+impl FileRefusal {
+    /// The words for the person.
+    pub fn message(&self) -> String {
+        match self {
+            FileRefusal::NotHolding => "申请书不在您处，不能上传或删除材料".to_owned(),
+            FileRefusal::UnknownMaterial(key) => format!("没有名为 {key} 的材料"),
+            FileRefusal::NotYours => "这项材料不由您上传".to_owned(),
+            FileRefusal::Size { message, .. } | FileRefusal::Full { message, .. } => {
+                message.clone()
+            }
+        }
+    }
+}
+
+/// Whether the chain's level `level` may attach and remove files now: the applicant
+/// while the form is theirs to edit, a unit while it holds the application.
+pub fn may_change_files(state: &FlowState, level: usize) -> bool {
+    if level == 0 {
+        state.applicant_may_edit()
+    } else {
+        state.holder() == level
+    }
+}
+
+/// Decides a file move by the chain's level `level` (the one the mover sees the
+/// application at): the level must hold the application, the material must be this
+/// level's, and a new upload must fit the material's size and count. Returns the
+/// material.
+pub fn decide_file<'c>(
+    case: &Case<'c>,
+    level: usize,
+    mv: FileMove<'_>,
+) -> Result<&'c crate::campaign::Material, FileRefusal> {
+    if !may_change_files(case.state, level) {
+        return Err(FileRefusal::NotHolding);
+    }
+    let key = match mv {
+        FileMove::Begin { material, .. }
+        | FileMove::Complete { material }
+        | FileMove::Remove { material } => material,
+    };
+    let campaign: &'c Campaign = case.campaign;
+    let m = campaign
+        .materials
+        .iter()
+        .find(|m| m.key == key)
+        .ok_or_else(|| FileRefusal::UnknownMaterial(key.to_owned()))?;
+    if crate::materials::holder(campaign, case.chain, m) != Some(level) {
+        return Err(FileRefusal::NotYours);
+    }
+    if let FileMove::Begin { size, ceiling, .. } = mv {
+        if size <= 0 {
+            return Err(FileRefusal::Size {
+                code: "size",
+                message: "文件是空的".to_owned(),
+            });
+        }
+        if let Some(words) = crate::materials::too_large(m, size as u64, ceiling) {
+            return Err(FileRefusal::Size {
+                code: "too_large",
+                message: words,
+            });
+        }
+        let live = case.materials.get(&m.key).copied().unwrap_or(0);
+        if let Some(max) = m.max_count
+            && live >= max
+            && let Some(words) = crate::materials::count_problem(m, live + 1)
+        {
+            return Err(FileRefusal::Full {
+                material: m.key.clone(),
+                message: format!("{words}，请先删除不需要的文件"),
+            });
+        }
+    }
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests;

@@ -127,6 +127,7 @@ async fn run(gib: u64) -> std::process::ExitCode {
     config.captcha = CaptchaPolicy::Off;
     config.blobs = Some(blobs);
     let state = AppState::new(store.clone(), config);
+    pingxuan_workers::start_exports(&state.filing);
     tokio::spawn(pingxuan_web::serve(listener, state, std::future::pending()));
 
     // The job first (the 汇总表 and a 推荐表 PDF per candidate); the download is measured.

@@ -119,19 +119,7 @@ impl Failure {
 
 impl From<pingxuan_blobs::BlobError> for Failure {
     fn from(e: pingxuan_blobs::BlobError) -> Self {
-        use pingxuan_blobs::BlobError;
-        match e {
-            BlobError::NotFound { .. } => Failure::NotFound,
-            BlobError::Full(_) => Failure::Storage {
-                full: true,
-                message: e.to_string(),
-            },
-            BlobError::Unavailable(_) => Failure::Storage {
-                full: false,
-                message: e.to_string(),
-            },
-            other => Failure::Internal(format!("{other:?}")),
-        }
+        pingxuan_app::Error::from(e).into()
     }
 }
 
@@ -159,6 +147,7 @@ impl From<pingxuan_app::Error> for Failure {
                 message,
                 field,
             },
+            Error::Storage { full, message } => Failure::Storage { full, message },
             Error::Internal(cause) => Failure::Internal(cause),
         }
     }

@@ -9,14 +9,11 @@ pub mod error;
 pub mod exports;
 pub mod flow;
 pub mod health;
-pub mod jobs;
 pub mod lists;
-pub mod mail;
 pub mod pages;
 pub mod routes;
 pub mod shell;
 pub mod statics;
-pub mod sweeps;
 pub mod testing;
 pub mod uploads;
 
@@ -40,10 +37,9 @@ pub struct AppState {
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     /// Recent failed sign-ins per client address, for the captcha policy.
     pub ip_failures: Arc<FailureCounter>,
-    /// The PDF engine, built on the first PDF asked for (the font scan is not paid at start).
-    pub pdf: Arc<std::sync::OnceLock<Result<pingxuan_pdf::PdfEngine, String>>>,
-    /// Runs export jobs in the background (`jobs`).
-    pub exports: Arc<jobs::Worker>,
+    /// Exports: the PDF engine (built on the first PDF) and the queue of export jobs,
+    /// run by `pingxuan-workers`.
+    pub filing: pingxuan_app::exports::Filing,
 }
 
 /// Failed sign-ins per client address within a window, kept in memory.
@@ -89,14 +85,20 @@ impl AppState {
                 .unwrap_or_else(|| std::env::temp_dir().join("pingxuan-files"));
             pingxuan_blobs::Blobs::from_url("", &dir).expect("a local folder for files")
         });
+        let filing = pingxuan_app::exports::Filing {
+            store: store.clone(),
+            blobs: blobs.clone(),
+            pdf: Arc::new(std::sync::OnceLock::new()),
+            public_url: config.public_url.clone(),
+            queue: Arc::new(pingxuan_app::queue::Queue::new(config.job_lease_secs)),
+        };
         AppState {
             store,
             blobs,
             config: Arc::new(config),
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             ip_failures: Arc::new(FailureCounter::default()),
-            pdf: Arc::new(std::sync::OnceLock::new()),
-            exports: Arc::new(jobs::Worker::default()),
+            filing,
         }
     }
 }

@@ -1,10 +1,11 @@
-//! `pingxuan serve`: the web server with its mail sender and session sweeper.
+//! `pingxuan serve`: the web server and the background workers (mail, export jobs,
+//! sweeps).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use pingxuan_web::AppState;
-use pingxuan_web::mail::{Mailer, run_outbox};
+use pingxuan_workers::mail::Mailer;
 
 use crate::config::{Common, ServeArgs};
 
@@ -28,29 +29,10 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("无法监听 {}", args.listen))?;
-    let state = AppState::new(store.clone(), config);
+    let state = AppState::new(store, config);
     // Background work, safe with several servers on one database: each claims its work
     // with a lease in this server's name.
-    let owner = state.exports.owner.clone();
-    tokio::spawn(run_outbox(store.clone(), mailer, owner.clone()));
-    tokio::spawn(pingxuan_app::notify::run_reminders(
-        store.clone(),
-        owner.clone(),
-    ));
-    tokio::spawn(async move {
-        loop {
-            if matches!(
-                store.try_lease("sweep:sessions", &owner, 500).await,
-                Ok(true)
-            ) && let Err(e) = store.purge_sessions().await
-            {
-                tracing::warn!(error = %e, "session sweep failed");
-            }
-            tokio::time::sleep(Duration::from_secs(600)).await;
-        }
-    });
-    tokio::spawn(pingxuan_web::sweeps::run_sweeper(state.clone()));
-    pingxuan_web::jobs::resume(&state).await;
+    pingxuan_workers::start(&state.filing, mailer);
     tracing::info!(address = %listener.local_addr()?, ready_in_ms = started.elapsed().as_millis() as u64, "pingxuan is serving");
     println!("pingxuan 已启动：{public_url}（按 Ctrl+C 停止）");
     pingxuan_web::serve(listener, state, async {

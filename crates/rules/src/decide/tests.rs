@@ -523,3 +523,84 @@ fn the_office_returns_to_the_unit() {
         Err(Refusal::Flow(_))
     ));
 }
+
+/// File moves, table by table: who may attach or remove which material when, and
+/// what a new upload must fit (东莞: 照片 3～5 张, the ID photo one).
+#[test]
+fn file_moves() {
+    let f = Fixture::new("dongguan-2023.toml", false);
+    let begin = |material, size| FileMove::Begin {
+        material,
+        size,
+        ceiling: 1 << 30,
+    };
+    let decide = |f: &Fixture, level, mv| {
+        let recommender = f.recommender.as_ref().map(|(id, _, _, _)| Recommender {
+            unit_id: *id,
+            category: None,
+            forwarded: 0,
+            granted: 0,
+        });
+        let case = Case {
+            campaign: &f.campaign,
+            chain: &f.chain,
+            state: &f.state,
+            number: "DG1",
+            form: &f.form,
+            committed: true,
+            recommender,
+            recommender_level: 2,
+            register: None,
+            materials: &f.materials,
+            extensions: &f.extensions,
+            now: f.now,
+        };
+        decide_file(&case, level, mv).map(|m| m.key.clone())
+    };
+    // The applicant's own photos while the form is theirs; a material they do not have.
+    let full = f.materials["photos"];
+    assert_eq!(full, 3);
+    assert_eq!(
+        decide(&f, 0, begin("photos", 1000)),
+        Ok("photos".to_owned())
+    );
+    assert_eq!(
+        decide(&f, 0, begin("nothing", 1000)),
+        Err(FileRefusal::UnknownMaterial("nothing".to_owned()))
+    );
+    assert_eq!(
+        decide(&f, 0, begin("photos", 0)).unwrap_err().message(),
+        "文件是空的"
+    );
+    assert!(matches!(
+        decide(&f, 0, begin("photos", 2 << 30)),
+        Err(FileRefusal::Size {
+            code: "too_large",
+            ..
+        })
+    ));
+    let mut five = Fixture::new("dongguan-2023.toml", false);
+    five.materials.insert("photos".to_owned(), 5);
+    assert!(matches!(
+        decide(&five, 0, begin("photos", 1000)),
+        Err(FileRefusal::Full { material, message }) if material == "photos" && message.ends_with("请先删除不需要的文件")
+    ));
+    // Removing needs no room.
+    assert!(decide(&five, 0, FileMove::Remove { material: "photos" }).is_ok());
+    // Once submitted the applicant's files are fixed; the holding unit attaches its own,
+    // not the applicant's.
+    let f = f.moved(&[SUBMIT_0, Event::Open { by: 1 }]);
+    assert_eq!(
+        decide(&f, 0, FileMove::Remove { material: "photos" }),
+        Err(FileRefusal::NotHolding)
+    );
+    assert_eq!(
+        decide(&f, 1, FileMove::Complete { material: "photos" }),
+        Err(FileRefusal::NotYours)
+    );
+    assert_eq!(
+        decide(&f, 2, begin("inspection_opinion", 1000)),
+        Err(FileRefusal::NotHolding),
+        "the recommender before it holds the application"
+    );
+}

@@ -503,7 +503,7 @@ pub async fn inspection_docx(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let d = crate::exports::inspection(&state, &caller.access, id).await?;
+    let d = pingxuan_app::exports::inspection(&state.filing, &caller.access, id).await?;
     send_export(&state, &caller, id, d).await
 }
 
@@ -519,7 +519,7 @@ pub async fn form_pdf(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let d = crate::exports::form_pdf(&state, &caller.access, id).await?;
+    let d = pingxuan_app::exports::form_pdf(&state.filing, &caller.access, id).await?;
     send_export(&state, &caller, id, d).await
 }
 
@@ -536,7 +536,7 @@ pub async fn form_docx(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let d = crate::exports::form_docx(&state, &caller.access, id).await?;
+    let d = pingxuan_app::exports::form_docx(&state.filing, &caller.access, id).await?;
     send_export(&state, &caller, id, d).await
 }
 
@@ -545,16 +545,15 @@ async fn send_export(
     state: &AppState,
     caller: &ApiCaller,
     id: i64,
-    d: crate::exports::Download,
+    d: pingxuan_app::exports::Download,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let d = d
         .audited(
-            state,
+            &state.store,
             &caller.access,
             caller.ip.as_deref(),
             &format!("application:{id}"),
         )
         .await?;
-    Ok(d.into_response())
+    Ok(crate::exports::send(d))
 }

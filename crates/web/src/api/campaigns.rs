@@ -300,16 +300,16 @@ pub async fn summary_xlsx(
     caller: ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let d = crate::exports::summary_table(&state, &caller.access, &id)
+    let d = pingxuan_app::exports::summary_table(&state.filing, &caller.access, &id)
         .await?
         .audited(
-            &state,
+            &state.store,
             &caller.access,
             caller.ip.as_deref(),
             &format!("campaign:{id}"),
         )
         .await?;
-    Ok(d.into_response())
+    Ok(crate::exports::send(d))
 }
 
 /// Starts packing the campaign's materials as a background job: the 候选人汇总表, then a
@@ -318,14 +318,16 @@ pub async fn summary_xlsx(
 /// Answers 202 with the job; follow it at `/api/v1/exports/{job}`.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/exports", tag = "exports",
     params(("id" = String, Path, description = "活动标识")),
-    responses((status = 202, body = crate::jobs::JobView),
+    responses((status = 202, body = pingxuan_app::jobs::JobView),
         (status = 404, body = ErrorBody)))]
 pub async fn start_export(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let job = crate::jobs::start_bundle(&state, &caller.access, &id, caller.ip.as_deref()).await?;
+    let job =
+        pingxuan_app::jobs::start_bundle(&state.filing, &caller.access, &id, caller.ip.as_deref())
+            .await?;
     let location = format!("/api/v1/exports/{}", job.id);
     Ok((
         StatusCode::ACCEPTED,
@@ -338,14 +340,16 @@ pub async fn start_export(
 /// How far an export job got; `download` is set once it is done.
 #[utoipa::path(get, path = "/api/v1/exports/{job}", tag = "exports",
     params(("job" = String, Path)),
-    responses((status = 200, body = crate::jobs::JobView),
+    responses((status = 200, body = pingxuan_app::jobs::JobView),
         (status = 404, body = ErrorBody)))]
 pub async fn get_export(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(job): ApiPath<String>,
-) -> Result<Json<crate::jobs::JobView>, ApiError> {
-    Ok(Json(crate::jobs::view(&state, &caller.access, &job).await?))
+) -> Result<Json<pingxuan_app::jobs::JobView>, ApiError> {
+    Ok(Json(
+        pingxuan_app::jobs::view(&state.filing, &caller.access, &job).await?,
+    ))
 }
 
 /// A finished export's ZIP, streamed as it is written (never stored whole); 409 while the
@@ -359,5 +363,7 @@ pub async fn download_export(
     caller: ApiCaller,
     ApiPath(job): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    Ok(crate::jobs::download(&state, &caller.access, &job, caller.ip.as_deref()).await?)
+    let job = pingxuan_app::jobs::ready(&state.filing, &caller.access, &job, caller.ip.as_deref())
+        .await?;
+    Ok(crate::exports::stream_bundle(&state.blobs, &job)?)
 }

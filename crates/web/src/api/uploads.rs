@@ -14,6 +14,7 @@ use crate::api::input::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, Failure};
 use crate::uploads::{self, AttachmentOut, MaterialView, attachment_out};
+use pingxuan_app::materials;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUpload {
@@ -63,13 +64,14 @@ pub async fn begin(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<NewUpload>,
 ) -> Result<(StatusCode, Json<UploadOut>), ApiError> {
-    let u = uploads::begin(
-        &state,
+    let u = materials::begin(
+        &state.store,
         &caller.access,
         id,
         &req.material,
         &req.name,
         req.size,
+        state.config.max_upload_bytes,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(UploadOut::from(&u))))
@@ -83,7 +85,7 @@ pub async fn status(
     caller: ApiCaller,
     ApiPath(upload): ApiPath<String>,
 ) -> Result<Json<UploadOut>, ApiError> {
-    let u = uploads::own_upload(&state, &caller.access, &upload).await?;
+    let u = materials::own_upload(&state.store, &caller.access, &upload).await?;
     Ok(Json(UploadOut::from(&u)))
 }
 
@@ -95,8 +97,8 @@ pub async fn cancel(
     caller: ApiCaller,
     ApiPath(upload): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let u = uploads::own_upload(&state, &caller.access, &upload).await?;
-    uploads::cancel(&state, &u).await?;
+    let u = materials::own_upload(&state.store, &caller.access, &upload).await?;
+    materials::cancel(&state.store, &state.blobs, &u).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,11 +114,20 @@ pub async fn put_part(
     ApiPath((upload, part)): ApiPath<(String, i64)>,
     body: Body,
 ) -> Response {
-    let u = match uploads::own_upload(&state, &caller.access, &upload).await {
+    let u = match materials::own_upload(&state.store, &caller.access, &upload).await {
         Ok(u) => u,
-        Err(f) => return ApiError(f).into_response(),
+        Err(f) => return ApiError(f.into()).into_response(),
     };
-    match uploads::put_part(&state, &u, part, body.into_data_stream()).await {
+    match materials::put_part(
+        &state.store,
+        &state.blobs,
+        &u,
+        part,
+        body.into_data_stream(),
+    )
+    .await
+    .map_err(Failure::from)
+    {
         Ok(u) => Json(UploadOut::from(&u)).into_response(),
         Err(f @ Failure::Conflict { .. }) => {
             // Tell the client where to go on from, beside the usual error.
@@ -154,8 +165,8 @@ pub async fn complete(
     caller: ApiCaller,
     ApiPath(upload): ApiPath<String>,
 ) -> Result<(StatusCode, Json<AttachmentOut>), ApiError> {
-    let u = uploads::own_upload(&state, &caller.access, &upload).await?;
-    let a = uploads::complete(&state, &caller.access, &u).await?;
+    let u = materials::own_upload(&state.store, &caller.access, &upload).await?;
+    let a = materials::complete(&state.store, &state.blobs, &caller.access, &u).await?;
     Ok((StatusCode::CREATED, Json(attachment_out(&a))))
 }
 
@@ -183,7 +194,7 @@ pub async fn materials(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<MaterialView>>, ApiError> {
     Ok(Json(
-        uploads::materials_for(&state, &caller.access, id).await?,
+        uploads::materials_for(&state.store, &caller.access, id).await?,
     ))
 }
 
@@ -195,7 +206,7 @@ pub async fn remove(
     caller: ApiCaller,
     ApiPath(file): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    uploads::remove(&state, &caller.access, &file).await?;
+    materials::remove(&state.store, &caller.access, &file).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,7 +227,7 @@ pub async fn get_file(
     ApiQuery(q): ApiQuery<FileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (a, l) = uploads::seen_attachment(&state, &caller.access, &file).await?;
+    let (a, l) = materials::seen_attachment(&state.store, &caller.access, &file).await?;
     let size = a.size as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = match uploads::parse_range(range, size) {
@@ -229,7 +240,7 @@ pub async fn get_file(
                 .into_response());
         }
     };
-    let name = uploads::download_name(&state, &a, &l).await?;
+    let name = materials::download_name(&a, &l);
     let disposition = crate::exports::disposition(q.download.as_deref() == Some("1"), &name);
     let (status, span) = match range.clone() {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r),
@@ -260,11 +271,11 @@ pub async fn get_preview(
     caller: ApiCaller,
     ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let (a, _) = uploads::seen_attachment(&state, &caller.access, &file).await?;
+    let (a, _) = materials::seen_attachment(&state.store, &caller.access, &file).await?;
     if a.format != "jpg" {
         return Err(ApiError(Failure::NotFound));
     }
-    let jpeg = uploads::small_photo(&state, &a).await?;
+    let jpeg = materials::small_photo(&state.blobs, &a).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),

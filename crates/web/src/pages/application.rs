@@ -237,7 +237,6 @@ impl Said {
 
 /// Renders the application; `form` shows what was just typed instead of what is stored.
 async fn render(
-    state: &AppState,
     who: &SignedIn,
     l: &Loaded,
     form: Option<&FormValues>,
@@ -282,8 +281,7 @@ async fn render(
         .get(&FieldKey::Eligibility)
         .cloned()
         .unwrap_or_default();
-    let materials =
-        crate::uploads::material_views(l, &state.store.attachments_of(l.app.id).await?, 0);
+    let materials = crate::uploads::material_views(l, &l.attachments, 0);
     let page = ApplicationPage {
         shell: Shell::signed_in(who, "我的申报表", "/applications/mine"),
         csrf: who.session.csrf_token.clone(),
@@ -320,7 +318,7 @@ pub async fn get_application(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let l = flow::load_own(&state.store, &who.access, id).await?;
-    render(&state, &who, &l, None, BTreeMap::new(), Said::nothing()).await
+    render(&who, &l, None, BTreeMap::new(), Said::nothing()).await
 }
 
 /// Records the applicant's move and shows the application as it now stands.
@@ -345,7 +343,7 @@ async fn act(
         Err(f) => Said::error(Failure::from(f).message(), StatusCode::CONFLICT),
     };
     let l = flow::load_own(&state.store, &who.access, l.app.id).await?;
-    render(state, who, &l, None, BTreeMap::new(), said).await
+    render(who, &l, None, BTreeMap::new(), said).await
 }
 
 /// 保存 or 提交 the form. What was typed is shown again whatever happens.
@@ -367,19 +365,11 @@ pub async fn post_application(
     let version: i64 = get("version").parse().unwrap_or(0);
     if let Err(e) = state.store.save_application_form(id, version, &form).await {
         let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);
-        return render(&state, &who, &l, Some(&form), BTreeMap::new(), said).await;
+        return render(&who, &l, Some(&form), BTreeMap::new(), said).await;
     }
     let l = flow::load_own(&state.store, &who.access, id).await?;
     if get("action") != "submit" {
-        return render(
-            &state,
-            &who,
-            &l,
-            None,
-            BTreeMap::new(),
-            Said::notice("已保存草稿"),
-        )
-        .await;
+        return render(&who, &l, None, BTreeMap::new(), Said::notice("已保存草稿")).await;
     }
     match flow::applicant_submit(&state.store, &who.access, &l, who.ip.as_deref())
         .await
@@ -388,18 +378,17 @@ pub async fn post_application(
         Ok(Ok(next)) => {
             let l = flow::load_own(&state.store, &who.access, id).await?;
             let said = Said::notice(format!("已提交，当前状态：{}", next.text(&l.chain)));
-            render(&state, &who, &l, None, BTreeMap::new(), said).await
+            render(&who, &l, None, BTreeMap::new(), said).await
         }
         Ok(Err(refusal)) => {
             let said = Said {
                 blockers: refusal.blockers.clone(),
                 ..Said::error(refusal.headline(), StatusCode::UNPROCESSABLE_ENTITY)
             };
-            render(&state, &who, &l, None, refusal.errors, said).await
+            render(&who, &l, None, refusal.errors, said).await
         }
         Err(f @ Failure::Conflict { .. }) => {
             render(
-                &state,
                 &who,
                 &l,
                 None,

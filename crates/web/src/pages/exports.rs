@@ -11,7 +11,7 @@ use super::Shell;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::PageError;
-use crate::jobs::JobView;
+use pingxuan_app::jobs::JobView;
 
 /// 打包下载推荐材料: starts the job and goes to its page.
 pub async fn post_start(
@@ -20,7 +20,9 @@ pub async fn post_start(
     Path(campaign): Path<String>,
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    let job = crate::jobs::start_bundle(&state, &who.access, &campaign, who.ip.as_deref()).await?;
+    let job =
+        pingxuan_app::jobs::start_bundle(&state.filing, &who.access, &campaign, who.ip.as_deref())
+            .await?;
     Ok(Redirect::to(&format!("/exports/{}", job.id)).into_response())
 }
 
@@ -41,7 +43,7 @@ pub async fn get_job(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let job = crate::jobs::view(&state, &who.access, &id).await?;
+    let job = pingxuan_app::jobs::view(&state.filing, &who.access, &id).await?;
     let campaign = state
         .store
         .campaign_model(&job.campaign_id)
@@ -54,7 +56,7 @@ pub async fn get_job(
         job,
         campaign,
         csrf: who.session.csrf_token.clone(),
-        keep_days: crate::jobs::KEEP_DAYS,
+        keep_days: pingxuan_app::jobs::KEEP_DAYS,
     };
     Ok(Html(page.render()?).into_response())
 }

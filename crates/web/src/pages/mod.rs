@@ -124,24 +124,7 @@ pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
     menu
 }
 
-/// Beijing time, as every notice writes dates.
-pub fn format_time(unix: i64) -> String {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
-    match time::OffsetDateTime::from_unix_timestamp(unix) {
-        Ok(t) => {
-            let t = t.to_offset(offset);
-            format!(
-                "{}-{:02}-{:02} {:02}:{:02}",
-                t.year(),
-                t.month() as u8,
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        }
-        Err(_) => String::new(),
-    }
-}
+pub use pingxuan_rules::deadline::format_time;
 
 /// “2024年3月26日 23:59” from a campaign deadline.
 pub fn format_deadline(d: &Deadline) -> String {

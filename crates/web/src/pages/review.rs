@@ -34,7 +34,7 @@ struct ReviewList {
 struct ExportCard {
     campaign_id: String,
     name: String,
-    recent: Vec<crate::jobs::JobView>,
+    recent: Vec<pingxuan_app::jobs::JobView>,
 }
 
 #[derive(Deserialize)]
@@ -58,12 +58,12 @@ pub async fn get_review(
         })
         .collect();
     let mut exports = Vec::new();
-    for id in crate::exports::campaigns_to_export(&who.access) {
+    for id in pingxuan_app::exports::campaigns_to_export(&who.access) {
         if let Some(c) = state.store.campaign_model(id).await? {
             exports.push(ExportCard {
                 campaign_id: id.to_owned(),
                 name: c.campaign.name.clone(),
-                recent: crate::jobs::recent(&state, &who.access, id).await?,
+                recent: pingxuan_app::jobs::recent(&state.filing, &who.access, id).await?,
             });
         }
     }
@@ -204,7 +204,6 @@ fn opinions_below(l: &Loaded, level: usize) -> Vec<(String, String, String)> {
 }
 
 async fn render(
-    state: &AppState,
     who: &SignedIn,
     l: &Loaded,
     level: usize,
@@ -241,8 +240,7 @@ async fn render(
         Some((e, s, f)) => (Some(e), s, f),
         None => (None, StatusCode::OK, String::new()),
     };
-    let materials =
-        crate::uploads::material_views(l, &state.store.attachments_of(l.app.id).await?, level);
+    let materials = crate::uploads::material_views(l, &l.attachments, level);
     let page = ReviewPage {
         shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
         csrf: who.session.csrf_token.clone(),
@@ -325,7 +323,7 @@ pub async fn get_item(
         }
         l = flow::load_for_unit(&state.store, &who.access, id).await?.0;
     }
-    render(&state, &who, &l, level, None, None, Typed::default()).await
+    render(&who, &l, level, None, None, Typed::default()).await
 }
 
 #[derive(Deserialize)]
@@ -368,7 +366,7 @@ async fn act(
         Ok(next) => {
             let (l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
             let notice = format!("{done}，当前状态：{}", next.text(&l.chain));
-            render(state, who, &l, level, Some(notice), None, Typed::default()).await
+            render(who, &l, level, Some(notice), None, Typed::default()).await
         }
         Err(f @ (Failure::Invalid { .. } | Failure::Conflict { .. })) => {
             let status = match f {
@@ -380,7 +378,6 @@ async fn act(
                 _ => String::new(),
             };
             render(
-                state,
                 who,
                 &l,
                 level,

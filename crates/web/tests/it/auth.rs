@@ -286,7 +286,7 @@ async fn password_reset_by_mail(db: TestDb) {
         "tokens revoked by a reset"
     );
     // The sent mail no longer holds the link.
-    pingxuan_web::mail::deliver_due(&app.store, &pingxuan_web::mail::Mailer::Log, "test")
+    pingxuan_workers::mail::deliver_due(&app.store, &pingxuan_workers::mail::Mailer::Log, "test")
         .await
         .unwrap();
     assert!(

@@ -45,6 +45,8 @@ pub async fn start_with_storage(db: TestDb, captcha: CaptchaPolicy, storage: &st
     let files = tempfile::tempdir().unwrap();
     config.blobs = Some(pingxuan_blobs::Blobs::from_url(storage, files.path()).unwrap());
     let state = AppState::new(store.clone(), config);
+    // As `pingxuan serve` does: the export jobs run beside the server.
+    pingxuan_workers::start_exports(&state.filing);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(pingxuan_web::serve(listener, state.clone(), async {
         let _ = rx.await;

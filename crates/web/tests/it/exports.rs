@@ -526,7 +526,7 @@ async fn form_pdf_and_its_verification(db: TestDb) {
     };
     let (s, page) = verify(
         version,
-        pingxuan_web::exports::verify_code(&app.state, id, version),
+        pingxuan_app::exports::verify_code(&app.state.store, id, version),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
@@ -541,7 +541,7 @@ async fn form_pdf_and_its_verification(db: TestDb) {
     let older = version - 1;
     let (_, page) = verify(
         older,
-        pingxuan_web::exports::verify_code(&app.state, id, older),
+        pingxuan_app::exports::verify_code(&app.state.store, id, older),
     )
     .await;
     assert!(page.contains("不一致：打印后申请书已修改"), "{page}");

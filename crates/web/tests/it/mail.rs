@@ -4,8 +4,8 @@
 use pingxuan_store::on_both_databases;
 use pingxuan_store::testing::TestDb;
 use pingxuan_web::CaptchaPolicy;
-use pingxuan_web::mail::{Mailer, deliver_due};
 use pingxuan_web::testing::smtp_sink;
+use pingxuan_workers::mail::{Mailer, deliver_due};
 
 use crate::common::start;
 

@@ -420,7 +420,7 @@ async fn upload_check_and_serve(db: TestDb) {
     // An upload left for a day is swept with its parts.
     let left_id = left_after_one_part(&app, &me, id, "photos", &big).await;
     assert_eq!(
-        pingxuan_web::uploads::sweep_abandoned(&app.state)
+        pingxuan_app::materials::sweep_abandoned(&app.state.store, &app.state.blobs)
             .await
             .unwrap(),
         0,
@@ -431,7 +431,7 @@ async fn upload_check_and_serve(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        pingxuan_web::uploads::sweep_abandoned(&app.state)
+        pingxuan_app::materials::sweep_abandoned(&app.state.store, &app.state.blobs)
             .await
             .unwrap(),
         1
@@ -661,7 +661,7 @@ async fn materials_on_s3() {
         .await
         .unwrap();
     assert_eq!(
-        pingxuan_web::uploads::sweep_abandoned(&app.state)
+        pingxuan_app::materials::sweep_abandoned(&app.state.store, &app.state.blobs)
             .await
             .unwrap(),
         1

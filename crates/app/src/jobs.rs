@@ -2,16 +2,15 @@
 //! take about 30 ms each) run in the background, one at a time, while the page that
 //! started one shows how far it got. A job belongs to the person who started it and to
 //! the scope they had then; it is checked again when they look at it or download it.
-//! Finished jobs and their files are removed after `KEEP_DAYS`.
+//! Finished jobs and their files are removed after `KEEP_DAYS`. The loop that runs them
+//! lives with the other background workers (`pingxuan-workers`).
 
 use pingxuan_store::exports::{ExportJob, JobState};
 use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::error::Failure;
-use crate::exports::Scope;
-use pingxuan_app::access::Access;
+use crate::access::Access;
+use crate::error::Error;
+use crate::exports::{Filing, Scope};
 
 /// The kinds of export that run as jobs.
 pub const BUNDLE: &str = "bundle";
@@ -20,7 +19,8 @@ pub const BUNDLE: &str = "bundle";
 pub const KEEP_DAYS: i64 = 7;
 
 /// A job as its page and the API show it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobView {
     pub id: String,
     pub campaign_id: String,
@@ -46,9 +46,9 @@ pub struct JobView {
 }
 
 impl JobView {
-    async fn of(state: &AppState, job: &ExportJob) -> Result<JobView, Failure> {
+    async fn of(f: &Filing, job: &ExportJob) -> Result<JobView, Error> {
         let ahead = match job.state {
-            JobState::Queued => state.store.export_jobs_ahead(job.id).await?,
+            JobState::Queued => f.store.export_jobs_ahead(job.id).await?,
             _ => 0,
         };
         let status = match job.state {
@@ -83,7 +83,7 @@ impl JobView {
             download: (job.state == JobState::Done)
                 .then(|| format!("/api/v1/exports/{}/download", job.public_id)),
             created_at: job.created_at,
-            created: crate::pages::format_time(job.created_at),
+            created: pingxuan_rules::deadline::format_time(job.created_at),
         })
     }
 }
@@ -91,19 +91,18 @@ impl JobView {
 /// Starts a bundle of the caller's candidates in a campaign (their units', or all for the
 /// organiser); not found for anyone who may not export it.
 pub async fn start_bundle(
-    state: &AppState,
+    f: &Filing,
     access: &Access,
     campaign_id: &str,
     ip: Option<&str>,
-) -> Result<JobView, Failure> {
-    state
-        .store
+) -> Result<JobView, Error> {
+    f.store
         .campaign_model(campaign_id)
         .await?
-        .ok_or(Failure::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let scope = Scope::of(access, campaign_id)?;
     // A second click while one is queued or running follows the first, not a new job.
-    for job in state
+    for job in f
         .store
         .export_jobs_of(access.user.id, campaign_id, 5)
         .await?
@@ -112,11 +111,11 @@ pub async fn start_bundle(
             && job.kind == BUNDLE
             && same_scope(access, &job)?
         {
-            kick(state);
-            return JobView::of(state, &job).await;
+            f.queue.wake();
+            return JobView::of(f, &job).await;
         }
     }
-    let job = state
+    let job = f
         .store
         .create_export_job(campaign_id, BUNDLE, scope.units(), access.user.id, |job| {
             pingxuan_store::audit::Audit::new(
@@ -128,28 +127,28 @@ pub async fn start_bundle(
             .ip(ip)
         })
         .await?;
-    kick(state);
-    JobView::of(state, &job).await
+    f.queue.wake();
+    JobView::of(f, &job).await
 }
 
 /// A job as its owner sees it: anyone else, or the owner after losing the scope the job
 /// was started with, gets not found.
-pub async fn own_job(state: &AppState, access: &Access, id: &str) -> Result<ExportJob, Failure> {
-    let job = state
+pub async fn own_job(f: &Filing, access: &Access, id: &str) -> Result<ExportJob, Error> {
+    let job = f
         .store
         .export_job(id)
         .await?
         .filter(|j| j.requested_by == access.user.id)
-        .ok_or(Failure::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if !same_scope(access, &job)? {
-        return Err(Failure::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(job)
 }
 
 /// Whether the caller's scope in the job's campaign is still the one it was started with
 /// (units compared as sets: roles come back in the order they were granted).
-fn same_scope(access: &Access, job: &ExportJob) -> Result<bool, Failure> {
+fn same_scope(access: &Access, job: &ExportJob) -> Result<bool, Error> {
     let sorted = |ids: Option<&[i64]>| {
         ids.map(|ids| {
             let mut ids = ids.to_vec();
@@ -161,57 +160,53 @@ fn same_scope(access: &Access, job: &ExportJob) -> Result<bool, Failure> {
     Ok(sorted(scope.units()) == sorted(job.unit_ids.as_deref()))
 }
 
-pub async fn view(state: &AppState, access: &Access, id: &str) -> Result<JobView, Failure> {
-    let job = own_job(state, access, id).await?;
-    JobView::of(state, &job).await
+pub async fn view(f: &Filing, access: &Access, id: &str) -> Result<JobView, Error> {
+    let job = own_job(f, access, id).await?;
+    JobView::of(f, &job).await
 }
 
 /// The caller's recent exports in a campaign, newest first.
-pub async fn recent(
-    state: &AppState,
-    access: &Access,
-    campaign_id: &str,
-) -> Result<Vec<JobView>, Failure> {
+pub async fn recent(f: &Filing, access: &Access, campaign_id: &str) -> Result<Vec<JobView>, Error> {
     let mut out = Vec::new();
-    for job in state
+    for job in f
         .store
         .export_jobs_of(access.user.id, campaign_id, 5)
         .await?
     {
         if same_scope(access, &job)? {
-            out.push(JobView::of(state, &job).await?);
+            out.push(JobView::of(f, &job).await?);
         }
     }
     Ok(out)
 }
 
-/// The finished bundle, streamed; a conflict while it is still being made.
-pub async fn download(
-    state: &AppState,
+/// A finished bundle the caller may download, the download recorded in the audit trail;
+/// a conflict while it is still being made or when it failed.
+pub async fn ready(
+    f: &Filing,
     access: &Access,
     id: &str,
     ip: Option<&str>,
-) -> Result<axum::response::Response, Failure> {
-    let job = own_job(state, access, id).await?;
+) -> Result<ExportJob, Error> {
+    let job = own_job(f, access, id).await?;
     match job.state {
         JobState::Done => {}
         JobState::Failed => {
-            return Err(Failure::Conflict {
+            return Err(Error::Conflict {
                 code: "export_failed",
                 message: format!("导出失败：{}", job.error),
                 field: None,
             });
         }
         _ => {
-            return Err(Failure::Conflict {
+            return Err(Error::Conflict {
                 code: "export_running",
                 message: "导出尚未完成，请稍候".to_owned(),
                 field: None,
             });
         }
     }
-    state
-        .store
+    f.store
         .audit(
             Some(access.user.id),
             "export_downloaded",
@@ -220,81 +215,45 @@ pub async fn download(
             ip,
         )
         .await?;
-    crate::exports::stream_bundle(state, &job)
+    Ok(job)
 }
 
-/// The export worker of one server: started on first use, woken when a job is queued.
-/// Several servers may share one database: each claims a job with a lease in its own
-/// name and renews it while the job runs (`Store::claim_export_job`).
-pub struct Worker {
-    started: std::sync::Once,
-    wake: tokio::sync::Notify,
-    /// This server's name in leases (jobs, mail, sweeps).
-    pub owner: String,
-}
-
-impl Default for Worker {
-    fn default() -> Worker {
-        Worker {
-            started: std::sync::Once::new(),
-            wake: tokio::sync::Notify::new(),
-            owner: pingxuan_store::leases::owner_name(),
+/// Runs queued jobs (and those whose server stopped renewing their lease) one after
+/// another until none is left.
+pub async fn run_queued(f: &Filing) {
+    loop {
+        match f
+            .store
+            .claim_export_job(&f.queue.owner, f.queue.lease_secs)
+            .await
+        {
+            Ok(Some(job)) => run_isolated(f, job).await,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "export queue unreadable");
+                break;
+            }
         }
     }
-}
-
-/// Wakes the worker (starting it the first time): it runs queued jobs one after another,
-/// then sleeps until woken, looking at the queue every half lease in any case, so a job
-/// whose server died is resumed soon after its lease lapses.
-pub fn kick(state: &AppState) {
-    state.exports.started.call_once(|| {
-        let state = state.clone();
-        let lease = state.config.job_lease_secs;
-        tokio::spawn(async move {
-            loop {
-                loop {
-                    match state
-                        .store
-                        .claim_export_job(&state.exports.owner, lease)
-                        .await
-                    {
-                        Ok(Some(job)) => run_isolated(&state, job).await,
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "export queue unreadable");
-                            break;
-                        }
-                    }
-                }
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs((lease as u64 / 2).max(1)),
-                    state.exports.wake.notified(),
-                )
-                .await;
-            }
-        });
-    });
-    // A permit is kept when the worker is busy: it looks at the queue again when done.
-    state.exports.wake.notify_one();
 }
 
 /// Runs a job on its own task, so that a panic in it fails that job and not the worker,
 /// renewing its lease every third of the lease meanwhile. A lease found lost (this server
 /// was cut off long enough for another to take the job over) stops the job here.
-async fn run_isolated(state: &AppState, job: ExportJob) {
+pub async fn run_isolated(f: &Filing, job: ExportJob) {
     let (id, public_id) = (job.id, job.public_id.clone());
-    let owner = state.exports.owner.clone();
-    let lease = state.config.job_lease_secs;
+    let owner = f.queue.owner.clone();
+    let lease = f.queue.lease_secs;
     let mut task = tokio::spawn({
-        let state = state.clone();
-        async move { run(&state, &job).await }
+        let f = f.clone();
+        async move { run(&f, &job).await }
     });
     let every = std::time::Duration::from_millis((lease as u64 * 1000 / 3).max(500));
     let outcome = loop {
         tokio::select! {
             done = &mut task => break done,
             () = tokio::time::sleep(every) => {
-                match state.store.renew_export_lease(id, &owner, lease).await {
+                match f.store.renew_export_lease(id, &owner, lease).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(job = public_id, "export job lease lost: another server runs it now");
@@ -309,18 +268,18 @@ async fn run_isolated(state: &AppState, job: ExportJob) {
     };
     if let Err(e) = outcome {
         tracing::error!(job = public_id, error = %e, "export job panicked");
-        let _ = state
+        let _ = f
             .store
             .fail_export_job(id, &owner, "服务器内部错误，请稍后重新导出")
             .await;
     }
 }
 
-async fn run(state: &AppState, job: &ExportJob) {
+async fn run(f: &Filing, job: &ExportJob) {
     let started = std::time::Instant::now();
     let outcome = match job.kind.as_str() {
-        BUNDLE => crate::exports::build_bundle(state, job).await,
-        other => Err(Failure::Internal(format!("unknown export kind {other}"))),
+        BUNDLE => crate::exports::build_bundle(f, job).await,
+        other => Err(Error::Internal(format!("unknown export kind {other}"))),
     };
     match outcome {
         Ok(()) => tracing::info!(
@@ -330,17 +289,17 @@ async fn run(state: &AppState, job: &ExportJob) {
         ),
         Err(e) => {
             let message = match &e {
-                Failure::Internal(_) => "服务器内部错误，请稍后重新导出".to_owned(),
-                other => other.message(),
+                Error::Internal(_) => "服务器内部错误，请稍后重新导出".to_owned(),
+                other => other.to_string(),
             };
-            match state
+            match f
                 .store
-                .fail_export_job(job.id, &state.exports.owner, &message)
+                .fail_export_job(job.id, &f.queue.owner, &message)
                 .await
             {
                 Ok(true) => {
                     tracing::warn!(job = job.public_id, error = ?e, "export failed");
-                    let _ = state
+                    let _ = f
                         .blobs
                         .delete_prefix(&crate::exports::job_prefix(job))
                         .await;
@@ -356,26 +315,19 @@ async fn run(state: &AppState, job: &ExportJob) {
     }
 }
 
-/// At start-up: the worker starts, and takes queued jobs and those whose server stopped
-/// renewing their lease (a job of a live server is left alone).
-pub async fn resume(state: &AppState) {
-    kick(state);
-}
-
 /// Removes finished exports older than `KEEP_DAYS`, with their files.
-pub async fn sweep(state: &AppState) -> Result<usize, Failure> {
+pub async fn sweep(f: &Filing) -> Result<usize, Error> {
     let before = pingxuan_store::now() - KEEP_DAYS * 86_400;
-    let old = state.store.expired_export_jobs(before).await?;
+    let old = f.store.expired_export_jobs(before).await?;
     let mut removed = 0;
     for job in &old {
         // One that cannot be removed now is tried again next hour; the rest go on.
         let gone = async {
-            state
-                .blobs
+            f.blobs
                 .delete_prefix(&crate::exports::job_prefix(job))
                 .await?;
-            state.store.delete_export_job(job.id).await?;
-            Ok::<_, Failure>(())
+            f.store.delete_export_job(job.id).await?;
+            Ok::<_, Error>(())
         };
         match gone.await {
             Ok(()) => removed += 1,
