@@ -207,16 +207,12 @@ pub fn actual_employer(l: &Loaded) -> String {
 }
 
 /// Who acted on each event: the account's display name (a unit's accounts carry the
-/// unit's name), by account id.
-pub async fn actor_names(store: &Store, l: &Loaded) -> Result<HashMap<i64, String>> {
-    let mut names = HashMap::new();
-    for actor in l.events.iter().filter_map(|e| e.actor_id) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(actor) {
-            let name = store.get_user(actor).await?;
-            slot.insert(name.map(|u| u.display_name).unwrap_or_default());
-        }
-    }
-    Ok(names)
+/// unit's name), by account id, as the case file read them.
+pub fn actor_names(l: &Loaded) -> HashMap<i64, String> {
+    l.events
+        .iter()
+        .filter_map(|e| Some((e.actor_id?, e.actor_name.clone())))
+        .collect()
 }
 
 /// The HTML and API name of a 推荐表 field: `deeds`, `stories`, `resume` …

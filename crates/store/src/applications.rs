@@ -132,6 +132,9 @@ pub struct StoredEvent {
     pub co_signer: String,
     pub co_opinion: String,
     pub at: i64,
+    /// The acting account's display name (a unit's accounts carry the unit's name);
+    /// empty when the account is gone.
+    pub actor_name: String,
 }
 
 pub use pingxuan_rules::decide::Note;
@@ -414,17 +417,19 @@ impl Store {
 
     pub async fn get_application(&self, id: i64) -> Result<Option<Application>> {
         let mut c = self.pool.acquire().await?;
-        self.application_on(&mut c, id).await
+        Ok(self.application_on(&mut c, id).await?.map(|(a, _)| a))
     }
 
+    /// An application with its campaign file's current revision.
     pub(crate) async fn application_on(
         &self,
         c: &mut sqlx::AnyConnection,
         id: i64,
-    ) -> Result<Option<Application>> {
+    ) -> Result<Option<(Application, i64)>> {
         let row = sqlx::query(
-            "SELECT a.*, f.form_json FROM applications a \
-             JOIN application_forms f ON f.application_id = a.id WHERE a.id = $1",
+            "SELECT a.*, f.form_json, c.revision AS campaign_revision FROM applications a \
+             JOIN application_forms f ON f.application_id = a.id \
+             JOIN campaigns c ON c.id = a.campaign_id WHERE a.id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *c)
@@ -442,25 +447,28 @@ impl Store {
                 form.insert(key, FieldValue::Text(v));
             }
         }
-        Ok(Some(Application {
-            id,
-            campaign_id: r.try_get("campaign_id")?,
-            number: r.try_get("number")?,
-            applicant_id: r.try_get("applicant_id")?,
-            recommender_unit_id: r.try_get("recommender_unit_id")?,
-            work_unit_id: r.try_get("work_unit_id")?,
-            merged: r.try_get::<i64, _>("merged")? != 0,
-            recommender_level: r.try_get("recommender_level")?,
-            form,
-            form_version: r.try_get("form_version")?,
-            flow_version: r.try_get("flow_version")?,
-            holder_level: r.try_get("holder_level")?,
-            state_text: r.try_get("state_text")?,
-            committed_at: r.try_get("committed_at")?,
-            moved_at: r.try_get("moved_at")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }))
+        Ok(Some((
+            Application {
+                id,
+                campaign_id: r.try_get("campaign_id")?,
+                number: r.try_get("number")?,
+                applicant_id: r.try_get("applicant_id")?,
+                recommender_unit_id: r.try_get("recommender_unit_id")?,
+                work_unit_id: r.try_get("work_unit_id")?,
+                merged: r.try_get::<i64, _>("merged")? != 0,
+                recommender_level: r.try_get("recommender_level")?,
+                form,
+                form_version: r.try_get("form_version")?,
+                flow_version: r.try_get("flow_version")?,
+                holder_level: r.try_get("holder_level")?,
+                state_text: r.try_get("state_text")?,
+                committed_at: r.try_get("committed_at")?,
+                moved_at: r.try_get("moved_at")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            },
+            r.try_get("campaign_revision")?,
+        )))
     }
 
     /// Saves the form if nobody saved since `expected_version` and the applicant holds
@@ -536,8 +544,9 @@ impl Store {
 
 pub(crate) async fn events_on(c: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<StoredEvent>> {
     let rows = sqlx::query(
-            "SELECT seq, kind, by_level, to_level, actor_id, comment, at, co_signer, co_opinion FROM application_events \
-             WHERE application_id = $1 ORDER BY seq",
+            "SELECT e.seq, e.kind, e.by_level, e.to_level, e.actor_id, e.comment, e.at, e.co_signer, e.co_opinion, \
+             COALESCE(u.display_name, '') FROM application_events e LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.application_id = $1 ORDER BY e.seq",
         )
         .bind(id)
         .fetch_all(&mut *c)
@@ -557,6 +566,7 @@ pub(crate) async fn events_on(c: &mut sqlx::AnyConnection, id: i64) -> Result<Ve
                 at: r.try_get(6)?,
                 co_signer: r.try_get(7)?,
                 co_opinion: r.try_get(8)?,
+                actor_name: r.try_get(9)?,
             })
         })
         .collect()

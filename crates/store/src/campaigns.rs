@@ -36,26 +36,25 @@ impl Store {
     /// The campaign's rules, parsed from its current file (cached per revision; a new
     /// revision is seen at once, from any server sharing the database).
     pub async fn campaign_model(&self, id: &str) -> Result<Option<std::sync::Arc<Campaign>>> {
-        let mut c = self.pool.acquire().await?;
-        self.campaign_model_on(&mut c, id).await
-    }
-
-    /// [`Store::campaign_model`] on `c` (the file itself, read when a revision is new,
-    /// comes from the pool).
-    pub(crate) async fn campaign_model_on(
-        &self,
-        c: &mut sqlx::AnyConnection,
-        id: &str,
-    ) -> Result<Option<std::sync::Arc<Campaign>>> {
         let revision: Option<i64> = sqlx::query("SELECT revision FROM campaigns WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *c)
+            .fetch_optional(&self.pool)
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
-        let Some(revision) = revision else {
-            return Ok(None);
-        };
+        match revision {
+            Some(revision) => self.model_at(id, revision).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The model of campaign `id` at `revision`: from the cache, or parsed from the
+    /// stored file (read from the pool) when the revision is new to this server.
+    pub(crate) async fn model_at(
+        &self,
+        id: &str,
+        revision: i64,
+    ) -> Result<Option<std::sync::Arc<Campaign>>> {
         {
             let cache = self.models.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((rev, model)) = cache.get(id)

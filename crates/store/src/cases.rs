@@ -32,56 +32,62 @@ pub struct ApplicationFile {
     pub attachments: Vec<Attachment>,
 }
 
+/// The recommending unit's category, its forwarded applications and granted places, and
+/// the register's entry for the candidate, in one statement.
+const SCALARS: &str = "SELECT \
+     (SELECT category FROM units WHERE id = $1), \
+     (SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
+        AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')), \
+     (SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1), \
+     (SELECT name || ' ' || note FROM earlier_winners WHERE campaign_id = $2 AND id_number_hmac = $3)";
+
 impl Store {
-    /// One application's case file; `None` when there is no such application (or its
-    /// campaign is gone).
+    /// One application's case file, read on one connection in five statements (the
+    /// record with its campaign's revision, the events with their actors' names, the
+    /// campaign's extensions, the unit's and register's facts, the files); `None` when
+    /// there is no such application. The move that decides on it is checked again by
+    /// its write (the events' sequence, the quota recounted), so the reads need no
+    /// transaction of their own.
     pub async fn application_file(&self, id: i64) -> Result<Option<ApplicationFile>> {
-        let mut tx = self.pool.begin().await?;
-        let Some(app) = self.application_on(&mut tx, id).await? else {
+        let mut c = self.pool.acquire().await?;
+        let Some((app, revision)) = self.application_on(&mut c, id).await? else {
             return Ok(None);
         };
-        let Some(campaign) = self.campaign_model_on(&mut tx, &app.campaign_id).await? else {
+        let Some(campaign) = self.model_at(&app.campaign_id, revision).await? else {
             return Ok(None);
         };
-        let events = crate::applications::events_on(&mut tx, id).await?;
-        let extensions = crate::exceptions::extensions_on(&mut tx, &app.campaign_id)
+        let events = crate::applications::events_on(&mut c, id).await?;
+        let extensions = crate::exceptions::extensions_on(&mut c, &app.campaign_id)
             .await?
             .iter()
             .map(|g| g.extension())
             .collect();
-        let (category, forwarded, granted) = match app.recommender_unit_id {
-            Some(unit) => {
-                let category: Option<String> =
-                    sqlx::query("SELECT category FROM units WHERE id = $1")
-                        .bind(unit)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .map(|r| r.try_get(0))
-                        .transpose()?
-                        .flatten();
-                (
-                    category,
-                    crate::applications::forwarded_on(&mut tx, unit).await?,
-                    crate::exceptions::quota_extra_on(&mut tx, unit).await?,
-                )
-            }
-            None => (None, 0, 0),
-        };
         let id_number = app
             .form
             .get(&FieldKey::IdNumber)
             .and_then(FieldValue::text)
             .unwrap_or("")
             .trim()
-            .to_owned();
-        let register = if id_number.is_empty() {
-            None
-        } else {
-            self.winner_entry_on(&mut tx, &app.campaign_id, &id_number)
-                .await?
+            .to_ascii_uppercase();
+        let digest = (!id_number.is_empty()).then(|| self.sealer.lookup(&id_number));
+        let row = sqlx::query(SCALARS)
+            .bind(app.recommender_unit_id.unwrap_or(0))
+            .bind(&app.campaign_id)
+            .bind(digest.unwrap_or_default())
+            .fetch_one(&mut *c)
+            .await?;
+        let (category, forwarded, granted) = match app.recommender_unit_id {
+            Some(_) => (
+                row.try_get::<Option<String>, _>(0)?,
+                row.try_get::<i64, _>(1)?,
+                row.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+            ),
+            None => (None, 0, 0),
         };
-        let attachments = crate::attachments::attachments_on(&mut tx, id).await?;
-        tx.commit().await?;
+        let register = row
+            .try_get::<Option<String>, _>(3)?
+            .map(|s| s.trim().to_owned());
+        let attachments = crate::attachments::attachments_on(&mut c, id).await?;
         Ok(Some(ApplicationFile {
             app,
             campaign,

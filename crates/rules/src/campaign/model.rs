@@ -194,6 +194,41 @@ pub enum FieldKey {
 }
 
 impl FieldKey {
+    /// Every field key, in the order of the enum.
+    pub const ALL: [FieldKey; 31] = [
+        FieldKey::IdNumber,
+        FieldKey::Name,
+        FieldKey::Sex,
+        FieldKey::Ethnicity,
+        FieldKey::BirthMonth,
+        FieldKey::NativePlace,
+        FieldKey::PoliticalStatus,
+        FieldKey::Education,
+        FieldKey::Degree,
+        FieldKey::School,
+        FieldKey::Major,
+        FieldKey::EmployerAndPost,
+        FieldKey::ActualEmployer,
+        FieldKey::Duties,
+        FieldKey::Title,
+        FieldKey::OfficePhone,
+        FieldKey::Mobile,
+        FieldKey::Email,
+        FieldKey::Address,
+        FieldKey::Postcode,
+        FieldKey::Field,
+        FieldKey::Group,
+        FieldKey::Specialty,
+        FieldKey::Resume,
+        FieldKey::Deeds,
+        FieldKey::Stories,
+        FieldKey::Summary,
+        FieldKey::Declaration,
+        FieldKey::Academician,
+        FieldKey::Photo,
+        FieldKey::Eligibility,
+    ];
+
     /// Fields whose value is one of the campaign's `choices`.
     pub fn is_choice(self) -> bool {
         matches!(self, FieldKey::Field | FieldKey::Group)

@@ -146,8 +146,8 @@ pub struct ApplicationOut {
     pub events: Vec<EventOut>,
 }
 
-async fn out(state: &AppState, l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
-    let names = flow::actor_names(&state.store, l).await?;
+fn out(l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
+    let names = flow::actor_names(l);
     let c = &l.chain;
     Ok(ApplicationOut {
         id: l.app.id,
@@ -225,7 +225,9 @@ pub struct NewApplication {
     /// The recommending unit's id (campaigns that take applications directly).
     pub recommender: Option<i64>,
     /// 推荐码 (campaigns that take no individual applications); binds the application
-    /// to the code's recommender and work unit.
+    /// to the code's recommender and work unit. 12 letters and digits, spaces and dashes
+    /// between them ignored.
+    #[schema(pattern = r"^[\s-]*([A-Za-z0-9][\s-]*){12}$")]
     pub code: Option<String>,
 }
 
@@ -271,14 +273,15 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = load_seen(&state, &caller, id).await?;
-    Ok(Json(out(&state, &l, level).await?))
+    Ok(Json(out(&l, level)?))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct FormIn {
     /// The `form_version` the edit started from; a stale one is refused (409).
     pub version: i64,
-    #[schema(value_type = Object)]
+    /// Field key → value: text, a list (感人故事), or rows (学习工作经历, 资格问题).
+    #[schema(schema_with = form_values_schema)]
     pub values: FormValues,
 }
 
@@ -298,7 +301,7 @@ pub async fn put_form(
         .save_application_form(id, req.version, &req.values)
         .await?;
     let l = flow::load_own(&state.store, &caller.access, id).await?;
-    Ok(Json(out(&state, &l, 0).await?))
+    Ok(Json(out(&l, 0)?))
 }
 
 /// 我承诺.
@@ -311,7 +314,7 @@ pub async fn commit(
 ) -> Result<Json<ApplicationOut>, ApiError> {
     flow::commit(&state.store, &caller.access, id, caller.ip.as_deref()).await?;
     let l = flow::load_own(&state.store, &caller.access, id).await?;
-    Ok(Json(out(&state, &l, 0).await?))
+    Ok(Json(out(&l, 0)?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -333,20 +336,25 @@ pub struct ActionIn {
 #[derive(Serialize, ToSchema)]
 pub struct SubmitRefusedOut {
     pub error: ErrorDetail,
-    /// Field key → its problems.
-    #[schema(value_type = Object)]
+    /// Field key → its problems (an applicant's 提交 refused; absent when the request
+    /// itself was refused).
+    #[schema(value_type = Object, required = false)]
     pub problems: std::collections::BTreeMap<String, Vec<String>>,
+    /// What stands in the way besides the fields (as `problems`).
+    #[schema(required = false)]
     pub blockers: Vec<String>,
 }
 
+/// A reviewing level's move on the application it was loaded at, answered with the
+/// application as it now is.
 async fn unit(
     state: &AppState,
     caller: &ApiCaller,
-    id: i64,
+    (l, level): (Loaded, usize),
     action: UnitAction,
     req: &ActionIn,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
+    let id = l.app.id;
     flow::unit_act(
         &state.store,
         &caller.access,
@@ -362,7 +370,7 @@ async fn unit(
     )
     .await?;
     let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
-    Ok(Json(out(state, &l, level).await?))
+    Ok(Json(out(&l, level)?))
 }
 
 /// 提交: the applicant submits the saved form (every problem listed when refused); a
@@ -380,14 +388,14 @@ pub async fn submit(
     let req = body.map(|b| b.0).unwrap_or_default();
     let (l, level) = load_seen(&state, &caller, id).await?;
     if level > 0 {
-        return Ok(unit(&state, &caller, id, UnitAction::Submit, &req)
+        return Ok(unit(&state, &caller, (l, level), UnitAction::Submit, &req)
             .await?
             .into_response());
     }
     match flow::applicant_submit(&state.store, &caller.access, &l, caller.ip.as_deref()).await? {
         Ok(_) => {
             let l = flow::load_own(&state.store, &caller.access, id).await?;
-            Ok(Json(out(&state, &l, 0).await?).into_response())
+            Ok(Json(out(&l, 0)?).into_response())
         }
         Err(refusal) => {
             let body = SubmitRefusedOut {
@@ -426,10 +434,11 @@ pub async fn return_back(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ActionIn>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
+    let seen = flow::load_for_unit(&state.store, &caller.access, id).await?;
     unit(
         &state,
         &caller,
-        id,
+        seen,
         UnitAction::Return {
             to: req.to.unwrap_or(0),
         },
@@ -451,7 +460,7 @@ pub async fn recall(
         return unit(
             &state,
             &caller,
-            id,
+            (l, level),
             UnitAction::Recall,
             &ActionIn::default(),
         )
@@ -467,7 +476,7 @@ pub async fn recall(
     )
     .await?;
     let l = flow::load_own(&state.store, &caller.access, id).await?;
-    Ok(Json(out(&state, &l, 0).await?))
+    Ok(Json(out(&l, 0)?))
 }
 
 /// 办理: the holding level opens what was submitted to it (ends the sender's recall).
@@ -488,7 +497,7 @@ pub async fn open(
     )
     .await?;
     let (l, level) = flow::load_for_unit(&state.store, &caller.access, id).await?;
-    Ok(Json(out(&state, &l, level).await?))
+    Ok(Json(out(&l, level)?))
 }
 
 /// The 考察材料 (东莞 附件3) of this candidate as Word, prefilled for the recommending unit to
@@ -556,4 +565,21 @@ async fn send_export(
         )
         .await?;
     Ok(crate::exports::send(d))
+}
+
+/// The form's values as an object whose keys are the platform's field keys.
+fn form_values_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let keys: Vec<String> = pingxuan_rules::campaign::FieldKey::ALL
+        .iter()
+        .map(|k| crate::flow::field_key_name(*k))
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(keys)),
+        ))
+        .build()
 }

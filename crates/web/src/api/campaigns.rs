@@ -146,7 +146,7 @@ fn refused(problems: &[Problem]) -> Response {
 /// Loads a campaign file (TOML in the body): a new campaign, or a new revision of the
 /// campaign with the same `id`. Nothing is saved when the file has errors.
 #[utoipa::path(put, path = "/api/v1/campaigns", tag = "campaigns",
-    request_body(content = String, content_type = "application/toml", description = "活动配置文件"),
+    request_body(description = "活动配置文件（TOML 文本）", content((String = "application/toml"), (String = "text/plain"))),
     responses((status = 201, body = LoadedOut, description = "新建"), (status = 200, body = LoadedOut, description = "已替换"),
         (status = 422, body = RefusedOut), (status = 403, body = ErrorBody)))]
 pub async fn put_campaign(
@@ -174,7 +174,7 @@ pub async fn put_campaign(
 
 /// Checks a campaign file without saving it.
 #[utoipa::path(post, path = "/api/v1/campaigns/check", tag = "campaigns",
-    request_body(content = String, content_type = "application/toml"),
+    request_body(description = "活动配置文件（TOML 文本）", content((String = "application/toml"), (String = "text/plain"))),
     responses((status = 200, body = Vec<ProblemOut>, description = "无错误（可能有提醒）"), (status = 422, body = RefusedOut)))]
 pub async fn check_campaign(caller: ApiCaller, body: String) -> Result<Response, ApiError> {
     if !caller.access.manages_campaigns() {

@@ -72,7 +72,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
         });
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let raw =
+        <serde_json::Value as serde::Deserialize>::deserialize(&mut de).map_err(|e| syntax(&e))?;
+    // Anything after the value is as broken as a value cut short.
+    de.end().map_err(|e| syntax(&e))?;
+    let value = serde_path_to_error::deserialize(whole_numbers(raw)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -85,9 +89,28 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
             field,
         }
     })?;
-    // Anything after the value is as broken as a value cut short.
-    de.end().map_err(|e| syntax(&e))?;
     Ok(value)
+}
+
+/// JSON has one kind of number: `3.0` is the whole number 3 (JSON Schema agrees), so it
+/// reads as an integer where one is expected; `2.5` still does not.
+fn whole_numbers(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_numbers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// serde_json appends “ at line 1 column 9”; the field says where.

@@ -42,11 +42,12 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Declares on every operation the refusals the shared extractors make, so the document
-/// tells what the server answers: 401 without a valid token or session (every operation
-/// needs one), 400/415/422 for a JSON body (`input::ApiJson`), 404 for an id in the path
-/// that names nothing (`input::ApiPath`), 400 for a bad query (`input::ApiQuery`). A
-/// status the operation declares itself is kept.
+/// Declares on every operation the refusals the shared extractors and checks make, so
+/// the document tells what the server answers: 401 without a valid token or session
+/// (every operation needs one), 403 when the caller's roles do not allow it (`Access`),
+/// 400/415/422 for a JSON body (`input::ApiJson`), 404 for an id in the path or the body
+/// that names nothing the caller may see (`input::ApiPath`, the use cases), 400 for a bad
+/// query (`input::ApiQuery`). A status the operation declares itself is kept.
 pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -81,7 +82,13 @@ pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
                     RefOr::Ref(_) => false,
                 })
             };
-            let mut add = vec![("401", "未登录、令牌无效或会话已过期")];
+            let mut add = vec![
+                ("401", "未登录、令牌无效或会话已过期"),
+                ("403", "当前账号的角色无权进行此操作"),
+            ];
+            if takes_json || located(ParameterIn::Path) {
+                add.push(("404", "路径或内容中的编号没有对应的、您可查看的记录"));
+            }
             if takes_json {
                 add.push(("400", "提交的内容不是有效的 JSON"));
                 add.push((
@@ -89,9 +96,6 @@ pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
                     "提交的内容不是 JSON（Content-Type: application/json）",
                 ));
                 add.push(("422", "字段缺失或格式不对，field 指明是哪一项"));
-            }
-            if located(ParameterIn::Path) {
-                add.push(("404", "路径中的编号没有对应的记录"));
             }
             if located(ParameterIn::Query) {
                 add.push(("400", "查询参数有误"));

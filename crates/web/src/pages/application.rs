@@ -453,7 +453,7 @@ pub async fn get_flow(
         return Err(Failure::NotFound.into());
     }
     let c = &l.chain;
-    let names = flow::actor_names(&state.store, &l).await?;
+    let names = flow::actor_names(&l);
     let steps = l
         .events
         .iter()
