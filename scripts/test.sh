@@ -35,6 +35,11 @@ if ! command -v moto_server >/dev/null 2>&1 && ! python3 -c 'import moto.server'
   python3 -m pip install -q 'moto[server]'
 fi
 
+if ! command -v st >/dev/null 2>&1; then
+  echo "installing schemathesis with pip (the API contract test)" >&2
+  python3 -m pip install -q 'schemathesis==4.*'
+fi
+
 if [ -z "${PINGXUAN_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
    && pg_isready -q -h 127.0.0.1 -p 5432; then
   export PINGXUAN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test"

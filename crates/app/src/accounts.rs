@@ -11,11 +11,14 @@ use crate::error::Error;
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountRequest {
-    /// 登录名（单位账号名、手机号或电子邮箱）.
+    /// 登录名（单位账号名、手机号或电子邮箱）：1–64 个字符，不含空格.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\S{1,64}$"))]
     pub login: String,
-    /// 姓名或单位名称.
+    /// 姓名或单位名称（60 字以内）.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S", max_length = 60))]
     pub name: String,
-    /// organizer, recommender, work_unit, expert or admin.
+    /// The role, by key or by its Chinese name; applicants and voters register themselves.
+    #[cfg_attr(feature = "openapi", schema(schema_with = assignable_roles))]
     pub role: String,
     /// The campaign the role belongs to (not for admin).
     #[serde(default)]
@@ -220,4 +223,25 @@ pub async fn create_account(
         login: login.to_owned(),
         password,
     })
+}
+
+/// The roles an account can be created with, by key and by name, as a closed set.
+#[cfg(feature = "openapi")]
+fn assignable_roles() -> utoipa::openapi::Object {
+    use pingxuan_rules::Role;
+    let mut values = Vec::new();
+    for role in [
+        Role::WorkUnit,
+        Role::Recommender,
+        Role::Organizer,
+        Role::Expert,
+        Role::Admin,
+    ] {
+        values.push(role.as_str().to_owned());
+        values.push(role.label().to_owned());
+    }
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(values))
+        .build()
 }

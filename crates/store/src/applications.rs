@@ -922,7 +922,7 @@ impl Store {
             }
             q
         };
-        let offset = (f.page.max(1) - 1) * PAGE_SIZE;
+        let offset = (f.page.max(1) - 1).saturating_mul(PAGE_SIZE);
         let columns = "a.id, a.campaign_id, a.number, a.name, a.employer, a.state_text, a.moved_at, \
                        u.name AS unit, a.id_number_enc, a.mobile_enc";
         let Some(from) = from else {

@@ -85,8 +85,11 @@ impl SearchQuery {
         })
     }
 
+    /// The page asked for, from 1; one far past any list (a typed or generated number
+    /// up to `i64::MAX`) is read as the last page it can name, which shows nothing,
+    /// instead of overflowing the arithmetic of offsets.
     pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).max(1)
+        self.page.unwrap_or(1).clamp(1, 10_000_000)
     }
 
     pub fn filter(&self) -> SearchFilter {

@@ -45,6 +45,7 @@ impl Modify for BearerAuth {
 /// Declares on every operation the refusals the shared extractors and checks make, so
 /// the document tells what the server answers: 401 without a valid token or session
 /// (every operation needs one), 403 when the caller's roles do not allow it (`Access`),
+/// 409 for a change the record's state does not allow now (every write),
 /// 400/415/422 for a JSON body (`input::ApiJson`), 404 for an id in the path or the body
 /// that names nothing the caller may see (`input::ApiPath`, the use cases), 400 for a bad
 /// query (`input::ApiQuery`). A status the operation declares itself is kept.
@@ -70,7 +71,10 @@ pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
             &mut item.delete,
             &mut item.patch,
         ];
-        for op in operations.into_iter().flatten() {
+        for (i, op) in operations.into_iter().enumerate() {
+            let Some(op) = op else { continue };
+            // GET is the first of `operations`; every other method writes.
+            let writes = i > 0;
             let takes_json = op.request_body.as_ref().is_some_and(|b| match b {
                 RefOr::T(b) => b.content.contains_key("application/json"),
                 RefOr::Ref(_) => false,
@@ -86,6 +90,9 @@ pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
                 ("401", "未登录、令牌无效或会话已过期"),
                 ("403", "当前账号的角色无权进行此操作"),
             ];
+            if writes {
+                add.push(("409", "记录当前的状态不允许这一操作（或刚被别人修改过）"));
+            }
             if takes_json || located(ParameterIn::Path) {
                 add.push(("404", "路径或内容中的编号没有对应的、您可查看的记录"));
             }

@@ -10,6 +10,7 @@ mod browser;
 mod campaigns;
 mod codes;
 mod common;
+mod contract;
 mod exports;
 mod mail;
 mod materials;
