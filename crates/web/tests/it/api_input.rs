@@ -182,7 +182,7 @@ async fn bad_requests_get_chinese_json_errors(db: TestDb) {
 
     let (status, _, json) = raw(
         &format!("{}/api/v1/applications/search?page=abc", app.url),
-        get,
+        get.clone(),
         &token,
         None,
         "",
@@ -192,6 +192,22 @@ async fn bad_requests_get_chinese_json_errors(db: TestDb) {
     let (code, message, field) = error(&json);
     assert_eq!((code, field), ("bad_query", Some("page")), "{json}");
     assert!(message.contains("page 应为整数"), "{message}");
+
+    // A page far past the end (fuzzing found one that overflowed the offset and closed
+    // the connection) is an empty page, on the API and on the page alike.
+    let (status, _, json) = raw(
+        &format!(
+            "{}/api/v1/applications/search?page=9223372036854775806",
+            app.url
+        ),
+        get.clone(),
+        &token,
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["items"].as_array().map(Vec::len), Some(0), "{json}");
 
     // Pages keep their Chinese page for a path no route has.
     let page = reqwest::get(format!("{}/no-such-page", app.url))
