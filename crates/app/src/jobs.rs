@@ -26,6 +26,7 @@ pub struct JobView {
     pub campaign_id: String,
     pub kind: String,
     /// queued, running, done or failed.
+    #[cfg_attr(feature = "openapi", schema(schema_with = job_states))]
     pub state: String,
     /// Files made so far, out of `total` (0 until the job has counted them).
     pub done: i64,
@@ -335,4 +336,13 @@ pub async fn sweep(f: &Filing) -> Result<usize, Error> {
         }
     }
     Ok(removed)
+}
+
+/// A job's states, as a closed set in the OpenAPI document.
+#[cfg(feature = "openapi")]
+fn job_states() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["queued", "running", "done", "failed"]))
+        .build()
 }

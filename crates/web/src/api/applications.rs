@@ -29,6 +29,7 @@ pub struct ApplicationLine {
 pub struct EventOut {
     pub seq: i64,
     /// submit, return, recall or open.
+    #[schema(schema_with = super::event_kinds)]
     pub kind: String,
     /// The acting level's name.
     pub by: String,

@@ -116,3 +116,35 @@ pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// A string schema whose values are a closed set (for `#[schema(schema_with = …)]`).
+fn one_of(values: &[&str]) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// The kinds of an application's events.
+pub(crate) fn event_kinds() -> utoipa::openapi::Object {
+    one_of(&["submit", "return", "recall", "open"])
+}
+
+/// A campaign file problem's severity.
+pub(crate) fn severities() -> utoipa::openapi::Object {
+    one_of(&["error", "warning"])
+}
+
+/// A 推荐码's status.
+pub(crate) fn code_statuses() -> utoipa::openapi::Object {
+    one_of(&["unused", "used", "revoked"])
+}
+
+/// Every role, by key.
+pub(crate) fn role_keys() -> utoipa::openapi::Object {
+    let keys: Vec<&str> = pingxuan_rules::Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    one_of(&keys)
+}

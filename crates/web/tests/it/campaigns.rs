@@ -184,6 +184,33 @@ async fn health_and_openapi(db: TestDb) {
         }
     }
     assert!(operations > 30, "{operations} operations");
+    // Closed sets of values are enums.
+    let schemas = &doc["components"]["schemas"];
+    let values = |schema: &str, field: &str| -> Vec<String> {
+        schemas[schema]["properties"][field]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}.{field} is not an enum: {}", schemas[schema]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let roles = values("AccountRequest", "role");
+    assert!(roles.contains(&"recommender".to_owned()) && roles.contains(&"推荐单位".to_owned()));
+    assert!(
+        !roles.contains(&"applicant".to_owned()),
+        "applicants register themselves"
+    );
+    assert_eq!(
+        values("EventOut", "kind"),
+        ["submit", "return", "recall", "open"]
+    );
+    assert_eq!(
+        values("JobView", "state"),
+        ["queued", "running", "done", "failed"]
+    );
+    assert_eq!(values("CodeOut", "status"), ["unused", "used", "revoked"]);
+    assert_eq!(values("ProblemOut", "severity"), ["error", "warning"]);
+    assert_eq!(values("RoleOut", "role").len(), 7);
     let missing = c.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("找不到"));
