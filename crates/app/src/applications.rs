@@ -16,7 +16,6 @@ use pingxuan_rules::campaign::{Campaign, EntryMode, FieldKey, RecommenderCategor
 use pingxuan_rules::deadline::Binding;
 use pingxuan_rules::decide::{Case, Note, Outcome, Place, Quota, Recommender, Refusal, decide};
 use pingxuan_rules::eligibility::Finding;
-use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::{Chain, Event, FlowState};
 use pingxuan_store::Store;
 use pingxuan_store::applications::{Binding as Units, FlowUpdate, NewApplication, QuotaGuard};
@@ -271,6 +270,7 @@ async fn write(
             }),
             _ => None,
         },
+        form_version: matches!(o.event, Event::Submit { by: 0 }).then_some(l.app.form_version),
     };
     let notices = match &o.announcement {
         Some(a) => {
@@ -609,13 +609,4 @@ pub async fn create_coded_application(
         ip,
     )
     .await
-}
-
-/// The text of a field of the stored form.
-pub fn text_field(l: &Loaded, key: FieldKey) -> &str {
-    l.app
-        .form
-        .get(&key)
-        .and_then(FieldValue::text)
-        .unwrap_or("")
 }

@@ -374,8 +374,7 @@ async fn printable(f: &Filing, access: &Access, id: i64) -> Result<(Loaded, Prin
     let l = crate::applications::load(&f.store, id).await?;
     crate::applications::viewer_level(access, &l).ok_or(Error::NotFound)?;
     let recommender = recommender_name(f, &l).await?;
-    let files = f.store.attachments_of(id).await?;
-    let print = Printable::of(f, &l, pingxuan_store::now(), recommender, &files).await?;
+    let print = Printable::of(f, &l, pingxuan_store::now(), recommender, &l.attachments).await?;
     Ok((l, print))
 }
 
@@ -571,7 +570,7 @@ async fn job_pdf(
     now: i64,
 ) -> Result<(String, u64, Vec<Attachment>), Error> {
     let l = crate::applications::load(&f.store, id).await?;
-    let files = f.store.attachments_of(id).await?;
+    let files = l.attachments.clone();
     let print = Printable::of(&f, &l, now, recommender, &files).await?;
     let who = format!("{}（{}）", person_name(&l), l.app.number);
     // The person is told whose form failed; the detail goes to the log.

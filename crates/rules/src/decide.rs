@@ -4,11 +4,13 @@
 //! write (the event, where the application goes, the note kept, the quota to hold
 //! inside the write, the notice) or a [`Refusal`] that lists every problem at once.
 //!
-//! The order of the checks is the order a person reads them: whether the move is
-//! possible at all, then the deadline (once it has passed nothing else matters — a
-//! change from “the form's fields first”, so a late applicant is not sent to fix
-//! fields for nothing), then the form's fields top to bottom, 我承诺, the recommending
-//! unit, the materials, and the quota last.
+//! The order of the checks: whether the move is possible at all, then the deadline
+//! (once it has passed nothing else matters; as before the use-case layer), then for
+//! the applicant the form's fields in the campaign's order, 我承诺, the recommending
+//! unit and the materials; for a reviewing level the co-signature, its materials and its
+//! opinion (the order they were checked in before, one at a time); the quota last.
+//! Where the first problem used to be the only one, it is still the first: what the
+//! API names as `code` and `field` is unchanged, the message now lists them all.
 
 use std::collections::BTreeMap;
 
@@ -375,8 +377,10 @@ fn applicant_submit(case: &Case<'_>, problems: &mut Vec<Problem>) {
     );
 }
 
-/// A reviewing level's 提交: its opinion, the actual employer's co-signature where the
-/// campaign asks for one, then what it must attach. Returns the co-signature to keep.
+/// A reviewing level's 提交: the actual employer's co-signature where the campaign asks
+/// for one, what it must attach, then its opinion — the order these were checked in
+/// before the use-case layer, so the first problem (the API's `code` and `field`) is the
+/// one it was; now the others follow it. Returns the co-signature to keep.
 fn unit_submit(
     case: &Case<'_>,
     by: usize,
@@ -388,15 +392,6 @@ fn unit_submit(
         .levels
         .iter()
         .find(|x| x.key == case.chain.levels[by].key);
-    if let Some(label) = level.and_then(|x| x.opinion.as_deref())
-        && note.comment.trim().is_empty()
-    {
-        problems.push(Problem {
-            code: "comment_required",
-            place: Place::Input("comment"),
-            message: format!("提交前请填写{label}"),
-        });
-    }
     let co_signs = level.is_some_and(|x| x.employer_also_signs);
     if co_signs
         && let Some((field, message)) = crate::workflow::co_signature_problem(
@@ -417,6 +412,15 @@ fn unit_submit(
             code: "materials_missing",
             place: Place::Input("materials"),
             message: format!("材料不全，未提交：{}", missing.join("；")),
+        });
+    }
+    if let Some(label) = level.and_then(|x| x.opinion.as_deref())
+        && note.comment.trim().is_empty()
+    {
+        problems.push(Problem {
+            code: "comment_required",
+            place: Place::Input("comment"),
+            message: format!("提交前请填写{label}"),
         });
     }
     co_signs.then(|| {

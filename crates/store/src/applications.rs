@@ -139,12 +139,20 @@ pub struct StoredEvent {
 
 pub use pingxuan_rules::decide::Note;
 
-/// How many applications a recommending unit has forwarded (they are above it now).
-const FORWARDED_BY_RECOMMENDER: &str = "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
-     AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')";
+/// How many applications a recommending unit (`$1`) has forwarded: they are above it
+/// now. One text for the case file's count and the write's recount, so the decided
+/// quota and its re-check cannot drift apart.
+macro_rules! forwarded_by_recommender {
+    () => {
+        "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
+         AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')"
+    };
+}
+pub(crate) use forwarded_by_recommender;
+
+const FORWARDED_BY_RECOMMENDER: &str = forwarded_by_recommender!();
 /// The same, leaving out one application (the one being forwarded).
-const FORWARDED_BY_RECOMMENDER_BUT: &str = "SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
-     AND holder_role NOT IN ('applicant', 'work_unit', 'recommender') AND id <> $2";
+const FORWARDED_BY_RECOMMENDER_BUT: &str = concat!(forwarded_by_recommender!(), " AND id <> $2");
 
 /// Where an application is after an event, written with it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -154,6 +162,10 @@ pub struct FlowUpdate {
     pub state_text: String,
     /// A recommender's 提交 counted against its quota inside the same transaction.
     pub quota: Option<QuotaGuard>,
+    /// The form version the move was decided on: a save that slipped in between makes
+    /// the move `Stale`, so an applicant's 提交 never carries a form it did not check.
+    /// `None`: the move does not depend on the form.
+    pub form_version: Option<i64>,
 }
 
 /// The recommending unit whose forwarded applications may not exceed `max`.
@@ -402,8 +414,12 @@ impl Store {
 
     /// How many of a recommending unit's applications it has sent on and not had back.
     pub async fn forwarded_by_recommender(&self, unit_id: i64) -> Result<i64> {
-        let mut c = self.pool.acquire().await?;
-        forwarded_on(&mut c, unit_id).await
+        let n: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
+            .bind(unit_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(n)
     }
 
     /// Whether any application (a draft included) exists in the campaign.
@@ -628,12 +644,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let moved = sqlx::query(
+        let form_guard = if update.form_version.is_some() {
+            " AND form_version = $9"
+        } else {
+            ""
+        };
+        let mut moved = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE applications SET flow_version = $3, holder_level = $4, state_text = $5, \
              moved_at = CASE WHEN $6 = 1 THEN $7 ELSE moved_at END, updated_at = $7, holder_role = $8, \
              reached_level = CASE WHEN $4 > reached_level THEN $4 ELSE reached_level END \
-             WHERE id = $1 AND flow_version = $2",
-        )
+             WHERE id = $1 AND flow_version = $2{form_guard}",
+        )))
         .bind(id)
         .bind(expected_seq)
         .bind(seq)
@@ -641,10 +662,11 @@ impl Store {
         .bind(&update.state_text)
         .bind(i64::from(!matches!(event, Event::Open { .. })))
         .bind(t)
-        .bind(&update.holder_role)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .bind(&update.holder_role);
+        if let Some(v) = update.form_version {
+            moved = moved.bind(v);
+        }
+        let moved = moved.execute(&mut *tx).await?.rows_affected();
         if moved != 1 {
             tx.rollback().await?;
             return Err(StoreError::Stale);
@@ -1181,16 +1203,6 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// How many applications a recommending unit has forwarded, on `c`.
-pub(crate) async fn forwarded_on(c: &mut sqlx::AnyConnection, unit_id: i64) -> Result<i64> {
-    let n: i64 = sqlx::query(FORWARDED_BY_RECOMMENDER)
-        .bind(unit_id)
-        .fetch_one(&mut *c)
-        .await?
-        .try_get(0)?;
-    Ok(n)
 }
 
 #[cfg(test)]

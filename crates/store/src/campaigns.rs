@@ -36,22 +36,25 @@ impl Store {
     /// The campaign's rules, parsed from its current file (cached per revision; a new
     /// revision is seen at once, from any server sharing the database).
     pub async fn campaign_model(&self, id: &str) -> Result<Option<std::sync::Arc<Campaign>>> {
+        let mut c = self.pool.acquire().await?;
         let revision: Option<i64> = sqlx::query("SELECT revision FROM campaigns WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *c)
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
         match revision {
-            Some(revision) => self.model_at(id, revision).await,
+            Some(revision) => self.model_at(&mut c, id, revision).await,
             None => Ok(None),
         }
     }
 
     /// The model of campaign `id` at `revision`: from the cache, or parsed from the
-    /// stored file (read from the pool) when the revision is new to this server.
+    /// stored file when the revision is new to this server — read on `c`, the caller's
+    /// connection, so a loader holding one never waits for a second.
     pub(crate) async fn model_at(
         &self,
+        c: &mut sqlx::AnyConnection,
         id: &str,
         revision: i64,
     ) -> Result<Option<std::sync::Arc<Campaign>>> {
@@ -63,7 +66,7 @@ impl Store {
                 return Ok(Some(model.clone()));
             }
         }
-        let Some(stored) = self.get_campaign(id).await? else {
+        let Some(stored) = campaign_on(c, id).await? else {
             return Ok(None);
         };
         let model = std::sync::Arc::new(stored.model()?);
@@ -108,13 +111,8 @@ impl Store {
     }
 
     pub async fn get_campaign(&self, id: &str) -> Result<Option<StoredCampaign>> {
-        let row = sqlx::query(
-            "SELECT id, name, year, revision, source_toml, updated_at FROM campaigns WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| campaign_from_row(&r)).transpose()
+        let mut c = self.pool.acquire().await?;
+        campaign_on(&mut c, id).await
     }
 
     pub async fn list_campaigns(&self) -> Result<Vec<StoredCampaign>> {
@@ -125,6 +123,16 @@ impl Store {
         .await?;
         rows.iter().map(campaign_from_row).collect()
     }
+}
+
+async fn campaign_on(c: &mut sqlx::AnyConnection, id: &str) -> Result<Option<StoredCampaign>> {
+    let row = sqlx::query(
+        "SELECT id, name, year, revision, source_toml, updated_at FROM campaigns WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.map(|r| campaign_from_row(&r)).transpose()
 }
 
 fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCampaign> {

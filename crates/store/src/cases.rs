@@ -1,7 +1,8 @@
 //! An application's case file: everything a move on it may depend on — the record, its
 //! campaign, its events, the deadline extensions, its recommender's category and quota
 //! use, the register's entry for the candidate and the files attached — read in one
-//! transaction on one connection, so a move loads once and decides on one view.
+//! store call on one connection (no second connection is ever waited for), so a move
+//! loads once.
 
 use std::sync::Arc;
 
@@ -34,26 +35,26 @@ pub struct ApplicationFile {
 
 /// The recommending unit's category, its forwarded applications and granted places, and
 /// the register's entry for the candidate, in one statement.
-const SCALARS: &str = "SELECT \
-     (SELECT category FROM units WHERE id = $1), \
-     (SELECT COUNT(*) FROM applications WHERE recommender_unit_id = $1 \
-        AND holder_role NOT IN ('applicant', 'work_unit', 'recommender')), \
-     (SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1), \
-     (SELECT name || ' ' || note FROM earlier_winners WHERE campaign_id = $2 AND id_number_hmac = $3)";
+const SCALARS: &str = concat!(
+    "SELECT (SELECT category FROM units WHERE id = $1), (",
+    crate::applications::forwarded_by_recommender!(),
+    "), (SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1), \
+     (SELECT name || ' ' || note FROM earlier_winners WHERE campaign_id = $2 AND id_number_hmac = $3)"
+);
 
 impl Store {
     /// One application's case file, read on one connection in five statements (the
     /// record with its campaign's revision, the events with their actors' names, the
     /// campaign's extensions, the unit's and register's facts, the files); `None` when
     /// there is no such application. The move that decides on it is checked again by
-    /// its write (the events' sequence, the quota recounted), so the reads need no
-    /// transaction of their own.
+    /// its write (the events' sequence, the form's version for an applicant's 提交, the
+    /// quota recounted), so the reads need no transaction of their own.
     pub async fn application_file(&self, id: i64) -> Result<Option<ApplicationFile>> {
         let mut c = self.pool.acquire().await?;
         let Some((app, revision)) = self.application_on(&mut c, id).await? else {
             return Ok(None);
         };
-        let Some(campaign) = self.model_at(&app.campaign_id, revision).await? else {
+        let Some(campaign) = self.model_at(&mut c, &app.campaign_id, revision).await? else {
             return Ok(None);
         };
         let events = crate::applications::events_on(&mut c, id).await?;

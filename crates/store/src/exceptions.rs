@@ -133,8 +133,13 @@ impl Store {
 
     /// The extra places granted to one unit.
     pub async fn quota_extra(&self, unit_id: i64) -> Result<i64> {
-        let mut c = self.pool.acquire().await?;
-        quota_extra_on(&mut c, unit_id).await
+        let n: Option<i64> =
+            sqlx::query("SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1")
+                .bind(unit_id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        Ok(n.unwrap_or(0))
     }
 }
 
@@ -152,16 +157,4 @@ pub(crate) async fn extensions_on(
     .fetch_all(&mut *c)
     .await?;
     rows.iter().map(granted_of).collect()
-}
-
-/// The extra places granted to one unit, on `c`.
-pub(crate) async fn quota_extra_on(c: &mut sqlx::AnyConnection, unit_id: i64) -> Result<i64> {
-    let n: Option<i64> = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(extra), 0) AS BIGINT) FROM quota_exceptions WHERE unit_id = $1",
-    )
-    .bind(unit_id)
-    .fetch_one(&mut *c)
-    .await?
-    .try_get(0)?;
-    Ok(n.unwrap_or(0))
 }

@@ -52,34 +52,6 @@ impl Store {
         Ok(())
     }
 
-    /// The register's entry for a 身份证号码: “姓名 备注”.
-    pub async fn winner_entry(&self, campaign_id: &str, id_number: &str) -> Result<Option<String>> {
-        let mut c = self.pool.acquire().await?;
-        self.winner_entry_on(&mut c, campaign_id, id_number).await
-    }
-
-    pub(crate) async fn winner_entry_on(
-        &self,
-        c: &mut sqlx::AnyConnection,
-        campaign_id: &str,
-        id_number: &str,
-    ) -> Result<Option<String>> {
-        let digest = self.sealer.lookup(&id_number.trim().to_ascii_uppercase());
-        let row = sqlx::query(
-            "SELECT name, note FROM earlier_winners WHERE campaign_id = $1 AND id_number_hmac = $2",
-        )
-        .bind(campaign_id)
-        .bind(digest)
-        .fetch_optional(&mut *c)
-        .await?;
-        row.map(|r| {
-            let name: String = r.try_get(0)?;
-            let note: String = r.try_get(1)?;
-            Ok(format!("{name} {note}").trim().to_owned())
-        })
-        .transpose()
-    }
-
     pub async fn winners_count(&self, campaign_id: &str) -> Result<i64> {
         Ok(
             sqlx::query("SELECT COUNT(*) FROM earlier_winners WHERE campaign_id = $1")

@@ -200,6 +200,7 @@ async fn a_move_without_its_entry_does_not_happen(db: TestDb) {
         holder_role: "recommender".into(),
         state_text: "申报人提交到推荐单位".into(),
         quota: None,
+        form_version: None,
     };
     assert!(
         s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &up)

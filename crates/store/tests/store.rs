@@ -289,14 +289,23 @@ async fn application_numbers_and_forms(db: TestDb) {
         "sealed at rest"
     );
 
-    // Once submitted, the form cannot be saved.
+    // A 提交 decided on version 1 is refused once version 2 is saved: the form it checked
+    // is not the one it would carry.
     use pingxuan_rules::workflow::Event;
-    let up = pingxuan_store::applications::FlowUpdate {
+    let mut up = pingxuan_store::applications::FlowUpdate {
         holder_level: 1,
         holder_role: "recommender".into(),
         state_text: "申报人提交到推荐单位".into(),
         quota: None,
+        form_version: Some(1),
     };
+    assert!(matches!(
+        s.append_event(id1, 0, Event::Submit { by: 0 }, uid, "", &up)
+            .await,
+        Err(StoreError::Stale)
+    ));
+    // Decided on version 2, it happens; once submitted, the form cannot be saved.
+    up.form_version = Some(2);
     s.append_event(id1, 0, Event::Submit { by: 0 }, uid, "", &up)
         .await
         .unwrap();
@@ -341,6 +350,7 @@ async fn recall_and_open_race(db: TestDb) {
             holder_role: chain.levels[st.holder()].role.as_str().into(),
             state_text: st.text(&chain),
             quota: None,
+            form_version: None,
         };
         s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &update(&submitted))
             .await
@@ -609,6 +619,7 @@ async fn applications_with(
                 holder_role: "recommender".into(),
                 state_text: "申报人提交到推荐单位".into(),
                 quota: None,
+                form_version: None,
             };
             s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &up)
                 .await

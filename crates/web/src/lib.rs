@@ -1,6 +1,6 @@
 //! The web layer of pingxuan: server-rendered Chinese pages and the JSON API over the
-//! same actions. Handlers are thin: they parse, ask `access` whether the caller may,
-//! call the store and the rules, and render.
+//! same actions. Handlers are thin: they parse, call a use case in `pingxuan_app`
+//! (which checks who may), and render.
 
 pub mod api;
 pub mod auth;

@@ -314,8 +314,8 @@ fn a_return_needs_its_comment() {
     assert!(a.text.contains("修改意见：请补充主要事迹"), "{}", a.text);
 }
 
-/// A unit's 提交 that lacks both its opinion and its scans names both, opinion first;
-/// a full quota is named with them.
+/// A unit's 提交 that lacks both its opinion and its scans names both, the scans first
+/// (as they were checked before); a full quota is named with them.
 #[test]
 fn a_units_refusal_names_every_kind() {
     let mut f = Fixture::new("xinjiang-2023.toml", false).moved(&[SUBMIT_0, Event::Open { by: 1 }]);
@@ -325,13 +325,13 @@ fn a_units_refusal_names_every_kind() {
     assert_eq!(
         got.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
         [
-            ("comment_required", Place::Input("comment")),
             ("materials_missing", Place::Input("materials")),
+            ("comment_required", Place::Input("comment")),
             ("quota_full", Place::Blocker),
         ]
     );
-    assert_eq!(got[0].2, "提交前请填写推荐单位意见");
-    assert!(got[1].2.starts_with("材料不全，未提交："), "{}", got[1].2);
+    assert!(got[0].2.starts_with("材料不全，未提交："), "{}", got[0].2);
+    assert_eq!(got[1].2, "提交前请填写推荐单位意见");
 }
 
 /// The quota, table by table: (campaign, category strictness, forwarded, granted) →

@@ -71,12 +71,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
             field: None,
         });
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw =
-        <serde_json::Value as serde::Deserialize>::deserialize(&mut de).map_err(|e| syntax(&e))?;
-    // Anything after the value is as broken as a value cut short.
-    de.end().map_err(|e| syntax(&e))?;
-    let value = serde_path_to_error::deserialize(whole_numbers(raw)).map_err(|e| {
+    let refuse = |e: serde_path_to_error::Error<serde_json::Error>| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -88,8 +83,32 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
             message,
             field,
         }
-    })?;
-    Ok(value)
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            // Anything after the value is as broken as a value cut short.
+            de.end().map_err(|e| syntax(&e))?;
+            Ok(value)
+        }
+        // Read once more from the parsed value (only then, so duplicate keys and the
+        // order in which problems are named stay as the body has them) when the body is
+        // JSON but of another shape: a whole number written as `3.0` where an integer is
+        // expected reads as that integer; a list where a field value (`{"text": …}`) is
+        // expected is bad input in that field (422), not broken JSON (400), which is what
+        // the streaming reader calls it.
+        Err(e)
+            if e.inner()
+                .to_string()
+                .starts_with("invalid type: floating point")
+                || (e.inner().is_syntax()
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()) =>
+        {
+            let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| syntax(&e))?;
+            serde_path_to_error::deserialize(whole_numbers(raw)).map_err(refuse)
+        }
+        Err(e) => Err(refuse(e)),
+    }
 }
 
 /// JSON has one kind of number: `3.0` is the whole number 3 (JSON Schema agrees), so it
@@ -98,7 +117,11 @@ fn whole_numbers(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
         Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+            // Every whole f64 in i64's range converts exactly.
+            Some(f)
+                if f.fract() == 0.0
+                    && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) =>
+            {
                 Value::from(f as i64)
             }
             _ => Value::Number(n),
@@ -353,6 +376,24 @@ mod tests {
     #[allow(dead_code)]
     struct Item {
         title: String,
+    }
+
+    #[test]
+    fn json_of_another_shape_is_bad_input_not_broken_json() {
+        // A unit variant's name given a list: the streaming reader calls that a syntax
+        // error; the body is JSON, so the field is named instead.
+        let (status, code, _, field) = refusal(r#"{"name": "x", "kind": []}"#);
+        assert_eq!(
+            (status, code),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")
+        );
+        assert_eq!(field.as_deref(), Some("kind"));
+        // A whole number written with a point is that number.
+        assert!(parse_json::<In>(br#"{"name": "x", "count": 3.0}"#).is_ok());
+        let (_, _, message, field) = refusal(r#"{"name": "x", "count": 2.5}"#);
+        assert_eq!(field.as_deref(), Some("count"), "{message}");
+        // Broken JSON is still broken JSON.
+        assert_eq!(refusal(r#"{"name": "x", "kind": [}"#).1, "bad_json");
     }
 
     fn refusal(body: &str) -> (StatusCode, &'static str, String, Option<String>) {

@@ -103,6 +103,7 @@ pub fn declare_refusals(doc: &mut utoipa::openapi::OpenApi) {
                     "提交的内容不是 JSON（Content-Type: application/json）",
                 ));
                 add.push(("422", "字段缺失或格式不对，field 指明是哪一项"));
+                add.push(("413", "提交的内容过大"));
             }
             if located(ParameterIn::Query) {
                 add.push(("400", "查询参数有误"));

@@ -180,8 +180,7 @@ pub async fn list(
 ) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
     let l = crate::flow::load(&state.store, id).await?;
     crate::flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
-    let files = state.store.attachments_of(id).await?;
-    Ok(Json(files.iter().map(attachment_out).collect()))
+    Ok(Json(l.attachments.iter().map(attachment_out).collect()))
 }
 
 /// The materials the caller's level sees: what each asks for, what is attached, what is

@@ -776,6 +776,7 @@ async fn search_pages_filters_and_scope(db: TestDb) {
             holder_role: "recommender".into(),
             state_text: "申报人提交到推荐单位".into(),
             quota: None,
+            form_version: None,
         };
         app.store
             .append_event(id, 0, Event::Submit { by: 0 }, me, "", &up)
