@@ -575,27 +575,28 @@ pub async fn create_coded_application(
     if !access.has(Role::Applicant) {
         return Err(Error::Forbidden);
     }
-    let invalid = |code, message: &str| Error::invalid(code, message, Some("code"));
+    use pingxuan_rules::code::{Lookup, entry_problem};
+    let refuse = |found: Lookup| {
+        entry_problem(found).map(|(code, message)| Error::invalid(code, message, Some("code")))
+    };
     let Some(canonical) = pingxuan_rules::code::normalize(typed) else {
-        return Err(invalid(
-            "code_malformed",
-            "推荐码应为12位字母和数字（如 ABCD-EFGH-JKMN），请核对",
-        ));
+        return Err(refuse(Lookup::Malformed).expect("a malformed code is refused"));
     };
     let Some(code) = store.find_code(&canonical).await? else {
         store
             .audit(Some(access.user.id), "code_unknown", "", "", ip)
             .await?;
-        return Err(invalid("code_unknown", "推荐码不存在，请核对后重新输入"));
+        return Err(refuse(Lookup::Unknown).expect("an unknown code is refused"));
     };
-    if code.revoked_at.is_some() {
-        return Err(invalid("code_revoked", "该推荐码已被推荐单位作废"));
-    }
-    if code.application_id.is_some() {
-        return Err(invalid(
-            "code_used",
-            "该推荐码已被使用，每个推荐码只能申报一次",
-        ));
+    let found = if code.revoked_at.is_some() {
+        Lookup::Revoked
+    } else if code.application_id.is_some() {
+        Lookup::Used
+    } else {
+        Lookup::Usable
+    };
+    if let Some(refusal) = refuse(found) {
+        return Err(refusal);
     }
     let (campaign_id, campaign) = campaign_for_entry(store, &code.campaign_id).await?;
     let binding = binding_for(&campaign, code.unit_id, code.work_unit_id, code.merged);

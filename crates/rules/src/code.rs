@@ -47,9 +47,63 @@ pub fn issue_problem(live: i64, quota_max: Option<u32>, extra: u32) -> Option<St
     })
 }
 
+/// What a 推荐码 typed by a candidate turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Not 12 characters of the alphabet, whatever the spacing.
+    Malformed,
+    /// Well formed, but no recommender issued it.
+    Unknown,
+    Revoked,
+    /// It already opened an application.
+    Used,
+    Usable,
+}
+
+/// Why a typed 推荐码 cannot open an application: a stable code and the words, all
+/// beside the field `code`; `None` when it can.
+pub fn entry_problem(found: Lookup) -> Option<(&'static str, &'static str)> {
+    match found {
+        Lookup::Malformed => Some((
+            "code_malformed",
+            "推荐码应为12位字母和数字（如 ABCD-EFGH-JKMN），请核对",
+        )),
+        Lookup::Unknown => Some(("code_unknown", "推荐码不存在，请核对后重新输入")),
+        Lookup::Revoked => Some(("code_revoked", "该推荐码已被推荐单位作废")),
+        Lookup::Used => Some(("code_used", "该推荐码已被使用，每个推荐码只能申报一次")),
+        Lookup::Usable => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_refusals() {
+        let rows = [
+            (Lookup::Malformed, Some("code_malformed")),
+            (Lookup::Unknown, Some("code_unknown")),
+            (Lookup::Revoked, Some("code_revoked")),
+            (Lookup::Used, Some("code_used")),
+            (Lookup::Usable, None),
+        ];
+        for (found, code) in rows {
+            assert_eq!(entry_problem(found).map(|p| p.0), code, "{found:?}");
+        }
+        assert!(
+            entry_problem(Lookup::Used)
+                .unwrap()
+                .1
+                .contains("只能申报一次")
+        );
+        // What the page and the API check first: the typed form.
+        assert!(normalize("abcd efgh jkmn").is_some());
+        assert!(
+            normalize("ABCD-EFGH-JKM0").is_none(),
+            "0 is not in the alphabet"
+        );
+    }
 
     #[test]
     fn typed_codes_are_read_forgivingly() {

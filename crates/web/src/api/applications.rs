@@ -226,9 +226,9 @@ pub struct NewApplication {
     /// The recommending unit's id (campaigns that take applications directly).
     pub recommender: Option<i64>,
     /// 推荐码 (campaigns that take no individual applications); binds the application
-    /// to the code's recommender and work unit. 12 letters and digits, spaces and dashes
-    /// between them ignored.
-    #[schema(pattern = r"^[\s-]*([A-Za-z0-9][\s-]*){12}$")]
+    /// to the code's recommender and work unit. 12 characters of the code alphabet (no
+    /// 0/O, 1/I/L), either case, spaces and dashes between them ignored.
+    #[schema(pattern = r"^[\s\-－]*([2-9A-HJKMNP-Za-hjkmnp-z][\s\-－]*){12}$")]
     pub code: Option<String>,
 }
 
