@@ -151,11 +151,18 @@ pub async fn load_own(store: &Store, access: &Access, id: i64) -> Result<Loaded>
     Ok(loaded)
 }
 
+/// Loads an application with the level at which `access` sees it; not found for anyone
+/// who may not see it.
+pub async fn load_seen(store: &Store, access: &Access, id: i64) -> Result<(Loaded, usize)> {
+    let l = load(store, id).await?;
+    let level = viewer_level(access, &l).ok_or(Error::NotFound)?;
+    Ok((l, level))
+}
+
 /// Loads an application for a unit acting on it; 404 when it may not see it.
 pub async fn load_for_unit(store: &Store, access: &Access, id: i64) -> Result<(Loaded, usize)> {
-    let l = load(store, id).await?;
-    match viewer_level(access, &l) {
-        Some(level) if level > 0 => Ok((l, level)),
+    match load_seen(store, access, id).await? {
+        (l, level) if level > 0 => Ok((l, level)),
         _ => Err(Error::NotFound),
     }
 }

@@ -215,8 +215,7 @@ async fn summary_of(
 /// recommending unit and the levels above it; not for the applicant or the work unit
 /// (forbidden), nor for anyone who does not see the application (not found).
 pub async fn inspection(f: &Filing, access: &Access, id: i64) -> Result<Download, Error> {
-    let l = crate::applications::load(&f.store, id).await?;
-    let level = crate::applications::viewer_level(access, &l).ok_or(Error::NotFound)?;
+    let (l, level) = crate::applications::load_seen(&f.store, access, id).await?;
     if !pingxuan_rules::workflow::may_export_inspection(level, l.app.recommender_level as usize) {
         return Err(Error::Forbidden);
     }
@@ -371,8 +370,7 @@ impl Printable {
 
 /// An application to print on its own, for someone who sees it; not found otherwise.
 async fn printable(f: &Filing, access: &Access, id: i64) -> Result<(Loaded, Printable), Error> {
-    let l = crate::applications::load(&f.store, id).await?;
-    crate::applications::viewer_level(access, &l).ok_or(Error::NotFound)?;
+    let (l, _) = crate::applications::load_seen(&f.store, access, id).await?;
     let recommender = recommender_name(f, &l).await?;
     let print = Printable::of(f, &l, pingxuan_store::now(), recommender, &l.attachments).await?;
     Ok((l, print))

@@ -423,8 +423,7 @@ pub async fn seen_attachment(
     id: &str,
 ) -> Result<(Attachment, Loaded), Error> {
     let a = store.get_attachment(id).await?.ok_or(Error::NotFound)?;
-    let l = applications::load(store, a.application_id).await?;
-    applications::viewer_level(access, &l).ok_or(Error::NotFound)?;
+    let (l, _) = applications::load_seen(store, access, a.application_id).await?;
     Ok((a, l))
 }
 

@@ -188,7 +188,6 @@ pub async fn materials_for(
     access: &pingxuan_app::Access,
     application_id: i64,
 ) -> Result<Vec<MaterialView>, pingxuan_app::Error> {
-    let l = crate::flow::load(store, application_id).await?;
-    let level = crate::flow::viewer_level(access, &l).ok_or(pingxuan_app::Error::NotFound)?;
+    let (l, level) = crate::flow::load_seen(store, access, application_id).await?;
     Ok(material_views(&l, &l.attachments, level))
 }

@@ -186,17 +186,6 @@ fn out(l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
     })
 }
 
-/// Loads an application at the caller's level; 404 for anyone who may not see it.
-async fn load_seen(
-    state: &AppState,
-    caller: &ApiCaller,
-    id: i64,
-) -> Result<(Loaded, usize), Failure> {
-    let l = flow::load(&state.store, id).await?;
-    let level = flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
-    Ok((l, level))
-}
-
 /// The caller's own applications (我的申报表).
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
     responses((status = 200, body = Vec<ApplicationLine>), (status = 401, body = ErrorBody)))]
@@ -273,7 +262,7 @@ pub async fn get_one(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    let (l, level) = load_seen(&state, &caller, id).await?;
+    let (l, level) = flow::load_seen(&state.store, &caller.access, id).await?;
     Ok(Json(out(&l, level)?))
 }
 
@@ -387,7 +376,7 @@ pub async fn submit(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let req = body.map(|b| b.0).unwrap_or_default();
-    let (l, level) = load_seen(&state, &caller, id).await?;
+    let (l, level) = flow::load_seen(&state.store, &caller.access, id).await?;
     if level > 0 {
         return Ok(unit(&state, &caller, (l, level), UnitAction::Submit, &req)
             .await?
@@ -456,7 +445,7 @@ pub async fn recall(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    let (l, level) = load_seen(&state, &caller, id).await?;
+    let (l, level) = flow::load_seen(&state.store, &caller.access, id).await?;
     if level > 0 {
         return unit(
             &state,

@@ -178,8 +178,7 @@ pub async fn list(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
-    let l = crate::flow::load(&state.store, id).await?;
-    crate::flow::viewer_level(&caller.access, &l).ok_or(Failure::NotFound)?;
+    let (l, _) = crate::flow::load_seen(&state.store, &caller.access, id).await?;
     Ok(Json(l.attachments.iter().map(attachment_out).collect()))
 }
 
