@@ -26,6 +26,32 @@ impl Access {
         Ok(Some(Access { user, roles }))
     }
 
+    /// The operator at the server's command line: may do what an admin may, and is
+    /// written in the audit trail as nobody (the trail's `user_id` stays empty).
+    pub fn operator() -> Access {
+        Access {
+            user: User {
+                id: 0,
+                login: "命令行".to_owned(),
+                display_name: "命令行操作员".to_owned(),
+                email: None,
+                mobile: None,
+                active: true,
+            },
+            roles: vec![RoleGrant {
+                role: Role::Admin,
+                campaign_id: None,
+                unit_id: None,
+                unit_name: None,
+            }],
+        }
+    }
+
+    /// Who the audit trail names: the account, or nobody for the operator.
+    pub fn actor(&self) -> Option<i64> {
+        (self.user.id != 0).then_some(self.user.id)
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.iter().any(|r| r.role == role)
     }

@@ -52,13 +52,13 @@ pub async fn load_campaign(
         });
     }
     let revision = store
-        .save_campaign(&campaign, toml_text, Some(access.user.id), |revision| {
+        .save_campaign(&campaign, toml_text, access.actor(), |revision| {
             let action = if revision == 1 {
                 "campaign_created"
             } else {
                 "campaign_replaced"
             };
-            Audit::new(Some(access.user.id), action, format!("campaign:{id}"))
+            Audit::new(access.actor(), action, format!("campaign:{id}"))
                 .detail(format!("第 {revision} 版"))
                 .ip(ip)
         })

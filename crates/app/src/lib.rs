@@ -6,6 +6,7 @@
 pub mod access;
 pub mod accounts;
 pub mod applications;
+pub mod calendar;
 pub mod campaigns;
 pub mod codes;
 pub mod error;
@@ -14,6 +15,8 @@ pub mod jobs;
 pub mod materials;
 pub mod notify;
 pub mod queue;
+pub mod tables;
+pub mod units;
 
 pub use access::Access;
 pub use error::{Error, Result};

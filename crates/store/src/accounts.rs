@@ -103,6 +103,16 @@ fn dummy_hash() -> String {
         .clone()
 }
 
+/// A recommending unit or work unit to create with its account.
+#[derive(Debug, Clone)]
+pub struct NewUnitAccount {
+    pub name: String,
+    /// `Recommender` or `WorkUnit`.
+    pub kind: Role,
+    pub category: Option<String>,
+    pub user: NewUser,
+}
+
 /// A new account checked and with its password hashed, ready to insert.
 struct PreparedUser {
     login_enc: String,
@@ -384,6 +394,44 @@ impl Store {
         self.append_audit(&mut tx, &audit(id), t).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Creates units of a campaign, each with its account, in one transaction: a list
+    /// that fails on any row (a login taken meanwhile) creates nothing. Passwords are
+    /// hashed before the transaction starts.
+    pub async fn create_unit_accounts(
+        &self,
+        campaign_id: &str,
+        units: Vec<NewUnitAccount>,
+        audit: impl Fn(&NewUnitAccount, i64) -> Audit + Send,
+    ) -> Result<Vec<i64>> {
+        let mut ready = Vec::with_capacity(units.len());
+        for u in &units {
+            ready.push(self.prepare_user(u.user.clone()).await?);
+        }
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(units.len());
+        for (u, prepared) in units.iter().zip(&ready) {
+            let unit_id: i64 = sqlx::query(
+                "INSERT INTO units (campaign_id, name, kind, category, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(campaign_id)
+            .bind(u.name.trim())
+            .bind(u.kind.as_str())
+            .bind(u.category.as_deref())
+            .bind(t)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(unique_as("同名单位"))?
+            .try_get(0)?;
+            let id = Self::insert_user(&mut tx, prepared, t).await?;
+            Self::insert_role(&mut tx, id, u.kind, Some(campaign_id), Some(unit_id), t).await?;
+            self.append_audit(&mut tx, &audit(u, id), t).await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// Everyone holding an assigned role, in one campaign or (with `None`) all; the

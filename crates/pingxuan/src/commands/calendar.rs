@@ -10,12 +10,14 @@ use crate::config::Common;
 fn parse(path: &Path) -> anyhow::Result<(YearCalendar, String)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("无法读取 {}", path.display()))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("calendar.toml");
-    let year = YearCalendar::parse(name, &text)?;
+    let year = pingxuan_app::calendar::parse(file_name(path), &text)?;
     Ok((year, text))
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("calendar.toml")
 }
 
 fn describe(y: &YearCalendar) -> String {
@@ -35,15 +37,16 @@ pub fn check(path: &Path) -> anyhow::Result<bool> {
 }
 
 pub async fn load(common: &Common, path: &Path) -> anyhow::Result<bool> {
-    let (year, text) = parse(path)?;
+    let (_, text) = parse(path)?;
     let store = common.store().await?;
-    let audit = pingxuan_store::audit::Audit::new(
+    let year = pingxuan_app::calendar::load_year(
+        &store,
+        &pingxuan_app::Access::operator(),
+        file_name(path),
+        &text,
         None,
-        "calendar_year_loaded",
-        format!("calendar:{}", year.year),
     )
-    .detail(year.source.clone());
-    store.save_calendar_year(&year, &text, &audit).await?;
+    .await?;
     println!("已载入 {}", describe(&year));
     Ok(true)
 }

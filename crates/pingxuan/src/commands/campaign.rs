@@ -5,6 +5,9 @@ use std::path::Path;
 use anyhow::Context;
 use pingxuan_rules::campaign::load;
 
+use pingxuan_app::Access;
+use pingxuan_app::campaigns::{LoadOutcome, load_campaign};
+
 use crate::config::Common;
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -41,18 +44,12 @@ pub async fn load_file(common: &Common, path: &Path) -> anyhow::Result<bool> {
     if !check(path)? {
         return Ok(false);
     }
-    let campaign = load(&text).campaign.expect("checked above");
     let store = common.store().await?;
-    let revision = store
-        .save_campaign(&campaign, &text, None, |revision| {
-            pingxuan_store::audit::Audit::new(
-                None,
-                "campaign_loaded",
-                format!("campaign:{}", campaign.campaign.id),
-            )
-            .detail(format!("第 {revision} 版，命令行载入"))
-        })
-        .await?;
-    println!("已载入活动 {}（第 {revision} 版）", campaign.campaign.id);
-    Ok(true)
+    match load_campaign(&store, &Access::operator(), &text, None).await? {
+        LoadOutcome::Saved(saved) => {
+            println!("已载入活动 {}（第 {} 版）", saved.id, saved.revision);
+            Ok(true)
+        }
+        LoadOutcome::Refused(_) => unreachable!("checked above"),
+    }
 }

@@ -2,11 +2,12 @@
 //! demo accounts, and prints their logins. Running it again gives the demo accounts
 //! fresh passwords instead of creating duplicates.
 
+use pingxuan_app::Access;
+use pingxuan_app::accounts::{self, AccountRequest};
+use pingxuan_app::campaigns::{extend_deadline, load_campaign};
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::{SEEDS, load};
 use pingxuan_store::Store;
-
-use super::{AccountSpec, create_account, generate_password};
 
 struct DemoAccount {
     login: &'static str,
@@ -102,21 +103,13 @@ const ACCOUNTS: &[DemoAccount] = &[
 ];
 
 pub async fn run(store: &Store) -> anyhow::Result<()> {
+    let operator = Access::operator();
     for (file, text) in SEEDS {
         let campaign = load(text)
             .campaign
             .ok_or_else(|| anyhow::anyhow!("示例活动 {file} 未通过检查"))?;
         if store.get_campaign(&campaign.campaign.id).await?.is_none() {
-            store
-                .save_campaign(&campaign, text, None, |revision| {
-                    pingxuan_store::audit::Audit::new(
-                        None,
-                        "campaign_loaded",
-                        format!("campaign:{}", campaign.campaign.id),
-                    )
-                    .detail(format!("第 {revision} 版，示例活动"))
-                })
-                .await?;
+            load_campaign(store, &operator, text, None).await?;
             println!(
                 "已载入示例活动：{}（{}）",
                 campaign.campaign.name, campaign.campaign.id
@@ -124,54 +117,70 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
         }
     }
     println!("\n演示账号（密码每次运行 demo 时重新生成）：");
-    println!("{:<30} {:<14} {:<16} 密码", "账号", "角色", "活动");
+    let rows = [("账号", "角色", "活动", "密码".to_owned())]
+        .into_iter()
+        .map(|(a, b, c, d)| (a.to_owned(), b.to_owned(), c.to_owned(), d));
+    let mut table: Vec<(String, String, String, String)> = rows.collect();
     for a in ACCOUNTS {
-        let password = generate_password();
-        match store.find_user(a.login).await? {
-            Some(u) => {
-                let audit = pingxuan_store::audit::Audit::new(
-                    None,
-                    "password_changed",
-                    format!("user:{}", u.id),
-                )
-                .detail("演示账号重设密码");
-                store.set_password(u.id, &password, &audit).await?
+        let password = if store.find_user(a.login).await?.is_some() {
+            accounts::reset_password(store, &operator, a.login, "演示账号重设密码", None).await?
+        } else if a.role == Role::Applicant {
+            // Applicants register themselves; the demo registers one as a person would.
+            let password = pingxuan_store::crypto::new_password();
+            let registration = accounts::Registration {
+                name: a.name,
+                login: a.login,
+                password: &password,
+                password2: &password,
+                consent: true,
+            };
+            if let Err(problems) = accounts::register(store, &registration, None).await? {
+                anyhow::bail!("无法注册演示申报人：{problems:?}");
             }
-            None => {
-                let unit_id = match (a.unit, a.campaign) {
-                    (Some((name, category)), Some(c)) => {
-                        let existing = store.list_units(c).await?;
-                        match existing.iter().find(|u| u.name == name && u.kind == a.role) {
-                            Some(u) => Some(u.id),
-                            None => Some(store.create_unit(c, name, a.role, category).await?),
-                        }
-                    }
-                    _ => None,
-                };
-                create_account(
-                    store,
-                    AccountSpec {
-                        login: a.login,
-                        name: a.name,
-                        role: a.role,
-                        campaign: a.campaign,
-                        unit_id,
-                        email: a.email,
-                        mobile: None,
-                        password: &password,
-                    },
-                )
-                .await?;
-            }
-        }
-        println!(
-            "{:<30} {:<14} {:<16} {password}",
-            a.login,
-            a.role.label(),
-            a.campaign.unwrap_or("全部")
-        );
+            password
+        } else {
+            let created = accounts::create_account(
+                store,
+                &operator,
+                &AccountRequest {
+                    login: a.login.to_owned(),
+                    name: a.name.to_owned(),
+                    role: a.role.as_str().to_owned(),
+                    campaign: a.campaign.map(str::to_owned),
+                    unit: a.unit.map(|u| u.0.to_owned()),
+                    category: a.unit.and_then(|u| u.1).map(str::to_owned),
+                    email: a.email.map(str::to_owned),
+                },
+                None,
+            )
+            .await?;
+            created.password
+        };
+        table.push((
+            a.login.to_owned(),
+            a.role.label().to_owned(),
+            a.campaign.unwrap_or("全部").to_owned(),
+            password,
+        ));
     }
+    print_aligned(&table);
     extend_past_deadlines(store).await
+}
+
+/// Columns padded by their width on a terminal (a Chinese character takes two cells).
+fn print_aligned(rows: &[(String, String, String, String)]) {
+    let width = |s: &str| -> usize {
+        s.chars()
+            .map(|c| if (c as u32) < 0x1100 { 1 } else { 2 })
+            .sum()
+    };
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(width(s))));
+    let w0 = rows.iter().map(|r| width(&r.0)).max().unwrap_or(0) + 2;
+    let w1 = rows.iter().map(|r| width(&r.1)).max().unwrap_or(0) + 2;
+    let w2 = rows.iter().map(|r| width(&r.2)).max().unwrap_or(0) + 2;
+    for r in rows {
+        println!("{}{}{}{}", pad(&r.0, w0), pad(&r.1, w1), pad(&r.2, w2), r.3);
+    }
 }
 
 /// The seed campaigns' deadlines are years past; in the demo the admin pushes each one
@@ -181,8 +190,23 @@ async fn extend_past_deadlines(store: &Store) -> anyhow::Result<()> {
         .find_user("admin")
         .await?
         .ok_or_else(|| anyhow::anyhow!("演示管理员账号不存在"))?;
+    let admin = Access::load(store, admin.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("演示管理员账号已停用"))?;
     let now = pingxuan_store::now();
     let until = now + 60 * 86_400;
+    // Typed as an organiser types it on the form, in Beijing time.
+    let beijing = time::OffsetDateTime::from_unix_timestamp(until)?
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0)?);
+    let until_typed = format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        beijing.year(),
+        beijing.month() as u8,
+        beijing.day(),
+        beijing.hour(),
+        beijing.minute()
+    );
+    let until_text = pingxuan_rules::deadline::format_beijing(until);
     for (_, text) in SEEDS {
         let Some(c) = load(text).campaign else {
             continue;
@@ -197,31 +221,20 @@ async fn extend_past_deadlines(store: &Store) -> anyhow::Result<()> {
                 .map(|t| t.unix_timestamp() < now)
                 .unwrap_or(false);
             if passed {
-                store
-                    .extend_deadline(
-                        id,
-                        &level.key,
-                        None,
-                        until,
-                        "演示环境：示例活动的截止时间已过，顺延 60 天以便体验",
-                        admin.id,
-                        &pingxuan_store::audit::Audit::new(
-                            None,
-                            "deadline_extended",
-                            format!("campaign:{id}"),
-                        )
-                        .detail(format!(
-                            "{} → {}：演示环境顺延",
-                            level.name,
-                            pingxuan_rules::deadline::format_beijing(until)
-                        )),
-                    )
-                    .await?;
+                extend_deadline(
+                    store,
+                    &admin,
+                    id,
+                    &level.key,
+                    None,
+                    &until_typed,
+                    "演示环境：示例活动的截止时间已过，顺延 60 天以便体验",
+                    None,
+                )
+                .await?;
                 println!(
-                    "演示：{} 的{}提交截止时间顺延至 {}",
-                    c.campaign.short_name,
-                    level.name,
-                    pingxuan_rules::deadline::format_beijing(until)
+                    "演示：{} 的{}提交截止时间顺延至 {until_text}",
+                    c.campaign.short_name, level.name,
                 );
             }
         }

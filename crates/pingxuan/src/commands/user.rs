@@ -1,10 +1,10 @@
 //! `pingxuan user add` and `pingxuan token create`.
 
-use anyhow::Context;
 use clap::Args;
+use pingxuan_app::Access;
+use pingxuan_app::accounts::{self, OperatorAccount};
 use pingxuan_rules::Role;
 
-use super::{AccountSpec, create_account, generate_password};
 use crate::config::Common;
 
 #[derive(Args, Debug)]
@@ -34,72 +34,39 @@ pub struct UserAdd {
 }
 
 pub async fn add(common: &Common, a: UserAdd) -> anyhow::Result<()> {
-    if !a.role.is_assigned() {
-        anyhow::bail!("{}账号由本人在网页上注册，不能用命令行创建", a.role.label());
-    }
-    if a.role.is_unit() && (a.campaign.is_none() || a.unit.is_none()) {
-        anyhow::bail!("{}账号须同时写明 --campaign 和 --unit", a.role.label());
-    }
-    if matches!(a.role, Role::Expert) && a.campaign.is_none() {
-        anyhow::bail!("评审专家账号须写明 --campaign");
-    }
     let store = common.store().await?;
-    if let Some(c) = &a.campaign
-        && store.get_campaign(c).await?.is_none()
-    {
-        anyhow::bail!("活动 {c} 不存在，请先用 campaign load 载入");
-    }
-    let unit_id = match (&a.unit, &a.campaign) {
-        (Some(name), Some(c)) => {
-            let units = store.list_units(c).await?;
-            let unit = units
-                .iter()
-                .find(|u| &u.name == name && u.kind == a.role)
-                .with_context(|| {
-                    format!(
-                        "活动 {c} 中没有名为“{name}”的{}，请先用 units import 导入",
-                        a.role.label()
-                    )
-                })?;
-            Some(unit.id)
-        }
-        _ => None,
-    };
-    let generated = a.password.is_none();
-    let password = a.password.clone().unwrap_or_else(generate_password);
-    let id = create_account(
+    let created = accounts::add(
         &store,
-        AccountSpec {
+        &Access::operator(),
+        OperatorAccount {
             login: &a.login,
             name: &a.name,
-            role: a.role,
+            role: Some(a.role),
             campaign: a.campaign.as_deref(),
-            unit_id,
+            unit: a.unit.as_deref(),
             email: a.email.as_deref(),
             mobile: a.mobile.as_deref(),
-            password: &password,
+            password: a.password.as_deref(),
         },
+        None,
     )
-    .await?;
-    println!("已创建账号 #{id}：{}（{}）", a.login, a.role.label());
-    if generated {
-        println!("初始密码：{password}（只显示这一次）");
+    .await
+    .map_err(|e| anyhow::anyhow!("无法创建账号 {}：{e}", a.login))?;
+    println!(
+        "已创建账号 #{}：{}（{}）",
+        created.id,
+        created.login,
+        a.role.label()
+    );
+    if a.password.is_none() {
+        println!("初始密码：{}（只显示这一次）", created.password);
     }
     Ok(())
 }
 
 pub async fn create_token(common: &Common, login: &str, name: &str) -> anyhow::Result<()> {
     let store = common.store().await?;
-    let user = store
-        .find_user(login)
-        .await?
-        .with_context(|| format!("没有账号 {login}"))?;
-    let (id, token) = store
-        .create_api_token(user.id, name, |id| {
-            pingxuan_store::audit::Audit::new(None, "api_token_created", format!("token:{id}"))
-                .detail(format!("{name}（命令行）"))
-        })
-        .await?;
+    let (id, token) = accounts::create_token_for(&store, &Access::operator(), login, name).await?;
     println!("{token}");
     eprintln!("已为 {login} 创建令牌 #{id}（{name}）。令牌只显示这一次，请妥善保存。");
     Ok(())

@@ -5,10 +5,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use pingxuan_app::accounts;
 use pingxuan_rules::idcard::mask_mobile;
-use pingxuan_rules::password::check_strength;
-use pingxuan_store::StoreError;
-use pingxuan_store::accounts::LoginOutcome;
 use serde::Deserialize;
 
 use super::{Shell, format_time};
@@ -116,44 +114,21 @@ pub async fn post_token(
     who: SignedIn,
     Posted(form): Posted<TokenForm>,
 ) -> Result<Response, PageError> {
-    let u = &who.access.user;
-    if !matches!(
-        state.store.authenticate(&u.login, &form.password).await?,
-        LoginOutcome::Ok(_)
-    ) {
-        return render(
-            &state,
-            &who,
-            None,
-            None,
-            Some("创建令牌须输入当前密码，密码不正确".to_owned()),
-        )
-        .await;
+    match accounts::create_own_token(
+        &state.store,
+        &who.access,
+        &form.password,
+        &form.name,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(token) => render(&state, &who, Some(token), None, None).await,
+        Err(e @ pingxuan_app::Error::Invalid { .. }) => {
+            render(&state, &who, None, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
     }
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        return render(
-            &state,
-            &who,
-            None,
-            None,
-            Some("请填写令牌用途（60 字以内）".to_owned()),
-        )
-        .await;
-    }
-    let (_, token) = state
-        .store
-        .create_api_token(who.access.user.id, name, |id| {
-            pingxuan_store::audit::Audit::new(
-                Some(who.access.user.id),
-                "api_token_created",
-                format!("token:{id}"),
-            )
-            .detail(name)
-            .ip(who.ip.as_deref())
-        })
-        .await?;
-    render(&state, &who, Some(token), None, None).await
 }
 
 pub async fn post_revoke_token(
@@ -162,16 +137,7 @@ pub async fn post_revoke_token(
     Path(id): Path<i64>,
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    let audit = pingxuan_store::audit::Audit::new(
-        Some(who.access.user.id),
-        "api_token_revoked",
-        format!("token:{id}"),
-    )
-    .ip(who.ip.as_deref());
-    state
-        .store
-        .revoke_api_token(who.access.user.id, id, &audit)
-        .await?;
+    accounts::revoke_own_token(&state.store, &who.access, id, who.ip.as_deref()).await?;
     render(&state, &who, None, Some("令牌已撤销".to_owned()), None).await
 }
 
@@ -187,55 +153,21 @@ pub async fn post_password(
     who: SignedIn,
     Posted(form): Posted<PasswordForm>,
 ) -> Result<Response, PageError> {
-    let u = &who.access.user;
-    match state.store.authenticate(&u.login, &form.current).await? {
-        LoginOutcome::Ok(_) => {}
-        LoginOutcome::Locked { .. } => {
-            return render(
-                &state,
-                &who,
-                None,
-                None,
-                Some("当前密码错误次数过多，账号已锁定，请稍后再试".to_owned()),
-            )
-            .await;
+    match accounts::change_password(
+        &state.store,
+        &who.access,
+        &form.current,
+        &form.password,
+        &form.password2,
+        &who.session.id_hash,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => render(&state, &who, None, Some("密码已修改".to_owned()), None).await,
+        Err(e @ pingxuan_app::Error::Invalid { .. }) => {
+            render(&state, &who, None, None, Some(e.to_string())).await
         }
-        _ => return render(&state, &who, None, None, Some("当前密码不正确".to_owned())).await,
+        Err(e) => Err(e.into()),
     }
-    if let Err(e) = check_strength(&form.password, &u.login) {
-        return render(&state, &who, None, None, Some(e)).await;
-    }
-    if form.password != form.password2 {
-        return render(
-            &state,
-            &who,
-            None,
-            None,
-            Some("两次输入的新密码不一致".to_owned()),
-        )
-        .await;
-    }
-    let audit =
-        pingxuan_store::audit::Audit::new(Some(u.id), "password_changed", format!("user:{}", u.id))
-            .ip(who.ip.as_deref());
-    match state.store.set_password(u.id, &form.password, &audit).await {
-        Ok(()) => {}
-        Err(StoreError::Duplicate(_)) => {
-            return render(
-                &state,
-                &who,
-                None,
-                None,
-                Some("新密码不能与最近 5 次使用过的密码相同".to_owned()),
-            )
-            .await;
-        }
-        Err(e) => return Err(e.into()),
-    }
-    // Other browsers signed in as this person must sign in again.
-    state
-        .store
-        .delete_other_sessions(u.id, &who.session.id_hash)
-        .await?;
-    render(&state, &who, None, Some("密码已修改".to_owned()), None).await
 }

@@ -1,6 +1,5 @@
 //! Sign-in, sign-out, the image captcha, self-registration and password reset.
 
-use pingxuan_rules::form::{Contact, parse_contact};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -8,10 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use pingxuan_rules::Role;
+use pingxuan_app::accounts::{Registration, register, registration_problems};
 use pingxuan_rules::password::check_strength;
-use pingxuan_store::StoreError;
-use pingxuan_store::accounts::{LoginOutcome, NewUser};
+use pingxuan_store::accounts::LoginOutcome;
 use pingxuan_store::audit::Audit;
 use pingxuan_store::sessions::Session;
 use pingxuan_store::tokens::ResetError;
@@ -305,31 +303,15 @@ pub async fn post_register(
 ) -> Result<Response, PageError> {
     throttle(&state, &visitor.ip)?;
     let captcha = state.config.captcha != CaptchaPolicy::Off;
-    let mut errors: HashMap<&'static str, String> = HashMap::new();
-    let name = form.name.trim();
-    if name.is_empty() {
-        errors.insert("name", "请填写姓名".to_owned());
-    } else if name.chars().count() > 50 {
-        errors.insert(
-            "name",
-            format!("姓名最多 50 个字，现为 {} 个字", name.chars().count()),
-        );
-    }
-    let contact = parse_contact(&form.login);
-    if contact.is_none() {
-        errors.insert(
-            "login",
-            format!("“{}”不是有效的手机号或电子邮箱", form.login.trim()),
-        );
-    }
-    if let Err(e) = check_strength(&form.password, &form.login) {
-        errors.insert("password", e);
-    } else if form.password != form.password2 {
-        errors.insert("password2", "两次输入的密码不一致".to_owned());
-    }
-    if form.consent.is_none() {
-        errors.insert("consent", "请阅读并同意个人信息的收集和使用说明".to_owned());
-    }
+    let registration = Registration {
+        name: &form.name,
+        login: &form.login,
+        password: &form.password,
+        password2: &form.password2,
+        consent: form.consent.is_some(),
+    };
+    let mut errors: HashMap<&'static str, String> =
+        registration_problems(&registration).into_iter().collect();
     if captcha
         && errors.is_empty()
         && !state
@@ -342,43 +324,10 @@ pub async fn post_register(
     {
         errors.insert("captcha", "验证码不正确，请重新输入".to_owned());
     }
-    if errors.is_empty()
-        && let Some(contact) = contact
-    {
-        let (email, mobile) = match &contact {
-            Contact::Mobile(m) => (None, Some(m.clone())),
-            Contact::Email(e) => (Some(e.clone()), None),
-        };
-        let login = email.clone().or(mobile.clone()).unwrap_or_default();
-        let created = state
-            .store
-            .create_account(
-                NewUser {
-                    login,
-                    display_name: name.to_owned(),
-                    email,
-                    mobile,
-                    password: form.password.clone(),
-                },
-                Role::Applicant,
-                None,
-                None,
-                |id| {
-                    Audit::new(Some(id), "register", format!("user:{id}")).ip(visitor.ip.as_deref())
-                },
-            )
-            .await;
-        match created {
-            Ok(_) => {
-                return Ok(Redirect::to("/login?done=registered").into_response());
-            }
-            Err(StoreError::Duplicate(_)) => {
-                errors.insert(
-                    "login",
-                    "该手机号或电子邮箱已注册，可直接登录或找回密码".to_owned(),
-                );
-            }
-            Err(e) => return Err(e.into()),
+    if errors.is_empty() {
+        match register(&state.store, &registration, visitor.ip.as_deref()).await? {
+            Ok(_) => return Ok(Redirect::to("/login?done=registered").into_response()),
+            Err(problems) => errors.extend(problems),
         }
     }
     let page = RegisterPage {
@@ -567,7 +516,7 @@ pub async fn post_reset(
         .ip(visitor.ip.as_deref());
     match store.set_password(user_id, &form.password, &audit).await {
         Ok(()) => {}
-        Err(StoreError::Duplicate(_)) => {
+        Err(pingxuan_store::StoreError::Duplicate(_)) => {
             store.release_password_reset(&token).await?;
             return render(
                 None,
