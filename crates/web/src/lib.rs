@@ -2,20 +2,29 @@
 //! same actions. Handlers are thin: they parse, call a use case in `pingxuan_app`
 //! (which checks who may), and render.
 
+// Domains: each holds its page handlers, its API twins and its templates.
+pub mod accounts;
+pub mod admin;
+pub mod applications;
+pub mod campaigns;
+pub mod codes;
+pub mod exports;
+pub mod home;
+pub mod materials;
+pub mod notices;
+
+// Shared by the domains: the page frame, the API's document and input, sessions and
+// CSRF, errors, configuration, routes.
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
-pub mod exports;
-pub mod flow;
 pub mod health;
-pub mod lists;
 pub mod pages;
 pub mod routes;
 pub mod shell;
 pub mod statics;
 pub mod testing;
-pub mod uploads;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;

@@ -10,56 +10,59 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{self, ApiDoc};
-use crate::pages::{
-    account, accounts, admin, application, applications, auth, campaigns, codes, home, notices,
-    review, search,
+use crate::accounts::{
+    api as accounts_api, manage as accounts, me, own as account, sign_in as auth,
 };
-use crate::{AppState, health, statics};
+use crate::api::{self, ApiDoc};
+use crate::applications::{
+    api as applications_api, form as application, mine as applications, review, search,
+};
+use crate::{AppState, admin, codes, health, home, notices, statics};
+use crate::{campaigns, materials};
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(api::me::get_me))
-        .routes(routes!(api::notices::list))
-        .routes(routes!(api::accounts::post_account))
+        .routes(routes!(me::get_me))
+        .routes(routes!(notices::api::list))
+        .routes(routes!(accounts_api::post_account))
         .routes(routes!(
-            api::applications::list_mine,
-            api::applications::create
+            applications_api::list_mine,
+            applications_api::create
         ))
-        .routes(routes!(api::applications::search))
-        .routes(routes!(api::applications::review_queue))
-        .routes(routes!(api::applications::get_one))
-        .routes(routes!(api::applications::put_form))
-        .routes(routes!(api::applications::commit))
-        .routes(routes!(api::applications::submit))
-        .routes(routes!(api::applications::return_back))
-        .routes(routes!(api::applications::recall))
-        .routes(routes!(api::applications::open))
-        .routes(routes!(api::uploads::begin))
-        .routes(routes!(api::uploads::list))
-        .routes(routes!(api::uploads::materials))
-        .routes(routes!(api::uploads::status, api::uploads::cancel))
-        .routes(routes!(api::uploads::put_part))
-        .routes(routes!(api::uploads::complete))
-        .routes(routes!(api::uploads::remove))
-        .routes(routes!(api::codes::list, api::codes::issue))
-        .routes(routes!(api::codes::revoke))
+        .routes(routes!(applications_api::search))
+        .routes(routes!(applications_api::review_queue))
+        .routes(routes!(applications_api::get_one))
+        .routes(routes!(applications_api::put_form))
+        .routes(routes!(applications_api::commit))
+        .routes(routes!(applications_api::submit))
+        .routes(routes!(applications_api::return_back))
+        .routes(routes!(applications_api::recall))
+        .routes(routes!(applications_api::open))
+        .routes(routes!(materials::api::begin))
+        .routes(routes!(materials::api::list))
+        .routes(routes!(materials::api::materials))
+        .routes(routes!(materials::api::status, materials::api::cancel))
+        .routes(routes!(materials::api::put_part))
+        .routes(routes!(materials::api::complete))
+        .routes(routes!(materials::api::remove))
+        .routes(routes!(codes::api::list, codes::api::issue))
+        .routes(routes!(codes::api::revoke))
         .routes(routes!(
-            api::campaigns::list_campaigns,
-            api::campaigns::put_campaign
+            campaigns::api::list_campaigns,
+            campaigns::api::put_campaign
         ))
-        .routes(routes!(api::campaigns::get_campaign))
-        .routes(routes!(api::campaigns::summary_xlsx))
-        .routes(routes!(api::campaigns::start_export))
-        .routes(routes!(api::campaigns::get_export))
-        .routes(routes!(api::campaigns::download_export))
-        .routes(routes!(api::applications::inspection_docx))
-        .routes(routes!(api::applications::form_pdf))
-        .routes(routes!(api::applications::form_docx))
-        .routes(routes!(api::campaigns::check_campaign))
-        .routes(routes!(api::campaigns::post_extension))
-        .routes(routes!(api::campaigns::post_quota))
-        .routes(routes!(api::campaigns::put_winners))
+        .routes(routes!(campaigns::api::get_campaign))
+        .routes(routes!(campaigns::api::summary_xlsx))
+        .routes(routes!(campaigns::api::start_export))
+        .routes(routes!(campaigns::api::get_export))
+        .routes(routes!(campaigns::api::download_export))
+        .routes(routes!(applications_api::inspection_docx))
+        .routes(routes!(applications_api::form_pdf))
+        .routes(routes!(applications_api::form_docx))
+        .routes(routes!(campaigns::api::check_campaign))
+        .routes(routes!(campaigns::api::post_extension))
+        .routes(routes!(campaigns::api::post_quota))
+        .routes(routes!(campaigns::api::put_winners))
         .split_for_parts();
     let mut openapi = openapi;
     api::declare_refusals(&mut openapi);
@@ -83,7 +86,7 @@ pub fn router(state: AppState) -> Router {
             get(auth::get_reset).post(auth::post_reset),
         )
         .route("/home", get(home::get_home))
-        .route("/notices", get(notices::get_notices))
+        .route("/notices", get(notices::pages::get_notices))
         .route("/applications/mine", get(applications::get_mine))
         .route("/applications/new", post(application::post_new))
         .route(
@@ -100,25 +103,31 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/recall", post(review::post_recall))
         .route(
             "/campaigns/{id}/exports",
-            post(crate::pages::exports::post_start),
+            post(crate::exports::jobs::post_start),
         )
-        .route("/exports/{job}", get(crate::pages::exports::get_job))
+        .route("/exports/{job}", get(crate::exports::jobs::get_job))
         .route("/applications/search", get(search::get_search))
-        .route("/codes", get(codes::get_codes).post(codes::post_codes))
-        .route("/codes/{id}/revoke", post(codes::post_revoke))
+        .route(
+            "/codes",
+            get(codes::pages::get_codes).post(codes::pages::post_codes),
+        )
+        .route("/codes/{id}/revoke", post(codes::pages::post_revoke))
         .route(
             "/campaigns",
-            get(campaigns::get_campaigns).post(campaigns::post_campaigns),
+            get(campaigns::pages::get_campaigns).post(campaigns::pages::post_campaigns),
         )
-        .route("/campaigns/{id}", get(campaigns::get_campaign))
-        .route("/campaigns/{id}/file", get(campaigns::get_campaign_file))
+        .route("/campaigns/{id}", get(campaigns::pages::get_campaign))
+        .route(
+            "/campaigns/{id}/file",
+            get(campaigns::pages::get_campaign_file),
+        )
         .route(
             "/campaigns/{id}/extensions",
-            post(campaigns::post_extension),
+            post(campaigns::pages::post_extension),
         )
         .route(
             "/campaigns/{id}/quota-exceptions",
-            post(campaigns::post_quota),
+            post(campaigns::pages::post_quota),
         )
         .route("/account", get(account::get_account))
         .route("/account/tokens", post(account::post_token))
@@ -146,9 +155,9 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
-        .route("/files/{file}", get(api::uploads::get_file))
-        .route("/verify/{id}/{version}/{code}", get(crate::pages::verify::get_verify))
-        .route("/files/{file}/preview", get(api::uploads::get_preview))
+        .route("/files/{file}", get(materials::api::get_file))
+        .route("/verify/{id}/{version}/{code}", get(crate::exports::verify::get_verify))
+        .route("/files/{file}/preview", get(materials::api::get_preview))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))
         .fallback(statics::not_found)

@@ -1,14 +1,7 @@
 //! The JSON API under `/api/v1/`, described by the OpenAPI document at
 //! `/api/openapi.json` that utoipa builds from these handlers.
 
-pub mod accounts;
-pub mod applications;
-pub mod campaigns;
-pub mod codes;
 pub mod input;
-pub mod me;
-pub mod notices;
-pub mod uploads;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -573,7 +573,7 @@ async fn walk_through_the_api(db: TestDb) {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    let values = pingxuan_web::flow::read_form(&campaign, &pairs);
+    let values = pingxuan_web::applications::flow::read_form(&campaign, &pairs);
     let (s, j) = call(
         Method::PUT,
         at("form"),

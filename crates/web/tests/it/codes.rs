@@ -61,7 +61,10 @@ pub fn values_for(file: &str, name: &str) -> serde_json::Value {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .chain(eligible_answers(&campaign))
     .collect();
-    serde_json::to_value(pingxuan_web::flow::read_form(&campaign, &pairs)).unwrap()
+    serde_json::to_value(pingxuan_web::applications::flow::read_form(
+        &campaign, &pairs,
+    ))
+    .unwrap()
 }
 
 /// The answers of an eligible candidate: works in the region, none of the rest.

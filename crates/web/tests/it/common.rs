@@ -125,7 +125,7 @@ impl TestApp {
 
     /// Attaches what the chain's level `at` must (every level's when `None`).
     pub async fn furnish_level(&self, application_id: i64, at: Option<usize>) {
-        let l = pingxuan_web::flow::load(&self.state.store, application_id)
+        let l = pingxuan_web::applications::flow::load(&self.state.store, application_id)
             .await
             .unwrap();
         let have = self.store.attachments_of(application_id).await.unwrap();
@@ -421,7 +421,10 @@ pub fn xinjiang_values(name: &str) -> serde_json::Value {
             (k.to_owned(), v.to_owned())
         })
         .collect();
-    serde_json::to_value(pingxuan_web::flow::read_form(&campaign, &pairs)).unwrap()
+    serde_json::to_value(pingxuan_web::applications::flow::read_form(
+        &campaign, &pairs,
+    ))
+    .unwrap()
 }
 
 /// A new applicant `login` with a 新疆 application of `name` to `unit`, filled and committed;

@@ -15,11 +15,11 @@ use pingxuan_store::sessions::Session;
 use pingxuan_store::tokens::ResetError;
 use serde::Deserialize;
 
-use super::Shell;
 use crate::AppState;
 use crate::auth::{Button, Posted, SESSION_COOKIE, Visitor, removal_cookie, session_cookie};
 use crate::config::CaptchaPolicy;
 use crate::error::{Failure, PageError};
+use crate::pages::Shell;
 
 /// Whether the sign-in form shows a captcha to this browser: always, never, or after
 /// failures from this browser or (more of them) from its address. `post_login` also
@@ -54,7 +54,7 @@ fn throttle(state: &AppState, ip: &Option<String>) -> Result<(), Failure> {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "accounts/login.html")]
 struct LoginPage {
     shell: Shell,
     csrf: String,
@@ -269,7 +269,7 @@ pub struct RegisterForm {
 }
 
 #[derive(Template)]
-#[template(path = "register.html")]
+#[template(path = "accounts/register.html")]
 struct RegisterPage {
     shell: Shell,
     csrf: String,
@@ -352,7 +352,7 @@ pub async fn post_register(
 }
 
 #[derive(Template)]
-#[template(path = "forgot.html")]
+#[template(path = "accounts/forgot.html")]
 struct ForgotPage {
     shell: Shell,
     csrf: String,
@@ -426,7 +426,7 @@ pub async fn post_forgot(
 }
 
 #[derive(Template)]
-#[template(path = "reset.html")]
+#[template(path = "accounts/reset.html")]
 struct ResetPage {
     shell: Shell,
     csrf: String,

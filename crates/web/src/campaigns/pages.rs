@@ -10,10 +10,10 @@ use pingxuan_rules::campaign::{
 };
 use serde::Deserialize;
 
-use super::{Shell, entry_text, format_deadline, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+use crate::pages::{Shell, entry_text, format_deadline, format_time};
 use pingxuan_app::campaigns::{self as actions, LoadOutcome, load_campaign};
 
 pub struct Row {
@@ -30,7 +30,7 @@ pub struct ProblemLine {
 }
 
 #[derive(Template)]
-#[template(path = "campaigns.html")]
+#[template(path = "campaigns/campaigns.html")]
 struct ListPage {
     shell: Shell,
     csrf: String,
@@ -123,7 +123,7 @@ pub async fn post_campaigns(
 }
 
 #[derive(Template)]
-#[template(path = "campaign.html")]
+#[template(path = "campaigns/campaign.html")]
 struct DetailPage {
     shell: Shell,
     c: Campaign,

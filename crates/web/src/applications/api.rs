@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::input::{ApiJson, ApiPath, ApiQuery};
+use crate::applications::flow::{self, Loaded, UnitAction};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail, Failure};
-use crate::flow::{self, Loaded, UnitAction};
 
 #[derive(Serialize, ToSchema)]
 pub struct ApplicationLine {
@@ -29,7 +29,7 @@ pub struct ApplicationLine {
 pub struct EventOut {
     pub seq: i64,
     /// submit, return, recall or open.
-    #[schema(schema_with = super::event_kinds)]
+    #[schema(schema_with = crate::api::event_kinds)]
     pub kind: String,
     /// The acting level's name.
     pub by: String,
@@ -95,7 +95,7 @@ pub async fn review_queue(
     ApiQuery(q): ApiQuery<ReviewTab>,
 ) -> Result<Json<Vec<ListItem>>, ApiError> {
     let done = q.tab.as_deref() == Some("done");
-    let rows = crate::lists::review_queue(&state, &caller.access, done).await?;
+    let rows = crate::applications::lists::review_queue(&state, &caller.access, done).await?;
     Ok(Json(rows.into_iter().map(ListItem::from).collect()))
 }
 
@@ -111,14 +111,14 @@ pub struct SearchOut {
 
 /// 查询申报表: search by name or number, filters, sorts, 20 a page with the total.
 #[utoipa::path(get, path = "/api/v1/applications/search", tag = "applications",
-    params(crate::lists::SearchQuery),
+    params(crate::applications::lists::SearchQuery),
     responses((status = 200, body = SearchOut), (status = 403, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     caller: ApiCaller,
-    ApiQuery(q): ApiQuery<crate::lists::SearchQuery>,
+    ApiQuery(q): ApiQuery<crate::applications::lists::SearchQuery>,
 ) -> Result<Json<SearchOut>, ApiError> {
-    let (total, rows) = crate::lists::search(&state, &caller.access, &q).await?;
+    let (total, rows) = crate::applications::lists::search(&state, &caller.access, &q).await?;
     Ok(Json(SearchOut {
         total,
         page: q.page(),
@@ -562,7 +562,7 @@ fn form_values_schema() -> utoipa::openapi::Object {
     use utoipa::openapi::{ObjectBuilder, Type};
     let keys: Vec<String> = pingxuan_rules::campaign::FieldKey::ALL
         .iter()
-        .map(|k| crate::flow::field_key_name(*k))
+        .map(|k| crate::applications::flow::field_key_name(*k))
         .collect();
     ObjectBuilder::new()
         .schema_type(Type::Object)

@@ -2,6 +2,8 @@
 //! for, its files, whether the viewer may change them), and HTTP ranges for serving
 //! files. The moves themselves are `pingxuan_app::materials`.
 
+pub mod api;
+
 use std::ops::Range;
 
 use pingxuan_rules::campaign::Material;
@@ -9,7 +11,7 @@ use pingxuan_store::attachments::Attachment;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::flow::Loaded;
+use crate::applications::flow::Loaded;
 
 /// A `Range` header no byte of the file satisfies (answered with 416).
 #[derive(Debug, PartialEq, Eq)]
@@ -188,6 +190,6 @@ pub async fn materials_for(
     access: &pingxuan_app::Access,
     application_id: i64,
 ) -> Result<Vec<MaterialView>, pingxuan_app::Error> {
-    let (l, level) = crate::flow::load_seen(store, access, application_id).await?;
+    let (l, level) = crate::applications::flow::load_seen(store, access, application_id).await?;
     Ok(material_views(&l, &l.attachments, level))
 }

@@ -9,10 +9,10 @@ use pingxuan_app::accounts;
 use pingxuan_rules::idcard::mask_mobile;
 use serde::Deserialize;
 
-use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::PageError;
+use crate::pages::{Shell, format_time};
 
 pub struct TokenRow {
     pub id: i64,
@@ -24,7 +24,7 @@ pub struct TokenRow {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "accounts/own.html")]
 struct AccountPage {
     shell: Shell,
     csrf: String,

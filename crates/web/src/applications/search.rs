@@ -8,12 +8,12 @@ use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
 use pingxuan_store::applications::PAGE_SIZE;
 
-use super::Shell;
-use super::applications::ListRow;
 use crate::AppState;
+use crate::applications::lists::SearchQuery;
+use crate::applications::mine::ListRow;
 use crate::auth::SignedIn;
 use crate::error::PageError;
-use crate::lists::SearchQuery;
+use crate::pages::Shell;
 
 /// A link to the same search with another sort or page.
 trait Link {
@@ -41,7 +41,7 @@ impl Link for SearchQuery {
 }
 
 #[derive(Template)]
-#[template(path = "search.html")]
+#[template(path = "applications/search.html")]
 struct SearchPage {
     shell: Shell,
     q: String,
@@ -70,7 +70,7 @@ pub async fn get_search(
     who: SignedIn,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let (total, found) = crate::lists::search(&state, &who.access, &q).await?;
+    let (total, found) = crate::applications::lists::search(&state, &who.access, &q).await?;
     // 推荐单位 and 推荐领域 to choose from: those of every campaign the person reviews in.
     let mut campaigns: Vec<String> = who
         .access

@@ -13,11 +13,11 @@ use pingxuan_rules::form::{FieldValue, FormValues};
 use pingxuan_rules::workflow::Event;
 use serde::Deserialize;
 
-use super::{Shell, format_time};
 use crate::AppState;
+use crate::applications::flow::{self, Loaded, field_name};
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
-use crate::flow::{self, Loaded, field_name};
+use crate::pages::{Shell, format_time};
 
 #[derive(Deserialize)]
 pub struct NewForm {
@@ -61,7 +61,8 @@ pub async fn post_new(
                 _ => StatusCode::CONFLICT,
             };
             let typed = form.code.clone().unwrap_or_default();
-            super::applications::render_mine(&state, &who, typed, Some((status, f.message()))).await
+            crate::applications::mine::render_mine(&state, &who, typed, Some((status, f.message())))
+                .await
         }
         Err(f) => Err(f.into()),
     }
@@ -137,7 +138,7 @@ fn view_of(
 }
 
 #[derive(Template)]
-#[template(path = "application.html")]
+#[template(path = "applications/form.html")]
 struct ApplicationPage {
     shell: Shell,
     csrf: String,
@@ -162,7 +163,7 @@ struct ApplicationPage {
     error: Option<String>,
     problems: Vec<String>,
     /// The applicant's materials (照片, 视频 …) and what is attached.
-    materials: Vec<crate::uploads::MaterialView>,
+    materials: Vec<crate::materials::MaterialView>,
     /// Whether any of them can be changed here (the upload hint is shown once).
     materials_editable: bool,
 }
@@ -281,7 +282,7 @@ async fn render(
         .get(&FieldKey::Eligibility)
         .cloned()
         .unwrap_or_default();
-    let materials = crate::uploads::material_views(l, &l.attachments, 0);
+    let materials = crate::materials::material_views(l, &l.attachments, 0);
     let page = ApplicationPage {
         shell: Shell::signed_in(who, "我的申报表", "/applications/mine"),
         csrf: who.session.csrf_token.clone(),
@@ -431,7 +432,7 @@ pub async fn post_recall(
 }
 
 #[derive(Template)]
-#[template(path = "application_flow.html")]
+#[template(path = "applications/flow.html")]
 struct FlowPage {
     shell: Shell,
     back: String,

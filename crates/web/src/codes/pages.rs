@@ -10,10 +10,10 @@ use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::code;
 use serde::Deserialize;
 
-use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+use crate::pages::{Shell, format_time};
 use pingxuan_app::codes::{self, UnitDesk, WorkUnitChoice};
 
 pub struct CodeRow {
@@ -98,7 +98,7 @@ fn view(d: UnitDesk) -> DeskView {
 }
 
 #[derive(Template)]
-#[template(path = "codes.html")]
+#[template(path = "codes/codes.html")]
 struct CodesPage {
     shell: Shell,
     csrf: String,

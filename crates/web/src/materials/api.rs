@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::{AttachmentOut, MaterialView, attachment_out, materials_for};
 use crate::AppState;
 use crate::api::input::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, Failure};
-use crate::uploads::{self, AttachmentOut, MaterialView, attachment_out};
 use pingxuan_app::materials;
 
 #[derive(Deserialize, ToSchema)]
@@ -178,7 +178,7 @@ pub async fn list(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
-    let (l, _) = crate::flow::load_seen(&state.store, &caller.access, id).await?;
+    let (l, _) = crate::applications::flow::load_seen(&state.store, &caller.access, id).await?;
     Ok(Json(l.attachments.iter().map(attachment_out).collect()))
 }
 
@@ -191,9 +191,7 @@ pub async fn materials(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<MaterialView>>, ApiError> {
-    Ok(Json(
-        uploads::materials_for(&state.store, &caller.access, id).await?,
-    ))
+    Ok(Json(materials_for(&state.store, &caller.access, id).await?))
 }
 
 /// Removes a file: the level it belongs to, while that level holds the application.
@@ -228,9 +226,9 @@ pub async fn get_file(
     let (a, l) = materials::seen_attachment(&state.store, &caller.access, &file).await?;
     let size = a.size as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let range = match uploads::parse_range(range, size) {
+    let range = match super::parse_range(range, size) {
         Ok(r) => r,
-        Err(uploads::Unsatisfiable) => {
+        Err(super::Unsatisfiable) => {
             return Ok((
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 [(header::CONTENT_RANGE, format!("bytes */{size}"))],

@@ -5,10 +5,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::PageError;
+use crate::pages::{Shell, format_time};
 
 pub struct NoticeRow {
     pub when: String,
@@ -19,7 +19,7 @@ pub struct NoticeRow {
 }
 
 #[derive(Template)]
-#[template(path = "notices.html")]
+#[template(path = "notices/notices.html")]
 struct NoticesPage {
     shell: Shell,
     rows: Vec<NoticeRow>,

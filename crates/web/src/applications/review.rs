@@ -11,15 +11,15 @@ use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::MoveKind;
 use serde::Deserialize;
 
-use super::Shell;
-use super::applications::ListRow;
 use crate::AppState;
+use crate::applications::flow::{self, Loaded, UnitAction};
+use crate::applications::mine::ListRow;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
-use crate::flow::{self, Loaded, UnitAction};
+use crate::pages::Shell;
 
 #[derive(Template)]
-#[template(path = "review_list.html")]
+#[template(path = "applications/review_list.html")]
 struct ReviewList {
     shell: Shell,
     done: bool,
@@ -49,7 +49,7 @@ pub async fn get_review(
     Query(q): Query<ReviewQuery>,
 ) -> Result<Response, PageError> {
     let done = q.tab.as_deref() == Some("done");
-    let rows = crate::lists::review_queue(&state, &who.access, done)
+    let rows = crate::applications::lists::review_queue(&state, &who.access, done)
         .await?
         .into_iter()
         .map(|a| {
@@ -78,7 +78,7 @@ pub async fn get_review(
 }
 
 #[derive(Template)]
-#[template(path = "review.html")]
+#[template(path = "applications/review.html")]
 struct ReviewPage {
     shell: Shell,
     csrf: String,
@@ -89,7 +89,7 @@ struct ReviewPage {
     holding: bool,
     /// The materials attached below and at this level; this level's own can be added
     /// while it holds the application.
-    materials: Vec<crate::uploads::MaterialView>,
+    materials: Vec<crate::materials::MaterialView>,
     /// Whether any of them can be changed here (the upload hint is shown once).
     materials_editable: bool,
     /// The 考察材料 to download (the recommending unit and above).
@@ -185,7 +185,7 @@ fn opinions_below(l: &Loaded, level: usize) -> Vec<(String, String, String)> {
                     e.co_signer, e.co_opinion
                 ));
             }
-            latest.insert(by, (text, super::format_time(e.at)));
+            latest.insert(by, (text, crate::pages::format_time(e.at)));
         }
     }
     latest
@@ -240,7 +240,7 @@ async fn render(
         Some((e, s, f)) => (Some(e), s, f),
         None => (None, StatusCode::OK, String::new()),
     };
-    let materials = crate::uploads::material_views(l, &l.attachments, level);
+    let materials = crate::materials::material_views(l, &l.attachments, level);
     let page = ReviewPage {
         shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
         csrf: who.session.csrf_token.clone(),

@@ -2,6 +2,9 @@
 //! as one ZIP while it is written. What may be exported and how the files are made is
 //! `pingxuan_app::exports`.
 
+pub mod jobs;
+pub mod verify;
+
 use pingxuan_app::exports::{Download, Part};
 use pingxuan_store::exports::ExportJob;
 

@@ -1,20 +1,6 @@
-//! Server-rendered pages. Each handler parses, checks access, calls the store or the
-//! rules, and renders an askama template; nothing else.
-
-pub mod account;
-pub mod accounts;
-pub mod admin;
-pub mod application;
-pub mod applications;
-pub mod auth;
-pub mod campaigns;
-pub mod codes;
-pub mod exports;
-pub mod home;
-pub mod notices;
-pub mod review;
-pub mod search;
-pub mod verify;
+//! What every domain's pages share: the page frame (`Shell`), the menu for a person's
+//! roles, and how deadlines and times are written. The handlers themselves live in
+//! their domain's folder, each parsing, calling a use case and rendering.
 
 use pingxuan_rules::Role;
 use pingxuan_rules::campaign::{Campaign, Deadline, EntryMode, deadline_instant};

@@ -24,7 +24,7 @@ pub struct CampaignSummary {
 #[derive(Serialize, ToSchema)]
 pub struct ProblemOut {
     /// `error` or `warning`.
-    #[schema(schema_with = super::severities)]
+    #[schema(schema_with = crate::api::severities)]
     pub severity: String,
     /// Dotted key path, e.g. `levels[2].deadline`.
     pub key: String,

@@ -8,10 +8,10 @@ use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
 use serde::Deserialize;
 
-use super::Shell;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+use crate::pages::Shell;
 use pingxuan_app::accounts::{AccountRequest, create_account};
 
 pub struct Row {
@@ -23,7 +23,7 @@ pub struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "accounts.html")]
+#[template(path = "accounts/manage.html")]
 struct AccountsPage {
     shell: Shell,
     csrf: String,

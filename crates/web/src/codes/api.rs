@@ -24,7 +24,7 @@ pub struct CodeOut {
     /// The work unit's step is merged into the recommender's (same unit).
     pub merged: bool,
     /// unused, used or revoked.
-    #[schema(schema_with = super::code_statuses)]
+    #[schema(schema_with = crate::api::code_statuses)]
     pub status: String,
     pub application_number: Option<String>,
     pub issued_at: i64,

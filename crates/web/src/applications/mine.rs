@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
 
-use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
+use crate::pages::{Shell, format_time};
 
 pub struct ListRow {
     pub id: i64,
@@ -59,7 +59,7 @@ pub struct StartOption {
 }
 
 #[derive(Template)]
-#[template(path = "applications.html")]
+#[template(path = "applications/mine.html")]
 struct ListPage {
     shell: Shell,
     csrf: String,
@@ -121,7 +121,7 @@ pub async fn render_mine(
         starts.push(StartOption {
             id: stored.id,
             name: c.campaign.name.clone(),
-            entry: super::entry_text(&c),
+            entry: crate::pages::entry_text(&c),
             open,
             units,
         });

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::Shell;
 use crate::AppState;
 use crate::error::PageError;
+use crate::pages::Shell;
 
 #[derive(Template)]
-#[template(path = "verify.html")]
+#[template(path = "exports/verify.html")]
 struct VerifyPage {
     shell: Shell,
     /// Whether the code is ours; when not, nothing else is shown.

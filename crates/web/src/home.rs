@@ -5,10 +5,10 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
-use super::{Shell, entry_text, format_deadline};
 use crate::AppState;
 use crate::auth::SESSION_COOKIE;
 use crate::error::PageError;
+use crate::pages::{Shell, entry_text, format_deadline};
 
 pub struct CampaignRow {
     pub id: String,

@@ -4,10 +4,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{Shell, format_time};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::PageError;
+use crate::pages::{Shell, format_time};
 
 #[derive(Template)]
 #[template(path = "audit.html")]

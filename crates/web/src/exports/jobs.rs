@@ -7,10 +7,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::Shell;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::PageError;
+use crate::pages::Shell;
 use pingxuan_app::jobs::JobView;
 
 /// 打包下载推荐材料: starts the job and goes to its page.
@@ -27,7 +27,7 @@ pub async fn post_start(
 }
 
 #[derive(Template)]
-#[template(path = "export_job.html")]
+#[template(path = "exports/job.html")]
 struct JobPage {
     shell: Shell,
     job: JobView,

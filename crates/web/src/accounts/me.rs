@@ -8,7 +8,7 @@ use crate::error::{ApiError, ErrorBody};
 #[derive(Serialize, ToSchema)]
 pub struct RoleOut {
     /// applicant, work_unit, recommender, organizer, expert, voter or admin.
-    #[schema(schema_with = super::role_keys)]
+    #[schema(schema_with = crate::api::role_keys)]
     pub role: String,
     pub label: String,
     pub campaign_id: Option<String>,
