@@ -137,6 +137,13 @@ pub struct Button {}
 /// [`SignedIn`] or [`Visitor`] among the handler's arguments.
 pub struct Posted<T>(pub T);
 
+/// The session's CSRF token, left in the request by `SignedIn` or `Visitor`.
+fn expected_csrf(req: &Request) -> Result<SessionCsrf, Failure> {
+    req.extensions().get::<SessionCsrf>().cloned().ok_or_else(|| {
+        Failure::Internal("a posted form read without SignedIn or Visitor before it".to_owned())
+    })
+}
+
 impl<T, S> FromRequest<S> for Posted<T>
 where
     T: DeserializeOwned,
@@ -145,13 +152,7 @@ where
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let expected = req
-            .extensions()
-            .get::<SessionCsrf>()
-            .cloned()
-            .ok_or_else(|| {
-                Failure::Internal("Posted used without SignedIn or Visitor before it".to_owned())
-            })?;
+        let expected = expected_csrf(&req)?;
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| Failure::invalid("bad_form", "提交的内容未能完整读取，请重试", None))?;
@@ -164,6 +165,80 @@ where
             Failure::invalid("bad_form", "提交的表单内容有误，请刷新页面后重试", None)
         })?;
         Ok(Posted(form))
+    }
+}
+
+/// A page's form sent as `multipart/form-data` because it carries a file (a list of
+/// units or experts): its CSRF field checked first, like `Posted`. Fields are text; the
+/// one file, if any, is held in memory, so the route caps its size.
+pub struct PostedFile {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<UploadedFile>,
+}
+
+pub struct UploadedFile {
+    /// The name the browser gave, for its extension and for messages.
+    pub name: String,
+    pub bytes: Bytes,
+}
+
+impl PostedFile {
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Largest list file a form may carry: a few thousand rows of a spreadsheet.
+pub const MAX_LIST_FILE: usize = 5 * 1024 * 1024;
+
+impl<S> FromRequest<S> for PostedFile
+where
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let expected = expected_csrf(&req)?;
+        let unreadable = || Failure::invalid("bad_form", "提交的内容未能完整读取，请重试", None);
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| unreadable())?;
+        let mut out = PostedFile {
+            fields: Default::default(),
+            file: None,
+        };
+        while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match field.file_name().map(str::to_owned) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                    if bytes.len() > MAX_LIST_FILE {
+                        return Err(Failure::invalid(
+                            "too_large",
+                            format!(
+                                "文件有 {}，超过 {} 上限",
+                                pingxuan_rules::materials::format_size(bytes.len() as u64),
+                                pingxuan_rules::materials::format_size(MAX_LIST_FILE as u64)
+                            ),
+                            Some("file"),
+                        )
+                        .into());
+                    }
+                    if !file_name.is_empty() && !bytes.is_empty() {
+                        out.file = Some(UploadedFile {
+                            name: file_name,
+                            bytes,
+                        });
+                    }
+                }
+                None => {
+                    let text = field.text().await.map_err(|_| unreadable())?;
+                    out.fields.insert(name, text);
+                }
+            }
+        }
+        check_token(&expected.0, out.field("csrf"))?;
+        Ok(out)
     }
 }
 

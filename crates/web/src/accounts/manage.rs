@@ -1,6 +1,7 @@
-//! 账号管理: organisers and admins create unit, expert and organiser accounts.
+//! 账号管理: organisers and admins create unit, expert and organiser accounts, one at a
+//! time or, for units, from a list (CSV or Excel) previewed before anything is created.
 
-use crate::auth::Posted;
+use crate::auth::{Posted, PostedFile};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,6 +14,7 @@ use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
 use crate::pages::Shell;
 use pingxuan_app::accounts::{AccountRequest, create_account};
+use pingxuan_app::units::{self, CreatedUnit, Imported, UnitRow};
 
 pub struct Row {
     pub name: String,
@@ -30,26 +32,57 @@ struct AccountsPage {
     rows: Vec<Row>,
     roles: Vec<(&'static str, &'static str)>,
     campaigns: Vec<(String, String)>,
+    /// The recommending-unit categories of each campaign: (campaign title, [(key, name)]).
+    categories: Vec<(String, Vec<(String, String)>)>,
     is_admin: bool,
     form: AccountRequest,
     created: Option<(String, String)>,
     error: Option<String>,
     field: String,
+    import: ImportView,
 }
 
-async fn render(
-    state: &AppState,
-    who: &SignedIn,
+/// The list import's part of the page: the form, then the preview or its problems,
+/// then the accounts created with their initial passwords.
+#[derive(Default)]
+pub struct ImportView {
+    campaign: String,
+    campaign_name: String,
+    file_name: String,
+    /// What the list would create (a preview), with the table to send back to confirm.
+    preview: Vec<UnitRow>,
+    table_json: String,
+    problems: Vec<String>,
+    created: Vec<CreatedUnit>,
+}
+
+#[derive(Default)]
+struct View {
     form: AccountRequest,
     created: Option<(String, String)>,
     failure: Option<Failure>,
-) -> Result<Response, PageError> {
+    import: ImportView,
+}
+
+async fn render(state: &AppState, who: &SignedIn, view: View) -> Result<Response, PageError> {
     let a = &who.access;
     let mut rows = Vec::new();
     let mut campaigns = Vec::new();
+    let mut categories = Vec::new();
+    let mut titles = std::collections::HashMap::new();
     for c in state.store.list_campaigns().await? {
+        let model = c.model()?;
+        titles.insert(c.id.clone(), model.campaign.short_name.clone());
         if a.organizes(&c.id) {
-            campaigns.push((c.id.clone(), c.name.clone()));
+            categories.push((
+                model.campaign.short_name.clone(),
+                model
+                    .recommender_categories
+                    .iter()
+                    .map(|k| (k.key.clone(), k.name.clone()))
+                    .collect(),
+            ));
+            campaigns.push((c.id.clone(), model.campaign.short_name.clone()));
         }
     }
     let holders = if a.is_admin() {
@@ -66,7 +99,10 @@ async fn render(
             name: h.display_name,
             login: h.login,
             role: h.role.label(),
-            campaign: h.campaign_id.unwrap_or_else(|| "全部".to_owned()),
+            campaign: match h.campaign_id {
+                Some(id) => titles.get(&id).cloned().unwrap_or(id),
+                None => "全部".to_owned(),
+            },
             unit: h.unit_name.unwrap_or_default(),
         });
     }
@@ -79,7 +115,7 @@ async fn render(
         roles.push(("organizer", Role::Organizer.label()));
         roles.push(("admin", Role::Admin.label()));
     }
-    let (status, error, field) = match failure {
+    let (mut status, error, field) = match view.failure {
         None => (StatusCode::OK, None, String::new()),
         Some(Failure::Invalid { message, field, .. })
         | Some(Failure::Conflict { message, field, .. }) => (
@@ -89,17 +125,22 @@ async fn render(
         ),
         Some(other) => return Err(other.into()),
     };
+    if !view.import.problems.is_empty() {
+        status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
     let page = AccountsPage {
         shell: Shell::signed_in(who, "账号管理", "/accounts"),
         csrf: who.session.csrf_token.clone(),
         rows,
         roles,
         campaigns,
+        categories,
         is_admin: a.is_admin(),
-        form,
-        created,
+        form: view.form,
+        created: view.created,
         error,
         field,
+        import: view.import,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -116,7 +157,7 @@ pub async fn get_accounts(
     who: SignedIn,
 ) -> Result<Response, PageError> {
     may_manage(&who)?;
-    render(&state, &who, AccountRequest::default(), None, None).await
+    render(&state, &who, View::default()).await
 }
 
 #[derive(Deserialize)]
@@ -136,17 +177,147 @@ pub async fn post_accounts(
         .map_err(Failure::from)
     {
         Ok(c) => {
-            render(
-                &state,
-                &who,
-                AccountRequest::default(),
-                Some((c.login, c.password)),
-                None,
-            )
-            .await
+            let view = View {
+                created: Some((c.login, c.password)),
+                ..View::default()
+            };
+            render(&state, &who, view).await
         }
         Err(Failure::Forbidden) => Err(Failure::Forbidden.into()),
         // What was typed stays in the form.
-        Err(f) => render(&state, &who, form.request, None, Some(f)).await,
+        Err(f) => {
+            let view = View {
+                form: form.request,
+                failure: Some(f),
+                ..View::default()
+            };
+            render(&state, &who, view).await
+        }
     }
+}
+
+fn campaign_title(state_campaigns: &[(String, String)], id: &str) -> String {
+    state_campaigns
+        .iter()
+        .find(|(k, _)| k == id)
+        .map(|(_, n)| n.clone())
+        .unwrap_or_else(|| id.to_owned())
+}
+
+async fn titles(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
+    let mut out = Vec::new();
+    for c in state.store.list_campaigns().await? {
+        out.push((c.id.clone(), c.model()?.campaign.short_name.clone()));
+    }
+    Ok(out)
+}
+
+/// 预览: reads the list and shows what it would create, or every problem; nothing is
+/// written.
+pub async fn post_units_preview(
+    State(state): State<AppState>,
+    who: SignedIn,
+    posted: PostedFile,
+) -> Result<Response, PageError> {
+    may_manage(&who)?;
+    let campaign = posted.field("campaign").to_owned();
+    let mut import = ImportView {
+        campaign_name: campaign_title(&titles(&state).await?, &campaign),
+        campaign: campaign.clone(),
+        ..ImportView::default()
+    };
+    let Some(file) = posted.file else {
+        import.problems = vec!["请选择单位名单文件（.xlsx、.xls 或 .csv）".to_owned()];
+        return render(
+            &state,
+            &who,
+            View {
+                import,
+                ..View::default()
+            },
+        )
+        .await;
+    };
+    import.file_name = file.name.clone();
+    let table = match pingxuan_app::tables::read(&file.name, &file.bytes) {
+        Ok(t) => t,
+        Err(e @ pingxuan_app::Error::Invalid { .. }) => {
+            import.problems = vec![e.to_string()];
+            return render(
+                &state,
+                &who,
+                View {
+                    import,
+                    ..View::default()
+                },
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match units::preview(&state.store, &who.access, &campaign, &table).await {
+        Ok(Ok(rows)) => {
+            import.preview = rows;
+            import.table_json = serde_json::to_string(&table)
+                .map_err(|e| PageError::from(Failure::Internal(format!("table as JSON: {e}"))))?;
+        }
+        Ok(Err(problems)) => import.problems = problems,
+        Err(pingxuan_app::Error::Invalid { message, .. }) => import.problems = vec![message],
+        Err(e) => return Err(e.into()),
+    }
+    render(
+        &state,
+        &who,
+        View {
+            import,
+            ..View::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    campaign: String,
+    file_name: String,
+    /// The previewed table, sent back; checked again in full before anything is made.
+    table: String,
+}
+
+/// 确认导入: creates every unit of the previewed list with its account, or nothing.
+pub async fn post_units_import(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Posted(form): Posted<ImportForm>,
+) -> Result<Response, PageError> {
+    may_manage(&who)?;
+    let table: pingxuan_app::tables::Table = serde_json::from_str(&form.table)
+        .map_err(|_| Failure::invalid("bad_form", "名单内容有误，请重新上传文件预览", None))?;
+    let mut import = ImportView {
+        campaign_name: campaign_title(&titles(&state).await?, &form.campaign),
+        campaign: form.campaign.clone(),
+        file_name: form.file_name,
+        ..ImportView::default()
+    };
+    match units::import(
+        &state.store,
+        &who.access,
+        &form.campaign,
+        &table,
+        who.ip.as_deref(),
+    )
+    .await?
+    {
+        Imported::Created(created) => import.created = created,
+        Imported::Refused(problems) => import.problems = problems,
+    }
+    render(
+        &state,
+        &who,
+        View {
+            import,
+            ..View::default()
+        },
+    )
+    .await
 }

@@ -7,7 +7,11 @@ use serde_json::json;
 
 use crate::common::start;
 
-on_both_databases!(organiser_creates_unit_accounts, api_account_rules);
+on_both_databases!(
+    organiser_creates_unit_accounts,
+    api_account_rules,
+    organiser_imports_units_from_a_list
+);
 
 async fn organiser_creates_unit_accounts(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
@@ -156,4 +160,158 @@ async fn api_account_rules(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+async fn organiser_imports_units_from_a_list(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("guangxi-2024.toml").await;
+    app.seed("dongguan-2023.toml").await;
+    app.account("gx-org", Role::Organizer, Some("guangxi-2024"), None)
+        .await;
+    let mut c = app.signed_in("gx-org").await;
+    let csrf = c.csrf("/accounts").await;
+    let page = c.get("/accounts").await;
+    assert!(
+        page.body
+            .contains("<optgroup label=\"2024年广西最美科技工作者\">"),
+        "categories are chosen, not typed: {}",
+        page.body
+    );
+    assert!(page.body.contains(">设区市</option>"), "{}", page.body);
+
+    // A list with mistakes: every problem named with its line, nothing created.
+    let bad = "单位名称,单位类型,类别,登录名,联系人,电子邮箱,手机\n柳州市科协,推荐单位,学会,gx-lz,,,\n,所在单位,,gx-x,,,\n";
+    let fields = [("csrf", csrf.as_str()), ("campaign", "guangxi-2024")];
+    let r = c
+        .post_file(
+            "/accounts/units/preview",
+            &fields,
+            ("file", "单位.csv", bad.as_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("第 2 行：类别“学会”不是本活动的推荐单位类别"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("第 3 行：单位名称为空"), "{}", r.body);
+    assert!(r.body.contains("未创建任何单位"), "{}", r.body);
+    assert!(
+        app.store
+            .list_units("guangxi-2024")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A file that is no table at all.
+    let r = c
+        .post_file(
+            "/accounts/units/preview",
+            &fields,
+            ("file", "单位.xlsx", b"not a workbook"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("无法打开表格 单位.xlsx"), "{}", r.body);
+
+    // A good list: previewed first, nothing created until confirmed.
+    let good = "\u{feff}单位名称,单位类型,类别,登录名,联系人,电子邮箱,手机\n柳州市科协,推荐单位,设区市,gx-lz,王老师,lz@example.com,13900000001\n广西医科大学,所在单位,,gx-gxmu,,,\n";
+    let r = c
+        .post_file(
+            "/accounts/units/preview",
+            &fields,
+            ("file", "单位.csv", good.as_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("将在“2024年广西最美科技工作者”中"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("创建 2 个单位及其账号"), "{}", r.body);
+    assert!(r.body.contains("确认导入 2 个单位"), "{}", r.body);
+    assert!(
+        app.store
+            .list_units("guangxi-2024")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let table = html_escape_decode(&crate::common::input_value(&r.body, "table").unwrap());
+
+    // Only the campaign's organisers may import into it.
+    app.account("dg-org", Role::Organizer, Some("dongguan-2023"), None)
+        .await;
+    let mut other = app.signed_in("dg-org").await;
+    let other_csrf = other.csrf("/accounts").await;
+    let r = other
+        .post_form(
+            "/accounts/units/import",
+            &[
+                ("csrf", other_csrf.as_str()),
+                ("campaign", "guangxi-2024"),
+                ("file_name", "单位.csv"),
+                ("table", table.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let confirm = [
+        ("csrf", csrf.as_str()),
+        ("campaign", "guangxi-2024"),
+        ("file_name", "单位.csv"),
+        ("table", table.as_str()),
+    ];
+    let r = c.post_form("/accounts/units/import", &confirm).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已导入 2 个单位及其账号"), "{}", r.body);
+    let password = r
+        .body
+        .split("<td data-label=\"登录名\">gx-lz</td><td data-label=\"初始密码\"><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let units = app.store.list_units("guangxi-2024").await.unwrap();
+    assert_eq!(units.len(), 2);
+    assert!(
+        units
+            .iter()
+            .any(|u| u.name == "柳州市科协" && u.category.as_deref() == Some("city"))
+    );
+    // The account list names the campaign by its title, not its id.
+    let page = c.get("/accounts").await;
+    assert!(
+        page.body
+            .contains("<td data-label=\"活动\">2024年广西最美科技工作者</td>"),
+        "{}",
+        page.body
+    );
+
+    let mut unit = app.client();
+    let r = unit.login("gx-lz", &password, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Confirming again (F5) creates nothing twice.
+    let r = c.post_form("/accounts/units/import", &confirm).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("登录名“gx-lz”已被使用"), "{}", r.body);
+    assert_eq!(app.store.list_units("guangxi-2024").await.unwrap().len(), 2);
+}
+
+/// The few entities askama writes into an attribute.
+fn html_escape_decode(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

@@ -897,3 +897,51 @@ async fn dongguan_code_walk() {
     })
     .await;
 }
+
+/// The organiser's console in the browser (issue 16): units imported from a list on the
+/// 账号管理 page, previewed, confirmed, their passwords shown once; at 1280 px and 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organiser_console() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("guangxi-2024.toml").await;
+    app.account(
+        "gx-office",
+        pingxuan_rules::Role::Organizer,
+        Some("guangxi-2024"),
+        None,
+    )
+    .await;
+    let list = std::env::temp_dir().join(format!("units-{:x}.csv", rand::random::<u64>()));
+    std::fs::write(
+        &list,
+        "单位名称,单位类型,类别,登录名,联系人,电子邮箱,手机\n柳州市科学技术协会,推荐单位,设区市,gx-liuzhou,王老师,lz@example.com,13900000001\n桂林市科学技术协会,推荐单位,设区市,gx-guilin,李老师,,\n广西医科大学,所在单位,,gx-gxmu,,,\n",
+    )
+    .unwrap();
+
+    let org = browser(&driver, 1280, 1000).await;
+    sign_in(&org, &app.url, "gx-office").await;
+    org.goto(&format!("{}/accounts", app.url)).await.unwrap();
+    org.find(Locator::Css("#import-file"))
+        .await
+        .unwrap()
+        .send_keys(list.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&org, "form[action^='/accounts/units/preview'] button").await;
+    wait_text(&org, "确认导入 3 个单位").await;
+    screenshot(&org, "console-1-units-preview.png").await;
+    click(&org, "form[action^='/accounts/units/import'] button").await;
+    wait_text(&org, "已导入 3 个单位及其账号").await;
+    screenshot(&org, "console-2-units-imported.png").await;
+    let phone = browser(&driver, 390, 844).await;
+    sign_in(&phone, &app.url, "gx-office").await;
+    phone.goto(&format!("{}/accounts", app.url)).await.unwrap();
+    screenshot(&phone, "console-3-accounts-phone.png").await;
+    let _ = std::fs::remove_file(&list);
+    org.close().await.unwrap();
+    phone.close().await.unwrap();
+}
