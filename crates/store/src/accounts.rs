@@ -53,9 +53,10 @@ pub struct RoleHolder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginOutcome {
     Ok(User),
-    /// Wrong login or password; `remaining` tries before the account locks.
+    /// Wrong login or password; `remaining` tries before the account locks (counted
+    /// for a login no account has as well, so the answer does not tell).
     Refused {
-        remaining: Option<u32>,
+        remaining: u32,
     },
     Locked {
         secs_left: i64,
@@ -256,13 +257,30 @@ impl Store {
         .bind(&h)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(0) };
+        let Some(r) = row else {
+            return self.unknown_login_failures(&h).await;
+        };
         let failures: i64 = r.try_get(0)?;
         let last: Option<i64> = r.try_get(1)?;
         Ok(match last {
             Some(l) if now() - l < LOCKOUT_SECS => failures as u32,
             _ => 0,
         })
+    }
+
+    /// Failed sign-ins with a login no account has, within the lockout window, counted
+    /// from the audit trail (where each is written under the login's digest): so an
+    /// unknown login shows the same tries left, captcha and lock as a real one, and a
+    /// refusal does not tell whether an account exists.
+    async fn unknown_login_failures(&self, login_hmac: &str) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'login_failed' AND target = $1 AND at > $2",
+        )
+        .bind(format!("login:{}", &login_hmac[..16]))
+        .bind(now() - LOCKOUT_SECS)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u32)
     }
 
     /// Checks a password, counting failures and locking the account after too many.
@@ -280,7 +298,16 @@ impl Store {
                 .await
                 .unwrap_or_default();
             verify_password(password.to_owned(), dummy).await;
-            return Ok(LoginOutcome::Refused { remaining: None });
+            // This attempt counts too (its audit entry is written after).
+            let failures = self.unknown_login_failures(&h).await? + 1;
+            if failures >= MAX_FAILURES {
+                return Ok(LoginOutcome::Locked {
+                    secs_left: LOCKOUT_SECS,
+                });
+            }
+            return Ok(LoginOutcome::Refused {
+                remaining: MAX_FAILURES - failures,
+            });
         };
         let user = self.user_from_row(&row)?;
         let t = now();
@@ -319,7 +346,7 @@ impl Store {
                 });
             }
             return Ok(LoginOutcome::Refused {
-                remaining: Some(MAX_FAILURES - count as u32),
+                remaining: MAX_FAILURES - count as u32,
             });
         }
         sqlx::query("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1")

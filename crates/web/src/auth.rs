@@ -139,9 +139,12 @@ pub struct Posted<T>(pub T);
 
 /// The session's CSRF token, left in the request by `SignedIn` or `Visitor`.
 fn expected_csrf(req: &Request) -> Result<SessionCsrf, Failure> {
-    req.extensions().get::<SessionCsrf>().cloned().ok_or_else(|| {
-        Failure::Internal("a posted form read without SignedIn or Visitor before it".to_owned())
-    })
+    req.extensions()
+        .get::<SessionCsrf>()
+        .cloned()
+        .ok_or_else(|| {
+            Failure::Internal("a posted form read without SignedIn or Visitor before it".to_owned())
+        })
 }
 
 impl<T, S> FromRequest<S> for Posted<T>

@@ -47,6 +47,8 @@ pub async fn campaign_rows(state: &AppState) -> Result<Vec<CampaignRow>, PageErr
 #[template(path = "home.html")]
 struct HomePage {
     shell: Shell,
+    /// Right after registering.
+    welcome: bool,
     name: String,
     roles: Vec<String>,
     campaigns: Vec<CampaignRow>,
@@ -67,12 +69,20 @@ pub async fn get_root(
     Ok(Redirect::to(if signed_in { "/home" } else { "/login" }).into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    welcome: Option<String>,
+}
+
 pub async fn get_home(
     State(state): State<AppState>,
     who: crate::auth::SignedIn,
+    axum::extract::Query(q): axum::extract::Query<HomeQuery>,
 ) -> Result<Response, PageError> {
     let page = HomePage {
         shell: Shell::signed_in(&who, "我的主页", "/home"),
+        welcome: q.welcome.is_some(),
         name: who.access.user.display_name.clone(),
         roles: who.access.role_labels(),
         campaigns: campaign_rows(&state).await?,

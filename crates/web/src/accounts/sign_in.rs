@@ -136,9 +136,20 @@ pub async fn post_login(
             .into_response())
     };
     if captcha_needed(&state, &visitor.session, &visitor.ip) || account_failing {
-        let guess = form.captcha.as_deref().unwrap_or("");
+        let guess = form.captcha.as_deref().unwrap_or("").trim();
+        // A browser that was shown no captcha (the account failed elsewhere) is asked
+        // for one, not told that it typed it wrong.
+        if guess.is_empty() {
+            return retry(
+                "为保护账号安全，请输入图中的验证码后再登录".to_owned(),
+                &visitor.session,
+            );
+        }
         if !store.check_captcha(&visitor.session.id_hash, guess).await? {
-            return retry("验证码不正确，请重新输入".to_owned(), &visitor.session);
+            return retry(
+                "验证码不正确，请看清新的图片后重新输入".to_owned(),
+                &visitor.session,
+            );
         }
     }
     let outcome = store.authenticate(&form.login, &form.password).await?;
@@ -157,11 +168,11 @@ pub async fn post_login(
                     (secs_left + 59) / 60
                 ),
                 LoginOutcome::Inactive => "该账号已停用，请联系活动办公室".to_owned(),
-                _ => format!(
-                    "账号或密码不正确（连续 {} 次错误将锁定账号 {} 分钟）",
-                    pingxuan_rules::password::MAX_FAILURES,
+                LoginOutcome::Refused { remaining } => format!(
+                    "账号或密码不正确，还可尝试 {remaining} 次，都不正确时账号将锁定 {} 分钟",
                     pingxuan_rules::password::LOCKOUT_SECS / 60
                 ),
+                LoginOutcome::Ok(_) => unreachable!("handled above"),
             };
             // A digest, not the typed text: it may be a phone number, or a password typed
             // into the wrong box.
@@ -211,11 +222,11 @@ pub async fn post_logout(
 /// A fresh captcha image for this session; its answer replaces any earlier one.
 pub async fn get_captcha(
     State(state): State<AppState>,
-    ip: crate::auth::ClientIp,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
-    // Each image costs CPU and a fresh answer: counted with the sign-in attempts.
-    throttle(&state, &ip.0)?;
+    // Not counted with the sign-in attempts: a page that shows the captcha must be able
+    // to show its image. An image is cheap, needs a session, and each new one replaces
+    // the session's answer, so asking for many gains nothing.
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Err(Failure::NotFound.into());
     };
@@ -312,8 +323,8 @@ pub async fn post_register(
     };
     let mut errors: HashMap<&'static str, String> =
         registration_problems(&registration).into_iter().collect();
+    // Every problem at once, the captcha's too.
     if captcha
-        && errors.is_empty()
         && !state
             .store
             .check_captcha(
@@ -326,7 +337,18 @@ pub async fn post_register(
     }
     if errors.is_empty() {
         match register(&state.store, &registration, visitor.ip.as_deref()).await? {
-            Ok(_) => return Ok(Redirect::to("/login?done=registered").into_response()),
+            Ok(id) => {
+                // Registered and signed in, on a new session id.
+                let store = &state.store;
+                store.delete_session(&visitor.session.id_hash, None).await?;
+                let audit =
+                    Audit::new(Some(id), "login", format!("user:{id}")).ip(visitor.ip.as_deref());
+                let (token, _) = store
+                    .create_session(Some(id), visitor.ip.as_deref(), Some(&audit))
+                    .await?;
+                let jar = visitor.jar.add(session_cookie(&state, token));
+                return Ok((jar, Redirect::to("/home?welcome=1")).into_response());
+            }
             Err(problems) => errors.extend(problems),
         }
     }

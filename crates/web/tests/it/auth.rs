@@ -37,7 +37,12 @@ async fn register_login_logout(db: TestDb) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.location.as_deref(), Some("/login?done=registered"));
+    assert_eq!(r.location.as_deref(), Some("/home?welcome=1"));
+    // Registered and signed in at once.
+    let home = c.get("/home?welcome=1").await;
+    assert!(home.body.contains("注册成功，您已登录"), "{}", home.body);
+    let csrf = c.csrf("/home").await;
+    c.post_form("/logout", &[("csrf", &csrf)]).await;
     // The mobile number is sealed at rest.
     let raw: Vec<String> = sqlx::query_scalar("SELECT mobile_enc FROM users")
         .fetch_all(&app.store.pool)
@@ -72,7 +77,8 @@ async fn register_login_logout(db: TestDb) {
         .fetch_all(&app.store.pool)
         .await
         .unwrap();
-    assert_eq!(actions, ["register", "login", "logout"]);
+    // Registering signs in (and out, above), then the person signs in again.
+    assert_eq!(actions, ["register", "login", "logout", "login", "logout"]);
 }
 
 async fn register_refuses_bad_input_and_duplicates(db: TestDb) {
@@ -133,7 +139,12 @@ async fn lockout_after_five_failures(db: TestDb) {
     for i in 1..=4 {
         let r = c.login("unit-a", "Wrong-pass-1", None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
-        assert!(r.body.contains("账号或密码不正确"));
+        assert!(
+            r.body
+                .contains(&format!("账号或密码不正确，还可尝试 {} 次", 5 - i)),
+            "{}",
+            r.body
+        );
     }
     let r = c.login("unit-a", "Wrong-pass-1", None).await;
     assert!(r.body.contains("账号已锁定"), "{}", r.body);
@@ -155,9 +166,19 @@ async fn lockout_after_five_failures(db: TestDb) {
             .iter()
             .all(|t| t.starts_with("login:") && !t.contains("unit-a"))
     );
-    // An unknown login gets the same words as a wrong password.
+    // An unknown login gets the same words, tries left and lock as a wrong password, so
+    // a refusal does not tell whether the account exists.
+    for i in 1..=4 {
+        let r = c.login("nobody", "Wrong-pass-1", None).await;
+        assert!(
+            r.body
+                .contains(&format!("账号或密码不正确，还可尝试 {} 次", 5 - i)),
+            "{}",
+            r.body
+        );
+    }
     let r = c.login("nobody", "Wrong-pass-1", None).await;
-    assert!(r.body.contains("账号或密码不正确"));
+    assert!(r.body.contains("账号已锁定"), "{}", r.body);
 }
 
 async fn captcha_always(db: TestDb) {
@@ -192,16 +213,22 @@ async fn captcha_after_failures(db: TestDb) {
         "captcha appears after a failure"
     );
     let r = c.login("exp", PASSWORD, None).await;
-    assert!(r.body.contains("验证码不正确"));
+    assert!(r.body.contains("请输入图中的验证码"), "{}", r.body);
+    let r = c.login("exp", PASSWORD, Some("wrong")).await;
+    assert!(r.body.contains("验证码不正确"), "{}", r.body);
     // A fresh browser gets no pass: the account's recent failure asks for the captcha,
-    // and the page shows the image to read.
+    // and the page shows the image to read (and asks for it, not “typed wrong”).
     let mut fresh = app.client();
     let r = fresh.login("exp", PASSWORD, None).await;
     assert!(
-        r.body.contains("验证码不正确") && r.body.contains("/captcha.png"),
+        r.body.contains("请输入图中的验证码") && r.body.contains("/captcha.png"),
         "{}",
         r.body
     );
+    // The image loads however often the sign-in limit was hit.
+    for _ in 0..30 {
+        assert_eq!(fresh.get("/captcha.png").await.status, StatusCode::OK);
+    }
     fresh.get("/captcha.png").await;
     let answer = app.captcha_answer(&fresh).await.unwrap();
     let r = fresh.login("exp", PASSWORD, Some(&answer)).await;

@@ -297,7 +297,13 @@ impl TestApp {
     /// The captcha answer the server holds for a client's session (what a person reads
     /// off the image).
     pub async fn captcha_answer(&self, client: &Client) -> Option<String> {
-        let hash = token_hash(client.cookie.as_deref().unwrap());
+        self.captcha_answer_of(client.cookie.as_deref().unwrap())
+            .await
+    }
+
+    /// The same, for a session cookie's value (a real browser's).
+    pub async fn captcha_answer_of(&self, cookie: &str) -> Option<String> {
+        let hash = token_hash(cookie);
         sqlx::query("SELECT captcha_answer FROM sessions WHERE id_hash = $1")
             .bind(hash)
             .fetch_one(&self.store.pool)
