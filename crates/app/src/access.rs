@@ -70,6 +70,18 @@ impl Access {
                 .any(|r| r.role == Role::Organizer && r.campaign_id.as_deref() == Some(campaign_id))
     }
 
+    /// Sees this campaign on their pages: applicants and admins see every campaign (an
+    /// applicant chooses one); units, experts and organisers the campaigns of their roles
+    /// (an organiser with no campaign, all).
+    pub fn sees_campaign(&self, campaign_id: &str) -> bool {
+        self.is_admin()
+            || self.has(Role::Applicant)
+            || self.roles.iter().any(|r| match r.campaign_id.as_deref() {
+                Some(c) => c == campaign_id,
+                None => r.role == Role::Organizer,
+            })
+    }
+
     /// May load a new campaign file, or replace the file of `existing`.
     pub fn require_campaign_loader(&self, existing: Option<&str>) -> Result<(), Error> {
         let ok = match existing {
@@ -99,22 +111,5 @@ impl Access {
         self.roles
             .iter()
             .any(|r| matches!(r.role, Role::WorkUnit | Role::Recommender | Role::Organizer))
-    }
-
-    /// The roles in words, for the home page.
-    pub fn role_labels(&self) -> Vec<String> {
-        self.roles
-            .iter()
-            .map(|r| {
-                let mut s = r.role.label().to_owned();
-                if let Some(u) = &r.unit_name {
-                    s.push_str(&format!("（{u}）"));
-                }
-                if let Some(c) = &r.campaign_id {
-                    s.push_str(&format!(" · {c}"));
-                }
-                s
-            })
-            .collect()
     }
 }

@@ -94,14 +94,13 @@ impl Loaded {
         self.case(pingxuan_store::now()).deadline(level)
     }
 
-    /// “提交截止：2024年3月26日 23:59（剩余 3 天）” for `level`, and whether it passed.
+    /// “提交截止：2024年3月26日 24:00（剩余 3 天）” for `level`, and whether it passed.
     pub fn deadline_line(&self, level: usize) -> Option<(String, bool)> {
         let b = self.deadline(level)?;
         let now = pingxuan_store::now();
         let mut text = format!(
-            "提交截止：{}（{}）",
-            pingxuan_rules::deadline::format_beijing(b.at),
-            pingxuan_rules::deadline::remaining(b.at, now)
+            "提交截止：{}",
+            pingxuan_rules::deadline::in_force_text(b.at, now)
         );
         if b.extended {
             text.push_str("，已延期");

@@ -89,6 +89,88 @@ pub async fn load_campaign(
     }))
 }
 
+/// What a settings change did.
+pub enum SettingsOutcome {
+    /// Saved as a new revision, with what changed (empty: nothing did, nothing saved).
+    Saved {
+        revision: i64,
+        changes: Vec<pingxuan_rules::campaign::settings::Change>,
+    },
+    /// Nothing saved; every problem beside its field.
+    Refused(Vec<pingxuan_rules::campaign::settings::Refusal>),
+}
+
+/// The organiser sets values on the campaign page (deadlines, the age reference day,
+/// 公示 days, vote weights): written into the campaign file as a new revision, checked
+/// as any file is, with one audit entry naming each change.
+pub async fn change_settings(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    revision: i64,
+    typed: &[(String, String)],
+    ip: Option<&str>,
+) -> Result<SettingsOutcome, Error> {
+    if !access.organizes(campaign_id) {
+        return Err(Error::Forbidden);
+    }
+    let stored = store
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    // Changed from a page showing an older revision: refused, not merged over it.
+    let stale = || {
+        Error::conflict(
+            "stale",
+            "活动设置刚被别人修改过，您的修改未保存；请刷新页面，看过最新设定后再修改",
+        )
+    };
+    if stored.revision != revision {
+        return Err(stale());
+    }
+    let (text, changes) =
+        match pingxuan_rules::campaign::settings::apply(&stored.source_toml, typed) {
+            Ok(done) => done,
+            Err(refusals) => return Ok(SettingsOutcome::Refused(refusals)),
+        };
+    if changes.is_empty() {
+        return Ok(SettingsOutcome::Saved {
+            revision: stored.revision,
+            changes,
+        });
+    }
+    let campaign = load(&text)
+        .campaign
+        .ok_or_else(|| Error::Internal("settings left a file that does not load".to_owned()))?;
+    let detail = changes
+        .iter()
+        .map(|c| format!("{}：{} → {}", c.label, c.from, c.to))
+        .collect::<Vec<_>>()
+        .join("；");
+    let revision = store
+        .save_campaign_over(
+            &campaign,
+            &text,
+            access.actor(),
+            Some(revision),
+            |revision| {
+                Audit::new(
+                    access.actor(),
+                    "campaign_settings_changed",
+                    format!("campaign:{campaign_id}"),
+                )
+                .detail(format!("第 {revision} 版：{detail}"))
+                .ip(ip)
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Stale => stale(),
+            other => other.into(),
+        })?;
+    Ok(SettingsOutcome::Saved { revision, changes })
+}
+
 /// Reads a date and time typed in Beijing time: `2024-03-29 23:59`, `2024-03-29T23:59`
 /// (a browser's datetime-local) or a date alone, meaning the end of that day.
 pub fn parse_beijing(text: &str) -> Option<i64> {

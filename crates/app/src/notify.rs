@@ -139,11 +139,10 @@ async fn remind_one(
     let to = recipients(store, &chain, level, parties).await?;
     let what = pingxuan_rules::decide::naming(&held.name, &held.number);
     let text = format!(
-        "{what}尚在{}处未提交，{}提交截止时间为{}（{}），请抓紧办理。",
+        "{what}尚在{}处未提交，{}提交截止时间为{}，请抓紧办理。",
         chain.name(level),
         b.level_name,
-        pingxuan_rules::deadline::format_beijing(b.at),
-        pingxuan_rules::deadline::remaining(b.at, now)
+        pingxuan_rules::deadline::in_force_text(b.at, now)
     );
     let subject = format!(
         "【{}】申请书 {} 提交截止提醒",

@@ -60,23 +60,32 @@ pub fn binding(
     })
 }
 
-/// “2024年3月26日 23:59”, Beijing time as the notices write it.
+/// “2024年3月26日 24:00”, Beijing time as the notices write it: a deadline at the last
+/// second of a day (23:59:59, the notices' “24时前”) is that day's 24:00.
 pub fn format_beijing(unix: i64) -> String {
     let offset = UtcOffset::from_hms(8, 0, 0).expect("valid offset");
     match OffsetDateTime::from_unix_timestamp(unix) {
         Ok(t) => {
             let t = t.to_offset(offset);
+            let (hour, minute) = if (t.hour(), t.minute(), t.second()) == (23, 59, 59) {
+                (24, 0)
+            } else {
+                (t.hour(), t.minute())
+            };
             format!(
-                "{}年{}月{}日 {:02}:{:02}",
+                "{}年{}月{}日 {hour:02}:{minute:02}",
                 t.year(),
                 t.month() as u8,
                 t.day(),
-                t.hour(),
-                t.minute()
             )
         }
         Err(_) => unix.to_string(),
     }
+}
+
+/// The deadline in force as every page shows it: “2027年2月3日 24:00（剩余 59 天）”.
+pub fn in_force_text(at: i64, now: i64) -> String {
+    format!("{}（{}）", format_beijing(at), remaining(at, now))
 }
 
 /// Beijing time, as every notice writes dates.
@@ -162,12 +171,18 @@ mod tests {
             None,
             "the office has none"
         );
-        assert_eq!(format_beijing(GX), "2024年3月26日 23:59");
+        assert_eq!(format_beijing(GX), "2024年3月26日 24:00");
+        assert_eq!(format_beijing(GX - 59), "2024年3月26日 23:59");
+        assert_eq!(
+            in_force_text(GX, GX - 59 * 86_400),
+            "2024年3月26日 24:00（剩余 59 天）"
+        );
+        assert_eq!(in_force_text(GX, GX + 1), "2024年3月26日 24:00（已截止）");
         let b = binding(&c, &chain, 0, None, &[]).unwrap();
         assert_eq!(submit_problem(&b, "自治区活动办公室", GX), None);
         assert_eq!(
             submit_problem(&b, "自治区活动办公室", GX + 1).unwrap(),
-            "推荐单位提交截止时间为2024年3月26日 23:59，已截止，不能再提交；如需延期请联系自治区活动办公室"
+            "推荐单位提交截止时间为2024年3月26日 24:00，已截止，不能再提交；如需延期请联系自治区活动办公室"
         );
         let xinjiang = load(SEEDS[2].1).campaign.unwrap();
         let xc = Chain::for_application(&xinjiang, false);

@@ -147,6 +147,9 @@ pub enum FlowError {
     AlreadyOpened { receiver: String },
 }
 
+/// The state of an application nobody has been sent.
+pub const DRAFT: &str = "草稿（未提交）";
+
 impl FlowState {
     /// Replays events into a state; events that would be refused are errors.
     pub fn replay(chain: &Chain, events: &[Event]) -> Result<FlowState, FlowError> {
@@ -167,11 +170,12 @@ impl FlowState {
         self.holder() == 0
     }
 
-    /// The state as the manual writes it: 申报人, 申报人提交到推荐单位,
-    /// 推荐单位退回到申报人 …
+    /// The state as the manual writes it: 申报人提交到推荐单位, 推荐单位退回到申报人 …;
+    /// before anything was sent (or after the applicant took it back), 草稿（未提交）
+    /// rather than the manual's bare “申报人”, which reads as a role.
     pub fn text(&self, chain: &Chain) -> String {
         match self.moves.last() {
-            None => chain.name(0).to_owned(),
+            None => DRAFT.to_owned(),
             Some(m) => {
                 let verb = match m.kind {
                     MoveKind::Submit => "提交到",
@@ -471,7 +475,7 @@ mod tests {
         let c = chain("xinjiang-2023.toml", false);
         let (app, rec, office) = (0, 1, 2);
         let mut s = FlowState::default();
-        assert_eq!(s.text(&c), "申报人");
+        assert_eq!(s.text(&c), "草稿（未提交）");
         assert!(s.applicant_may_edit());
 
         s = s.apply(&c, Event::Submit { by: app }).unwrap();
@@ -479,7 +483,7 @@ mod tests {
         assert!(!s.applicant_may_edit());
         assert!(s.can_recall(app));
         s = s.apply(&c, Event::Recall { by: app }).unwrap();
-        assert_eq!(s.text(&c), "申报人");
+        assert_eq!(s.text(&c), "草稿（未提交）");
 
         s = s.apply(&c, Event::Submit { by: app }).unwrap();
         s = s.apply(&c, Event::Open { by: rec }).unwrap();

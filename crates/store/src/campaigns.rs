@@ -86,6 +86,20 @@ impl Store {
         by: Option<i64>,
         audit: impl FnOnce(i64) -> Audit + Send,
     ) -> Result<i64> {
+        self.save_campaign_over(c, source_toml, by, None, audit)
+            .await
+    }
+
+    /// Saves a new revision only over revision `over` (when given): a change made from
+    /// an older page does not silently undo someone else's (`Stale` instead).
+    pub async fn save_campaign_over(
+        &self,
+        c: &Campaign,
+        source_toml: &str,
+        by: Option<i64>,
+        over: Option<i64>,
+        audit: impl FnOnce(i64) -> Audit + Send,
+    ) -> Result<i64> {
         let t = now();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
@@ -94,6 +108,7 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, \
              source_toml = excluded.source_toml, revision = campaigns.revision + 1, \
              loaded_by = excluded.loaded_by, updated_at = excluded.updated_at \
+             WHERE campaigns.revision = COALESCE($7, campaigns.revision) \
              RETURNING revision",
         )
         .bind(&c.campaign.id)
@@ -102,8 +117,10 @@ impl Store {
         .bind(source_toml)
         .bind(by)
         .bind(t)
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(over)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::Stale)?;
         let revision: i64 = row.try_get(0)?;
         self.append_audit(&mut tx, &audit(revision), t).await?;
         tx.commit().await?;

@@ -8,31 +8,53 @@ use axum_extra::extract::CookieJar;
 use crate::AppState;
 use crate::auth::SESSION_COOKIE;
 use crate::error::PageError;
-use crate::pages::{Shell, entry_text, format_deadline};
+use crate::pages::{Shell, entry_text};
 
 pub struct CampaignRow {
     pub id: String,
     pub name: String,
     pub year: i64,
     pub entry: &'static str,
+    /// The deadline in force for applicants (extensions for everyone included), in the
+    /// one format: “推荐单位提交 2027年2月3日 24:00（剩余 59 天）”; empty when unset.
     pub deadline: String,
+    /// No deadline set yet, and this person may set it.
+    pub set_deadline: bool,
 }
 
-/// The campaigns on the platform, with what an applicant needs to know first.
-pub async fn campaign_rows(state: &AppState) -> Result<Vec<CampaignRow>, PageError> {
+/// The campaigns this person sees, with what an applicant needs to know first.
+pub async fn campaign_rows(
+    state: &AppState,
+    access: &pingxuan_app::Access,
+) -> Result<Vec<CampaignRow>, PageError> {
     let mut rows = Vec::new();
+    let now = pingxuan_store::now();
     for stored in state.store.list_campaigns().await? {
+        if !access.sees_campaign(&stored.id) {
+            continue;
+        }
         let Some(c) = state.store.campaign_model(&stored.id).await? else {
             continue;
         };
-        let deadline = c
-            .levels
+        let extensions: Vec<_> = state
+            .store
+            .deadline_extensions(&stored.id)
+            .await?
             .iter()
-            .find(|l| l.role == pingxuan_rules::Role::Recommender)
-            .and_then(|l| l.deadline.as_ref())
-            .map(format_deadline)
-            .unwrap_or_else(|| "未设定".to_owned());
+            .map(|g| g.extension())
+            .collect();
+        let chain = pingxuan_rules::workflow::Chain::for_application(&c, false);
+        let deadline = pingxuan_rules::deadline::binding(&c, &chain, 0, None, &extensions)
+            .map(|b| {
+                format!(
+                    "{}提交 {}",
+                    b.level_name,
+                    pingxuan_rules::deadline::in_force_text(b.at, now)
+                )
+            })
+            .unwrap_or_default();
         rows.push(CampaignRow {
+            set_deadline: deadline.is_empty() && access.organizes(&stored.id),
             id: stored.id.clone(),
             name: c.campaign.name.clone(),
             year: stored.year,
@@ -41,6 +63,34 @@ pub async fn campaign_rows(state: &AppState) -> Result<Vec<CampaignRow>, PageErr
         });
     }
     Ok(rows)
+}
+
+/// The person's roles in words, each campaign by its title: “推荐单位（柳州市科协） ·
+/// 2024年广西最美科技工作者”.
+async fn role_labels(
+    state: &AppState,
+    access: &pingxuan_app::Access,
+) -> Result<Vec<String>, PageError> {
+    let mut titles = std::collections::HashMap::new();
+    for c in state.store.list_campaigns().await? {
+        if let Some(model) = state.store.campaign_model(&c.id).await? {
+            titles.insert(c.id.clone(), model.campaign.short_name.clone());
+        }
+    }
+    Ok(access
+        .roles
+        .iter()
+        .map(|r| {
+            let mut s = r.role.label().to_owned();
+            if let Some(u) = &r.unit_name {
+                s.push_str(&format!("（{u}）"));
+            }
+            if let Some(c) = &r.campaign_id {
+                s.push_str(&format!(" · {}", titles.get(c).unwrap_or(c)));
+            }
+            s
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -84,8 +134,8 @@ pub async fn get_home(
         shell: Shell::signed_in(&who, "我的主页", "/home"),
         welcome: q.welcome.is_some(),
         name: who.access.user.display_name.clone(),
-        roles: who.access.role_labels(),
-        campaigns: campaign_rows(&state).await?,
+        roles: role_labels(&state, &who.access).await?,
+        campaigns: campaign_rows(&state, &who.access).await?,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -112,17 +112,10 @@ pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
 
 pub use pingxuan_rules::deadline::format_time;
 
-/// “2024年3月26日 23:59” from a campaign deadline.
+/// A campaign file's deadline in the one format every page uses (“2024年3月26日 24:00”).
 pub fn format_deadline(d: &Deadline) -> String {
     match deadline_instant(d) {
-        Ok(t) => format!(
-            "{}年{}月{}日 {:02}:{:02}",
-            t.year(),
-            t.month() as u8,
-            t.day(),
-            t.hour(),
-            t.minute()
-        ),
+        Ok(t) => pingxuan_rules::deadline::format_beijing(t.unix_timestamp()),
         Err(_) => d.to_string(),
     }
 }

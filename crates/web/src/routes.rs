@@ -122,6 +122,10 @@ pub fn router(state: AppState) -> Router {
             get(campaigns::pages::get_campaign_file),
         )
         .route(
+            "/campaigns/{id}/settings",
+            post(campaigns::pages::post_settings),
+        )
+        .route(
             "/campaigns/{id}/extensions",
             post(campaigns::pages::post_extension),
         )

@@ -4,6 +4,7 @@ mod check;
 mod load;
 mod model;
 mod problem;
+pub mod settings;
 
 pub use check::{deadline_instant, parse_resolution, parse_size};
 pub use load::{Report, load};

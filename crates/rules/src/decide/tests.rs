@@ -259,7 +259,7 @@ fn eligibility_and_the_register_stop_a_submission() {
 fn the_manuals_recall_rules() {
     let f = Fixture::new("xinjiang-2023.toml", false).moved(&[SUBMIT_0]);
     let o = f.decide(Event::Recall { by: 0 }, &NONE).unwrap();
-    assert_eq!(o.state_text, "申报人");
+    assert_eq!(o.state_text, "草稿（未提交）");
     let f = f.moved(&[Event::Open { by: 1 }]);
     assert_eq!(
         f.decide(Event::Recall { by: 0 }, &NONE),
@@ -389,7 +389,7 @@ fn deadlines_with_extensions() {
     assert_eq!(
         f.decide(SUBMIT_0, &NONE),
         Err(Refusal::DeadlinePassed(
-            "推荐单位提交截止时间为2024年3月26日 23:59，已截止，不能再提交；如需延期请联系自治区活动办公室"
+            "推荐单位提交截止时间为2024年3月26日 24:00，已截止，不能再提交；如需延期请联系自治区活动办公室"
                 .to_owned()
         ))
     );

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use pingxuan_rules::campaign::settings::{self, Refusal};
 use pingxuan_rules::campaign::{
     Campaign, MaterialKind, Problem, Severity, StageKind, load, parse_size,
 };
@@ -131,7 +132,11 @@ struct DetailPage {
     entry: &'static str,
     /// (level, what it writes, deadline) along the chain.
     chain: Vec<(String, String, String)>,
-    warnings: Vec<String>,
+    /// (the warning in words, the anchor of the field that settles it).
+    warnings: Vec<(String, Option<String>)>,
+    settings: Vec<SettingRow>,
+    settings_errors: Vec<String>,
+    settings_notice: Option<String>,
     quotas: Vec<(String, String, String)>,
     stages: Vec<String>,
     materials: Vec<(String, String, String)>,
@@ -204,8 +209,42 @@ pub async fn get_campaign(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, PageError> {
-    render_campaign(&state, &who, &id, None, None).await
+    let view = match q.saved.as_deref() {
+        None => SettingsView::Plain,
+        Some("0") => SettingsView::Saved("设置没有变化，未生成新版本".to_owned()),
+        Some(n) => SettingsView::Saved(format!("已保存 {n} 项设置，活动配置文件已更新为新版本")),
+    };
+    render_campaign(&state, &who, &id, None, None, view).await
+}
+
+/// The settings form as posted, when it was refused: what was typed stays.
+pub struct TypedSettings {
+    typed: Vec<(String, String)>,
+    refusals: Vec<Refusal>,
+}
+
+/// What the settings form shows besides the values: nothing, a saved notice, or the
+/// refused form.
+pub enum SettingsView {
+    Plain,
+    Saved(String),
+    Refused(TypedSettings),
+}
+
+/// One value on the 活动设置 form.
+pub struct SettingRow {
+    pub key: String,
+    pub anchor: String,
+    pub label: String,
+    pub hint: String,
+    pub input_type: &'static str,
+    /// `step` for number inputs.
+    pub step: &'static str,
+    pub value: String,
+    pub warning: Option<String>,
+    pub error: Option<String>,
 }
 
 async fn render_campaign(
@@ -214,7 +253,13 @@ async fn render_campaign(
     id: &str,
     notice: Option<String>,
     error: Option<(&str, Failure)>,
+    view: SettingsView,
 ) -> Result<Response, PageError> {
+    let (settings_notice, typed) = match view {
+        SettingsView::Plain => (None, None),
+        SettingsView::Saved(n) => (Some(n), None),
+        SettingsView::Refused(t) => (None, Some(t)),
+    };
     let id = id.to_owned();
     if !who.access.organizes(&id) {
         return Err(Failure::Forbidden.into());
@@ -244,19 +289,19 @@ async fn render_campaign(
         .map(|u| (u.id, u.name.clone()))
         .collect();
     let full_chain = pingxuan_rules::workflow::Chain::for_application(&c, false);
+    // A level's own deadline in force for everyone, in the one format every page uses.
+    let in_force = |i: usize| {
+        pingxuan_rules::deadline::binding(&c, &full_chain, i, None, &exts)
+            .filter(|b| Some(b.level_key.as_str()) == c.levels.get(i).map(|l| l.key.as_str()))
+            .map(|b| pingxuan_rules::deadline::in_force_text(b.at, pingxuan_store::now()))
+    };
     let deadlines = c
         .levels
         .iter()
         .enumerate()
         .filter(|(_, l)| l.deadline.is_some())
         .map(|(i, l)| {
-            let now = pingxuan_rules::deadline::binding(&c, &full_chain, i, None, &exts)
-                .map(|b| {
-                    let at = format_time(b.at);
-                    let left = pingxuan_rules::deadline::remaining(b.at, pingxuan_store::now());
-                    format!("{at}（{left}）")
-                })
-                .unwrap_or_default();
+            let now = in_force(i).unwrap_or_default();
             (
                 l.key.clone(),
                 l.name.clone(),
@@ -304,7 +349,7 @@ async fn render_campaign(
             [
                 level_name(&g.level_key),
                 g.unit_name.unwrap_or_else(|| "全部".to_owned()),
-                format_time(g.value),
+                pingxuan_rules::deadline::format_beijing(g.value),
                 g.reason,
                 g.granted_by.unwrap_or_default(),
                 format_time(g.granted_at),
@@ -314,8 +359,50 @@ async fn render_campaign(
     let status = match &error {
         Some((_, Failure::Invalid { .. })) => StatusCode::UNPROCESSABLE_ENTITY,
         Some(_) => StatusCode::CONFLICT,
+        None if typed.is_some() => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::OK,
     };
+    let settings: Vec<SettingRow> = settings::settings(&c, &report.problems)
+        .into_iter()
+        .map(|x| {
+            let typed_value = typed
+                .as_ref()
+                .and_then(|t| t.typed.iter().find(|(k, _)| *k == x.key))
+                .map(|(_, v)| v.clone());
+            let error = typed.as_ref().and_then(|t| {
+                t.refusals
+                    .iter()
+                    .find(|r| r.key == x.key)
+                    .map(|r| r.message.clone())
+            });
+            SettingRow {
+                anchor: x.anchor(),
+                input_type: x.input_type(),
+                step: match x.kind {
+                    settings::SettingKind::Weight => "0.01",
+                    _ => "1",
+                },
+                value: typed_value.unwrap_or_else(|| x.value.clone()),
+                label: x.label,
+                hint: x.hint,
+                warning: x.warning,
+                error,
+                key: x.key,
+            }
+        })
+        .collect();
+    // Problems of the whole file (not of one setting), said in words.
+    let settings_errors: Vec<String> = typed
+        .as_ref()
+        .map(|t| {
+            t.refusals
+                .iter()
+                .filter(|r| r.key.is_empty())
+                .map(|r| r.message.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let setting_keys: Vec<String> = settings.iter().map(|x| x.key.clone()).collect();
     let error = error.map(|(form, f)| {
         let field = match &f {
             Failure::Invalid { field, .. } | Failure::Conflict { field, .. } => {
@@ -342,7 +429,8 @@ async fn render_campaign(
         chain: c
             .levels
             .iter()
-            .map(|l| {
+            .enumerate()
+            .map(|(i, l)| {
                 let mut does = l
                     .opinion
                     .as_ref()
@@ -354,14 +442,28 @@ async fn render_campaign(
                 if l.employer_also_signs {
                     does.push_str("；实际就职单位不同时一并签署意见");
                 }
+                (l.name.clone(), does, in_force(i).unwrap_or_default())
+            })
+            .collect(),
+        // Each warning names its setting in words and links to its field where the
+        // form sets it; the level warning (“no deadline at all”) to the first deadline.
+        warnings: report
+            .warnings()
+            .map(|p| {
+                let key = if p.key == "levels" {
+                    "levels[0].deadline".to_owned()
+                } else {
+                    p.key.clone()
+                };
                 (
-                    l.name.clone(),
-                    does,
-                    l.deadline.as_ref().map(format_deadline).unwrap_or_default(),
+                    format!("{}：{}", settings::describe_key(&c, &p.key), p.message),
+                    setting_keys.contains(&key).then(|| settings::anchor(&key)),
                 )
             })
             .collect(),
-        warnings: report.warnings().map(|p| p.to_string()).collect(),
+        settings,
+        settings_errors,
+        settings_notice,
         quotas: c
             .recommender_categories
             .iter()
@@ -435,10 +537,18 @@ pub async fn post_extension(
     match outcome {
         Ok(_) => {
             let notice = "已延期，相关单位可在新的截止时间前继续提交".to_owned();
-            render_campaign(&state, &who, &id, Some(notice), None).await
+            render_campaign(&state, &who, &id, Some(notice), None, SettingsView::Plain).await
         }
         Err(f @ Failure::Invalid { .. }) => {
-            render_campaign(&state, &who, &id, None, Some(("deadline", f))).await
+            render_campaign(
+                &state,
+                &who,
+                &id,
+                None,
+                Some(("deadline", f)),
+                SettingsView::Plain,
+            )
+            .await
         }
         Err(f) => Err(f.into()),
     }
@@ -473,10 +583,76 @@ pub async fn post_quota(
     match outcome {
         Ok(_) => {
             let notice = format!("已为该推荐单位增加 {} 个名额", form.extra);
-            render_campaign(&state, &who, &id, Some(notice), None).await
+            render_campaign(&state, &who, &id, Some(notice), None, SettingsView::Plain).await
         }
         Err(f @ Failure::Invalid { .. }) => {
-            render_campaign(&state, &who, &id, None, Some(("quota", f))).await
+            render_campaign(
+                &state,
+                &who,
+                &id,
+                None,
+                Some(("quota", f)),
+                SettingsView::Plain,
+            )
+            .await
+        }
+        Err(f) => Err(f.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// 保存设置: the settings form, each field named by its key in the file (`s.<key>`),
+/// with the revision the page showed.
+pub async fn post_settings(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Posted(form): Posted<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let revision = form
+        .iter()
+        .find(|(k, _)| k == "revision")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let typed: Vec<(String, String)> = form
+        .into_iter()
+        .filter_map(|(k, v)| k.strip_prefix("s.").map(|k| (k.to_owned(), v)))
+        .collect();
+    match actions::change_settings(
+        &state.store,
+        &who.access,
+        &id,
+        revision,
+        &typed,
+        who.ip.as_deref(),
+    )
+    .await
+    .map_err(Failure::from)
+    {
+        Ok(actions::SettingsOutcome::Saved { changes, .. }) => {
+            // Answered with a redirect, so F5 does not send the form again.
+            let to = format!("/campaigns/{id}?saved={}#settings", changes.len());
+            Ok(axum::response::Redirect::to(&to).into_response())
+        }
+        Ok(actions::SettingsOutcome::Refused(refusals)) => {
+            let typed = TypedSettings { typed, refusals };
+            render_campaign(&state, &who, &id, None, None, SettingsView::Refused(typed)).await
+        }
+        Err(f @ Failure::Conflict { .. }) => {
+            render_campaign(
+                &state,
+                &who,
+                &id,
+                None,
+                Some(("settings", f)),
+                SettingsView::Plain,
+            )
+            .await
         }
         Err(f) => Err(f.into()),
     }
@@ -538,10 +714,18 @@ pub async fn post_winners(
     {
         Ok(n) => {
             let notice = format!("已载入往年获奖名单 {n} 人，申报时按身份证号码核对");
-            render_campaign(&state, &who, &id, Some(notice), None).await
+            render_campaign(&state, &who, &id, Some(notice), None, SettingsView::Plain).await
         }
         Err(f @ Failure::Invalid { .. }) => {
-            render_campaign(&state, &who, &id, None, Some(("winners", f))).await
+            render_campaign(
+                &state,
+                &who,
+                &id,
+                None,
+                Some(("winners", f)),
+                SettingsView::Plain,
+            )
+            .await
         }
         Err(f) => Err(f.into()),
     }

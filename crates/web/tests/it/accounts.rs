@@ -68,7 +68,7 @@ async fn organiser_creates_unit_accounts(db: TestDb) {
     let home = unit.get("/home").await;
     assert!(
         home.body
-            .contains("推荐单位（柳州市科学技术协会） · guangxi-2024"),
+            .contains("推荐单位（柳州市科学技术协会） · 2024年广西最美科技工作者"),
         "{}",
         home.body
     );

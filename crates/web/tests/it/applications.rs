@@ -72,8 +72,9 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert!(page.body.contains("申请书编号 ZMKJ20231"), "{}", page.body);
     assert!(
         page.body
-            .contains("状态：<a href=\"/applications/1/flow\">申报人</a>")
-            || page.body.contains(">申报人</a>")
+            .contains("状态：<a href=\"/applications/1/flow\">草稿（未提交）</a>"),
+        "a draft reads as one, not as the role: {}",
+        page.body
     );
 
     // A partial draft saves.

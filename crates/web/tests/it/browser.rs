@@ -953,4 +953,66 @@ async fn organiser_console() {
     let _ = std::fs::remove_file(&list);
     org.close().await.unwrap();
     phone.close().await.unwrap();
+
+    // 新疆's notice sets no deadline and no day to count ages on: the office sets both
+    // on the campaign page's form, and the same deadline shows on the home page, the
+    // campaign page and the applicant's form.
+    app.seed("xinjiang-2023.toml").await;
+    app.account(
+        "xj-office",
+        pingxuan_rules::Role::Organizer,
+        Some("xinjiang-2023"),
+        None,
+    )
+    .await;
+    app.account(
+        "xj-rec",
+        pingxuan_rules::Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("乌鲁木齐市科协"),
+    )
+    .await;
+    let xj = browser(&driver, 1280, 1000).await;
+    sign_in(&xj, &app.url, "xj-office").await;
+    wait_text(&xj, "截止时间未设定，请设定").await;
+    xj.goto(&format!("{}/campaigns/xinjiang-2023", app.url))
+        .await
+        .unwrap();
+    wait_text(&xj, "去设定").await;
+    screenshot(&xj, "console-4-campaign-unset.png").await;
+    xj.execute(
+        "document.querySelector('#s-levels-1-deadline').value = '2027-02-03T23:59';
+         document.querySelector('#s-final-age_reference_date').value = '2026-12-31';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&xj, "form[action$='/settings'] button").await;
+    wait_text(&xj, "已保存 2 项设置").await;
+    screenshot(&xj, "console-5-settings-saved.png").await;
+    let deadline = "2027年2月3日 24:00（剩余";
+    assert!(xj.source().await.unwrap().contains(deadline));
+    xj.goto(&format!("{}/home", app.url)).await.unwrap();
+    wait_text(&xj, &format!("推荐单位提交 {deadline}")).await;
+    screenshot(&xj, "console-6-home-deadline.png").await;
+    xj.close().await.unwrap();
+    let unit = app
+        .store
+        .list_units("xinjiang-2023")
+        .await
+        .unwrap()
+        .iter()
+        .find(|u| u.kind == pingxuan_rules::Role::Recommender)
+        .unwrap()
+        .id;
+    let (_, id) =
+        crate::common::xinjiang_candidate(&app, "a@example.com", "张三", unit, false).await;
+    let me = browser(&driver, 390, 844).await;
+    sign_in(&me, &app.url, "a@example.com").await;
+    me.goto(&format!("{}/applications/{id}", app.url))
+        .await
+        .unwrap();
+    wait_text(&me, &format!("提交截止：{deadline}")).await;
+    screenshot(&me, "console-7-form-deadline-phone.png").await;
+    me.close().await.unwrap();
 }

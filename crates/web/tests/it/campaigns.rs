@@ -11,7 +11,8 @@ on_both_databases!(
     load_through_the_page,
     load_through_the_api,
     health_and_openapi,
-    chain_kept_once_applications_exist
+    chain_kept_once_applications_exist,
+    settings_on_the_form
 );
 
 async fn load_through_the_page(db: TestDb) {
@@ -281,4 +282,188 @@ async fn chain_kept_once_applications_exist(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(stored.revision, 2);
+}
+
+/// 活动设置: the 新疆 office sets the deadline the notice leaves open and the age
+/// reference day on the form; the file gets a new revision, the warnings go, and the
+/// deadline in force reads the same on the home page, the campaign page and the form.
+async fn settings_on_the_form(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    app.seed("guangxi-2024.toml").await;
+    app.account("xj-office", Role::Organizer, Some("xinjiang-2023"), None)
+        .await;
+    app.account(
+        "xj-rec",
+        Role::Recommender,
+        Some("xinjiang-2023"),
+        Some("乌鲁木齐市科协"),
+    )
+    .await;
+    let mut c = app.signed_in("xj-office").await;
+    let page = c.get("/campaigns/xinjiang-2023").await;
+    assert!(
+        page.body.contains("各级提交截止时间：通知未规定任何一级的截止时间，请活动办公室设定 <a href=\"#s-levels-0-deadline\">去设定</a>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("年龄计算基准日：通知未规定按哪一天计算年龄"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("final.age_reference_date："),
+        "no TOML keys in words"
+    );
+    let home = c.get("/home").await;
+    assert!(
+        home.body
+            .contains("href=\"/campaigns/xinjiang-2023#settings\">截止时间未设定，请设定</a>"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home.body.contains("guangxi-2024"),
+        "an organiser sees only their campaigns"
+    );
+    let csrf = crate::common::input_value(&page.body, "csrf").unwrap();
+
+    // A bad value: refused beside its field, what was typed kept, nothing saved.
+    let r = c
+        .post_form(
+            "/campaigns/xinjiang-2023/settings",
+            &[
+                ("csrf", &csrf),
+                ("revision", "1"),
+                ("s.levels[1].deadline", "2027-02-03T23:59"),
+                ("s.final.age_reference_date", "2026-02-30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("年龄计算基准日：“2026-02-30”不是有效的日期"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"2027-02-03T23:59\""),
+        "typed values stay"
+    );
+    assert_eq!(
+        app.store
+            .get_campaign("xinjiang-2023")
+            .await
+            .unwrap()
+            .unwrap()
+            .revision,
+        1
+    );
+
+    // Another campaign's organiser may not.
+    app.account("gx-office", Role::Organizer, Some("guangxi-2024"), None)
+        .await;
+    let mut other = app.signed_in("gx-office").await;
+    let other_csrf = other.csrf("/home").await;
+    let r = other
+        .post_form(
+            "/campaigns/xinjiang-2023/settings",
+            &[
+                ("csrf", &other_csrf),
+                ("revision", "1"),
+                ("s.final.age_reference_date", "2026-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("revision", "1"),
+        ("s.levels[1].deadline", "2027-02-03T23:59"),
+        ("s.final.age_reference_date", "2026-12-31"),
+    ];
+    let r = c
+        .post_form("/campaigns/xinjiang-2023/settings", &good)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/campaigns/xinjiang-2023?saved=2#settings")
+    );
+    let stored = app
+        .store
+        .get_campaign("xinjiang-2023")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.revision, 2);
+    assert!(
+        stored
+            .source_toml
+            .contains("deadline = 2027-02-03T23:59:59+08:00")
+    );
+    let page = c.get("/campaigns/xinjiang-2023?saved=2").await;
+    assert!(page.body.contains("已保存 2 项设置"), "{}", page.body);
+    assert!(
+        !page.body.contains("通知未规定按哪一天计算年龄"),
+        "{}",
+        page.body
+    );
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'campaign_settings_changed'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        detail,
+        "第 2 版：推荐单位提交截止时间：未设定 → 2027年2月3日 24:00；年龄计算基准日：未设定 → 2026-12-31"
+    );
+    // The form sent again from the old page (F5 on a refused form, a second tab) does
+    // not undo a newer revision.
+    let r = c
+        .post_form("/campaigns/xinjiang-2023/settings", &good)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("活动设置刚被别人修改过"), "{}", r.body);
+
+    // One deadline, one format: the home page, the campaign page and the form.
+    let deadline = "2027年2月3日 24:00（";
+    let home = c.get("/home").await;
+    assert!(
+        home.body.contains(&format!("推荐单位提交 {deadline}")),
+        "{}",
+        home.body
+    );
+    assert!(page.body.contains(deadline), "{}", page.body);
+    let (_, id) = crate::common::xinjiang_candidate(
+        &app,
+        "a@example.com",
+        "张三",
+        unit_id(&app).await,
+        false,
+    )
+    .await;
+    let mut me = app.signed_in("a@example.com").await;
+    let form = me.get(&format!("/applications/{id}")).await;
+    assert!(
+        form.body.contains(&format!("提交截止：{deadline}")),
+        "{}",
+        form.body
+    );
+}
+
+async fn unit_id(app: &crate::common::TestApp) -> i64 {
+    app.store
+        .list_units("xinjiang-2023")
+        .await
+        .unwrap()
+        .iter()
+        .find(|u| u.kind == Role::Recommender)
+        .unwrap()
+        .id
 }

@@ -315,12 +315,12 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     assert_eq!(j["error"]["code"], "deadline_passed");
     assert_eq!(
         j["error"]["message"],
-        "推荐单位提交截止时间为2024年3月26日 23:59，已截止，不能再提交；如需延期请联系自治区活动办公室"
+        "推荐单位提交截止时间为2024年3月26日 24:00，已截止，不能再提交；如需延期请联系自治区活动办公室"
     );
     let page = me.get(&format!("/applications/{id}")).await;
     assert!(
         page.body
-            .contains("提交截止：2024年3月26日 23:59（已截止）"),
+            .contains("提交截止：2024年3月26日 24:00（已截止）"),
         "{}",
         page.body
     );
@@ -332,7 +332,7 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     assert!(r.body.contains("请填写理由"), "{}", r.body);
     let r = extend(&mut org, &ocsrf, &unit, "2024-03-20T12:00", "系统维护").await;
     assert!(
-        r.body.contains("须晚于原截止时间（2024年3月26日 23:59）"),
+        r.body.contains("须晚于原截止时间（2024年3月26日 24:00）"),
         "{}",
         r.body
     );

@@ -171,15 +171,15 @@ async fn applicant_recall_and_unit_open_at_once(db: TestDb) {
             StatusCode::OK => {
                 recalled += 1;
                 assert_eq!(kinds, ["submit", "recall"], "run {run}: {oj}");
-                assert_eq!(a.state_text, "申报人");
+                assert_eq!(a.state_text, "草稿（未提交）");
                 assert_eq!(a.holder_level, 0);
-                assert_eq!(rj["state"], "申报人", "{rj}");
-                assert_eq!(mine["state"], "申报人");
+                assert_eq!(rj["state"], "草稿（未提交）", "{rj}");
+                assert_eq!(mine["state"], "草稿（未提交）");
                 assert_eq!(mine["editable"], true);
                 // The open recorded nothing: it came after the recall (200 with the
                 // recalled state), lost the race (409 stale), or no longer saw it (404).
                 match os {
-                    StatusCode::OK => assert_eq!(oj["state"], "申报人", "run {run}: {oj}"),
+                    StatusCode::OK => assert_eq!(oj["state"], "草稿（未提交）", "run {run}: {oj}"),
                     StatusCode::CONFLICT => assert_eq!(code(&oj), "stale", "run {run}: {oj}"),
                     StatusCode::NOT_FOUND => {}
                     other => panic!("run {run}: open answered {other}: {oj}"),
