@@ -33,6 +33,7 @@ pub struct Common {
     #[arg(
         long,
         env = "PINGXUAN_DATA_DIR",
+        hide_env_values = true,
         default_value = "./data",
         global = true
     )]
@@ -132,27 +133,47 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
     /// 监听地址 / address to listen on
-    #[arg(long, env = "PINGXUAN_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "PINGXUAN_LISTEN",
+        hide_env_values = true,
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: String,
 
     /// 对外访问地址，邮件中的链接以此开头；https 时 Cookie 带 Secure / public URL
-    #[arg(long, env = "PINGXUAN_PUBLIC_URL")]
+    #[arg(long, env = "PINGXUAN_PUBLIC_URL", hide_env_values = true)]
     pub public_url: Option<String>,
 
     /// 验证码策略：always、off、after-failures、after-failures:N / captcha policy
-    #[arg(long, env = "PINGXUAN_CAPTCHA", default_value = "after-failures")]
+    #[arg(
+        long,
+        env = "PINGXUAN_CAPTCHA",
+        hide_env_values = true,
+        default_value = "after-failures"
+    )]
     pub captcha: CaptchaPolicy,
 
     /// 强制 Cookie 带或不带 Secure 标志（默认随对外地址是否为 https） / force the Secure cookie flag
-    #[arg(long, env = "PINGXUAN_COOKIE_SECURE")]
+    #[arg(long, env = "PINGXUAN_COOKIE_SECURE", hide_env_values = true)]
     pub cookie_secure: Option<bool>,
 
     /// 位于反向代理之后时，从 X-Forwarded-For 取客户端地址 / trust X-Forwarded-For
-    #[arg(long, env = "PINGXUAN_TRUST_PROXY", default_value_t = false)]
+    #[arg(
+        long,
+        env = "PINGXUAN_TRUST_PROXY",
+        hide_env_values = true,
+        default_value_t = false
+    )]
     pub trust_proxy: bool,
 
     /// 每个客户端地址每分钟允许的登录、注册、找回密码请求数 / auth requests per minute per address
-    #[arg(long, env = "PINGXUAN_AUTH_PER_MINUTE", default_value_t = 20)]
+    #[arg(
+        long,
+        env = "PINGXUAN_AUTH_PER_MINUTE",
+        hide_env_values = true,
+        default_value_t = 20
+    )]
     pub auth_per_minute: u32,
 
     /// SMTP 服务器，如 smtps://用户:密码@smtp.example.com；不设时邮件写入日志 / SMTP server URL
@@ -161,25 +182,20 @@ pub struct ServeArgs {
 
     /// 上传文件的存储位置：不设时为数据目录下的 files 文件夹；或 s3://密钥ID:密钥@桶/前缀?endpoint=…&region=…
     /// / file storage: a local folder by default, or an S3-compatible bucket
-    #[arg(
-        long,
-        env = "PINGXUAN_STORAGE_URL",
-        hide_env_values = true,
-        default_value = ""
-    )]
-    pub storage_url: String,
+    #[arg(long, env = "PINGXUAN_STORAGE_URL", hide_env_values = true)]
+    pub storage_url: Option<String>,
 
     /// 发件人，如 "评选平台 <noreply@example.com>" / sender address
     #[arg(
         long,
         env = "PINGXUAN_MAIL_FROM",
+        hide_env_values = true,
         default_value = "最美科技工作者评选平台 <noreply@localhost>"
     )]
     pub mail_from: String,
 
-    /// 多台服务器共用一个数据库时，导出任务的租约秒数：持有任务的服务器停止续约这么久后，
-    /// 其他服务器接手 / seconds an export job's lease lasts without renewal
-    #[arg(long, env = "PINGXUAN_JOB_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(3..=3600))]
+    /// 多台服务器共用一个数据库时，导出任务的租约秒数：持有任务的服务器停止续约这么久后，其他服务器接手 / seconds an export job's lease lasts without renewal
+    #[arg(long, env = "PINGXUAN_JOB_LEASE_SECS", hide_env_values = true, default_value_t = 30, value_parser = clap::value_parser!(i64).range(3..=3600))]
     pub job_lease_secs: i64,
 
     /// 启动前载入三个示例活动和演示账号 / load the seed campaigns and demo accounts first
@@ -204,7 +220,7 @@ impl ServeArgs {
         c.data_dir = Some(data_dir.to_path_buf());
         // A storage setting that cannot work stops the start, with the reason.
         c.blobs = Some(pingxuan_blobs::Blobs::from_url(
-            &self.storage_url,
+            self.storage_url.as_deref().unwrap_or(""),
             data_dir,
         )?);
         Ok(c)

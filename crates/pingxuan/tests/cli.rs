@@ -58,6 +58,76 @@ fn campaign_check_reports_lines_and_fails() {
     }
 }
 
+/// The command line as an operator meets it (issue 16): every option described with no
+/// stray `=` or empty default; a log that is a file gets no colour codes; a bad address to
+/// listen on fails before the data folder is made.
+#[test]
+fn help_logs_and_a_bad_listen_address() {
+    let chinese = |l: &str| l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for command in [
+        &["serve"][..],
+        &["user", "add"],
+        &["units", "import"],
+        &["token", "create"],
+        &["campaign", "load"],
+        &["calendar", "load"],
+        &["audit", "export"],
+        &["audit", "verify"],
+        &["demo"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+            .args(command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = text(&o);
+        assert!(o.status.success(), "{help}");
+        assert!(
+            !help.contains("=]"),
+            "no stray '=' after a variable: {help}"
+        );
+        assert!(
+            !help.contains("[default: \"\"]"),
+            "no empty default: {help}"
+        );
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("--") {
+                let next = lines.get(i + 1).copied().unwrap_or("");
+                assert!(
+                    chinese(line) || chinese(next),
+                    "{command:?}: {} is described in Chinese",
+                    line.trim()
+                );
+            }
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+        .args(["serve", "--listen", "not-an-address"])
+        .env("PINGXUAN_DATA_DIR", &data)
+        .env("PINGXUAN_BOGUS", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let said = text(&o);
+    assert!(said.contains("无法监听 not-an-address"), "{said}");
+    assert!(
+        !data.exists(),
+        "nothing written for a server that cannot start"
+    );
+    assert!(
+        said.contains("unknown PINGXUAN_ variable ignored"),
+        "the log is there: {said}"
+    );
+    assert!(
+        !said.contains('\u{1b}'),
+        "no colour codes in a log that is not a terminal: {said:?}"
+    );
+}
+
 on_both_databases!(operator_workflow, audit_export_and_verify);
 
 async fn operator_workflow(db: TestDb) {

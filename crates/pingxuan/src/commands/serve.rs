@@ -11,6 +11,16 @@ use crate::config::{Common, ServeArgs};
 
 pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Listening first: a bad or busy address fails before anything is written (no data
+    // folder, no database, no key file made for a server that cannot start).
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "无法监听 {}（地址格式如 127.0.0.1:8080，或端口已被占用）",
+                args.listen
+            )
+        })?;
     let store = common.store().await?;
     if args.demo {
         super::demo::run(&store).await?;
@@ -26,9 +36,6 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = args.web_config(&common.data_dir)?;
     let public_url = config.public_url.clone();
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("无法监听 {}", args.listen))?;
     let state = AppState::new(store, config);
     // Background work, safe with several servers on one database: each claims its work
     // with a lease in this server's name.

@@ -24,8 +24,10 @@ pub struct UserAdd {
     /// 推荐单位或所在单位的名称（须已用 units import 导入） / unit name
     #[arg(long)]
     pub unit: Option<String>,
+    /// 电子邮箱，用于找回密码和接收通知 / e-mail
     #[arg(long)]
     pub email: Option<String>,
+    /// 手机号码 / mobile number
     #[arg(long)]
     pub mobile: Option<String>,
     /// 初始密码；不写则随机生成并显示一次 / initial password
