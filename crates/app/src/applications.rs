@@ -150,6 +150,28 @@ pub async fn load_own(store: &Store, access: &Access, id: i64) -> Result<Loaded>
     Ok(loaded)
 }
 
+/// 保存: the applicant saves the draft while holding it, from the version the edit
+/// started from (a stale one is refused); what is stored is normalized as the standards
+/// write it; the save has its audit entry. Returns the application as saved.
+pub async fn save_form(
+    store: &Store,
+    access: &Access,
+    id: i64,
+    version: i64,
+    mut values: pingxuan_rules::form::FormValues,
+    ip: Option<&str>,
+) -> Result<Loaded> {
+    load_own(store, access, id).await?;
+    pingxuan_rules::form::normalize(&mut values);
+    let audit = Audit::new(access.actor(), "form_saved", format!("application:{id}"))
+        .detail(format!("第 {} 版", version + 1))
+        .ip(ip);
+    store
+        .save_application_form_audited(id, version, &values, &audit)
+        .await?;
+    load_own(store, access, id).await
+}
+
 /// Loads an application with the level at which `access` sees it; not found for anyone
 /// who may not see it.
 pub async fn load_seen(store: &Store, access: &Access, id: i64) -> Result<(Loaded, usize)> {

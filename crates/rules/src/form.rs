@@ -79,6 +79,18 @@ pub fn employer_and_title(values: &FormValues) -> String {
 
 pub type FormValues = BTreeMap<FieldKey, FieldValue>;
 
+/// What is stored is what the standards write: a 身份证号码 typed with a small x, or with
+/// spaces, is kept as GB 11643 writes it (capital X, no spaces).
+pub fn normalize(values: &mut FormValues) {
+    if let Some(FieldValue::Text(t)) = values.get_mut(&FieldKey::IdNumber) {
+        *t = t
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+    }
+}
+
 /// A mobile number (11 digits starting 1[3-9]) or an e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Contact {
@@ -429,6 +441,20 @@ pub fn group_problem(category: &str, required: &str, values: &FormValues) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_numbers_are_kept_as_the_standard_writes_them() {
+        let mut v = FormValues::new();
+        v.insert(
+            FieldKey::IdNumber,
+            FieldValue::Text(" 110105 19491231 002x".to_owned()),
+        );
+        normalize(&mut v);
+        assert_eq!(
+            v[&FieldKey::IdNumber],
+            FieldValue::Text("11010519491231002X".to_owned())
+        );
+    }
     use crate::campaign::{SEEDS, load};
 
     #[test]

@@ -33,6 +33,9 @@ pub enum IdError {
     Characters,
     #[error("身份证号码中的出生日期 {0} 不存在")]
     BirthDate(String),
+    /// A date that exists but no living candidate has (before 1900, or in the future).
+    #[error("身份证号码中的出生日期 {0} 不合常理，请核对是否有数字填错")]
+    Implausible(String),
     #[error("身份证号码校验位不符（应为 {expected}，填写的是 {given}），请核对是否有数字填错")]
     Checksum { expected: char, given: char },
 }
@@ -73,8 +76,11 @@ impl IdNumber {
         let birth_date = time::Month::try_from(month)
             .ok()
             .and_then(|m| Date::from_calendar_date(year, m, day).ok())
-            .filter(|_| year >= 1900)
             .ok_or_else(|| IdError::BirthDate(birth.to_owned()))?;
+        // The date exists; one before 1900 or after this century's present is a typo.
+        if !(1900..=2100).contains(&year) {
+            return Err(IdError::Implausible(format!("{year}年{month}月{day}日")));
+        }
         let sex = if digit(16) % 2 == 1 {
             Sex::Male
         } else {
@@ -167,6 +173,19 @@ mod tests {
             .sum();
         let full = format!("{body}{}", CHECK[(sum % 11) as usize]);
         assert!(matches!(IdNumber::parse(&full), Err(IdError::BirthDate(_))));
+        // 1880-01-01 exists, but no candidate was born then: asked to check, not told
+        // that the date does not exist.
+        let body = "11010518800101002";
+        let sum: u32 = body
+            .chars()
+            .zip(WEIGHTS)
+            .map(|(c, w)| c.to_digit(10).unwrap() * w)
+            .sum();
+        let full = format!("{body}{}", CHECK[(sum % 11) as usize]);
+        assert_eq!(
+            IdNumber::parse(&full).unwrap_err().to_string(),
+            "身份证号码中的出生日期 1880年1月1日 不合常理，请核对是否有数字填错"
+        );
     }
 
     #[test]

@@ -496,6 +496,28 @@ impl Store {
         expected_version: i64,
         form: &FormValues,
     ) -> Result<i64> {
+        self.save_form(id, expected_version, form, None).await
+    }
+
+    /// Saves the draft with its audit entry in the same transaction.
+    pub async fn save_application_form_audited(
+        &self,
+        id: i64,
+        expected_version: i64,
+        form: &FormValues,
+        audit: &Audit,
+    ) -> Result<i64> {
+        self.save_form(id, expected_version, form, Some(audit))
+            .await
+    }
+
+    async fn save_form(
+        &self,
+        id: i64,
+        expected_version: i64,
+        form: &FormValues,
+        audit: Option<&Audit>,
+    ) -> Result<i64> {
         let mut rest = form.clone();
         let mut sealed = [None, None];
         for (i, key) in SEALED.iter().enumerate() {
@@ -541,6 +563,9 @@ impl Store {
                 .await?;
             let terms = search_terms(&name, &number, &employer);
             Self::refresh_terms(&mut tx, id, &terms).await?;
+            if let Some(a) = audit {
+                self.append_audit(&mut tx, a, now()).await?;
+            }
             tx.commit().await?;
             return Ok(expected_version + 1);
         }

@@ -285,12 +285,15 @@ pub async fn put_form(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<FormIn>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
-    flow::load_own(&state.store, &caller.access, id).await?;
-    state
-        .store
-        .save_application_form(id, req.version, &req.values)
-        .await?;
-    let l = flow::load_own(&state.store, &caller.access, id).await?;
+    let l = flow::save_form(
+        &state.store,
+        &caller.access,
+        id,
+        req.version,
+        req.values,
+        caller.ip.as_deref(),
+    )
+    .await?;
     Ok(Json(out(&l, 0)?))
 }
 

@@ -364,11 +364,23 @@ pub async fn post_application(
     let l = flow::load_own(&state.store, &who.access, id).await?;
     let form = flow::read_form(&l.campaign, &pairs);
     let version: i64 = get("version").parse().unwrap_or(0);
-    if let Err(e) = state.store.save_application_form(id, version, &form).await {
-        let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);
-        return render(&who, &l, Some(&form), BTreeMap::new(), said).await;
-    }
-    let l = flow::load_own(&state.store, &who.access, id).await?;
+    let saved = flow::save_form(
+        &state.store,
+        &who.access,
+        id,
+        version,
+        form.clone(),
+        who.ip.as_deref(),
+    )
+    .await;
+    let l = match saved {
+        Ok(l) => l,
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let said = Said::error(Failure::from(e).message(), StatusCode::CONFLICT);
+            return render(&who, &l, Some(&form), BTreeMap::new(), said).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     if get("action") != "submit" {
         return render(&who, &l, None, BTreeMap::new(), Said::notice("已保存草稿")).await;
     }

@@ -15,7 +15,8 @@ on_both_databases!(
     manual_walk_with_the_unit,
     walk_through_the_api,
     search_pages_filters_and_scope,
-    quota_holds_under_concurrent_forwards
+    quota_holds_under_concurrent_forwards,
+    saved_forms_are_normalized_and_audited
 );
 
 async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
@@ -1034,4 +1035,56 @@ async fn quota_holds_under_concurrent_forwards(db: TestDb) {
     assert_eq!(forward["actor"], "cj-rec 的名字");
     assert_eq!(forward["to"], "自治区科协");
     assert_eq!(forward["comment"], "同意推荐");
+}
+
+/// 保存 through the API: a 身份证号码 typed with a small x is kept with a capital X, and
+/// the save has its audit entry.
+async fn saved_forms_are_normalized_and_audited(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    let unit = app
+        .account(
+            "xj-rec",
+            Role::Recommender,
+            Some("xinjiang-2023"),
+            Some("乌鲁木齐市科协"),
+        )
+        .await;
+    let _ = unit;
+    let unit_id = app.store.list_units("xinjiang-2023").await.unwrap()[0].id;
+    let me = app.applicant_token("x@example.com").await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &me,
+            json!({"campaign": "xinjiang-2023", "recommender": unit_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    let (s, j) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/applications/{id}/form"),
+            &me,
+            json!({"version": 1, "values": {
+                "name": {"text": "张三"},
+                "id_number": {"text": "11010519491231002x"}
+            }}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(
+        j["form"]["id_number"]["text"], "11010519491231002X",
+        "{j}"
+    );
+    let saved: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'form_saved' AND target = $1",
+    )
+    .bind(format!("application:{id}"))
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(saved, 1);
 }
