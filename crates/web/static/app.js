@@ -99,3 +99,18 @@ document.querySelectorAll('textarea').forEach((area) => {
   box.append(text, yes, ' ', no);
   form.before(box);
 })();
+
+// 学习工作经历: “添加一行” adds an empty row like the last one (the server keeps every
+// row that has something in it).
+document.querySelectorAll('[data-add-row]').forEach((button) => {
+  const body = button.previousElementSibling && button.previousElementSibling.tBodies[0];
+  if (!body) return;
+  button.addEventListener('click', () => {
+    const last = body.rows[body.rows.length - 1];
+    if (!last) return;
+    const row = last.cloneNode(true);
+    row.querySelectorAll('input').forEach((i) => { i.value = ''; });
+    body.append(row);
+    row.querySelector('input').focus();
+  });
+});

@@ -181,7 +181,10 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert!(r.body.contains("申请书不在申报人处"));
 
     let list = c.get("/applications/mine").await;
-    assert!(list.body.contains("[申报人提交到推荐单位]"));
+    assert!(
+        list.body.contains(">申报人提交到推荐单位</a>"),
+        "states without brackets"
+    );
     assert!(list.body.contains("测试人员"));
 
     let r = c
@@ -416,7 +419,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         me.get("/applications/mine")
             .await
             .body
-            .contains("[推荐单位提交到自治区科协]")
+            .contains(">推荐单位提交到自治区科协</a>")
     );
 
     // The organiser's desk: it opens, the unit can no longer recall; it returns the
@@ -1075,10 +1078,7 @@ async fn saved_forms_are_normalized_and_audited(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");
-    assert_eq!(
-        j["form"]["id_number"]["text"], "11010519491231002X",
-        "{j}"
-    );
+    assert_eq!(j["form"]["id_number"]["text"], "11010519491231002X", "{j}");
     let saved: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'form_saved' AND target = $1",
     )

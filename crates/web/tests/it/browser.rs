@@ -746,6 +746,16 @@ async fn code_walk(w: CodeWalk) {
     for (name, option) in &w.picked {
         pick(&me, name, option).await;
     }
+    // 学习工作经历 grows by a row on “添加一行” (an empty row is not kept).
+    let rows = || async {
+        me.find_all(Locator::Css("input[name='f.resume.when']"))
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = rows().await;
+    click(&me, "button[data-add-row]").await;
+    assert_eq!(rows().await, before + 1);
     click(&me, "input[name='f.declaration']").await;
     for (name, answer) in &w.answers {
         click(&me, &format!("input[name='{name}'][value='{answer}']")).await;
@@ -1014,5 +1024,15 @@ async fn organiser_console() {
         .unwrap();
     wait_text(&me, &format!("提交截止：{deadline}")).await;
     screenshot(&me, "console-7-form-deadline-phone.png").await;
+    // Every 感人故事 box has its label.
+    let labelled = me
+        .execute(
+            "return [...document.querySelectorAll(\"textarea[name='f.stories']\")]
+                 .every(t => document.querySelector(`label[for='${t.id}']`));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(labelled, serde_json::json!(true));
     me.close().await.unwrap();
 }
