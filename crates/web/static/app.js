@@ -57,6 +57,11 @@ document.querySelectorAll('textarea').forEach((area) => {
       Object.keys(sessionStorage).filter((k) => k.startsWith('px-draft-')).forEach((k) => sessionStorage.removeItem(k));
     }));
 
+  // Arriving from a save or a move the server took (`?done=`): what was kept is stored.
+  if (new URLSearchParams(location.search).has('done')) {
+    sessionStorage.removeItem(key);
+    kept = null;
+  }
   if (!kept || !Array.isArray(kept.fields)) return;
   if (same(kept.fields, values())) { sessionStorage.removeItem(key); return; }
   const restore = () => {

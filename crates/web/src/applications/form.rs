@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::applications::flow::{self, Loaded, field_name};
+use crate::applications::review::{Done, DoneQuery};
 use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
 use crate::pages::{Shell, format_time};
@@ -317,9 +318,23 @@ pub async fn get_application(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let l = flow::load_own(&state.store, &who.access, id).await?;
-    render(&who, &l, None, BTreeMap::new(), Said::nothing()).await
+    let said = match q.done {
+        None => Said::nothing(),
+        Some(Done::Saved) => Said::notice("已保存草稿"),
+        Some(Done::Recalled) => Said::notice(format!(
+            "已收回，可以继续修改，当前状态：{}",
+            l.state.text(&l.chain)
+        )),
+        Some(d) => Said::notice(format!(
+            "{}，当前状态：{}",
+            d.words(),
+            l.state.text(&l.chain)
+        )),
+    };
+    render(&who, &l, None, BTreeMap::new(), said).await
 }
 
 /// Records the applicant's move and shows the application as it now stands.
@@ -328,7 +343,7 @@ async fn act(
     who: &SignedIn,
     l: &Loaded,
     event: Event,
-    done: &str,
+    done: Done,
 ) -> Result<Response, PageError> {
     let said = match flow::act(
         &state.store,
@@ -340,7 +355,10 @@ async fn act(
     )
     .await
     {
-        Ok(next) => Said::notice(format!("{done}，当前状态：{}", next.text(&l.chain))),
+        Ok(_) => {
+            let to = format!("/applications/{}?done={done}", l.app.id);
+            return Ok(Redirect::to(&to).into_response());
+        }
         Err(f) => Said::error(Failure::from(f).message(), StatusCode::CONFLICT),
     };
     let l = flow::load_own(&state.store, &who.access, l.app.id).await?;
@@ -381,18 +399,16 @@ pub async fn post_application(
         }
         Err(e) => return Err(e.into()),
     };
+    // A move that happened is answered with a redirect, so F5 does not send it again.
+    let done = |d: Done| Ok(Redirect::to(&format!("/applications/{id}?done={d}")).into_response());
     if get("action") != "submit" {
-        return render(&who, &l, None, BTreeMap::new(), Said::notice("已保存草稿")).await;
+        return done(Done::Saved);
     }
     match flow::applicant_submit(&state.store, &who.access, &l, who.ip.as_deref())
         .await
         .map_err(Failure::from)
     {
-        Ok(Ok(next)) => {
-            let l = flow::load_own(&state.store, &who.access, id).await?;
-            let said = Said::notice(format!("已提交，当前状态：{}", next.text(&l.chain)));
-            render(&who, &l, None, BTreeMap::new(), said).await
-        }
+        Ok(Ok(_)) => done(Done::Submitted),
         Ok(Err(refusal)) => {
             let said = Said {
                 blockers: refusal.blockers.clone(),
@@ -433,14 +449,7 @@ pub async fn post_recall(
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
     let l = flow::load_own(&state.store, &who.access, id).await?;
-    act(
-        &state,
-        &who,
-        &l,
-        Event::Recall { by: 0 },
-        "已收回，可以继续修改",
-    )
-    .await
+    act(&state, &who, &l, Event::Recall { by: 0 }, Done::Recalled).await
 }
 
 #[derive(Template)]

@@ -6,7 +6,7 @@ use crate::auth::Posted;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use pingxuan_rules::form::FieldValue;
 use pingxuan_rules::workflow::MoveKind;
 use serde::Deserialize;
@@ -309,10 +309,49 @@ async fn render(
 }
 
 /// 办理: opening the application is recorded (it ends the sender's right to recall).
+/// What a move just did, carried by the redirect after it (`?done=submitted`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    Saved,
+    Submitted,
+    Returned,
+    Recalled,
+}
+
+impl Done {
+    pub fn words(self) -> &'static str {
+        match self {
+            Done::Saved => "已保存草稿",
+            Done::Submitted => "已提交",
+            Done::Returned => "已退回",
+            Done::Recalled => "已收回",
+        }
+    }
+}
+
+impl std::fmt::Display for Done {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Done::Saved => "saved",
+            Done::Submitted => "submitted",
+            Done::Returned => "returned",
+            Done::Recalled => "recalled",
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    pub done: Option<Done>,
+}
+
 pub async fn get_item(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let (mut l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
     if l.state.awaiting_open(level) {
@@ -323,7 +362,10 @@ pub async fn get_item(
         }
         l = flow::load_for_unit(&state.store, &who.access, id).await?.0;
     }
-    render(&who, &l, level, None, None, Typed::default()).await
+    let notice = q
+        .done
+        .map(|d| format!("{}，当前状态：{}", d.words(), l.state.text(&l.chain)));
+    render(&who, &l, level, notice, None, Typed::default()).await
 }
 
 #[derive(Deserialize)]
@@ -345,7 +387,7 @@ async fn act(
     id: i64,
     form: &ActForm,
     action: UnitAction,
-    done: &str,
+    done: Done,
 ) -> Result<Response, PageError> {
     let (l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
     let outcome = flow::unit_act(
@@ -363,11 +405,9 @@ async fn act(
     )
     .await;
     match outcome.map_err(Failure::from) {
-        Ok(next) => {
-            let (l, level) = flow::load_for_unit(&state.store, &who.access, id).await?;
-            let notice = format!("{done}，当前状态：{}", next.text(&l.chain));
-            render(who, &l, level, Some(notice), None, Typed::default()).await
-        }
+        // Answered with a redirect, so F5 does not send the move again; the page says
+        // what was done.
+        Ok(_) => Ok(Redirect::to(&format!("/review/{id}?done={done}")).into_response()),
         Err(f @ (Failure::Invalid { .. } | Failure::Conflict { .. })) => {
             let status = match f {
                 Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -399,7 +439,15 @@ pub async fn post_return(
     Posted(form): Posted<ActForm>,
 ) -> Result<Response, PageError> {
     let to = form.to.unwrap_or(0);
-    act(&state, &who, id, &form, UnitAction::Return { to }, "已退回").await
+    act(
+        &state,
+        &who,
+        id,
+        &form,
+        UnitAction::Return { to },
+        Done::Returned,
+    )
+    .await
 }
 
 /// 提交 upward with this level's opinion.
@@ -409,7 +457,7 @@ pub async fn post_submit(
     Path(id): Path<i64>,
     Posted(form): Posted<ActForm>,
 ) -> Result<Response, PageError> {
-    act(&state, &who, id, &form, UnitAction::Submit, "已提交").await
+    act(&state, &who, id, &form, UnitAction::Submit, Done::Submitted).await
 }
 
 /// 收回 this level's last move (a submission not yet opened, or a 退回 not yet acted on).
@@ -419,5 +467,5 @@ pub async fn post_recall(
     Path(id): Path<i64>,
     Posted(form): Posted<ActForm>,
 ) -> Result<Response, PageError> {
-    act(&state, &who, id, &form, UnitAction::Recall, "已收回").await
+    act(&state, &who, id, &form, UnitAction::Recall, Done::Recalled).await
 }

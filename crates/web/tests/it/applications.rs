@@ -80,7 +80,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
 
     // A partial draft saves.
     let r = c
-        .post_form(
+        .post_follow(
             &path,
             &[
                 ("csrf", &csrf),
@@ -94,7 +94,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert!(r.body.contains("已保存草稿"));
     // A second tab still on version 1 is refused, and shows what it typed.
     let r = c
-        .post_form(
+        .post_follow(
             &path,
             &[
                 ("csrf", &csrf),
@@ -113,7 +113,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
 
     // Submitting an incomplete form lists every problem and keeps the draft.
     let r = c
-        .post_form(
+        .post_follow(
             &path,
             &[
                 ("csrf", &csrf),
@@ -151,7 +151,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
             pair.1 = "否";
         }
     }
-    let r = c.post_form(&path, &outside).await;
+    let r = c.post_follow(&path, &outside).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let beside = r.body.split("id=\"eligibility\"").nth(1).unwrap_or("");
     // … up to the first field after the questions.
@@ -167,7 +167,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert!(r.body.contains("value=\"否\" checked"), "the answer stays");
 
     app.furnish(1).await;
-    let r = c.post_form(&path, &filled(&csrf, "4", "submit")).await;
+    let r = c.post_follow(&path, &filled(&csrf, "4", "submit")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(
         r.body.contains("已提交，当前状态：申报人提交到推荐单位"),
@@ -176,7 +176,7 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     );
     assert!(r.body.contains(">收回</button>"));
     // The form cannot be changed now.
-    let r = c.post_form(&path, &filled(&csrf, "5", "save")).await;
+    let r = c.post_follow(&path, &filled(&csrf, "5", "save")).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("申请书不在申报人处"));
 
@@ -188,10 +188,10 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert!(list.body.contains("测试人员"));
 
     let r = c
-        .post_form(&format!("{path}/recall"), &[("csrf", &csrf)])
+        .post_follow(&format!("{path}/recall"), &[("csrf", &csrf)])
         .await;
     assert!(r.body.contains("已收回，可以继续修改"), "{}", r.body);
-    let r = c.post_form(&path, &filled(&csrf, "5", "submit")).await;
+    let r = c.post_follow(&path, &filled(&csrf, "5", "submit")).await;
     assert!(r.body.contains("申报人提交到推荐单位"), "{}", r.body);
     let flow = c.get(&format!("{path}/flow")).await;
     assert_eq!(
@@ -207,11 +207,11 @@ async fn applicant_apply_save_commit_submit_recall(db: TestDb) {
     assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
     let other_csrf = other.csrf("/applications/mine").await;
     let r = other
-        .post_form(&format!("{path}/recall"), &[("csrf", &other_csrf)])
+        .post_follow(&format!("{path}/recall"), &[("csrf", &other_csrf)])
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = other
-        .post_form(&path, &filled(&other_csrf, "5", "save"))
+        .post_follow(&path, &filled(&other_csrf, "5", "save"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
@@ -274,7 +274,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         .await;
     app.furnish(path.rsplit('/').next().unwrap().parse().unwrap())
         .await;
-    let r = me.post_form(&path, &filled(&csrf, "1", "submit")).await;
+    let r = me.post_follow(&path, &filled(&csrf, "1", "submit")).await;
     assert!(r.body.contains("申报人提交到推荐单位"), "{}", r.body);
     let id = path.trim_start_matches("/applications/");
     let item = format!("/review/{id}");
@@ -304,7 +304,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
 
     // Opened: the applicant can no longer recall.
     let r = me
-        .post_form(&format!("{path}/recall"), &[("csrf", &csrf)])
+        .post_follow(&format!("{path}/recall"), &[("csrf", &csrf)])
         .await;
     assert!(
         r.body.contains("推荐单位已经查看或办理了申请书，不能收回"),
@@ -313,14 +313,14 @@ async fn manual_walk_with_the_unit(db: TestDb) {
     );
 
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("{item}/return"),
             &[("csrf", &rcsrf), ("comment", "")],
         )
         .await;
     assert!(r.body.contains("退回时请填写修改意见"));
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("{item}/return"),
             &[("csrf", &rcsrf), ("comment", "请补充感人故事")],
         )
@@ -331,14 +331,14 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         r.body
     );
     let r = rec
-        .post_form(&format!("{item}/recall"), &[("csrf", &rcsrf)])
+        .post_follow(&format!("{item}/recall"), &[("csrf", &rcsrf)])
         .await;
     assert!(
         r.body.contains("已收回，当前状态：申报人提交到推荐单位"),
         "{}",
         r.body
     );
-    rec.post_form(
+    rec.post_follow(
         &format!("{item}/return"),
         &[("csrf", &rcsrf), ("comment", "请补充感人故事")],
     )
@@ -359,7 +359,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         .to_string();
     let mut fixed = filled(&csrf, &version, "submit");
     fixed.push(("f.stories", "第二个感人故事。"));
-    let r = me.post_form(&path, &fixed).await;
+    let r = me.post_follow(&path, &fixed).await;
     assert!(
         r.body.contains("已提交，当前状态：申报人提交到推荐单位"),
         "{}",
@@ -368,14 +368,14 @@ async fn manual_walk_with_the_unit(db: TestDb) {
 
     rec.get(&item).await;
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("{item}/submit"),
             &[("csrf", &rcsrf), ("comment", "")],
         )
         .await;
     assert!(r.body.contains("提交前请填写推荐单位意见"));
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("{item}/submit"),
             &[("csrf", &rcsrf), ("comment", "同意推荐。")],
         )
@@ -388,7 +388,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
     );
     assert!(r.body.contains("本单位已推荐 1/3 名"));
     let r = rec
-        .post_form(&format!("{item}/recall"), &[("csrf", &rcsrf)])
+        .post_follow(&format!("{item}/recall"), &[("csrf", &rcsrf)])
         .await;
     assert!(
         r.body.contains("已收回，当前状态：申报人提交到推荐单位"),
@@ -396,7 +396,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         r.body
     );
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("{item}/submit"),
             &[("csrf", &rcsrf), ("comment", "同意推荐。")],
         )
@@ -444,7 +444,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
     );
     let ocsrf = input_value(&page.body, "csrf").unwrap();
     let r = rec
-        .post_form(&format!("{item}/recall"), &[("csrf", &rcsrf)])
+        .post_follow(&format!("{item}/recall"), &[("csrf", &rcsrf)])
         .await;
     assert!(
         r.body
@@ -453,7 +453,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
         r.body
     );
     let r = office
-        .post_form(
+        .post_follow(
             &format!("{item}/return"),
             &[("csrf", &ocsrf), ("comment", "请补充推荐报告"), ("to", "1")],
         )
@@ -480,7 +480,7 @@ async fn manual_walk_with_the_unit(db: TestDb) {
     );
     rec.get(&item).await;
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("{item}/submit"),
             &[("csrf", &rcsrf), ("comment", "已补充推荐报告，同意推荐。")],
         )
@@ -1087,4 +1087,24 @@ async fn saved_forms_are_normalized_and_audited(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(saved, 1);
+
+    // On the page a save is answered with a redirect: F5 afterwards does not post again.
+    let mut c = app.signed_in("x@example.com").await;
+    let path = format!("/applications/{id}");
+    let csrf = c.csrf(&path).await;
+    let r = c
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("action", "save"),
+                ("f.name", "张三"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.location.unwrap();
+    assert_eq!(to, format!("{path}?done=saved"));
+    assert!(c.get(&to).await.body.contains("已保存草稿"));
 }

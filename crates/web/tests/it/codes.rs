@@ -379,7 +379,7 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     assert!(page.body.contains("所在单位意见"), "{}", page.body);
     let wcsrf = input_value(&page.body, "csrf").unwrap();
     let r = work
-        .post_form(
+        .post_follow(
             &format!("/review/{id}/submit"),
             &[("csrf", &wcsrf), ("comment", "")],
         )
@@ -387,7 +387,7 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("提交前请填写所在单位意见"));
     let r = work
-        .post_form(
+        .post_follow(
             &format!("/review/{id}/submit"),
             &[("csrf", &wcsrf), ("comment", "同意推荐，政治表现良好。")],
         )
@@ -399,7 +399,7 @@ async fn guangxi_codes_work_unit_and_merge(db: TestDb) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("本单位已推荐 0/3 名"), "{}", page.body);
     let r = rec
-        .post_form(
+        .post_follow(
             &format!("/review/{id}/submit"),
             &[("csrf", &csrf), ("comment", "同意推荐。")],
         )

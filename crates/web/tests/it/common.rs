@@ -373,6 +373,19 @@ impl Client {
         self.send(req).await
     }
 
+    /// Posts a form and, when it is answered with a redirect (a move that happened),
+    /// follows it as a browser does: the page after the move.
+    pub async fn post_follow(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let r = self.post_form(path, form).await;
+        match (r.status, &r.location) {
+            (StatusCode::SEE_OTHER, Some(to)) => {
+                let to = to.clone();
+                self.get(&to).await
+            }
+            _ => r,
+        }
+    }
+
     /// A form with one file, sent as `multipart/form-data` as a browser sends it.
     pub async fn post_file(
         &mut self,

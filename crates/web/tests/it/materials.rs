@@ -533,7 +533,7 @@ async fn a_level_submits_only_with_its_materials(db: TestDb) {
     let csrf = c.csrf(&page).await;
     let opinion = "该同志扎根基层二十年，同意推荐。";
     let r = c
-        .post_form(
+        .post_follow(
             &format!("{page}/submit"),
             &[("csrf", &csrf), ("comment", opinion)],
         )
@@ -556,7 +556,7 @@ async fn a_level_submits_only_with_its_materials(db: TestDb) {
 
     app.furnish_level(id, Some(1)).await;
     let r = c
-        .post_form(
+        .post_follow(
             &format!("{page}/submit"),
             &[("csrf", &csrf), ("comment", opinion)],
         )
