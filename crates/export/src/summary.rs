@@ -9,7 +9,7 @@ use pingxuan_rules::form::FormValues;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 
 use crate::ExportError;
-use pingxuan_rules::form::{employer_and_title, printed};
+use pingxuan_rules::form::{count_chars, employer_and_title, printed};
 
 /// The 附件2 brief is “150字以内”.
 pub const BRIEF_CHARS: usize = 150;
@@ -48,14 +48,41 @@ pub fn title_of(campaign: &Campaign) -> String {
     format!("{}候选人汇总表", campaign.award())
 }
 
-/// At most `max` characters, cut with “……” when longer.
+/// At most `max` 字 as Word counts them (`rules::form::count_chars`, the count the
+/// form checks): a longer text is cut after its last whole sentence that fits and marked
+/// “……”; only a first sentence longer than the limit is cut inside it.
 fn cut(text: &str, max: usize) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() <= max {
+    if count_chars(&text) <= max {
         return text;
     }
-    let kept: String = text.chars().take(max - 2).collect();
-    format!("{kept}……")
+    const MARK: &str = "……";
+    let room = max - count_chars(MARK);
+    let mut best = None;
+    for (i, c) in text.char_indices() {
+        if "。！？!?；;".contains(c) {
+            let end = i + c.len_utf8();
+            if count_chars(&text[..end]) > room {
+                break;
+            }
+            best = Some(end);
+        }
+    }
+    let kept = match best {
+        Some(end) => text[..end].to_owned(),
+        None => {
+            let mut kept = String::new();
+            for c in text.chars() {
+                kept.push(c);
+                if count_chars(&kept) > room {
+                    kept.pop();
+                    break;
+                }
+            }
+            kept
+        }
+    };
+    format!("{kept}{MARK}")
 }
 
 /// A candidate's row from their 推荐表. Campaigns name things differently, so each
@@ -244,6 +271,26 @@ mod tests {
         assert_eq!(r.subject, "面向人民生命健康");
         assert_eq!(r.brief.chars().count(), BRIEF_CHARS);
         assert!(r.brief.ends_with("……"));
+    }
+
+    #[test]
+    fn the_brief_is_cut_after_a_whole_sentence() {
+        // 60 sentences of 12 字: the brief keeps 12 whole ones (144 字) and the mark.
+        let deeds = "扎根基层服务蔗农三十年。".repeat(60);
+        let r = row_of(&form(&[(FieldKey::Deeds, &deeds)]), "");
+        assert_eq!(
+            r.brief,
+            format!("{}……", "扎根基层服务蔗农三十年。".repeat(12))
+        );
+        assert!(count_chars(&r.brief) <= BRIEF_CHARS);
+        // Latin words count as one 字 each, as the form counts them, so more fits.
+        let mixed = "Research on CRISPR gene editing in cotton breeding。".repeat(40);
+        let r = row_of(&form(&[(FieldKey::Deeds, &mixed)]), "");
+        assert!(count_chars(&r.brief) <= BRIEF_CHARS, "{}", r.brief);
+        assert!(r.brief.ends_with("。……"), "{}", r.brief);
+        // A text within the limit is kept whole, unmarked.
+        let short = "扎根基层服务蔗农三十年。";
+        assert_eq!(row_of(&form(&[(FieldKey::Deeds, short)]), "").brief, short);
     }
 
     fn read(bytes: Vec<u8>) -> Vec<Vec<String>> {
