@@ -66,6 +66,13 @@
         note.textContent = text;
         li.classList.toggle('field-error', Boolean(error));
       },
+      // Refused by the checks: the bar turns red and full, the row says the file is not
+      // among the material's files (the count above is the server's, without it).
+      refuse(text) {
+        bar.value = bar.max;
+        li.classList.add('field-error', 'refused');
+        note.textContent = `未采用：${text}`;
+      },
     };
   }
 
@@ -121,7 +128,8 @@
       ui.li.classList.add('done');
       await refresh(box);
     } else {
-      ui.say((done.json && done.json.error && done.json.error.message) || `文件未通过检查（${done.status}）`, true);
+      ui.refuse((done.json && done.json.error && done.json.error.message) || `文件未通过检查（${done.status}）`);
+      await refresh(box);
     }
   }
 

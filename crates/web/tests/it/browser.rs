@@ -383,6 +383,25 @@ async fn xinjiang_manual_walk() {
         .is_ok_and(|s| s.success());
     assert!(made, "ffmpeg makes the test photo (apt-get install ffmpeg)");
     wait_text(&me, "体现先进事迹的生活或工作照片至少 1 张，现有 0 张").await;
+    // A file that only calls itself a photo: refused with the reason, its bar red, and
+    // not counted among the photos.
+    let fake = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
+    std::fs::write(fake.path(), b"not a photo at all, only text").unwrap();
+    me.find(Locator::Css("#material-photos input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&fake.path().to_string_lossy())
+        .await
+        .unwrap();
+    wait_text(&me, "未采用：").await;
+    assert!(me.source().await.unwrap().contains("现有 0 张"));
+    me.execute(
+        "document.querySelector('#material-photos').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&me, "walk-0-upload-refused.png").await;
     me.find(Locator::Css("#material-photos input[type=file]"))
         .await
         .unwrap()
