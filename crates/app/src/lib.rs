@@ -12,9 +12,11 @@ pub mod codes;
 pub mod error;
 pub mod exports;
 pub mod jobs;
+pub mod lists;
 pub mod materials;
 pub mod notify;
 pub mod queue;
+pub mod sessions;
 pub mod tables;
 pub mod units;
 

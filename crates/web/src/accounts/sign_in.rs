@@ -8,11 +8,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use pingxuan_app::accounts::{Registration, register, registration_problems};
-use pingxuan_rules::password::check_strength;
-use pingxuan_store::accounts::LoginOutcome;
-use pingxuan_store::audit::Audit;
+use pingxuan_app::sessions;
 use pingxuan_store::sessions::Session;
-use pingxuan_store::tokens::ResetError;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -111,95 +108,50 @@ pub async fn post_login(
     Posted(form): Posted<LoginForm>,
 ) -> Result<Response, PageError> {
     throttle(&state, &visitor.ip)?;
-    let store = &state.store;
-    // The captcha is also required when the account itself has failed recently, so
-    // fresh cookies from other addresses do not avoid it.
-    let account_failing = match state.config.captcha {
-        CaptchaPolicy::AfterFailures(n) => store.recent_failures(&form.login).await? >= n,
-        _ => false,
+    let attempt = sessions::Attempt {
+        login: &form.login,
+        password: &form.password,
+        session: &visitor.session.id_hash,
+        captcha_demanded: captcha_needed(&state, &visitor.session, &visitor.ip),
+        captcha_after: match state.config.captcha {
+            CaptchaPolicy::AfterFailures(n) => Some(n),
+            _ => None,
+        },
+        captcha: form.captcha.as_deref(),
+        ip: visitor.ip.as_deref(),
     };
-    let retry = |error: String, session: &Session| -> Result<Response, PageError> {
-        let page = LoginPage {
-            shell: Shell::public("登录"),
-            csrf: session.csrf_token.clone(),
-            login: form.login.clone(),
-            error: Some(error),
-            notice: None,
-            captcha: account_failing || captcha_needed(&state, session, &visitor.ip),
-            captcha_nonce: nonce(),
-        };
-        Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            visitor.jar.clone(),
-            Html(page.render()?),
-        )
-            .into_response())
-    };
-    if captcha_needed(&state, &visitor.session, &visitor.ip) || account_failing {
-        let guess = form.captcha.as_deref().unwrap_or("").trim();
-        // A browser that was shown no captcha (the account failed elsewhere) is asked
-        // for one, not told that it typed it wrong.
-        if guess.is_empty() {
-            return retry(
-                "为保护账号安全，请输入图中的验证码后再登录".to_owned(),
-                &visitor.session,
-            );
+    match sessions::sign_in(&state.store, &attempt).await? {
+        sessions::SignIn::Done { token, .. } => {
+            let jar = visitor.jar.add(session_cookie(&state, token));
+            Ok((jar, Redirect::to("/home")).into_response())
         }
-        if !store.check_captcha(&visitor.session.id_hash, guess).await? {
-            return retry(
-                "验证码不正确，请看清新的图片后重新输入".to_owned(),
-                &visitor.session,
-            );
+        sessions::SignIn::Refused {
+            message,
+            captcha,
+            failed,
+        } => {
+            let mut session = visitor.session.clone();
+            if failed {
+                state.ip_failures.add(visitor.ip.as_deref().unwrap_or(""));
+                session.failed_logins += 1;
+            }
+            let page = LoginPage {
+                shell: Shell::public("登录"),
+                csrf: session.csrf_token.clone(),
+                login: form.login.clone(),
+                error: Some(message),
+                notice: None,
+                captcha: captcha || captcha_needed(&state, &session, &visitor.ip),
+                captcha_nonce: nonce(),
+            };
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                visitor.jar,
+                Html(page.render()?),
+            )
+                .into_response())
         }
     }
-    let outcome = store.authenticate(&form.login, &form.password).await?;
-    let user = match outcome {
-        LoginOutcome::Ok(user) => user,
-        other => {
-            store
-                .count_session_failure(&visitor.session.id_hash)
-                .await?;
-            state.ip_failures.add(visitor.ip.as_deref().unwrap_or(""));
-            let mut session = visitor.session.clone();
-            session.failed_logins += 1;
-            let message = match other {
-                LoginOutcome::Locked { secs_left } => format!(
-                    "连续输错密码次数过多，账号已锁定，请 {} 分钟后再试或找回密码",
-                    (secs_left + 59) / 60
-                ),
-                LoginOutcome::Inactive => "该账号已停用，请联系活动办公室".to_owned(),
-                LoginOutcome::Refused { remaining } => format!(
-                    "账号或密码不正确，还可尝试 {remaining} 次，都不正确时账号将锁定 {} 分钟",
-                    pingxuan_rules::password::LOCKOUT_SECS / 60
-                ),
-                LoginOutcome::Ok(_) => unreachable!("handled above"),
-            };
-            // A digest, not the typed text: it may be a phone number, or a password typed
-            // into the wrong box.
-            let digest = store
-                .sealer
-                .lookup(&pingxuan_store::accounts::normalize_login(&form.login));
-            store
-                .audit(
-                    None,
-                    "login_failed",
-                    &format!("login:{}", &digest[..16]),
-                    &message,
-                    visitor.ip.as_deref(),
-                )
-                .await?;
-            return retry(message, &session);
-        }
-    };
-    // A new session id at sign-in, so a planted cookie cannot be carried over.
-    store.delete_session(&visitor.session.id_hash, None).await?;
-    let audit =
-        Audit::new(Some(user.id), "login", format!("user:{}", user.id)).ip(visitor.ip.as_deref());
-    let (token, _) = store
-        .create_session(Some(user.id), visitor.ip.as_deref(), Some(&audit))
-        .await?;
-    let jar = visitor.jar.add(session_cookie(&state, token));
-    Ok((jar, Redirect::to("/home")).into_response())
 }
 
 pub async fn post_logout(
@@ -208,13 +160,13 @@ pub async fn post_logout(
     jar: CookieJar,
     _: Posted<Button>,
 ) -> Result<Response, PageError> {
-    let audit = visitor.session.user_id.map(|uid| {
-        Audit::new(Some(uid), "logout", format!("user:{uid}")).ip(visitor.ip.as_deref())
-    });
-    state
-        .store
-        .delete_session(&visitor.session.id_hash, audit.as_ref())
-        .await?;
+    sessions::sign_out(
+        &state.store,
+        &visitor.session.id_hash,
+        visitor.session.user_id,
+        visitor.ip.as_deref(),
+    )
+    .await?;
     let jar = jar.remove(removal_cookie(&state));
     Ok((jar, Redirect::to("/login")).into_response())
 }
@@ -339,13 +291,13 @@ pub async fn post_register(
         match register(&state.store, &registration, visitor.ip.as_deref()).await? {
             Ok(id) => {
                 // Registered and signed in, on a new session id.
-                let store = &state.store;
-                store.delete_session(&visitor.session.id_hash, None).await?;
-                let audit =
-                    Audit::new(Some(id), "login", format!("user:{id}")).ip(visitor.ip.as_deref());
-                let (token, _) = store
-                    .create_session(Some(id), visitor.ip.as_deref(), Some(&audit))
-                    .await?;
+                let token = sessions::start_session(
+                    &state.store,
+                    id,
+                    &visitor.session.id_hash,
+                    visitor.ip.as_deref(),
+                )
+                .await?;
                 let jar = visitor.jar.add(session_cookie(&state, token));
                 return Ok((jar, Redirect::to("/home?welcome=1")).into_response());
             }
@@ -410,33 +362,14 @@ pub async fn post_forgot(
     throttle(&state, &visitor.ip)?;
     // The same answer whether or not the account exists, so the form cannot be used to
     // find out who is registered.
-    if let Some(user) = state.store.find_user(&form.login).await?
-        && let Some(email) = &user.email
-        && user.active
-    {
-        let ttl = state.config.reset_link_ttl.as_secs() as i64;
-        let token = state.store.create_password_reset(user.id, ttl).await?;
-        let link = format!("{}/password/reset/{token}", state.config.public_url);
-        let body = format!(
-            "{}，您好：\n\n有人（希望是您本人）申请重设最美科技工作者评选平台的登录密码。\n请在 {} 分钟内打开下面的链接设置新密码：\n\n{link}\n\n如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n",
-            user.display_name,
-            ttl / 60
-        );
-        state
-            .store
-            .enqueue_mail(email, "重设登录密码", &body)
-            .await?;
-        state
-            .store
-            .audit(
-                Some(user.id),
-                "password_reset_requested",
-                &format!("user:{}", user.id),
-                "",
-                visitor.ip.as_deref(),
-            )
-            .await?;
-    }
+    sessions::request_reset(
+        &state.store,
+        &form.login,
+        state.config.reset_link_ttl.as_secs() as i64,
+        &state.config.public_url,
+        visitor.ip.as_deref(),
+    )
+    .await?;
     let page = ForgotPage {
         shell: Shell::public("找回密码"),
         csrf: visitor.session.csrf_token.clone(),
@@ -457,14 +390,6 @@ struct ResetPage {
     error: Option<String>,
 }
 
-fn reset_error_text(e: ResetError) -> String {
-    match e {
-        ResetError::Unknown => "重置链接无效，请确认链接完整，或重新申请".to_owned(),
-        ResetError::Expired => "重置链接已过期，请重新申请".to_owned(),
-        ResetError::Used => "该重置链接已经使用过，请重新申请".to_owned(),
-    }
-}
-
 pub async fn get_reset(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -475,7 +400,7 @@ pub async fn get_reset(
         .peek_password_reset(&token)
         .await?
         .err()
-        .map(reset_error_text);
+        .map(sessions::reset_link_problem);
     let status = if fatal.is_some() {
         axum::http::StatusCode::GONE
     } else {
@@ -503,7 +428,6 @@ pub async fn post_reset(
     Path(token): Path<String>,
     Posted(form): Posted<ResetForm>,
 ) -> Result<Response, PageError> {
-    let store = &state.store;
     let render = |fatal: Option<String>, error: Option<String>| -> Result<Response, PageError> {
         let page = ResetPage {
             shell: Shell::public("设置新密码"),
@@ -519,40 +443,18 @@ pub async fn post_reset(
         )
             .into_response())
     };
-    let user_id = match store.peek_password_reset(&token).await? {
-        Ok(id) => id,
-        Err(e) => return render(Some(reset_error_text(e)), None),
-    };
-    let user = store.get_user(user_id).await?.ok_or(Failure::NotFound)?;
-    if let Err(e) = check_strength(&form.password, &user.login) {
-        return render(None, Some(e));
-    }
-    if form.password != form.password2 {
-        return render(None, Some("两次输入的密码不一致".to_owned()));
-    }
-    // Claim the link first: of two uses at once, only one gets through.
-    if !store.use_password_reset(&token).await? {
-        return render(Some(reset_error_text(ResetError::Used)), None);
-    }
-    let audit = Audit::new(Some(user_id), "password_reset", format!("user:{user_id}"))
-        .ip(visitor.ip.as_deref());
-    match store.set_password(user_id, &form.password, &audit).await {
+    match sessions::reset_password(
+        &state.store,
+        &token,
+        &form.password,
+        &form.password2,
+        visitor.ip.as_deref(),
+    )
+    .await?
+    {
         Ok(()) => {}
-        Err(pingxuan_store::StoreError::Duplicate(_)) => {
-            store.release_password_reset(&token).await?;
-            return render(
-                None,
-                Some("新密码不能与最近 5 次使用过的密码相同".to_owned()),
-            );
-        }
-        Err(e) => {
-            store.release_password_reset(&token).await?;
-            return Err(e.into());
-        }
+        Err(sessions::ResetRefusal::Fatal(m)) => return render(Some(m), None),
+        Err(sessions::ResetRefusal::Password(m)) => return render(None, Some(m)),
     }
-    // Whoever may have had the account loses it: sessions, API tokens, other links.
-    store.revoke_api_tokens_of(user_id).await?;
-    store.close_password_resets_of(user_id).await?;
-    store.delete_sessions_of(user_id).await?;
     Ok(Redirect::to("/login?done=reset").into_response())
 }

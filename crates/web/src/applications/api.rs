@@ -95,7 +95,7 @@ pub async fn review_queue(
     ApiQuery(q): ApiQuery<ReviewTab>,
 ) -> Result<Json<Vec<ListItem>>, ApiError> {
     let done = q.tab.as_deref() == Some("done");
-    let rows = crate::applications::lists::review_queue(&state, &caller.access, done).await?;
+    let rows = crate::applications::lists::review_queue(&state.store, &caller.access, done).await?;
     Ok(Json(rows.into_iter().map(ListItem::from).collect()))
 }
 
@@ -118,7 +118,8 @@ pub async fn search(
     caller: ApiCaller,
     ApiQuery(q): ApiQuery<crate::applications::lists::SearchQuery>,
 ) -> Result<Json<SearchOut>, ApiError> {
-    let (total, rows) = crate::applications::lists::search(&state, &caller.access, &q).await?;
+    let (total, rows) =
+        crate::applications::lists::search(&state.store, &caller.access, &q).await?;
     Ok(Json(SearchOut {
         total,
         page: q.page(),

@@ -5,7 +5,8 @@
 pub mod api;
 pub mod flow;
 pub mod form;
-pub mod lists;
+/// The lists for the pages and the API twins: `pingxuan_app::lists`.
+pub use pingxuan_app::lists;
 pub mod mine;
 pub mod review;
 pub mod search;

@@ -49,7 +49,7 @@ pub async fn get_review(
     Query(q): Query<ReviewQuery>,
 ) -> Result<Response, PageError> {
     let done = q.tab.as_deref() == Some("done");
-    let rows = crate::applications::lists::review_queue(&state, &who.access, done)
+    let rows = crate::applications::lists::review_queue(&state.store, &who.access, done)
         .await?
         .into_iter()
         .map(|a| {

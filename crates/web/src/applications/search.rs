@@ -70,7 +70,7 @@ pub async fn get_search(
     who: SignedIn,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let (total, found) = crate::applications::lists::search(&state, &who.access, &q).await?;
+    let (total, found) = crate::applications::lists::search(&state.store, &who.access, &q).await?;
     // 推荐单位 and 推荐领域 to choose from: those of every campaign the person reviews in.
     let mut campaigns: Vec<String> = who
         .access

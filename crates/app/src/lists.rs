@@ -4,36 +4,31 @@
 //! the campaigns it organises.
 
 use pingxuan_rules::Role;
+use pingxuan_store::Store;
 use pingxuan_store::applications::{ApplicationRow, SearchFilter, SearchScope, SearchSort};
 use serde::Deserialize;
-use utoipa::IntoParams;
 
-use crate::AppState;
-use crate::error::Failure;
-use pingxuan_app::access::Access;
+use crate::access::Access;
+use crate::error::Error;
 
 /// 待审核申报表: what waits for the person's units and campaigns (`done`: what they
 /// have already handled).
 pub async fn review_queue(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     done: bool,
-) -> Result<Vec<ApplicationRow>, Failure> {
+) -> Result<Vec<ApplicationRow>, Error> {
     if !access.reviews() {
-        return Err(Failure::Forbidden);
+        return Err(Error::Forbidden);
     }
     let mut rows = Vec::new();
     for grant in &access.roles {
         match (grant.role, grant.unit_id, grant.campaign_id.as_deref()) {
-            (Role::Recommender | Role::WorkUnit, Some(unit), _) => rows.extend(
-                state
-                    .store
-                    .applications_for_unit(grant.role, unit, !done)
-                    .await?,
-            ),
+            (Role::Recommender | Role::WorkUnit, Some(unit), _) => {
+                rows.extend(store.applications_for_unit(grant.role, unit, !done).await?)
+            }
             (Role::Organizer, _, Some(campaign)) => rows.extend(
-                state
-                    .store
+                store
                     .applications_for_organizer(campaign, !done, access.user.id)
                     .await?,
             ),
@@ -44,8 +39,9 @@ pub async fn review_queue(
 }
 
 /// 查询申报表's query string, for the page and the API alike.
-#[derive(Deserialize, Default, Clone, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize, Default, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct SearchQuery {
     /// 姓名 or 申请书编号 (a part of either).
     #[serde(default)]
@@ -136,15 +132,14 @@ pub fn search_scope(access: &Access) -> SearchScope {
 
 /// 查询申报表: (total, this page's rows).
 pub async fn search(
-    state: &AppState,
+    store: &Store,
     access: &Access,
     q: &SearchQuery,
-) -> Result<(i64, Vec<ApplicationRow>), Failure> {
+) -> Result<(i64, Vec<ApplicationRow>), Error> {
     if !access.reviews() {
-        return Err(Failure::Forbidden);
+        return Err(Error::Forbidden);
     }
-    Ok(state
-        .store
+    Ok(store
         .search_applications(&search_scope(access), &q.filter())
         .await?)
 }
