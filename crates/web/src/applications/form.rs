@@ -321,7 +321,7 @@ pub async fn get_application(
     axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let l = flow::load_own(&state.store, &who.access, id).await?;
-    let said = match q.done {
+    let said = match q.done() {
         None => Said::nothing(),
         Some(Done::Saved) => Said::notice("已保存草稿"),
         Some(Done::Recalled) => Said::notice(format!(

@@ -310,8 +310,7 @@ async fn render(
 
 /// 办理: opening the application is recorded (it ends the sender's right to recall).
 /// What a move just did, carried by the redirect after it (`?done=submitted`).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Done {
     Saved,
     Submitted,
@@ -341,10 +340,23 @@ impl std::fmt::Display for Done {
     }
 }
 
+/// The query after a move; an unknown `done` (an edited address) is ignored, not refused.
 #[derive(Deserialize)]
 pub struct DoneQuery {
     #[serde(default)]
-    pub done: Option<Done>,
+    done: Option<String>,
+}
+
+impl DoneQuery {
+    pub fn done(&self) -> Option<Done> {
+        match self.done.as_deref()? {
+            "saved" => Some(Done::Saved),
+            "submitted" => Some(Done::Submitted),
+            "returned" => Some(Done::Returned),
+            "recalled" => Some(Done::Recalled),
+            _ => None,
+        }
+    }
 }
 
 pub async fn get_item(
@@ -363,7 +375,7 @@ pub async fn get_item(
         l = flow::load_for_unit(&state.store, &who.access, id).await?.0;
     }
     let notice = q
-        .done
+        .done()
         .map(|d| format!("{}，当前状态：{}", d.words(), l.state.text(&l.chain)));
     render(&who, &l, level, notice, None, Typed::default()).await
 }

@@ -1107,4 +1107,8 @@ async fn saved_forms_are_normalized_and_audited(db: TestDb) {
     let to = r.location.unwrap();
     assert_eq!(to, format!("{path}?done=saved"));
     assert!(c.get(&to).await.body.contains("已保存草稿"));
+    // An edited address is shown plainly, not refused.
+    let page = c.get(&format!("{path}?done=bogus")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("已保存草稿"));
 }
