@@ -1025,6 +1025,16 @@ async fn organiser_console() {
     wait_text(&xj, &format!("推荐单位提交 {deadline}")).await;
     screenshot(&xj, "console-6-home-deadline.png").await;
     xj.close().await.unwrap();
+    // The same settings on a phone.
+    let xj_phone = browser(&driver, 390, 844).await;
+    sign_in(&xj_phone, &app.url, "xj-office").await;
+    xj_phone
+        .goto(&format!("{}/campaigns/xinjiang-2023#settings", app.url))
+        .await
+        .unwrap();
+    wait_text(&xj_phone, "保存设置").await;
+    screenshot(&xj_phone, "console-6-settings-phone.png").await;
+    xj_phone.close().await.unwrap();
     let unit = app
         .store
         .list_units("xinjiang-2023")
