@@ -71,12 +71,7 @@ async fn role_labels(
     state: &AppState,
     access: &pingxuan_app::Access,
 ) -> Result<Vec<String>, PageError> {
-    let mut titles = std::collections::HashMap::new();
-    for c in state.store.list_campaigns().await? {
-        if let Some(model) = state.store.campaign_model(&c.id).await? {
-            titles.insert(c.id.clone(), model.campaign.short_name.clone());
-        }
-    }
+    let titles = crate::pages::campaign_titles(&state.store).await?;
     Ok(access
         .roles
         .iter()

@@ -112,6 +112,19 @@ pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
 
 pub use pingxuan_rules::deadline::format_time;
 
+/// Each campaign's title as the pages name it (its short name), by id.
+pub async fn campaign_titles(
+    store: &pingxuan_store::Store,
+) -> Result<std::collections::HashMap<String, String>, crate::error::PageError> {
+    let mut titles = std::collections::HashMap::new();
+    for c in store.list_campaigns().await? {
+        if let Some(model) = store.campaign_model(&c.id).await? {
+            titles.insert(c.id, model.campaign.short_name.clone());
+        }
+    }
+    Ok(titles)
+}
+
 /// A campaign file's deadline in the one format every page uses (“2024年3月26日 24:00”).
 pub fn format_deadline(d: &Deadline) -> String {
     match deadline_instant(d) {

@@ -299,20 +299,13 @@ pub fn apply(
     let report = load(&new_text);
     let errors: Vec<Refusal> = report
         .errors()
-        .map(|p| {
-            let campaign_for_words = &campaign;
-            Refusal {
-                key: if known.iter().any(|s| s.key == p.key) {
-                    p.key.clone()
-                } else {
-                    String::new()
-                },
-                message: format!(
-                    "{}：{}",
-                    describe_key(campaign_for_words, &p.key),
-                    p.message
-                ),
-            }
+        .map(|p| Refusal {
+            key: if known.iter().any(|s| s.key == p.key) {
+                p.key.clone()
+            } else {
+                String::new()
+            },
+            message: format!("{}：{}", describe_key(&campaign, &p.key), p.message),
         })
         .collect();
     if !errors.is_empty() {

@@ -196,20 +196,10 @@ pub async fn post_accounts(
     }
 }
 
-fn campaign_title(state_campaigns: &[(String, String)], id: &str) -> String {
-    state_campaigns
-        .iter()
-        .find(|(k, _)| k == id)
-        .map(|(_, n)| n.clone())
-        .unwrap_or_else(|| id.to_owned())
-}
-
-async fn titles(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
-    let mut out = Vec::new();
-    for c in state.store.list_campaigns().await? {
-        out.push((c.id.clone(), c.model()?.campaign.short_name.clone()));
-    }
-    Ok(out)
+/// A campaign's title for the import's words (its id when there is no such campaign).
+async fn campaign_title(state: &AppState, id: &str) -> Result<String, PageError> {
+    let titles = crate::pages::campaign_titles(&state.store).await?;
+    Ok(titles.get(id).cloned().unwrap_or_else(|| id.to_owned()))
 }
 
 /// 预览: reads the list and shows what it would create, or every problem; nothing is
@@ -222,7 +212,7 @@ pub async fn post_units_preview(
     may_manage(&who)?;
     let campaign = posted.field("campaign").to_owned();
     let mut import = ImportView {
-        campaign_name: campaign_title(&titles(&state).await?, &campaign),
+        campaign_name: campaign_title(&state, &campaign).await?,
         campaign: campaign.clone(),
         ..ImportView::default()
     };
@@ -294,7 +284,7 @@ pub async fn post_units_import(
     let table: pingxuan_app::tables::Table = serde_json::from_str(&form.table)
         .map_err(|_| Failure::invalid("bad_form", "名单内容有误，请重新上传文件预览", None))?;
     let mut import = ImportView {
-        campaign_name: campaign_title(&titles(&state).await?, &form.campaign),
+        campaign_name: campaign_title(&state, &form.campaign).await?,
         campaign: form.campaign.clone(),
         file_name: form.file_name,
         ..ImportView::default()

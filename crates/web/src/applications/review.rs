@@ -319,6 +319,18 @@ pub enum Done {
 }
 
 impl Done {
+    const ALL: [Done; 4] = [Done::Saved, Done::Submitted, Done::Returned, Done::Recalled];
+
+    /// Its key in the address.
+    fn key(self) -> &'static str {
+        match self {
+            Done::Saved => "saved",
+            Done::Submitted => "submitted",
+            Done::Returned => "returned",
+            Done::Recalled => "recalled",
+        }
+    }
+
     pub fn words(self) -> &'static str {
         match self {
             Done::Saved => "已保存草稿",
@@ -331,12 +343,7 @@ impl Done {
 
 impl std::fmt::Display for Done {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Done::Saved => "saved",
-            Done::Submitted => "submitted",
-            Done::Returned => "returned",
-            Done::Recalled => "recalled",
-        })
+        f.write_str(self.key())
     }
 }
 
@@ -349,13 +356,8 @@ pub struct DoneQuery {
 
 impl DoneQuery {
     pub fn done(&self) -> Option<Done> {
-        match self.done.as_deref()? {
-            "saved" => Some(Done::Saved),
-            "submitted" => Some(Done::Submitted),
-            "returned" => Some(Done::Returned),
-            "recalled" => Some(Done::Recalled),
-            _ => None,
-        }
+        let key = self.done.as_deref()?;
+        Done::ALL.into_iter().find(|d| d.key() == key)
     }
 }
 
