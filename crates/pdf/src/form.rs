@@ -31,6 +31,15 @@ pub fn render(engine: &PdfEngine, p: &FormPrint) -> Result<Vec<u8>, PdfError> {
         Bytes::new(serde_json::to_vec(&d).expect("form data as JSON")),
     );
     files.insert("/qr.svg", Bytes::from_string(qr_svg(p.verify_url)?));
+    files.insert(
+        "/watermark.svg",
+        Bytes::from_string(crate::watermark::svg(
+            engine,
+            &d.form.watermark,
+            "rgb(180,0,0)",
+            38.0 / 255.0,
+        )),
+    );
     if let Some((bytes, format)) = &p.photo {
         // Fixed names: typst decides the format by the extension.
         let name = if *format == "png" {

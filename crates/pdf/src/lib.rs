@@ -21,6 +21,7 @@ use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
 pub mod form;
+mod watermark;
 
 /// Where Debian puts the fonts we use: fonts-noto-cjk (Noto Serif/Sans CJK SC, the forms'
 /// 宋体 and 黑体 look) and fonts-wqy-microhei (the smaller fallback).

@@ -274,7 +274,7 @@ async fn bundle_packs_a_folder_per_candidate(db: TestDb) {
         "the stored bytes"
     );
     let form = pdf_text(&dir.path().join("out").join(&folder).join("张三推荐表.pdf"));
-    for expected in ["张三", "昌吉州科协", &format!("{number}·导出于")] {
+    for expected in ["张三", "昌吉州科协", &format!("申请书编号：{number}")] {
         assert!(form.contains(expected), "{expected} in {form}");
     }
     assert!(
@@ -412,7 +412,6 @@ async fn bundle_on_s3_and_when_storage_fails() {
 /// A PDF's text as pdftotext reads it in raw order, without whitespace.
 fn pdf_text(path: &std::path::Path) -> String {
     let out = std::process::Command::new("pdftotext")
-        .arg("-raw")
         .arg(path)
         .arg("-")
         .output()
@@ -448,7 +447,7 @@ async fn form_pdf_and_its_verification(db: TestDb) {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("form-xinjiang.pdf");
     std::fs::write(&file, &bytes).unwrap();
-    // Raw order: each line of the rotated watermark comes out as one run.
+    // In reading order; the watermark is drawn, not text.
     let flat = pdf_text(&file);
     let number = app.store.get_application(id).await.unwrap().unwrap().number;
     for expected in [
@@ -456,12 +455,14 @@ async fn form_pdf_and_its_verification(db: TestDb) {
         "张三".to_owned(),
         "昌吉州科协".to_owned(),
         "同意推荐，事迹突出。".to_owned(),
-        // The watermark's two lines.
-        "2023年“新疆最美科技工作者”".to_owned(),
-        format!("{number}·导出于"),
+        format!("申请书编号：{number}"),
     ] {
         assert!(flat.contains(&expected), "{expected} in {flat}");
     }
+    assert!(
+        !flat.contains("导出于"),
+        "the watermark is not text: {flat}"
+    );
     assert_eq!(app.fetch(&hm, &path).await.status(), StatusCode::NOT_FOUND);
 
     // The same form in Word, for the same people.
