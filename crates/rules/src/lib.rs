@@ -14,6 +14,7 @@ pub mod idcard;
 pub mod materials;
 pub mod password;
 pub mod role;
+pub mod selection;
 pub mod workflow;
 
 pub use role::Role;

@@ -506,6 +506,7 @@ fn check_stages(c: &Campaign, f: &mut Findings) {
         if matches!(s.kind, StageKind::Panel | StageKind::Review) && s.criteria.is_empty() {
             f.warn(at("stages", i, "criteria"), "未列出评价标准");
         }
+        check_scoring(s, i, f);
         if s.kind == StageKind::UnitRound && s.per_unit_max.is_none() {
             f.warn(
                 at("stages", i, "per_unit_max"),
@@ -523,6 +524,76 @@ fn check_stages(c: &Campaign, f: &mut Findings) {
                 c.campaign.winners
             ),
         );
+    }
+}
+
+/// What a stage needs before it opens that no notice gives: how many advance, experts
+/// per candidate, points per criterion; and the scoring keys' consistency.
+fn check_scoring(s: &Stage, i: usize, f: &mut Findings) {
+    if s.advance.is_none() && s.kind != StageKind::UnitRound {
+        f.warn(
+            at("stages", i, "advance"),
+            format!(
+                "通知未规定“{}”的晋级人数，请活动办公室在该阶段开始前设定",
+                s.name
+            ),
+        );
+    }
+    if s.kind == StageKind::Review {
+        match s.reviewers {
+            None => f.warn(
+                at("stages", i, "reviewers"),
+                format!(
+                    "通知未规定“{}”每位候选人由几位专家评审，请活动办公室设定",
+                    s.name
+                ),
+            ),
+            Some(0) => f.error(at("stages", i, "reviewers"), "评审专家人数至少为 1"),
+            Some(_) => {}
+        }
+    }
+    if s.scored() {
+        let missing: Vec<&str> = s
+            .criteria
+            .iter()
+            .filter(|c| !s.max_points.contains_key(*c))
+            .map(String::as_str)
+            .collect();
+        for c in &missing {
+            f.warn(
+                [at("stages", i, "max_points"), vec![k(c)]].concat(),
+                format!("通知未规定“{c}”的分值，请活动办公室设定满分"),
+            );
+        }
+    }
+    for (name, points) in &s.max_points {
+        let path = [at("stages", i, "max_points"), vec![k(name)]].concat();
+        if !s.criteria.contains(name) {
+            f.error(path, format!("“{name}”不是本阶段的评价标准"));
+        } else if *points == 0 {
+            f.error(path, format!("“{name}”的满分须大于 0"));
+        }
+    }
+    for key in &s.tie_keys {
+        if key != PREVIOUS_RANK && !s.criteria.contains(key) {
+            f.error(
+                at("stages", i, "tie_keys"),
+                format!("同分排序依据“{key}”既不是本阶段的评价标准，也不是“{PREVIOUS_RANK}”"),
+            );
+        }
+    }
+    if let Some(n) = s.trim_min
+        && n < 3
+    {
+        f.error(
+            at("stages", i, "trim_min"),
+            format!("去掉最高分和最低分至少需要 3 份评分，填写了 {n}"),
+        );
+    }
+    if let Some(d) = &s.deadline
+        && let Err(e) = deadline_instant(d)
+    {
+        f.error(at("stages", i, "deadline"), e);
     }
 }
 

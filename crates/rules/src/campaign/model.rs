@@ -4,6 +4,8 @@
 //! instead of silently ignored. Values a notice does not set stay `None`; the checks
 //! turn those into warnings that the organiser must settle.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::role::Role;
@@ -448,6 +450,100 @@ pub struct Stage {
     pub groups: Vec<VoteGroup>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Experts per candidate in a `review` stage; no notice says, so the organiser's.
+    #[serde(default)]
+    pub reviewers: Option<u32>,
+    /// Full marks of each criterion, by its name; no notice gives points.
+    #[serde(default)]
+    pub max_points: BTreeMap<String, u32>,
+    /// How the sheets combine; the mean when the file does not say.
+    #[serde(default)]
+    pub aggregation: Option<Aggregation>,
+    /// Below this many sheets a trimmed mean is the plain mean (at least 3).
+    #[serde(default)]
+    pub trim_min: Option<u32>,
+    /// Equal totals are ordered by these, in turn: criterion names (higher first) or
+    /// “上一阶段排名”. Still equal across the cut: the organiser decides, with a reason.
+    #[serde(default)]
+    pub tie_keys: Vec<String>,
+    /// When the experts' sheets are due (reminders go out 3 days and 1 day before).
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+    /// A panel's ballot: points per criterion (paper sheets keyed in) or 同意/不同意.
+    #[serde(default)]
+    pub ballot: Option<PanelBallot>,
+}
+
+/// The tie key that is not a criterion.
+pub const PREVIOUS_RANK: &str = "上一阶段排名";
+
+impl Stage {
+    /// Full marks per criterion in the criteria's order, once every criterion has them.
+    pub fn points(&self) -> Option<Vec<u32>> {
+        self.criteria
+            .iter()
+            .map(|c| self.max_points.get(c).copied())
+            .collect()
+    }
+
+    pub fn aggregation(&self) -> Aggregation {
+        self.aggregation.unwrap_or(Aggregation::Mean)
+    }
+
+    /// Whether experts score it on sheets (a review, or a panel that is not a show of hands).
+    pub fn scored(&self) -> bool {
+        match self.kind {
+            StageKind::Review => true,
+            StageKind::Panel => self.ballot != Some(PanelBallot::Approval),
+            _ => false,
+        }
+    }
+}
+
+/// How a stage's sheets make one value per candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// The mean of the experts' totals.
+    Mean,
+    /// The highest and the lowest total dropped, then the mean.
+    TrimmedMean,
+    /// Each expert's totals standardised, mapped back to the stage's mean and spread.
+    ZScore,
+}
+
+impl Aggregation {
+    pub const ALL: [Aggregation; 3] = [
+        Aggregation::Mean,
+        Aggregation::TrimmedMean,
+        Aggregation::ZScore,
+    ];
+
+    /// The file's word for it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Aggregation::Mean => "mean",
+            Aggregation::TrimmedMean => "trimmed_mean",
+            Aggregation::ZScore => "z_score",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Aggregation::Mean => "平均分",
+            Aggregation::TrimmedMean => "去掉一个最高分和一个最低分后的平均分",
+            Aggregation::ZScore => "各专家评分标准化（z 分数）后的平均分",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelBallot {
+    /// Points per criterion, as a review; in a room, keyed in from paper.
+    Scores,
+    /// 同意/不同意 per candidate; the count of 同意 ranks.
+    Approval,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

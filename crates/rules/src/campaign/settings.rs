@@ -21,7 +21,18 @@ pub enum SettingKind {
     Count { max: u32 },
     /// A share between 0 and 1.
     Weight,
+    /// One of a closed set: (the file's word, its name on the form).
+    Choice {
+        options: &'static [(&'static str, &'static str)],
+    },
 }
+
+/// The aggregation methods as a choice.
+const AGGREGATIONS: &[(&str, &str)] = &[
+    ("mean", "平均分"),
+    ("trimmed_mean", "去掉一个最高分和一个最低分后的平均分"),
+    ("z_score", "各专家评分标准化（z 分数）后的平均分"),
+];
 
 /// One value on the settings form.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +56,7 @@ impl Setting {
             SettingKind::Deadline => "datetime-local",
             SettingKind::Date => "date",
             SettingKind::Count { .. } | SettingKind::Weight => "number",
+            SettingKind::Choice { .. } => "select",
         }
     }
 
@@ -164,6 +176,7 @@ pub fn settings(c: &Campaign, problems: &[Problem]) -> Vec<Setting> {
         });
     }
     for (i, s) in c.stages.iter().enumerate() {
+        stage_settings(s, i, &mut out, &warning);
         if s.kind != StageKind::Vote {
             continue;
         }
@@ -180,6 +193,83 @@ pub fn settings(c: &Campaign, problems: &[Problem]) -> Vec<Setting> {
         }
     }
     out
+}
+
+/// A stage's values the notices leave open: how many advance, experts per candidate,
+/// when sheets are due, full marks per criterion, how sheets combine.
+fn stage_settings(
+    s: &super::Stage,
+    i: usize,
+    out: &mut Vec<Setting>,
+    warning: &dyn Fn(&str) -> Option<String>,
+) {
+    if s.kind == StageKind::UnitRound {
+        return;
+    }
+    let mut push = |key: String, label: String, hint: &str, kind: SettingKind, value: String| {
+        out.push(Setting {
+            warning: warning(&key),
+            key,
+            label,
+            hint: hint.to_owned(),
+            kind,
+            value,
+        })
+    };
+    push(
+        format!("stages[{i}].advance"),
+        format!("{}：晋级人数", s.name),
+        "本阶段结束时进入下一阶段的人数；最后一个阶段即最终评选人数",
+        SettingKind::Count { max: 10_000 },
+        s.advance.map(|n| n.to_string()).unwrap_or_default(),
+    );
+    if s.kind == StageKind::Review {
+        push(
+            format!("stages[{i}].reviewers"),
+            format!("{}：每位候选人的评审专家人数", s.name),
+            "按学科匹配自动分配，同一单位等利益冲突自动回避",
+            SettingKind::Count { max: 50 },
+            s.reviewers.map(|n| n.to_string()).unwrap_or_default(),
+        );
+    }
+    if matches!(s.kind, StageKind::Review | StageKind::Screening) {
+        push(
+            format!("stages[{i}].deadline"),
+            format!("{}：评审截止时间", s.name),
+            "北京时间；截止前 3 天和 1 天提醒尚未完成的专家",
+            SettingKind::Deadline,
+            s.deadline
+                .as_ref()
+                .and_then(|d| deadline_instant(d).ok())
+                .map(|t| typed_moment(t.unix_timestamp()))
+                .unwrap_or_default(),
+        );
+    }
+    if s.scored() {
+        for c in &s.criteria {
+            push(
+                format!("stages[{i}].max_points.{c}"),
+                format!("{}：“{c}”满分", s.name),
+                "通知未规定分值；各项满分之和即总分",
+                SettingKind::Count { max: 1000 },
+                s.max_points
+                    .get(c)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        push(
+            format!("stages[{i}].aggregation"),
+            format!("{}：评分汇总方法", s.name),
+            "未设定时按平均分；专家人数多时可去掉最高分和最低分，或消除专家间宽严差异",
+            SettingKind::Choice {
+                options: AGGREGATIONS,
+            },
+            s.aggregation
+                .map(|a| a.key().to_owned())
+                .unwrap_or_default(),
+        );
+    }
 }
 
 /// A problem's key in words: the setting's label where it is one, else the part of
@@ -322,6 +412,10 @@ fn shown(kind: SettingKind, typed: &str) -> String {
     }
     match (kind, parse_moment(typed)) {
         (SettingKind::Deadline, Some(t)) => crate::deadline::format_beijing(t),
+        (SettingKind::Choice { options }, _) => options
+            .iter()
+            .find(|(key, _)| *key == typed)
+            .map_or_else(|| typed.to_owned(), |(_, name)| (*name).to_owned()),
         _ => typed.to_owned(),
     }
 }
@@ -394,6 +488,14 @@ fn parse(kind: SettingKind, typed: &str) -> Result<Value, String> {
             Ok(n) => Err(format!("{n} 不在 1 到 {max} 之间")),
             Err(_) => Err(format!("“{typed}”不是整数")),
         },
+        SettingKind::Choice { options } => options
+            .iter()
+            .find(|(key, name)| *key == typed || *name == typed)
+            .map(|(key, _)| Value::from(*key))
+            .ok_or_else(|| {
+                let names: Vec<&str> = options.iter().map(|(_, n)| *n).collect();
+                format!("“{typed}”不是可选的一项（{}）", names.join("、"))
+            }),
         SettingKind::Weight => match typed.parse::<f64>() {
             Ok(w) if (0.0..=1.0).contains(&w) => Ok(Value::from(w)),
             Ok(w) => Err(format!("{w} 不在 0 到 1 之间")),

@@ -1,0 +1,583 @@
+//! A stage's life, from the campaign file's `[[stages]]`: 未开始 → 进行中 (opened with
+//! exactly the candidates the stage before advanced) → 已结束 (sheets locked, scores
+//! shown) → 晋级名单已确定 (locked; the next stage may open). Undoing an advance is a
+//! reversal with its reason, never an edit. The state is replayed from the stored events,
+//! as an application's flow is, and [`decide`] answers a move with the event to write or
+//! every problem that stands in its way.
+
+use crate::campaign::{Campaign, Stage, StageKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Open,
+    Closed,
+    Advanced,
+}
+
+impl Phase {
+    pub fn text(self) -> &'static str {
+        match self {
+            Phase::Pending => "未开始",
+            Phase::Open => "进行中",
+            Phase::Closed => "已结束，待确定晋级名单",
+            Phase::Advanced => "晋级名单已确定",
+        }
+    }
+
+    /// The stored word.
+    pub fn key(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::Open => "open",
+            Phase::Closed => "closed",
+            Phase::Advanced => "advanced",
+        }
+    }
+}
+
+/// What is stored for a stage, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Opened with these candidates (application ids).
+    Opened {
+        candidates: Vec<i64>,
+    },
+    Closed,
+    /// These go on to the next stage.
+    Advanced {
+        advanced: Vec<i64>,
+    },
+    /// The advance undone, with the reason; the stage is closed again.
+    Reverted {
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The stored word, also the audit entry's action suffix.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Event::Opened { .. } => "opened",
+            Event::Closed => "closed",
+            Event::Advanced { .. } => "advanced",
+            Event::Reverted { .. } => "reverted",
+        }
+    }
+}
+
+/// A stage as its events leave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub phase: Phase,
+    /// Who is in the stage, sorted.
+    pub candidates: Vec<i64>,
+    /// Who goes on, sorted; empty until advanced.
+    pub advanced: Vec<i64>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            phase: Phase::Pending,
+            candidates: Vec::new(),
+            advanced: Vec::new(),
+        }
+    }
+}
+
+/// Replays the stored events.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> State {
+    let mut s = State::default();
+    for e in events {
+        match e {
+            Event::Opened { candidates } => {
+                s.phase = Phase::Open;
+                s.candidates = sorted(candidates);
+            }
+            Event::Closed => s.phase = Phase::Closed,
+            Event::Advanced { advanced } => {
+                s.phase = Phase::Advanced;
+                s.advanced = sorted(advanced);
+            }
+            Event::Reverted { .. } => {
+                s.phase = Phase::Closed;
+                s.advanced.clear();
+            }
+        }
+    }
+    s
+}
+
+fn sorted(ids: &[i64]) -> Vec<i64> {
+    let mut v = ids.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// What the organiser asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Move {
+    /// Open with the candidates the page showed (checked against the stage before).
+    Open {
+        candidates: Vec<i64>,
+    },
+    Close,
+    /// Lock the list the page showed (checked against the stage's outcome).
+    Advance {
+        advanced: Vec<i64>,
+    },
+    Revert {
+        reason: String,
+    },
+}
+
+/// Everything a stage move depends on, loaded once.
+#[derive(Debug, Clone)]
+pub struct Case<'a> {
+    pub campaign: &'a Campaign,
+    pub index: usize,
+    pub state: &'a State,
+    /// The stage before, replayed; `None` for the first.
+    pub previous: Option<&'a State>,
+    /// The stage after; an advance cannot be undone once it has opened.
+    pub next: Option<&'a State>,
+    /// For the first stage: the candidates at the office's desk.
+    pub at_desk: &'a [i64],
+    /// At close: what is still outstanding, in words (“张三尚有 2 份评分表未提交”,
+    /// “李四未作形式审查结论”).
+    pub outstanding: &'a [String],
+    /// At advance: who the stage's outcome advances (the ranking's first N, those who
+    /// passed a screening), or `None` while it cannot say (a tie across the cut).
+    pub outcome: Option<&'a [i64]>,
+    /// Names tied across the cut that the organiser has not ordered.
+    pub tied: &'a [String],
+}
+
+impl Case<'_> {
+    pub fn stage(&self) -> &Stage {
+        &self.campaign.stages[self.index]
+    }
+}
+
+/// Why a move cannot be made: a code for the API and every problem in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub problems: Vec<String>,
+}
+
+impl Refusal {
+    fn one(code: &'static str, problem: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            problems: vec![problem.into()],
+        }
+    }
+
+    pub fn message(&self) -> String {
+        self.problems.join("；")
+    }
+}
+
+/// The settings a stage needs before it opens, each named as the 活动设置 form names it.
+pub fn unset(stage: &Stage) -> Vec<String> {
+    let mut out = Vec::new();
+    if stage.kind != StageKind::UnitRound && stage.advance.is_none() {
+        out.push(format!("“{}：晋级人数”", stage.name));
+    }
+    if stage.kind == StageKind::Review && stage.reviewers.is_none() {
+        out.push(format!("“{}：每位候选人的评审专家人数”", stage.name));
+    }
+    if stage.scored() {
+        for c in &stage.criteria {
+            if !stage.max_points.contains_key(c) {
+                out.push(format!("“{}：“{c}”满分”", stage.name));
+            }
+        }
+    }
+    out
+}
+
+/// The one decision for a stage move: the event to write, or why not.
+pub fn decide(case: &Case, mv: &Move) -> Result<Event, Refusal> {
+    let stage = case.stage();
+    let phase = case.state.phase;
+    let wrong = |want: &str| {
+        Refusal::one(
+            "stage_state",
+            format!("“{}”{}，不能{want}", stage.name, phase.text()),
+        )
+    };
+    match mv {
+        Move::Open { candidates } => {
+            if phase != Phase::Pending {
+                return Err(wrong("开始"));
+            }
+            if stage.kind == StageKind::Vote {
+                return Err(Refusal::one(
+                    "not_available",
+                    format!("“{}”是网络投票环节，投票功能尚未开放", stage.name),
+                ));
+            }
+            let expected: Vec<i64> = match (case.index, case.previous) {
+                (0, _) => sorted(case.at_desk),
+                (_, Some(prev)) if prev.phase == Phase::Advanced => prev.advanced.clone(),
+                (i, _) => {
+                    let before = &case.campaign.stages[i - 1];
+                    return Err(Refusal::one(
+                        "previous_not_advanced",
+                        format!(
+                            "上一阶段“{}”尚未确定晋级名单，“{}”还不能开始",
+                            before.name, stage.name
+                        ),
+                    ));
+                }
+            };
+            let mut problems: Vec<String> = unset(stage)
+                .into_iter()
+                .map(|s| format!("请先在活动设置中设定{s}"))
+                .collect();
+            if expected.is_empty() {
+                problems.push(if case.index == 0 {
+                    "活动办公室尚无待评选的候选人".to_owned()
+                } else {
+                    "上一阶段没有晋级的候选人".to_owned()
+                });
+            }
+            if !problems.is_empty() {
+                return Err(Refusal {
+                    code: "stage_not_ready",
+                    problems,
+                });
+            }
+            if sorted(candidates) != expected {
+                return Err(Refusal::one(
+                    "list_changed",
+                    format!(
+                        "候选人名单已变化（现为 {} 人），请刷新页面后重新确认",
+                        expected.len()
+                    ),
+                ));
+            }
+            Ok(Event::Opened {
+                candidates: expected,
+            })
+        }
+        Move::Close => {
+            if phase != Phase::Open {
+                return Err(wrong("结束"));
+            }
+            if !case.outstanding.is_empty() {
+                return Err(Refusal {
+                    code: "stage_outstanding",
+                    problems: case.outstanding.to_vec(),
+                });
+            }
+            Ok(Event::Closed)
+        }
+        Move::Advance { advanced } => {
+            if phase != Phase::Closed {
+                return Err(wrong("确定晋级名单"));
+            }
+            if !case.tied.is_empty() {
+                return Err(Refusal::one(
+                    "tie_unresolved",
+                    format!(
+                        "{} 在晋级线上同分，请先确定他们的先后并写明理由",
+                        case.tied.join("、")
+                    ),
+                ));
+            }
+            let Some(outcome) = case.outcome else {
+                return Err(Refusal::one(
+                    "tie_unresolved",
+                    "本阶段结果尚不能确定晋级名单",
+                ));
+            };
+            let outcome = sorted(outcome);
+            if let Some(cap) = stage.advance
+                && outcome.len() > cap as usize
+            {
+                return Err(Refusal::one(
+                    "over_cap",
+                    format!(
+                        "“{}”晋级 {} 人，超过晋级人数 {cap} 人，请复核",
+                        stage.name,
+                        outcome.len()
+                    ),
+                ));
+            }
+            if sorted(advanced) != outcome {
+                return Err(Refusal::one(
+                    "list_changed",
+                    format!(
+                        "晋级名单已变化（现为 {} 人），请刷新页面后重新确认",
+                        outcome.len()
+                    ),
+                ));
+            }
+            Ok(Event::Advanced { advanced: outcome })
+        }
+        Move::Revert { reason } => {
+            if phase != Phase::Advanced {
+                return Err(wrong("撤销晋级名单"));
+            }
+            if let Some(next) = case.next
+                && next.phase != Phase::Pending
+            {
+                let name = &case.campaign.stages[case.index + 1].name;
+                return Err(Refusal::one(
+                    "next_started",
+                    format!(
+                        "下一阶段“{name}”已经开始，不能撤销“{}”的晋级名单",
+                        stage.name
+                    ),
+                ));
+            }
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err(Refusal::one("reason_required", "撤销晋级名单须写明理由"));
+            }
+            Ok(Event::Reverted {
+                reason: reason.to_owned(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::{SEEDS, load};
+
+    fn seed(name: &str) -> Campaign {
+        let (_, text) = SEEDS.iter().find(|(f, _)| f.contains(name)).unwrap();
+        load(text).campaign.unwrap()
+    }
+
+    fn case<'a>(c: &'a Campaign, index: usize, state: &'a State) -> Case<'a> {
+        Case {
+            campaign: c,
+            index,
+            state,
+            previous: None,
+            next: None,
+            at_desk: &[],
+            outstanding: &[],
+            outcome: None,
+            tied: &[],
+        }
+    }
+
+    #[test]
+    fn a_stage_opens_closes_advances_and_is_reverted_with_a_reason() {
+        let c = seed("dongguan");
+        let mut events = Vec::new();
+        let desk = [3, 1, 2, 4];
+        let s = replay(&events);
+        let mut k = case(&c, 0, &s);
+        k.at_desk = &desk;
+        let e = decide(
+            &k,
+            &Move::Open {
+                candidates: vec![1, 2, 3, 4],
+            },
+        )
+        .unwrap();
+        events.push(e);
+        let s = replay(&events);
+        assert_eq!(
+            (s.phase, s.candidates.clone()),
+            (Phase::Open, vec![1, 2, 3, 4])
+        );
+
+        let outstanding = ["王五未作形式审查结论".to_owned()];
+        let mut k = case(&c, 0, &s);
+        k.outstanding = &outstanding;
+        let r = decide(&k, &Move::Close).unwrap_err();
+        assert_eq!(r.code, "stage_outstanding");
+        assert_eq!(r.message(), "王五未作形式审查结论");
+        events.push(decide(&case(&c, 0, &s), &Move::Close).unwrap());
+        let s = replay(&events);
+        assert_eq!(s.phase, Phase::Closed);
+
+        let passed = [1, 2, 4];
+        let mut k = case(&c, 0, &s);
+        k.outcome = Some(&passed);
+        let stale = decide(
+            &k,
+            &Move::Advance {
+                advanced: vec![1, 2],
+            },
+        )
+        .unwrap_err();
+        assert_eq!(stale.code, "list_changed");
+        events.push(
+            decide(
+                &k,
+                &Move::Advance {
+                    advanced: vec![4, 2, 1],
+                },
+            )
+            .unwrap(),
+        );
+        let s = replay(&events);
+        assert_eq!(
+            (s.phase, s.advanced.clone()),
+            (Phase::Advanced, vec![1, 2, 4])
+        );
+
+        let k = case(&c, 0, &s);
+        let r = decide(&k, &Move::Revert { reason: " ".into() }).unwrap_err();
+        assert_eq!(r.code, "reason_required");
+        let started = State {
+            phase: Phase::Open,
+            ..State::default()
+        };
+        let mut k2 = case(&c, 0, &s);
+        k2.next = Some(&started);
+        assert_eq!(
+            decide(
+                &k2,
+                &Move::Revert {
+                    reason: "复核".into()
+                }
+            )
+            .unwrap_err()
+            .code,
+            "next_started"
+        );
+        events.push(
+            decide(
+                &k,
+                &Move::Revert {
+                    reason: "王五材料补正".into(),
+                },
+            )
+            .unwrap(),
+        );
+        let s = replay(&events);
+        assert_eq!((s.phase, s.advanced.len()), (Phase::Closed, 0));
+    }
+
+    #[test]
+    fn a_stage_takes_exactly_what_the_one_before_advanced() {
+        let c = seed("dongguan");
+        let pending = State::default();
+        // 东莞's 评审小组终选 (index 2) after a 网络投票 that has not advanced.
+        let mut k = case(&c, 2, &pending);
+        k.previous = Some(&pending);
+        let r = decide(
+            &k,
+            &Move::Open {
+                candidates: vec![1],
+            },
+        )
+        .unwrap_err();
+        assert_eq!(r.code, "previous_not_advanced");
+        assert!(r.message().contains("网络投票"), "{}", r.message());
+
+        let before = State {
+            phase: Phase::Advanced,
+            candidates: vec![1, 2, 3],
+            advanced: vec![1, 3],
+        };
+        let mut k = case(&c, 2, &pending);
+        k.previous = Some(&before);
+        // Points are not set in the seed: the form's names of what is missing.
+        let r = decide(
+            &k,
+            &Move::Open {
+                candidates: vec![1, 3],
+            },
+        )
+        .unwrap_err();
+        assert_eq!(r.code, "stage_not_ready");
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.contains("评审小组终选：“工作实绩”满分")),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn unset_values_block_opening_and_a_vote_is_not_opened_here() {
+        let c = seed("xinjiang");
+        let s = State::default();
+        let before = State {
+            phase: Phase::Advanced,
+            candidates: vec![1, 2],
+            advanced: vec![1, 2],
+        };
+        let mut k = case(&c, 1, &s);
+        k.previous = Some(&before);
+        let r = decide(
+            &k,
+            &Move::Open {
+                candidates: vec![1, 2],
+            },
+        )
+        .unwrap_err();
+        assert_eq!(r.code, "stage_not_ready");
+        assert!(r.problems.iter().any(|p| p.contains("网上评选：晋级人数")));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.contains("每位候选人的评审专家人数"))
+        );
+
+        let dg = seed("dongguan");
+        let mut k = case(&dg, 1, &s);
+        k.previous = Some(&before);
+        assert_eq!(
+            decide(
+                &k,
+                &Move::Open {
+                    candidates: vec![1, 2]
+                }
+            )
+            .unwrap_err()
+            .code,
+            "not_available"
+        );
+    }
+
+    #[test]
+    fn moves_out_of_turn_and_ties_are_refused() {
+        let c = seed("dongguan");
+        let s = State::default();
+        assert_eq!(
+            decide(&case(&c, 0, &s), &Move::Close).unwrap_err().code,
+            "stage_state"
+        );
+        let closed = State {
+            phase: Phase::Closed,
+            candidates: vec![1, 2, 3],
+            advanced: vec![],
+        };
+        let tied = ["张三".to_owned(), "李四".to_owned()];
+        let mut k = case(&c, 0, &closed);
+        k.tied = &tied;
+        let r = decide(&k, &Move::Advance { advanced: vec![1] }).unwrap_err();
+        assert_eq!(r.code, "tie_unresolved");
+        assert!(r.message().contains("张三、李四"));
+        // 初选 advances at most 40.
+        let many: Vec<i64> = (1..=41).collect();
+        let mut k = case(&c, 0, &closed);
+        k.outcome = Some(&many);
+        assert_eq!(
+            decide(
+                &k,
+                &Move::Advance {
+                    advanced: many.clone()
+                }
+            )
+            .unwrap_err()
+            .code,
+            "over_cap"
+        );
+    }
+}
