@@ -18,6 +18,7 @@ pub mod leases;
 pub mod notices;
 pub mod outbox;
 pub mod sessions;
+pub mod stages;
 pub mod testing;
 pub mod tokens;
 pub mod units;

@@ -57,7 +57,7 @@ impl Failure {
         self.parts().1
     }
 
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
             Failure::SignedOut | Failure::SessionExpired => StatusCode::UNAUTHORIZED,
             Failure::Forbidden => StatusCode::FORBIDDEN,

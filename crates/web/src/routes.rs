@@ -126,6 +126,18 @@ pub fn router(state: AppState) -> Router {
             post(campaigns::pages::post_settings),
         )
         .route(
+            "/campaigns/{id}/stages/{key}",
+            get(crate::stages::pages::get_stage),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/moves",
+            post(crate::stages::pages::post_move),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/screenings/{app}",
+            post(crate::stages::pages::post_screen),
+        )
+        .route(
             "/campaigns/{id}/extensions",
             post(campaigns::pages::post_extension),
         )

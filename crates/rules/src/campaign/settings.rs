@@ -594,6 +594,70 @@ mod tests {
         SEEDS.iter().find(|(n, _)| n.starts_with(name)).unwrap().1
     }
 
+    /// A stage's open values on the form beside their warnings; set, they land in the
+    /// stage's table and the warnings go.
+    #[test]
+    fn stage_values_are_set_on_the_form() {
+        let text = seed("xinjiang");
+        let report = load(text);
+        let c = report.campaign.clone().unwrap();
+        let s = settings(&c, &report.problems);
+        let find = |key: &str| s.iter().find(|x| x.key == key).unwrap().clone();
+        let advance = find("stages[1].advance");
+        assert_eq!(advance.label, "网上评选：晋级人数");
+        assert_eq!(
+            advance.warning.as_deref(),
+            Some("通知未规定“网上评选”的晋级人数，请活动办公室在该阶段开始前设定")
+        );
+        let points = find("stages[1].max_points.工作实绩");
+        assert_eq!(points.label, "网上评选：“工作实绩”满分");
+        assert!(points.warning.is_some());
+        assert_eq!(find("stages[1].aggregation").input_type(), "select");
+        let typed: Vec<(String, String)> = [
+            ("stages[1].advance", "40"),
+            ("stages[1].reviewers", "3"),
+            ("stages[1].max_points.思想品质", "30"),
+            ("stages[1].max_points.精神风貌", "30"),
+            ("stages[1].max_points.工作实绩", "40"),
+            ("stages[1].aggregation", "trimmed_mean"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let (new_text, changes) = apply(text, &typed).unwrap();
+        assert_eq!(changes.len(), 6);
+        let aggregation = changes
+            .iter()
+            .find(|c| c.key.ends_with("aggregation"))
+            .unwrap();
+        assert_eq!(aggregation.to, "去掉一个最高分和一个最低分后的平均分");
+        let report = load(&new_text);
+        let c = report.campaign.clone().unwrap();
+        let stage = &c.stages[1];
+        assert_eq!(stage.points(), Some(vec![30, 30, 40]));
+        assert_eq!(stage.aggregation(), super::super::Aggregation::TrimmedMean);
+        assert_eq!((stage.advance, stage.reviewers), (Some(40), Some(3)));
+        assert!(
+            !report
+                .problems
+                .iter()
+                .any(|p| p.key.starts_with("stages[1]")),
+            "{:?}",
+            report.problems
+        );
+        // A choice outside the list, and points of 0, are refused by field.
+        let bad: Vec<(String, String)> = vec![
+            ("stages[1].aggregation".to_owned(), "median".to_owned()),
+            ("stages[1].max_points.工作实绩".to_owned(), "0".to_owned()),
+        ];
+        let refusals = apply(text, &bad).unwrap_err();
+        assert_eq!(refusals.len(), 2, "{refusals:?}");
+        assert!(
+            refusals[0].message.contains("不是可选的一项"),
+            "{refusals:?}"
+        );
+    }
+
     #[test]
     fn xinjiang_asks_for_its_deadlines_and_age_date() {
         let report = load(seed("xinjiang"));

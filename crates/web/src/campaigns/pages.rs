@@ -138,7 +138,8 @@ struct DetailPage {
     settings_errors: Vec<String>,
     settings_notice: Option<String>,
     quotas: Vec<(String, String, String)>,
-    stages: Vec<String>,
+    /// (what the file says of it, its page, where it stands).
+    stages: Vec<(String, String, &'static str)>,
     materials: Vec<(String, String, String)>,
     csrf: String,
     /// Levels with a deadline: (key, name, the file's date, the date for everyone now).
@@ -242,6 +243,8 @@ pub struct SettingRow {
     pub input_type: &'static str,
     /// `step` for number inputs.
     pub step: &'static str,
+    /// A choice's options: (value, name).
+    pub options: &'static [(&'static str, &'static str)],
     pub value: String,
     pub warning: Option<String>,
     pub error: Option<String>,
@@ -270,6 +273,14 @@ async fn render_campaign(
         .await?
         .ok_or(Failure::NotFound)?;
     let report = load(&stored.source_toml);
+    // Where each stage stands (the file may name stages the events do not know yet).
+    let phases: Vec<&'static str> = pingxuan_app::stages::load(&state.store, &who.access, &id)
+        .await
+        .map_err(Failure::from)?
+        .states
+        .iter()
+        .map(|s| s.phase.text())
+        .collect();
     let c = report.campaign.clone().ok_or(Failure::Internal(format!(
         "stored campaign {id} no longer loads"
     )))?;
@@ -382,6 +393,10 @@ async fn render_campaign(
                     settings::SettingKind::Weight => "0.01",
                     _ => "1",
                 },
+                options: match x.kind {
+                    settings::SettingKind::Choice { options } => options,
+                    _ => &[],
+                },
                 value: typed_value.unwrap_or_else(|| x.value.clone()),
                 label: x.label,
                 hint: x.hint,
@@ -482,7 +497,8 @@ async fn render_campaign(
         stages: c
             .stages
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let mut t = s.name.clone();
                 if let Some(n) = s.advance {
                     t.push_str(&format!("（产生 {n} 名）"));
@@ -492,7 +508,12 @@ async fn render_campaign(
                 {
                     t.push_str(&format!("（每单位不超过 {n} 名）"));
                 }
-                t
+                let phase = phases.get(i).copied().unwrap_or("");
+                (
+                    t,
+                    format!("/campaigns/{}/stages/{}", c.campaign.id, s.key),
+                    phase,
+                )
             })
             .collect(),
         materials: c

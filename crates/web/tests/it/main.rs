@@ -15,3 +15,4 @@ mod exports;
 mod mail;
 mod materials;
 mod races;
+mod stages;

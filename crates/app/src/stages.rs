@@ -1,0 +1,351 @@
+//! The selection rounds, run by the organiser from the campaign page: a stage opens with
+//! exactly the candidates the stage before advanced (the first with those at the office's
+//! desk), closes, and locks who advances; an advance is undone only by a reversal with its
+//! reason. 形式审查 records a pass or a fail with its reason per candidate, with the
+//! record's checklist beside it. Each move takes the one path: load what it depends on,
+//! one decision in `pingxuan_rules::selection`, one transaction with its audit entry.
+
+use std::sync::Arc;
+
+use pingxuan_rules::campaign::{Campaign, FieldKey, StageKind};
+use pingxuan_rules::form::FieldValue;
+use pingxuan_rules::selection::screening::{self, Check};
+use pingxuan_rules::selection::stage::{self, Event, Move, Phase, State};
+use pingxuan_store::Store;
+use pingxuan_store::audit::Audit;
+use pingxuan_store::stages::{Screening, StageEvent};
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use crate::access::Access;
+use crate::error::{Error, Result};
+
+/// A campaign's stages as their events leave them.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub campaign: Arc<Campaign>,
+    pub states: Vec<State>,
+    /// The stored events of each stage, oldest first.
+    pub events: Vec<Vec<StageEvent>>,
+}
+
+impl Round {
+    pub fn index(&self, key: &str) -> Option<usize> {
+        self.campaign.stages.iter().position(|s| s.key == key)
+    }
+}
+
+/// The stages of a campaign, for its organisers.
+pub async fn load(store: &Store, access: &Access, campaign_id: &str) -> Result<Round> {
+    if !access.organizes(campaign_id) {
+        return Err(Error::Forbidden);
+    }
+    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
+    let stored = store.stage_events(campaign_id).await?;
+    let events: Vec<Vec<StageEvent>> = campaign
+        .stages
+        .iter()
+        .map(|s| {
+            stored
+                .iter()
+                .filter(|e| e.stage_key == s.key)
+                .cloned()
+                .collect()
+        })
+        .collect();
+    let states = events
+        .iter()
+        .map(|list| stage::replay(list.iter().map(|e| &e.event)))
+        .collect();
+    Ok(Round {
+        campaign,
+        states,
+        events,
+    })
+}
+
+/// One candidate of a stage, as its page lists them.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    /// 形式审查's checklist (screening stages only).
+    pub checks: Vec<Check>,
+    /// The latest 形式审查 conclusion.
+    pub screening: Option<Screening>,
+    /// Went on to the next stage.
+    pub advanced: bool,
+}
+
+/// A stage with everything its page and its moves need.
+#[derive(Debug, Clone)]
+pub struct StageView {
+    pub round: Round,
+    pub index: usize,
+    /// In the stage (or, before it opens, those it would open with).
+    pub candidates: Vec<Candidate>,
+    /// What still stands in the way of closing, in words.
+    pub outstanding: Vec<String>,
+    /// Who the stage's outcome advances, once it can say.
+    pub outcome: Option<Vec<i64>>,
+}
+
+impl StageView {
+    pub fn state(&self) -> &State {
+        &self.round.states[self.index]
+    }
+
+    pub fn stage(&self) -> &pingxuan_rules::campaign::Stage {
+        &self.round.campaign.stages[self.index]
+    }
+
+    /// Who a pending stage opens with: the first those at the office's desk, a later one
+    /// what the stage before advanced.
+    pub fn opening_list(&self) -> Vec<i64> {
+        self.candidates.iter().map(|c| c.id).collect()
+    }
+
+    fn case<'a>(&'a self, desk: &'a [i64]) -> stage::Case<'a> {
+        stage::Case {
+            campaign: &self.round.campaign,
+            index: self.index,
+            state: self.state(),
+            previous: self.index.checked_sub(1).map(|i| &self.round.states[i]),
+            next: self.round.states.get(self.index + 1),
+            at_desk: desk,
+            outstanding: &self.outstanding,
+            outcome: self.outcome.as_deref(),
+            tied: &[],
+        }
+    }
+}
+
+fn text(form: &pingxuan_rules::form::FormValues, key: FieldKey) -> String {
+    form.get(&key)
+        .and_then(FieldValue::text)
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The day ages are counted on: the campaign's, or today in Beijing while unset.
+fn age_day(c: &Campaign) -> (Date, bool) {
+    if let Some(d) = c
+        .final_list
+        .age_reference_date
+        .as_ref()
+        .and_then(|d| d.date)
+        && let Ok(month) = time::Month::try_from(d.month)
+        && let Ok(day) = Date::from_calendar_date(i32::from(d.year), month, d.day)
+    {
+        return (day, true);
+    }
+    let beijing = UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    (OffsetDateTime::now_utc().to_offset(beijing).date(), false)
+}
+
+/// A stage and its candidates, for its organisers.
+pub async fn view(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+) -> Result<StageView> {
+    let round = load(store, access, campaign_id).await?;
+    let index = round.index(key).ok_or(Error::NotFound)?;
+    let state = &round.states[index];
+    let stage = &round.campaign.stages[index];
+    let ids: Vec<i64> = match (state.phase, index) {
+        (Phase::Pending, 0) => store
+            .candidates(campaign_id, None)
+            .await?
+            .iter()
+            .map(|c| c.id)
+            .collect(),
+        (Phase::Pending, i) => round.states[i - 1].advanced.clone(),
+        _ => state.candidates.clone(),
+    };
+    let screenings = if stage.kind == StageKind::Screening {
+        store.screenings(campaign_id, key).await?
+    } else {
+        Vec::new()
+    };
+    let (age_on, reference_set) = age_day(&round.campaign);
+    let now = pingxuan_store::now();
+    // Every candidate of every stage stays at the office's desk.
+    let at_desk = store.candidates(campaign_id, None).await?;
+    let mut candidates = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(row) = at_desk.iter().find(|c| c.id == id) else {
+            // Sent back down the chain after the stage opened: not the stage's to judge.
+            continue;
+        };
+        let checks = if stage.kind == StageKind::Screening {
+            let l = crate::applications::load(store, id).await?;
+            screening::checklist(&l.case(now), age_on, reference_set)
+        } else {
+            Vec::new()
+        };
+        candidates.push(Candidate {
+            id,
+            number: row.number.clone(),
+            name: text(&row.form, FieldKey::Name),
+            work_unit: text(&row.form, FieldKey::EmployerAndPost),
+            recommender: row.recommender.clone(),
+            checks,
+            screening: screenings.iter().find(|s| s.application_id == id).cloned(),
+            advanced: state.advanced.contains(&id),
+        });
+    }
+    let (outstanding, outcome) = match stage.kind {
+        StageKind::Screening => {
+            let undecided: Vec<String> = candidates
+                .iter()
+                .filter(|c| c.screening.is_none())
+                .map(|c| format!("{}（{}）尚无形式审查结论", c.name, c.number))
+                .collect();
+            let passed = candidates
+                .iter()
+                .filter(|c| c.screening.as_ref().is_some_and(|s| s.passed))
+                .map(|c| c.id)
+                .collect();
+            (undecided, Some(passed))
+        }
+        StageKind::UnitRound => (Vec::new(), Some(state.candidates.clone())),
+        // Sheets and ballots come with the expert rounds; until then nothing closes.
+        _ => (
+            vec![format!(
+                "“{}”的专家评分尚未开放，本阶段暂不能结束",
+                stage.name
+            )],
+            None,
+        ),
+    };
+    Ok(StageView {
+        round,
+        index,
+        candidates,
+        outstanding,
+        outcome,
+    })
+}
+
+fn refused(r: stage::Refusal) -> Error {
+    Error::conflict(r.code, r.message())
+}
+
+/// Opens, closes, advances or reverts a stage: one decision, then the event and its
+/// audit entry in one transaction. Returns the event written.
+pub async fn act(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    mv: Move,
+    ip: Option<&str>,
+) -> Result<Event> {
+    let v = view(store, access, campaign_id, key).await?;
+    let desk = v.opening_list();
+    let event = stage::decide(&v.case(&desk), &mv).map_err(refused)?;
+    let stage = v.stage();
+    let detail = match &event {
+        Event::Opened { candidates } => {
+            format!("“{}”开始，候选人 {} 人", stage.name, candidates.len())
+        }
+        Event::Closed => format!("“{}”结束", stage.name),
+        Event::Advanced { advanced } => format!(
+            "“{}”确定晋级名单 {} 人（共 {} 人）",
+            stage.name,
+            advanced.len(),
+            v.state().candidates.len()
+        ),
+        Event::Reverted { reason } => format!("撤销“{}”的晋级名单，理由：{reason}", stage.name),
+    };
+    let audit = Audit::new(
+        access.actor(),
+        format!("stage_{}", event.key()),
+        format!("campaign:{campaign_id}/stage:{key}"),
+    )
+    .detail(detail)
+    .ip(ip);
+    store
+        .append_stage_event(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            &event,
+            access.actor(),
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Stale => Error::conflict(
+                "stale",
+                "这一阶段刚被别人操作过，您的操作未执行；请刷新页面后再操作",
+            ),
+            other => other.into(),
+        })?;
+    Ok(event)
+}
+
+/// Records a 形式审查 pass or fail on one candidate of an open screening stage.
+#[allow(clippy::too_many_arguments)]
+pub async fn screen(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    application_id: i64,
+    passed: bool,
+    reason: &str,
+    ip: Option<&str>,
+) -> Result<()> {
+    let v = view(store, access, campaign_id, key).await?;
+    if v.stage().kind != StageKind::Screening {
+        return Err(Error::NotFound);
+    }
+    let candidate = v.candidates.iter().find(|c| c.id == application_id);
+    let reason = screening::conclude(v.state().phase, candidate.is_some(), passed, reason)
+        .map_err(|r| match r.code {
+            "reason_required" | "reason_too_long" => {
+                Error::invalid(r.code, r.message(), Some("reason"))
+            }
+            _ => refused(r),
+        })?;
+    let c = candidate.expect("checked by conclude");
+    let audit = Audit::new(
+        access.actor(),
+        if passed {
+            "screening_passed"
+        } else {
+            "screening_failed"
+        },
+        format!("application:{}", c.number),
+    )
+    .detail(if passed {
+        format!("“{}”形式审查通过", v.stage().name)
+    } else {
+        format!("“{}”形式审查不通过：{reason}", v.stage().name)
+    })
+    .ip(ip);
+    store
+        .record_screening(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            application_id,
+            passed,
+            &reason,
+            access.actor(),
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Stale => Error::conflict(
+                "stale",
+                "形式审查刚被结束或重新开始，您的结论未保存；请刷新页面后查看",
+            ),
+            other => other.into(),
+        })
+}

@@ -1,0 +1,184 @@
+//! The selection rounds: each stage's events (opened, closed, advanced, reverted) and the
+//! 形式审查 conclusions. Written with their audit entries in one transaction; never
+//! edited — a later event or conclusion supersedes, the earlier stays.
+
+use pingxuan_rules::selection::stage::Event;
+use sqlx::Row;
+
+use crate::audit::Audit;
+use crate::{Result, Store, StoreError, now, unique_as};
+
+/// A stored stage event, with who and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageEvent {
+    pub stage_key: String,
+    pub seq: i64,
+    pub event: Event,
+    pub actor: Option<String>,
+    pub at: i64,
+}
+
+/// One 形式审查 conclusion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screening {
+    pub application_id: i64,
+    pub passed: bool,
+    pub reason: String,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+fn event_of(kind: &str, ids: &str, reason: String) -> Result<Event> {
+    let list = || -> Result<Vec<i64>> {
+        serde_json::from_str(ids).map_err(|e| StoreError::Other(format!("stage event list: {e}")))
+    };
+    Ok(match kind {
+        "opened" => Event::Opened {
+            candidates: list()?,
+        },
+        "closed" => Event::Closed,
+        "advanced" => Event::Advanced { advanced: list()? },
+        "reverted" => Event::Reverted { reason },
+        other => return Err(StoreError::Other(format!("stage event kind {other}"))),
+    })
+}
+
+impl Store {
+    /// Every stage event of a campaign, by stage and in order.
+    pub async fn stage_events(&self, campaign_id: &str) -> Result<Vec<StageEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.stage_key, e.seq, e.kind, e.candidates, e.reason, u.display_name, e.at \
+             FROM stage_events e LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.campaign_id = $1 ORDER BY e.stage_key, e.seq",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(2)?;
+                let ids: String = r.try_get(3)?;
+                Ok(StageEvent {
+                    stage_key: r.try_get(0)?,
+                    seq: r.try_get(1)?,
+                    event: event_of(&kind, &ids, r.try_get(4)?)?,
+                    actor: r.try_get(5)?,
+                    at: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends a stage's event after `after` events (the count the decision saw), with
+    /// its audit entry; `Stale` when someone acted on the stage meanwhile.
+    pub async fn append_stage_event(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        event: &Event,
+        actor: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let (ids, reason) = match event {
+            Event::Opened { candidates } => (candidates.as_slice(), ""),
+            Event::Advanced { advanced } => (advanced.as_slice(), ""),
+            Event::Closed => (&[][..], ""),
+            Event::Reverted { reason } => (&[][..], reason.as_str()),
+        };
+        let ids = serde_json::to_string(ids).expect("ids as JSON");
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO stage_events (campaign_id, stage_key, seq, kind, candidates, reason, actor_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(after + 1)
+        .bind(event.key())
+        .bind(ids)
+        .bind(reason)
+        .bind(actor)
+        .bind(t)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match unique_as("stage")(e) {
+            StoreError::Duplicate(_) => StoreError::Stale,
+            other => other,
+        })?;
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The latest 形式审查 conclusion of each candidate of a stage.
+    pub async fn screenings(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<Screening>> {
+        let rows = sqlx::query(
+            "SELECT s.application_id, s.passed, s.reason, u.display_name, s.decided_at \
+             FROM screening_decisions s LEFT JOIN users u ON u.id = s.decided_by \
+             WHERE s.campaign_id = $1 AND s.stage_key = $2 ORDER BY s.application_id, s.id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Screening> = Vec::new();
+        for r in &rows {
+            let s = Screening {
+                application_id: r.try_get(0)?,
+                passed: r.try_get::<i64, _>(1)? != 0,
+                reason: r.try_get(2)?,
+                by: r.try_get(3)?,
+                at: r.try_get(4)?,
+            };
+            // Ordered by candidate, then by row: the last row of a candidate counts.
+            match out.last_mut() {
+                Some(last) if last.application_id == s.application_id => *last = s,
+                _ => out.push(s),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a 形式审查 conclusion with its audit entry, only while the stage is still
+    /// as the decision saw it (`after` events): a stage closed meanwhile refuses (`Stale`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_screening(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        application_id: i64,
+        passed: bool,
+        reason: &str,
+        by: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        // Written only if the stage has exactly the events the decision saw; a close
+        // landing meanwhile makes this insert nothing.
+        let done = sqlx::query(
+            "INSERT INTO screening_decisions (campaign_id, stage_key, application_id, passed, reason, decided_by, decided_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2) = $8",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(application_id)
+        .bind(i64::from(passed))
+        .bind(reason)
+        .bind(by)
+        .bind(t)
+        .bind(after)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+//! A stage's page, for the campaign's organisers. Every move is a form answered with a
+//! redirect (F5 does not repeat it); a refused one shows the page again with the reason.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use pingxuan_app::stages::{self as actions, StageView};
+use pingxuan_rules::campaign::StageKind;
+use pingxuan_rules::selection::screening::FAIL_REASONS;
+use pingxuan_rules::selection::stage::{Move, Phase};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{Posted, SignedIn};
+use crate::error::{Failure, PageError};
+use crate::pages::{Shell, format_time};
+
+/// One row of the candidates' table.
+pub struct Row {
+    pub id: i64,
+    pub seq: usize,
+    pub number: String,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    /// (label, ok|warn|fail, text).
+    pub checks: Vec<(&'static str, &'static str, String)>,
+    /// 通过 / 不通过：reason, with who and when.
+    pub conclusion: Option<(bool, String, String)>,
+    pub advanced: bool,
+    /// The refusal of this row's 形式审查, shown beside it.
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "stages/stage.html")]
+struct StagePage {
+    shell: Shell,
+    campaign_id: String,
+    campaign_title: String,
+    key: String,
+    name: String,
+    kind: &'static str,
+    phase: &'static str,
+    phase_key: &'static str,
+    note: String,
+    advance: Option<u32>,
+    screening: bool,
+    rows: Vec<Row>,
+    /// Counts for the header: (label, number).
+    counts: Vec<(&'static str, usize)>,
+    /// Ids the page's move confirms (who opens the stage, who advances).
+    confirm_ids: String,
+    confirm_count: usize,
+    outstanding: Vec<String>,
+    /// (when, who, what) of the stage's events.
+    history: Vec<(String, String, String)>,
+    reasons: &'static [&'static str],
+    done: Option<&'static str>,
+    error: Option<String>,
+    csrf: String,
+}
+
+fn kind_text(kind: StageKind) -> &'static str {
+    match kind {
+        StageKind::UnitRound => "推荐单位初评",
+        StageKind::Screening => "形式审查",
+        StageKind::Vote => "网络投票",
+        StageKind::Review => "专家评审",
+        StageKind::Panel => "评审小组集中评选",
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// What a redirect after a move says, by its key.
+const DONE: [(&str, &str); 5] = [
+    ("opened", "本阶段已开始"),
+    ("closed", "本阶段已结束"),
+    ("advanced", "晋级名单已确定"),
+    ("reverted", "晋级名单已撤销，本阶段回到待确定晋级名单"),
+    ("screened", "形式审查结论已保存"),
+];
+
+fn render(
+    who: &SignedIn,
+    v: StageView,
+    done: Option<&str>,
+    error: Option<(Option<i64>, Failure)>,
+) -> Result<Response, PageError> {
+    let stage = v.stage().clone();
+    let state = v.state().clone();
+    let (status, error_row, error_text) = match &error {
+        None => (StatusCode::OK, None, None),
+        Some((row, f)) => (f.status(), *row, Some(f.message())),
+    };
+    let rows: Vec<Row> = v
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Row {
+            id: c.id,
+            seq: i + 1,
+            number: c.number.clone(),
+            name: c.name.clone(),
+            work_unit: c.work_unit.clone(),
+            recommender: c.recommender.clone(),
+            checks: c
+                .checks
+                .iter()
+                .map(|k| (k.label, k.mark.key(), k.text.clone()))
+                .collect(),
+            conclusion: c.screening.as_ref().map(|s| {
+                (
+                    s.passed,
+                    s.reason.clone(),
+                    format!("{} {}", s.by.clone().unwrap_or_default(), format_time(s.at)),
+                )
+            }),
+            advanced: c.advanced,
+            error: (error_row == Some(c.id))
+                .then(|| error_text.clone())
+                .flatten(),
+        })
+        .collect();
+    let screening = stage.kind == StageKind::Screening;
+    let mut counts = vec![("候选人", rows.len())];
+    if screening {
+        let passed = rows
+            .iter()
+            .filter(|r| matches!(r.conclusion, Some((true, ..))))
+            .count();
+        let failed = rows
+            .iter()
+            .filter(|r| matches!(r.conclusion, Some((false, ..))))
+            .count();
+        counts.push(("通过", passed));
+        counts.push(("不通过", failed));
+        counts.push(("未审", rows.len() - passed - failed));
+    }
+    if state.phase == Phase::Advanced {
+        counts.push(("晋级", state.advanced.len()));
+    }
+    let confirm: Vec<i64> = match state.phase {
+        Phase::Pending => v.opening_list(),
+        Phase::Closed => v.outcome.clone().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let history = v.round.events[v.index]
+        .iter()
+        .map(|e| {
+            use pingxuan_rules::selection::stage::Event;
+            let what = match &e.event {
+                Event::Opened { candidates } => format!("开始，候选人 {} 人", candidates.len()),
+                Event::Closed => "结束".to_owned(),
+                Event::Advanced { advanced } => format!("确定晋级名单 {} 人", advanced.len()),
+                Event::Reverted { reason } => format!("撤销晋级名单：{reason}"),
+            };
+            (
+                format_time(e.at),
+                e.actor.clone().unwrap_or_else(|| "命令行".to_owned()),
+                what,
+            )
+        })
+        .collect();
+    let page = StagePage {
+        shell: Shell::signed_in(who, &stage.name, "/campaigns"),
+        campaign_id: v.round.campaign.campaign.id.clone(),
+        campaign_title: v.round.campaign.campaign.name.clone(),
+        key: stage.key.clone(),
+        name: stage.name.clone(),
+        kind: kind_text(stage.kind),
+        phase: state.phase.text(),
+        phase_key: state.phase.key(),
+        note: stage.note.clone().unwrap_or_default(),
+        advance: stage.advance,
+        screening,
+        counts,
+        confirm_ids: confirm
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        confirm_count: confirm.len(),
+        outstanding: if state.phase == Phase::Open {
+            v.outstanding.clone()
+        } else {
+            Vec::new()
+        },
+        history,
+        reasons: &FAIL_REASONS,
+        done: done
+            .and_then(|d| DONE.iter().find(|(k, _)| *k == d))
+            .map(|(_, t)| *t),
+        error: if error_row.is_none() {
+            error_text
+        } else {
+            None
+        },
+        csrf: who.session.csrf_token.clone(),
+        rows,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn get_stage(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let v = actions::view(&state.store, &who.access, &id, &key)
+        .await
+        .map_err(Failure::from)?;
+    render(&who, v, q.done.as_deref(), None)
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    /// open, close, advance, revert.
+    action: String,
+    /// The ids the page showed, comma-separated (open, advance).
+    #[serde(default)]
+    ids: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 开始 / 结束 / 确定晋级名单 / 撤销晋级名单.
+pub async fn post_move(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<MoveForm>,
+) -> Result<Response, PageError> {
+    let ids = || -> Vec<i64> {
+        form.ids
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect()
+    };
+    let mv = match form.action.as_str() {
+        "open" => Move::Open { candidates: ids() },
+        "close" => Move::Close,
+        "advance" => Move::Advance { advanced: ids() },
+        "revert" => Move::Revert {
+            reason: form.reason.clone(),
+        },
+        _ => return Err(Failure::invalid("bad_action", "未知的操作", Some("action")).into()),
+    };
+    match actions::act(&state.store, &who.access, &id, &key, mv, who.ip.as_deref()).await {
+        Ok(event) => {
+            let to = format!("/campaigns/{id}/stages/{key}?done={}", event.key());
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let v = actions::view(&state.store, &who.access, &id, &key)
+                .await
+                .map_err(Failure::from)?;
+            render(&who, v, None, Some((None, Failure::from(e))))
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ScreenForm {
+    /// "pass" or "fail".
+    conclusion: String,
+    /// A reason from the list, or empty for the free text.
+    #[serde(default)]
+    preset: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 形式审查 通过 / 不通过 for one candidate.
+pub async fn post_screen(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key, app)): Path<(String, String, i64)>,
+    Posted(form): Posted<ScreenForm>,
+) -> Result<Response, PageError> {
+    let passed = form.conclusion == "pass";
+    let reason = match (form.preset.trim(), form.reason.trim()) {
+        ("", r) => r.to_owned(),
+        (p, "") => p.to_owned(),
+        (p, r) => format!("{p}：{r}"),
+    };
+    match actions::screen(
+        &state.store,
+        &who.access,
+        &id,
+        &key,
+        app,
+        passed,
+        &reason,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => {
+            let to = format!("/campaigns/{id}/stages/{key}?done=screened#c{app}");
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let v = actions::view(&state.store, &who.access, &id, &key)
+                .await
+                .map_err(Failure::from)?;
+            render(&who, v, None, Some((Some(app), Failure::from(e))))
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}

@@ -1,0 +1,248 @@
+//! The selection rounds over HTTP: a stage opened with the candidates at the office's
+//! desk, 形式审查 per candidate with reasons, closing, advancing and a reversal; who may
+//! see and move it.
+
+use pingxuan_rules::Role;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{TestApp, start, xinjiang_candidate};
+
+on_both_databases!(a_screening_stage_from_desk_to_advance);
+
+const CID: &str = "xinjiang-2023";
+
+/// 新疆 with a 形式审查 first (as 东莞's 初选), so one file covers the chain and the stage.
+async fn seed_with_screening(app: &TestApp) {
+    let (_, text) = pingxuan_rules::campaign::SEEDS
+        .iter()
+        .find(|(n, _)| *n == "xinjiang-2023.toml")
+        .unwrap();
+    let text = text.replace(
+        "key = \"unit_round\"\nname = \"初评\"\nkind = \"unit_round\"\nper_unit_max = 3",
+        "key = \"screening\"\nname = \"形式审查\"\nkind = \"screening\"\nadvance = 30",
+    );
+    let c = pingxuan_rules::campaign::load(&text).campaign.unwrap();
+    app.store
+        .save_campaign(&c, &text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
+}
+
+/// Two candidates reach the office through their units.
+async fn two_at_desk(app: &TestApp) -> (i64, i64) {
+    let mut ids = Vec::new();
+    for (name, login, unit_name, unit_login) in [
+        ("张三", "zhang@x.cn", "昌吉州科协", "cj-rec"),
+        ("李四", "li@x.cn", "哈密市科协", "hm-rec"),
+    ] {
+        let unit = app
+            .store
+            .create_unit(CID, unit_name, Role::Recommender, Some("prefecture"))
+            .await
+            .unwrap();
+        let account = app
+            .unit_account(unit_login, Role::Recommender, CID, unit)
+            .await;
+        let token = app.token(account).await;
+        let (_, id) = xinjiang_candidate(app, login, name, unit, true).await;
+        let (s, j) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/applications/{id}/submit"),
+                &token,
+                json!({"comment": "同意推荐"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        ids.push(id);
+    }
+    (ids[0], ids[1])
+}
+
+async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    seed_with_screening(&app).await;
+    let (zhang, li) = two_at_desk(&app).await;
+    app.account("xj-office", Role::Organizer, Some(CID), None)
+        .await;
+    let mut office = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/screening");
+    let moves = format!("{stage}/moves");
+
+    let campaign = office.get(&format!("/campaigns/{CID}")).await;
+    assert!(
+        campaign.body.contains(&format!("href=\"{stage}\"")),
+        "{}",
+        campaign.body
+    );
+    assert!(campaign.body.contains("未开始"));
+
+    // Before it opens: who will be in it, with the record's checklist.
+    let page = office.get(&stage).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for expected in [
+        "张三",
+        "李四",
+        "昌吉州科协",
+        "确认开始（下表 2 人进入本阶段）",
+        "材料</strong>：齐全",
+        "推荐名额",
+    ] {
+        assert!(page.body.contains(expected), "{expected} in {}", page.body);
+    }
+    let csrf = office.csrf(&stage).await;
+    let ids = format!("{zhang},{li}");
+    // A list that is not the desk's (a stale page) is refused.
+    let r = office
+        .post_form(
+            &moves,
+            &[
+                ("csrf", &csrf),
+                ("action", "open"),
+                ("ids", &zhang.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("候选人名单已变化"), "{}", r.body);
+    let r = office
+        .post_follow(
+            &moves,
+            &[("csrf", &csrf), ("action", "open"), ("ids", &ids)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("本阶段已开始"), "{}", r.body);
+    assert!(r.body.contains("进行中"));
+    // Opened twice (F5 on an old form): refused, nothing written.
+    let again = office
+        .post_form(
+            &moves,
+            &[("csrf", &csrf), ("action", "open"), ("ids", &ids)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // Not closed while a candidate has no conclusion.
+    let r = office
+        .post_form(&moves, &[("csrf", &csrf), ("action", "close")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("张三（"), "{}", r.body);
+    assert!(r.body.contains("尚无形式审查结论"), "{}", r.body);
+
+    // A fail needs its reason; the refusal sits beside the candidate.
+    let screen = |id: i64| format!("{stage}/screenings/{id}");
+    let r = office
+        .post_form(&screen(li), &[("csrf", &csrf), ("conclusion", "fail")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("不通过须写明理由"), "{}", r.body);
+    let r = office
+        .post_follow(
+            &screen(li),
+            &[
+                ("csrf", &csrf),
+                ("conclusion", "fail"),
+                ("preset", "申报材料不完整"),
+                ("reason", "缺单位推荐意见原件"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("申报材料不完整：缺单位推荐意见原件"),
+        "{}",
+        r.body
+    );
+    let r = office
+        .post_follow(&screen(zhang), &[("csrf", &csrf), ("conclusion", "pass")])
+        .await;
+    assert!(r.body.contains("通过 1 人"), "{}", r.body);
+    assert!(r.body.contains("不通过 1 人"), "{}", r.body);
+
+    // Closed, then the list confirmed: 张三 alone goes on.
+    let r = office
+        .post_follow(&moves, &[("csrf", &csrf), ("action", "close")])
+        .await;
+    assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
+    let r = office
+        .post_form(
+            &screen(zhang),
+            &[("csrf", &csrf), ("conclusion", "fail"), ("reason", "迟到")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "no conclusion once closed");
+    let r = office
+        .post_follow(
+            &moves,
+            &[
+                ("csrf", &csrf),
+                ("action", "advance"),
+                ("ids", &zhang.to_string()),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
+    assert!(r.body.contains("晋级 1 人"), "{}", r.body);
+
+    // Undone only with a reason; kept in the stage's record and the audit trail.
+    let r = office
+        .post_form(
+            &moves,
+            &[("csrf", &csrf), ("action", "revert"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("须写明理由"), "{}", r.body);
+    let r = office
+        .post_follow(
+            &moves,
+            &[
+                ("csrf", &csrf),
+                ("action", "revert"),
+                ("reason", "李四材料已补正，重新审查"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body.contains("撤销晋级名单：李四材料已补正，重新审查"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("已结束，待确定晋级名单"), "{}", r.body);
+    let audit = app.store.recent_audit(50).await.unwrap();
+    for action in [
+        "stage_opened",
+        "screening_failed",
+        "screening_passed",
+        "stage_closed",
+        "stage_advanced",
+        "stage_reverted",
+    ] {
+        assert!(audit.iter().any(|e| e.action == action), "{action}");
+    }
+
+    // Units and applicants neither see nor move a stage.
+    let mut unit = app.signed_in("cj-rec").await;
+    assert_eq!(unit.get(&stage).await.status, StatusCode::FORBIDDEN);
+    let unit_csrf = unit.csrf("/account").await;
+    let r = unit
+        .post_form(&moves, &[("csrf", &unit_csrf), ("action", "close")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut applicant = app.signed_in("zhang@x.cn").await;
+    assert_eq!(applicant.get(&stage).await.status, StatusCode::FORBIDDEN);
+    // An unknown stage is not found.
+    assert_eq!(
+        office
+            .get(&format!("/campaigns/{CID}/stages/nope"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
