@@ -1065,3 +1065,71 @@ async fn organiser_console() {
     assert_eq!(labelled, serde_json::json!(true));
     me.close().await.unwrap();
 }
+
+/// A stage as the office runs it in the browser: the campaign page's stage link, who
+/// enters before confirming, a 形式审查 fail with its reason chosen from the list; at
+/// 1280 px and 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screening_stage_in_the_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    crate::stages::seed_with_screening(&app).await;
+    let (_, li) = crate::stages::two_at_desk(&app).await;
+    app.account(
+        "xj-office",
+        pingxuan_rules::Role::Organizer,
+        Some("xinjiang-2023"),
+        None,
+    )
+    .await;
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "xj-office").await;
+    office
+        .goto(&format!("{}/campaigns/xinjiang-2023", app.url))
+        .await
+        .unwrap();
+    office
+        .find(Locator::LinkText("形式审查（产生 30 名）"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&office, "确认开始（下表 2 人进入本阶段）").await;
+    screenshot(&office, "stage-0-before-opening.png").await;
+    click(&office, "button.primary").await;
+    wait_text(&office, "本阶段已开始").await;
+    office
+        .find(Locator::XPath(&format!(
+            "//tr[@id='c{li}']//select[@name='preset']/option[text()='申报材料不完整']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(
+        &office,
+        &format!("#c{li} input[name=reason]"),
+        "缺单位推荐意见原件",
+    )
+    .await;
+    click(&office, &format!("#c{li} button[value=fail]")).await;
+    wait_text(&office, "申报材料不完整：缺单位推荐意见原件").await;
+    screenshot(&office, "stage-1-screening.png").await;
+
+    let phone = browser(&driver, 390, 844).await;
+    sign_in(&phone, &app.url, "xj-office").await;
+    phone
+        .goto(&format!(
+            "{}/campaigns/xinjiang-2023/stages/screening",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&phone, "不通过 1 人").await;
+    screenshot(&phone, "stage-1-screening-phone.png").await;
+}

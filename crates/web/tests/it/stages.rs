@@ -16,7 +16,7 @@ on_both_databases!(a_screening_stage_from_desk_to_advance);
 const CID: &str = "xinjiang-2023";
 
 /// 新疆 with a 形式审查 first (as 东莞's 初选), so one file covers the chain and the stage.
-async fn seed_with_screening(app: &TestApp) {
+pub(crate) async fn seed_with_screening(app: &TestApp) {
     let (_, text) = pingxuan_rules::campaign::SEEDS
         .iter()
         .find(|(n, _)| *n == "xinjiang-2023.toml")
@@ -33,7 +33,7 @@ async fn seed_with_screening(app: &TestApp) {
 }
 
 /// Two candidates reach the office through their units.
-async fn two_at_desk(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn two_at_desk(app: &TestApp) -> (i64, i64) {
     let mut ids = Vec::new();
     for (name, login, unit_name, unit_login) in [
         ("张三", "zhang@x.cn", "昌吉州科协", "cj-rec"),
