@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod campaigns;
 pub mod codes;
 pub mod error;
+pub mod experts;
 pub mod exports;
 pub mod jobs;
 pub mod lists;

@@ -349,3 +349,56 @@ pub async fn screen(
             other => other.into(),
         })
 }
+
+/// A 形式审查 conclusion as the units an application came through read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conclusion {
+    pub stage: String,
+    pub passed: bool,
+    pub reason: String,
+}
+
+/// What the selection rounds concluded about one application, for those who already see
+/// it (the caller has checked): each 形式审查 that has ended, with its reason. A stage
+/// still open says nothing yet, since its conclusions may change until it closes.
+pub async fn conclusions_for(
+    store: &Store,
+    campaign: &Campaign,
+    application_id: i64,
+) -> Result<Vec<Conclusion>> {
+    let id = &campaign.campaign.id;
+    let mut out = Vec::new();
+    let screening: Vec<_> = campaign
+        .stages
+        .iter()
+        .filter(|s| s.kind == StageKind::Screening)
+        .collect();
+    if screening.is_empty() {
+        return Ok(out);
+    }
+    let events = store.stage_events(id).await?;
+    for s in screening {
+        let state = stage::replay(
+            events
+                .iter()
+                .filter(|e| e.stage_key == s.key)
+                .map(|e| &e.event),
+        );
+        if !matches!(state.phase, Phase::Closed | Phase::Advanced) {
+            continue;
+        }
+        if let Some(c) = store
+            .screenings(id, &s.key)
+            .await?
+            .into_iter()
+            .find(|c| c.application_id == application_id)
+        {
+            out.push(Conclusion {
+                stage: s.name.clone(),
+                passed: c.passed,
+                reason: c.reason,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -47,6 +47,57 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Table, Error> {
         .collect())
 }
 
+/// What importing a list did: everything created (with the initial passwords, shown
+/// once), or nothing, with every problem naming its line.
+pub enum Imported<T> {
+    Created(Vec<T>),
+    Refused(Vec<String>),
+}
+
+/// Where each expected column is in the header row, found by its name; a required one
+/// missing, or (with `strict`) a column nobody asked for, is a problem naming line 1.
+pub fn locate(
+    header: &[String],
+    columns: &[(&str, bool)],
+    strict: bool,
+) -> Result<Vec<Option<usize>>, Vec<String>> {
+    let wanted = || columns.iter().map(|c| c.0).collect::<Vec<_>>().join("、");
+    let mut problems = Vec::new();
+    let mut index = Vec::with_capacity(columns.len());
+    for (name, required) in columns {
+        let pos = header.iter().position(|h| h.trim() == *name);
+        if pos.is_none() && *required {
+            problems.push(format!("第 1 行缺少“{name}”列（需要的列：{}）", wanted()));
+        }
+        index.push(pos);
+    }
+    if strict {
+        for h in header.iter().map(|h| h.trim()).filter(|h| !h.is_empty()) {
+            if !columns.iter().any(|(name, _)| name == &h) {
+                problems.push(format!("第 1 行有未知的列“{h}”（可用的列：{}）", wanted()));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(index)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A row's e-mail address and mobile number checked: each problem names the line.
+pub fn contact_problems(line: usize, email: &str, mobile: &str) -> Vec<String> {
+    use pingxuan_rules::form::{Contact, parse_contact};
+    let mut out = Vec::new();
+    if !email.is_empty() && !matches!(parse_contact(email), Some(Contact::Email(_))) {
+        out.push(format!("第 {line} 行：“{email}”不是有效的电子邮箱"));
+    }
+    if !mobile.is_empty() && !matches!(parse_contact(mobile), Some(Contact::Mobile(_))) {
+        out.push(format!("第 {line} 行：“{mobile}”不是有效的手机号码"));
+    }
+    out
+}
+
 fn read_csv(bytes: &[u8]) -> Result<Table, Error> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {

@@ -50,21 +50,8 @@ pub fn parse_rows(
     let Some(header) = table.first() else {
         return Err(vec!["文件是空的".to_owned()]);
     };
-    let mut index = Vec::new();
+    let index = crate::tables::locate(header, COLUMNS, false)?;
     let mut problems = Vec::new();
-    for (name, required) in COLUMNS {
-        let pos = header.iter().position(|h| h.trim() == *name);
-        if pos.is_none() && *required {
-            problems.push(format!(
-                "第 1 行缺少“{name}”列（需要的列：{}）",
-                COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join("、")
-            ));
-        }
-        index.push(pos);
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let cell = |row: &Vec<String>, i: usize| -> String {
         index[i]
             .and_then(|p| row.get(p))
@@ -146,23 +133,8 @@ pub fn parse_rows(
             problems.push(format!("第 {line} 行：单位“{name}”在文件中重复"));
         }
         let email = cell(row, 5);
-        if !email.is_empty()
-            && !matches!(
-                pingxuan_rules::form::parse_contact(&email),
-                Some(pingxuan_rules::form::Contact::Email(_))
-            )
-        {
-            problems.push(format!("第 {line} 行：“{email}”不是有效的电子邮箱"));
-        }
         let mobile = cell(row, 6);
-        if !mobile.is_empty()
-            && !matches!(
-                pingxuan_rules::form::parse_contact(&mobile),
-                Some(pingxuan_rules::form::Contact::Mobile(_))
-            )
-        {
-            problems.push(format!("第 {line} 行：“{mobile}”不是有效的手机号码"));
-        }
+        problems.extend(crate::tables::contact_problems(line, &email, &mobile));
         let opt = |s: String| (!s.is_empty()).then_some(s);
         if let Some(kind) = kind {
             // A work unit has no category; one typed is ignored rather than refused.
@@ -252,11 +224,8 @@ pub struct CreatedUnit {
     pub password: String,
 }
 
-pub enum Imported {
-    Created(Vec<CreatedUnit>),
-    /// Nothing was created; every problem, each naming its line.
-    Refused(Vec<String>),
-}
+/// What an import did.
+pub type Imported = crate::tables::Imported<CreatedUnit>;
 
 /// Checks the list again (it may have changed since the preview) and creates every unit
 /// with its account, or nothing.

@@ -44,6 +44,9 @@ enum Command {
     /// 推荐单位和所在单位 / units
     #[command(subcommand)]
     Units(UnitsCommand),
+    /// 评审专家库 / the expert pool
+    #[command(subcommand)]
+    Experts(ExpertsCommand),
     /// 个人 API 令牌 / API tokens
     #[command(subcommand)]
     Token(TokenCommand),
@@ -112,6 +115,18 @@ enum UnitsCommand {
 }
 
 #[derive(Subcommand)]
+enum ExpertsCommand {
+    /// 从 CSV 或 XLSX 导入评审专家及其账号（列：姓名、工作单位、学科/专业领域、电子邮箱、手机；以电子邮箱登录）
+    /// / import experts with their accounts
+    Import {
+        /// 活动标识，如 xinjiang-2023 / campaign id
+        #[arg(long)]
+        campaign: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// 为账号创建个人 API 令牌并输出 / create a personal API token
     Create {
@@ -143,6 +158,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::User(UserCommand::Add(a)) => commands::user::add(&common, a).await.map(|()| true),
         Command::Units(UnitsCommand::Import { campaign, file }) => {
             commands::units::import(&common, &campaign, &file).await
+        }
+        Command::Experts(ExpertsCommand::Import { campaign, file }) => {
+            commands::experts::import(&common, &campaign, &file).await
         }
         Command::Token(TokenCommand::Create { login, name }) => {
             commands::user::create_token(&common, &login, &name)

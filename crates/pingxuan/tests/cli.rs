@@ -68,6 +68,7 @@ fn help_logs_and_a_bad_listen_address() {
         &["serve"][..],
         &["user", "add"],
         &["units", "import"],
+        &["experts", "import"],
         &["token", "create"],
         &["campaign", "load"],
         &["calendar", "load"],
@@ -183,6 +184,51 @@ async fn operator_workflow(db: TestDb) {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         text(&o).contains("登录名“gx-liuzhou”已被使用"),
+        "{}",
+        text(&o)
+    );
+
+    // The expert pool: a list with an unknown column imports nothing and names it; the
+    // right list creates every expert with a password shown once; again, nothing.
+    let experts = data.join("experts.csv");
+    std::fs::write(
+        &experts,
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机,职称\n王专家,广西大学,化学,wang@example.com,,教授\n",
+    )
+    .unwrap();
+    let import = |file: &std::path::Path| {
+        pingxuan(
+            data,
+            &db,
+            &[
+                "experts",
+                "import",
+                "--campaign",
+                "guangxi-2024",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+    let o = import(&experts);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("第 1 行有未知的列“职称”"), "{}", text(&o));
+    std::fs::write(
+        &experts,
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机\n王专家,广西大学,化学、材料,wang@example.com,13900000009\n李专家,广西医科大学,临床医学,li@example.com,\n",
+    )
+    .unwrap();
+    let o = import(&experts);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("王专家,广西大学,wang@example.com,"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("已导入 2 位评审专家"), "{}", text(&o));
+    let o = import(&experts);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("第 2 行：电子邮箱“wang@example.com”已有账号"),
         "{}",
         text(&o)
     );

@@ -115,7 +115,7 @@ pub struct NewUnitAccount {
 }
 
 /// A new account checked and with its password hashed, ready to insert.
-struct PreparedUser {
+pub(crate) struct PreparedUser {
     login_enc: String,
     login_hmac: String,
     display_name: String,
@@ -137,7 +137,7 @@ impl Store {
 
     /// Checks that the e-mail and mobile are free and hashes the password (slow, so
     /// before any transaction starts).
-    async fn prepare_user(&self, new: NewUser) -> Result<PreparedUser> {
+    pub(crate) async fn prepare_user(&self, new: NewUser) -> Result<PreparedUser> {
         let login = normalize_login(&new.login);
         let login_hmac = self.sealer.lookup(&login);
         let email = new.email.as_deref().map(normalize_login);
@@ -176,7 +176,7 @@ impl Store {
         })
     }
 
-    async fn insert_user(
+    pub(crate) async fn insert_user(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         u: &PreparedUser,
         t: i64,
@@ -515,7 +515,7 @@ impl Store {
         Ok(())
     }
 
-    async fn insert_role(
+    pub(crate) async fn insert_role(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         user_id: i64,
         role: Role,

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod codes;
 pub mod crypto;
 pub mod exceptions;
+pub mod experts;
 pub mod exports;
 pub mod leases;
 pub mod notices;

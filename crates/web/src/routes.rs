@@ -157,12 +157,12 @@ pub fn router(state: AppState) -> Router {
             get(accounts::get_accounts).post(accounts::post_accounts),
         )
         .route(
-            "/accounts/units/preview",
-            post(accounts::post_units_preview).layer(DefaultBodyLimit::max(
+            "/accounts/{kind}/preview",
+            post(accounts::post_list_preview).layer(DefaultBodyLimit::max(
                 crate::auth::MAX_LIST_FILE + 64 * 1024,
             )),
         )
-        .route("/accounts/units/import", post(accounts::post_units_import))
+        .route("/accounts/{kind}/import", post(accounts::post_list_import))
         .route("/admin/audit", get(admin::get_audit));
 
     let max_body = state.config.max_body_bytes;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod campaign;
 pub mod demo;
+pub mod experts;
 pub mod serve;
 pub mod units;
 pub mod user;

@@ -1,9 +1,10 @@
 //! 账号管理: organisers and admins create unit, expert and organiser accounts, one at a
-//! time or, for units, from a list (CSV or Excel) previewed before anything is created.
+//! time or, for units and the expert pool, from a list (CSV or Excel) previewed before
+//! anything is created.
 
 use crate::auth::{Posted, PostedFile};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pingxuan_rules::Role;
@@ -14,7 +15,7 @@ use crate::auth::SignedIn;
 use crate::error::{Failure, PageError};
 use crate::pages::Shell;
 use pingxuan_app::accounts::{AccountRequest, create_account};
-use pingxuan_app::units::{self, CreatedUnit, Imported, UnitRow};
+use pingxuan_app::{experts, units};
 
 pub struct Row {
     pub name: String,
@@ -39,21 +40,130 @@ struct AccountsPage {
     created: Option<(String, String)>,
     error: Option<String>,
     field: String,
-    import: ImportView,
+    /// The two list imports, units then experts.
+    imports: Vec<ImportView>,
 }
 
-/// The list import's part of the page: the form, then the preview or its problems,
-/// then the accounts created with their initial passwords.
+/// Which list an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListKind {
+    #[default]
+    Units,
+    Experts,
+}
+
+impl ListKind {
+    fn parse(s: &str) -> Result<ListKind, Failure> {
+        match s {
+            "units" => Ok(ListKind::Units),
+            "experts" => Ok(ListKind::Experts),
+            _ => Err(Failure::NotFound),
+        }
+    }
+}
+
+/// A list import's part of the page: the form, then the preview or its problems, then
+/// the accounts created with their initial passwords.
 #[derive(Default)]
 pub struct ImportView {
+    kind: ListKind,
+    /// `units` or `experts`, in the form's address and the section's anchor.
+    path: &'static str,
+    title: &'static str,
+    hint: &'static str,
+    /// What one row is called: 单位, 评审专家.
+    noun: &'static str,
+    measure: &'static str,
     campaign: String,
     campaign_name: String,
     file_name: String,
     /// What the list would create (a preview), with the table to send back to confirm.
-    preview: Vec<UnitRow>,
+    preview_heads: Vec<&'static str>,
+    preview: Vec<Vec<String>>,
     table_json: String,
     problems: Vec<String>,
-    created: Vec<CreatedUnit>,
+    /// Created accounts, the initial password last.
+    created_heads: Vec<&'static str>,
+    created: Vec<Vec<String>>,
+}
+
+impl ImportView {
+    fn of(kind: ListKind) -> ImportView {
+        match kind {
+            ListKind::Units => ImportView {
+                kind,
+                path: "units",
+                title: "批量导入单位",
+                hint: "上传单位名单（Excel 或 CSV），第一行为列名：单位名称、单位类型（推荐单位或所在单位）、类别（推荐单位必填，用本活动的推荐单位类别）、登录名、联系人、电子邮箱、手机。先预览，确认后才创建；名单中有任何问题时一个也不创建。",
+                noun: "单位",
+                measure: "个",
+                preview_heads: vec![
+                    "行",
+                    "单位名称",
+                    "单位类型",
+                    "类别",
+                    "登录名",
+                    "联系人",
+                    "电子邮箱",
+                    "手机",
+                ],
+                created_heads: vec!["单位名称", "单位类型", "登录名", "初始密码"],
+                ..ImportView::default()
+            },
+            ListKind::Experts => ImportView {
+                kind,
+                path: "experts",
+                title: "导入评审专家库",
+                hint: "上传专家名单（Excel 或 CSV），第一行为列名：姓名、工作单位、学科/专业领域（多个用顿号分隔）、电子邮箱、手机。专家以电子邮箱登录，只能评审本活动分配给他的候选人；工作单位用于回避同单位的候选人。先预览，确认后才创建；有任何问题时一个也不创建。",
+                noun: "评审专家",
+                measure: "位",
+                preview_heads: vec![
+                    "行",
+                    "姓名",
+                    "工作单位",
+                    "学科/专业领域",
+                    "电子邮箱（登录名）",
+                    "手机",
+                ],
+                created_heads: vec!["姓名", "工作单位", "登录名", "初始密码"],
+                ..ImportView::default()
+            },
+        }
+    }
+
+    fn units_preview(&mut self, rows: Vec<units::UnitRow>) {
+        self.preview = rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.line.to_string(),
+                    r.name,
+                    r.kind.label().to_owned(),
+                    r.category_name.unwrap_or_default(),
+                    r.login,
+                    r.contact,
+                    r.email.unwrap_or_default(),
+                    r.mobile.unwrap_or_default(),
+                ]
+            })
+            .collect();
+    }
+
+    fn experts_preview(&mut self, rows: Vec<experts::ExpertRow>) {
+        self.preview = rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.line.to_string(),
+                    r.name,
+                    r.work_unit,
+                    r.fields.join("、"),
+                    r.email,
+                    r.mobile.unwrap_or_default(),
+                ]
+            })
+            .collect();
+    }
 }
 
 #[derive(Default)]
@@ -64,7 +174,7 @@ struct View {
     import: ImportView,
 }
 
-async fn render(state: &AppState, who: &SignedIn, view: View) -> Result<Response, PageError> {
+async fn render(state: &AppState, who: &SignedIn, mut view: View) -> Result<Response, PageError> {
     let a = &who.access;
     let mut rows = Vec::new();
     let mut campaigns = Vec::new();
@@ -128,6 +238,17 @@ async fn render(state: &AppState, who: &SignedIn, view: View) -> Result<Response
     if !view.import.problems.is_empty() {
         status = StatusCode::UNPROCESSABLE_ENTITY;
     }
+    // Both imports show; the one the request was about carries its outcome.
+    let imports = [ListKind::Units, ListKind::Experts]
+        .into_iter()
+        .map(|k| {
+            if k == view.import.kind && !view.import.path.is_empty() {
+                std::mem::take(&mut view.import)
+            } else {
+                ImportView::of(k)
+            }
+        })
+        .collect();
     let page = AccountsPage {
         shell: Shell::signed_in(who, "账号管理", "/accounts"),
         csrf: who.session.csrf_token.clone(),
@@ -140,7 +261,7 @@ async fn render(state: &AppState, who: &SignedIn, view: View) -> Result<Response
         created: view.created,
         error,
         field,
-        import: view.import,
+        imports,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -202,52 +323,52 @@ async fn campaign_title(state: &AppState, id: &str) -> Result<String, PageError>
     Ok(titles.get(id).cloned().unwrap_or_else(|| id.to_owned()))
 }
 
-/// 预览: reads the list and shows what it would create, or every problem; nothing is
-/// written.
-pub async fn post_units_preview(
+/// 预览: reads the list (`units` or `experts`) and shows what it would create, or every
+/// problem; nothing is written.
+pub async fn post_list_preview(
     State(state): State<AppState>,
     who: SignedIn,
+    Path(kind): Path<String>,
     posted: PostedFile,
 ) -> Result<Response, PageError> {
     may_manage(&who)?;
+    let kind = ListKind::parse(&kind)?;
     let campaign = posted.field("campaign").to_owned();
     let mut import = ImportView {
         campaign_name: campaign_title(&state, &campaign).await?,
         campaign: campaign.clone(),
-        ..ImportView::default()
+        ..ImportView::of(kind)
+    };
+    let show = |import: ImportView| View {
+        import,
+        ..View::default()
     };
     let Some(file) = posted.file else {
-        import.problems = vec!["请选择单位名单文件（.xlsx、.xls 或 .csv）".to_owned()];
-        return render(
-            &state,
-            &who,
-            View {
-                import,
-                ..View::default()
-            },
-        )
-        .await;
+        import.problems = vec![format!(
+            "请选择{}名单文件（.xlsx、.xls 或 .csv）",
+            import.noun
+        )];
+        return render(&state, &who, show(import)).await;
     };
     import.file_name = file.name.clone();
     let table = match pingxuan_app::tables::read(&file.name, &file.bytes) {
         Ok(t) => t,
         Err(e @ pingxuan_app::Error::Invalid { .. }) => {
             import.problems = vec![e.to_string()];
-            return render(
-                &state,
-                &who,
-                View {
-                    import,
-                    ..View::default()
-                },
-            )
-            .await;
+            return render(&state, &who, show(import)).await;
         }
         Err(e) => return Err(e.into()),
     };
-    match units::preview(&state.store, &who.access, &campaign, &table).await {
-        Ok(Ok(rows)) => {
-            import.preview = rows;
+    let checked = match kind {
+        ListKind::Units => units::preview(&state.store, &who.access, &campaign, &table)
+            .await
+            .map(|r| r.map(|rows| import.units_preview(rows))),
+        ListKind::Experts => experts::preview(&state.store, &who.access, &campaign, &table)
+            .await
+            .map(|r| r.map(|rows| import.experts_preview(rows))),
+    };
+    match checked {
+        Ok(Ok(())) => {
             import.table_json = serde_json::to_string(&table)
                 .map_err(|e| PageError::from(Failure::Internal(format!("table as JSON: {e}"))))?;
         }
@@ -255,15 +376,7 @@ pub async fn post_units_preview(
         Err(pingxuan_app::Error::Invalid { message, .. }) => import.problems = vec![message],
         Err(e) => return Err(e.into()),
     }
-    render(
-        &state,
-        &who,
-        View {
-            import,
-            ..View::default()
-        },
-    )
-    .await
+    render(&state, &who, show(import)).await
 }
 
 #[derive(Deserialize)]
@@ -274,32 +387,46 @@ pub struct ImportForm {
     table: String,
 }
 
-/// 确认导入: creates every unit of the previewed list with its account, or nothing.
-pub async fn post_units_import(
+/// 确认导入: creates every unit or expert of the previewed list with its account, or
+/// nothing.
+pub async fn post_list_import(
     State(state): State<AppState>,
     who: SignedIn,
+    Path(kind): Path<String>,
     Posted(form): Posted<ImportForm>,
 ) -> Result<Response, PageError> {
     may_manage(&who)?;
+    let kind = ListKind::parse(&kind)?;
     let table: pingxuan_app::tables::Table = serde_json::from_str(&form.table)
         .map_err(|_| Failure::invalid("bad_form", "名单内容有误，请重新上传文件预览", None))?;
     let mut import = ImportView {
         campaign_name: campaign_title(&state, &form.campaign).await?,
         campaign: form.campaign.clone(),
         file_name: form.file_name,
-        ..ImportView::default()
+        ..ImportView::of(kind)
     };
-    match units::import(
-        &state.store,
-        &who.access,
-        &form.campaign,
-        &table,
-        who.ip.as_deref(),
-    )
-    .await?
-    {
-        Imported::Created(created) => import.created = created,
-        Imported::Refused(problems) => import.problems = problems,
+    let (store, access, ip) = (&state.store, &who.access, who.ip.as_deref());
+    match kind {
+        ListKind::Units => match units::import(store, access, &form.campaign, &table, ip).await? {
+            units::Imported::Created(created) => {
+                import.created = created
+                    .into_iter()
+                    .map(|u| vec![u.name, u.kind.label().to_owned(), u.login, u.password])
+                    .collect();
+            }
+            units::Imported::Refused(problems) => import.problems = problems,
+        },
+        ListKind::Experts => {
+            match experts::import(store, access, &form.campaign, &table, ip).await? {
+                experts::Imported::Created(created) => {
+                    import.created = created
+                        .into_iter()
+                        .map(|e| vec![e.name, e.work_unit, e.login, e.password])
+                        .collect();
+                }
+                experts::Imported::Refused(problems) => import.problems = problems,
+            }
+        }
     }
     render(
         &state,

@@ -122,6 +122,8 @@ struct ReviewPage {
     error: Option<String>,
     /// What the unit typed into the form a refusal answers, shown again so nothing is lost.
     typed: Typed,
+    /// 形式审查 conclusions of ended stages: (stage, 通过/不通过, reason).
+    conclusions: Vec<pingxuan_app::stages::Conclusion>,
 }
 
 /// The text of a refused 提交 or 退回, put back into the form it came from.
@@ -204,6 +206,7 @@ fn opinions_below(l: &Loaded, level: usize) -> Vec<(String, String, String)> {
 }
 
 async fn render(
+    state: &AppState,
     who: &SignedIn,
     l: &Loaded,
     level: usize,
@@ -241,7 +244,10 @@ async fn render(
         None => (None, StatusCode::OK, String::new()),
     };
     let materials = crate::materials::material_views(l, &l.attachments, level);
+    let conclusions =
+        pingxuan_app::stages::conclusions_for(&state.store, &l.campaign, l.app.id).await?;
     let page = ReviewPage {
+        conclusions,
         shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
         csrf: who.session.csrf_token.clone(),
         id: l.app.id,
@@ -379,7 +385,7 @@ pub async fn get_item(
     let notice = q
         .done()
         .map(|d| format!("{}，当前状态：{}", d.words(), l.state.text(&l.chain)));
-    render(&who, &l, level, notice, None, Typed::default()).await
+    render(&state, &who, &l, level, notice, None, Typed::default()).await
 }
 
 #[derive(Deserialize)]
@@ -432,6 +438,7 @@ async fn act(
                 _ => String::new(),
             };
             render(
+                state,
                 who,
                 &l,
                 level,

@@ -10,7 +10,8 @@ use crate::common::start;
 on_both_databases!(
     organiser_creates_unit_accounts,
     api_account_rules,
-    organiser_imports_units_from_a_list
+    organiser_imports_units_from_a_list,
+    organiser_imports_the_expert_pool
 );
 
 async fn organiser_creates_unit_accounts(db: TestDb) {
@@ -304,6 +305,102 @@ async fn organiser_imports_units_from_a_list(db: TestDb) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("登录名“gx-lz”已被使用"), "{}", r.body);
     assert_eq!(app.store.list_units("guangxi-2024").await.unwrap().len(), 2);
+}
+
+/// The expert pool from a list on the 账号管理 page: an unknown column or a duplicate
+/// expert names its line and creates nothing; a good list, previewed and confirmed,
+/// creates each expert with an account holding the expert role of the campaign, their
+/// 工作单位 and 学科 kept for conflicts and matching.
+async fn organiser_imports_the_expert_pool(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    app.account("xj-org", Role::Organizer, Some("xinjiang-2023"), None)
+        .await;
+    let mut c = app.signed_in("xj-org").await;
+    let csrf = c.csrf("/accounts").await;
+    let page = c.get("/accounts").await;
+    assert!(page.body.contains("导入评审专家库"), "{}", page.body);
+    let fields = [("csrf", csrf.as_str()), ("campaign", "xinjiang-2023")];
+    let preview = "/accounts/experts/preview";
+
+    let bad = "姓名,工作单位,学科/专业领域,电子邮箱,手机,职称\n王专家,新疆大学,化学,wang@example.com,,教授\n";
+    let r = c
+        .post_file(preview, &fields, ("file", "专家.csv", bad.as_bytes()))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("第 1 行有未知的列“职称”"), "{}", r.body);
+    assert!(r.body.contains("未创建任何评审专家"), "{}", r.body);
+    let twice = "姓名,工作单位,学科/专业领域,电子邮箱,手机\n王专家,新疆大学,化学,wang@example.com,\n王专家,新疆大学,化学,wang@example.com,\n";
+    let r = c
+        .post_file(preview, &fields, ("file", "专家.csv", twice.as_bytes()))
+        .await;
+    assert!(
+        r.body
+            .contains("第 3 行：电子邮箱“wang@example.com”在文件中重复"),
+        "{}",
+        r.body
+    );
+
+    let good = "姓名,工作单位,学科/专业领域,电子邮箱,手机\n王专家,新疆大学,化学、材料科学,wang@example.com,13900000009\n李专家,新疆农业科学院,作物学,li@example.com,\n";
+    let r = c
+        .post_file(preview, &fields, ("file", "专家.csv", good.as_bytes()))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("确认导入 2 位评审专家"), "{}", r.body);
+    assert!(r.body.contains("化学、材料科学"), "{}", r.body);
+    assert!(app.store.experts("xinjiang-2023").await.unwrap().is_empty());
+    let table = html_escape_decode(&crate::common::input_value(&r.body, "table").unwrap());
+    let confirm = [
+        ("csrf", csrf.as_str()),
+        ("campaign", "xinjiang-2023"),
+        ("file_name", "专家.csv"),
+        ("table", table.as_str()),
+    ];
+    let r = c.post_form("/accounts/experts/import", &confirm).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已导入 2 位评审专家及其账号"), "{}", r.body);
+    let password = r
+        .body
+        .split("<td data-label=\"登录名\">wang@example.com</td><td data-label=\"初始密码\"><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pool = app.store.experts("xinjiang-2023").await.unwrap();
+    assert_eq!(pool.len(), 2);
+    assert_eq!(pool[0].name, "王专家");
+    assert_eq!(pool[0].work_unit, "新疆大学");
+    assert_eq!(pool[0].fields, ["化学", "材料科学"]);
+    let roles = app.store.roles_of(pool[0].user_id).await.unwrap();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0].role, Role::Expert);
+    assert_eq!(roles[0].campaign_id.as_deref(), Some("xinjiang-2023"));
+
+    // The expert signs in with the e-mail address and the password shown once.
+    let mut expert = app.client();
+    let r = expert.login("wang@example.com", &password, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Again (F5): nothing twice.
+    let r = c.post_form("/accounts/experts/import", &confirm).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("第 2 行：电子邮箱“wang@example.com”已有账号"),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.store.experts("xinjiang-2023").await.unwrap().len(), 2);
+    // An unknown list kind is not found.
+    let r = c
+        .post_file(
+            "/accounts/judges/preview",
+            &fields,
+            ("file", "x.csv", good.as_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 /// The few entities askama writes into an attribute.

@@ -963,7 +963,7 @@ async fn organiser_console() {
         .await
         .unwrap();
     org.goto(&format!("{}/accounts", app.url)).await.unwrap();
-    org.find(Locator::Css("#import-file"))
+    org.find(Locator::Css("#units-file"))
         .await
         .unwrap()
         .send_keys(list.to_str().unwrap())
@@ -975,6 +975,25 @@ async fn organiser_console() {
     click(&org, "form[action^='/accounts/units/import'] button").await;
     wait_text(&org, "已导入 3 个单位及其账号").await;
     screenshot(&org, "console-2-units-imported.png").await;
+    // The expert pool the same way, in its own section.
+    let experts = std::env::temp_dir().join(format!("experts-{:x}.csv", rand::random::<u64>()));
+    std::fs::write(
+        &experts,
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机\n王专家,广西大学,化学、材料科学,wang@example.com,13900000009\n李专家,广西医科大学,临床医学,li@example.com,\n",
+    )
+    .unwrap();
+    org.find(Locator::Css("#experts-file"))
+        .await
+        .unwrap()
+        .send_keys(experts.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&org, "form[action^='/accounts/experts/preview'] button").await;
+    wait_text(&org, "确认导入 2 位评审专家").await;
+    click(&org, "form[action^='/accounts/experts/import'] button").await;
+    wait_text(&org, "已导入 2 位评审专家及其账号").await;
+    screenshot(&org, "console-2-experts-imported.png").await;
+    let _ = std::fs::remove_file(&experts);
     let phone = browser(&driver, 390, 844).await;
     sign_in(&phone, &app.url, "gx-office").await;
     phone.goto(&format!("{}/accounts", app.url)).await.unwrap();

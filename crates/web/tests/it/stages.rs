@@ -165,11 +165,26 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
     assert!(r.body.contains("通过 1 人"), "{}", r.body);
     assert!(r.body.contains("不通过 1 人"), "{}", r.body);
 
+    // While the stage is open its conclusions may change: the unit reads none yet.
+    let mut hami = app.signed_in("hm-rec").await;
+    let item = hami.get(&format!("/review/{li}")).await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.body);
+    assert!(!item.body.contains("评选结论"), "{}", item.body);
+
     // Closed, then the list confirmed: 张三 alone goes on.
     let r = office
         .post_follow(&moves, &[("csrf", &csrf), ("action", "close")])
         .await;
     assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
+    // The recommending unit reads the fail and its reason on the application's page.
+    let item = hami.get(&format!("/review/{li}")).await;
+    assert!(
+        item.body.contains(
+            "<strong>形式审查</strong>：不通过。理由：申报材料不完整：缺单位推荐意见原件"
+        ),
+        "{}",
+        item.body
+    );
     let r = office
         .post_form(
             &screen(zhang),
