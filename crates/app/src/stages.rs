@@ -77,6 +77,8 @@ pub struct Candidate {
     pub screening: Option<Screening>,
     /// Went on to the next stage.
     pub advanced: bool,
+    /// The experts assigned to it (review stages).
+    pub experts: Vec<String>,
 }
 
 /// A stage with everything its page and its moves need.
@@ -90,6 +92,9 @@ pub struct StageView {
     pub outstanding: Vec<String>,
     /// Who the stage's outcome advances, once it can say.
     pub outcome: Option<Vec<i64>>,
+    /// A review stage's live assignments, and the campaign's pool size.
+    pub assignments: Vec<pingxuan_store::stages::Assignment>,
+    pub pool: usize,
 }
 
 impl StageView {
@@ -171,6 +176,19 @@ pub async fn view(
     } else {
         Vec::new()
     };
+    let (assignments, pool) = if stage.kind == StageKind::Review {
+        (
+            store.assignments(campaign_id, key).await?,
+            store
+                .experts(campaign_id)
+                .await?
+                .iter()
+                .filter(|e| e.active)
+                .count(),
+        )
+    } else {
+        (Vec::new(), 0)
+    };
     let (age_on, reference_set) = age_day(&round.campaign);
     let now = pingxuan_store::now();
     // Every candidate of every stage stays at the office's desk.
@@ -196,6 +214,11 @@ pub async fn view(
             checks,
             screening: screenings.iter().find(|s| s.application_id == id).cloned(),
             advanced: state.advanced.contains(&id),
+            experts: assignments
+                .iter()
+                .filter(|a| a.application_id == id)
+                .map(|a| a.expert_name.clone())
+                .collect(),
         });
     }
     let (outstanding, outcome) = match stage.kind {
@@ -228,6 +251,8 @@ pub async fn view(
         candidates,
         outstanding,
         outcome,
+        assignments,
+        pool,
     })
 }
 
@@ -348,6 +373,173 @@ pub async fn screen(
             ),
             other => other.into(),
         })
+}
+
+/// What an automatic assignment did.
+#[derive(Debug, Clone)]
+pub struct Assigned {
+    pub pairs: usize,
+    pub seed: u64,
+    /// Candidates left short of the stage's number, each with why.
+    pub short: Vec<String>,
+}
+
+/// Assigns the campaign's experts to an open review stage's candidates: conflicts of
+/// interest found first (same 工作单位, expert at the 推荐单位), then the min-cost flow of
+/// `pingxuan_rules::selection::assign` with a fresh seed that is kept with the rows; the
+/// pairs and the audit entry in one transaction.
+pub async fn assign(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    ip: Option<&str>,
+) -> Result<Assigned> {
+    use pingxuan_rules::selection::{assign as flow, conflict};
+    let v = view(store, access, campaign_id, key).await?;
+    let stage = v.stage();
+    if stage.kind != StageKind::Review {
+        return Err(Error::NotFound);
+    }
+    if v.state().phase != Phase::Open {
+        return Err(Error::conflict(
+            "stage_state",
+            format!(
+                "“{}”{}，不能分配评审专家",
+                stage.name,
+                v.state().phase.text()
+            ),
+        ));
+    }
+    if !v.assignments.is_empty() {
+        return Err(Error::conflict(
+            "already_assigned",
+            "本阶段已分配评审专家，不能再次自动分配",
+        ));
+    }
+    let pool: Vec<_> = store
+        .experts(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.active)
+        .collect();
+    if pool.is_empty() {
+        return Err(Error::conflict(
+            "no_experts",
+            "专家库中还没有评审专家，请先在“账号管理”中导入评审专家库",
+        ));
+    }
+    let r = stage.reviewers.ok_or_else(|| {
+        Error::conflict(
+            "stage_not_ready",
+            format!(
+                "请先在活动设置中设定“{}：每位候选人的评审专家人数”",
+                stage.name
+            ),
+        )
+    })?;
+    let at_desk = store.candidates(campaign_id, None).await?;
+    let field_of = |id: i64| {
+        at_desk
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| text(&c.form, FieldKey::Field))
+            .filter(|f| !f.is_empty())
+    };
+    let conflicts = conflict::find(
+        &pool
+            .iter()
+            .map(|e| conflict::Expert {
+                id: e.user_id,
+                person: None,
+                work_unit: e.work_unit.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &v.candidates
+            .iter()
+            .map(|c| conflict::Candidate {
+                id: c.id,
+                person: None,
+                work_unit: c.work_unit.clone(),
+                recommender: c.recommender.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &conflict::Aliases::default(),
+    );
+    let seed = rand::random::<u64>();
+    let outcome = flow::assign(
+        &pool
+            .iter()
+            .map(|e| flow::Expert {
+                id: e.user_id,
+                capacity: None,
+                fields: e.fields.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &v.candidates
+            .iter()
+            .map(|c| flow::Candidate {
+                id: c.id,
+                field: field_of(c.id),
+            })
+            .collect::<Vec<_>>(),
+        r,
+        &conflicts,
+        seed,
+        &[],
+    );
+    let name_of = |id: i64| {
+        v.candidates
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| id.to_string(), |c| c.name.clone())
+    };
+    let short: Vec<String> = outcome
+        .short
+        .iter()
+        .map(|s| format!("{}：{}", name_of(s.candidate), s.why))
+        .collect();
+    let mut detail = format!(
+        "“{}”分配评审专家：专家 {} 位，候选人 {} 名，每名 {r} 位，共 {} 对，避开利益冲突 {} 对，随机种子 {seed}",
+        stage.name,
+        pool.len(),
+        v.candidates.len(),
+        outcome.pairs.len(),
+        conflicts.len()
+    );
+    if !short.is_empty() {
+        detail.push_str(&format!("；未满 {r} 位：{}", short.join("；")));
+    }
+    let audit = Audit::new(
+        access.actor(),
+        "stage_assigned",
+        format!("campaign:{campaign_id}/stage:{key}"),
+    )
+    .detail(detail)
+    .ip(ip);
+    store
+        .assign_experts(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            &outcome.pairs,
+            seed,
+            access.actor(),
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Stale => Error::conflict(
+                "stale",
+                "这一阶段刚被别人操作过（或已分配），请刷新页面后查看",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Assigned {
+        pairs: outcome.pairs.len(),
+        seed,
+        short,
+    })
 }
 
 /// A 形式审查 conclusion as the units an application came through read it.

@@ -182,3 +182,94 @@ impl Store {
         Ok(())
     }
 }
+
+/// A live assignment of an expert to a candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub expert_id: i64,
+    pub expert_name: String,
+    pub application_id: i64,
+    /// The seed of the automatic run that made it; empty for the organiser's own.
+    pub seed: String,
+    pub at: i64,
+}
+
+impl Store {
+    /// The live assignments of a stage, by candidate then expert.
+    pub async fn assignments(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<Assignment>> {
+        let rows = sqlx::query(
+            "SELECT a.expert_id, u.display_name, a.application_id, a.seed, a.assigned_at \
+             FROM assignments a JOIN users u ON u.id = a.expert_id \
+             WHERE a.campaign_id = $1 AND a.stage_key = $2 AND a.ended_at IS NULL \
+             ORDER BY a.application_id, a.expert_id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Assignment {
+                    expert_id: r.try_get(0)?,
+                    expert_name: r.try_get(1)?,
+                    application_id: r.try_get(2)?,
+                    seed: r.try_get(3)?,
+                    at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes a stage's automatic assignment (expert, application pairs) with its seed
+    /// and audit entry, only while the stage has the events the decision saw and no live
+    /// assignment yet; `Stale` otherwise, with nothing written.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn assign_experts(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        pairs: &[(i64, i64)],
+        seed: u64,
+        by: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let guard = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2), \
+             (SELECT COUNT(*) FROM assignments WHERE campaign_id = $1 AND stage_key = $2 AND ended_at IS NULL)",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (events, live): (i64, i64) = (guard.try_get(0)?, guard.try_get(1)?);
+        if events != after || live != 0 {
+            return Err(StoreError::Stale);
+        }
+        for (expert, application) in pairs {
+            sqlx::query(
+                "INSERT INTO assignments (campaign_id, stage_key, expert_id, application_id, seed, assigned_by, assigned_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(expert)
+            .bind(application)
+            .bind(seed.to_string())
+            .bind(by)
+            .bind(t)
+            .execute(&mut *tx)
+            .await
+            // Two runs at once: the second meets the first's rows.
+            .map_err(|e| match unique_as("assignment")(e) {
+                StoreError::Duplicate(_) => StoreError::Stale,
+                other => other,
+            })?;
+        }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

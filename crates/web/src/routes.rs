@@ -134,6 +134,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::stages::pages::post_move),
         )
         .route(
+            "/campaigns/{id}/stages/{key}/assignments",
+            post(crate::stages::pages::post_assign),
+        )
+        .route(
             "/campaigns/{id}/stages/{key}/screenings/{app}",
             post(crate::stages::pages::post_screen),
         )

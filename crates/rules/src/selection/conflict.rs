@@ -267,7 +267,7 @@ pub fn find(experts: &[Expert], candidates: &[Candidate], aliases: &Aliases) -> 
             }
         }
         let unit = normalize_org(&c.work_unit, aliases);
-        if let Some(ids) = by_unit.get(&unit) {
+        for ids in leading_units(&unit, &by_unit) {
             for &e in ids {
                 out.add(e, c.id, Reason::SameWorkUnit(c.work_unit.trim().to_owned()));
             }
@@ -288,6 +288,26 @@ pub fn find(experts: &[Expert], candidates: &[Candidate], aliases: &Aliases) -> 
         }
     }
     out
+}
+
+/// The shortest unit name that may begin a longer one, in characters: shorter heads
+/// (“新疆”) name a region, not an employer.
+const MIN_LEADING: usize = 4;
+
+/// The experts' units that the candidate's 工作单位 is or begins with. A candidate's unit
+/// often arrives with the post (工作单位及职务: “新疆农业科学院作物研究所所长”); an expert
+/// of “新疆农业科学院” works there too, and a false conflict only avoids a pair, while a
+/// missed one would let a colleague score the candidate.
+fn leading_units<'a>(unit: &str, by_unit: &'a HashMap<String, Vec<i64>>) -> Vec<&'a Vec<i64>> {
+    let mut ends: Vec<usize> = unit
+        .char_indices()
+        .map(|(i, _)| i)
+        .skip(MIN_LEADING)
+        .collect();
+    ends.push(unit.len());
+    ends.iter()
+        .filter_map(|&end| by_unit.get(&unit[..end]))
+        .collect()
 }
 
 /// An expert's 回避声明 for one candidate.
@@ -465,12 +485,33 @@ mod tests {
         for e in &experts {
             for c in &candidates {
                 let eu = normalize_org(&e.work_unit, &a);
+                let cu = normalize_org(&c.work_unit, &a);
                 let naive = e.person == c.person
-                    || eu == normalize_org(&c.work_unit, &a)
+                    || (cu.starts_with(&eu) && (eu == cu || eu.chars().count() >= MIN_LEADING))
                     || eu == normalize_org(&c.recommender, &a);
                 assert_eq!(found.is_conflicted(e.id, c.id), naive, "{e:?} {c:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_unit_followed_by_the_post_is_the_same_unit() {
+        let a = Aliases::default();
+        let experts = [
+            expert(1, None, "新疆农业科学院"),
+            expert(2, None, "新疆"),
+            expert(3, None, "新疆大学"),
+        ];
+        let candidates = [candidate(
+            10,
+            None,
+            "新疆农业科学院作物研究所所长",
+            "昌吉州科协",
+        )];
+        let found = find(&experts, &candidates, &a);
+        assert!(found.is_conflicted(1, 10));
+        assert!(!found.is_conflicted(2, 10), "a region is no employer");
+        assert!(!found.is_conflicted(3, 10));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Row {
     /// 通过 / 不通过：reason, with who and when.
     pub conclusion: Option<(bool, String, String)>,
     pub advanced: bool,
+    /// The experts assigned to it, joined (review stages).
+    pub experts: String,
     /// The refusal of this row's 形式审查, shown beside it.
     pub error: Option<String>,
 }
@@ -47,6 +49,14 @@ struct StagePage {
     note: String,
     advance: Option<u32>,
     screening: bool,
+    /// A review stage: experts per candidate, the pool, and each expert's load.
+    review: bool,
+    reviewers: u32,
+    pool: usize,
+    assigned: bool,
+    /// (expert, how many candidates), most loaded first.
+    loads: Vec<(String, usize)>,
+    seed: String,
     rows: Vec<Row>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
@@ -79,7 +89,8 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 5] = [
+const DONE: [(&str, &str); 6] = [
+    ("assigned", "评审专家已分配"),
     ("opened", "本阶段已开始"),
     ("closed", "本阶段已结束"),
     ("advanced", "晋级名单已确定"),
@@ -123,6 +134,7 @@ fn render(
                 )
             }),
             advanced: c.advanced,
+            experts: c.experts.join("、"),
             error: (error_row == Some(c.id))
                 .then(|| error_text.clone())
                 .flatten(),
@@ -168,7 +180,25 @@ fn render(
             )
         })
         .collect();
+    let mut loads: Vec<(String, usize)> = Vec::new();
+    for a in &v.assignments {
+        match loads.iter_mut().find(|(n, _)| *n == a.expert_name) {
+            Some((_, k)) => *k += 1,
+            None => loads.push((a.expert_name.clone(), 1)),
+        }
+    }
+    loads.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let page = StagePage {
+        review: stage.kind == StageKind::Review,
+        reviewers: stage.reviewers.unwrap_or(0),
+        pool: v.pool,
+        assigned: !v.assignments.is_empty(),
+        seed: v
+            .assignments
+            .first()
+            .map(|a| a.seed.clone())
+            .unwrap_or_default(),
+        loads,
         shell: Shell::signed_in(who, &stage.name, "/campaigns"),
         campaign_id: v.round.campaign.campaign.id.clone(),
         campaign_title: v.round.campaign.campaign.name.clone(),
@@ -313,6 +343,27 @@ pub async fn post_screen(
                 .await
                 .map_err(Failure::from)?;
             render(&who, v, None, Some((Some(app), Failure::from(e))))
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+/// 自动分配评审专家 for an open review stage.
+pub async fn post_assign(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(_): Posted<crate::auth::Button>,
+) -> Result<Response, PageError> {
+    match actions::assign(&state.store, &who.access, &id, &key, who.ip.as_deref()).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=assigned")).into_response(),
+        ),
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let v = actions::view(&state.store, &who.access, &id, &key)
+                .await
+                .map_err(Failure::from)?;
+            render(&who, v, None, Some((None, Failure::from(e))))
         }
         Err(e) => Err(Failure::from(e).into()),
     }

@@ -11,7 +11,10 @@ use serde_json::json;
 
 use crate::common::{TestApp, start, xinjiang_candidate};
 
-on_both_databases!(a_screening_stage_from_desk_to_advance);
+on_both_databases!(
+    a_screening_stage_from_desk_to_advance,
+    a_review_stage_assigns_experts_around_conflicts
+);
 
 const CID: &str = "xinjiang-2023";
 
@@ -21,10 +24,16 @@ pub(crate) async fn seed_with_screening(app: &TestApp) {
         .iter()
         .find(|(n, _)| *n == "xinjiang-2023.toml")
         .unwrap();
-    let text = text.replace(
-        "key = \"unit_round\"\nname = \"初评\"\nkind = \"unit_round\"\nper_unit_max = 3",
-        "key = \"screening\"\nname = \"形式审查\"\nkind = \"screening\"\nadvance = 30",
-    );
+    let text = text
+        .replace(
+            "key = \"unit_round\"\nname = \"初评\"\nkind = \"unit_round\"\nper_unit_max = 3",
+            "key = \"screening\"\nname = \"形式审查\"\nkind = \"screening\"\nadvance = 30",
+        )
+        // What the organiser sets on 活动设置 before 网上评选 opens.
+        .replace(
+            "name = \"网上评选\"\nkind = \"review\"\n",
+            "name = \"网上评选\"\nkind = \"review\"\nadvance = 25\nreviewers = 2\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\n",
+        );
     let c = pingxuan_rules::campaign::load(&text).campaign.unwrap();
     app.store
         .save_campaign(&c, &text, None, pingxuan_store::testing::for_id)
@@ -259,5 +268,158 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
             .await
             .status,
         StatusCode::NOT_FOUND
+    );
+}
+
+/// 网上评选 after a 形式审查 both candidates passed: the pool imported, the stage opened,
+/// experts assigned automatically two per candidate, the expert of the candidates' own
+/// institute kept away, the seed shown and audited; a second run is refused.
+async fn a_review_stage_assigns_experts_around_conflicts(db: TestDb) {
+    use pingxuan_app::Access;
+    use pingxuan_rules::selection::stage::Move;
+    let app = start(db, CaptchaPolicy::Off).await;
+    seed_with_screening(&app).await;
+    let (zhang, li) = two_at_desk(&app).await;
+    let office_id = app
+        .account("xj-office", Role::Organizer, Some(CID), None)
+        .await;
+    let office_access = Access::load(&app.store, office_id).await.unwrap().unwrap();
+    let act = |key: &'static str, mv: Move| {
+        let (store, access) = (app.store.clone(), office_access.clone());
+        async move {
+            pingxuan_app::stages::act(&store, &access, CID, key, mv, None)
+                .await
+                .unwrap()
+        }
+    };
+    act(
+        "screening",
+        Move::Open {
+            candidates: vec![zhang, li],
+        },
+    )
+    .await;
+    for id in [zhang, li] {
+        pingxuan_app::stages::screen(
+            &app.store,
+            &office_access,
+            CID,
+            "screening",
+            id,
+            true,
+            "",
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    act("screening", Move::Close).await;
+    act(
+        "screening",
+        Move::Advance {
+            advanced: vec![zhang, li],
+        },
+    )
+    .await;
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "王专家,新疆大学,作物学,wang@example.com,",
+        "李专家,新疆农业科学院,作物学,li-expert@example.com,",
+        "赵专家,石河子大学,农学,zhao@example.com,",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    assert!(matches!(
+        pingxuan_app::experts::import(&app.store, &office_access, CID, &table, None)
+            .await
+            .unwrap(),
+        pingxuan_app::experts::Imported::Created(_)
+    ));
+
+    let mut office = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/online_review");
+    let page = office.get(&stage).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("每位候选人由 2 位专家评审；专家库现有 3 位专家"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("本阶段开始后分配评审专家"),
+        "{}",
+        page.body
+    );
+    let csrf = office.csrf(&stage).await;
+    let assign = format!("{stage}/assignments");
+    // Not before the stage opens.
+    let r = office.post_form(&assign, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let ids = format!("{zhang},{li}");
+    let r = office
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[("csrf", &csrf), ("action", "open"), ("ids", &ids)],
+        )
+        .await;
+    assert!(r.body.contains("本阶段已开始"), "{}", r.body);
+    let r = office.post_follow(&assign, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("评审专家已分配"), "{}", r.body);
+    assert!(r.body.contains("王专家 2 人"), "{}", r.body);
+    assert!(r.body.contains("赵专家 2 人"), "{}", r.body);
+    assert!(
+        !r.body.contains("李专家 "),
+        "the candidates' own institute: {}",
+        r.body
+    );
+    assert!(r.body.contains("随机种子 "), "{}", r.body);
+    let rows = app.store.assignments(CID, "online_review").await.unwrap();
+    assert_eq!(rows.len(), 4);
+    let li_expert = app
+        .store
+        .find_user("li-expert@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rows.iter().all(|a| a.expert_id != li_expert.id));
+    assert!(
+        rows.iter()
+            .all(|a| a.seed == rows[0].seed && !a.seed.is_empty())
+    );
+    let audit = app.store.recent_audit(20).await.unwrap();
+    let entry = audit.iter().find(|e| e.action == "stage_assigned").unwrap();
+    assert!(
+        entry.detail.contains("避开利益冲突 2 对"),
+        "{}",
+        entry.detail
+    );
+    assert!(
+        entry.detail.contains(&format!("随机种子 {}", rows[0].seed)),
+        "{}",
+        entry.detail
+    );
+    // Once is enough: a second run changes nothing.
+    let r = office.post_form(&assign, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("已分配评审专家"), "{}", r.body);
+    assert_eq!(
+        app.store
+            .assignments(CID, "online_review")
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    // Not for a unit.
+    let mut unit = app.signed_in("cj-rec").await;
+    let unit_csrf = unit.csrf("/account").await;
+    assert_eq!(
+        unit.post_form(&assign, &[("csrf", &unit_csrf)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
     );
 }
