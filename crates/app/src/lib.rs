@@ -17,6 +17,7 @@ pub mod lists;
 pub mod materials;
 pub mod notify;
 pub mod queue;
+pub mod reviews;
 pub mod sessions;
 pub mod stages;
 pub mod tables;

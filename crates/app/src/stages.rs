@@ -79,6 +79,8 @@ pub struct Candidate {
     pub advanced: bool,
     /// The experts assigned to it (review stages).
     pub experts: Vec<String>,
+    /// Once the stage has closed: (rank, aggregate as shown, reason), for those scored.
+    pub result: Option<(u32, String, String)>,
 }
 
 /// A stage with everything its page and its moves need.
@@ -95,6 +97,8 @@ pub struct StageView {
     /// A review stage's live assignments, and the campaign's pool size.
     pub assignments: Vec<pingxuan_store::stages::Assignment>,
     pub pool: usize,
+    /// Names tied across the cut that the organiser has to order.
+    pub tied: Vec<String>,
 }
 
 impl StageView {
@@ -122,7 +126,7 @@ impl StageView {
             at_desk: desk,
             outstanding: &self.outstanding,
             outcome: self.outcome.as_deref(),
-            tied: &[],
+            tied: &self.tied,
         }
     }
 }
@@ -219,8 +223,10 @@ pub async fn view(
                 .filter(|a| a.application_id == id)
                 .map(|a| a.expert_name.clone())
                 .collect(),
+            result: None,
         });
     }
+    let mut tied_ids: Vec<i64> = Vec::new();
     let (outstanding, outcome) = match stage.kind {
         StageKind::Screening => {
             let undecided: Vec<String> = candidates
@@ -236,15 +242,26 @@ pub async fn view(
             (undecided, Some(passed))
         }
         StageKind::UnitRound => (Vec::new(), Some(state.candidates.clone())),
-        // Sheets and ballots come with the expert rounds; until then nothing closes.
+        StageKind::Review => {
+            let sheets = store.sheets(campaign_id, key).await?;
+            let scored = review_outcome(stage, state, &assignments, &sheets, &mut candidates);
+            tied_ids = scored.tied;
+            (scored.outstanding, scored.outcome)
+        }
+        // A panel's sheets and ballots come next; until then it does not close.
         _ => (
             vec![format!(
-                "“{}”的专家评分尚未开放，本阶段暂不能结束",
+                "“{}”的评审功能尚未开放，本阶段暂不能结束",
                 stage.name
             )],
             None,
         ),
     };
+    let tied = candidates
+        .iter()
+        .filter(|c| tied_ids.contains(&c.id))
+        .map(|c| c.name.clone())
+        .collect();
     Ok(StageView {
         round,
         index,
@@ -253,7 +270,116 @@ pub async fn view(
         outcome,
         assignments,
         pool,
+        tied,
     })
+}
+
+/// What a review stage's sheets say: who still owes sheets, and once it is closed, each
+/// candidate's aggregate, rank and reason (scores stay hidden while it is open).
+struct Scored {
+    outstanding: Vec<String>,
+    outcome: Option<Vec<i64>>,
+    tied: Vec<i64>,
+}
+
+fn review_outcome(
+    stage: &pingxuan_rules::campaign::Stage,
+    state: &State,
+    assignments: &[pingxuan_store::stages::Assignment],
+    sheets: &[pingxuan_store::sheets::Sheet],
+    candidates: &mut [Candidate],
+) -> Scored {
+    use pingxuan_rules::selection::aggregate::{self, Settings, Sheet, TieKey};
+    let submitted = |a: &pingxuan_store::stages::Assignment| {
+        sheets.iter().find(|s| {
+            s.expert_id == a.expert_id
+                && s.application_id == a.application_id
+                && s.submitted_at.is_some()
+        })
+    };
+    let mut outstanding = Vec::new();
+    if assignments.is_empty() {
+        outstanding.push("尚未分配评审专家".to_owned());
+    }
+    let mut owing: Vec<(String, usize)> = Vec::new();
+    for a in assignments.iter().filter(|a| submitted(a).is_none()) {
+        match owing.iter_mut().find(|(n, _)| *n == a.expert_name) {
+            Some((_, k)) => *k += 1,
+            None => owing.push((a.expert_name.clone(), 1)),
+        }
+    }
+    outstanding.extend(
+        owing
+            .into_iter()
+            .map(|(name, k)| format!("{name}尚有 {k} 份评分表未提交")),
+    );
+    if !matches!(state.phase, Phase::Closed | Phase::Advanced) {
+        return Scored {
+            outstanding,
+            outcome: None,
+            tied: Vec::new(),
+        };
+    }
+    let counted: Vec<Sheet> = assignments
+        .iter()
+        .filter_map(|a| {
+            submitted(a).map(|s| Sheet {
+                expert: s.expert_id,
+                candidate: s.application_id,
+                points: s.points.iter().map(|p| p.unwrap_or(0)).collect(),
+            })
+        })
+        .collect();
+    let settings = Settings {
+        method: stage.aggregation(),
+        trim_min: stage.trim_min.unwrap_or(5) as usize,
+        criteria: stage.criteria.len(),
+    };
+    let aggs = aggregate::aggregate(&settings, &counted);
+    let keys: Vec<TieKey> = stage
+        .tie_keys
+        .iter()
+        .filter_map(|k| {
+            if k == pingxuan_rules::campaign::PREVIOUS_RANK {
+                Some(TieKey::PreviousRank)
+            } else {
+                stage
+                    .criteria
+                    .iter()
+                    .position(|c| c == k)
+                    .map(TieKey::Criterion)
+            }
+        })
+        .collect();
+    let ranking = aggregate::rank(
+        &aggs,
+        &std::collections::BTreeMap::new(),
+        &keys,
+        &stage.criteria,
+        stage.advance.map(|n| n as usize),
+        &[],
+    );
+    for row in &ranking.rows {
+        if let (Some(c), Some(a)) = (
+            candidates.iter_mut().find(|c| c.id == row.candidate),
+            aggs.iter().find(|a| a.candidate == row.candidate),
+        ) {
+            c.result = Some((row.rank, a.total.to_string(), row.reason.clone()));
+        }
+    }
+    let outcome = ranking.tie_at_cut.is_empty().then(|| {
+        ranking
+            .rows
+            .iter()
+            .filter(|r| r.advanced != Some(false))
+            .map(|r| r.candidate)
+            .collect()
+    });
+    Scored {
+        outstanding,
+        outcome,
+        tied: ranking.tie_at_cut,
+    }
 }
 
 fn refused(r: stage::Refusal) -> Error {
@@ -375,6 +501,86 @@ pub async fn screen(
         })
 }
 
+/// What an assignment is computed from: the active experts of the pool, the stage's
+/// candidates with their 推荐领域, and every conflict — found in the records (same 工作单位,
+/// the expert at the 推荐单位) and declared by the experts in their 回避声明.
+pub(crate) struct Panel {
+    pub experts: Vec<pingxuan_rules::selection::assign::Expert>,
+    pub candidates: Vec<pingxuan_rules::selection::assign::Candidate>,
+    pub conflicts: pingxuan_rules::selection::conflict::Conflicts,
+}
+
+pub(crate) async fn panel(
+    store: &Store,
+    campaign_id: &str,
+    key: &str,
+    v: &StageView,
+) -> Result<Panel> {
+    use pingxuan_rules::selection::{assign as flow, conflict};
+    let pool: Vec<_> = store
+        .experts(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.active)
+        .collect();
+    let at_desk = store.candidates(campaign_id, None).await?;
+    let field_of = |id: i64| {
+        at_desk
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| text(&c.form, FieldKey::Field))
+            .filter(|f| !f.is_empty())
+    };
+    let mut conflicts = conflict::find(
+        &pool
+            .iter()
+            .map(|e| conflict::Expert {
+                id: e.user_id,
+                person: None,
+                work_unit: e.work_unit.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &v.candidates
+            .iter()
+            .map(|c| conflict::Candidate {
+                id: c.id,
+                person: None,
+                work_unit: c.work_unit.clone(),
+                recommender: c.recommender.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &conflict::Aliases::default(),
+    );
+    for d in store.declarations(campaign_id, key).await? {
+        if !d.relation.is_empty() {
+            conflicts.add(
+                d.expert_id,
+                d.application_id,
+                conflict::Reason::Declared(d.relation),
+            );
+        }
+    }
+    Ok(Panel {
+        experts: pool
+            .iter()
+            .map(|e| flow::Expert {
+                id: e.user_id,
+                capacity: None,
+                fields: e.fields.clone(),
+            })
+            .collect(),
+        candidates: v
+            .candidates
+            .iter()
+            .map(|c| flow::Candidate {
+                id: c.id,
+                field: field_of(c.id),
+            })
+            .collect(),
+        conflicts,
+    })
+}
+
 /// What an automatic assignment did.
 #[derive(Debug, Clone)]
 pub struct Assigned {
@@ -395,7 +601,7 @@ pub async fn assign(
     key: &str,
     ip: Option<&str>,
 ) -> Result<Assigned> {
-    use pingxuan_rules::selection::{assign as flow, conflict};
+    use pingxuan_rules::selection::assign as flow;
     let v = view(store, access, campaign_id, key).await?;
     let stage = v.stage();
     if stage.kind != StageKind::Review {
@@ -417,18 +623,6 @@ pub async fn assign(
             "本阶段已分配评审专家，不能再次自动分配",
         ));
     }
-    let pool: Vec<_> = store
-        .experts(campaign_id)
-        .await?
-        .into_iter()
-        .filter(|e| e.active)
-        .collect();
-    if pool.is_empty() {
-        return Err(Error::conflict(
-            "no_experts",
-            "专家库中还没有评审专家，请先在“账号管理”中导入评审专家库",
-        ));
-    }
     let r = stage.reviewers.ok_or_else(|| {
         Error::conflict(
             "stage_not_ready",
@@ -438,53 +632,20 @@ pub async fn assign(
             ),
         )
     })?;
-    let at_desk = store.candidates(campaign_id, None).await?;
-    let field_of = |id: i64| {
-        at_desk
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| text(&c.form, FieldKey::Field))
-            .filter(|f| !f.is_empty())
-    };
-    let conflicts = conflict::find(
-        &pool
-            .iter()
-            .map(|e| conflict::Expert {
-                id: e.user_id,
-                person: None,
-                work_unit: e.work_unit.clone(),
-            })
-            .collect::<Vec<_>>(),
-        &v.candidates
-            .iter()
-            .map(|c| conflict::Candidate {
-                id: c.id,
-                person: None,
-                work_unit: c.work_unit.clone(),
-                recommender: c.recommender.clone(),
-            })
-            .collect::<Vec<_>>(),
-        &conflict::Aliases::default(),
-    );
+    let panel = panel(store, campaign_id, key, &v).await?;
+    if panel.experts.is_empty() {
+        return Err(Error::conflict(
+            "no_experts",
+            "专家库中还没有评审专家，请先在“账号管理”中导入评审专家库",
+        ));
+    }
+    let (pool_size, conflicts) = (panel.experts.len(), panel.conflicts.len());
     let seed = rand::random::<u64>();
     let outcome = flow::assign(
-        &pool
-            .iter()
-            .map(|e| flow::Expert {
-                id: e.user_id,
-                capacity: None,
-                fields: e.fields.clone(),
-            })
-            .collect::<Vec<_>>(),
-        &v.candidates
-            .iter()
-            .map(|c| flow::Candidate {
-                id: c.id,
-                field: field_of(c.id),
-            })
-            .collect::<Vec<_>>(),
+        &panel.experts,
+        &panel.candidates,
         r,
-        &conflicts,
+        &panel.conflicts,
         seed,
         &[],
     );
@@ -502,10 +663,10 @@ pub async fn assign(
     let mut detail = format!(
         "“{}”分配评审专家：专家 {} 位，候选人 {} 名，每名 {r} 位，共 {} 对，避开利益冲突 {} 对，随机种子 {seed}",
         stage.name,
-        pool.len(),
+        pool_size,
         v.candidates.len(),
         outcome.pairs.len(),
-        conflicts.len()
+        conflicts
     );
     if !short.is_empty() {
         detail.push_str(&format!("；未满 {r} 位：{}", short.join("；")));

@@ -19,6 +19,7 @@ pub mod leases;
 pub mod notices;
 pub mod outbox;
 pub mod sessions;
+pub mod sheets;
 pub mod stages;
 pub mod testing;
 pub mod tokens;

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod home;
 pub mod materials;
 pub mod notices;
+pub mod reviews;
 pub mod stages;
 
 // Shared by the domains: the page frame, the API's document and input, sessions and

@@ -59,6 +59,13 @@ pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
             badge: 0,
         });
     }
+    if access.has(Role::Expert) {
+        zuimei.push(MenuItem {
+            label: "我的评审",
+            href: "/reviews",
+            badge: 0,
+        });
+    }
     if access.has(Role::Recommender) {
         zuimei.push(MenuItem {
             label: "推荐码",

@@ -125,6 +125,19 @@ pub fn router(state: AppState) -> Router {
             "/campaigns/{id}/settings",
             post(campaigns::pages::post_settings),
         )
+        .route("/reviews", get(crate::reviews::pages::get_tasks))
+        .route(
+            "/reviews/{campaign}/{key}/{app}",
+            get(crate::reviews::pages::get_sheet),
+        )
+        .route(
+            "/reviews/{campaign}/{key}/{app}/declaration",
+            post(crate::reviews::pages::post_declaration),
+        )
+        .route(
+            "/reviews/{campaign}/{key}/{app}/sheet",
+            post(crate::reviews::pages::post_sheet),
+        )
         .route(
             "/campaigns/{id}/stages/{key}",
             get(crate::stages::pages::get_stage),

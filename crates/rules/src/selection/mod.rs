@@ -7,4 +7,5 @@ pub mod aggregate;
 pub mod assign;
 pub mod conflict;
 pub mod screening;
+pub mod sheet;
 pub mod stage;

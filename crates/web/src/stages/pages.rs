@@ -31,6 +31,8 @@ pub struct Row {
     pub advanced: bool,
     /// The experts assigned to it, joined (review stages).
     pub experts: String,
+    /// Once closed: 第 N 名 · aggregate, and the reason.
+    pub result: Option<(String, String)>,
     /// The refusal of this row's 形式审查, shown beside it.
     pub error: Option<String>,
 }
@@ -135,6 +137,9 @@ fn render(
             }),
             advanced: c.advanced,
             experts: c.experts.join("、"),
+            result: c.result.as_ref().map(|(rank, total, reason)| {
+                (format!("第 {rank} 名 · {total} 分"), reason.clone())
+            }),
             error: (error_row == Some(c.id))
                 .then(|| error_text.clone())
                 .flatten(),

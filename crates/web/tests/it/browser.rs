@@ -1152,3 +1152,61 @@ async fn screening_stage_in_the_browser() {
     wait_text(&phone, "不通过 1 人").await;
     screenshot(&phone, "stage-1-screening-phone.png").await;
 }
+
+/// An expert on a phone: 我的评审 with the 回避声明 asked first, then a score sheet; at
+/// 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expert_reviews_on_a_phone() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (_, zhang, _, logins) = crate::stages::review_ready(&app).await;
+    let rows = app
+        .store
+        .assignments("xinjiang-2023", "online_review")
+        .await
+        .unwrap();
+    let (name, login, password) = logins
+        .iter()
+        .find(|(n, _, _)| {
+            rows.iter()
+                .any(|a| &a.expert_name == n && a.application_id == zhang)
+        })
+        .cloned()
+        .unwrap();
+    let phone = browser(&driver, 390, 844).await;
+    phone.goto(&format!("{}/login", app.url)).await.unwrap();
+    fill(&phone, "#login", &login).await;
+    fill(&phone, "#password", &password).await;
+    click(&phone, "button.primary").await;
+    phone
+        .wait()
+        .for_element(Locator::LinkText("我的主页"))
+        .await
+        .unwrap();
+    phone.goto(&format!("{}/reviews", app.url)).await.unwrap();
+    wait_text(&phone, "开始评审前，请对下列每一位候选人填写回避声明").await;
+    screenshot(&phone, "expert-0-declarations-phone.png").await;
+    // “无” for each assigned candidate, one after the other.
+    let mine = rows.iter().filter(|a| a.expert_name == name).count();
+    for _ in 0..mine {
+        click(&phone, "form.declare button[value='无']").await;
+        wait_text(&phone, "已声明无利益关系").await;
+    }
+    phone
+        .goto(&format!(
+            "{}/reviews/xinjiang-2023/online_review/{zhang}",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&phone, "工作实绩（满分 40）").await;
+    fill(&phone, "#p0", "28").await;
+    fill(&phone, "#p1", "27").await;
+    fill(&phone, "#p2", "45").await;
+    click(&phone, "button[value='submit']").await;
+    wait_text(&phone, "工作实绩满分 40，填写了 45").await;
+    screenshot(&phone, "expert-1-sheet-refused-phone.png").await;
+}

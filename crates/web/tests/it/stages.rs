@@ -13,7 +13,8 @@ use crate::common::{TestApp, start, xinjiang_candidate};
 
 on_both_databases!(
     a_screening_stage_from_desk_to_advance,
-    a_review_stage_assigns_experts_around_conflicts
+    a_review_stage_assigns_experts_around_conflicts,
+    experts_declare_score_and_the_stage_ranks
 );
 
 const CID: &str = "xinjiang-2023";
@@ -422,4 +423,349 @@ async fn a_review_stage_assigns_experts_around_conflicts(db: TestDb) {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// 网上评选 made ready through the use cases: 形式审查 passed by both candidates, a pool
+/// of four (李专家 at the candidates' own institute), the stage opened and assigned.
+/// Returns the office's access, the two candidates and each expert's (login, password).
+pub(crate) async fn review_ready(
+    app: &TestApp,
+) -> (
+    pingxuan_app::Access,
+    i64,
+    i64,
+    Vec<(String, String, String)>,
+) {
+    use pingxuan_app::Access;
+    use pingxuan_rules::selection::stage::Move;
+    seed_with_screening(app).await;
+    let (zhang, li) = two_at_desk(app).await;
+    let office_id = app
+        .account("xj-office", Role::Organizer, Some(CID), None)
+        .await;
+    let office = Access::load(&app.store, office_id).await.unwrap().unwrap();
+    let act = |key: &'static str, mv: Move| {
+        let (store, access) = (app.store.clone(), office.clone());
+        async move {
+            pingxuan_app::stages::act(&store, &access, CID, key, mv, None)
+                .await
+                .unwrap()
+        }
+    };
+    act(
+        "screening",
+        Move::Open {
+            candidates: vec![zhang, li],
+        },
+    )
+    .await;
+    for id in [zhang, li] {
+        pingxuan_app::stages::screen(&app.store, &office, CID, "screening", id, true, "", None)
+            .await
+            .unwrap();
+    }
+    act("screening", Move::Close).await;
+    act(
+        "screening",
+        Move::Advance {
+            advanced: vec![zhang, li],
+        },
+    )
+    .await;
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "王专家,新疆大学,作物学,wang@example.com,",
+        "李专家,新疆农业科学院,作物学,li-expert@example.com,",
+        "赵专家,石河子大学,农学,zhao@example.com,",
+        "钱专家,新疆师范大学,生物学,qian@example.com,",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    let pingxuan_app::experts::Imported::Created(created) =
+        pingxuan_app::experts::import(&app.store, &office, CID, &table, None)
+            .await
+            .unwrap()
+    else {
+        panic!("the pool")
+    };
+    act(
+        "online_review",
+        Move::Open {
+            candidates: vec![zhang, li],
+        },
+    )
+    .await;
+    pingxuan_app::stages::assign(&app.store, &office, CID, "online_review", None)
+        .await
+        .unwrap();
+    let logins = created
+        .into_iter()
+        .map(|e| (e.name, e.login, e.password))
+        .collect();
+    (office, zhang, li, logins)
+}
+
+/// The expert's way: every 回避声明 before any sheet; a declared relation hands the
+/// candidate to the expert not yet on it; a sheet refused for points over full marks
+/// keeps what was typed, saved as a draft, submitted and locked; others' scores stay
+/// hidden until the office closes the stage, which ranks by the aggregate and advances.
+async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
+    use pingxuan_app::Access;
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, li, logins) = review_ready(&app).await;
+    let rows = app.store.assignments(CID, "online_review").await.unwrap();
+    assert_eq!(rows.len(), 4);
+    // The expert on both candidates declares a relation with 李四.
+    let on = |name: &str| rows.iter().filter(|a| a.expert_name == name).count();
+    let (x_name, x_login, x_password) =
+        logins.iter().find(|(n, _, _)| on(n) == 2).cloned().unwrap();
+    let mut x = app.client();
+    assert_eq!(
+        x.login(&x_login, &x_password, None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let tasks = x.get("/reviews").await;
+    assert_eq!(tasks.status, StatusCode::OK, "{}", tasks.body);
+    assert!(
+        tasks
+            .body
+            .contains("开始评审前，请对下列每一位候选人填写回避声明"),
+        "{}",
+        tasks.body
+    );
+    assert!(
+        tasks.body.contains("张三") && tasks.body.contains("李四"),
+        "{}",
+        tasks.body
+    );
+    let sheet = |id: i64| format!("/reviews/{CID}/online_review/{id}");
+    let r = x.get(&sheet(zhang)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("请先对分配给您的每一位候选人填写回避声明"),
+        "{}",
+        r.body
+    );
+
+    let csrf = x.csrf("/reviews").await;
+    let declare = |id: i64| format!("{}/declaration", sheet(id));
+    let r = x
+        .post_form(&declare(li), &[("csrf", &csrf), ("declaration", " ")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("请填写回避声明"), "{}", r.body);
+    let r = x
+        .post_follow(&declare(li), &[("csrf", &csrf), ("declaration", "导师")])
+        .await;
+    assert!(r.body.contains("已声明回避"), "{}", r.body);
+    assert!(
+        !r.body.contains("李四"),
+        "no longer this expert's: {}",
+        r.body
+    );
+    let now = app.store.assignments(CID, "online_review").await.unwrap();
+    let on_li: Vec<&str> = now
+        .iter()
+        .filter(|a| a.application_id == li)
+        .map(|a| a.expert_name.as_str())
+        .collect();
+    assert_eq!(on_li.len(), 2, "{now:?}");
+    assert!(
+        !on_li.contains(&x_name.as_str()) && !on_li.contains(&"李专家"),
+        "{on_li:?}"
+    );
+    let r = x
+        .post_follow(&declare(zhang), &[("csrf", &csrf), ("declaration", "无")])
+        .await;
+    assert!(r.body.contains("已声明无利益关系"), "{}", r.body);
+
+    // The sheet: over full marks refused with what was typed kept; a draft; 提交 locks.
+    let page = x.get(&sheet(zhang)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("工作实绩（满分 40）"), "{}", page.body);
+    assert!(
+        page.body.contains("新疆农业科学院作物研究所所长"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("11010519491231002X"),
+        "no 身份证号 for experts"
+    );
+    let post = format!("{}/sheet", sheet(zhang));
+    let r = x
+        .post_form(
+            &post,
+            &[
+                ("csrf", &csrf),
+                ("version", "0"),
+                ("p0", "30"),
+                ("p1", "20"),
+                ("p2", "45"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("工作实绩满分 40，填写了 45"), "{}", r.body);
+    assert!(
+        r.body.contains("value=\"45\""),
+        "what was typed stays: {}",
+        r.body
+    );
+    let r = x
+        .post_follow(
+            &post,
+            &[
+                ("csrf", &csrf),
+                ("version", "0"),
+                ("p0", "30"),
+                ("p1", ""),
+                ("p2", "38"),
+                ("comment", "事迹突出"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("评分表已保存为草稿"), "{}", r.body);
+    assert!(r.body.contains("value=\"38\""), "{}", r.body);
+    let r = x
+        .post_form(
+            &post,
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("p0", "30"),
+                ("p1", ""),
+                ("p2", "38"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("未填写“精神风貌”（满分 30）"), "{}", r.body);
+    let r = x
+        .post_follow(
+            &post,
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("p0", "30"),
+                ("p1", "28"),
+                ("p2", "38"),
+                ("comment", "事迹突出"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("评分表已提交"), "{}", r.body);
+    assert!(r.body.contains("disabled"), "{}", r.body);
+    let r = x
+        .post_form(
+            &post,
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("p0", "1"),
+                ("p1", "1"),
+                ("p2", "1"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("评分表已提交，不能修改"), "{}", r.body);
+
+    // Not closed while sheets are owed; no scores shown while open.
+    let mut desk = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/online_review");
+    let page = desk.get(&stage).await;
+    assert!(!page.body.contains("评审结果"), "{}", page.body);
+    let ocsrf = desk.csrf(&stage).await;
+    let r = desk
+        .post_form(
+            &format!("{stage}/moves"),
+            &[("csrf", &ocsrf), ("action", "close")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("份评分表未提交"), "{}", r.body);
+
+    // The others declare and score through the use cases.
+    let now = app.store.assignments(CID, "online_review").await.unwrap();
+    for a in now.iter().filter(|a| a.expert_name != x_name) {
+        let access = Access::load(&app.store, a.expert_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let task = pingxuan_app::reviews::task(&app.store, &access, CID, "online_review")
+            .await
+            .unwrap();
+        for item in task.items.iter().filter(|i| i.declared.is_none()) {
+            pingxuan_app::reviews::declare(
+                &app.store,
+                &access,
+                CID,
+                "online_review",
+                item.application_id,
+                "无",
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        let points: Vec<String> = if a.application_id == zhang {
+            vec!["25".into(), "25".into(), "30".into()]
+        } else {
+            vec!["20".into(), "20".into(), "20".into()]
+        };
+        let saved = pingxuan_app::reviews::save(
+            &app.store,
+            &access,
+            CID,
+            "online_review",
+            a.application_id,
+            &points,
+            "",
+            0,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            saved,
+            pingxuan_app::reviews::Saved::Done { submitted: true }
+        ));
+    }
+    let r = desk
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[("csrf", &ocsrf), ("action", "close")],
+        )
+        .await;
+    assert!(r.body.contains("本阶段已结束"), "{}", r.body);
+    // 张三: (96 + 80) / 2 = 88.00; 李四: 60.00 from both.
+    assert!(r.body.contains("第 1 名 · 88.00 分"), "{}", r.body);
+    assert!(r.body.contains("第 2 名 · 60.00 分"), "{}", r.body);
+    assert!(r.body.contains("确认晋级名单（2 人）"), "{}", r.body);
+    let ids = format!("{zhang},{li}");
+    let r = desk
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[("csrf", &ocsrf), ("action", "advance"), ("ids", &ids)],
+        )
+        .await;
+    assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
+    let audit = app.store.recent_audit(60).await.unwrap();
+    for action in [
+        "conflict_declared",
+        "conflict_declared_none",
+        "sheet_saved",
+        "sheet_submitted",
+    ] {
+        assert!(audit.iter().any(|e| e.action == action), "{action}");
+    }
+    let _ = office;
 }
