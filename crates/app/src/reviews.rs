@@ -235,7 +235,11 @@ pub async fn declare(
                     t.stage.name,
                     item.name,
                     match &replacement {
-                        Ok(r) => format!("改由{}评审（随机种子 {seed}）", name_of(r.added.0)),
+                        Ok(r) => format!(
+                            "改由{}评审（随机种子 {}）",
+                            name_of(r.added.0),
+                            pingxuan_store::stages::seed_text(seed)
+                        ),
                         Err(why) => format!("无人可接替：{why}"),
                     }
                 ))

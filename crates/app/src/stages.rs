@@ -661,12 +661,13 @@ pub async fn assign(
         .map(|s| format!("{}：{}", name_of(s.candidate), s.why))
         .collect();
     let mut detail = format!(
-        "“{}”分配评审专家：专家 {} 位，候选人 {} 名，每名 {r} 位，共 {} 对，避开利益冲突 {} 对，随机种子 {seed}",
+        "“{}”分配评审专家：专家 {} 位，候选人 {} 名，每名 {r} 位，共 {} 对，避开利益冲突 {} 对，随机种子 {}",
         stage.name,
         pool_size,
         v.candidates.len(),
         outcome.pairs.len(),
-        conflicts
+        conflicts,
+        pingxuan_store::stages::seed_text(seed)
     );
     if !short.is_empty() {
         detail.push_str(&format!("；未满 {r} 位：{}", short.join("；")));

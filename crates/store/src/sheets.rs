@@ -6,6 +6,7 @@
 use sqlx::Row;
 
 use crate::audit::Audit;
+use crate::stages::seed_text;
 use crate::{Result, Store, StoreError, now, unique_as};
 
 /// An assignment seen from the expert's side.
@@ -154,7 +155,7 @@ impl Store {
                 .bind(stage_key)
                 .bind(other)
                 .bind(application_id)
-                .bind(seed.to_string())
+                .bind(seed_text(seed))
                 .bind(t)
                 .execute(&mut *tx)
                 .await

@@ -183,6 +183,12 @@ impl Store {
     }
 }
 
+/// A seed as it is kept and shown: 16 hexadecimal digits. In decimal a seed can look
+/// like a 身份证号 and be scrubbed from the audit trail.
+pub fn seed_text(seed: u64) -> String {
+    format!("{seed:016x}")
+}
+
 /// A live assignment of an expert to a candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
@@ -257,7 +263,7 @@ impl Store {
             .bind(stage_key)
             .bind(expert)
             .bind(application)
-            .bind(seed.to_string())
+            .bind(seed_text(seed))
             .bind(by)
             .bind(t)
             .execute(&mut *tx)

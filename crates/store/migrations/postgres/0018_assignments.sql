@@ -1,6 +1,6 @@
 -- Experts assigned to candidates in a review stage (issue 17). A row is never deleted: a
 -- declared conflict or the organiser's change ends it (ended_at, with why) and a new row
--- takes its place. Each automatic run keeps its seed (a u64 written as text) with its
+-- takes its place. Each automatic run keeps its seed (a u64 as 16 hex digits) with its
 -- rows, so the same pool and seed can be shown to give the same panel.
 CREATE TABLE assignments (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
