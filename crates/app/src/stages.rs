@@ -99,6 +99,10 @@ pub struct StageView {
     pub pool: usize,
     /// Names tied across the cut that the organiser has to order.
     pub tied: Vec<String>,
+    /// A panel keyed from paper: the pool to choose a member from, (id, name), and the
+    /// members keyed so far with their sheets' count.
+    pub panel_pool: Vec<(i64, String)>,
+    pub keyed: Vec<(String, usize)>,
 }
 
 impl StageView {
@@ -227,6 +231,8 @@ pub async fn view(
         });
     }
     let mut tied_ids: Vec<i64> = Vec::new();
+    let mut panel_pool = Vec::new();
+    let mut keyed: Vec<(String, usize)> = Vec::new();
     let (outstanding, outcome) = match stage.kind {
         StageKind::Screening => {
             let undecided: Vec<String> = candidates
@@ -248,7 +254,47 @@ pub async fn view(
             tied_ids = scored.tied;
             (scored.outstanding, scored.outcome)
         }
-        // A panel's sheets and ballots come next; until then it does not close.
+        StageKind::Panel if stage.scored() => {
+            let sheets = store.sheets(campaign_id, key).await?;
+            let pool = store.experts(campaign_id).await?;
+            let mut members: Vec<i64> = sheets.iter().map(|s| s.expert_id).collect();
+            members.sort_unstable();
+            members.dedup();
+            let expected: Vec<pingxuan_store::stages::Assignment> = members
+                .iter()
+                .flat_map(|m| {
+                    let name = pool
+                        .iter()
+                        .find(|e| e.user_id == *m)
+                        .map_or_else(|| m.to_string(), |e| e.name.clone());
+                    candidates
+                        .iter()
+                        .map(move |c| pingxuan_store::stages::Assignment {
+                            expert_id: *m,
+                            expert_name: name.clone(),
+                            application_id: c.id,
+                            seed: String::new(),
+                            at: 0,
+                        })
+                })
+                .collect();
+            let scored = review_outcome(stage, state, &expected, &sheets, &mut candidates);
+            tied_ids = scored.tied;
+            for m in &members {
+                let name = pool
+                    .iter()
+                    .find(|e| e.user_id == *m)
+                    .map_or_else(|| m.to_string(), |e| e.name.clone());
+                keyed.push((name, sheets.iter().filter(|s| s.expert_id == *m).count()));
+            }
+            panel_pool = pool
+                .iter()
+                .filter(|e| e.active && !members.contains(&e.user_id))
+                .map(|e| (e.user_id, e.name.clone()))
+                .collect();
+            (scored.outstanding, scored.outcome)
+        }
+        // A panel's show of hands (同意/不同意) comes next; until then it does not close.
         _ => (
             vec![format!(
                 "“{}”的评审功能尚未开放，本阶段暂不能结束",
@@ -271,6 +317,8 @@ pub async fn view(
         assignments,
         pool,
         tied,
+        panel_pool,
+        keyed,
     })
 }
 
@@ -282,6 +330,8 @@ struct Scored {
     tied: Vec<i64>,
 }
 
+/// `assignments` are the sheets expected: a review's live assignments, or for a panel
+/// keyed from paper each member (an expert with a sheet keyed in) times each candidate.
 fn review_outcome(
     stage: &pingxuan_rules::campaign::Stage,
     state: &State,
@@ -289,6 +339,7 @@ fn review_outcome(
     sheets: &[pingxuan_store::sheets::Sheet],
     candidates: &mut [Candidate],
 ) -> Scored {
+    let paper = stage.kind == StageKind::Panel;
     use pingxuan_rules::selection::aggregate::{self, Settings, Sheet, TieKey};
     let submitted = |a: &pingxuan_store::stages::Assignment| {
         sheets.iter().find(|s| {
@@ -299,7 +350,11 @@ fn review_outcome(
     };
     let mut outstanding = Vec::new();
     if assignments.is_empty() {
-        outstanding.push("尚未分配评审专家".to_owned());
+        outstanding.push(if paper {
+            "尚未录入评审小组的纸质评分表".to_owned()
+        } else {
+            "尚未分配评审专家".to_owned()
+        });
     }
     let mut owing: Vec<(String, usize)> = Vec::new();
     for a in assignments.iter().filter(|a| submitted(a).is_none()) {
@@ -308,11 +363,13 @@ fn review_outcome(
             None => owing.push((a.expert_name.clone(), 1)),
         }
     }
-    outstanding.extend(
-        owing
-            .into_iter()
-            .map(|(name, k)| format!("{name}尚有 {k} 份评分表未提交")),
-    );
+    outstanding.extend(owing.into_iter().map(|(name, k)| {
+        if paper {
+            format!("{name}的纸质评分表还缺 {k} 名候选人")
+        } else {
+            format!("{name}尚有 {k} 份评分表未提交")
+        }
+    }));
     if !matches!(state.phase, Phase::Closed | Phase::Advanced) {
         return Scored {
             outstanding,
@@ -702,6 +759,106 @@ pub async fn assign(
         seed,
         short,
     })
+}
+
+/// Keys in one panel member's paper sheets for an open panel (集中评选 in a room): a row
+/// of typed points per candidate, every candidate of the stage, each checked as an
+/// expert's 提交 is; all written, marked as keyed by the organiser, or none. `Ok(Err)`
+/// lists every problem, each with the candidate's name.
+pub async fn key_in(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    expert_id: i64,
+    typed: &[(i64, Vec<String>)],
+    ip: Option<&str>,
+) -> Result<std::result::Result<usize, Vec<String>>> {
+    use pingxuan_rules::selection::sheet;
+    let v = view(store, access, campaign_id, key).await?;
+    let stage = v.stage();
+    if stage.kind != StageKind::Panel || !stage.scored() {
+        return Err(Error::NotFound);
+    }
+    if v.state().phase != Phase::Open {
+        return Err(Error::conflict(
+            "stage_state",
+            format!("“{}”{}，不能录入评分表", stage.name, v.state().phase.text()),
+        ));
+    }
+    let by = access.actor().ok_or(Error::Forbidden)?;
+    let expert = store
+        .experts(campaign_id)
+        .await?
+        .into_iter()
+        .find(|e| e.user_id == expert_id && e.active)
+        .ok_or_else(|| Error::invalid("unknown_expert", "请选择专家库中的专家", Some("expert")))?;
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    for c in &v.candidates {
+        let boxes = typed
+            .iter()
+            .find(|(id, _)| *id == c.id)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(&[]);
+        match sheet::read(stage, boxes).and_then(|p| sheet::check(stage, &p, true).map(|()| p)) {
+            Ok(points) => rows.push((c.id, points)),
+            Err(found) => problems.extend(
+                found
+                    .into_iter()
+                    .map(|p| format!("{}：{}", c.name, p.message)),
+            ),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let audit = Audit::new(
+        access.actor(),
+        "sheets_keyed",
+        format!("campaign:{campaign_id}/stage:{key}"),
+    )
+    .detail(format!(
+        "“{}”录入{}的纸质评分表 {} 份：{}",
+        stage.name,
+        expert.name,
+        rows.len(),
+        rows.iter()
+            .map(|(id, p)| format!(
+                "{} {} 分",
+                v.candidates
+                    .iter()
+                    .find(|c| c.id == *id)
+                    .map_or("", |c| c.name.as_str()),
+                sheet::total(p)
+            ))
+            .collect::<Vec<_>>()
+            .join("，")
+    ))
+    .ip(ip);
+    store
+        .key_in_sheets(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            expert_id,
+            &rows,
+            by,
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Duplicate(_) => Error::conflict(
+                "already_keyed",
+                format!("{}的纸质评分表已录入过，不能重复录入", expert.name),
+            ),
+            pingxuan_store::StoreError::Stale => Error::conflict(
+                "stale",
+                "这一阶段刚被别人操作过，评分表未录入；请刷新页面后再录入",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Ok(rows.len()))
 }
 
 /// A 形式审查 conclusion as the units an application came through read it.

@@ -265,3 +265,54 @@ impl Store {
         Ok(w.version + 1)
     }
 }
+
+impl Store {
+    /// Keys in one panel member's paper sheets (one per candidate, each submitted and
+    /// marked with who keyed it) with the audit entry, in one transaction, only while
+    /// the stage has the events the decision saw; a candidate already keyed for this
+    /// member is `Duplicate`, and nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn key_in_sheets(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        expert_id: i64,
+        sheets: &[(i64, Vec<Option<u32>>)],
+        keyed_by: i64,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let events: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if events != after {
+            return Err(StoreError::Stale);
+        }
+        for (application_id, points) in sheets {
+            sqlx::query(
+                "INSERT INTO sheets (campaign_id, stage_key, expert_id, application_id, points, comment, version, submitted_at, keyed_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, '', 1, $6, $7, $6)",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(expert_id)
+            .bind(application_id)
+            .bind(serde_json::to_string(points).expect("points as JSON"))
+            .bind(t)
+            .bind(keyed_by)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique_as("该专家的纸质评分表"))?;
+        }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -59,6 +59,14 @@ struct StagePage {
     /// (expert, how many candidates), most loaded first.
     loads: Vec<(String, usize)>,
     seed: String,
+    /// A panel keyed from paper: members to choose, members keyed, the criteria.
+    paper: bool,
+    panel_pool: Vec<(i64, String)>,
+    keyed: Vec<(String, usize)>,
+    criteria: Vec<(usize, String, u32)>,
+    /// Typed boxes kept after a refusal: (candidate, criterion) → text.
+    typed: std::collections::HashMap<String, String>,
+    problems: Vec<String>,
     rows: Vec<Row>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
@@ -72,6 +80,15 @@ struct StagePage {
     done: Option<&'static str>,
     error: Option<String>,
     csrf: String,
+}
+
+impl StagePage {
+    /// A paper box as typed before a refusal.
+    fn typed_box(&self, candidate: &i64, criterion: &usize) -> &str {
+        self.typed
+            .get(&format!("{candidate}.{criterion}"))
+            .map_or("", String::as_str)
+    }
 }
 
 fn kind_text(kind: StageKind) -> &'static str {
@@ -91,7 +108,8 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 6] = [
+const DONE: [(&str, &str); 7] = [
+    ("keyed", "纸质评分表已录入"),
     ("assigned", "评审专家已分配"),
     ("opened", "本阶段已开始"),
     ("closed", "本阶段已结束"),
@@ -100,15 +118,31 @@ const DONE: [(&str, &str); 6] = [
     ("screened", "形式审查结论已保存"),
 ];
 
+/// What a refused paper keying sends back: the boxes as typed, and every problem.
+type PaperTyped = (std::collections::HashMap<String, String>, Vec<String>);
+
 fn render(
     who: &SignedIn,
     v: StageView,
     done: Option<&str>,
     error: Option<(Option<i64>, Failure)>,
 ) -> Result<Response, PageError> {
+    render_with(who, v, done, error, None)
+}
+
+fn render_with(
+    who: &SignedIn,
+    v: StageView,
+    done: Option<&str>,
+    error: Option<(Option<i64>, Failure)>,
+    paper: Option<PaperTyped>,
+) -> Result<Response, PageError> {
+    let refused_paper = paper.as_ref().is_some_and(|p| !p.1.is_empty());
+    let (typed, problems) = paper.unwrap_or_default();
     let stage = v.stage().clone();
     let state = v.state().clone();
     let (status, error_row, error_text) = match &error {
+        None if refused_paper => (StatusCode::UNPROCESSABLE_ENTITY, None, None),
         None => (StatusCode::OK, None, None),
         Some((row, f)) => (f.status(), *row, Some(f.message())),
     };
@@ -194,6 +228,17 @@ fn render(
     }
     loads.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let page = StagePage {
+        paper: stage.kind == StageKind::Panel && stage.scored(),
+        panel_pool: v.panel_pool.clone(),
+        keyed: v.keyed.clone(),
+        criteria: stage
+            .criteria
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.clone(), stage.max_points.get(c).copied().unwrap_or(0)))
+            .collect(),
+        typed,
+        problems,
         review: stage.kind == StageKind::Review,
         reviewers: stage.reviewers.unwrap_or(0),
         pool: v.pool,
@@ -372,4 +417,69 @@ pub async fn post_assign(
         }
         Err(e) => Err(Failure::from(e).into()),
     }
+}
+
+/// 录入纸质评分表: one panel member's sheet for every candidate, boxes named
+/// `p.{candidate}.{criterion}`.
+pub async fn post_paper(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let expert: i64 = form
+        .iter()
+        .find(|(k, _)| k == "expert")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut boxes: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut typed: Vec<(i64, Vec<String>)> = Vec::new();
+    for (k, v) in &form {
+        let Some(rest) = k.strip_prefix("p.") else {
+            continue;
+        };
+        let Some((c, i)) = rest.split_once('.') else {
+            continue;
+        };
+        let (Ok(c), Ok(i)) = (c.parse::<i64>(), i.parse::<usize>()) else {
+            continue;
+        };
+        boxes.insert(format!("{c}.{i}"), v.clone());
+        let row = match typed.iter_mut().find(|(id, _)| *id == c) {
+            Some((_, row)) => row,
+            None => {
+                typed.push((c, Vec::new()));
+                &mut typed.last_mut().expect("just pushed").1
+            }
+        };
+        if row.len() <= i {
+            row.resize(i + 1, String::new());
+        }
+        row[i] = v.clone();
+    }
+    let outcome = actions::key_in(
+        &state.store,
+        &who.access,
+        &id,
+        &key,
+        expert,
+        &typed,
+        who.ip.as_deref(),
+    )
+    .await;
+    let (error, problems) = match outcome {
+        Ok(Ok(_)) => {
+            let to = format!("/campaigns/{id}/stages/{key}?done=keyed#paper");
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Ok(Err(problems)) => (None, problems),
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            (Some((None, Failure::from(e))), Vec::new())
+        }
+        Err(e) => return Err(Failure::from(e).into()),
+    };
+    let v = actions::view(&state.store, &who.access, &id, &key)
+        .await
+        .map_err(Failure::from)?;
+    render_with(&who, v, None, error, Some((boxes, problems)))
 }

@@ -1210,3 +1210,30 @@ async fn expert_reviews_on_a_phone() {
     wait_text(&phone, "工作实绩满分 40，填写了 45").await;
     screenshot(&phone, "expert-1-sheet-refused-phone.png").await;
 }
+
+/// 集中评选's paper sheets keyed in by the office, at 1280 px: a box over full marks
+/// refused beside the candidate's name, what was typed kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panel_paper_sheets_in_the_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, li, _) = crate::stages::review_ready(&app).await;
+    crate::stages::panel_open(&app, &office, zhang, li).await;
+    let b = browser(&driver, 1280, 1000).await;
+    sign_in(&b, &app.url, "xj-office").await;
+    b.goto(&format!("{}/campaigns/xinjiang-2023/stages/panel", app.url))
+        .await
+        .unwrap();
+    wait_text(&b, "录入这位专家的评分表").await;
+    for (c, values) in [(zhang, ["30", "30", "41"]), (li, ["20", "22", "20"])] {
+        for (i, v) in values.iter().enumerate() {
+            fill(&b, &format!("input[name='p.{c}.{i}']"), v).await;
+        }
+    }
+    click(&b, "#paper button.primary").await;
+    wait_text(&b, "张三：工作实绩满分 40，填写了 41").await;
+    screenshot(&b, "panel-0-paper-refused.png").await;
+}

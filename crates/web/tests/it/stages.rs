@@ -14,7 +14,8 @@ use crate::common::{TestApp, start, xinjiang_candidate};
 on_both_databases!(
     a_screening_stage_from_desk_to_advance,
     a_review_stage_assigns_experts_around_conflicts,
-    experts_declare_score_and_the_stage_ranks
+    experts_declare_score_and_the_stage_ranks,
+    a_panel_keyed_from_paper
 );
 
 const CID: &str = "xinjiang-2023";
@@ -34,6 +35,10 @@ pub(crate) async fn seed_with_screening(app: &TestApp) {
         .replace(
             "name = \"网上评选\"\nkind = \"review\"\n",
             "name = \"网上评选\"\nkind = \"review\"\nadvance = 25\nreviewers = 2\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\n",
+        )
+        .replace(
+            "name = \"集中评选\"\nkind = \"panel\"\n",
+            "name = \"集中评选\"\nkind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\n",
         );
     let c = pingxuan_rules::campaign::load(&text).campaign.unwrap();
     app.store
@@ -768,4 +773,189 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
         assert!(audit.iter().any(|e| e.action == action), "{action}");
     }
     let _ = office;
+}
+
+/// 网上评选 finished (every expert declares “无” and submits 20/20/30), both advance, and
+/// 集中评选 opens.
+pub(crate) async fn panel_open(app: &TestApp, office: &pingxuan_app::Access, zhang: i64, li: i64) {
+    use pingxuan_app::Access;
+    use pingxuan_rules::selection::stage::Move;
+    for a in app.store.assignments(CID, "online_review").await.unwrap() {
+        let access = Access::load(&app.store, a.expert_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let task = pingxuan_app::reviews::task(&app.store, &access, CID, "online_review")
+            .await
+            .unwrap();
+        for item in task.items.iter().filter(|i| i.declared.is_none()) {
+            pingxuan_app::reviews::declare(
+                &app.store,
+                &access,
+                CID,
+                "online_review",
+                item.application_id,
+                "无",
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        let points = vec!["20".to_owned(), "20".to_owned(), "30".to_owned()];
+        pingxuan_app::reviews::save(
+            &app.store,
+            &access,
+            CID,
+            "online_review",
+            a.application_id,
+            &points,
+            "",
+            0,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    for mv in [
+        Move::Close,
+        Move::Advance {
+            advanced: vec![zhang, li],
+        },
+    ] {
+        pingxuan_app::stages::act(&app.store, office, CID, "online_review", mv, None)
+            .await
+            .unwrap();
+    }
+    pingxuan_app::stages::act(
+        &app.store,
+        office,
+        CID,
+        "panel",
+        Move::Open {
+            candidates: vec![zhang, li],
+        },
+        None,
+    )
+    .await
+    .unwrap();
+}
+
+/// 集中评选 in a room: after 网上评选, the office keys in each panel member's paper sheet
+/// for every candidate; a box over full marks names the candidate and keeps what was
+/// typed; a member keyed twice is refused; the stage closes once keyed and ranks.
+async fn a_panel_keyed_from_paper(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, li, _) = review_ready(&app).await;
+    panel_open(&app, &office, zhang, li).await;
+    let pool = app.store.experts(CID).await.unwrap();
+    let (wang, zhao) = (pool[0].user_id.to_string(), pool[2].user_id.to_string());
+
+    let mut desk = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/panel");
+    let page = desk.get(&stage).await;
+    assert!(page.body.contains("录入纸质评分表"), "{}", page.body);
+    assert!(
+        page.body.contains("尚未录入评审小组的纸质评分表"),
+        "{}",
+        page.body
+    );
+    let csrf = desk.csrf(&stage).await;
+    let paper = format!("{stage}/paper");
+    let (z, l) = (zhang.to_string(), li.to_string());
+    let box_ = |c: &str, i: usize| format!("p.{c}.{i}");
+    let (z0, z1, z2, l0, l1, l2) = (
+        box_(&z, 0),
+        box_(&z, 1),
+        box_(&z, 2),
+        box_(&l, 0),
+        box_(&l, 1),
+        box_(&l, 2),
+    );
+    let r = desk
+        .post_form(
+            &paper,
+            &[
+                ("csrf", &csrf),
+                ("expert", &wang),
+                (&z0, "30"),
+                (&z1, "30"),
+                (&z2, "41"),
+                (&l0, "20"),
+                (&l1, ""),
+                (&l2, "20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("张三：工作实绩满分 40，填写了 41"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("李四：未填写“精神风貌”（满分 30）"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"41\""),
+        "what was typed stays: {}",
+        r.body
+    );
+    let wang_sheet = [
+        ("csrf", csrf.as_str()),
+        ("expert", wang.as_str()),
+        (&z0, "30"),
+        (&z1, "30"),
+        (&z2, "38"),
+        (&l0, "20"),
+        (&l1, "22"),
+        (&l2, "20"),
+    ];
+    let r = desk.post_follow(&paper, &wang_sheet).await;
+    assert!(r.body.contains("纸质评分表已录入"), "{}", r.body);
+    assert!(r.body.contains("王专家（纸质）2 份"), "{}", r.body);
+    // The same member again: refused, nothing doubled.
+    let r = desk.post_form(&paper, &wang_sheet).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = desk
+        .post_follow(
+            &paper,
+            &[
+                ("csrf", &csrf),
+                ("expert", &zhao),
+                (&z0, "28"),
+                (&z1, "28"),
+                (&z2, "36"),
+                (&l0, "25"),
+                (&l1, "25"),
+                (&l2, "35"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("赵专家（纸质）2 份"), "{}", r.body);
+    let sheets = app.store.sheets(CID, "panel").await.unwrap();
+    assert_eq!(sheets.len(), 4);
+    assert!(
+        sheets
+            .iter()
+            .all(|s| s.keyed_by.is_some() && s.submitted_at.is_some())
+    );
+    let r = desk
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[("csrf", &csrf), ("action", "close")],
+        )
+        .await;
+    assert!(r.body.contains("本阶段已结束"), "{}", r.body);
+    // 张三 (98 + 92) / 2 = 95.00; 李四 (62 + 85) / 2 = 73.50.
+    assert!(r.body.contains("第 1 名 · 95.00 分"), "{}", r.body);
+    assert!(r.body.contains("第 2 名 · 73.50 分"), "{}", r.body);
+    let audit = app.store.recent_audit(30).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "sheets_keyed" && e.detail.contains("王专家的纸质评分表 2 份"))
+    );
 }
