@@ -99,6 +99,10 @@ pub struct StageView {
     pub pool: usize,
     /// Names tied across the cut that the organiser has to order.
     pub tied: Vec<String>,
+    /// The same, as (id, name), for the form that orders them.
+    pub tied_ids: Vec<(i64, String)>,
+    /// The organiser's order made in this closing, with its reason.
+    pub tie_break: Option<pingxuan_store::stages::TieBreak>,
     /// A panel keyed from paper: the pool to choose a member from, (id, name), and the
     /// members keyed so far with their sheets' count.
     pub panel_pool: Vec<(i64, String)>,
@@ -231,6 +235,14 @@ pub async fn view(
         });
     }
     let mut tied_ids: Vec<i64> = Vec::new();
+    // The organiser's order for a tie, made in this closing.
+    let broken = if state.phase == Phase::Closed && stage.scored() {
+        store
+            .tie_break(campaign_id, key, round.events[index].len() as i64)
+            .await?
+    } else {
+        None
+    };
     let mut panel_pool = Vec::new();
     let mut keyed: Vec<(String, usize)> = Vec::new();
     let (outstanding, outcome) = match stage.kind {
@@ -250,7 +262,14 @@ pub async fn view(
         StageKind::UnitRound => (Vec::new(), Some(state.candidates.clone())),
         StageKind::Review => {
             let sheets = store.sheets(campaign_id, key).await?;
-            let scored = review_outcome(stage, state, &assignments, &sheets, &mut candidates);
+            let scored = review_outcome(
+                stage,
+                state,
+                &assignments,
+                &sheets,
+                &mut candidates,
+                broken.as_ref().map_or(&[][..], |b| &b.order),
+            );
             tied_ids = scored.tied;
             (scored.outstanding, scored.outcome)
         }
@@ -278,7 +297,14 @@ pub async fn view(
                         })
                 })
                 .collect();
-            let scored = review_outcome(stage, state, &expected, &sheets, &mut candidates);
+            let scored = review_outcome(
+                stage,
+                state,
+                &expected,
+                &sheets,
+                &mut candidates,
+                broken.as_ref().map_or(&[][..], |b| &b.order),
+            );
             tied_ids = scored.tied;
             for m in &members {
                 let name = pool
@@ -303,11 +329,12 @@ pub async fn view(
             None,
         ),
     };
-    let tied = candidates
+    let tied_pairs: Vec<(i64, String)> = candidates
         .iter()
         .filter(|c| tied_ids.contains(&c.id))
-        .map(|c| c.name.clone())
+        .map(|c| (c.id, c.name.clone()))
         .collect();
+    let tied = tied_pairs.iter().map(|(_, n)| n.clone()).collect();
     Ok(StageView {
         round,
         index,
@@ -317,6 +344,8 @@ pub async fn view(
         assignments,
         pool,
         tied,
+        tied_ids: tied_pairs,
+        tie_break: broken,
         panel_pool,
         keyed,
     })
@@ -338,6 +367,7 @@ fn review_outcome(
     assignments: &[pingxuan_store::stages::Assignment],
     sheets: &[pingxuan_store::sheets::Sheet],
     candidates: &mut [Candidate],
+    broken: &[i64],
 ) -> Scored {
     let paper = stage.kind == StageKind::Panel;
     use pingxuan_rules::selection::aggregate::{self, Settings, Sheet, TieKey};
@@ -414,7 +444,7 @@ fn review_outcome(
         &keys,
         &stage.criteria,
         stage.advance.map(|n| n as usize),
-        &[],
+        broken,
     );
     for row in &ranking.rows {
         if let (Some(c), Some(a)) = (
@@ -859,6 +889,63 @@ pub async fn key_in(
             other => other.into(),
         })?;
     Ok(Ok(rows.len()))
+}
+
+/// The organiser orders candidates tied across the cut, with a reason: checked by
+/// `rules::selection::stage::decide_tie_break`, written with its audit entry; the
+/// ranking then follows it and the advance can be confirmed.
+pub async fn break_tie(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    order: &[i64],
+    reason: &str,
+    ip: Option<&str>,
+) -> Result<()> {
+    let v = view(store, access, campaign_id, key).await?;
+    let tied: Vec<i64> = v.tied_ids.iter().map(|(id, _)| *id).collect();
+    let reason =
+        stage::decide_tie_break(v.state().phase, &tied, order, reason).map_err(|r| {
+            match r.code {
+                "reason_required" => Error::invalid(r.code, r.message(), Some("reason")),
+                "bad_order" => Error::invalid(r.code, r.message(), Some("order")),
+                _ => refused(r),
+            }
+        })?;
+    let names: Vec<String> = order
+        .iter()
+        .filter_map(|id| v.tied_ids.iter().find(|(t, _)| t == id))
+        .map(|(_, n)| n.clone())
+        .collect();
+    let audit = Audit::new(
+        access.actor(),
+        "stage_tie_broken",
+        format!("campaign:{campaign_id}/stage:{key}"),
+    )
+    .detail(format!(
+        "“{}”晋级线上同分排定先后：{}；理由：{reason}",
+        v.stage().name,
+        names.join(" > ")
+    ))
+    .ip(ip);
+    store
+        .break_tie(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            order,
+            &reason,
+            access.actor(),
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Stale => {
+                Error::conflict("stale", "这一阶段刚被别人操作过，请刷新页面后再排定")
+            }
+            other => other.into(),
+        })
 }
 
 /// A 形式审查 conclusion as the units an application came through read it.

@@ -279,3 +279,81 @@ impl Store {
         Ok(())
     }
 }
+
+/// The organiser's order for a tie across the cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TieBreak {
+    pub order: Vec<i64>,
+    pub reason: String,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+impl Store {
+    /// The latest tie-break made while the stage had `after` events (this closing).
+    pub async fn tie_break(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+    ) -> Result<Option<TieBreak>> {
+        let row = sqlx::query(
+            "SELECT t.order_ids, t.reason, u.display_name, t.decided_at FROM tie_breaks t \
+             LEFT JOIN users u ON u.id = t.decided_by \
+             WHERE t.campaign_id = $1 AND t.stage_key = $2 AND t.after = $3 ORDER BY t.id DESC LIMIT 1",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(after)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let ids: String = r.try_get(0)?;
+            Ok(TieBreak {
+                order: serde_json::from_str(&ids)
+                    .map_err(|e| StoreError::Other(format!("tie break: {e}")))?,
+                reason: r.try_get(1)?,
+                by: r.try_get(2)?,
+                at: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records the organiser's order for a tie with its audit entry, only while the
+    /// stage has the events the decision saw.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn break_tie(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        order: &[i64],
+        reason: &str,
+        by: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO tie_breaks (campaign_id, stage_key, after, order_ids, reason, decided_by, decided_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2) = $3",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(after)
+        .bind(serde_json::to_string(order).expect("ids as JSON"))
+        .bind(reason)
+        .bind(by)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

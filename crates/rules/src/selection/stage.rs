@@ -581,3 +581,71 @@ mod tests {
         );
     }
 }
+
+/// The organiser's order for candidates tied across the cut: only on a closed stage, an
+/// order of exactly the tied candidates, each once, with a reason (kept with the order).
+pub fn decide_tie_break(
+    phase: Phase,
+    tied: &[i64],
+    order: &[i64],
+    reason: &str,
+) -> Result<String, Refusal> {
+    if phase != Phase::Closed {
+        return Err(Refusal::one(
+            "stage_state",
+            format!("本阶段{}，不能排定同分先后", phase.text()),
+        ));
+    }
+    if tied.is_empty() {
+        return Err(Refusal::one(
+            "no_tie",
+            "晋级线上没有需要排定先后的同分候选人",
+        ));
+    }
+    if sorted(order) != sorted(tied) || order.len() != tied.len() {
+        return Err(Refusal::one(
+            "bad_order",
+            format!("请为同分的 {} 名候选人各排一个不同的先后次序", tied.len()),
+        ));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Refusal::one("reason_required", "排定同分先后须写明理由"));
+    }
+    Ok(reason.to_owned())
+}
+
+#[cfg(test)]
+mod tie_tests {
+    use super::*;
+
+    #[test]
+    fn a_tie_break_orders_exactly_the_tied_with_a_reason() {
+        let tied = [4, 7];
+        assert_eq!(
+            decide_tie_break(Phase::Closed, &tied, &[7, 4], " 工作实绩更突出 ").unwrap(),
+            "工作实绩更突出"
+        );
+        let code = |r: Result<String, Refusal>| r.unwrap_err().code;
+        assert_eq!(
+            code(decide_tie_break(Phase::Open, &tied, &[7, 4], "x")),
+            "stage_state"
+        );
+        assert_eq!(
+            code(decide_tie_break(Phase::Closed, &[], &[], "x")),
+            "no_tie"
+        );
+        assert_eq!(
+            code(decide_tie_break(Phase::Closed, &tied, &[7, 7], "x")),
+            "bad_order"
+        );
+        assert_eq!(
+            code(decide_tie_break(Phase::Closed, &tied, &[7], "x")),
+            "bad_order"
+        );
+        assert_eq!(
+            code(decide_tie_break(Phase::Closed, &tied, &[4, 7], "")),
+            "reason_required"
+        );
+    }
+}

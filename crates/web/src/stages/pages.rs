@@ -67,6 +67,9 @@ struct StagePage {
     /// Typed boxes kept after a refusal: (candidate, criterion) → text.
     typed: std::collections::HashMap<String, String>,
     problems: Vec<String>,
+    /// Tied across the cut on a closed stage: (id, name) to order; the order made.
+    tied: Vec<(i64, String)>,
+    tie_break: Option<(String, String)>,
     rows: Vec<Row>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
@@ -108,7 +111,8 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 7] = [
+const DONE: [(&str, &str); 8] = [
+    ("tie", "同分先后已排定，晋级名单已按此确定"),
     ("keyed", "纸质评分表已录入"),
     ("assigned", "评审专家已分配"),
     ("opened", "本阶段已开始"),
@@ -227,7 +231,30 @@ fn render_with(
         }
     }
     loads.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let tie_break = v.tie_break.as_ref().map(|t| {
+        let names: Vec<String> = t
+            .order
+            .iter()
+            .filter_map(|id| v.candidates.iter().find(|c| c.id == *id))
+            .map(|c| c.name.clone())
+            .collect();
+        (
+            format!(
+                "依次为{}（{} {}）",
+                names.join("、"),
+                t.by.clone().unwrap_or_default(),
+                format_time(t.at)
+            ),
+            t.reason.clone(),
+        )
+    });
     let page = StagePage {
+        tied: if state.phase == Phase::Closed {
+            v.tied_ids.clone()
+        } else {
+            Vec::new()
+        },
+        tie_break,
         paper: stage.kind == StageKind::Panel && stage.scored(),
         panel_pool: v.panel_pool.clone(),
         keyed: v.keyed.clone(),
@@ -482,4 +509,56 @@ pub async fn post_paper(
         .await
         .map_err(Failure::from)?;
     render_with(&who, v, None, error, Some((boxes, problems)))
+}
+
+/// 排定同分先后: positions `o.{candidate}` (1, 2, …) for the candidates tied across the
+/// cut, and the reason.
+pub async fn post_tie(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut placed: Vec<(u32, i64)> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let c = k.strip_prefix("o.")?.parse().ok()?;
+            Some((v.trim().parse().ok()?, c))
+        })
+        .collect();
+    placed.sort_unstable();
+    // The same place twice is no order: sent as none, refused with the words for it.
+    let distinct = placed.windows(2).all(|w| w[0].0 != w[1].0);
+    let order: Vec<i64> = if distinct {
+        placed.iter().map(|(_, c)| *c).collect()
+    } else {
+        Vec::new()
+    };
+    let reason = form
+        .iter()
+        .find(|(k, _)| k == "reason")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    match actions::break_tie(
+        &state.store,
+        &who.access,
+        &id,
+        &key,
+        &order,
+        &reason,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=tie")).into_response())
+        }
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let v = actions::view(&state.store, &who.access, &id, &key)
+                .await
+                .map_err(Failure::from)?;
+            render(&who, v, None, Some((None, Failure::from(e))))
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
 }

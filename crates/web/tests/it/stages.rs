@@ -15,18 +15,24 @@ on_both_databases!(
     a_screening_stage_from_desk_to_advance,
     a_review_stage_assigns_experts_around_conflicts,
     experts_declare_score_and_the_stage_ranks,
-    a_panel_keyed_from_paper
+    a_panel_keyed_from_paper,
+    a_tie_across_the_cut_is_ordered_by_the_office
 );
 
 const CID: &str = "xinjiang-2023";
 
 /// 新疆 with a 形式审查 first (as 东莞's 初选), so one file covers the chain and the stage.
 pub(crate) async fn seed_with_screening(app: &TestApp) {
+    seed_text(app, &screening_text()).await;
+}
+
+/// The campaign file `seed_with_screening` loads.
+fn screening_text() -> String {
     let (_, text) = pingxuan_rules::campaign::SEEDS
         .iter()
         .find(|(n, _)| *n == "xinjiang-2023.toml")
         .unwrap();
-    let text = text
+    text
         .replace(
             "key = \"unit_round\"\nname = \"初评\"\nkind = \"unit_round\"\nper_unit_max = 3",
             "key = \"screening\"\nname = \"形式审查\"\nkind = \"screening\"\nadvance = 30",
@@ -39,10 +45,13 @@ pub(crate) async fn seed_with_screening(app: &TestApp) {
         .replace(
             "name = \"集中评选\"\nkind = \"panel\"\n",
             "name = \"集中评选\"\nkind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\n",
-        );
-    let c = pingxuan_rules::campaign::load(&text).campaign.unwrap();
+        )
+}
+
+async fn seed_text(app: &TestApp, text: &str) {
+    let c = pingxuan_rules::campaign::load(text).campaign.unwrap();
     app.store
-        .save_campaign(&c, &text, None, pingxuan_store::testing::for_id)
+        .save_campaign(&c, text, None, pingxuan_store::testing::for_id)
         .await
         .unwrap();
 }
@@ -433,17 +442,22 @@ async fn a_review_stage_assigns_experts_around_conflicts(db: TestDb) {
 /// 网上评选 made ready through the use cases: 形式审查 passed by both candidates, a pool
 /// of four (李专家 at the candidates' own institute), the stage opened and assigned.
 /// Returns the office's access, the two candidates and each expert's (login, password).
-pub(crate) async fn review_ready(
-    app: &TestApp,
-) -> (
+pub(crate) async fn review_ready(app: &TestApp) -> Ready {
+    review_ready_with(app, &screening_text()).await
+}
+
+/// The office's access, the two candidates, each expert's (name, login, password).
+type Ready = (
     pingxuan_app::Access,
     i64,
     i64,
     Vec<(String, String, String)>,
-) {
+);
+
+async fn review_ready_with(app: &TestApp, text: &str) -> Ready {
     use pingxuan_app::Access;
     use pingxuan_rules::selection::stage::Move;
-    seed_with_screening(app).await;
+    seed_text(app, text).await;
     let (zhang, li) = two_at_desk(app).await;
     let office_id = app
         .account("xj-office", Role::Organizer, Some(CID), None)
@@ -957,5 +971,118 @@ async fn a_panel_keyed_from_paper(db: TestDb) {
         audit
             .iter()
             .any(|e| e.action == "sheets_keyed" && e.detail.contains("王专家的纸质评分表 2 份"))
+    );
+}
+
+/// One winner (the file says so) and two candidates equal on every key after 集中评选:
+/// the advance is refused until the office orders them with a reason; the ranking then
+/// follows the order and says so.
+async fn a_tie_across_the_cut_is_ordered_by_the_office(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let text = screening_text()
+        .replace("winners = 20", "winners = 1")
+        .replace("kind = \"review\"\nadvance = 25", "kind = \"review\"\nadvance = 2")
+        .replace("kind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\nadvance = 20", "kind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\nadvance = 1");
+    let (office, zhang, li, _) = review_ready_with(&app, &text).await;
+    panel_open(&app, &office, zhang, li).await;
+    let pool = app.store.experts(CID).await.unwrap();
+    let mut desk = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/panel");
+    let csrf = desk.csrf(&stage).await;
+    for member in [&pool[0], &pool[2]] {
+        let m = member.user_id.to_string();
+        let mut form = vec![("csrf".to_owned(), csrf.clone()), ("expert".to_owned(), m)];
+        for c in [zhang, li] {
+            for (i, p) in ["30", "30", "30"].iter().enumerate() {
+                form.push((format!("p.{c}.{i}"), (*p).to_owned()));
+            }
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = desk.post_follow(&format!("{stage}/paper"), &pairs).await;
+        assert!(r.body.contains("纸质评分表已录入"), "{}", r.body);
+    }
+    let moves = format!("{stage}/moves");
+    let r = desk
+        .post_follow(&moves, &[("csrf", &csrf), ("action", "close")])
+        .await;
+    assert!(r.body.contains("下列候选人在晋级线上同分"), "{}", r.body);
+    let r = desk
+        .post_form(
+            &moves,
+            &[
+                ("csrf", &csrf),
+                ("action", "advance"),
+                ("ids", &zhang.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body
+            .contains("在晋级线上同分，请先确定他们的先后并写明理由"),
+        "{}",
+        r.body
+    );
+    let tie = format!("{stage}/tie");
+    let (oz, ol) = (format!("o.{zhang}"), format!("o.{li}"));
+    let r = desk
+        .post_form(
+            &tie,
+            &[
+                ("csrf", &csrf),
+                (&oz, "1"),
+                (&ol, "1"),
+                ("reason", "工作实绩更突出"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("请为同分的 2 名候选人各排一个不同的先后次序"),
+        "{}",
+        r.body
+    );
+    let r = desk
+        .post_form(&tie, &[("csrf", &csrf), (&oz, "2"), (&ol, "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("排定同分先后须写明理由"), "{}", r.body);
+    let r = desk
+        .post_follow(
+            &tie,
+            &[
+                ("csrf", &csrf),
+                (&oz, "2"),
+                (&ol, "1"),
+                ("reason", "李四基层一线事迹更突出"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("同分先后已排定"), "{}", r.body);
+    assert!(r.body.contains("依次为李四、张三"), "{}", r.body);
+    assert!(r.body.contains("按活动办公室的裁定排在前"), "{}", r.body);
+    assert!(
+        r.body.contains("理由：李四基层一线事迹更突出"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
+    let r = desk
+        .post_follow(
+            &moves,
+            &[
+                ("csrf", &csrf),
+                ("action", "advance"),
+                ("ids", &li.to_string()),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
+    let audit = app.store.recent_audit(20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "stage_tie_broken" && e.detail.contains("李四 > 张三"))
     );
 }
