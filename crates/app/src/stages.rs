@@ -77,7 +77,8 @@ pub struct Candidate {
     pub screening: Option<Screening>,
     /// Went on to the next stage.
     pub advanced: bool,
-    /// The experts assigned to it (review stages).
+    /// The experts assigned to it with where their sheet stands (review stages):
+    /// “王专家（已提交）”.
     pub experts: Vec<String>,
     /// Once the stage has closed: (rank, aggregate as shown, reason), for those scored.
     pub result: Option<(u32, String, String)>,
@@ -103,6 +104,9 @@ pub struct StageView {
     pub tied_ids: Vec<(i64, String)>,
     /// The organiser's order made in this closing, with its reason.
     pub tie_break: Option<pingxuan_store::stages::TieBreak>,
+    /// Submitted sheets of live assignments the office may reopen: (expert id, candidate
+    /// id, “王专家 — 张三”).
+    pub submitted: Vec<(i64, i64, String)>,
     /// A panel keyed from paper: the pool to choose a member from, (id, name), and the
     /// members keyed so far with their sheets' count.
     pub panel_pool: Vec<(i64, String)>,
@@ -201,6 +205,11 @@ pub async fn view(
     } else {
         (Vec::new(), 0)
     };
+    let review_sheets = if stage.kind == StageKind::Review {
+        store.sheets(campaign_id, key).await?
+    } else {
+        Vec::new()
+    };
     let (age_on, reference_set) = age_day(&round.campaign);
     let now = pingxuan_store::now();
     // Every candidate of every stage stays at the office's desk.
@@ -229,7 +238,17 @@ pub async fn view(
             experts: assignments
                 .iter()
                 .filter(|a| a.application_id == id)
-                .map(|a| a.expert_name.clone())
+                .map(|a| {
+                    let sheet = review_sheets
+                        .iter()
+                        .find(|s| s.expert_id == a.expert_id && s.application_id == id);
+                    let state = match sheet {
+                        Some(s) if s.submitted_at.is_some() => "已提交",
+                        Some(_) => "草稿",
+                        None => "未评",
+                    };
+                    format!("{}（{state}）", a.expert_name)
+                })
                 .collect(),
             result: None,
         });
@@ -261,12 +280,11 @@ pub async fn view(
         }
         StageKind::UnitRound => (Vec::new(), Some(state.candidates.clone())),
         StageKind::Review => {
-            let sheets = store.sheets(campaign_id, key).await?;
             let scored = review_outcome(
                 stage,
                 state,
                 &assignments,
-                &sheets,
+                &review_sheets,
                 &mut candidates,
                 broken.as_ref().map_or(&[][..], |b| &b.order),
             );
@@ -335,6 +353,27 @@ pub async fn view(
         .map(|c| (c.id, c.name.clone()))
         .collect();
     let tied = tied_pairs.iter().map(|(_, n)| n.clone()).collect();
+    let submitted: Vec<(i64, i64, String)> = assignments
+        .iter()
+        .filter(|a| {
+            review_sheets.iter().any(|s| {
+                s.expert_id == a.expert_id
+                    && s.application_id == a.application_id
+                    && s.submitted_at.is_some()
+            })
+        })
+        .map(|a| {
+            let name = candidates
+                .iter()
+                .find(|c| c.id == a.application_id)
+                .map_or("", |c| c.name.as_str());
+            (
+                a.expert_id,
+                a.application_id,
+                format!("{} — {name}", a.expert_name),
+            )
+        })
+        .collect();
     Ok(StageView {
         round,
         index,
@@ -345,6 +384,7 @@ pub async fn view(
         pool,
         tied,
         tied_ids: tied_pairs,
+        submitted,
         tie_break: broken,
         panel_pool,
         keyed,
@@ -943,6 +983,66 @@ pub async fn break_tie(
         .map_err(|e| match e {
             pingxuan_store::StoreError::Stale => {
                 Error::conflict("stale", "这一阶段刚被别人操作过，请刷新页面后再排定")
+            }
+            other => other.into(),
+        })
+}
+
+/// The office reopens an expert's submitted sheet, with a reason the audit trail keeps,
+/// so the expert can correct and submit it again.
+#[allow(clippy::too_many_arguments)]
+pub async fn reopen_sheet(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    expert_id: i64,
+    application_id: i64,
+    reason: &str,
+    ip: Option<&str>,
+) -> Result<()> {
+    let v = view(store, access, campaign_id, key).await?;
+    if v.stage().kind != StageKind::Review {
+        return Err(Error::NotFound);
+    }
+    let Some((_, _, pair)) = v
+        .submitted
+        .iter()
+        .find(|(e, a, _)| *e == expert_id && *a == application_id)
+    else {
+        return Err(Error::conflict(
+            "not_submitted",
+            "没有这份已提交的评分表，请刷新页面后再选择",
+        ));
+    };
+    let reason = pingxuan_rules::selection::sheet::decide_reopen(v.state().phase, true, reason)
+        .map_err(|r| match r.code {
+            "reason_required" => Error::invalid(r.code, r.message(), Some("reason")),
+            _ => refused(r),
+        })?;
+    let audit = Audit::new(
+        access.actor(),
+        "sheet_reopened",
+        format!("campaign:{campaign_id}/stage:{key}"),
+    )
+    .detail(format!(
+        "“{}”退回评分表 {pair}，理由：{reason}",
+        v.stage().name
+    ))
+    .ip(ip);
+    store
+        .reopen_sheet(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            expert_id,
+            application_id,
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Stale => {
+                Error::conflict("stale", "这一阶段或这份评分表刚有变动，请刷新页面后再操作")
             }
             other => other.into(),
         })

@@ -316,3 +316,40 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Reopens a submitted sheet (a new version, no longer locked) with its audit entry,
+    /// only while the stage has the events the decision saw; `Stale` otherwise.
+    pub async fn reopen_sheet(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        expert_id: i64,
+        application_id: i64,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sheets SET submitted_at = NULL, version = version + 1, updated_at = $1 \
+             WHERE campaign_id = $2 AND stage_key = $3 AND expert_id = $4 AND application_id = $5 \
+             AND submitted_at IS NOT NULL \
+             AND (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $2 AND stage_key = $3) = $6",
+        )
+        .bind(t)
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert_id)
+        .bind(application_id)
+        .bind(after)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -147,6 +147,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::stages::pages::post_move),
         )
         .route(
+            "/campaigns/{id}/stages/{key}/reopen",
+            post(crate::stages::pages::post_reopen),
+        )
+        .route(
             "/campaigns/{id}/stages/{key}/tie",
             post(crate::stages::pages::post_tie),
         )

@@ -133,3 +133,55 @@ mod tests {
         );
     }
 }
+
+/// The office reopens a submitted sheet so its expert can correct it: only while the
+/// stage is open, only a submitted sheet, with a reason (the expert reads it).
+pub fn decide_reopen(
+    phase: super::stage::Phase,
+    submitted: bool,
+    reason: &str,
+) -> Result<String, super::stage::Refusal> {
+    use super::stage::{Phase, Refusal};
+    let refuse = |code, m: &str| Refusal {
+        code,
+        problems: vec![m.to_owned()],
+    };
+    if phase != Phase::Open {
+        return Err(refuse("stage_state", "本阶段已结束，评分表不能再退回修改"));
+    }
+    if !submitted {
+        return Err(refuse(
+            "not_submitted",
+            "这份评分表尚未提交，专家可直接修改",
+        ));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(refuse("reason_required", "退回评分表须写明理由"));
+    }
+    Ok(reason.to_owned())
+}
+
+#[cfg(test)]
+mod reopen_tests {
+    use super::*;
+    use crate::selection::stage::Phase;
+
+    #[test]
+    fn only_a_submitted_sheet_of_an_open_stage_with_a_reason() {
+        assert_eq!(
+            decide_reopen(Phase::Open, true, " 分数录错 ").unwrap(),
+            "分数录错"
+        );
+        let code = |r: Result<String, crate::selection::stage::Refusal>| r.unwrap_err().code;
+        assert_eq!(code(decide_reopen(Phase::Closed, true, "x")), "stage_state");
+        assert_eq!(
+            code(decide_reopen(Phase::Open, false, "x")),
+            "not_submitted"
+        );
+        assert_eq!(
+            code(decide_reopen(Phase::Open, true, " ")),
+            "reason_required"
+        );
+    }
+}

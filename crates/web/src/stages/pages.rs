@@ -70,6 +70,8 @@ struct StagePage {
     /// Tied across the cut on a closed stage: (id, name) to order; the order made.
     tied: Vec<(i64, String)>,
     tie_break: Option<(String, String)>,
+    /// Submitted sheets the office may send back: (value `expert.candidate`, label).
+    submitted: Vec<(String, String)>,
     rows: Vec<Row>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
@@ -111,7 +113,8 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 8] = [
+const DONE: [(&str, &str); 9] = [
+    ("reopened", "评分表已退回，专家可修改后重新提交"),
     ("tie", "同分先后已排定，晋级名单已按此确定"),
     ("keyed", "纸质评分表已录入"),
     ("assigned", "评审专家已分配"),
@@ -255,6 +258,14 @@ fn render_with(
             Vec::new()
         },
         tie_break,
+        submitted: if state.phase == Phase::Open {
+            v.submitted
+                .iter()
+                .map(|(e, a, label)| (format!("{e}.{a}"), label.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         paper: stage.kind == StageKind::Panel && stage.scored(),
         panel_pool: v.panel_pool.clone(),
         keyed: v.keyed.clone(),
@@ -553,6 +564,51 @@ pub async fn post_tie(
         Ok(()) => {
             Ok(Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=tie")).into_response())
         }
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let v = actions::view(&state.store, &who.access, &id, &key)
+                .await
+                .map_err(Failure::from)?;
+            render(&who, v, None, Some((None, Failure::from(e))))
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReopenForm {
+    /// `expert.candidate`.
+    sheet: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 退回评分表: a submitted sheet back to its expert, with the reason.
+pub async fn post_reopen(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<ReopenForm>,
+) -> Result<Response, PageError> {
+    let (expert, app) = form
+        .sheet
+        .split_once('.')
+        .and_then(|(e, a)| Some((e.parse().ok()?, a.parse().ok()?)))
+        .unwrap_or((0, 0));
+    match actions::reopen_sheet(
+        &state.store,
+        &who.access,
+        &id,
+        &key,
+        expert,
+        app,
+        &form.reason,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=reopened")).into_response(),
+        ),
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
             let v = actions::view(&state.store, &who.access, &id, &key)
                 .await

@@ -696,6 +696,55 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("评分表已提交，不能修改"), "{}", r.body);
 
+    // The office sends the submitted sheet back with a reason; the expert corrects it.
+    let mut office_page = app.signed_in("xj-office").await;
+    let stage_path = format!("/campaigns/{CID}/stages/online_review");
+    let page = office_page.get(&stage_path).await;
+    assert!(
+        page.body.contains(&format!("{x_name}（已提交）")),
+        "{}",
+        page.body
+    );
+    let ocsrf = office_page.csrf(&stage_path).await;
+    let pair = format!(
+        "{}.{zhang}",
+        app.store.find_user(&x_login).await.unwrap().unwrap().id
+    );
+    let reopen = format!("{stage_path}/reopen");
+    let r = office_page
+        .post_form(
+            &reopen,
+            &[("csrf", &ocsrf), ("sheet", &pair), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("退回评分表须写明理由"), "{}", r.body);
+    let r = office_page
+        .post_follow(
+            &reopen,
+            &[
+                ("csrf", &ocsrf),
+                ("sheet", &pair),
+                ("reason", "精神风貌分数误填"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("评分表已退回"), "{}", r.body);
+    let r = x
+        .post_follow(
+            &post,
+            &[
+                ("csrf", &csrf),
+                ("version", "3"),
+                ("p0", "30"),
+                ("p1", "26"),
+                ("p2", "38"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("评分表已提交"), "{}", r.body);
+
     // Not closed while sheets are owed; no scores shown while open.
     let mut desk = app.signed_in("xj-office").await;
     let stage = format!("/campaigns/{CID}/stages/online_review");
@@ -765,8 +814,8 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
         )
         .await;
     assert!(r.body.contains("本阶段已结束"), "{}", r.body);
-    // 张三: (96 + 80) / 2 = 88.00; 李四: 60.00 from both.
-    assert!(r.body.contains("第 1 名 · 88.00 分"), "{}", r.body);
+    // 张三: (94 + 80) / 2 = 87.00; 李四: 60.00 from both.
+    assert!(r.body.contains("第 1 名 · 87.00 分"), "{}", r.body);
     assert!(r.body.contains("第 2 名 · 60.00 分"), "{}", r.body);
     assert!(r.body.contains("确认晋级名单（2 人）"), "{}", r.body);
     let ids = format!("{zhang},{li}");
@@ -783,6 +832,7 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
         "conflict_declared_none",
         "sheet_saved",
         "sheet_submitted",
+        "sheet_reopened",
     ] {
         assert!(audit.iter().any(|e| e.action == action), "{action}");
     }
