@@ -53,6 +53,15 @@ impl Error {
     }
 }
 
+/// A store error where `Stale` means, for this move, what `message` says (someone acted
+/// on the same record meanwhile); the others as usual.
+pub fn stale_as(message: &'static str) -> impl Fn(StoreError) -> Error {
+    move |e| match e {
+        StoreError::Stale => Error::conflict("stale", message),
+        other => other.into(),
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {

@@ -37,6 +37,8 @@ pub struct Task {
     pub campaign_name: String,
     pub stage: Stage,
     pub phase: Phase,
+    /// The stage's events when `phase` was read: writes check it has not moved since.
+    pub events: i64,
     pub items: Vec<Item>,
 }
 
@@ -138,6 +140,7 @@ pub async fn task(store: &Store, access: &Access, campaign_id: &str, key: &str) 
         campaign_name: v.round.campaign.campaign.name.clone(),
         stage: v.stage().clone(),
         phase: v.state().phase,
+        events: v.round.events[v.index].len() as i64,
         items,
     })
 }
@@ -183,7 +186,16 @@ pub async fn declare(
                 ))
                 .ip(ip);
             store
-                .declare(campaign_id, key, me, application_id, "", None, &audit)
+                .declare(
+                    campaign_id,
+                    key,
+                    t.events,
+                    me,
+                    application_id,
+                    "",
+                    None,
+                    &audit,
+                )
                 .await?;
             Ok("已声明无利益关系".to_owned())
         }
@@ -217,9 +229,7 @@ pub async fn declare(
                 ),
                 Err(why) => (
                     None,
-                    format!(
-                        "已声明回避；暂无其他专家可评审该候选人（{why}），活动办公室将另行安排"
-                    ),
+                    format!("已声明回避；暂无其他专家可评审该候选人（{why}）"),
                 ),
             };
             let names = store.experts(campaign_id).await?;
@@ -248,6 +258,7 @@ pub async fn declare(
                 .declare(
                     campaign_id,
                     key,
+                    t.events,
                     me,
                     application_id,
                     &relation,
@@ -305,7 +316,18 @@ pub async fn open(
         .form
         .fields
         .iter()
-        .filter(|f| !matches!(f.key, FieldKey::IdNumber | FieldKey::Mobile))
+        // Identity and contact details are not what an expert judges by.
+        .filter(|f| {
+            !matches!(
+                f.key,
+                FieldKey::IdNumber
+                    | FieldKey::Mobile
+                    | FieldKey::Email
+                    | FieldKey::OfficePhone
+                    | FieldKey::Address
+                    | FieldKey::Postcode
+            )
+        })
         .filter_map(|f| {
             let shown = match l.app.form.get(&f.key)? {
                 FieldValue::Rows(rows) => rows
@@ -391,8 +413,8 @@ pub async fn save(
             message: format!("评审意见最多 1000 字，现为 {} 字", comment.chars().count()),
         }]));
     }
-    let events = store.stage_events(campaign_id).await?;
-    let after = events.iter().filter(|e| e.stage_key == key).count() as i64;
+    // The count read with the phase above: a close since then refuses the save.
+    let after = v.task.events;
     let audit = Audit::new(
         access.actor(),
         if submit {
@@ -429,12 +451,8 @@ pub async fn save(
             &audit,
         )
         .await
-        .map_err(|e| match e {
-            pingxuan_store::StoreError::Stale => Error::conflict(
-                "stale",
-                "评分表刚在别处保存过（或本阶段已结束），您的修改未保存；请刷新页面后再填写",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(crate::error::stale_as(
+            "评分表刚在别处保存过（或本阶段已结束），您的修改未保存；请刷新页面后再填写",
+        ))?;
     Ok(Saved::Done { submitted: submit })
 }

@@ -104,6 +104,8 @@ pub struct StageView {
     pub tied_ids: Vec<(i64, String)>,
     /// The organiser's order made in this closing, with its reason.
     pub tie_break: Option<pingxuan_store::stages::TieBreak>,
+    /// Candidates of a review stage with fewer experts than the stage asks, in words.
+    pub short: Vec<String>,
     /// Submitted sheets of live assignments the office may reopen: (expert id, candidate
     /// id, “王专家 — 张三”).
     pub submitted: Vec<(i64, i64, String)>,
@@ -192,7 +194,7 @@ pub async fn view(
     } else {
         Vec::new()
     };
-    let (assignments, pool) = if stage.kind == StageKind::Review {
+    let (mut assignments, pool) = if stage.kind == StageKind::Review {
         (
             store.assignments(campaign_id, key).await?,
             store
@@ -253,6 +255,10 @@ pub async fn view(
             result: None,
         });
     }
+    // A candidate sent back down the chain after the stage opened is not the stage's to
+    // judge: its assignments and sheets drop out with it.
+    assignments.retain(|a| candidates.iter().any(|c| c.id == a.application_id));
+    let present: Vec<i64> = candidates.iter().map(|c| c.id).collect();
     let mut tied_ids: Vec<i64> = Vec::new();
     // The organiser's order for a tie, made in this closing.
     let broken = if state.phase == Phase::Closed && stage.scored() {
@@ -278,7 +284,17 @@ pub async fn view(
                 .collect();
             (undecided, Some(passed))
         }
-        StageKind::UnitRound => (Vec::new(), Some(state.candidates.clone())),
+        StageKind::UnitRound => (
+            Vec::new(),
+            Some(
+                state
+                    .candidates
+                    .iter()
+                    .copied()
+                    .filter(|id| present.contains(id))
+                    .collect(),
+            ),
+        ),
         StageKind::Review => {
             let scored = review_outcome(
                 stage,
@@ -353,6 +369,19 @@ pub async fn view(
         .map(|c| (c.id, c.name.clone()))
         .collect();
     let tied = tied_pairs.iter().map(|(_, n)| n.clone()).collect();
+    let short: Vec<String> = match stage.reviewers {
+        Some(r) if stage.kind == StageKind::Review && !assignments.is_empty() => candidates
+            .iter()
+            .filter_map(|c| {
+                let n = assignments
+                    .iter()
+                    .filter(|a| a.application_id == c.id)
+                    .count();
+                (n < r as usize).then(|| format!("{}只有 {n} 位评审专家（应为 {r} 位）", c.name))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let submitted: Vec<(i64, i64, String)> = assignments
         .iter()
         .filter(|a| {
@@ -384,6 +413,7 @@ pub async fn view(
         pool,
         tied,
         tied_ids: tied_pairs,
+        short,
         submitted,
         tie_break: broken,
         panel_pool,
@@ -431,6 +461,16 @@ fn review_outcome(
         match owing.iter_mut().find(|(n, _)| *n == a.expert_name) {
             Some((_, k)) => *k += 1,
             None => owing.push((a.expert_name.clone(), 1)),
+        }
+    }
+    if !paper && !assignments.is_empty() {
+        for c in candidates.iter() {
+            if !assignments.iter().any(|a| a.application_id == c.id) {
+                outstanding.push(format!(
+                    "{}没有评审专家（分配的专家均已回避），无法评分",
+                    c.name
+                ));
+            }
         }
     }
     outstanding.extend(owing.into_iter().map(|(name, k)| {
@@ -551,19 +591,16 @@ pub async fn act(
         .append_stage_event(
             campaign_id,
             key,
-            v.round.events[v.index].len() as i64,
+            // The campaign's count: a move on one stage depends on its neighbours too.
+            v.round.events.iter().map(Vec::len).sum::<usize>() as i64,
             &event,
             access.actor(),
             &audit,
         )
         .await
-        .map_err(|e| match e {
-            pingxuan_store::StoreError::Stale => Error::conflict(
-                "stale",
-                "这一阶段刚被别人操作过，您的操作未执行；请刷新页面后再操作",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(crate::error::stale_as(
+            "这一阶段刚被别人操作过，您的操作未执行；请刷新页面后再操作",
+        ))?;
     Ok(event)
 }
 
@@ -619,13 +656,9 @@ pub async fn screen(
             &audit,
         )
         .await
-        .map_err(|e| match e {
-            pingxuan_store::StoreError::Stale => Error::conflict(
-                "stale",
-                "形式审查刚被结束或重新开始，您的结论未保存；请刷新页面后查看",
-            ),
-            other => other.into(),
-        })
+        .map_err(crate::error::stale_as(
+            "形式审查刚被结束或重新开始，您的结论未保存；请刷新页面后查看",
+        ))
 }
 
 /// What an assignment is computed from: the active experts of the pool, the stage's
@@ -817,13 +850,9 @@ pub async fn assign(
             &audit,
         )
         .await
-        .map_err(|e| match e {
-            pingxuan_store::StoreError::Stale => Error::conflict(
-                "stale",
-                "这一阶段刚被别人操作过（或已分配），请刷新页面后查看",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(crate::error::stale_as(
+            "这一阶段刚被别人操作过（或已分配），请刷新页面后查看",
+        ))?;
     Ok(Assigned {
         pairs: outcome.pairs.len(),
         seed,

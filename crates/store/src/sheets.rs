@@ -57,6 +57,22 @@ pub struct SheetWrite<'a> {
     pub after: i64,
 }
 
+/// How many events a stage has, read inside a transaction holding the campaign's lock.
+pub(crate) async fn stage_events_of(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2")
+            .bind(campaign_id)
+            .bind(stage_key)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?,
+    )
+}
+
 impl Store {
     /// Every live assignment of an expert, in every campaign.
     pub async fn tasks_of(&self, expert_id: i64) -> Result<Vec<Task>> {
@@ -109,6 +125,7 @@ impl Store {
         &self,
         campaign_id: &str,
         stage_key: &str,
+        after: i64,
         expert_id: i64,
         application_id: i64,
         relation: &str,
@@ -116,7 +133,10 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::stages::locked(self, campaign_id).await?;
+        if stage_events_of(&mut tx, campaign_id, stage_key).await? != after {
+            return Err(StoreError::Stale);
+        }
         sqlx::query(
             "INSERT INTO declarations (campaign_id, stage_key, expert_id, application_id, relation, declared_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -204,16 +224,8 @@ impl Store {
         let t = now();
         let points = serde_json::to_string(w.points).expect("points as JSON");
         let submitted = w.submit.then_some(t);
-        let mut tx = self.pool.begin().await?;
-        let events: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2",
-        )
-        .bind(w.campaign_id)
-        .bind(w.stage_key)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        if events != w.after {
+        let mut tx = crate::stages::locked(self, w.campaign_id).await?;
+        if stage_events_of(&mut tx, w.campaign_id, w.stage_key).await? != w.after {
             return Err(StoreError::Stale);
         }
         let done = if w.version == 0 {
@@ -283,16 +295,8 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
-        let events: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        if events != after {
+        let mut tx = crate::stages::locked(self, campaign_id).await?;
+        if stage_events_of(&mut tx, campaign_id, stage_key).await? != after {
             return Err(StoreError::Stale);
         }
         for (application_id, points) in sheets {
@@ -330,7 +334,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::stages::locked(self, campaign_id).await?;
         let done = sqlx::query(
             "UPDATE sheets SET submitted_at = NULL, version = version + 1, updated_at = $1 \
              WHERE campaign_id = $2 AND stage_key = $3 AND expert_id = $4 AND application_id = $5 \

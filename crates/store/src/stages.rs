@@ -43,6 +43,27 @@ fn event_of(kind: &str, ids: &str, reason: String) -> Result<Event> {
     })
 }
 
+/// Opens a transaction holding the campaign's selection lock: every write that depends
+/// on where a stage stands (its events, conclusions, assignments, sheets, tie-breaks)
+/// takes it first, so the count of events it then reads cannot change before it commits.
+/// A no-op update of the campaign's row is a row lock on PostgreSQL (under READ
+/// COMMITTED a read-then-write guard alone lets a close slip between) and the database's
+/// write lock on SQLite, the same statement on both.
+pub(crate) async fn locked(
+    store: &Store,
+    campaign_id: &str,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    let mut tx = store.pool.begin().await?;
+    let found = sqlx::query("UPDATE campaigns SET revision = revision WHERE id = $1")
+        .bind(campaign_id)
+        .execute(&mut *tx)
+        .await?;
+    if found.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(tx)
+}
+
 impl Store {
     /// Every stage event of a campaign, by stage and in order.
     pub async fn stage_events(&self, campaign_id: &str) -> Result<Vec<StageEvent>> {
@@ -69,8 +90,9 @@ impl Store {
             .collect()
     }
 
-    /// Appends a stage's event after `after` events (the count the decision saw), with
-    /// its audit entry; `Stale` when someone acted on the stage meanwhile.
+    /// Appends a stage's event after `after` events of the whole campaign (the count the
+    /// decision saw), with its audit entry; `Stale` when any stage of the campaign moved
+    /// meanwhile.
     pub async fn append_stage_event(
         &self,
         campaign_id: &str,
@@ -88,7 +110,7 @@ impl Store {
         };
         let ids = serde_json::to_string(ids).expect("ids as JSON");
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = locked(self, campaign_id).await?;
         sqlx::query(
             "INSERT INTO stage_events (campaign_id, stage_key, seq, kind, candidates, reason, actor_id, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -156,7 +178,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = locked(self, campaign_id).await?;
         // Written only if the stage has exactly the events the decision saw; a close
         // landing meanwhile makes this insert nothing.
         let done = sqlx::query(
@@ -241,7 +263,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = locked(self, campaign_id).await?;
         let guard = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2), \
              (SELECT COUNT(*) FROM assignments WHERE campaign_id = $1 AND stage_key = $2 AND ended_at IS NULL)",
@@ -334,7 +356,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = locked(self, campaign_id).await?;
         let done = sqlx::query(
             "INSERT INTO tie_breaks (campaign_id, stage_key, after, order_ids, reason, decided_by, decided_at) \
              SELECT $1, $2, $3, $4, $5, $6, $7 \

@@ -143,7 +143,8 @@ pub struct Case<'a> {
     pub previous: Option<&'a State>,
     /// The stage after; an advance cannot be undone once it has opened.
     pub next: Option<&'a State>,
-    /// For the first stage: the candidates at the office's desk.
+    /// The candidates at the office's desk (for a later stage, those of the stage before
+    /// that are still there).
     pub at_desk: &'a [i64],
     /// At close: what is still outstanding, in words (“张三尚有 2 份评分表未提交”,
     /// “李四未作形式审查结论”).
@@ -223,7 +224,14 @@ pub fn decide(case: &Case, mv: &Move) -> Result<Event, Refusal> {
             }
             let expected: Vec<i64> = match (case.index, case.previous) {
                 (0, _) => sorted(case.at_desk),
-                (_, Some(prev)) if prev.phase == Phase::Advanced => prev.advanced.clone(),
+                // What the stage before advanced and is still at the office's desk (one
+                // sent back down the chain since is not this stage's).
+                (_, Some(prev)) if prev.phase == Phase::Advanced => prev
+                    .advanced
+                    .iter()
+                    .copied()
+                    .filter(|id| case.at_desk.contains(id))
+                    .collect(),
                 (i, _) => {
                     let before = &case.campaign.stages[i - 1];
                     return Err(Refusal::one(

@@ -1,7 +1,8 @@
 -- The selection rounds after the office's desk (issue 17). A stage's life is its events,
 -- in order: opened with its candidates, closed, advanced with who goes on, reverted with
--- a reason; nothing is edited. Two organisers acting on one stage at once write the
--- same seq, and the unique key lets one of them win.
+-- a reason; nothing is edited. `seq` counts the campaign's stage events, not one
+-- stage's: two moves decided on the same view of the campaign (an advance undone while
+-- the next stage opens) write the same seq, and the unique key lets one of them win.
 CREATE TABLE stage_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     campaign_id TEXT NOT NULL REFERENCES campaigns (id),
@@ -13,7 +14,7 @@ CREATE TABLE stage_events (
     reason TEXT NOT NULL DEFAULT '',
     actor_id INTEGER REFERENCES users (id),
     at INTEGER NOT NULL,
-    UNIQUE (campaign_id, stage_key, seq)
+    UNIQUE (campaign_id, seq)
 );
 
 -- 形式审查 conclusions, one row per decision: the latest for a candidate counts, the

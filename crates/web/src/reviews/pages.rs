@@ -98,9 +98,13 @@ pub struct NoticeQuery {
     done: Option<String>,
 }
 
-const DONE: [(&str, &str); 4] = [
+const DONE: [(&str, &str); 5] = [
     ("none", "已声明无利益关系"),
-    ("declared", "已声明回避，该候选人将由其他专家评审"),
+    ("declared", "已声明回避，该候选人已改由其他专家评审"),
+    (
+        "alone",
+        "已声明回避；暂无其他专家可接替评审该候选人，活动办公室会在评选阶段页面看到评审专家不足",
+    ),
     ("saved", "评分表已保存为草稿"),
     ("submitted", "评分表已提交"),
 ];
@@ -169,6 +173,8 @@ pub async fn post_declaration(
         Ok(words) => {
             let done = if words.starts_with("已声明无") {
                 "none"
+            } else if words.contains("暂无其他专家") {
+                "alone"
             } else {
                 "declared"
             };

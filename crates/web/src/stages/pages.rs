@@ -59,6 +59,7 @@ struct StagePage {
     /// (expert, how many candidates), most loaded first.
     loads: Vec<(String, usize)>,
     seed: String,
+    short: Vec<String>,
     /// A panel keyed from paper: members to choose, members keyed, the criteria.
     paper: bool,
     panel_pool: Vec<(i64, String)>,
@@ -115,7 +116,7 @@ pub struct DoneQuery {
 /// What a redirect after a move says, by its key.
 const DONE: [(&str, &str); 9] = [
     ("reopened", "评分表已退回，专家可修改后重新提交"),
-    ("tie", "同分先后已排定，晋级名单已按此确定"),
+    ("tie", "同分先后已排定，请核对后确认晋级名单"),
     ("keyed", "纸质评分表已录入"),
     ("assigned", "评审专家已分配"),
     ("opened", "本阶段已开始"),
@@ -258,6 +259,7 @@ fn render_with(
             Vec::new()
         },
         tie_break,
+        short: v.short.clone(),
         submitted: if state.phase == Phase::Open {
             v.submitted
                 .iter()
@@ -377,10 +379,7 @@ pub async fn post_move(
             Ok(Redirect::to(&to).into_response())
         }
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
-            let v = actions::view(&state.store, &who.access, &id, &key)
-                .await
-                .map_err(Failure::from)?;
-            render(&who, v, None, Some((None, Failure::from(e))))
+            refused_again(&state, &who, &id, &key, e).await
         }
         Err(e) => Err(Failure::from(e).into()),
     }
@@ -448,10 +447,7 @@ pub async fn post_assign(
             Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=assigned")).into_response(),
         ),
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
-            let v = actions::view(&state.store, &who.access, &id, &key)
-                .await
-                .map_err(Failure::from)?;
-            render(&who, v, None, Some((None, Failure::from(e))))
+            refused_again(&state, &who, &id, &key, e).await
         }
         Err(e) => Err(Failure::from(e).into()),
     }
@@ -565,10 +561,7 @@ pub async fn post_tie(
             Ok(Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=tie")).into_response())
         }
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
-            let v = actions::view(&state.store, &who.access, &id, &key)
-                .await
-                .map_err(Failure::from)?;
-            render(&who, v, None, Some((None, Failure::from(e))))
+            refused_again(&state, &who, &id, &key, e).await
         }
         Err(e) => Err(Failure::from(e).into()),
     }
@@ -610,11 +603,22 @@ pub async fn post_reopen(
             Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=reopened")).into_response(),
         ),
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
-            let v = actions::view(&state.store, &who.access, &id, &key)
-                .await
-                .map_err(Failure::from)?;
-            render(&who, v, None, Some((None, Failure::from(e))))
+            refused_again(&state, &who, &id, &key, e).await
         }
         Err(e) => Err(Failure::from(e).into()),
     }
+}
+
+/// A refused move: the stage's page again with the reason at its top.
+async fn refused_again(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+    key: &str,
+    e: pingxuan_app::Error,
+) -> Result<Response, PageError> {
+    let v = actions::view(&state.store, &who.access, id, key)
+        .await
+        .map_err(Failure::from)?;
+    render(who, v, None, Some((None, Failure::from(e))))
 }

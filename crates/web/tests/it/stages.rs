@@ -428,6 +428,38 @@ async fn a_review_stage_assigns_experts_around_conflicts(db: TestDb) {
             .len(),
         4
     );
+    // 王专家 declares a relation with 李四: nobody else may take it (李专家 is at the
+    // institute, 赵专家 is on it already), so the expert is told, and the stage page
+    // names the shortfall.
+    let wang = app
+        .store
+        .find_user("wang@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let wang = pingxuan_app::Access::load(&app.store, wang.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let words = pingxuan_app::reviews::declare(
+        &app.store,
+        &wang,
+        CID,
+        "online_review",
+        li,
+        "同一课题组",
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(words.contains("暂无其他专家可评审该候选人"), "{words}");
+    let page = office.get(&stage).await;
+    assert!(
+        page.body.contains("李四只有 1 位评审专家（应为 2 位）"),
+        "{}",
+        page.body
+    );
+
     // Not for a unit.
     let mut unit = app.signed_in("cj-rec").await;
     let unit_csrf = unit.csrf("/account").await;
