@@ -261,12 +261,28 @@ pub async fn view(
     let present: Vec<i64> = candidates.iter().map(|c| c.id).collect();
     let mut tied_ids: Vec<i64> = Vec::new();
     // The organiser's order for a tie, made in this closing.
-    let broken = if state.phase == Phase::Closed && stage.scored() {
-        store
-            .tie_break(campaign_id, key, round.events[index].len() as i64)
-            .await?
-    } else {
-        None
+    // The closing a tie-break belongs to: the stage's events up to its last 结束 (or the
+    // reversal that made it closed again), so it still holds once the list is confirmed.
+    let closing = round.events[index]
+        .iter()
+        .rposition(|e| matches!(e.event, Event::Closed | Event::Reverted { .. }))
+        .map(|i| i as i64 + 1);
+    let broken = match closing {
+        Some(after) if stage.scored() => store.tie_break(campaign_id, key, after).await?,
+        _ => None,
+    };
+    // “上一阶段排名” as a tie key: the stage before's ranking, where it was scored.
+    let previous_rank = match index.checked_sub(1) {
+        Some(i)
+            if round.campaign.stages[i].scored()
+                && stage
+                    .tie_keys
+                    .iter()
+                    .any(|k| k == pingxuan_rules::campaign::PREVIOUS_RANK) =>
+        {
+            previous_ranks(store, campaign_id, &round, i).await?
+        }
+        _ => std::collections::BTreeMap::new(),
     };
     let mut panel_pool = Vec::new();
     let mut keyed: Vec<(String, usize)> = Vec::new();
@@ -303,6 +319,7 @@ pub async fn view(
                 &review_sheets,
                 &mut candidates,
                 broken.as_ref().map_or(&[][..], |b| &b.order),
+                &previous_rank,
             );
             tied_ids = scored.tied;
             (scored.outstanding, scored.outcome)
@@ -338,6 +355,7 @@ pub async fn view(
                 &sheets,
                 &mut candidates,
                 broken.as_ref().map_or(&[][..], |b| &b.order),
+                &previous_rank,
             );
             tied_ids = scored.tied;
             for m in &members {
@@ -431,6 +449,7 @@ struct Scored {
 
 /// `assignments` are the sheets expected: a review's live assignments, or for a panel
 /// keyed from paper each member (an expert with a sheet keyed in) times each candidate.
+#[allow(clippy::too_many_arguments)]
 fn review_outcome(
     stage: &pingxuan_rules::campaign::Stage,
     state: &State,
@@ -438,6 +457,7 @@ fn review_outcome(
     sheets: &[pingxuan_store::sheets::Sheet],
     candidates: &mut [Candidate],
     broken: &[i64],
+    previous_rank: &std::collections::BTreeMap<i64, u32>,
 ) -> Scored {
     let paper = stage.kind == StageKind::Panel;
     use pingxuan_rules::selection::aggregate::{self, Settings, Sheet, TieKey};
@@ -520,7 +540,7 @@ fn review_outcome(
         .collect();
     let ranking = aggregate::rank(
         &aggs,
-        &std::collections::BTreeMap::new(),
+        previous_rank,
         &keys,
         &stage.criteria,
         stage.advance.map(|n| n as usize),
@@ -659,6 +679,56 @@ pub async fn screen(
         .map_err(crate::error::stale_as(
             "形式审查刚被结束或重新开始，您的结论未保存；请刷新页面后查看",
         ))
+}
+
+/// The ranks a scored stage gave, from its counted sheets (a review's live assignments,
+/// a panel's keyed sheets), with its own tie-break; for the next stage's tie key.
+async fn previous_ranks(
+    store: &Store,
+    campaign_id: &str,
+    round: &Round,
+    i: usize,
+) -> Result<std::collections::BTreeMap<i64, u32>> {
+    use pingxuan_rules::selection::aggregate::{self, Settings, Sheet};
+    let stage = &round.campaign.stages[i];
+    let sheets = store.sheets(campaign_id, &stage.key).await?;
+    let live = if stage.kind == StageKind::Review {
+        Some(store.assignments(campaign_id, &stage.key).await?)
+    } else {
+        None
+    };
+    let counted: Vec<Sheet> = sheets
+        .iter()
+        .filter(|s| s.submitted_at.is_some())
+        .filter(|s| {
+            live.as_ref().is_none_or(|l| {
+                l.iter()
+                    .any(|a| a.expert_id == s.expert_id && a.application_id == s.application_id)
+            })
+        })
+        .map(|s| Sheet {
+            expert: s.expert_id,
+            candidate: s.application_id,
+            points: s.points.iter().map(|p| p.unwrap_or(0)).collect(),
+        })
+        .collect();
+    let aggs = aggregate::aggregate(
+        &Settings {
+            method: stage.aggregation(),
+            trim_min: stage.trim_min.unwrap_or(5) as usize,
+            criteria: stage.criteria.len(),
+        },
+        &counted,
+    );
+    let ranking = aggregate::rank(
+        &aggs,
+        &std::collections::BTreeMap::new(),
+        &[],
+        &stage.criteria,
+        None,
+        &[],
+    );
+    Ok(ranking.rows.iter().map(|r| (r.candidate, r.rank)).collect())
 }
 
 /// What an assignment is computed from: the active experts of the pool, the stage's

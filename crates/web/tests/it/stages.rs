@@ -1064,7 +1064,12 @@ async fn a_tie_across_the_cut_is_ordered_by_the_office(db: TestDb) {
     let text = screening_text()
         .replace("winners = 20", "winners = 1")
         .replace("kind = \"review\"\nadvance = 25", "kind = \"review\"\nadvance = 2")
-        .replace("kind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\nadvance = 20", "kind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\nadvance = 1");
+        .replace("kind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\nadvance = 20", "kind = \"panel\"\nmax_points = { \"思想品质\" = 30, \"精神风貌\" = 30, \"工作实绩\" = 40 }\nadvance = 1")
+        // Equal in 网上评选 too, so “上一阶段排名” is read and still leaves them tied.
+        .replace(
+            "name = \"集中评选\"\nkind = \"panel\"\n",
+            "name = \"集中评选\"\nkind = \"panel\"\ntie_keys = [\"工作实绩\", \"上一阶段排名\"]\n",
+        );
     let (office, zhang, li, _) = review_ready_with(&app, &text).await;
     panel_open(&app, &office, zhang, li).await;
     let pool = app.store.experts(CID).await.unwrap();
@@ -1161,6 +1166,9 @@ async fn a_tie_across_the_cut_is_ordered_by_the_office(db: TestDb) {
         )
         .await;
     assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
+    // Once confirmed, the ranking still follows the office's order.
+    assert!(r.body.contains("按活动办公室的裁定排在前"), "{}", r.body);
+    assert!(!r.body.contains("待活动办公室排定先后"), "{}", r.body);
     let audit = app.store.recent_audit(20).await.unwrap();
     assert!(
         audit
