@@ -79,9 +79,11 @@ pub fn outgoing(
 /// Days before a deadline when whoever holds an unfinished application is reminded.
 pub const REMINDER_DAYS: [i64; 2] = [3, 1];
 
-/// Sends the reminders that are due now; returns how many notices went out.
+/// Sends the reminders that are due now — to whoever holds an unfinished application
+/// before a level's deadline, and to experts who owe sheets before a stage's — and
+/// returns how many notices went out.
 pub async fn remind_due(store: &Store, now: i64) -> pingxuan_store::Result<usize> {
-    let mut sent = 0;
+    let mut sent = remind_experts_due(store, now).await?;
     for stored in store.list_campaigns().await? {
         let Ok(campaign) = stored.model() else {
             continue;
@@ -151,4 +153,90 @@ async fn remind_one(
     let out = outgoing(to, None, held.id, "reminder", &subject, &text);
     store.send_notices(&out).await?;
     Ok(out.len())
+}
+
+/// Experts who still owe sheets in an open review stage, 3 days and 1 day before its
+/// deadline: one notice each (with its mail), each sent once.
+async fn remind_experts_due(store: &Store, now: i64) -> pingxuan_store::Result<usize> {
+    use pingxuan_rules::campaign::StageKind;
+    use pingxuan_rules::selection::stage::{self, Phase};
+    let mut sent = 0;
+    for stored in store.list_campaigns().await? {
+        let Ok(campaign) = stored.model() else {
+            continue;
+        };
+        let due: Vec<_> = campaign
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Review)
+            .filter_map(|s| {
+                let at = pingxuan_rules::campaign::deadline_instant(s.deadline.as_ref()?)
+                    .ok()?
+                    .unix_timestamp();
+                let days = pingxuan_rules::deadline::reminder_due(at, now, &REMINDER_DAYS)?;
+                Some((s, at, days))
+            })
+            .collect();
+        if due.is_empty() {
+            continue;
+        }
+        let events = store.stage_events(&stored.id).await?;
+        for (s, at, days) in due {
+            let state = stage::replay(
+                events
+                    .iter()
+                    .filter(|e| e.stage_key == s.key)
+                    .map(|e| &e.event),
+            );
+            if state.phase != Phase::Open {
+                continue;
+            }
+            let sheets = store.sheets(&stored.id, &s.key).await?;
+            let mut owing: Vec<(i64, usize)> = Vec::new();
+            for a in store.assignments(&stored.id, &s.key).await? {
+                let done = sheets.iter().any(|x| {
+                    x.expert_id == a.expert_id
+                        && x.application_id == a.application_id
+                        && x.submitted_at.is_some()
+                });
+                if done {
+                    continue;
+                }
+                match owing.iter_mut().find(|(e, _)| *e == a.expert_id) {
+                    Some((_, k)) => *k += 1,
+                    None => owing.push((a.expert_id, 1)),
+                }
+            }
+            for (expert, k) in owing {
+                if !store
+                    .claim_stage_reminder(&stored.id, &s.key, expert, days, at)
+                    .await?
+                {
+                    continue;
+                }
+                let text = format!(
+                    "您在“{}”尚有 {k} 份评分表未提交，评审截止时间为{}，请抓紧评审（我的评审）。",
+                    s.name,
+                    pingxuan_rules::deadline::in_force_text(at, now)
+                );
+                let subject = format!("【{}】{}评审截止提醒", campaign.campaign.short_name, s.name);
+                let out: Vec<Outgoing> = store
+                    .user_recipient(expert)
+                    .await?
+                    .into_iter()
+                    .map(|(user_id, email)| Outgoing {
+                        user_id,
+                        email,
+                        application_id: None,
+                        kind: "reminder",
+                        subject: subject.clone(),
+                        text: text.clone(),
+                    })
+                    .collect();
+                store.send_notices(&out).await?;
+                sent += out.len();
+            }
+        }
+    }
+    Ok(sent)
 }

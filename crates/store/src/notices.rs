@@ -216,3 +216,30 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Records that an expert's reminder for a stage goes out; `false` when it already
+    /// went.
+    pub async fn claim_stage_reminder(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert_id: i64,
+        days_before: i64,
+        deadline_at: i64,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO stage_reminders_sent (campaign_id, stage_key, expert_id, days_before, deadline_at, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert_id)
+        .bind(days_before)
+        .bind(deadline_at)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+}

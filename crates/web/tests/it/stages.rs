@@ -16,7 +16,8 @@ on_both_databases!(
     a_review_stage_assigns_experts_around_conflicts,
     experts_declare_score_and_the_stage_ranks,
     a_panel_keyed_from_paper,
-    a_tie_across_the_cut_is_ordered_by_the_office
+    a_tie_across_the_cut_is_ordered_by_the_office,
+    experts_owing_sheets_are_reminded_before_the_deadline
 );
 
 const CID: &str = "xinjiang-2023";
@@ -1175,4 +1176,88 @@ async fn a_tie_across_the_cut_is_ordered_by_the_office(db: TestDb) {
             .iter()
             .any(|e| e.action == "stage_tie_broken" && e.detail.contains("李四 > 张三"))
     );
+}
+
+/// Two days before 网上评选's deadline each expert who owes sheets is told once (a
+/// notice, with mail where they have an address); one who has submitted is not.
+async fn experts_owing_sheets_are_reminded_before_the_deadline(db: TestDb) {
+    let now = pingxuan_store::now();
+    let beijing = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+    let due = time::OffsetDateTime::from_unix_timestamp(now + 2 * 86_400)
+        .unwrap()
+        .to_offset(beijing);
+    let deadline = format!(
+        "{:04}-{:02}-{:02}T23:59:59+08:00",
+        due.year(),
+        due.month() as u8,
+        due.day()
+    );
+    let text = screening_text().replace(
+        "kind = \"review\"\nadvance = 25",
+        &format!("kind = \"review\"\ndeadline = {deadline}\nadvance = 25"),
+    );
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (_, zhang, _, _) = review_ready_with(&app, &text).await;
+    let rows = app.store.assignments(CID, "online_review").await.unwrap();
+    // One expert declares and submits all of theirs first.
+    let done = rows[0].expert_id;
+    let access = pingxuan_app::Access::load(&app.store, done)
+        .await
+        .unwrap()
+        .unwrap();
+    let mine: Vec<i64> = rows
+        .iter()
+        .filter(|a| a.expert_id == done)
+        .map(|a| a.application_id)
+        .collect();
+    for id in &mine {
+        pingxuan_app::reviews::declare(&app.store, &access, CID, "online_review", *id, "无", None)
+            .await
+            .unwrap();
+    }
+    for id in &mine {
+        let points = vec!["20".to_owned(), "20".to_owned(), "30".to_owned()];
+        pingxuan_app::reviews::save(
+            &app.store,
+            &access,
+            CID,
+            "online_review",
+            *id,
+            &points,
+            "",
+            0,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let owing: std::collections::BTreeSet<i64> = rows
+        .iter()
+        .map(|a| a.expert_id)
+        .filter(|e| *e != done)
+        .collect();
+    let sent = pingxuan_app::notify::remind_due(&app.store, now)
+        .await
+        .unwrap();
+    assert_eq!(sent, owing.len());
+    for e in &owing {
+        let notices = app.store.notices_of(*e, 10).await.unwrap();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(
+            notices[0].text.contains("评分表未提交，评审截止时间为"),
+            "{}",
+            notices[0].text
+        );
+        assert!(notices[0].text.contains("剩余 2 天"), "{}", notices[0].text);
+    }
+    assert!(app.store.notices_of(done, 10).await.unwrap().is_empty());
+    // Once only.
+    assert_eq!(
+        pingxuan_app::notify::remind_due(&app.store, now)
+            .await
+            .unwrap(),
+        0
+    );
+    let _ = zhang;
 }
