@@ -1147,6 +1147,129 @@ pub async fn reopen_sheet(
         })
 }
 
+/// A scored stage's results as XLSX once it has closed (scores stay hidden before): the
+/// ranking with reasons and every counted sheet, per expert and criterion. The download
+/// is audited, as every export of personal data is.
+pub async fn results(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    ip: Option<&str>,
+) -> Result<crate::exports::Download> {
+    use pingxuan_export::results::{ResultRow, SheetRow, StageResults};
+    let v = view(store, access, campaign_id, key).await?;
+    let stage = v.stage();
+    if !stage.scored() {
+        return Err(Error::NotFound);
+    }
+    if !matches!(v.state().phase, Phase::Closed | Phase::Advanced) {
+        return Err(Error::conflict(
+            "stage_state",
+            format!(
+                "“{}”{}，结束后才能导出评选结果",
+                stage.name,
+                v.state().phase.text()
+            ),
+        ));
+    }
+    let mut ranked: Vec<&Candidate> = v.candidates.iter().filter(|c| c.result.is_some()).collect();
+    ranked.sort_by_key(|c| c.result.as_ref().map_or(u32::MAX, |r| r.0));
+    let advanced = |id: i64| match v.state().phase {
+        Phase::Advanced => v.state().advanced.contains(&id),
+        _ => v.outcome.as_ref().is_some_and(|o| o.contains(&id)),
+    };
+    let rows = ranked
+        .iter()
+        .map(|c| {
+            let (rank, total, reason) = c.result.clone().unwrap_or_default();
+            ResultRow {
+                rank: rank.to_string(),
+                number: c.number.clone(),
+                name: c.name.clone(),
+                work_unit: c.work_unit.clone(),
+                recommender: c.recommender.clone(),
+                total,
+                advanced: if advanced(c.id) {
+                    "晋级"
+                } else {
+                    "未晋级"
+                }
+                .to_owned(),
+                reason,
+            }
+        })
+        .collect();
+    let names = store.experts(campaign_id).await?;
+    let counted: Vec<(i64, i64)> = if stage.kind == StageKind::Review {
+        v.assignments
+            .iter()
+            .map(|a| (a.expert_id, a.application_id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let sheets = store
+        .sheets(campaign_id, key)
+        .await?
+        .into_iter()
+        .filter(|s| s.submitted_at.is_some())
+        .filter(|s| {
+            stage.kind != StageKind::Review || counted.contains(&(s.expert_id, s.application_id))
+        })
+        .filter_map(|s| {
+            let c = v.candidates.iter().find(|c| c.id == s.application_id)?;
+            Some(SheetRow {
+                candidate: c.name.clone(),
+                expert: names
+                    .iter()
+                    .find(|e| e.user_id == s.expert_id)
+                    .map_or_else(|| s.expert_id.to_string(), |e| e.name.clone()),
+                points: s
+                    .points
+                    .iter()
+                    .map(|p| p.map(|p| p.to_string()).unwrap_or_default())
+                    .collect(),
+                total: pingxuan_rules::selection::sheet::total(&s.points).to_string(),
+                source: if s.keyed_by.is_some() {
+                    "纸质录入"
+                } else {
+                    ""
+                }
+                .to_owned(),
+            })
+        })
+        .collect();
+    let table = StageResults {
+        title: format!("{}结果（{}）", stage.name, v.round.campaign.campaign.name),
+        line: format!(
+            "汇总方法：{}{}",
+            stage.aggregation().name(),
+            stage
+                .advance
+                .map(|n| format!(" · 晋级 {n} 人"))
+                .unwrap_or_default()
+        ),
+        criteria: stage.criteria.clone(),
+        rows,
+        sheets,
+    };
+    let bytes =
+        pingxuan_export::results::xlsx(&table).map_err(|e| Error::Internal(e.to_string()))?;
+    crate::exports::Download {
+        name: format!("{}评选结果.xlsx", stage.name),
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    }
+    .audited(
+        store,
+        access,
+        ip,
+        &format!("campaign:{campaign_id}/stage:{key}"),
+    )
+    .await
+}
+
 /// A 形式审查 conclusion as the units an application came through read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conclusion {

@@ -151,6 +151,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::stages::pages::post_reopen),
         )
         .route(
+            "/campaigns/{id}/stages/{key}/results.xlsx",
+            get(crate::stages::pages::get_results),
+        )
+        .route(
             "/campaigns/{id}/stages/{key}/tie",
             post(crate::stages::pages::post_tie),
         )

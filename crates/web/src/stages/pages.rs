@@ -622,3 +622,15 @@ async fn refused_again(
         .map_err(Failure::from)?;
     render(who, v, None, Some((None, Failure::from(e))))
 }
+
+/// 下载评选结果: the stage's ranking and sheets as XLSX, once it has closed.
+pub async fn get_results(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let d = actions::results(&state.store, &who.access, &id, &key, who.ip.as_deref())
+        .await
+        .map_err(Failure::from)?;
+    Ok(crate::exports::send(d))
+}

@@ -859,7 +859,26 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
         )
         .await;
     assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
+    assert!(r.body.contains("下载评选结果（Excel"), "{}", r.body);
+    // The results for the file: the ranking, then every counted sheet.
+    let d = pingxuan_app::stages::results(&app.store, &office, CID, "online_review", None)
+        .await
+        .unwrap();
+    assert_eq!(d.name, "网上评选评选结果.xlsx");
+    let cells = pingxuan_export::testing::xlsx_cells(d.bytes.clone(), "评选结果");
+    assert_eq!(cells[3][..3], ["1", "ZMKJ20231", "张三"]);
+    assert_eq!(cells[3][5], "87.00");
+    assert_eq!(cells[3][6], "晋级");
+    let detail = pingxuan_export::testing::xlsx_cells(d.bytes, "评分明细");
+    assert_eq!(detail.len(), 1 + 4, "four counted sheets: {detail:?}");
+    assert!(
+        detail
+            .iter()
+            .any(|r| r[0] == "张三" && r[1] == x_name && r[5] == "94"),
+        "{detail:?}"
+    );
     let audit = app.store.recent_audit(60).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "export_downloaded"));
     for action in [
         "conflict_declared",
         "conflict_declared_none",
@@ -869,7 +888,6 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
     ] {
         assert!(audit.iter().any(|e| e.action == action), "{action}");
     }
-    let _ = office;
 }
 
 /// 网上评选 finished (every expert declares “无” and submits 20/20/30), both advance, and

@@ -1,0 +1,163 @@
+//! A stage's results as XLSX for the file: the ranking (名次, the candidate, the
+//! aggregate, advanced or not, the reason), then every sheet counted (per expert and
+//! criterion, marked where it was keyed from paper).
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+
+use crate::ExportError;
+
+/// One ranked candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultRow {
+    pub rank: String,
+    pub number: String,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    pub total: String,
+    pub advanced: String,
+    pub reason: String,
+}
+
+/// One sheet counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetRow {
+    pub candidate: String,
+    pub expert: String,
+    pub points: Vec<String>,
+    pub total: String,
+    /// 纸质录入 or empty.
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageResults {
+    /// “网上评选结果（2023年“新疆最美科技工作者”学习宣传活动）”.
+    pub title: String,
+    /// “汇总方法：平均分 · 晋级 25 人”.
+    pub line: String,
+    pub criteria: Vec<String>,
+    pub rows: Vec<ResultRow>,
+    pub sheets: Vec<SheetRow>,
+}
+
+/// The workbook: 评选结果 and 评分明细.
+pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
+    let base = Format::new().set_font_name("宋体").set_font_size(10.5);
+    let title = base
+        .clone()
+        .set_font_size(16)
+        .set_bold()
+        .set_align(FormatAlign::Center);
+    let cell = base
+        .clone()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter);
+    let head = cell.clone().set_bold().set_align(FormatAlign::Center);
+    let mut book = Workbook::new();
+
+    let heads: [(&str, f64); 8] = [
+        ("名次", 6.0),
+        ("编号", 12.0),
+        ("姓名", 10.0),
+        ("工作单位及职务", 28.0),
+        ("推荐单位", 18.0),
+        ("汇总分", 9.0),
+        ("是否晋级", 9.0),
+        ("说明", 44.0),
+    ];
+    let sheet = book.add_worksheet();
+    sheet.set_name("评选结果")?;
+    let last = (heads.len() - 1) as u16;
+    sheet.merge_range(0, 0, 0, last, &r.title, &title)?;
+    sheet.merge_range(1, 0, 1, last, &r.line, &base)?;
+    for (i, (h, w)) in heads.iter().enumerate() {
+        sheet.set_column_width(i as u16, *w)?;
+        sheet.write_string_with_format(2, i as u16, *h, &head)?;
+    }
+    for (n, row) in r.rows.iter().enumerate() {
+        let at = 3 + n as u32;
+        let values = [
+            &row.rank,
+            &row.number,
+            &row.name,
+            &row.work_unit,
+            &row.recommender,
+            &row.total,
+            &row.advanced,
+            &row.reason,
+        ];
+        for (i, v) in values.into_iter().enumerate() {
+            sheet.write_string_with_format(at, i as u16, v.as_str(), &cell)?;
+        }
+    }
+    sheet
+        .set_paper_size(9)
+        .set_landscape()
+        .set_print_fit_to_pages(1, 0);
+
+    let detail = book.add_worksheet();
+    detail.set_name("评分明细")?;
+    let mut heads: Vec<String> = vec!["候选人".into(), "评审专家".into()];
+    heads.extend(r.criteria.iter().cloned());
+    heads.push("合计".into());
+    heads.push("来源".into());
+    for (i, h) in heads.iter().enumerate() {
+        detail.set_column_width(i as u16, if i < 2 { 12.0 } else { 10.0 })?;
+        detail.write_string_with_format(0, i as u16, h, &head)?;
+    }
+    for (n, s) in r.sheets.iter().enumerate() {
+        let at = 1 + n as u32;
+        let mut values: Vec<&str> = vec![&s.candidate, &s.expert];
+        values.extend(s.points.iter().map(String::as_str));
+        values.push(&s.total);
+        values.push(&s.source);
+        for (i, v) in values.into_iter().enumerate() {
+            detail.write_string_with_format(at, i as u16, v, &cell)?;
+        }
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sheets_read_back() {
+        let r = StageResults {
+            title: "网上评选结果".into(),
+            line: "汇总方法：平均分".into(),
+            criteria: vec!["思想品质".into(), "工作实绩".into()],
+            rows: vec![ResultRow {
+                rank: "1".into(),
+                number: "ZMKJ20231".into(),
+                name: "张三".into(),
+                work_unit: "新疆大学 教授".into(),
+                recommender: "昌吉州科协".into(),
+                total: "87.00".into(),
+                advanced: "晋级".into(),
+                reason: "第 1 名，晋级".into(),
+            }],
+            sheets: vec![SheetRow {
+                candidate: "张三".into(),
+                expert: "王专家".into(),
+                points: vec!["30".into(), "38".into()],
+                total: "68".into(),
+                source: String::new(),
+            }],
+        };
+        let bytes = xlsx(&r).unwrap();
+        let cells = crate::testing::xlsx_cells(bytes.clone(), "评选结果");
+        assert_eq!(cells[2][0], "名次");
+        assert_eq!(cells[3][2], "张三");
+        assert_eq!(cells[3][6], "晋级");
+        let detail = crate::testing::xlsx_cells(bytes, "评分明细");
+        assert_eq!(
+            detail[0],
+            ["候选人", "评审专家", "思想品质", "工作实绩", "合计", "来源"]
+        );
+        assert_eq!(detail[1][4], "68");
+    }
+}
