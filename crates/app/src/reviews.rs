@@ -62,13 +62,6 @@ async fn stage_of(store: &Store, campaign_id: &str, key: &str) -> Result<StageVi
     stages::view(store, &Access::operator(), campaign_id, key).await
 }
 
-fn text(form: &pingxuan_rules::form::FormValues, key: FieldKey) -> String {
-    form.get(&key)
-        .and_then(FieldValue::text)
-        .unwrap_or("")
-        .to_owned()
-}
-
 /// The expert's tasks in every campaign, each stage with its candidates.
 pub async fn tasks(store: &Store, access: &Access) -> Result<Vec<Task>> {
     let me = access.user.id;
@@ -107,17 +100,15 @@ pub async fn task(store: &Store, access: &Access, campaign_id: &str, key: &str) 
     }
     let declared = store.declarations(campaign_id, key).await?;
     let sheets = store.sheets(campaign_id, key).await?;
-    let at_desk = store.candidates(campaign_id, None).await?;
     let items = mine
         .iter()
         .filter_map(|id| {
             let c = v.candidates.iter().find(|c| c.id == *id)?;
-            let form = &at_desk.iter().find(|d| d.id == *id)?.form;
             Some(Item {
                 application_id: *id,
                 number: c.number.clone(),
                 name: c.name.clone(),
-                work_unit: text(form, FieldKey::EmployerAndPost),
+                work_unit: c.work_unit.clone(),
                 declared: declared
                     .iter()
                     .find(|d| d.expert_id == me && d.application_id == *id)
@@ -297,19 +288,7 @@ pub async fn open(
     key: &str,
     application_id: i64,
 ) -> Result<SheetView> {
-    let task = task(store, access, campaign_id, key).await?;
-    let item = task
-        .items
-        .iter()
-        .find(|i| i.application_id == application_id)
-        .cloned()
-        .ok_or(Error::NotFound)?;
-    if !task.declared() {
-        return Err(Error::conflict(
-            "declaration_required",
-            "请先对分配给您的每一位候选人填写回避声明，再开始评审",
-        ));
-    }
+    let (task, item) = opened(store, access, campaign_id, key, application_id).await?;
     let l = crate::applications::load(store, application_id).await?;
     let facts = l
         .campaign
@@ -359,6 +338,31 @@ pub async fn open(
     })
 }
 
+/// The expert's task and the one assigned candidate they may open: 404 for one not
+/// theirs, refused until every assigned candidate has its 回避声明.
+async fn opened(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    application_id: i64,
+) -> Result<(Task, Item)> {
+    let task = task(store, access, campaign_id, key).await?;
+    let item = task
+        .items
+        .iter()
+        .find(|i| i.application_id == application_id)
+        .cloned()
+        .ok_or(Error::NotFound)?;
+    if !task.declared() {
+        return Err(Error::conflict(
+            "declaration_required",
+            "请先对分配给您的每一位候选人填写回避声明，再开始评审",
+        ));
+    }
+    Ok((task, item))
+}
+
 /// A refused save: every problem, by criterion.
 #[derive(Debug, Clone)]
 pub enum Saved {
@@ -381,14 +385,15 @@ pub async fn save(
     submit: bool,
     ip: Option<&str>,
 ) -> Result<Saved> {
-    let v = open(store, access, campaign_id, key, application_id).await?;
-    if v.task.phase != Phase::Open {
+    // The sheet needs no case file: the task and the item carry what the checks read.
+    let (task, item) = opened(store, access, campaign_id, key, application_id).await?;
+    if task.phase != Phase::Open {
         return Err(Error::conflict(
             "stage_state",
-            format!("“{}”{}，不能再评分", v.task.stage.name, v.task.phase.text()),
+            format!("“{}”{}，不能再评分", task.stage.name, task.phase.text()),
         ));
     }
-    if v.item
+    if item
         .sheet
         .as_ref()
         .is_some_and(|s| s.submitted_at.is_some())
@@ -398,11 +403,11 @@ pub async fn save(
             "评分表已提交，不能修改；如需修改请联系活动办公室",
         ));
     }
-    let points = match sheet::read(&v.task.stage, typed) {
+    let points = match sheet::read(&task.stage, typed) {
         Ok(p) => p,
         Err(problems) => return Ok(Saved::Refused(problems)),
     };
-    if let Err(problems) = sheet::check(&v.task.stage, &points, submit) {
+    if let Err(problems) = sheet::check(&task.stage, &points, submit) {
         // A draft with points over full marks is not kept either: the numbers are wrong.
         return Ok(Saved::Refused(problems));
     }
@@ -414,7 +419,7 @@ pub async fn save(
         }]));
     }
     // The count read with the phase above: a close since then refuses the save.
-    let after = v.task.events;
+    let after = task.events;
     let audit = Audit::new(
         access.actor(),
         if submit {
@@ -422,16 +427,16 @@ pub async fn save(
         } else {
             "sheet_saved"
         },
-        format!("application:{}", v.item.number),
+        format!("application:{}", item.number),
     )
     .detail(if submit {
         format!(
             "“{}”评分表提交，总分 {}",
-            v.task.stage.name,
+            task.stage.name,
             sheet::total(&points)
         )
     } else {
-        format!("“{}”评分表保存草稿", v.task.stage.name)
+        format!("“{}”评分表保存草稿", task.stage.name)
     })
     .ip(ip);
     store

@@ -71,6 +71,8 @@ pub struct Candidate {
     pub name: String,
     pub work_unit: String,
     pub recommender: String,
+    /// 推荐领域, matched with the experts' 学科 (empty where the form has none).
+    pub field: String,
     /// 形式审查's checklist (screening stages only).
     pub checks: Vec<Check>,
     /// The latest 形式审查 conclusion.
@@ -234,6 +236,7 @@ pub async fn view(
             name: text(&row.form, FieldKey::Name),
             work_unit: text(&row.form, FieldKey::EmployerAndPost),
             recommender: row.recommender.clone(),
+            field: text(&row.form, FieldKey::Field),
             checks,
             screening: screenings.iter().find(|s| s.application_id == id).cloned(),
             advanced: state.advanced.contains(&id),
@@ -753,14 +756,6 @@ pub(crate) async fn panel(
         .into_iter()
         .filter(|e| e.active)
         .collect();
-    let at_desk = store.candidates(campaign_id, None).await?;
-    let field_of = |id: i64| {
-        at_desk
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| text(&c.form, FieldKey::Field))
-            .filter(|f| !f.is_empty())
-    };
     let mut conflicts = conflict::find(
         &pool
             .iter()
@@ -804,7 +799,7 @@ pub(crate) async fn panel(
             .iter()
             .map(|c| flow::Candidate {
                 id: c.id,
-                field: field_of(c.id),
+                field: (!c.field.is_empty()).then(|| c.field.clone()),
             })
             .collect(),
         conflicts,

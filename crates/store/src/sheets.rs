@@ -57,22 +57,6 @@ pub struct SheetWrite<'a> {
     pub after: i64,
 }
 
-/// How many events a stage has, read inside a transaction holding the campaign's lock.
-pub(crate) async fn stage_events_of(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    campaign_id: &str,
-    stage_key: &str,
-) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2")
-            .bind(campaign_id)
-            .bind(stage_key)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?,
-    )
-}
-
 impl Store {
     /// Every live assignment of an expert, in every campaign.
     pub async fn tasks_of(&self, expert_id: i64) -> Result<Vec<Task>> {
@@ -133,10 +117,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = crate::stages::locked(self, campaign_id).await?;
-        if stage_events_of(&mut tx, campaign_id, stage_key).await? != after {
-            return Err(StoreError::Stale);
-        }
+        let mut tx = crate::stages::locked_at(self, campaign_id, stage_key, after).await?;
         sqlx::query(
             "INSERT INTO declarations (campaign_id, stage_key, expert_id, application_id, relation, declared_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -224,10 +205,7 @@ impl Store {
         let t = now();
         let points = serde_json::to_string(w.points).expect("points as JSON");
         let submitted = w.submit.then_some(t);
-        let mut tx = crate::stages::locked(self, w.campaign_id).await?;
-        if stage_events_of(&mut tx, w.campaign_id, w.stage_key).await? != w.after {
-            return Err(StoreError::Stale);
-        }
+        let mut tx = crate::stages::locked_at(self, w.campaign_id, w.stage_key, w.after).await?;
         let done = if w.version == 0 {
             sqlx::query(
                 "INSERT INTO sheets (campaign_id, stage_key, expert_id, application_id, points, comment, version, submitted_at, keyed_by, updated_at) \
@@ -295,10 +273,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = crate::stages::locked(self, campaign_id).await?;
-        if stage_events_of(&mut tx, campaign_id, stage_key).await? != after {
-            return Err(StoreError::Stale);
-        }
+        let mut tx = crate::stages::locked_at(self, campaign_id, stage_key, after).await?;
         for (application_id, points) in sheets {
             sqlx::query(
                 "INSERT INTO sheets (campaign_id, stage_key, expert_id, application_id, points, comment, version, submitted_at, keyed_by, updated_at) \
@@ -334,19 +309,17 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = crate::stages::locked(self, campaign_id).await?;
+        let mut tx = crate::stages::locked_at(self, campaign_id, stage_key, after).await?;
         let done = sqlx::query(
             "UPDATE sheets SET submitted_at = NULL, version = version + 1, updated_at = $1 \
              WHERE campaign_id = $2 AND stage_key = $3 AND expert_id = $4 AND application_id = $5 \
-             AND submitted_at IS NOT NULL \
-             AND (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $2 AND stage_key = $3) = $6",
+             AND submitted_at IS NOT NULL",
         )
         .bind(t)
         .bind(campaign_id)
         .bind(stage_key)
         .bind(expert_id)
         .bind(application_id)
-        .bind(after)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {

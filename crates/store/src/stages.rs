@@ -64,6 +64,28 @@ pub(crate) async fn locked(
     Ok(tx)
 }
 
+/// [`locked`], then refuses (`Stale`) unless the stage still has the `after` events the
+/// decision saw: the one guard of every write that depends on where a stage stands.
+pub(crate) async fn locked_at(
+    store: &Store,
+    campaign_id: &str,
+    stage_key: &str,
+    after: i64,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    let mut tx = locked(store, campaign_id).await?;
+    let events: i64 =
+        sqlx::query("SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2")
+            .bind(campaign_id)
+            .bind(stage_key)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+    if events != after {
+        return Err(StoreError::Stale);
+    }
+    Ok(tx)
+}
+
 impl Store {
     /// Every stage event of a campaign, by stage and in order.
     pub async fn stage_events(&self, campaign_id: &str) -> Result<Vec<StageEvent>> {
@@ -178,13 +200,10 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = locked(self, campaign_id).await?;
-        // Written only if the stage has exactly the events the decision saw; a close
-        // landing meanwhile makes this insert nothing.
-        let done = sqlx::query(
+        let mut tx = locked_at(self, campaign_id, stage_key, after).await?;
+        sqlx::query(
             "INSERT INTO screening_decisions (campaign_id, stage_key, application_id, passed, reason, decided_by, decided_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7 \
-             WHERE (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2) = $8",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(campaign_id)
         .bind(stage_key)
@@ -193,12 +212,8 @@ impl Store {
         .bind(reason)
         .bind(by)
         .bind(t)
-        .bind(after)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Stale);
-        }
         self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
         Ok(())
@@ -263,17 +278,16 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = locked(self, campaign_id).await?;
-        let guard = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2), \
-             (SELECT COUNT(*) FROM assignments WHERE campaign_id = $1 AND stage_key = $2 AND ended_at IS NULL)",
+        let mut tx = locked_at(self, campaign_id, stage_key, after).await?;
+        let live: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM assignments WHERE campaign_id = $1 AND stage_key = $2 AND ended_at IS NULL",
         )
         .bind(campaign_id)
         .bind(stage_key)
         .fetch_one(&mut *tx)
-        .await?;
-        let (events, live): (i64, i64) = (guard.try_get(0)?, guard.try_get(1)?);
-        if events != after || live != 0 {
+        .await?
+        .try_get(0)?;
+        if live != 0 {
             return Err(StoreError::Stale);
         }
         for (expert, application) in pairs {
@@ -356,11 +370,10 @@ impl Store {
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
-        let mut tx = locked(self, campaign_id).await?;
-        let done = sqlx::query(
+        let mut tx = locked_at(self, campaign_id, stage_key, after).await?;
+        sqlx::query(
             "INSERT INTO tie_breaks (campaign_id, stage_key, after, order_ids, reason, decided_by, decided_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7 \
-             WHERE (SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1 AND stage_key = $2) = $3",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(campaign_id)
         .bind(stage_key)
@@ -371,9 +384,6 @@ impl Store {
         .bind(t)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Stale);
-        }
         self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
         Ok(())

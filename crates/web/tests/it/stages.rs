@@ -563,7 +563,6 @@ async fn review_ready_with(app: &TestApp, text: &str) -> Ready {
 /// keeps what was typed, saved as a draft, submitted and locked; others' scores stay
 /// hidden until the office closes the stage, which ranks by the aggregate and advances.
 async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
-    use pingxuan_app::Access;
     let app = start(db, CaptchaPolicy::Off).await;
     let (office, zhang, li, logins) = review_ready(&app).await;
     let rows = app.store.assignments(CID, "online_review").await.unwrap();
@@ -796,45 +795,12 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
     // The others declare and score through the use cases.
     let now = app.store.assignments(CID, "online_review").await.unwrap();
     for a in now.iter().filter(|a| a.expert_name != x_name) {
-        let access = Access::load(&app.store, a.expert_id)
-            .await
-            .unwrap()
-            .unwrap();
-        let task = pingxuan_app::reviews::task(&app.store, &access, CID, "online_review")
-            .await
-            .unwrap();
-        for item in task.items.iter().filter(|i| i.declared.is_none()) {
-            pingxuan_app::reviews::declare(
-                &app.store,
-                &access,
-                CID,
-                "online_review",
-                item.application_id,
-                "无",
-                None,
-            )
-            .await
-            .unwrap();
-        }
-        let points: Vec<String> = if a.application_id == zhang {
-            vec!["25".into(), "25".into(), "30".into()]
+        let points = if a.application_id == zhang {
+            ["25", "25", "30"]
         } else {
-            vec!["20".into(), "20".into(), "20".into()]
+            ["20", "20", "20"]
         };
-        let saved = pingxuan_app::reviews::save(
-            &app.store,
-            &access,
-            CID,
-            "online_review",
-            a.application_id,
-            &points,
-            "",
-            0,
-            true,
-            None,
-        )
-        .await
-        .unwrap();
+        let saved = declare_none_and_submit(&app, a, points).await;
         assert!(matches!(
             saved,
             pingxuan_app::reviews::Saved::Done { submitted: true }
@@ -890,47 +856,56 @@ async fn experts_declare_score_and_the_stage_ranks(db: TestDb) {
     }
 }
 
-/// 网上评选 finished (every expert declares “无” and submits 20/20/30), both advance, and
-/// 集中评选 opens.
-pub(crate) async fn panel_open(app: &TestApp, office: &pingxuan_app::Access, zhang: i64, li: i64) {
-    use pingxuan_app::Access;
-    use pingxuan_rules::selection::stage::Move;
-    for a in app.store.assignments(CID, "online_review").await.unwrap() {
-        let access = Access::load(&app.store, a.expert_id)
-            .await
-            .unwrap()
-            .unwrap();
-        let task = pingxuan_app::reviews::task(&app.store, &access, CID, "online_review")
-            .await
-            .unwrap();
-        for item in task.items.iter().filter(|i| i.declared.is_none()) {
-            pingxuan_app::reviews::declare(
-                &app.store,
-                &access,
-                CID,
-                "online_review",
-                item.application_id,
-                "无",
-                None,
-            )
-            .await
-            .unwrap();
-        }
-        let points = vec!["20".to_owned(), "20".to_owned(), "30".to_owned()];
-        pingxuan_app::reviews::save(
+/// The expert of assignment `a` declares “无” for each of their candidates not yet
+/// declared, then submits `points` for `a`'s candidate.
+async fn declare_none_and_submit(
+    app: &TestApp,
+    a: &pingxuan_store::stages::Assignment,
+    points: [&str; 3],
+) -> pingxuan_app::reviews::Saved {
+    let access = pingxuan_app::Access::load(&app.store, a.expert_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let task = pingxuan_app::reviews::task(&app.store, &access, CID, "online_review")
+        .await
+        .unwrap();
+    for item in task.items.iter().filter(|i| i.declared.is_none()) {
+        pingxuan_app::reviews::declare(
             &app.store,
             &access,
             CID,
             "online_review",
-            a.application_id,
-            &points,
-            "",
-            0,
-            true,
+            item.application_id,
+            "无",
             None,
         )
         .await
         .unwrap();
+    }
+    let points: Vec<String> = points.iter().map(|p| (*p).to_owned()).collect();
+    pingxuan_app::reviews::save(
+        &app.store,
+        &access,
+        CID,
+        "online_review",
+        a.application_id,
+        &points,
+        "",
+        0,
+        true,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// 网上评选 finished (every expert declares “无” and submits 20/20/30), both advance, and
+/// 集中评选 opens.
+pub(crate) async fn panel_open(app: &TestApp, office: &pingxuan_app::Access, zhang: i64, li: i64) {
+    use pingxuan_rules::selection::stage::Move;
+    for a in app.store.assignments(CID, "online_review").await.unwrap() {
+        declare_none_and_submit(app, &a, ["20", "20", "30"]).await;
     }
     for mv in [
         Move::Close,
