@@ -136,10 +136,39 @@ pub async fn task(store: &Store, access: &Access, campaign_id: &str, key: &str) 
     })
 }
 
+/// What a 回避声明 did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declared {
+    /// “无”: the expert may open the candidate once every one has a declaration.
+    NoRelation,
+    /// A relation: the candidate went to another eligible expert.
+    Reassigned,
+    /// A relation, and no other expert could take the candidate: why.
+    Alone(String),
+}
+
+impl Declared {
+    pub fn key(&self) -> &'static str {
+        match self {
+            Declared::NoRelation => "none",
+            Declared::Reassigned => "declared",
+            Declared::Alone(_) => "alone",
+        }
+    }
+
+    /// The words for the person who declared.
+    pub fn words(&self) -> String {
+        match self {
+            Declared::NoRelation => "已声明无利益关系".to_owned(),
+            Declared::Reassigned => "已声明回避，该候选人已改由其他专家评审".to_owned(),
+            Declared::Alone(why) => format!("已声明回避；暂无其他专家可评审该候选人（{why}）"),
+        }
+    }
+}
+
 /// Files the expert's 回避声明 for one assigned candidate. “无” lets them open it once
 /// every candidate has one; a relation ends the assignment and gives the candidate to
 /// another eligible expert in the same transaction (or leaves it short, said so).
-/// Returns the words for the page.
 pub async fn declare(
     store: &Store,
     access: &Access,
@@ -148,7 +177,7 @@ pub async fn declare(
     application_id: i64,
     typed: &str,
     ip: Option<&str>,
-) -> Result<String> {
+) -> Result<Declared> {
     let t = task(store, access, campaign_id, key).await?;
     let me = access.user.id;
     let item = t
@@ -188,7 +217,7 @@ pub async fn declare(
                     &audit,
                 )
                 .await?;
-            Ok("已声明无利益关系".to_owned())
+            Ok(Declared::NoRelation)
         }
         Declaration::Relation(relation) => {
             let v = stage_of(store, campaign_id, key).await?;
@@ -213,15 +242,9 @@ pub async fn declare(
                 &panel.conflicts,
                 seed,
             );
-            let (other, words) = match &replacement {
-                Ok(r) => (
-                    Some((r.added.0, seed)),
-                    "已声明回避，该候选人已改由其他专家评审".to_owned(),
-                ),
-                Err(why) => (
-                    None,
-                    format!("已声明回避；暂无其他专家可评审该候选人（{why}）"),
-                ),
+            let (other, declared) = match &replacement {
+                Ok(r) => (Some((r.added.0, seed)), Declared::Reassigned),
+                Err(why) => (None, Declared::Alone(why.to_string())),
             };
             let names = store.experts(campaign_id).await?;
             let name_of = |id: i64| {
@@ -263,7 +286,7 @@ pub async fn declare(
                     }
                     other => other.into(),
                 })?;
-            Ok(words)
+            Ok(declared)
         }
     }
 }

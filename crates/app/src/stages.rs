@@ -84,6 +84,16 @@ pub struct Candidate {
     pub experts: Vec<String>,
     /// Once the stage has closed: (rank, aggregate as shown, reason), for those scored.
     pub result: Option<(u32, String, String)>,
+    /// Who is told of its outcome.
+    pub parties: Parties,
+}
+
+/// The applicant and the units a candidate came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parties {
+    pub applicant_id: i64,
+    pub work_unit_id: Option<i64>,
+    pub recommender_unit_id: Option<i64>,
 }
 
 /// A stage with everything its page and its moves need.
@@ -100,6 +110,8 @@ pub struct StageView {
     /// A review stage's live assignments, and the campaign's pool size.
     pub assignments: Vec<pingxuan_store::stages::Assignment>,
     pub pool: usize,
+    /// A review stage's active experts, (id, name), for the organiser's manual changes.
+    pub pool_list: Vec<(i64, String)>,
     /// Names tied across the cut that the organiser has to order.
     pub tied: Vec<String>,
     /// The same, as (id, name), for the form that orders them.
@@ -196,19 +208,21 @@ pub async fn view(
     } else {
         Vec::new()
     };
-    let (mut assignments, pool) = if stage.kind == StageKind::Review {
+    let (mut assignments, pool_list) = if stage.kind == StageKind::Review {
         (
             store.assignments(campaign_id, key).await?,
             store
                 .experts(campaign_id)
                 .await?
-                .iter()
+                .into_iter()
                 .filter(|e| e.active)
-                .count(),
+                .map(|e| (e.user_id, e.name))
+                .collect::<Vec<_>>(),
         )
     } else {
-        (Vec::new(), 0)
+        (Vec::new(), Vec::new())
     };
+    let pool = pool_list.len();
     let review_sheets = if stage.kind == StageKind::Review {
         store.sheets(campaign_id, key).await?
     } else {
@@ -256,6 +270,11 @@ pub async fn view(
                 })
                 .collect(),
             result: None,
+            parties: Parties {
+                applicant_id: row.applicant_id,
+                work_unit_id: row.work_unit_id,
+                recommender_unit_id: row.recommender_unit_id,
+            },
         });
     }
     // A candidate sent back down the chain after the stage opened is not the stage's to
@@ -327,7 +346,7 @@ pub async fn view(
             tied_ids = scored.tied;
             (scored.outstanding, scored.outcome)
         }
-        StageKind::Panel if stage.scored() => {
+        StageKind::Panel => {
             let sheets = store.sheets(campaign_id, key).await?;
             let pool = store.experts(campaign_id).await?;
             let mut members: Vec<i64> = sheets.iter().map(|s| s.expert_id).collect();
@@ -375,10 +394,10 @@ pub async fn view(
                 .collect();
             (scored.outstanding, scored.outcome)
         }
-        // A panel's show of hands (同意/不同意) comes next; until then it does not close.
-        _ => (
+        // A vote stage is not run here (the public vote has its own round).
+        StageKind::Vote => (
             vec![format!(
-                "“{}”的评审功能尚未开放，本阶段暂不能结束",
+                "“{}”是网络投票环节，投票功能尚未开放，本阶段暂不能结束",
                 stage.name
             )],
             None,
@@ -432,6 +451,7 @@ pub async fn view(
         outcome,
         assignments,
         pool,
+        pool_list,
         tied,
         tied_ids: tied_pairs,
         short,
@@ -463,7 +483,14 @@ fn review_outcome(
     previous_rank: &std::collections::BTreeMap<i64, u32>,
 ) -> Scored {
     let paper = stage.kind == StageKind::Panel;
+    let approval = stage.approval();
+    let sheet_word = if approval {
+        "表决票"
+    } else {
+        "纸质评分表"
+    };
     use pingxuan_rules::selection::aggregate::{self, Settings, Sheet, TieKey};
+    use pingxuan_rules::selection::approval::{self as show_of_hands, Ballot};
     let submitted = |a: &pingxuan_store::stages::Assignment| {
         sheets.iter().find(|s| {
             s.expert_id == a.expert_id
@@ -474,7 +501,7 @@ fn review_outcome(
     let mut outstanding = Vec::new();
     if assignments.is_empty() {
         outstanding.push(if paper {
-            "尚未录入评审小组的纸质评分表".to_owned()
+            format!("尚未录入评审小组的{sheet_word}")
         } else {
             "尚未分配评审专家".to_owned()
         });
@@ -498,7 +525,7 @@ fn review_outcome(
     }
     outstanding.extend(owing.into_iter().map(|(name, k)| {
         if paper {
-            format!("{name}的纸质评分表还缺 {k} 名候选人")
+            format!("{name}的{sheet_word}还缺 {k} 名候选人")
         } else {
             format!("{name}尚有 {k} 份评分表未提交")
         }
@@ -520,41 +547,75 @@ fn review_outcome(
             })
         })
         .collect();
-    let settings = Settings {
-        method: stage.aggregation(),
-        trim_min: stage.trim_min.unwrap_or(5) as usize,
-        criteria: stage.criteria.len(),
-    };
-    let aggs = aggregate::aggregate(&settings, &counted);
-    let keys: Vec<TieKey> = stage
+    let previous_is_key = stage
         .tie_keys
         .iter()
-        .filter_map(|k| {
-            if k == pingxuan_rules::campaign::PREVIOUS_RANK {
-                Some(TieKey::PreviousRank)
-            } else {
-                stage
-                    .criteria
-                    .iter()
-                    .position(|c| c == k)
-                    .map(TieKey::Criterion)
-            }
-        })
-        .collect();
-    let ranking = aggregate::rank(
-        &aggs,
-        previous_rank,
-        &keys,
-        &stage.criteria,
-        stage.advance.map(|n| n as usize),
-        broken,
-    );
+        .any(|k| k == pingxuan_rules::campaign::PREVIOUS_RANK);
+    let (aggs, ranking) = if approval {
+        let ballots: Vec<Ballot> = counted
+            .iter()
+            .map(|s| Ballot {
+                member: s.expert,
+                candidate: s.candidate,
+                agree: s.points.first() == Some(&1),
+            })
+            .collect();
+        let tallies = show_of_hands::tally(&ballots);
+        let ranking = show_of_hands::rank(
+            &tallies,
+            previous_rank,
+            previous_is_key,
+            stage.advance.map(|n| n as usize),
+            broken,
+        );
+        (tallies, ranking)
+    } else {
+        let settings = Settings {
+            method: stage.aggregation(),
+            trim_min: stage.trim_min.unwrap_or(5) as usize,
+            criteria: stage.criteria.len(),
+        };
+        let aggs = aggregate::aggregate(&settings, &counted);
+        let keys: Vec<TieKey> = stage
+            .tie_keys
+            .iter()
+            .filter_map(|k| {
+                if k == pingxuan_rules::campaign::PREVIOUS_RANK {
+                    Some(TieKey::PreviousRank)
+                } else {
+                    stage
+                        .criteria
+                        .iter()
+                        .position(|c| c == k)
+                        .map(TieKey::Criterion)
+                }
+            })
+            .collect();
+        let ranking = aggregate::rank(
+            &aggs,
+            previous_rank,
+            &keys,
+            &stage.criteria,
+            stage.advance.map(|n| n as usize),
+            broken,
+        );
+        (aggs, ranking)
+    };
     for row in &ranking.rows {
         if let (Some(c), Some(a)) = (
             candidates.iter_mut().find(|c| c.id == row.candidate),
             aggs.iter().find(|a| a.candidate == row.candidate),
         ) {
-            c.result = Some((row.rank, a.total.to_string(), row.reason.clone()));
+            c.result = Some(if approval {
+                // The count of 同意 is the value; both counts lead the reason.
+                (
+                    row.rank,
+                    a.total.numer().to_string(),
+                    format!("{}；{}", a.note.clone().unwrap_or_default(), row.reason),
+                )
+            } else {
+                (row.rank, a.total.to_string(), row.reason.clone())
+            });
         }
     }
     let outcome = ranking.tie_at_cut.is_empty().then(|| {
@@ -588,7 +649,13 @@ pub async fn act(
 ) -> Result<Event> {
     let v = view(store, access, campaign_id, key).await?;
     let desk = v.opening_list();
-    let event = stage::decide(&v.case(&desk), &mv).map_err(refused)?;
+    let event = stage::decide(&v.case(&desk), &mv).map_err(|r| match r.code {
+        // A missing reason is the input's fault, not the stage's: said beside the box.
+        "reason_required" | "reason_too_long" => {
+            Error::invalid(r.code, r.message(), Some("reason"))
+        }
+        _ => refused(r),
+    })?;
     let stage = v.stage();
     let detail = match &event {
         Event::Opened { candidates } => {
@@ -602,6 +669,18 @@ pub async fn act(
             v.state().candidates.len()
         ),
         Event::Reverted { reason } => format!("撤销“{}”的晋级名单，理由：{reason}", stage.name),
+        Event::Published => format!(
+            "公布“{}”的结果：晋级 {} 人，未晋级 {} 人",
+            stage.name,
+            v.state().advanced.len(),
+            v.state().candidates.len() - v.state().advanced.len()
+        ),
+    };
+    let notices = match &event {
+        Event::Published => publication_notices(store, &v).await?,
+        // Those who were told the outcome learn that it is under review.
+        Event::Reverted { .. } if v.state().published => withdrawal_notices(store, &v).await?,
+        _ => Vec::new(),
     };
     let audit = Audit::new(
         access.actor(),
@@ -619,12 +698,98 @@ pub async fn act(
             &event,
             access.actor(),
             &audit,
+            &notices,
         )
         .await
         .map_err(crate::error::stale_as(
             "这一阶段刚被别人操作过，您的操作未执行；请刷新页面后再操作",
         ))?;
     Ok(event)
+}
+
+/// Everyone told of a candidate's outcome: the applicant, and the accounts of the work
+/// unit and the recommending unit it came through.
+async fn told(
+    store: &Store,
+    campaign_id: &str,
+    p: Parties,
+) -> Result<Vec<pingxuan_store::notices::Recipient>> {
+    use pingxuan_rules::Role;
+    let mut to = store.user_recipient(p.applicant_id).await?;
+    for (role, unit) in [
+        (Role::WorkUnit, p.work_unit_id),
+        (Role::Recommender, p.recommender_unit_id),
+    ] {
+        if let Some(u) = unit {
+            to.extend(store.level_recipients(campaign_id, role, Some(u)).await?);
+        }
+    }
+    to.sort();
+    to.dedup();
+    Ok(to)
+}
+
+/// What a candidate's outcome in a stage says, in the words the candidate and the units
+/// read: passed or not with the reason (形式审查), advanced or not.
+pub fn outcome_words(v: &StageView, c: &Candidate) -> String {
+    let next = v
+        .round
+        .campaign
+        .stages
+        .get(v.index + 1)
+        .map(|s| s.name.as_str());
+    words(
+        c.screening.as_ref(),
+        v.state().advanced.contains(&c.id),
+        next,
+    )
+}
+
+async fn publication_notices(
+    store: &Store,
+    v: &StageView,
+) -> Result<Vec<pingxuan_store::notices::Outgoing>> {
+    let stage = v.stage();
+    let mut out = Vec::new();
+    for c in &v.candidates {
+        let words = outcome_words(v, c);
+        let text = format!(
+            "{}（编号 {}）在“{}”“{}”中的结果：{words}。",
+            c.name, c.number, v.round.campaign.campaign.name, stage.name
+        );
+        out.extend(crate::notify::outgoing(
+            told(store, &v.round.campaign.campaign.id, c.parties).await?,
+            None,
+            c.id,
+            "outcome",
+            &format!("“{}”结果已公布", stage.name),
+            &text,
+        ));
+    }
+    Ok(out)
+}
+
+async fn withdrawal_notices(
+    store: &Store,
+    v: &StageView,
+) -> Result<Vec<pingxuan_store::notices::Outgoing>> {
+    let stage = v.stage();
+    let mut out = Vec::new();
+    for c in &v.candidates {
+        let text = format!(
+            "“{}”已公布的结果正在复核，{}（编号 {}）的结果以重新公布的为准。",
+            stage.name, c.name, c.number
+        );
+        out.extend(crate::notify::outgoing(
+            told(store, &v.round.campaign.campaign.id, c.parties).await?,
+            None,
+            c.id,
+            "outcome",
+            &format!("“{}”结果复核中", stage.name),
+            &text,
+        ));
+    }
+    Ok(out)
 }
 
 /// Records a 形式审查 pass or fail on one candidate of an open screening stage.
@@ -925,6 +1090,149 @@ pub async fn assign(
     })
 }
 
+/// Adds an expert to a candidate of an open review stage, or ends one's assignment with a
+/// reason: the organiser's change, checked as the automatic run is (no conflicted pair,
+/// none twice; a removal names its reason) and written with its audit entry. A candidate
+/// left short, or loads drifting more than one apart, is said in the entry and on the page.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_assignment(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    expert_id: i64,
+    application_id: i64,
+    add: bool,
+    reason: &str,
+    ip: Option<&str>,
+) -> Result<()> {
+    use pingxuan_rules::selection::assign as flow;
+    use pingxuan_store::stages::AssignmentChange;
+    let v = view(store, access, campaign_id, key).await?;
+    let stage = v.stage();
+    if stage.kind != StageKind::Review {
+        return Err(Error::NotFound);
+    }
+    if v.state().phase != Phase::Open {
+        return Err(Error::conflict(
+            "stage_state",
+            format!(
+                "“{}”{}，不能调整评审专家",
+                stage.name,
+                v.state().phase.text()
+            ),
+        ));
+    }
+    let candidate = v
+        .candidates
+        .iter()
+        .find(|c| c.id == application_id)
+        .ok_or_else(|| {
+            Error::invalid(
+                "unknown_candidate",
+                "本阶段没有这位候选人",
+                Some("application_id"),
+            )
+        })?;
+    let expert = v
+        .pool_list
+        .iter()
+        .find(|(id, _)| *id == expert_id)
+        .map(|(_, n)| n.clone())
+        .ok_or_else(|| {
+            Error::invalid(
+                "unknown_expert",
+                "专家库中没有这位专家（或已停用）",
+                Some("expert_id"),
+            )
+        })?;
+    let current: Vec<(i64, i64)> = v
+        .assignments
+        .iter()
+        .map(|a| (a.expert_id, a.application_id))
+        .collect();
+    let (change, detail) = if add {
+        let panel = panel(store, campaign_id, key, &v).await?;
+        let spread = flow::check_manual(&current, (expert_id, application_id), &panel.conflicts)
+            .map_err(|m| Error::invalid("assignment_refused", m, Some("expert_id")))?;
+        let uneven = if spread.max - spread.min > 1 {
+            format!("；各专家工作量现为 {}–{} 人", spread.min, spread.max)
+        } else {
+            String::new()
+        };
+        let reason = reason.trim();
+        (
+            AssignmentChange::Add {
+                expert_id,
+                application_id,
+            },
+            format!(
+                "“{}”手动分配{expert}评审{}（{}）{}{uneven}",
+                stage.name,
+                candidate.name,
+                candidate.number,
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!("，理由：{reason}")
+                }
+            ),
+        )
+    } else {
+        let reason =
+            flow::check_removal(&current, (expert_id, application_id), reason).map_err(|m| {
+                let field = if m.contains("理由") {
+                    "reason"
+                } else {
+                    "expert_id"
+                };
+                Error::invalid("assignment_refused", m, Some(field))
+            })?;
+        let left = current.iter().filter(|(_, a)| *a == application_id).count() - 1;
+        let short = match stage.reviewers {
+            Some(r) if (left as u32) < r => {
+                format!("；{}现有 {left} 位评审专家（应为 {r} 位）", candidate.name)
+            }
+            _ => String::new(),
+        };
+        (
+            AssignmentChange::End {
+                expert_id,
+                application_id,
+                reason: reason.clone(),
+            },
+            format!(
+                "“{}”取消{expert}对{}（{}）的评审，理由：{reason}{short}",
+                stage.name, candidate.name, candidate.number
+            ),
+        )
+    };
+    let audit = Audit::new(
+        access.actor(),
+        if add {
+            "assignment_added"
+        } else {
+            "assignment_ended"
+        },
+        format!("application:{}", candidate.number),
+    )
+    .detail(detail)
+    .ip(ip);
+    store
+        .change_assignment(
+            campaign_id,
+            key,
+            v.round.events[v.index].len() as i64,
+            &change,
+            access.actor(),
+            &audit,
+        )
+        .await
+        .map_err(crate::error::stale_as(
+            "分配刚被调整过（或本阶段已结束），您的调整未执行；请刷新页面后再操作",
+        ))
+}
+
 /// Keys in one panel member's paper sheets for an open panel (集中评选 in a room): a row
 /// of typed points per candidate, every candidate of the stage, each checked as an
 /// expert's 提交 is; all written, marked as keyed by the organiser, or none. `Ok(Err)`
@@ -938,12 +1246,13 @@ pub async fn key_in(
     typed: &[(i64, Vec<String>)],
     ip: Option<&str>,
 ) -> Result<std::result::Result<usize, Vec<String>>> {
-    use pingxuan_rules::selection::sheet;
+    use pingxuan_rules::selection::{approval, sheet};
     let v = view(store, access, campaign_id, key).await?;
     let stage = v.stage();
-    if stage.kind != StageKind::Panel || !stage.scored() {
+    if stage.kind != StageKind::Panel {
         return Err(Error::NotFound);
     }
+    let voting = stage.approval();
     if v.state().phase != Phase::Open {
         return Err(Error::conflict(
             "stage_state",
@@ -965,6 +1274,14 @@ pub async fn key_in(
             .find(|(id, _)| *id == c.id)
             .map(|(_, b)| b.as_slice())
             .unwrap_or(&[]);
+        if voting {
+            // One box: 同意 (kept as 1) or 不同意 (0).
+            match approval::read(boxes.first().map_or("", String::as_str)) {
+                Ok(agree) => rows.push((c.id, vec![Some(u32::from(agree))])),
+                Err(m) => problems.push(format!("{}：{m}", c.name)),
+            }
+            continue;
+        }
         match sheet::read(stage, boxes).and_then(|p| sheet::check(stage, &p, true).map(|()| p)) {
             Ok(points) => rows.push((c.id, points)),
             Err(found) => problems.extend(
@@ -983,19 +1300,33 @@ pub async fn key_in(
         format!("campaign:{campaign_id}/stage:{key}"),
     )
     .detail(format!(
-        "“{}”录入{}的纸质评分表 {} 份：{}",
+        "“{}”录入{}的{} {} 份：{}",
         stage.name,
         expert.name,
+        if voting {
+            "表决票"
+        } else {
+            "纸质评分表"
+        },
         rows.len(),
         rows.iter()
-            .map(|(id, p)| format!(
-                "{} {} 分",
-                v.candidates
+            .map(|(id, p)| {
+                let name = v
+                    .candidates
                     .iter()
                     .find(|c| c.id == *id)
-                    .map_or("", |c| c.name.as_str()),
-                sheet::total(p)
-            ))
+                    .map_or("", |c| c.name.as_str());
+                if voting {
+                    let word = if p.first() == Some(&Some(1)) {
+                        "同意"
+                    } else {
+                        "不同意"
+                    };
+                    format!("{name} {word}")
+                } else {
+                    format!("{name} {} 分", sheet::total(p))
+                }
+            })
             .collect::<Vec<_>>()
             .join("，")
     ))
@@ -1014,7 +1345,15 @@ pub async fn key_in(
         .map_err(|e| match e {
             pingxuan_store::StoreError::Duplicate(_) => Error::conflict(
                 "already_keyed",
-                format!("{}的纸质评分表已录入过，不能重复录入", expert.name),
+                format!(
+                    "{}的{}已录入过，不能重复录入",
+                    expert.name,
+                    if voting {
+                        "表决票"
+                    } else {
+                        "纸质评分表"
+                    }
+                ),
             ),
             pingxuan_store::StoreError::Stale => Error::conflict(
                 "stale",
@@ -1155,7 +1494,8 @@ pub async fn results(
     use pingxuan_export::results::{ResultRow, SheetRow, StageResults};
     let v = view(store, access, campaign_id, key).await?;
     let stage = v.stage();
-    if !stage.scored() {
+    let voting = stage.approval();
+    if !stage.scored() && !voting {
         return Err(Error::NotFound);
     }
     if !matches!(v.state().phase, Phase::Closed | Phase::Advanced) {
@@ -1220,11 +1560,15 @@ pub async fn results(
                     .iter()
                     .find(|e| e.user_id == s.expert_id)
                     .map_or_else(|| s.expert_id.to_string(), |e| e.name.clone()),
-                points: s
-                    .points
-                    .iter()
-                    .map(|p| p.map(|p| p.to_string()).unwrap_or_default())
-                    .collect(),
+                points: if voting {
+                    let agree = s.points.first() == Some(&Some(1));
+                    vec![if agree { "同意" } else { "不同意" }.to_owned()]
+                } else {
+                    s.points
+                        .iter()
+                        .map(|p| p.map(|p| p.to_string()).unwrap_or_default())
+                        .collect()
+                },
                 total: pingxuan_rules::selection::sheet::total(&s.points).to_string(),
                 source: if s.keyed_by.is_some() {
                     "纸质录入"
@@ -1238,14 +1582,22 @@ pub async fn results(
     let table = StageResults {
         title: format!("{}结果（{}）", stage.name, v.round.campaign.campaign.name),
         line: format!(
-            "汇总方法：{}{}",
-            stage.aggregation().name(),
+            "{}{}",
+            if voting {
+                "表决：每位专家对每位候选人表示同意或不同意，按同意票数排名".to_owned()
+            } else {
+                format!("汇总方法：{}", stage.aggregation().name())
+            },
             stage
                 .advance
                 .map(|n| format!(" · 晋级 {n} 人"))
                 .unwrap_or_default()
         ),
-        criteria: stage.criteria.clone(),
+        criteria: if voting {
+            vec!["表决".to_owned()]
+        } else {
+            stage.criteria.clone()
+        },
         rows,
         sheets,
     };
@@ -1265,17 +1617,36 @@ pub async fn results(
     .await
 }
 
-/// A 形式审查 conclusion as the units an application came through read it.
+/// A stage's published outcome for one application, as the candidate and the units it
+/// came through read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conclusion {
     pub stage: String,
-    pub passed: bool,
-    pub reason: String,
+    /// ok (passed, advanced), fail (not), warn (withdrawn, under review).
+    pub mark: &'static str,
+    pub text: String,
+}
+
+/// The words of one outcome: passed or not with the reason (形式审查), advanced or not,
+/// and where to.
+fn words(screening: Option<&Screening>, advanced: bool, next: Option<&str>) -> String {
+    let onward = match next {
+        Some(n) => format!("，进入“{n}”"),
+        None => String::new(),
+    };
+    match (screening, advanced) {
+        (Some(s), _) if !s.passed => format!("不通过。理由：{}", s.reason),
+        (Some(_), true) => format!("通过{onward}"),
+        (Some(_), false) => "通过，但未列入晋级名单".to_owned(),
+        (None, true) => format!("晋级{onward}"),
+        (None, false) => "未晋级".to_owned(),
+    }
 }
 
 /// What the selection rounds concluded about one application, for those who already see
-/// it (the caller has checked): each 形式审查 that has ended, with its reason. A stage
-/// still open says nothing yet, since its conclusions may change until it closes.
+/// it (the caller has checked): each stage whose outcome the organiser has published and
+/// that the application was in. Nothing shows before publication, and an outcome
+/// published and then undone shows as under review.
 pub async fn conclusions_for(
     store: &Store,
     campaign: &Campaign,
@@ -1283,37 +1654,47 @@ pub async fn conclusions_for(
 ) -> Result<Vec<Conclusion>> {
     let id = &campaign.campaign.id;
     let mut out = Vec::new();
-    let screening: Vec<_> = campaign
-        .stages
-        .iter()
-        .filter(|s| s.kind == StageKind::Screening)
-        .collect();
-    if screening.is_empty() {
+    if campaign.stages.is_empty() {
         return Ok(out);
     }
     let events = store.stage_events(id).await?;
-    for s in screening {
+    for (i, s) in campaign.stages.iter().enumerate() {
         let state = stage::replay(
             events
                 .iter()
                 .filter(|e| e.stage_key == s.key)
                 .map(|e| &e.event),
         );
-        if !matches!(state.phase, Phase::Closed | Phase::Advanced) {
+        if !state.candidates.contains(&application_id) {
             continue;
         }
-        if let Some(c) = store
-            .screenings(id, &s.key)
-            .await?
-            .into_iter()
-            .find(|c| c.application_id == application_id)
-        {
+        if state.withdrawn {
             out.push(Conclusion {
                 stage: s.name.clone(),
-                passed: c.passed,
-                reason: c.reason,
+                mark: "warn",
+                text: "已公布的结果正在复核，以重新公布的为准".to_owned(),
             });
+            continue;
         }
+        if !state.published {
+            continue;
+        }
+        let screening = if s.kind == StageKind::Screening {
+            store
+                .screenings(id, &s.key)
+                .await?
+                .into_iter()
+                .find(|c| c.application_id == application_id)
+        } else {
+            None
+        };
+        let advanced = state.advanced.contains(&application_id);
+        let next = campaign.stages.get(i + 1).map(|n| n.name.as_str());
+        out.push(Conclusion {
+            stage: s.name.clone(),
+            mark: if advanced { "ok" } else { "fail" },
+            text: words(screening.as_ref(), advanced, next),
+        });
     }
     Ok(out)
 }

@@ -104,6 +104,10 @@ pub struct Candidate {
     pub number: String,
     pub form: FormValues,
     pub recommender: String,
+    /// Who is told of the candidate's outcomes: the applicant and the two units.
+    pub applicant_id: i64,
+    pub work_unit_id: Option<i64>,
+    pub recommender_unit_id: Option<i64>,
 }
 
 /// A line of an application list.
@@ -386,7 +390,8 @@ impl Store {
             None => ("a.holder_role = 'organizer'".to_owned(), "u.name, a.id"),
         };
         let sql = format!(
-            "SELECT a.id, a.number, f.form_json, COALESCE(u.name, '') AS unit \
+            "SELECT a.id, a.number, f.form_json, COALESCE(u.name, '') AS unit, \
+             a.applicant_id, a.work_unit_id, a.recommender_unit_id \
              FROM applications a JOIN application_forms f ON f.application_id = a.id \
              LEFT JOIN units u ON u.id = a.recommender_unit_id \
              WHERE a.campaign_id = $1 AND {filter} ORDER BY {order}"
@@ -407,6 +412,9 @@ impl Store {
                     number: r.try_get(1)?,
                     form,
                     recommender: r.try_get(3)?,
+                    applicant_id: r.try_get(4)?,
+                    work_unit_id: r.try_get(5)?,
+                    recommender_unit_id: r.try_get(6)?,
                 })
             })
             .collect()

@@ -13,7 +13,7 @@ pub struct Outgoing {
     pub user_id: i64,
     pub email: Option<String>,
     pub application_id: Option<i64>,
-    /// arrival, return, recall, reminder.
+    /// arrival, return, recall, reminder, outcome.
     pub kind: &'static str,
     pub subject: String,
     pub text: String,

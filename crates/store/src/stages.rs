@@ -39,6 +39,7 @@ fn event_of(kind: &str, ids: &str, reason: String) -> Result<Event> {
         "closed" => Event::Closed,
         "advanced" => Event::Advanced { advanced: list()? },
         "reverted" => Event::Reverted { reason },
+        "published" => Event::Published,
         other => return Err(StoreError::Other(format!("stage event kind {other}"))),
     })
 }
@@ -113,8 +114,9 @@ impl Store {
     }
 
     /// Appends a stage's event after `after` events of the whole campaign (the count the
-    /// decision saw), with its audit entry; `Stale` when any stage of the campaign moved
-    /// meanwhile.
+    /// decision saw), with its audit entry and the notices it causes; `Stale` when any
+    /// stage of the campaign moved meanwhile.
+    #[allow(clippy::too_many_arguments)]
     pub async fn append_stage_event(
         &self,
         campaign_id: &str,
@@ -123,11 +125,12 @@ impl Store {
         event: &Event,
         actor: Option<i64>,
         audit: &Audit,
+        notices: &[crate::notices::Outgoing],
     ) -> Result<()> {
         let (ids, reason) = match event {
             Event::Opened { candidates } => (candidates.as_slice(), ""),
             Event::Advanced { advanced } => (advanced.as_slice(), ""),
-            Event::Closed => (&[][..], ""),
+            Event::Closed | Event::Published => (&[][..], ""),
             Event::Reverted { reason } => (&[][..], reason.as_str()),
         };
         let ids = serde_json::to_string(ids).expect("ids as JSON");
@@ -152,6 +155,7 @@ impl Store {
             other => other,
         })?;
         self.append_audit(&mut tx, audit, t).await?;
+        Self::write_notices(&mut tx, notices, t).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -309,6 +313,85 @@ impl Store {
                 StoreError::Duplicate(_) => StoreError::Stale,
                 other => other,
             })?;
+        }
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// An organiser's change to a review stage's assignments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignmentChange {
+    /// A new live pair, marked as the organiser's (no seed).
+    Add { expert_id: i64, application_id: i64 },
+    /// The live pair ended, with why.
+    End {
+        expert_id: i64,
+        application_id: i64,
+        reason: String,
+    },
+}
+
+impl Store {
+    /// Writes the organiser's change with its audit entry, only while the stage has the
+    /// events the decision saw: `Stale` when it moved, a pair added twice at once, or a
+    /// pair to end that another change ended first.
+    pub async fn change_assignment(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        change: &AssignmentChange,
+        by: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = locked_at(self, campaign_id, stage_key, after).await?;
+        match change {
+            AssignmentChange::Add {
+                expert_id,
+                application_id,
+            } => {
+                sqlx::query(
+                    "INSERT INTO assignments (campaign_id, stage_key, expert_id, application_id, seed, assigned_by, assigned_at) \
+                     VALUES ($1, $2, $3, $4, '', $5, $6)",
+                )
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(expert_id)
+                .bind(application_id)
+                .bind(by)
+                .bind(t)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match unique_as("assignment")(e) {
+                    StoreError::Duplicate(_) => StoreError::Stale,
+                    other => other,
+                })?;
+            }
+            AssignmentChange::End {
+                expert_id,
+                application_id,
+                reason,
+            } => {
+                let ended = sqlx::query(
+                    "UPDATE assignments SET ended_at = $1, ended_reason = $2 \
+                     WHERE campaign_id = $3 AND stage_key = $4 AND expert_id = $5 \
+                     AND application_id = $6 AND ended_at IS NULL",
+                )
+                .bind(t)
+                .bind(reason)
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(expert_id)
+                .bind(application_id)
+                .execute(&mut *tx)
+                .await?;
+                if ended.rows_affected() != 1 {
+                    return Err(StoreError::Stale);
+                }
+            }
         }
         self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;

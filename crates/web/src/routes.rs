@@ -17,6 +17,8 @@ use crate::api::{self, ApiDoc};
 use crate::applications::{
     api as applications_api, form as application, mine as applications, review, search,
 };
+use crate::reviews::api as reviews_api;
+use crate::stages::api as stages_api;
 use crate::{AppState, admin, codes, health, home, notices, statics};
 use crate::{campaigns, materials};
 
@@ -63,6 +65,19 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(campaigns::api::post_extension))
         .routes(routes!(campaigns::api::post_quota))
         .routes(routes!(campaigns::api::put_winners))
+        .routes(routes!(stages_api::list))
+        .routes(routes!(stages_api::get_one))
+        .routes(routes!(stages_api::post_move))
+        .routes(routes!(stages_api::post_screening))
+        .routes(routes!(stages_api::post_assign))
+        .routes(routes!(stages_api::post_change))
+        .routes(routes!(stages_api::post_paper))
+        .routes(routes!(stages_api::post_tie))
+        .routes(routes!(stages_api::post_reopen))
+        .routes(routes!(stages_api::results_xlsx))
+        .routes(routes!(reviews_api::tasks))
+        .routes(routes!(reviews_api::post_declaration))
+        .routes(routes!(reviews_api::get_sheet, reviews_api::put_sheet))
         .split_for_parts();
     let mut openapi = openapi;
     api::declare_refusals(&mut openapi);
@@ -165,6 +180,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/campaigns/{id}/stages/{key}/assignments",
             post(crate::stages::pages::post_assign),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/assignments/change",
+            post(crate::stages::pages::post_change),
         )
         .route(
             "/campaigns/{id}/stages/{key}/screenings/{app}",

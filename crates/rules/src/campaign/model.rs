@@ -419,6 +419,30 @@ pub enum StageKind {
     Panel,
 }
 
+impl StageKind {
+    /// The file's word for it.
+    pub fn key(self) -> &'static str {
+        match self {
+            StageKind::UnitRound => "unit_round",
+            StageKind::Screening => "screening",
+            StageKind::Vote => "vote",
+            StageKind::Review => "review",
+            StageKind::Panel => "panel",
+        }
+    }
+
+    /// What the pages call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StageKind::UnitRound => "推荐单位初评",
+            StageKind::Screening => "形式审查",
+            StageKind::Vote => "网络投票",
+            StageKind::Review => "专家评审",
+            StageKind::Panel => "评审小组集中评选",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoteGroup {
@@ -488,6 +512,11 @@ impl Stage {
 
     pub fn aggregation(&self) -> Aggregation {
         self.aggregation.unwrap_or(Aggregation::Mean)
+    }
+
+    /// A panel that votes 同意/不同意 per candidate instead of scoring.
+    pub fn approval(&self) -> bool {
+        self.kind == StageKind::Panel && self.ballot == Some(PanelBallot::Approval)
     }
 
     /// Whether experts score it on sheets (a review, or a panel that is not a show of hands).

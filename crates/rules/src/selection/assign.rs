@@ -461,6 +461,30 @@ pub fn check_manual(
     })
 }
 
+/// Checks an organiser's manual removal of `pair` = (expert, candidate) from `current`:
+/// it must be there, and the reason is written (the expert's sheet for it stops counting).
+/// Returns the reason, trimmed.
+pub fn check_removal(
+    current: &[(i64, i64)],
+    pair: (i64, i64),
+    reason: &str,
+) -> Result<String, String> {
+    if !current.contains(&pair) {
+        return Err("该专家未分配此候选人".to_owned());
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("取消分配须写明理由".to_owned());
+    }
+    if reason.chars().count() > 200 {
+        return Err(format!(
+            "理由最多 200 字，现为 {} 字",
+            reason.chars().count()
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
 fn spread(loads: &[u32]) -> (u32, u32) {
     let min = loads.iter().copied().min().unwrap_or(0);
     let max = loads.iter().copied().max().unwrap_or(0);
@@ -1573,5 +1597,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_manual_removal_needs_the_pair_and_a_reason() {
+        let current = [(1, 10), (2, 10)];
+        assert_eq!(
+            check_removal(&current, (3, 10), "换人").unwrap_err(),
+            "该专家未分配此候选人"
+        );
+        assert_eq!(
+            check_removal(&current, (1, 10), "  ").unwrap_err(),
+            "取消分配须写明理由"
+        );
+        assert_eq!(check_removal(&current, (1, 10), " 出差 ").unwrap(), "出差");
+        assert!(
+            check_removal(&current, (1, 10), &"长".repeat(201))
+                .unwrap_err()
+                .contains("现为 201 字")
+        );
     }
 }

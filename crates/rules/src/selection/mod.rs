@@ -4,6 +4,7 @@
 //! cases in `crates/app` load what a move depends on, decide here, and write.
 
 pub mod aggregate;
+pub mod approval;
 pub mod assign;
 pub mod conflict;
 pub mod screening;

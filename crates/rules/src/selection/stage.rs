@@ -52,6 +52,9 @@ pub enum Event {
     Reverted {
         reason: String,
     },
+    /// The outcome made known: each candidate, their units and their recommender see
+    /// their own (passed or not with the reason, advanced or not), nobody else's.
+    Published,
 }
 
 impl Event {
@@ -62,6 +65,7 @@ impl Event {
             Event::Closed => "closed",
             Event::Advanced { .. } => "advanced",
             Event::Reverted { .. } => "reverted",
+            Event::Published => "published",
         }
     }
 }
@@ -74,6 +78,11 @@ pub struct State {
     pub candidates: Vec<i64>,
     /// Who goes on, sorted; empty until advanced.
     pub advanced: Vec<i64>,
+    /// The advance in force has been published to the candidates and their units.
+    pub published: bool,
+    /// An advance was published once and has since been undone: those who saw it are
+    /// told it is under review until the next publication.
+    pub withdrawn: bool,
 }
 
 impl Default for State {
@@ -82,6 +91,8 @@ impl Default for State {
             phase: Phase::Pending,
             candidates: Vec::new(),
             advanced: Vec::new(),
+            published: false,
+            withdrawn: false,
         }
     }
 }
@@ -103,6 +114,12 @@ pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> State {
             Event::Reverted { .. } => {
                 s.phase = Phase::Closed;
                 s.advanced.clear();
+                s.withdrawn |= s.published;
+                s.published = false;
+            }
+            Event::Published => {
+                s.published = true;
+                s.withdrawn = false;
             }
         }
     }
@@ -131,6 +148,8 @@ pub enum Move {
     Revert {
         reason: String,
     },
+    /// Make the confirmed outcome known to each candidate and their units.
+    Publish,
 }
 
 /// Everything a stage move depends on, loaded once.
@@ -352,6 +371,18 @@ pub fn decide(case: &Case, mv: &Move) -> Result<Event, Refusal> {
                 reason: reason.to_owned(),
             })
         }
+        Move::Publish => {
+            if phase != Phase::Advanced {
+                return Err(wrong("公布结果（须先确定晋级名单）"));
+            }
+            if case.state.published {
+                return Err(Refusal::one(
+                    "published",
+                    format!("“{}”的结果已经公布", stage.name),
+                ));
+            }
+            Ok(Event::Published)
+        }
     }
 }
 
@@ -491,6 +522,7 @@ mod tests {
             phase: Phase::Advanced,
             candidates: vec![1, 2, 3],
             advanced: vec![1, 3],
+            ..State::default()
         };
         let mut k = case(&c, 2, &pending);
         k.previous = Some(&before);
@@ -519,6 +551,7 @@ mod tests {
             phase: Phase::Advanced,
             candidates: vec![1, 2],
             advanced: vec![1, 2],
+            ..State::default()
         };
         let mut k = case(&c, 1, &s);
         k.previous = Some(&before);
@@ -565,6 +598,7 @@ mod tests {
             phase: Phase::Closed,
             candidates: vec![1, 2, 3],
             advanced: vec![],
+            ..State::default()
         };
         let tied = ["张三".to_owned(), "李四".to_owned()];
         let mut k = case(&c, 0, &closed);
@@ -587,6 +621,42 @@ mod tests {
             .code,
             "over_cap"
         );
+    }
+
+    #[test]
+    fn an_outcome_is_published_once_and_a_reversal_withdraws_it() {
+        let c = seed("dongguan");
+        let mut events = vec![
+            Event::Opened {
+                candidates: vec![1, 2],
+            },
+            Event::Closed,
+        ];
+        let s = replay(&events);
+        let r = decide(&case(&c, 0, &s), &Move::Publish).unwrap_err();
+        assert_eq!(r.code, "stage_state");
+        assert!(r.message().contains("须先确定晋级名单"), "{}", r.message());
+        events.push(Event::Advanced { advanced: vec![1] });
+        let s = replay(&events);
+        events.push(decide(&case(&c, 0, &s), &Move::Publish).unwrap());
+        let s = replay(&events);
+        assert!(s.published && !s.withdrawn);
+        assert_eq!(
+            decide(&case(&c, 0, &s), &Move::Publish).unwrap_err().code,
+            "published"
+        );
+        events.push(Event::Reverted {
+            reason: "复核".into(),
+        });
+        let s = replay(&events);
+        assert!(!s.published && s.withdrawn);
+        events.push(Event::Advanced {
+            advanced: vec![1, 2],
+        });
+        events.push(Event::Published);
+        let s = replay(&events);
+        assert!(s.published && !s.withdrawn);
+        assert_eq!(s.advanced, vec![1, 2]);
     }
 }
 

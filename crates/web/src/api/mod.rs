@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"), (name = "materials", description = "材料：分片续传上传、按内容检查、附件列表与删除"))
+    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"), (name = "materials", description = "材料：分片续传上传、按内容检查、附件列表与删除"), (name = "stages", description = "评选阶段（活动办公室）：开始、形式审查、分配评审专家、录入纸质评分表、结束、排定同分、确定或撤销晋级名单、评选结果"), (name = "reviews", description = "我的评审（评审专家）：回避声明、评分表的保存与提交"))
 )]
 pub struct ApiDoc;
 
@@ -141,4 +141,34 @@ pub(crate) fn role_keys() -> utoipa::openapi::Object {
         .map(|r| r.as_str())
         .collect();
     one_of(&keys)
+}
+
+/// A stage's kind, as the campaign file names it.
+pub(crate) fn stage_kinds() -> utoipa::openapi::Object {
+    one_of(&["unit_round", "screening", "vote", "review", "panel"])
+}
+
+/// Where a stage stands.
+pub(crate) fn stage_phases() -> utoipa::openapi::Object {
+    one_of(&["pending", "open", "closed", "advanced"])
+}
+
+/// A stage's stored events.
+pub(crate) fn stage_event_kinds() -> utoipa::openapi::Object {
+    one_of(&["opened", "closed", "advanced", "reverted", "published"])
+}
+
+/// The moves on a stage.
+pub(crate) fn stage_moves() -> utoipa::openapi::Object {
+    one_of(&["open", "close", "advance", "revert", "publish"])
+}
+
+/// What a 回避声明 did.
+pub(crate) fn declaration_outcomes() -> utoipa::openapi::Object {
+    one_of(&["none", "declared", "alone"])
+}
+
+/// An organiser's change to an assignment.
+pub(crate) fn change_actions() -> utoipa::openapi::Object {
+    one_of(&["add", "remove"])
 }

@@ -167,6 +167,7 @@ struct ApplicationPage {
     materials: Vec<crate::materials::MaterialView>,
     /// Whether any of them can be changed here (the upload hint is shown once).
     materials_editable: bool,
+    conclusions: Vec<pingxuan_app::stages::Conclusion>,
 }
 
 /// What the applicant reads before pressing 我承诺: the campaign's conditions.
@@ -208,6 +209,8 @@ struct Said {
     status: StatusCode,
     /// What else stands in the way, listed under the error with the field problems.
     blockers: Vec<String>,
+    /// The selection rounds' published outcomes for this application.
+    conclusions: Vec<pingxuan_app::stages::Conclusion>,
 }
 
 impl Said {
@@ -217,6 +220,7 @@ impl Said {
             error: None,
             status: StatusCode::OK,
             blockers: Vec::new(),
+            conclusions: Vec::new(),
         }
     }
     fn notice(text: impl Into<String>) -> Said {
@@ -225,6 +229,7 @@ impl Said {
             error: None,
             status: StatusCode::OK,
             blockers: Vec::new(),
+            conclusions: Vec::new(),
         }
     }
     fn error(text: impl Into<String>, status: StatusCode) -> Said {
@@ -233,6 +238,7 @@ impl Said {
             error: Some(text.into()),
             status,
             blockers: Vec::new(),
+            conclusions: Vec::new(),
         }
     }
 }
@@ -310,6 +316,7 @@ async fn render(
         problems,
         materials_editable: materials.iter().any(|m| m.editable),
         materials,
+        conclusions: said.conclusions.clone(),
     };
     Ok((said.status, Html(page.render()?)).into_response())
 }
@@ -321,7 +328,7 @@ pub async fn get_application(
     axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let l = flow::load_own(&state.store, &who.access, id).await?;
-    let said = match q.done() {
+    let mut said = match q.done() {
         None => Said::nothing(),
         Some(Done::Saved) => Said::notice("已保存草稿"),
         Some(Done::Recalled) => Said::notice(format!(
@@ -334,6 +341,9 @@ pub async fn get_application(
             l.state.text(&l.chain)
         )),
     };
+    said.conclusions = pingxuan_app::stages::conclusions_for(&state.store, &l.campaign, l.app.id)
+        .await
+        .map_err(Failure::from)?;
     render(&who, &l, None, BTreeMap::new(), said).await
 }
 

@@ -122,7 +122,7 @@ struct ReviewPage {
     error: Option<String>,
     /// What the unit typed into the form a refusal answers, shown again so nothing is lost.
     typed: Typed,
-    /// 形式审查 conclusions of ended stages: (stage, 通过/不通过, reason).
+    /// The published outcomes of the stages it was in.
     conclusions: Vec<pingxuan_app::stages::Conclusion>,
 }
 

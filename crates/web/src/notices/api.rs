@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorBody};
 pub struct NoticeOut {
     pub id: i64,
     pub application_id: Option<i64>,
-    /// arrival, return, recall or reminder.
+    /// arrival, return, recall, reminder or outcome (a stage's published result).
     pub kind: String,
     pub text: String,
     pub created_at: i64,

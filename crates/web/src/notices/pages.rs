@@ -32,6 +32,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "return" => "退回",
         "recall" => "收回",
         "reminder" => "截止提醒",
+        "outcome" => "评选结果",
         _ => "通知",
     }
 }

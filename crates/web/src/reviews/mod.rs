@@ -1,4 +1,5 @@
-//! 我的评审: an expert's assigned candidates, the 回避声明 before any is opened, and the
-//! score sheets.
+//! 我的评审, as pages and as JSON: an expert's assigned candidates, the 回避声明 before any
+//! is opened, and the score sheets.
 
+pub mod api;
 pub mod pages;

@@ -170,15 +170,8 @@ pub async fn post_declaration(
     )
     .await
     {
-        Ok(words) => {
-            let done = if words.starts_with("已声明无") {
-                "none"
-            } else if words.contains("暂无其他专家") {
-                "alone"
-            } else {
-                "declared"
-            };
-            Ok(Redirect::to(&format!("/reviews?done={done}")).into_response())
+        Ok(declared) => {
+            Ok(Redirect::to(&format!("/reviews?done={}", declared.key())).into_response())
         }
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
             render_tasks(&state, &who, None, Some((app, Failure::from(e)))).await

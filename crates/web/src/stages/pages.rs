@@ -48,6 +48,8 @@ struct StagePage {
     kind: &'static str,
     phase: &'static str,
     phase_key: &'static str,
+    /// The outcome in force has been published.
+    published: bool,
     note: String,
     advance: Option<u32>,
     screening: bool,
@@ -58,10 +60,14 @@ struct StagePage {
     assigned: bool,
     /// (expert, how many candidates), most loaded first.
     loads: Vec<(String, usize)>,
+    /// The active pool for a manual change: (id, “王专家（评审 3 人）”).
+    pool_list: Vec<(i64, String)>,
     seed: String,
     short: Vec<String>,
     /// A panel keyed from paper: members to choose, members keyed, the criteria.
     paper: bool,
+    /// A panel's show of hands: each member's 同意/不同意 keyed per candidate.
+    approval: bool,
     panel_pool: Vec<(i64, String)>,
     keyed: Vec<(String, usize)>,
     criteria: Vec<(usize, String, u32)>,
@@ -97,16 +103,6 @@ impl StagePage {
     }
 }
 
-fn kind_text(kind: StageKind) -> &'static str {
-    match kind {
-        StageKind::UnitRound => "推荐单位初评",
-        StageKind::Screening => "形式审查",
-        StageKind::Vote => "网络投票",
-        StageKind::Review => "专家评审",
-        StageKind::Panel => "评审小组集中评选",
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
     #[serde(default)]
@@ -114,16 +110,22 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 9] = [
+const DONE: [(&str, &str); 12] = [
     ("reopened", "评分表已退回，专家可修改后重新提交"),
     ("tie", "同分先后已排定，请核对后确认晋级名单"),
-    ("keyed", "纸质评分表已录入"),
+    ("keyed", "已录入这位专家的评分表（表决票），记入审计日志"),
     ("assigned", "评审专家已分配"),
+    ("added", "已增加评审专家"),
+    ("removed", "已取消该专家的评审，理由记入审计日志"),
     ("opened", "本阶段已开始"),
     ("closed", "本阶段已结束"),
     ("advanced", "晋级名单已确定"),
     ("reverted", "晋级名单已撤销，本阶段回到待确定晋级名单"),
     ("screened", "形式审查结论已保存"),
+    (
+        "published",
+        "结果已公布，已通知每位候选人及其工作单位、推荐单位",
+    ),
 ];
 
 /// What a refused paper keying sends back: the boxes as typed, and every problem.
@@ -149,6 +151,7 @@ fn render_with(
     let (typed, problems) = paper.unwrap_or_default();
     let stage = v.stage().clone();
     let state = v.state().clone();
+    let approval = stage.approval();
     let (status, error_row, error_text) = match &error {
         None if refused_paper => (StatusCode::UNPROCESSABLE_ENTITY, None, None),
         None => (StatusCode::OK, None, None),
@@ -180,7 +183,12 @@ fn render_with(
             advanced: c.advanced,
             experts: c.experts.join("、"),
             result: c.result.as_ref().map(|(rank, total, reason)| {
-                (format!("第 {rank} 名 · {total} 分"), reason.clone())
+                let value = if approval {
+                    format!("同意 {total} 票")
+                } else {
+                    format!("{total} 分")
+                };
+                (format!("第 {rank} 名 · {value}"), reason.clone())
             }),
             error: (error_row == Some(c.id))
                 .then(|| error_text.clone())
@@ -219,6 +227,7 @@ fn render_with(
                 Event::Closed => "结束".to_owned(),
                 Event::Advanced { advanced } => format!("确定晋级名单 {} 人", advanced.len()),
                 Event::Reverted { reason } => format!("撤销晋级名单：{reason}"),
+                Event::Published => "公布结果".to_owned(),
             };
             (
                 format_time(e.at),
@@ -235,6 +244,14 @@ fn render_with(
         }
     }
     loads.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let pool_list = v
+        .pool_list
+        .iter()
+        .map(|(id, name)| {
+            let n = v.assignments.iter().filter(|a| a.expert_id == *id).count();
+            (*id, format!("{name}（评审 {n} 人）"))
+        })
+        .collect();
     let tie_break = v.tie_break.as_ref().map(|t| {
         let names: Vec<String> = t
             .order
@@ -269,6 +286,7 @@ fn render_with(
             Vec::new()
         },
         paper: stage.kind == StageKind::Panel && stage.scored(),
+        approval: stage.approval(),
         panel_pool: v.panel_pool.clone(),
         keyed: v.keyed.clone(),
         criteria: stage
@@ -289,14 +307,16 @@ fn render_with(
             .map(|a| a.seed.clone())
             .unwrap_or_default(),
         loads,
+        pool_list,
         shell: Shell::signed_in(who, &stage.name, "/campaigns"),
         campaign_id: v.round.campaign.campaign.id.clone(),
         campaign_title: v.round.campaign.campaign.name.clone(),
         key: stage.key.clone(),
         name: stage.name.clone(),
-        kind: kind_text(stage.kind),
+        kind: stage.kind.name(),
         phase: state.phase.text(),
         phase_key: state.phase.key(),
+        published: state.published,
         note: stage.note.clone().unwrap_or_default(),
         advance: stage.advance,
         screening,
@@ -342,7 +362,7 @@ pub async fn get_stage(
 
 #[derive(Deserialize)]
 pub struct MoveForm {
-    /// open, close, advance, revert.
+    /// open, close, advance, revert, publish.
     action: String,
     /// The ids the page showed, comma-separated (open, advance).
     #[serde(default)]
@@ -371,6 +391,7 @@ pub async fn post_move(
         "revert" => Move::Revert {
             reason: form.reason.clone(),
         },
+        "publish" => Move::Publish,
         _ => return Err(Failure::invalid("bad_action", "未知的操作", Some("action")).into()),
     };
     match actions::act(&state.store, &who.access, &id, &key, mv, who.ip.as_deref()).await {
@@ -446,6 +467,51 @@ pub async fn post_assign(
         Ok(_) => Ok(
             Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=assigned")).into_response(),
         ),
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            refused_again(&state, &who, &id, &key, e).await
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    /// add or remove.
+    action: String,
+    #[serde(default)]
+    application: i64,
+    #[serde(default)]
+    expert: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 手动调整: one expert added to or taken off one candidate of an open review stage.
+pub async fn post_change(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<ChangeForm>,
+) -> Result<Response, PageError> {
+    let add = form.action == "add";
+    match actions::change_assignment(
+        &state.store,
+        &who.access,
+        &id,
+        &key,
+        form.expert,
+        form.application,
+        add,
+        &form.reason,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => {
+            let done = if add { "added" } else { "removed" };
+            let to = format!("/campaigns/{id}/stages/{key}?done={done}#assignment");
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
             refused_again(&state, &who, &id, &key, e).await
         }

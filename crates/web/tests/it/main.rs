@@ -16,3 +16,4 @@ mod mail;
 mod materials;
 mod races;
 mod stages;
+mod stages_api;

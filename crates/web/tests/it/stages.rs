@@ -16,6 +16,7 @@ on_both_databases!(
     a_review_stage_assigns_experts_around_conflicts,
     experts_declare_score_and_the_stage_ranks,
     a_panel_keyed_from_paper,
+    a_panel_votes_by_show_of_hands,
     a_tie_across_the_cut_is_ordered_by_the_office,
     experts_owing_sheets_are_reminded_before_the_deadline
 );
@@ -50,7 +51,10 @@ fn screening_text() -> String {
 }
 
 async fn seed_text(app: &TestApp, text: &str) {
-    let c = pingxuan_rules::campaign::load(text).campaign.unwrap();
+    let report = pingxuan_rules::campaign::load(text);
+    let c = report
+        .campaign
+        .unwrap_or_else(|| panic!("the campaign file does not load: {:?}", report.problems));
     app.store
         .save_campaign(&c, text, None, pingxuan_store::testing::for_id)
         .await
@@ -201,15 +205,9 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
         .post_follow(&moves, &[("csrf", &csrf), ("action", "close")])
         .await;
     assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
-    // The recommending unit reads the fail and its reason on the application's page.
+    // Nothing shows to the unit before the office publishes.
     let item = hami.get(&format!("/review/{li}")).await;
-    assert!(
-        item.body.contains(
-            "<strong>形式审查</strong>：不通过。理由：申报材料不完整：缺单位推荐意见原件"
-        ),
-        "{}",
-        item.body
-    );
+    assert!(!item.body.contains("id=\"conclusions\""), "{}", item.body);
     let r = office
         .post_form(
             &screen(zhang),
@@ -229,6 +227,52 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
         .await;
     assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
     assert!(r.body.contains("晋级 1 人"), "{}", r.body);
+    let item = hami.get(&format!("/review/{li}")).await;
+    assert!(!item.body.contains("id=\"conclusions\""), "{}", item.body);
+
+    // Published: each candidate and their units read their own outcome, with the
+    // reason for a fail, and are told by a notice and mail.
+    let r = office
+        .post_follow(&moves, &[("csrf", &csrf), ("action", "publish")])
+        .await;
+    assert!(r.body.contains("结果已公布"), "{}", r.body);
+    let r = office
+        .post_form(&moves, &[("csrf", &csrf), ("action", "publish")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "published once");
+    let failed = "<strong>形式审查</strong>：不通过。理由：申报材料不完整：缺单位推荐意见原件";
+    let item = hami.get(&format!("/review/{li}")).await;
+    assert!(item.body.contains(failed), "{}", item.body);
+    let mut li_self = app.signed_in("li@x.cn").await;
+    let own = li_self.get(&format!("/applications/{li}")).await;
+    assert!(own.body.contains(failed), "{}", own.body);
+    let mut zhang_self = app.signed_in("zhang@x.cn").await;
+    let own = zhang_self.get(&format!("/applications/{zhang}")).await;
+    assert!(
+        own.body
+            .contains("<strong>形式审查</strong>：通过，进入“网上评选”"),
+        "{}",
+        own.body
+    );
+    assert!(!own.body.contains("缺单位推荐意见原件"), "only their own");
+    let notices = li_self.get("/notices").await;
+    assert!(notices.body.contains("评选结果"), "{}", notices.body);
+    assert!(
+        notices.body.contains("李四（编号") && notices.body.contains("不通过。理由"),
+        "{}",
+        notices.body
+    );
+    let unit_notices = hami.get("/notices").await;
+    assert!(
+        unit_notices.body.contains("李四（编号"),
+        "{}",
+        unit_notices.body
+    );
+    assert!(
+        !unit_notices.body.contains("张三（编号"),
+        "a unit hears of its own candidates only: {}",
+        unit_notices.body
+    );
 
     // Undone only with a reason; kept in the stage's record and the audit trail.
     let r = office
@@ -237,7 +281,7 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
             &[("csrf", &csrf), ("action", "revert"), ("reason", " ")],
         )
         .await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("须写明理由"), "{}", r.body);
     let r = office
         .post_follow(
@@ -255,6 +299,13 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
         r.body
     );
     assert!(r.body.contains("已结束，待确定晋级名单"), "{}", r.body);
+    // What was published shows as under review until published again.
+    let own = li_self.get(&format!("/applications/{li}")).await;
+    assert!(
+        own.body.contains("已公布的结果正在复核") && !own.body.contains(failed),
+        "{}",
+        own.body
+    );
     let audit = app.store.recent_audit(50).await.unwrap();
     for action in [
         "stage_opened",
@@ -262,6 +313,7 @@ async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
         "screening_passed",
         "stage_closed",
         "stage_advanced",
+        "stage_published",
         "stage_reverted",
     ] {
         assert!(audit.iter().any(|e| e.action == action), "{action}");
@@ -442,7 +494,7 @@ async fn a_review_stage_assigns_experts_around_conflicts(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let words = pingxuan_app::reviews::declare(
+    let declared = pingxuan_app::reviews::declare(
         &app.store,
         &wang,
         CID,
@@ -453,7 +505,11 @@ async fn a_review_stage_assigns_experts_around_conflicts(db: TestDb) {
     )
     .await
     .unwrap();
-    assert!(words.contains("暂无其他专家可评审该候选人"), "{words}");
+    assert!(
+        matches!(declared, pingxuan_app::reviews::Declared::Alone(_)),
+        "{declared:?}"
+    );
+    assert!(declared.words().contains("暂无其他专家可评审该候选人"));
     let page = office.get(&stage).await;
     assert!(
         page.body.contains("李四只有 1 位评审专家（应为 2 位）"),
@@ -931,6 +987,94 @@ pub(crate) async fn panel_open(app: &TestApp, office: &pingxuan_app::Access, zha
     .unwrap();
 }
 
+/// 集中评选 by show of hands (`ballot = "approval"`): each member's 同意/不同意 keyed per
+/// candidate (a blank named, what was chosen kept), ranked by 同意 count with both
+/// counts in the reason, the cut applied; the results export as a table.
+async fn a_panel_votes_by_show_of_hands(db: TestDb) {
+    let text = screening_text()
+        .replace(
+            "kind = \"panel\"\nmax_points",
+            "kind = \"panel\"\nballot = \"approval\"\nmax_points",
+        )
+        // One place, so the count of 同意 decides who goes on.
+        .replace("advance = 20\n", "advance = 1\n")
+        .replace("winners = 20\n", "winners = 1\n");
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, li, _) = review_ready_with(&app, &text).await;
+    panel_open(&app, &office, zhang, li).await;
+    let pool = app.store.experts(CID).await.unwrap();
+    let (wang, zhao) = (pool[0].user_id.to_string(), pool[2].user_id.to_string());
+
+    let mut desk = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/panel");
+    let page = desk.get(&stage).await;
+    assert!(page.body.contains("录入表决票"), "{}", page.body);
+    assert!(
+        page.body.contains("尚未录入评审小组的表决票"),
+        "{}",
+        page.body
+    );
+    let csrf = desk.csrf(&stage).await;
+    let paper = format!("{stage}/paper");
+    let (z, l) = (format!("p.{zhang}.0"), format!("p.{li}.0"));
+    let r = desk
+        .post_form(
+            &paper,
+            &[("csrf", &csrf), ("expert", &wang), (&z, "同意"), (&l, "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("李四：未选择同意或不同意"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("<option value=\"同意\" selected>同意</option>"),
+        "what was chosen stays: {}",
+        r.body
+    );
+    for (member, on_zhang, on_li) in [(&wang, "同意", "不同意"), (&zhao, "同意", "同意")] {
+        let r = desk
+            .post_follow(
+                &paper,
+                &[
+                    ("csrf", &csrf),
+                    ("expert", member),
+                    (&z, on_zhang),
+                    (&l, on_li),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("已录入这位专家的评分表"), "{}", r.body);
+    }
+    let r = desk
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[("csrf", &csrf), ("action", "close")],
+        )
+        .await;
+    assert!(r.body.contains("第 1 名 · 同意 2 票"), "{}", r.body);
+    assert!(
+        r.body.contains("同意 2 票，不同意 0 票；第 1 名，晋级"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("同意 1 票，不同意 1 票；第 2 名，未晋级（限 1 名）"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
+    let xlsx = desk.get(&format!("{stage}/results.xlsx")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let audit = app.store.recent_audit(10).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "sheets_keyed" && e.detail.contains("李四 不同意")),
+        "the ballots are in the audit trail"
+    );
+}
+
 /// 集中评选 in a room: after 网上评选, the office keys in each panel member's paper sheet
 /// for every candidate; a box over full marks names the candidate and keeps what was
 /// typed; a member keyed twice is refused; the stage closes once keyed and ranks.
@@ -1004,7 +1148,7 @@ async fn a_panel_keyed_from_paper(db: TestDb) {
         (&l2, "20"),
     ];
     let r = desk.post_follow(&paper, &wang_sheet).await;
-    assert!(r.body.contains("纸质评分表已录入"), "{}", r.body);
+    assert!(r.body.contains("已录入这位专家的评分表"), "{}", r.body);
     assert!(r.body.contains("王专家（纸质）2 份"), "{}", r.body);
     // The same member again: refused, nothing doubled.
     let r = desk.post_form(&paper, &wang_sheet).await;
@@ -1080,7 +1224,7 @@ async fn a_tie_across_the_cut_is_ordered_by_the_office(db: TestDb) {
         }
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let r = desk.post_follow(&format!("{stage}/paper"), &pairs).await;
-        assert!(r.body.contains("纸质评分表已录入"), "{}", r.body);
+        assert!(r.body.contains("已录入这位专家的评分表"), "{}", r.body);
     }
     let moves = format!("{stage}/moves");
     let r = desk

@@ -1,0 +1,620 @@
+//! The selection rounds through the JSON API only, as a script would run them: 形式审查
+//! (a fail needs its reason), 网上评选 with assignment, 回避声明 and sheets (every problem
+//! listed, scores hidden while open), results once closed, 集中评选 keyed from paper; who
+//! may call what.
+
+use pingxuan_rules::Role;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, start};
+use crate::stages::{review_ready, seed_with_screening, two_at_desk};
+
+on_both_databases!(
+    the_rounds_through_the_api,
+    the_office_changes_assignments_by_hand
+);
+
+const CID: &str = "xinjiang-2023";
+
+fn ids(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+async fn stage(app: &TestApp, token: &str, key: &str) -> Value {
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/{key}"),
+            token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    j
+}
+
+async fn mv(app: &TestApp, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
+    app.call(
+        Method::POST,
+        &format!("/api/v1/campaigns/{CID}/stages/{key}/moves"),
+        token,
+        body,
+    )
+    .await
+}
+
+async fn the_rounds_through_the_api(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    seed_with_screening(&app).await;
+    let (zhang, li) = two_at_desk(&app).await;
+    let office_id = app
+        .account("xj-office", Role::Organizer, Some(CID), None)
+        .await;
+    let office = app.token(office_id).await;
+    let unit = app.store.list_units(CID).await.unwrap()[0].id;
+    let rec_id = app
+        .unit_account("api-rec", Role::Recommender, CID, unit)
+        .await;
+    let rec = app.token(rec_id).await;
+
+    // The list, and a unit is not the office.
+    let (s, list) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages"),
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let keys: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["screening", "online_review", "panel"]);
+    assert_eq!(list[0]["phase"], "pending");
+    assert_eq!(list[0]["kind"], "screening");
+    let (s, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/screening"),
+            &rec,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, j) = mv(&app, &rec, "screening", json!({"action": "close"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{j}");
+
+    // 形式审查: opened with exactly the list shown; the checklist comes prefilled.
+    let pending = stage(&app, &office, "screening").await;
+    let mut opens = ids(&pending["opens_with"]);
+    opens.sort_unstable();
+    assert_eq!(opens, [zhang, li]);
+    assert!(
+        pending["candidates"][0]["checks"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{pending}"
+    );
+    let (s, j) = mv(
+        &app,
+        &office,
+        "screening",
+        json!({"action": "open", "candidates": [zhang]}),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a list other than the one shown: {j}"
+    );
+    let (s, j) = mv(
+        &app,
+        &office,
+        "screening",
+        json!({"action": "open", "candidates": [zhang, li]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["phase"], "open");
+    assert_eq!(j["events"][0]["kind"], "opened");
+    let (s, j) = mv(&app, &office, "screening", json!({"action": "sideways"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["field"], "action");
+    let screen = |app_id: i64, body: Value| {
+        let office = office.clone();
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/campaigns/{CID}/stages/screening/screenings/{app_id}"),
+                &office,
+                body,
+            )
+            .await
+        }
+    };
+    let (s, j) = screen(li, json!({"passed": false})).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a fail without a reason: {j}"
+    );
+    assert!(
+        j["error"]["message"].as_str().unwrap().contains("理由"),
+        "{j}"
+    );
+    for id in [zhang, li] {
+        let (s, j) = screen(id, json!({"passed": true})).await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+    }
+    let (s, j) = mv(&app, &office, "screening", json!({"action": "close"})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let outcome = ids(&j["outcome"]);
+    let (s, j) = mv(
+        &app,
+        &office,
+        "screening",
+        json!({"action": "advance", "candidates": outcome}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["phase"], "advanced");
+    assert_eq!(j["advanced_count"], 2);
+    assert_eq!(j["published"], false);
+    let (s, j) = mv(&app, &office, "screening", json!({"action": "publish"})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["published"], true);
+    assert_eq!(
+        j["events"].as_array().unwrap().last().unwrap()["kind"],
+        "published"
+    );
+
+    // The pool, then 网上评选: assigned with a recorded seed.
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "王专家,新疆大学,作物学,wang@example.com,",
+        "赵专家,石河子大学,农学,zhao@example.com,",
+        "钱专家,新疆师范大学,生物学,qian@example.com,",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    let office_access = pingxuan_app::Access::load(&app.store, office_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let pingxuan_app::experts::Imported::Created(created) =
+        pingxuan_app::experts::import(&app.store, &office_access, CID, &table, None)
+            .await
+            .unwrap()
+    else {
+        panic!("the pool")
+    };
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/stages/online_review/assignments"),
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "not open yet: {j}");
+    let (s, j) = mv(
+        &app,
+        &office,
+        "online_review",
+        json!({"action": "open", "candidates": [zhang, li]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/stages/online_review/assignments"),
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["pairs"], 4, "{j}");
+    assert_eq!(j["seed"].as_str().unwrap().len(), 16, "{j}");
+    let review = stage(&app, &office, "online_review").await;
+    assert_eq!(review["seed"], j["seed"]);
+    assert_eq!(review["assignments"].as_array().unwrap().len(), 4);
+
+    // Each expert through 我的评审: declarations first, a sheet refused with every
+    // problem, then submitted. One expert's sheet stays with a candidate not theirs.
+    let mut experts = Vec::new();
+    for e in &created {
+        let user = app.store.find_user(&e.login).await.unwrap().unwrap();
+        experts.push((user.id, app.token(user.id).await));
+    }
+    let mut first = true;
+    for (expert_id, token) in &experts {
+        let (s, tasks) = app
+            .call(Method::GET, "/api/v1/reviews", token, Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{tasks}");
+        let Some(task) = tasks.as_array().unwrap().first() else {
+            continue;
+        };
+        assert_eq!(task["stage_key"], "online_review");
+        let mine: Vec<i64> = task["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["application_id"].as_i64().unwrap())
+            .collect();
+        let sheet = format!(
+            "/api/v1/campaigns/{CID}/stages/online_review/sheets/{}",
+            mine[0]
+        );
+        let (s, j) = app.call(Method::GET, &sheet, token, Value::Null).await;
+        assert_eq!(s, StatusCode::CONFLICT, "before the 回避声明: {j}");
+        assert_eq!(j["error"]["code"], "declaration_required");
+        for id in &mine {
+            let (s, j) = app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/campaigns/{CID}/stages/online_review/declarations/{id}"),
+                    token,
+                    json!({"declaration": "无"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{j}");
+            assert_eq!(j["outcome"], "none");
+        }
+        for id in &mine {
+            let sheet = format!("/api/v1/campaigns/{CID}/stages/online_review/sheets/{id}");
+            let (s, j) = app.call(Method::GET, &sheet, token, Value::Null).await;
+            assert_eq!(s, StatusCode::OK, "{j}");
+            assert_eq!(j["criteria"][2]["name"], "工作实绩");
+            assert_eq!(j["criteria"][2]["max_points"], 40);
+            assert!(
+                !j["facts"].to_string().contains("身份证"),
+                "identity stays out: {j}"
+            );
+            if first {
+                let (s, j) = app
+                    .call(
+                        Method::PUT,
+                        &sheet,
+                        token,
+                        json!({"points": [31, null, 45], "version": 0, "submit": true}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+                let problems: Vec<&str> = j["problems"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["message"].as_str().unwrap())
+                    .collect();
+                assert_eq!(problems.len(), 3, "{j}");
+                assert!(
+                    problems
+                        .iter()
+                        .any(|p| p.contains("满分 40") && p.contains("45")),
+                    "{j}"
+                );
+                assert_eq!(j["error"]["field"], "points[0]");
+                let (s, j) = app
+                    .call(
+                        Method::PUT,
+                        &sheet,
+                        token,
+                        json!({"points": [20, null, null], "version": 0}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "a draft: {j}");
+                assert!(j["sheet"]["submitted_at"].is_null());
+                first = false;
+            }
+            let (_, now) = app.call(Method::GET, &sheet, token, Value::Null).await;
+            let version = now["sheet"]["version"].as_i64().unwrap_or(0);
+            let total = if *id == zhang { 30 } else { 20 };
+            let (s, j) = app
+                .call(
+                    Method::PUT,
+                    &sheet,
+                    token,
+                    json!({"points": [20, 20, total], "comment": "事迹突出", "version": version, "submit": true}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{j}");
+            assert!(j["sheet"]["submitted_at"].is_i64(), "{j}");
+            let (s, j) = app
+                .call(
+                    Method::PUT,
+                    &sheet,
+                    token,
+                    json!({"points": [30, 30, 40], "version": j["sheet"]["version"], "submit": true}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CONFLICT, "locked: {j}");
+        }
+        // Another expert's candidate is not theirs to see.
+        let others = review["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["expert_id"].as_i64() != Some(*expert_id))
+            .map(|a| a["application_id"].as_i64().unwrap())
+            .find(|a| !mine.contains(a));
+        if let Some(other) = others {
+            let (s, _) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/campaigns/{CID}/stages/online_review/sheets/{other}"),
+                    token,
+                    Value::Null,
+                )
+                .await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+        }
+    }
+    // Hidden while open, shown once closed.
+    let open = stage(&app, &office, "online_review").await;
+    assert!(
+        open["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["result"].is_null()),
+        "{open}"
+    );
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/online_review/results.xlsx"),
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{j}");
+    let (s, closed) = mv(&app, &office, "online_review", json!({"action": "close"})).await;
+    assert_eq!(s, StatusCode::OK, "{closed}");
+    let first_place = closed["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["result"]["rank"] == 1)
+        .unwrap();
+    assert_eq!(first_place["id"], zhang, "{closed}");
+    assert_eq!(first_place["result"]["total"], "70.00");
+    let r = app
+        .fetch(
+            &office,
+            &format!("/api/v1/campaigns/{CID}/stages/online_review/results.xlsx"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let outcome = ids(&closed["outcome"]);
+    let (s, j) = mv(
+        &app,
+        &office,
+        "online_review",
+        json!({"action": "advance", "candidates": outcome}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    // A reversal needs its reason, then undoes; advanced again.
+    let (s, j) = mv(&app, &office, "online_review", json!({"action": "revert"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["field"], "reason");
+    let (s, j) = mv(
+        &app,
+        &office,
+        "online_review",
+        json!({"action": "revert", "reason": "核对评分表后重新确定"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["phase"], "closed");
+    assert_eq!(
+        j["events"].as_array().unwrap().last().unwrap()["reason"],
+        "核对评分表后重新确定"
+    );
+    let (s, j) = mv(
+        &app,
+        &office,
+        "online_review",
+        json!({"action": "advance", "candidates": ids(&j["outcome"])}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+
+    // 集中评选 keyed from paper: every problem named, then written.
+    let (s, j) = mv(
+        &app,
+        &office,
+        "panel",
+        json!({"action": "open", "candidates": [zhang, li]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let member = experts[0].0;
+    let paper = format!("/api/v1/campaigns/{CID}/stages/panel/paper");
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &paper,
+            &office,
+            json!({"expert_id": member, "rows": [
+                {"application_id": zhang, "points": [20, 20, 41]},
+                {"application_id": li, "points": [20, 20, 30]}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert!(j["problems"][0].as_str().unwrap().contains("张三"), "{j}");
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &paper,
+            &office,
+            json!({"expert_id": member, "rows": [
+                {"application_id": zhang, "points": [20, 20, 40]},
+                {"application_id": li, "points": [20, 20, 30]}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["sheets"], 2);
+    let panel = stage(&app, &office, "panel").await;
+    assert_eq!(panel["keyed"][0]["sheets"], 2, "{panel}");
+    // An expert is not the office.
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &paper,
+            &experts[1].1,
+            json!({"expert_id": member, "rows": []}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// 手动调整: a conflicted expert is refused with the reason, a removal needs its reason
+/// and leaves the candidate short (said so), an eligible expert tops it up; the expert
+/// taken off no longer sees the candidate; both changes are in the audit trail.
+async fn the_office_changes_assignments_by_hand(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, _li, _) = review_ready(&app).await;
+    let token = app.token(office.user.id).await;
+    let change = format!("/api/v1/campaigns/{CID}/stages/online_review/assignments/change");
+    let pool = app.store.experts(CID).await.unwrap();
+    let id_of = |name: &str| pool.iter().find(|e| e.name == name).unwrap().user_id;
+    let on_zhang = |v: &Value| -> Vec<i64> {
+        v["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["application_id"] == zhang)
+            .map(|a| a["expert_id"].as_i64().unwrap())
+            .collect()
+    };
+
+    // 李专家 works at the candidates' own institute.
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &change,
+            &token,
+            json!({"action": "add", "expert_id": id_of("李专家"), "application_id": zhang}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("不能分配："),
+        "{j}"
+    );
+    assert_eq!(j["error"]["field"], "expert_id");
+
+    let before = stage(&app, &token, "online_review").await;
+    let first = on_zhang(&before)[0];
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &change,
+            &token,
+            json!({"action": "remove", "expert_id": first, "application_id": zhang}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(j["error"]["field"], "reason");
+    let (s, after) = app
+        .call(
+            Method::POST,
+            &change,
+            &token,
+            json!({"action": "remove", "expert_id": first, "application_id": zhang, "reason": "出国访问，无法按期评审"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{after}");
+    assert!(!on_zhang(&after).contains(&first));
+    assert!(
+        after["short"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().starts_with("张三只有 1 位评审专家")),
+        "{after}"
+    );
+    let removed = pingxuan_app::Access::load(&app.store, first)
+        .await
+        .unwrap()
+        .unwrap();
+    let still = pingxuan_app::reviews::task(&app.store, &removed, CID, "online_review").await;
+    assert!(
+        still.map_or(true, |t| t.items.iter().all(|i| i.application_id != zhang)),
+        "the expert taken off no longer has the candidate"
+    );
+
+    // Topped up by an eligible expert not on 张三 (and not the one just taken off).
+    let eligible = pool
+        .iter()
+        .map(|e| e.user_id)
+        .find(|e| *e != first && *e != id_of("李专家") && !on_zhang(&after).contains(e))
+        .unwrap();
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &change,
+            &token,
+            json!({"action": "add", "expert_id": eligible, "application_id": zhang}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert!(on_zhang(&j).contains(&eligible));
+    assert!(j["short"].as_array().unwrap().is_empty(), "{j}");
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &change,
+            &token,
+            json!({"action": "add", "expert_id": eligible, "application_id": zhang}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "twice: {j}");
+    let audit = app.store.recent_audit(20).await.unwrap();
+    let ended = audit
+        .iter()
+        .find(|e| e.action == "assignment_ended")
+        .expect("the removal is audited");
+    assert!(ended.detail.contains("出国访问"), "{}", ended.detail);
+    assert!(audit.iter().any(|e| e.action == "assignment_added"));
+
+    // The page's form does the same.
+    let mut page = app.signed_in("xj-office").await;
+    let url = format!("/campaigns/{CID}/stages/online_review");
+    let csrf = page.csrf(&url).await;
+    let r = page
+        .post_form(
+            &format!("{url}/assignments/change"),
+            &[
+                ("csrf", &csrf),
+                ("action", "add"),
+                ("application", &zhang.to_string()),
+                ("expert", &id_of("李专家").to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("不能分配："), "{}", r.body);
+    assert!(r.body.contains("手动调整"), "{}", r.body);
+}
