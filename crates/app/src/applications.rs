@@ -67,6 +67,7 @@ impl Loaded {
             materials: &self.materials,
             extensions: &self.extensions,
             now,
+            in_selection: None,
         }
     }
 
@@ -285,6 +286,7 @@ async fn write(
     actor: &Access,
     l: &Loaded,
     o: &Outcome,
+    selection: Option<pingxuan_store::applications::SelectionGuard>,
     ip: Option<&str>,
 ) -> Result<FlowState> {
     let update = FlowUpdate {
@@ -299,6 +301,7 @@ async fn write(
             _ => None,
         },
         form_version: matches!(o.event, Event::Submit { by: 0 }).then_some(l.app.form_version),
+        selection,
     };
     let notices = match &o.announcement {
         Some(a) => {
@@ -353,8 +356,24 @@ pub async fn act(
     note: &Note,
     ip: Option<&str>,
 ) -> Result<FlowState> {
-    let outcome = decide(&l.case(pingxuan_store::now()), event, note).map_err(refused)?;
-    write(store, actor, l, &outcome, ip).await
+    let mut case = l.case(pingxuan_store::now());
+    // While a selection stage holds a candidate at the office, neither the office's
+    // 退回 nor a unit's 收回 may take it away: what holds it is read only for those moves.
+    // Written under the campaign's selection lock, only if no stage moved meanwhile.
+    let (holder, guard) = match event {
+        Event::Return { .. } | Event::Recall { .. } if l.state.holder() == l.chain.top() => {
+            let (holder, events) = holding(store, &l.campaign, l.app.id).await?;
+            let guard = pingxuan_store::applications::SelectionGuard {
+                campaign_id: l.campaign.campaign.id.clone(),
+                stage_events: events,
+            };
+            (holder, Some(guard))
+        }
+        _ => (None, None),
+    };
+    case.in_selection = holder.as_deref();
+    let outcome = decide(&case, event, note).map_err(refused)?;
+    write(store, actor, l, &outcome, guard, ip).await
 }
 
 /// 办理: records that `level` opened what was submitted to it, the first time only.
@@ -447,7 +466,7 @@ pub async fn applicant_submit(
 ) -> Result<std::result::Result<FlowState, SubmitRefusal>> {
     let event = Event::Submit { by: 0 };
     match decide(&l.case(pingxuan_store::now()), event, &Note::default()) {
-        Ok(outcome) => Ok(Ok(write(store, access, l, &outcome, ip).await?)),
+        Ok(outcome) => Ok(Ok(write(store, access, l, &outcome, None, ip).await?)),
         Err(r @ Refusal::Problems(_)) => Ok(Err(SubmitRefusal {
             errors: r.field_problems(),
             blockers: r.blockers(),
@@ -638,4 +657,31 @@ pub async fn create_coded_application(
         ip,
     )
     .await
+}
+
+/// Where the selection rounds hold an application now, in words (see
+/// `rules::selection::stage::holding`), from the campaign's stage events.
+/// Also the campaign's count of stage events it read, for a write to check nothing moved.
+pub async fn holding(
+    store: &Store,
+    campaign: &Campaign,
+    application_id: i64,
+) -> Result<(Option<String>, i64)> {
+    let events = store.stage_events(&campaign.campaign.id).await?;
+    let states: Vec<pingxuan_rules::selection::stage::State> = campaign
+        .stages
+        .iter()
+        .map(|s| {
+            pingxuan_rules::selection::stage::replay(
+                events
+                    .iter()
+                    .filter(|e| e.stage_key == s.key)
+                    .map(|e| &e.event),
+            )
+        })
+        .collect();
+    Ok((
+        pingxuan_rules::selection::stage::holding(campaign, &states, application_id),
+        events.len() as i64,
+    ))
 }

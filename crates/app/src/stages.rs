@@ -138,6 +138,17 @@ impl StageView {
         &self.round.campaign.stages[self.index]
     }
 
+    /// The seed of the stage's automatic assignment (16 hex digits): the earliest pairs
+    /// with a seed. The organiser's own pairs have none; a declared conflict's
+    /// replacement has its own, later.
+    pub fn seed(&self) -> Option<String> {
+        self.assignments
+            .iter()
+            .filter(|a| !a.seed.is_empty())
+            .min_by_key(|a| a.at)
+            .map(|a| a.seed.clone())
+    }
+
     /// Who a pending stage opens with: the first those at the office's desk, a later one
     /// what the stage before advanced.
     pub fn opening_list(&self) -> Vec<i64> {
@@ -182,24 +193,43 @@ fn age_day(c: &Campaign) -> (Date, bool) {
     (OffsetDateTime::now_utc().to_offset(beijing).date(), false)
 }
 
-/// A stage and its candidates, for its organisers.
+/// A stage and its candidates, for its organisers, with 形式审查's checklist.
 pub async fn view(
     store: &Store,
     access: &Access,
     campaign_id: &str,
     key: &str,
 ) -> Result<StageView> {
+    view_with(store, access, campaign_id, key, true).await
+}
+
+/// The same without the checklist, which reads every candidate's case file: what a move
+/// decides on, and what a move's answer shows.
+pub async fn view_plain(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+) -> Result<StageView> {
+    view_with(store, access, campaign_id, key, false).await
+}
+
+async fn view_with(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    key: &str,
+    checks: bool,
+) -> Result<StageView> {
+    use std::collections::{HashMap, HashSet};
     let round = load(store, access, campaign_id).await?;
     let index = round.index(key).ok_or(Error::NotFound)?;
     let state = &round.states[index];
     let stage = &round.campaign.stages[index];
+    // Every candidate of every stage stays at the office's desk.
+    let at_desk = store.candidates(campaign_id, None).await?;
     let ids: Vec<i64> = match (state.phase, index) {
-        (Phase::Pending, 0) => store
-            .candidates(campaign_id, None)
-            .await?
-            .iter()
-            .map(|c| c.id)
-            .collect(),
+        (Phase::Pending, 0) => at_desk.iter().map(|c| c.id).collect(),
         (Phase::Pending, i) => round.states[i - 1].advanced.clone(),
         _ => state.candidates.clone(),
     };
@@ -228,17 +258,37 @@ pub async fn view(
     } else {
         Vec::new()
     };
+    // Looked up by key: a stage of 1,000 candidates has 5,000 assignments and sheets.
+    let sheet_of: HashMap<(i64, i64), &pingxuan_store::sheets::Sheet> = review_sheets
+        .iter()
+        .map(|s| ((s.expert_id, s.application_id), s))
+        .collect();
+    let mut experts_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for a in &assignments {
+        let state = match sheet_of.get(&(a.expert_id, a.application_id)) {
+            Some(s) if s.submitted_at.is_some() => "已提交",
+            Some(_) => "草稿",
+            None => "未评",
+        };
+        experts_of
+            .entry(a.application_id)
+            .or_default()
+            .push(format!("{}（{state}）", a.expert_name));
+    }
+    let desk_row: HashMap<i64, &pingxuan_store::applications::Candidate> =
+        at_desk.iter().map(|c| (c.id, c)).collect();
+    let screening_of: HashMap<i64, &Screening> =
+        screenings.iter().map(|s| (s.application_id, s)).collect();
+    let advanced: HashSet<i64> = state.advanced.iter().copied().collect();
     let (age_on, reference_set) = age_day(&round.campaign);
     let now = pingxuan_store::now();
-    // Every candidate of every stage stays at the office's desk.
-    let at_desk = store.candidates(campaign_id, None).await?;
     let mut candidates = Vec::with_capacity(ids.len());
     for id in ids {
-        let Some(row) = at_desk.iter().find(|c| c.id == id) else {
+        let Some(row) = desk_row.get(&id) else {
             // Sent back down the chain after the stage opened: not the stage's to judge.
             continue;
         };
-        let checks = if stage.kind == StageKind::Screening {
+        let checks = if checks && stage.kind == StageKind::Screening {
             let l = crate::applications::load(store, id).await?;
             screening::checklist(&l.case(now), age_on, reference_set)
         } else {
@@ -252,23 +302,9 @@ pub async fn view(
             recommender: row.recommender.clone(),
             field: text(&row.form, FieldKey::Field),
             checks,
-            screening: screenings.iter().find(|s| s.application_id == id).cloned(),
-            advanced: state.advanced.contains(&id),
-            experts: assignments
-                .iter()
-                .filter(|a| a.application_id == id)
-                .map(|a| {
-                    let sheet = review_sheets
-                        .iter()
-                        .find(|s| s.expert_id == a.expert_id && s.application_id == id);
-                    let state = match sheet {
-                        Some(s) if s.submitted_at.is_some() => "已提交",
-                        Some(_) => "草稿",
-                        None => "未评",
-                    };
-                    format!("{}（{state}）", a.expert_name)
-                })
-                .collect(),
+            screening: screening_of.get(&id).map(|s| (*s).clone()),
+            advanced: advanced.contains(&id),
+            experts: experts_of.remove(&id).unwrap_or_default(),
             result: None,
             parties: Parties {
                 applicant_id: row.applicant_id,
@@ -279,8 +315,8 @@ pub async fn view(
     }
     // A candidate sent back down the chain after the stage opened is not the stage's to
     // judge: its assignments and sheets drop out with it.
-    assignments.retain(|a| candidates.iter().any(|c| c.id == a.application_id));
-    let present: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let present: HashSet<i64> = candidates.iter().map(|c| c.id).collect();
+    assignments.retain(|a| present.contains(&a.application_id));
     let mut tied_ids: Vec<i64> = Vec::new();
     // The organiser's order for a tie, made in this closing.
     // The closing a tie-break belongs to: the stage's events up to its last 结束 (or the
@@ -290,7 +326,9 @@ pub async fn view(
         .rposition(|e| matches!(e.event, Event::Closed | Event::Reverted { .. }))
         .map(|i| i as i64 + 1);
     let broken = match closing {
-        Some(after) if stage.scored() => store.tie_break(campaign_id, key, after).await?,
+        Some(after) if stage.scored() || stage.approval() => {
+            store.tie_break(campaign_id, key, after).await?
+        }
         _ => None,
     };
     // “上一阶段排名” as a tie key: the stage before's ranking, where it was scored.
@@ -409,33 +447,30 @@ pub async fn view(
         .map(|c| (c.id, c.name.clone()))
         .collect();
     let tied = tied_pairs.iter().map(|(_, n)| n.clone()).collect();
+    let mut per_candidate: HashMap<i64, usize> = HashMap::new();
+    for a in &assignments {
+        *per_candidate.entry(a.application_id).or_default() += 1;
+    }
     let short: Vec<String> = match stage.reviewers {
         Some(r) if stage.kind == StageKind::Review && !assignments.is_empty() => candidates
             .iter()
             .filter_map(|c| {
-                let n = assignments
-                    .iter()
-                    .filter(|a| a.application_id == c.id)
-                    .count();
+                let n = per_candidate.get(&c.id).copied().unwrap_or(0);
                 (n < r as usize).then(|| format!("{}只有 {n} 位评审专家（应为 {r} 位）", c.name))
             })
             .collect(),
         _ => Vec::new(),
     };
+    let name_of: HashMap<i64, &str> = candidates.iter().map(|c| (c.id, c.name.as_str())).collect();
     let submitted: Vec<(i64, i64, String)> = assignments
         .iter()
         .filter(|a| {
-            review_sheets.iter().any(|s| {
-                s.expert_id == a.expert_id
-                    && s.application_id == a.application_id
-                    && s.submitted_at.is_some()
-            })
+            sheet_of
+                .get(&(a.expert_id, a.application_id))
+                .is_some_and(|s| s.submitted_at.is_some())
         })
         .map(|a| {
-            let name = candidates
-                .iter()
-                .find(|c| c.id == a.application_id)
-                .map_or("", |c| c.name.as_str());
+            let name = name_of.get(&a.application_id).copied().unwrap_or("");
             (
                 a.expert_id,
                 a.application_id,
@@ -491,12 +526,13 @@ fn review_outcome(
     };
     use pingxuan_rules::selection::aggregate::{self, Settings, Sheet, TieKey};
     use pingxuan_rules::selection::approval::{self as show_of_hands, Ballot};
+    let by_pair: std::collections::HashMap<(i64, i64), &pingxuan_store::sheets::Sheet> = sheets
+        .iter()
+        .filter(|s| s.submitted_at.is_some())
+        .map(|s| ((s.expert_id, s.application_id), s))
+        .collect();
     let submitted = |a: &pingxuan_store::stages::Assignment| {
-        sheets.iter().find(|s| {
-            s.expert_id == a.expert_id
-                && s.application_id == a.application_id
-                && s.submitted_at.is_some()
-        })
+        by_pair.get(&(a.expert_id, a.application_id)).copied()
     };
     let mut outstanding = Vec::new();
     if assignments.is_empty() {
@@ -514,8 +550,10 @@ fn review_outcome(
         }
     }
     if !paper && !assignments.is_empty() {
+        let covered: std::collections::HashSet<i64> =
+            assignments.iter().map(|a| a.application_id).collect();
         for c in candidates.iter() {
-            if !assignments.iter().any(|a| a.application_id == c.id) {
+            if !covered.contains(&c.id) {
                 outstanding.push(format!(
                     "{}没有评审专家（分配的专家均已回避），无法评分",
                     c.name
@@ -601,11 +639,16 @@ fn review_outcome(
         );
         (aggs, ranking)
     };
+    let slot: std::collections::HashMap<i64, usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
+    let agg_of: std::collections::HashMap<i64, &aggregate::Aggregate> =
+        aggs.iter().map(|a| (a.candidate, a)).collect();
     for row in &ranking.rows {
-        if let (Some(c), Some(a)) = (
-            candidates.iter_mut().find(|c| c.id == row.candidate),
-            aggs.iter().find(|a| a.candidate == row.candidate),
-        ) {
+        if let (Some(&i), Some(a)) = (slot.get(&row.candidate), agg_of.get(&row.candidate)) {
+            let c = &mut candidates[i];
             c.result = Some(if approval {
                 // The count of 同意 is the value; both counts lead the reason.
                 (
@@ -647,7 +690,7 @@ pub async fn act(
     mv: Move,
     ip: Option<&str>,
 ) -> Result<Event> {
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     let desk = v.opening_list();
     let event = stage::decide(&v.case(&desk), &mv).map_err(|r| match r.code {
         // A missing reason is the input's fault, not the stage's: said beside the box.
@@ -804,7 +847,7 @@ pub async fn screen(
     reason: &str,
     ip: Option<&str>,
 ) -> Result<()> {
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     if v.stage().kind != StageKind::Screening {
         return Err(Error::NotFound);
     }
@@ -939,7 +982,16 @@ pub(crate) async fn panel(
                 recommender: c.recommender.clone(),
             })
             .collect::<Vec<_>>(),
-        &conflict::Aliases::default(),
+        // The built-in 简称 table with the campaign file's own (`[conflicts] aliases`).
+        &conflict::Aliases::with(
+            &v.round
+                .campaign
+                .conflicts
+                .aliases
+                .iter()
+                .map(|(short, full)| (short.as_str(), full.as_str()))
+                .collect::<Vec<_>>(),
+        ),
     );
     for d in store.declarations(campaign_id, key).await? {
         if !d.relation.is_empty() {
@@ -992,7 +1044,7 @@ pub async fn assign(
     ip: Option<&str>,
 ) -> Result<Assigned> {
     use pingxuan_rules::selection::assign as flow;
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     let stage = v.stage();
     if stage.kind != StageKind::Review {
         return Err(Error::NotFound);
@@ -1108,7 +1160,7 @@ pub async fn change_assignment(
 ) -> Result<()> {
     use pingxuan_rules::selection::assign as flow;
     use pingxuan_store::stages::AssignmentChange;
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     let stage = v.stage();
     if stage.kind != StageKind::Review {
         return Err(Error::NotFound);
@@ -1152,6 +1204,13 @@ pub async fn change_assignment(
         .map(|a| (a.expert_id, a.application_id))
         .collect();
     let (change, detail) = if add {
+        if current.is_empty() {
+            // The automatic run comes first (it is refused once any pair exists).
+            return Err(Error::conflict(
+                "not_assigned",
+                "请先自动分配评审专家，再手动调整",
+            ));
+        }
         let panel = panel(store, campaign_id, key, &v).await?;
         let spread = flow::check_manual(&current, (expert_id, application_id), &panel.conflicts)
             .map_err(|m| Error::invalid("assignment_refused", m, Some("expert_id")))?;
@@ -1245,9 +1304,9 @@ pub async fn key_in(
     expert_id: i64,
     typed: &[(i64, Vec<String>)],
     ip: Option<&str>,
-) -> Result<std::result::Result<usize, Vec<String>>> {
+) -> Result<std::result::Result<Keyed, Vec<String>>> {
     use pingxuan_rules::selection::{approval, sheet};
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     let stage = v.stage();
     if stage.kind != StageKind::Panel {
         return Err(Error::NotFound);
@@ -1265,7 +1324,9 @@ pub async fn key_in(
         .await?
         .into_iter()
         .find(|e| e.user_id == expert_id && e.active)
-        .ok_or_else(|| Error::invalid("unknown_expert", "请选择专家库中的专家", Some("expert")))?;
+        .ok_or_else(|| {
+            Error::invalid("unknown_expert", "请选择专家库中的专家", Some("expert_id"))
+        })?;
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     for c in &v.candidates {
@@ -1361,7 +1422,18 @@ pub async fn key_in(
             ),
             other => other.into(),
         })?;
-    Ok(Ok(rows.len()))
+    Ok(Ok(Keyed {
+        sheets: rows.len(),
+        votes: voting,
+    }))
+}
+
+/// What a keying-in wrote: one sheet per candidate, and whether they were votes
+/// (同意/不同意) rather than points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyed {
+    pub sheets: usize,
+    pub votes: bool,
 }
 
 /// The organiser orders candidates tied across the cut, with a reason: checked by
@@ -1376,7 +1448,7 @@ pub async fn break_tie(
     reason: &str,
     ip: Option<&str>,
 ) -> Result<()> {
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     let tied: Vec<i64> = v.tied_ids.iter().map(|(id, _)| *id).collect();
     let reason =
         stage::decide_tie_break(v.state().phase, &tied, order, reason).map_err(|r| {
@@ -1434,7 +1506,7 @@ pub async fn reopen_sheet(
     reason: &str,
     ip: Option<&str>,
 ) -> Result<()> {
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     if v.stage().kind != StageKind::Review {
         return Err(Error::NotFound);
     }
@@ -1492,7 +1564,7 @@ pub async fn results(
     ip: Option<&str>,
 ) -> Result<crate::exports::Download> {
     use pingxuan_export::results::{ResultRow, SheetRow, StageResults};
-    let v = view(store, access, campaign_id, key).await?;
+    let v = view_plain(store, access, campaign_id, key).await?;
     let stage = v.stage();
     let voting = stage.approval();
     if !stage.scored() && !voting {
@@ -1635,9 +1707,14 @@ fn words(screening: Option<&Screening>, advanced: bool, next: Option<&str>) -> S
         None => String::new(),
     };
     match (screening, advanced) {
-        (Some(s), _) if !s.passed => format!("不通过。理由：{}", s.reason),
+        // The notice adds its own full stop.
+        (Some(s), _) if !s.passed => {
+            format!("不通过。理由：{}", s.reason.trim_end_matches('。'))
+        }
         (Some(_), true) => format!("通过{onward}"),
         (Some(_), false) => "通过，但未列入晋级名单".to_owned(),
+        // The last stage's list goes on to the final list under its rules.
+        (None, true) if next.is_none() => "列入本阶段晋级名单，待最终名单确定".to_owned(),
         (None, true) => format!("晋级{onward}"),
         (None, false) => "未晋级".to_owned(),
     }

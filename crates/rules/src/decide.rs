@@ -84,6 +84,9 @@ pub struct Case<'a> {
     pub extensions: &'a [Extension],
     /// Unix seconds.
     pub now: i64,
+    /// Where the selection rounds hold the candidate, in words (see
+    /// `selection::stage::holding`): it may not be sent back or taken back meanwhile.
+    pub in_selection: Option<&'a str>,
 }
 
 impl Case<'_> {
@@ -264,6 +267,18 @@ pub fn decide(case: &Case<'_>, event: Event, note: &Note) -> Result<Outcome, Ref
                 kept.co_signer = co.0;
                 kept.co_opinion = co.1;
             }
+        }
+        Event::Return { .. } | Event::Recall { .. } if case.in_selection.is_some() => {
+            let held = case.in_selection.unwrap_or_default();
+            let what = if matches!(event, Event::Recall { .. }) {
+                "收回"
+            } else {
+                "退回"
+            };
+            return Err(Refusal::Flow(format!(
+                "{}{held}，不能{what}",
+                naming(case.name(), case.number)
+            )));
         }
         Event::Return { .. } if kept.comment.is_empty() => problems.push(Problem {
             code: "comment_required",

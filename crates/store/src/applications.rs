@@ -170,6 +170,17 @@ pub struct FlowUpdate {
     /// the move `Stale`, so an applicant's 提交 never carries a form it did not check.
     /// `None`: the move does not depend on the form.
     pub form_version: Option<i64>,
+    /// A move that depends on where the selection rounds stand (the office's 退回, a
+    /// unit's 收回 at the office): written under the campaign's selection lock, only while
+    /// the campaign still has the stage events the decision saw.
+    pub selection: Option<SelectionGuard>,
+}
+
+/// The campaign and its count of stage events when a move was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectionGuard {
+    pub campaign_id: String,
+    pub stage_events: i64,
 }
 
 /// The recommending unit whose forwarded applications may not exceed `max`.
@@ -375,20 +386,47 @@ impl Store {
         campaign_id: &str,
         recommenders: Option<&[i64]>,
     ) -> Result<Vec<Candidate>> {
-        let (filter, order) = match recommenders {
-            Some([]) => return Ok(Vec::new()),
+        match recommenders {
+            Some([]) => Ok(Vec::new()),
             Some(units) => {
-                let marks: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 2)).collect();
-                (
-                    format!(
-                        "a.recommender_unit_id IN ({}) AND a.holder_level >= a.recommender_level",
-                        marks.join(", ")
-                    ),
-                    "a.id",
-                )
+                let filter = format!(
+                    "a.recommender_unit_id IN ({}) AND a.holder_level >= a.recommender_level",
+                    marks(units.len())
+                );
+                self.candidate_rows(campaign_id, &filter, "a.id", units)
+                    .await
             }
-            None => ("a.holder_role = 'organizer'".to_owned(), "u.name, a.id"),
-        };
+            None => {
+                self.candidate_rows(
+                    campaign_id,
+                    "a.holder_role = 'organizer'",
+                    "u.name, a.id",
+                    &[],
+                )
+                .await
+            }
+        }
+    }
+
+    /// Those of `ids` still at the organiser's desk, by id (an expert's assigned candidates).
+    pub async fn desk_candidates(&self, campaign_id: &str, ids: &[i64]) -> Result<Vec<Candidate>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = format!(
+            "a.holder_role = 'organizer' AND a.id IN ({})",
+            marks(ids.len())
+        );
+        self.candidate_rows(campaign_id, &filter, "a.id", ids).await
+    }
+
+    async fn candidate_rows(
+        &self,
+        campaign_id: &str,
+        filter: &str,
+        order: &str,
+        binds: &[i64],
+    ) -> Result<Vec<Candidate>> {
         let sql = format!(
             "SELECT a.id, a.number, f.form_json, COALESCE(u.name, '') AS unit, \
              a.applicant_id, a.work_unit_id, a.recommender_unit_id \
@@ -397,8 +435,8 @@ impl Store {
              WHERE a.campaign_id = $1 AND {filter} ORDER BY {order}"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(campaign_id);
-        for unit in recommenders.unwrap_or_default() {
-            q = q.bind(*unit);
+        for id in binds {
+            q = q.bind(*id);
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
@@ -667,7 +705,22 @@ impl Store {
             Event::Return { to, .. } => Some(to as i64),
             _ => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = match &update.selection {
+            Some(g) => {
+                let mut tx = crate::stages::locked(self, &g.campaign_id).await?;
+                let events: i64 =
+                    sqlx::query("SELECT COUNT(*) FROM stage_events WHERE campaign_id = $1")
+                        .bind(&g.campaign_id)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
+                if events != g.stage_events {
+                    return Err(StoreError::Stale);
+                }
+                tx
+            }
+            None => self.pool.begin().await?,
+        };
         if let Some(q) = update.quota {
             // Two forwards of different applications at once: the unit's row is written
             // first so they queue (row lock on PostgreSQL, write lock on SQLite), and the
@@ -1236,6 +1289,14 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `$2, $3, …` for `n` values bound after the campaign.
+fn marks(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -80,14 +80,42 @@ impl Store {
 
     /// The 回避声明 of a stage (every expert's).
     pub async fn declarations(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<Declared>> {
-        let rows = sqlx::query(
+        self.declarations_where(campaign_id, stage_key, None).await
+    }
+
+    /// One expert's 回避声明 in a stage.
+    pub async fn declarations_of(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert_id: i64,
+    ) -> Result<Vec<Declared>> {
+        self.declarations_where(campaign_id, stage_key, Some(expert_id))
+            .await
+    }
+
+    async fn declarations_where(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert: Option<i64>,
+    ) -> Result<Vec<Declared>> {
+        let sql = format!(
             "SELECT expert_id, application_id, relation, declared_at FROM declarations \
-             WHERE campaign_id = $1 AND stage_key = $2 ORDER BY expert_id, application_id",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE campaign_id = $1 AND stage_key = $2{} ORDER BY expert_id, application_id",
+            if expert.is_some() {
+                " AND expert_id = $3"
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        if let Some(e) = expert {
+            q = q.bind(e);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(Declared {
@@ -173,14 +201,42 @@ impl Store {
 
     /// The sheets of a stage (every expert's).
     pub async fn sheets(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<Sheet>> {
-        let rows = sqlx::query(
+        self.sheets_where(campaign_id, stage_key, None).await
+    }
+
+    /// One expert's sheets in a stage.
+    pub async fn sheets_of(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert_id: i64,
+    ) -> Result<Vec<Sheet>> {
+        self.sheets_where(campaign_id, stage_key, Some(expert_id))
+            .await
+    }
+
+    async fn sheets_where(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert: Option<i64>,
+    ) -> Result<Vec<Sheet>> {
+        let sql = format!(
             "SELECT expert_id, application_id, points, comment, version, submitted_at, keyed_by \
-             FROM sheets WHERE campaign_id = $1 AND stage_key = $2 ORDER BY application_id, expert_id",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?;
+             FROM sheets WHERE campaign_id = $1 AND stage_key = $2{} ORDER BY application_id, expert_id",
+            if expert.is_some() {
+                " AND expert_id = $3"
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        if let Some(e) = expert {
+            q = q.bind(e);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let points: String = r.try_get(2)?;

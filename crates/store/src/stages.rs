@@ -244,16 +244,44 @@ pub struct Assignment {
 impl Store {
     /// The live assignments of a stage, by candidate then expert.
     pub async fn assignments(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<Assignment>> {
-        let rows = sqlx::query(
+        self.assignments_where(campaign_id, stage_key, None).await
+    }
+
+    /// One expert's live assignments in a stage, by candidate.
+    pub async fn assignments_of(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert_id: i64,
+    ) -> Result<Vec<Assignment>> {
+        self.assignments_where(campaign_id, stage_key, Some(expert_id))
+            .await
+    }
+
+    async fn assignments_where(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert: Option<i64>,
+    ) -> Result<Vec<Assignment>> {
+        let sql = format!(
             "SELECT a.expert_id, u.display_name, a.application_id, a.seed, a.assigned_at \
              FROM assignments a JOIN users u ON u.id = a.expert_id \
-             WHERE a.campaign_id = $1 AND a.stage_key = $2 AND a.ended_at IS NULL \
+             WHERE a.campaign_id = $1 AND a.stage_key = $2 AND a.ended_at IS NULL{} \
              ORDER BY a.application_id, a.expert_id",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?;
+            if expert.is_some() {
+                " AND a.expert_id = $3"
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        if let Some(e) = expert {
+            q = q.bind(e);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(Assignment {

@@ -201,6 +201,7 @@ async fn a_move_without_its_entry_does_not_happen(db: TestDb) {
         state_text: "申报人提交到推荐单位".into(),
         quota: None,
         form_version: None,
+        selection: None,
     };
     assert!(
         s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &up)

@@ -298,6 +298,7 @@ async fn application_numbers_and_forms(db: TestDb) {
         state_text: "申报人提交到推荐单位".into(),
         quota: None,
         form_version: Some(1),
+        selection: None,
     };
     assert!(matches!(
         s.append_event(id1, 0, Event::Submit { by: 0 }, uid, "", &up)
@@ -351,6 +352,7 @@ async fn recall_and_open_race(db: TestDb) {
             state_text: st.text(&chain),
             quota: None,
             form_version: None,
+            selection: None,
         };
         s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &update(&submitted))
             .await
@@ -620,6 +622,7 @@ async fn applications_with(
                 state_text: "申报人提交到推荐单位".into(),
                 quota: None,
                 form_version: None,
+                selection: None,
             };
             s.append_event(id, 0, Event::Submit { by: 0 }, uid, "", &up)
                 .await

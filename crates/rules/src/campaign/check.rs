@@ -102,7 +102,19 @@ pub(crate) fn check(c: &Campaign) -> Vec<Finding> {
     check_stages(c, &mut f);
     check_final(c, &mut f);
     check_publicity(c, &mut f);
+    check_conflicts(c, &mut f);
     f.0
+}
+
+fn check_conflicts(c: &Campaign, f: &mut Findings) {
+    for (short, full) in &c.conflicts.aliases {
+        let path = vec![k("conflicts"), k("aliases"), k(short)];
+        if short.trim().is_empty() || full.trim().is_empty() {
+            f.error(path, "简称和全称都不能为空");
+        } else if short.trim() == full.trim() {
+            f.error(path, format!("简称“{short}”与全称相同"));
+        }
+    }
 }
 
 fn check_meta(c: &Campaign, f: &mut Findings) {

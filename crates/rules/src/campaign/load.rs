@@ -206,6 +206,7 @@ const SECTIONS: &[&str] = &[
     "final",
     "publicity",
     "paper",
+    "conflicts",
 ];
 
 /// Reads and checks a campaign file, reporting every problem found.
@@ -251,6 +252,7 @@ pub fn load(src: &str) -> Report {
     let final_list = r.section::<FinalList>(table, "final", false);
     let publicity = r.section::<Publicity>(table, "publicity", false);
     let paper = r.section::<Paper>(table, "paper", false);
+    let conflicts = r.section::<Conflicts>(table, "conflicts", false);
 
     let campaign = match (
         meta,
@@ -265,6 +267,7 @@ pub fn load(src: &str) -> Report {
         final_list,
         publicity,
         paper,
+        conflicts,
     ) {
         (
             Some(campaign),
@@ -279,6 +282,7 @@ pub fn load(src: &str) -> Report {
             Some(final_list),
             Some(publicity),
             Some(paper),
+            Some(conflicts),
         ) => Some(Campaign {
             campaign,
             entry,
@@ -292,6 +296,7 @@ pub fn load(src: &str) -> Report {
             final_list: final_list.unwrap_or_default(),
             publicity: publicity.unwrap_or_default(),
             paper,
+            conflicts: conflicts.unwrap_or_default(),
         }),
         _ => None,
     };

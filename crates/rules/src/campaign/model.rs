@@ -25,6 +25,18 @@ pub struct Campaign {
     pub final_list: FinalList,
     pub publicity: Publicity,
     pub paper: Option<Paper>,
+    /// Conflicts of interest: the organiser's 简称 of units beside the built-in table.
+    pub conflicts: Conflicts,
+}
+
+/// `[conflicts]`: what the built-in rules for conflicts of interest cannot know.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conflicts {
+    /// 简称 → 全称 of units, e.g. `"新疆农科院" = "新疆农业科学院"`: an expert at the one is
+    /// at the other. Added to (and overriding) the built-in table.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

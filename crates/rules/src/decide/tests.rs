@@ -75,6 +75,7 @@ struct Fixture {
     materials: BTreeMap<String, u32>,
     extensions: Vec<Extension>,
     now: i64,
+    in_selection: Option<&'static str>,
 }
 
 impl Fixture {
@@ -100,6 +101,7 @@ impl Fixture {
             extensions: Vec::new(),
             // 2023-01-01, before every seed's deadline.
             now: 1_672_531_200,
+            in_selection: None,
         }
     }
 
@@ -130,6 +132,7 @@ impl Fixture {
             materials: &self.materials,
             extensions: &self.extensions,
             now: self.now,
+            in_selection: self.in_selection,
         };
         decide(&case, event, note)
     }
@@ -524,6 +527,35 @@ fn the_office_returns_to_the_unit() {
     ));
 }
 
+/// Once a selection stage holds the candidate, the office may not send it back: the
+/// refusal names the stage.
+#[test]
+fn no_return_while_a_stage_holds_the_candidate() {
+    let mut f = Fixture::new("xinjiang-2023.toml", false).moved(&[
+        SUBMIT_0,
+        Event::Open { by: 1 },
+        Event::Submit { by: 1 },
+        Event::Open { by: 2 },
+    ]);
+    f.in_selection = Some("已进入评选阶段“网上评选”");
+    match f.decide(Event::Return { by: 2, to: 1 }, &said("请补充推荐报告")) {
+        Err(Refusal::Flow(m)) => assert!(m.contains("已进入评选阶段“网上评选”，不能退回"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Nor may the unit take back what the office has not opened yet.
+    let mut f = Fixture::new("xinjiang-2023.toml", false).moved(&[
+        SUBMIT_0,
+        Event::Open { by: 1 },
+        Event::Submit { by: 1 },
+    ]);
+    assert!(f.decide(Event::Recall { by: 1 }, &NONE).is_ok());
+    f.in_selection = Some("已进入评选阶段“形式审查”");
+    match f.decide(Event::Recall { by: 1 }, &NONE) {
+        Err(Refusal::Flow(m)) => assert!(m.contains("已进入评选阶段“形式审查”，不能收回"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// File moves, table by table: who may attach or remove which material when, and
 /// what a new upload must fit (东莞: 照片 3～5 张, the ID photo one).
 #[test]
@@ -554,6 +586,7 @@ fn file_moves() {
             materials: &f.materials,
             extensions: &f.extensions,
             now: f.now,
+            in_selection: None,
         };
         decide_file(&case, level, mv).map(|m| m.key.clone())
     };

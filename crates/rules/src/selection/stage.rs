@@ -201,6 +201,35 @@ impl Refusal {
     }
 }
 
+/// Where the selection rounds hold candidate `id` now, in words that follow its name:
+/// “已进入评选阶段“网上评选””, while a stage it is in is open or closed; “已晋级，待进入
+/// 评选阶段“集中评选””, once advanced into one not yet opened; “已列入“集中评选”的晋级名单”,
+/// on the last stage's list. `None` before any stage took it, or once one left it out.
+/// While the rounds hold a candidate the office may not send it back down the chain, nor
+/// may a unit take it back.
+pub fn holding(campaign: &Campaign, states: &[State], id: i64) -> Option<String> {
+    let mut advanced_from: Option<&str> = None;
+    for (stage, s) in campaign.stages.iter().zip(states) {
+        if !s.candidates.contains(&id) {
+            return match (advanced_from, s.phase) {
+                (Some(_), Phase::Pending) => {
+                    Some(format!("已晋级，待进入评选阶段“{}”", stage.name))
+                }
+                // Opened without it (sent back meanwhile), or never taken.
+                _ => None,
+            };
+        }
+        match s.phase {
+            Phase::Open | Phase::Closed => {
+                return Some(format!("已进入评选阶段“{}”", stage.name));
+            }
+            Phase::Advanced if s.advanced.contains(&id) => advanced_from = Some(&stage.name),
+            _ => return None,
+        }
+    }
+    advanced_from.map(|name| format!("已列入“{name}”的晋级名单"))
+}
+
 /// The settings a stage needs before it opens, each named as the 活动设置 form names it.
 pub fn unset(stage: &Stage) -> Vec<String> {
     let mut out = Vec::new();
@@ -621,6 +650,46 @@ mod tests {
             .code,
             "over_cap"
         );
+    }
+
+    #[test]
+    fn a_candidate_is_held_by_the_stage_it_is_in_or_advanced_into() {
+        let c = seed("xinjiang");
+        let open = |ids: &[i64]| State {
+            phase: Phase::Open,
+            candidates: ids.to_vec(),
+            ..State::default()
+        };
+        let advanced = |ids: &[i64], on: &[i64]| State {
+            phase: Phase::Advanced,
+            candidates: ids.to_vec(),
+            advanced: on.to_vec(),
+            ..State::default()
+        };
+        let pending = State::default();
+        let at = |states: &[State], id| holding(&c, states, id);
+        assert_eq!(
+            at(&[pending.clone(), pending.clone(), pending.clone()], 1),
+            None
+        );
+        let first = [open(&[1, 2]), pending.clone(), pending.clone()];
+        assert_eq!(at(&first, 1).as_deref(), Some("已进入评选阶段“初评”"));
+        assert_eq!(at(&first, 3), None, "never taken");
+        let second = [advanced(&[1, 2], &[1]), pending.clone(), pending.clone()];
+        assert_eq!(
+            at(&second, 1).as_deref(),
+            Some("已晋级，待进入评选阶段“网上评选”")
+        );
+        assert_eq!(at(&second, 2), None, "left out");
+        // The next stage opened without it (sent back meanwhile): nothing holds it.
+        let without = [advanced(&[1, 2], &[1, 2]), open(&[1]), pending.clone()];
+        assert_eq!(at(&without, 2), None);
+        let last = [
+            advanced(&[1, 2], &[1]),
+            advanced(&[1], &[1]),
+            advanced(&[1], &[1]),
+        ];
+        assert_eq!(at(&last, 1).as_deref(), Some("已列入“集中评选”的晋级名单"));
     }
 
     #[test]

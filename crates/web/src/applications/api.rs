@@ -146,6 +146,19 @@ pub struct ApplicationOut {
     pub form: FormValues,
     pub committed_at: Option<i64>,
     pub events: Vec<EventOut>,
+    /// The selection rounds' published outcomes for it (in `GET` only; empty elsewhere).
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeOut>,
+}
+
+/// A stage's published outcome, as the candidate and its units read it.
+#[derive(Serialize, ToSchema)]
+pub struct OutcomeOut {
+    pub stage: String,
+    /// ok (passed, advanced), fail (not), warn (withdrawn, under review).
+    pub mark: String,
+    /// e.g. 不通过。理由：…, 晋级，进入“集中评选”.
+    pub text: String,
 }
 
 fn out(l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
@@ -184,6 +197,7 @@ fn out(l: &Loaded, level: usize) -> Result<ApplicationOut, Failure> {
                 at: e.at,
             })
             .collect(),
+        outcomes: Vec::new(),
     })
 }
 
@@ -264,7 +278,17 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let (l, level) = flow::load_seen(&state.store, &caller.access, id).await?;
-    Ok(Json(out(&l, level)?))
+    let mut o = out(&l, level)?;
+    o.outcomes = pingxuan_app::stages::conclusions_for(&state.store, &l.campaign, l.app.id)
+        .await?
+        .into_iter()
+        .map(|c| OutcomeOut {
+            stage: c.stage,
+            mark: c.mark.to_owned(),
+            text: c.text,
+        })
+        .collect();
+    Ok(Json(o))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -100,6 +100,8 @@ struct ReviewPage {
     return_to: Vec<(usize, String)>,
     /// Why recall is still possible, when it is.
     recall_hint: Option<String>,
+    /// Where the selection rounds hold the candidate, in words: no 退回 or 收回 meanwhile.
+    in_selection: Option<String>,
     opinion_label: String,
     opinion_guidance: String,
     /// 东莞: the actual employer may sign beside the work unit.
@@ -246,6 +248,13 @@ async fn render(
     let materials = crate::materials::material_views(l, &l.attachments, level);
     let conclusions =
         pingxuan_app::stages::conclusions_for(&state.store, &l.campaign, l.app.id).await?;
+    let in_selection = if l.state.holder() == l.chain.top() {
+        pingxuan_app::applications::holding(&state.store, &l.campaign, l.app.id)
+            .await?
+            .0
+    } else {
+        None
+    };
     let page = ReviewPage {
         conclusions,
         shell: Shell::signed_in(who, "办理申报表", "/applications/review"),
@@ -270,7 +279,7 @@ async fn render(
             .state
             .moves
             .last()
-            .filter(|_| l.state.can_recall(level))
+            .filter(|_| l.state.can_recall(level) && in_selection.is_none())
             .map(|m| match m.kind {
                 MoveKind::Return => format!("{}尚未重新提交，可以收回退回", l.chain.name(m.to)),
                 MoveKind::Submit => format!("{}尚未办理，可以收回", l.chain.name(m.to)),
@@ -310,6 +319,7 @@ async fn render(
         notice,
         error,
         typed,
+        in_selection,
     };
     Ok((status, Html(page.render()?)).into_response())
 }

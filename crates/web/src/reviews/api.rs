@@ -224,6 +224,12 @@ pub struct SheetIn {
     pub submit: bool,
 }
 
+/// A sheet as saved.
+#[derive(Serialize, ToSchema)]
+pub struct SavedOut {
+    pub sheet: SheetOut,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SheetProblem {
     /// The criterion concerned, when there is one.
@@ -241,12 +247,13 @@ pub struct SheetRefused {
 }
 
 /// 保存 or 提交 the caller's sheet for one assigned candidate: a draft, or 提交 which
-/// checks every criterion against its full marks and locks the sheet. Answers the sheet.
+/// checks every criterion against its full marks and locks the sheet. Answers the sheet
+/// as stored (its new version).
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}/stages/{key}/sheets/{app}", tag = "reviews",
     request_body = SheetIn,
     params(("id" = String, Path, description = "活动标识"), ("key" = String, Path, description = "阶段标识"),
         ("app" = i64, Path, description = "申请书编号（id）")),
-    responses((status = 200, body = SheetPageOut), (status = 409, body = ErrorBody),
+    responses((status = 200, body = SavedOut), (status = 409, body = ErrorBody),
         (status = 422, description = "每一处问题", body = SheetRefused)))]
 pub async fn put_sheet(
     State(state): State<AppState>,
@@ -270,8 +277,18 @@ pub async fn put_sheet(
     .await?;
     match saved {
         Saved::Done { .. } => {
-            let v = actions::open(&state.store, &caller.access, &id, &key, app).await?;
-            Ok(Json(sheet_page(&v)).into_response())
+            // The sheet as now stored; the facts the caller already read are not sent again.
+            let sheet = state
+                .store
+                .sheets_of(&id, &key, caller.access.user.id)
+                .await?
+                .into_iter()
+                .find(|s| s.application_id == app)
+                .ok_or(crate::error::Failure::NotFound)?;
+            Ok(Json(SavedOut {
+                sheet: SheetOut::from(&sheet),
+            })
+            .into_response())
         }
         Saved::Refused(problems) => {
             let v = actions::open(&state.store, &caller.access, &id, &key, app).await?;

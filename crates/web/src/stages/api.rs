@@ -73,7 +73,8 @@ pub struct CandidateOut {
     pub recommender: String,
     /// 推荐领域 (empty where the form has none).
     pub field: String,
-    /// 形式审查's checklist, prefilled from the record (screening stages).
+    /// 形式审查's checklist, prefilled from the record (screening stages; in `GET` of the
+    /// stage, not in a move's answer).
     pub checks: Vec<CheckOut>,
     pub screening: Option<ScreeningOut>,
     pub advanced: bool,
@@ -157,6 +158,13 @@ pub struct StageOut {
     pub seed: Option<String>,
     /// Active experts in the campaign's pool.
     pub pool: usize,
+    /// A review stage's pool, for `assignments/change`.
+    pub experts: Vec<ExpertRef>,
+    /// A panel in a room: the pool's members not yet keyed, for `paper`.
+    pub panel_pool: Vec<ExpertRef>,
+    /// A panel's ballot: `scores` (paper sheets) or `approval` (同意/不同意, `points` 1
+    /// or 0); `null` for other stages.
+    pub ballot: Option<String>,
     /// Candidates left with fewer experts than the stage asks, in words.
     pub short: Vec<String>,
     /// Tied across the cut: to be ordered with `tie`.
@@ -167,6 +175,12 @@ pub struct StageOut {
     /// A panel keyed from paper: members keyed so far, with their sheets.
     pub keyed: Vec<KeyedOut>,
     pub events: Vec<StageEventOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExpertRef {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -258,8 +272,32 @@ fn stage_out(v: &StageView) -> StageOut {
                 application_id: a.application_id,
             })
             .collect(),
-        seed: v.assignments.first().map(|a| a.seed.clone()),
+        seed: v.seed(),
         pool: v.pool,
+        experts: v
+            .pool_list
+            .iter()
+            .map(|(id, name)| ExpertRef {
+                id: *id,
+                name: name.clone(),
+            })
+            .collect(),
+        panel_pool: v
+            .panel_pool
+            .iter()
+            .map(|(id, name)| ExpertRef {
+                id: *id,
+                name: name.clone(),
+            })
+            .collect(),
+        ballot: (stage.kind == pingxuan_rules::campaign::StageKind::Panel).then(|| {
+            if stage.approval() {
+                "approval"
+            } else {
+                "scores"
+            }
+            .to_owned()
+        }),
         short: v.short.clone(),
         tied: v
             .tied_ids
@@ -314,13 +352,15 @@ fn stage_out(v: &StageView) -> StageOut {
     }
 }
 
+/// The stage after a move, without 形式审查's checklist (it reads every candidate's case
+/// file; `GET` the stage for it).
 async fn fresh(
     state: &AppState,
     caller: &ApiCaller,
     id: &str,
     key: &str,
 ) -> Result<StageOut, ApiError> {
-    let v = actions::view(&state.store, &caller.access, id, key).await?;
+    let v = actions::view_plain(&state.store, &caller.access, id, key).await?;
     Ok(stage_out(&v))
 }
 
@@ -355,7 +395,8 @@ pub async fn get_one(
     caller: ApiCaller,
     ApiPath((id, key)): ApiPath<(String, String)>,
 ) -> Result<Json<StageOut>, ApiError> {
-    Ok(Json(fresh(&state, &caller, &id, &key).await?))
+    let v = actions::view(&state.store, &caller.access, &id, &key).await?;
+    Ok(Json(stage_out(&v)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -610,7 +651,10 @@ pub async fn post_paper(
     )
     .await?
     {
-        Ok(sheets) => Ok(Json(KeyedIn { sheets }).into_response()),
+        Ok(keyed) => Ok(Json(KeyedIn {
+            sheets: keyed.sheets,
+        })
+        .into_response()),
         Err(list) => Ok(problems("invalid_sheet", "rows", list)),
     }
 }

@@ -110,10 +110,11 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 12] = [
+const DONE: [(&str, &str); 13] = [
     ("reopened", "评分表已退回，专家可修改后重新提交"),
     ("tie", "同分先后已排定，请核对后确认晋级名单"),
-    ("keyed", "已录入这位专家的评分表（表决票），记入审计日志"),
+    ("keyed", "已录入这位专家的纸质评分表，记入审计日志"),
+    ("voted", "已录入这位专家的表决票，记入审计日志"),
     ("assigned", "评审专家已分配"),
     ("added", "已增加评审专家"),
     ("removed", "已取消该专家的评审，理由记入审计日志"),
@@ -301,11 +302,7 @@ fn render_with(
         reviewers: stage.reviewers.unwrap_or(0),
         pool: v.pool,
         assigned: !v.assignments.is_empty(),
-        seed: v
-            .assignments
-            .first()
-            .map(|a| a.seed.clone())
-            .unwrap_or_default(),
+        seed: v.seed().unwrap_or_default(),
         loads,
         pool_list,
         shell: Shell::signed_in(who, &stage.name, "/campaigns"),
@@ -493,7 +490,11 @@ pub async fn post_change(
     Path((id, key)): Path<(String, String)>,
     Posted(form): Posted<ChangeForm>,
 ) -> Result<Response, PageError> {
-    let add = form.action == "add";
+    let add = match form.action.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(Failure::invalid("bad_action", "未知的操作", Some("action")).into()),
+    };
     match actions::change_assignment(
         &state.store,
         &who.access,
@@ -568,8 +569,9 @@ pub async fn post_paper(
     )
     .await;
     let (error, problems) = match outcome {
-        Ok(Ok(_)) => {
-            let to = format!("/campaigns/{id}/stages/{key}?done=keyed#paper");
+        Ok(Ok(keyed)) => {
+            let done = if keyed.votes { "voted" } else { "keyed" };
+            let to = format!("/campaigns/{id}/stages/{key}?done={done}#paper");
             return Ok(Redirect::to(&to).into_response());
         }
         Ok(Err(problems)) => (None, problems),

@@ -782,6 +782,7 @@ async fn search_pages_filters_and_scope(db: TestDb) {
             state_text: "申报人提交到推荐单位".into(),
             quota: None,
             form_version: None,
+            selection: None,
         };
         app.store
             .append_event(id, 0, Event::Submit { by: 0 }, me, "", &up)

@@ -1191,10 +1191,7 @@ async fn expert_reviews_on_a_phone() {
     screenshot(&phone, "expert-0-declarations-phone.png").await;
     // “无” for each assigned candidate, one after the other.
     let mine = rows.iter().filter(|a| a.expert_name == name).count();
-    for _ in 0..mine {
-        click(&phone, "form.declare button[value='无']").await;
-        wait_text(&phone, "已声明无利益关系").await;
-    }
+    assert_eq!(declare_none_for_all(&phone).await, mine);
     phone
         .goto(&format!(
             "{}/reviews/xinjiang-2023/online_review/{zhang}",
@@ -1236,4 +1233,387 @@ async fn panel_paper_sheets_in_the_browser() {
     click(&b, "#paper button.primary").await;
     wait_text(&b, "张三：工作实绩满分 40，填写了 41").await;
     screenshot(&b, "panel-0-paper-refused.png").await;
+}
+
+async fn sign_in_with(b: &Client, base: &str, login: &str, password: &str) {
+    b.goto(&format!("{base}/login")).await.unwrap();
+    fill(b, "#login", login).await;
+    fill(b, "#password", password).await;
+    click(b, "button.primary").await;
+    b.wait()
+        .for_element(Locator::LinkText("我的主页"))
+        .await
+        .unwrap();
+}
+
+/// 新疆's rounds in one walk, in the browser: the office runs 形式审查 from its desk (王五
+/// failed with a reason, which 王五's unit reads once published), 网上评选 by three experts
+/// — one declares a relation and the candidate goes to the third —, each submitting
+/// their sheets (one on a phone), closes and advances, and keys 集中评选 in from paper.
+/// Screenshots of each step at 1280 px, the expert's pages at 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xinjiang_rounds_walk() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let cid = "xinjiang-2023";
+    crate::stages::seed_with_screening(&app).await;
+    let ids = crate::stages::at_desk(
+        &app,
+        &[
+            ("张三", "zhang@x.cn", "昌吉州科协", "cj-rec"),
+            ("李四", "li@x.cn", "哈密市科协", "hm-rec"),
+            ("王五", "wang5@x.cn", "伊犁州科协", "yl-rec"),
+        ],
+    )
+    .await;
+    let (zhang, li, wang5) = (ids[0], ids[1], ids[2]);
+    let office_id = app
+        .account(
+            "xj-office",
+            pingxuan_rules::Role::Organizer,
+            Some(cid),
+            None,
+        )
+        .await;
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "xj-office").await;
+    let stage = |key: &str| format!("{}/campaigns/{cid}/stages/{key}", app.url);
+
+    // 形式审查: two pass, 王五 fails with a reason; closed, advanced, published.
+    office.goto(&stage("screening")).await.unwrap();
+    wait_text(&office, "确认开始（下表 3 人进入本阶段）").await;
+    click(&office, "button.primary").await;
+    wait_text(&office, "本阶段已开始").await;
+    for id in [zhang, li] {
+        click(&office, &format!("#c{id} button[value=pass]")).await;
+        wait_text(
+            &office,
+            &format!("通过 {} 人", if id == zhang { 1 } else { 2 }),
+        )
+        .await;
+    }
+    office
+        .find(Locator::XPath(&format!(
+            "//tr[@id='c{wang5}']//select[@name='preset']/option[text()='不符合申报条件']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(
+        &office,
+        &format!("#c{wang5} input[name=reason]"),
+        "工作单位不在自治区内",
+    )
+    .await;
+    click(&office, &format!("#c{wang5} button[value=fail]")).await;
+    wait_text(&office, "不通过 1 人").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "确认晋级名单（2 人）").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "公布本阶段结果").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "结果已公布").await;
+    screenshot(&office, "rounds-0-screening-published.png").await;
+    // 王五's unit reads the fail and its reason.
+    let unit = browser(&driver, 1280, 1000).await;
+    sign_in(&unit, &app.url, "yl-rec").await;
+    unit.goto(&format!("{}/review/{wang5}", app.url))
+        .await
+        .unwrap();
+    wait_text(&unit, "不通过。理由：不符合申报条件：工作单位不在自治区内").await;
+    screenshot(&unit, "rounds-1-unit-reads-the-reason.png").await;
+
+    // The pool of three, then 网上评选 opened and assigned.
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "王专家,新疆大学,作物学,wang@example.com,",
+        "赵专家,石河子大学,农学,zhao@example.com,",
+        "钱专家,新疆师范大学,生物学,qian@example.com,",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    let access = pingxuan_app::Access::load(&app.store, office_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let pingxuan_app::experts::Imported::Created(experts) =
+        pingxuan_app::experts::import(&app.store, &access, cid, &table, None)
+            .await
+            .unwrap()
+    else {
+        panic!("the pool")
+    };
+    office.goto(&stage("online_review")).await.unwrap();
+    wait_text(&office, "确认开始（下表 2 人进入本阶段）").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "自动分配评审专家").await;
+    click(&office, "#assignment form.actions button.primary").await;
+    wait_text(&office, "评审专家已分配").await;
+    screenshot(&office, "rounds-2-assigned.png").await;
+
+    // The first expert on 张三 declares a relation: 张三 goes to the one not on him.
+    let rows = app.store.assignments(cid, "online_review").await.unwrap();
+    let on_zhang: Vec<&str> = rows
+        .iter()
+        .filter(|a| a.application_id == zhang)
+        .map(|a| a.expert_name.as_str())
+        .collect();
+    let declarer = experts.iter().find(|e| e.name == on_zhang[0]).unwrap();
+    let third = experts
+        .iter()
+        .find(|e| !on_zhang.contains(&e.name.as_str()))
+        .unwrap();
+    let b = browser(&driver, 1280, 1000).await;
+    sign_in_with(&b, &app.url, &declarer.login, &declarer.password).await;
+    b.goto(&format!("{}/reviews", app.url)).await.unwrap();
+    wait_text(&b, "开始评审前，请对下列每一位候选人填写回避声明").await;
+    fill(
+        &b,
+        &format!("#r{zhang} input[name=declaration]"),
+        "同一课题组",
+    )
+    .await;
+    click(&b, &format!("#r{zhang} form.declare:nth-of-type(2) button")).await;
+    wait_text(&b, "已声明回避，该候选人已改由其他专家评审").await;
+    screenshot(&b, "rounds-3-declared.png").await;
+    let now_on_zhang: Vec<String> = app
+        .store
+        .assignments(cid, "online_review")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.application_id == zhang)
+        .map(|a| a.expert_name)
+        .collect();
+    assert!(now_on_zhang.contains(&third.name), "{now_on_zhang:?}");
+    assert!(!now_on_zhang.contains(&declarer.name));
+
+    // Every expert: “无” for the rest, then each sheet submitted; the third on a phone.
+    for e in &experts {
+        let phone = e.login == third.login;
+        let b = if phone {
+            browser(&driver, 390, 844).await
+        } else {
+            browser(&driver, 1280, 1000).await
+        };
+        sign_in_with(&b, &app.url, &e.login, &e.password).await;
+        b.goto(&format!("{}/reviews", app.url)).await.unwrap();
+        wait_text(&b, "我的评审").await;
+        let mine: Vec<i64> = app
+            .store
+            .assignments(cid, "online_review")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.expert_name == e.name)
+            .map(|a| a.application_id)
+            .collect();
+        let me = app.store.find_user(&e.login).await.unwrap().unwrap().id;
+        let declared = app
+            .store
+            .declarations_of(cid, "online_review", me)
+            .await
+            .unwrap();
+        let left = mine
+            .iter()
+            .filter(|id| !declared.iter().any(|d| d.application_id == **id))
+            .count();
+        assert_eq!(declare_none_for_all(&b).await, left);
+        if phone {
+            screenshot(&b, "rounds-4-expert-tasks-phone.png").await;
+        }
+        for id in &mine {
+            b.goto(&format!("{}/reviews/{cid}/online_review/{id}", app.url))
+                .await
+                .unwrap();
+            wait_text(&b, "工作实绩（满分 40）").await;
+            let points = if *id == zhang {
+                ["28", "27", "36"]
+            } else {
+                ["25", "24", "30"]
+            };
+            for (i, p) in points.iter().enumerate() {
+                fill(&b, &format!("#p{i}"), p).await;
+            }
+            if phone && *id == zhang {
+                screenshot(&b, "rounds-5-sheet-phone.png").await;
+            }
+            click(&b, "button[value='submit']").await;
+            wait_text(&b, "评分表已提交").await;
+        }
+    }
+
+    // Closed: ranked, advanced; 集中评选 keyed from two paper sheets, closed, advanced.
+    office.goto(&stage("online_review")).await.unwrap();
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "第 1 名").await;
+    screenshot(&office, "rounds-6-review-ranked.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "晋级名单已确定").await;
+    office.goto(&stage("panel")).await.unwrap();
+    wait_text(&office, "确认开始（下表 2 人进入本阶段）").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "录入这位专家的评分表").await;
+    for (member, sheet) in [
+        (&experts[0].name, [("30", "29", "38"), ("26", "25", "33")]),
+        (&experts[1].name, [("29", "28", "37"), ("27", "26", "34")]),
+    ] {
+        pick(&office, "expert", member).await;
+        for (c, (a, b2, c2)) in [zhang, li].iter().zip(sheet) {
+            for (i, v) in [a, b2, c2].iter().enumerate() {
+                fill(&office, &format!("input[name='p.{c}.{i}']"), v).await;
+            }
+        }
+        click(&office, "#paper button.primary").await;
+        wait_text(&office, &format!("{member}（纸质）2 份")).await;
+    }
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "确认晋级名单（2 人）").await;
+    screenshot(&office, "rounds-7-panel-ranked.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "晋级名单已确定").await;
+}
+
+/// 东莞's 初选 in the browser, from the office's desk to its 40: 41 candidates came up
+/// the whole chain; the office opens the stage, passes 40 and fails one with a reason,
+/// closes, confirms the 40 and publishes; the failed candidate's recommending unit reads
+/// the reason on its page, at 1280 px and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dongguan_screening_to_its_forty() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let desk = crate::stages::dongguan_at_desk(&app, 41).await;
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "dg-office").await;
+    office
+        .goto(&format!("{}/campaigns/dongguan-2023", app.url))
+        .await
+        .unwrap();
+    office
+        .find(Locator::LinkText("初选（产生 40 名）"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&office, "确认开始（下表 41 人进入本阶段）").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "本阶段已开始").await;
+    let (failed, unit) = desk[7].clone();
+    let mut passed = 0;
+    for (id, _) in &desk {
+        if *id == failed {
+            continue;
+        }
+        click(&office, &format!("#c{id} button[value=pass]")).await;
+        passed += 1;
+        wait_text(&office, &format!("通过 {passed} 人")).await;
+    }
+    office
+        .find(Locator::XPath(&format!(
+            "//tr[@id='c{failed}']//select[@name='preset']/option[text()='申报材料不完整']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(
+        &office,
+        &format!("#c{failed} input[name=reason]"),
+        "缺市直相关部门意见",
+    )
+    .await;
+    click(&office, &format!("#c{failed} button[value=fail]")).await;
+    wait_text(&office, "不通过 1 人").await;
+    screenshot(&office, "dongguan-0-screened.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "确认晋级名单（40 人）").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "晋级 40 人").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "结果已公布").await;
+    screenshot(&office, "dongguan-1-forty-published.png").await;
+
+    for (width, height, name) in [
+        (1280, 1000, "dongguan-2-unit-reads.png"),
+        (390, 844, "dongguan-3-unit-reads-phone.png"),
+    ] {
+        let b = browser(&driver, width, height).await;
+        sign_in(&b, &app.url, &unit).await;
+        b.goto(&format!("{}/review/{failed}", app.url))
+            .await
+            .unwrap();
+        wait_text(
+            &b,
+            "<strong>初选</strong>：不通过。理由：申报材料不完整：缺市直相关部门意见",
+        )
+        .await;
+        screenshot(&b, name).await;
+    }
+    // A candidate who went on is held by the next stage: its unit may not take it back,
+    // and reads it on the page; the candidate reads it on their own.
+    let (went_on, went_unit) = desk[0].clone();
+    let mut unit_page = app.signed_in(&went_unit).await;
+    let page = unit_page.get(&format!("/review/{went_on}")).await;
+    assert!(
+        page.body
+            .contains("<strong>初选</strong>：通过，进入“网络投票”")
+            && !page.body.contains("可以收回"),
+        "{}",
+        page.body
+    );
+    // The office's page says why it offers no 退回.
+    let mut office_page = app.signed_in("dg-office").await;
+    let page = office_page.get(&format!("/review/{went_on}")).await;
+    assert!(
+        page.body
+            .contains("已晋级，待进入评选阶段“网络投票”，不能退回或收回"),
+        "{}",
+        page.body
+    );
+    let b = browser(&driver, 390, 844).await;
+    sign_in(&b, &app.url, "dg0@x.cn").await;
+    b.goto(&format!("{}/applications/{went_on}", app.url))
+        .await
+        .unwrap();
+    wait_text(&b, "<strong>初选</strong>：通过，进入“网络投票”").await;
+    screenshot(&b, "dongguan-4-candidate-reads-phone.png").await;
+}
+
+/// Presses “无利益关系” on 我的评审 until none is left, waiting each time for the page
+/// that follows (the notice of the one before may still be showing); how many it pressed.
+async fn declare_none_for_all(b: &Client) -> usize {
+    let button = "form.declare button[value='无']";
+    // While a page loads the elements may be unreadable: counted as not yet fewer.
+    let left = |or: usize| async move {
+        b.find_all(Locator::Css(button))
+            .await
+            .map_or(or, |v| v.len())
+    };
+    let mut pressed = 0;
+    loop {
+        let before = left(usize::MAX).await;
+        if before == 0 {
+            return pressed;
+        }
+        click(b, button).await;
+        pressed += 1;
+        for _ in 0..200 {
+            if left(before).await < before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        wait_text(b, "已声明无利益关系").await;
+    }
 }

@@ -17,6 +17,7 @@ on_both_databases!(
     experts_declare_score_and_the_stage_ranks,
     a_panel_keyed_from_paper,
     a_panel_votes_by_show_of_hands,
+    a_show_of_hands_tied_across_the_cut,
     a_tie_across_the_cut_is_ordered_by_the_office,
     experts_owing_sheets_are_reminded_before_the_deadline
 );
@@ -29,7 +30,7 @@ pub(crate) async fn seed_with_screening(app: &TestApp) {
 }
 
 /// The campaign file `seed_with_screening` loads.
-fn screening_text() -> String {
+pub(crate) fn screening_text() -> String {
     let (_, text) = pingxuan_rules::campaign::SEEDS
         .iter()
         .find(|(n, _)| *n == "xinjiang-2023.toml")
@@ -61,13 +62,115 @@ async fn seed_text(app: &TestApp, text: &str) {
         .unwrap();
 }
 
+/// 东莞 loaded with its office (`dg-office`), 11月3日 extended for every unit, and `n`
+/// candidates sent up the whole chain — applicant, 所在单位, 推荐单位 — two per
+/// recommending unit (its quota), each with a 推荐码. Returns (application id, the
+/// recommending unit's login) in order.
+pub(crate) async fn dongguan_at_desk(app: &TestApp, n: usize) -> Vec<(i64, String)> {
+    use crate::codes::{fill_and_submit, submit};
+    const DG: &str = "dongguan-2023.toml";
+    let cid = "dongguan-2023";
+    app.seed(DG).await;
+    let office = app
+        .account("dg-office", Role::Organizer, Some(cid), None)
+        .await;
+    let office = app.token(office).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{cid}/extensions"),
+            &office,
+            json!({"level": "recommender", "until": "2099-01-01", "reason": "统一延期"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    let mut out = Vec::new();
+    for u in 0..n.div_ceil(2) {
+        let rec_unit = app
+            .store
+            .create_unit(
+                cid,
+                &format!("东莞市第{u}推荐单位"),
+                Role::Recommender,
+                Some("city_units"),
+            )
+            .await
+            .unwrap();
+        let work_unit = app
+            .store
+            .create_unit(cid, &format!("东莞市第{u}研究院"), Role::WorkUnit, None)
+            .await
+            .unwrap();
+        let rec_login = format!("dg-rec{u}");
+        let rec = app
+            .token(
+                app.unit_account(&rec_login, Role::Recommender, cid, rec_unit)
+                    .await,
+            )
+            .await;
+        let work = app
+            .token(
+                app.unit_account(&format!("dg-work{u}"), Role::WorkUnit, cid, work_unit)
+                    .await,
+            )
+            .await;
+        for _ in 0..2 {
+            let i = out.len();
+            if i == n {
+                break;
+            }
+            let (s, code) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/codes",
+                    &rec,
+                    json!({"unit": rec_unit, "work_unit": work_unit.to_string()}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{code}");
+            let me = app
+                .account(&format!("dg{i}@x.cn"), Role::Applicant, None, None)
+                .await;
+            let me = app.token(me).await;
+            let (s, j) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/applications",
+                    &me,
+                    json!({"code": code["code"]}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{j}");
+            let id = j["id"].as_i64().unwrap();
+            fill_and_submit(app, DG, &me, id, &format!("候选人{i:02}")).await;
+            for token in [&work, &rec] {
+                let (s, j) = submit(app, token, id, json!({"comment": "同意推荐。"})).await;
+                assert_eq!(s, StatusCode::OK, "{j}");
+            }
+            out.push((id, rec_login.clone()));
+        }
+    }
+    out
+}
+
 /// Two candidates reach the office through their units.
 pub(crate) async fn two_at_desk(app: &TestApp) -> (i64, i64) {
+    let ids = at_desk(
+        app,
+        &[
+            ("张三", "zhang@x.cn", "昌吉州科协", "cj-rec"),
+            ("李四", "li@x.cn", "哈密市科协", "hm-rec"),
+        ],
+    )
+    .await;
+    (ids[0], ids[1])
+}
+
+/// Candidates (name, applicant login, unit, unit login) reach the office through their
+/// units, each unit new; their ids in order.
+pub(crate) async fn at_desk(app: &TestApp, who: &[(&str, &str, &str, &str)]) -> Vec<i64> {
     let mut ids = Vec::new();
-    for (name, login, unit_name, unit_login) in [
-        ("张三", "zhang@x.cn", "昌吉州科协", "cj-rec"),
-        ("李四", "li@x.cn", "哈密市科协", "hm-rec"),
-    ] {
+    for &(name, login, unit_name, unit_login) in who {
         let unit = app
             .store
             .create_unit(CID, unit_name, Role::Recommender, Some("prefecture"))
@@ -89,7 +192,7 @@ pub(crate) async fn two_at_desk(app: &TestApp) -> (i64, i64) {
         assert_eq!(s, StatusCode::OK, "{j}");
         ids.push(id);
     }
-    (ids[0], ids[1])
+    ids
 }
 
 async fn a_screening_stage_from_desk_to_advance(db: TestDb) {
@@ -536,7 +639,7 @@ pub(crate) async fn review_ready(app: &TestApp) -> Ready {
 }
 
 /// The office's access, the two candidates, each expert's (name, login, password).
-type Ready = (
+pub(crate) type Ready = (
     pingxuan_app::Access,
     i64,
     i64,
@@ -987,20 +1090,23 @@ pub(crate) async fn panel_open(app: &TestApp, office: &pingxuan_app::Access, zha
     .unwrap();
 }
 
-/// 集中评选 by show of hands (`ballot = "approval"`): each member's 同意/不同意 keyed per
-/// candidate (a blank named, what was chosen kept), ranked by 同意 count with both
-/// counts in the reason, the cut applied; the results export as a table.
-async fn a_panel_votes_by_show_of_hands(db: TestDb) {
-    let text = screening_text()
+/// 新疆 with 集中评选 by show of hands and one place, so the count of 同意 decides.
+fn approval_text() -> String {
+    screening_text()
         .replace(
             "kind = \"panel\"\nmax_points",
             "kind = \"panel\"\nballot = \"approval\"\nmax_points",
         )
-        // One place, so the count of 同意 decides who goes on.
         .replace("advance = 20\n", "advance = 1\n")
-        .replace("winners = 20\n", "winners = 1\n");
+        .replace("winners = 20\n", "winners = 1\n")
+}
+
+/// 集中评选 by show of hands (`ballot = "approval"`): each member's 同意/不同意 keyed per
+/// candidate (a blank named, what was chosen kept), ranked by 同意 count with both
+/// counts in the reason, the cut applied; the results export as a table.
+async fn a_panel_votes_by_show_of_hands(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
-    let (office, zhang, li, _) = review_ready_with(&app, &text).await;
+    let (office, zhang, li, _) = review_ready_with(&app, &approval_text()).await;
     panel_open(&app, &office, zhang, li).await;
     let pool = app.store.experts(CID).await.unwrap();
     let (wang, zhao) = (pool[0].user_id.to_string(), pool[2].user_id.to_string());
@@ -1031,6 +1137,7 @@ async fn a_panel_votes_by_show_of_hands(db: TestDb) {
         "what was chosen stays: {}",
         r.body
     );
+    // 张三 2:0, 李四 1:1: the count decides.
     for (member, on_zhang, on_li) in [(&wang, "同意", "不同意"), (&zhao, "同意", "同意")] {
         let r = desk
             .post_follow(
@@ -1043,7 +1150,7 @@ async fn a_panel_votes_by_show_of_hands(db: TestDb) {
                 ],
             )
             .await;
-        assert!(r.body.contains("已录入这位专家的评分表"), "{}", r.body);
+        assert!(r.body.contains("已录入这位专家的表决票"), "{}", r.body);
     }
     let r = desk
         .post_follow(
@@ -1073,6 +1180,64 @@ async fn a_panel_votes_by_show_of_hands(db: TestDb) {
             .any(|e| e.action == "sheets_keyed" && e.detail.contains("李四 不同意")),
         "the ballots are in the audit trail"
     );
+}
+
+/// A show of hands tied across the cut (2:0 each, one place) goes to the office, whose
+/// order with its reason the ranking then follows.
+async fn a_show_of_hands_tied_across_the_cut(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, li, _) = review_ready_with(&app, &approval_text()).await;
+    panel_open(&app, &office, zhang, li).await;
+    let pool = app.store.experts(CID).await.unwrap();
+    let mut desk = app.signed_in("xj-office").await;
+    let stage = format!("/campaigns/{CID}/stages/panel");
+    let csrf = desk.csrf(&stage).await;
+    let (z, l) = (format!("p.{zhang}.0"), format!("p.{li}.0"));
+    for member in [pool[0].user_id, pool[2].user_id] {
+        let m = member.to_string();
+        let r = desk
+            .post_follow(
+                &format!("{stage}/paper"),
+                &[("csrf", &csrf), ("expert", &m), (&z, "同意"), (&l, "同意")],
+            )
+            .await;
+        assert!(r.body.contains("已录入这位专家的表决票"), "{}", r.body);
+    }
+    let r = desk
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[("csrf", &csrf), ("action", "close")],
+        )
+        .await;
+    assert!(r.body.contains("请排定先后"), "{}", r.body);
+    let r = desk
+        .post_follow(
+            &format!("{stage}/tie"),
+            &[
+                ("csrf", &csrf),
+                (&format!("o.{li}"), "1"),
+                (&format!("o.{zhang}"), "2"),
+                ("reason", "评审小组复议，李四事迹更突出"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
+    assert!(
+        r.body.contains("同意 2 票，不同意 0 票；第 1 名，晋级"),
+        "{}",
+        r.body
+    );
+    let r = desk
+        .post_follow(
+            &format!("{stage}/moves"),
+            &[
+                ("csrf", &csrf),
+                ("action", "advance"),
+                ("ids", &li.to_string()),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("晋级名单已确定"), "{}", r.body);
 }
 
 /// 集中评选 in a room: after 网上评选, the office keys in each panel member's paper sheet
@@ -1148,7 +1313,7 @@ async fn a_panel_keyed_from_paper(db: TestDb) {
         (&l2, "20"),
     ];
     let r = desk.post_follow(&paper, &wang_sheet).await;
-    assert!(r.body.contains("已录入这位专家的评分表"), "{}", r.body);
+    assert!(r.body.contains("已录入这位专家的纸质评分表"), "{}", r.body);
     assert!(r.body.contains("王专家（纸质）2 份"), "{}", r.body);
     // The same member again: refused, nothing doubled.
     let r = desk.post_form(&paper, &wang_sheet).await;
@@ -1224,7 +1389,7 @@ async fn a_tie_across_the_cut_is_ordered_by_the_office(db: TestDb) {
         }
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let r = desk.post_follow(&format!("{stage}/paper"), &pairs).await;
-        assert!(r.body.contains("已录入这位专家的评分表"), "{}", r.body);
+        assert!(r.body.contains("已录入这位专家的纸质评分表"), "{}", r.body);
     }
     let moves = format!("{stage}/moves");
     let r = desk

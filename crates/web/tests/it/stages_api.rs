@@ -11,11 +11,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, start};
-use crate::stages::{review_ready, seed_with_screening, two_at_desk};
+use crate::stages::{review_ready, screening_text, seed_with_screening, two_at_desk};
 
 on_both_databases!(
     the_rounds_through_the_api,
-    the_office_changes_assignments_by_hand
+    the_office_changes_assignments_by_hand,
+    the_campaigns_own_short_names_raise_conflicts
 );
 
 const CID: &str = "xinjiang-2023";
@@ -129,6 +130,23 @@ async fn the_rounds_through_the_api(db: TestDb) {
     assert_eq!(s, StatusCode::OK, "{j}");
     assert_eq!(j["phase"], "open");
     assert_eq!(j["events"][0]["kind"], "opened");
+    // The stage holds them: the office may not send one back down the chain.
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{li}/return"),
+            &office,
+            json!({"comment": "请补充材料", "to": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("已进入评选阶段“形式审查”，不能退回"),
+        "{j}"
+    );
     let (s, j) = mv(&app, &office, "screening", json!({"action": "sideways"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
     assert_eq!(j["error"]["field"], "action");
@@ -180,6 +198,18 @@ async fn the_rounds_through_the_api(db: TestDb) {
         j["events"].as_array().unwrap().last().unwrap()["kind"],
         "published"
     );
+    // The outcome reads on the application itself.
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/applications/{zhang}"),
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["outcomes"][0]["stage"], "形式审查", "{j}");
+    assert_eq!(j["outcomes"][0]["text"], "通过，进入“网上评选”", "{j}");
 
     // The pool, then 网上评选: assigned with a recorded seed.
     let table: pingxuan_app::tables::Table = [
@@ -559,11 +589,16 @@ async fn the_office_changes_assignments_by_hand(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let still = pingxuan_app::reviews::task(&app.store, &removed, CID, "online_review").await;
-    assert!(
-        still.map_or(true, |t| t.items.iter().all(|i| i.application_id != zhang)),
-        "the expert taken off no longer has the candidate"
-    );
+    match pingxuan_app::reviews::task(&app.store, &removed, CID, "online_review").await {
+        Ok(t) => assert!(
+            t.items.iter().all(|i| i.application_id != zhang),
+            "the expert taken off no longer has the candidate"
+        ),
+        Err(e) => assert!(
+            matches!(e, pingxuan_app::Error::NotFound),
+            "nothing left in the stage is a 404: {e:?}"
+        ),
+    }
 
     // Topped up by an eligible expert not on 张三 (and not the one just taken off).
     let eligible = pool
@@ -617,4 +652,84 @@ async fn the_office_changes_assignments_by_hand(db: TestDb) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("不能分配："), "{}", r.body);
     assert!(r.body.contains("手动调整"), "{}", r.body);
+}
+
+/// `[conflicts] aliases` in the campaign file: an expert whose unit is written by a 简称
+/// (农科院) is taken for the candidates of 新疆农业科学院 while the file does not name it,
+/// and refused as their expert once it does.
+async fn the_campaigns_own_short_names_raise_conflicts(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, _li, _) = review_ready(&app).await;
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "孙专家,农科院,作物学,sun@example.com,",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    pingxuan_app::experts::import(&app.store, &office, CID, &table, None)
+        .await
+        .unwrap();
+    let sun = app
+        .store
+        .experts(CID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.name == "孙专家")
+        .unwrap()
+        .user_id;
+    let token = app.token(office.user.id).await;
+    let change = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/campaigns/{CID}/stages/online_review/assignments/change"),
+                &token,
+                body,
+            )
+            .await
+        }
+    };
+    // Without the entry: taken, then taken off again.
+    let (s, j) = change(json!({"action": "add", "expert_id": sun, "application_id": zhang})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (s, j) = change(json!({"action": "remove", "expert_id": sun, "application_id": zhang, "reason": "核对专家单位"})).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    // With it: refused, with the reason.
+    let text = format!(
+        "{}\n[conflicts]\naliases = {{ \"农科院\" = \"新疆农业科学院\" }}\n",
+        screening_text()
+    );
+    let c = pingxuan_rules::campaign::load(&text).campaign.unwrap();
+    app.store
+        .save_campaign(&c, &text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
+    let (s, j) = change(json!({"action": "add", "expert_id": sun, "application_id": zhang})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("不能分配："),
+        "{j}"
+    );
+
+    // A 简称 equal to its 全称 is refused when the file is checked.
+    let bad = format!(
+        "{}\n[conflicts]\naliases = {{ \"农科院\" = \"农科院\" }}\n",
+        screening_text()
+    );
+    let report = pingxuan_rules::campaign::load(&bad);
+    assert!(report.campaign.is_none());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("简称“农科院”与全称相同")),
+        "{:?}",
+        report.problems
+    );
 }
