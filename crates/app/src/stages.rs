@@ -964,12 +964,18 @@ pub(crate) async fn panel(
         .into_iter()
         .filter(|e| e.active)
         .collect();
+    // The same person: an expert's mobile and a candidate's, compared by digest.
+    let persons: std::collections::HashMap<i64, String> = store
+        .candidate_person_keys(campaign_id)
+        .await?
+        .into_iter()
+        .collect();
     let mut conflicts = conflict::find(
         &pool
             .iter()
             .map(|e| conflict::Expert {
                 id: e.user_id,
-                person: None,
+                person: e.person.clone(),
                 work_unit: e.work_unit.clone(),
             })
             .collect::<Vec<_>>(),
@@ -977,7 +983,7 @@ pub(crate) async fn panel(
             .iter()
             .map(|c| conflict::Candidate {
                 id: c.id,
-                person: None,
+                person: persons.get(&c.id).cloned(),
                 work_unit: c.work_unit.clone(),
                 recommender: c.recommender.clone(),
             })

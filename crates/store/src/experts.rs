@@ -24,6 +24,9 @@ pub struct Expert {
     pub work_unit: String,
     pub fields: Vec<String>,
     pub active: bool,
+    /// The look-up digest of the expert's mobile, when given: the same person as a
+    /// candidate with that mobile (see [`Store::candidate_person_keys`]).
+    pub person: Option<String>,
 }
 
 impl Store {
@@ -64,10 +67,34 @@ impl Store {
         Ok(ids)
     }
 
+    /// Each candidate at the office's desk with a mobile, keyed as an account's mobile is
+    /// (the look-up digest of the number), so an expert who is a candidate is found
+    /// without either number leaving its seal.
+    pub async fn candidate_person_keys(&self, campaign_id: &str) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, mobile_enc FROM applications \
+             WHERE campaign_id = $1 AND holder_role = 'organizer' AND mobile_enc IS NOT NULL",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let sealed: String = r.try_get(1)?;
+            if let Some(m) = self.sealer.open(&sealed) {
+                let m = m.trim();
+                if !m.is_empty() {
+                    out.push((r.try_get(0)?, self.sealer.lookup(m)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// A campaign's experts, in the order they were added.
     pub async fn experts(&self, campaign_id: &str) -> Result<Vec<Expert>> {
         let rows = sqlx::query(
-            "SELECT e.user_id, e.name, e.work_unit, e.fields, u.active FROM experts e \
+            "SELECT e.user_id, e.name, e.work_unit, e.fields, u.active, u.mobile_hmac FROM experts e \
              JOIN users u ON u.id = e.user_id WHERE e.campaign_id = $1 ORDER BY e.created_at, e.user_id",
         )
         .bind(campaign_id)
@@ -86,6 +113,7 @@ impl Store {
                         .map(str::to_owned)
                         .collect(),
                     active: r.try_get::<i64, _>(4)? != 0,
+                    person: r.try_get(5)?,
                 })
             })
             .collect()

@@ -16,7 +16,8 @@ use crate::stages::{review_ready, screening_text, seed_with_screening, two_at_de
 on_both_databases!(
     the_rounds_through_the_api,
     the_office_changes_assignments_by_hand,
-    the_campaigns_own_short_names_raise_conflicts
+    the_campaigns_own_short_names_raise_conflicts,
+    an_expert_who_is_the_candidate_is_kept_away
 );
 
 const CID: &str = "xinjiang-2023";
@@ -732,4 +733,50 @@ async fn the_campaigns_own_short_names_raise_conflicts(db: TestDb) {
         "{:?}",
         report.problems
     );
+}
+
+/// The same person: an expert imported with the mobile a candidate's 推荐表 gives is that
+/// candidate, and is never their expert.
+async fn an_expert_who_is_the_candidate_is_kept_away(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (office, zhang, _li, _) = review_ready(&app).await;
+    // Every test candidate's form gives 13800000000.
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "周专家,新疆大学,作物学,zhou@example.com,13800000000",
+        "吴专家,新疆大学,作物学,wu@example.com,13900000000",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    pingxuan_app::experts::import(&app.store, &office, CID, &table, None)
+        .await
+        .unwrap();
+    let pool = app.store.experts(CID).await.unwrap();
+    let id_of = |name: &str| pool.iter().find(|e| e.name == name).unwrap().user_id;
+    let token = app.token(office.user.id).await;
+    let add = |expert: i64| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/campaigns/{CID}/stages/online_review/assignments/change"),
+                &token,
+                json!({"action": "add", "expert_id": expert, "application_id": zhang}),
+            )
+            .await
+        }
+    };
+    let (s, j) = add(id_of("周专家")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("评审专家即候选人本人"),
+        "{j}"
+    );
+    // Another mobile at the same (unconflicted) unit is taken.
+    let (s, j) = add(id_of("吴专家")).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
 }
