@@ -1676,6 +1676,7 @@ pub async fn results(
         } else {
             stage.criteria.clone()
         },
+        value_label: if voting { "同意票数" } else { "汇总分" }.to_owned(),
         rows,
         sheets,
     };

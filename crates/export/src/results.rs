@@ -37,6 +37,8 @@ pub struct StageResults {
     /// “汇总方法：平均分 · 晋级 25 人”.
     pub line: String,
     pub criteria: Vec<String>,
+    /// The heading of a row's value: 汇总分, or 同意票数 for a show of hands.
+    pub value_label: String,
     pub rows: Vec<ResultRow>,
     pub sheets: Vec<SheetRow>,
 }
@@ -63,7 +65,7 @@ pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
         ("姓名", 10.0),
         ("工作单位及职务", 28.0),
         ("推荐单位", 18.0),
-        ("汇总分", 9.0),
+        (r.value_label.as_str(), 9.0),
         ("是否晋级", 9.0),
         ("说明", 44.0),
     ];
@@ -130,6 +132,7 @@ mod tests {
             title: "网上评选结果".into(),
             line: "汇总方法：平均分".into(),
             criteria: vec!["思想品质".into(), "工作实绩".into()],
+            value_label: "汇总分".into(),
             rows: vec![ResultRow {
                 rank: "1".into(),
                 number: "ZMKJ20231".into(),

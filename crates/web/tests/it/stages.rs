@@ -1171,8 +1171,35 @@ async fn a_panel_votes_by_show_of_hands(db: TestDb) {
         r.body
     );
     assert!(r.body.contains("确认晋级名单（1 人）"), "{}", r.body);
-    let xlsx = desk.get(&format!("{stage}/results.xlsx")).await;
-    assert_eq!(xlsx.status, StatusCode::OK);
+    let office_token = app.token(office.user.id).await;
+    let xlsx = app
+        .fetch(
+            &office_token,
+            &format!("/api/v1/campaigns/{CID}/stages/panel/results.xlsx"),
+        )
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let cells =
+        pingxuan_export::testing::xlsx_cells(xlsx.bytes().await.unwrap().to_vec(), "评选结果");
+    assert!(cells[2].contains(&"同意票数".to_owned()), "{cells:?}");
+    let detail = pingxuan_export::testing::xlsx_cells(
+        app.fetch(
+            &office_token,
+            &format!("/api/v1/campaigns/{CID}/stages/panel/results.xlsx"),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec(),
+        "评分明细",
+    );
+    assert!(
+        detail
+            .iter()
+            .any(|r| r.contains(&"李四".to_owned()) && r.contains(&"不同意".to_owned())),
+        "{detail:?}"
+    );
     let audit = app.store.recent_audit(10).await.unwrap();
     assert!(
         audit
