@@ -1121,22 +1121,7 @@ async fn screening_stage_in_the_browser() {
     screenshot(&office, "stage-0-before-opening.png").await;
     click(&office, "button.primary").await;
     wait_text(&office, "本阶段已开始").await;
-    office
-        .find(Locator::XPath(&format!(
-            "//tr[@id='c{li}']//select[@name='preset']/option[text()='申报材料不完整']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    fill(
-        &office,
-        &format!("#c{li} input[name=reason]"),
-        "缺单位推荐意见原件",
-    )
-    .await;
-    click(&office, &format!("#c{li} button[value=fail]")).await;
+    fail_screening(&office, li, "申报材料不完整", "缺单位推荐意见原件").await;
     wait_text(&office, "申报材料不完整：缺单位推荐意见原件").await;
     screenshot(&office, "stage-1-screening.png").await;
 
@@ -1295,22 +1280,7 @@ async fn xinjiang_rounds_walk() {
         )
         .await;
     }
-    office
-        .find(Locator::XPath(&format!(
-            "//tr[@id='c{wang5}']//select[@name='preset']/option[text()='不符合申报条件']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    fill(
-        &office,
-        &format!("#c{wang5} input[name=reason]"),
-        "工作单位不在自治区内",
-    )
-    .await;
-    click(&office, &format!("#c{wang5} button[value=fail]")).await;
+    fail_screening(&office, wang5, "不符合申报条件", "工作单位不在自治区内").await;
     wait_text(&office, "不通过 1 人").await;
     click(&office, "form.actions button.primary").await;
     wait_text(&office, "确认晋级名单（2 人）").await;
@@ -1518,22 +1488,7 @@ async fn dongguan_screening_to_its_forty() {
         passed += 1;
         wait_text(&office, &format!("通过 {passed} 人")).await;
     }
-    office
-        .find(Locator::XPath(&format!(
-            "//tr[@id='c{failed}']//select[@name='preset']/option[text()='申报材料不完整']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    fill(
-        &office,
-        &format!("#c{failed} input[name=reason]"),
-        "缺市直相关部门意见",
-    )
-    .await;
-    click(&office, &format!("#c{failed} button[value=fail]")).await;
+    fail_screening(&office, failed, "申报材料不完整", "缺市直相关部门意见").await;
     wait_text(&office, "不通过 1 人").await;
     screenshot(&office, "dongguan-0-screened.png").await;
     click(&office, "form.actions button.primary").await;
@@ -1616,4 +1571,19 @@ async fn declare_none_for_all(b: &Client) -> usize {
         }
         wait_text(b, "已声明无利益关系").await;
     }
+}
+
+/// 形式审查 不通过 for candidate `id` on the stage page: a reason from the list and its
+/// explanation.
+async fn fail_screening(b: &Client, id: i64, preset: &str, text: &str) {
+    b.find(Locator::XPath(&format!(
+        "//tr[@id='c{id}']//select[@name='preset']/option[text()='{preset}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    fill(b, &format!("#c{id} input[name=reason]"), text).await;
+    click(b, &format!("#c{id} button[value=fail]")).await;
 }
