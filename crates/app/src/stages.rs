@@ -7,8 +7,7 @@
 
 use std::sync::Arc;
 
-use pingxuan_rules::campaign::{Campaign, FieldKey, StageKind};
-use pingxuan_rules::form::FieldValue;
+use pingxuan_rules::campaign::{Campaign, StageKind};
 use pingxuan_rules::selection::screening::{self, Check};
 use pingxuan_rules::selection::stage::{self, Event, Move, Phase, State};
 use pingxuan_store::Store;
@@ -170,13 +169,6 @@ impl StageView {
     }
 }
 
-fn text(form: &pingxuan_rules::form::FormValues, key: FieldKey) -> String {
-    form.get(&key)
-        .and_then(FieldValue::text)
-        .unwrap_or("")
-        .to_owned()
-}
-
 /// The day ages are counted on: the campaign's, or today in Beijing while unset.
 fn age_day(c: &Campaign) -> (Date, bool) {
     if let Some(d) = c
@@ -227,7 +219,7 @@ async fn view_with(
     let state = &round.states[index];
     let stage = &round.campaign.stages[index];
     // Every candidate of every stage stays at the office's desk.
-    let at_desk = store.candidates(campaign_id, None).await?;
+    let at_desk = store.desk_rows(campaign_id).await?;
     let ids: Vec<i64> = match (state.phase, index) {
         (Phase::Pending, 0) => at_desk.iter().map(|c| c.id).collect(),
         (Phase::Pending, i) => round.states[i - 1].advanced.clone(),
@@ -275,7 +267,7 @@ async fn view_with(
             .or_default()
             .push(format!("{}（{state}）", a.expert_name));
     }
-    let desk_row: HashMap<i64, &pingxuan_store::applications::Candidate> =
+    let desk_row: HashMap<i64, &pingxuan_store::applications::DeskRow> =
         at_desk.iter().map(|c| (c.id, c)).collect();
     let screening_of: HashMap<i64, &Screening> =
         screenings.iter().map(|s| (s.application_id, s)).collect();
@@ -297,10 +289,10 @@ async fn view_with(
         candidates.push(Candidate {
             id,
             number: row.number.clone(),
-            name: text(&row.form, FieldKey::Name),
-            work_unit: text(&row.form, FieldKey::EmployerAndPost),
+            name: row.name.clone(),
+            work_unit: row.work_unit.clone(),
             recommender: row.recommender.clone(),
-            field: text(&row.form, FieldKey::Field),
+            field: row.field.clone(),
             checks,
             screening: screening_of.get(&id).map(|s| (*s).clone()),
             advanced: advanced.contains(&id),
