@@ -712,9 +712,9 @@ pub async fn act(
         ),
     };
     let notices = match &event {
-        Event::Published => publication_notices(store, &v).await?,
+        Event::Published => outcome_notices(store, &v, false).await?,
         // Those who were told the outcome learn that it is under review.
-        Event::Reverted { .. } if v.state().published => withdrawal_notices(store, &v).await?,
+        Event::Reverted { .. } if v.state().published => outcome_notices(store, &v, true).await?,
         _ => Vec::new(),
     };
     let audit = Audit::new(
@@ -742,26 +742,41 @@ pub async fn act(
     Ok(event)
 }
 
-/// Everyone told of a candidate's outcome: the applicant, and the accounts of the work
-/// unit and the recommending unit it came through.
-async fn told(
-    store: &Store,
-    campaign_id: &str,
-    p: Parties,
-) -> Result<Vec<pingxuan_store::notices::Recipient>> {
-    use pingxuan_rules::Role;
-    let mut to = store.user_recipient(p.applicant_id).await?;
-    for (role, unit) in [
-        (Role::WorkUnit, p.work_unit_id),
-        (Role::Recommender, p.recommender_unit_id),
-    ] {
-        if let Some(u) = unit {
-            to.extend(store.level_recipients(campaign_id, role, Some(u)).await?);
+/// The accounts of each unit of a campaign by role, read once per unit for a whole
+/// stage's notices (a stage of 1,000 candidates has a few dozen units).
+struct Told<'a> {
+    store: &'a Store,
+    campaign_id: &'a str,
+    units: std::collections::HashMap<
+        (pingxuan_rules::Role, i64),
+        Vec<pingxuan_store::notices::Recipient>,
+    >,
+}
+
+impl Told<'_> {
+    /// Everyone told of a candidate's outcome: the applicant, and the accounts of the
+    /// work unit and the recommending unit it came through.
+    async fn of(&mut self, p: Parties) -> Result<Vec<pingxuan_store::notices::Recipient>> {
+        use pingxuan_rules::Role;
+        let mut to = self.store.user_recipient(p.applicant_id).await?;
+        for (role, unit) in [
+            (Role::WorkUnit, p.work_unit_id),
+            (Role::Recommender, p.recommender_unit_id),
+        ] {
+            let Some(u) = unit else { continue };
+            if !self.units.contains_key(&(role, u)) {
+                let found = self
+                    .store
+                    .level_recipients(self.campaign_id, role, Some(u))
+                    .await?;
+                self.units.insert((role, u), found);
+            }
+            to.extend(self.units[&(role, u)].iter().cloned());
         }
+        to.sort();
+        to.dedup();
+        Ok(to)
     }
-    to.sort();
-    to.dedup();
-    Ok(to)
 }
 
 /// What a candidate's outcome in a stage says, in the words the candidate and the units
@@ -780,47 +795,47 @@ pub fn outcome_words(v: &StageView, c: &Candidate) -> String {
     )
 }
 
-async fn publication_notices(
+/// One notice (with its mail) per person told of each candidate of the stage: the
+/// outcome as published, or that a published outcome is under review again.
+async fn outcome_notices(
     store: &Store,
     v: &StageView,
+    withdrawn: bool,
 ) -> Result<Vec<pingxuan_store::notices::Outgoing>> {
     let stage = v.stage();
+    let subject = if withdrawn {
+        format!("“{}”结果复核中", stage.name)
+    } else {
+        format!("“{}”结果已公布", stage.name)
+    };
+    let mut told = Told {
+        store,
+        campaign_id: &v.round.campaign.campaign.id,
+        units: std::collections::HashMap::new(),
+    };
     let mut out = Vec::new();
     for c in &v.candidates {
-        let words = outcome_words(v, c);
-        let text = format!(
-            "{}（编号 {}）在“{}”“{}”中的结果：{words}。",
-            c.name, c.number, v.round.campaign.campaign.name, stage.name
-        );
+        let text = if withdrawn {
+            format!(
+                "“{}”已公布的结果正在复核，{}（编号 {}）的结果以重新公布的为准。",
+                stage.name, c.name, c.number
+            )
+        } else {
+            format!(
+                "{}（编号 {}）在“{}”“{}”中的结果：{}。",
+                c.name,
+                c.number,
+                v.round.campaign.campaign.name,
+                stage.name,
+                outcome_words(v, c)
+            )
+        };
         out.extend(crate::notify::outgoing(
-            told(store, &v.round.campaign.campaign.id, c.parties).await?,
+            told.of(c.parties).await?,
             None,
             c.id,
             "outcome",
-            &format!("“{}”结果已公布", stage.name),
-            &text,
-        ));
-    }
-    Ok(out)
-}
-
-async fn withdrawal_notices(
-    store: &Store,
-    v: &StageView,
-) -> Result<Vec<pingxuan_store::notices::Outgoing>> {
-    let stage = v.stage();
-    let mut out = Vec::new();
-    for c in &v.candidates {
-        let text = format!(
-            "“{}”已公布的结果正在复核，{}（编号 {}）的结果以重新公布的为准。",
-            stage.name, c.name, c.number
-        );
-        out.extend(crate::notify::outgoing(
-            told(store, &v.round.campaign.campaign.id, c.parties).await?,
-            None,
-            c.id,
-            "outcome",
-            &format!("“{}”结果复核中", stage.name),
+            &subject,
             &text,
         ));
     }

@@ -6,7 +6,6 @@
 use sqlx::Row;
 
 use crate::audit::Audit;
-use crate::stages::seed_text;
 use crate::{Result, Store, StoreError, now, unique_as};
 
 /// An assignment seen from the expert's side.
@@ -100,22 +99,17 @@ impl Store {
         stage_key: &str,
         expert: Option<i64>,
     ) -> Result<Vec<Declared>> {
-        let sql = format!(
+        // 0: every expert's.
+        let rows = sqlx::query(
             "SELECT expert_id, application_id, relation, declared_at FROM declarations \
-             WHERE campaign_id = $1 AND stage_key = $2{} ORDER BY expert_id, application_id",
-            if expert.is_some() {
-                " AND expert_id = $3"
-            } else {
-                ""
-            }
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
-        if let Some(e) = expert {
-            q = q.bind(e);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+             WHERE campaign_id = $1 AND stage_key = $2 AND ($3 = 0 OR expert_id = $3) \
+             ORDER BY expert_id, application_id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert.unwrap_or(0))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Declared {
@@ -176,22 +170,16 @@ impl Store {
                 return Err(StoreError::Stale);
             }
             if let Some((other, seed)) = replacement {
-                sqlx::query(
-                    "INSERT INTO assignments (campaign_id, stage_key, expert_id, application_id, seed, assigned_by, assigned_at) \
-                     VALUES ($1, $2, $3, $4, $5, NULL, $6)",
-                )
-                .bind(campaign_id)
-                .bind(stage_key)
-                .bind(other)
-                .bind(application_id)
-                .bind(seed_text(seed))
-                .bind(t)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match unique_as("assignment")(e) {
-                    StoreError::Duplicate(_) => StoreError::Stale,
-                    other => other,
-                })?;
+                let pair = crate::stages::NewPair {
+                    campaign_id,
+                    stage_key,
+                    expert_id: other,
+                    application_id,
+                    seed: Some(seed),
+                    by: None,
+                    at: t,
+                };
+                crate::stages::insert_pair(&mut tx, &pair).await?;
             }
         }
         self.append_audit(&mut tx, audit, t).await?;
@@ -221,22 +209,17 @@ impl Store {
         stage_key: &str,
         expert: Option<i64>,
     ) -> Result<Vec<Sheet>> {
-        let sql = format!(
+        // 0: every expert's.
+        let rows = sqlx::query(
             "SELECT expert_id, application_id, points, comment, version, submitted_at, keyed_by \
-             FROM sheets WHERE campaign_id = $1 AND stage_key = $2{} ORDER BY application_id, expert_id",
-            if expert.is_some() {
-                " AND expert_id = $3"
-            } else {
-                ""
-            }
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
-        if let Some(e) = expert {
-            q = q.bind(e);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+             FROM sheets WHERE campaign_id = $1 AND stage_key = $2 AND ($3 = 0 OR expert_id = $3) \
+             ORDER BY application_id, expert_id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert.unwrap_or(0))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let points: String = r.try_get(2)?;

@@ -230,6 +230,43 @@ pub fn seed_text(seed: u64) -> String {
     format!("{seed:016x}")
 }
 
+/// Inserts one live assignment inside a stage write. A live pair already there (two
+/// writers at once) is `Stale`: the one that came second is refused whole.
+pub(crate) struct NewPair<'a> {
+    pub campaign_id: &'a str,
+    pub stage_key: &'a str,
+    pub expert_id: i64,
+    pub application_id: i64,
+    /// The seed of an automatic choice, or none for the organiser's own pair.
+    pub seed: Option<u64>,
+    pub by: Option<i64>,
+    pub at: i64,
+}
+
+pub(crate) async fn insert_pair(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    p: &NewPair<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO assignments (campaign_id, stage_key, expert_id, application_id, seed, assigned_by, assigned_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(p.campaign_id)
+    .bind(p.stage_key)
+    .bind(p.expert_id)
+    .bind(p.application_id)
+    .bind(p.seed.map(seed_text).unwrap_or_default())
+    .bind(p.by)
+    .bind(p.at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match unique_as("assignment")(e) {
+        StoreError::Duplicate(_) => StoreError::Stale,
+        other => other,
+    })?;
+    Ok(())
+}
+
 /// A live assignment of an expert to a candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
@@ -264,24 +301,18 @@ impl Store {
         stage_key: &str,
         expert: Option<i64>,
     ) -> Result<Vec<Assignment>> {
-        let sql = format!(
+        // 0: every expert's (as `level_recipients` reads every unit).
+        let rows = sqlx::query(
             "SELECT a.expert_id, u.display_name, a.application_id, a.seed, a.assigned_at \
              FROM assignments a JOIN users u ON u.id = a.expert_id \
-             WHERE a.campaign_id = $1 AND a.stage_key = $2 AND a.ended_at IS NULL{} \
-             ORDER BY a.application_id, a.expert_id",
-            if expert.is_some() {
-                " AND a.expert_id = $3"
-            } else {
-                ""
-            }
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
-        if let Some(e) = expert {
-            q = q.bind(e);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+             WHERE a.campaign_id = $1 AND a.stage_key = $2 AND a.ended_at IS NULL \
+             AND ($3 = 0 OR a.expert_id = $3) ORDER BY a.application_id, a.expert_id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert.unwrap_or(0))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Assignment {
@@ -322,25 +353,18 @@ impl Store {
         if live != 0 {
             return Err(StoreError::Stale);
         }
-        for (expert, application) in pairs {
-            sqlx::query(
-                "INSERT INTO assignments (campaign_id, stage_key, expert_id, application_id, seed, assigned_by, assigned_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(campaign_id)
-            .bind(stage_key)
-            .bind(expert)
-            .bind(application)
-            .bind(seed_text(seed))
-            .bind(by)
-            .bind(t)
-            .execute(&mut *tx)
-            .await
-            // Two runs at once: the second meets the first's rows.
-            .map_err(|e| match unique_as("assignment")(e) {
-                StoreError::Duplicate(_) => StoreError::Stale,
-                other => other,
-            })?;
+        // Two runs at once: the second meets the first's rows.
+        for &(expert_id, application_id) in pairs {
+            let pair = NewPair {
+                campaign_id,
+                stage_key,
+                expert_id,
+                application_id,
+                seed: Some(seed),
+                by,
+                at: t,
+            };
+            insert_pair(&mut tx, &pair).await?;
         }
         self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
@@ -381,22 +405,16 @@ impl Store {
                 expert_id,
                 application_id,
             } => {
-                sqlx::query(
-                    "INSERT INTO assignments (campaign_id, stage_key, expert_id, application_id, seed, assigned_by, assigned_at) \
-                     VALUES ($1, $2, $3, $4, '', $5, $6)",
-                )
-                .bind(campaign_id)
-                .bind(stage_key)
-                .bind(expert_id)
-                .bind(application_id)
-                .bind(by)
-                .bind(t)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match unique_as("assignment")(e) {
-                    StoreError::Duplicate(_) => StoreError::Stale,
-                    other => other,
-                })?;
+                let pair = NewPair {
+                    campaign_id,
+                    stage_key,
+                    expert_id: *expert_id,
+                    application_id: *application_id,
+                    seed: None,
+                    by,
+                    at: t,
+                };
+                insert_pair(&mut tx, &pair).await?;
             }
             AssignmentChange::End {
                 expert_id,
