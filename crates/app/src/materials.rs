@@ -56,6 +56,7 @@ fn refused(r: FileRefusal) -> Error {
         FileRefusal::UnknownMaterial(_) => Error::invalid("material", message, Some("material")),
         FileRefusal::NotYours => Error::Forbidden,
         FileRefusal::Size { code, .. } => Error::invalid(code, message, Some("size")),
+        FileRefusal::Sender(_) => Error::invalid("sender", message, Some("sender")),
         FileRefusal::Full { material, .. } => Error::Conflict {
             code: "quota_full",
             message,
@@ -64,24 +65,38 @@ fn refused(r: FileRefusal) -> Error {
     }
 }
 
-/// Starts an upload of `size` bytes named `name` for `material`; `ceiling` is the
-/// server's limit over every material's own.
+/// A file about to be uploaded: its material, name and size, and who sent it in (for
+/// the materials that ask; ignored by the others).
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub material: &'a str,
+    pub name: &'a str,
+    pub size: i64,
+    pub sender: &'a str,
+}
+
+/// Starts an upload of `file`; `ceiling` is the server's limit over every material's own.
 pub async fn begin(
     store: &Store,
     access: &Access,
     application_id: i64,
-    material_key: &str,
-    name: &str,
-    size: i64,
+    file: Incoming<'_>,
     ceiling: u64,
 ) -> Result<Upload, Error> {
     let l = applications::load(store, application_id).await?;
     let mv = FileMove::Begin {
-        material: material_key,
-        size,
+        material: file.material,
+        size: file.size,
         ceiling,
+        sender: file.sender,
     };
     let (_, material) = decide(access, &l, mv)?;
+    let sender = if material.sender.is_some() {
+        file.sender.trim()
+    } else {
+        ""
+    };
+    let name = file.name;
     let name: String = name.trim().chars().take(200).collect();
     Ok(store
         .create_upload(&NewUpload {
@@ -89,8 +104,9 @@ pub async fn begin(
             material_key: &material.key,
             user_id: access.user.id,
             original_name: if name.is_empty() { "未命名" } else { &name },
-            total_size: size,
+            total_size: file.size,
             part_size: PART_SIZE,
+            sender,
         })
         .await?)
 }
@@ -368,6 +384,7 @@ pub async fn complete(
                 sha256: &u.chain_hash,
                 measured: &m.json.to_string(),
                 uploaded_by: access.user.id,
+                sender: &u.sender,
             },
             &material,
             &Audit::new(
@@ -375,7 +392,11 @@ pub async fn complete(
                 "attachment_added",
                 format!("application:{}", u.application_id),
             )
-            .detail(format!("{} {}", material.name, u.original_name)),
+            .detail(if u.sender.is_empty() {
+                format!("{} {}", material.name, u.original_name)
+            } else {
+                format!("{} {}（{}）", material.name, u.original_name, u.sender)
+            }),
         )
         .await;
     cleanup().await;

@@ -85,6 +85,12 @@ pub struct Candidate {
     pub result: Option<(u32, String, String)>,
     /// Who is told of its outcome.
     pub parties: Parties,
+    /// Files others sent in about it, each with its sender (东莞 初选's 市直相关部门意见);
+    /// read for the page only, like the checklist.
+    pub sent: Vec<pingxuan_store::attachments::Attachment>,
+    /// On the last stage of a campaign with final rules, once ranked: who it counts as
+    /// (院士, 45 岁以下 …) with the source of each.
+    pub indicators: Vec<pingxuan_rules::selection::indicators::Reading>,
 }
 
 /// The applicant and the units a candidate came through.
@@ -126,6 +132,8 @@ pub struct StageView {
     /// members keyed so far with their sheets' count.
     pub panel_pool: Vec<(i64, String)>,
     pub keyed: Vec<(String, usize)>,
+    /// The last stage's list drawn under the campaign's final rules, once ranked.
+    pub final_draw: Option<crate::final_list::FinalDraw>,
 }
 
 impl StageView {
@@ -274,6 +282,12 @@ async fn view_with(
     let advanced: HashSet<i64> = state.advanced.iter().copied().collect();
     let (age_on, reference_set) = age_day(&round.campaign);
     let now = pingxuan_store::now();
+    let mut sent_of: HashMap<i64, Vec<pingxuan_store::attachments::Attachment>> = HashMap::new();
+    if checks && round.campaign.materials.iter().any(|m| m.sender.is_some()) {
+        for a in store.sent_files(campaign_id).await? {
+            sent_of.entry(a.application_id).or_default().push(a);
+        }
+    }
     let mut candidates = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(row) = desk_row.get(&id) else {
@@ -303,6 +317,8 @@ async fn view_with(
                 work_unit_id: row.work_unit_id,
                 recommender_unit_id: row.recommender_unit_id,
             },
+            sent: sent_of.remove(&id).unwrap_or_default(),
+            indicators: Vec::new(),
         });
     }
     // A candidate sent back down the chain after the stage opened is not the stage's to
@@ -338,7 +354,8 @@ async fn view_with(
     };
     let mut panel_pool = Vec::new();
     let mut keyed: Vec<(String, usize)> = Vec::new();
-    let (outstanding, outcome) = match stage.kind {
+    let mut ranked: Vec<(i64, u32)> = Vec::new();
+    let (mut outstanding, mut outcome) = match stage.kind {
         StageKind::Screening => {
             let undecided: Vec<String> = candidates
                 .iter()
@@ -374,6 +391,7 @@ async fn view_with(
                 &previous_rank,
             );
             tied_ids = scored.tied;
+            ranked = scored.ranked;
             (scored.outstanding, scored.outcome)
         }
         StageKind::Panel => {
@@ -410,6 +428,7 @@ async fn view_with(
                 &previous_rank,
             );
             tied_ids = scored.tied;
+            ranked = scored.ranked;
             for m in &members {
                 let name = pool
                     .iter()
@@ -433,6 +452,32 @@ async fn view_with(
             None,
         ),
     };
+    // The last stage under the campaign's final rules: the list drawn under them
+    // replaces the ranking's top K; no list meeting them stands in the way of advancing.
+    let mut final_draw = None;
+    if let Some(k) = stage.advance
+        && crate::final_list::applies(&round.campaign, index)
+        && outcome.is_some()
+        && !ranked.is_empty()
+    {
+        let d =
+            crate::final_list::draw(store, &round.campaign, k, &ranked, age_day(&round.campaign))
+                .await?;
+        for c in &mut candidates {
+            c.indicators = d.readings.get(&c.id).cloned().unwrap_or_default();
+            if let (Some(result), Some(reason)) = (c.result.as_mut(), d.reasons.get(&c.id)) {
+                result.2 = crate::final_list::with_reason(&result.2, reason);
+            }
+        }
+        match &d.outcome {
+            Ok(ids) => outcome = Some(ids.clone()),
+            Err(words) => {
+                outstanding.push(words.clone());
+                outcome = None;
+            }
+        }
+        final_draw = Some(d);
+    }
     let tied_pairs: Vec<(i64, String)> = candidates
         .iter()
         .filter(|c| tied_ids.contains(&c.id))
@@ -486,6 +531,7 @@ async fn view_with(
         tie_break: broken,
         panel_pool,
         keyed,
+        final_draw,
     })
 }
 
@@ -495,6 +541,8 @@ struct Scored {
     outstanding: Vec<String>,
     outcome: Option<Vec<i64>>,
     tied: Vec<i64>,
+    /// Once closed, every candidate ranked, best first: (candidate, rank).
+    ranked: Vec<(i64, u32)>,
 }
 
 /// `assignments` are the sheets expected: a review's live assignments, or for a panel
@@ -565,6 +613,7 @@ fn review_outcome(
             outstanding,
             outcome: None,
             tied: Vec::new(),
+            ranked: Vec::new(),
         };
     }
     let counted: Vec<Sheet> = assignments
@@ -665,6 +714,7 @@ fn review_outcome(
         outstanding,
         outcome,
         tied: ranking.tie_at_cut,
+        ranked: ranking.rows.iter().map(|r| (r.candidate, r.rank)).collect(),
     }
 }
 
@@ -697,12 +747,19 @@ pub async fn act(
             format!("“{}”开始，候选人 {} 人", stage.name, candidates.len())
         }
         Event::Closed => format!("“{}”结束", stage.name),
-        Event::Advanced { advanced } => format!(
-            "“{}”确定晋级名单 {} 人（共 {} 人）",
-            stage.name,
-            advanced.len(),
-            v.state().candidates.len()
-        ),
+        Event::Advanced { advanced } => {
+            let drawn = v
+                .final_draw
+                .as_ref()
+                .map(|d| format!("；{}", d.record))
+                .unwrap_or_default();
+            format!(
+                "“{}”确定晋级名单 {} 人（共 {} 人）{drawn}",
+                stage.name,
+                advanced.len(),
+                v.state().candidates.len()
+            )
+        }
         Event::Reverted { reason } => format!("撤销“{}”的晋级名单，理由：{reason}", stage.name),
         Event::Published => format!(
             "公布“{}”的结果：晋级 {} 人，未晋级 {} 人",

@@ -13,6 +13,7 @@ mod error;
 mod pdf;
 mod photo;
 mod sniff;
+pub mod testing;
 mod video;
 
 pub use error::MediaError;

@@ -454,6 +454,8 @@ pub enum FileMove<'a> {
         material: &'a str,
         size: i64,
         ceiling: u64,
+        /// Who sent the file, for the materials that ask (`Material::sender`).
+        sender: &'a str,
     },
     Complete {
         material: &'a str,
@@ -477,6 +479,8 @@ pub enum FileRefusal {
     Size { code: &'static str, message: String },
     /// The material already has as many files as it may.
     Full { material: String, message: String },
+    /// The material asks who sent the file, and the answer is missing or too long.
+    Sender(String),
 }
 
 impl FileRefusal {
@@ -486,9 +490,9 @@ impl FileRefusal {
             FileRefusal::NotHolding => "申请书不在您处，不能上传或删除材料".to_owned(),
             FileRefusal::UnknownMaterial(key) => format!("没有名为 {key} 的材料"),
             FileRefusal::NotYours => "这项材料不由您上传".to_owned(),
-            FileRefusal::Size { message, .. } | FileRefusal::Full { message, .. } => {
-                message.clone()
-            }
+            FileRefusal::Size { message, .. }
+            | FileRefusal::Full { message, .. }
+            | FileRefusal::Sender(message) => message.clone(),
         }
     }
 }
@@ -502,6 +506,9 @@ pub fn may_change_files(state: &FlowState, level: usize) -> bool {
         state.holder() == level
     }
 }
+
+/// The longest sender's name a file keeps (a unit's full name fits many times over).
+pub const SENDER_MAX_CHARS: usize = 100;
 
 /// Decides a file move by the chain's level `level` (the one the mover sees the
 /// application at): the level must hold the application, the material must be this
@@ -529,7 +536,24 @@ pub fn decide_file<'c>(
     if crate::materials::holder(campaign, case.chain, m) != Some(level) {
         return Err(FileRefusal::NotYours);
     }
-    if let FileMove::Begin { size, ceiling, .. } = mv {
+    if let FileMove::Begin {
+        size,
+        ceiling,
+        sender,
+        ..
+    } = mv
+    {
+        if let Some(label) = &m.sender {
+            let chars = sender.trim().chars().count();
+            if chars == 0 {
+                return Err(FileRefusal::Sender(format!("请填写{label}")));
+            }
+            if chars > SENDER_MAX_CHARS {
+                return Err(FileRefusal::Sender(format!(
+                    "{label}不超过 {SENDER_MAX_CHARS} 字，现有 {chars} 字"
+                )));
+            }
+        }
         if size <= 0 {
             return Err(FileRefusal::Size {
                 code: "size",

@@ -43,6 +43,20 @@ pub enum IdError {
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
+/// The check character (ISO 7064 MOD 11-2) of a number's first 17 digits; `None`
+/// unless given exactly 17 digits.
+pub fn check_char(first17: &str) -> Option<char> {
+    let digits: Vec<u32> = first17
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
+    if digits.len() != 17 {
+        return None;
+    }
+    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+    Some(CHECK[(sum % 11) as usize])
+}
+
 impl IdNumber {
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let s: String = input
@@ -61,8 +75,7 @@ impl IdNumber {
             return Err(IdError::Characters);
         }
         let digit = |i: usize| chars[i].to_digit(10).unwrap_or(0);
-        let sum: u32 = (0..17).map(|i| digit(i) * WEIGHTS[i]).sum();
-        let expected = CHECK[(sum % 11) as usize];
+        let expected = check_char(&s[..17]).ok_or(IdError::Characters)?;
         if expected != chars[17] {
             return Err(IdError::Checksum {
                 expected,
@@ -136,6 +149,13 @@ mod tests {
 
     // The sample number of GB 11643-1999.
     const SAMPLE: &str = "11010519491231002X";
+
+    #[test]
+    fn check_char_of_the_first_seventeen() {
+        assert_eq!(check_char(&SAMPLE[..17]), Some('X'));
+        assert_eq!(check_char("1101051949123100"), None);
+        assert_eq!(check_char("1101051949123100A"), None);
+    }
 
     #[test]
     fn reads_the_standard_sample() {

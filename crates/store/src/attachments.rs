@@ -29,6 +29,8 @@ pub struct Upload {
     pub chain_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who sent the file in, for the materials that ask (empty otherwise).
+    pub sender: String,
 }
 
 impl Upload {
@@ -54,10 +56,11 @@ pub struct NewUpload<'a> {
     pub original_name: &'a str,
     pub total_size: i64,
     pub part_size: i64,
+    pub sender: &'a str,
 }
 
 const UPLOAD_COLUMNS: &str = "id, public_id, application_id, material_key, user_id, original_name, \
-     total_size, part_size, parts_received, bytes_received, chain_hash, created_at, updated_at";
+     total_size, part_size, parts_received, bytes_received, chain_hash, created_at, updated_at, sender";
 
 fn upload_of(r: &sqlx::any::AnyRow) -> Result<Upload> {
     Ok(Upload {
@@ -74,6 +77,7 @@ fn upload_of(r: &sqlx::any::AnyRow) -> Result<Upload> {
         chain_hash: r.try_get(10)?,
         created_at: r.try_get(11)?,
         updated_at: r.try_get(12)?,
+        sender: r.try_get(13)?,
     })
 }
 
@@ -96,6 +100,9 @@ pub struct Attachment {
     pub measured: String,
     pub uploaded_by: i64,
     pub uploaded_at: i64,
+    /// Who sent the file in (东莞's 市直相关部门意见: the 来文单位); empty for the
+    /// materials that do not ask.
+    pub sender: String,
 }
 
 #[derive(Debug, Clone)]
@@ -110,10 +117,11 @@ pub struct NewAttachment<'a> {
     pub sha256: &'a str,
     pub measured: &'a str,
     pub uploaded_by: i64,
+    pub sender: &'a str,
 }
 
 const ATTACHMENT_COLUMNS: &str = "id, public_id, application_id, material_key, seq, blob_key, \
-     original_name, format, content_type, size, sha256, measured, uploaded_by, uploaded_at";
+     original_name, format, content_type, size, sha256, measured, uploaded_by, uploaded_at, sender";
 
 fn attachment_of(r: &sqlx::any::AnyRow) -> Result<Attachment> {
     Ok(Attachment {
@@ -131,6 +139,7 @@ fn attachment_of(r: &sqlx::any::AnyRow) -> Result<Attachment> {
         measured: r.try_get(11)?,
         uploaded_by: r.try_get(12)?,
         uploaded_at: r.try_get(13)?,
+        sender: r.try_get(14)?,
     })
 }
 
@@ -140,7 +149,8 @@ impl Store {
         let id = public_id();
         sqlx::query(
             "INSERT INTO uploads (public_id, application_id, material_key, user_id, original_name, \
-             total_size, part_size, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+             total_size, part_size, created_at, updated_at, sender) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
         )
         .bind(&id)
         .bind(new.application_id)
@@ -150,6 +160,7 @@ impl Store {
         .bind(new.total_size)
         .bind(new.part_size)
         .bind(t)
+        .bind(new.sender)
         .execute(&self.pool)
         .await?;
         self.get_upload(&id).await?.ok_or(StoreError::NotFound)
@@ -251,8 +262,8 @@ impl Store {
         let id = public_id();
         sqlx::query(
             "INSERT INTO attachments (public_id, application_id, material_key, seq, blob_key, original_name, \
-             format, content_type, size, sha256, measured, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             format, content_type, size, sha256, measured, uploaded_by, uploaded_at, sender) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&id)
         .bind(new.application_id)
@@ -267,6 +278,7 @@ impl Store {
         .bind(new.measured)
         .bind(new.uploaded_by)
         .bind(now())
+        .bind(new.sender)
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, audit, now()).await?;
@@ -282,6 +294,20 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(attachment_of).transpose()
+    }
+
+    /// The live files sent in by others (those with a sender) about the applications of
+    /// a campaign, by application, material and order: one read for a stage's page.
+    pub async fn sent_files(&self, campaign_id: &str) -> Result<Vec<Attachment>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE deleted_at IS NULL AND sender <> '' \
+             AND application_id IN (SELECT id FROM applications WHERE campaign_id = $1) \
+             ORDER BY application_id, material_key, seq"
+        )))
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(attachment_of).collect()
     }
 
     /// The live files of an application, by material and order.

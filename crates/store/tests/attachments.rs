@@ -6,7 +6,11 @@ use pingxuan_store::attachments::{NewAttachment, NewUpload};
 use pingxuan_store::testing::TestDb;
 use pingxuan_store::{Store, StoreError, on_both_databases};
 
-on_both_databases!(uploads_take_parts_in_order, attachments_numbered_and_capped);
+on_both_databases!(
+    uploads_take_parts_in_order,
+    attachments_numbered_and_capped,
+    sent_files_keep_their_sender
+);
 
 /// A 东莞 application and its applicant.
 async fn application(s: &Store) -> (i64, i64) {
@@ -32,6 +36,7 @@ async fn uploads_take_parts_in_order(db: TestDb) {
             original_name: "采访.mp4",
             total_size: 20,
             part_size: 8,
+            sender: "",
         })
         .await
         .unwrap();
@@ -91,6 +96,7 @@ async fn attachments_numbered_and_capped(db: TestDb) {
         sha256: "00",
         measured: r#"{"width":4000,"height":3000}"#,
         uploaded_by: uid,
+        sender: "",
     };
     let first = s
         .add_attachment(
@@ -146,4 +152,77 @@ async fn attachments_numbered_and_capped(db: TestDb) {
         matches!(&err, StoreError::QuotaFull(w) if w == "小2寸正面免冠彩色照片须 1 张，现有 2 张"),
         "{err:?}"
     );
+}
+
+/// 市直相关部门意见: the sender given on the upload is kept with the file, and a stage's
+/// page reads the campaign's sent files in one go (removed ones and the applicant's own
+/// files left out).
+async fn sent_files_keep_their_sender(db: TestDb) {
+    let s = db.store().await;
+    let (app, uid) = application(&s).await;
+    let up = s
+        .create_upload(&NewUpload {
+            application_id: app,
+            material_key: "department_opinions",
+            user_id: uid,
+            original_name: "复函.pdf",
+            total_size: 20,
+            part_size: 8,
+            sender: "东莞市公安局",
+        })
+        .await
+        .unwrap();
+    assert_eq!(up.sender, "东莞市公安局");
+    let c = load(SEEDS[1].1).campaign.unwrap();
+    let opinions = c
+        .materials
+        .iter()
+        .find(|m| m.key == "department_opinions")
+        .unwrap();
+    let photos = c.materials.iter().find(|m| m.key == "photos").unwrap();
+    let new = |key: &'static str, sender: &'static str| NewAttachment {
+        application_id: app,
+        material_key: key,
+        blob_key: "x",
+        original_name: "复函.pdf",
+        format: "pdf",
+        content_type: "application/pdf",
+        size: 1000,
+        sha256: "00",
+        measured: r#"{"pages":1}"#,
+        uploaded_by: uid,
+        sender,
+    };
+    let audit = pingxuan_store::testing::audit();
+    let police = s
+        .add_attachment(
+            &new("department_opinions", "东莞市公安局"),
+            opinions,
+            &audit,
+        )
+        .await
+        .unwrap();
+    let tax = s
+        .add_attachment(
+            &new("department_opinions", "国家税务总局东莞市税务局"),
+            opinions,
+            &audit,
+        )
+        .await
+        .unwrap();
+    s.add_attachment(&new("photos", ""), photos, &audit)
+        .await
+        .unwrap();
+    assert_eq!(police.sender, "东莞市公安局");
+    let cid = s.get_application(app).await.unwrap().unwrap().campaign_id;
+    let sent = |list: Vec<pingxuan_store::attachments::Attachment>| -> Vec<String> {
+        list.into_iter().map(|a| a.sender).collect()
+    };
+    assert_eq!(
+        sent(s.sent_files(&cid).await.unwrap()),
+        ["东莞市公安局", "国家税务总局东莞市税务局"]
+    );
+    s.remove_attachment(tax.id, &audit).await.unwrap();
+    assert_eq!(sent(s.sent_files(&cid).await.unwrap()), ["东莞市公安局"]);
+    assert!(s.sent_files("other").await.unwrap().is_empty());
 }

@@ -108,6 +108,7 @@ async fn run(gib: u64) -> std::process::ExitCode {
                     sha256: "",
                     measured: "{}",
                     uploaded_by: applicant,
+                    sender: "",
                 },
                 video,
                 &pingxuan_store::testing::audit(),

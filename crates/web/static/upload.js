@@ -76,7 +76,7 @@
     };
   }
 
-  async function upload(box, file) {
+  async function upload(box, file, sender) {
     const material = box.dataset.material;
     const base = box.dataset.uploads;
     const list = box.querySelector('ul.uploads');
@@ -89,7 +89,7 @@
       if (r.status === 200) state = r.json;
     }
     if (!state) {
-      const r = await api('POST', base, JSON.stringify({ material, name: file.name, size: file.size }),
+      const r = await api('POST', base, JSON.stringify({ material, name: file.name, size: file.size, sender }),
         { 'Content-Type': 'application/json' });
       if (r.status !== 201) {
         ui.say((r.json && r.json.error && r.json.error.message) || `上传失败（${r.status}）`, true);
@@ -169,6 +169,12 @@
     const download = document.createElement('a');
     download.href = f.download;
     download.textContent = '下载';
+    if (f.sender) {
+      const from = document.createElement('strong');
+      from.className = 'sender';
+      from.textContent = f.sender;
+      cap.append(from, document.createElement('br'));
+    }
     cap.append(f.name, document.createElement('br'), summary, document.createElement('br'), download);
     if (editable) {
       const remove = document.createElement('button');
@@ -220,10 +226,30 @@
   document.querySelectorAll('.material[data-uploads]').forEach((box) => {
     const input = box.querySelector('input[type=file]');
     if (!input) return;
+    // Files sent in by others (市直相关部门意见) carry who sent them: asked before the
+    // files are chosen, so none goes up without it.
+    const senderBox = box.querySelector('input[data-sender]');
     input.addEventListener('change', () => {
+      const sender = senderBox ? senderBox.value.trim() : undefined;
+      let said = box.querySelector('.sender-box .field-error');
+      if (senderBox && !sender) {
+        if (!said) {
+          said = document.createElement('span');
+          said.className = 'field-error';
+          said.setAttribute('role', 'alert');
+          senderBox.parentElement.append(said);
+        }
+        said.textContent = `请填写${senderBox.labels[0].textContent.replace('*', '').trim()}`;
+        senderBox.focus();
+        input.value = '';
+        return;
+      }
+      if (said) said.remove();
       // Several at once: each file goes its own way, side by side.
-      [...input.files].forEach((f) => { upload(box, f); });
+      [...input.files].forEach((f) => { upload(box, f, sender); });
       input.value = '';
+      // The next reply may come from another department: asked afresh.
+      if (senderBox) senderBox.value = '';
     });
   });
 })();

@@ -395,6 +395,12 @@ fn check_materials(c: &Campaign, f: &mut Findings) {
                 format!("数量下限 {lo} 大于上限 {hi}"),
             );
         }
+        if m.sender.as_deref().is_some_and(|l| l.trim().is_empty()) {
+            f.error(
+                at("materials", i, "sender"),
+                "sender 是上传时询问来文单位的标签，如“来文单位”，不能为空",
+            );
+        }
         if m.required && m.min_count == Some(0) {
             f.error(
                 at("materials", i, "min_count"),

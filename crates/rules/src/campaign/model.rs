@@ -356,6 +356,10 @@ pub struct Material {
     pub attached_to: Option<FieldKey>,
     #[serde(default)]
     pub hint: Option<String>,
+    /// Files sent in by others (东莞 初选's 市直相关部门意见): the label of the box that
+    /// asks who sent each one, e.g. “来文单位”; every upload must fill it.
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -397,6 +401,18 @@ pub enum Indicator {
     Young,
     Female,
     Academician,
+}
+
+impl Indicator {
+    /// The key as the campaign file writes it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Indicator::Grassroots => "grassroots",
+            Indicator::Young => "young",
+            Indicator::Female => "female",
+            Indicator::Academician => "academician",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

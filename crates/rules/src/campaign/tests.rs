@@ -162,6 +162,29 @@ fn dongguan_2023() {
         .unwrap();
     assert_eq!(earlier.strictness, Strictness::Strict);
     assert_eq!(c.eligibility.nationality.as_deref(), Some("中国"));
+    // 初选's 市直相关部门意见: the office's files, each with who sent it; no unit owes them.
+    let opinions = c
+        .materials
+        .iter()
+        .find(|m| m.key == "department_opinions")
+        .unwrap();
+    assert_eq!(
+        (
+            opinions.level.as_str(),
+            opinions.sender.as_deref(),
+            opinions.required
+        ),
+        ("office", Some("来文单位"), false)
+    );
+    let src = SEEDS
+        .iter()
+        .find(|(n, _)| *n == "dongguan-2023.toml")
+        .unwrap()
+        .1;
+    let blank = load(&src.replacen("sender = \"来文单位\"", "sender = \" \"", 1));
+    let keys: Vec<&str> = blank.errors().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].ends_with(".sender"), "{keys:?}");
     // Vote weights are not in the notice: warned, not invented.
     let w = warnings("dongguan-2023.toml");
     assert_eq!(

@@ -565,6 +565,7 @@ fn file_moves() {
         material,
         size,
         ceiling: 1 << 30,
+        sender: "",
     };
     let decide = |f: &Fixture, level, mv| {
         let recommender = f.recommender.as_ref().map(|(id, _, _, _)| Recommender {
@@ -635,5 +636,43 @@ fn file_moves() {
         decide(&f, 2, begin("inspection_opinion", 1000)),
         Err(FileRefusal::NotHolding),
         "the recommender before it holds the application"
+    );
+    // 市直相关部门意见: the office attaches them once it holds the candidate, each with
+    // who sent it; no unit may.
+    let f = f.moved(&[Event::Submit { by: 1 }, Event::Submit { by: 2 }]);
+    let office = f.chain.top();
+    let from = |sender| FileMove::Begin {
+        material: "department_opinions",
+        size: 1000,
+        ceiling: 1 << 30,
+        sender,
+    };
+    assert_eq!(
+        decide(&f, office, from("东莞市公安局")),
+        Ok("department_opinions".to_owned())
+    );
+    assert_eq!(
+        decide(&f, office, from("  ")).unwrap_err().message(),
+        "请填写来文单位"
+    );
+    let long = "局".repeat(101);
+    assert_eq!(
+        decide(&f, office, from(&long)).unwrap_err().message(),
+        "来文单位不超过 100 字，现有 101 字"
+    );
+    assert_eq!(
+        decide(&f, 2, from("东莞市公安局")),
+        Err(FileRefusal::NotHolding)
+    );
+    let back = f.moved(&[Event::Return { by: office, to: 2 }]);
+    assert_eq!(
+        decide(&back, 2, from("东莞市公安局")),
+        Err(FileRefusal::NotYours),
+        "the recommender holds it again, but the opinions are the office's"
+    );
+    // Materials that do not ask take no sender.
+    assert_eq!(
+        decide(&back, 2, begin("inspection_opinion", 1000)),
+        Ok("inspection_opinion".to_owned())
     );
 }

@@ -7,6 +7,8 @@ pub mod aggregate;
 pub mod approval;
 pub mod assign;
 pub mod conflict;
+pub mod final_list;
+pub mod indicators;
 pub mod screening;
 pub mod sheet;
 pub mod stage;

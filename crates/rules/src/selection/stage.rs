@@ -347,6 +347,10 @@ pub fn decide(case: &Case, mv: &Move) -> Result<Event, Refusal> {
                 ));
             }
             let Some(outcome) = case.outcome else {
+                // The final list's rules no list meets, an age day unset: said as found.
+                if !case.outstanding.is_empty() {
+                    return Err(Refusal::one("no_list", case.outstanding.join("；")));
+                }
                 return Err(Refusal::one(
                     "tie_unresolved",
                     "本阶段结果尚不能确定晋级名单",

@@ -24,6 +24,10 @@ pub struct NewUpload {
     pub name: String,
     /// Its size in bytes.
     pub size: i64,
+    /// Who sent the file in, for the materials that ask (`sender_label` on the
+    /// material, e.g. 来文单位); ignored by the others.
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 /// Where an upload stands: send part `parts_received` next (from 0).
@@ -64,13 +68,17 @@ pub async fn begin(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<NewUpload>,
 ) -> Result<(StatusCode, Json<UploadOut>), ApiError> {
+    let file = materials::Incoming {
+        material: &req.material,
+        name: &req.name,
+        size: req.size,
+        sender: req.sender.as_deref().unwrap_or_default(),
+    };
     let u = materials::begin(
         &state.store,
         &caller.access,
         id,
-        &req.material,
-        &req.name,
-        req.size,
+        file,
         state.config.max_upload_bytes,
     )
     .await?;

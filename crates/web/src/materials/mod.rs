@@ -88,6 +88,8 @@ pub struct AttachmentOut {
     pub download: String,
     /// An image to show, for photos.
     pub preview: Option<String>,
+    /// Who sent the file in (市直相关部门意见's 来文单位), for the materials that ask.
+    pub sender: Option<String>,
 }
 
 pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> AttachmentOut {
@@ -119,6 +121,7 @@ pub fn attachment_out(a: &pingxuan_store::attachments::Attachment) -> Attachment
             "png" => Some(url.clone()),
             _ => None,
         },
+        sender: (!a.sender.is_empty()).then(|| a.sender.clone()),
         url,
     }
 }
@@ -140,6 +143,8 @@ pub struct MaterialView {
     pub files: Vec<AttachmentOut>,
     /// Whether the viewer may upload and remove files of it here and now.
     pub editable: bool,
+    /// The box each upload must fill with who sent the file, e.g. “来文单位”.
+    pub sender_label: Option<String>,
 }
 
 /// The materials as the chain's level `level` sees them: those of its level and the
@@ -178,6 +183,7 @@ pub fn material_views(l: &Loaded, files: &[Attachment], level: usize) -> Vec<Mat
                     .unwrap_or_default(),
                 files,
                 editable: may_change && i == own,
+                sender_label: m.sender.clone(),
             }
         })
         .collect()

@@ -82,6 +82,35 @@ pub struct CandidateOut {
     pub experts: Vec<String>,
     /// Once the stage has closed (scores stay hidden before).
     pub result: Option<ResultOut>,
+    /// Files others sent in about the candidate, each with its sender (东莞 初选's
+    /// 市直相关部门意见; in `GET` of the stage, not in a move's answer).
+    pub sent: Vec<crate::materials::AttachmentOut>,
+    /// The last stage under the campaign's final rules, once ranked: who the candidate
+    /// counts as, each with its source.
+    pub indicators: Vec<IndicatorOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IndicatorOut {
+    /// academician, young, female or grassroots.
+    pub indicator: String,
+    /// `null` when nothing says (counted as not).
+    pub has: Option<bool>,
+    /// form, id_card, organiser or unknown.
+    pub source: String,
+    /// “46 周岁，不属 45 岁以下（身份证号码）”.
+    pub text: String,
+}
+
+/// The last stage's list drawn under the campaign's final rules.
+#[derive(Serialize, ToSchema)]
+pub struct FinalDrawOut {
+    /// Who the list takes, best first; `null` when no list meets the rules.
+    pub list: Option<Vec<i64>>,
+    /// Why no list meets them: the smallest set of clashing rules with counts.
+    pub clash: Option<String>,
+    /// The method, the digest of the inputs and the counts, as the audit entry has them.
+    pub record: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -175,6 +204,9 @@ pub struct StageOut {
     /// A panel keyed from paper: members keyed so far, with their sheets.
     pub keyed: Vec<KeyedOut>,
     pub events: Vec<StageEventOut>,
+    /// The last stage of a campaign with final rules (院士 ≤10% …), once ranked: the list
+    /// drawn under them, which `outcome` then is.
+    pub final_draw: Option<FinalDrawOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -254,6 +286,30 @@ fn stage_out(v: &StageView) -> StageOut {
                     total: total.clone(),
                     reason: reason.clone(),
                 }),
+                sent: c
+                    .sent
+                    .iter()
+                    .map(crate::materials::attachment_out)
+                    .collect(),
+                indicators: c
+                    .indicators
+                    .iter()
+                    .map(|r| {
+                        use pingxuan_rules::selection::indicators::Source;
+                        IndicatorOut {
+                            indicator: r.indicator.key().to_owned(),
+                            has: r.has,
+                            source: match r.source {
+                                Source::Form(_) => "form",
+                                Source::IdCard => "id_card",
+                                Source::Organiser => "organiser",
+                                Source::Unknown => "unknown",
+                            }
+                            .to_owned(),
+                            text: r.text.clone(),
+                        }
+                    })
+                    .collect(),
             })
             .collect(),
         opens_with: if state.phase == Phase::Pending {
@@ -349,6 +405,11 @@ fn stage_out(v: &StageView) -> StageOut {
                 }
             })
             .collect(),
+        final_draw: v.final_draw.as_ref().map(|d| FinalDrawOut {
+            list: d.outcome.as_ref().ok().cloned(),
+            clash: d.outcome.as_ref().err().cloned(),
+            record: d.record.clone(),
+        }),
     }
 }
 

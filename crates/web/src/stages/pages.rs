@@ -35,6 +35,10 @@ pub struct Row {
     pub result: Option<(String, String)>,
     /// The refusal of this row's 形式审查, shown beside it.
     pub error: Option<String>,
+    /// Files others sent in about the candidate: (sender, address, file name).
+    pub sent: Vec<(String, String, String)>,
+    /// Under the final rules: (who, what the record says with its source, counts).
+    pub indicators: Vec<(String, String, bool)>,
 }
 
 #[derive(Template)]
@@ -80,6 +84,13 @@ struct StagePage {
     /// Submitted sheets the office may send back: (value `expert.candidate`, label).
     submitted: Vec<(String, String)>,
     rows: Vec<Row>,
+    /// The material of files others send in, (key, name), where the campaign has one.
+    sent_material: Option<(String, String)>,
+    /// The last stage of a campaign with final rules: the rules in words, the draw's
+    /// record once ranked, or why no list meets them.
+    final_rules: Vec<String>,
+    final_record: Option<String>,
+    final_clash: Option<String>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
     /// Ids the page's move confirms (who opens the stage, who advances).
@@ -194,8 +205,57 @@ fn render_with(
             error: (error_row == Some(c.id))
                 .then(|| error_text.clone())
                 .flatten(),
+            sent: c
+                .sent
+                .iter()
+                .map(|a| {
+                    (
+                        a.sender.clone(),
+                        format!("/files/{}", a.public_id),
+                        a.original_name.clone(),
+                    )
+                })
+                .collect(),
+            indicators: c
+                .indicators
+                .iter()
+                .map(|r| {
+                    (
+                        pingxuan_rules::selection::final_list::noun(
+                            r.indicator,
+                            v.round.campaign.final_list.young_max_age,
+                        ),
+                        r.text.clone(),
+                        r.counts(),
+                    )
+                })
+                .collect(),
         })
         .collect();
+    // The last stage's rules for the final list, and what its draw says.
+    let final_rules: Vec<String> = match stage.advance {
+        Some(k) if pingxuan_app::final_list::applies(&v.round.campaign, v.index) => {
+            pingxuan_rules::selection::final_list::rules_for(&v.round.campaign.final_list, k)
+                .iter()
+                .map(|(_, r)| r.words())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let (final_record, final_clash) = match v.final_draw.as_ref().map(|d| &d.outcome) {
+        Some(Ok(_)) => (v.final_draw.as_ref().map(|d| d.record.clone()), None),
+        Some(Err(why)) => (None, Some(why.clone())),
+        None => (None, None),
+    };
+    // The campaign's material for files sent in by others (东莞 初选's 市直相关部门意见):
+    // a column of them, with the way to add one on the candidate's 办理 page.
+    let sent_material = v
+        .round
+        .campaign
+        .materials
+        .iter()
+        .find(|m| m.sender.is_some())
+        .map(|m| (m.key.clone(), m.name.clone()));
     let screening = stage.kind == StageKind::Screening;
     let mut counts = vec![("候选人", rows.len())];
     if screening {
@@ -341,6 +401,10 @@ fn render_with(
         },
         csrf: who.session.csrf_token.clone(),
         rows,
+        sent_material,
+        final_rules,
+        final_record,
+        final_clash,
     };
     Ok((status, Html(page.render()?)).into_response())
 }

@@ -90,6 +90,16 @@ fn output_dir() -> PathBuf {
     dir
 }
 
+/// Picks the file at `path` in the file chooser `css`, as a person choosing it does.
+async fn choose_file(b: &Client, css: &str, path: &std::path::Path) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(&path.to_string_lossy())
+        .await
+        .unwrap();
+}
+
 async fn fill(b: &Client, css: &str, text: &str) {
     b.find(Locator::Css(css))
         .await
@@ -387,12 +397,7 @@ async fn xinjiang_manual_walk() {
     // not counted among the photos.
     let fake = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
     std::fs::write(fake.path(), b"not a photo at all, only text").unwrap();
-    me.find(Locator::Css("#material-photos input[type=file]"))
-        .await
-        .unwrap()
-        .send_keys(&fake.path().to_string_lossy())
-        .await
-        .unwrap();
+    choose_file(&me, "#material-photos input[type=file]", fake.path()).await;
     wait_text(&me, "未采用：").await;
     assert!(me.source().await.unwrap().contains("现有 0 张"));
     me.execute(
@@ -402,12 +407,7 @@ async fn xinjiang_manual_walk() {
     .await
     .unwrap();
     screenshot(&me, "walk-0-upload-refused.png").await;
-    me.find(Locator::Css("#material-photos input[type=file]"))
-        .await
-        .unwrap()
-        .send_keys(&photo.path().to_string_lossy())
-        .await
-        .unwrap();
+    choose_file(&me, "#material-photos input[type=file]", photo.path()).await;
     wait_text(&me, "已上传：JPG 3000×2000").await;
     // The page counts again: nothing is missing for the photos now.
     for _ in 0..200 {
@@ -1478,6 +1478,41 @@ async fn dongguan_screening_to_its_forty() {
     wait_text(&office, "确认开始（下表 41 人进入本阶段）").await;
     click(&office, "form.actions button.primary").await;
     wait_text(&office, "本阶段已开始").await;
+    // 征求市直相关部门的意见: a department's reply goes up on the candidate's 办理 page
+    // with its 来文单位 (asked before the file is chosen) and shows on the stage's row.
+    let (first, _) = desk[0];
+    office
+        .goto(&format!(
+            "{}/review/{first}#material-department_opinions",
+            app.url
+        ))
+        .await
+        .unwrap();
+    let reply = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(reply.path(), pingxuan_media::testing::minimal_pdf(1, false)).unwrap();
+    let chooser = "#material-department_opinions input[type=file]";
+    choose_file(&office, chooser, reply.path()).await;
+    wait_text(&office, "请填写来文单位").await;
+    fill(&office, "#sender-department_opinions", "东莞市公安局").await;
+    choose_file(&office, chooser, reply.path()).await;
+    wait_text(&office, "已上传：PDF 1 页").await;
+    wait_text(&office, "<strong class=\"sender\">东莞市公安局</strong>").await;
+    office
+        .execute(
+            "document.querySelector('#material-department_opinions').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&office, "dongguan-0-department-opinion.png").await;
+    office
+        .goto(&format!(
+            "{}/campaigns/dongguan-2023/stages/screening",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&office, ">东莞市公安局</a>").await;
     let (failed, unit) = desk[7].clone();
     let mut passed = 0;
     for (id, _) in &desk {

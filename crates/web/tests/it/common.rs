@@ -158,6 +158,7 @@ impl TestApp {
                     sha256: "",
                     measured: "{}",
                     uploaded_by: l.app.applicant_id,
+                    sender: "",
                 };
                 self.store
                     .add_attachment(&new, m, &pingxuan_store::testing::audit())
@@ -492,6 +493,17 @@ pub async fn xinjiang_candidate(
     unit: i64,
     submit: bool,
 ) -> (String, i64) {
+    xinjiang_candidate_with(app, login, xinjiang_values(name), unit, submit).await
+}
+
+/// The same with the 推荐表's `values` as given (a 院士, someone young …).
+pub async fn xinjiang_candidate_with(
+    app: &TestApp,
+    login: &str,
+    values: serde_json::Value,
+    unit: i64,
+    submit: bool,
+) -> (String, i64) {
     let me = app.applicant_token(login).await;
     let (s, j) = app
         .call(
@@ -503,7 +515,7 @@ pub async fn xinjiang_candidate(
         .await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
     let id = j["id"].as_i64().unwrap();
-    fill_and_commit(app, &me, id, name).await;
+    fill_and_commit_values(app, &me, id, values).await;
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
     if submit {
         app.furnish(id).await;
@@ -523,13 +535,23 @@ pub async fn xinjiang_candidate(
 /// Stores the complete 新疆 form of `name` into a new application (version 1) and
 /// commits it.
 pub async fn fill_and_commit(app: &TestApp, token: &str, id: i64, name: &str) {
+    fill_and_commit_values(app, token, id, xinjiang_values(name)).await;
+}
+
+/// Stores `values` as the form of a new application (version 1) and commits it.
+pub async fn fill_and_commit_values(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    values: serde_json::Value,
+) {
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");
     let (s, j) = app
         .call(
             reqwest::Method::PUT,
             &at("form"),
             token,
-            serde_json::json!({"version": 1, "values": xinjiang_values(name)}),
+            serde_json::json!({"version": 1, "values": values}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");

@@ -12,6 +12,7 @@ mod codes;
 mod common;
 mod contract;
 mod exports;
+mod final_list;
 mod mail;
 mod materials;
 mod races;

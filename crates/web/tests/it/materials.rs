@@ -137,12 +137,23 @@ async fn upload(
     name: &str,
     bytes: &[u8],
 ) -> (StatusCode, serde_json::Value) {
+    upload_from(app, token, id, (material, name, bytes), None).await
+}
+
+/// The same with who sent the file in, for the materials that ask (市直相关部门意见).
+pub(crate) async fn upload_from(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    (material, name, bytes): (&str, &str, &[u8]),
+    sender: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
     let (s, up) = app
         .call(
             Method::POST,
             &format!("/api/v1/applications/{id}/uploads"),
             token,
-            json!({"material": material, "name": name, "size": bytes.len()}),
+            json!({"material": material, "name": name, "size": bytes.len(), "sender": sender}),
         )
         .await;
     if s != StatusCode::CREATED {

@@ -11,13 +11,15 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, start};
+use crate::materials::upload_from;
 use crate::stages::{review_ready, screening_text, seed_with_screening, two_at_desk};
 
 on_both_databases!(
     the_rounds_through_the_api,
     the_office_changes_assignments_by_hand,
     the_campaigns_own_short_names_raise_conflicts,
-    an_expert_who_is_the_candidate_is_kept_away
+    an_expert_who_is_the_candidate_is_kept_away,
+    department_opinions_come_with_their_sender
 );
 
 const CID: &str = "xinjiang-2023";
@@ -779,4 +781,122 @@ async fn an_expert_who_is_the_candidate_is_kept_away(db: TestDb) {
     // Another mobile at the same (unconflicted) unit is taken.
     let (s, j) = add(id_of("吴专家")).await;
     assert_eq!(s, StatusCode::OK, "{j}");
+}
+
+/// 东莞 初选 “征求市直相关部门的意见”: the office attaches each department's reply to its
+/// candidate with the sender's name; the first stage's page and its API twin list them
+/// by sender; no unit sees them or may add one; an upload without its sender is refused
+/// at that field before a byte is sent.
+async fn department_opinions_come_with_their_sender(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let desk = crate::stages::dongguan_at_desk(&app, 2).await;
+    let (a, b) = (desk[0].0, desk[1].0);
+    let user = |login: &'static str| {
+        let store = app.store.clone();
+        async move { store.find_user(login).await.unwrap().unwrap().id }
+    };
+    let office = app.token(user("dg-office").await).await;
+    let rec = app.token(user("dg-rec0").await).await;
+    assert_eq!(desk[0].1, "dg-rec0");
+    let pdf = pingxuan_media::testing::minimal_pdf(1, false);
+    let file = ("department_opinions", "复函.pdf", pdf.as_slice());
+    let (s, j) = upload_from(&app, &office, a, file, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+    assert_eq!(
+        (&j["error"]["field"], &j["error"]["message"]),
+        (&json!("sender"), &json!("请填写来文单位"))
+    );
+    let (s, j) = upload_from(&app, &office, a, file, Some(" 东莞市公安局 ")).await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    assert_eq!(j["sender"], "东莞市公安局");
+    let (s, j) = upload_from(&app, &office, a, file, Some("国家税务总局东莞市税务局")).await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    // The recommending unit no longer holds the candidate, and the opinions are not
+    // theirs to see.
+    let (s, j) = upload_from(&app, &rec, a, file, Some("东莞市公安局")).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{j}");
+    let materials = |token: String| {
+        let app = &app;
+        async move {
+            let (s, j) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/applications/{a}/materials"),
+                    &token,
+                    Value::Null,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{j}");
+            j.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["key"].as_str().unwrap().to_owned(), m.clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        materials(rec.clone())
+            .await
+            .iter()
+            .all(|(k, _)| k != "department_opinions")
+    );
+    let office_view = materials(office.clone()).await;
+    let (_, opinions) = office_view
+        .iter()
+        .find(|(k, _)| k == "department_opinions")
+        .unwrap();
+    assert_eq!(opinions["sender_label"], "来文单位");
+    assert_eq!(opinions["editable"], true);
+    assert_eq!(opinions["files"].as_array().unwrap().len(), 2);
+    // The first stage lists them by candidate, before it opens as after.
+    let (s, j) = app
+        .call(
+            Method::GET,
+            "/api/v1/campaigns/dongguan-2023/stages/screening",
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let sent = |id: i64| -> Vec<String> {
+        j["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["sent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["sender"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sent(a), ["东莞市公安局", "国家税务总局东莞市税务局"]);
+    assert!(sent(b).is_empty());
+    let mut page = app.signed_in("dg-office").await;
+    let r = page.get("/campaigns/dongguan-2023/stages/screening").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("<th>市直相关部门意见</th>"), "{}", r.body);
+    assert!(r.body.contains(">东莞市公安局</a>"), "{}", r.body);
+    assert!(
+        r.body
+            .contains(&format!("/review/{a}#material-department_opinions")),
+        "{}",
+        r.body
+    );
+    let r = page.get(&format!("/review/{a}")).await;
+    assert!(r.body.contains("data-sender"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("<strong class=\"sender\">东莞市公安局</strong>")
+    );
+    // Who sent it is in the audit trail with the file.
+    let entries = app.store.recent_audit(50).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "attachment_added"
+                && e.detail.ends_with("复函.pdf（东莞市公安局）")),
+        "{entries:#?}"
+    );
 }

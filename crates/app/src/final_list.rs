@@ -1,0 +1,185 @@
+//! The final list: the last stage of a campaign whose `[final]` sets hard rules (新疆:
+//! “院士比例不超过10%，45岁以下青年科技工作者不少于20%”) advances the list
+//! `rules::selection::final_list` draws from its ranking under those rules, instead of
+//! the ranking's top K. Who counts for each rule is read from each candidate's 推荐表 by
+//! `rules::selection::indicators`, with its source; every candidate's reason names the
+//! rule that placed them, and the advance's audit entry carries the method, a digest of
+//! the inputs and the counts.
+
+use std::collections::HashMap;
+
+use pingxuan_rules::campaign::{Campaign, Indicator};
+use pingxuan_rules::selection::final_list::{self, Entry, Rule};
+use pingxuan_rules::selection::indicators::{self, Reading};
+use pingxuan_store::Store;
+use sha2::{Digest, Sha256};
+use time::Date;
+
+use crate::error::Result;
+
+/// The method, named in the audit entry so a later reader knows how the list was drawn.
+pub const METHOD: &str = "final_list/lexicographic-v1";
+
+/// What the draw says.
+#[derive(Debug, Clone)]
+pub struct FinalDraw {
+    /// Who the list takes, best first; else why no list meets the rules.
+    pub outcome: std::result::Result<Vec<i64>, String>,
+    /// For the advance's audit entry: the method, the inputs' digest, the counts.
+    pub record: String,
+    /// Each candidate's indicators as read, with their sources.
+    pub readings: HashMap<i64, Vec<Reading>>,
+    /// Each candidate's reason in the draw (“第 18 名未入选：院士已达上限 2 人”).
+    pub reasons: HashMap<i64, String>,
+}
+
+/// Whether a campaign's stage at `index` draws its list under the final rules: the last
+/// stage, when `[final]` has any.
+pub fn applies(campaign: &Campaign, index: usize) -> bool {
+    index + 1 == campaign.stages.len() && !campaign.final_list.constraints.is_empty()
+}
+
+/// Draws the list of `k` from `ranked` — (candidate, place) best first — under the
+/// campaign's final rules, each candidate's indicators read from its 推荐表.
+pub async fn draw(
+    store: &Store,
+    campaign: &Campaign,
+    k: u32,
+    ranked: &[(i64, u32)],
+    (age_on, age_set): (Date, bool),
+) -> Result<FinalDraw> {
+    let rules = final_list::rules_for(&campaign.final_list, k);
+    if !age_set && let Some((_, r)) = rules.iter().find(|(i, _)| *i == Indicator::Young) {
+        return Ok(FinalDraw {
+            outcome: Err(format!(
+                "年龄计算基准日未设定（活动设置），无法核算“{}”",
+                r.words()
+            )),
+            record: String::new(),
+            readings: HashMap::new(),
+            reasons: HashMap::new(),
+        });
+    }
+    // The indicators the rules count, then those the guidance shows, each read once.
+    let mut shown: Vec<Indicator> = rules.iter().map(|(i, _)| *i).collect();
+    for g in &campaign.guidance {
+        shown.extend(g.indicators.iter().copied());
+    }
+    let mut seen = Vec::new();
+    shown.retain(|i| {
+        let new = !seen.contains(i);
+        seen.push(*i);
+        new
+    });
+    let mut entries = Vec::with_capacity(ranked.len());
+    let mut all_readings = HashMap::new();
+    for &(id, place) in ranked {
+        let l = crate::applications::load(store, id).await?;
+        let readings: Vec<Reading> = shown
+            .iter()
+            .map(|&ind| indicators::read(campaign, &l.app.form, ind, age_on, None))
+            .collect();
+        let counts_for = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, (ind, _))| readings.iter().any(|r| r.indicator == *ind && r.counts()))
+            .map(|(j, _)| 1u32 << j)
+            .sum();
+        all_readings.insert(id, readings);
+        entries.push(Entry {
+            id,
+            place,
+            counts_for,
+        });
+    }
+    let plain: Vec<Rule> = rules.iter().map(|(_, r)| r.clone()).collect();
+    let digest = inputs_digest(k, &plain, &entries);
+    match final_list::draw(&entries, k, &plain) {
+        Ok(d) => {
+            let reasons = entries
+                .iter()
+                .zip(d.reasons)
+                .map(|(e, r)| (e.id, r))
+                .collect();
+            let counts: Vec<String> = plain
+                .iter()
+                .zip(&d.counts)
+                .map(|(r, n)| format!("{} {n} 人", r.noun))
+                .collect();
+            let ids: Vec<i64> = d.chosen.iter().map(|&i| entries[i].id).collect();
+            Ok(FinalDraw {
+                record: format!(
+                    "按名单规则抽定（{}；方法 {METHOD}；输入摘要 sha256:{digest}）：{}",
+                    plain.iter().map(Rule::words).collect::<Vec<_>>().join("，"),
+                    counts.join("，")
+                ),
+                outcome: Ok(ids),
+                readings: all_readings,
+                reasons,
+            })
+        }
+        Err(clash) => Ok(FinalDraw {
+            outcome: Err(format!("没有满足名单规则的名单：{}", clash.message)),
+            record: String::new(),
+            readings: all_readings,
+            reasons: HashMap::new(),
+        }),
+    }
+}
+
+/// The ranking's reason with its cut (“第 3 名，晋级”) replaced by the draw's
+/// (“第 3 名入选”), other parts (a tie's explanation, a show of hands' counts) kept.
+pub fn with_reason(ranking: &str, drawn: &str) -> String {
+    let mut replaced = false;
+    let parts: Vec<&str> = ranking
+        .split('；')
+        .map(|part| {
+            if !replaced && part.starts_with("第 ") && part.contains("名，") {
+                replaced = true;
+                drawn
+            } else {
+                part
+            }
+        })
+        .collect();
+    if replaced {
+        parts.join("；")
+    } else {
+        drawn.to_owned()
+    }
+}
+
+/// SHA-256 of the draw's inputs in one canonical text: the size, each rule, each
+/// candidate with its place and the rules it counts for.
+fn inputs_digest(k: u32, rules: &[Rule], entries: &[Entry]) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("k={k}\n"));
+    for r in rules {
+        h.update(format!("rule={}\n", r.words()));
+    }
+    for e in entries {
+        h.update(format!("{}:{}:{:b}\n", e.id, e.place, e.counts_for));
+    }
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_reason;
+
+    #[test]
+    fn the_cut_gives_way_to_the_draw() {
+        assert_eq!(with_reason("第 3 名，晋级", "第 3 名入选"), "第 3 名入选");
+        assert_eq!(
+            with_reason(
+                "第 18 名，晋级；与第 19 名总分相同，按工作实绩排在前",
+                "第 18 名未入选：院士已达上限 2 人"
+            ),
+            "第 18 名未入选：院士已达上限 2 人；与第 19 名总分相同，按工作实绩排在前"
+        );
+        assert_eq!(
+            with_reason("同意 2 票，不同意 1 票；第 2 名，晋级", "第 2 名入选"),
+            "同意 2 票，不同意 1 票；第 2 名入选"
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Who counts for the final list's rules and the panel's guidance — 院士, 青年, 女性,
+//! 基层一线 — read from the 推荐表 or marked by the organiser, each with its source, so
+//! the page can say where a count comes from and the organiser can correct it.
+
+use time::Date;
+
+use crate::campaign::{Campaign, FieldKey, Indicator};
+use crate::form::{FieldValue, FormValues};
+use crate::idcard::{IdNumber, Sex};
+
+/// Where a reading comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A field of the 推荐表, by its label.
+    Form(String),
+    /// The 身份证号码: the birth date or the sex digit.
+    IdCard,
+    /// The organiser's marking, which overrides the form.
+    Organiser,
+    /// Nothing says: counted as not having it until marked.
+    Unknown,
+}
+
+impl Source {
+    pub fn words(&self) -> String {
+        match self {
+            Source::Form(label) => format!("推荐表“{label}”"),
+            Source::IdCard => "身份证号码".to_owned(),
+            Source::Organiser => "活动办公室标记".to_owned(),
+            Source::Unknown => "未标记".to_owned(),
+        }
+    }
+}
+
+/// One candidate's reading of one indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    pub indicator: Indicator,
+    /// `None` when nothing says.
+    pub has: Option<bool>,
+    pub source: Source,
+    /// For the page: “是（推荐表“是否两院院士”）”, “46 周岁，不属 45 岁以下（身份证号码）”.
+    pub text: String,
+}
+
+impl Reading {
+    /// Counted for the rules: unknown counts as not having it.
+    pub fn counts(&self) -> bool {
+        self.has == Some(true)
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "是" } else { "否" }
+}
+
+/// Reads `indicator` for a candidate whose 推荐表 is `form`, ages counted on `age_on`;
+/// `mark` is the organiser's marking, which wins over the form.
+pub fn read(
+    campaign: &Campaign,
+    form: &FormValues,
+    indicator: Indicator,
+    age_on: Date,
+    mark: Option<bool>,
+) -> Reading {
+    let done = |has: Option<bool>, source: Source, what: String| Reading {
+        indicator,
+        has,
+        text: format!("{what}（{}）", source.words()),
+        source,
+    };
+    if let Some(m) = mark {
+        return done(Some(m), Source::Organiser, yes_no(m).to_owned());
+    }
+    let label = |key: FieldKey| {
+        campaign
+            .form
+            .fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| f.label.clone())
+    };
+    let text = |key: FieldKey| form.get(&key).and_then(FieldValue::text).map(str::trim);
+    let id = text(FieldKey::IdNumber).and_then(|t| IdNumber::parse(t).ok());
+    match indicator {
+        Indicator::Academician => match (label(FieldKey::Academician), text(FieldKey::Academician))
+        {
+            (Some(l), Some(t @ ("是" | "否"))) => {
+                done(Some(t == "是"), Source::Form(l), t.to_owned())
+            }
+            _ => done(None, Source::Unknown, "推荐表未填写".to_owned()),
+        },
+        Indicator::Young => {
+            let Some(limit) = campaign.final_list.young_max_age else {
+                return done(None, Source::Unknown, "青年的年龄界限未设定".to_owned());
+            };
+            match id {
+                Some(id) => {
+                    let age = id.age_on(age_on);
+                    // “45岁以下” includes 45 (民法典 第一千二百五十九条).
+                    let young = age <= limit as i32;
+                    let what = if young {
+                        format!("{age} 周岁，属 {limit} 岁以下")
+                    } else {
+                        format!("{age} 周岁，不属 {limit} 岁以下")
+                    };
+                    done(Some(young), Source::IdCard, what)
+                }
+                None => done(None, Source::Unknown, "身份证号码无法读出年龄".to_owned()),
+            }
+        }
+        Indicator::Female => match (id, label(FieldKey::Sex), text(FieldKey::Sex)) {
+            (Some(id), _, _) => done(
+                Some(id.sex == Sex::Female),
+                Source::IdCard,
+                id.sex.label().to_owned(),
+            ),
+            (None, Some(l), Some(t @ ("男" | "女" | "男性" | "女性"))) => {
+                done(Some(t.starts_with('女')), Source::Form(l), t.to_owned())
+            }
+            _ => done(None, Source::Unknown, "性别未知".to_owned()),
+        },
+        // No 推荐表 asks it: the organiser marks it.
+        Indicator::Grassroots => done(None, Source::Unknown, "请活动办公室标记".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::{SEEDS, load};
+    use time::macros::date;
+
+    fn xinjiang() -> Campaign {
+        let src = SEEDS
+            .iter()
+            .find(|(n, _)| n.starts_with("xinjiang"))
+            .unwrap()
+            .1;
+        load(src).campaign.unwrap()
+    }
+
+    fn form(pairs: &[(FieldKey, &str)]) -> FormValues {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, FieldValue::Text((*v).to_owned())))
+            .collect()
+    }
+
+    /// A valid 身份证号码 for someone born on `birth` (yyyymmdd), the 17th digit `sex`.
+    fn id_number(birth: &str, sex: u32) -> String {
+        let body = format!("650102{birth}01{sex}");
+        format!("{body}{}", crate::idcard::check_char(&body).unwrap())
+    }
+
+    #[test]
+    fn each_indicator_with_its_source() {
+        let c = xinjiang();
+        let on = date!(2023 - 09 - 01);
+        // 45 on the day counts as 45 岁以下; 46 does not.
+        let f45 = form(&[
+            (FieldKey::IdNumber, &id_number("19780901", 2)),
+            (FieldKey::Academician, "否"),
+        ]);
+        let young = read(&c, &f45, Indicator::Young, on, None);
+        assert_eq!(
+            (young.counts(), young.text.as_str()),
+            (true, "45 周岁，属 45 岁以下（身份证号码）")
+        );
+        let f46 = form(&[(FieldKey::IdNumber, &id_number("19770831", 1))]);
+        let old = read(&c, &f46, Indicator::Young, on, None);
+        assert_eq!(old.text, "46 周岁，不属 45 岁以下（身份证号码）");
+        assert_eq!(
+            read(&c, &f45, Indicator::Female, on, None).text,
+            "女（身份证号码）"
+        );
+        assert!(!read(&c, &f46, Indicator::Female, on, None).counts());
+        let acad = read(&c, &f45, Indicator::Academician, on, None);
+        assert_eq!(
+            (acad.has, acad.text.as_str()),
+            (Some(false), "否（推荐表“是否两院院士”）")
+        );
+        let unknown = read(&c, &f46, Indicator::Academician, on, None);
+        assert_eq!((unknown.has, unknown.source), (None, Source::Unknown));
+        // The organiser's marking wins and says so.
+        let marked = read(&c, &f45, Indicator::Academician, on, Some(true));
+        assert_eq!(
+            (marked.counts(), marked.text.as_str()),
+            (true, "是（活动办公室标记）")
+        );
+        let grass = read(&c, &f45, Indicator::Grassroots, on, None);
+        assert_eq!(grass.text, "请活动办公室标记（未标记）");
+    }
+}

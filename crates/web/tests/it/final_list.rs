@@ -1,0 +1,259 @@
+//! The final list under 新疆's rules (“院士比例不超过10%，45岁以下青年科技工作者不少于20%”):
+//! the last stage advances the list drawn under them, not its top K; each candidate's
+//! reason names the rule; who counts as 院士 or 45 岁以下 is shown with its source; the
+//! advance's audit entry has the method and the inputs' digest.
+
+use pingxuan_rules::Role;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{start, xinjiang_candidate_with, xinjiang_values};
+
+on_both_databases!(the_last_stage_draws_its_list_under_the_rules);
+
+const CID: &str = "xinjiang-2023";
+
+/// 新疆 with 形式审查 then 集中评选 of 3 (so 院士 at most 0, 45 岁以下 at least 1), ages
+/// counted on 2023-09-01.
+fn text() -> String {
+    let text = crate::stages::screening_text_with_final_rules();
+    let (from, to) = (
+        text.find("[[stages]]\nkey = \"online_review\"").unwrap(),
+        text.find("[[stages]]\nkey = \"panel\"").unwrap(),
+    );
+    format!("{}{}", &text[..from], &text[to..])
+        .replace("advance = 20\n", "advance = 3\n")
+        .replace("winners = 20\n", "winners = 3\n")
+        .replace("size = 10\n", "size = 2\n")
+        .replace(
+            "# age_reference_date：按哪一天计算年龄通知未规定",
+            "age_reference_date = 2023-09-01",
+        )
+}
+
+/// A valid 身份证号码 of a woman born on `birth` (yyyymmdd), order code `seq`.
+fn id_number(birth: &str, seq: u32) -> String {
+    let body = format!("110105{birth}0{:02}", seq * 2);
+    format!(
+        "{body}{}",
+        pingxuan_rules::idcard::check_char(&body).unwrap()
+    )
+}
+
+async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
+    use pingxuan_rules::selection::stage::Move;
+    let app = start(db, CaptchaPolicy::Off).await;
+    crate::stages::seed_text(&app, &text()).await;
+    // Ranked as listed: a 院士 first, the only one under 45 fourth.
+    let people = [
+        ("甲院士", "19491231", "是", [30, 30, 40]),
+        ("乙", "19500101", "否", [30, 30, 35]),
+        ("丙", "19600101", "否", [30, 30, 30]),
+        ("丁", "19850315", "否", [30, 30, 25]),
+        ("戊", "19550101", "否", [30, 30, 20]),
+    ];
+    let mut ids = Vec::new();
+    for (i, (name, birth, academician, _)) in people.iter().enumerate() {
+        let unit = app
+            .store
+            .create_unit(
+                CID,
+                &format!("第{i}地区科协"),
+                Role::Recommender,
+                Some("prefecture"),
+            )
+            .await
+            .unwrap();
+        let rec = app
+            .unit_account(&format!("fl-rec{i}"), Role::Recommender, CID, unit)
+            .await;
+        let rec = app.token(rec).await;
+        let mut values = xinjiang_values(name);
+        values["id_number"] = json!({"text": id_number(birth, i as u32 + 1)});
+        values["birth_month"] = json!({"text": format!("{}年{}月", &birth[..4], &birth[4..6])});
+        values["academician"] = json!({"text": academician});
+        let (_, id) =
+            xinjiang_candidate_with(&app, &format!("fl{i}@x.cn"), values, unit, true).await;
+        let (s, j) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/applications/{id}/submit"),
+                &rec,
+                json!({"comment": "同意推荐"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        ids.push(id);
+    }
+    let office_id = app
+        .account("fl-office", Role::Organizer, Some(CID), None)
+        .await;
+    let office = pingxuan_app::Access::load(&app.store, office_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = app.token(office_id).await;
+    let act = |key: &'static str, mv: Move| {
+        let (store, access) = (app.store.clone(), office.clone());
+        async move {
+            pingxuan_app::stages::act(&store, &access, CID, key, mv, None)
+                .await
+                .unwrap()
+        }
+    };
+    act(
+        "screening",
+        Move::Open {
+            candidates: ids.clone(),
+        },
+    )
+    .await;
+    for &id in &ids {
+        pingxuan_app::stages::screen(&app.store, &office, CID, "screening", id, true, "", None)
+            .await
+            .unwrap();
+    }
+    act("screening", Move::Close).await;
+    act(
+        "screening",
+        Move::Advance {
+            advanced: ids.clone(),
+        },
+    )
+    .await;
+    let table: pingxuan_app::tables::Table = [
+        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
+        "王专家,新疆大学,作物学,wang@example.com,",
+        "李专家,石河子大学,作物学,li-expert@example.com,",
+    ]
+    .iter()
+    .map(|r| r.split(',').map(str::to_owned).collect())
+    .collect();
+    let _pool = pingxuan_app::experts::import(&app.store, &office, CID, &table, None)
+        .await
+        .unwrap();
+    act(
+        "panel",
+        Move::Open {
+            candidates: ids.clone(),
+        },
+    )
+    .await;
+    for member in app.store.experts(CID).await.unwrap() {
+        let typed: Vec<(i64, Vec<String>)> = ids
+            .iter()
+            .zip(&people)
+            .map(|(id, p)| (*id, p.3.iter().map(u32::to_string).collect()))
+            .collect();
+        pingxuan_app::stages::key_in(
+            &app.store,
+            &office,
+            CID,
+            "panel",
+            member.user_id,
+            &typed,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    act("panel", Move::Close).await;
+
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/panel"),
+            &token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let list = vec![ids[1], ids[2], ids[3]];
+    assert_eq!(j["final_draw"]["list"], json!(list), "{j}");
+    assert_eq!(j["outcome"], json!(list));
+    let reason = |i: usize| {
+        j["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == ids[i])
+            .unwrap()["result"]["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(reason(0), "第 1 名未入选：院士已达上限 0 人");
+    assert_eq!(reason(1), "第 2 名入选");
+    assert_eq!(reason(3), "第 4 名入选：需满足 45 岁以下不少于 1 人");
+    assert_eq!(reason(4), "第 5 名未入选：名单 3 人已满");
+    // Who counts as what, with the source.
+    let ding = j["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == ids[3])
+        .unwrap();
+    let texts: Vec<&str> = ding["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains(&"否（推荐表“是否两院院士”）"), "{texts:?}");
+    assert!(
+        texts.contains(&"38 周岁，属 45 岁以下（身份证号码）"),
+        "{texts:?}"
+    );
+    // The top three are refused: the list is the drawn one.
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/stages/panel/moves"),
+            &token,
+            json!({"action": "advance", "candidates": [ids[0], ids[1], ids[2]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/stages/panel/moves"),
+            &token,
+            json!({"action": "advance", "candidates": list}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let entries = app.store.recent_audit(20).await.unwrap();
+    let advanced = entries
+        .iter()
+        .find(|e| e.action == "stage_advanced")
+        .expect("the advance's audit entry");
+    assert!(
+        advanced
+            .detail
+            .contains("按名单规则抽定（院士不超过 0 人，45 岁以下不少于 1 人；方法 final_list/lexicographic-v1；输入摘要 sha256:"),
+        "{}",
+        advanced.detail
+    );
+    assert!(
+        advanced.detail.ends_with("院士 0 人，45 岁以下 1 人"),
+        "{}",
+        advanced.detail
+    );
+    // The page says the rules, the record and each candidate's reading.
+    let mut page = app.signed_in("fl-office").await;
+    let r = page.get(&format!("/campaigns/{CID}/stages/panel")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for needle in [
+        "名单规则",
+        "<span class=\"tag\">院士不超过 0 人</span>",
+        "第 1 名未入选：院士已达上限 0 人",
+        "38 周岁，属 45 岁以下（身份证号码）",
+    ] {
+        assert!(r.body.contains(needle), "{needle}: {}", r.body);
+    }
+}
