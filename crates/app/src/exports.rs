@@ -501,6 +501,12 @@ pub async fn build_bundle(f: &Filing, job: &ExportJob) -> Result<(), Error> {
             size: pdf_size,
         });
         for m in &campaign.materials {
+            // The office's own files (市直相关部门意见) stay out of a unit's bundle.
+            if matches!(scope, Scope::Units { .. })
+                && campaign.levels.last().is_some_and(|top| top.key == m.level)
+            {
+                continue;
+            }
             let of: Vec<_> = attached
                 .iter()
                 .filter(|a| a.material_key == m.key)

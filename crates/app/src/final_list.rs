@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use pingxuan_rules::campaign::{Campaign, Indicator};
-use pingxuan_rules::selection::final_list::{self, Entry, Rule};
+use pingxuan_rules::selection::final_list::{self, Drawing, Entry, Rule};
 use pingxuan_rules::selection::indicators::{self, Reading};
 use pingxuan_store::Store;
 use sha2::{Digest, Sha256};
@@ -31,6 +31,8 @@ pub struct FinalDraw {
     pub readings: HashMap<i64, Vec<Reading>>,
     /// Each candidate's reason in the draw (“第 18 名未入选：院士已达上限 2 人”).
     pub reasons: HashMap<i64, String>,
+    /// What the panel's own list is checked against, once drawn.
+    pub drawing: Option<Drawing>,
 }
 
 /// Whether a campaign's stage at `index` draws its list under the final rules: the last
@@ -48,6 +50,8 @@ pub async fn draw(
     ranked: &[(i64, u32)],
     (age_on, age_set): (Date, bool),
 ) -> Result<FinalDraw> {
+    // Fewer candidates than the list's size: all of them, under the shares of that many.
+    let k = k.min(ranked.len() as u32);
     let rules = final_list::rules_for(&campaign.final_list, k);
     if !age_set && let Some((_, r)) = rules.iter().find(|(i, _)| *i == Indicator::Young) {
         return Ok(FinalDraw {
@@ -58,6 +62,7 @@ pub async fn draw(
             record: String::new(),
             readings: HashMap::new(),
             reasons: HashMap::new(),
+            drawing: None,
         });
     }
     // The indicators the rules count, then those the guidance shows, each read once.
@@ -107,15 +112,22 @@ pub async fn draw(
                 .map(|(r, n)| format!("{} {n} 人", r.noun))
                 .collect();
             let ids: Vec<i64> = d.chosen.iter().map(|&i| entries[i].id).collect();
+            let drawing = Drawing {
+                k,
+                rules: plain.clone(),
+                drawn: d.chosen.clone(),
+                entries,
+            };
             Ok(FinalDraw {
                 record: format!(
-                    "按名单规则抽定（{}；方法 {METHOD}；输入摘要 sha256:{digest}）：{}",
+                    "按名单规则确定（{}；方法 {METHOD}；输入摘要 sha256:{digest}）：{}",
                     plain.iter().map(Rule::words).collect::<Vec<_>>().join("，"),
                     counts.join("，")
                 ),
                 outcome: Ok(ids),
                 readings: all_readings,
                 reasons,
+                drawing: Some(drawing),
             })
         }
         Err(clash) => Ok(FinalDraw {
@@ -123,6 +135,7 @@ pub async fn draw(
             record: String::new(),
             readings: all_readings,
             reasons: HashMap::new(),
+            drawing: None,
         }),
     }
 }
@@ -134,7 +147,8 @@ pub fn with_reason(ranking: &str, drawn: &str) -> String {
     let parts: Vec<&str> = ranking
         .split('；')
         .map(|part| {
-            if !replaced && part.starts_with("第 ") && part.contains("名，") {
+            // “第 3 名，晋级”, “第 23 名（2 人并列），未晋级”: the ranking's heading.
+            if !replaced && part.starts_with("第 ") && part.contains('名') {
                 replaced = true;
                 drawn
             } else {
@@ -180,6 +194,13 @@ mod tests {
         assert_eq!(
             with_reason("同意 2 票，不同意 1 票；第 2 名，晋级", "第 2 名入选"),
             "同意 2 票，不同意 1 票；第 2 名入选"
+        );
+        assert_eq!(
+            with_reason(
+                "第 23 名（2 人并列），未晋级",
+                "第 23 名入选：需满足 45 岁以下不少于 4 人"
+            ),
+            "第 23 名入选：需满足 45 岁以下不少于 4 人"
         );
     }
 }

@@ -91,10 +91,16 @@ pub async fn begin(
         sender: file.sender,
     };
     let (_, material) = decide(access, &l, mv)?;
-    let sender = if material.sender.is_some() {
-        file.sender.trim()
+    // One line of text: control characters (a pasted newline, a tab) dropped.
+    let sender: String = if material.sender.is_some() {
+        file.sender
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .trim()
+            .to_owned()
     } else {
-        ""
+        String::new()
     };
     let name = file.name;
     let name: String = name.trim().chars().take(200).collect();
@@ -106,7 +112,7 @@ pub async fn begin(
             original_name: if name.is_empty() { "未命名" } else { &name },
             total_size: file.size,
             part_size: PART_SIZE,
-            sender,
+            sender: &sender,
         })
         .await?)
 }
@@ -444,8 +450,23 @@ pub async fn seen_attachment(
     id: &str,
 ) -> Result<(Attachment, Loaded), Error> {
     let a = store.get_attachment(id).await?.ok_or(Error::NotFound)?;
-    let (l, _) = applications::load_seen(store, access, a.application_id).await?;
+    let (l, level) = applications::load_seen(store, access, a.application_id).await?;
+    if !seen_at(&l, level, &a.material_key) {
+        return Err(Error::NotFound);
+    }
     Ok((a, l))
+}
+
+/// Whether the chain's level `level` sees the files of material `key`: those of its own
+/// level and below, never a higher level's (the office's 市直相关部门意见 are not the
+/// applicant's or the units' to read).
+pub fn seen_at(l: &Loaded, level: usize, key: &str) -> bool {
+    l.campaign
+        .materials
+        .iter()
+        .find(|m| m.key == key)
+        .and_then(|m| pingxuan_rules::materials::holder(&l.campaign, &l.chain, m))
+        .is_some_and(|holder| holder <= level)
 }
 
 /// Removes an attachment: by the level it belongs to, while that level holds the application.

@@ -173,6 +173,7 @@ impl StageView {
             outstanding: &self.outstanding,
             outcome: self.outcome.as_deref(),
             tied: &self.tied,
+            drawing: self.final_draw.as_ref().and_then(|d| d.drawing.as_ref()),
         }
     }
 }
@@ -739,6 +740,8 @@ pub async fn act(
         "reason_required" | "reason_too_long" => {
             Error::invalid(r.code, r.message(), Some("reason"))
         }
+        // The panel's own list: what breaks a rule, and each swap without its reason.
+        "list_breaks_rules" => Error::invalid(r.code, r.message(), Some("candidates")),
         _ => refused(r),
     })?;
     let stage = v.stage();
@@ -747,12 +750,15 @@ pub async fn act(
             format!("“{}”开始，候选人 {} 人", stage.name, candidates.len())
         }
         Event::Closed => format!("“{}”结束", stage.name),
-        Event::Advanced { advanced } => {
-            let drawn = v
+        Event::Advanced { advanced, note } => {
+            let mut drawn = v
                 .final_draw
                 .as_ref()
                 .map(|d| format!("；{}", d.record))
                 .unwrap_or_default();
+            if !note.is_empty() {
+                drawn.push_str(&format!("；{note}"));
+            }
             format!(
                 "“{}”确定晋级名单 {} 人（共 {} 人）{drawn}",
                 stage.name,

@@ -13,6 +13,7 @@ pub mod form;
 pub mod idcard;
 pub mod materials;
 pub mod password;
+pub mod publicity;
 pub mod role;
 pub mod selection;
 pub mod workflow;

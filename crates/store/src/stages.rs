@@ -37,7 +37,10 @@ fn event_of(kind: &str, ids: &str, reason: String) -> Result<Event> {
             candidates: list()?,
         },
         "closed" => Event::Closed,
-        "advanced" => Event::Advanced { advanced: list()? },
+        "advanced" => Event::Advanced {
+            advanced: list()?,
+            note: reason,
+        },
         "reverted" => Event::Reverted { reason },
         "published" => Event::Published,
         other => return Err(StoreError::Other(format!("stage event kind {other}"))),
@@ -129,7 +132,7 @@ impl Store {
     ) -> Result<()> {
         let (ids, reason) = match event {
             Event::Opened { candidates } => (candidates.as_slice(), ""),
-            Event::Advanced { advanced } => (advanced.as_slice(), ""),
+            Event::Advanced { advanced, note } => (advanced.as_slice(), note.as_str()),
             Event::Closed | Event::Published => (&[][..], ""),
             Event::Reverted { reason } => (&[][..], reason.as_str()),
         };

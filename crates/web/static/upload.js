@@ -5,8 +5,10 @@
 (function uploads() {
   const holder = document.querySelector('[data-csrf]');
   const token = holder ? holder.dataset.csrf : '';
-  const remembered = (file, material) =>
-    `px-upload-${material}-${file.name}-${file.size}-${file.lastModified}`;
+  // By application, material and sender too: the same file chosen for another candidate
+  // or from another department is another upload.
+  const remembered = (base, file, material, sender) =>
+    `px-upload-${base}-${material}-${sender || ''}-${file.name}-${file.size}-${file.lastModified}`;
 
   async function api(method, url, body, headers) {
     const res = await fetch(url, {
@@ -81,7 +83,7 @@
     const base = box.dataset.uploads;
     const list = box.querySelector('ul.uploads');
     const ui = row(list, file);
-    const key = remembered(file, material);
+    const key = remembered(base, file, material, sender);
     let state = null;
     const known = localStorage.getItem(key);
     if (known) {

@@ -624,6 +624,16 @@ fn check_final(c: &Campaign, f: &mut Findings) {
         || c.guidance
             .iter()
             .any(|g| g.indicators.contains(&Indicator::Young));
+    if fl.constraints.len() > crate::selection::final_list::MAX_RULES {
+        f.error(
+            vec![k("final"), k("constraints")],
+            format!(
+                "名单规则最多 {} 条，现有 {} 条",
+                crate::selection::final_list::MAX_RULES,
+                fl.constraints.len()
+            ),
+        );
+    }
     for (i, x) in fl.constraints.iter().enumerate() {
         let path = vec![k("final"), k("constraints"), Seg::Index(i), k("share")];
         if !(x.share > 0.0 && x.share <= 1.0) {

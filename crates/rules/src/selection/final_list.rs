@@ -211,7 +211,7 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    fn go(&mut self, t: usize, need: u32, have: &mut Vec<u32>) -> bool {
+    fn go(&mut self, t: usize, need: u32, have: &mut [u32]) -> bool {
         let m = self.rules.len();
         if need > self.rest[t][m] {
             return false;
@@ -475,7 +475,7 @@ fn clash(entries: &[Entry], k: u32, rules: &[Rule]) -> Clash {
                 .filter(|e| idx.iter().all(|&j| e.counts_for & (1 << j) != 0))
                 .count();
             format!(
-                "{}不能同时满足：候选人 {n} 人中{}，同时属于各项的 {both} 人",
+                "{}不能同时满足：候选人 {n} 人中{}，兼属以上各项的 {both} 人",
                 words.join("与"),
                 counts.join("、")
             )
@@ -484,6 +484,73 @@ fn clash(entries: &[Entry], k: u32, rules: &[Rule]) -> Clash {
     Clash {
         rules: idx,
         message,
+    }
+}
+
+/// A drawing kept for the panel's own choice: what was drawn from, under which rules,
+/// and what it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawing {
+    pub entries: Vec<Entry>,
+    pub k: u32,
+    pub rules: Vec<Rule>,
+    /// The drawn list, indices into the entries.
+    pub drawn: Vec<usize>,
+}
+
+/// The longest reason one swap keeps.
+pub const REASON_MAX_CHARS: usize = 500;
+
+impl Drawing {
+    /// The panel's own list (candidate ids) with a reason for each candidate it brings
+    /// in (`reasons` by candidate id): checked against the hard rules, every swap
+    /// reasoned. Returns the swaps in words for the record (empty when the list is the
+    /// drawn one), or every problem.
+    pub fn choose(
+        &self,
+        list: &[i64],
+        reasons: &std::collections::BTreeMap<i64, String>,
+    ) -> Result<String, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut chosen = Vec::with_capacity(list.len());
+        for id in list {
+            match self.entries.iter().position(|e| e.id == *id) {
+                Some(i) => chosen.push(i),
+                None => problems.push(format!("候选人 {id} 不在本阶段的排名中")),
+            }
+        }
+        problems.extend(check(&self.entries, self.k, &self.rules, &chosen));
+        let (out, inn) = swaps(&self.drawn, &chosen);
+        let mut said = Vec::new();
+        for (o, i) in out.iter().zip(&inn) {
+            let (o, i) = (&self.entries[*o], &self.entries[*i]);
+            let reason = reasons.get(&i.id).map_or("", |r| r.trim());
+            let n = reason.chars().count();
+            if n == 0 {
+                problems.push(format!(
+                    "第 {} 名代替第 {} 名入选，请写明理由",
+                    i.place, o.place
+                ));
+            } else if n > REASON_MAX_CHARS {
+                problems.push(format!(
+                    "第 {} 名入选的理由不超过 {REASON_MAX_CHARS} 字，现有 {n} 字",
+                    i.place
+                ));
+            } else {
+                said.push(format!(
+                    "第 {} 名代替第 {} 名，理由：{reason}",
+                    i.place, o.place
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(if said.is_empty() {
+            String::new()
+        } else {
+            format!("评审小组另选名单：{}", said.join("；"))
+        })
     }
 }
 

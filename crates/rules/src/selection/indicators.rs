@@ -66,7 +66,12 @@ pub fn read(
     let done = |has: Option<bool>, source: Source, what: String| Reading {
         indicator,
         has,
-        text: format!("{what}（{}）", source.words()),
+        // Nothing to cite when nothing says.
+        text: if source == Source::Unknown {
+            what
+        } else {
+            format!("{what}（{}）", source.words())
+        },
         source,
     };
     if let Some(m) = mark {
@@ -83,13 +88,25 @@ pub fn read(
     let text = |key: FieldKey| form.get(&key).and_then(FieldValue::text).map(str::trim);
     let id = text(FieldKey::IdNumber).and_then(|t| IdNumber::parse(t).ok());
     match indicator {
-        Indicator::Academician => match (label(FieldKey::Academician), text(FieldKey::Academician))
-        {
-            (Some(l), Some(t @ ("是" | "否"))) => {
-                done(Some(t == "是"), Source::Form(l), t.to_owned())
+        Indicator::Academician => {
+            let answer = match form.get(&FieldKey::Academician) {
+                Some(FieldValue::Flag(b)) => Some(*b),
+                Some(v) => match v.text().map(str::trim) {
+                    Some("是") => Some(true),
+                    Some("否") => Some(false),
+                    _ => None,
+                },
+                None => None,
+            };
+            match (label(FieldKey::Academician), answer) {
+                (Some(l), Some(b)) => done(Some(b), Source::Form(l), yes_no(b).to_owned()),
+                _ => done(
+                    None,
+                    Source::Unknown,
+                    "推荐表未填写，请活动办公室标记".to_owned(),
+                ),
             }
-            _ => done(None, Source::Unknown, "推荐表未填写".to_owned()),
-        },
+        }
         Indicator::Young => {
             let Some(limit) = campaign.final_list.young_max_age else {
                 return done(None, Source::Unknown, "青年的年龄界限未设定".to_owned());
@@ -100,9 +117,9 @@ pub fn read(
                     // “45岁以下” includes 45 (民法典 第一千二百五十九条).
                     let young = age <= limit as i32;
                     let what = if young {
-                        format!("{age} 周岁，属 {limit} 岁以下")
+                        format!("{age} 周岁，属于 {limit} 岁以下")
                     } else {
-                        format!("{age} 周岁，不属 {limit} 岁以下")
+                        format!("{age} 周岁，不属于 {limit} 岁以下")
                     };
                     done(Some(young), Source::IdCard, what)
                 }
@@ -121,7 +138,7 @@ pub fn read(
             _ => done(None, Source::Unknown, "性别未知".to_owned()),
         },
         // No 推荐表 asks it: the organiser marks it.
-        Indicator::Grassroots => done(None, Source::Unknown, "请活动办公室标记".to_owned()),
+        Indicator::Grassroots => done(None, Source::Unknown, "未标记，请活动办公室标记".to_owned()),
     }
 }
 
@@ -165,11 +182,11 @@ mod tests {
         let young = read(&c, &f45, Indicator::Young, on, None);
         assert_eq!(
             (young.counts(), young.text.as_str()),
-            (true, "45 周岁，属 45 岁以下（身份证号码）")
+            (true, "45 周岁，属于 45 岁以下（身份证号码）")
         );
         let f46 = form(&[(FieldKey::IdNumber, &id_number("19770831", 1))]);
         let old = read(&c, &f46, Indicator::Young, on, None);
-        assert_eq!(old.text, "46 周岁，不属 45 岁以下（身份证号码）");
+        assert_eq!(old.text, "46 周岁，不属于 45 岁以下（身份证号码）");
         assert_eq!(
             read(&c, &f45, Indicator::Female, on, None).text,
             "女（身份证号码）"
@@ -189,6 +206,8 @@ mod tests {
             (true, "是（活动办公室标记）")
         );
         let grass = read(&c, &f45, Indicator::Grassroots, on, None);
-        assert_eq!(grass.text, "请活动办公室标记（未标记）");
+        assert_eq!(grass.text, "未标记，请活动办公室标记");
+        let flagged = FormValues::from([(FieldKey::Academician, FieldValue::Flag(true))]);
+        assert!(read(&c, &flagged, Indicator::Academician, on, None).counts());
     }
 }

@@ -44,9 +44,11 @@ pub enum Event {
         candidates: Vec<i64>,
     },
     Closed,
-    /// These go on to the next stage.
+    /// These go on to the next stage; `note` is the panel's own choice with a reason
+    /// per swap (“评审小组另选名单：第 21 名代替第 18 名，理由：…”), empty otherwise.
     Advanced {
         advanced: Vec<i64>,
+        note: String,
     },
     /// The advance undone, with the reason; the stage is closed again.
     Reverted {
@@ -107,7 +109,7 @@ pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> State {
                 s.candidates = sorted(candidates);
             }
             Event::Closed => s.phase = Phase::Closed,
-            Event::Advanced { advanced } => {
+            Event::Advanced { advanced, .. } => {
                 s.phase = Phase::Advanced;
                 s.advanced = sorted(advanced);
             }
@@ -145,6 +147,12 @@ pub enum Move {
     Advance {
         advanced: Vec<i64>,
     },
+    /// The final list the panel chose instead of the drawn one: checked against the
+    /// campaign's hard rules, with a reason for each candidate it brings in (by id).
+    Choose {
+        list: Vec<i64>,
+        reasons: std::collections::BTreeMap<i64, String>,
+    },
     Revert {
         reason: String,
     },
@@ -173,6 +181,9 @@ pub struct Case<'a> {
     pub outcome: Option<&'a [i64]>,
     /// Names tied across the cut that the organiser has not ordered.
     pub tied: &'a [String],
+    /// The last stage under the campaign's final rules, once ranked: the drawing the
+    /// panel's own list is checked against.
+    pub drawing: Option<&'a crate::selection::final_list::Drawing>,
 }
 
 impl Case<'_> {
@@ -378,7 +389,34 @@ pub fn decide(case: &Case, mv: &Move) -> Result<Event, Refusal> {
                     ),
                 ));
             }
-            Ok(Event::Advanced { advanced: outcome })
+            Ok(Event::Advanced {
+                advanced: outcome,
+                note: String::new(),
+            })
+        }
+        Move::Choose { list, reasons } => {
+            if phase != Phase::Closed {
+                return Err(wrong("另选名单"));
+            }
+            let Some(drawing) = case.drawing else {
+                return Err(Refusal::one(
+                    "not_final",
+                    format!(
+                        "“{}”按排名确定晋级名单；只有按名单规则抽定的最终名单可以另选",
+                        stage.name
+                    ),
+                ));
+            };
+            match drawing.choose(list, reasons) {
+                Ok(note) => Ok(Event::Advanced {
+                    advanced: sorted(list),
+                    note,
+                }),
+                Err(problems) => Err(Refusal {
+                    code: "list_breaks_rules",
+                    problems,
+                }),
+            }
         }
         Move::Revert { reason } => {
             if phase != Phase::Advanced {
@@ -440,6 +478,7 @@ mod tests {
             outstanding: &[],
             outcome: None,
             tied: &[],
+            drawing: None,
         }
     }
 
@@ -709,7 +748,10 @@ mod tests {
         let r = decide(&case(&c, 0, &s), &Move::Publish).unwrap_err();
         assert_eq!(r.code, "stage_state");
         assert!(r.message().contains("须先确定晋级名单"), "{}", r.message());
-        events.push(Event::Advanced { advanced: vec![1] });
+        events.push(Event::Advanced {
+            advanced: vec![1],
+            note: String::new(),
+        });
         let s = replay(&events);
         events.push(decide(&case(&c, 0, &s), &Move::Publish).unwrap());
         let s = replay(&events);
@@ -725,6 +767,7 @@ mod tests {
         assert!(!s.published && s.withdrawn);
         events.push(Event::Advanced {
             advanced: vec![1, 2],
+            note: String::new(),
         });
         events.push(Event::Published);
         let s = replay(&events);

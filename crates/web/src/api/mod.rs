@@ -160,7 +160,7 @@ pub(crate) fn stage_event_kinds() -> utoipa::openapi::Object {
 
 /// The moves on a stage.
 pub(crate) fn stage_moves() -> utoipa::openapi::Object {
-    one_of(&["open", "close", "advance", "revert", "publish"])
+    one_of(&["open", "close", "advance", "choose", "revert", "publish"])
 }
 
 /// What a 回避声明 did.

@@ -41,6 +41,8 @@ pub struct UploadOut {
     pub parts_total: i64,
     pub parts_received: i64,
     pub bytes_received: i64,
+    /// Who sent the file in, for the materials that ask.
+    pub sender: Option<String>,
 }
 
 impl From<&pingxuan_store::attachments::Upload> for UploadOut {
@@ -54,6 +56,7 @@ impl From<&pingxuan_store::attachments::Upload> for UploadOut {
             parts_total: u.parts_total(),
             parts_received: u.parts_received,
             bytes_received: u.bytes_received,
+            sender: (!u.sender.is_empty()).then(|| u.sender.clone()),
         }
     }
 }
@@ -178,7 +181,8 @@ pub async fn complete(
     Ok((StatusCode::CREATED, Json(attachment_out(&a))))
 }
 
-/// The files attached to an application, for everyone who may see it.
+/// The files attached to an application that the caller's level sees (its own level's
+/// and those below; the office's own files only at the office).
 #[utoipa::path(get, path = "/api/v1/applications/{id}/attachments", tag = "materials",
     params(("id" = i64, Path)), responses((status = 200, body = Vec<AttachmentOut>), (status = 404, body = ErrorBody)))]
 pub async fn list(
@@ -186,8 +190,14 @@ pub async fn list(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AttachmentOut>>, ApiError> {
-    let (l, _) = crate::applications::flow::load_seen(&state.store, &caller.access, id).await?;
-    Ok(Json(l.attachments.iter().map(attachment_out).collect()))
+    let (l, level) = crate::applications::flow::load_seen(&state.store, &caller.access, id).await?;
+    Ok(Json(
+        l.attachments
+            .iter()
+            .filter(|a| materials::seen_at(&l, level, &a.material_key))
+            .map(attachment_out)
+            .collect(),
+    ))
 }
 
 /// The materials the caller's level sees: what each asks for, what is attached, what is

@@ -391,7 +391,7 @@ fn stage_out(v: &StageView) -> StageOut {
             .map(|e| {
                 let (candidates, reason) = match &e.event {
                     Event::Opened { candidates } => (candidates.clone(), String::new()),
-                    Event::Advanced { advanced } => (advanced.clone(), String::new()),
+                    Event::Advanced { advanced, note } => (advanced.clone(), note.clone()),
                     Event::Closed | Event::Published => (Vec::new(), String::new()),
                     Event::Reverted { reason } => (Vec::new(), reason.clone()),
                 };
@@ -462,19 +462,29 @@ pub async fn get_one(
 
 #[derive(Deserialize, ToSchema)]
 pub struct MoveIn {
-    /// open, close, advance, revert or publish.
+    /// open, close, advance, choose, revert or publish.
     #[schema(schema_with = crate::api::stage_moves)]
     pub action: String,
     /// For open and advance: exactly the ids the stage shows (`opens_with`, `outcome`),
-    /// so what is confirmed is what was seen.
+    /// so what is confirmed is what was seen. For choose: the panel's own final list.
     #[serde(default)]
     pub candidates: Vec<i64>,
     /// For revert: why the advance is undone.
     #[serde(default)]
     pub reason: String,
+    /// For choose: why each candidate the panel brings in instead of the drawn list's
+    /// is chosen.
+    #[serde(default)]
+    pub reasons: Vec<SwapReason>,
 }
 
-/// 开始、结束、确定晋级名单、撤销晋级名单、公布结果: one move on the stage, written with its
+#[derive(Deserialize, ToSchema)]
+pub struct SwapReason {
+    pub application_id: i64,
+    pub reason: String,
+}
+
+/// 开始、结束、确定晋级名单、另选名单（最终名单，每处替换写明理由）、撤销晋级名单、公布结果: one move on the stage, written with its
 /// audit entry (and, for publish, a notice to each candidate and their units); answers
 /// the stage as it now stands.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/stages/{key}/moves", tag = "stages",
@@ -495,6 +505,14 @@ pub async fn post_move(
         "advance" => Move::Advance {
             advanced: body.candidates,
         },
+        "choose" => Move::Choose {
+            list: body.candidates,
+            reasons: body
+                .reasons
+                .into_iter()
+                .map(|r| (r.application_id, r.reason))
+                .collect(),
+        },
         "revert" => Move::Revert {
             reason: body.reason,
         },
@@ -502,7 +520,7 @@ pub async fn post_move(
         _ => {
             return Err(Failure::invalid(
                 "bad_action",
-                "未知的操作：应为 open、close、advance、revert 或 publish",
+                "未知的操作：应为 open、close、advance、choose、revert 或 publish",
                 Some("action"),
             )
             .into());

@@ -286,7 +286,12 @@ fn render_with(
             let what = match &e.event {
                 Event::Opened { candidates } => format!("开始，候选人 {} 人", candidates.len()),
                 Event::Closed => "结束".to_owned(),
-                Event::Advanced { advanced } => format!("确定晋级名单 {} 人", advanced.len()),
+                Event::Advanced { advanced, note } if note.is_empty() => {
+                    format!("确定晋级名单 {} 人", advanced.len())
+                }
+                Event::Advanced { advanced, note } => {
+                    format!("确定晋级名单 {} 人；{note}", advanced.len())
+                }
                 Event::Reverted { reason } => format!("撤销晋级名单：{reason}"),
                 Event::Published => "公布结果".to_owned(),
             };

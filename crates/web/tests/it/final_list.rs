@@ -205,7 +205,7 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         .collect();
     assert!(texts.contains(&"否（推荐表“是否两院院士”）"), "{texts:?}");
     assert!(
-        texts.contains(&"38 周岁，属 45 岁以下（身份证号码）"),
+        texts.contains(&"38 周岁，属于 45 岁以下（身份证号码）"),
         "{texts:?}"
     );
     // The top three are refused: the list is the drawn one.
@@ -235,7 +235,7 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
     assert!(
         advanced
             .detail
-            .contains("按名单规则抽定（院士不超过 0 人，45 岁以下不少于 1 人；方法 final_list/lexicographic-v1；输入摘要 sha256:"),
+            .contains("按名单规则确定（院士不超过 0 人，45 岁以下不少于 1 人；方法 final_list/lexicographic-v1；输入摘要 sha256:"),
         "{}",
         advanced.detail
     );
@@ -243,6 +243,72 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         advanced.detail.ends_with("院士 0 人，45 岁以下 1 人"),
         "{}",
         advanced.detail
+    );
+    // The panel chooses otherwise after a reversal: a list with the 院士 breaks the
+    // rule; 戊 for 丙 needs its reason; with it, the list and the reason are recorded.
+    let moves = format!("/api/v1/campaigns/{CID}/stages/panel/moves");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &moves,
+            &token,
+            json!({"action": "revert", "reason": "评审小组复议"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &moves,
+            &token,
+            json!({"action": "choose", "candidates": [ids[0], ids[1], ids[3]],
+                   "reasons": [{"application_id": ids[0], "reason": "院士"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["message"], "院士 1 人，超过上限 0 人", "{e}");
+    let choice = [ids[1], ids[3], ids[4]];
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &moves,
+            &token,
+            json!({"action": "choose", "candidates": choice}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(
+        (&e["error"]["message"], &e["error"]["field"]),
+        (
+            &json!("第 5 名代替第 3 名入选，请写明理由"),
+            &json!("candidates")
+        )
+    );
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &moves,
+            &token,
+            json!({"action": "choose", "candidates": choice,
+                   "reasons": [{"application_id": ids[4], "reason": "长期扎根基层一线"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let advanced: Vec<i64> = j["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["advanced"] == true)
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(advanced, choice, "{j}");
+    let last = j["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (&last["kind"], &last["reason"]),
+        (
+            &json!("advanced"),
+            &json!("评审小组另选名单：第 5 名代替第 3 名，理由：长期扎根基层一线")
+        )
     );
     // The page says the rules, the record and each candidate's reading.
     let mut page = app.signed_in("fl-office").await;
@@ -252,7 +318,7 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         "名单规则",
         "<span class=\"tag\">院士不超过 0 人</span>",
         "第 1 名未入选：院士已达上限 0 人",
-        "38 周岁，属 45 岁以下（身份证号码）",
+        "38 周岁，属于 45 岁以下（身份证号码）",
     ] {
         assert!(r.body.contains(needle), "{needle}: {}", r.body);
     }

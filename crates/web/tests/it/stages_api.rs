@@ -806,9 +806,10 @@ async fn department_opinions_come_with_their_sender(db: TestDb) {
         (&j["error"]["field"], &j["error"]["message"]),
         (&json!("sender"), &json!("请填写来文单位"))
     );
-    let (s, j) = upload_from(&app, &office, a, file, Some(" 东莞市公安局 ")).await;
+    let (s, j) = upload_from(&app, &office, a, file, Some(" 东莞市公安局\n")).await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
     assert_eq!(j["sender"], "东莞市公安局");
+    let police = j["id"].as_str().unwrap().to_owned();
     let (s, j) = upload_from(&app, &office, a, file, Some("国家税务总局东莞市税务局")).await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
     // The recommending unit no longer holds the candidate, and the opinions are not
@@ -840,6 +841,34 @@ async fn department_opinions_come_with_their_sender(db: TestDb) {
             .iter()
             .all(|(k, _)| k != "department_opinions")
     );
+    // Nor through the file list, the file's address or the applicant's own view.
+    let applicant = app.token(user("dg0@x.cn").await).await;
+    for token in [&rec, &applicant] {
+        let (s, j) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/applications/{a}/attachments"),
+                token,
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        assert!(
+            j.as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["material"] != "department_opinions"),
+            "{j}"
+        );
+        assert!(
+            !j.as_array().unwrap().is_empty(),
+            "their own files stay listed"
+        );
+        let r = app.fetch(token, &format!("/files/{police}")).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    let r = app.fetch(&office, &format!("/files/{police}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
     let office_view = materials(office.clone()).await;
     let (_, opinions) = office_view
         .iter()

@@ -132,7 +132,7 @@ fn rules_no_list_meets_are_named_with_counts() {
     assert_eq!(c.rules, [0, 1]);
     assert_eq!(
         c.message,
-        "女性不少于 3 人与院士不超过 1 人不能同时满足：候选人 6 人中女性 3 人、院士 3 人，同时属于各项的 3 人"
+        "女性不少于 3 人与院士不超过 1 人不能同时满足：候选人 6 人中女性 3 人、院士 3 人，兼属以上各项的 3 人"
     );
     let c = draw(&ranked(3, |_| 0), 4, &[]).unwrap_err();
     assert_eq!(
@@ -141,8 +141,8 @@ fn rules_no_list_meets_are_named_with_counts() {
     );
 }
 
-#[test]
-fn a_chosen_list_is_checked_and_its_swaps_listed() {
+/// 新疆's 20 of 30 with three 院士 (places 1, 2, 5) and the young at 3, 23, 26, 28.
+fn thirty_drawn() -> (Vec<Rule>, Vec<Entry>, Drawn) {
     let rules = xinjiang_rules(20);
     let entries = ranked(30, |p| match p {
         1 | 2 | 5 => 1,
@@ -150,6 +150,12 @@ fn a_chosen_list_is_checked_and_its_swaps_listed() {
         _ => 0,
     });
     let d = draw(&entries, 20, &rules).unwrap();
+    (rules, entries, d)
+}
+
+#[test]
+fn a_chosen_list_is_checked_and_its_swaps_listed() {
+    let (rules, entries, d) = thirty_drawn();
     // The panel brings in the third 院士 for the 17th and leaves out a young one.
     let mut chosen = d.chosen.clone();
     let at = |place: u32| entries.iter().position(|e| e.place == place).unwrap();
@@ -255,5 +261,46 @@ fn equals_exhaustive_search() {
     assert!(
         drawn > 1000 && clashed > 200,
         "{drawn} drawn, {clashed} clashed"
+    );
+}
+
+/// The panel's own list: the hard rules hold, each candidate brought in has a reason,
+/// and the record says who replaced whom and why.
+#[test]
+fn the_panels_own_list() {
+    let (rules, entries, d) = thirty_drawn();
+    let drawing = Drawing {
+        entries: entries.clone(),
+        k: 20,
+        rules: rules.clone(),
+        drawn: d.chosen.clone(),
+    };
+    let id = |place: u32| i64::from(place) * 10;
+    let drawn: Vec<i64> = d.chosen.iter().map(|&i| entries[i].id).collect();
+    let none = std::collections::BTreeMap::new();
+    assert_eq!(drawing.choose(&drawn, &none), Ok(String::new()));
+    // The 19th for the 17th: no reason given, then one.
+    let mut list: Vec<i64> = drawn.iter().copied().filter(|x| *x != id(17)).collect();
+    list.push(id(19));
+    assert_eq!(
+        drawing.choose(&list, &none),
+        Err(vec!["第 19 名代替第 17 名入选，请写明理由".to_owned()])
+    );
+    let why = std::collections::BTreeMap::from([(id(19), "事迹更具代表性".to_owned())]);
+    assert_eq!(
+        drawing.choose(&list, &why),
+        Ok("评审小组另选名单：第 19 名代替第 17 名，理由：事迹更具代表性".to_owned())
+    );
+    // The third 院士 for the 17th breaks the rule, whatever the reason.
+    let mut over: Vec<i64> = drawn.iter().copied().filter(|x| *x != id(17)).collect();
+    over.push(id(5));
+    let why = std::collections::BTreeMap::from([(id(5), "院士".to_owned())]);
+    assert_eq!(
+        drawing.choose(&over, &why),
+        Err(vec!["院士 3 人，超过上限 2 人".to_owned()])
+    );
+    assert_eq!(
+        drawing.choose(&[999], &none).unwrap_err()[0],
+        "候选人 999 不在本阶段的排名中"
     );
 }
