@@ -76,13 +76,21 @@ pub async fn draw(
         seen.push(*i);
         new
     });
+    // The organiser's markings in force, which win over the 推荐表.
+    let marks: HashMap<(i64, String), Option<bool>> = store
+        .marks(&campaign.campaign.id)
+        .await?
+        .into_iter()
+        .map(|m| ((m.application_id, m.indicator), m.value))
+        .collect();
+    let mark = |id: i64, ind: Indicator| marks.get(&(id, ind.key().to_owned())).copied().flatten();
     let mut entries = Vec::with_capacity(ranked.len());
     let mut all_readings = HashMap::new();
     for &(id, place) in ranked {
         let l = crate::applications::load(store, id).await?;
         let readings: Vec<Reading> = shown
             .iter()
-            .map(|&ind| indicators::read(campaign, &l.app.form, ind, age_on, None))
+            .map(|&ind| indicators::read(campaign, &l.app.form, ind, age_on, mark(id, ind)))
             .collect();
         let counts_for = rules
             .iter()

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod final_list;
 pub mod jobs;
 pub mod lists;
+pub mod marks;
 pub mod materials;
 pub mod notify;
 pub mod queue;

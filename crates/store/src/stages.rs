@@ -521,3 +521,86 @@ impl Store {
         Ok(())
     }
 }
+
+/// The organiser's marking of one candidate's indicator (院士, 基层一线 …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub application_id: i64,
+    /// The indicator's key: academician, young, female, grassroots.
+    pub indicator: String,
+    /// `None`: back to what the 推荐表 says.
+    pub value: Option<bool>,
+    pub reason: String,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+impl Store {
+    /// The marking in force for each candidate and indicator of a campaign (the latest).
+    pub async fn marks(&self, campaign_id: &str) -> Result<Vec<Mark>> {
+        let rows = sqlx::query(
+            "SELECT m.application_id, m.indicator, m.value, m.reason, u.display_name, m.marked_at \
+             FROM indicator_marks m LEFT JOIN users u ON u.id = m.marked_by \
+             WHERE m.campaign_id = $1 ORDER BY m.application_id, m.indicator, m.id",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Mark> = Vec::new();
+        for r in &rows {
+            let m = Mark {
+                application_id: r.try_get(0)?,
+                indicator: r.try_get(1)?,
+                value: r.try_get::<Option<i64>, _>(2)?.map(|v| v != 0),
+                reason: r.try_get(3)?,
+                by: r.try_get(4)?,
+                at: r.try_get(5)?,
+            };
+            // Ordered by candidate and indicator, then by row: the last row counts.
+            match out.last_mut() {
+                Some(last)
+                    if last.application_id == m.application_id && last.indicator == m.indicator =>
+                {
+                    *last = m
+                }
+                _ => out.push(m),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a marking with its audit entry, only while the campaign's last stage has
+    /// the events the decision saw (a list confirmed meanwhile refuses: `Stale`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_mark(
+        &self,
+        campaign_id: &str,
+        last_stage: &str,
+        after: i64,
+        application_id: i64,
+        indicator: &str,
+        value: Option<bool>,
+        reason: &str,
+        by: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = locked_at(self, campaign_id, last_stage, after).await?;
+        sqlx::query(
+            "INSERT INTO indicator_marks (campaign_id, application_id, indicator, value, reason, marked_by, marked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(campaign_id)
+        .bind(application_id)
+        .bind(indicator)
+        .bind(value.map(i64::from))
+        .bind(reason)
+        .bind(by)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

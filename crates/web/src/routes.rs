@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(stages_api::post_assign))
         .routes(routes!(stages_api::post_change))
         .routes(routes!(stages_api::post_paper))
+        .routes(routes!(stages_api::post_mark))
         .routes(routes!(stages_api::post_tie))
         .routes(routes!(stages_api::post_reopen))
         .routes(routes!(stages_api::results_xlsx))
@@ -176,6 +177,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/campaigns/{id}/stages/{key}/paper",
             post(crate::stages::pages::post_paper),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/choice",
+            post(crate::stages::pages::post_choice),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/marks",
+            post(crate::stages::pages::post_mark),
         )
         .route(
             "/campaigns/{id}/stages/{key}/assignments",

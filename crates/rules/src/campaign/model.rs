@@ -404,6 +404,18 @@ pub enum Indicator {
 }
 
 impl Indicator {
+    /// The indicator a key names.
+    pub fn from_key(key: &str) -> Option<Indicator> {
+        [
+            Indicator::Grassroots,
+            Indicator::Young,
+            Indicator::Female,
+            Indicator::Academician,
+        ]
+        .into_iter()
+        .find(|i| i.key() == key)
+    }
+
     /// The key as the campaign file writes it.
     pub fn key(self) -> &'static str {
         match self {

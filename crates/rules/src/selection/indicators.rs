@@ -142,6 +142,57 @@ pub fn read(
     }
 }
 
+/// The longest reason a marking keeps.
+pub const MARK_REASON_MAX_CHARS: usize = 200;
+
+/// Why the organiser's marking is not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkRefusal {
+    /// The final list is confirmed: what it was drawn on stays.
+    Confirmed,
+    /// Not a candidate at the office's desk.
+    Unknown,
+    /// The reason is missing or too long.
+    Reason(String),
+}
+
+impl MarkRefusal {
+    pub fn message(&self) -> String {
+        match self {
+            MarkRefusal::Confirmed => {
+                "最终名单已确定，按确定时的标记核算；如需更正，请先撤销名单".to_owned()
+            }
+            MarkRefusal::Unknown => "这位候选人不在活动办公室的候选人中".to_owned(),
+            MarkRefusal::Reason(words) => words.clone(),
+        }
+    }
+}
+
+/// Decides the organiser's marking: only before the final list is confirmed, only of a
+/// candidate at the desk, always with a reason (kept with the marking and in the audit
+/// trail). Returns the reason as kept.
+pub fn decide_mark(confirmed: bool, known: bool, reason: &str) -> Result<String, MarkRefusal> {
+    if confirmed {
+        return Err(MarkRefusal::Confirmed);
+    }
+    if !known {
+        return Err(MarkRefusal::Unknown);
+    }
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if n == 0 {
+        return Err(MarkRefusal::Reason(
+            "请写明标记的理由（如“乡镇卫生院一线医生”）".to_owned(),
+        ));
+    }
+    if n > MARK_REASON_MAX_CHARS {
+        return Err(MarkRefusal::Reason(format!(
+            "理由不超过 {MARK_REASON_MAX_CHARS} 字，现有 {n} 字"
+        )));
+    }
+    Ok(reason.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +219,33 @@ mod tests {
     fn id_number(birth: &str, sex: u32) -> String {
         let body = format!("650102{birth}01{sex}");
         format!("{body}{}", crate::idcard::check_char(&body).unwrap())
+    }
+
+    #[test]
+    fn a_marking_needs_a_reason_and_an_open_list() {
+        assert_eq!(
+            decide_mark(false, true, " 乡镇卫生院医生 "),
+            Ok("乡镇卫生院医生".to_owned())
+        );
+        assert_eq!(decide_mark(true, true, "x"), Err(MarkRefusal::Confirmed));
+        assert_eq!(decide_mark(false, false, "x"), Err(MarkRefusal::Unknown));
+        assert!(
+            decide_mark(false, true, "  ")
+                .unwrap_err()
+                .message()
+                .contains("请写明")
+        );
+        assert_eq!(
+            decide_mark(false, true, &"因".repeat(201))
+                .unwrap_err()
+                .message(),
+            "理由不超过 200 字，现有 201 字"
+        );
+        assert_eq!(
+            Indicator::from_key("grassroots"),
+            Some(Indicator::Grassroots)
+        );
+        assert_eq!(Indicator::from_key("elite"), None);
     }
 
     #[test]

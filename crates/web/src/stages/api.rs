@@ -831,3 +831,43 @@ pub async fn results_xlsx(
     .await?;
     Ok(crate::exports::send(d))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct MarkIn {
+    pub application_id: i64,
+    /// academician, young, female or grassroots.
+    pub indicator: String,
+    /// Has it (`true`), has not (`false`), or `null` to go back to the 推荐表.
+    #[serde(default)]
+    pub value: Option<bool>,
+    /// Why (kept with the marking and in the audit trail).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// 标记: the organiser marks who counts as 院士, 青年, 女性 or 基层一线 for the final
+/// list's rules (what no 推荐表 asks, or what it got wrong), with a reason, before the
+/// final list is confirmed; the marking wins over the 推荐表 and shows as its source.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/marks", tag = "stages",
+    request_body = MarkIn,
+    params(("id" = String, Path, description = "活动标识")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_mark(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<MarkIn>,
+) -> Result<StatusCode, ApiError> {
+    pingxuan_app::marks::mark(
+        &state.store,
+        &caller.access,
+        &id,
+        body.application_id,
+        &body.indicator,
+        body.value,
+        &body.reason,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

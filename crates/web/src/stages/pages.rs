@@ -29,6 +29,8 @@ pub struct Row {
     /// 通过 / 不通过：reason, with who and when.
     pub conclusion: Option<(bool, String, String)>,
     pub advanced: bool,
+    /// On the list the stage's outcome gives now (the drawn final list).
+    pub drawn: bool,
     /// The experts assigned to it, joined (review stages).
     pub experts: String,
     /// Once closed: 第 N 名 · aggregate, and the reason.
@@ -91,6 +93,8 @@ struct StagePage {
     final_rules: Vec<String>,
     final_record: Option<String>,
     final_clash: Option<String>,
+    /// What the organiser may mark on the final stage: (key, who).
+    mark_indicators: Vec<(&'static str, String)>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
     /// Ids the page's move confirms (who opens the stage, who advances).
@@ -112,6 +116,22 @@ impl StagePage {
             .get(&format!("{candidate}.{criterion}"))
             .map_or("", String::as_str)
     }
+
+    /// The panel's own list as ticked before a refusal, else the drawn list.
+    fn picked(&self, candidate: &i64, drawn: &bool) -> bool {
+        if self.typed.is_empty() {
+            *drawn
+        } else {
+            self.typed.contains_key(&format!("in.{candidate}"))
+        }
+    }
+
+    /// A reason for bringing a candidate in, as typed before a refusal.
+    fn typed_why(&self, candidate: &i64) -> &str {
+        self.typed
+            .get(&format!("why.{candidate}"))
+            .map_or("", String::as_str)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -121,7 +141,9 @@ pub struct DoneQuery {
 }
 
 /// What a redirect after a move says, by its key.
-const DONE: [(&str, &str); 13] = [
+const DONE: [(&str, &str); 15] = [
+    ("marked", "标记已保存，名单按新的标记重新核算"),
+    ("chosen", "评审小组另选的名单已确定，替换及理由记入审计日志"),
     ("reopened", "评分表已退回，专家可修改后重新提交"),
     ("tie", "同分先后已排定，请核对后确认晋级名单"),
     ("keyed", "已录入这位专家的纸质评分表，记入审计日志"),
@@ -193,6 +215,7 @@ fn render_with(
                 )
             }),
             advanced: c.advanced,
+            drawn: v.outcome.as_ref().is_some_and(|o| o.contains(&c.id)),
             experts: c.experts.join("、"),
             result: c.result.as_ref().map(|(rank, total, reason)| {
                 let value = if approval {
@@ -241,6 +264,26 @@ fn render_with(
                 .collect()
         }
         _ => Vec::new(),
+    };
+    let mark_indicators: Vec<(&'static str, String)> = if final_rules.is_empty() {
+        Vec::new()
+    } else {
+        use pingxuan_rules::campaign::Indicator;
+        let fl = &v.round.campaign.final_list;
+        let mut shown: Vec<Indicator> = fl.constraints.iter().map(|c| c.indicator).collect();
+        for g in &v.round.campaign.guidance {
+            shown.extend(g.indicators.iter().copied());
+        }
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        for i in shown {
+            if !out.iter().any(|(k, _)| *k == i.key()) {
+                out.push((
+                    i.key(),
+                    pingxuan_rules::selection::final_list::noun(i, fl.young_max_age),
+                ));
+            }
+        }
+        out
     };
     let (final_record, final_clash) = match v.final_draw.as_ref().map(|d| &d.outcome) {
         Some(Ok(_)) => (v.final_draw.as_ref().map(|d| d.record.clone()), None),
@@ -410,6 +453,7 @@ fn render_with(
         final_rules,
         final_record,
         final_clash,
+        mark_indicators,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -653,6 +697,97 @@ pub async fn post_paper(
         .await
         .map_err(Failure::from)?;
     render_with(&who, v, None, error, Some((boxes, problems)))
+}
+
+#[derive(Deserialize)]
+pub struct MarkForm {
+    application: i64,
+    indicator: String,
+    /// "yes", "no", or empty to go back to the 推荐表.
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 标记: the organiser's marking of a candidate's indicator, with its reason.
+pub async fn post_mark(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<MarkForm>,
+) -> Result<Response, PageError> {
+    let value = match form.value.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    match pingxuan_app::marks::mark(
+        &state.store,
+        &who.access,
+        &id,
+        form.application,
+        &form.indicator,
+        value,
+        &form.reason,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/campaigns/{id}/stages/{key}?done=marked#final-rules"
+        ))
+        .into_response()),
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            refused_again(&state, &who, &id, &key, e).await
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+/// 另选名单: the panel's own final list, `in.{candidate}` ticked for each on it and
+/// `why.{candidate}` the reason for each it brings in instead of the drawn list's.
+pub async fn post_choice(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, key)): Path<(String, String)>,
+    Posted(form): Posted<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut list = Vec::new();
+    let mut reasons = std::collections::BTreeMap::new();
+    let mut typed = std::collections::HashMap::new();
+    for (k, v) in &form {
+        if let Some(c) = k.strip_prefix("in.").and_then(|c| c.parse::<i64>().ok()) {
+            list.push(c);
+            typed.insert(k.clone(), v.clone());
+        } else if let Some(c) = k.strip_prefix("why.").and_then(|c| c.parse::<i64>().ok()) {
+            if !v.trim().is_empty() {
+                reasons.insert(c, v.clone());
+            }
+            typed.insert(k.clone(), v.clone());
+        }
+    }
+    // Nothing ticked still counts as typed: the page shows the boxes as they were sent.
+    typed.insert("choice".to_owned(), String::new());
+    let mv = Move::Choose { list, reasons };
+    match actions::act(&state.store, &who.access, &id, &key, mv, who.ip.as_deref()).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/campaigns/{id}/stages/{key}?done=chosen")).into_response())
+        }
+        Err(e @ (pingxuan_app::Error::Conflict { .. } | pingxuan_app::Error::Invalid { .. })) => {
+            let v = actions::view(&state.store, &who.access, &id, &key)
+                .await
+                .map_err(Failure::from)?;
+            render_with(
+                &who,
+                v,
+                None,
+                Some((None, Failure::from(e))),
+                Some((typed, Vec::new())),
+            )
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
 }
 
 /// 排定同分先后: positions `o.{candidate}` (1, 2, …) for the candidates tied across the

@@ -1622,3 +1622,57 @@ async fn fail_screening(b: &Client, id: i64, preset: &str, text: &str) {
     fill(b, &format!("#c{id} input[name=reason]"), text).await;
     click(b, &format!("#c{id} button[value=fail]")).await;
 }
+
+/// The final list's page as the office sees it, wide and on a phone: the rules, the
+/// record, each candidate's reason and reading; the panel's own list chosen with a
+/// reason for the one it brings in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn final_list_page() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, _) = crate::final_list::five_ranked(&app).await;
+    let url = format!("{}/campaigns/xinjiang-2023/stages/panel", app.url);
+    for (width, height, name) in [
+        (1280, 1000, "final-0-list.png"),
+        (390, 844, "final-1-list-phone.png"),
+    ] {
+        let b = browser(&driver, width, height).await;
+        sign_in(&b, &app.url, "fl-office").await;
+        b.goto(&url).await.unwrap();
+        wait_text(&b, "第 1 名未入选：院士已达上限 0 人").await;
+        b.execute(
+            "document.querySelector('#final-rules').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        screenshot(&b, name).await;
+    }
+    let b = browser(&driver, 1280, 1000).await;
+    sign_in(&b, &app.url, "fl-office").await;
+    b.goto(&url).await.unwrap();
+    click(&b, "#choice summary").await;
+    click(&b, &format!("input[name='in.{}']", ids[2])).await;
+    click(&b, &format!("input[name='in.{}']", ids[4])).await;
+    fill(
+        &b,
+        &format!("input[name='why.{}']", ids[4]),
+        "长期扎根基层一线",
+    )
+    .await;
+    b.execute("document.querySelector('#choice').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    screenshot(&b, "final-2-choice.png").await;
+    click(&b, "#choice button.primary").await;
+    wait_text(&b, "评审小组另选的名单已确定").await;
+    wait_text(
+        &b,
+        "评审小组另选名单：第 5 名代替第 3 名，理由：长期扎根基层一线",
+    )
+    .await;
+    screenshot(&b, "final-3-chosen.png").await;
+}

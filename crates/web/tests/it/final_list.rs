@@ -10,9 +10,12 @@ use pingxuan_web::CaptchaPolicy;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{start, xinjiang_candidate_with, xinjiang_values};
+use crate::common::{TestApp, start, xinjiang_candidate_with, xinjiang_values};
 
-on_both_databases!(the_last_stage_draws_its_list_under_the_rules);
+on_both_databases!(
+    the_last_stage_draws_its_list_under_the_rules,
+    the_organiser_marks_who_counts
+);
 
 const CID: &str = "xinjiang-2023";
 
@@ -43,10 +46,11 @@ fn id_number(birth: &str, seq: u32) -> String {
     )
 }
 
-async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
+/// Five candidates through 形式审查 to a closed 集中评选, ranked 甲院士, 乙, 丙, 丁 (the
+/// only one under 45), 戊; their ids and the office's API token.
+pub(crate) async fn five_ranked(app: &TestApp) -> (Vec<i64>, String) {
     use pingxuan_rules::selection::stage::Move;
-    let app = start(db, CaptchaPolicy::Off).await;
-    crate::stages::seed_text(&app, &text()).await;
+    crate::stages::seed_text(app, &text()).await;
     // Ranked as listed: a 院士 first, the only one under 45 fourth.
     let people = [
         ("甲院士", "19491231", "是", [30, 30, 40]),
@@ -76,7 +80,7 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         values["birth_month"] = json!({"text": format!("{}年{}月", &birth[..4], &birth[4..6])});
         values["academician"] = json!({"text": academician});
         let (_, id) =
-            xinjiang_candidate_with(&app, &format!("fl{i}@x.cn"), values, unit, true).await;
+            xinjiang_candidate_with(app, &format!("fl{i}@x.cn"), values, unit, true).await;
         let (s, j) = app
             .call(
                 Method::POST,
@@ -162,6 +166,12 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         .unwrap();
     }
     act("panel", Move::Close).await;
+    (ids, token)
+}
+
+async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, token) = five_ranked(&app).await;
 
     let (s, j) = app
         .call(
@@ -319,7 +329,142 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         "<span class=\"tag\">院士不超过 0 人</span>",
         "第 1 名未入选：院士已达上限 0 人",
         "38 周岁，属于 45 岁以下（身份证号码）",
+        "评审小组另选名单：第 5 名代替第 3 名，理由：长期扎根基层一线",
     ] {
         assert!(r.body.contains(needle), "{needle}: {}", r.body);
     }
+    // The panel's choice on the page, after another reversal: a swap without its reason
+    // is refused beside the boxes as ticked; with it the list is confirmed.
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &moves,
+            &token,
+            json!({"action": "revert", "reason": "再次复议"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let stage = format!("/campaigns/{CID}/stages/panel");
+    let r = page.get(&stage).await;
+    assert!(r.body.contains("评审小组另选名单</summary>"), "{}", r.body);
+    let csrf = page.csrf(&stage).await;
+    let (b, d, e5) = (
+        format!("in.{}", ids[1]),
+        format!("in.{}", ids[3]),
+        format!("in.{}", ids[4]),
+    );
+    let why = format!("why.{}", ids[4]);
+    let ticked = [
+        ("csrf", csrf.as_str()),
+        (b.as_str(), "1"),
+        (d.as_str(), "1"),
+        (e5.as_str(), "1"),
+    ];
+    let r = page.post_form(&format!("{stage}/choice"), &ticked).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("第 5 名代替第 3 名入选，请写明理由"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(&format!(
+            "name=\"in.{}\" value=\"1\" aria-label=\"戊 入选\" checked",
+            ids[4]
+        )),
+        "{}",
+        r.body
+    );
+    let mut with_reason = ticked.to_vec();
+    with_reason.push((why.as_str(), "长期扎根基层一线"));
+    let r = page
+        .post_follow(&format!("{stage}/choice"), &with_reason)
+        .await;
+    assert!(r.body.contains("评审小组另选的名单已确定"), "{}", r.body);
+}
+
+/// The organiser marks 甲 as no 院士 (the form got it wrong): a reason is needed, the
+/// marking wins over the 推荐表 and says so, the list is drawn again; once the list is
+/// confirmed the marking is closed; nobody else may mark.
+async fn the_organiser_marks_who_counts(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, token) = five_ranked(&app).await;
+    let marks = format!("/api/v1/campaigns/{CID}/marks");
+    let body = |reason: &str| {
+        json!({"application_id": ids[0], "indicator": "academician", "value": false,
+               "reason": reason})
+    };
+    let (s, e) = app.call(Method::POST, &marks, &token, body(" ")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["field"], "reason");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &marks,
+            &token,
+            json!({"application_id": ids[0], "indicator": "elite", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let unit = app
+        .token(app.store.find_user("fl-rec0").await.unwrap().unwrap().id)
+        .await;
+    let (s, _) = app.call(Method::POST, &marks, &unit, body("x")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = app
+        .call(Method::POST, &marks, &token, body("经核实非两院院士"))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/panel"),
+            &token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let list = vec![ids[0], ids[1], ids[3]];
+    assert_eq!(j["outcome"], json!(list), "{j}");
+    let jia = j["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == ids[0])
+        .unwrap();
+    let academician = jia["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["indicator"] == "academician")
+        .unwrap();
+    assert_eq!(
+        (&academician["text"], &academician["source"]),
+        (&json!("否（活动办公室标记）"), &json!("organiser"))
+    );
+    let entries = app.store.recent_audit(5).await.unwrap();
+    assert!(
+        entries.iter().any(|e| e.action == "indicator_marked"
+            && e.detail == "标记甲院士不属于院士，理由：经核实非两院院士"),
+        "{entries:#?}"
+    );
+    let moves = format!("/api/v1/campaigns/{CID}/stages/panel/moves");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &moves,
+            &token,
+            json!({"action": "advance", "candidates": list}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = app.call(Method::POST, &marks, &token, body("再改")).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("最终名单已确定"),
+        "{e}"
+    );
 }
