@@ -33,6 +33,9 @@ pub struct FinalDraw {
     pub reasons: HashMap<i64, String>,
     /// What the panel's own list is checked against, once drawn.
     pub drawing: Option<Drawing>,
+    /// Candidates of equal rank the draw split where either could stand on the list:
+    /// the office orders them (排定同分先后) before the list can be confirmed.
+    pub tied: Vec<i64>,
 }
 
 /// Whether a campaign's stage at `index` draws its list under the final rules: the last
@@ -63,6 +66,7 @@ pub async fn draw(
             readings: HashMap::new(),
             reasons: HashMap::new(),
             drawing: None,
+            tied: Vec::new(),
         });
     }
     // The indicators the rules count, then those the guidance shows, each read once.
@@ -120,6 +124,10 @@ pub async fn draw(
                 .map(|(r, n)| format!("{} {n} 人", r.noun))
                 .collect();
             let ids: Vec<i64> = d.chosen.iter().map(|&i| entries[i].id).collect();
+            let tied = final_list::ties(&entries, k, &plain, &d.chosen)
+                .into_iter()
+                .map(|i| entries[i].id)
+                .collect();
             let drawing = Drawing {
                 k,
                 rules: plain.clone(),
@@ -136,6 +144,7 @@ pub async fn draw(
                 readings: all_readings,
                 reasons,
                 drawing: Some(drawing),
+                tied,
             })
         }
         Err(clash) => Ok(FinalDraw {
@@ -144,6 +153,7 @@ pub async fn draw(
             readings: all_readings,
             reasons: HashMap::new(),
             drawing: None,
+            tied: Vec::new(),
         }),
     }
 }

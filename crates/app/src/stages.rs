@@ -356,6 +356,14 @@ async fn view_with(
     let mut panel_pool = Vec::new();
     let mut keyed: Vec<(String, usize)> = Vec::new();
     let mut ranked: Vec<(i64, u32)> = Vec::new();
+    // Under the final rules the list is drawn, not cut at the count: the ranking is whole,
+    // and a tie matters where the draw splits it.
+    let under_rules = crate::final_list::applies(&round.campaign, index);
+    let cut = if under_rules {
+        None
+    } else {
+        stage.advance.map(|n| n as usize)
+    };
     let (mut outstanding, mut outcome) = match stage.kind {
         StageKind::Screening => {
             let undecided: Vec<String> = candidates
@@ -390,6 +398,7 @@ async fn view_with(
                 &mut candidates,
                 broken.as_ref().map_or(&[][..], |b| &b.order),
                 &previous_rank,
+                cut,
             );
             tied_ids = scored.tied;
             ranked = scored.ranked;
@@ -427,6 +436,7 @@ async fn view_with(
                 &mut candidates,
                 broken.as_ref().map_or(&[][..], |b| &b.order),
                 &previous_rank,
+                cut,
             );
             tied_ids = scored.tied;
             ranked = scored.ranked;
@@ -471,6 +481,11 @@ async fn view_with(
             }
         }
         match &d.outcome {
+            Ok(_) if !d.tied.is_empty() => {
+                // Equals the draw split, either of whom could stand: the office orders them.
+                tied_ids = d.tied.clone();
+                outcome = None;
+            }
             Ok(ids) => outcome = Some(ids.clone()),
             Err(words) => {
                 outstanding.push(words.clone());
@@ -557,6 +572,7 @@ fn review_outcome(
     candidates: &mut [Candidate],
     broken: &[i64],
     previous_rank: &std::collections::BTreeMap<i64, u32>,
+    cut: Option<usize>,
 ) -> Scored {
     let paper = stage.kind == StageKind::Panel;
     let approval = stage.approval();
@@ -641,13 +657,7 @@ fn review_outcome(
             })
             .collect();
         let tallies = show_of_hands::tally(&ballots);
-        let ranking = show_of_hands::rank(
-            &tallies,
-            previous_rank,
-            previous_is_key,
-            stage.advance.map(|n| n as usize),
-            broken,
-        );
+        let ranking = show_of_hands::rank(&tallies, previous_rank, previous_is_key, cut, broken);
         (tallies, ranking)
     } else {
         let settings = Settings {
@@ -671,14 +681,7 @@ fn review_outcome(
                 }
             })
             .collect();
-        let ranking = aggregate::rank(
-            &aggs,
-            previous_rank,
-            &keys,
-            &stage.criteria,
-            stage.advance.map(|n| n as usize),
-            broken,
-        );
+        let ranking = aggregate::rank(&aggs, previous_rank, &keys, &stage.criteria, cut, broken);
         (aggs, ranking)
     };
     let slot: std::collections::HashMap<i64, usize> = candidates

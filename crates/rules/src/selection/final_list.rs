@@ -554,6 +554,35 @@ impl Drawing {
     }
 }
 
+/// Candidates of equal place (a tie the ranking's keys did not break) that the draw
+/// split — some on the list, some not — where one left out could stand in for one taken
+/// under the rules: both lists are equally good, so the office orders them. Indices of
+/// every member of such groups; `entries` in ranking order.
+pub fn ties(entries: &[Entry], k: u32, rules: &[Rule], chosen: &[usize]) -> Vec<usize> {
+    let on: HashSet<usize> = chosen.iter().copied().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].place == entries[i].place {
+            j += 1;
+        }
+        let (inside, outside): (Vec<usize>, Vec<usize>) = (i..j).partition(|x| on.contains(x));
+        let either = inside.iter().any(|&a| {
+            outside.iter().any(|&b| {
+                let swapped: Vec<usize> =
+                    chosen.iter().map(|&x| if x == a { b } else { x }).collect();
+                check(entries, k, rules, &swapped).is_empty()
+            })
+        });
+        if either {
+            out.extend(i..j);
+        }
+        i = j;
+    }
+    out
+}
+
 /// What breaks the rules in a list the panel chose instead (indices into the entries):
 /// its size, a candidate twice or unknown, each rule with its count.
 pub fn check(entries: &[Entry], k: u32, rules: &[Rule], chosen: &[usize]) -> Vec<String> {

@@ -14,7 +14,8 @@ use crate::common::{TestApp, start, xinjiang_candidate_with, xinjiang_values};
 
 on_both_databases!(
     the_last_stage_draws_its_list_under_the_rules,
-    the_organiser_marks_who_counts
+    the_organiser_marks_who_counts,
+    a_tie_the_draw_splits_is_ordered_by_the_office
 );
 
 const CID: &str = "xinjiang-2023";
@@ -49,15 +50,30 @@ fn id_number(birth: &str, seq: u32) -> String {
 /// Five candidates through 形式审查 to a closed 集中评选, ranked 甲院士, 乙, 丙, 丁 (the
 /// only one under 45), 戊; their ids and the office's API token.
 pub(crate) async fn five_ranked(app: &TestApp) -> (Vec<i64>, String) {
+    five_ranked_with(
+        app,
+        [
+            [30, 30, 40],
+            [30, 30, 35],
+            [30, 30, 30],
+            [30, 30, 25],
+            [30, 30, 20],
+        ],
+    )
+    .await
+}
+
+/// The same with each one's points per criterion from both panel members.
+async fn five_ranked_with(app: &TestApp, points: [[u32; 3]; 5]) -> (Vec<i64>, String) {
     use pingxuan_rules::selection::stage::Move;
     crate::stages::seed_text(app, &text()).await;
     // Ranked as listed: a 院士 first, the only one under 45 fourth.
     let people = [
-        ("甲院士", "19491231", "是", [30, 30, 40]),
-        ("乙", "19500101", "否", [30, 30, 35]),
-        ("丙", "19600101", "否", [30, 30, 30]),
-        ("丁", "19850315", "否", [30, 30, 25]),
-        ("戊", "19550101", "否", [30, 30, 20]),
+        ("甲院士", "19491231", "是", points[0]),
+        ("乙", "19500101", "否", points[1]),
+        ("丙", "19600101", "否", points[2]),
+        ("丁", "19850315", "否", points[3]),
+        ("戊", "19550101", "否", points[4]),
     ];
     let mut ids = Vec::new();
     for (i, (name, birth, academician, _)) in people.iter().enumerate() {
@@ -467,4 +483,61 @@ async fn the_organiser_marks_who_counts(db: TestDb) {
             .starts_with("最终名单已确定"),
         "{e}"
     );
+}
+
+/// 丙 and 戊 equal on every key: the draw takes one of them beside the young 丁, and
+/// either could stand, so the office orders them before the list can be confirmed.
+async fn a_tie_the_draw_splits_is_ordered_by_the_office(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, token) = five_ranked_with(
+        &app,
+        [
+            [30, 30, 40],
+            [30, 30, 35],
+            [30, 30, 30],
+            [30, 30, 25],
+            [30, 30, 30],
+        ],
+    )
+    .await;
+    let stage = format!("/api/v1/campaigns/{CID}/stages/panel");
+    let get = || async {
+        let (s, j) = app.call(Method::GET, &stage, &token, Value::Null).await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        j
+    };
+    let j = get().await;
+    assert_eq!(j["outcome"], Value::Null, "{j}");
+    let tied: Vec<i64> = j["tied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(tied, [ids[2], ids[4]], "{j}");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &format!("{stage}/moves"),
+            &token,
+            json!({"action": "advance", "candidates": [ids[1], ids[2], ids[3]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("同分"),
+        "{e}"
+    );
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &format!("{stage}/tie"),
+            &token,
+            json!({"order": [ids[4], ids[2]], "reason": "评审小组复议，戊事迹更突出"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let j = get().await;
+    assert_eq!(j["outcome"], json!([ids[1], ids[4], ids[3]]), "{j}");
+    assert_eq!(j["tied"], json!([]));
 }

@@ -304,3 +304,46 @@ fn the_panels_own_list() {
         "候选人 999 不在本阶段的排名中"
     );
 }
+
+/// Equals the draw splits: a tie when either could stand on the list, none when the
+/// rules decide between them.
+#[test]
+fn ties_the_draw_splits() {
+    let rules = vec![Rule {
+        noun: "45 岁以下".to_owned(),
+        min: 1,
+        max: None,
+    }];
+    // Places 1, 2, 2, 4 for a list of 2; the young one is fourth: the pair at 2 compete
+    // for the one place left besides the young.
+    let tied = |young: u32| {
+        let entries: Vec<Entry> = [1, 2, 2, 4]
+            .iter()
+            .enumerate()
+            .map(|(i, &place)| Entry {
+                id: i as i64,
+                place,
+                counts_for: u32::from(i as u32 == young),
+            })
+            .collect();
+        let d = draw(&entries, 3, &rules).unwrap();
+        (d.chosen.clone(), ties(&entries, 3, &rules, &d.chosen))
+    };
+    // The young one is last: one of the pair gives way, either could: a tie.
+    assert_eq!(tied(3), (vec![0, 1, 3], vec![1, 2]));
+    // The young one is in the pair: the rule takes them, no tie to order.
+    let (chosen, ties_found) = tied(2);
+    assert_eq!(chosen, vec![0, 1, 2]);
+    assert!(ties_found.is_empty());
+    // Nothing split: no tie.
+    let entries: Vec<Entry> = [1, 2, 2, 4]
+        .iter()
+        .enumerate()
+        .map(|(i, &place)| Entry {
+            id: i as i64,
+            place,
+            counts_for: 0,
+        })
+        .collect();
+    assert!(ties(&entries, 3, &[], &[0, 1, 2]).is_empty());
+}
