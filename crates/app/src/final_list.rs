@@ -36,6 +36,22 @@ pub struct FinalDraw {
     /// Candidates of equal rank the draw split where either could stand on the list:
     /// the office orders them (排定同分先后) before the list can be confirmed.
     pub tied: Vec<i64>,
+    /// The campaign's further lists (新疆's 10 全国推荐人选), once the final list is
+    /// confirmed.
+    pub extras: Vec<Extra>,
+}
+
+/// A further list drawn once the final list is confirmed.
+#[derive(Debug, Clone)]
+pub struct Extra {
+    pub name: String,
+    pub size: u32,
+    /// Who it takes, best first; else why no list meets the rules.
+    pub outcome: std::result::Result<Vec<i64>, String>,
+    /// Each candidate's reason in it, for those it was drawn from, in ranking order.
+    pub reasons: Vec<(i64, String)>,
+    /// How it was drawn, in words: “从最终名单 20 人中按相同比例（…）确定”.
+    pub how: String,
 }
 
 /// Whether a campaign's stage at `index` draws its list under the final rules: the last
@@ -45,13 +61,15 @@ pub fn applies(campaign: &Campaign, index: usize) -> bool {
 }
 
 /// Draws the list of `k` from `ranked` — (candidate, place) best first — under the
-/// campaign's final rules, each candidate's indicators read from its 推荐表.
+/// campaign's final rules, each candidate's indicators read from its 推荐表 and the
+/// organiser's markings; once the list is `confirmed`, the further lists from it.
 pub async fn draw(
     store: &Store,
     campaign: &Campaign,
     k: u32,
     ranked: &[(i64, u32)],
     (age_on, age_set): (Date, bool),
+    confirmed: Option<&[i64]>,
 ) -> Result<FinalDraw> {
     // Fewer candidates than the list's size: all of them, under the shares of that many.
     let k = k.min(ranked.len() as u32);
@@ -67,6 +85,7 @@ pub async fn draw(
             reasons: HashMap::new(),
             drawing: None,
             tied: Vec::new(),
+            extras: Vec::new(),
         });
     }
     // The indicators the rules count, then those the guidance shows, each read once.
@@ -143,6 +162,7 @@ pub async fn draw(
                 outcome: Ok(ids),
                 readings: all_readings,
                 reasons,
+                extras: extras(campaign, &drawing, confirmed),
                 drawing: Some(drawing),
                 tied,
             })
@@ -154,8 +174,72 @@ pub async fn draw(
             reasons: HashMap::new(),
             drawing: None,
             tied: Vec::new(),
+            extras: Vec::new(),
         }),
     }
+}
+
+/// The campaign's further lists, from the confirmed final list (or every ranked
+/// candidate) in ranking order, under the same shares on their own size (or none).
+fn extras(campaign: &Campaign, drawing: &Drawing, confirmed: Option<&[i64]>) -> Vec<Extra> {
+    let Some(list) = confirmed else {
+        return Vec::new();
+    };
+    campaign
+        .final_list
+        .extra_lists
+        .iter()
+        .map(|x| {
+            let pool: Vec<Entry> = drawing
+                .entries
+                .iter()
+                .filter(|e| !x.from_final || list.contains(&e.id))
+                .copied()
+                .collect();
+            let k = x.size.min(pool.len() as u32);
+            let rules: Vec<Rule> = if x.same_shares {
+                final_list::rules_for(&campaign.final_list, k)
+                    .into_iter()
+                    .map(|(_, r)| r)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let how = format!(
+                "从{} {} 人中{}确定",
+                if x.from_final {
+                    "最终名单"
+                } else {
+                    "全部排名候选人"
+                },
+                pool.len(),
+                if rules.is_empty() {
+                    "按排名".to_owned()
+                } else {
+                    format!(
+                        "按相同比例（{}）",
+                        rules.iter().map(Rule::words).collect::<Vec<_>>().join("，")
+                    )
+                }
+            );
+            match final_list::draw(&pool, k, &rules) {
+                Ok(d) => Extra {
+                    name: x.name.clone(),
+                    size: x.size,
+                    outcome: Ok(d.chosen.iter().map(|&i| pool[i].id).collect()),
+                    reasons: pool.iter().zip(d.reasons).map(|(e, r)| (e.id, r)).collect(),
+                    how,
+                },
+                Err(c) => Extra {
+                    name: x.name.clone(),
+                    size: x.size,
+                    outcome: Err(format!("没有满足规则的名单：{}", c.message)),
+                    reasons: Vec::new(),
+                    how,
+                },
+            }
+        })
+        .collect()
 }
 
 /// The ranking's reason with its cut (“第 3 名，晋级”) replaced by the draw's

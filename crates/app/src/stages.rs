@@ -471,9 +471,16 @@ async fn view_with(
         && outcome.is_some()
         && !ranked.is_empty()
     {
-        let d =
-            crate::final_list::draw(store, &round.campaign, k, &ranked, age_day(&round.campaign))
-                .await?;
+        let confirmed = (state.phase == Phase::Advanced).then_some(state.advanced.as_slice());
+        let d = crate::final_list::draw(
+            store,
+            &round.campaign,
+            k,
+            &ranked,
+            age_day(&round.campaign),
+            confirmed,
+        )
+        .await?;
         for c in &mut candidates {
             c.indicators = d.readings.get(&c.id).cloned().unwrap_or_default();
             if let (Some(result), Some(reason)) = (c.result.as_mut(), d.reasons.get(&c.id)) {

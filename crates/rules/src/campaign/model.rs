@@ -638,6 +638,18 @@ pub struct ExtraList {
     pub key: String,
     pub name: String,
     pub size: u32,
+    /// Drawn from the final list (新疆's 10 from the 20) rather than from every ranked
+    /// candidate; the notice is silent, so this is the default.
+    #[serde(default = "yes")]
+    pub from_final: bool,
+    /// Bound by the final list's shares, counted on its own size (of 10: 院士 at most 1,
+    /// 45 岁以下 at least 2); the default.
+    #[serde(default = "yes")]
+    pub same_shares: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]

@@ -223,6 +223,8 @@ fn xinjiang_2023() {
         ]
     );
     assert_eq!(fl.extra_lists[0].size, 10);
+    // The notice is silent: from the 20, under the same shares.
+    assert!(fl.extra_lists[0].from_final && fl.extra_lists[0].same_shares);
     assert!(
         c.form
             .fields

@@ -111,6 +111,28 @@ pub struct FinalDrawOut {
     pub clash: Option<String>,
     /// The method, the digest of the inputs and the counts, as the audit entry has them.
     pub record: String,
+    /// Once the list is confirmed: the campaign's further lists drawn from it (新疆's 10
+    /// 全国推荐人选).
+    pub extras: Vec<ExtraOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExtraOut {
+    pub name: String,
+    pub size: u32,
+    /// Who it takes, best first; `null` when no list meets the rules.
+    pub list: Option<Vec<i64>>,
+    pub clash: Option<String>,
+    /// How it was drawn: “从最终名单 20 人中按相同比例（…）确定”.
+    pub how: String,
+    /// Each candidate's reason, in ranking order.
+    pub reasons: Vec<ReasonOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReasonOut {
+    pub application_id: i64,
+    pub reason: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -407,6 +429,28 @@ fn stage_out(v: &StageView) -> StageOut {
             .collect(),
         final_draw: v.final_draw.as_ref().map(|d| FinalDrawOut {
             list: d.outcome.as_ref().ok().cloned(),
+            extras: d
+                .extras
+                .iter()
+                .map(|x| {
+                    let reasons = x
+                        .reasons
+                        .iter()
+                        .map(|(id, r)| ReasonOut {
+                            application_id: *id,
+                            reason: r.clone(),
+                        })
+                        .collect();
+                    ExtraOut {
+                        name: x.name.clone(),
+                        size: x.size,
+                        list: x.outcome.as_ref().ok().cloned(),
+                        clash: x.outcome.as_ref().err().cloned(),
+                        how: x.how.clone(),
+                        reasons,
+                    }
+                })
+                .collect(),
             clash: d.outcome.as_ref().err().cloned(),
             record: d.record.clone(),
         }),

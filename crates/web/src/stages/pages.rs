@@ -95,6 +95,9 @@ struct StagePage {
     final_clash: Option<String>,
     /// What the organiser may mark on the final stage: (key, who).
     mark_indicators: Vec<(&'static str, String)>,
+    /// Further lists once the final list is confirmed: (name, size, how, clash, each
+    /// candidate drawn from as (name, reason, on the list)).
+    extras: Vec<Extra>,
     /// Counts for the header: (label, number).
     counts: Vec<(&'static str, usize)>,
     /// Ids the page's move confirms (who opens the stage, who advances).
@@ -161,6 +164,15 @@ const DONE: [(&str, &str); 15] = [
         "结果已公布，已通知每位候选人及其工作单位、推荐单位",
     ),
 ];
+
+/// A further list for the page: (name, size, how, clash, (candidate, reason, on it)).
+type Extra = (
+    String,
+    u32,
+    String,
+    Option<String>,
+    Vec<(String, String, bool)>,
+);
 
 /// What a refused paper keying sends back: the boxes as typed, and every problem.
 type PaperTyped = (std::collections::HashMap<String, String>, Vec<String>);
@@ -285,6 +297,30 @@ fn render_with(
         }
         out
     };
+    let name_of = |id: &i64| {
+        v.candidates
+            .iter()
+            .find(|c| c.id == *id)
+            .map_or_else(|| id.to_string(), |c| c.name.clone())
+    };
+    let extras: Vec<Extra> = v
+        .final_draw
+        .iter()
+        .flat_map(|d| &d.extras)
+        .map(|x| {
+            let on = x.outcome.as_ref().ok();
+            (
+                x.name.clone(),
+                x.size,
+                x.how.clone(),
+                x.outcome.as_ref().err().cloned(),
+                x.reasons
+                    .iter()
+                    .map(|(id, r)| (name_of(id), r.clone(), on.is_some_and(|l| l.contains(id))))
+                    .collect(),
+            )
+        })
+        .collect();
     let (final_record, final_clash) = match v.final_draw.as_ref().map(|d| &d.outcome) {
         Some(Ok(_)) => (v.final_draw.as_ref().map(|d| d.record.clone()), None),
         Some(Err(why)) => (None, Some(why.clone())),
@@ -454,6 +490,7 @@ fn render_with(
         final_record,
         final_clash,
         mark_indicators,
+        extras,
     };
     Ok((status, Html(page.render()?)).into_response())
 }

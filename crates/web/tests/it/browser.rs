@@ -1675,4 +1675,13 @@ async fn final_list_page() {
     )
     .await;
     screenshot(&b, "final-3-chosen.png").await;
+    // The further list, drawn from the confirmed one.
+    wait_text(&b, "全国“最美科技工作者”推荐人选（2 人）").await;
+    b.execute(
+        "document.querySelector('.extra-list').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&b, "final-4-extra-list.png").await;
 }

@@ -270,6 +270,33 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         "{}",
         advanced.detail
     );
+    // The confirmed list gives the further one: 2 of the 3 under the same shares.
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/panel"),
+            &token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let extra = &j["final_draw"]["extras"][0];
+    assert_eq!(
+        (&extra["name"], &extra["list"]),
+        (
+            &json!("全国“最美科技工作者”推荐人选"),
+            &json!([ids[1], ids[3]])
+        ),
+        "{j}"
+    );
+    assert_eq!(
+        extra["how"],
+        "从最终名单 3 人中按相同比例（院士不超过 0 人，45 岁以下不少于 1 人）确定"
+    );
+    assert_eq!(
+        extra["reasons"][1]["reason"],
+        "第 3 名未入选：余下 1 个名额须留给 45 岁以下（45 岁以下不少于 1 人，已有 0 人）"
+    );
     // The panel chooses otherwise after a reversal: a list with the 院士 breaks the
     // rule; 戊 for 丙 needs its reason; with it, the list and the reason are recorded.
     let moves = format!("/api/v1/campaigns/{CID}/stages/panel/moves");
