@@ -95,6 +95,8 @@ struct StagePage {
     final_clash: Option<String>,
     /// What the organiser may mark on the final stage: (key, who).
     mark_indicators: Vec<(&'static str, String)>,
+    /// The notice's leanings for the panel, with counts on the list: never enforced.
+    guidance: Vec<String>,
     /// Further lists once the final list is confirmed: (name, size, how, clash, each
     /// candidate drawn from as (name, reason, on the list)).
     extras: Vec<Extra>,
@@ -321,6 +323,61 @@ fn render_with(
             )
         })
         .collect();
+    // The notice's leanings (广西 “注重向基层一线科技工作者倾斜”), counted on the list in
+    // force (confirmed, else drawn): shown to the panel, never enforced.
+    let on_list: Vec<i64> = if state.phase == Phase::Advanced {
+        state.advanced.clone()
+    } else {
+        v.outcome.clone().unwrap_or_default()
+    };
+    let guidance: Vec<String> = if final_rules.is_empty() || on_list.is_empty() {
+        Vec::new()
+    } else {
+        use pingxuan_rules::campaign::Audience;
+        let fl = &v.round.campaign.final_list;
+        v.round
+            .campaign
+            .guidance
+            .iter()
+            .filter(|g| g.audience == Audience::Selection && !g.indicators.is_empty())
+            .map(|g| {
+                let counts: Vec<String> = g
+                    .indicators
+                    .iter()
+                    .map(|&ind| {
+                        let read = |c: &pingxuan_app::stages::Candidate| {
+                            c.indicators
+                                .iter()
+                                .find(|r| r.indicator == ind)
+                                .map(|r| r.has)
+                        };
+                        let listed = v.candidates.iter().filter(|c| on_list.contains(&c.id));
+                        let (mut yes, mut unknown) = (0, 0);
+                        for c in listed {
+                            match read(c) {
+                                Some(Some(true)) => yes += 1,
+                                Some(None) | None => unknown += 1,
+                                _ => {}
+                            }
+                        }
+                        let noun =
+                            pingxuan_rules::selection::final_list::noun(ind, fl.young_max_age);
+                        if unknown > 0 {
+                            format!("{noun} {yes} 人（{unknown} 人未标记）")
+                        } else {
+                            format!("{noun} {yes} 人")
+                        }
+                    })
+                    .collect();
+                format!(
+                    "{}——名单 {} 人中{}",
+                    g.text,
+                    on_list.len(),
+                    counts.join("，")
+                )
+            })
+            .collect()
+    };
     let (final_record, final_clash) = match v.final_draw.as_ref().map(|d| &d.outcome) {
         Some(Ok(_)) => (v.final_draw.as_ref().map(|d| d.record.clone()), None),
         Some(Err(why)) => (None, Some(why.clone())),
@@ -491,6 +548,7 @@ fn render_with(
         final_clash,
         mark_indicators,
         extras,
+        guidance,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
