@@ -89,16 +89,7 @@ pub async fn draw(
         });
     }
     // The indicators the rules count, then those the guidance shows, each read once.
-    let mut shown: Vec<Indicator> = rules.iter().map(|(i, _)| *i).collect();
-    for g in &campaign.guidance {
-        shown.extend(g.indicators.iter().copied());
-    }
-    let mut seen = Vec::new();
-    shown.retain(|i| {
-        let new = !seen.contains(i);
-        seen.push(*i);
-        new
-    });
+    let shown = indicators::shown(campaign);
     // The organiser's markings in force, which win over the 推荐表.
     let marks: HashMap<(i64, String), Option<bool>> = store
         .marks(&campaign.campaign.id)

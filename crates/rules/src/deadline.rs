@@ -9,6 +9,9 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::campaign::{Campaign, deadline_instant};
 use crate::workflow::Chain;
 
+/// Beijing time (UTC+8), in which every notice writes its dates.
+pub const BEIJING: UtcOffset = time::macros::offset!(+8);
+
 /// An organiser's extension of one level's deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extension {
@@ -63,7 +66,7 @@ pub fn binding(
 /// “2024年3月26日 24:00”, Beijing time as the notices write it: a deadline at the last
 /// second of a day (23:59:59, the notices' “24时前”) is that day's 24:00.
 pub fn format_beijing(unix: i64) -> String {
-    let offset = UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    let offset = BEIJING;
     match OffsetDateTime::from_unix_timestamp(unix) {
         Ok(t) => {
             let t = t.to_offset(offset);
@@ -90,7 +93,7 @@ pub fn in_force_text(at: i64, now: i64) -> String {
 
 /// Beijing time, as every notice writes dates.
 pub fn format_time(unix: i64) -> String {
-    let offset = UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    let offset = BEIJING;
     match OffsetDateTime::from_unix_timestamp(unix) {
         Ok(t) => {
             let t = t.to_offset(offset);

@@ -2,9 +2,10 @@
 //! after publication (or the day itself, a campaign's setting), ending at 24:00 Beijing
 //! time of the last day — “公示满5个工作日”. Objections are taken while it runs.
 
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::calendar::{CalendarError, WorkCalendar};
+use crate::deadline::BEIJING;
 
 /// Where the count of working days begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,10 +27,6 @@ pub struct Period {
     pub working_days: u32,
 }
 
-fn beijing() -> UtcOffset {
-    UtcOffset::from_hms(8, 0, 0).expect("valid offset")
-}
-
 fn day_words(d: Date) -> String {
     format!("{}年{}月{}日", d.year(), d.month() as u8, d.day())
 }
@@ -37,7 +34,7 @@ fn day_words(d: Date) -> String {
 /// The day a moment falls on in Beijing.
 pub fn beijing_day(unix: i64) -> Date {
     OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| t.to_offset(beijing()).date())
+        .map(|t| t.to_offset(BEIJING).date())
         .unwrap_or(Date::MIN)
 }
 
@@ -70,7 +67,7 @@ impl Period {
     pub fn opens_at(&self) -> i64 {
         self.first
             .midnight()
-            .assume_offset(beijing())
+            .assume_offset(BEIJING)
             .unix_timestamp()
     }
 
@@ -78,7 +75,7 @@ impl Period {
     pub fn ends_at(&self) -> i64 {
         (self.last + Duration::days(1))
             .midnight()
-            .assume_offset(beijing())
+            .assume_offset(BEIJING)
             .unix_timestamp()
     }
 

@@ -5,7 +5,7 @@
 //! layout kept, `toml_edit`) and the new text is checked as any file is: the file stays
 //! the source of truth.
 
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 use toml_edit::{DocumentMut, Item, Value};
 
 use super::{Campaign, Indicator, Problem, Severity, StageKind, deadline_instant, load};
@@ -420,10 +420,6 @@ fn shown(kind: SettingKind, typed: &str) -> String {
     }
 }
 
-fn beijing() -> UtcOffset {
-    UtcOffset::from_hms(8, 0, 0).expect("valid offset")
-}
-
 /// A moment as a `datetime-local` input shows it, in Beijing time.
 fn typed_moment(unix: i64) -> String {
     crate::deadline::format_time(unix).replacen(' ', "T", 1)
@@ -437,7 +433,10 @@ fn parse_moment(typed: &str) -> Option<i64> {
     let (h, m) = clock.split_once(':')?;
     let (h, m): (u8, u8) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
     let s = if (h, m) == (23, 59) { 59 } else { 0 };
-    let t = date.with_hms(h, m, s).ok()?.assume_offset(beijing());
+    let t = date
+        .with_hms(h, m, s)
+        .ok()?
+        .assume_offset(crate::deadline::BEIJING);
     Some(t.unix_timestamp())
 }
 
@@ -459,7 +458,7 @@ fn parse(kind: SettingKind, typed: &str) -> Result<Value, String> {
                 .ok_or_else(|| format!("“{typed}”不是有效的时间，请写成 2027-02-03 23:59"))?;
             let t = OffsetDateTime::from_unix_timestamp(t)
                 .map_err(|e| e.to_string())?
-                .to_offset(beijing());
+                .to_offset(crate::deadline::BEIJING);
             let text = format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+08:00",
                 t.year(),

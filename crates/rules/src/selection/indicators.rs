@@ -22,6 +22,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// The key the API gives: form, id_card, organiser, unknown.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Source::Form(_) => "form",
+            Source::IdCard => "id_card",
+            Source::Organiser => "organiser",
+            Source::Unknown => "unknown",
+        }
+    }
+
     pub fn words(&self) -> String {
         match self {
             Source::Form(label) => format!("推荐表“{label}”"),
@@ -48,6 +58,59 @@ impl Reading {
     pub fn counts(&self) -> bool {
         self.has == Some(true)
     }
+}
+
+/// The indicators the final list reads, each once: those its rules count, then those
+/// the notice's leanings for the panel name.
+pub fn shown(campaign: &Campaign) -> Vec<Indicator> {
+    let mut out: Vec<Indicator> = Vec::new();
+    let rules = campaign.final_list.constraints.iter().map(|c| c.indicator);
+    let leanings = campaign
+        .guidance
+        .iter()
+        .flat_map(|g| g.indicators.iter().copied());
+    for i in rules.chain(leanings) {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// The notice's leanings for the panel (广西 “注重向基层一线科技工作者倾斜”), counted on a
+/// list from its candidates' readings, the unmarked said: shown, never enforced.
+/// “兼顾……——名单 20 人中基层一线 6 人（2 人未标记），45 岁以下 5 人”.
+pub fn leanings(campaign: &Campaign, list: &[&[Reading]]) -> Vec<String> {
+    use crate::campaign::Audience;
+    campaign
+        .guidance
+        .iter()
+        .filter(|g| g.audience == Audience::Selection && !g.indicators.is_empty())
+        .map(|g| {
+            let counts: Vec<String> = g
+                .indicators
+                .iter()
+                .map(|&ind| {
+                    let (mut yes, mut unknown) = (0, 0);
+                    for readings in list {
+                        match readings.iter().find(|r| r.indicator == ind).map(|r| r.has) {
+                            Some(Some(true)) => yes += 1,
+                            Some(None) | None => unknown += 1,
+                            Some(Some(false)) => {}
+                        }
+                    }
+                    let noun =
+                        crate::selection::final_list::noun(ind, campaign.final_list.young_max_age);
+                    if unknown > 0 {
+                        format!("{noun} {yes} 人（{unknown} 人未标记）")
+                    } else {
+                        format!("{noun} {yes} 人")
+                    }
+                })
+                .collect();
+            format!("{}——名单 {} 人中{}", g.text, list.len(), counts.join("，"))
+        })
+        .collect()
 }
 
 fn yes_no(b: bool) -> &'static str {

@@ -316,20 +316,11 @@ fn stage_out(v: &StageView) -> StageOut {
                 indicators: c
                     .indicators
                     .iter()
-                    .map(|r| {
-                        use pingxuan_rules::selection::indicators::Source;
-                        IndicatorOut {
-                            indicator: r.indicator.key().to_owned(),
-                            has: r.has,
-                            source: match r.source {
-                                Source::Form(_) => "form",
-                                Source::IdCard => "id_card",
-                                Source::Organiser => "organiser",
-                                Source::Unknown => "unknown",
-                            }
-                            .to_owned(),
-                            text: r.text.clone(),
-                        }
+                    .map(|r| IndicatorOut {
+                        indicator: r.indicator.key().to_owned(),
+                        has: r.has,
+                        source: r.source.key().to_owned(),
+                        text: r.text.clone(),
                     })
                     .collect(),
             })

@@ -282,22 +282,16 @@ fn render_with(
     let mark_indicators: Vec<(&'static str, String)> = if final_rules.is_empty() {
         Vec::new()
     } else {
-        use pingxuan_rules::campaign::Indicator;
-        let fl = &v.round.campaign.final_list;
-        let mut shown: Vec<Indicator> = fl.constraints.iter().map(|c| c.indicator).collect();
-        for g in &v.round.campaign.guidance {
-            shown.extend(g.indicators.iter().copied());
-        }
-        let mut out: Vec<(&'static str, String)> = Vec::new();
-        for i in shown {
-            if !out.iter().any(|(k, _)| *k == i.key()) {
-                out.push((
+        let young = v.round.campaign.final_list.young_max_age;
+        pingxuan_rules::selection::indicators::shown(&v.round.campaign)
+            .into_iter()
+            .map(|i| {
+                (
                     i.key(),
-                    pingxuan_rules::selection::final_list::noun(i, fl.young_max_age),
-                ));
-            }
-        }
-        out
+                    pingxuan_rules::selection::final_list::noun(i, young),
+                )
+            })
+            .collect()
     };
     let name_of = |id: &i64| {
         v.candidates
@@ -333,50 +327,13 @@ fn render_with(
     let guidance: Vec<String> = if final_rules.is_empty() || on_list.is_empty() {
         Vec::new()
     } else {
-        use pingxuan_rules::campaign::Audience;
-        let fl = &v.round.campaign.final_list;
-        v.round
-            .campaign
-            .guidance
+        let readings: Vec<&[pingxuan_rules::selection::indicators::Reading]> = v
+            .candidates
             .iter()
-            .filter(|g| g.audience == Audience::Selection && !g.indicators.is_empty())
-            .map(|g| {
-                let counts: Vec<String> = g
-                    .indicators
-                    .iter()
-                    .map(|&ind| {
-                        let read = |c: &pingxuan_app::stages::Candidate| {
-                            c.indicators
-                                .iter()
-                                .find(|r| r.indicator == ind)
-                                .map(|r| r.has)
-                        };
-                        let listed = v.candidates.iter().filter(|c| on_list.contains(&c.id));
-                        let (mut yes, mut unknown) = (0, 0);
-                        for c in listed {
-                            match read(c) {
-                                Some(Some(true)) => yes += 1,
-                                Some(None) | None => unknown += 1,
-                                _ => {}
-                            }
-                        }
-                        let noun =
-                            pingxuan_rules::selection::final_list::noun(ind, fl.young_max_age);
-                        if unknown > 0 {
-                            format!("{noun} {yes} 人（{unknown} 人未标记）")
-                        } else {
-                            format!("{noun} {yes} 人")
-                        }
-                    })
-                    .collect();
-                format!(
-                    "{}——名单 {} 人中{}",
-                    g.text,
-                    on_list.len(),
-                    counts.join("，")
-                )
-            })
-            .collect()
+            .filter(|c| on_list.contains(&c.id))
+            .map(|c| c.indicators.as_slice())
+            .collect();
+        pingxuan_rules::selection::indicators::leanings(&v.round.campaign, &readings)
     };
     let (final_record, final_clash) = match v.final_draw.as_ref().map(|d| &d.outcome) {
         Some(Ok(_)) => (v.final_draw.as_ref().map(|d| d.record.clone()), None),

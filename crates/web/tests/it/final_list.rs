@@ -38,6 +38,20 @@ fn text() -> String {
         )
 }
 
+/// 集中评选 as the office's API shows it.
+async fn panel(app: &TestApp, token: &str) -> Value {
+    let (s, j) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/stages/panel"),
+            token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    j
+}
+
 /// A valid 身份证号码 of a woman born on `birth` (yyyymmdd), order code `seq`.
 fn id_number(birth: &str, seq: u32) -> String {
     let body = format!("110105{birth}0{:02}", seq * 2);
@@ -189,15 +203,7 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let (ids, token) = five_ranked(&app).await;
 
-    let (s, j) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/campaigns/{CID}/stages/panel"),
-            &token,
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
+    let j = panel(&app, &token).await;
     let list = vec![ids[1], ids[2], ids[3]];
     assert_eq!(j["final_draw"]["list"], json!(list), "{j}");
     assert_eq!(j["outcome"], json!(list));
@@ -271,15 +277,7 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         advanced.detail
     );
     // The confirmed list gives the further one: 2 of the 3 under the same shares.
-    let (s, j) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/campaigns/{CID}/stages/panel"),
-            &token,
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
+    let j = panel(&app, &token).await;
     let extra = &j["final_draw"]["extras"][0];
     assert_eq!(
         (&extra["name"], &extra["list"]),
@@ -460,15 +458,7 @@ async fn the_organiser_marks_who_counts(db: TestDb) {
         .call(Method::POST, &marks, &token, body("经核实非两院院士"))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
-    let (s, j) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/campaigns/{CID}/stages/panel"),
-            &token,
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{j}");
+    let j = panel(&app, &token).await;
     let list = vec![ids[0], ids[1], ids[3]];
     assert_eq!(j["outcome"], json!(list), "{j}");
     let jia = j["candidates"]
@@ -530,12 +520,7 @@ async fn a_tie_the_draw_splits_is_ordered_by_the_office(db: TestDb) {
     )
     .await;
     let stage = format!("/api/v1/campaigns/{CID}/stages/panel");
-    let get = || async {
-        let (s, j) = app.call(Method::GET, &stage, &token, Value::Null).await;
-        assert_eq!(s, StatusCode::OK, "{j}");
-        j
-    };
-    let j = get().await;
+    let j = panel(&app, &token).await;
     assert_eq!(j["outcome"], Value::Null, "{j}");
     let tied: Vec<i64> = j["tied"]
         .as_array()
@@ -566,7 +551,7 @@ async fn a_tie_the_draw_splits_is_ordered_by_the_office(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
-    let j = get().await;
+    let j = panel(&app, &token).await;
     assert_eq!(j["outcome"], json!([ids[1], ids[4], ids[3]]), "{j}");
     assert_eq!(j["tied"], json!([]));
 }
