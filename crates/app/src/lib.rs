@@ -18,6 +18,7 @@ pub mod lists;
 pub mod marks;
 pub mod materials;
 pub mod notify;
+pub mod publicity;
 pub mod queue;
 pub mod reviews;
 pub mod sessions;

@@ -225,15 +225,15 @@ where
 }
 
 /// What the content of a stored file is, measured by the media checks.
-struct Measurement {
-    format: &'static str,
-    label: &'static str,
+pub(crate) struct Measurement {
+    pub(crate) format: &'static str,
+    pub(crate) label: &'static str,
     content_type: &'static str,
     measured: Measured,
     json: serde_json::Value,
 }
 
-fn measure(
+pub(crate) fn measure(
     mut r: impl std::io::Read + std::io::Seek,
 ) -> Result<Result<Measurement, String>, std::io::Error> {
     let kind = pingxuan_media::sniff_reader(&mut r)?;

@@ -134,6 +134,9 @@ pub struct StageView {
     pub keyed: Vec<(String, usize)>,
     /// The last stage's list drawn under the campaign's final rules, once ranked.
     pub final_draw: Option<crate::final_list::FinalDraw>,
+    /// Candidates an upheld objection to the stage's 公示 took off its list: (id, name,
+    /// reason).
+    pub removed: Vec<(i64, String, String)>,
 }
 
 impl StageView {
@@ -353,6 +356,14 @@ async fn view_with(
         }
         _ => std::collections::BTreeMap::new(),
     };
+    // Taken off this stage's list by an upheld objection to its 公示.
+    let removed: HashMap<i64, String> = store
+        .removals(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.stage_key == key)
+        .map(|r| (r.application_id, r.reason))
+        .collect();
     let mut panel_pool = Vec::new();
     let mut keyed: Vec<(String, usize)> = Vec::new();
     let mut ranked: Vec<(i64, u32)> = Vec::new();
@@ -374,6 +385,7 @@ async fn view_with(
             let passed = candidates
                 .iter()
                 .filter(|c| c.screening.as_ref().is_some_and(|s| s.passed))
+                .filter(|c| !removed.contains_key(&c.id))
                 .map(|c| c.id)
                 .collect();
             (undecided, Some(passed))
@@ -385,7 +397,7 @@ async fn view_with(
                     .candidates
                     .iter()
                     .copied()
-                    .filter(|id| present.contains(id))
+                    .filter(|id| present.contains(id) && !removed.contains_key(id))
                     .collect(),
             ),
         ),
@@ -396,9 +408,12 @@ async fn view_with(
                 &assignments,
                 &review_sheets,
                 &mut candidates,
-                broken.as_ref().map_or(&[][..], |b| &b.order),
-                &previous_rank,
-                cut,
+                &Ordering {
+                    broken: broken.as_ref().map_or(&[][..], |b| &b.order),
+                    previous_rank: &previous_rank,
+                    cut,
+                    removed: &removed,
+                },
             );
             tied_ids = scored.tied;
             ranked = scored.ranked;
@@ -434,9 +449,12 @@ async fn view_with(
                 &expected,
                 &sheets,
                 &mut candidates,
-                broken.as_ref().map_or(&[][..], |b| &b.order),
-                &previous_rank,
-                cut,
+                &Ordering {
+                    broken: broken.as_ref().map_or(&[][..], |b| &b.order),
+                    previous_rank: &previous_rank,
+                    cut,
+                    removed: &removed,
+                },
             );
             tied_ids = scored.tied;
             ranked = scored.ranked;
@@ -472,6 +490,8 @@ async fn view_with(
         && !ranked.is_empty()
     {
         let confirmed = (state.phase == Phase::Advanced).then_some(state.advanced.as_slice());
+        // Those taken off the list are not drawn; their rows keep the reason.
+        ranked.retain(|(id, _)| !removed.contains_key(id));
         let d = crate::final_list::draw(
             store,
             &round.campaign,
@@ -482,6 +502,9 @@ async fn view_with(
         )
         .await?;
         for c in &mut candidates {
+            if removed.contains_key(&c.id) {
+                continue;
+            }
             c.indicators = d.readings.get(&c.id).cloned().unwrap_or_default();
             if let (Some(result), Some(reason)) = (c.result.as_mut(), d.reasons.get(&c.id)) {
                 result.2 = crate::final_list::with_reason(&result.2, reason);
@@ -538,6 +561,14 @@ async fn view_with(
             )
         })
         .collect();
+    let removed_list = candidates
+        .iter()
+        .filter_map(|c| {
+            removed
+                .get(&c.id)
+                .map(|r| (c.id, c.name.clone(), r.clone()))
+        })
+        .collect();
     Ok(StageView {
         round,
         index,
@@ -555,6 +586,7 @@ async fn view_with(
         panel_pool,
         keyed,
         final_draw,
+        removed: removed_list,
     })
 }
 
@@ -571,16 +603,55 @@ struct Scored {
 /// `assignments` are the sheets expected: a review's live assignments, or for a panel
 /// keyed from paper each member (an expert with a sheet keyed in) times each candidate.
 #[allow(clippy::too_many_arguments)]
+/// Ranks with the cut moved past those an upheld objection took off the list, so that
+/// the first `n` of the others advance; returns the ranking and the cut it used.
+fn passing_over(
+    cut: Option<usize>,
+    removed: &std::collections::HashMap<i64, String>,
+    rank: impl Fn(Option<usize>) -> pingxuan_rules::selection::aggregate::Ranking,
+) -> (pingxuan_rules::selection::aggregate::Ranking, Option<usize>) {
+    let Some(n) = cut else {
+        return (rank(None), None);
+    };
+    let mut at = n;
+    loop {
+        let r = rank(Some(at));
+        let off = r
+            .rows
+            .iter()
+            .take(at)
+            .filter(|row| removed.contains_key(&row.candidate))
+            .count();
+        if n + off <= at {
+            return (r, Some(at));
+        }
+        at = n + off;
+    }
+}
+
+/// What orders a ranking besides the sheets: the office's order of a tie, the stage
+/// before's ranks, the cut, and those an upheld objection took off the list.
+struct Ordering<'a> {
+    broken: &'a [i64],
+    previous_rank: &'a std::collections::BTreeMap<i64, u32>,
+    cut: Option<usize>,
+    removed: &'a std::collections::HashMap<i64, String>,
+}
+
 fn review_outcome(
     stage: &pingxuan_rules::campaign::Stage,
     state: &State,
     assignments: &[pingxuan_store::stages::Assignment],
     sheets: &[pingxuan_store::sheets::Sheet],
     candidates: &mut [Candidate],
-    broken: &[i64],
-    previous_rank: &std::collections::BTreeMap<i64, u32>,
-    cut: Option<usize>,
+    order: &Ordering,
 ) -> Scored {
+    let Ordering {
+        broken,
+        previous_rank,
+        cut,
+        removed,
+    } = *order;
     let paper = stage.kind == StageKind::Panel;
     let approval = stage.approval();
     let sheet_word = if approval {
@@ -654,7 +725,7 @@ fn review_outcome(
         .tie_keys
         .iter()
         .any(|k| k == pingxuan_rules::campaign::PREVIOUS_RANK);
-    let (aggs, ranking) = if approval {
+    let (aggs, (mut ranking, moved)) = if approval {
         let ballots: Vec<Ballot> = counted
             .iter()
             .map(|s| Ballot {
@@ -664,7 +735,9 @@ fn review_outcome(
             })
             .collect();
         let tallies = show_of_hands::tally(&ballots);
-        let ranking = show_of_hands::rank(&tallies, previous_rank, previous_is_key, cut, broken);
+        let ranking = passing_over(cut, removed, |cut| {
+            show_of_hands::rank(&tallies, previous_rank, previous_is_key, cut, broken)
+        });
         (tallies, ranking)
     } else {
         let settings = Settings {
@@ -688,9 +761,26 @@ fn review_outcome(
                 }
             })
             .collect();
-        let ranking = aggregate::rank(&aggs, previous_rank, &keys, &stage.criteria, cut, broken);
+        let ranking = passing_over(cut, removed, |cut| {
+            aggregate::rank(&aggs, previous_rank, &keys, &stage.criteria, cut, broken)
+        });
         (aggs, ranking)
     };
+    // Those an upheld objection took off the list keep their place in the ranking and
+    // the reason; the cut passes over them.
+    for row in &mut ranking.rows {
+        if let Some(reason) = removed.get(&row.candidate) {
+            row.advanced = Some(false);
+            row.reason = format!("第 {} 名，{reason}", row.rank);
+        } else if let (Some(n), Some(at)) = (cut, moved)
+            && at > n
+        {
+            row.reason = row.reason.replace(
+                &format!("限 {at} 名"),
+                &format!("限 {n} 名，{} 人已移出名单", at - n),
+            );
+        }
+    }
     let slot: std::collections::HashMap<i64, usize> = candidates
         .iter()
         .enumerate()

@@ -90,6 +90,45 @@ pub(crate) async fn locked_at(
     Ok(tx)
 }
 
+/// Writes a stage's event number `seq` inside a transaction holding the campaign's
+/// selection lock; a second event with the same number is `Stale`.
+pub(crate) async fn insert_event(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    seq: i64,
+    event: &Event,
+    actor: Option<i64>,
+    t: i64,
+) -> Result<()> {
+    let (ids, reason) = match event {
+        Event::Opened { candidates } => (candidates.as_slice(), ""),
+        Event::Advanced { advanced, note } => (advanced.as_slice(), note.as_str()),
+        Event::Closed | Event::Published => (&[][..], ""),
+        Event::Reverted { reason } => (&[][..], reason.as_str()),
+    };
+    let ids = serde_json::to_string(ids).expect("ids as JSON");
+    sqlx::query(
+        "INSERT INTO stage_events (campaign_id, stage_key, seq, kind, candidates, reason, actor_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(campaign_id)
+    .bind(stage_key)
+    .bind(seq)
+    .bind(event.key())
+    .bind(ids)
+    .bind(reason)
+    .bind(actor)
+    .bind(t)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match unique_as("stage")(e) {
+        StoreError::Duplicate(_) => StoreError::Stale,
+        other => other,
+    })?;
+    Ok(())
+}
+
 impl Store {
     /// Every stage event of a campaign, by stage and in order.
     pub async fn stage_events(&self, campaign_id: &str) -> Result<Vec<StageEvent>> {
@@ -130,33 +169,9 @@ impl Store {
         audit: &Audit,
         notices: &[crate::notices::Outgoing],
     ) -> Result<()> {
-        let (ids, reason) = match event {
-            Event::Opened { candidates } => (candidates.as_slice(), ""),
-            Event::Advanced { advanced, note } => (advanced.as_slice(), note.as_str()),
-            Event::Closed | Event::Published => (&[][..], ""),
-            Event::Reverted { reason } => (&[][..], reason.as_str()),
-        };
-        let ids = serde_json::to_string(ids).expect("ids as JSON");
         let t = now();
         let mut tx = locked(self, campaign_id).await?;
-        sqlx::query(
-            "INSERT INTO stage_events (campaign_id, stage_key, seq, kind, candidates, reason, actor_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .bind(after + 1)
-        .bind(event.key())
-        .bind(ids)
-        .bind(reason)
-        .bind(actor)
-        .bind(t)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match unique_as("stage")(e) {
-            StoreError::Duplicate(_) => StoreError::Stale,
-            other => other,
-        })?;
+        insert_event(&mut tx, campaign_id, stage_key, after + 1, event, actor, t).await?;
         self.append_audit(&mut tx, audit, t).await?;
         Self::write_notices(&mut tx, notices, t).await?;
         tx.commit().await?;

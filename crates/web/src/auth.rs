@@ -194,6 +194,104 @@ impl PostedFile {
 /// Largest list file a form may carry: a few thousand rows of a spreadsheet.
 pub const MAX_LIST_FILE: usize = 5 * 1024 * 1024;
 
+/// Reads a multipart form: text fields and every non-empty file, each at most `max`
+/// bytes; the CSRF field checked against the session's before anything is used.
+async fn read_multipart<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    max: usize,
+    csrf: bool,
+) -> Result<
+    (
+        std::collections::HashMap<String, String>,
+        Vec<(String, UploadedFile)>,
+    ),
+    PageError,
+> {
+    let expected = if csrf {
+        Some(expected_csrf(&req)?)
+    } else {
+        same_origin(&req)?;
+        None
+    };
+    let unreadable = || Failure::invalid("bad_form", "提交的内容未能完整读取，请重试", None);
+    let mut multipart = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|_| unreadable())?;
+    let mut fields = std::collections::HashMap::new();
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                if bytes.len() > max {
+                    return Err(Failure::invalid(
+                        "too_large",
+                        format!(
+                            "文件“{file_name}”有 {}，超过 {} 上限",
+                            pingxuan_rules::materials::format_size(bytes.len() as u64),
+                            pingxuan_rules::materials::format_size(max as u64)
+                        ),
+                        Some(&name),
+                    )
+                    .into());
+                }
+                if !file_name.is_empty() && !bytes.is_empty() {
+                    files.push((
+                        name,
+                        UploadedFile {
+                            name: file_name,
+                            bytes,
+                        },
+                    ));
+                }
+            }
+            None => {
+                let text = field.text().await.map_err(|_| unreadable())?;
+                fields.insert(name, text);
+            }
+        }
+    }
+    if let Some(expected) = expected {
+        let token = fields.get("csrf").map(String::as_str).unwrap_or("");
+        check_token(&expected.0, token)?;
+    }
+    Ok((fields, files))
+}
+
+/// A form posted without a session (the public's objection to a 公示): nobody's rights
+/// ride on it, so a forged one gains nothing a direct one would not; still, a browser
+/// that says it comes from another site is refused (`Origin` against `Host`).
+fn same_origin(req: &Request) -> Result<(), Failure> {
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    match (
+        header(axum::http::header::ORIGIN),
+        header(axum::http::header::HOST),
+    ) {
+        (Some(origin), Some(host))
+            if origin != "null"
+                && origin
+                    .split_once("://")
+                    .map(|(_, rest)| rest)
+                    .unwrap_or(&origin)
+                    != host =>
+        {
+            Err(Failure::invalid(
+                "csrf",
+                "页面来源不明，请从公示页面提交",
+                None,
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl<S> FromRequest<S> for PostedFile
 where
     S: Send + Sync,
@@ -201,47 +299,61 @@ where
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let expected = expected_csrf(&req)?;
-        let unreadable = || Failure::invalid("bad_form", "提交的内容未能完整读取，请重试", None);
-        let mut multipart = axum::extract::Multipart::from_request(req, state)
-            .await
-            .map_err(|_| unreadable())?;
-        let mut out = PostedFile {
-            fields: Default::default(),
-            file: None,
-        };
-        while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
-            let name = field.name().unwrap_or_default().to_owned();
-            match field.file_name().map(str::to_owned) {
-                Some(file_name) => {
-                    let bytes = field.bytes().await.map_err(|_| unreadable())?;
-                    if bytes.len() > MAX_LIST_FILE {
-                        return Err(Failure::invalid(
-                            "too_large",
-                            format!(
-                                "文件有 {}，超过 {} 上限",
-                                pingxuan_rules::materials::format_size(bytes.len() as u64),
-                                pingxuan_rules::materials::format_size(MAX_LIST_FILE as u64)
-                            ),
-                            Some("file"),
-                        )
-                        .into());
-                    }
-                    if !file_name.is_empty() && !bytes.is_empty() {
-                        out.file = Some(UploadedFile {
-                            name: file_name,
-                            bytes,
-                        });
-                    }
-                }
-                None => {
-                    let text = field.text().await.map_err(|_| unreadable())?;
-                    out.fields.insert(name, text);
-                }
-            }
-        }
-        check_token(&expected.0, out.field("csrf"))?;
-        Ok(out)
+        let (fields, files) = read_multipart(req, state, MAX_LIST_FILE, true).await?;
+        Ok(PostedFile {
+            fields,
+            file: files.into_iter().next().map(|(_, f)| f),
+        })
+    }
+}
+
+/// A form with several files (an objection's evidence), every file kept, each up to
+/// the objection's limit: with the session's CSRF token as [`PostedFile`] (the office's
+/// console), or, as [`PublicFiles`], from a visitor without a session.
+pub struct PostedFiles {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<UploadedFile>,
+}
+
+impl PostedFiles {
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+impl<S> FromRequest<S> for PostedFiles
+where
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (fields, files) =
+            read_multipart(req, state, pingxuan_app::publicity::MAX_FILE_BYTES, true).await?;
+        Ok(PostedFiles {
+            fields,
+            files: files.into_iter().map(|(_, f)| f).collect(),
+        })
+    }
+}
+
+/// [`PostedFiles`] from the public, who have no session: a public page opened by a
+/// whole city writes nothing per visit.
+pub struct PublicFiles(pub PostedFiles);
+
+impl<S> FromRequest<S> for PublicFiles
+where
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (fields, files) =
+            read_multipart(req, state, pingxuan_app::publicity::MAX_FILE_BYTES, false).await?;
+        Ok(PublicFiles(PostedFiles {
+            fields,
+            files: files.into_iter().map(|(_, f)| f).collect(),
+        }))
     }
 }
 

@@ -57,6 +57,11 @@ impl Failure {
         self.parts().1
     }
 
+    /// The input the words are about, when one is.
+    pub fn field(&self) -> Option<String> {
+        self.parts().2.map(str::to_owned)
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::SignedOut | Failure::SessionExpired => StatusCode::UNAUTHORIZED,

@@ -17,6 +17,7 @@ use crate::api::{self, ApiDoc};
 use crate::applications::{
     api as applications_api, form as application, mine as applications, review, search,
 };
+use crate::publicity::api as publicity_api;
 use crate::reviews::api as reviews_api;
 use crate::stages::api as stages_api;
 use crate::{AppState, admin, codes, health, home, notices, statics};
@@ -65,6 +66,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(campaigns::api::post_extension))
         .routes(routes!(campaigns::api::post_quota))
         .routes(routes!(campaigns::api::put_winners))
+        .routes(routes!(
+            publicity_api::get_overview,
+            publicity_api::post_publish
+        ))
+        .routes(routes!(publicity_api::post_objection))
+        .routes(routes!(publicity_api::post_step))
         .routes(routes!(stages_api::list))
         .routes(routes!(stages_api::get_one))
         .routes(routes!(stages_api::post_move))
@@ -224,7 +231,25 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/accounts/{kind}/import", post(accounts::post_list_import))
-        .route("/admin/audit", get(admin::get_audit));
+        .route("/admin/audit", get(admin::get_audit))
+        .route(
+            "/campaigns/{id}/publicity",
+            get(crate::publicity::pages::get_console).post(crate::publicity::pages::post_publish),
+        )
+        .route(
+            "/campaigns/{id}/publicity/objections",
+            post(crate::publicity::pages::post_enter).layer(DefaultBodyLimit::max(
+                pingxuan_app::publicity::MAX_TOTAL_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/campaigns/{id}/publicity/objections/{oid}",
+            post(crate::publicity::pages::post_step),
+        )
+        .route(
+            "/campaigns/{id}/publicity/objections/{oid}/files/{seq}",
+            get(crate::publicity::pages::get_file),
+        );
 
     let max_body = state.config.max_body_bytes;
     // Under https, browsers are told to stay on https (HSTS).
@@ -241,6 +266,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/files/{file}", get(materials::api::get_file))
         .route("/verify/{id}/{version}/{code}", get(crate::exports::verify::get_verify))
+        // 公示 and objections: public, signed in or not.
+        .route("/gs/follow", get(crate::publicity::public::get_follow))
+        .route(
+            "/gs/{id}",
+            get(crate::publicity::public::get_publicity)
+                .post(crate::publicity::public::post_objection)
+                .layer(DefaultBodyLimit::max(
+                    pingxuan_app::publicity::MAX_TOTAL_BYTES + 64 * 1024,
+                )),
+        )
         .route("/files/{file}/preview", get(materials::api::get_preview))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))

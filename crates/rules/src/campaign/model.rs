@@ -684,6 +684,22 @@ pub struct Publicity {
     /// Its length in working days, where the notice gives it.
     #[serde(default)]
     pub final_working_days: Option<u32>,
+    /// Where the count of working days begins; no notice says, the usual reading is the
+    /// working day after publication.
+    #[serde(default)]
+    pub start: PublicityStart,
+    /// How to object, as the organiser's notice gives it (telephone, address); units
+    /// give their own on their 公示.
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicityStart {
+    #[default]
+    NextWorkingDay,
+    SameDay,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

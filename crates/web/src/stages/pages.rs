@@ -91,6 +91,8 @@ struct StagePage {
     /// The last stage of a campaign with final rules: the rules in words, the draw's
     /// record once ranked, or why no list meets them.
     final_rules: Vec<String>,
+    /// Taken off the list by an upheld objection to its 公示: (name, reason).
+    removed: Vec<(String, String)>,
     final_record: Option<String>,
     final_clash: Option<String>,
     /// What the organiser may mark on the final stage: (key, who).
@@ -501,6 +503,11 @@ fn render_with(
         rows,
         sent_material,
         final_rules,
+        removed: v
+            .removed
+            .iter()
+            .map(|(_, n, r)| (n.clone(), r.clone()))
+            .collect(),
         final_record,
         final_clash,
         mark_indicators,

@@ -73,6 +73,13 @@ async fn route_role_matrix(db: TestDb) {
         ("/codes", [LOGIN, NO, OK, NO, NO, NO, NO, NO]),
         ("/accounts", [LOGIN, NO, NO, NO, OK, OK, NO, OK]),
         ("/admin/audit", [LOGIN, NO, NO, NO, NO, NO, NO, OK]),
+        // 公示与异议: the campaign's organisers (who objected is theirs alone).
+        (
+            "/campaigns/guangxi-2024/publicity",
+            [LOGIN, NO, NO, NO, OK, NO, NO, OK],
+        ),
+        // The public's pages: anyone, signed in or not.
+        ("/gs/follow", [OK, OK, OK, OK, OK, OK, OK, OK]),
     ];
     let api: &[(Method, &str, [u16; 8])] = &[
         (
@@ -125,6 +132,11 @@ async fn route_role_matrix(db: TestDb) {
             Method::POST,
             "/api/v1/campaigns/check",
             [UNAUTH, NO, NO, NO, OK, OK, NO, OK],
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/guangxi-2024/publicity",
+            [UNAUTH, NO, NO, NO, OK, NO, NO, OK],
         ),
     ];
     let guangxi = pingxuan_rules::campaign::SEEDS[0].1.to_owned();

@@ -1685,3 +1685,102 @@ async fn final_list_page() {
     .unwrap();
     screenshot(&b, "final-4-extra-list.png").await;
 }
+
+/// 公示 as a user sees it: the office publishes the confirmed final list from the
+/// console; the public page on a phone with its list, period and objection form; an
+/// objection with a PDF, its number on the follow page; the office upholds it, the
+/// console shows 乙 off the list and 戊 in, the public page marks 乙.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publicity_pages() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, token) = crate::final_list::five_ranked(&app).await;
+    crate::publicity::calendar_for_today(&app).await;
+    let (s, j) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/campaigns/xinjiang-2023/stages/panel/moves",
+            &token,
+            serde_json::json!({"action": "advance", "candidates": [ids[1], ids[2], ids[3]]}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{j}");
+    let console = format!("{}/campaigns/xinjiang-2023/publicity", app.url);
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "fl-office").await;
+    office.goto(&console).await.unwrap();
+    wait_text(&office, "可发布<strong>拟入选人选公示</strong>").await;
+    fill(&office, "#p-contact", "自治区科协调研宣传部，0991-6386020").await;
+    screenshot(&office, "publicity-0-console.png").await;
+    click(&office, "#publish button.primary").await;
+    wait_text(&office, "公示已发布").await;
+    let public = office
+        .find(Locator::Css("#publicities a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    // The public page, on a phone.
+    let phone = browser(&driver, 390, 844).await;
+    phone.goto(&format!("{}{public}", app.url)).await.unwrap();
+    wait_text(&phone, "公示期：").await;
+    screenshot(&phone, "publicity-1-public-phone.png").await;
+    let evidence = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(
+        evidence.path(),
+        pingxuan_media::testing::minimal_pdf(1, false),
+    )
+    .unwrap();
+    phone
+        .find(Locator::Css("#o-candidate"))
+        .await
+        .unwrap()
+        .select_by_value(&ids[1].to_string())
+        .await
+        .unwrap();
+    fill(&phone, "#o-name", "王五").await;
+    fill(&phone, "#o-phone", "13812345678").await;
+    fill(
+        &phone,
+        "#o-text",
+        "该同志推荐表中所列的省部级奖励与事实不符，附获奖公告为证。",
+    )
+    .await;
+    choose_file(&phone, "#o-files", evidence.path()).await;
+    phone
+        .execute("document.querySelector('#object').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    screenshot(&phone, "publicity-2-objection-phone.png").await;
+    click(&phone, "#object button.primary").await;
+    wait_text(&phone, "您的异议已收到").await;
+    screenshot(&phone, "publicity-3-number-phone.png").await;
+    // The office upholds it.
+    office.goto(&console).await.unwrap();
+    wait_text(&office, "王五（138****5678）").await;
+    office
+        .find(Locator::Css("#objections select[name=outcome]"))
+        .await
+        .unwrap()
+        .select_by_value("upheld")
+        .await
+        .unwrap();
+    fill(
+        &office,
+        "#objections textarea[name=opinion]",
+        "经核查，所列省部级奖励与事实不符。",
+    )
+    .await;
+    click(&office, "#objections form.step button").await;
+    wait_text(&office, "被异议人已移出名单").await;
+    wait_text(&office, "递补</span> 戊").await;
+    screenshot(&office, "publicity-4-upheld.png").await;
+    phone.goto(&format!("{}{public}", app.url)).await.unwrap();
+    wait_text(&phone, "经核查已不再列入名单").await;
+    screenshot(&phone, "publicity-5-public-after-phone.png").await;
+}

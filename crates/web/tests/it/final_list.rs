@@ -39,7 +39,7 @@ fn text() -> String {
 }
 
 /// 集中评选 as the office's API shows it.
-async fn panel(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn panel(app: &TestApp, token: &str) -> Value {
     let (s, j) = app
         .call(
             Method::GET,

@@ -1,0 +1,545 @@
+//! The organiser's 公示 console (`/campaigns/{id}/publicity`): what may be published
+//! and why not, the publish form with the drafted notice, the 公示 published, the
+//! changes to the list after an upheld objection, the objections with who made them,
+//! and the forms to enter one and to take one to its outcome. Every move is a form
+//! answered with a redirect; a refused one shows the page again with the reason.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use pingxuan_app::publicity::{self as actions, Filer, Overview, PublishForm};
+use pingxuan_rules::publicity::objection::{Channel, Outcome};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{Posted, PostedFiles, SignedIn};
+use crate::error::{Failure, PageError};
+use crate::pages::{Shell, format_time};
+
+/// (name, work unit, recommender).
+type Person = (String, String, String);
+
+pub struct PublicityRow {
+    pub public_id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub period: String,
+    pub status: &'static str,
+    pub names: String,
+}
+
+pub struct ObjectionRow {
+    pub id: i64,
+    pub number: String,
+    pub publicity: String,
+    pub candidate: String,
+    pub objector: String,
+    pub phone: String,
+    pub channel: &'static str,
+    pub received: String,
+    pub text: String,
+    /// (seq, name, size in words).
+    pub files: Vec<(i64, String, String)>,
+    pub outcome: &'static str,
+    pub settled: bool,
+    pub opinion: String,
+    /// Each step: “核查中 · 王主任 2024-04-29 10:00 · 意见”.
+    pub steps: Vec<String>,
+    /// The outcomes that may follow: (key, words).
+    pub next: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "publicity/console.html")]
+struct ConsolePage {
+    shell: Shell,
+    csrf: String,
+    campaign_id: String,
+    campaign_title: String,
+    /// What the campaign file says of the final 公示.
+    rule: String,
+    blocked: Option<String>,
+    /// The proposal: kind in words, stage, (name, work unit, recommender) of each.
+    proposal: Option<(&'static str, String, Vec<Person>)>,
+    title: String,
+    body: String,
+    contact: String,
+    days: u32,
+    today: String,
+    publicities: Vec<PublicityRow>,
+    /// (entries as “公示标题 — 姓名”, value `publicity:application`).
+    targets: Vec<(String, String)>,
+    removed: Vec<(String, String)>,
+    added: Vec<(String, String)>,
+    objections: Vec<ObjectionRow>,
+    done: Option<&'static str>,
+    error: Option<(String, String)>,
+    /// Which form the error belongs to: publish, enter, or an objection's id.
+    error_at: String,
+}
+
+impl ConsolePage {
+    fn field_error(&self, at: &str, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| self.error_at == at && f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    fn form_error(&self, at: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| {
+                self.error_at == at
+                    && ![
+                        "title",
+                        "body",
+                        "contact",
+                        "working_days",
+                        "published_on",
+                        "name",
+                        "phone",
+                        "text",
+                        "candidate",
+                        "files",
+                        "opinion",
+                        "received",
+                    ]
+                    .contains(&f.as_str())
+            })
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+fn day_text(d: time::Date) -> String {
+    format!("{}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+/// Typed values kept after a refusal.
+#[derive(Default)]
+struct Typed {
+    title: Option<String>,
+    body: Option<String>,
+    contact: Option<String>,
+    days: Option<u32>,
+}
+
+fn render(
+    who: &SignedIn,
+    o: Overview,
+    done: Option<&str>,
+    error: Option<(String, Failure)>,
+    typed: Typed,
+) -> Result<Response, PageError> {
+    let now = pingxuan_store::now();
+    let draft = actions::draft(&o);
+    let p = &o.campaign.publicity;
+    let rule = if p.final_publicity {
+        match p.final_working_days {
+            Some(d) => format!("活动方案要求最终名单公示 {d} 个工作日，公示无异议后公布结果。"),
+            None => {
+                "活动方案要求最终名单经公示无异议后公布结果，公示天数未规定，由活动办公室确定。"
+                    .to_owned()
+            }
+        }
+    } else {
+        "活动方案未要求对最终名单公示；如需公示，可在此发布。".to_owned()
+    };
+    let publicities = o
+        .publicities
+        .iter()
+        .map(|p| PublicityRow {
+            public_id: p.public_id.clone(),
+            title: p.title.clone(),
+            kind: pingxuan_rules::publicity::Kind::from_key(&p.kind).map_or("公示", |k| k.text()),
+            period: actions::period_of(p).text(),
+            status: actions::status_text(p, now),
+            names: p
+                .entries
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+        .collect();
+    let targets = o
+        .publicities
+        .iter()
+        .flat_map(|p| {
+            p.entries.iter().map(move |e| {
+                (
+                    format!("{} — {}", p.title, e.name),
+                    format!("{}:{}", p.public_id, e.application_id),
+                )
+            })
+        })
+        .collect();
+    let objections = o
+        .objections
+        .iter()
+        .map(|v| {
+            let obj = &v.objection;
+            let next: Vec<(&'static str, &'static str)> = if v.outcome.is_final() {
+                Vec::new()
+            } else {
+                [
+                    Outcome::Checking,
+                    Outcome::Rejected,
+                    Outcome::Unfounded,
+                    Outcome::Upheld,
+                ]
+                .into_iter()
+                .filter(|n| !(*n == Outcome::Checking && v.outcome == Outcome::Checking))
+                .filter(|n| *n != Outcome::Upheld || v.still_listed)
+                .map(|n| (n.key(), n.text()))
+                .collect()
+            };
+            ObjectionRow {
+                id: obj.id,
+                number: actions::number_text(&obj.number),
+                publicity: v.publicity_title.clone(),
+                candidate: v.candidate.clone(),
+                objector: obj.name.clone(),
+                phone: super::masked_phone(&obj.phone),
+                channel: v.channel.text(),
+                received: format_time(obj.received_at),
+                text: obj.body.clone(),
+                files: obj
+                    .files
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.seq,
+                            f.original_name.clone(),
+                            pingxuan_rules::materials::format_size(f.size as u64),
+                        )
+                    })
+                    .collect(),
+                outcome: v.outcome.text(),
+                settled: v.outcome.is_final(),
+                opinion: v.opinion.clone(),
+                steps: obj
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        let o = Outcome::from_key(&s.outcome).map_or("", |o| o.text());
+                        let mut line = format!(
+                            "{o} · {} {}",
+                            s.by.clone().unwrap_or_default(),
+                            format_time(s.at)
+                        );
+                        if !s.opinion.is_empty() {
+                            line.push_str(" · ");
+                            line.push_str(&s.opinion);
+                        }
+                        line
+                    })
+                    .collect(),
+                next,
+            }
+        })
+        .collect();
+    let (status, error_at, error) = match error {
+        None => (axum::http::StatusCode::OK, String::new(), None),
+        Some((at, f)) => (
+            f.status(),
+            at,
+            Some((f.field().unwrap_or_default(), f.message())),
+        ),
+    };
+    let page = ConsolePage {
+        shell: Shell::signed_in(who, "公示与异议", ""),
+        csrf: who.session.csrf_token.clone(),
+        campaign_id: o.campaign.campaign.id.clone(),
+        campaign_title: o.campaign.campaign.name.clone(),
+        rule,
+        blocked: o.blocked.clone(),
+        proposal: o.proposal.as_ref().map(|p| {
+            (
+                p.kind.text(),
+                p.stage_name.clone(),
+                p.entries
+                    .iter()
+                    .map(|e| (e.name.clone(), e.work_unit.clone(), e.recommender.clone()))
+                    .collect(),
+            )
+        }),
+        title: typed
+            .title
+            .or_else(|| draft.as_ref().map(|d| d.title.clone()))
+            .unwrap_or_default(),
+        body: typed
+            .body
+            .or_else(|| draft.as_ref().map(|d| d.body.clone()))
+            .unwrap_or_default(),
+        contact: typed.contact.unwrap_or_else(|| o.contact.clone()),
+        days: typed.days.unwrap_or(o.days),
+        today: day_text(actions::today()),
+        publicities,
+        targets,
+        removed: o.changes.removed.clone(),
+        added: o.changes.added.clone(),
+        objections,
+        done: done.and_then(|d| match d {
+            "published" => Some("公示已发布，公示页面的地址见下方列表，可转发或打印张贴"),
+            "entered" => Some("异议已登记"),
+            "decided" => Some("处理结果已保存，异议人凭编号可查询处理意见"),
+            "upheld" => Some(
+                "异议成立：被异议人已移出名单，晋级名单已撤销，请到评选阶段页面核对重新排出的名单并确定",
+            ),
+            _ => None,
+        }),
+        error,
+        error_at,
+    };
+    Ok((status, Html(page.render().map_err(Failure::from)?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// `GET /campaigns/{id}/publicity`.
+pub async fn get_console(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let o = actions::overview(&state.store, &who.access, &id)
+        .await
+        .map_err(Failure::from)?;
+    render(&who, o, q.done.as_deref(), None, Typed::default())
+}
+
+async fn again(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+    at: &str,
+    e: pingxuan_app::Error,
+    typed: Typed,
+) -> Result<Response, PageError> {
+    let o = actions::overview(&state.store, &who.access, id)
+        .await
+        .map_err(Failure::from)?;
+    render(who, o, None, Some((at.to_owned(), Failure::from(e))), typed)
+}
+
+fn refusable(e: &pingxuan_app::Error) -> bool {
+    matches!(
+        e,
+        pingxuan_app::Error::Invalid { .. } | pingxuan_app::Error::Conflict { .. }
+    )
+}
+
+fn parse_day(s: &str) -> Option<time::Date> {
+    let mut it = s.trim().split('-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.parse().ok()?;
+    time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+}
+
+#[derive(Deserialize)]
+pub struct PublishFields {
+    title: String,
+    body: String,
+    contact: String,
+    working_days: String,
+    #[serde(default)]
+    published_on: String,
+}
+
+/// `POST /campaigns/{id}/publicity`: publish what the console proposes.
+pub async fn post_publish(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Posted(f): Posted<PublishFields>,
+) -> Result<Response, PageError> {
+    let typed = || Typed {
+        title: Some(f.title.clone()),
+        body: Some(f.body.clone()),
+        contact: Some(f.contact.clone()),
+        days: f.working_days.trim().parse().ok(),
+    };
+    let Ok(days) = f.working_days.trim().parse::<u32>() else {
+        let e = pingxuan_app::Error::invalid(
+            "working_days",
+            format!("公示天数应为 1～30 的整数，填写的是“{}”", f.working_days),
+            Some("working_days"),
+        );
+        return again(&state, &who, &id, "publish", e, typed()).await;
+    };
+    let published_on = if f.published_on.trim().is_empty() {
+        None
+    } else {
+        match parse_day(&f.published_on) {
+            Some(d) => Some(d),
+            None => {
+                let e = pingxuan_app::Error::invalid(
+                    "published_on",
+                    format!("发布日期“{}”无效，应写作 2024-04-25", f.published_on),
+                    Some("published_on"),
+                );
+                return again(&state, &who, &id, "publish", e, typed()).await;
+            }
+        }
+    };
+    let form = PublishForm {
+        title: f.title.clone(),
+        body: f.body.clone(),
+        contact: f.contact.clone(),
+        working_days: days,
+        published_on,
+    };
+    match actions::publish(&state.store, &who.access, &id, &form, who.ip.as_deref()).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/campaigns/{id}/publicity?done=published")).into_response())
+        }
+        Err(e) if refusable(&e) => again(&state, &who, &id, "publish", e, typed()).await,
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+/// `POST /campaigns/{id}/publicity/objections`: the office enters an objection made by
+/// telephone, letter or visit, with the day it reached it and any scanned letter.
+pub async fn post_enter(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    posted: PostedFiles,
+) -> Result<Response, PageError> {
+    let target = posted.field("target").to_owned();
+    let channel = Channel::from_key(posted.field("channel"));
+    let received = parse_day(posted.field("received_on"));
+    let mut form = super::public::form_of(&posted);
+    let (public_id, candidate) = target.split_once(':').unwrap_or(("", ""));
+    form.candidate = candidate.parse().ok();
+    let public_id = public_id.to_owned();
+    let files = super::public::files_of(posted);
+    let refused =
+        |code, message: &str, field| pingxuan_app::Error::invalid(code, message, Some(field));
+    let result = match (channel, received) {
+        (None, _) | (Some(Channel::Online), _) => Err(refused(
+            "channel",
+            "请选择异议的来源：电话、来信或来访",
+            "channel",
+        )),
+        (_, None) => Err(refused(
+            "received_on",
+            "请填写收到异议的日期（来信以邮戳日期为准），写作 2024-04-28",
+            "received",
+        )),
+        (Some(channel), Some(received_on)) => {
+            // The 公示 must be this campaign's.
+            match state.store.publicity(&public_id).await {
+                Ok(p) if p.campaign_id == id => {
+                    actions::object(
+                        &state.store,
+                        &state.blobs,
+                        &public_id,
+                        Filer::Office {
+                            access: &who.access,
+                            channel,
+                            received_on,
+                        },
+                        &form,
+                        &files,
+                        who.ip.as_deref(),
+                    )
+                    .await
+                }
+                Ok(_) | Err(pingxuan_store::StoreError::NotFound) => Err(refused(
+                    "candidate_required",
+                    "请选择异议针对的公示对象",
+                    "candidate",
+                )),
+                Err(e) => Err(e.into()),
+            }
+        }
+    };
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/campaigns/{id}/publicity?done=entered")).into_response())
+        }
+        Err(e) if refusable(&e) => again(&state, &who, &id, "enter", e, Typed::default()).await,
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepFields {
+    outcome: String,
+    #[serde(default)]
+    opinion: String,
+}
+
+/// `POST /campaigns/{id}/publicity/objections/{oid}`: 核查中, or an outcome with its
+/// 处理意见.
+pub async fn post_step(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, oid)): Path<(String, i64)>,
+    Posted(f): Posted<StepFields>,
+) -> Result<Response, PageError> {
+    match actions::decide(
+        &state.store,
+        &who.access,
+        &id,
+        oid,
+        &f.outcome,
+        &f.opinion,
+        who.ip.as_deref(),
+    )
+    .await
+    {
+        Ok(Outcome::Upheld) => {
+            Ok(Redirect::to(&format!("/campaigns/{id}/publicity?done=upheld")).into_response())
+        }
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/campaigns/{id}/publicity?done=decided")).into_response())
+        }
+        Err(e) if refusable(&e) => {
+            again(&state, &who, &id, &oid.to_string(), e, Typed::default()).await
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+/// `GET /campaigns/{id}/publicity/objections/{oid}/files/{seq}`: a file sent with an
+/// objection, for the organiser.
+pub async fn get_file(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, oid, seq)): Path<(String, i64, i64)>,
+) -> Result<Response, PageError> {
+    let (name, format, key) = actions::objection_file(&state.store, &who.access, &id, oid, seq)
+        .await
+        .map_err(Failure::from)?;
+    let bytes = state
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| Failure::from(pingxuan_app::Error::from(e)))?;
+    let content_type = match format.as_str() {
+        "pdf" => "application/pdf",
+        "jpg" => "image/jpeg",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                crate::exports::disposition(true, &name),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
