@@ -18,6 +18,7 @@ pub mod lists;
 pub mod marks;
 pub mod materials;
 pub mod notify;
+pub mod paper;
 pub mod publicity;
 pub mod queue;
 pub mod reviews;

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
+use pingxuan_rules::calendar::{day_text, parse_day};
 use pingxuan_rules::publicity::objection::{self, Channel, Filing, Outcome};
 use pingxuan_rules::publicity::{self, Kind, Period};
 use pingxuan_rules::selection::stage::{Event, Phase};
@@ -29,18 +30,6 @@ pub const MAX_TOTAL_BYTES: usize = 50 << 20;
 /// How far back the organiser may date a 公示 already put up elsewhere (the 科协's
 /// website, a notice board) that the platform now hosts too.
 pub const BACKDATE_DAYS: i64 = 60;
-
-fn day_text(d: Date) -> String {
-    format!("{}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
-}
-
-fn parse_day(s: &str) -> Option<Date> {
-    let mut it = s.split('-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u8 = it.next()?.parse().ok()?;
-    let d: u8 = it.next()?.parse().ok()?;
-    Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
-}
 
 /// Today in Beijing.
 pub fn today() -> Date {

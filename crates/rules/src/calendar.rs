@@ -66,6 +66,20 @@ const BUILTIN: &[(&str, &str)] = &[
     ("2026.toml", include_str!("../../../calendar/2026.toml")),
 ];
 
+/// A day as typed in forms and stored: `2024-04-25` (spaces around allowed).
+pub fn parse_day(s: &str) -> Option<Date> {
+    Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+/// A day as forms and the database hold it: `2024-04-25`.
+pub fn day_text(d: Date) -> String {
+    format!("{}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
 fn to_date(d: &toml::value::Datetime, file: &str) -> Result<Date, CalendarError> {
     let invalid = || CalendarError::Invalid {
         file: file.to_owned(),

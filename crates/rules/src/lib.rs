@@ -12,6 +12,7 @@ pub mod eligibility;
 pub mod form;
 pub mod idcard;
 pub mod materials;
+pub mod paper;
 pub mod password;
 pub mod publicity;
 pub mod role;

@@ -39,7 +39,8 @@ pub struct Period {
     pub working_days: u32,
 }
 
-pub(crate) fn day_words(d: Date) -> String {
+/// “2024年4月25日”.
+pub fn day_words(d: Date) -> String {
     format!("{}年{}月{}日", d.year(), d.month() as u8, d.day())
 }
 

@@ -18,6 +18,7 @@ pub mod exports;
 pub mod leases;
 pub mod notices;
 pub mod outbox;
+pub mod paper;
 pub mod publicity;
 pub mod sessions;
 pub mod sheets;

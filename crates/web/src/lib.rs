@@ -12,6 +12,7 @@ pub mod exports;
 pub mod home;
 pub mod materials;
 pub mod notices;
+pub mod paper;
 pub mod publicity;
 pub mod reviews;
 pub mod stages;

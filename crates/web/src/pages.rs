@@ -72,6 +72,11 @@ pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
             href: "/codes",
             badge: 0,
         });
+        zuimei.push(MenuItem {
+            label: "纸质材料报送",
+            href: "/paper",
+            badge: 0,
+        });
     }
     if !zuimei.is_empty() {
         menu.push(MenuGroup {

@@ -71,6 +71,9 @@ pub fn router(state: AppState) -> Router {
             publicity_api::post_publish
         ))
         .routes(routes!(publicity_api::post_objection))
+        .routes(routes!(crate::paper::api::get_paper))
+        .routes(routes!(crate::paper::api::post_mark))
+        .routes(routes!(crate::paper::api::post_request))
         .routes(routes!(publicity_api::post_step))
         .routes(routes!(stages_api::list))
         .routes(routes!(stages_api::get_one))
@@ -241,6 +244,16 @@ pub fn router(state: AppState) -> Router {
             post(crate::publicity::pages::post_enter).layer(DefaultBodyLimit::max(
                 pingxuan_app::publicity::MAX_TOTAL_BYTES + 64 * 1024,
             )),
+        )
+        .route("/paper", get(crate::paper::pages::get_mine))
+        .route("/campaigns/{id}/paper", get(crate::paper::pages::get_paper))
+        .route(
+            "/campaigns/{id}/paper/marks",
+            post(crate::paper::pages::post_mark),
+        )
+        .route(
+            "/campaigns/{id}/paper/requests",
+            post(crate::paper::pages::post_request),
         )
         .route(
             "/campaigns/{id}/publicity/objections/{oid}",

@@ -726,4 +726,8 @@ pub struct Paper {
     #[serde(default)]
     pub address: Option<String>,
     pub items: Vec<String>,
+    /// Late or incomplete paper makes the candidate's materials invalid (东莞:
+    /// “推荐材料不完整或逾期报送的，报送候选人材料无效”).
+    #[serde(default)]
+    pub flawed_invalid: bool,
 }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingxuan_app::publicity::{self as actions, Filer, ObjectionForm, PublishForm};
+use pingxuan_rules::calendar::parse_day;
 use pingxuan_rules::publicity::objection::Channel;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -295,10 +296,6 @@ pub async fn post_publish(
             public_id,
         }),
     ))
-}
-
-fn parse_day(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 #[derive(Deserialize, ToSchema)]

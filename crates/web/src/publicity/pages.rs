@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use pingxuan_app::publicity::{self as actions, Filer, Overview, PublishForm};
+use pingxuan_rules::calendar::{day_text, parse_day};
 use pingxuan_rules::publicity::objection::{Channel, Outcome};
 use serde::Deserialize;
 
@@ -109,10 +110,6 @@ impl ConsolePage {
             })
             .map(|(_, m)| m.as_str())
     }
-}
-
-fn day_text(d: time::Date) -> String {
-    format!("{}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
 }
 
 /// Typed values kept after a refusal.
@@ -333,14 +330,6 @@ fn refusable(e: &pingxuan_app::Error) -> bool {
         e,
         pingxuan_app::Error::Invalid { .. } | pingxuan_app::Error::Conflict { .. }
     )
-}
-
-fn parse_day(s: &str) -> Option<time::Date> {
-    let mut it = s.trim().split('-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u8 = it.next()?.parse().ok()?;
-    let d: u8 = it.next()?.parse().ok()?;
-    time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
 }
 
 #[derive(Deserialize)]

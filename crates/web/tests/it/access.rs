@@ -78,6 +78,13 @@ async fn route_role_matrix(db: TestDb) {
             "/campaigns/guangxi-2024/publicity",
             [LOGIN, NO, NO, NO, OK, NO, NO, OK],
         ),
+        // Paper: the office and the campaign's recommending units (their own rows);
+        // `/paper` takes a recommending unit to its campaign's page.
+        (
+            "/campaigns/dongguan-2023/paper",
+            [LOGIN, NO, NO, NO, NO, OK, NO, OK],
+        ),
+        ("/paper", [LOGIN, NO, LOGIN, NO, NO, NO, NO, NO]),
         // The public's pages: anyone, signed in or not.
         ("/gs/follow", [OK, OK, OK, OK, OK, OK, OK, OK]),
     ];

@@ -1784,3 +1784,53 @@ async fn publicity_pages() {
     wait_text(&phone, "经核查已不再列入名单").await;
     screenshot(&phone, "publicity-5-public-after-phone.png").await;
 }
+
+/// Paper filing as the office and a unit see it, wide and on a phone: items, dates,
+/// the verdict in the notice's words; the office marks one item on the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_page() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let desk = crate::stages::dongguan_at_desk(&app, 2).await;
+    let office_id = app.store.find_user("dg-office").await.unwrap().unwrap().id;
+    let token = app.token(office_id).await;
+    for item in 1..=4 {
+        let (s, e) = app
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/campaigns/dongguan-2023/paper/marks",
+                &token,
+                serde_json::json!({"application_id": desk[0].0, "item": item,
+                    "received_on": "2023-11-06", "postmark_on": if item == 2 { "2023-11-04" } else { "2023-11-03" }}),
+            )
+            .await;
+        assert_eq!(s, reqwest::StatusCode::NO_CONTENT, "{e}");
+    }
+    let url = format!("{}/campaigns/dongguan-2023/paper", app.url);
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "dg-office").await;
+    office.goto(&url).await.unwrap();
+    wait_text(&office, "1 项逾期报送").await;
+    // A date box takes typing in the browser's locale; set as a date picker would.
+    office
+        .execute(
+            &format!(
+                "document.querySelector('#m-{}').value = '2023-11-02'",
+                desk[1].0
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&office, &format!("#p{} + tr button", desk[1].0)).await;
+    wait_text(&office, "已登记").await;
+    screenshot(&office, "paper-0-office.png").await;
+    let unit = browser(&driver, 390, 844).await;
+    sign_in(&unit, &app.url, "dg-rec0").await;
+    unit.goto(&format!("{}/paper", app.url)).await.unwrap();
+    wait_text(&unit, "本单位推荐人选的纸质材料").await;
+    screenshot(&unit, "paper-1-unit-phone.png").await;
+}

@@ -15,6 +15,7 @@ mod exports;
 mod final_list;
 mod mail;
 mod materials;
+mod paper;
 mod publicity;
 mod races;
 mod stages;
