@@ -74,13 +74,25 @@ async fn due(
                 return Ok((Vec::new(), Some("本活动没有评选阶段".to_owned())));
             };
             let events = store.stage_events(&campaign.campaign.id).await?;
-            let state = pingxuan_rules::selection::stage::replay(
-                events
-                    .iter()
-                    .filter(|e| e.stage_key == last.key)
-                    .map(|e| &e.event),
-            );
-            if !paper::due_now(paper, state.phase == Phase::Advanced) {
+            let mine: Vec<&pingxuan_rules::selection::stage::Event> = events
+                .iter()
+                .filter(|e| e.stage_key == last.key)
+                .map(|e| &e.event)
+                .collect();
+            let state = pingxuan_rules::selection::stage::replay(mine.iter().copied());
+            // While the list is confirmed again (an upheld objection undid it), paper is
+            // still due from the last confirmed list, less those taken off.
+            let last_list: Option<Vec<i64>> = if state.phase == Phase::Advanced {
+                Some(state.advanced.clone())
+            } else {
+                mine.iter().rev().find_map(|e| match e {
+                    pingxuan_rules::selection::stage::Event::Advanced { advanced, .. } => {
+                        Some(advanced.clone())
+                    }
+                    _ => None,
+                })
+            };
+            if !paper::due_now(paper, last_list.is_some()) {
                 return Ok((
                     Vec::new(),
                     Some(format!(
@@ -89,7 +101,18 @@ async fn due(
                     )),
                 ));
             }
-            let listed: HashSet<i64> = state.advanced.iter().copied().collect();
+            let removed: HashSet<i64> = store
+                .removals(&campaign.campaign.id)
+                .await?
+                .into_iter()
+                .filter(|r| r.stage_key == last.key)
+                .map(|r| r.application_id)
+                .collect();
+            let listed: HashSet<i64> = last_list
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|id| !removed.contains(id))
+                .collect();
             Ok((
                 desk.into_iter()
                     .filter(|r| listed.contains(&r.id))
@@ -244,9 +267,12 @@ pub async fn mark(
         &paper,
         &name,
         row.is_some(),
-        item,
-        received_on,
-        form.postmark_on,
+        &Mark {
+            item,
+            received: form.received,
+            received_on,
+            postmark_on: form.postmark_on,
+        },
         today,
     )
     .map_err(|r| Error::invalid(r.code, r.message, Some(r.field)))?;

@@ -25,8 +25,8 @@ use crate::error::{Error, Result};
 
 /// Files an objection may carry, each and together.
 pub const MAX_FILES: usize = 5;
-pub const MAX_FILE_BYTES: usize = 20 << 20;
-pub const MAX_TOTAL_BYTES: usize = 50 << 20;
+pub const MAX_FILE_BYTES: usize = 10 << 20;
+pub const MAX_TOTAL_BYTES: usize = 20 << 20;
 /// How far back the organiser may date a 公示 already put up elsewhere (the 科协's
 /// website, a notice board) that the platform now hosts too.
 pub const BACKDATE_DAYS: i64 = 60;
@@ -158,12 +158,26 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
         .iter()
         .any(|p| p.kind != Kind::Unit.key() && p.stage_key == stage.key);
     let mut changes = Changes::default();
+    let settled = state.phase == Phase::Advanced || v.outcome.is_some();
     if published_any {
         changes.removed = v
             .removed
             .iter()
             .map(|(_, name, reason)| (name.clone(), reason.clone()))
             .collect();
+        // Those the list drawn again (or the panel's own) no longer takes, with why.
+        if settled {
+            changes.removed.extend(
+                on_list
+                    .iter()
+                    .filter(|id| !current.contains(id))
+                    .filter_map(|id| name_of.get(id))
+                    .map(|c| {
+                        let why = c.result.as_ref().map(|r| r.2.clone()).unwrap_or_default();
+                        (c.name.clone(), why)
+                    }),
+            );
+        }
         changes.added = current
             .iter()
             .filter(|id| !on_list.contains(id))
@@ -309,11 +323,24 @@ pub async fn publish(
     publicity::check_notice(title, body, contact, form.working_days).map_err(|p| invalid_of(&p))?;
     let today = today();
     let published_on = form.published_on.unwrap_or(today);
-    if published_on > today || published_on < today - Duration::days(BACKDATE_DAYS) {
+    // Not before the list it shows was confirmed.
+    let round = crate::stages::load(store, access, campaign_id).await?;
+    let confirmed = round
+        .index(&p.stage_key)
+        .and_then(|i| {
+            round.events[i]
+                .iter()
+                .rev()
+                .find(|e| matches!(e.event, Event::Advanced { .. }))
+        })
+        .map_or(today, |e| publicity::beijing_day(e.at));
+    let earliest = confirmed.max(today - Duration::days(BACKDATE_DAYS));
+    if published_on > today || published_on < earliest {
         return Err(Error::invalid(
             "published_on",
             format!(
-                "发布日期应在今天（{}）及此前 {BACKDATE_DAYS} 天内",
+                "发布日期应在名单确定之日（{}）至今天（{}）之间，且不早于 {BACKDATE_DAYS} 天前",
+                day_text(confirmed),
                 day_text(today)
             ),
             Some("published_on"),
@@ -370,7 +397,7 @@ pub async fn publish(
         )
         .await
         .map_err(crate::error::stale_as(
-            "名单刚被撤销或重新确定，公示未发布；请刷新页面后核对名单再发布",
+            "名单刚被撤销、重新确定或已由他人发布公示，本次未发布；请刷新页面后核对",
         ))
 }
 
@@ -393,13 +420,31 @@ pub async fn public_view(store: &Store, public_id: &str) -> Result<PublicView> {
     let p = store.publicity(public_id).await?;
     let period = period_of(&p);
     let now = pingxuan_store::now();
-    let removed = store
+    let mut removed: HashSet<i64> = store
         .removals(&p.campaign_id)
         .await?
         .into_iter()
         .filter(|r| r.stage_key == p.stage_key)
         .map(|r| r.application_id)
         .collect();
+    // Once the list is confirmed again, whoever it no longer takes is marked too.
+    if p.kind != Kind::Unit.key() {
+        let events = store.stage_events(&p.campaign_id).await?;
+        let state = pingxuan_rules::selection::stage::replay(
+            events
+                .iter()
+                .filter(|e| e.stage_key == p.stage_key)
+                .map(|e| &e.event),
+        );
+        if state.phase == Phase::Advanced {
+            removed.extend(
+                p.entries
+                    .iter()
+                    .map(|e| e.application_id)
+                    .filter(|id| !state.advanced.contains(id)),
+            );
+        }
+    }
     let head = store.audit_head().await?;
     Ok(PublicView {
         status: status_text(&p, now),
@@ -576,6 +621,13 @@ pub async fn object(
             if !access.organizes(&p.campaign_id) {
                 return Err(Error::Forbidden);
             }
+            if received_on > today() {
+                return Err(Error::invalid(
+                    "received_on",
+                    format!("收到日期{}晚于今天", day_text(received_on)),
+                    Some("received_on"),
+                ));
+            }
             (channel, objection::received_on(received_on), access.actor())
         }
     };
@@ -603,7 +655,16 @@ pub async fn object(
         received,
         &on_list,
     )
-    .map_err(|problems| invalid_of(&problems[0]))?;
+    .map_err(|problems| {
+        let mut e = invalid_of(&problems[0]);
+        // The office types the day the objection reached it; the public, nothing.
+        if let (Error::Invalid { field, .. }, Filer::Office { .. }) = (&mut e, filer)
+            && field.as_deref() == Some("received")
+        {
+            *field = Some("received_on".to_owned());
+        }
+        e
+    })?;
     let kept = keep_files(blobs, files).await?;
     let candidate = p
         .entries
@@ -726,13 +787,10 @@ pub async fn decide(
             Some("outcome"),
         )
     })?;
-    let opinion =
-        objection::decide(view.outcome, next, opinion, view.still_listed).map_err(|r| {
-            match r.field {
-                Some(f) => Error::invalid(r.code, r.message, Some(f)),
-                None => Error::conflict(r.code, r.message),
-            }
-        })?;
+    let opinion = objection::decide(view.outcome, next, opinion).map_err(|r| match r.field {
+        Some(f) => Error::invalid(r.code, r.message, Some(f)),
+        None => Error::conflict(r.code, r.message),
+    })?;
     let number = number_text(&view.objection.number);
     let who = &view.candidate;
     let audit = Audit::new(
@@ -751,14 +809,22 @@ pub async fn decide(
     ))
     .ip(ip);
     let seq = view.objection.steps.len() as i64 + 1;
-    let removing = if next == Outcome::Upheld {
+    // Upheld about someone still on the list: they leave it, and a confirmed list is
+    // undone — those told of a published outcome learn it is under review again.
+    let mut notices = Vec::new();
+    let removing = if next == Outcome::Upheld && view.still_listed {
         let round = crate::stages::load(store, access, campaign_id).await?;
         let last = final_stage(&round.campaign)?;
         let stage = &round.campaign.stages[last];
         let reason = format!("公示期间异议经核查成立（异议编号 {number}），移出名单");
-        let revert = (round.states[last].phase == Phase::Advanced).then(|| Event::Reverted {
+        let state = &round.states[last];
+        let revert = (state.phase == Phase::Advanced).then(|| Event::Reverted {
             reason: format!("{who}{reason}，名单需重新确定"),
         });
+        if revert.is_some() && state.published {
+            let v = crate::stages::view_plain(store, access, campaign_id, &stage.key).await?;
+            notices = crate::stages::outcome_notices(store, &v, true).await?;
+        }
         Some((
             stage.key.clone(),
             round.events[last].len() as i64,
@@ -792,6 +858,7 @@ pub async fn decide(
             &opinion,
             access.actor(),
             removing.as_ref().map(|(r, id)| (r, *id)),
+            &notices,
             &audit,
         )
         .await

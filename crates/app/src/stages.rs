@@ -960,7 +960,7 @@ pub fn outcome_words(v: &StageView, c: &Candidate) -> String {
 
 /// One notice (with its mail) per person told of each candidate of the stage: the
 /// outcome as published, or that a published outcome is under review again.
-async fn outcome_notices(
+pub(crate) async fn outcome_notices(
     store: &Store,
     v: &StageView,
     withdrawn: bool,

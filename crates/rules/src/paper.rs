@@ -10,6 +10,10 @@ use time::Date;
 use crate::campaign::{Paper, PaperWhen, deadline_instant};
 use crate::publicity::{beijing_day, day_words};
 
+/// Days the post is given after a deadline “以当地邮戳为准” before an item not received is
+/// called missing.
+pub const MAIL_DAYS: i64 = 10;
+
 /// The office's latest marking of one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
@@ -109,7 +113,14 @@ pub fn judge(paper: &Paper, marks: &[Mark], now: i64) -> Filing {
         .iter()
         .filter(|(_, s)| matches!(s, ItemState::Received { late: true, .. }))
         .count();
-    let passed = due.is_some_and(|(_, at)| now >= at);
+    // Where the postmark counts, a parcel posted on the last day is still on its way:
+    // nothing is called missing until the post has had its days.
+    let grace = if paper.postmark_counts {
+        MAIL_DAYS * 86_400
+    } else {
+        0
+    };
+    let passed = due.is_some_and(|(_, at)| now >= at + grace);
     let verdict = if late > 0 {
         Verdict::Late
     } else if outstanding.is_empty() {
@@ -141,7 +152,13 @@ pub fn judge(paper: &Paper, marks: &[Mark], now: i64) -> Filing {
         Verdict::Complete => "纸质材料齐全".to_owned(),
         Verdict::Waiting if by.is_empty() => format!("尚缺 {} 项", outstanding.len()),
         Verdict::Waiting => format!("尚缺 {} 项，截止 {by}", outstanding.len()),
-        Verdict::Late => format!("{late} 项逾期报送（截止 {by}）{invalid}"),
+        Verdict::Late if outstanding.is_empty() || !passed => {
+            format!("{late} 项逾期报送（截止 {by}）{invalid}")
+        }
+        Verdict::Late => format!(
+            "{late} 项逾期报送，另缺 {} 项（截止 {by}）{invalid}",
+            outstanding.len()
+        ),
         Verdict::Incomplete => format!(
             "已过截止时间 {by}，仍缺 {} 项，材料不完整{invalid}",
             outstanding.len()
@@ -172,19 +189,19 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// The office marks item `item` of a candidate received on `received_on` (postmarked
-/// `postmark_on`), today being `today`: the candidate must be one paper is due from
-/// (`due`, their name in `name`), the item one of the file's, the days not in the
-/// future and the postmark not after the arrival.
+/// The office marks an item of a candidate's paper (`mark`), today being `today`: the
+/// candidate must be one paper is due from (`due`, their name in `name`), the item one of
+/// the file's, the days not in the future, the postmark not after the arrival, and a
+/// parcel arriving after a deadline “以当地邮戳为准” needs its postmark. Taking a marking
+/// back needs only the item.
 pub fn decide_mark(
     paper: &Paper,
     name: &str,
     due: bool,
-    item: usize,
-    received_on: Date,
-    postmark_on: Option<Date>,
+    mark: &Mark,
     today: Date,
 ) -> Result<(), Refusal> {
+    let (item, received_on, postmark_on) = (mark.item, mark.received_on, mark.postmark_on);
     let refuse = |code, field, message: String| {
         Err(Refusal {
             code,
@@ -225,6 +242,22 @@ pub fn decide_mark(
                 "收到日期{}晚于今天（{}）",
                 day_words(received_on),
                 day_words(today)
+            ),
+        );
+    }
+    if !mark.received {
+        return Ok(());
+    }
+    if paper.postmark_counts
+        && postmark_on.is_none()
+        && deadline(paper).is_some_and(|(day, _)| received_on > day)
+    {
+        return refuse(
+            "postmark_required",
+            "postmark_on",
+            format!(
+                "{}收到，晚于截止日；本活动以当地邮戳为准，请填写邮戳日期（当面送达的，收到日期应不晚于截止日）",
+                day_words(received_on)
             ),
         );
     }

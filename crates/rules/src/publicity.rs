@@ -248,7 +248,7 @@ pub fn draft(kind: Kind, award: &str, by: &str, count: usize, contact: &str) -> 
         Kind::Supplement => (
             format!("{award}递补人选公示"),
             format!(
-                "原公示对象经核查不再列入名单，{by}按评选结果递补{award}拟入选人选 {count} 人，现予以公示。"
+                "拟入选名单经调整，{by}按评选结果递补{award}拟入选人选 {count} 人，现予以公示。"
             ),
         ),
         Kind::Unit => (

@@ -187,6 +187,25 @@ impl Store {
             }
             None => self.pool.begin().await?,
         };
+        // Nobody is published twice on a stage's lists (a second click, a second office
+        // worker): checked under the stage's lock.
+        if guard.is_some() && p.kind != "unit" {
+            for e in p.entries {
+                let already: i64 = sqlx::query(
+                    "SELECT COUNT(*) FROM publicity_entries e JOIN publicities q ON q.id = e.publicity_id \
+                     WHERE q.campaign_id = $1 AND q.stage_key = $2 AND q.kind <> 'unit' AND e.application_id = $3",
+                )
+                .bind(p.campaign_id)
+                .bind(p.stage_key)
+                .bind(e.application_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                if already > 0 {
+                    return Err(StoreError::Stale);
+                }
+            }
+        }
         let public = public_id();
         let id: i64 = sqlx::query(
             "INSERT INTO publicities (public_id, campaign_id, kind, unit_id, stage_key, title, body, contact, \
@@ -437,7 +456,7 @@ impl Store {
     /// Writes an objection's step number `seq` (a step decided on the same view as
     /// another is `Stale`) with its audit entry; an upheld one also takes the candidate
     /// off the stage's list and undoes the list's confirmation, all under the stage's
-    /// guard.
+    /// guard, with the notices to those told of a published outcome.
     #[allow(clippy::too_many_arguments)]
     pub async fn objection_step(
         &self,
@@ -447,6 +466,7 @@ impl Store {
         opinion: &str,
         by: Option<i64>,
         removing: Option<(&Removing<'_>, i64)>,
+        notices: &[crate::notices::Outgoing],
         audit: &Audit,
     ) -> Result<()> {
         let t = now();
@@ -503,6 +523,7 @@ impl Store {
                 .await?;
             }
         }
+        Self::write_notices(&mut tx, notices, t).await?;
         self.append_audit(&mut tx, audit, t).await?;
         tx.commit().await?;
         Ok(())

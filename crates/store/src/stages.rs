@@ -171,6 +171,24 @@ impl Store {
     ) -> Result<()> {
         let t = now();
         let mut tx = locked(self, campaign_id).await?;
+        // A list confirmed on a view read before an upheld objection took someone off it
+        // does not stand: the removal is checked under the same lock.
+        if let Event::Advanced { advanced, .. } = event {
+            for id in advanced {
+                let removed: i64 = sqlx::query(
+                    "SELECT COUNT(*) FROM removals WHERE campaign_id = $1 AND stage_key = $2 AND application_id = $3",
+                )
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                if removed > 0 {
+                    return Err(StoreError::Stale);
+                }
+            }
+        }
         insert_event(&mut tx, campaign_id, stage_key, after + 1, event, actor, t).await?;
         self.append_audit(&mut tx, audit, t).await?;
         Self::write_notices(&mut tx, notices, t).await?;

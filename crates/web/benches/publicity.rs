@@ -9,13 +9,10 @@
 #[path = "../tests/it/common.rs"]
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use pingxuan_store::publicity::{Entry, NewPublicity};
 use pingxuan_store::testing::{TestDb, Which};
 use pingxuan_web::CaptchaPolicy;
+use reqwest::Method;
 
 const REQUESTS: usize = 4_000;
 
@@ -94,77 +91,33 @@ async fn run(which: Which) {
         .await
         .unwrap()
         .len();
-    let public = timed(&app.url, vec![page.clone(); REQUESTS]).await;
-    let health = timed(&app.url, vec!["/healthz".to_owned(); REQUESTS]).await;
+    let get = |path: &str| {
+        (0..REQUESTS)
+            .map(|_| {
+                (
+                    Method::GET,
+                    path.to_owned(),
+                    String::new(),
+                    serde_json::Value::Null,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let public = timed(&app.url, get(&page)).await;
+    let health = timed(&app.url, get("/healthz")).await;
     println!(
         "{which:?}: 公示 page ({size} bytes, 20 people) × {REQUESTS}, 8 clients: {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms), {} not 200; \
          /healthz {:.0} req/s (p50 {:.2} ms) → ratio {:.3}",
         public.per_sec,
         ms(public.p50),
         ms(public.p99),
-        public.failed,
+        public.failed.len(),
         health.per_sec,
         ms(health.p50),
         public.per_sec / health.per_sec
     );
 }
 
-struct Stats {
-    per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-    failed: usize,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Sends GETs of `paths` from 8 clients taking the next one as each is answered.
-async fn timed(base: &str, paths: Vec<String>) -> Stats {
-    let total = paths.len();
-    let queue = Arc::new(std::sync::Mutex::new(VecDeque::from(paths)));
-    let started = Instant::now();
-    let clients: Vec<_> = (0..8)
-        .map(|_| {
-            let queue = queue.clone();
-            let base = base.to_owned();
-            tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                let mut seen = Vec::new();
-                let mut failed = 0;
-                loop {
-                    let next = queue.lock().unwrap().pop_front();
-                    let Some(path) = next else {
-                        break;
-                    };
-                    let t = Instant::now();
-                    let answer = http.get(format!("{base}{path}")).send().await.unwrap();
-                    let ok = answer.status() == 200;
-                    let _ = answer.bytes().await;
-                    seen.push(t.elapsed());
-                    if !ok {
-                        failed += 1;
-                    }
-                }
-                (seen, failed)
-            })
-        })
-        .collect();
-    let mut times = Vec::with_capacity(total);
-    let mut failed = 0;
-    for c in clients {
-        let (t, f) = c.await.unwrap();
-        times.extend(t);
-        failed += f;
-    }
-    let elapsed = started.elapsed();
-    times.sort();
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    Stats {
-        per_sec: total as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-        failed,
-    }
-}
+#[path = "shared/load.rs"]
+mod load;
+use load::{ms, timed};

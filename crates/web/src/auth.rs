@@ -200,7 +200,7 @@ async fn read_multipart<S: Send + Sync>(
     req: Request,
     state: &S,
     max: usize,
-    csrf: bool,
+    public_url: Option<&str>,
 ) -> Result<
     (
         std::collections::HashMap<String, String>,
@@ -208,11 +208,12 @@ async fn read_multipart<S: Send + Sync>(
     ),
     PageError,
 > {
-    let expected = if csrf {
-        Some(expected_csrf(&req)?)
-    } else {
-        same_origin(&req)?;
-        None
+    let expected = match public_url {
+        None => Some(expected_csrf(&req)?),
+        Some(ours) => {
+            same_origin(&req, ours)?;
+            None
+        }
     };
     let unreadable = || Failure::invalid("bad_form", "提交的内容未能完整读取，请重试", None);
     let mut multipart = axum::extract::Multipart::from_request(req, state)
@@ -262,33 +263,31 @@ async fn read_multipart<S: Send + Sync>(
 
 /// A form posted without a session (the public's objection to a 公示): nobody's rights
 /// ride on it, so a forged one gains nothing a direct one would not; still, a browser
-/// that says it comes from another site is refused (`Origin` against `Host`).
-fn same_origin(req: &Request) -> Result<(), Failure> {
+/// that says it comes from elsewhere is refused — its `Origin` must be the site's public
+/// address (behind a proxy) or the `Host` it asked (direct), and never `null`.
+fn same_origin(req: &Request, public_url: &str) -> Result<(), Failure> {
     let header = |name| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    match (
-        header(axum::http::header::ORIGIN),
-        header(axum::http::header::HOST),
-    ) {
-        (Some(origin), Some(host))
-            if origin != "null"
-                && origin
-                    .split_once("://")
-                    .map(|(_, rest)| rest)
-                    .unwrap_or(&origin)
-                    != host =>
-        {
-            Err(Failure::invalid(
-                "csrf",
-                "页面来源不明，请从公示页面提交",
-                None,
-            ))
-        }
-        _ => Ok(()),
+    let Some(origin) = header(axum::http::header::ORIGIN) else {
+        // Not a browser's cross-site post (those always say where they come from).
+        return Ok(());
+    };
+    let host = header(axum::http::header::HOST).unwrap_or_default();
+    let direct = origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host);
+    if origin != "null" && (origin == public_url.trim_end_matches('/') || direct) {
+        Ok(())
+    } else {
+        Err(Failure::invalid(
+            "csrf",
+            "页面来源不明，请从公示页面提交",
+            None,
+        ))
     }
 }
 
@@ -299,7 +298,7 @@ where
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (fields, files) = read_multipart(req, state, MAX_LIST_FILE, true).await?;
+        let (fields, files) = read_multipart(req, state, MAX_LIST_FILE, None).await?;
         Ok(PostedFile {
             fields,
             file: files.into_iter().next().map(|(_, f)| f),
@@ -329,7 +328,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (fields, files) =
-            read_multipart(req, state, pingxuan_app::publicity::MAX_FILE_BYTES, true).await?;
+            read_multipart(req, state, pingxuan_app::publicity::MAX_FILE_BYTES, None).await?;
         Ok(PostedFiles {
             fields,
             files: files.into_iter().map(|(_, f)| f).collect(),
@@ -338,18 +337,33 @@ where
 }
 
 /// [`PostedFiles`] from the public, who have no session: a public page opened by a
-/// whole city writes nothing per visit.
+/// whole city writes nothing per visit. The address's objection allowance is checked
+/// before a byte of the body is read, so a refused sender costs nothing.
 pub struct PublicFiles(pub PostedFiles);
 
-impl<S> FromRequest<S> for PublicFiles
-where
-    S: Send + Sync,
-{
+impl FromRequest<AppState> for PublicFiles {
     type Rejection = PageError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (fields, files) =
-            read_multipart(req, state, pingxuan_app::publicity::MAX_FILE_BYTES, false).await?;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let ip = client_ip(&parts, state).map(|i| i.to_string());
+        if state.objection_limiter.len() > 10_000 {
+            state.objection_limiter.retain_recent();
+        }
+        state
+            .objection_limiter
+            .check_key(&ip.unwrap_or_default())
+            .map_err(|_| {
+                Failure::TooMany("提交异议过于频繁，请稍后再试；也可通过电话或来信反映".to_owned())
+            })?;
+        let req = Request::from_parts(parts, body);
+        let (fields, files) = read_multipart(
+            req,
+            state,
+            pingxuan_app::publicity::MAX_FILE_BYTES,
+            Some(&state.config.public_url),
+        )
+        .await?;
         Ok(PublicFiles(PostedFiles {
             fields,
             files: files.into_iter().map(|(_, f)| f).collect(),

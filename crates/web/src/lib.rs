@@ -48,6 +48,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Sign-in, registration and reset attempts per client address.
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Objections to a 公示 per client address: the one form the public posts files
+    /// through, checked before its body is read.
+    pub objection_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     /// Recent failed sign-ins per client address, for the captcha policy.
     pub ip_failures: Arc<FailureCounter>,
     /// Exports: the PDF engine (built on the first PDF) and the queue of export jobs,
@@ -110,6 +113,11 @@ impl AppState {
             blobs,
             config: Arc::new(config),
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            // A few at once (a family, an office behind one address), twenty an hour.
+            objection_limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_hour(std::num::NonZeroU32::new(20).expect("non-zero"))
+                    .allow_burst(std::num::NonZeroU32::new(5).expect("non-zero")),
+            )),
             ip_failures: Arc::new(FailureCounter::default()),
             filing,
         }

@@ -22,7 +22,10 @@ fn dongguan_counts_by_postmark_and_voids_late_paper() {
     let p = paper("dongguan");
     assert_eq!(p.items.len(), 5);
     let before = datetime!(2023-11-01 10:00 +08:00).unix_timestamp();
-    let after = datetime!(2023-11-04 00:00 +08:00).unix_timestamp();
+    // The deadline and the post's days after it.
+    let after = datetime!(2023-11-14 00:00 +08:00).unix_timestamp();
+    let in_the_post = datetime!(2023-11-06 00:00 +08:00).unix_timestamp();
+    assert_eq!(judge(&p, &[], in_the_post).verdict, Verdict::Waiting);
     // Nothing yet, before the deadline: waiting, with the date.
     let f = judge(&p, &[], before);
     assert_eq!(f.verdict, Verdict::Waiting);
@@ -41,6 +44,9 @@ fn dongguan_counts_by_postmark_and_voids_late_paper() {
         f.text,
         "1 项逾期报送（截止 2023年11月3日（以当地邮戳为准）），按通知该候选人报送材料无效"
     );
+    // Late and missing: both said.
+    let f = judge(&p, &late[..3], after);
+    assert!(f.text.starts_with("1 项逾期报送，另缺 2 项"), "{}", f.text);
     // Two missing after the deadline: incomplete, invalid.
     let f = judge(&p, &all[..3], after);
     assert_eq!(f.verdict, Verdict::Incomplete);
@@ -73,10 +79,43 @@ fn guangxi_has_no_deadline_and_is_due_after_the_shortlist() {
 }
 
 #[test]
+fn a_parcel_after_the_deadline_needs_its_postmark() {
+    let p = paper("dongguan");
+    let today = date!(2023 - 11 - 20);
+    let r = decide_mark(
+        &p,
+        "张三",
+        true,
+        &received(0, date!(2023 - 11 - 06), None),
+        today,
+    )
+    .unwrap_err();
+    assert_eq!((r.code, r.field), ("postmark_required", "postmark_on"));
+    // Handed in by the deadline: no postmark needed; taken back: none either.
+    assert!(
+        decide_mark(
+            &p,
+            "张三",
+            true,
+            &received(0, date!(2023 - 11 - 03), None),
+            today
+        )
+        .is_ok()
+    );
+    let back = Mark {
+        received: false,
+        ..received(0, today, None)
+    };
+    assert!(decide_mark(&p, "张三", true, &back, today).is_ok());
+}
+
+#[test]
 fn markings_are_checked() {
     let p = paper("guangxi");
     let today = date!(2024 - 06 - 10);
-    let ok = |due, item, on, postmark| decide_mark(&p, "张三", due, item, on, postmark, today);
+    let ok = |due, item, on, postmark| {
+        decide_mark(&p, "张三", due, &received(item, on, postmark), today)
+    };
     assert_eq!(ok(true, 0, today, Some(date!(2024 - 06 - 08))), Ok(()));
     let r = ok(false, 0, today, None).unwrap_err();
     assert_eq!(

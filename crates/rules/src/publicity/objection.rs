@@ -263,14 +263,10 @@ pub struct Refusal {
 /// The organiser's (or, for its own 公示, the unit's) step on an objection: from where it
 /// stands (`now`) to `next`, with the 处理意见 (`opinion`) sent back to the objector —
 /// required for every settled outcome, optional while it is being checked. Upholding
-/// needs the candidate still on the list (`still_listed`); it takes them off.
+/// takes the candidate off the list (the caller's write); about someone another
+/// objection already took off, the outcome is recorded and sent back all the same.
 /// Returns the opinion as kept.
-pub fn decide(
-    now: Outcome,
-    next: Outcome,
-    opinion: &str,
-    still_listed: bool,
-) -> Result<String, Refusal> {
+pub fn decide(now: Outcome, next: Outcome, opinion: &str) -> Result<String, Refusal> {
     let refuse = |code, field, message: String| Refusal {
         code,
         field,
@@ -317,13 +313,6 @@ pub fn decide(
             "opinion_too_long",
             Some("opinion"),
             format!("处理意见 {chars} 字，超过 {OPINION_MAX_CHARS} 字上限"),
-        ));
-    }
-    if next == Outcome::Upheld && !still_listed {
-        return Err(refuse(
-            "candidate_not_listed",
-            None,
-            "被异议人已不在名单中，无需再认定异议成立".to_owned(),
         ));
     }
     Ok(opinion.to_owned())

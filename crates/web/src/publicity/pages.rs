@@ -48,6 +48,7 @@ pub struct ObjectionRow {
     pub steps: Vec<String>,
     /// The outcomes that may follow: (key, words).
     pub next: Vec<(&'static str, &'static str)>,
+    pub still_listed: bool,
 }
 
 #[derive(Template)]
@@ -67,6 +68,8 @@ struct ConsolePage {
     contact: String,
     days: u32,
     today: String,
+    /// Where the count of working days starts, in words.
+    start: &'static str,
     publicities: Vec<PublicityRow>,
     /// (entries as “公示标题 — 姓名”, value `publicity:application`).
     targets: Vec<(String, String)>,
@@ -104,7 +107,7 @@ impl ConsolePage {
                         "candidate",
                         "files",
                         "opinion",
-                        "received",
+                        "received_on",
                     ]
                     .contains(&f.as_str())
             })
@@ -187,7 +190,6 @@ fn render(
                 ]
                 .into_iter()
                 .filter(|n| !(*n == Outcome::Checking && v.outcome == Outcome::Checking))
-                .filter(|n| *n != Outcome::Upheld || v.still_listed)
                 .map(|n| (n.key(), n.text()))
                 .collect()
             };
@@ -199,7 +201,14 @@ fn render(
                 objector: obj.name.clone(),
                 phone: super::masked_phone(&obj.phone),
                 channel: v.channel.text(),
-                received: format_time(obj.received_at),
+                // A call or a letter is known by its day, not by a time of day.
+                received: if v.channel == Channel::Online {
+                    format_time(obj.received_at)
+                } else {
+                    pingxuan_rules::publicity::day_words(pingxuan_rules::publicity::beijing_day(
+                        obj.received_at,
+                    ))
+                },
                 text: obj.body.clone(),
                 files: obj
                     .files
@@ -233,6 +242,7 @@ fn render(
                     })
                     .collect(),
                 next,
+                still_listed: v.still_listed,
             }
         })
         .collect();
@@ -272,6 +282,14 @@ fn render(
         contact: typed.contact.unwrap_or_else(|| o.contact.clone()),
         days: typed.days.unwrap_or(o.days),
         today: day_text(actions::today()),
+        start: match o.campaign.publicity.start {
+            pingxuan_rules::campaign::PublicityStart::NextWorkingDay => {
+                "从发布次日起的第一个工作日起算"
+            }
+            pingxuan_rules::campaign::PublicityStart::SameDay => {
+                "发布当日为工作日的从当日起算"
+            }
+        },
         publicities,
         targets,
         removed: o.changes.removed.clone(),
@@ -282,7 +300,7 @@ fn render(
             "entered" => Some("异议已登记"),
             "decided" => Some("处理结果已保存，异议人凭编号可查询处理意见"),
             "upheld" => Some(
-                "异议成立：被异议人已移出名单，晋级名单已撤销，请到评选阶段页面核对重新排出的名单并确定",
+                "异议成立：被异议人已移出名单；已确定的晋级名单随之撤销，请到评选阶段页面核对重新产生的名单并确定",
             ),
             _ => None,
         }),
@@ -421,7 +439,7 @@ pub async fn post_enter(
         (_, None) => Err(refused(
             "received_on",
             "请填写收到异议的日期（来信以邮戳日期为准），写作 2024-04-28",
-            "received",
+            "received_on",
         )),
         (Some(channel), Some(received_on)) => {
             // The 公示 must be this campaign's.

@@ -256,6 +256,28 @@ async fn an_upheld_objection_changes_the_list_and_the_newcomer_is_published(db: 
     );
     assert_eq!(o["added"][0]["name"], "戊", "{o}");
     assert!(o["blocked"].as_str().unwrap().contains("名单有变化"), "{o}");
+    // A list confirmed on a view read before the removal (two office workers at once)
+    // does not stand: the store refuses it under the lock.
+    let events = app.store.stage_events(CID).await.unwrap();
+    let stale = app
+        .store
+        .append_stage_event(
+            CID,
+            "panel",
+            events.len() as i64,
+            &pingxuan_rules::selection::stage::Event::Advanced {
+                advanced: list.clone(),
+                note: String::new(),
+            },
+            None,
+            &pingxuan_store::testing::audit(),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(pingxuan_store::StoreError::Stale)),
+        "{stale:?}"
+    );
     // The objector reads the outcome with the 处理意见.
     let page = public.get(&format!("/gs/follow?number={number}")).await;
     assert!(
@@ -337,19 +359,64 @@ async fn what_cannot_be_published_or_objected_is_said(db: TestDb) {
     let (s, e) = publish(json!({"working_days": 0, "contact": contact})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["error"]["field"], "working_days");
-    // Dated 50 days back, 5 working days are long over.
+    // Dated 50 days back: before the list was confirmed (today).
     let back = pingxuan_app::publicity::today() - time::Duration::days(50);
     let (s, e) =
         publish(json!({"working_days": 5, "published_on": back.to_string(), "contact": contact}))
             .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    assert_eq!(e["error"]["code"], "period_over", "{e}");
+    assert_eq!(e["error"]["code"], "published_on", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("名单确定之日"),
+        "{e}"
+    );
     let (s, p) = publish(json!({"working_days": 5, "contact": contact})).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let public_id = p["public_id"].as_str().unwrap().to_owned();
     // Nothing is left to publish.
     let (s, _) = publish(json!({"working_days": 5})).await;
     assert_eq!(s, StatusCode::CONFLICT);
+    // A second click that read the same proposal: the store refuses the same people
+    // twice under the stage's lock.
+    let published = app.store.publicity(&public_id).await.unwrap();
+    let panel_events = app
+        .store
+        .stage_events(CID)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.stage_key == "panel")
+        .count() as i64;
+    let twice = app
+        .store
+        .publish(
+            &pingxuan_store::publicity::NewPublicity {
+                campaign_id: CID,
+                kind: "final",
+                unit_id: None,
+                stage_key: "panel",
+                title: &published.title,
+                body: &published.body,
+                contact: &published.contact,
+                published_on: published.published_on.clone(),
+                first_day: published.first_day.clone(),
+                last_day: published.last_day.clone(),
+                working_days: published.working_days,
+                ends_at: published.ends_at,
+                entries: &published.entries,
+            },
+            Some(("panel", panel_events)),
+            None,
+            &pingxuan_store::testing::audit(),
+        )
+        .await;
+    assert!(
+        matches!(twice, Err(pingxuan_store::StoreError::Stale)),
+        "{twice:?}"
+    );
     // A letter postmarked before the 公示 went up is not an objection to it.
     let enter = |received_on: String, application_id: i64| {
         let (app, token, public_id) = (&app, &token, &public_id);
