@@ -868,6 +868,38 @@ pub async fn decide(
     Ok(next)
 }
 
+/// The objector's full telephone, for the organiser to call back: lists show it masked;
+/// each look is an audit entry of its own (who looked at whose number, never the number).
+pub async fn objector_contact(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    objection_id: i64,
+    ip: Option<&str>,
+) -> Result<(String, String)> {
+    if !access.organizes(campaign_id) {
+        return Err(Error::Forbidden);
+    }
+    let o = store
+        .objections(campaign_id)
+        .await?
+        .into_iter()
+        .find(|o| o.id == objection_id)
+        .ok_or(Error::NotFound)?;
+    let audit = Audit::new(
+        access.actor(),
+        "objection_contact_viewed",
+        format!("objection:{}", o.id),
+    )
+    .detail(format!(
+        "查看异议 {} 的异议人联系电话",
+        number_text(&o.number)
+    ))
+    .ip(ip);
+    store.record_audit(&audit).await?;
+    Ok((o.name, o.phone))
+}
+
 /// A file of an objection, for the organiser: (name, format, storage key).
 pub async fn objection_file(
     store: &Store,

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(crate::paper::api::post_mark))
         .routes(routes!(crate::paper::api::post_request))
         .routes(routes!(publicity_api::post_step))
+        .routes(routes!(publicity_api::post_contact))
         .routes(routes!(stages_api::list))
         .routes(routes!(stages_api::get_one))
         .routes(routes!(stages_api::post_move))
@@ -258,6 +259,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/campaigns/{id}/publicity/objections/{oid}",
             post(crate::publicity::pages::post_step),
+        )
+        .route(
+            "/campaigns/{id}/publicity/objections/{oid}/contact",
+            post(crate::publicity::pages::post_contact),
         )
         .route(
             "/campaigns/{id}/publicity/objections/{oid}/files/{seq}",

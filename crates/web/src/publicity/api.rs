@@ -426,3 +426,31 @@ pub async fn post_step(
         outcome_text: o.text().to_owned(),
     }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactOut {
+    pub name: String,
+    /// In full, to call the objector back; each look is in the audit trail.
+    pub phone: String,
+}
+
+/// 查看异议人联系电话: the objector's name and full telephone, for the organiser; each
+/// look is recorded in the audit trail (the lists show the number masked).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/objections/{objection}/contact", tag = "publicity",
+    params(("id" = String, Path, description = "活动标识"), ("objection" = i64, Path, description = "异议的 id")),
+    responses((status = 200, body = ContactOut), (status = 404, body = ErrorBody)))]
+pub async fn post_contact(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((id, objection)): ApiPath<(String, i64)>,
+) -> Result<Json<ContactOut>, ApiError> {
+    let (name, phone) = actions::objector_contact(
+        &state.store,
+        &caller.access,
+        &id,
+        objection,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok(Json(ContactOut { name, phone }))
+}

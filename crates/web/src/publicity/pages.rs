@@ -80,6 +80,8 @@ struct ConsolePage {
     error: Option<(String, String)>,
     /// Which form the error belongs to: publish, enter, or an objection's id.
     error_at: String,
+    /// The objection whose full telephone the office asked to see, and the number.
+    revealed: Option<(i64, String)>,
 }
 
 impl ConsolePage {
@@ -130,6 +132,17 @@ fn render(
     done: Option<&str>,
     error: Option<(String, Failure)>,
     typed: Typed,
+) -> Result<Response, PageError> {
+    render_with(who, o, done, error, typed, None)
+}
+
+fn render_with(
+    who: &SignedIn,
+    o: Overview,
+    done: Option<&str>,
+    error: Option<(String, Failure)>,
+    typed: Typed,
+    revealed: Option<(i64, String)>,
 ) -> Result<Response, PageError> {
     let now = pingxuan_store::now();
     let draft = actions::draft(&o);
@@ -306,6 +319,7 @@ fn render(
         }),
         error,
         error_at,
+        revealed,
     };
     Ok((status, Html(page.render().map_err(Failure::from)?)).into_response())
 }
@@ -549,4 +563,22 @@ pub async fn get_file(
         bytes,
     )
         .into_response())
+}
+
+/// `POST /campaigns/{id}/publicity/objections/{oid}/contact`: the objector's full
+/// telephone shown beside their objection, the look recorded in the audit trail.
+pub async fn post_contact(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, oid)): Path<(String, i64)>,
+    Posted(_): Posted<crate::auth::Button>,
+) -> Result<Response, PageError> {
+    let (_, phone) =
+        actions::objector_contact(&state.store, &who.access, &id, oid, who.ip.as_deref())
+            .await
+            .map_err(Failure::from)?;
+    let o = actions::overview(&state.store, &who.access, &id)
+        .await
+        .map_err(Failure::from)?;
+    render_with(&who, o, None, None, Typed::default(), Some((oid, phone)))
 }

@@ -1763,6 +1763,9 @@ async fn publicity_pages() {
     // The office upholds it.
     office.goto(&console).await.unwrap();
     wait_text(&office, "王五（138****5678）").await;
+    // The full number to call back, shown on asking (and audited).
+    click(&office, "#objections form.inline button").await;
+    wait_text(&office, "<strong class=\"phone\">13812345678</strong>").await;
     office
         .find(Locator::Css("#objections select[name=outcome]"))
         .await

@@ -213,6 +213,23 @@ async fn an_upheld_objection_changes_the_list_and_the_newcomer_is_published(db: 
     assert_eq!(obj["files"], json!(["获奖公告.pdf"]));
     assert_eq!(obj["outcome"], "received");
     let oid = obj["id"].as_i64().unwrap();
+    // To call back, the office asks for the full number; the look is audited.
+    let (s, c) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/objections/{oid}/contact"),
+            &token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (s, c["phone"].as_str()),
+        (StatusCode::OK, Some("13812345678")),
+        "{c}"
+    );
+    let looked = app.store.recent_audit(1).await.unwrap();
+    assert_eq!(looked[0].action, "objection_contact_viewed");
+    assert!(!looked[0].detail.contains("13812345678"));
     let step = |outcome: &'static str, opinion: &'static str| {
         let (app, token) = (&app, &token);
         async move {
