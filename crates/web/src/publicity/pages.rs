@@ -82,6 +82,8 @@ struct ConsolePage {
     error_at: String,
     /// The objection whose full telephone the office asked to see, and the number.
     revealed: Option<(i64, String)>,
+    /// The 登记异议 form as typed, after a refusal.
+    entered: Entered,
 }
 
 impl ConsolePage {
@@ -124,6 +126,19 @@ struct Typed {
     body: Option<String>,
     contact: Option<String>,
     days: Option<u32>,
+    /// The office's entry of an objection, as typed, kept after a refusal.
+    enter: Entered,
+}
+
+/// The 登记异议 form's boxes as typed.
+#[derive(Default)]
+pub struct Entered {
+    pub target: String,
+    pub channel: String,
+    pub received_on: String,
+    pub name: String,
+    pub phone: String,
+    pub text: String,
 }
 
 fn render(
@@ -320,6 +335,7 @@ fn render_with(
         error,
         error_at,
         revealed,
+        entered: typed.enter,
     };
     Ok((status, Html(page.render().map_err(Failure::from)?)).into_response())
 }
@@ -386,6 +402,7 @@ pub async fn post_publish(
         body: Some(f.body.clone()),
         contact: Some(f.contact.clone()),
         days: f.working_days.trim().parse().ok(),
+        enter: Entered::default(),
     };
     let Ok(days) = f.working_days.trim().parse::<u32>() else {
         let e = pingxuan_app::Error::invalid(
@@ -437,6 +454,14 @@ pub async fn post_enter(
     let target = posted.field("target").to_owned();
     let channel = Channel::from_key(posted.field("channel"));
     let received = parse_day(posted.field("received_on"));
+    let entered = Entered {
+        target: target.clone(),
+        channel: posted.field("channel").to_owned(),
+        received_on: posted.field("received_on").to_owned(),
+        name: posted.field("name").to_owned(),
+        phone: posted.field("phone").to_owned(),
+        text: posted.field("text").to_owned(),
+    };
     let mut form = super::public::form_of(&posted);
     let (public_id, candidate) = target.split_once(':').unwrap_or(("", ""));
     form.candidate = candidate.parse().ok();
@@ -487,7 +512,13 @@ pub async fn post_enter(
         Ok(_) => {
             Ok(Redirect::to(&format!("/campaigns/{id}/publicity?done=entered")).into_response())
         }
-        Err(e) if refusable(&e) => again(&state, &who, &id, "enter", e, Typed::default()).await,
+        Err(e) if refusable(&e) => {
+            let typed = Typed {
+                enter: entered,
+                ..Typed::default()
+            };
+            again(&state, &who, &id, "enter", e, typed).await
+        }
         Err(e) => Err(Failure::from(e).into()),
     }
 }

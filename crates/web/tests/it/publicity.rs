@@ -498,6 +498,34 @@ async fn what_cannot_be_published_or_objected_is_said(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // On the console, a refused entry comes back with everything typed.
+    let mut console = app.signed_in("fl-office").await;
+    let csrf = console.csrf(&format!("/campaigns/{CID}/publicity")).await;
+    let target = format!("{public_id}:{}", ids[3]);
+    let r = console
+        .post_file(
+            &format!("/campaigns/{CID}/publicity/objections"),
+            &[
+                ("csrf", &csrf),
+                ("target", &target),
+                ("channel", "visit"),
+                ("received_on", &today.to_string()),
+                ("name", "来访的赵六"),
+                ("phone", ""),
+                ("text", FACTS),
+            ],
+            (
+                "files",
+                "信.pdf",
+                &pingxuan_media::testing::minimal_pdf(1, false),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("请留下联系电话"), "{}", r.body);
+    for kept in ["来访的赵六", FACTS, "value=\"visit\" selected"] {
+        assert!(r.body.contains(kept), "{kept}: {}", r.body);
+    }
     // A number that is not ours reads as not found, the same as a wrong one.
     let mut public = app.client();
     let r = public.get("/gs/follow?number=ZZZZ-ZZZZ").await;
