@@ -65,6 +65,8 @@ pub struct Proposal {
     pub entries: Vec<Entry>,
     /// The stage's events the proposal was read at (the publish's guard).
     pub stage_events: i64,
+    /// The day (Beijing) the list was confirmed: a 公示 is not dated before it.
+    pub confirmed_on: Date,
 }
 
 /// The list against the 公示 in force: who an upheld objection took off, who the list
@@ -228,6 +230,11 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
                     stage_name: stage.name.clone(),
                     entries: newcomers,
                     stage_events: round.events[last].len() as i64,
+                    confirmed_on: round.events[last]
+                        .iter()
+                        .rev()
+                        .find(|e| matches!(e.event, Event::Advanced { .. }))
+                        .map_or_else(today, |e| publicity::beijing_day(e.at)),
                 }),
                 None,
             )
@@ -324,16 +331,7 @@ pub async fn publish(
     let today = today();
     let published_on = form.published_on.unwrap_or(today);
     // Not before the list it shows was confirmed.
-    let round = crate::stages::load(store, access, campaign_id).await?;
-    let confirmed = round
-        .index(&p.stage_key)
-        .and_then(|i| {
-            round.events[i]
-                .iter()
-                .rev()
-                .find(|e| matches!(e.event, Event::Advanced { .. }))
-        })
-        .map_or(today, |e| publicity::beijing_day(e.at));
+    let confirmed = p.confirmed_on;
     let earliest = confirmed.max(today - Duration::days(BACKDATE_DAYS));
     if published_on > today || published_on < earliest {
         return Err(Error::invalid(
@@ -761,6 +759,44 @@ pub async fn follow(store: &Store, number: &str) -> Result<Follow> {
     })
 }
 
+/// One objection of the campaign as the organiser sees it, read alone (not the whole
+/// overview): whom it concerns, where it stands, whether they are still listed.
+async fn objection_view(
+    store: &Store,
+    access: &Access,
+    campaign_id: &str,
+    objection_id: i64,
+) -> Result<ObjectionView> {
+    if !access.organizes(campaign_id) {
+        return Err(Error::Forbidden);
+    }
+    let o = store.objection_in(campaign_id, objection_id).await?;
+    let p = store
+        .publicity_by_id(o.publicity_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let still_listed = !store
+        .removals(campaign_id)
+        .await?
+        .iter()
+        .any(|r| r.stage_key == p.stage_key && r.application_id == o.application_id);
+    let (outcome, opinion) = outcome_of(&o);
+    Ok(ObjectionView {
+        publicity_title: p.title.clone(),
+        candidate: p
+            .entries
+            .iter()
+            .find(|e| e.application_id == o.application_id)
+            .map(|e| e.name.clone())
+            .unwrap_or_default(),
+        outcome,
+        opinion,
+        channel: Channel::from_key(&o.channel).unwrap_or(Channel::Online),
+        still_listed,
+        objection: o,
+    })
+}
+
 /// The organiser takes an objection a step: 核查中, or an outcome with its 处理意见.
 /// Upholding takes the candidate off the stage's list and, where the list was confirmed,
 /// undoes the confirmation (its reason naming the objection) — one transaction under
@@ -774,12 +810,7 @@ pub async fn decide(
     opinion: &str,
     ip: Option<&str>,
 ) -> Result<Outcome> {
-    let o = overview(store, access, campaign_id).await?;
-    let view = o
-        .objections
-        .iter()
-        .find(|v| v.objection.id == objection_id)
-        .ok_or(Error::NotFound)?;
+    let view = &objection_view(store, access, campaign_id, objection_id).await?;
     let next = Outcome::from_key(next).ok_or_else(|| {
         Error::invalid(
             "outcome_invalid",
@@ -877,15 +908,9 @@ pub async fn objector_contact(
     objection_id: i64,
     ip: Option<&str>,
 ) -> Result<(String, String)> {
-    if !access.organizes(campaign_id) {
-        return Err(Error::Forbidden);
-    }
-    let o = store
-        .objections(campaign_id)
+    let o = objection_view(store, access, campaign_id, objection_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == objection_id)
-        .ok_or(Error::NotFound)?;
+        .objection;
     let audit = Audit::new(
         access.actor(),
         "objection_contact_viewed",
@@ -908,15 +933,9 @@ pub async fn objection_file(
     objection_id: i64,
     seq: i64,
 ) -> Result<(String, String, String)> {
-    if !access.organizes(campaign_id) {
-        return Err(Error::Forbidden);
-    }
-    let o = store
-        .objections(campaign_id)
+    let o = objection_view(store, access, campaign_id, objection_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == objection_id)
-        .ok_or(Error::NotFound)?;
+        .objection;
     let f = o
         .files
         .into_iter()

@@ -367,14 +367,24 @@ impl Store {
         Ok(id)
     }
 
-    async fn objections_where(&self, clause: &str, value: &str) -> Result<Vec<Objection>> {
+    /// Objections matching `clause`, `$1` bound to `value` and, when given, `$2` to `id`.
+    async fn objections_where(
+        &self,
+        clause: &str,
+        value: &str,
+        id: Option<i64>,
+    ) -> Result<Vec<Objection>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT o.id, o.number, o.publicity_id, o.application_id, o.channel, o.name_sealed, o.phone_sealed, \
              o.body, o.received_at, u.display_name, o.created_at \
              FROM objections o JOIN publicities p ON p.id = o.publicity_id \
              LEFT JOIN users u ON u.id = o.entered_by WHERE {clause} ORDER BY o.id"
         )))
-        .bind(value)
+        .bind(value);
+        let rows = match id {
+            Some(id) => rows.bind(id),
+            None => rows,
+        }
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -441,13 +451,21 @@ impl Store {
 
     /// Every objection to a campaign's 公示, oldest first.
     pub async fn objections(&self, campaign_id: &str) -> Result<Vec<Objection>> {
-        self.objections_where("p.campaign_id = $1", campaign_id)
+        self.objections_where("p.campaign_id = $1", campaign_id, None)
             .await
     }
 
     /// One objection by the number its objector follows it by.
     pub async fn objection_by_number(&self, number: &str) -> Result<Objection> {
-        self.objections_where("o.number = $1", number)
+        self.objections_where("o.number = $1", number, None)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One objection of a campaign's 公示 by its id; another campaign's is `NotFound`.
+    pub async fn objection_in(&self, campaign_id: &str, id: i64) -> Result<Objection> {
+        self.objections_where("p.campaign_id = $1 AND o.id = $2", campaign_id, Some(id))
             .await?
             .pop()
             .ok_or(StoreError::NotFound)
