@@ -20,6 +20,8 @@ command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 command -v img2pdf >/dev/null 2>&1 || need+=(img2pdf)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
+# Certificates' QR codes read back from the rendered page (crates/pdf tests).
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -68,6 +68,7 @@ impl Loaded {
             extensions: &self.extensions,
             now,
             in_selection: None,
+            unit_publicity: None,
         }
     }
 
@@ -356,7 +357,19 @@ pub async fn act(
     note: &Note,
     ip: Option<&str>,
 ) -> Result<FlowState> {
+    // The recommending unit's 提交 reads its 公示 of the candidate (东莞 五（一）: 公示无异议后
+    // 方可上报) and carries the record up.
+    let unit_publicity = match event {
+        Event::Submit { by }
+            if l.campaign.publicity.unit_publicity
+                && i64::try_from(by).ok() == Some(l.app.recommender_level) =>
+        {
+            crate::publicity::unit_record(store, l.app.id).await?
+        }
+        _ => None,
+    };
     let mut case = l.case(pingxuan_store::now());
+    case.unit_publicity = unit_publicity.as_ref();
     // While a selection stage holds a candidate at the office, neither the office's
     // 退回 nor a unit's 收回 may take it away: what holds it is read only for those moves.
     // Written under the campaign's selection lock, only if no stage moved meanwhile.

@@ -77,6 +77,9 @@ impl From<StoreError> for Error {
                 "stale",
                 "这份申请书刚被别人（或您在另一个窗口）修改过，您的操作未执行；请刷新后查看最新内容再操作",
             ),
+            StoreError::Released => {
+                Error::conflict("released", "评选结果已发布，各阶段和名单不能再变动")
+            }
             StoreError::NotEditable => Error::conflict(
                 "not_editable",
                 "申请书不在申报人处，不能修改；如需修改请联系当前办理单位退回",

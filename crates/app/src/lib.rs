@@ -21,10 +21,12 @@ pub mod notify;
 pub mod paper;
 pub mod publicity;
 pub mod queue;
+pub mod release;
 pub mod reviews;
 pub mod sessions;
 pub mod stages;
 pub mod tables;
+pub mod unit_publicity;
 pub mod units;
 
 pub use access::Access;

@@ -56,6 +56,36 @@ pub fn status_text(p: &Publicity, now: i64) -> &'static str {
     }
 }
 
+/// Who handles a 公示's objections: the organiser the final list's and the 递补's, the
+/// recommending unit its own (the organiser alone sees who objected to either).
+pub(crate) fn handles(access: &Access, p: &Publicity) -> bool {
+    match p.unit_id {
+        Some(unit) if p.kind == Kind::Unit.key() => access.roles.iter().any(|r| {
+            r.role == pingxuan_rules::Role::Recommender
+                && r.campaign_id.as_deref() == Some(p.campaign_id.as_str())
+                && r.unit_id == Some(unit)
+        }),
+        _ => access.organizes(&p.campaign_id),
+    }
+}
+
+/// A candidate's latest 公示 by their recommending unit, as the unit's 提交 reads it.
+pub(crate) async fn unit_record(
+    store: &Store,
+    application_id: i64,
+) -> Result<Option<publicity::unit::Record>> {
+    let Some((p, objections)) = store.unit_publicity_of(application_id).await? else {
+        return Ok(None);
+    };
+    let outcomes: Vec<Outcome> = objections.iter().map(|o| outcome_of(o).0).collect();
+    Ok(Some(publicity::unit::Record {
+        period: period_of(&p),
+        objections: outcomes.len(),
+        open: outcomes.iter().filter(|o| !o.is_final()).count(),
+        upheld: outcomes.iter().filter(|o| **o == Outcome::Upheld).count(),
+    }))
+}
+
 /// What the organiser may publish now.
 #[derive(Debug, Clone)]
 pub struct Proposal {
@@ -82,6 +112,8 @@ pub struct Changes {
 #[derive(Debug, Clone)]
 pub struct ObjectionView {
     pub objection: Objection,
+    /// On a recommending unit's own 公示: the unit handles it, nothing leaves the list.
+    pub unit: bool,
     pub publicity_title: String,
     pub candidate: String,
     pub outcome: Outcome,
@@ -257,6 +289,7 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
             ObjectionView {
+                unit: p.is_some_and(|p| p.kind == Kind::Unit.key()),
                 publicity_title: p.map(|p| p.title.clone()).unwrap_or_default(),
                 candidate,
                 outcome,
@@ -344,21 +377,7 @@ pub async fn publish(
             Some("published_on"),
         ));
     }
-    let cal = store.work_calendar().await?;
-    let period = publicity::period(
-        &cal,
-        published_on,
-        form.working_days,
-        o.campaign.publicity.start.into(),
-    )
-    .map_err(|e| Error::invalid("calendar_year_missing", e.to_string(), Some("published_on")))?;
-    if period.is_over(pingxuan_store::now()) {
-        return Err(Error::invalid(
-            "period_over",
-            format!("按此发布日期，公示期{}已经结束", period.text()),
-            Some("published_on"),
-        ));
-    }
+    let period = period_from(store, &o.campaign, published_on, form.working_days).await?;
     let audit = Audit::new(access.actor(), "publicity_published", "")
         .detail(format!(
             "发布“{title}”（{}）：{} 人（{}），公示期{}",
@@ -397,6 +416,30 @@ pub async fn publish(
         .map_err(crate::error::stale_as(
             "名单刚被撤销、重新确定或已由他人发布公示，本次未发布；请刷新页面后核对",
         ))
+}
+
+/// The period of a 公示 published on `published_on` for `days` working days, on the
+/// stored calendar and the campaign's `[publicity] start`; refused at the date's field
+/// when a year is missing from the calendar or the period would already be over.
+pub(crate) async fn period_from(
+    store: &Store,
+    campaign: &pingxuan_rules::campaign::Campaign,
+    published_on: Date,
+    days: u32,
+) -> Result<Period> {
+    let cal = store.work_calendar().await?;
+    let period = publicity::period(&cal, published_on, days, campaign.publicity.start.into())
+        .map_err(|e| {
+            Error::invalid("calendar_year_missing", e.to_string(), Some("published_on"))
+        })?;
+    if period.is_over(pingxuan_store::now()) {
+        return Err(Error::invalid(
+            "period_over",
+            format!("按此发布日期，公示期{}已经结束", period.text()),
+            Some("published_on"),
+        ));
+    }
+    Ok(period)
 }
 
 /// A 公示 as anyone reads it.
@@ -616,7 +659,7 @@ pub async fn object(
             channel,
             received_on,
         } => {
-            if !access.organizes(&p.campaign_id) {
+            if !handles(access, &p) {
                 return Err(Error::Forbidden);
             }
             if received_on > today() {
@@ -761,13 +804,13 @@ pub async fn follow(store: &Store, number: &str) -> Result<Follow> {
 
 /// One objection of the campaign as the organiser sees it, read alone (not the whole
 /// overview): whom it concerns, where it stands, whether they are still listed.
-async fn objection_view(
+pub(crate) async fn objection_view(
     store: &Store,
     access: &Access,
     campaign_id: &str,
     objection_id: i64,
 ) -> Result<ObjectionView> {
-    if !access.organizes(campaign_id) {
+    if !access.sees_campaign(campaign_id) {
         return Err(Error::Forbidden);
     }
     let o = store.objection_in(campaign_id, objection_id).await?;
@@ -775,6 +818,9 @@ async fn objection_view(
         .publicity_by_id(o.publicity_id)
         .await?
         .ok_or(Error::NotFound)?;
+    if !handles(access, &p) {
+        return Err(Error::Forbidden);
+    }
     let still_listed = !store
         .removals(campaign_id)
         .await?
@@ -782,6 +828,7 @@ async fn objection_view(
         .any(|r| r.stage_key == p.stage_key && r.application_id == o.application_id);
     let (outcome, opinion) = outcome_of(&o);
     Ok(ObjectionView {
+        unit: p.kind == Kind::Unit.key(),
         publicity_title: p.title.clone(),
         candidate: p
             .entries
@@ -843,7 +890,8 @@ pub async fn decide(
     // Upheld about someone still on the list: they leave it, and a confirmed list is
     // undone — those told of a published outcome learn it is under review again.
     let mut notices = Vec::new();
-    let removing = if next == Outcome::Upheld && view.still_listed {
+    // A unit's own 公示 changes no stage: the upheld objection holds the unit's 提交.
+    let removing = if next == Outcome::Upheld && view.still_listed && !view.unit {
         let round = crate::stages::load(store, access, campaign_id).await?;
         let last = final_stage(&round.campaign)?;
         let stage = &round.campaign.stages[last];
@@ -908,6 +956,9 @@ pub async fn objector_contact(
     objection_id: i64,
     ip: Option<&str>,
 ) -> Result<(String, String)> {
+    if !access.organizes(campaign_id) {
+        return Err(Error::Forbidden);
+    }
     let o = objection_view(store, access, campaign_id, objection_id)
         .await?
         .objection;
@@ -949,16 +1000,26 @@ pub async fn objection_file(
 pub async fn unsettled(store: &Store, campaign_id: &str) -> Result<Vec<String>> {
     let now = pingxuan_store::now();
     let mut out = Vec::new();
-    for p in store.publicities(campaign_id).await? {
-        if !period_of(&p).is_over(now) {
+    // The units' own 公示 came before their 提交: what they left is theirs.
+    let publicities: Vec<Publicity> = store
+        .publicities(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.kind != Kind::Unit.key())
+        .collect();
+    for p in &publicities {
+        if !period_of(p).is_over(now) {
             out.push(format!(
                 "“{}”公示期为{}，尚未结束",
                 p.title,
-                period_of(&p).text()
+                period_of(p).text()
             ));
         }
     }
     for o in store.objections(campaign_id).await? {
+        if !publicities.iter().any(|p| p.id == o.publicity_id) {
+            continue;
+        }
         let (outcome, _) = outcome_of(&o);
         if !outcome.is_final() {
             out.push(format!(

@@ -907,7 +907,7 @@ pub async fn act(
 
 /// The accounts of each unit of a campaign by role, read once per unit for a whole
 /// stage's notices (a stage of 1,000 candidates has a few dozen units).
-struct Told<'a> {
+pub(crate) struct Told<'a> {
     store: &'a Store,
     campaign_id: &'a str,
     units: std::collections::HashMap<
@@ -916,10 +916,21 @@ struct Told<'a> {
     >,
 }
 
-impl Told<'_> {
+impl<'a> Told<'a> {
+    pub(crate) fn new(store: &'a Store, campaign_id: &'a str) -> Told<'a> {
+        Told {
+            store,
+            campaign_id,
+            units: std::collections::HashMap::new(),
+        }
+    }
+
     /// Everyone told of a candidate's outcome: the applicant, and the accounts of the
     /// work unit and the recommending unit it came through.
-    async fn of(&mut self, p: Parties) -> Result<Vec<pingxuan_store::notices::Recipient>> {
+    pub(crate) async fn of(
+        &mut self,
+        p: Parties,
+    ) -> Result<Vec<pingxuan_store::notices::Recipient>> {
         use pingxuan_rules::Role;
         let mut to = self.store.user_recipient(p.applicant_id).await?;
         for (role, unit) in [
@@ -1739,11 +1750,9 @@ pub async fn results(
     key: &str,
     ip: Option<&str>,
 ) -> Result<crate::exports::Download> {
-    use pingxuan_export::results::{ResultRow, SheetRow, StageResults};
     let v = view_plain(store, access, campaign_id, key).await?;
     let stage = v.stage();
-    let voting = stage.approval();
-    if !stage.scored() && !voting {
+    if !stage.scored() && !stage.approval() {
         return Err(Error::NotFound);
     }
     if !matches!(v.state().phase, Phase::Closed | Phase::Advanced) {
@@ -1756,100 +1765,8 @@ pub async fn results(
             ),
         ));
     }
-    let mut ranked: Vec<&Candidate> = v.candidates.iter().filter(|c| c.result.is_some()).collect();
-    ranked.sort_by_key(|c| c.result.as_ref().map_or(u32::MAX, |r| r.0));
-    let advanced = |id: i64| match v.state().phase {
-        Phase::Advanced => v.state().advanced.contains(&id),
-        _ => v.outcome.as_ref().is_some_and(|o| o.contains(&id)),
-    };
-    let rows = ranked
-        .iter()
-        .map(|c| {
-            let (rank, total, reason) = c.result.clone().unwrap_or_default();
-            ResultRow {
-                rank: rank.to_string(),
-                number: c.number.clone(),
-                name: c.name.clone(),
-                work_unit: c.work_unit.clone(),
-                recommender: c.recommender.clone(),
-                total,
-                advanced: if advanced(c.id) {
-                    "晋级"
-                } else {
-                    "未晋级"
-                }
-                .to_owned(),
-                reason,
-            }
-        })
-        .collect();
     let names = store.experts(campaign_id).await?;
-    let counted: Vec<(i64, i64)> = if stage.kind == StageKind::Review {
-        v.assignments
-            .iter()
-            .map(|a| (a.expert_id, a.application_id))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let sheets = store
-        .sheets(campaign_id, key)
-        .await?
-        .into_iter()
-        .filter(|s| s.submitted_at.is_some())
-        .filter(|s| {
-            stage.kind != StageKind::Review || counted.contains(&(s.expert_id, s.application_id))
-        })
-        .filter_map(|s| {
-            let c = v.candidates.iter().find(|c| c.id == s.application_id)?;
-            Some(SheetRow {
-                candidate: c.name.clone(),
-                expert: names
-                    .iter()
-                    .find(|e| e.user_id == s.expert_id)
-                    .map_or_else(|| s.expert_id.to_string(), |e| e.name.clone()),
-                points: if voting {
-                    let agree = s.points.first() == Some(&Some(1));
-                    vec![if agree { "同意" } else { "不同意" }.to_owned()]
-                } else {
-                    s.points
-                        .iter()
-                        .map(|p| p.map(|p| p.to_string()).unwrap_or_default())
-                        .collect()
-                },
-                total: pingxuan_rules::selection::sheet::total(&s.points).to_string(),
-                source: if s.keyed_by.is_some() {
-                    "纸质录入"
-                } else {
-                    ""
-                }
-                .to_owned(),
-            })
-        })
-        .collect();
-    let table = StageResults {
-        title: format!("{}结果（{}）", stage.name, v.round.campaign.campaign.name),
-        line: format!(
-            "{}{}",
-            if voting {
-                "表决：每位专家对每位候选人表示同意或不同意，按同意票数排名".to_owned()
-            } else {
-                format!("汇总方法：{}", stage.aggregation().name())
-            },
-            stage
-                .advance
-                .map(|n| format!(" · 晋级 {n} 人"))
-                .unwrap_or_default()
-        ),
-        criteria: if voting {
-            vec!["表决".to_owned()]
-        } else {
-            stage.criteria.clone()
-        },
-        value_label: if voting { "同意票数" } else { "汇总分" }.to_owned(),
-        rows,
-        sheets,
-    };
+    let table = stage_table(store, &v, &names).await?;
     let bytes =
         pingxuan_export::results::xlsx(&table).map_err(|e| Error::Internal(e.to_string()))?;
     crate::exports::Download {
@@ -1864,6 +1781,151 @@ pub async fn results(
         &format!("campaign:{campaign_id}/stage:{key}"),
     )
     .await
+}
+
+/// A stage's table for the file: every candidate with rank, aggregate (or 形式审查's
+/// conclusion), advanced or not and the reason; the counted sheets where it was scored.
+/// Scores of a stage still open are not shown (`results` refuses; the campaign's
+/// workbook lists the candidates alone).
+pub(crate) async fn stage_table(
+    store: &Store,
+    v: &StageView,
+    names: &[pingxuan_store::experts::Expert],
+) -> Result<pingxuan_export::results::StageResults> {
+    use pingxuan_export::results::{ResultRow, SheetRow, StageResults};
+    let stage = v.stage();
+    let campaign_id = v.round.campaign.campaign.id.as_str();
+    let voting = stage.approval();
+    let scored = stage.scored() || voting;
+    let closed = matches!(v.state().phase, Phase::Closed | Phase::Advanced);
+    let mut ranked: Vec<&Candidate> = v.candidates.iter().collect();
+    ranked.sort_by_key(|c| c.result.as_ref().map_or(u32::MAX, |r| r.0));
+    let advanced = |id: i64| match v.state().phase {
+        Phase::Advanced => Some(v.state().advanced.contains(&id)),
+        Phase::Closed => v.outcome.as_ref().map(|o| o.contains(&id)),
+        _ => None,
+    };
+    let rows = ranked
+        .iter()
+        .map(|c| {
+            let (rank, total, reason) = match (&c.result, &c.screening) {
+                (Some((rank, total, reason)), _) => {
+                    (rank.to_string(), total.clone(), reason.clone())
+                }
+                (None, Some(s)) => (
+                    String::new(),
+                    if s.passed { "合格" } else { "不合格" }.to_owned(),
+                    s.reason.clone(),
+                ),
+                (None, None) => Default::default(),
+            };
+            ResultRow {
+                rank,
+                number: c.number.clone(),
+                name: c.name.clone(),
+                work_unit: c.work_unit.clone(),
+                recommender: c.recommender.clone(),
+                total,
+                advanced: match advanced(c.id) {
+                    Some(true) => "晋级",
+                    Some(false) => "未晋级",
+                    None => "",
+                }
+                .to_owned(),
+                reason,
+            }
+        })
+        .collect();
+    let counted: Vec<(i64, i64)> = if stage.kind == StageKind::Review {
+        v.assignments
+            .iter()
+            .map(|a| (a.expert_id, a.application_id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let sheets = if scored && closed {
+        store
+            .sheets(campaign_id, &stage.key)
+            .await?
+            .into_iter()
+            .filter(|s| s.submitted_at.is_some())
+            .filter(|s| {
+                stage.kind != StageKind::Review
+                    || counted.contains(&(s.expert_id, s.application_id))
+            })
+            .filter_map(|s| {
+                let c = v.candidates.iter().find(|c| c.id == s.application_id)?;
+                Some(SheetRow {
+                    candidate: c.name.clone(),
+                    expert: names
+                        .iter()
+                        .find(|e| e.user_id == s.expert_id)
+                        .map_or_else(|| s.expert_id.to_string(), |e| e.name.clone()),
+                    points: if voting {
+                        let agree = s.points.first() == Some(&Some(1));
+                        vec![if agree { "同意" } else { "不同意" }.to_owned()]
+                    } else {
+                        s.points
+                            .iter()
+                            .map(|p| p.map(|p| p.to_string()).unwrap_or_default())
+                            .collect()
+                    },
+                    total: pingxuan_rules::selection::sheet::total(&s.points).to_string(),
+                    source: if s.keyed_by.is_some() {
+                        "纸质录入"
+                    } else {
+                        ""
+                    }
+                    .to_owned(),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let method = if voting {
+        "表决：每位专家对每位候选人表示同意或不同意，按同意票数排名".to_owned()
+    } else if stage.scored() {
+        format!("汇总方法：{}", stage.aggregation().name())
+    } else {
+        String::new()
+    };
+    let line = [
+        method,
+        v.state().phase.text().to_owned(),
+        stage
+            .advance
+            .map(|n| format!("晋级 {n} 人"))
+            .unwrap_or_default(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(" · ");
+    Ok(StageResults {
+        title: format!("{}结果（{}）", stage.name, v.round.campaign.campaign.name),
+        line,
+        criteria: if !(scored && closed) {
+            Vec::new()
+        } else if voting {
+            vec!["表决".to_owned()]
+        } else {
+            stage.criteria.clone()
+        },
+        value_label: if voting {
+            "同意票数"
+        } else if stage.scored() {
+            "汇总分"
+        } else if stage.kind == StageKind::Screening {
+            "审查结论"
+        } else {
+            "结果"
+        }
+        .to_owned(),
+        rows,
+        sheets,
+    })
 }
 
 /// A stage's published outcome for one application, as the candidate and the units it

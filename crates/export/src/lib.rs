@@ -11,6 +11,7 @@
 pub mod bundle;
 pub mod form;
 pub mod inspection;
+pub mod report;
 pub mod results;
 pub mod summary;
 #[cfg(any(test, feature = "testing"))]

@@ -45,6 +45,40 @@ pub struct StageResults {
 
 /// The workbook: 评选结果 and 评分明细.
 pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
+    let mut book = Workbook::new();
+    write_stage(&mut book, r, "评选结果", "评分明细")?;
+    Ok(book.save_to_buffer()?)
+}
+
+/// Every stage of a campaign in one workbook, in the campaign's order: for each, its
+/// results (“1 形式审查”) and, where it was scored, its sheets (“3 会议评审 评分明细”).
+pub fn workbook(stages: &[StageResults], names: &[String]) -> Result<Vec<u8>, ExportError> {
+    let mut book = Workbook::new();
+    for (n, (r, name)) in stages.iter().zip(names).enumerate() {
+        let results = sheet_name(&format!("{} {name}", n + 1), "");
+        let detail = sheet_name(&format!("{} {name}", n + 1), " 评分明细");
+        write_stage(&mut book, r, &results, &detail)?;
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+/// A worksheet's name as Excel allows it: at most 31 characters, none of []:*?/\ .
+fn sheet_name(base: &str, suffix: &str) -> String {
+    let clean: String = base
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .collect();
+    let room = 31 - suffix.chars().count();
+    format!("{}{suffix}", clean.chars().take(room).collect::<String>())
+}
+
+/// One stage's two sheets; a stage without scores (形式审查) has no 评分明细.
+fn write_stage(
+    book: &mut Workbook,
+    r: &StageResults,
+    results_name: &str,
+    detail_name: &str,
+) -> Result<(), ExportError> {
     let base = Format::new().set_font_name("宋体").set_font_size(10.5);
     let title = base
         .clone()
@@ -57,7 +91,6 @@ pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
         .set_text_wrap()
         .set_align(FormatAlign::VerticalCenter);
     let head = cell.clone().set_bold().set_align(FormatAlign::Center);
-    let mut book = Workbook::new();
 
     let heads: [(&str, f64); 8] = [
         ("名次", 6.0),
@@ -70,7 +103,7 @@ pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
         ("说明", 44.0),
     ];
     let sheet = book.add_worksheet();
-    sheet.set_name("评选结果")?;
+    sheet.set_name(results_name)?;
     let last = (heads.len() - 1) as u16;
     sheet.merge_range(0, 0, 0, last, &r.title, &title)?;
     sheet.merge_range(1, 0, 1, last, &r.line, &base)?;
@@ -99,8 +132,11 @@ pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
         .set_landscape()
         .set_print_fit_to_pages(1, 0);
 
+    if r.criteria.is_empty() {
+        return Ok(());
+    }
     let detail = book.add_worksheet();
-    detail.set_name("评分明细")?;
+    detail.set_name(detail_name)?;
     let mut heads: Vec<String> = vec!["候选人".into(), "评审专家".into()];
     heads.extend(r.criteria.iter().cloned());
     heads.push("合计".into());
@@ -119,7 +155,7 @@ pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
             detail.write_string_with_format(at, i as u16, v, &cell)?;
         }
     }
-    Ok(book.save_to_buffer()?)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -162,5 +198,52 @@ mod tests {
             ["候选人", "评审专家", "思想品质", "工作实绩", "合计", "来源"]
         );
         assert_eq!(detail[1][4], "68");
+    }
+
+    #[test]
+    fn every_stage_gets_its_sheets_in_order() {
+        let scored = StageResults {
+            title: "会议评审结果".into(),
+            line: "汇总方法：平均分".into(),
+            criteria: vec!["思想品质".into()],
+            value_label: "汇总分".into(),
+            rows: vec![],
+            sheets: vec![SheetRow {
+                candidate: "张三".into(),
+                expert: "王专家".into(),
+                points: vec!["30".into()],
+                total: "30".into(),
+                source: "纸质录入".into(),
+            }],
+        };
+        let screening = StageResults {
+            title: "形式审查结果".into(),
+            line: String::new(),
+            criteria: vec![],
+            value_label: "审查结论".into(),
+            rows: vec![ResultRow {
+                rank: String::new(),
+                number: "ZMKJ20231".into(),
+                name: "张三".into(),
+                work_unit: "新疆大学".into(),
+                recommender: "昌吉州科协".into(),
+                total: "合格".into(),
+                advanced: "晋级".into(),
+                reason: String::new(),
+            }],
+            sheets: vec![],
+        };
+        let long = "一个名字很长很长很长很长很长很长很长很长的评审阶段[终]".to_owned();
+        let bytes = workbook(&[screening, scored], &["形式审查".to_owned(), long.clone()]).unwrap();
+        let names = crate::testing::xlsx_sheet_names(bytes.clone());
+        assert_eq!(names.len(), 3);
+        assert_eq!(names[0], "1 形式审查");
+        assert!(names[1].starts_with("2 一个名字") && names[1].chars().count() <= 31);
+        assert!(names[2].ends_with(" 评分明细") && names[2].chars().count() <= 31);
+        assert!(!names.iter().any(|n| n.contains('[')));
+        let first = crate::testing::xlsx_cells(bytes.clone(), "1 形式审查");
+        assert_eq!(first[3][5], "合格");
+        let detail = crate::testing::xlsx_cells(bytes, &names[2]);
+        assert_eq!(detail[1][4], "纸质录入");
     }
 }

@@ -108,3 +108,10 @@ pub fn xlsx_cells(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// The names of an XLSX package's sheets, in order.
+pub fn xlsx_sheet_names(bytes: Vec<u8>) -> Vec<String> {
+    use calamine::{Reader, Xlsx};
+    let book = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX package");
+    book.sheet_names()
+}

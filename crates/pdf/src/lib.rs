@@ -20,6 +20,7 @@ use typst_kit::fonts::FontStore;
 use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
+pub mod certificate;
 pub mod form;
 mod watermark;
 

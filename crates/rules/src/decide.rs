@@ -87,6 +87,9 @@ pub struct Case<'a> {
     /// Where the selection rounds hold the candidate, in words (see
     /// `selection::stage::holding`): it may not be sent back or taken back meanwhile.
     pub in_selection: Option<&'a str>,
+    /// The candidate's latest 公示 by its recommending unit, read for that unit's 提交
+    /// where the campaign has `[publicity] unit_publicity`.
+    pub unit_publicity: Option<&'a crate::publicity::unit::Record>,
 }
 
 impl Case<'_> {
@@ -266,6 +269,19 @@ pub fn decide(case: &Case<'_>, event: Event, note: &Note) -> Result<Outcome, Ref
             if let Some(co) = unit_submit(case, by, note, &mut problems) {
                 kept.co_signer = co.0;
                 kept.co_opinion = co.1;
+            }
+            // 东莞 五（一）: “公示无异议后…方可上报”; the record goes up with the opinion.
+            if by == case.recommender_level && case.campaign.publicity.unit_publicity {
+                match crate::publicity::unit::forward(case.unit_publicity, case.now) {
+                    Ok(Some(line)) if kept.comment.is_empty() => kept.comment = line,
+                    Ok(Some(line)) => kept.comment = format!("{}\n{line}", kept.comment),
+                    Ok(None) => {}
+                    Err(message) => problems.push(Problem {
+                        code: "publicity_pending",
+                        place: Place::Blocker,
+                        message,
+                    }),
+                }
             }
         }
         Event::Return { .. } | Event::Recall { .. } if case.in_selection.is_some() => {

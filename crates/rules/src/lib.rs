@@ -15,6 +15,7 @@ pub mod materials;
 pub mod paper;
 pub mod password;
 pub mod publicity;
+pub mod release;
 pub mod role;
 pub mod selection;
 pub mod workflow;

@@ -4,6 +4,7 @@
 //! it ends ([`objection`]); [`draft`] writes the notice the organiser or the unit edits.
 
 pub mod objection;
+pub mod unit;
 
 use time::{Date, Duration, OffsetDateTime};
 

@@ -355,3 +355,14 @@ impl Store {
         Ok(())
     }
 }
+
+/// One attachment by its row id, removed or not.
+pub(crate) async fn attachment_by_id(pool: &sqlx::AnyPool, id: i64) -> Result<Option<Attachment>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(attachment_of).transpose()
+}

@@ -20,6 +20,7 @@ pub mod notices;
 pub mod outbox;
 pub mod paper;
 pub mod publicity;
+pub mod release;
 pub mod sessions;
 pub mod sheets;
 pub mod stages;
@@ -61,6 +62,9 @@ pub enum StoreError {
     /// The 推荐码 was used or revoked meanwhile.
     #[error("推荐码已被使用或已作废")]
     CodeUsed,
+    /// The campaign's results are released: its stages and lists stand as released.
+    #[error("评选结果已发布")]
+    Released,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]

@@ -189,18 +189,30 @@ impl Store {
         };
         // Nobody is published twice on a stage's lists (a second click, a second office
         // worker): checked under the stage's lock.
-        if guard.is_some() && p.kind != "unit" {
+        // A unit's candidates are on its own 公示 once (`unit_id` bound as the “stage”).
+        let same = if p.kind == "unit" {
+            Some("q.kind = 'unit' AND q.unit_id = $2")
+        } else if guard.is_some() {
+            Some("q.stage_key = $2 AND q.kind <> 'unit'")
+        } else {
+            None
+        };
+        if let Some(same) = same {
             for e in p.entries {
-                let already: i64 = sqlx::query(
+                let query = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT COUNT(*) FROM publicity_entries e JOIN publicities q ON q.id = e.publicity_id \
-                     WHERE q.campaign_id = $1 AND q.stage_key = $2 AND q.kind <> 'unit' AND e.application_id = $3",
-                )
-                .bind(p.campaign_id)
-                .bind(p.stage_key)
-                .bind(e.application_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+                     WHERE q.campaign_id = $1 AND {same} AND e.application_id = $3"
+                )))
+                .bind(p.campaign_id);
+                let query = match p.unit_id {
+                    Some(unit) if p.kind == "unit" => query.bind(unit),
+                    _ => query.bind(p.stage_key),
+                };
+                let already: i64 = query
+                    .bind(e.application_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
                 if already > 0 {
                     return Err(StoreError::Stale);
                 }
@@ -321,6 +333,35 @@ impl Store {
         };
         let list = vec![publicity_of(&row)?];
         Ok(self.with_entries(list).await?.pop())
+    }
+
+    /// The latest 公示 by a recommending unit that lists `application_id`, with the
+    /// objections about that candidate filed on it.
+    pub async fn unit_publicity_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Option<(Publicity, Vec<Objection>)>> {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PUBLICITY_COLUMNS} FROM publicities p LEFT JOIN users u ON u.id = p.published_by \
+             WHERE p.kind = 'unit' AND p.id IN \
+             (SELECT publicity_id FROM publicity_entries WHERE application_id = $1) \
+             ORDER BY p.id DESC LIMIT 1"
+        )))
+        .bind(application_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let p = publicity_of(&row)?;
+        let objections = self
+            .objections_where(
+                "p.public_id = $1 AND o.application_id = $2",
+                &p.public_id,
+                Some(application_id),
+            )
+            .await?;
+        Ok(Some((p, objections)))
     }
 
     /// Files an objection with its files (already in storage) and its audit entry.

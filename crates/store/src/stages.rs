@@ -52,7 +52,8 @@ fn event_of(kind: &str, ids: &str, reason: String) -> Result<Event> {
 /// takes it first, so the count of events it then reads cannot change before it commits.
 /// A no-op update of the campaign's row is a row lock on PostgreSQL (under READ
 /// COMMITTED a read-then-write guard alone lets a close slip between) and the database's
-/// write lock on SQLite, the same statement on both.
+/// write lock on SQLite, the same statement on both. After the campaign's release it
+/// refuses (`Released`): nothing in the selection moves once the results are out.
 pub(crate) async fn locked(
     store: &Store,
     campaign_id: &str,
@@ -64,6 +65,15 @@ pub(crate) async fn locked(
         .await?;
     if found.rows_affected() == 0 {
         return Err(StoreError::NotFound);
+    }
+    // Once released, the stages and their lists stand as released.
+    let released: i64 = sqlx::query("SELECT COUNT(*) FROM releases WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if released > 0 {
+        return Err(StoreError::Released);
     }
     Ok(tx)
 }

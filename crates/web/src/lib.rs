@@ -14,6 +14,7 @@ pub mod materials;
 pub mod notices;
 pub mod paper;
 pub mod publicity;
+pub mod release;
 pub mod reviews;
 pub mod stages;
 

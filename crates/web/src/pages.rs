@@ -73,6 +73,11 @@ pub fn menu_for(access: &Access, unread: i64) -> Vec<MenuGroup> {
             badge: 0,
         });
         zuimei.push(MenuItem {
+            label: "推荐公示",
+            href: "/unit-publicity",
+            badge: 0,
+        });
+        zuimei.push(MenuItem {
             label: "纸质材料报送",
             href: "/paper",
             badge: 0,

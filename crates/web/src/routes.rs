@@ -71,6 +71,10 @@ pub fn router(state: AppState) -> Router {
             publicity_api::post_publish
         ))
         .routes(routes!(publicity_api::post_objection))
+        .routes(routes!(
+            crate::release::api::get_release,
+            crate::release::api::post_release
+        ))
         .routes(routes!(crate::paper::api::get_paper))
         .routes(routes!(crate::paper::api::post_mark))
         .routes(routes!(crate::paper::api::post_request))
@@ -246,6 +250,37 @@ pub fn router(state: AppState) -> Router {
                 pingxuan_app::publicity::MAX_TOTAL_BYTES + 64 * 1024,
             )),
         )
+        .route(
+            "/campaigns/{id}/release",
+            get(crate::release::pages::get_console).post(crate::release::pages::post_release),
+        )
+        .route(
+            "/campaigns/{id}/certificates/{serial}",
+            get(crate::release::pages::get_certificate),
+        )
+        .route(
+            "/campaigns/{id}/results.xlsx",
+            get(crate::release::pages::get_workbook),
+        )
+        .route("/unit-publicity", get(crate::publicity::unit::get_mine))
+        .route(
+            "/campaigns/{id}/unit-publicity",
+            get(crate::publicity::unit::get_unit).post(crate::publicity::unit::post_publish),
+        )
+        .route(
+            "/campaigns/{id}/unit-publicity/objections",
+            post(crate::publicity::unit::post_enter).layer(DefaultBodyLimit::max(
+                pingxuan_app::publicity::MAX_TOTAL_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/campaigns/{id}/unit-publicity/report.docx",
+            get(crate::publicity::unit::get_report),
+        )
+        .route(
+            "/campaigns/{id}/unit-publicity/objections/{oid}",
+            post(crate::publicity::unit::post_step),
+        )
         .route("/paper", get(crate::paper::pages::get_mine))
         .route("/campaigns/{id}/paper", get(crate::paper::pages::get_paper))
         .route(
@@ -294,6 +329,12 @@ pub fn router(state: AppState) -> Router {
                     pingxuan_app::publicity::MAX_TOTAL_BYTES + 64 * 1024,
                 )),
         )
+        // The released list: public, signed in or not.
+        .route("/jg/{id}", get(crate::release::public::get_gallery))
+        .route("/jg/{id}/{n}", get(crate::release::public::get_winner))
+        .route("/jg/{id}/{n}/{file}", get(crate::release::public::get_file))
+        .route("/jg/{id}/{n}/{file}/small", get(crate::release::public::get_small))
+        .route("/zs/{serial}/{code}", get(crate::release::public::get_check))
         .route("/files/{file}/preview", get(materials::api::get_preview))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))

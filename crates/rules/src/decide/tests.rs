@@ -76,6 +76,7 @@ struct Fixture {
     extensions: Vec<Extension>,
     now: i64,
     in_selection: Option<&'static str>,
+    unit_publicity: Option<crate::publicity::unit::Record>,
 }
 
 impl Fixture {
@@ -102,6 +103,7 @@ impl Fixture {
             // 2023-01-01, before every seed's deadline.
             now: 1_672_531_200,
             in_selection: None,
+            unit_publicity: None,
         }
     }
 
@@ -133,6 +135,7 @@ impl Fixture {
             extensions: &self.extensions,
             now: self.now,
             in_selection: self.in_selection,
+            unit_publicity: self.unit_publicity.as_ref(),
         };
         decide(&case, event, note)
     }
@@ -466,6 +469,52 @@ fn dongguan_co_signature() {
     assert_eq!(o.note, said("同意推荐。"));
 }
 
+/// 东莞 五（一）: “公示满5个工作日，公示无异议后加盖推荐单位公章方可上报” — the recommender's
+/// 提交 waits for its 公示 and carries the record up in its opinion; the work unit's does not.
+#[test]
+fn a_unit_publicity_holds_the_recommenders_submission() {
+    use crate::publicity::{Period, unit::Record};
+    let mut f = Fixture::new("dongguan-2023.toml", false).moved(&[
+        SUBMIT_0,
+        Event::Submit { by: 1 },
+        Event::Open { by: 2 },
+    ]);
+    let period = Period {
+        published: time::macros::date!(2023 - 10 - 09),
+        first: time::macros::date!(2023 - 10 - 10),
+        last: time::macros::date!(2023 - 10 - 16),
+        working_days: 5,
+    };
+    f.now = period.ends_at() - 60;
+    f.unit_publicity = Some(Record {
+        period,
+        objections: 0,
+        open: 0,
+        upheld: 0,
+    });
+    let submit = Event::Submit { by: 2 };
+    assert_eq!(
+        problems(f.decide(submit, &said("同意推荐。"))),
+        [(
+            "publicity_pending",
+            Place::Blocker,
+            "该候选人的公示期为2023年10月10日至2023年10月16日（5 个工作日），至2023年10月16日 24:00 止；按通知须公示期满、无异议后方可上报".to_owned()
+        )]
+    );
+    f.now = period.ends_at();
+    let o = f.decide(submit, &said("同意推荐。")).unwrap();
+    assert_eq!(
+        o.note.comment,
+        "同意推荐。\n公示情况：2023年10月10日至2023年10月16日（5 个工作日）在推荐单位公示，无异议"
+    );
+    // Without a 公示 held here, nothing is added and nothing held.
+    f.unit_publicity = None;
+    assert_eq!(
+        f.decide(submit, &said("同意推荐。")).unwrap().note,
+        said("同意推荐。")
+    );
+}
+
 /// 广西 六（一）2: when the work unit is itself the recommender its level is left out,
 /// and its stamped opinion falls to the recommender's 提交.
 #[test]
@@ -588,6 +637,7 @@ fn file_moves() {
             extensions: &f.extensions,
             now: f.now,
             in_selection: None,
+            unit_publicity: None,
         };
         decide_file(&case, level, mv).map(|m| m.key.clone())
     };

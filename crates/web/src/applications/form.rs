@@ -168,6 +168,8 @@ struct ApplicationPage {
     /// Whether any of them can be changed here (the upload hint is shown once).
     materials_editable: bool,
     conclusions: Vec<pingxuan_app::stages::Conclusion>,
+    /// (campaign, serial) of the certificate, once the list is released with them on it.
+    certificate: Option<(String, String)>,
 }
 
 /// What the applicant reads before pressing 我承诺: the campaign's conditions.
@@ -211,6 +213,7 @@ struct Said {
     blockers: Vec<String>,
     /// The selection rounds' published outcomes for this application.
     conclusions: Vec<pingxuan_app::stages::Conclusion>,
+    certificate: Option<(String, String)>,
 }
 
 impl Said {
@@ -221,6 +224,7 @@ impl Said {
             status: StatusCode::OK,
             blockers: Vec::new(),
             conclusions: Vec::new(),
+            certificate: None,
         }
     }
     fn notice(text: impl Into<String>) -> Said {
@@ -230,6 +234,7 @@ impl Said {
             status: StatusCode::OK,
             blockers: Vec::new(),
             conclusions: Vec::new(),
+            certificate: None,
         }
     }
     fn error(text: impl Into<String>, status: StatusCode) -> Said {
@@ -239,6 +244,7 @@ impl Said {
             status,
             blockers: Vec::new(),
             conclusions: Vec::new(),
+            certificate: None,
         }
     }
 }
@@ -317,6 +323,7 @@ async fn render(
         materials_editable: materials.iter().any(|m| m.editable),
         materials,
         conclusions: said.conclusions.clone(),
+        certificate: said.certificate.clone(),
     };
     Ok((said.status, Html(page.render()?)).into_response())
 }
@@ -344,6 +351,11 @@ pub async fn get_application(
     said.conclusions = pingxuan_app::stages::conclusions_for(&state.store, &l.campaign, l.app.id)
         .await
         .map_err(Failure::from)?;
+    said.certificate =
+        pingxuan_app::release::certificate_of(&state.store, &l.app.campaign_id, l.app.id)
+            .await
+            .map_err(Failure::from)?
+            .map(|serial| (l.app.campaign_id.clone(), serial));
     render(&who, &l, None, BTreeMap::new(), said).await
 }
 

@@ -242,6 +242,20 @@ pub async fn get_file(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (a, l) = materials::seen_attachment(&state.store, &caller.access, &file).await?;
+    let name = materials::download_name(&a, &l);
+    let disposition = crate::exports::disposition(q.download.as_deref() == Some("1"), &name);
+    serve(&state, &a, &headers, disposition, "private, max-age=3600").await
+}
+
+/// A stored file as the answer, whole or the asked byte range (a video seeks with
+/// ranges), with its type, disposition and cache policy.
+pub(crate) async fn serve(
+    state: &AppState,
+    a: &pingxuan_store::attachments::Attachment,
+    headers: &HeaderMap,
+    disposition: String,
+    cache: &'static str,
+) -> Result<Response, ApiError> {
     let size = a.size as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = match super::parse_range(range, size) {
@@ -254,8 +268,6 @@ pub async fn get_file(
                 .into_response());
         }
     };
-    let name = materials::download_name(&a, &l);
-    let disposition = crate::exports::disposition(q.download.as_deref() == Some("1"), &name);
     let (status, span) = match range.clone() {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r),
         None => (StatusCode::OK, 0..size),
@@ -267,7 +279,7 @@ pub async fn get_file(
         .header(header::CONTENT_LENGTH, span.end - span.start)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_DISPOSITION, disposition)
-        .header(header::CACHE_CONTROL, "private, max-age=3600");
+        .header(header::CACHE_CONTROL, cache);
     if range.is_some() {
         res = res.header(
             header::CONTENT_RANGE,

@@ -173,6 +173,12 @@ pub async fn get_paper(
 /// `GET /paper`: a recommending unit's campaign's paper page (the first, where it
 /// recommends in several).
 pub async fn get_mine(who: SignedIn) -> Result<Response, PageError> {
+    to_units_campaign(&who, "paper")
+}
+
+/// A recommending unit's page `page` of its campaign (the first, where it recommends in
+/// several): where the menu's unit items lead.
+pub(crate) fn to_units_campaign(who: &SignedIn, page: &str) -> Result<Response, PageError> {
     let campaign = who
         .access
         .roles
@@ -180,7 +186,7 @@ pub async fn get_mine(who: SignedIn) -> Result<Response, PageError> {
         .find(|r| r.role == pingxuan_rules::Role::Recommender)
         .and_then(|r| r.campaign_id.clone())
         .ok_or(Failure::Forbidden)?;
-    Ok(Redirect::to(&format!("/campaigns/{campaign}/paper")).into_response())
+    Ok(Redirect::to(&format!("/campaigns/{campaign}/{page}")).into_response())
 }
 
 async fn again(

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod pages;
 pub mod public;
+pub mod unit;
 
 /// 13812345678 → 138****5678; a landline keeps its area code and last four.
 pub fn masked_phone(p: &str) -> String {

@@ -57,6 +57,8 @@ struct ConsolePage {
     shell: Shell,
     csrf: String,
     campaign_id: String,
+    /// The console's path under the campaign (the shared objection forms post there).
+    base: &'static str,
     campaign_title: String,
     /// What the campaign file says of the final 公示.
     rule: String,
@@ -88,35 +90,54 @@ struct ConsolePage {
 
 impl ConsolePage {
     fn field_error(&self, at: &str, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| self.error_at == at && f == field)
-            .map(|(_, m)| m.as_str())
+        field_error(&self.error, &self.error_at, at, field)
     }
 
     fn form_error(&self, at: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| {
-                self.error_at == at
-                    && ![
-                        "title",
-                        "body",
-                        "contact",
-                        "working_days",
-                        "published_on",
-                        "name",
-                        "phone",
-                        "text",
-                        "candidate",
-                        "files",
-                        "opinion",
-                        "received_on",
-                    ]
-                    .contains(&f.as_str())
-            })
-            .map(|(_, m)| m.as_str())
+        form_error(&self.error, &self.error_at, at)
     }
+}
+
+/// The fields the console's forms show a refusal beside; any other refusal shows above
+/// the form it came from.
+const FIELDS: [&str; 12] = [
+    "title",
+    "body",
+    "contact",
+    "working_days",
+    "published_on",
+    "name",
+    "phone",
+    "text",
+    "candidate",
+    "files",
+    "opinion",
+    "received_on",
+];
+
+/// A console's refusal beside `field` of the form `at` (publish, enter, an objection).
+pub(crate) fn field_error<'a>(
+    error: &'a Option<(String, String)>,
+    error_at: &str,
+    at: &str,
+    field: &str,
+) -> Option<&'a str> {
+    error
+        .as_ref()
+        .filter(|(f, _)| error_at == at && f == field)
+        .map(|(_, m)| m.as_str())
+}
+
+/// A console's refusal of the form `at` that belongs to none of its fields.
+pub(crate) fn form_error<'a>(
+    error: &'a Option<(String, String)>,
+    error_at: &str,
+    at: &str,
+) -> Option<&'a str> {
+    error
+        .as_ref()
+        .filter(|(f, _)| error_at == at && !FIELDS.contains(&f.as_str()))
+        .map(|(_, m)| m.as_str())
 }
 
 /// Typed values kept after a refusal.
@@ -193,6 +214,7 @@ fn render_with(
     let targets = o
         .publicities
         .iter()
+        .filter(|p| p.kind != pingxuan_rules::publicity::Kind::Unit.key())
         .flat_map(|p| {
             p.entries.iter().map(move |e| {
                 (
@@ -202,78 +224,7 @@ fn render_with(
             })
         })
         .collect();
-    let objections = o
-        .objections
-        .iter()
-        .map(|v| {
-            let obj = &v.objection;
-            let next: Vec<(&'static str, &'static str)> = if v.outcome.is_final() {
-                Vec::new()
-            } else {
-                [
-                    Outcome::Checking,
-                    Outcome::Rejected,
-                    Outcome::Unfounded,
-                    Outcome::Upheld,
-                ]
-                .into_iter()
-                .filter(|n| !(*n == Outcome::Checking && v.outcome == Outcome::Checking))
-                .map(|n| (n.key(), n.text()))
-                .collect()
-            };
-            ObjectionRow {
-                id: obj.id,
-                number: actions::number_text(&obj.number),
-                publicity: v.publicity_title.clone(),
-                candidate: v.candidate.clone(),
-                objector: obj.name.clone(),
-                phone: super::masked_phone(&obj.phone),
-                channel: v.channel.text(),
-                // A call or a letter is known by its day, not by a time of day.
-                received: if v.channel == Channel::Online {
-                    format_time(obj.received_at)
-                } else {
-                    pingxuan_rules::publicity::day_words(pingxuan_rules::publicity::beijing_day(
-                        obj.received_at,
-                    ))
-                },
-                text: obj.body.clone(),
-                files: obj
-                    .files
-                    .iter()
-                    .map(|f| {
-                        (
-                            f.seq,
-                            f.original_name.clone(),
-                            pingxuan_rules::materials::format_size(f.size as u64),
-                        )
-                    })
-                    .collect(),
-                outcome: v.outcome.text(),
-                settled: v.outcome.is_final(),
-                opinion: v.opinion.clone(),
-                steps: obj
-                    .steps
-                    .iter()
-                    .map(|s| {
-                        let o = Outcome::from_key(&s.outcome).map_or("", |o| o.text());
-                        let mut line = format!(
-                            "{o} · {} {}",
-                            s.by.clone().unwrap_or_default(),
-                            format_time(s.at)
-                        );
-                        if !s.opinion.is_empty() {
-                            line.push_str(" · ");
-                            line.push_str(&s.opinion);
-                        }
-                        line
-                    })
-                    .collect(),
-                next,
-                still_listed: v.still_listed,
-            }
-        })
-        .collect();
+    let objections = objection_rows(&o.objections, false);
     let (status, error_at, error) = match error {
         None => (axum::http::StatusCode::OK, String::new(), None),
         Some((at, f)) => (
@@ -286,6 +237,7 @@ fn render_with(
         shell: Shell::signed_in(who, "公示与异议", ""),
         csrf: who.session.csrf_token.clone(),
         campaign_id: o.campaign.campaign.id.clone(),
+        base: "publicity",
         campaign_title: o.campaign.campaign.name.clone(),
         rule,
         blocked: o.blocked.clone(),
@@ -373,7 +325,7 @@ async fn again(
     render(who, o, None, Some((at.to_owned(), Failure::from(e))), typed)
 }
 
-fn refusable(e: &pingxuan_app::Error) -> bool {
+pub(crate) fn refusable(e: &pingxuan_app::Error) -> bool {
     matches!(
         e,
         pingxuan_app::Error::Invalid { .. } | pingxuan_app::Error::Conflict { .. }
@@ -451,63 +403,7 @@ pub async fn post_enter(
     Path(id): Path<String>,
     posted: PostedFiles,
 ) -> Result<Response, PageError> {
-    let target = posted.field("target").to_owned();
-    let channel = Channel::from_key(posted.field("channel"));
-    let received = parse_day(posted.field("received_on"));
-    let entered = Entered {
-        target: target.clone(),
-        channel: posted.field("channel").to_owned(),
-        received_on: posted.field("received_on").to_owned(),
-        name: posted.field("name").to_owned(),
-        phone: posted.field("phone").to_owned(),
-        text: posted.field("text").to_owned(),
-    };
-    let mut form = super::public::form_of(&posted);
-    let (public_id, candidate) = target.split_once(':').unwrap_or(("", ""));
-    form.candidate = candidate.parse().ok();
-    let public_id = public_id.to_owned();
-    let files = super::public::files_of(posted);
-    let refused =
-        |code, message: &str, field| pingxuan_app::Error::invalid(code, message, Some(field));
-    let result = match (channel, received) {
-        (None, _) | (Some(Channel::Online), _) => Err(refused(
-            "channel",
-            "请选择异议的来源：电话、来信或来访",
-            "channel",
-        )),
-        (_, None) => Err(refused(
-            "received_on",
-            "请填写收到异议的日期（来信以邮戳日期为准），写作 2024-04-28",
-            "received_on",
-        )),
-        (Some(channel), Some(received_on)) => {
-            // The 公示 must be this campaign's.
-            match state.store.publicity(&public_id).await {
-                Ok(p) if p.campaign_id == id => {
-                    actions::object(
-                        &state.store,
-                        &state.blobs,
-                        &public_id,
-                        Filer::Office {
-                            access: &who.access,
-                            channel,
-                            received_on,
-                        },
-                        &form,
-                        &files,
-                        who.ip.as_deref(),
-                    )
-                    .await
-                }
-                Ok(_) | Err(pingxuan_store::StoreError::NotFound) => Err(refused(
-                    "candidate_required",
-                    "请选择异议针对的公示对象",
-                    "candidate",
-                )),
-                Err(e) => Err(e.into()),
-            }
-        }
-    };
+    let (result, entered) = enter(&state, &who, &id, posted).await;
     match result {
         Ok(_) => {
             Ok(Redirect::to(&format!("/campaigns/{id}/publicity?done=entered")).into_response())
@@ -525,9 +421,9 @@ pub async fn post_enter(
 
 #[derive(Deserialize)]
 pub struct StepFields {
-    outcome: String,
+    pub(crate) outcome: String,
     #[serde(default)]
-    opinion: String,
+    pub(crate) opinion: String,
 }
 
 /// `POST /campaigns/{id}/publicity/objections/{oid}`: 核查中, or an outcome with its
@@ -612,4 +508,158 @@ pub async fn post_contact(
         .await
         .map_err(Failure::from)?;
     render_with(&who, o, None, None, Typed::default(), Some((oid, phone)))
+}
+
+/// The objections as a console lists them. The organiser sees who objected and acts on
+/// its own 公示's; a unit (`for_unit`) acts on its own and never sees who.
+pub(crate) fn objection_rows(list: &[actions::ObjectionView], for_unit: bool) -> Vec<ObjectionRow> {
+    list.iter()
+        .map(|v| {
+            let obj = &v.objection;
+            // The organiser does not act on a unit's 公示 (the unit does), nor a unit on
+            // the organiser's.
+            let next: Vec<(&'static str, &'static str)> =
+                if v.outcome.is_final() || v.unit != for_unit {
+                    Vec::new()
+                } else {
+                    [
+                        Outcome::Checking,
+                        Outcome::Rejected,
+                        Outcome::Unfounded,
+                        Outcome::Upheld,
+                    ]
+                    .into_iter()
+                    .filter(|n| !(*n == Outcome::Checking && v.outcome == Outcome::Checking))
+                    .map(|n| (n.key(), n.text()))
+                    .collect()
+                };
+            ObjectionRow {
+                id: obj.id,
+                number: actions::number_text(&obj.number),
+                publicity: v.publicity_title.clone(),
+                candidate: v.candidate.clone(),
+                objector: if for_unit {
+                    "实名反映（反映人信息仅活动办公室可见）".to_owned()
+                } else {
+                    obj.name.clone()
+                },
+                phone: if for_unit {
+                    String::new()
+                } else {
+                    super::masked_phone(&obj.phone)
+                },
+                channel: v.channel.text(),
+                // A call or a letter is known by its day, not by a time of day.
+                received: if v.channel == Channel::Online {
+                    format_time(obj.received_at)
+                } else {
+                    pingxuan_rules::publicity::day_words(pingxuan_rules::publicity::beijing_day(
+                        obj.received_at,
+                    ))
+                },
+                text: obj.body.clone(),
+                files: obj
+                    .files
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.seq,
+                            f.original_name.clone(),
+                            pingxuan_rules::materials::format_size(f.size as u64),
+                        )
+                    })
+                    .collect(),
+                outcome: v.outcome.text(),
+                settled: v.outcome.is_final(),
+                opinion: v.opinion.clone(),
+                steps: obj
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        let o = Outcome::from_key(&s.outcome).map_or("", |o| o.text());
+                        let mut line = format!(
+                            "{o} · {} {}",
+                            s.by.clone().unwrap_or_default(),
+                            format_time(s.at)
+                        );
+                        if !s.opinion.is_empty() {
+                            line.push_str(" · ");
+                            line.push_str(&s.opinion);
+                        }
+                        line
+                    })
+                    .collect(),
+                next,
+                still_listed: v.still_listed,
+            }
+        })
+        .collect()
+}
+
+/// Enters an objection made by telephone, letter or visit from a console's form (the
+/// organiser's or a unit's): the number, or the refusal with the boxes as typed.
+pub(crate) async fn enter(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+    posted: PostedFiles,
+) -> (Result<String, pingxuan_app::Error>, Entered) {
+    let target = posted.field("target").to_owned();
+    let channel = Channel::from_key(posted.field("channel"));
+    let received = parse_day(posted.field("received_on"));
+    let entered = Entered {
+        target: target.clone(),
+        channel: posted.field("channel").to_owned(),
+        received_on: posted.field("received_on").to_owned(),
+        name: posted.field("name").to_owned(),
+        phone: posted.field("phone").to_owned(),
+        text: posted.field("text").to_owned(),
+    };
+    let mut form = super::public::form_of(&posted);
+    let (public_id, candidate) = target.split_once(':').unwrap_or(("", ""));
+    form.candidate = candidate.parse().ok();
+    let public_id = public_id.to_owned();
+    let files = super::public::files_of(posted);
+    let refused =
+        |code, message: &str, field| pingxuan_app::Error::invalid(code, message, Some(field));
+    let result = match (channel, received) {
+        (None, _) | (Some(Channel::Online), _) => Err(refused(
+            "channel",
+            "请选择异议的来源：电话、来信或来访",
+            "channel",
+        )),
+        (_, None) => Err(refused(
+            "received_on",
+            "请填写收到异议的日期（来信以邮戳日期为准），写作 2024-04-28",
+            "received_on",
+        )),
+        (Some(channel), Some(received_on)) => {
+            // The 公示 must be this campaign's.
+            match state.store.publicity(&public_id).await {
+                Ok(p) if p.campaign_id == *id => {
+                    actions::object(
+                        &state.store,
+                        &state.blobs,
+                        &public_id,
+                        Filer::Office {
+                            access: &who.access,
+                            channel,
+                            received_on,
+                        },
+                        &form,
+                        &files,
+                        who.ip.as_deref(),
+                    )
+                    .await
+                }
+                Ok(_) | Err(pingxuan_store::StoreError::NotFound) => Err(refused(
+                    "candidate_required",
+                    "请选择异议针对的公示对象",
+                    "candidate",
+                )),
+                Err(e) => Err(e.into()),
+            }
+        }
+    };
+    (result, entered)
 }

@@ -85,8 +85,32 @@ async fn route_role_matrix(db: TestDb) {
             [LOGIN, NO, NO, NO, NO, OK, NO, OK],
         ),
         ("/paper", [LOGIN, NO, LOGIN, NO, NO, NO, NO, NO]),
+        // 推荐公示: the recommending unit's own page.
+        (
+            "/campaigns/guangxi-2024/unit-publicity",
+            [LOGIN, NO, OK, NO, NO, NO, NO, NO],
+        ),
+        ("/unit-publicity", [LOGIN, NO, LOGIN, NO, NO, NO, NO, NO]),
+        // Release and the workbook of every stage: the campaign's organisers.
+        (
+            "/campaigns/guangxi-2024/release",
+            [LOGIN, NO, NO, NO, OK, NO, NO, OK],
+        ),
+        (
+            "/campaigns/guangxi-2024/results.xlsx",
+            [LOGIN, NO, NO, NO, OK, NO, NO, OK],
+        ),
+        // A certificate of a campaign not released: nobody's.
+        (
+            "/campaigns/guangxi-2024/certificates/ZMKJ2024-001",
+            [
+                LOGIN, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+            ],
+        ),
         // The public's pages: anyone, signed in or not.
         ("/gs/follow", [OK, OK, OK, OK, OK, OK, OK, OK]),
+        ("/jg/0123456789abcdef0123456789abcdef", [MISSING; 8]),
+        ("/zs/ZMKJ2024-001/0123456789abcdef", [MISSING; 8]),
     ];
     let api: &[(Method, &str, [u16; 8])] = &[
         (
@@ -143,6 +167,11 @@ async fn route_role_matrix(db: TestDb) {
         (
             Method::GET,
             "/api/v1/campaigns/guangxi-2024/publicity",
+            [UNAUTH, NO, NO, NO, OK, NO, NO, OK],
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/guangxi-2024/release",
             [UNAUTH, NO, NO, NO, OK, NO, NO, OK],
         ),
     ];

@@ -1837,3 +1837,151 @@ async fn paper_page() {
     wait_text(&unit, "本单位推荐人选的纸质材料").await;
     screenshot(&unit, "paper-1-unit-phone.png").await;
 }
+
+/// Release as the office and the public see it: the console with the list and what the
+/// gallery shows, released with one click; the gallery on a phone, a winner's page with
+/// the video playing its first frame, the page a certificate's QR code leads to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_pages() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, token) = crate::final_list::five_ranked(&app).await;
+    let (s, j) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/campaigns/xinjiang-2023/stages/panel/moves",
+            &token,
+            serde_json::json!({"action": "advance", "candidates": [ids[1], ids[2], ids[3]]}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{j}");
+    for (n, id) in [ids[1], ids[2]].into_iter().enumerate() {
+        let portrait = crate::release::jpeg(300 + n as u32 * 20, 400).unwrap();
+        crate::release::attach(&app, id, "photos", "jpg", portrait).await;
+        let work = crate::release::jpeg(800, 600).unwrap();
+        crate::release::attach(&app, id, "photos", "jpg", work).await;
+    }
+    crate::release::attach(&app, ids[1], "videos", "mp4", crate::release::mp4()).await;
+    crate::release::strip(&app, ids[3], "photos").await;
+    let console = format!("{}/campaigns/xinjiang-2023/release", app.url);
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "fl-office").await;
+    office.goto(&console).await.unwrap();
+    wait_text(&office, "发布评选结果（3 人）").await;
+    screenshot(&office, "release-0-console.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "评选结果已发布，入选者和推荐单位已收到通知").await;
+    screenshot(&office, "release-1-released.png").await;
+    let gallery = office
+        .find(Locator::Css("a[href^='/jg/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let phone = browser(&driver, 390, 844).await;
+    phone.goto(&format!("{}{gallery}", app.url)).await.unwrap();
+    wait_text(&phone, "丁").await;
+    // The portraits load (a broken image has no natural width).
+    for _ in 0..50 {
+        let loaded = phone
+            .execute(
+                "return [...document.querySelectorAll('.winner-card img')].every(i => i.complete && i.naturalWidth > 0)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if loaded == serde_json::json!(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    screenshot(&phone, "release-2-gallery-phone.png").await;
+    click(&phone, ".winner-card a").await;
+    wait_text(&phone, "事迹简介").await;
+    // The video's metadata arrives through ranges: it knows its length.
+    let mut duration = serde_json::Value::Null;
+    for _ in 0..100 {
+        duration = phone
+            .execute("const v = document.querySelector('video'); return v && v.readyState >= 1 ? v.duration : null", vec![])
+            .await
+            .unwrap();
+        if duration.is_number() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let seconds = duration.as_f64().expect("the video's metadata loads");
+    assert!((1.5..2.5).contains(&seconds), "{seconds}");
+    screenshot(&phone, "release-3-winner-phone.png").await;
+    let check = pingxuan_app::release::check_url(&app.store, &app.url, "ZMKJ2023-001");
+    phone.goto(&check).await.unwrap();
+    wait_text(&phone, "真实有效").await;
+    screenshot(&phone, "release-4-check-phone.png").await;
+}
+
+/// A recommending unit's 推荐公示: its candidates ticked, the notice drafted in its name,
+/// published with one click; the page after, wide and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unit_publicity_page() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    crate::publicity::calendar_for_today(&app).await;
+    let unit = app
+        .store
+        .create_unit(
+            "xinjiang-2023",
+            "昌吉州科协",
+            pingxuan_rules::Role::Recommender,
+            Some("prefecture"),
+        )
+        .await
+        .unwrap();
+    app.unit_account(
+        "cj-rec",
+        pingxuan_rules::Role::Recommender,
+        "xinjiang-2023",
+        unit,
+    )
+    .await;
+    for (login, name) in [("a@x.cn", "张三"), ("b@x.cn", "李四")] {
+        crate::common::xinjiang_candidate_with(
+            &app,
+            login,
+            crate::common::xinjiang_values(name),
+            unit,
+            true,
+        )
+        .await;
+    }
+    let b = browser(&driver, 1280, 1000).await;
+    sign_in(&b, &app.url, "cj-rec").await;
+    b.goto(&format!("{}/unit-publicity", app.url))
+        .await
+        .unwrap();
+    wait_text(&b, "拟推荐以下 2 人").await;
+    fill(&b, "#p-contact", "昌吉州科协办公室，0994-2345678").await;
+    screenshot(&b, "unit-publicity-0-desk.png").await;
+    click(&b, "#publish button.primary").await;
+    wait_text(&b, "公示已发布").await;
+    screenshot(&b, "unit-publicity-1-published.png").await;
+    let phone = browser(&driver, 390, 844).await;
+    sign_in(&phone, &app.url, "cj-rec").await;
+    phone
+        .goto(&format!(
+            "{}/campaigns/xinjiang-2023/unit-publicity",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&phone, "本单位的公示").await;
+    screenshot(&phone, "unit-publicity-2-phone.png").await;
+}

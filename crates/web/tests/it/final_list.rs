@@ -22,7 +22,7 @@ const CID: &str = "xinjiang-2023";
 
 /// 新疆 with 形式审查 then 集中评选 of 3 (so 院士 at most 0, 45 岁以下 at least 1), ages
 /// counted on 2023-09-01.
-fn text() -> String {
+pub(crate) fn text() -> String {
     let text = crate::stages::screening_text_with_final_rules();
     let (from, to) = (
         text.find("[[stages]]\nkey = \"online_review\"").unwrap(),
@@ -64,8 +64,19 @@ fn id_number(birth: &str, seq: u32) -> String {
 /// Five candidates through 形式审查 to a closed 集中评选, ranked 甲院士, 乙, 丙, 丁 (the
 /// only one under 45), 戊; their ids and the office's API token.
 pub(crate) async fn five_ranked(app: &TestApp) -> (Vec<i64>, String) {
-    five_ranked_with(
+    five_ranked_in(app, &text()).await
+}
+
+/// The same with each one's points per criterion from both panel members.
+async fn five_ranked_with(app: &TestApp, points: [[u32; 3]; 5]) -> (Vec<i64>, String) {
+    five_ranked_from(app, &text(), points).await
+}
+
+/// The same five, ranked the same, in the campaign file `text` (a variant of `text()`).
+pub(crate) async fn five_ranked_in(app: &TestApp, text: &str) -> (Vec<i64>, String) {
+    five_ranked_from(
         app,
+        text,
         [
             [30, 30, 40],
             [30, 30, 35],
@@ -77,10 +88,9 @@ pub(crate) async fn five_ranked(app: &TestApp) -> (Vec<i64>, String) {
     .await
 }
 
-/// The same with each one's points per criterion from both panel members.
-async fn five_ranked_with(app: &TestApp, points: [[u32; 3]; 5]) -> (Vec<i64>, String) {
+async fn five_ranked_from(app: &TestApp, text: &str, points: [[u32; 3]; 5]) -> (Vec<i64>, String) {
     use pingxuan_rules::selection::stage::Move;
-    crate::stages::seed_text(app, &text()).await;
+    crate::stages::seed_text(app, text).await;
     // Ranked as listed: a 院士 first, the only one under 45 fourth.
     let people = [
         ("甲院士", "19491231", "是", points[0]),

@@ -18,5 +18,7 @@ mod materials;
 mod paper;
 mod publicity;
 mod races;
+mod release;
 mod stages;
 mod stages_api;
+mod unit_publicity;

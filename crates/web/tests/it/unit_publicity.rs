@@ -1,0 +1,253 @@
+//! A recommending unit's own 公示: published from its page with the notice drafted in
+//! its name; the unit's 提交 waits while it runs, while an objection is open, and for
+//! good once one is upheld; the record goes up in the opinion; the unit handles the
+//! objections without seeing who made them, the organiser sees who and cannot decide them.
+
+use pingxuan_rules::Role;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{PASSWORD, input_value, start, xinjiang_candidate_with, xinjiang_values};
+
+on_both_databases!(a_units_submission_waits_for_its_publicity);
+
+const CID: &str = "xinjiang-2023";
+const PAGE: &str = "/campaigns/xinjiang-2023/unit-publicity";
+
+async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    app.seed("xinjiang-2023.toml").await;
+    crate::publicity::calendar_for_today(&app).await;
+    let unit = app
+        .store
+        .create_unit(CID, "昌吉州科协", Role::Recommender, Some("prefecture"))
+        .await
+        .unwrap();
+    let rec_id = app
+        .unit_account("cj-rec", Role::Recommender, CID, unit)
+        .await;
+    let rec = app.token(rec_id).await;
+    let (_, a) = xinjiang_candidate_with(&app, "a@x.cn", xinjiang_values("张三"), unit, true).await;
+    let (_, b) = xinjiang_candidate_with(&app, "b@x.cn", xinjiang_values("李四"), unit, true).await;
+
+    // The unit's page: both waiting, the notice drafted in its name.
+    let mut web = app.client();
+    web.login("cj-rec", PASSWORD, None).await;
+    let page = web.get(PAGE).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for words in [
+        "张三",
+        "李四",
+        "尚未公示",
+        "昌吉州科协关于推荐2023年“新疆最美科技工作者”候选人的公示",
+        "拟推荐以下 2 人",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    let csrf = input_value(&page.body, "csrf").unwrap();
+    let title = "昌吉州科协关于推荐2023年“新疆最美科技工作者”候选人的公示";
+    let body = "经昌吉州科协研究，拟推荐以下 2 人为候选人，现予以公示。";
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("title", title),
+        ("body", body),
+        ("contact", "昌吉州科协办公室，0994-2345678"),
+        ("working_days", "5"),
+        ("published_on", ""),
+    ];
+    // Nobody chosen: said beside the list, what was typed kept.
+    let r = web.post_form(PAGE, &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请勾选要公示的候选人"), "{}", r.body);
+    assert!(r.body.contains("0994-2345678"));
+    form.push(("candidates", &a_s));
+    form.push(("candidates", &b_s));
+    let r = web.post_follow(PAGE, &form).await;
+    assert!(r.body.contains("公示已发布"), "{}", r.body);
+    assert!(r.body.contains("公示中"), "{}", r.body);
+    // Published once: a second time is refused.
+    let again = web.post_form(PAGE, &form).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("已在“"), "{}", again.body);
+    let p = app.store.publicities(CID).await.unwrap().remove(0);
+    assert_eq!((p.kind.as_str(), p.unit_id), ("unit", Some(unit)));
+
+    // While it runs, the unit's 提交 waits, with the dates.
+    let submit = |id: i64| {
+        let (app, rec) = (&app, &rec);
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/applications/{id}/submit"),
+                rec,
+                json!({"comment": "同意推荐。"}),
+            )
+            .await
+        }
+    };
+    let (s, e) = submit(a).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "publicity_pending");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("按通知须公示期满、无异议后方可上报"),
+        "{e}"
+    );
+
+    // Someone objects to 李四 on the public page.
+    let mut public = app.client();
+    let r = public
+        .post_file(
+            &format!("/gs/{}", p.public_id),
+            &[
+                ("candidate", &b_s),
+                ("name", "王五"),
+                ("phone", "13812345678"),
+                ("text", "李四推荐表中所列的获奖情况与事实不符，请核查。"),
+            ],
+            (
+                "files",
+                "evidence.pdf",
+                &pingxuan_media::testing::minimal_pdf(1, false),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The unit sees the objection, not who made it; the organiser sees who.
+    let page = web.get(PAGE).await;
+    assert!(
+        page.body.contains("实名反映（反映人信息仅活动办公室可见）"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("王五") && !page.body.contains("138****"),
+        "{}",
+        page.body
+    );
+    let office_id = app
+        .account("cj-office", Role::Organizer, Some(CID), None)
+        .await;
+    let office = app.token(office_id).await;
+    let (s, o) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/publicity"),
+            &office,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(o["objections"][0]["objector"], "王五", "{o}");
+    let oid = o["objections"][0]["id"].as_i64().unwrap();
+    // The unit decides it; the organiser may not.
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/objections/{oid}/steps"),
+            &office,
+            json!({"outcome": "checking"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    let csrf = input_value(&page.body, "csrf").unwrap();
+    let step = format!("{PAGE}/objections/{oid}");
+    let r = web
+        .post_follow(
+            &step,
+            &[("csrf", &csrf), ("outcome", "checking"), ("opinion", "")],
+        )
+        .await;
+    assert!(r.body.contains("处理结果已保存"), "{}", r.body);
+
+    // The period over (moved back in the store: the test cannot wait five working days).
+    let today = pingxuan_app::publicity::today();
+    let day = |d: i64| (today - time::Duration::days(d)).to_string();
+    sqlx::query(
+        "UPDATE publicities SET published_on = $1, first_day = $2, last_day = $3, ends_at = $4",
+    )
+    .bind(day(9))
+    .bind(day(8))
+    .bind(day(2))
+    .bind(pingxuan_store::now() - 86_400)
+    .execute(&app.store.pool)
+    .await
+    .unwrap();
+    // 张三 goes up with the record in the opinion.
+    let (s, j) = submit(a).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let (_, record) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/applications/{a}"),
+            &rec,
+            Value::Null,
+        )
+        .await;
+    let events = record["events"].as_array().unwrap();
+    let comment = events.last().unwrap()["comment"].as_str().unwrap();
+    assert!(comment.starts_with("同意推荐。\n公示情况："), "{comment}");
+    assert!(
+        comment.ends_with("（5 个工作日）在推荐单位公示，无异议"),
+        "{comment}"
+    );
+    // 李四 waits for the objection, then is held for good once it is upheld.
+    let (s, e) = submit(b).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(
+        e["error"]["message"],
+        "公示期间收到的异议尚有 1 项未办结，办结后方可上报"
+    );
+    let r = web
+        .post_follow(
+            &step,
+            &[
+                ("csrf", &csrf),
+                ("outcome", "upheld"),
+                ("opinion", "经核查，所列获奖情况与事实不符，不予推荐。"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("处理结果已保存"), "{}", r.body);
+    let (s, e) = submit(b).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(
+        e["error"]["message"],
+        "公示期间对该候选人的异议经核查成立，不能上报"
+    );
+    // The objector reads the 处理意见 by number; a unit's 公示 changes no stage.
+    assert!(app.store.removals(CID).await.unwrap().is_empty());
+    // The 推荐工作情况简要报告, drafted from the record.
+    let docx = web
+        .http
+        .get(format!("{}{PAGE}/report.docx", app.url))
+        .header(
+            "cookie",
+            format!("px_session={}", web.cookie.clone().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docx.status(), StatusCode::OK);
+    let text = pingxuan_export::testing::docx_text(&docx.bytes().await.unwrap());
+    for words in [
+        "昌吉州科协关于推荐2023年“新疆最美科技工作者”候选人工作情况的报告",
+        "1. 张三，",
+        "对张三、李四进行公示",
+        "公示期间收到异议 1 项，经核查，1 项异议成立，李四不再推荐。",
+        "昌吉州科协（盖章）",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    assert!(!text.contains("2. 李四"), "{text}");
+    // An applicant has no such page.
+    let mut applicant = app.client();
+    applicant.login("a@x.cn", PASSWORD, None).await;
+    assert_eq!(applicant.get(PAGE).await.status, StatusCode::FORBIDDEN);
+}
