@@ -364,7 +364,7 @@ pub async fn act(
             if l.campaign.publicity.unit_publicity
                 && i64::try_from(by).ok() == Some(l.app.recommender_level) =>
         {
-            crate::publicity::unit_record(store, l.app.id).await?
+            unit_record(store, l.app.id).await?
         }
         _ => None,
     };
@@ -387,6 +387,40 @@ pub async fn act(
     case.in_selection = holder.as_deref();
     let outcome = decide(&case, event, note).map_err(refused)?;
     write(store, actor, l, &outcome, guard, ip).await
+}
+
+/// A candidate's latest 公示 by their recommending unit, as the unit's 提交 reads it: its
+/// period as stored and what became of the objections about the candidate.
+async fn unit_record(
+    store: &Store,
+    application_id: i64,
+) -> Result<Option<pingxuan_rules::publicity::unit::Record>> {
+    use pingxuan_rules::publicity::objection::Outcome;
+    let Some((p, objections)) = store.unit_publicity_of(application_id).await? else {
+        return Ok(None);
+    };
+    let outcomes: Vec<Outcome> = objections
+        .iter()
+        .map(|o| {
+            o.steps
+                .last()
+                .and_then(|s| Outcome::from_key(&s.outcome))
+                .unwrap_or(Outcome::Received)
+        })
+        .collect();
+    let count = |o: Outcome| outcomes.iter().filter(|x| **x == o).count();
+    Ok(Some(pingxuan_rules::publicity::unit::Record {
+        period: pingxuan_rules::publicity::Period::stored(
+            &p.published_on,
+            &p.first_day,
+            &p.last_day,
+            p.working_days,
+        ),
+        objections: outcomes.len(),
+        open: outcomes.iter().filter(|o| !o.is_final()).count(),
+        upheld: count(Outcome::Upheld),
+        rejected: count(Outcome::Rejected),
+    }))
 }
 
 /// 办理: records that `level` opened what was submitted to it, the first time only.

@@ -522,22 +522,32 @@ pub fn download_name(a: &Attachment, l: &Loaded) -> String {
 pub const SMALL_PHOTO: u32 = 600;
 
 /// A photo's small upright JPEG (EXIF orientation applied): for previews and printed forms.
+pub async fn small_photo(blobs: &Blobs, a: &Attachment) -> Result<Vec<u8>, Error> {
+    photo_copy(blobs, a, SMALL_PHOTO).await
+}
+
+/// The longest side of the copy the public gallery shows full-size: a phone's screen,
+/// without the original's metadata (a phone's photo may carry where it was taken).
+pub const LARGE_PHOTO: u32 = 1600;
+
+/// A photo's upright JPEG copy, its longest side at most `max_side`, decoded and encoded
+/// again, so none of the original's EXIF (GPS included) comes along.
 /// Made once and kept in the storage beside the photo, so a bundle of a thousand 推荐表 does
 /// not decode a thousand full-size photos again. The copy is only a cache: when it cannot
 /// be kept, it is made again next time.
-pub async fn small_photo(blobs: &Blobs, a: &Attachment) -> Result<Vec<u8>, Error> {
+pub async fn photo_copy(blobs: &Blobs, a: &Attachment, max_side: u32) -> Result<Vec<u8>, Error> {
     // The size in the key: a new size never serves an old copy.
-    let key = format!("previews/{SMALL_PHOTO}/{}.jpg", a.blob_key);
+    let key = format!("previews/{max_side}/{}.jpg", a.blob_key);
     if let Ok(bytes) = blobs.get(&key).await {
         return Ok(bytes.to_vec());
     }
     let reader = blobs.blocking_reader(&a.blob_key).await?;
-    let jpeg = tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, SMALL_PHOTO))
+    let jpeg = tokio::task::spawn_blocking(move || pingxuan_media::thumbnail(reader, max_side))
         .await
-        .map_err(|e| Error::Internal(format!("small photo: {e}")))?
-        .map_err(|e| Error::Internal(format!("small photo: {e}")))?;
+        .map_err(|e| Error::Internal(format!("photo copy: {e}")))?
+        .map_err(|e| Error::Internal(format!("photo copy: {e}")))?;
     if let Err(e) = blobs.put(&key, Bytes::from(jpeg.clone())).await {
-        tracing::warn!(error = %e, key, "small photo not kept");
+        tracing::warn!(error = %e, key, "photo copy not kept");
     }
     Ok(jpeg)
 }

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
-use pingxuan_rules::calendar::{day_text, parse_day};
+use pingxuan_rules::calendar::day_text;
 use pingxuan_rules::publicity::objection::{self, Channel, Filing, Outcome};
 use pingxuan_rules::publicity::{self, Kind, Period};
 use pingxuan_rules::selection::stage::{Event, Phase};
@@ -38,13 +38,7 @@ pub fn today() -> Date {
 
 /// A 公示's period, read back from its stored days.
 pub fn period_of(p: &Publicity) -> Period {
-    let day = |s: &str| parse_day(s).unwrap_or(Date::MIN);
-    Period {
-        published: day(&p.published_on),
-        first: day(&p.first_day),
-        last: day(&p.last_day),
-        working_days: u32::try_from(p.working_days).unwrap_or(0),
-    }
+    Period::stored(&p.published_on, &p.first_day, &p.last_day, p.working_days)
 }
 
 /// Where a 公示 stands at `now`, in words.
@@ -67,23 +61,6 @@ pub(crate) fn handles(access: &Access, p: &Publicity) -> bool {
         }),
         _ => access.organizes(&p.campaign_id),
     }
-}
-
-/// A candidate's latest 公示 by their recommending unit, as the unit's 提交 reads it.
-pub(crate) async fn unit_record(
-    store: &Store,
-    application_id: i64,
-) -> Result<Option<publicity::unit::Record>> {
-    let Some((p, objections)) = store.unit_publicity_of(application_id).await? else {
-        return Ok(None);
-    };
-    let outcomes: Vec<Outcome> = objections.iter().map(|o| outcome_of(o).0).collect();
-    Ok(Some(publicity::unit::Record {
-        period: period_of(&p),
-        objections: outcomes.len(),
-        open: outcomes.iter().filter(|o| !o.is_final()).count(),
-        upheld: outcomes.iter().filter(|o| **o == Outcome::Upheld).count(),
-    }))
 }
 
 /// What the organiser may publish now.
@@ -114,6 +91,8 @@ pub struct ObjectionView {
     pub objection: Objection,
     /// On a recommending unit's own 公示: the unit handles it, nothing leaves the list.
     pub unit: bool,
+    /// The viewer handles it (the organiser the final list's, a unit its own 公示's).
+    pub handled: bool,
     pub publicity_title: String,
     pub candidate: String,
     pub outcome: Outcome,
@@ -289,6 +268,7 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
             ObjectionView {
+                handled: p.is_some_and(|p| handles(access, p)),
                 unit: p.is_some_and(|p| p.kind == Kind::Unit.key()),
                 publicity_title: p.map(|p| p.title.clone()).unwrap_or_default(),
                 candidate,
@@ -818,7 +798,10 @@ pub(crate) async fn objection_view(
         .publicity_by_id(o.publicity_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if !handles(access, &p) {
+    // The organiser reads every objection (who made it included); only who handles the
+    // 公示 takes one a step.
+    let handled = handles(access, &p);
+    if !handled && !access.organizes(campaign_id) {
         return Err(Error::Forbidden);
     }
     let still_listed = !store
@@ -828,6 +811,7 @@ pub(crate) async fn objection_view(
         .any(|r| r.stage_key == p.stage_key && r.application_id == o.application_id);
     let (outcome, opinion) = outcome_of(&o);
     Ok(ObjectionView {
+        handled,
         unit: p.kind == Kind::Unit.key(),
         publicity_title: p.title.clone(),
         candidate: p
@@ -858,6 +842,9 @@ pub async fn decide(
     ip: Option<&str>,
 ) -> Result<Outcome> {
     let view = &objection_view(store, access, campaign_id, objection_id).await?;
+    if !view.handled {
+        return Err(Error::Forbidden);
+    }
     let next = Outcome::from_key(next).ok_or_else(|| {
         Error::invalid(
             "outcome_invalid",
@@ -871,6 +858,20 @@ pub async fn decide(
     })?;
     let number = number_text(&view.objection.number);
     let who = &view.candidate;
+    // A unit's objection upheld after it sent the candidate up would change nothing the
+    // office sees: the unit takes the candidate back (收回) first.
+    if view.unit
+        && next == Outcome::Upheld
+        && store
+            .get_application(view.objection.application_id)
+            .await?
+            .is_some_and(|a| a.holder_level > a.recommender_level)
+    {
+        return Err(Error::conflict(
+            "already_forwarded",
+            format!("{who}已由本单位上报；如异议成立，请先收回该申请，再认定异议成立"),
+        ));
+    }
     let audit = Audit::new(
         access.actor(),
         format!("objection_{}", next.key()),

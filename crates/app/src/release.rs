@@ -54,7 +54,8 @@ fn gallery_files(c: &Campaign, files: &[Attachment]) -> Vec<ReleaseFile> {
         files
             .iter()
             .filter(|a| kind_of(a) == Some(k))
-            .filter(|a| k == MaterialKind::Video || a.format == "jpg" || a.format == "png")
+            // Photos as JPEG (the copies the gallery serves are made from JPEG).
+            .filter(|a| k == MaterialKind::Video || a.format == "jpg")
             .collect()
     };
     let photos = of_kind(MaterialKind::Photo);
@@ -341,17 +342,21 @@ pub async fn gallery_file(
     Ok((a, f.role.clone()))
 }
 
-/// The code in a certificate's QR link: it proves the certificate was issued here.
-pub fn check_code(store: &Store, serial: &str) -> String {
-    store.sealer.lookup(&format!("certificate|{serial}"))[..16].to_owned()
+/// The code in a certificate's QR link: it proves the certificate was issued here, in
+/// this release (serials are the campaign's own, so the release is part of the link).
+pub fn check_code(store: &Store, release: &str, serial: &str) -> String {
+    store
+        .sealer
+        .lookup(&format!("certificate|{release}|{serial}"))[..16]
+        .to_owned()
 }
 
 /// The address a certificate's QR code leads to.
-pub fn check_url(store: &Store, public_url: &str, serial: &str) -> String {
+pub fn check_url(store: &Store, public_url: &str, release: &str, serial: &str) -> String {
     format!(
-        "{}/zs/{serial}/{}",
+        "{}/zs/{release}/{serial}/{}",
         public_url.trim_end_matches('/'),
-        check_code(store, serial)
+        check_code(store, release, serial)
     )
 }
 
@@ -367,13 +372,18 @@ pub struct Checked {
     pub entry: i64,
 }
 
-/// A certificate by its serial and check code; `None` when either is not ours (the same
-/// answer for both, so serials cannot be probed without the code).
-pub async fn check(store: &Store, serial: &str, code: &str) -> Result<Option<Checked>> {
+/// A certificate by its release, serial and check code; `None` when any is not ours (one
+/// answer for all, so serials cannot be probed without the code).
+pub async fn check(
+    store: &Store,
+    release: &str,
+    serial: &str,
+    code: &str,
+) -> Result<Option<Checked>> {
     let Some(serial) = release::read_serial(serial) else {
         return Ok(None);
     };
-    let expected = check_code(store, &serial);
+    let expected = check_code(store, release, &serial);
     let genuine = expected.len() == code.len()
         && expected
             .bytes()
@@ -383,11 +393,13 @@ pub async fn check(store: &Store, serial: &str, code: &str) -> Result<Option<Che
     if !genuine {
         return Ok(None);
     }
-    let Some((r, seq)) = store.release_by_serial(&serial).await? else {
-        return Ok(None);
+    let r = match store.release_by_public_id(release).await {
+        Ok(r) => r,
+        Err(pingxuan_store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
     let campaign = crate::applications::campaign_model(store, &r.campaign_id).await?;
-    let Some(e) = r.entries.iter().find(|e| e.seq == seq) else {
+    let Some(e) = r.entries.iter().find(|e| e.serial == serial) else {
         return Ok(None);
     };
     Ok(Some(Checked {
@@ -436,7 +448,7 @@ pub async fn certificate(
         day,
         &e.serial,
     );
-    let url = check_url(&f.store, &f.public_url, &e.serial);
+    let url = check_url(&f.store, &f.public_url, &r.public_id, &e.serial);
     let pdf = f.pdf.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         let engine = pdf.get_or_init(|| {

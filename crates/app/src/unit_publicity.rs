@@ -185,6 +185,19 @@ pub async fn publish(
     let (title, body, contact) = (form.title.trim(), form.body.trim(), form.contact.trim());
     publicity::check_notice(title, body, contact, form.working_days)
         .map_err(|p| Error::invalid(p.code, p.message, Some(p.field)))?;
+    // 广西, 东莞: “公示满5个工作日”: fewer does not count.
+    if let Some(days) = o.campaign.publicity.unit_working_days
+        && form.working_days < days
+    {
+        return Err(Error::invalid(
+            "working_days",
+            format!(
+                "按通知须公示满 {days} 个工作日，填写的是 {}",
+                form.working_days
+            ),
+            Some("working_days"),
+        ));
+    }
     let today = today();
     let published_on = form.published_on.unwrap_or(today);
     let earliest = today - Duration::days(BACKDATE_DAYS);
@@ -275,6 +288,11 @@ pub async fn report(
         .iter()
         .map(|p| {
             let period = period_of(p);
+            let mine: Vec<&ObjectionView> = o
+                .objections
+                .iter()
+                .filter(|v| v.objection.publicity_id == p.id)
+                .collect();
             let mut stopped: Vec<String> = upheld
                 .iter()
                 .filter(|v| v.objection.publicity_id == p.id)
@@ -287,11 +305,12 @@ pub async fn report(
                 title: p.title.clone(),
                 period: period.text(),
                 names: p.entries.iter().map(|e| e.name.clone()).collect(),
-                objections: o
-                    .objections
+                objections: mine.len(),
+                rejected: mine
                     .iter()
-                    .filter(|v| v.objection.publicity_id == p.id)
+                    .filter(|v| v.outcome == Outcome::Rejected)
                     .count(),
+                open: mine.iter().filter(|v| !v.outcome.is_final()).count(),
                 upheld: stopped,
             }
         })

@@ -24,9 +24,41 @@ pub struct Held {
     /// “2024年4月26日至2024年5月6日（5 个工作日）”.
     pub period: String,
     pub names: Vec<String>,
-    /// Objections received, and of those upheld (with whom they concerned).
+    /// Objections received; of those not taken up (不予受理), still open, and upheld
+    /// (with whom they concerned).
     pub objections: usize,
+    pub rejected: usize,
+    pub open: usize,
     pub upheld: Vec<String>,
+}
+
+impl Held {
+    /// What came of the objections, in words.
+    fn outcome(&self) -> String {
+        let n = self.objections;
+        if n == 0 {
+            return "公示期间未收到异议".to_owned();
+        }
+        let upheld = self.upheld.len();
+        let unfounded = n.saturating_sub(self.rejected + self.open + upheld);
+        if unfounded == n {
+            return format!("公示期间收到异议 {n} 项，经核查均不成立");
+        }
+        let parts: Vec<String> = [
+            (self.rejected, "不予受理 {} 项".to_owned()),
+            (unfounded, "经核查不成立 {} 项".to_owned()),
+            (
+                upheld,
+                format!("经核查成立 {{}} 项（{}不再推荐）", self.upheld.join("、")),
+            ),
+            (self.open, "尚在办理 {} 项".to_owned()),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, words)| words.replacen("{}", &count.to_string(), 1))
+        .collect();
+        format!("公示期间收到异议 {n} 项，其中{}", parts.join("、"))
+    }
 }
 
 /// What the report is drafted from.
@@ -78,20 +110,13 @@ pub fn paragraphs(r: &Report) -> Vec<String> {
         ));
     }
     for p in &r.publicities {
-        let outcome = match (p.objections, p.upheld.len()) {
-            (0, _) => "公示期间未收到异议".to_owned(),
-            (n, 0) => format!("公示期间收到异议 {n} 项，经核查均不成立"),
-            (n, k) => format!(
-                "公示期间收到异议 {n} 项，经核查，{k} 项异议成立，{}不再推荐",
-                p.upheld.join("、")
-            ),
-        };
         out.push(format!(
-            "本单位于{}发布《{}》，对{}进行公示，公示期为{}，同时在候选人所在单位公示。{outcome}。",
+            "本单位于{}发布《{}》，对{}进行公示，公示期为{}。{}。在候选人所在单位的公示情况：{TO_WRITE}",
             p.published_on,
             p.title,
             p.names.join("、"),
-            p.period
+            p.period,
+            p.outcome()
         ));
     }
     out.push("特此报告。".to_owned());
@@ -152,7 +177,9 @@ mod tests {
                 title: "南宁市科协关于推荐2024年广西“最美科技工作者”候选人的公示".into(),
                 period: "2024年4月26日至2024年5月6日（5 个工作日）".into(),
                 names: vec!["张三".into(), "李四".into()],
-                objections: 1,
+                objections: 2,
+                rejected: 1,
+                open: 0,
                 upheld: vec!["李四".into()],
             }],
         }
@@ -172,7 +199,7 @@ mod tests {
         assert_eq!(p[7], "三、公示情况");
         assert_eq!(
             p[8],
-            "本单位于2024年4月25日发布《南宁市科协关于推荐2024年广西“最美科技工作者”候选人的公示》，对张三、李四进行公示，公示期为2024年4月26日至2024年5月6日（5 个工作日），同时在候选人所在单位公示。公示期间收到异议 1 项，经核查，1 项异议成立，李四不再推荐。"
+            "本单位于2024年4月25日发布《南宁市科协关于推荐2024年广西“最美科技工作者”候选人的公示》，对张三、李四进行公示，公示期为2024年4月26日至2024年5月6日（5 个工作日）。公示期间收到异议 2 项，其中不予受理 1 项、经核查成立 1 项（李四不再推荐）。在候选人所在单位的公示情况：……"
         );
         assert_eq!(p[p.len() - 2], "南宁市科协（盖章）");
     }

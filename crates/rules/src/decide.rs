@@ -272,7 +272,11 @@ pub fn decide(case: &Case<'_>, event: Event, note: &Note) -> Result<Outcome, Ref
             }
             // 东莞 五（一）: “公示无异议后…方可上报”; the record goes up with the opinion.
             if by == case.recommender_level && case.campaign.publicity.unit_publicity {
-                match crate::publicity::unit::forward(case.unit_publicity, case.now) {
+                match crate::publicity::unit::forward(
+                    case.unit_publicity,
+                    case.campaign.publicity.unit_working_days,
+                    case.now,
+                ) {
                     Ok(Some(line)) if kept.comment.is_empty() => kept.comment = line,
                     Ok(Some(line)) => kept.comment = format!("{}\n{line}", kept.comment),
                     Ok(None) => {}

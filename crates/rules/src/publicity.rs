@@ -77,6 +77,17 @@ pub fn period(
 }
 
 impl Period {
+    /// A period read back from its stored days (`YYYY-MM-DD`).
+    pub fn stored(published_on: &str, first: &str, last: &str, working_days: i64) -> Period {
+        let day = |s: &str| crate::calendar::parse_day(s).unwrap_or(Date::MIN);
+        Period {
+            published: day(published_on),
+            first: day(first),
+            last: day(last),
+            working_days: u32::try_from(working_days).unwrap_or(0),
+        }
+    }
+
     /// The first moment of the period: 00:00 Beijing time of its first day.
     pub fn opens_at(&self) -> i64 {
         self.first

@@ -187,6 +187,14 @@ impl Store {
             }
             None => self.pool.begin().await?,
         };
+        // A unit's 公示 are written one at a time (its row locked), so the check below
+        // holds for two published at once.
+        if let (Some(unit), "unit") = (p.unit_id, p.kind) {
+            sqlx::query("UPDATE units SET category = category WHERE id = $1")
+                .bind(unit)
+                .execute(&mut *tx)
+                .await?;
+        }
         // Nobody is published twice on a stage's lists (a second click, a second office
         // worker): checked under the stage's lock.
         // A unit's candidates are on its own 公示 once (`unit_id` bound as the “stage”).

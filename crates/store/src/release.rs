@@ -61,7 +61,8 @@ pub struct Release {
 
 impl Store {
     /// Writes the release with its audit entry, under the stage's guard; a second release
-    /// of the campaign is `Duplicate("release")`, one after the list moved `Stale`.
+    /// of the campaign is `Duplicate("release")`; one after the list moved, or with a 公示
+    /// running or an objection open by now, `Stale`.
     pub async fn release(
         &self,
         r: &NewRelease<'_>,
@@ -77,6 +78,29 @@ impl Store {
                 StoreError::Released => StoreError::Duplicate("release"),
                 other => other,
             })?;
+        // What the decision read, read again under the lock: no 公示 of the organiser's
+        // still running, no objection to one still open (a letter entered meanwhile).
+        let running: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM publicities WHERE campaign_id = $1 AND kind <> 'unit' AND ends_at > $2",
+        )
+        .bind(r.campaign_id)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let open: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM objections o JOIN publicities p ON p.id = o.publicity_id \
+             WHERE p.campaign_id = $1 AND p.kind <> 'unit' AND NOT EXISTS \
+             (SELECT 1 FROM objection_steps s WHERE s.objection_id = o.id \
+              AND s.outcome IN ('rejected', 'unfounded', 'upheld'))",
+        )
+        .bind(r.campaign_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if running > 0 || open > 0 {
+            return Err(StoreError::Stale);
+        }
         let public = hex::encode(rand::random::<[u8; 16]>());
         let id: i64 = sqlx::query(
             "INSERT INTO releases (public_id, campaign_id, stage_key, title, released_on, released_by, released_at) \
@@ -216,23 +240,6 @@ impl Store {
         self.release_where("public_id", public_id)
             .await?
             .ok_or(StoreError::NotFound)
-    }
-
-    /// The release holding a certificate serial and that entry's place in it.
-    pub async fn release_by_serial(&self, serial: &str) -> Result<Option<(Release, i64)>> {
-        let Some(row) = sqlx::query(
-            "SELECT r.public_id, e.seq FROM release_entries e JOIN releases r ON r.id = e.release_id \
-             WHERE e.serial = $1",
-        )
-        .bind(serial)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let public: String = row.try_get(0)?;
-        let seq: i64 = row.try_get(1)?;
-        Ok(Some((self.release_by_public_id(&public).await?, seq)))
     }
 
     /// One attachment by its row id, live or not (a released file is shown as released).

@@ -334,7 +334,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jg/{id}/{n}", get(crate::release::public::get_winner))
         .route("/jg/{id}/{n}/{file}", get(crate::release::public::get_file))
         .route("/jg/{id}/{n}/{file}/small", get(crate::release::public::get_small))
-        .route("/zs/{serial}/{code}", get(crate::release::public::get_check))
+        .route("/zs/{release}/{serial}/{code}", get(crate::release::public::get_check))
         .route("/files/{file}/preview", get(materials::api::get_preview))
         .route("/healthz", get(health::get_healthz))
         .route("/static/{file}", get(statics::get_static))

@@ -491,6 +491,7 @@ fn a_unit_publicity_holds_the_recommenders_submission() {
         objections: 0,
         open: 0,
         upheld: 0,
+        rejected: 0,
     });
     let submit = Event::Submit { by: 2 };
     assert_eq!(

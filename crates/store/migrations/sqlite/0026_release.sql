@@ -17,13 +17,16 @@ CREATE TABLE release_entries (
     release_id INTEGER NOT NULL REFERENCES releases (id),
     seq INTEGER NOT NULL,
     application_id INTEGER NOT NULL REFERENCES applications (id),
-    serial TEXT NOT NULL UNIQUE,
+    serial TEXT NOT NULL,
     name TEXT NOT NULL,
     work_unit TEXT NOT NULL,
     recommender TEXT NOT NULL,
     field TEXT NOT NULL,
     summary TEXT NOT NULL,
-    PRIMARY KEY (release_id, seq)
+    PRIMARY KEY (release_id, seq),
+    -- Serials are the campaign's (prefix, year, place): unique within a release; the
+    -- check page names the release too.
+    UNIQUE (release_id, serial)
 );
 CREATE INDEX release_entries_application ON release_entries (application_id);
 

@@ -518,21 +518,20 @@ pub(crate) fn objection_rows(list: &[actions::ObjectionView], for_unit: bool) ->
             let obj = &v.objection;
             // The organiser does not act on a unit's 公示 (the unit does), nor a unit on
             // the organiser's.
-            let next: Vec<(&'static str, &'static str)> =
-                if v.outcome.is_final() || v.unit != for_unit {
-                    Vec::new()
-                } else {
-                    [
-                        Outcome::Checking,
-                        Outcome::Rejected,
-                        Outcome::Unfounded,
-                        Outcome::Upheld,
-                    ]
-                    .into_iter()
-                    .filter(|n| !(*n == Outcome::Checking && v.outcome == Outcome::Checking))
-                    .map(|n| (n.key(), n.text()))
-                    .collect()
-                };
+            let next: Vec<(&'static str, &'static str)> = if v.outcome.is_final() || !v.handled {
+                Vec::new()
+            } else {
+                [
+                    Outcome::Checking,
+                    Outcome::Rejected,
+                    Outcome::Unfounded,
+                    Outcome::Upheld,
+                ]
+                .into_iter()
+                .filter(|n| !(*n == Outcome::Checking && v.outcome == Outcome::Checking))
+                .map(|n| (n.key(), n.text()))
+                .collect()
+            };
             ObjectionRow {
                 id: obj.id,
                 number: actions::number_text(&obj.number),

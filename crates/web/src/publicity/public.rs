@@ -30,6 +30,8 @@ pub struct EntryRow {
 struct PublicPage {
     shell: Shell,
     public_id: String,
+    /// A recommending unit's own 公示: the unit checks the objection and its files.
+    by_unit: bool,
     title: String,
     paragraphs: Vec<String>,
     closing: String,
@@ -72,6 +74,7 @@ fn page(v: PublicView, error: Option<(String, String)>, typed: ObjectionForm) ->
     PublicPage {
         shell: Shell::public(&p.title),
         public_id: p.public_id.clone(),
+        by_unit: p.kind == pingxuan_rules::publicity::Kind::Unit.key(),
         title: p.title.clone(),
         paragraphs: p
             .body

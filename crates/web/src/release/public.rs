@@ -1,7 +1,7 @@
 //! The pages anyone opens once a campaign is released: the gallery (`/jg/{id}`), a
 //! winner's page with the photos and the video (`/jg/{id}/{n}`), the files they show
 //! (`/jg/{id}/{n}/{file}`, with ranges so a video seeks; `…/small` a light JPEG), and the
-//! page a certificate's QR code leads to (`/zs/{serial}/{code}`). Nothing here opens a
+//! page a certificate's QR code leads to (`/zs/{release}/{serial}/{code}`). Nothing here opens a
 //! session or writes per visit: a city opens them on its phones.
 
 use askama::Template;
@@ -142,15 +142,26 @@ pub async fn get_winner(
     Ok(Html(page.render().map_err(Failure::from)?).into_response())
 }
 
-/// `GET /jg/{id}/{n}/{file}`: a file the gallery shows, whole or by range.
+/// `GET /jg/{id}/{n}/{file}`: a file the gallery shows — a photo as an upright copy of
+/// at most 1600 px without its metadata, the video as uploaded, whole or by range.
 pub async fn get_file(
     State(state): State<AppState>,
     Path((id, n, file)): Path<(String, i64, i64)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (a, _) = actions::gallery_file(&state.store, &id, n, file).await?;
-    let disposition = crate::exports::disposition(false, &format!("{n}-{file}.{}", a.format));
-    crate::materials::api::serve(&state, &a, &headers, disposition, "public, max-age=86400").await
+    let (a, role) = actions::gallery_file(&state.store, &id, n, file).await?;
+    if role == "video" {
+        let disposition = crate::exports::disposition(false, &format!("{n}-{file}.{}", a.format));
+        return crate::materials::api::serve(
+            &state,
+            &a,
+            &headers,
+            disposition,
+            "public, max-age=86400",
+        )
+        .await;
+    }
+    photo(&state, &a, pingxuan_app::materials::LARGE_PHOTO).await
 }
 
 /// `GET /jg/{id}/{n}/{file}/small`: a photo's small upright JPEG, for the cards.
@@ -159,10 +170,21 @@ pub async fn get_small(
     Path((id, n, file)): Path<(String, i64, i64)>,
 ) -> Result<Response, ApiError> {
     let (a, role) = actions::gallery_file(&state.store, &id, n, file).await?;
-    if role == "video" || a.format != "jpg" {
+    if role == "video" {
         return Err(ApiError(Failure::NotFound));
     }
-    let jpeg = pingxuan_app::materials::small_photo(&state.blobs, &a).await?;
+    photo(&state, &a, pingxuan_app::materials::SMALL_PHOTO).await
+}
+
+async fn photo(
+    state: &AppState,
+    a: &pingxuan_store::attachments::Attachment,
+    max_side: u32,
+) -> Result<Response, ApiError> {
+    if a.format != "jpg" {
+        return Err(ApiError(Failure::NotFound));
+    }
+    let jpeg = pingxuan_app::materials::photo_copy(&state.blobs, a, max_side).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
@@ -180,12 +202,12 @@ struct CheckPage {
     checked: Option<actions::Checked>,
 }
 
-/// `GET /zs/{serial}/{code}`: whether a certificate was issued here, and to whom.
+/// `GET /zs/{release}/{serial}/{code}`: whether a certificate was issued here, and to whom.
 pub async fn get_check(
     State(state): State<AppState>,
-    Path((serial, code)): Path<(String, String)>,
+    Path((release, serial, code)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
-    let checked = actions::check(&state.store, &serial, &code)
+    let checked = actions::check(&state.store, &release, &serial, &code)
         .await
         .map_err(Failure::from)?;
     let status = if checked.is_some() {

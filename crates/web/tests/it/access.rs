@@ -110,7 +110,10 @@ async fn route_role_matrix(db: TestDb) {
         // The public's pages: anyone, signed in or not.
         ("/gs/follow", [OK, OK, OK, OK, OK, OK, OK, OK]),
         ("/jg/0123456789abcdef0123456789abcdef", [MISSING; 8]),
-        ("/zs/ZMKJ2024-001/0123456789abcdef", [MISSING; 8]),
+        (
+            "/zs/0123456789abcdef0123456789abcdef/ZMKJ2024-001/0123456789abcdef",
+            [MISSING; 8],
+        ),
     ];
     let api: &[(Method, &str, [u16; 8])] = &[
         (

@@ -1918,7 +1918,8 @@ async fn release_pages() {
     let seconds = duration.as_f64().expect("the video's metadata loads");
     assert!((1.5..2.5).contains(&seconds), "{seconds}");
     screenshot(&phone, "release-3-winner-phone.png").await;
-    let check = pingxuan_app::release::check_url(&app.store, &app.url, "ZMKJ2023-001");
+    let release = gallery.trim_start_matches("/jg/");
+    let check = pingxuan_app::release::check_url(&app.store, &app.url, release, "ZMKJ2023-001");
     phone.goto(&check).await.unwrap();
     wait_text(&phone, "真实有效").await;
     screenshot(&phone, "release-4-check-phone.png").await;

@@ -421,7 +421,8 @@ async fn the_list_is_released_once_nothing_stands_in_the_way(db: TestDb) {
     ] {
         assert!(flat.contains(words), "{words}: {flat}");
     }
-    let check = pingxuan_app::release::check_url(&app.store, "", "ZMKJ2023-001");
+    let release_id = gallery.trim_start_matches("/jg/");
+    let check = pingxuan_app::release::check_url(&app.store, "", release_id, "ZMKJ2023-001");
     let page = public.get(&check).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(

@@ -19,7 +19,16 @@ const PAGE: &str = "/campaigns/xinjiang-2023/unit-publicity";
 
 async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
-    app.seed("xinjiang-2023.toml").await;
+    // 新疆 with the 5 working days 广西 and 东莞 ask of a unit's 公示.
+    let (_, text) = pingxuan_rules::campaign::SEEDS
+        .iter()
+        .find(|(n, _)| *n == "xinjiang-2023.toml")
+        .unwrap();
+    let text = text.replace(
+        "unit_publicity = true\n",
+        "unit_publicity = true\nunit_working_days = 5\n",
+    );
+    crate::stages::seed_text(&app, &text).await;
     crate::publicity::calendar_for_today(&app).await;
     let unit = app
         .store
@@ -66,6 +75,16 @@ async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
     assert!(r.body.contains("0994-2345678"));
     form.push(("candidates", &a_s));
     form.push(("candidates", &b_s));
+    // Fewer days than the notice asks: refused beside the days.
+    form[4] = ("working_days", "3");
+    let r = web.post_form(PAGE, &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("按通知须公示满 5 个工作日，填写的是 3"),
+        "{}",
+        r.body
+    );
+    form[4] = ("working_days", "5");
     let r = web.post_follow(PAGE, &form).await;
     assert!(r.body.contains("公示已发布"), "{}", r.body);
     assert!(r.body.contains("公示中"), "{}", r.body);
@@ -146,6 +165,16 @@ async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["objections"][0]["objector"], "王五", "{o}");
     let oid = o["objections"][0]["id"].as_i64().unwrap();
+    // The organiser may call the objector back; the unit may not see the number.
+    let contact = format!("/api/v1/campaigns/{CID}/objections/{oid}/contact");
+    let (s, c) = app.call(Method::POST, &contact, &office, Value::Null).await;
+    assert_eq!(
+        (s, c["phone"].as_str()),
+        (StatusCode::OK, Some("13812345678")),
+        "{c}"
+    );
+    let (s, _) = app.call(Method::POST, &contact, &rec, Value::Null).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // The unit decides it; the organiser may not.
     let (s, e) = app
         .call(
@@ -197,6 +226,54 @@ async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
         comment.ends_with("（5 个工作日）在推荐单位公示，无异议"),
         "{comment}"
     );
+    // A letter about 张三, received during the period and entered now: it cannot be upheld
+    // while 张三 is already sent up.
+    let r = web
+        .post_file(
+            &format!("{PAGE}/objections"),
+            &[
+                ("csrf", &csrf),
+                ("target", &format!("{}:{a}", p.public_id)),
+                ("channel", "letter"),
+                ("received_on", &day(4)),
+                ("name", "某单位"),
+                ("phone", "0994-1234567"),
+                ("text", "张三推荐表中所列的论文与事实不符，请核查。"),
+            ],
+            (
+                "files",
+                "letter.pdf",
+                &pingxuan_media::testing::minimal_pdf(1, false),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let letter = app
+        .store
+        .objections(CID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.application_id == a)
+        .unwrap()
+        .id;
+    let r = web
+        .post_form(
+            &format!("{PAGE}/objections/{letter}"),
+            &[
+                ("csrf", &csrf),
+                ("outcome", "upheld"),
+                ("opinion", "经核查属实。"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body
+            .contains("张三已由本单位上报；如异议成立，请先收回该申请"),
+        "{}",
+        r.body
+    );
     // 李四 waits for the objection, then is held for good once it is upheld.
     let (s, e) = submit(b).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
@@ -240,7 +317,7 @@ async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
         "昌吉州科协关于推荐2023年“新疆最美科技工作者”候选人工作情况的报告",
         "1. 张三，",
         "对张三、李四进行公示",
-        "公示期间收到异议 1 项，经核查，1 项异议成立，李四不再推荐。",
+        "公示期间收到异议 2 项，其中经核查成立 1 项（李四不再推荐）、尚在办理 1 项。",
         "昌吉州科协（盖章）",
     ] {
         assert!(text.contains(words), "{words}: {text}");
