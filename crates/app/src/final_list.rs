@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use pingxuan_rules::campaign::{Campaign, Indicator};
-use pingxuan_rules::selection::final_list::{self, Drawing, Entry, Rule};
+use pingxuan_rules::selection::final_list::{self, Counts, Drawing, Entry, Rule};
 use pingxuan_rules::selection::indicators::{self, Reading};
 use pingxuan_store::Store;
 use sha2::{Digest, Sha256};
@@ -44,6 +44,8 @@ pub struct FinalDraw {
 /// A further list drawn once the final list is confirmed.
 #[derive(Debug, Clone)]
 pub struct Extra {
+    /// The file's key (`[[final.extra_lists]] key`).
+    pub key: String,
     pub name: String,
     pub size: u32,
     /// Who it takes, best first; else why no list meets the rules.
@@ -52,12 +54,17 @@ pub struct Extra {
     pub reasons: Vec<(i64, String)>,
     /// How it was drawn, in words: “从最终名单 20 人中按相同比例（…）确定”.
     pub how: String,
+    /// For the confirmation's audit entry: the method and the inputs' digest.
+    pub record: String,
+    /// Confirmed on the final list as it stands: (by whom, when).
+    pub confirmed: Option<(String, i64)>,
 }
 
 /// Whether a campaign's stage at `index` draws its list under the final rules: the last
 /// stage, when `[final]` has any.
 pub fn applies(campaign: &Campaign, index: usize) -> bool {
-    index + 1 == campaign.stages.len() && !campaign.final_list.constraints.is_empty()
+    index + 1 == campaign.stages.len()
+        && !(campaign.final_list.constraints.is_empty() && campaign.final_list.bounds.is_empty())
 }
 
 /// Draws the list of `k` from `ranked` — (candidate, place) best first — under the
@@ -73,8 +80,12 @@ pub async fn draw(
 ) -> Result<FinalDraw> {
     // Fewer candidates than the list's size: all of them, under the shares of that many.
     let k = k.min(ranked.len() as u32);
-    let rules = final_list::rules_for(&campaign.final_list, k);
-    if !age_set && let Some((_, r)) = rules.iter().find(|(i, _)| *i == Indicator::Young) {
+    let rules = final_list::rules_for(campaign, k);
+    if !age_set
+        && let Some((_, r)) = rules
+            .iter()
+            .find(|(i, _)| *i == Counts::Indicator(Indicator::Young))
+    {
         return Ok(FinalDraw {
             outcome: Err(format!(
                 "年龄计算基准日未设定（活动设置），无法核算“{}”",
@@ -109,7 +120,18 @@ pub async fn draw(
         let counts_for = rules
             .iter()
             .enumerate()
-            .filter(|(_, (ind, _))| readings.iter().any(|r| r.indicator == *ind && r.counts()))
+            .filter(|(_, (who, _))| match who {
+                Counts::Indicator(ind) => {
+                    readings.iter().any(|r| r.indicator == *ind && r.counts())
+                }
+                Counts::Group(g) => {
+                    pingxuan_rules::form::printed(
+                        &l.app.form,
+                        pingxuan_rules::campaign::FieldKey::Group,
+                    ) == *g
+                }
+                Counts::Category(key) => l.category.as_deref() == Some(key.as_str()),
+            })
             .map(|(j, _)| 1u32 << j)
             .sum();
         all_readings.insert(id, readings);
@@ -188,9 +210,12 @@ fn extras(campaign: &Campaign, drawing: &Drawing, confirmed: Option<&[i64]>) -> 
                 .copied()
                 .collect();
             let k = x.size.min(pool.len() as u32);
+            // The shares, counted on the further list's own size; the bounds per group
+            // are the final list's alone.
             let rules: Vec<Rule> = if x.same_shares {
-                final_list::rules_for(&campaign.final_list, k)
+                final_list::rules_for(campaign, k)
                     .into_iter()
+                    .filter(|(who, _)| matches!(who, Counts::Indicator(_)))
                     .map(|(_, r)| r)
                     .collect()
             } else {
@@ -213,8 +238,15 @@ fn extras(campaign: &Campaign, drawing: &Drawing, confirmed: Option<&[i64]>) -> 
                     )
                 }
             );
+            let record = format!(
+                "方法 {METHOD}；输入摘要 sha256:{}",
+                inputs_digest(k, &rules, &pool)
+            );
             match final_list::draw(&pool, k, &rules) {
                 Ok(d) => Extra {
+                    key: x.key.clone(),
+                    record,
+                    confirmed: None,
                     name: x.name.clone(),
                     size: x.size,
                     outcome: Ok(d.chosen.iter().map(|&i| pool[i].id).collect()),
@@ -222,6 +254,9 @@ fn extras(campaign: &Campaign, drawing: &Drawing, confirmed: Option<&[i64]>) -> 
                     how,
                 },
                 Err(c) => Extra {
+                    key: x.key.clone(),
+                    record,
+                    confirmed: None,
                     name: x.name.clone(),
                     size: x.size,
                     outcome: Err(format!("没有满足规则的名单：{}", c.message)),
@@ -231,6 +266,105 @@ fn extras(campaign: &Campaign, drawing: &Drawing, confirmed: Option<&[i64]>) -> 
             }
         })
         .collect()
+}
+
+/// Confirms a further list (新疆's 10 全国推荐人选) as drawn now from the confirmed final
+/// list: written under the last stage's guard with its audit entry — the list, how it
+/// was drawn, the method and the inputs' digest. Undoing the final list undoes it: a
+/// confirmation holds only while the last stage stands where it stood.
+pub async fn confirm_extra(
+    store: &Store,
+    access: &crate::Access,
+    campaign_id: &str,
+    list_key: &str,
+    ip: Option<&str>,
+) -> Result<()> {
+    use crate::error::Error;
+    let round = crate::stages::load(store, access, campaign_id).await?;
+    let last = round
+        .campaign
+        .stages
+        .len()
+        .checked_sub(1)
+        .ok_or(Error::NotFound)?;
+    let stage = &round.campaign.stages[last];
+    let Some(spec) = round
+        .campaign
+        .final_list
+        .extra_lists
+        .iter()
+        .find(|x| x.key == list_key)
+    else {
+        return Err(Error::NotFound);
+    };
+    let v = crate::stages::view_plain(store, access, campaign_id, &stage.key).await?;
+    let Some(extra) = v
+        .final_draw
+        .as_ref()
+        .and_then(|d| d.extras.iter().find(|x| x.key == list_key))
+    else {
+        return Err(Error::conflict(
+            "final_not_confirmed",
+            format!(
+                "“{}”从最终名单产生：请先在“{}”确定晋级名单",
+                spec.name, stage.name
+            ),
+        ));
+    };
+    if let Some((by, at)) = &extra.confirmed {
+        return Err(Error::conflict(
+            "already_confirmed",
+            format!(
+                "“{}”已由{by}于{}确定",
+                extra.name,
+                pingxuan_rules::publicity::day_words(pingxuan_rules::publicity::beijing_day(*at))
+            ),
+        ));
+    }
+    let ids = extra
+        .outcome
+        .clone()
+        .map_err(|m| Error::conflict("no_list", m))?;
+    let names: Vec<String> = ids
+        .iter()
+        .filter_map(|id| v.candidates.iter().find(|c| c.id == *id))
+        .map(|c| c.name.clone())
+        .collect();
+    let audit = pingxuan_store::audit::Audit::new(
+        access.actor(),
+        "extra_list_confirmed",
+        format!("campaign:{campaign_id}/extra:{list_key}"),
+    )
+    .detail(format!(
+        "确定“{}” {} 人（{}）：{}；{}",
+        extra.name,
+        ids.len(),
+        names.join("、"),
+        extra.how,
+        extra.record
+    ))
+    .ip(ip);
+    store
+        .confirm_extra_list(
+            campaign_id,
+            &stage.key,
+            round.events[last].len() as i64,
+            list_key,
+            &ids,
+            &extra.how,
+            access.actor(),
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            pingxuan_store::StoreError::Duplicate(_) => Error::conflict(
+                "already_confirmed",
+                format!("“{}”刚由他人确定，请刷新页面查看", extra.name),
+            ),
+            other => crate::error::stale_as(
+                "最终名单刚被撤销或重新确定，本次未确定；请刷新页面后核对",
+            )(other),
+        })
 }
 
 /// The ranking's reason with its cut (“第 3 名，晋级”) replaced by the draw's

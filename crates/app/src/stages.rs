@@ -522,6 +522,19 @@ async fn view_with(
                 outcome = None;
             }
         }
+        let mut d = d;
+        // Further lists confirmed on the final list as it stands.
+        if !d.extras.is_empty() {
+            let events = round.events[index].len() as i64;
+            let confirmed = store.extra_lists(&round.campaign.campaign.id).await?;
+            for x in &mut d.extras {
+                x.confirmed = confirmed
+                    .iter()
+                    .rev()
+                    .find(|c| c.list_key == x.key && c.stage_events == events)
+                    .map(|c| (c.by.clone().unwrap_or_default(), c.at));
+            }
+        }
         final_draw = Some(d);
     }
     let tied_pairs: Vec<(i64, String)> = candidates

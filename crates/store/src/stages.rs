@@ -647,3 +647,79 @@ impl Store {
         Ok(())
     }
 }
+
+/// A further list as confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmedExtra {
+    pub list_key: String,
+    /// The last stage's events when it was confirmed: it holds while they stand.
+    pub stage_events: i64,
+    pub candidates: Vec<i64>,
+    pub how: String,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+impl Store {
+    /// Records a further list drawn from the final list as it stands (`stage_events` of
+    /// `stage_key`, the guard), with its audit entry; confirmed already is `Duplicate`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_extra_list(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        stage_events: i64,
+        list_key: &str,
+        candidates: &[i64],
+        how: &str,
+        by: Option<i64>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let t = now();
+        let mut tx = locked_at(self, campaign_id, stage_key, stage_events).await?;
+        sqlx::query(
+            "INSERT INTO extra_lists (campaign_id, list_key, stage_key, stage_events, candidates, how, confirmed_by, confirmed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(campaign_id)
+        .bind(list_key)
+        .bind(stage_key)
+        .bind(stage_events)
+        .bind(serde_json::to_string(candidates).expect("ids as JSON"))
+        .bind(how)
+        .bind(by)
+        .bind(t)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::unique_as("附加名单"))?;
+        self.append_audit(&mut tx, audit, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A campaign's confirmed further lists, oldest first.
+    pub async fn extra_lists(&self, campaign_id: &str) -> Result<Vec<ConfirmedExtra>> {
+        let rows = sqlx::query(
+            "SELECT x.list_key, x.stage_events, x.candidates, x.how, u.display_name, x.confirmed_at \
+             FROM extra_lists x LEFT JOIN users u ON u.id = x.confirmed_by \
+             WHERE x.campaign_id = $1 ORDER BY x.id",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let ids: String = r.try_get(2)?;
+                Ok(ConfirmedExtra {
+                    list_key: r.try_get(0)?,
+                    stage_events: r.try_get(1)?,
+                    candidates: serde_json::from_str(&ids)
+                        .map_err(|e| StoreError::Other(format!("extra list ids: {e}")))?,
+                    how: r.try_get(3)?,
+                    by: r.try_get(4)?,
+                    at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}

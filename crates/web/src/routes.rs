@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
             publicity_api::post_publish
         ))
         .routes(routes!(publicity_api::post_objection))
+        .routes(routes!(publicity_api::get_unit, publicity_api::post_unit))
         .routes(routes!(
             crate::release::api::get_release,
             crate::release::api::post_release
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(stages_api::post_tie))
         .routes(routes!(stages_api::post_reopen))
         .routes(routes!(stages_api::results_xlsx))
+        .routes(routes!(stages_api::post_extra))
         .routes(routes!(reviews_api::tasks))
         .routes(routes!(reviews_api::post_declaration))
         .routes(routes!(reviews_api::get_sheet, reviews_api::put_sheet))
@@ -280,6 +282,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/campaigns/{id}/unit-publicity/objections/{oid}",
             post(crate::publicity::unit::post_step),
+        )
+        .route(
+            "/campaigns/{id}/extra-lists/{list}",
+            post(crate::stages::pages::post_extra),
         )
         .route("/paper", get(crate::paper::pages::get_mine))
         .route("/campaigns/{id}/paper", get(crate::paper::pages::get_paper))

@@ -624,15 +624,51 @@ fn check_final(c: &Campaign, f: &mut Findings) {
         || c.guidance
             .iter()
             .any(|g| g.indicators.contains(&Indicator::Young));
-    if fl.constraints.len() > crate::selection::final_list::MAX_RULES {
+    let rules = fl.constraints.len() + fl.bounds.len();
+    if rules > crate::selection::final_list::MAX_RULES {
         f.error(
             vec![k("final"), k("constraints")],
             format!(
-                "名单规则最多 {} 条，现有 {} 条",
+                "名单规则（比例和组别限额合计）最多 {} 条，现有 {rules} 条",
                 crate::selection::final_list::MAX_RULES,
-                fl.constraints.len()
             ),
         );
+    }
+    let groups: Vec<&str> = c
+        .form
+        .fields
+        .iter()
+        .find(|x| x.key == crate::campaign::FieldKey::Group)
+        .map(|x| x.choices.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    for (i, b) in fl.bounds.iter().enumerate() {
+        let at = |key: &'static str| vec![k("final"), k("bounds"), Seg::Index(i), k(key)];
+        match (&b.group, &b.category) {
+            (Some(g), None) if !groups.contains(&g.as_str()) => f.error(
+                at("group"),
+                if groups.is_empty() {
+                    format!("推荐表没有“推荐组别”，不能按组别“{g}”设限")
+                } else {
+                    format!("推荐组别“{g}”不在推荐表的选项中（{}）", groups.join("、"))
+                },
+            ),
+            (None, Some(cat)) if !c.recommender_categories.iter().any(|x| &x.key == cat) => {
+                f.error(at("category"), format!("没有推荐单位类别“{cat}”"))
+            }
+            (Some(_), Some(_)) | (None, None) => f.error(
+                at("group"),
+                "每条组别限额须且只须写 group（推荐组别）或 category（推荐单位类别）之一",
+            ),
+            _ => {}
+        }
+        match (b.min, b.max) {
+            (None, None) => f.error(at("min"), "组别限额须写 min（不少于）或 max（不超过）"),
+            (Some(lo), Some(hi)) if lo > hi => f.error(
+                at("min"),
+                format!("不少于 {lo} 人却不超过 {hi} 人，无法同时满足"),
+            ),
+            _ => {}
+        }
     }
     for (i, x) in fl.constraints.iter().enumerate() {
         let path = vec![k("final"), k("constraints"), Seg::Index(i), k("share")];

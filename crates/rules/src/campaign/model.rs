@@ -632,6 +632,24 @@ pub struct ListConstraint {
     pub label: String,
 }
 
+/// A bound on the final list's members from one 推荐组别 (a choice of the `group` field)
+/// or one recommender category, as a count (“每个组别不少于 2 名”).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupBound {
+    #[serde(default)]
+    pub group: Option<String>,
+    /// A key of `recommender_categories`.
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<u32>,
+    /// The rule in the notice's words.
+    pub label: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraList {
@@ -657,6 +675,11 @@ fn yes() -> bool {
 pub struct FinalList {
     #[serde(default)]
     pub constraints: Vec<ListConstraint>,
+    /// How many of the list come from one 推荐组别 or one category of recommending unit,
+    /// where the file sets it (no seed notice does; a campaign that balances its
+    /// groups writes it here).
+    #[serde(default)]
+    pub bounds: Vec<GroupBound>,
     /// Further lists drawn at the end (新疆: 10 全国推荐人选).
     #[serde(default)]
     pub extra_lists: Vec<ExtraList>,

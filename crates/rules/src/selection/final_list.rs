@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::campaign::{ConstraintKind, FinalList, Indicator};
+use crate::campaign::{Campaign, ConstraintKind, Indicator};
 
 /// The most rules one list takes (each is a dimension of the search).
 pub const MAX_RULES: usize = 8;
@@ -74,27 +74,60 @@ pub fn whole_count(kind: ConstraintKind, share: f64, k: u32) -> u32 {
     count as u32
 }
 
-/// The campaign file's `[final]` constraints as rules on a list of `k`, each with the
-/// indicator it counts (the caller marks who has it).
-pub fn rules_for(list: &FinalList, k: u32) -> Vec<(Indicator, Rule)> {
-    list.constraints
-        .iter()
-        .map(|c| {
-            let n = whole_count(c.kind, c.share, k);
-            let (min, max) = match c.kind {
-                ConstraintKind::MaxShare => (0, Some(n)),
-                ConstraintKind::MinShare => (n, None),
-            };
-            (
-                c.indicator,
-                Rule {
-                    noun: noun(c.indicator, list.young_max_age),
-                    min,
-                    max,
-                },
-            )
-        })
-        .collect()
+/// Who a rule counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counts {
+    /// Those with an indicator (院士, 45 岁以下 …).
+    Indicator(Indicator),
+    /// Those whose 推荐组别 is this choice.
+    Group(String),
+    /// Those recommended by a unit of this category (by key).
+    Category(String),
+}
+
+/// The campaign file's `[final]` rules on a list of `k`, each with whom it counts (the
+/// caller marks who is): the shares as whole counts, then the bounds per 推荐组别 or
+/// recommender category as the file gives them.
+pub fn rules_for(c: &Campaign, k: u32) -> Vec<(Counts, Rule)> {
+    let list = &c.final_list;
+    let shares = list.constraints.iter().map(|x| {
+        let n = whole_count(x.kind, x.share, k);
+        let (min, max) = match x.kind {
+            ConstraintKind::MaxShare => (0, Some(n)),
+            ConstraintKind::MinShare => (n, None),
+        };
+        (
+            Counts::Indicator(x.indicator),
+            Rule {
+                noun: noun(x.indicator, list.young_max_age),
+                min,
+                max,
+            },
+        )
+    });
+    let bounds = list.bounds.iter().filter_map(|b| {
+        let (counts, noun) = match (&b.group, &b.category) {
+            (Some(g), _) => (Counts::Group(g.clone()), format!("推荐组别“{g}”")),
+            (None, Some(key)) => {
+                let name = c
+                    .recommender_categories
+                    .iter()
+                    .find(|x| &x.key == key)
+                    .map_or(key.as_str(), |x| x.name.as_str());
+                (Counts::Category(key.clone()), format!("{name}推荐的"))
+            }
+            (None, None) => return None,
+        };
+        Some((
+            counts,
+            Rule {
+                noun,
+                min: b.min.unwrap_or(0),
+                max: b.max,
+            },
+        ))
+    });
+    shares.chain(bounds).collect()
 }
 
 /// A drawn list: who is on it (indices into the entries, best first) and a reason for

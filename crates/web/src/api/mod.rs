@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"), (name = "materials", description = "材料：分片续传上传、按内容检查、附件列表与删除"), (name = "stages", description = "评选阶段（活动办公室）：开始、形式审查、分配评审专家、录入纸质评分表、结束、排定同分、确定或撤销晋级名单、评选结果"), (name = "reviews", description = "我的评审（评审专家）：回避声明、评分表的保存与提交"), (name = "publicity", description = "公示与异议（活动办公室）：发布公示、登记电话和来信异议、处理异议；公众在 /gs/ 页面查看公示、提出异议、凭编号查询"), (name = "paper", description = "纸质材料报送：活动办公室逐项登记收到（含邮戳日期），通知拟入选人选的推荐单位报送；推荐单位查看尚缺的材料"), (name = "release", description = "评选结果发布（活动办公室）：名单确定、公示期满、异议办结后发布，生成证书编号；公众在 /jg/ 页面查看入选者，扫证书二维码在 /zs/ 核验"))
+    tags((name = "account", description = "当前账号"), (name = "campaigns", description = "评选活动及其配置文件"), (name = "applications", description = "申请书（推荐表）及其流转：保存、我承诺、提交、退回、收回、办理"), (name = "codes", description = "推荐码：推荐单位发放、作废；候选人凭推荐码申报"), (name = "materials", description = "材料：分片续传上传、按内容检查、附件列表与删除"), (name = "stages", description = "评选阶段（活动办公室）：开始、形式审查、分配评审专家、录入纸质评分表、结束、排定同分、确定或撤销晋级名单、评选结果"), (name = "reviews", description = "我的评审（评审专家）：回避声明、评分表的保存与提交"), (name = "publicity", description = "公示与异议：活动办公室发布最终名单的公示，推荐单位发布本单位推荐人选的公示（unit-publicity）；各自登记电话和来信异议、处理本方公示的异议（异议人信息仅活动办公室可见）；公众在 /gs/ 页面查看公示、提出异议、凭编号查询"), (name = "paper", description = "纸质材料报送：活动办公室逐项登记收到（含邮戳日期），通知拟入选人选的推荐单位报送；推荐单位查看尚缺的材料"), (name = "release", description = "评选结果发布（活动办公室）：名单确定、公示期满、异议办结后发布，生成证书编号；公众在 /jg/ 页面查看入选者，扫证书二维码在 /zs/ 核验"))
 )]
 pub struct ApiDoc;
 

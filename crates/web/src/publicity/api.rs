@@ -58,7 +58,7 @@ pub struct ObjectionOut {
     pub candidate: String,
     /// online, phone, letter or visit.
     pub channel: String,
-    /// The objector, for the organiser only; the phone masked.
+    /// The objector, for the organiser only (empty for a unit); the phone masked.
     pub objector: String,
     pub phone: String,
     pub text: String,
@@ -103,6 +103,79 @@ pub struct PublicityOverviewOut {
     pub contact: String,
 }
 
+/// A 公示 as the API gives it; `removed` marks those taken off the list since.
+fn publicity_out(
+    p: &pingxuan_store::publicity::Publicity,
+    now: i64,
+    removed_ids: &std::collections::HashSet<i64>,
+) -> PublicityOut {
+    PublicityOut {
+        public_id: p.public_id.clone(),
+        kind: p.kind.clone(),
+        title: p.title.clone(),
+        body: p.body.clone(),
+        contact: p.contact.clone(),
+        published_on: p.published_on.clone(),
+        first_day: p.first_day.clone(),
+        last_day: p.last_day.clone(),
+        working_days: p.working_days,
+        ends_at: p.ends_at,
+        status: actions::status_text(p, now).to_owned(),
+        entries: p
+            .entries
+            .iter()
+            .map(|e| EntryOut {
+                application_id: e.application_id,
+                name: e.name.clone(),
+                work_unit: e.work_unit.clone(),
+                recommender: e.recommender.clone(),
+                field: e.field.clone(),
+                removed: removed_ids.contains(&e.application_id),
+            })
+            .collect(),
+    }
+}
+
+/// An objection as the API gives it; to a unit without who made it.
+fn objection_out(
+    v: &actions::ObjectionView,
+    public_of: &std::collections::HashMap<i64, &str>,
+    for_unit: bool,
+) -> ObjectionOut {
+    ObjectionOut {
+        id: v.objection.id,
+        number: actions::number_text(&v.objection.number),
+        public_id: public_of
+            .get(&v.objection.publicity_id)
+            .map(|s| (*s).to_owned())
+            .unwrap_or_default(),
+        application_id: v.objection.application_id,
+        candidate: v.candidate.clone(),
+        channel: v.channel.key().to_owned(),
+        objector: if for_unit {
+            String::new()
+        } else {
+            v.objection.name.clone()
+        },
+        phone: if for_unit {
+            String::new()
+        } else {
+            super::masked_phone(&v.objection.phone)
+        },
+        text: v.objection.body.clone(),
+        received_at: v.objection.received_at,
+        outcome: v.outcome.key().to_owned(),
+        outcome_text: v.outcome.text().to_owned(),
+        opinion: v.opinion.clone(),
+        files: v
+            .objection
+            .files
+            .iter()
+            .map(|f| f.original_name.clone())
+            .collect(),
+    }
+}
+
 fn overview_out(o: &actions::Overview) -> PublicityOverviewOut {
     let now = pingxuan_store::now();
     let removed_ids: std::collections::HashSet<i64> = o
@@ -121,31 +194,7 @@ fn overview_out(o: &actions::Overview) -> PublicityOverviewOut {
         publicities: o
             .publicities
             .iter()
-            .map(|p| PublicityOut {
-                public_id: p.public_id.clone(),
-                kind: p.kind.clone(),
-                title: p.title.clone(),
-                body: p.body.clone(),
-                contact: p.contact.clone(),
-                published_on: p.published_on.clone(),
-                first_day: p.first_day.clone(),
-                last_day: p.last_day.clone(),
-                working_days: p.working_days,
-                ends_at: p.ends_at,
-                status: actions::status_text(p, now).to_owned(),
-                entries: p
-                    .entries
-                    .iter()
-                    .map(|e| EntryOut {
-                        application_id: e.application_id,
-                        name: e.name.clone(),
-                        work_unit: e.work_unit.clone(),
-                        recommender: e.recommender.clone(),
-                        field: e.field.clone(),
-                        removed: removed_ids.contains(&e.application_id),
-                    })
-                    .collect(),
-            })
+            .map(|p| publicity_out(p, now, &removed_ids))
             .collect(),
         proposal: o.proposal.as_ref().map(|p| ProposalOut {
             kind: p.kind.key().to_owned(),
@@ -158,30 +207,7 @@ fn overview_out(o: &actions::Overview) -> PublicityOverviewOut {
         objections: o
             .objections
             .iter()
-            .map(|v| ObjectionOut {
-                id: v.objection.id,
-                number: actions::number_text(&v.objection.number),
-                public_id: public_of
-                    .get(&v.objection.publicity_id)
-                    .map(|s| (*s).to_owned())
-                    .unwrap_or_default(),
-                application_id: v.objection.application_id,
-                candidate: v.candidate.clone(),
-                channel: v.channel.key().to_owned(),
-                objector: v.objection.name.clone(),
-                phone: super::masked_phone(&v.objection.phone),
-                text: v.objection.body.clone(),
-                received_at: v.objection.received_at,
-                outcome: v.outcome.key().to_owned(),
-                outcome_text: v.outcome.text().to_owned(),
-                opinion: v.opinion.clone(),
-                files: v
-                    .objection
-                    .files
-                    .iter()
-                    .map(|f| f.original_name.clone())
-                    .collect(),
-            })
+            .map(|v| objection_out(v, &public_of, false))
             .collect(),
         removed: o
             .changes
@@ -237,6 +263,20 @@ pub struct PublishIn {
     pub published_on: Option<String>,
 }
 
+/// The day a 公示 went up as typed (YYYY-MM-DD), `None` for today.
+fn published_on(typed: Option<&str>) -> Result<Option<time::Date>, pingxuan_app::Error> {
+    match typed.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse_day(s).map(Some).ok_or_else(|| {
+            pingxuan_app::Error::invalid(
+                "published_on",
+                format!("发布日期“{s}”无效，应写作 2024-04-25"),
+                Some("published_on"),
+            )
+        }),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct PublishedOut {
     pub public_id: String,
@@ -258,16 +298,7 @@ pub async fn post_publish(
 ) -> Result<(StatusCode, Json<PublishedOut>), ApiError> {
     let o = actions::overview(&state.store, &caller.access, &id).await?;
     let draft = actions::draft(&o);
-    let published_on = match body.published_on.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(parse_day(s).ok_or_else(|| {
-            pingxuan_app::Error::invalid(
-                "published_on",
-                format!("发布日期“{s}”无效，应写作 2024-04-25"),
-                Some("published_on"),
-            )
-        })?),
-    };
+    let published_on = published_on(body.published_on.as_deref())?;
     let form = PublishForm {
         title: body
             .title
@@ -453,4 +484,144 @@ pub async fn post_contact(
     )
     .await?;
     Ok(Json(ContactOut { name, phone }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitCandidateOut {
+    pub application_id: i64,
+    pub number: String,
+    pub name: String,
+    pub work_unit: String,
+    /// The title of the unit's 公示 that lists them, if any.
+    pub publicity: Option<String>,
+    /// That 公示's period has ended.
+    pub publicity_over: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitPublicityOut {
+    pub unit_id: i64,
+    pub unit: String,
+    /// Candidates at the unit's desk (to 公示, then to send up).
+    pub candidates: Vec<UnitCandidateOut>,
+    pub publicities: Vec<PublicityOut>,
+    /// Objections to the unit's 公示, without who made them.
+    pub objections: Vec<ObjectionOut>,
+    /// Working days: the notice's minimum where it sets one, else a suggestion.
+    pub working_days: u32,
+    /// The notice drafted for the candidates not yet on a 公示.
+    pub title: String,
+    pub body: String,
+}
+
+/// 推荐公示 (a recommending unit): its candidates at the desk with their 公示, its 公示,
+/// the objections it handles (never who made them), the drafted notice.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/unit-publicity", tag = "publicity",
+    params(("id" = String, Path, description = "活动标识")),
+    responses((status = 200, body = UnitPublicityOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn get_unit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<UnitPublicityOut>, ApiError> {
+    let o = pingxuan_app::unit_publicity::overview(&state.store, &caller.access, &id).await?;
+    let now = pingxuan_store::now();
+    let waiting = o
+        .candidates
+        .iter()
+        .filter(|c| c.publicity.is_none())
+        .count();
+    let draft = pingxuan_app::unit_publicity::draft(&o, waiting);
+    let public_of: std::collections::HashMap<i64, &str> = o
+        .publicities
+        .iter()
+        .map(|p| (p.id, p.public_id.as_str()))
+        .collect();
+    Ok(Json(UnitPublicityOut {
+        unit_id: o.unit_id,
+        unit: o.unit_name.clone(),
+        candidates: o
+            .candidates
+            .iter()
+            .map(|c| UnitCandidateOut {
+                application_id: c.row.id,
+                number: c.row.number.clone(),
+                name: c.row.name.clone(),
+                work_unit: c.row.work_unit.clone(),
+                publicity: c.publicity.as_ref().map(|p| p.0.clone()),
+                publicity_over: c.publicity.as_ref().is_some_and(|p| p.2),
+            })
+            .collect(),
+        publicities: o
+            .publicities
+            .iter()
+            .map(|p| publicity_out(p, now, &Default::default()))
+            .collect(),
+        objections: o
+            .objections
+            .iter()
+            .map(|v| objection_out(v, &public_of, true))
+            .collect(),
+        working_days: o.days,
+        title: draft.title,
+        body: draft.body,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UnitPublishIn {
+    /// Applications at the unit's desk not yet on its 公示.
+    pub candidates: Vec<i64>,
+    /// The notice's title and text; the draft when left out.
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// How to object to the unit.
+    pub contact: String,
+    #[schema(minimum = 1, maximum = 30)]
+    pub working_days: u32,
+    /// YYYY-MM-DD (Beijing); today when left out, at most 60 days back.
+    #[serde(default)]
+    pub published_on: Option<String>,
+}
+
+/// 发布推荐公示 (a recommending unit): the chosen candidates at its desk, each once, for
+/// at least the notice's working days.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/unit-publicity", tag = "publicity",
+    request_body = UnitPublishIn,
+    params(("id" = String, Path, description = "活动标识")),
+    responses((status = 201, body = PublishedOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_unit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<UnitPublishIn>,
+) -> Result<(StatusCode, Json<PublishedOut>), ApiError> {
+    let o = pingxuan_app::unit_publicity::overview(&state.store, &caller.access, &id).await?;
+    let draft = pingxuan_app::unit_publicity::draft(&o, body.candidates.len());
+    let published_on = published_on(body.published_on.as_deref())?;
+    let form = pingxuan_app::unit_publicity::UnitPublishForm {
+        candidates: body.candidates,
+        title: body.title.unwrap_or(draft.title),
+        body: body.body.unwrap_or(draft.body),
+        contact: body.contact,
+        working_days: body.working_days,
+        published_on,
+    };
+    let public_id = pingxuan_app::unit_publicity::publish(
+        &state.store,
+        &caller.access,
+        &id,
+        &form,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PublishedOut {
+            url: format!("/gs/{public_id}"),
+            public_id,
+        }),
+    ))
 }

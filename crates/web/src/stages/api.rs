@@ -118,6 +118,8 @@ pub struct FinalDrawOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct ExtraOut {
+    /// The file's key, for confirming it.
+    pub key: String,
     pub name: String,
     pub size: u32,
     /// Who it takes, best first; `null` when no list meets the rules.
@@ -127,6 +129,9 @@ pub struct ExtraOut {
     pub how: String,
     /// Each candidate's reason, in ranking order.
     pub reasons: Vec<ReasonOut>,
+    /// Confirmed on the final list as it stands: by whom and when (unix seconds).
+    pub confirmed_by: Option<String>,
+    pub confirmed_at: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -433,6 +438,9 @@ fn stage_out(v: &StageView) -> StageOut {
                         })
                         .collect();
                     ExtraOut {
+                        key: x.key.clone(),
+                        confirmed_by: x.confirmed.as_ref().map(|c| c.0.clone()),
+                        confirmed_at: x.confirmed.as_ref().map(|c| c.1),
                         name: x.name.clone(),
                         size: x.size,
                         list: x.outcome.as_ref().ok().cloned(),
@@ -901,6 +909,27 @@ pub async fn post_mark(
         &body.indicator,
         body.value,
         &body.reason,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 确定附加名单: records a further list (新疆's 10 全国推荐人选) as drawn now from the
+/// confirmed final list, with the method and the inputs' digest in the audit entry.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/extra-lists/{list}", tag = "stages",
+    params(("id" = String, Path, description = "活动标识"), ("list" = String, Path, description = "附加名单的 key")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn post_extra(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((id, list)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    pingxuan_app::final_list::confirm_extra(
+        &state.store,
+        &caller.access,
+        &id,
+        &list,
         caller.ip.as_deref(),
     )
     .await?;

@@ -169,14 +169,18 @@ const DONE: [(&str, &str); 15] = [
     ),
 ];
 
-/// A further list for the page: (name, size, how, clash, (candidate, reason, on it)).
-type Extra = (
-    String,
-    u32,
-    String,
-    Option<String>,
-    Vec<(String, String, bool)>,
-);
+/// A further list for the page.
+pub struct Extra {
+    pub key: String,
+    pub name: String,
+    pub size: u32,
+    pub how: String,
+    pub clash: Option<String>,
+    /// (candidate, reason, on it), in ranking order.
+    pub drawn: Vec<(String, String, bool)>,
+    /// “由王主任于 2023-10-12 10:00 确定”, once confirmed on the list as it stands.
+    pub confirmed: Option<String>,
+}
 
 /// What a refused paper keying sends back: the boxes as typed, and every problem.
 type PaperTyped = (std::collections::HashMap<String, String>, Vec<String>);
@@ -274,7 +278,7 @@ fn render_with(
     // The last stage's rules for the final list, and what its draw says.
     let final_rules: Vec<String> = match stage.advance {
         Some(k) if pingxuan_app::final_list::applies(&v.round.campaign, v.index) => {
-            pingxuan_rules::selection::final_list::rules_for(&v.round.campaign.final_list, k)
+            pingxuan_rules::selection::final_list::rules_for(&v.round.campaign, k)
                 .iter()
                 .map(|(_, r)| r.words())
                 .collect()
@@ -307,16 +311,22 @@ fn render_with(
         .flat_map(|d| &d.extras)
         .map(|x| {
             let on = x.outcome.as_ref().ok();
-            (
-                x.name.clone(),
-                x.size,
-                x.how.clone(),
-                x.outcome.as_ref().err().cloned(),
-                x.reasons
+            Extra {
+                key: x.key.clone(),
+                name: x.name.clone(),
+                size: x.size,
+                how: x.how.clone(),
+                clash: x.outcome.as_ref().err().cloned(),
+                drawn: x
+                    .reasons
                     .iter()
                     .map(|(id, r)| (name_of(id), r.clone(), on.is_some_and(|l| l.contains(id))))
                     .collect(),
-            )
+                confirmed: x
+                    .confirmed
+                    .as_ref()
+                    .map(|(by, at)| format!("由{by}于 {} 确定", format_time(*at))),
+            }
         })
         .collect();
     // The notice's leanings (广西 “注重向基层一线科技工作者倾斜”), counted on the list in
@@ -964,4 +974,32 @@ pub async fn get_results(
         .await
         .map_err(Failure::from)?;
     Ok(crate::exports::send(d))
+}
+
+/// `POST /campaigns/{id}/extra-lists/{list}`: confirms a further list as drawn; back to
+/// the last stage's page.
+pub async fn post_extra(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, list)): Path<(String, String)>,
+    Posted(_): Posted<crate::auth::Button>,
+) -> Result<Response, PageError> {
+    pingxuan_app::final_list::confirm_extra(
+        &state.store,
+        &who.access,
+        &id,
+        &list,
+        who.ip.as_deref(),
+    )
+    .await
+    .map_err(Failure::from)?;
+    let campaign = pingxuan_app::applications::campaign_model(&state.store, &id)
+        .await
+        .map_err(Failure::from)?;
+    let last = campaign
+        .stages
+        .last()
+        .map(|s| s.key.clone())
+        .unwrap_or_default();
+    Ok(Redirect::to(&format!("/campaigns/{id}/stages/{last}#extra-{list}")).into_response())
 }

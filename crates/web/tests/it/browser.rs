@@ -1684,6 +1684,16 @@ async fn final_list_page() {
     .await
     .unwrap();
     screenshot(&b, "final-4-extra-list.png").await;
+    // Confirmed with one click: recorded, and said so.
+    click(&b, ".extra-list form.actions button.primary").await;
+    wait_text(&b, "<span class=\"tag ok\">已确定</span>").await;
+    b.execute(
+        "document.querySelector('.extra-list').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&b, "final-5-extra-confirmed.png").await;
 }
 
 /// 公示 as a user sees it: the office publishes the confirmed final list from the

@@ -305,6 +305,33 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         extra["reasons"][1]["reason"],
         "第 3 名未入选：余下 1 个名额须留给 45 岁以下（45 岁以下不少于 1 人，已有 0 人）"
     );
+    // Confirmed as a move of its own: the list, how, the method and the digest audited.
+    let key = extra["key"].as_str().unwrap().to_owned();
+    let confirm = format!("/api/v1/campaigns/{CID}/extra-lists/{key}");
+    let (s, e) = app.call(Method::POST, &confirm, &token, Value::Null).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (s, e) = app.call(Method::POST, &confirm, &token, Value::Null).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], "already_confirmed");
+    let j = panel(&app, &token).await;
+    assert!(
+        j["final_draw"]["extras"][0]["confirmed_by"].is_string(),
+        "{j}"
+    );
+    let entries = app.store.recent_audit(5).await.unwrap();
+    let confirmed = entries
+        .iter()
+        .find(|e| e.action == "extra_list_confirmed")
+        .expect("the confirmation's audit entry");
+    assert!(
+        confirmed.detail.starts_with(
+            "确定“全国“最美科技工作者”推荐人选” 2 人（乙、丁）：从最终名单 3 人中按相同比例"
+        ) && confirmed
+            .detail
+            .contains("；方法 final_list/lexicographic-v1；输入摘要 sha256:"),
+        "{}",
+        confirmed.detail
+    );
     // The panel chooses otherwise after a reversal: a list with the 院士 breaks the
     // rule; 戊 for 丙 needs its reason; with it, the list and the reason are recorded.
     let moves = format!("/api/v1/campaigns/{CID}/stages/panel/moves");
@@ -363,6 +390,13 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         .map(|c| c["id"].as_i64().unwrap())
         .collect();
     assert_eq!(advanced, choice, "{j}");
+    // The further list confirmed on the old list no longer holds on the new one.
+    let j2 = panel(&app, &token).await;
+    assert_eq!(
+        j2["final_draw"]["extras"][0]["confirmed_by"],
+        Value::Null,
+        "{j2}"
+    );
     let last = j["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         (&last["kind"], &last["reason"]),

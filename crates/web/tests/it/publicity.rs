@@ -46,6 +46,23 @@ pub(crate) async fn calendar_for_today(app: &TestApp) {
     }
 }
 
+/// Moves every 公示 back so that its period ended yesterday (a test cannot wait five
+/// working days): published 9 days ago, counted from 8 days ago to 2 days ago.
+pub(crate) async fn end_every_publicity(app: &TestApp) {
+    let today = pingxuan_app::publicity::today();
+    let day = |d: i64| (today - time::Duration::days(d)).to_string();
+    sqlx::query(
+        "UPDATE publicities SET published_on = $1, first_day = $2, last_day = $3, ends_at = $4",
+    )
+    .bind(day(9))
+    .bind(day(8))
+    .bind(day(2))
+    .bind(pingxuan_store::now() - 86_400)
+    .execute(&app.store.pool)
+    .await
+    .unwrap();
+}
+
 async fn overview(app: &TestApp, token: &str) -> Value {
     let (s, j) = app
         .call(

@@ -277,17 +277,7 @@ async fn the_list_is_released_once_nothing_stands_in_the_way(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");
-    let day = |d: i64| (today - time::Duration::days(d)).to_string();
-    sqlx::query(
-        "UPDATE publicities SET published_on = $1, first_day = $2, last_day = $3, ends_at = $4",
-    )
-    .bind(day(9))
-    .bind(day(8))
-    .bind(day(2))
-    .bind(pingxuan_store::now() - 86_400)
-    .execute(&app.store.pool)
-    .await
-    .unwrap();
+    crate::publicity::end_every_publicity(&app).await;
     assert_eq!(release(&app, &token).await["blockers"], json!([]));
     let (s, r) = post().await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
@@ -488,4 +478,37 @@ async fn the_list_is_released_once_nothing_stands_in_the_way(db: TestDb) {
         1 + 5 * 2,
         "five candidates, two panel members"
     );
+
+    // The audit trail, the list's entries in it, exported as `pingxuan audit export`
+    // writes it, verifies as `pingxuan audit verify` checks it, to the published head.
+    let head = app.store.audit_head().await.unwrap();
+    let mut verifier = pingxuan_rules::audit::Verifier::default();
+    let (mut after, mut actions) = (0, Vec::new());
+    loop {
+        let page = app.store.audit_after(after, 1000).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        for e in page {
+            verifier
+                .feed(&serde_json::to_string(&e.line()).unwrap())
+                .unwrap();
+            actions.push(e.action.clone());
+            after = e.id;
+        }
+    }
+    assert_eq!(verifier.finish(Some(&head.hash)).unwrap(), head.hash);
+    for action in [
+        "stage_advanced",
+        "publicity_published",
+        "objection_filed",
+        "objection_unfounded",
+        "results_released",
+        "export_downloaded",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
 }

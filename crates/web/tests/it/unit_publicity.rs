@@ -175,6 +175,30 @@ async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
     );
     let (s, _) = app.call(Method::POST, &contact, &rec, Value::Null).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // The unit's API twin shows the same, without who objected; its publish is checked
+    // the same way.
+    let (s, u) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/campaigns/{CID}/unit-publicity"),
+            &rec,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(u["objections"][0]["objector"], "", "{u}");
+    assert_eq!(u["objections"][0]["phone"], "", "{u}");
+    assert_eq!(u["candidates"][1]["publicity"], title, "{u}");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{CID}/unit-publicity"),
+            &rec,
+            json!({"candidates": [a], "contact": "0994-2345678", "working_days": 5}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "already_published");
     // The unit decides it; the organiser may not.
     let (s, e) = app
         .call(
@@ -198,16 +222,7 @@ async fn a_units_submission_waits_for_its_publicity(db: TestDb) {
     // The period over (moved back in the store: the test cannot wait five working days).
     let today = pingxuan_app::publicity::today();
     let day = |d: i64| (today - time::Duration::days(d)).to_string();
-    sqlx::query(
-        "UPDATE publicities SET published_on = $1, first_day = $2, last_day = $3, ends_at = $4",
-    )
-    .bind(day(9))
-    .bind(day(8))
-    .bind(day(2))
-    .bind(pingxuan_store::now() - 86_400)
-    .execute(&app.store.pool)
-    .await
-    .unwrap();
+    crate::publicity::end_every_publicity(&app).await;
     // 张三 goes up with the record in the opinion.
     let (s, j) = submit(a).await;
     assert_eq!(s, StatusCode::OK, "{j}");

@@ -22,10 +22,13 @@ fn xinjiang_rules(k: u32) -> Vec<Rule> {
         .unwrap()
         .1;
     let c = load(src).campaign.unwrap();
-    let rules = rules_for(&c.final_list, k);
+    let rules = rules_for(&c, k);
     assert_eq!(
-        rules.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        [Indicator::Academician, Indicator::Young]
+        rules.iter().map(|(i, _)| i.clone()).collect::<Vec<_>>(),
+        [
+            Counts::Indicator(Indicator::Academician),
+            Counts::Indicator(Indicator::Young)
+        ]
     );
     rules.into_iter().map(|(_, r)| r).collect()
 }
@@ -346,4 +349,67 @@ fn ties_the_draw_splits() {
         })
         .collect();
     assert!(ties(&entries, 3, &[], &[0, 1, 2]).is_empty());
+}
+
+/// 广西 with bounds per 推荐组别 and per recommender category (a campaign that balances
+/// its groups writes them in `[final]`): the rules in words, the list drawn under them,
+/// and a file whose bound names no choice of the form refused by `campaign check`.
+#[test]
+fn bounds_per_group_and_category() {
+    let src = SEEDS
+        .iter()
+        .find(|(n, _)| n.starts_with("guangxi"))
+        .unwrap()
+        .1;
+    let text = format!(
+        "{src}\n[[final.bounds]]\ngroup = \"地市\"\nmin = 2\nlabel = \"地市组不少于 2 名\"\n\n\
+         [[final.bounds]]\ncategory = \"society\"\nmax = 1\nlabel = \"学会推荐的不超过 1 名\"\n"
+    );
+    let c = load(&text).campaign.unwrap();
+    let rules = rules_for(&c, 10);
+    assert_eq!(
+        rules
+            .iter()
+            .map(|(i, r)| (i.clone(), r.words()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                Counts::Group("地市".into()),
+                "推荐组别“地市”不少于 2 人".to_owned()
+            ),
+            (
+                Counts::Category("society".into()),
+                "自治区级学会、高校科协、企业（园区）科协推荐的不超过 1 人".to_owned()
+            ),
+        ]
+    );
+    let plain: Vec<Rule> = rules.into_iter().map(|(_, r)| r).collect();
+    // 地市 at places 11 and 14; 学会 at 1, 2 and 3.
+    let entries = ranked(15, |p| match p {
+        11 | 14 => 1,
+        1..=3 => 2,
+        _ => 0,
+    });
+    let d = draw(&entries, 10, &plain).unwrap();
+    let places: Vec<u32> = d.chosen.iter().map(|&i| entries[i].place).collect();
+    assert_eq!(places, [1, 4, 5, 6, 7, 8, 9, 10, 11, 14]);
+    assert_eq!(
+        d.reasons[1],
+        "第 2 名未入选：自治区级学会、高校科协、企业（园区）科协推荐的已达上限 1 人"
+    );
+    assert_eq!(
+        d.reasons[13],
+        "第 14 名入选：需满足推荐组别“地市”不少于 2 人"
+    );
+    // A bound on a group the form does not offer is the file's mistake.
+    let wrong = text.replace("group = \"地市\"", "group = \"市县\"");
+    let report = load(&wrong);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("推荐组别“市县”不在推荐表的选项中")),
+        "{:?}",
+        report.problems
+    );
 }
