@@ -12,6 +12,7 @@ pub mod codes;
 pub mod error;
 pub mod experts;
 pub mod exports;
+pub mod extra_lists;
 pub mod final_list;
 pub mod jobs;
 pub mod lists;

@@ -925,7 +925,7 @@ pub async fn post_extra(
     caller: ApiCaller,
     ApiPath((id, list)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    pingxuan_app::final_list::confirm_extra(
+    pingxuan_app::extra_lists::confirm_extra(
         &state.store,
         &caller.access,
         &id,

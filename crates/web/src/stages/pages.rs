@@ -984,7 +984,7 @@ pub async fn post_extra(
     Path((id, list)): Path<(String, String)>,
     Posted(_): Posted<crate::auth::Button>,
 ) -> Result<Response, PageError> {
-    pingxuan_app::final_list::confirm_extra(
+    pingxuan_app::extra_lists::confirm_extra(
         &state.store,
         &who.access,
         &id,
