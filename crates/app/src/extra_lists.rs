@@ -52,8 +52,13 @@ pub async fn confirm_extra(
         return Err(Error::conflict(
             "already_confirmed",
             format!(
-                "“{}”已由{by}于{}确定",
+                "“{}”已{}于{}确定",
                 extra.name,
+                if by.is_empty() {
+                    String::new()
+                } else {
+                    format!("由{by}")
+                },
                 pingxuan_rules::publicity::day_words(pingxuan_rules::publicity::beijing_day(*at))
             ),
         ));
@@ -86,6 +91,7 @@ pub async fn confirm_extra(
             campaign_id,
             &stage.key,
             round.events[last].len() as i64,
+            crate::stages::advanced_at(&round.events[last]),
             list_key,
             &ids,
             &extra.how,

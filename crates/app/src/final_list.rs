@@ -125,10 +125,14 @@ pub async fn draw(
                     readings.iter().any(|r| r.indicator == *ind && r.counts())
                 }
                 Counts::Group(g) => {
-                    pingxuan_rules::form::printed(
-                        &l.app.form,
-                        pingxuan_rules::campaign::FieldKey::Group,
-                    ) == *g
+                    match l.app.form.get(&pingxuan_rules::campaign::FieldKey::Group) {
+                        // One choice, or several where the form lets several be ticked.
+                        Some(pingxuan_rules::form::FieldValue::Text(t)) => t.trim() == g,
+                        Some(pingxuan_rules::form::FieldValue::List(l)) => {
+                            l.iter().any(|t| t.trim() == g)
+                        }
+                        _ => false,
+                    }
                 }
                 Counts::Category(key) => l.category.as_deref() == Some(key.as_str()),
             })

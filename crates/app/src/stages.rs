@@ -525,13 +525,18 @@ async fn view_with(
         let mut d = d;
         // Further lists confirmed on the final list as it stands.
         if !d.extras.is_empty() {
-            let events = round.events[index].len() as i64;
+            let anchor = advanced_at(&round.events[index]);
             let confirmed = store.extra_lists(&round.campaign.campaign.id).await?;
             for x in &mut d.extras {
+                // Confirmed on this advance, and the list drawn now is the one confirmed.
                 x.confirmed = confirmed
                     .iter()
                     .rev()
-                    .find(|c| c.list_key == x.key && c.stage_events == events)
+                    .find(|c| {
+                        c.list_key == x.key
+                            && c.stage_events == anchor
+                            && x.outcome.as_ref().is_ok_and(|l| *l == c.candidates)
+                    })
                     .map(|c| (c.by.clone().unwrap_or_default(), c.at));
             }
         }
@@ -601,6 +606,16 @@ async fn view_with(
         final_draw,
         removed: removed_list,
     })
+}
+
+/// Where a stage's list was last confirmed: the count of its events up to and including
+/// its last 确定晋级名单. A further list confirmed on it holds until the list is confirmed
+/// anew (公布 after it changes nothing; a reversal leaves nothing to hold on).
+pub(crate) fn advanced_at(events: &[pingxuan_store::stages::StageEvent]) -> i64 {
+    events
+        .iter()
+        .rposition(|e| matches!(e.event, Event::Advanced { .. }))
+        .map_or(0, |i| i as i64 + 1)
 }
 
 /// What a review stage's sheets say: who still owes sheets, and once it is closed, each

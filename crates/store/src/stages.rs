@@ -652,7 +652,8 @@ impl Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmedExtra {
     pub list_key: String,
-    /// The last stage's events when it was confirmed: it holds while they stand.
+    /// The last stage's events up to the final list's confirmation it was drawn from:
+    /// it holds while that confirmation does.
     pub stage_events: i64,
     pub candidates: Vec<i64>,
     pub how: String,
@@ -662,13 +663,16 @@ pub struct ConfirmedExtra {
 
 impl Store {
     /// Records a further list drawn from the final list as it stands (`stage_events` of
-    /// `stage_key`, the guard), with its audit entry; confirmed already is `Duplicate`.
+    /// `stage_key`, the guard), kept with `anchor` — the events up to the list's last
+    /// confirmation, which it holds on —, with its audit entry; confirmed already on that
+    /// confirmation is `Duplicate`.
     #[allow(clippy::too_many_arguments)]
     pub async fn confirm_extra_list(
         &self,
         campaign_id: &str,
         stage_key: &str,
         stage_events: i64,
+        anchor: i64,
         list_key: &str,
         candidates: &[i64],
         how: &str,
@@ -684,7 +688,7 @@ impl Store {
         .bind(campaign_id)
         .bind(list_key)
         .bind(stage_key)
-        .bind(stage_events)
+        .bind(anchor)
         .bind(serde_json::to_string(candidates).expect("ids as JSON"))
         .bind(how)
         .bind(by)

@@ -661,6 +661,19 @@ fn check_final(c: &Campaign, f: &mut Findings) {
             ),
             _ => {}
         }
+        let size = c
+            .stages
+            .last()
+            .and_then(|s| s.advance)
+            .unwrap_or(c.campaign.winners);
+        if let Some(lo) = b.min
+            && lo > size
+        {
+            f.error(
+                at("min"),
+                format!("名单共 {size} 人，“{}”却要求不少于 {lo} 人", b.label),
+            );
+        }
         match (b.min, b.max) {
             (None, None) => f.error(at("min"), "组别限额须写 min（不少于）或 max（不超过）"),
             (Some(lo), Some(hi)) if lo > hi => f.error(

@@ -1,7 +1,7 @@
 -- Further lists confirmed (issue 18: 新疆's 10 全国“最美科技工作者”推荐人选 from the 20): each
 -- confirmation records the list drawn from the final list as it stood — the last stage's
--- event count then — so a list confirmed again after a reversal is a new row, and an old
--- one no longer holds once the final list moved.
+-- events up to that list's confirmation (stage_events) — so a list confirmed again after a
+-- reversal is a new row, and an old one no longer holds once the final list moved.
 CREATE TABLE extra_lists (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     campaign_id TEXT NOT NULL REFERENCES campaigns (id),

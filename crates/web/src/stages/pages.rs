@@ -322,10 +322,14 @@ fn render_with(
                     .iter()
                     .map(|(id, r)| (name_of(id), r.clone(), on.is_some_and(|l| l.contains(id))))
                     .collect(),
-                confirmed: x
-                    .confirmed
-                    .as_ref()
-                    .map(|(by, at)| format!("由{by}于 {} 确定", format_time(*at))),
+                confirmed: x.confirmed.as_ref().map(|(by, at)| {
+                    let by = if by.is_empty() {
+                        String::new()
+                    } else {
+                        format!("由{by}")
+                    };
+                    format!("{by}于 {} 确定", format_time(*at))
+                }),
             }
         })
         .collect();

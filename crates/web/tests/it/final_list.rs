@@ -332,9 +332,19 @@ async fn the_last_stage_draws_its_list_under_the_rules(db: TestDb) {
         "{}",
         confirmed.detail
     );
+    // 公布 changes nothing of it.
+    let moves = format!("/api/v1/campaigns/{CID}/stages/panel/moves");
+    let (s, e) = app
+        .call(Method::POST, &moves, &token, json!({"action": "publish"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let j = panel(&app, &token).await;
+    assert!(
+        j["final_draw"]["extras"][0]["confirmed_by"].is_string(),
+        "{j}"
+    );
     // The panel chooses otherwise after a reversal: a list with the 院士 breaks the
     // rule; 戊 for 丙 needs its reason; with it, the list and the reason are recorded.
-    let moves = format!("/api/v1/campaigns/{CID}/stages/panel/moves");
     let (s, e) = app
         .call(
             Method::POST,
