@@ -1996,3 +1996,84 @@ async fn unit_publicity_page() {
     wait_text(&phone, "本单位的公示").await;
     screenshot(&phone, "unit-publicity-2-phone.png").await;
 }
+
+/// 新疆 to its 20 and its 10 (“院士比例不超过10%，45岁以下青年科技工作者不少于20%”): 30
+/// candidates ranked, 院士 at places 1, 2, 5 and 18, the young at 3, 23, 26 and 28; the
+/// stage page draws the 20 (the third and fourth 院士 give way, three young come in from
+/// below), the office confirms them, then confirms the 10 全国推荐人选 drawn from the 20
+/// under the same shares counted on 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xinjiang_twenty_and_ten() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let people: Vec<(String, &str, &str, [u32; 3])> = (1..=30u32)
+        .map(|place| {
+            let (birth, academician) = match place {
+                1 | 2 | 5 | 18 => ("19491231", "是"),
+                3 | 23 | 26 | 28 => ("19850315", "否"),
+                _ => ("19600101", "否"),
+            };
+            (
+                format!("候选人{place:02}"),
+                birth,
+                academician,
+                [30, 30, 40 - place],
+            )
+        })
+        .collect();
+    let (ids, token) =
+        crate::final_list::ranked_people(&app, &crate::final_list::text_sized(20, 10), &people)
+            .await;
+    let url = format!("{}/campaigns/xinjiang-2023/stages/panel", app.url);
+    let b = browser(&driver, 1280, 1000).await;
+    sign_in(&b, &app.url, "fl-office").await;
+    b.goto(&url).await.unwrap();
+    wait_text(&b, "第 5 名未入选：院士已达上限 2 人").await;
+    wait_text(&b, "第 23 名入选：需满足 45 岁以下不少于 4 人").await;
+    b.execute(
+        "document.querySelector('#final-rules').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&b, "twenty-0-drawn.png").await;
+    b.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    click(&b, "form.actions button.primary").await;
+    wait_text(&b, "晋级名单已确定").await;
+    let place = |p: u32| ids[p as usize - 1];
+    let mut twenty: Vec<i64> = (1..=19)
+        .filter(|p| *p != 5 && *p != 18)
+        .map(place)
+        .collect();
+    twenty.extend([23, 26, 28].map(place));
+    let j = crate::final_list::panel(&app, &token).await;
+    assert_eq!(j["final_draw"]["list"], serde_json::json!(twenty), "{j}");
+    // The 10 from the 20: 院士 at most 1, 45 岁以下 at least 2.
+    wait_text(&b, "全国“最美科技工作者”推荐人选（10 人）").await;
+    let ten: Vec<i64> = [1, 3, 4, 6, 7, 8, 9, 10, 11, 23].map(place).to_vec();
+    assert_eq!(
+        j["final_draw"]["extras"][0]["list"],
+        serde_json::json!(ten),
+        "{j}"
+    );
+    click(&b, ".extra-list form.actions button.primary").await;
+    wait_text(&b, "<span class=\"tag ok\">已确定</span>").await;
+    b.execute(
+        "document.querySelector('.extra-list').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&b, "twenty-1-ten-confirmed.png").await;
+    let phone = browser(&driver, 390, 844).await;
+    sign_in(&phone, &app.url, "fl-office").await;
+    phone
+        .goto(&format!("{url}#extra-national_nominees"))
+        .await
+        .unwrap();
+    wait_text(&phone, "已确定").await;
+    screenshot(&phone, "twenty-2-ten-phone.png").await;
+}

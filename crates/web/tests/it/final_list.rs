@@ -23,15 +23,20 @@ const CID: &str = "xinjiang-2023";
 /// 新疆 with 形式审查 then 集中评选 of 3 (so 院士 at most 0, 45 岁以下 at least 1), ages
 /// counted on 2023-09-01.
 pub(crate) fn text() -> String {
+    text_sized(3, 2)
+}
+
+/// The same with a final list of `k` and a further list of `extra`.
+pub(crate) fn text_sized(k: u32, extra: u32) -> String {
     let text = crate::stages::screening_text_with_final_rules();
     let (from, to) = (
         text.find("[[stages]]\nkey = \"online_review\"").unwrap(),
         text.find("[[stages]]\nkey = \"panel\"").unwrap(),
     );
     format!("{}{}", &text[..from], &text[to..])
-        .replace("advance = 20\n", "advance = 3\n")
-        .replace("winners = 20\n", "winners = 3\n")
-        .replace("size = 10\n", "size = 2\n")
+        .replace("advance = 20\n", &format!("advance = {k}\n"))
+        .replace("winners = 20\n", &format!("winners = {k}\n"))
+        .replace("size = 10\n", &format!("size = {extra}\n"))
         .replace(
             "# age_reference_date：按哪一天计算年龄通知未规定",
             "age_reference_date = 2023-09-01",
@@ -89,16 +94,27 @@ pub(crate) async fn five_ranked_in(app: &TestApp, text: &str) -> (Vec<i64>, Stri
 }
 
 async fn five_ranked_from(app: &TestApp, text: &str, points: [[u32; 3]; 5]) -> (Vec<i64>, String) {
-    use pingxuan_rules::selection::stage::Move;
-    crate::stages::seed_text(app, text).await;
     // Ranked as listed: a 院士 first, the only one under 45 fourth.
     let people = [
-        ("甲院士", "19491231", "是", points[0]),
-        ("乙", "19500101", "否", points[1]),
-        ("丙", "19600101", "否", points[2]),
-        ("丁", "19850315", "否", points[3]),
-        ("戊", "19550101", "否", points[4]),
+        ("甲院士".to_owned(), "19491231", "是", points[0]),
+        ("乙".to_owned(), "19500101", "否", points[1]),
+        ("丙".to_owned(), "19600101", "否", points[2]),
+        ("丁".to_owned(), "19850315", "否", points[3]),
+        ("戊".to_owned(), "19550101", "否", points[4]),
     ];
+    ranked_people(app, text, &people).await
+}
+
+/// `people` — (name, birth yyyymmdd, 是否两院院士, points per criterion from both panel
+/// members) — each recommended by a unit of its own, through 形式审查 to a closed 集中评选
+/// in the campaign file `text`; their ids and the office's API token.
+pub(crate) async fn ranked_people(
+    app: &TestApp,
+    text: &str,
+    people: &[(String, &str, &str, [u32; 3])],
+) -> (Vec<i64>, String) {
+    use pingxuan_rules::selection::stage::Move;
+    crate::stages::seed_text(app, text).await;
     let mut ids = Vec::new();
     for (i, (name, birth, academician, _)) in people.iter().enumerate() {
         let unit = app
@@ -189,7 +205,7 @@ async fn five_ranked_from(app: &TestApp, text: &str, points: [[u32; 3]; 5]) -> (
     for member in app.store.experts(CID).await.unwrap() {
         let typed: Vec<(i64, Vec<String>)> = ids
             .iter()
-            .zip(&people)
+            .zip(people)
             .map(|(id, p)| (*id, p.3.iter().map(u32::to_string).collect()))
             .collect();
         pingxuan_app::stages::key_in(
