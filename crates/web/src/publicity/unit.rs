@@ -137,16 +137,8 @@ fn render(
                 publicity: c
                     .publicity
                     .as_ref()
-                    .map(|(t, period, over)| {
-                        format!(
-                            "{t}：{period}{}",
-                            if *over {
-                                "，已期满"
-                            } else {
-                                "，公示中"
-                            }
-                        )
-                    })
+                    // The tag beside says whether it runs or has ended.
+                    .map(|(t, period, _)| format!("{t}：{period}"))
                     .unwrap_or_default(),
                 over: c.publicity.as_ref().is_some_and(|p| p.2),
                 chosen: chosen.contains(&c.row.id),
