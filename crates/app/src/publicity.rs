@@ -118,6 +118,73 @@ pub struct Overview {
     pub contact: String,
 }
 
+/// Objections as a console lists them, from the 公示 already read: whom each concerns,
+/// where it stands, whether the viewer handles it, whether its candidate is still listed
+/// (`removed`: those an upheld objection took off).
+pub(crate) fn objection_views(
+    access: &Access,
+    objections: Vec<Objection>,
+    publicities: &[Publicity],
+    removed: &HashSet<i64>,
+) -> Vec<ObjectionView> {
+    let titles: HashMap<i64, &Publicity> = publicities.iter().map(|p| (p.id, p)).collect();
+    objections
+        .into_iter()
+        .map(|o| {
+            let (outcome, opinion) = outcome_of(&o);
+            let p = titles.get(&o.publicity_id);
+            let candidate = p
+                .and_then(|p| {
+                    p.entries
+                        .iter()
+                        .find(|e| e.application_id == o.application_id)
+                })
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            ObjectionView {
+                handled: p.is_some_and(|p| handles(access, p)),
+                unit: p.is_some_and(|p| p.kind == Kind::Unit.key()),
+                publicity_title: p.map(|p| p.title.clone()).unwrap_or_default(),
+                candidate,
+                outcome,
+                opinion,
+                channel: Channel::from_key(&o.channel).unwrap_or(Channel::Online),
+                still_listed: !removed.contains(&o.application_id),
+                objection: o,
+            }
+        })
+        .collect()
+}
+
+/// The day a 公示 goes up: the one typed, else today; not in the future, at most
+/// `BACKDATE_DAYS` back (for one put up elsewhere first) and, for the final list, not
+/// before the day it was `confirmed`.
+pub(crate) fn published_day(typed: Option<Date>, confirmed: Option<Date>) -> Result<Date> {
+    let today = today();
+    let day = typed.unwrap_or(today);
+    let back = today - Duration::days(BACKDATE_DAYS);
+    let earliest = confirmed.map_or(back, |c| c.max(back));
+    if day > today || day < earliest {
+        let message = match confirmed {
+            Some(c) => format!(
+                "发布日期应在名单确定之日（{}）至今天（{}）之间，且不早于 {BACKDATE_DAYS} 天前",
+                day_text(c),
+                day_text(today)
+            ),
+            None => format!(
+                "发布日期应在今天（{}）及此前 {BACKDATE_DAYS} 天之内",
+                day_text(today)
+            ),
+        };
+        return Err(Error::invalid(
+            "published_on",
+            message,
+            Some("published_on"),
+        ));
+    }
+    Ok(day)
+}
+
 /// The stage whose list the final 公示 shows: the last one.
 fn final_stage(c: &pingxuan_rules::campaign::Campaign) -> Result<usize> {
     c.stages.len().checked_sub(1).ok_or(Error::NotFound)
@@ -251,35 +318,12 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
             )
         }
     };
-    let titles: HashMap<i64, &Publicity> = publicities.iter().map(|p| (p.id, p)).collect();
-    let objections = store
-        .objections(campaign_id)
-        .await?
-        .into_iter()
-        .map(|o| {
-            let (outcome, opinion) = outcome_of(&o);
-            let p = titles.get(&o.publicity_id);
-            let candidate = p
-                .and_then(|p| {
-                    p.entries
-                        .iter()
-                        .find(|e| e.application_id == o.application_id)
-                })
-                .map(|e| e.name.clone())
-                .unwrap_or_default();
-            ObjectionView {
-                handled: p.is_some_and(|p| handles(access, p)),
-                unit: p.is_some_and(|p| p.kind == Kind::Unit.key()),
-                publicity_title: p.map(|p| p.title.clone()).unwrap_or_default(),
-                candidate,
-                outcome,
-                opinion,
-                channel: Channel::from_key(&o.channel).unwrap_or(Channel::Online),
-                still_listed: !removed.contains(&o.application_id),
-                objection: o,
-            }
-        })
-        .collect();
+    let objections = objection_views(
+        access,
+        store.objections(campaign_id).await?,
+        &publicities,
+        &removed,
+    );
     let p = &round.campaign.publicity;
     Ok(Overview {
         days: p.final_working_days.unwrap_or(5),
@@ -341,22 +385,7 @@ pub async fn publish(
     };
     let (title, body, contact) = (form.title.trim(), form.body.trim(), form.contact.trim());
     publicity::check_notice(title, body, contact, form.working_days).map_err(|p| invalid_of(&p))?;
-    let today = today();
-    let published_on = form.published_on.unwrap_or(today);
-    // Not before the list it shows was confirmed.
-    let confirmed = p.confirmed_on;
-    let earliest = confirmed.max(today - Duration::days(BACKDATE_DAYS));
-    if published_on > today || published_on < earliest {
-        return Err(Error::invalid(
-            "published_on",
-            format!(
-                "发布日期应在名单确定之日（{}）至今天（{}）之间，且不早于 {BACKDATE_DAYS} 天前",
-                day_text(confirmed),
-                day_text(today)
-            ),
-            Some("published_on"),
-        ));
-    }
+    let published_on = published_day(form.published_on, Some(p.confirmed_on))?;
     let period = period_from(store, &o.campaign, published_on, form.working_days).await?;
     let audit = Audit::new(access.actor(), "publicity_published", "")
         .detail(format!(

@@ -39,6 +39,8 @@ pub struct Overview {
     pub release: Option<Release>,
     stage_key: String,
     stage_events: i64,
+    /// Each winner's number and who is told of the release (read with the list).
+    told: std::collections::HashMap<i64, (String, crate::stages::Parties)>,
 }
 
 /// The files of an application the gallery shows: the 2-inch photo (else the first
@@ -110,6 +112,7 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
             campaign,
             stage_key: stage.key,
             stage_events,
+            told: Default::default(),
         });
     }
     let v = crate::stages::view_plain(store, access, campaign_id, &stage.key).await?;
@@ -202,6 +205,10 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
         campaign,
         stage_key: stage.key,
         stage_events,
+        told: listed
+            .iter()
+            .map(|c| (c.id, (c.number.clone(), c.parties)))
+            .collect(),
     })
 }
 
@@ -242,22 +249,21 @@ pub async fn release(
         .ip(ip);
     // Winners and the units they came through are told, as a stage's outcome is.
     let mut told = crate::stages::Told::new(store, campaign_id);
-    let v = crate::stages::view_plain(store, access, campaign_id, &o.stage_key).await?;
     let mut notices = Vec::new();
     for e in &o.entries {
-        let Some(c) = v.candidates.iter().find(|c| c.id == e.application_id) else {
+        let Some((number, parties)) = o.told.get(&e.application_id) else {
             continue;
         };
         notices.extend(crate::notify::outgoing(
-            told.of(c.parties).await?,
+            told.of(*parties).await?,
             access.actor(),
-            c.id,
+            e.application_id,
             "release",
             &format!("{}评选结果已发布", o.campaign.award()),
             &format!(
                 "{}（编号 {}）荣获{}称号，证书编号 {}。荣誉证书可在申报表页面下载。",
                 e.name,
-                c.number,
+                number,
                 o.campaign.award(),
                 e.serial
             ),

@@ -15,11 +15,11 @@ use pingxuan_store::Store;
 use pingxuan_store::applications::DeskRow;
 use pingxuan_store::audit::Audit;
 use pingxuan_store::publicity::{Entry, NewPublicity, Publicity};
-use time::{Date, Duration};
+use time::Date;
 
 use crate::access::Access;
 use crate::error::{Error, Result};
-use crate::publicity::{BACKDATE_DAYS, ObjectionView, period_of, today};
+use crate::publicity::{ObjectionView, period_of};
 
 /// Working days a unit's 公示 runs where the campaign file gives none (新疆 leaves it to
 /// the unit): the 5 the other notices ask.
@@ -97,13 +97,14 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
         })
         .collect();
     let ids: HashSet<i64> = publicities.iter().map(|p| p.id).collect();
-    let mut objections = Vec::new();
-    for o in store.objections(campaign_id).await? {
-        if ids.contains(&o.publicity_id) {
-            objections
-                .push(crate::publicity::objection_view(store, access, campaign_id, o.id).await?);
-        }
-    }
+    let mine = store
+        .objections(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|o| ids.contains(&o.publicity_id))
+        .collect();
+    // A unit's 公示 takes nobody off a stage's list.
+    let objections = crate::publicity::objection_views(access, mine, &publicities, &HashSet::new());
     Ok(UnitOverview {
         days: campaign.publicity.unit_working_days.unwrap_or(DEFAULT_DAYS),
         contact: publicities
@@ -198,19 +199,7 @@ pub async fn publish(
             Some("working_days"),
         ));
     }
-    let today = today();
-    let published_on = form.published_on.unwrap_or(today);
-    let earliest = today - Duration::days(BACKDATE_DAYS);
-    if published_on > today || published_on < earliest {
-        return Err(Error::invalid(
-            "published_on",
-            format!(
-                "发布日期应在今天（{}）及此前 {BACKDATE_DAYS} 天之内",
-                day_text(today)
-            ),
-            Some("published_on"),
-        ));
-    }
+    let published_on = crate::publicity::published_day(form.published_on, None)?;
     let period =
         crate::publicity::period_from(store, &o.campaign, published_on, form.working_days).await?;
     let audit = Audit::new(access.actor(), "publicity_published", "")

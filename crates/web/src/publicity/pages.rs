@@ -115,6 +115,21 @@ const FIELDS: [&str; 12] = [
     "received_on",
 ];
 
+/// A console's refusal as its page shows it: the status, the form it came from, and
+/// (field, message).
+pub(crate) fn refusal(
+    error: Option<(String, Failure)>,
+) -> (axum::http::StatusCode, String, Option<(String, String)>) {
+    match error {
+        None => (axum::http::StatusCode::OK, String::new(), None),
+        Some((at, f)) => (
+            f.status(),
+            at,
+            Some((f.field().unwrap_or_default(), f.message())),
+        ),
+    }
+}
+
 /// A console's refusal beside `field` of the form `at` (publish, enter, an objection).
 pub(crate) fn field_error<'a>(
     error: &'a Option<(String, String)>,
@@ -225,14 +240,7 @@ fn render_with(
         })
         .collect();
     let objections = objection_rows(&o.objections, false);
-    let (status, error_at, error) = match error {
-        None => (axum::http::StatusCode::OK, String::new(), None),
-        Some((at, f)) => (
-            f.status(),
-            at,
-            Some((f.field().unwrap_or_default(), f.message())),
-        ),
-    };
+    let (status, error_at, error) = refusal(error);
     let page = ConsolePage {
         shell: Shell::signed_in(who, "公示与异议", ""),
         csrf: who.session.csrf_token.clone(),

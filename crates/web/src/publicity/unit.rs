@@ -109,14 +109,7 @@ fn render(
             None => "（天数由推荐单位确定）".to_owned(),
         }
     );
-    let (status, error_at, error) = match error {
-        None => (axum::http::StatusCode::OK, String::new(), None),
-        Some((at, f)) => (
-            f.status(),
-            at,
-            Some((f.field().unwrap_or_default(), f.message())),
-        ),
-    };
+    let (status, error_at, error) = super::pages::refusal(error);
     let page = UnitPage {
         shell: Shell::signed_in(who, "推荐公示", "/unit-publicity"),
         csrf: who.session.csrf_token.clone(),
