@@ -327,9 +327,11 @@ pub async fn overview(store: &Store, access: &Access, campaign_id: &str) -> Resu
     let p = &round.campaign.publicity;
     Ok(Overview {
         days: p.final_working_days.unwrap_or(5),
-        // What the office gave on its last 公示, else the campaign file's.
+        // What the office gave on its last 公示 (not a unit's), else the campaign file's.
         contact: publicities
-            .last()
+            .iter()
+            .rev()
+            .find(|p| p.unit_id.is_none())
             .map(|p| p.contact.clone())
             .or_else(|| p.contact.clone())
             .unwrap_or_default(),

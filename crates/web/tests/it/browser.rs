@@ -282,6 +282,68 @@ async fn fetch_link(b: &Client, css: &str) -> (u64, Vec<u8>) {
     (got[0].as_u64().unwrap(), bytes)
 }
 
+/// Fills the objection form of a public 公示 page: against `candidate`, by (name,
+/// phone), the facts, a one-page PDF (kept alive by the returned file until sent).
+async fn fill_objection(
+    b: &Client,
+    candidate: i64,
+    (name, phone): (&str, &str),
+    facts: &str,
+) -> tempfile::NamedTempFile {
+    let evidence = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(
+        evidence.path(),
+        pingxuan_media::testing::minimal_pdf(1, false),
+    )
+    .unwrap();
+    b.find(Locator::Css("#o-candidate"))
+        .await
+        .unwrap()
+        .select_by_value(&candidate.to_string())
+        .await
+        .unwrap();
+    fill(b, "#o-name", name).await;
+    fill(b, "#o-phone", phone).await;
+    fill(b, "#o-text", facts).await;
+    choose_file(b, "#o-files", evidence.path()).await;
+    evidence
+}
+
+/// On the 公示与异议 console, the first objection upheld with `opinion`.
+async fn uphold_first(b: &Client, opinion: &str) {
+    b.find(Locator::Css("#objections select[name=outcome]"))
+        .await
+        .unwrap()
+        .select_by_value("upheld")
+        .await
+        .unwrap();
+    fill(b, "#objections textarea[name=opinion]", opinion).await;
+    click(b, "#objections form.step button").await;
+}
+
+/// Waits (up to 5 s) until every image matched by `css` has loaded; a broken one has no
+/// natural width. Lazy images are scrolled into view first.
+async fn images_loaded(b: &Client, css: &str) {
+    for _ in 0..50 {
+        let loaded = b
+            .execute(
+                &format!(
+                    "const all = [...document.querySelectorAll(\"{css}\")];
+                     all.forEach(i => {{ if (!i.complete) i.loading = 'eager'; }});
+                     return all.every(i => i.complete && i.naturalWidth > 0);"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        if loaded == serde_json::json!(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("images {css} did not load");
+}
+
 async fn pick(b: &Client, select: &str, option: &str) {
     b.find(Locator::XPath(&format!(
         "//select[@name='{select}']/option[text()='{option}']"
@@ -1740,28 +1802,13 @@ async fn publicity_pages() {
     phone.goto(&format!("{}{public}", app.url)).await.unwrap();
     wait_text(&phone, "公示期：").await;
     screenshot(&phone, "publicity-1-public-phone.png").await;
-    let evidence = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
-    std::fs::write(
-        evidence.path(),
-        pingxuan_media::testing::minimal_pdf(1, false),
-    )
-    .unwrap();
-    phone
-        .find(Locator::Css("#o-candidate"))
-        .await
-        .unwrap()
-        .select_by_value(&ids[1].to_string())
-        .await
-        .unwrap();
-    fill(&phone, "#o-name", "王五").await;
-    fill(&phone, "#o-phone", "13812345678").await;
-    fill(
+    let _evidence = fill_objection(
         &phone,
-        "#o-text",
+        ids[1],
+        ("王五", "13812345678"),
         "该同志推荐表中所列的省部级奖励与事实不符，附获奖公告为证。",
     )
     .await;
-    choose_file(&phone, "#o-files", evidence.path()).await;
     phone
         .execute("document.querySelector('#object').scrollIntoView()", vec![])
         .await
@@ -1776,20 +1823,7 @@ async fn publicity_pages() {
     // The full number to call back, shown on asking (and audited).
     click(&office, "#objections form.inline button").await;
     wait_text(&office, "<strong class=\"phone\">13812345678</strong>").await;
-    office
-        .find(Locator::Css("#objections select[name=outcome]"))
-        .await
-        .unwrap()
-        .select_by_value("upheld")
-        .await
-        .unwrap();
-    fill(
-        &office,
-        "#objections textarea[name=opinion]",
-        "经核查，所列省部级奖励与事实不符。",
-    )
-    .await;
-    click(&office, "#objections form.step button").await;
+    uphold_first(&office, "经核查，所列省部级奖励与事实不符。").await;
     wait_text(&office, "被异议人已移出名单").await;
     wait_text(&office, "递补</span> 戊").await;
     screenshot(&office, "publicity-4-upheld.png").await;
@@ -1897,19 +1931,7 @@ async fn release_pages() {
     phone.goto(&format!("{}{gallery}", app.url)).await.unwrap();
     wait_text(&phone, "丁").await;
     // The portraits load (a broken image has no natural width).
-    for _ in 0..50 {
-        let loaded = phone
-            .execute(
-                "return [...document.querySelectorAll('.winner-card img')].every(i => i.complete && i.naturalWidth > 0)",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if loaded == serde_json::json!(true) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    images_loaded(&phone, ".winner-card img").await;
     screenshot(&phone, "release-2-gallery-phone.png").await;
     click(&phone, ".winner-card a").await;
     wait_text(&phone, "事迹简介").await;
@@ -2076,4 +2098,259 @@ async fn xinjiang_twenty_and_ten() {
         .unwrap();
     wait_text(&phone, "已确定").await;
     screenshot(&phone, "twenty-2-ten-phone.png").await;
+}
+
+/// 广西 to its 10 (“最终确定10位…经公示无异议后公布遴选结果”): twelve candidates from six
+/// cities; 南宁 publishes its own 公示 on its page and forwards with the record in its
+/// opinion; the experts' scores rank the twelve; the office confirms the 10 and
+/// publishes them; on a phone someone objects to 覃丽华 with a PDF; the office upholds
+/// it, 廖国栋 (11th) comes in, the list is confirmed again and 廖国栋 published in a
+/// 递补公示; once the 公示 are over the recommenders are told to send paper, the office
+/// marks it received; the release; the gallery on a phone; a certificate read back with
+/// `pdftotext`, its QR code with `zbarimg`, and the page it leads to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guangxi_to_its_ten() {
+    use crate::guangxi::{CID, STAGE};
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let people = crate::guangxi::at_desks(&app).await;
+    crate::publicity::calendar_for_today(&app).await;
+
+    // 南宁's 公示 of its two, drafted in its name.
+    let nanning = browser(&driver, 1280, 1000).await;
+    sign_in(&nanning, &app.url, "gx-rec0").await;
+    nanning
+        .goto(&format!("{}/unit-publicity", app.url))
+        .await
+        .unwrap();
+    wait_text(&nanning, "拟推荐以下 2 人").await;
+    fill(&nanning, "#p-contact", "南宁市科协办公室，0771-5551234").await;
+    screenshot(&nanning, "guangxi-01-unit-publicity.png").await;
+    click(&nanning, "#publish button.primary").await;
+    wait_text(&nanning, "公示已发布").await;
+    for city in people[2..].chunks(2) {
+        crate::guangxi::unit_publicity(&app, city).await;
+    }
+    // Five working days later, without objection: 南宁 sends 韦海燕 up on its page.
+    crate::publicity::end_every_publicity(&app).await;
+    nanning
+        .goto(&format!("{}/review/{}", app.url, people[0].id))
+        .await
+        .unwrap();
+    wait_text(&nanning, people[0].name).await;
+    fill(&nanning, "#opinion", "同意推荐。").await;
+    click(&nanning, "form[action$='/submit'] button").await;
+    wait_text(&nanning, "已提交，当前状态：推荐单位提交到自治区活动办公室").await;
+    for c in &people[1..] {
+        crate::guangxi::forward(&app, c).await;
+    }
+    let ids: Vec<i64> = people.iter().map(|c| c.id).collect();
+    crate::guangxi::scored(&app, &ids, |i| [25, 25, 38 - i as u32]).await;
+
+    // The office reads 南宁's opinion with its 公示 record; the twelve ranked, the first
+    // ten drawn and confirmed.
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "gx-office").await;
+    office
+        .goto(&format!("{}/review/{}", app.url, people[0].id))
+        .await
+        .unwrap();
+    wait_text(&office, "在推荐单位公示，无异议").await;
+    screenshot(&office, "guangxi-02-opinion-with-record.png").await;
+    let stage = format!("{}/campaigns/{CID}/stages/{STAGE}", app.url);
+    office.goto(&stage).await.unwrap();
+    wait_text(&office, "第 11 名，未晋级（限 10 名）").await;
+    screenshot(&office, "guangxi-03-ranked.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "晋级名单已确定").await;
+
+    // The final 公示, and an objection on a phone with a PDF.
+    let console = format!("{}/campaigns/{CID}/publicity", app.url);
+    office.goto(&console).await.unwrap();
+    wait_text(&office, "可发布<strong>拟入选人选公示</strong>").await;
+    click(&office, "#publish button.primary").await;
+    wait_text(&office, "公示已发布").await;
+    screenshot(&office, "guangxi-04-final-publicity.png").await;
+    // The console lists the cities' 公示 too; the office's is the 拟入选人选公示.
+    let public = office
+        .find(Locator::XPath(
+            "//*[@id='publicities']//a[contains(., '拟入选人选公示')]",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let phone = browser(&driver, 390, 844).await;
+    phone.goto(&format!("{}{public}", app.url)).await.unwrap();
+    wait_text(&phone, "蓝天明").await;
+    screenshot(&phone, "guangxi-05-public-phone.png").await;
+    let _evidence = fill_objection(
+        &phone,
+        people[2].id,
+        ("李明", "13907712345"),
+        "该同志推荐表所列的成果转化收益与企业年报不符，附年报摘录为证。",
+    )
+    .await;
+    click(&phone, "#object button.primary").await;
+    wait_text(&phone, "您的异议已收到").await;
+    screenshot(&phone, "guangxi-06-objection-phone.png").await;
+
+    // Upheld: 覃丽华 leaves, 廖国栋 comes in, the list is confirmed again.
+    office.goto(&console).await.unwrap();
+    wait_text(&office, "李明（139****2345）").await;
+    uphold_first(&office, "经核查，所列成果转化收益与企业年报不符。").await;
+    wait_text(&office, "被异议人已移出名单").await;
+    wait_text(&office, &format!("递补</span> {}", people[10].name)).await;
+    screenshot(&office, "guangxi-07-upheld.png").await;
+    office.goto(&stage).await.unwrap();
+    wait_text(&office, "覃丽华").await;
+    screenshot(&office, "guangxi-08-recomputed.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "晋级名单已确定").await;
+    office.goto(&console).await.unwrap();
+    wait_text(&office, "可发布<strong>递补人选公示</strong>").await;
+    // The office's contact again, not a city's.
+    let contact = office
+        .find(Locator::Css("#p-contact"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(contact.starts_with("陈磊，0771-2863980"), "{contact}");
+    click(&office, "#publish button.primary").await;
+    wait_text(&office, "公示已发布").await;
+    screenshot(&office, "guangxi-09-supplement.png").await;
+    crate::publicity::end_every_publicity(&app).await;
+
+    // Paper: the ten's recommenders told; the office marks what arrives.
+    let winners: Vec<&crate::guangxi::Candidate> = people
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 11 && *i != 2)
+        .map(|(_, c)| c)
+        .collect();
+    let paper = format!("{}/campaigns/{CID}/paper", app.url);
+    office.goto(&paper).await.unwrap();
+    click(&office, "form[action$='/paper/requests'] button").await;
+    wait_text(&office, "已通知").await;
+    let office_id = app.store.find_user("gx-office").await.unwrap().unwrap().id;
+    let token = app.token(office_id).await;
+    for c in &winners[1..] {
+        for item in 1..=3 {
+            let (s, e) = app
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/campaigns/{CID}/paper/marks"),
+                    &token,
+                    serde_json::json!({"application_id": c.id, "item": item,
+                        "received_on": pingxuan_app::publicity::today().to_string()}),
+                )
+                .await;
+            assert_eq!(s, reqwest::StatusCode::NO_CONTENT, "{e}");
+        }
+    }
+    let first = winners[0].id;
+    for item in ["1", "2", "3"] {
+        office.goto(&paper).await.unwrap();
+        office
+            .find(Locator::Css(&format!("#i-{first}")))
+            .await
+            .unwrap()
+            .select_by_value(item)
+            .await
+            .unwrap();
+        click(&office, &format!("#p{first} + tr button")).await;
+        wait_text(&office, "已登记").await;
+    }
+    screenshot(&office, "guangxi-10-paper.png").await;
+
+    // Release: each winner's portrait and two photos of their work.
+    for c in &winners {
+        let Some(portrait) = crate::release::jpeg(300, 400) else {
+            return;
+        };
+        crate::release::attach(&app, c.id, "id_photo", "jpg", portrait).await;
+        for _ in 0..2 {
+            let work = crate::release::jpeg(800, 600).unwrap();
+            crate::release::attach(&app, c.id, "photos", "jpg", work).await;
+        }
+    }
+    office
+        .goto(&format!("{}/campaigns/{CID}/release", app.url))
+        .await
+        .unwrap();
+    wait_text(&office, "发布评选结果（10 人）").await;
+    screenshot(&office, "guangxi-11-release.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "评选结果已发布，入选者和推荐单位已收到通知").await;
+    // The first certificate, read back: its words, its QR code.
+    let (status, pdf) = fetch_link(&office, "a[href$='/certificates/ZMKJ2024-001']").await;
+    assert_eq!(status, 200);
+    let dir = output_dir();
+    let path = dir.join("guangxi-certificate.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let flat = crate::exports::pdf_text(&path);
+    for words in [
+        "韦海燕同志：",
+        "荣获2024年广西“最美科技工作者”称号。",
+        "证书编号：ZMKJ2024-001",
+    ] {
+        assert!(flat.contains(words), "{words}: {flat}");
+    }
+    let png = dir.join("guangxi-certificate");
+    let made = std::process::Command::new("pdftoppm")
+        .args(["-r", "110", "-png", "-singlefile"])
+        .arg(&path)
+        .arg(&png)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let read = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(dir.join("guangxi-certificate.png"))
+        .output()
+        .expect("zbarimg (apt-get install zbar-tools)");
+    let qr = String::from_utf8(read.stdout).unwrap().trim().to_owned();
+    assert!(qr.starts_with(&format!("{}/zs/", app.url)), "{qr}");
+    phone.goto(&qr).await.unwrap();
+    wait_text(&phone, "真实有效").await;
+    wait_text(&phone, "韦海燕").await;
+    screenshot(&phone, "guangxi-12-check-phone.png").await;
+    // The gallery on a phone: ten cards, 廖国栋 among them, 覃丽华 not.
+    let gallery = office
+        .find(Locator::Css("a[href^='/jg/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    phone.goto(&format!("{}{gallery}", app.url)).await.unwrap();
+    wait_text(&phone, "廖国栋").await;
+    let cards = phone
+        .find_all(Locator::Css(".winner-card"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(cards, 10);
+    assert!(!phone.source().await.unwrap().contains("覃丽华"));
+    images_loaded(&phone, ".winner-card img").await;
+    screenshot(&phone, "guangxi-13-gallery-phone.png").await;
+    click(&phone, ".winner-card a").await;
+    wait_text(&phone, "事迹简介").await;
+    let photos = phone
+        .find_all(Locator::Css("ul.photos img"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(photos, 2);
+    images_loaded(&phone, "main img").await;
+    screenshot(&phone, "guangxi-14-winner-phone.png").await;
 }

@@ -78,6 +78,45 @@ pub fn eligible_answers(campaign: &pingxuan_rules::campaign::Campaign) -> Vec<(S
         .collect()
 }
 
+/// The office extends every recommending unit's deadline to 2099 (a replay of a campaign
+/// whose dates have passed).
+pub(crate) async fn extend_every_channel(app: &TestApp, campaign_id: &str, office: &str) {
+    let (s, j) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/campaigns/{campaign_id}/extensions"),
+            office,
+            json!({"level": "recommender", "until": "2099-01-01", "reason": "系统演练统一延期"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+}
+
+/// A recommending unit issues a 推荐码 (`issue` as `POST /api/v1/codes` takes it) and a new
+/// applicant `login` starts an application with it: (applicant's token, application id).
+pub(crate) async fn apply_with_code(
+    app: &TestApp,
+    recommender: &str,
+    issue: serde_json::Value,
+    login: &str,
+) -> (String, i64) {
+    let (s, code) = app
+        .call(Method::POST, "/api/v1/codes", recommender, issue)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{code}");
+    let me = app.applicant_token(login).await;
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            &me,
+            json!({"code": code["code"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    (me, j["id"].as_i64().unwrap())
+}
+
 /// Fills and commits an application through the API (the form at version 1).
 pub async fn fill(app: &TestApp, file: &str, token: &str, id: i64, name: &str) {
     let at = |a: &str| format!("/api/v1/applications/{id}/{a}");

@@ -410,7 +410,7 @@ async fn bundle_on_s3_and_when_storage_fails() {
 }
 
 /// A PDF's text as pdftotext reads it in raw order, without whitespace.
-fn pdf_text(path: &std::path::Path) -> String {
+pub(crate) fn pdf_text(path: &std::path::Path) -> String {
     let out = std::process::Command::new("pdftotext")
         .arg(path)
         .arg("-")

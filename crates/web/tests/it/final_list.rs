@@ -57,9 +57,10 @@ pub(crate) async fn panel(app: &TestApp, token: &str) -> Value {
     j
 }
 
-/// A valid 身份证号码 of a woman born on `birth` (yyyymmdd), order code `seq`.
-fn id_number(birth: &str, seq: u32) -> String {
-    let body = format!("110105{birth}0{:02}", seq * 2);
+/// A valid 身份证号码 of someone born on `birth` (yyyymmdd) with the order code `order`
+/// (odd for a man, even for a woman).
+pub(crate) fn id_number(birth: &str, order: u32) -> String {
+    let body = format!("110105{birth}{order:03}");
     format!(
         "{body}{}",
         pingxuan_rules::idcard::check_char(&body).unwrap()
@@ -132,7 +133,7 @@ pub(crate) async fn ranked_people(
             .await;
         let rec = app.token(rec).await;
         let mut values = xinjiang_values(name);
-        values["id_number"] = json!({"text": id_number(birth, i as u32 + 1)});
+        values["id_number"] = json!({"text": id_number(birth, (i as u32 + 1) * 2)});
         values["birth_month"] = json!({"text": format!("{}年{}月", &birth[..4], &birth[4..6])});
         values["academician"] = json!({"text": academician});
         let (_, id) =

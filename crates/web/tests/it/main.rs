@@ -13,6 +13,7 @@ mod common;
 mod contract;
 mod exports;
 mod final_list;
+mod guangxi;
 mod mail;
 mod materials;
 mod paper;

@@ -96,22 +96,31 @@ pub(crate) fn mp4() -> Vec<u8> {
 /// placeholders `TestApp::furnish` put there (bytes that are no photo).
 pub(crate) async fn attach(app: &TestApp, id: i64, material: &str, format: &str, bytes: Vec<u8>) {
     strip(app, id, material).await;
-    let campaign = app.store.campaign_model(CID).await.unwrap().unwrap();
+    let application = app.store.get_application(id).await.unwrap().unwrap();
+    let campaign = app
+        .store
+        .campaign_model(&application.campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
     let m = campaign
         .materials
         .iter()
         .find(|m| m.key == material)
         .unwrap();
-    let key = format!("released/{id}/{material}.{format}");
-    let size = bytes.len() as i64;
-    app.state.blobs.put(&key, bytes.into()).await.unwrap();
-    let applicant = app
+    // One blob per file: a second photo must not overwrite the first.
+    let n = app
         .store
-        .get_application(id)
+        .attachments_of(id)
         .await
         .unwrap()
-        .unwrap()
-        .applicant_id;
+        .iter()
+        .filter(|a| a.material_key == material)
+        .count();
+    let key = format!("released/{id}/{material}-{n}.{format}");
+    let size = bytes.len() as i64;
+    app.state.blobs.put(&key, bytes.into()).await.unwrap();
+    let applicant = application.applicant_id;
     let new = pingxuan_store::attachments::NewAttachment {
         application_id: id,
         material_key: material,
@@ -395,15 +404,7 @@ async fn the_list_is_released_once_nothing_stands_in_the_way(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.pdf");
     std::fs::write(&path, pdf.bytes().await.unwrap()).unwrap();
-    let text = Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .unwrap();
-    let flat: String = String::from_utf8(text.stdout)
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let flat = crate::exports::pdf_text(&path);
     for words in [
         "乙同志：",
         "荣获2023年“新疆最美科技工作者”称号。",

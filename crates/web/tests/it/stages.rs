@@ -87,15 +87,7 @@ pub(crate) async fn dongguan_at_desk(app: &TestApp, n: usize) -> Vec<(i64, Strin
         .account("dg-office", Role::Organizer, Some(cid), None)
         .await;
     let office = app.token(office).await;
-    let (s, j) = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/campaigns/{cid}/extensions"),
-            &office,
-            json!({"level": "recommender", "until": "2099-01-01", "reason": "统一延期"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{j}");
+    crate::codes::extend_every_channel(app, cid, &office).await;
     let mut out = Vec::new();
     for u in 0..n.div_ceil(2) {
         let rec_unit = app
@@ -131,29 +123,13 @@ pub(crate) async fn dongguan_at_desk(app: &TestApp, n: usize) -> Vec<(i64, Strin
             if i == n {
                 break;
             }
-            let (s, code) = app
-                .call(
-                    Method::POST,
-                    "/api/v1/codes",
-                    &rec,
-                    json!({"unit": rec_unit, "work_unit": work_unit.to_string()}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{code}");
-            let me = app
-                .account(&format!("dg{i}@x.cn"), Role::Applicant, None, None)
-                .await;
-            let me = app.token(me).await;
-            let (s, j) = app
-                .call(
-                    Method::POST,
-                    "/api/v1/applications",
-                    &me,
-                    json!({"code": code["code"]}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{j}");
-            let id = j["id"].as_i64().unwrap();
+            let (me, id) = crate::codes::apply_with_code(
+                app,
+                &rec,
+                json!({"unit": rec_unit, "work_unit": work_unit.to_string()}),
+                &format!("dg{i}@x.cn"),
+            )
+            .await;
             fill_and_submit(app, DG, &me, id, &format!("候选人{i:02}")).await;
             for token in [&work, &rec] {
                 let (s, j) = submit(app, token, id, json!({"comment": "同意推荐。"})).await;
