@@ -29,6 +29,8 @@ pub mod stages;
 pub mod tables;
 pub mod unit_publicity;
 pub mod units;
+pub mod voters;
+pub mod votes;
 
 pub use access::Access;
 pub use error::{Error, Result};

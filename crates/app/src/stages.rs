@@ -472,10 +472,11 @@ async fn view_with(
                 .collect();
             (scored.outstanding, scored.outcome)
         }
-        // A vote stage is not run here (the public vote has its own round).
+        // A vote stage ends with its frozen count (the votes themselves are cast on the
+        // voting pages, not here).
         StageKind::Vote => (
             vec![format!(
-                "“{}”是网络投票环节，投票功能尚未开放，本阶段暂不能结束",
+                "“{}”的投票结果尚未冻结：投票截止、活动办公室冻结结果后，本阶段方可结束",
                 stage.name
             )],
             None,

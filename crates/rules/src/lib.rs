@@ -18,6 +18,7 @@ pub mod publicity;
 pub mod release;
 pub mod role;
 pub mod selection;
+pub mod vote;
 pub mod workflow;
 
 pub use role::Role;

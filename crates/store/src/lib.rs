@@ -27,6 +27,8 @@ pub mod stages;
 pub mod testing;
 pub mod tokens;
 pub mod units;
+pub mod voters;
+pub mod votes;
 pub mod winners;
 
 use std::str::FromStr;
@@ -143,11 +145,17 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
+                    if backend == Backend::Postgres {
+                        // A commit is acknowledged once it is on disk (the default, said
+                        // here so a server's setting cannot lose an acknowledged vote).
+                        conn.execute("SET synchronous_commit = on").await?;
+                    }
                     if backend == Backend::Sqlite {
-                        // Per connection: WAL for concurrent readers, a wait instead of
-                        // SQLITE_BUSY, and enforced foreign keys.
+                        // Per connection: WAL for concurrent readers, the WAL synced at
+                        // every commit (an acknowledged move survives a power cut), a wait
+                        // instead of SQLITE_BUSY, and enforced foreign keys.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
                         )
                         .await?;

@@ -520,6 +520,24 @@ fn check_stages(c: &Campaign, f: &mut Findings) {
                     );
                 }
             }
+            for (j, g) in s.groups.iter().enumerate() {
+                if g.scaling.is_none() && s.groups.len() > 1 {
+                    f.warn(
+                        vec![
+                            k("stages"),
+                            Seg::Index(i),
+                            k("groups"),
+                            Seg::Index(j),
+                            k("scaling"),
+                        ],
+                        format!(
+                            "通知未规定{}票数如何换算后合并（share：占本组有效票总数的比例；top：相对本组最高票数），请活动办公室设定",
+                            g.name
+                        ),
+                    );
+                }
+            }
+            check_vote(s, i, f);
         }
         if matches!(s.kind, StageKind::Panel | StageKind::Review) && s.criteria.is_empty() {
             f.warn(at("stages", i, "criteria"), "未列出评价标准");
@@ -745,5 +763,65 @@ fn check_publicity(c: &Campaign, f: &mut Findings) {
         && let Err(e) = deadline_instant(d)
     {
         f.error(vec![k("paper"), k("deadline")], e);
+    }
+}
+
+/// An online vote's window and limits: the times whole and in order, limits at least 1,
+/// the warnings for what the organiser has yet to set.
+fn check_vote(s: &Stage, i: usize, f: &mut Findings) {
+    let v = s.vote.clone().unwrap_or_default();
+    let mut times = Vec::new();
+    for (key, t) in [("opens", &v.opens), ("closes", &v.closes)] {
+        let path = vec![k("stages"), Seg::Index(i), k("vote"), k(key)];
+        match t {
+            None => f.warn(
+                path,
+                if key == "opens" {
+                    "通知未规定投票开始时间，请活动办公室设定"
+                } else {
+                    "通知未规定投票截止时间，请活动办公室设定"
+                },
+            ),
+            Some(t) => match deadline_instant(t) {
+                Ok(at) => times.push(at),
+                Err(e) => f.error(path, e),
+            },
+        }
+    }
+    if let [opens, closes] = times[..]
+        && opens >= closes
+    {
+        f.error(
+            vec![k("stages"), Seg::Index(i), k("vote"), k("closes")],
+            "投票截止时间须晚于开始时间",
+        );
+    }
+    let limits = [
+        ("per_day", v.per_day),
+        ("per_candidate_per_day", v.per_candidate_per_day),
+        ("per_candidate", v.per_candidate),
+        ("candidates_per_day", v.candidates_per_day),
+        ("candidates", v.candidates),
+        ("ballot_size", v.ballot_size),
+    ];
+    for (key, n) in limits {
+        if n == Some(0) {
+            f.error(
+                vec![k("stages"), Seg::Index(i), k("vote"), k(key)],
+                "投票限制须至少为 1（不限制时不写）",
+            );
+        }
+    }
+    if limits[..5].iter().all(|(_, n)| n.is_none()) {
+        f.warn(
+            at("stages", i, "vote"),
+            "通知未规定投票规则：未设任何投票限制，每位投票人可不限次数投票",
+        );
+    }
+    if v.sanction.is_none() {
+        f.warn(
+            vec![k("stages"), Seg::Index(i), k("vote"), k("sanction")],
+            "未规定发现刷票后的处理（invalidate：相关选票无效；zero：该候选人票数清零）",
+        );
     }
 }

@@ -492,6 +492,94 @@ pub struct VoteGroup {
     /// Weight in the merged ranking; `None` when the notice gives none.
     #[serde(default)]
     pub weight: Option<f64>,
+    /// How the group's tally is scaled before the weights apply; no notice says.
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
+}
+
+/// A vote group's tally made comparable with the other group's before weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// The candidate's votes over the group's valid votes in all.
+    Share,
+    /// The candidate's votes over the group's highest count.
+    Top,
+}
+
+impl Scaling {
+    pub fn key(self) -> &'static str {
+        match self {
+            Scaling::Share => "share",
+            Scaling::Top => "top",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scaling::Share => "占本组有效票总数的比例",
+            Scaling::Top => "相对本组最高票数的比例",
+        }
+    }
+}
+
+/// What is done to 刷票 once found (福州工匠 2020: “若发现恶意刷票，该候选人票数将被清零”).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sanction {
+    /// The votes found are set aside; the candidate keeps the rest.
+    Invalidate,
+    /// The candidate's whole tally is set to zero.
+    Zero,
+}
+
+/// In which order the voting page lists the candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardOrder {
+    /// By number, the same for everyone.
+    #[default]
+    Fixed,
+    /// Shuffled once per voter (no place at the top for anyone).
+    Shuffled,
+}
+
+/// The rules of an online vote (`[stages.vote]`): no seed notice gives them, so each is
+/// the organiser's; unset limits do not limit.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteRules {
+    /// Voting opens and closes at these instants (Beijing time in the file).
+    #[serde(default)]
+    pub opens: Option<Deadline>,
+    #[serde(default)]
+    pub closes: Option<Deadline>,
+    /// Votes one voter casts in a day, all candidates together.
+    #[serde(default)]
+    pub per_day: Option<u32>,
+    /// Votes one voter gives one candidate in a day (齐鲁 2020: 1).
+    #[serde(default)]
+    pub per_candidate_per_day: Option<u32>,
+    /// Votes one voter gives one candidate over the round (最美奋斗者 2019: 1).
+    #[serde(default)]
+    pub per_candidate: Option<u32>,
+    /// Distinct candidates one voter votes for in a day (齐鲁 2020: 10).
+    #[serde(default)]
+    pub candidates_per_day: Option<u32>,
+    /// Distinct candidates one voter votes for over the round (最美奋斗者 2019: 200).
+    #[serde(default)]
+    pub candidates: Option<u32>,
+    /// Whether the counts show while voting is open.
+    #[serde(default)]
+    pub show_counts: bool,
+    #[serde(default)]
+    pub sanction: Option<Sanction>,
+    #[serde(default)]
+    pub order: CardOrder,
+    /// How many candidates an expert of the 专业组 chooses on the ballot; the stage's
+    /// `advance` when unset.
+    #[serde(default)]
+    pub ballot_size: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -536,6 +624,9 @@ pub struct Stage {
     /// A panel's ballot: points per criterion (paper sheets keyed in) or 同意/不同意.
     #[serde(default)]
     pub ballot: Option<PanelBallot>,
+    /// An online vote's rules.
+    #[serde(default)]
+    pub vote: Option<VoteRules>,
 }
 
 /// The tie key that is not a criterion.

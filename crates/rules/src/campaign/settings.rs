@@ -190,9 +190,129 @@ pub fn settings(c: &Campaign, problems: &[Problem]) -> Vec<Setting> {
                 warning: warning(&key),
                 key,
             });
+            let key = format!("stages[{i}].groups[{j}].scaling");
+            out.push(Setting {
+                label: format!("{}：{}票数换算方式", s.name, g.name),
+                hint: "两组票数换算到同一尺度后再按权重合并".to_owned(),
+                kind: SettingKind::Choice { options: SCALINGS },
+                value: g.scaling.map(|x| x.key().to_owned()).unwrap_or_default(),
+                warning: warning(&key),
+                key,
+            });
         }
+        vote_settings(s, i, &mut out, &warning);
     }
     out
+}
+
+/// How a vote group's count is scaled, as a choice.
+const SCALINGS: &[(&str, &str)] = &[
+    ("share", "占本组有效票总数的比例"),
+    ("top", "相对本组最高票数的比例"),
+];
+
+/// What is done to 刷票, as a choice.
+const SANCTIONS: &[(&str, &str)] = &[("invalidate", "相关选票作废"), ("zero", "该候选人票数清零")];
+
+/// An online vote's window and per-voter limits (`[stages.vote]`); no notice gives them.
+fn vote_settings(
+    s: &super::Stage,
+    i: usize,
+    out: &mut Vec<Setting>,
+    warning: &dyn Fn(&str) -> Option<String>,
+) {
+    let v = s.vote.clone().unwrap_or_default();
+    let moment = |t: &Option<super::Deadline>| {
+        t.as_ref()
+            .and_then(|d| deadline_instant(d).ok())
+            .map(|t| typed_moment(t.unix_timestamp()))
+            .unwrap_or_default()
+    };
+    let count = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let rows: [(&str, &str, &str, SettingKind, String); 9] = [
+        (
+            "opens",
+            "投票开始时间",
+            "北京时间",
+            SettingKind::Deadline,
+            moment(&v.opens),
+        ),
+        (
+            "closes",
+            "投票截止时间",
+            "北京时间；截止后活动办公室冻结结果",
+            SettingKind::Deadline,
+            moment(&v.closes),
+        ),
+        (
+            "per_candidate_per_day",
+            "每人每天可为每位候选人投票数",
+            "如“每天仅可为每位候选人投一票”填 1；不限制时留空",
+            SettingKind::Count { max: 1000 },
+            count(v.per_candidate_per_day),
+        ),
+        (
+            "per_candidate",
+            "本轮每人可为每位候选人投票数",
+            "整个投票期内；不限制时留空",
+            SettingKind::Count { max: 1000 },
+            count(v.per_candidate),
+        ),
+        (
+            "per_day",
+            "每人每天最多投票数",
+            "所有候选人合计；不限制时留空",
+            SettingKind::Count { max: 10_000 },
+            count(v.per_day),
+        ),
+        (
+            "candidates_per_day",
+            "每人每天最多可为几位候选人投票",
+            "如“最多可为10人投票”填 10；不限制时留空",
+            SettingKind::Count { max: 10_000 },
+            count(v.candidates_per_day),
+        ),
+        (
+            "candidates",
+            "本轮每人最多可为几位候选人投票",
+            "整个投票期内；不限制时留空",
+            SettingKind::Count { max: 10_000 },
+            count(v.candidates),
+        ),
+        (
+            "ballot_size",
+            "专业组每位专家可选人数",
+            "未设定时为本阶段晋级人数",
+            SettingKind::Count { max: 10_000 },
+            count(v.ballot_size),
+        ),
+        (
+            "sanction",
+            "发现刷票后的处理",
+            "在投票规则中向公众公布",
+            SettingKind::Choice { options: SANCTIONS },
+            v.sanction
+                .map(|x| {
+                    match x {
+                        super::Sanction::Invalidate => "invalidate",
+                        super::Sanction::Zero => "zero",
+                    }
+                    .to_owned()
+                })
+                .unwrap_or_default(),
+        ),
+    ];
+    for (field, label, hint, kind, value) in rows {
+        let key = format!("stages[{i}].vote.{field}");
+        out.push(Setting {
+            label: format!("{}：{label}", s.name),
+            hint: hint.to_owned(),
+            kind,
+            value,
+            warning: warning(&key),
+            key,
+        });
+    }
 }
 
 /// A stage's values the notices leave open: how many advance, experts per candidate,

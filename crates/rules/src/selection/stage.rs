@@ -250,6 +250,25 @@ pub fn unset(stage: &Stage) -> Vec<String> {
     if stage.kind == StageKind::Review && stage.reviewers.is_none() {
         out.push(format!("“{}：每位候选人的评审专家人数”", stage.name));
     }
+    if stage.kind == StageKind::Vote {
+        let v = stage.vote.clone().unwrap_or_default();
+        if v.opens.is_none() {
+            out.push(format!("“{}：投票开始时间”", stage.name));
+        }
+        if v.closes.is_none() {
+            out.push(format!("“{}：投票截止时间”", stage.name));
+        }
+        if stage.groups.len() > 1 {
+            for g in &stage.groups {
+                if g.weight.is_none() {
+                    out.push(format!("“{}：{}权重”", stage.name, g.name));
+                }
+                if g.scaling.is_none() {
+                    out.push(format!("“{}：{}票数换算方式”", stage.name, g.name));
+                }
+            }
+        }
+    }
     if stage.scored() {
         for c in &stage.criteria {
             if !stage.max_points.contains_key(c) {
@@ -274,12 +293,6 @@ pub fn decide(case: &Case, mv: &Move) -> Result<Event, Refusal> {
         Move::Open { candidates } => {
             if phase != Phase::Pending {
                 return Err(wrong("开始"));
-            }
-            if stage.kind == StageKind::Vote {
-                return Err(Refusal::one(
-                    "not_available",
-                    format!("“{}”是网络投票环节，投票功能尚未开放", stage.name),
-                ));
             }
             let expected: Vec<i64> = match (case.index, case.previous) {
                 (0, _) => sorted(case.at_desk),
@@ -616,7 +629,7 @@ mod tests {
     }
 
     #[test]
-    fn unset_values_block_opening_and_a_vote_is_not_opened_here() {
+    fn unset_values_block_opening_a_vote_included() {
         let c = seed("xinjiang");
         let s = State::default();
         let before = State {
@@ -645,16 +658,26 @@ mod tests {
         let dg = seed("dongguan");
         let mut k = case(&dg, 1, &s);
         k.previous = Some(&before);
+        // 东莞's vote: nothing of it is in the notice, each named as the form names it.
+        let r = decide(
+            &k,
+            &Move::Open {
+                candidates: vec![1, 2],
+            },
+        )
+        .unwrap_err();
+        assert_eq!(r.code, "stage_not_ready");
         assert_eq!(
-            decide(
-                &k,
-                &Move::Open {
-                    candidates: vec![1, 2]
-                }
-            )
-            .unwrap_err()
-            .code,
-            "not_available"
+            r.problems,
+            [
+                "请先在活动设置中设定“网络投票：投票开始时间”",
+                "请先在活动设置中设定“网络投票：投票截止时间”",
+                "请先在活动设置中设定“网络投票：公众组权重”",
+                "请先在活动设置中设定“网络投票：公众组票数换算方式”",
+                "请先在活动设置中设定“网络投票：专业组权重”",
+                "请先在活动设置中设定“网络投票：专业组票数换算方式”",
+                "上一阶段没有晋级的候选人",
+            ]
         );
     }
 

@@ -23,3 +23,5 @@ mod release;
 mod stages;
 mod stages_api;
 mod unit_publicity;
+mod voters;
+mod votes;

@@ -1,0 +1,400 @@
+//! The online vote (东莞's 网络投票, issue 19): a vote cast through the group-commit
+//! writer, the live counts read through a short cache, the merged ranking of the 公众组
+//! and 专业组.
+//!
+//! A vote is not a move with an audit entry of its own: a city voting would make the
+//! audit chain the bottleneck of the vote. Each vote is itself a record written once
+//! (who by key, when, from where, its receipt); the round's opening, closing and freezing
+//! are moves on the one path with their entries.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::{Campaign, StageKind};
+use pingxuan_rules::selection::stage::{self, Phase};
+use pingxuan_rules::vote::{self, GroupTally, Merged};
+use pingxuan_store::Store;
+use pingxuan_store::votes::{Cast, Clock, NewVote};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// Votes waiting at most this many to a transaction.
+const BATCH: usize = 512;
+
+/// Live counts are read again at most this often.
+const TALLY_TTL: Duration = Duration::from_secs(2);
+
+/// A round as the vote path needs it, cached briefly (the window and the limits are
+/// checked again in the vote's transaction).
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub campaign: Arc<Campaign>,
+    pub index: usize,
+    pub phase: Phase,
+    /// The candidates in the round, by id.
+    pub candidates: Vec<i64>,
+}
+
+impl Round {
+    pub fn stage(&self) -> &pingxuan_rules::campaign::Stage {
+        &self.campaign.stages[self.index]
+    }
+}
+
+struct Pending {
+    vote: NewVote,
+    reply: oneshot::Sender<Result<Cast>>,
+}
+
+/// The one writer of votes in this server: votes queue while a batch commits and go
+/// in the next one together, so one fsync acknowledges many.
+#[derive(Clone)]
+pub struct Ballots {
+    store: Store,
+    queue: mpsc::Sender<Pending>,
+    rounds: Cache<Round>,
+    tallies: Cache<Arc<Tallies>>,
+}
+
+/// Per round (campaign, stage): a value and when it was read.
+type Cache<T> = Arc<Mutex<HashMap<(String, String), (Instant, T)>>>;
+
+/// Live counts of a round: by group key, candidate → votes.
+pub type Tallies = BTreeMap<String, BTreeMap<i64, u64>>;
+
+impl Ballots {
+    /// Starts the writer on the current Tokio runtime.
+    pub fn start(store: Store, clock: Clock) -> Self {
+        let (queue, mut rx) = mpsc::channel::<Pending>(BATCH * 8);
+        let writer = store.clone();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(p) => batch.push(p),
+                        Err(_) => break,
+                    }
+                }
+                write(&writer, batch, clock).await;
+            }
+        });
+        Ballots {
+            store,
+            queue,
+            rounds: Default::default(),
+            tallies: Default::default(),
+        }
+    }
+
+    /// The round of `stage_key`, from the cache when it is under 2 s old.
+    pub async fn round(&self, campaign_id: &str, stage_key: &str) -> Result<Round> {
+        let key = (campaign_id.to_owned(), stage_key.to_owned());
+        if let Some((at, r)) = self.rounds.lock().unwrap().get(&key)
+            && at.elapsed() < TALLY_TTL
+        {
+            return Ok(r.clone());
+        }
+        let r = load_round(&self.store, campaign_id, stage_key).await?;
+        self.rounds
+            .lock()
+            .unwrap()
+            .insert(key, (Instant::now(), r.clone()));
+        Ok(r)
+    }
+
+    /// The live counts, at most 2 s old; no page scans the votes.
+    pub async fn tallies(&self, campaign_id: &str, stage_key: &str) -> Result<Arc<Tallies>> {
+        let key = (campaign_id.to_owned(), stage_key.to_owned());
+        if let Some((at, t)) = self.tallies.lock().unwrap().get(&key)
+            && at.elapsed() < TALLY_TTL
+        {
+            return Ok(t.clone());
+        }
+        let mut t = Tallies::new();
+        for ((group, candidate), n) in self.store.vote_tallies(campaign_id, stage_key).await? {
+            t.entry(group)
+                .or_default()
+                .insert(candidate, n.max(0) as u64);
+        }
+        let t = Arc::new(t);
+        self.tallies
+            .lock()
+            .unwrap()
+            .insert(key, (Instant::now(), t.clone()));
+        Ok(t)
+    }
+}
+
+async fn write(store: &Store, batch: Vec<Pending>, clock: Clock) {
+    // One transaction per round in the batch (the limits are the round's).
+    let mut by_round: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
+    for p in batch {
+        by_round
+            .entry((p.vote.campaign_id.clone(), p.vote.stage_key.clone()))
+            .or_default()
+            .push(p);
+    }
+    for ((campaign_id, stage_key), pending) in by_round {
+        let rules = match store.campaign_model(&campaign_id).await {
+            Ok(Some(c)) => c
+                .stages
+                .iter()
+                .find(|s| s.key == stage_key)
+                .and_then(|s| s.vote.clone())
+                .unwrap_or_default(),
+            Ok(None) => Default::default(),
+            Err(e) => {
+                fail(pending, &e.to_string());
+                continue;
+            }
+        };
+        let votes: Vec<NewVote> = pending.iter().map(|p| p.vote.clone()).collect();
+        match store.cast_votes(&rules, &votes, clock).await {
+            Ok(casts) => {
+                for (p, c) in pending.into_iter().zip(casts) {
+                    let _ = p.reply.send(Ok(c));
+                }
+            }
+            Err(e) => fail(pending, &e.to_string()),
+        }
+    }
+}
+
+fn fail(pending: Vec<Pending>, why: &str) {
+    tracing::error!(votes = pending.len(), error = why, "votes not stored");
+    for p in pending {
+        let _ = p
+            .reply
+            .send(Err(Error::Internal(format!("votes not stored: {why}"))));
+    }
+}
+
+/// The round as its events leave it, for anyone (the voting page is public).
+async fn load_round(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Round> {
+    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
+    let index = campaign
+        .stages
+        .iter()
+        .position(|s| s.key == stage_key && s.kind == StageKind::Vote)
+        .ok_or(Error::NotFound)?;
+    let events = store.stage_events(campaign_id).await?;
+    let state = stage::replay(
+        events
+            .iter()
+            .filter(|e| e.stage_key == stage_key)
+            .map(|e| &e.event),
+    );
+    Ok(Round {
+        campaign,
+        index,
+        phase: state.phase,
+        candidates: state.candidates,
+    })
+}
+
+/// Who casts a vote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Voter {
+    /// A member of the public by their verified phone (`vote_voters.id`).
+    Public(i64),
+    /// An expert of the campaign's pool (`users.id`).
+    Expert(i64),
+}
+
+impl Voter {
+    fn key(&self) -> String {
+        match self {
+            Voter::Public(id) => format!("p:{id}"),
+            Voter::Expert(id) => format!("e:{id}"),
+        }
+    }
+
+    fn role(&self) -> Role {
+        match self {
+            Voter::Public(_) => Role::Voter,
+            Voter::Expert(_) => Role::Expert,
+        }
+    }
+}
+
+/// Where a vote came from, kept for a later review.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub share: String,
+    /// The first-party device cookie as sent (hashed before it is kept).
+    pub device: String,
+    pub user_agent: String,
+    pub idempotency: Option<String>,
+}
+
+/// The /24 of an IPv4 address or the /64 of an IPv6 one (carrier NAT puts many voters
+/// behind one address; a review looks at networks as much as addresses).
+pub fn network_of(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// A receipt: 16 random characters of Crockford's base32 in groups of four (no phone,
+/// nothing of the voter; 80 bits, so receipts cannot be guessed).
+pub fn new_receipt() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes: [u8; 16] = rand::random();
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(b % 32)] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A stored vote's receipt and the voting day it counted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub code: String,
+    pub day: String,
+    /// The idempotency key was seen before: this is the first vote's receipt.
+    pub repeated: bool,
+}
+
+/// Casts `voter`'s vote for `candidate` in the round `stage_key`: the round open, the
+/// candidate in it, the group the voter's; then the window and every limit, by the
+/// database, in the batch's transaction. Acknowledged only once on disk.
+pub async fn cast(
+    ballots: &Ballots,
+    campaign_id: &str,
+    stage_key: &str,
+    voter: &Voter,
+    candidate: i64,
+    client: &Client,
+) -> Result<Receipt> {
+    let round = ballots.round(campaign_id, stage_key).await?;
+    let stage = round.stage();
+    let group = stage
+        .groups
+        .iter()
+        .find(|g| g.role == voter.role())
+        .ok_or(Error::Forbidden)?;
+    if round.phase != Phase::Open {
+        return Err(Error::conflict(
+            "vote_not_open",
+            match round.phase {
+                Phase::Pending => format!("“{}”尚未开始", stage.name),
+                _ => format!("“{}”已结束投票", stage.name),
+            },
+        ));
+    }
+    if !round.candidates.contains(&candidate) {
+        return Err(Error::invalid(
+            "not_in_round",
+            "该候选人不在本轮投票名单中",
+            Some("candidate"),
+        ));
+    }
+    let device = if client.device.is_empty() {
+        String::new()
+    } else {
+        ballots.store.sealer.lookup(&client.device)[..32].to_owned()
+    };
+    let vote = NewVote {
+        campaign_id: campaign_id.to_owned(),
+        stage_key: stage_key.to_owned(),
+        group_key: group.key.clone(),
+        voter: voter.key(),
+        candidate,
+        receipt: new_receipt(),
+        idempotency: client
+            .idempotency
+            .as_ref()
+            .map(|k| k.chars().take(64).collect()),
+        client_ip: client.ip.clone(),
+        client_net: network_of(&client.ip),
+        share: client.share.chars().take(64).collect(),
+        device,
+        user_agent: client.user_agent.chars().take(300).collect(),
+    };
+    let (reply, answer) = oneshot::channel();
+    ballots
+        .queue
+        .send(Pending { vote, reply })
+        .await
+        .map_err(|_| Error::Internal("the vote writer has stopped".to_owned()))?;
+    let cast = answer
+        .await
+        .map_err(|_| Error::Internal("the vote writer dropped a vote".to_owned()))??;
+    match cast {
+        Cast::Stored { receipt, day } => Ok(Receipt {
+            code: receipt,
+            day,
+            repeated: false,
+        }),
+        Cast::Repeated { receipt } => Ok(Receipt {
+            code: receipt,
+            day: String::new(),
+            repeated: true,
+        }),
+        Cast::Refused { code, message } => Err(Error::conflict(code, message)),
+    }
+}
+
+/// The merged ranking of a round from its live counts, with the formula and each
+/// candidate's parts; refused in words while a weight or a scaling is unset.
+pub async fn merged(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Result<Merged> {
+    let round = ballots.round(campaign_id, stage_key).await?;
+    let tallies = ballots.tallies(campaign_id, stage_key).await?;
+    let stage = round.stage();
+    let groups: Vec<GroupTally<'_>> = stage
+        .groups
+        .iter()
+        .map(|g| GroupTally {
+            group: g,
+            counts: tallies.get(&g.key).cloned().unwrap_or_default(),
+        })
+        .collect();
+    vote::merge(stage, &groups, &round.candidates, &BTreeMap::new()).map_err(|n| {
+        Error::conflict(
+            "vote_not_set",
+            format!("请先在活动设置中设定{}", n.0.join("、")),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_of_addresses() {
+        assert_eq!(network_of("203.0.113.77"), "203.0.113.0/24");
+        assert_eq!(
+            network_of("2001:db8:85a3:8d3:1319:8a2e:370:7348"),
+            "2001:db8:85a3:8d3::/64"
+        );
+        assert_eq!(network_of("not an address"), "");
+    }
+
+    #[test]
+    fn receipts_are_random_and_readable() {
+        let a = new_receipt();
+        assert_eq!(a.len(), 19);
+        assert_eq!(a.matches('-').count(), 3);
+        assert!(!a.contains(['I', 'L', 'O', 'U']));
+        assert_ne!(a, new_receipt());
+    }
+}

@@ -1,0 +1,251 @@
+use super::*;
+use crate::campaign::{Sanction, VoteGroup};
+use crate::role::Role;
+use time::macros::date;
+
+fn rules(text: &str) -> VoteRules {
+    toml::from_str(text).unwrap()
+}
+
+fn group(key: &str, name: &str, weight: f64, scaling: Scaling) -> VoteGroup {
+    VoteGroup {
+        key: key.to_owned(),
+        name: name.to_owned(),
+        role: if key == "public" {
+            Role::Voter
+        } else {
+            Role::Expert
+        },
+        weight: Some(weight),
+        scaling: Some(scaling),
+    }
+}
+
+fn stage(tie_keys: &[&str]) -> Stage {
+    let mut s: Stage = toml::from_str(
+        "key = \"online_vote\"\nname = \"网络投票\"\nkind = \"vote\"\nadvance = 2\n",
+    )
+    .unwrap();
+    s.tie_keys = tie_keys.iter().map(|k| (*k).to_owned()).collect();
+    s
+}
+
+/// 2023-11-20 09:00 to 2023-11-26 18:00, Beijing time.
+const WINDOW: &str = "opens = 2023-11-20T09:00:00+08:00\ncloses = 2023-11-26T18:00:00+08:00\n";
+
+fn unix(s: &str) -> i64 {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp()
+}
+
+#[test]
+fn the_window_says_the_times() {
+    let r = rules(WINDOW);
+    let e = window(&r, unix("2023-11-20T00:59:59Z")).unwrap_err();
+    assert_eq!(e.code, "vote_not_open");
+    assert_eq!(
+        e.message,
+        "投票尚未开始：投票时间为 2023年11月20日 09:00 至 2023年11月26日 18:00"
+    );
+    assert!(window(&r, unix("2023-11-20T01:00:00Z")).is_ok());
+    assert!(window(&r, unix("2023-11-26T09:59:59Z")).is_ok());
+    let e = window(&r, unix("2023-11-26T10:00:00Z")).unwrap_err();
+    assert_eq!(e.code, "vote_closed");
+    assert!(
+        e.message.starts_with("投票已于 2023年11月26日 18:00 截止"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        window(&rules(""), 0).unwrap_err().code,
+        "vote_not_set",
+        "no times, no votes"
+    );
+}
+
+#[test]
+fn the_day_turns_at_midnight_in_beijing() {
+    assert_eq!(day(unix("2023-11-20T15:59:59Z")), date!(2023 - 11 - 20));
+    assert_eq!(day(unix("2023-11-20T16:00:00Z")), date!(2023 - 11 - 21));
+}
+
+#[test]
+fn qilu_claims_a_slot_per_candidate_a_day_and_one_of_ten_picks() {
+    // 齐鲁 2020: “每个微信号每天仅可为每位候选人投一票，最多可为10人投票”.
+    let r = rules("per_candidate_per_day = 1\ncandidates_per_day = 10\n");
+    let c = claims(&r, 17, date!(2023 - 11 - 21));
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0].scope, "cd:2023-11-21:17");
+    assert_eq!((c[0].cap, c[0].pick.as_deref()), (1, None));
+    assert_eq!(c[0].refusal, "今日已为该候选人投票，请明日 00:00 后再投");
+    assert_eq!(c[1].scope, "pd:2023-11-21");
+    assert_eq!((c[1].cap, c[1].pick.as_deref()), (10, Some("d:2023-11-21")));
+    // 最美奋斗者 2019: one vote per candidate, at most 200 candidates, in all.
+    let r = rules("per_candidate = 1\ncandidates = 200\n");
+    let c = claims(&r, 17, date!(2023 - 11 - 21));
+    assert_eq!(
+        c.iter().map(|c| c.scope.as_str()).collect::<Vec<_>>(),
+        ["c:17", "p"]
+    );
+    assert_eq!(
+        c[1].refusal,
+        "本轮最多可为 200 位候选人投票，您已投了 200 位"
+    );
+    assert!(claims(&rules(""), 17, date!(2023 - 11 - 21)).is_empty());
+}
+
+#[test]
+fn the_rules_read_as_the_page_shows_them() {
+    let r = rules("per_candidate_per_day = 1\ncandidates_per_day = 10\nsanction = \"zero\"\n");
+    assert_eq!(r.sanction, Some(Sanction::Zero));
+    assert_eq!(
+        rules_text(&r),
+        [
+            "每人每天可为每位候选人投 1 票",
+            "每人每天最多可为 10 位候选人投票",
+            "每天的投票次数于北京时间 00:00 起重新计算"
+        ]
+    );
+}
+
+#[test]
+fn weights_are_the_decimals_typed() {
+    assert_eq!(exact_weight(0.6), Ratio::new(3, 5));
+    assert_eq!(exact_weight(0.35), Ratio::new(7, 20));
+    assert_eq!(exact_weight(1.0), Ratio::new(1, 1));
+    assert_eq!(exact_weight(0.1) + exact_weight(0.2), exact_weight(0.3));
+}
+
+/// The hand-computed table: 公众组 scaled by its 100 valid votes, 专业组 by its top (5),
+/// weighted 0.6 and 0.4.
+///
+/// | 候选人 | 公众组 | ÷100 ×0.6 | 专业组 | ÷5 ×0.4 | 综合 |
+/// | 1 | 50 | 0.30 | 2 | 0.16 | 0.46 |
+/// | 2 | 30 | 0.18 | 5 | 0.40 | 0.58 |
+/// | 3 | 20 | 0.12 | 5 | 0.40 | 0.52 |
+/// | 4 |  0 | 0    | 1 | 0.08 | 0.08 |
+#[test]
+fn the_merged_ranking_matches_the_table() {
+    let public = group("public", "公众组", 0.6, Scaling::Share);
+    let experts = group("experts", "专业组", 0.4, Scaling::Top);
+    let tallies = [
+        GroupTally {
+            group: &public,
+            counts: BTreeMap::from([(1, 50), (2, 30), (3, 20), (99, 1000)]),
+        },
+        GroupTally {
+            group: &experts,
+            counts: BTreeMap::from([(1, 2), (2, 5), (3, 5), (4, 1)]),
+        },
+    ];
+    let m = merge(&stage(&[]), &tallies, &[1, 2, 3, 4], &BTreeMap::new()).unwrap();
+    assert_eq!(
+        m.formula,
+        "综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + 专业组票数 ÷ 专业组最高票数 × 0.4"
+    );
+    assert_eq!(
+        m.totals,
+        [(100, 50), (13, 5)],
+        "candidate 99 is not in the round"
+    );
+    let table: Vec<(i64, String, String, String, usize)> = m
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.candidate,
+                decimal(&r.parts[0].weighted, 2),
+                decimal(&r.parts[1].weighted, 2),
+                decimal(&r.total, 2),
+                r.rank,
+            )
+        })
+        .collect();
+    let s = |x: &str| x.to_owned();
+    assert_eq!(
+        table,
+        [
+            (2, s("0.18"), s("0.40"), s("0.58"), 1),
+            (3, s("0.12"), s("0.40"), s("0.52"), 2),
+            (1, s("0.30"), s("0.16"), s("0.46"), 3),
+            (4, s("0.00"), s("0.08"), s("0.08"), 4),
+        ]
+    );
+    assert_eq!(m.rows[0].total, Ratio::new(29, 50), "exact, not 0.58000001");
+}
+
+#[test]
+fn equal_totals_follow_the_tie_keys_or_share_the_rank() {
+    let public = group("public", "公众组", 0.5, Scaling::Share);
+    let experts = group("experts", "专业组", 0.5, Scaling::Share);
+    // 1: 30/60 public, 10/40 expert → 3/8; 2: 15/60, 20/40 → 3/8; 3: 15/60, 10/40 → 1/4.
+    let tallies = [
+        GroupTally {
+            group: &public,
+            counts: BTreeMap::from([(1, 30), (2, 15), (3, 15)]),
+        },
+        GroupTally {
+            group: &experts,
+            counts: BTreeMap::from([(1, 10), (2, 20), (3, 10)]),
+        },
+    ];
+    let none = merge(&stage(&[]), &tallies, &[1, 2, 3], &BTreeMap::new()).unwrap();
+    assert_eq!(none.rows[0].total, none.rows[1].total);
+    assert_eq!((none.rows[0].rank, none.rows[1].rank), (1, 1));
+    assert_eq!(
+        none.rows[0].tie.as_deref(),
+        Some("与下一位综合得分相同，同分规则不能区分")
+    );
+    let by_experts = merge(&stage(&["专业组"]), &tallies, &[1, 2, 3], &BTreeMap::new()).unwrap();
+    assert_eq!(
+        by_experts
+            .rows
+            .iter()
+            .map(|r| (r.candidate, r.rank))
+            .collect::<Vec<_>>(),
+        [(2, 1), (1, 2), (3, 3)]
+    );
+    assert_eq!(
+        by_experts.rows[0].tie.as_deref(),
+        Some("与下一位综合得分相同，按“专业组”排在前")
+    );
+    let previous = BTreeMap::from([(1, 4), (2, 9)]);
+    let by_previous = merge(&stage(&[PREVIOUS_RANK]), &tallies, &[1, 2, 3], &previous).unwrap();
+    assert_eq!(by_previous.rows[0].candidate, 1);
+}
+
+#[test]
+fn a_merge_waits_for_the_weights_and_scalings() {
+    let mut public = group("public", "公众组", 0.6, Scaling::Share);
+    public.weight = None;
+    let mut experts = group("experts", "专业组", 0.4, Scaling::Top);
+    experts.scaling = None;
+    let tallies = [
+        GroupTally {
+            group: &public,
+            counts: BTreeMap::new(),
+        },
+        GroupTally {
+            group: &experts,
+            counts: BTreeMap::new(),
+        },
+    ];
+    assert_eq!(
+        merge(&stage(&[]), &tallies, &[1], &BTreeMap::new()).unwrap_err(),
+        NotReady(vec![s("公众组的权重"), s("专业组票数的换算方式")])
+    );
+}
+
+fn s(x: &str) -> String {
+    x.to_owned()
+}
+
+#[test]
+fn decimals_round_half_up() {
+    assert_eq!(decimal(&Ratio::new(29, 50), 4), "0.5800");
+    assert_eq!(decimal(&Ratio::new(1, 3), 4), "0.3333");
+    assert_eq!(decimal(&Ratio::new(2, 3), 4), "0.6667");
+    assert_eq!(decimal(&Ratio::new(1, 8), 2), "0.13");
+    assert_eq!(decimal(&Ratio::new(3, 1), 0), "3");
+}

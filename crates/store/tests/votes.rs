@@ -1,0 +1,250 @@
+//! Votes under their limits, kept by the database: concurrent transactions for the last
+//! slot store exactly one; 齐鲁 2020's and 最美奋斗者 2019's rules at their edges; the day
+//! turning at 00:00 Beijing time; a repeated idempotency key; a refused vote in a batch
+//! leaving the others stored.
+
+use std::sync::Arc;
+
+use pingxuan_rules::campaign::{SEEDS, VoteRules, load};
+use pingxuan_store::applications::NewApplication;
+use pingxuan_store::testing::TestDb;
+use pingxuan_store::votes::{Cast, Clock, NewVote};
+use pingxuan_store::{Store, on_both_databases};
+
+on_both_databases!(
+    fifty_transactions_for_one_slot_store_one,
+    qilu_at_its_edges_and_the_day_turns_in_beijing,
+    zuimei_fendouzhe_at_its_edges,
+    a_repeated_key_returns_the_first_receipt,
+    a_refused_vote_does_not_sink_its_batch
+);
+
+const CID: &str = "dongguan-2023";
+const STAGE: &str = "online_vote";
+
+/// 东莞 seeded and `n` applications to vote for.
+async fn round(db: &TestDb, n: usize) -> (Store, Vec<i64>) {
+    let s = db.store().await;
+    let (_, text) = SEEDS
+        .iter()
+        .find(|(f, _)| *f == "dongguan-2023.toml")
+        .unwrap();
+    let c = load(text).campaign.unwrap();
+    s.save_campaign(&c, text, None, pingxuan_store::testing::for_id)
+        .await
+        .unwrap();
+    let applicant = s
+        .create_user(pingxuan_store::testing::new_user("voter-test", "测试"))
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let new = NewApplication::bare(CID, applicant, "ZMKJ", 2023, "申报人");
+        let (id, _) = s
+            .create_application(&new, |_, _| pingxuan_store::testing::audit())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    (s, ids)
+}
+
+fn rules(text: &str) -> VoteRules {
+    toml::from_str(&format!(
+        "opens = 2023-11-20T09:00:00+08:00\ncloses = 2023-11-26T18:00:00+08:00\n{text}"
+    ))
+    .unwrap()
+}
+
+fn vote(voter: &str, candidate: i64) -> NewVote {
+    NewVote {
+        campaign_id: CID.to_owned(),
+        stage_key: STAGE.to_owned(),
+        group_key: "public".to_owned(),
+        voter: voter.to_owned(),
+        candidate,
+        receipt: format!("R{}", rand_suffix()),
+        idempotency: None,
+        client_ip: "203.0.113.7".to_owned(),
+        client_net: "203.0.113.0/24".to_owned(),
+        share: String::new(),
+        device: String::new(),
+        user_agent: "test".to_owned(),
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn at(rfc3339: &str) -> Clock {
+    Clock::Fixed(
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .unix_timestamp(),
+    )
+}
+
+/// Monday 2023-11-20, 12:00 Beijing.
+const NOON: &str = "2023-11-20T04:00:00Z";
+
+async fn one(s: &Store, r: &VoteRules, v: NewVote, clock: Clock) -> Cast {
+    s.cast_votes(r, &[v], clock).await.unwrap().remove(0)
+}
+
+fn refused(c: &Cast) -> &str {
+    match c {
+        Cast::Refused { code, .. } => code,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+async fn fifty_transactions_for_one_slot_store_one(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let r = Arc::new(rules("per_candidate_per_day = 1\n"));
+    // Fifty transactions at once (as fifty servers' batches would be), one voter, one
+    // candidate, one slot.
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (s, r, v) = (s.clone(), r.clone(), vote("p:1", ids[0]));
+            tokio::spawn(async move { s.cast_votes(&r, &[v], at(NOON)).await.unwrap().remove(0) })
+        })
+        .collect();
+    let mut stored = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Cast::Stored { .. } => stored += 1,
+            c => assert_eq!(refused(&c), "limit_candidate_day"),
+        }
+    }
+    assert_eq!(stored, 1);
+    let counted = s.count_votes(CID, STAGE).await.unwrap();
+    assert_eq!(counted.get(&("public".to_owned(), ids[0])), Some(&1));
+    assert_eq!(s.vote_tallies(CID, STAGE).await.unwrap(), counted);
+}
+
+/// 齐鲁 2020: “每个微信号每天仅可为每位候选人投一票，最多可为10人投票”.
+async fn qilu_at_its_edges_and_the_day_turns_in_beijing(db: TestDb) {
+    let (s, ids) = round(&db, 11).await;
+    let r = rules("per_candidate_per_day = 1\ncandidates_per_day = 10\n");
+    let last_second = at("2023-11-20T15:59:59Z");
+    for &id in &ids[..10] {
+        assert!(matches!(
+            one(&s, &r, vote("p:1", id), last_second).await,
+            Cast::Stored { ref day, .. } if day == "2023-11-20"
+        ));
+    }
+    // The eleventh person, and a second vote for the first, the same day: refused.
+    let c = one(&s, &r, vote("p:1", ids[10]), last_second).await;
+    assert_eq!(refused(&c), "limit_candidates_day");
+    let c = one(&s, &r, vote("p:1", ids[0]), last_second).await;
+    assert_eq!(refused(&c), "limit_candidate_day");
+    let Cast::Refused { message, .. } = c else {
+        unreachable!()
+    };
+    assert_eq!(message, "今日已为该候选人投票，请明日 00:00 后再投");
+    // Another voter is not held by the first's limits.
+    assert!(matches!(
+        one(&s, &r, vote("p:2", ids[10]), last_second).await,
+        Cast::Stored { .. }
+    ));
+    // 00:00:00 Beijing (16:00 UTC): a new day, the same ten and the eleventh again.
+    let midnight = at("2023-11-20T16:00:00Z");
+    for &id in &[ids[0], ids[10]] {
+        assert!(matches!(
+            one(&s, &r, vote("p:1", id), midnight).await,
+            Cast::Stored { ref day, .. } if day == "2023-11-21"
+        ));
+    }
+    let counted = s.count_votes(CID, STAGE).await.unwrap();
+    assert_eq!(counted[&("public".to_owned(), ids[0])], 2);
+    assert_eq!(counted[&("public".to_owned(), ids[10])], 2);
+    assert_eq!(s.vote_tallies(CID, STAGE).await.unwrap(), counted);
+}
+
+/// 全国“最美奋斗者” 2019: one vote per candidate, at most 200 candidates, over the round.
+async fn zuimei_fendouzhe_at_its_edges(db: TestDb) {
+    let (s, ids) = round(&db, 201).await;
+    let r = rules("per_candidate = 1\ncandidates = 200\n");
+    // Two hundred in one batch, over two days.
+    let first: Vec<NewVote> = ids[..100].iter().map(|&id| vote("p:9", id)).collect();
+    let second: Vec<NewVote> = ids[100..200].iter().map(|&id| vote("p:9", id)).collect();
+    for (batch, clock) in [(first, at(NOON)), (second, at("2023-11-21T04:00:00Z"))] {
+        let casts = s.cast_votes(&r, &batch, clock).await.unwrap();
+        assert!(casts.iter().all(|c| matches!(c, Cast::Stored { .. })));
+    }
+    let c = one(&s, &r, vote("p:9", ids[200]), at("2023-11-22T04:00:00Z")).await;
+    assert_eq!(refused(&c), "limit_candidates");
+    let c = one(&s, &r, vote("p:9", ids[0]), at("2023-11-22T04:00:00Z")).await;
+    assert_eq!(refused(&c), "limit_candidate");
+    // Outside the window: refused with the times.
+    let c = one(&s, &r, vote("p:10", ids[0]), at("2023-11-26T10:00:00Z")).await;
+    assert_eq!(refused(&c), "vote_closed");
+    let total: i64 = s.count_votes(CID, STAGE).await.unwrap().values().sum();
+    assert_eq!(total, 200);
+}
+
+async fn a_repeated_key_returns_the_first_receipt(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let r = rules("");
+    let mut v = vote("p:1", ids[0]);
+    v.idempotency = Some("tap-1".to_owned());
+    let Cast::Stored { receipt, .. } = one(&s, &r, v.clone(), at(NOON)).await else {
+        panic!("stored")
+    };
+    // The same key again, alone and at once from several transactions.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (s, r) = (s.clone(), r.clone());
+            let mut again = vote("p:1", ids[0]);
+            again.idempotency = Some("tap-1".to_owned());
+            tokio::spawn(async move {
+                s.cast_votes(&r, &[again], at(NOON))
+                    .await
+                    .unwrap()
+                    .remove(0)
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(
+            t.await.unwrap(),
+            Cast::Repeated {
+                receipt: receipt.clone()
+            }
+        );
+    }
+    let total: i64 = s.count_votes(CID, STAGE).await.unwrap().values().sum();
+    assert_eq!(total, 1);
+    assert_eq!(
+        s.vote_by_receipt(&receipt).await.unwrap(),
+        Some((CID.to_owned(), STAGE.to_owned(), ids[0]))
+    );
+}
+
+async fn a_refused_vote_does_not_sink_its_batch(db: TestDb) {
+    let (s, ids) = round(&db, 2).await;
+    let r = rules("per_candidate_per_day = 1\n");
+    let batch = vec![
+        vote("p:1", ids[0]),
+        vote("p:1", ids[0]),
+        vote("p:1", ids[1]),
+        vote("p:2", ids[0]),
+    ];
+    let casts = s.cast_votes(&r, &batch, at(NOON)).await.unwrap();
+    let stored: Vec<bool> = casts
+        .iter()
+        .map(|c| matches!(c, Cast::Stored { .. }))
+        .collect();
+    assert_eq!(stored, [true, false, true, true]);
+    let counted = s.count_votes(CID, STAGE).await.unwrap();
+    assert_eq!(counted[&("public".to_owned(), ids[0])], 2);
+    assert_eq!(counted[&("public".to_owned(), ids[1])], 1);
+    assert_eq!(s.vote_tallies(CID, STAGE).await.unwrap(), counted);
+}
