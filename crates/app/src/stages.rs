@@ -137,6 +137,8 @@ pub struct StageView {
     /// Candidates an upheld objection to the stage's 公示 took off its list: (id, name,
     /// reason).
     pub removed: Vec<(i64, String, String)>,
+    /// A frozen vote: how the merged score is made, with each group's totals.
+    pub formula: Option<String>,
 }
 
 impl StageView {
@@ -338,7 +340,7 @@ async fn view_with(
         .rposition(|e| matches!(e.event, Event::Closed | Event::Reverted { .. }))
         .map(|i| i as i64 + 1);
     let broken = match closing {
-        Some(after) if stage.scored() || stage.approval() => {
+        Some(after) if stage.scored() || stage.approval() || stage.kind == StageKind::Vote => {
             store.tie_break(campaign_id, key, after).await?
         }
         _ => None,
@@ -365,6 +367,7 @@ async fn view_with(
         .map(|r| (r.application_id, r.reason))
         .collect();
     let mut panel_pool = Vec::new();
+    let mut formula = None;
     let mut keyed: Vec<(String, usize)> = Vec::new();
     let mut ranked: Vec<(i64, u32)> = Vec::new();
     // Under the final rules the list is drawn, not cut at the count: the ranking is whole,
@@ -374,6 +377,12 @@ async fn view_with(
         None
     } else {
         stage.advance.map(|n| n as usize)
+    };
+    let ordering = Ordering {
+        broken: broken.as_ref().map_or(&[][..], |b| &b.order),
+        previous_rank: &previous_rank,
+        cut,
+        removed: &removed,
     };
     let (mut outstanding, mut outcome) = match stage.kind {
         StageKind::Screening => {
@@ -408,12 +417,7 @@ async fn view_with(
                 &assignments,
                 &review_sheets,
                 &mut candidates,
-                &Ordering {
-                    broken: broken.as_ref().map_or(&[][..], |b| &b.order),
-                    previous_rank: &previous_rank,
-                    cut,
-                    removed: &removed,
-                },
+                &ordering,
             );
             tied_ids = scored.tied;
             ranked = scored.ranked;
@@ -443,19 +447,8 @@ async fn view_with(
                         })
                 })
                 .collect();
-            let scored = review_outcome(
-                stage,
-                state,
-                &expected,
-                &sheets,
-                &mut candidates,
-                &Ordering {
-                    broken: broken.as_ref().map_or(&[][..], |b| &b.order),
-                    previous_rank: &previous_rank,
-                    cut,
-                    removed: &removed,
-                },
-            );
+            let scored =
+                review_outcome(stage, state, &expected, &sheets, &mut candidates, &ordering);
             tied_ids = scored.tied;
             ranked = scored.ranked;
             for m in &members {
@@ -472,15 +465,16 @@ async fn view_with(
                 .collect();
             (scored.outstanding, scored.outcome)
         }
-        // A vote stage ends with its frozen count (the votes themselves are cast on the
-        // voting pages, not here).
-        StageKind::Vote => (
-            vec![format!(
-                "“{}”的投票结果尚未冻结：投票截止、活动办公室冻结结果后，本阶段方可结束",
-                stage.name
-            )],
-            None,
-        ),
+        // A vote stage closes by its freeze (`votes::freeze`), then ranks by the frozen
+        // count merged as the file says.
+        StageKind::Vote => {
+            let frozen = store.frozen_votes(campaign_id, key).await?;
+            let scored = vote_outcome(stage, frozen.as_ref(), &mut candidates, &ordering);
+            formula = scored.formula;
+            tied_ids = scored.tied;
+            ranked = scored.ranked;
+            (scored.outstanding, scored.outcome)
+        }
     };
     // The last stage under the campaign's final rules: the list drawn under them
     // replaces the ranking's top K; no list meeting them stands in the way of advancing.
@@ -606,6 +600,7 @@ async fn view_with(
         keyed,
         final_draw,
         removed: removed_list,
+        formula,
     })
 }
 
@@ -627,6 +622,8 @@ struct Scored {
     tied: Vec<i64>,
     /// Once closed, every candidate ranked, best first: (candidate, rank).
     ranked: Vec<(i64, u32)>,
+    /// A frozen vote's formula with each group's totals.
+    formula: Option<String>,
 }
 
 /// `assignments` are the sheets expected: a review's live assignments, or for a panel
@@ -738,6 +735,7 @@ fn review_outcome(
             outcome: None,
             tied: Vec::new(),
             ranked: Vec::new(),
+            formula: None,
         };
     }
     let counted: Vec<Sheet> = assignments
@@ -832,19 +830,116 @@ fn review_outcome(
             });
         }
     }
-    let outcome = ranking.tie_at_cut.is_empty().then(|| {
+    let outcome = advancing(&ranking);
+    Scored {
+        outstanding,
+        outcome,
+        tied: ranking.tie_at_cut,
+        ranked: ranking.rows.iter().map(|r| (r.candidate, r.rank)).collect(),
+        formula: None,
+    }
+}
+
+/// Who a ranking advances: those not left out, once no tie straddles the cut.
+fn advancing(ranking: &pingxuan_rules::selection::aggregate::Ranking) -> Option<Vec<i64>> {
+    ranking.tie_at_cut.is_empty().then(|| {
         ranking
             .rows
             .iter()
             .filter(|r| r.advanced != Some(false))
             .map(|r| r.candidate)
             .collect()
+    })
+}
+
+/// A vote stage's outcome: before the freeze, what stands in the way; after it, the
+/// frozen count merged (`rules::vote::merge`) and ranked as every scored stage is, each
+/// candidate's result the merged score with its votes per group.
+fn vote_outcome(
+    stage: &pingxuan_rules::campaign::Stage,
+    frozen: Option<&pingxuan_store::votes::Frozen>,
+    candidates: &mut [Candidate],
+    order: &Ordering,
+) -> Scored {
+    use pingxuan_rules::selection::aggregate;
+    use pingxuan_rules::vote::{self, GroupTally};
+    let not_yet = |why: String| Scored {
+        outstanding: vec![why],
+        outcome: None,
+        tied: Vec::new(),
+        ranked: Vec::new(),
+        formula: None,
+    };
+    let Some(frozen) = frozen else {
+        return not_yet(format!(
+            "“{}”的投票结果尚未冻结：投票截止 1 分钟后，由活动办公室冻结结果，本阶段随之结束",
+            stage.name
+        ));
+    };
+    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let tallies: Vec<GroupTally<'_>> = stage
+        .groups
+        .iter()
+        .map(|g| GroupTally {
+            group: g,
+            counts: frozen
+                .counts
+                .iter()
+                .filter(|((k, _), _)| k == &g.key)
+                .map(|((_, c), n)| (*c, (*n).max(0) as u64))
+                .collect(),
+        })
+        .collect();
+    let merged = match vote::merge(&tallies, &ids) {
+        Ok(m) => m,
+        Err(n) => {
+            return not_yet(format!("请先在活动设置中设定{}", n.0.join("、")));
+        }
+    };
+    let names: Vec<String> = stage.groups.iter().map(|g| g.name.clone()).collect();
+    let keys = vote::tie_keys(stage);
+    let aggs = merged.aggregates();
+    let (mut ranking, _) = passing_over(order.cut, order.removed, |cut| {
+        aggregate::rank(&aggs, order.previous_rank, &keys, &names, cut, order.broken)
     });
+    let parts: std::collections::HashMap<i64, &vote::Row> =
+        merged.rows.iter().map(|r| (r.candidate, r)).collect();
+    for row in &mut ranking.rows {
+        if let Some(reason) = order.removed.get(&row.candidate) {
+            row.advanced = Some(false);
+            row.reason = format!("第 {} 名，{reason}", row.rank);
+        }
+        let Some(c) = candidates.iter_mut().find(|c| c.id == row.candidate) else {
+            continue;
+        };
+        let Some(r) = parts.get(&row.candidate) else {
+            continue;
+        };
+        let votes: Vec<String> = stage
+            .groups
+            .iter()
+            .zip(&r.parts)
+            .map(|(g, p)| format!("{} {} 票", g.name, p.count))
+            .collect();
+        c.result = Some((
+            row.rank,
+            format!("{:.4}", r.total),
+            format!("{}；{}", votes.join("，"), row.reason),
+        ));
+    }
+    let outcome = advancing(&ranking);
+    let totals: Vec<String> = stage
+        .groups
+        .iter()
+        .zip(&merged.totals)
+        .map(|(g, (sum, top))| format!("{}有效票 {sum} 票、最高 {top} 票", g.name))
+        .collect();
     Scored {
-        outstanding,
+        outstanding: Vec::new(),
         outcome,
         tied: ranking.tie_at_cut,
         ranked: ranking.rows.iter().map(|r| (r.candidate, r.rank)).collect(),
+        formula: Some(format!("{}（{}）", merged.formula, totals.join("；"))),
     }
 }
 
@@ -863,6 +958,11 @@ pub async fn act(
     ip: Option<&str>,
 ) -> Result<Event> {
     let v = view_plain(store, access, campaign_id, key).await?;
+    // A vote stage ends by freezing its count: that is its closing.
+    if v.stage().kind == StageKind::Vote && matches!(mv, Move::Close) {
+        crate::votes::freeze(store, access, campaign_id, key, ip).await?;
+        return Ok(Event::Closed);
+    }
     let desk = v.opening_list();
     let event = stage::decide(&v.case(&desk), &mv).map_err(|r| match r.code {
         // A missing reason is the input's fault, not the stage's: said beside the box.

@@ -12,8 +12,7 @@ use pingxuan_store::voters::{Phone, Reserved};
 
 use crate::error::{Error, Result};
 
-/// A voter's session lasts this long (a day of voting; the next day they prove the phone
-/// again).
+/// A voter's session lasts 24 hours from the proof; then the phone is proven again.
 pub const SESSION_SECS: i64 = 24 * 3600;
 
 /// The campaign's public name for the message, refusing a campaign without a vote.
@@ -27,6 +26,36 @@ async fn voting_campaign(store: &Store, campaign_id: &str) -> Result<String> {
         return Err(Error::NotFound);
     }
     Ok(c.campaign.short_name.clone())
+}
+
+/// Codes go out only while a vote of the campaign takes votes (an SMS costs money): a
+/// vote stage open and within its times; else the refusal with the times.
+async fn taking_votes(store: &Store, campaign_id: &str, now: i64) -> Result<()> {
+    let c = crate::applications::campaign_model(store, campaign_id).await?;
+    let events = store.stage_events(campaign_id).await?;
+    let mut refusal = None;
+    for s in c
+        .stages
+        .iter()
+        .filter(|s| s.kind == pingxuan_rules::campaign::StageKind::Vote)
+    {
+        let state = pingxuan_rules::selection::stage::replay(
+            events
+                .iter()
+                .filter(|e| e.stage_key == s.key)
+                .map(|e| &e.event),
+        );
+        let window = pingxuan_rules::vote::window(&s.vote.clone().unwrap_or_default(), now);
+        match (state.phase, window) {
+            (pingxuan_rules::selection::stage::Phase::Open, Ok(())) => return Ok(()),
+            (pingxuan_rules::selection::stage::Phase::Open, Err(r)) => refusal = Some(r),
+            _ => {}
+        }
+    }
+    Err(match refusal {
+        Some(r) => Error::conflict(r.code, r.message),
+        None => Error::conflict("vote_not_open", "投票尚未开始或已经结束，暂不能获取验证码"),
+    })
 }
 
 fn phone_of(typed: &str) -> Result<String> {
@@ -52,6 +81,7 @@ pub async fn send_code(
 ) -> Result<()> {
     let short_name = voting_campaign(store, campaign_id).await?;
     let phone = phone_of(typed_phone)?;
+    taking_votes(store, campaign_id, now).await?;
     let lookup = store.sealer.lookup(&phone);
     let code = format!("{:06}", rand::random_range(0..1_000_000u32));
     let day = pingxuan_rules::vote::day(now).to_string();
@@ -94,9 +124,13 @@ pub async fn send_code(
         }
         Err(e) => {
             tracing::warn!(error = %e, "verification code not sent");
-            store
-                .vote_code_failed(campaign_id, &lookup, client_ip, hour)
-                .await?;
+            // The code stays unusable either way. The send is given back only when the
+            // gateway surely sent nothing; after a timeout it may have (no free resends).
+            if !matches!(e, pingxuan_sms::SmsError::Timeout(_)) {
+                store
+                    .vote_code_failed(campaign_id, &lookup, client_ip, now, &day, hour)
+                    .await?;
+            }
             Err(Error::conflict("sms_failed", "短信发送失败，请稍后重试"))
         }
     }

@@ -7,20 +7,16 @@
 //! slot cannot both get it. This module says which slots a vote needs and what to tell
 //! the voter when one is full; `crates/store` takes them in the vote's transaction.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use num_rational::Ratio;
 use time::Date;
 
 use crate::campaign::{PREVIOUS_RANK, Scaling, Stage, VoteGroup, VoteRules, deadline_instant};
 use crate::deadline::format_beijing as format_time;
 use crate::publicity::beijing_day;
+use crate::selection::aggregate::{Aggregate, Score, TieKey};
 
 pub mod verify;
-
-/// Exact fractions: a merged score is a sum of weight × count ÷ total, compared exactly.
-pub type Exact = Ratio<i128>;
 
 /// Why a vote is refused, with the code the API answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +72,37 @@ pub fn window(rules: &VoteRules, now: i64) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Seconds after the close before the count may be frozen: a batch of votes that began
+/// before the close has committed by then.
+pub const FREEZE_AFTER: i64 = 60;
+
+/// Whether the office may freeze the round at `now`: voting has closed (a minute ago) and
+/// the round has not been frozen; the refusal names the times.
+pub fn may_freeze(rules: &VoteRules, frozen: bool, now: i64) -> Result<(), Refusal> {
+    if frozen {
+        return Err(Refusal::new(
+            "vote_frozen",
+            "本轮投票结果已冻结，不能再次冻结",
+        ));
+    }
+    let closes = rules
+        .closes
+        .as_ref()
+        .and_then(|t| deadline_instant(t).ok())
+        .map(|t| t.unix_timestamp())
+        .ok_or_else(|| Refusal::new("vote_not_set", "活动办公室尚未设定投票截止时间"))?;
+    if now < closes + FREEZE_AFTER {
+        return Err(Refusal::new(
+            "vote_still_open",
+            format!(
+                "投票截止时间为 {}，截止 1 分钟后方可冻结结果",
+                format_time(closes)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The voting day of an instant: days turn at 00:00 Beijing time, whatever the server's
 /// zone.
 pub fn day(now: i64) -> Date {
@@ -99,7 +126,18 @@ pub struct Claim {
 /// a day, per candidate in all, votes a day, distinct candidates a day and in all.
 pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
     let mut out = Vec::new();
-    let tomorrow = "请明日 00:00 后再投";
+    // On the last day there is no tomorrow to wait for.
+    let closes_day = rules
+        .closes
+        .as_ref()
+        .and_then(|t| deadline_instant(t).ok())
+        .map(|t| beijing_day(t.unix_timestamp() - 1));
+    let last_day = closes_day.is_some_and(|d| d <= day);
+    let tomorrow = if last_day {
+        "投票今日截止，不能再投"
+    } else {
+        "请明日 00:00 后再投"
+    };
     if let Some(cap) = rules.per_candidate_per_day {
         out.push(Claim {
             scope: format!("cd:{day}:{candidate}"),
@@ -122,7 +160,7 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
             refusal: if cap == 1 {
                 "您已为该候选人投过票，本轮每人只能为每位候选人投 1 票".to_owned()
             } else {
-                format!("您已为该候选人投满 {cap} 票，本轮不能再投")
+                format!("您已为该候选人投满 {cap} 票，本轮不能再为其投票")
             },
         });
     }
@@ -141,9 +179,13 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
             cap,
             pick: Some(format!("d:{day}")),
             code: "limit_candidates_day",
-            refusal: format!(
-                "今日最多可为 {cap} 位候选人投票，您已投了 {cap} 位；可继续为这 {cap} 位投票，或{tomorrow}"
-            ),
+            refusal: if last_day {
+                format!("今日已为 {cap} 位候选人投票（每天最多 {cap} 位），只能继续为这 {cap} 位投票")
+            } else {
+                format!(
+                    "今日已为 {cap} 位候选人投票（每天最多 {cap} 位），今天可继续为这 {cap} 位投票，明日 00:00 后可投其他候选人"
+                )
+            },
         });
     }
     if let Some(cap) = rules.candidates {
@@ -152,7 +194,9 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
             cap,
             pick: Some("round".to_owned()),
             code: "limit_candidates",
-            refusal: format!("本轮最多可为 {cap} 位候选人投票，您已投了 {cap} 位"),
+            refusal: format!(
+                "本轮最多可为 {cap} 位候选人投票，您已投了 {cap} 位，只能继续为这 {cap} 位投票"
+            ),
         });
     }
     out
@@ -165,7 +209,7 @@ pub fn rules_text(rules: &VoteRules) -> Vec<String> {
         out.push(format!("每人每天可为每位候选人投 {n} 票"));
     }
     if let Some(n) = rules.per_candidate {
-        out.push(format!("本轮每人可为每位候选人投 {n} 票"));
+        out.push(format!("本轮每人最多可为每位候选人投 {n} 票"));
     }
     if let Some(n) = rules.per_day {
         out.push(format!("每人每天最多投 {n} 票"));
@@ -176,19 +220,24 @@ pub fn rules_text(rules: &VoteRules) -> Vec<String> {
     if let Some(n) = rules.candidates {
         out.push(format!("本轮每人最多可为 {n} 位候选人投票"));
     }
-    out.push("每天的投票次数于北京时间 00:00 起重新计算".to_owned());
+    if rules.per_candidate_per_day.is_some()
+        || rules.per_day.is_some()
+        || rules.candidates_per_day.is_some()
+    {
+        out.push("每天的投票次数于北京时间 00:00 起重新计算".to_owned());
+    }
     out
 }
 
 /// A weight written as a decimal in the file (0.6), as the exact fraction it says (3/5).
-pub fn exact_weight(w: f64) -> Exact {
+pub fn exact_weight(w: f64) -> Score {
     // `f64`'s Display is the shortest decimal that reads back as the same value, and never
     // uses an exponent: it is what the organiser typed.
     let text = w.to_string();
     let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
     let den = 10i128.pow(frac.len() as u32);
     let num: i128 = format!("{whole}{frac}").parse().unwrap_or(0);
-    Ratio::new(num, den)
+    Score::new(num, den)
 }
 
 /// One group's tally as the merge reads it.
@@ -204,9 +253,9 @@ pub struct GroupTally<'a> {
 pub struct Part {
     pub count: u64,
     /// The count over the group's total or top.
-    pub scaled: Exact,
+    pub scaled: Score,
     /// `scaled` × the group's weight.
-    pub weighted: Exact,
+    pub weighted: Score,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,16 +263,13 @@ pub struct Row {
     pub candidate: i64,
     /// In the groups' order.
     pub parts: Vec<Part>,
-    pub total: Exact,
-    /// 1-based; rows the tie keys cannot order share the rank.
-    pub rank: usize,
-    /// Why this row is above the next where the totals are equal (the tie key that
-    /// decided), or that it is still equal.
-    pub tie: Option<String>,
+    pub total: Score,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merged {
+    /// Higher total first, then by candidate id (the ranking proper, with the tie keys
+    /// and the organiser's order, is `selection::aggregate::rank` over `aggregates`).
     pub rows: Vec<Row>,
     /// The formula in words, each group with its scaling and weight.
     pub formula: String,
@@ -231,20 +277,54 @@ pub struct Merged {
     pub totals: Vec<(u64, u64)>,
 }
 
+impl Merged {
+    /// The rows as a stage's aggregates: the merged score as the total and each group's
+    /// count in place of a criterion, so a group's name works as a tie key.
+    pub fn aggregates(&self) -> Vec<Aggregate> {
+        self.rows
+            .iter()
+            .map(|r| Aggregate {
+                candidate: r.candidate,
+                sheets: 0,
+                total: r.total,
+                per_criterion: r
+                    .parts
+                    .iter()
+                    .map(|p| Score::new(i128::from(p.count), 1))
+                    .collect(),
+                note: None,
+            })
+            .collect()
+    }
+}
+
+/// The tie keys of a vote stage: a group's name or key (more of that group's votes
+/// first) and 上一阶段排名.
+pub fn tie_keys(stage: &Stage) -> Vec<TieKey> {
+    stage
+        .tie_keys
+        .iter()
+        .filter_map(|k| {
+            if k == PREVIOUS_RANK {
+                return Some(TieKey::PreviousRank);
+            }
+            stage
+                .groups
+                .iter()
+                .position(|g| &g.name == k || &g.key == k)
+                .map(TieKey::Criterion)
+        })
+        .collect()
+}
+
 /// Why a merge cannot be made yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotReady(pub Vec<String>);
 
-/// The merged ranking of `candidates`: each group's count scaled as its file says,
-/// weighted, summed exactly; equal totals ordered by the stage's tie keys (a group's name:
-/// more of that group's votes first; 上一阶段排名: the better previous rank first, from
-/// `previous`). Refused while a weight or a scaling is unset (with more than one group).
-pub fn merge(
-    stage: &Stage,
-    tallies: &[GroupTally<'_>],
-    candidates: &[i64],
-    previous: &BTreeMap<i64, usize>,
-) -> Result<Merged, NotReady> {
+/// The merged score of each of `candidates`: each group's count scaled as its file says,
+/// weighted, summed exactly. Refused while a weight or a scaling is unset (with more than
+/// one group).
+pub fn merge(tallies: &[GroupTally<'_>], candidates: &[i64]) -> Result<Merged, NotReady> {
     let mut missing = Vec::new();
     let several = tallies.len() > 1;
     for t in tallies {
@@ -283,11 +363,11 @@ pub fn merge(
                         Scaling::Top => top,
                     };
                     let scaled = if over == 0 {
-                        Exact::from_integer(0)
+                        Score::ZERO
                     } else {
-                        Ratio::new(i128::from(count), i128::from(over))
+                        Score::new(i128::from(count), i128::from(over))
                     };
-                    let weight = t.group.weight.map_or(Exact::from_integer(1), exact_weight);
+                    let weight = t.group.weight.map_or(Score::new(1, 1), exact_weight);
                     Part {
                         count,
                         scaled,
@@ -295,77 +375,20 @@ pub fn merge(
                     }
                 })
                 .collect();
-            let total = parts
-                .iter()
-                .fold(Exact::from_integer(0), |a, p| a + p.weighted);
+            let total = parts.iter().fold(Score::ZERO, |a, p| a + p.weighted);
             Row {
                 candidate,
                 parts,
                 total,
-                rank: 0,
-                tie: None,
             }
         })
         .collect();
-    let key_of = |name: &str| -> Option<TieKey> {
-        if name == PREVIOUS_RANK {
-            return Some(TieKey::Previous);
-        }
-        tallies
-            .iter()
-            .position(|t| t.group.name == name || t.group.key == name)
-            .map(TieKey::Group)
-    };
-    let keys: Vec<(TieKey, &str)> = stage
-        .tie_keys
-        .iter()
-        .filter_map(|n| key_of(n).map(|k| (k, n.as_str())))
-        .collect();
-    let by_keys = |a: &Row, b: &Row| -> (Ordering, Option<&str>) {
-        for (key, name) in &keys {
-            let o = match key {
-                TieKey::Group(g) => b.parts[*g].count.cmp(&a.parts[*g].count),
-                TieKey::Previous => {
-                    let p = |r: &Row| previous.get(&r.candidate).copied().unwrap_or(usize::MAX);
-                    p(a).cmp(&p(b))
-                }
-            };
-            if o != Ordering::Equal {
-                return (o, Some(name));
-            }
-        }
-        (Ordering::Equal, None)
-    };
-    rows.sort_by(|a, b| {
-        b.total
-            .cmp(&a.total)
-            .then_with(|| by_keys(a, b).0)
-            .then(a.candidate.cmp(&b.candidate))
-    });
-    for i in 0..rows.len() {
-        let tied_above = i > 0
-            && rows[i - 1].total == rows[i].total
-            && by_keys(&rows[i - 1], &rows[i]).0 == Ordering::Equal;
-        rows[i].rank = if tied_above { rows[i - 1].rank } else { i + 1 };
-        if i + 1 < rows.len() && rows[i + 1].total == rows[i].total {
-            rows[i].tie = Some(match by_keys(&rows[i], &rows[i + 1]) {
-                (Ordering::Equal, _) => "与下一位综合得分相同，同分规则不能区分".to_owned(),
-                (_, Some(name)) => format!("与下一位综合得分相同，按“{name}”排在前"),
-                (_, None) => unreachable!("an order without a key"),
-            });
-        }
-    }
+    rows.sort_by(|a, b| b.total.cmp(&a.total).then(a.candidate.cmp(&b.candidate)));
     Ok(Merged {
         rows,
         formula: formula(tallies),
         totals,
     })
-}
-
-#[derive(Debug, Clone, Copy)]
-enum TieKey {
-    Group(usize),
-    Previous,
 }
 
 /// “综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + 专业组票数 ÷ 专业组最高票数 × 0.4”.
@@ -387,20 +410,6 @@ pub fn formula(tallies: &[GroupTally<'_>]) -> String {
         })
         .collect();
     format!("综合得分 = {}", parts.join(" + "))
-}
-
-/// A fraction as a decimal with `places` digits, rounded half up (for display; the order
-/// comes from the fraction itself).
-pub fn decimal(r: &Exact, places: u32) -> String {
-    let scale = 10i128.pow(places);
-    let n = *r.numer() * scale * 2 + r.denom();
-    let v = n.div_euclid(r.denom() * 2);
-    let (whole, frac) = (v / scale, v % scale);
-    if places == 0 {
-        whole.to_string()
-    } else {
-        format!("{whole}.{frac:0width$}", width = places as usize)
-    }
 }
 
 #[cfg(test)]

@@ -112,13 +112,16 @@ impl Gateway {
         Ok(g)
     }
 
-    /// The body for `m`.
+    /// The body for `m`, each value escaped as the content type needs.
     pub fn body_for(&self, m: &Message<'_>) -> String {
         let json = self.content_type.contains("json");
+        let form = self.content_type.contains("x-www-form-urlencoded");
         let put = |s: &str| {
             if json {
                 let quoted = serde_json::to_string(s).unwrap_or_default();
                 quoted[1..quoted.len() - 1].to_owned()
+            } else if form {
+                form_urlencoded::byte_serialize(s.as_bytes()).collect()
             } else {
                 s.to_owned()
             }

@@ -168,3 +168,17 @@ fn settings_name_the_provider() {
     );
     assert!(Gateway::from_toml("url = \"ftp://x\"\nbody = \"\"").is_err());
 }
+
+#[test]
+fn form_bodies_escape_their_values() {
+    let g = Gateway::from_toml(
+        "url = \"http://127.0.0.1:1/\"\nbody = \"to={phone}&msg={text}\"\ncontent_type = \"application/x-www-form-urlencoded\"",
+    )
+    .unwrap();
+    let m = Message {
+        phone: "13812345678",
+        text: "码 1&2+3",
+        code: "123456",
+    };
+    assert_eq!(g.body_for(&m), "to=13812345678&msg=%E7%A0%81+1%262%2B3");
+}

@@ -148,22 +148,34 @@ impl Store {
 
     /// The gateway did not take the code: it stays unusable, and the send is given back
     /// (the voter may ask again at once; the caps count only what was sent).
+    /// Only this send is given back: the phone's row still as the reservation at
+    /// `sent_at` on `day` left it.
     pub async fn vote_code_failed(
         &self,
         campaign_id: &str,
         phone_lookup: &str,
         client_ip: &str,
+        sent_at: i64,
+        day: &str,
         hour: i64,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let given_back = sqlx::query(
             "UPDATE vote_phones SET sent_today = sent_today - 1, last_sent = 0 \
-             WHERE campaign_id = $1 AND phone_lookup = $2 AND sent_today > 0",
+             WHERE campaign_id = $1 AND phone_lookup = $2 AND last_sent = $3 AND day = $4 \
+             AND sent_today > 0",
         )
         .bind(campaign_id)
         .bind(phone_lookup)
+        .bind(sent_at)
+        .bind(day)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if given_back == 0 {
+            tx.rollback().await?;
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE vote_ip_sends SET sent = sent - 1 WHERE client_ip = $1 AND hour = $2 AND sent > 0",
         )

@@ -14,6 +14,7 @@ use pingxuan_rules::campaign::VoteRules;
 use pingxuan_rules::vote::{self, Claim};
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::Audit;
 use crate::{Backend, Result, Store, StoreError};
 
 /// Votes by (group key, candidate).
@@ -74,17 +75,25 @@ impl Store {
         clock: Clock,
     ) -> Result<Vec<Cast>> {
         match self.cast_batch(rules, votes, clock).await {
-            Err(StoreError::Db(e)) if votes.len() > 1 && retryable(&e) => {
+            // Whatever sank the batch (a deadlock, one vote's fault), nothing of it stands:
+            // each vote is tried alone, so one cannot fail the others.
+            Err(e) if votes.len() > 1 => {
+                tracing::warn!(error = %e, votes = votes.len(), "vote batch retried vote by vote");
                 let mut out = Vec::with_capacity(votes.len());
                 for v in votes {
                     out.extend(self.cast_alone(rules, v, clock).await?);
                 }
                 Ok(out)
             }
+            Err(StoreError::Db(e)) if retryable(&e) => {
+                self.cast_alone(rules, &votes[0], clock).await
+            }
             other => other,
         }
     }
 
+    /// One vote in a transaction of its own, tried again while PostgreSQL picks it as a
+    /// deadlock's victim (at most five times).
     async fn cast_alone(&self, rules: &VoteRules, v: &NewVote, clock: Clock) -> Result<Vec<Cast>> {
         let mut tries = 0;
         loop {
@@ -114,6 +123,37 @@ impl Store {
                 Backend::Sqlite => crate::now(),
             },
         };
+        // The round is the batch's (one transaction per round). On PostgreSQL the batch
+        // holds a share lock on the campaign's row, so a freeze (which updates it) waits
+        // for batches under way and every batch after it sees the frozen result; SQLite's
+        // write lock orders them the same way.
+        let Some(first) = votes.first() else {
+            return Ok(Vec::new());
+        };
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM campaigns WHERE id = $1 FOR SHARE")
+                .bind(&first.campaign_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
+        let frozen: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM vote_results WHERE campaign_id = $1 AND stage_key = $2",
+        )
+        .bind(&first.campaign_id)
+        .bind(&first.stage_key)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if frozen > 0 {
+            tx.rollback().await?;
+            return Ok(votes
+                .iter()
+                .map(|_| Cast::Refused {
+                    code: "vote_closed",
+                    message: "本轮投票已结束，结果已冻结".to_owned(),
+                })
+                .collect());
+        }
         let day = vote::day(now).to_string();
         let mut out = Vec::with_capacity(votes.len());
         // Tallies go in at the end, in one order, so two batches never wait on each
@@ -140,25 +180,15 @@ impl Store {
                     out.push(c);
                 }
                 Ok(c) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT vote")
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("RELEASE SAVEPOINT vote")
-                        .execute(&mut *tx)
-                        .await?;
+                    undo_savepoint(&mut tx).await?;
                     out.push(c);
                 }
                 // The same idempotency key stored meanwhile by another server's batch:
                 // its receipt is the answer.
                 Err(StoreError::Db(sqlx::Error::Database(d))) if d.is_unique_violation() => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT vote")
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("RELEASE SAVEPOINT vote")
-                        .execute(&mut *tx)
-                        .await?;
+                    undo_savepoint(&mut tx).await?;
                     match self.repeated(&mut tx, v).await? {
-                        Some(receipt) => out.push(Cast::Repeated { receipt }),
+                        Some(c) => out.push(c),
                         None => {
                             return Err(StoreError::Other(format!(
                                 "vote {} refused by a unique key: {}",
@@ -200,8 +230,8 @@ impl Store {
         now: i64,
         day: &str,
     ) -> Result<Cast> {
-        if let Some(receipt) = self.repeated(tx, v).await? {
-            return Ok(Cast::Repeated { receipt });
+        if let Some(c) = self.repeated(tx, v).await? {
+            return Ok(c);
         }
         let id: i64 = sqlx::query(
             "INSERT INTO votes (campaign_id, stage_key, group_key, voter, candidate, day, \
@@ -240,17 +270,18 @@ impl Store {
         })
     }
 
-    /// The first receipt of a vote with the same idempotency key, if any.
+    /// The answer to a vote whose idempotency key was seen before: the first receipt, or a
+    /// refusal when the key was used for another candidate.
     async fn repeated(
         &self,
         tx: &mut Transaction<'static, Any>,
         v: &NewVote,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Cast>> {
         let Some(key) = &v.idempotency else {
             return Ok(None);
         };
-        Ok(sqlx::query(
-            "SELECT receipt FROM votes WHERE campaign_id = $1 AND stage_key = $2 \
+        let first = sqlx::query(
+            "SELECT receipt, candidate FROM votes WHERE campaign_id = $1 AND stage_key = $2 \
              AND voter = $3 AND idempotency = $4",
         )
         .bind(&v.campaign_id)
@@ -258,8 +289,18 @@ impl Store {
         .bind(&v.voter)
         .bind(key)
         .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.get(0)))
+        .await?;
+        Ok(first.map(|r| {
+            if r.get::<i64, _>(1) == v.candidate {
+                Cast::Repeated { receipt: r.get(0) }
+            } else {
+                Cast::Refused {
+                    code: "idempotency_reused",
+                    message: "这次投票请求的编号已用于为另一位候选人投票，请刷新页面后重新投票"
+                        .to_owned(),
+                }
+            }
+        }))
     }
 
     /// Takes the next slot of `claim` for the voter; `false` when all `cap` are taken.
@@ -288,6 +329,7 @@ impl Store {
                 return Ok(true);
             }
         }
+        let mut tries = 0;
         loop {
             // The next number, or nothing when the limit is reached; a number another
             // transaction took first conflicts (after waiting for it) and inserts nothing.
@@ -309,9 +351,11 @@ impl Store {
             if taken == 1 {
                 return Ok(true);
             }
-            let used: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM vote_slots WHERE campaign_id = $1 AND stage_key = $2 \
-                 AND voter = $3 AND scope = $4",
+            // Full when the next number is past the cap (the same test as the insert's);
+            // else another transaction took the number first: try the next, a few times.
+            let next: i64 = sqlx::query(
+                "SELECT COALESCE(MAX(slot) + 1, 0) FROM vote_slots WHERE campaign_id = $1 \
+                 AND stage_key = $2 AND voter = $3 AND scope = $4",
             )
             .bind(&v.campaign_id)
             .bind(&v.stage_key)
@@ -320,8 +364,15 @@ impl Store {
             .fetch_one(&mut **tx)
             .await?
             .try_get(0)?;
-            if used >= i64::from(claim.cap) {
+            if next >= i64::from(claim.cap) {
                 return Ok(false);
+            }
+            tries += 1;
+            if tries > 8 {
+                return Err(StoreError::Other(format!(
+                    "slot {} of voter {} still contended after 8 tries",
+                    claim.scope, v.voter
+                )));
             }
         }
     }
@@ -376,6 +427,129 @@ impl Store {
                 .map(|r| (r.get(0), r.get(1), r.get(2))),
         )
     }
+}
+
+/// A round's count as frozen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frozen {
+    pub counts: Counts,
+    pub frozen_at: i64,
+    /// SHA-256 of the counts as stored (JSON `[[group, candidate, votes], …]`).
+    pub digest: String,
+    /// Whether the live counts agreed with the count from the votes.
+    pub live_matched: bool,
+}
+
+fn counts_json(counts: &Counts) -> String {
+    let rows: Vec<(&str, i64, i64)> = counts
+        .iter()
+        .map(|((g, c), n)| (g.as_str(), *c, *n))
+        .collect();
+    serde_json::to_string(&rows).expect("counts as JSON")
+}
+
+impl Store {
+    /// Freezes a round: inside the campaign's selection lock its votes are counted from
+    /// the votes, kept once with their digest and whether `live` (the live counts read
+    /// before) agreed, the stage closed as its event `after + 1`, and the audit entry
+    /// `audit` makes of the result written — one transaction. A second freeze, or any
+    /// stage move meanwhile, is `Stale`.
+    pub async fn freeze_votes(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        after: i64,
+        live: &Counts,
+        actor: Option<i64>,
+        audit: impl FnOnce(&Frozen) -> Audit,
+    ) -> Result<Frozen> {
+        use sha2::{Digest, Sha256};
+        let t = crate::now();
+        let mut tx = crate::stages::locked(self, campaign_id).await?;
+        let rows = sqlx::query(
+            "SELECT group_key, candidate, COUNT(*) FROM votes \
+             WHERE campaign_id = $1 AND stage_key = $2 GROUP BY group_key, candidate",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&mut *tx)
+        .await?;
+        let counts: Counts = rows
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        let json = counts_json(&counts);
+        let frozen = Frozen {
+            digest: hex::encode(Sha256::digest(json.as_bytes())),
+            live_matched: &counts == live,
+            counts,
+            frozen_at: t,
+        };
+        sqlx::query(
+            "INSERT INTO vote_results (campaign_id, stage_key, frozen_at, frozen_by, counts, \
+             digest, live_matched) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(t)
+        .bind(actor)
+        .bind(&json)
+        .bind(&frozen.digest)
+        .bind(i64::from(frozen.live_matched))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match crate::unique_as("vote_results")(e) {
+            StoreError::Duplicate(_) => StoreError::Stale,
+            other => other,
+        })?;
+        crate::stages::insert_event(
+            &mut tx,
+            campaign_id,
+            stage_key,
+            after + 1,
+            &pingxuan_rules::selection::stage::Event::Closed,
+            actor,
+            t,
+        )
+        .await?;
+        self.append_audit(&mut tx, &audit(&frozen), t).await?;
+        tx.commit().await?;
+        Ok(frozen)
+    }
+
+    /// A round's frozen count, once frozen.
+    pub async fn frozen_votes(&self, campaign_id: &str, stage_key: &str) -> Result<Option<Frozen>> {
+        let Some(r) = sqlx::query(
+            "SELECT counts, frozen_at, digest, live_matched FROM vote_results \
+             WHERE campaign_id = $1 AND stage_key = $2",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let rows: Vec<(String, i64, i64)> = serde_json::from_str(&r.get::<String, _>(0))
+            .map_err(|e| StoreError::Other(format!("frozen counts: {e}")))?;
+        Ok(Some(Frozen {
+            counts: rows.into_iter().map(|(g, c, n)| ((g, c), n)).collect(),
+            frozen_at: r.get(1),
+            digest: r.get(2),
+            live_matched: r.get::<i64, _>(3) != 0,
+        }))
+    }
+}
+
+/// Takes back what a vote did inside its savepoint.
+async fn undo_savepoint(tx: &mut Transaction<'static, Any>) -> Result<()> {
+    sqlx::query("ROLLBACK TO SAVEPOINT vote")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("RELEASE SAVEPOINT vote")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// A PostgreSQL deadlock or serialization failure: nothing of the transaction stands and

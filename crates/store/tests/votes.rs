@@ -16,6 +16,7 @@ on_both_databases!(
     qilu_at_its_edges_and_the_day_turns_in_beijing,
     zuimei_fendouzhe_at_its_edges,
     a_repeated_key_returns_the_first_receipt,
+    a_cap_of_three_holds_under_a_race,
     a_refused_vote_does_not_sink_its_batch
 );
 
@@ -105,14 +106,13 @@ fn refused(c: &Cast) -> &str {
     }
 }
 
-async fn fifty_transactions_for_one_slot_store_one(db: TestDb) {
-    let (s, ids) = round(&db, 1).await;
-    let r = Arc::new(rules("per_candidate_per_day = 1\n"));
-    // Fifty transactions at once (as fifty servers' batches would be), one voter, one
-    // candidate, one slot.
-    let tasks: Vec<_> = (0..50)
+/// `n` transactions at once (as `n` servers' batches would be) for one voter's vote for
+/// `candidate` under `r`; how many were stored (the others refused by the limit).
+async fn race(s: &Store, r: VoteRules, n: usize, voter: &str, candidate: i64) -> usize {
+    let r = Arc::new(r);
+    let tasks: Vec<_> = (0..n)
         .map(|_| {
-            let (s, r, v) = (s.clone(), r.clone(), vote("p:1", ids[0]));
+            let (s, r, v) = (s.clone(), r.clone(), vote(voter, candidate));
             tokio::spawn(async move { s.cast_votes(&r, &[v], at(NOON)).await.unwrap().remove(0) })
         })
         .collect();
@@ -123,6 +123,12 @@ async fn fifty_transactions_for_one_slot_store_one(db: TestDb) {
             c => assert_eq!(refused(&c), "limit_candidate_day"),
         }
     }
+    stored
+}
+
+async fn fifty_transactions_for_one_slot_store_one(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let stored = race(&s, rules("per_candidate_per_day = 1\n"), 50, "p:1", ids[0]).await;
     assert_eq!(stored, 1);
     let counted = s.count_votes(CID, STAGE).await.unwrap();
     assert_eq!(counted.get(&("public".to_owned(), ids[0])), Some(&1));
@@ -172,7 +178,7 @@ async fn qilu_at_its_edges_and_the_day_turns_in_beijing(db: TestDb) {
 async fn zuimei_fendouzhe_at_its_edges(db: TestDb) {
     let (s, ids) = round(&db, 201).await;
     let r = rules("per_candidate = 1\ncandidates = 200\n");
-    // Two hundred in one batch, over two days.
+    // Two hundred in two batches of a hundred, on two days.
     let first: Vec<NewVote> = ids[..100].iter().map(|&id| vote("p:9", id)).collect();
     let second: Vec<NewVote> = ids[100..200].iter().map(|&id| vote("p:9", id)).collect();
     for (batch, clock) in [(first, at(NOON)), (second, at("2023-11-21T04:00:00Z"))] {
@@ -191,40 +197,52 @@ async fn zuimei_fendouzhe_at_its_edges(db: TestDb) {
 }
 
 async fn a_repeated_key_returns_the_first_receipt(db: TestDb) {
-    let (s, ids) = round(&db, 1).await;
+    let (s, ids) = round(&db, 2).await;
     let r = rules("");
-    let mut v = vote("p:1", ids[0]);
-    v.idempotency = Some("tap-1".to_owned());
-    let Cast::Stored { receipt, .. } = one(&s, &r, v.clone(), at(NOON)).await else {
-        panic!("stored")
+    let keyed = |candidate: i64| {
+        let mut v = vote("p:1", candidate);
+        v.idempotency = Some("tap-1".to_owned());
+        v
     };
-    // The same key again, alone and at once from several transactions.
+    // The same key from eight transactions at once (a voter's retries reaching two
+    // servers): one vote stored, every answer its receipt.
     let tasks: Vec<_> = (0..8)
         .map(|_| {
-            let (s, r) = (s.clone(), r.clone());
-            let mut again = vote("p:1", ids[0]);
-            again.idempotency = Some("tap-1".to_owned());
-            tokio::spawn(async move {
-                s.cast_votes(&r, &[again], at(NOON))
-                    .await
-                    .unwrap()
-                    .remove(0)
-            })
+            let (s, r, v) = (s.clone(), r.clone(), keyed(ids[0]));
+            tokio::spawn(async move { s.cast_votes(&r, &[v], at(NOON)).await.unwrap().remove(0) })
         })
         .collect();
+    let mut receipts = std::collections::BTreeSet::new();
     for t in tasks {
-        assert_eq!(
-            t.await.unwrap(),
-            Cast::Repeated {
-                receipt: receipt.clone()
+        match t.await.unwrap() {
+            Cast::Stored { receipt, .. } | Cast::Repeated { receipt } => {
+                receipts.insert(receipt);
             }
-        );
+            other => panic!("{other:?}"),
+        }
     }
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    let receipt = receipts.into_iter().next().unwrap();
     let total: i64 = s.count_votes(CID, STAGE).await.unwrap().values().sum();
     assert_eq!(total, 1);
     assert_eq!(
         s.vote_by_receipt(&receipt).await.unwrap(),
         Some((CID.to_owned(), STAGE.to_owned(), ids[0]))
+    );
+    // The key again for another candidate: refused, not taken as the first vote.
+    let c = one(&s, &r, keyed(ids[1]), at(NOON)).await;
+    assert_eq!(refused(&c), "idempotency_reused");
+}
+
+/// A cap of three taken by twenty transactions at once: exactly three, the others
+/// refused after trying the numbers others took.
+async fn a_cap_of_three_holds_under_a_race(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let stored = race(&s, rules("per_candidate_per_day = 3\n"), 20, "p:5", ids[0]).await;
+    assert_eq!(stored, 3);
+    assert_eq!(
+        s.count_votes(CID, STAGE).await.unwrap()[&("public".to_owned(), ids[0])],
+        3
     );
 }
 

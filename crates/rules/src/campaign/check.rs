@@ -531,7 +531,7 @@ fn check_stages(c: &Campaign, f: &mut Findings) {
                             k("scaling"),
                         ],
                         format!(
-                            "通知未规定{}票数如何换算后合并（share：占本组有效票总数的比例；top：相对本组最高票数），请活动办公室设定",
+                            "通知未规定{}票数如何换算后合并（按占本组有效票总数的比例，或按相对本组最高票数的比例），请活动办公室设定",
                             g.name
                         ),
                     );
@@ -821,7 +821,7 @@ fn check_vote(s: &Stage, i: usize, f: &mut Findings) {
     if v.sanction.is_none() {
         f.warn(
             vec![k("stages"), Seg::Index(i), k("vote"), k("sanction")],
-            "未规定发现刷票后的处理（invalidate：相关选票无效；zero：该候选人票数清零）",
+            "未规定发现刷票后的处理（相关选票作废，或该候选人票数清零），请活动办公室设定",
         );
     }
 }

@@ -86,6 +86,22 @@ impl Score {
     }
 }
 
+impl std::ops::Add for Score {
+    type Output = Score;
+
+    fn add(self, o: Score) -> Score {
+        Score::new(self.num * o.den + o.num * self.den, self.den * o.den)
+    }
+}
+
+impl std::ops::Mul for Score {
+    type Output = Score;
+
+    fn mul(self, o: Score) -> Score {
+        Score::new(self.num * o.num, self.den * o.den)
+    }
+}
+
 impl Ord for Score {
     fn cmp(&self, other: &Score) -> Ordering {
         // Denominators are positive, so cross-multiplying keeps the order. Totals of

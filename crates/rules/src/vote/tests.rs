@@ -23,7 +23,9 @@ fn group(key: &str, name: &str, weight: f64, scaling: Scaling) -> VoteGroup {
 
 fn stage(tie_keys: &[&str]) -> Stage {
     let mut s: Stage = toml::from_str(
-        "key = \"online_vote\"\nname = \"网络投票\"\nkind = \"vote\"\nadvance = 2\n",
+        "key = \"online_vote\"\nname = \"网络投票\"\nkind = \"vote\"\nadvance = 2\n\
+         [[groups]]\nkey = \"public\"\nname = \"公众组\"\nrole = \"voter\"\n\
+         [[groups]]\nkey = \"experts\"\nname = \"专业组\"\nrole = \"expert\"\n",
     )
     .unwrap();
     s.tie_keys = tie_keys.iter().map(|k| (*k).to_owned()).collect();
@@ -83,6 +85,13 @@ fn qilu_claims_a_slot_per_candidate_a_day_and_one_of_ten_picks() {
     assert_eq!((c[1].cap, c[1].pick.as_deref()), (10, Some("d:2023-11-21")));
     // 最美奋斗者 2019: one vote per candidate, at most 200 candidates, in all.
     let r = rules("per_candidate = 1\ncandidates = 200\n");
+    assert_eq!(
+        rules_text(&r),
+        [
+            "本轮每人最多可为每位候选人投 1 票",
+            "本轮每人最多可为 200 位候选人投票"
+        ]
+    );
     let c = claims(&r, 17, date!(2023 - 11 - 21));
     assert_eq!(
         c.iter().map(|c| c.scope.as_str()).collect::<Vec<_>>(),
@@ -90,9 +99,19 @@ fn qilu_claims_a_slot_per_candidate_a_day_and_one_of_ten_picks() {
     );
     assert_eq!(
         c[1].refusal,
-        "本轮最多可为 200 位候选人投票，您已投了 200 位"
+        "本轮最多可为 200 位候选人投票，您已投了 200 位，只能继续为这 200 位投票"
     );
     assert!(claims(&rules(""), 17, date!(2023 - 11 - 21)).is_empty());
+    // On the last day (the round closes 2023-11-26 18:00) nobody is told to come back.
+    let r = rules(&format!("{WINDOW}per_candidate_per_day = 1\n"));
+    assert_eq!(
+        claims(&r, 17, date!(2023 - 11 - 25))[0].refusal,
+        "今日已为该候选人投票，请明日 00:00 后再投"
+    );
+    assert_eq!(
+        claims(&r, 17, date!(2023 - 11 - 26))[0].refusal,
+        "今日已为该候选人投票，投票今日截止，不能再投"
+    );
 }
 
 #[test]
@@ -111,9 +130,9 @@ fn the_rules_read_as_the_page_shows_them() {
 
 #[test]
 fn weights_are_the_decimals_typed() {
-    assert_eq!(exact_weight(0.6), Ratio::new(3, 5));
-    assert_eq!(exact_weight(0.35), Ratio::new(7, 20));
-    assert_eq!(exact_weight(1.0), Ratio::new(1, 1));
+    assert_eq!(exact_weight(0.6), Score::new(3, 5));
+    assert_eq!(exact_weight(0.35), Score::new(7, 20));
+    assert_eq!(exact_weight(1.0), Score::new(1, 1));
     assert_eq!(exact_weight(0.1) + exact_weight(0.2), exact_weight(0.3));
 }
 
@@ -139,7 +158,7 @@ fn the_merged_ranking_matches_the_table() {
             counts: BTreeMap::from([(1, 2), (2, 5), (3, 5), (4, 1)]),
         },
     ];
-    let m = merge(&stage(&[]), &tallies, &[1, 2, 3, 4], &BTreeMap::new()).unwrap();
+    let m = merge(&tallies, &[1, 2, 3, 4]).unwrap();
     assert_eq!(
         m.formula,
         "综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + 专业组票数 ÷ 专业组最高票数 × 0.4"
@@ -149,16 +168,15 @@ fn the_merged_ranking_matches_the_table() {
         [(100, 50), (13, 5)],
         "candidate 99 is not in the round"
     );
-    let table: Vec<(i64, String, String, String, usize)> = m
+    let table: Vec<(i64, String, String, String)> = m
         .rows
         .iter()
         .map(|r| {
             (
                 r.candidate,
-                decimal(&r.parts[0].weighted, 2),
-                decimal(&r.parts[1].weighted, 2),
-                decimal(&r.total, 2),
-                r.rank,
+                format!("{:.2}", r.parts[0].weighted),
+                format!("{:.2}", r.parts[1].weighted),
+                format!("{:.2}", r.total),
             )
         })
         .collect();
@@ -166,17 +184,18 @@ fn the_merged_ranking_matches_the_table() {
     assert_eq!(
         table,
         [
-            (2, s("0.18"), s("0.40"), s("0.58"), 1),
-            (3, s("0.12"), s("0.40"), s("0.52"), 2),
-            (1, s("0.30"), s("0.16"), s("0.46"), 3),
-            (4, s("0.00"), s("0.08"), s("0.08"), 4),
+            (2, s("0.18"), s("0.40"), s("0.58")),
+            (3, s("0.12"), s("0.40"), s("0.52")),
+            (1, s("0.30"), s("0.16"), s("0.46")),
+            (4, s("0.00"), s("0.08"), s("0.08")),
         ]
     );
-    assert_eq!(m.rows[0].total, Ratio::new(29, 50), "exact, not 0.58000001");
+    assert_eq!(m.rows[0].total, Score::new(29, 50), "exact, not 0.58000001");
 }
 
 #[test]
-fn equal_totals_follow_the_tie_keys_or_share_the_rank() {
+fn equal_totals_follow_the_tie_keys_or_wait_for_the_office() {
+    use crate::selection::aggregate::rank;
     let public = group("public", "公众组", 0.5, Scaling::Share);
     let experts = group("experts", "专业组", 0.5, Scaling::Share);
     // 1: 30/60 public, 10/40 expert → 3/8; 2: 15/60, 20/40 → 3/8; 3: 15/60, 10/40 → 1/4.
@@ -190,14 +209,25 @@ fn equal_totals_follow_the_tie_keys_or_share_the_rank() {
             counts: BTreeMap::from([(1, 10), (2, 20), (3, 10)]),
         },
     ];
-    let none = merge(&stage(&[]), &tallies, &[1, 2, 3], &BTreeMap::new()).unwrap();
-    assert_eq!(none.rows[0].total, none.rows[1].total);
-    assert_eq!((none.rows[0].rank, none.rows[1].rank), (1, 1));
+    let m = merge(&tallies, &[1, 2, 3]).unwrap();
+    assert_eq!(m.rows[0].total, m.rows[1].total);
+    let names = vec![s("公众组"), s("专业组")];
+    let none = rank(&m.aggregates(), &BTreeMap::new(), &[], &names, Some(1), &[]);
     assert_eq!(
-        none.rows[0].tie.as_deref(),
-        Some("与下一位综合得分相同，同分规则不能区分")
+        none.tie_at_cut,
+        [1, 2],
+        "tied across the cut of 1: the office orders"
     );
-    let by_experts = merge(&stage(&["专业组"]), &tallies, &[1, 2, 3], &BTreeMap::new()).unwrap();
+    let keys = tie_keys(&stage(&["专业组"]));
+    let by_experts = rank(
+        &m.aggregates(),
+        &BTreeMap::new(),
+        &keys,
+        &names,
+        Some(1),
+        &[],
+    );
+    assert!(by_experts.tie_at_cut.is_empty());
     assert_eq!(
         by_experts
             .rows
@@ -206,12 +236,14 @@ fn equal_totals_follow_the_tie_keys_or_share_the_rank() {
             .collect::<Vec<_>>(),
         [(2, 1), (1, 2), (3, 3)]
     );
-    assert_eq!(
-        by_experts.rows[0].tie.as_deref(),
-        Some("与下一位综合得分相同，按“专业组”排在前")
+    assert!(
+        by_experts.rows[0].reason.contains("专业组"),
+        "{}",
+        by_experts.rows[0].reason
     );
     let previous = BTreeMap::from([(1, 4), (2, 9)]);
-    let by_previous = merge(&stage(&[PREVIOUS_RANK]), &tallies, &[1, 2, 3], &previous).unwrap();
+    let keys = tie_keys(&stage(&[PREVIOUS_RANK]));
+    let by_previous = rank(&m.aggregates(), &previous, &keys, &names, Some(1), &[]);
     assert_eq!(by_previous.rows[0].candidate, 1);
 }
 
@@ -232,7 +264,7 @@ fn a_merge_waits_for_the_weights_and_scalings() {
         },
     ];
     assert_eq!(
-        merge(&stage(&[]), &tallies, &[1], &BTreeMap::new()).unwrap_err(),
+        merge(&tallies, &[1]).unwrap_err(),
         NotReady(vec![s("公众组的权重"), s("专业组票数的换算方式")])
     );
 }
@@ -242,10 +274,19 @@ fn s(x: &str) -> String {
 }
 
 #[test]
-fn decimals_round_half_up() {
-    assert_eq!(decimal(&Ratio::new(29, 50), 4), "0.5800");
-    assert_eq!(decimal(&Ratio::new(1, 3), 4), "0.3333");
-    assert_eq!(decimal(&Ratio::new(2, 3), 4), "0.6667");
-    assert_eq!(decimal(&Ratio::new(1, 8), 2), "0.13");
-    assert_eq!(decimal(&Ratio::new(3, 1), 0), "3");
+fn a_round_is_frozen_once_a_minute_after_it_closes() {
+    let r = rules(WINDOW);
+    let e = may_freeze(&r, false, unix("2023-11-26T10:00:59Z")).unwrap_err();
+    assert_eq!(e.code, "vote_still_open");
+    assert_eq!(
+        e.message,
+        "投票截止时间为 2023年11月26日 18:00，截止 1 分钟后方可冻结结果"
+    );
+    assert!(may_freeze(&r, false, unix("2023-11-26T10:01:00Z")).is_ok());
+    assert_eq!(
+        may_freeze(&r, true, unix("2023-11-27T00:00:00Z"))
+            .unwrap_err()
+            .code,
+        "vote_frozen"
+    );
 }

@@ -95,7 +95,8 @@ impl SendRefusal {
 /// Where a phone's sending stands, as the store read it after a refused reservation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sending {
-    /// When the last code went out (Unix seconds), if today.
+    /// When the last code went out (Unix seconds), whatever the day; `None` when never or
+    /// when a failed send was given back.
     pub last_sent: Option<i64>,
     pub sent_today: u32,
     pub ip_this_hour: u32,

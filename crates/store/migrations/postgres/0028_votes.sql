@@ -105,3 +105,17 @@ CREATE TABLE vote_sessions (
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+
+-- A round's frozen count: counted once from the votes when the office freezes the round
+-- (after its close), kept with its digest and whether the live counts agreed, written in
+-- the same transaction as the stage's closing; never changed.
+CREATE TABLE vote_results (
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+    stage_key TEXT NOT NULL,
+    frozen_at BIGINT NOT NULL,
+    frozen_by BIGINT REFERENCES users (id),
+    counts TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    live_matched BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, stage_key)
+);

@@ -74,6 +74,10 @@ struct StagePage {
     paper: bool,
     /// A panel's show of hands: each member's 同意/不同意 keyed per candidate.
     approval: bool,
+    /// An online vote: its result is the merged score of the frozen count, made as
+    /// `formula` says.
+    vote: bool,
+    formula: Option<String>,
     panel_pool: Vec<(i64, String)>,
     keyed: Vec<(String, usize)>,
     criteria: Vec<(usize, String, u32)>,
@@ -206,6 +210,7 @@ fn render_with(
     let stage = v.stage().clone();
     let state = v.state().clone();
     let approval = stage.approval();
+    let vote = stage.kind == StageKind::Vote;
     let (status, error_row, error_text) = match &error {
         None if refused_paper => (StatusCode::UNPROCESSABLE_ENTITY, None, None),
         None => (StatusCode::OK, None, None),
@@ -240,6 +245,8 @@ fn render_with(
             result: c.result.as_ref().map(|(rank, total, reason)| {
                 let value = if approval {
                     format!("同意 {total} 票")
+                } else if vote {
+                    format!("综合得分 {total}")
                 } else {
                     format!("{total} 分")
                 };
@@ -462,6 +469,8 @@ fn render_with(
         },
         paper: stage.kind == StageKind::Panel && stage.scored(),
         approval: stage.approval(),
+        vote: stage.kind == StageKind::Vote,
+        formula: v.formula.clone(),
         panel_pool: v.panel_pool.clone(),
         keyed: v.keyed.clone(),
         criteria: stage

@@ -2354,3 +2354,68 @@ async fn guangxi_to_its_ten() {
     images_loaded(&phone, "main img").await;
     screenshot(&phone, "guangxi-14-winner-phone.png").await;
 }
+
+/// 东莞's 网络投票 on the office's stage page: open, its 结束 is the freeze; once frozen,
+/// each candidate's merged score with the votes of each group, and the two tied across
+/// the cut waiting for the office's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vote_stage_page() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, _) = crate::votes::open_round(
+        &app,
+        3,
+        "opens = 2020-01-01T00:00:00+08:00\ncloses = 2025-01-01T00:00:00+08:00\nper_candidate_per_day = 1",
+        2,
+    )
+    .await;
+    crate::votes::cast_five(&app, &ids, 1_735_000_000).await;
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "dg-office").await;
+    office
+        .goto(&format!(
+            "{}/campaigns/dongguan-2023/stages/online_vote",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&office, "冻结投票结果并结束本阶段").await;
+    screenshot(&office, "vote-0-open.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "公众组 1 票，专业组 1 票").await;
+    wait_text(&office, "第 1 名 · 综合得分 0.6000").await;
+    wait_text(
+        &office,
+        "综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + 专业组票数 ÷ 专业组最高票数 × 0.4（公众组有效票 3 票、最高 2 票；专业组有效票 2 票、最高 1 票）",
+    )
+    .await;
+    office
+        .execute(
+            "document.querySelector('#formula').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&office, "vote-1-frozen.png").await;
+    let phone = browser(&driver, 390, 844).await;
+    sign_in(&phone, &app.url, "dg-office").await;
+    phone
+        .goto(&format!(
+            "{}/campaigns/dongguan-2023/stages/online_vote",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&phone, "公众组 2 票，专业组 0 票").await;
+    phone
+        .execute(
+            "document.querySelector('#formula').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&phone, "vote-2-frozen-phone.png").await;
+}

@@ -62,7 +62,9 @@ fn refused(e: Error) -> (&'static str, String) {
 
 async fn a_phone_is_proven_within_its_limits(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
-    app.seed("dongguan-2023.toml").await;
+    // Codes go out only while the vote takes votes.
+    crate::votes::open_round(&app, 1, crate::votes::ALWAYS, 30).await;
+    app.seed("xinjiang-2023.toml").await;
     let store = &app.store;
     let sms = Arc::new(Outbox::default());
     let caps = Caps {
@@ -192,6 +194,14 @@ async fn a_phone_is_proven_within_its_limits(db: TestDb) {
             .unwrap_err(),
     );
     assert_eq!(code, "code_ip_hour");
+    // After the vote has closed no code goes out (an SMS costs money).
+    let (code, message) = refused(
+        send("13900000007", "10.0.0.7", 4_200_000_000)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, "vote_closed");
+    assert!(message.starts_with("投票已于 2099年1月1日"), "{message}");
     // A code for a campaign without a vote: not found.
     assert!(matches!(
         send_code(

@@ -12,14 +12,17 @@ use pingxuan_web::CaptchaPolicy;
 
 use crate::common::{TestApp, start};
 
-on_both_databases!(fifty_votes_at_once_store_one_and_the_ranking_merges);
+on_both_databases!(
+    fifty_votes_at_once_store_one_and_the_ranking_merges,
+    a_frozen_round_ranks_and_its_first_go_on
+);
 
 const CID: &str = "dongguan-2023";
 const STAGE: &str = "online_vote";
 
 /// 东莞 with its vote set as an organiser would: 公众组 0.6 by share, 专业组 0.4 by top,
-/// and `rules` in `[stages.vote]`, open from 2020 to 2099.
-pub(crate) fn text(rules: &str) -> String {
+/// `rules` in `[stages.vote]` (with its times), `advance` going on.
+pub(crate) fn text(rules: &str, advance: u32) -> String {
     let (_, text) = pingxuan_rules::campaign::SEEDS
         .iter()
         .find(|(n, _)| *n == "dongguan-2023.toml")
@@ -29,21 +32,53 @@ pub(crate) fn text(rules: &str) -> String {
         "role = \"expert\"\n# weight 通知未规定\n",
     );
     assert!(text.contains(voter) && text.contains(expert));
-    text.replacen(voter, "role = \"voter\"\nweight = 0.6\nscaling = \"share\"\n", 1)
-        .replacen(expert, "role = \"expert\"\nweight = 0.4\nscaling = \"top\"\n", 1)
-        .replacen(
-            "[[stages]]\nkey = \"panel\"",
-            &format!(
-                "[stages.vote]\nopens = 2020-01-01T00:00:00+08:00\ncloses = 2099-01-01T00:00:00+08:00\n{rules}\n[[stages]]\nkey = \"panel\""
-            ),
-            1,
-        )
+    text.replacen(
+        voter,
+        "role = \"voter\"\nweight = 0.6\nscaling = \"share\"\n",
+        1,
+    )
+    .replacen(
+        expert,
+        "role = \"expert\"\nweight = 0.4\nscaling = \"top\"\n",
+        1,
+    )
+    // The panel (the last stage, the winners) keeps fewer than the vote sends on.
+    .replacen(
+        "kind = \"panel\"\nadvance = 20\n",
+        &format!("kind = \"panel\"\nadvance = {}\n", (advance - 1).min(20)),
+        1,
+    )
+    .replacen(
+        "winners = 20\n",
+        &format!("winners = {}\n", (advance - 1).min(20)),
+        1,
+    )
+    .replacen(
+        "kind = \"vote\"\nadvance = 30\n",
+        &format!("kind = \"vote\"\nadvance = {advance}\n"),
+        1,
+    )
+    .replacen(
+        "[[stages]]\nkey = \"panel\"",
+        &format!("[stages.vote]\n{rules}\n[[stages]]\nkey = \"panel\""),
+        1,
+    )
 }
 
-/// `n` candidates of 东莞 through 初选 into an open 网络投票 under `rules`; their ids.
-pub(crate) async fn open_round(app: &TestApp, n: usize, rules: &str) -> Vec<i64> {
+/// Open from 2020 to 2099.
+pub(crate) const ALWAYS: &str =
+    "opens = 2020-01-01T00:00:00+08:00\ncloses = 2099-01-01T00:00:00+08:00\n";
+
+/// `n` candidates of 东莞 through 初选 into an open 网络投票 under `rules`, `advance` of
+/// them to go on; their ids and the office's access.
+pub(crate) async fn open_round(
+    app: &TestApp,
+    n: usize,
+    rules: &str,
+    advance: u32,
+) -> (Vec<i64>, pingxuan_app::Access) {
     let desk = crate::stages::dongguan_at_desk(app, n).await;
-    crate::stages::seed_text(app, &text(rules)).await;
+    crate::stages::seed_text(app, &text(rules, advance)).await;
     let ids: Vec<i64> = desk.iter().map(|(id, _)| *id).collect();
     let office = app.store.find_user("dg-office").await.unwrap().unwrap();
     let office = pingxuan_app::Access::load(&app.store, office.id)
@@ -84,12 +119,28 @@ pub(crate) async fn open_round(app: &TestApp, n: usize, rules: &str) -> Vec<i64>
     )
     .await
     .unwrap();
-    ids
+    (ids, office)
+}
+
+/// Five votes cast at `at` (before the close): 公众组 2, 1, 0 and 专业组 0, 1, 1 for `ids`.
+pub(crate) async fn cast_five(app: &TestApp, ids: &[i64], at: i64) {
+    let b = Ballots::start(app.store.clone(), Clock::Fixed(at));
+    for (voter, candidate) in [
+        (Voter::Public(1), ids[0]),
+        (Voter::Public(2), ids[0]),
+        (Voter::Public(3), ids[1]),
+        (Voter::Expert(7), ids[1]),
+        (Voter::Expert(8), ids[2]),
+    ] {
+        pingxuan_app::votes::cast(&b, CID, STAGE, &voter, candidate, &Client::default())
+            .await
+            .unwrap();
+    }
 }
 
 async fn fifty_votes_at_once_store_one_and_the_ranking_merges(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
-    let ids = open_round(&app, 3, "per_candidate_per_day = 1").await;
+    let (ids, _) = open_round(&app, 3, &format!("{ALWAYS}per_candidate_per_day = 1"), 30).await;
     // Two writers, as two servers on one database.
     let servers = [
         Ballots::start(app.store.clone(), Clock::Database),
@@ -168,7 +219,7 @@ async fn fifty_votes_at_once_store_one_and_the_ranking_merges(db: TestDb) {
     let order: Vec<(i64, String)> = m
         .rows
         .iter()
-        .map(|r| (r.candidate, pingxuan_rules::vote::decimal(&r.total, 2)))
+        .map(|r| (r.candidate, format!("{:.2}", r.total)))
         .collect();
     assert_eq!(
         order,
@@ -182,4 +233,167 @@ async fn fifty_votes_at_once_store_one_and_the_ranking_merges(db: TestDb) {
         app.store.vote_tallies(CID, STAGE).await.unwrap(),
         app.store.count_votes(CID, STAGE).await.unwrap()
     );
+}
+
+/// Voting closed on 2025-01-01 (the votes cast before it, on a fixed clock): the office
+/// freezes the count, the stage closes with it and ranks by the merged score; two tied
+/// across the cut of 2 wait for the office's order, then the first two go on.
+async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
+    use pingxuan_app::votes::freeze;
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, office) = open_round(
+        &app,
+        3,
+        "opens = 2020-01-01T00:00:00+08:00\ncloses = 2025-01-01T00:00:00+08:00\nper_candidate_per_day = 1",
+        2,
+    )
+    .await;
+    let before_close = 1_735_000_000; // 2024-12-24, Beijing
+    cast_five(&app, &ids, before_close).await;
+    // Public 2, 1, 0 of 3 (share); experts 0, 1, 1 of top 1: ids[1] = 0.2 + 0.4 = 0.6,
+    // ids[0] = 0.4, ids[2] = 0.4 — the last two tied across the cut of 2.
+    let frozen = freeze(&app.store, &office, CID, STAGE, None).await.unwrap();
+    assert!(frozen.live_matched);
+    assert_eq!(frozen.counts.values().sum::<i64>(), 5);
+    let e = freeze(&app.store, &office, CID, STAGE, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            pingxuan_app::Error::Conflict {
+                code: "stage_state",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let audit = app.store.recent_audit(5).await.unwrap();
+    let entry = audit.iter().find(|e| e.action == "vote_frozen").unwrap();
+    assert!(
+        entry
+            .detail
+            .starts_with("冻结“网络投票”投票结果：逐票清点公众组 3 票、专业组 2 票，与实时计数一致；清点摘要 sha256:"),
+        "{}",
+        entry.detail
+    );
+    // A vote after the freeze: the round is over.
+    let late = Ballots::start(app.store.clone(), Clock::Database);
+    let e = pingxuan_app::votes::cast(
+        &late,
+        CID,
+        STAGE,
+        &Voter::Public(9),
+        ids[2],
+        &Client::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            pingxuan_app::Error::Conflict {
+                code: "vote_closed",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
+    // A batch that missed the news (a cache, a clock before the close) is refused by the
+    // store itself: the frozen count is the last word.
+    let rules = pingxuan_rules::campaign::load(&text(
+        "opens = 2020-01-01T00:00:00+08:00\ncloses = 2025-01-01T00:00:00+08:00",
+        2,
+    ))
+    .campaign
+    .unwrap()
+    .stages[1]
+        .vote
+        .clone()
+        .unwrap();
+    let stale = pingxuan_store::votes::NewVote {
+        campaign_id: CID.to_owned(),
+        stage_key: STAGE.to_owned(),
+        group_key: "public".to_owned(),
+        voter: "p:99".to_owned(),
+        candidate: ids[2],
+        receipt: pingxuan_app::votes::new_receipt(),
+        idempotency: None,
+        client_ip: String::new(),
+        client_net: String::new(),
+        share: String::new(),
+        device: String::new(),
+        user_agent: String::new(),
+    };
+    let casts = app
+        .store
+        .cast_votes(&rules, &[stale], Clock::Fixed(before_close))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &casts[0],
+            pingxuan_store::votes::Cast::Refused {
+                code: "vote_closed",
+                ..
+            }
+        ),
+        "{casts:?}"
+    );
+    let v = pingxuan_app::stages::view_plain(&app.store, &office, CID, STAGE)
+        .await
+        .unwrap();
+    assert_eq!(v.outcome, None, "tied across the cut");
+    let result = |id: i64| {
+        v.candidates
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .result
+            .clone()
+            .unwrap()
+    };
+    let (rank, score, reason) = result(ids[1]);
+    assert_eq!((rank, score.as_str()), (1, "0.6000"));
+    assert!(reason.starts_with("公众组 1 票，专业组 1 票；"), "{reason}");
+    assert_eq!(v.tied_ids.len(), 2);
+    pingxuan_app::stages::break_tie(
+        &app.store,
+        &office,
+        CID,
+        STAGE,
+        &[ids[2], ids[0]],
+        "专业组投票优先，评审小组会议决定",
+        None,
+    )
+    .await
+    .unwrap();
+    let v = pingxuan_app::stages::view_plain(&app.store, &office, CID, STAGE)
+        .await
+        .unwrap();
+    let mut two = vec![ids[1], ids[2]];
+    two.sort_unstable();
+    let mut outcome = v.outcome.clone().unwrap();
+    outcome.sort_unstable();
+    assert_eq!(outcome, two);
+    pingxuan_app::stages::act(
+        &app.store,
+        &office,
+        CID,
+        STAGE,
+        Move::Advance {
+            advanced: two.clone(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    // The panel would open with the two.
+    let panel = pingxuan_app::stages::view_plain(&app.store, &office, CID, "panel")
+        .await
+        .unwrap();
+    let mut waiting: Vec<i64> = panel.candidates.iter().map(|c| c.id).collect();
+    waiting.sort_unstable();
+    assert_eq!(waiting, two);
 }
