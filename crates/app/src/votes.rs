@@ -468,6 +468,168 @@ pub async fn freeze(
         ))
 }
 
+/// One candidate on an expert's ballot.
+#[derive(Debug, Clone)]
+pub struct BallotLine {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    /// Why the expert must not choose this candidate, if so.
+    pub conflict: Option<String>,
+}
+
+/// An expert's ballot of the 专业组 as their page shows it.
+#[derive(Debug, Clone)]
+pub struct BallotView {
+    pub round: Round,
+    /// How many the expert may choose.
+    pub size: u32,
+    pub lines: Vec<BallotLine>,
+    /// The candidates of the ballot already submitted (final).
+    pub submitted: Option<Vec<i64>>,
+}
+
+/// The ballot of an expert of the campaign's pool: the round's candidates with those they
+/// must not judge marked (the same conflicts as an assignment: the same person, the same
+/// 工作单位, the expert at the 推荐单位), the size, and what they submitted.
+pub async fn ballot_view(
+    store: &Store,
+    access: &crate::Access,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<BallotView> {
+    use pingxuan_rules::selection::conflict;
+    let round = load_round(store, campaign_id, stage_key).await?;
+    let stage = round.stage();
+    if !stage.groups.iter().any(|g| g.role == Role::Expert) {
+        return Err(Error::NotFound);
+    }
+    let pool = store.experts(campaign_id).await?;
+    let me = pool
+        .iter()
+        .find(|e| e.user_id == access.user.id && e.active)
+        .ok_or(Error::Forbidden)?;
+    let persons: std::collections::HashMap<i64, String> = store
+        .candidate_person_keys(campaign_id)
+        .await?
+        .into_iter()
+        .collect();
+    let rows: Vec<_> = store
+        .desk_rows(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|r| round.candidates.contains(&r.id))
+        .collect();
+    let found = conflict::find(
+        &[conflict::Expert {
+            id: me.user_id,
+            person: me.person.clone(),
+            work_unit: me.work_unit.clone(),
+        }],
+        &rows
+            .iter()
+            .map(|r| conflict::Candidate {
+                id: r.id,
+                person: persons.get(&r.id).cloned(),
+                work_unit: r.work_unit.clone(),
+                recommender: r.recommender.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &conflict::Aliases::with(
+            &round
+                .campaign
+                .conflicts
+                .aliases
+                .iter()
+                .map(|(short, full)| (short.as_str(), full.as_str()))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    let size = stage
+        .vote
+        .as_ref()
+        .and_then(|v| v.ballot_size)
+        .or(stage.advance)
+        .unwrap_or(round.candidates.len() as u32);
+    let lines = rows
+        .into_iter()
+        .map(|r| BallotLine {
+            conflict: found.text(me.user_id, r.id),
+            id: r.id,
+            number: r.number,
+            name: r.name,
+            work_unit: r.work_unit,
+            recommender: r.recommender,
+        })
+        .collect();
+    let submitted = store.ballot_of(campaign_id, stage_key, me.user_id).await?;
+    Ok(BallotView {
+        round,
+        size,
+        lines,
+        submitted,
+    })
+}
+
+/// Submits an expert's ballot: checked whole by `rules::vote::ballot` (in the round, at
+/// most the size, nobody they must not judge), then stored once with a vote and a receipt
+/// per candidate, within the window; a submitted ballot is final. Returns the receipts.
+pub async fn submit_ballot(
+    store: &Store,
+    access: &crate::Access,
+    campaign_id: &str,
+    stage_key: &str,
+    chosen: &[i64],
+) -> Result<Vec<String>> {
+    let v = ballot_view(store, access, campaign_id, stage_key).await?;
+    let stage = v.round.stage();
+    if v.round.phase != Phase::Open {
+        return Err(Error::conflict(
+            "vote_not_open",
+            format!("“{}”{}，不能投票", stage.name, v.round.phase.text()),
+        ));
+    }
+    if v.submitted.is_some() {
+        return Err(Error::conflict(
+            "ballot_submitted",
+            "您的专业组投票已提交，不能更改",
+        ));
+    }
+    let conflicts: BTreeMap<i64, (String, String)> = v
+        .lines
+        .iter()
+        .filter_map(|l| l.conflict.clone().map(|c| (l.id, (l.name.clone(), c))))
+        .collect();
+    let list = vote::ballot(chosen, &v.round.candidates, v.size, &conflicts)
+        .map_err(|p| Error::invalid("ballot_invalid", p.join("；"), Some("candidates")))?;
+    let group = stage
+        .groups
+        .iter()
+        .find(|g| g.role == Role::Expert)
+        .ok_or(Error::NotFound)?;
+    let with_receipts: Vec<(i64, String)> = list.iter().map(|id| (*id, new_receipt())).collect();
+    match store
+        .cast_ballot(
+            &stage.vote.clone().unwrap_or_default(),
+            campaign_id,
+            stage_key,
+            &group.key,
+            access.user.id,
+            &with_receipts,
+            Clock::Database,
+        )
+        .await?
+    {
+        None => Ok(with_receipts.into_iter().map(|(_, r)| r).collect()),
+        Some(Cast::Refused { code, message }) => Err(Error::conflict(code, message)),
+        Some(other) => Err(Error::Internal(format!(
+            "unexpected ballot answer {other:?}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,6 +202,43 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
     out
 }
 
+/// An expert's ballot of the 专业组 as chosen: the candidates (each once, in id order),
+/// or every problem — nobody chosen, someone not in the round, more than `size`, someone
+/// the expert must not judge (`conflicts`: id → name and why).
+pub fn ballot(
+    chosen: &[i64],
+    in_round: &[i64],
+    size: u32,
+    conflicts: &BTreeMap<i64, (String, String)>,
+) -> Result<Vec<i64>, Vec<String>> {
+    let mut list: Vec<i64> = chosen.to_vec();
+    list.sort_unstable();
+    list.dedup();
+    let mut problems = Vec::new();
+    if list.is_empty() {
+        problems.push("请至少选择 1 位候选人".to_owned());
+    }
+    if list.iter().any(|id| !in_round.contains(id)) {
+        problems.push("所选的人不在本轮候选人名单中，请刷新页面后重新选择".to_owned());
+    }
+    if list.len() > size as usize {
+        problems.push(format!(
+            "最多可选 {size} 位候选人，您选了 {} 位",
+            list.len()
+        ));
+    }
+    for id in &list {
+        if let Some((name, why)) = conflicts.get(id) {
+            problems.push(format!("{name}：{why}，须回避，不能选择"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(list)
+    } else {
+        Err(problems)
+    }
+}
+
 /// The rules in the words the voting page shows before the first vote.
 pub fn rules_text(rules: &VoteRules) -> Vec<String> {
     let mut out = Vec::new();

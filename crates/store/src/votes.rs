@@ -104,12 +104,16 @@ impl Store {
         }
     }
 
-    async fn cast_batch(
+    /// A transaction for votes of a round: its instant by the clock, and on PostgreSQL a
+    /// share lock on the campaign's row, so a freeze (which updates it) waits for batches
+    /// under way and every batch after it sees the frozen result (SQLite's write lock
+    /// orders them the same way). The refusal when the round is frozen.
+    async fn begin_votes(
         &self,
-        rules: &VoteRules,
-        votes: &[NewVote],
+        campaign_id: &str,
+        stage_key: &str,
         clock: Clock,
-    ) -> Result<Vec<Cast>> {
+    ) -> Result<std::result::Result<(Transaction<'static, Any>, i64), Cast>> {
         let mut tx = self.begin_write().await?;
         let now = match clock {
             Clock::Fixed(t) => t,
@@ -123,37 +127,143 @@ impl Store {
                 Backend::Sqlite => crate::now(),
             },
         };
-        // The round is the batch's (one transaction per round). On PostgreSQL the batch
-        // holds a share lock on the campaign's row, so a freeze (which updates it) waits
-        // for batches under way and every batch after it sees the frozen result; SQLite's
-        // write lock orders them the same way.
-        let Some(first) = votes.first() else {
-            return Ok(Vec::new());
-        };
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM campaigns WHERE id = $1 FOR SHARE")
-                .bind(&first.campaign_id)
+                .bind(campaign_id)
                 .fetch_optional(&mut *tx)
                 .await?;
         }
         let frozen: i64 = sqlx::query(
             "SELECT COUNT(*) FROM vote_results WHERE campaign_id = $1 AND stage_key = $2",
         )
-        .bind(&first.campaign_id)
-        .bind(&first.stage_key)
+        .bind(campaign_id)
+        .bind(stage_key)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
         if frozen > 0 {
             tx.rollback().await?;
-            return Ok(votes
-                .iter()
-                .map(|_| Cast::Refused {
-                    code: "vote_closed",
-                    message: "本轮投票已结束，结果已冻结".to_owned(),
-                })
-                .collect());
+            return Ok(Err(Cast::Refused {
+                code: "vote_closed",
+                message: "本轮投票已结束，结果已冻结".to_owned(),
+            }));
         }
+        Ok(Ok((tx, now)))
+    }
+
+    /// An expert's ballot of the 专业组: within the window, once (the ballot's key), its
+    /// votes — one per candidate with its receipt, voter `e:{expert}` — and their counts in
+    /// the same transaction. `Ok(None)` when stored; else the refusal.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn cast_ballot(
+        &self,
+        rules: &VoteRules,
+        campaign_id: &str,
+        stage_key: &str,
+        group_key: &str,
+        expert_id: i64,
+        chosen: &[(i64, String)],
+        clock: Clock,
+    ) -> Result<Option<Cast>> {
+        let (mut tx, now) = match self.begin_votes(campaign_id, stage_key, clock).await? {
+            Ok(open) => open,
+            Err(refused) => return Ok(Some(refused)),
+        };
+        if let Err(r) = vote::window(rules, now) {
+            tx.rollback().await?;
+            return Ok(Some(Cast::Refused {
+                code: r.code,
+                message: r.message,
+            }));
+        }
+        let ids: Vec<i64> = chosen.iter().map(|(id, _)| *id).collect();
+        let first = sqlx::query(
+            "INSERT INTO vote_ballots (campaign_id, stage_key, expert_id, candidates, submitted_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert_id)
+        .bind(serde_json::to_string(&ids).expect("ids as JSON"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match first {
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(Some(Cast::Refused {
+                    code: "ballot_submitted",
+                    message: "您的专业组投票已提交，不能更改".to_owned(),
+                }));
+            }
+            other => {
+                other?;
+            }
+        }
+        let day = vote::day(now).to_string();
+        let voter = format!("e:{expert_id}");
+        for (candidate, receipt) in chosen {
+            sqlx::query(
+                "INSERT INTO votes (campaign_id, stage_key, group_key, voter, candidate, day, \
+                 cast_at, receipt, idempotency, client_ip, client_net, share, device, user_agent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', '', '', '', '')",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(group_key)
+            .bind(&voter)
+            .bind(candidate)
+            .bind(&day)
+            .bind(now)
+            .bind(receipt)
+            .execute(&mut *tx)
+            .await?;
+            add_tally(&mut tx, campaign_id, stage_key, group_key, *candidate, 1).await?;
+        }
+        tx.commit().await?;
+        Ok(None)
+    }
+
+    /// The candidates of an expert's submitted ballot, if any.
+    pub async fn ballot_of(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        expert_id: i64,
+    ) -> Result<Option<Vec<i64>>> {
+        let Some(r) = sqlx::query(
+            "SELECT candidates FROM vote_ballots WHERE campaign_id = $1 AND stage_key = $2 \
+             AND expert_id = $3",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(expert_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_str(&r.get::<String, _>(0))
+            .map(Some)
+            .map_err(|e| StoreError::Other(format!("ballot: {e}")))
+    }
+
+    async fn cast_batch(
+        &self,
+        rules: &VoteRules,
+        votes: &[NewVote],
+        clock: Clock,
+    ) -> Result<Vec<Cast>> {
+        let Some(first) = votes.first() else {
+            return Ok(Vec::new());
+        };
+        let (mut tx, now) = match self
+            .begin_votes(&first.campaign_id, &first.stage_key, clock)
+            .await?
+        {
+            Ok(open) => open,
+            Err(refused) => return Ok(votes.iter().map(|_| refused.clone()).collect()),
+        };
         let day = vote::day(now).to_string();
         let mut out = Vec::with_capacity(votes.len());
         // Tallies go in at the end, in one order, so two batches never wait on each
@@ -202,19 +312,7 @@ impl Store {
             }
         }
         for ((campaign, stage, group, candidate), n) in tallies {
-            sqlx::query(
-                "INSERT INTO vote_tallies (campaign_id, stage_key, group_key, candidate, votes) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (campaign_id, stage_key, group_key, candidate) \
-                 DO UPDATE SET votes = vote_tallies.votes + $5",
-            )
-            .bind(campaign)
-            .bind(stage)
-            .bind(group)
-            .bind(candidate)
-            .bind(n)
-            .execute(&mut *tx)
-            .await?;
+            add_tally(&mut tx, campaign, stage, group, candidate, n).await?;
         }
         tx.commit().await?;
         Ok(out)
@@ -539,6 +637,31 @@ impl Store {
             live_matched: r.get::<i64, _>(3) != 0,
         }))
     }
+}
+
+/// Adds `n` to a candidate's live count in a group.
+async fn add_tally(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    group_key: &str,
+    candidate: i64,
+    n: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO vote_tallies (campaign_id, stage_key, group_key, candidate, votes) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (campaign_id, stage_key, group_key, candidate) \
+         DO UPDATE SET votes = vote_tallies.votes + $5",
+    )
+    .bind(campaign_id)
+    .bind(stage_key)
+    .bind(group_key)
+    .bind(candidate)
+    .bind(n)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Takes back what a vote did inside its savepoint.

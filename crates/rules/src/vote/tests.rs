@@ -290,3 +290,24 @@ fn a_round_is_frozen_once_a_minute_after_it_closes() {
         "vote_frozen"
     );
 }
+
+#[test]
+fn an_experts_ballot_is_checked_whole() {
+    let conflicts = BTreeMap::from([(3, (s("张三"), s("与候选人同一工作单位（东莞理工学院）")))]);
+    assert_eq!(
+        ballot(&[2, 1, 2], &[1, 2, 3], 2, &conflicts),
+        Ok(vec![1, 2])
+    );
+    assert_eq!(
+        ballot(&[], &[1, 2, 3], 2, &conflicts).unwrap_err(),
+        ["请至少选择 1 位候选人"]
+    );
+    assert_eq!(
+        ballot(&[1, 2, 3, 9], &[1, 2, 3], 2, &conflicts).unwrap_err(),
+        [
+            "所选的人不在本轮候选人名单中，请刷新页面后重新选择",
+            "最多可选 2 位候选人，您选了 4 位",
+            "张三：与候选人同一工作单位（东莞理工学院），须回避，不能选择"
+        ]
+    );
+}

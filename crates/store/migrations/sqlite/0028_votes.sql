@@ -119,3 +119,14 @@ CREATE TABLE vote_results (
     live_matched INTEGER NOT NULL,
     PRIMARY KEY (campaign_id, stage_key)
 );
+
+-- An expert's ballot of the 专业组: written once with its candidates (the votes beside
+-- it, one per candidate, in the same transaction); a second is refused by the key.
+CREATE TABLE vote_ballots (
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+    stage_key TEXT NOT NULL,
+    expert_id INTEGER NOT NULL REFERENCES users (id),
+    candidates TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, stage_key, expert_id)
+);

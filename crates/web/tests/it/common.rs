@@ -602,3 +602,21 @@ pub fn filled<'a>(csrf: &'a str, version: &'a str, action: &'a str) -> Vec<(&'a 
         ("e.earlier_winner", "否"),
     ]
 }
+
+/// Imports experts into `campaign`'s pool as the office: `rows` of “姓名,工作单位,学科/专业领域,
+/// 电子邮箱,手机” under that header.
+pub async fn import_experts(
+    app: &TestApp,
+    office: &pingxuan_app::Access,
+    campaign: &str,
+    rows: &[&str],
+) -> pingxuan_app::experts::Imported {
+    let table: pingxuan_app::tables::Table =
+        std::iter::once("姓名,工作单位,学科/专业领域,电子邮箱,手机")
+            .chain(rows.iter().copied())
+            .map(|r| r.split(',').map(str::to_owned).collect())
+            .collect();
+    pingxuan_app::experts::import(&app.store, office, campaign, &table, None)
+        .await
+        .unwrap()
+}

@@ -185,20 +185,19 @@ pub(crate) async fn scored(app: &TestApp, ids: &[i64], points: impl Fn(usize) ->
         .await
         .unwrap()
         .unwrap();
-    let table: pingxuan_app::tables::Table = [
-        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
-        "唐专家,广西大学,农学,tang@example.com,",
-        "何专家,广西医科大学,临床医学,he@example.com,",
-        "周专家,桂林理工大学,环境科学,zhou@example.com,",
-        "吴专家,广西科学院,海洋科学,wu@example.com,",
-        "郑专家,广西农业科学院,作物学,zheng@example.com,",
-    ]
-    .iter()
-    .map(|r| r.split(',').map(str::to_owned).collect())
-    .collect();
-    pingxuan_app::experts::import(&app.store, &office, CID, &table, None)
-        .await
-        .unwrap();
+    crate::common::import_experts(
+        app,
+        &office,
+        CID,
+        &[
+            "唐专家,广西大学,农学,tang@example.com,",
+            "何专家,广西医科大学,临床医学,he@example.com,",
+            "周专家,桂林理工大学,环境科学,zhou@example.com,",
+            "吴专家,广西科学院,海洋科学,wu@example.com,",
+            "郑专家,广西农业科学院,作物学,zheng@example.com,",
+        ],
+    )
+    .await;
     let act = |mv: Move| {
         let (store, access) = (app.store.clone(), office.clone());
         async move {

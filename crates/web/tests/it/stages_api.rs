@@ -743,17 +743,16 @@ async fn an_expert_who_is_the_candidate_is_kept_away(db: TestDb) {
     let app = start(db, CaptchaPolicy::Off).await;
     let (office, zhang, _li, _) = review_ready(&app).await;
     // Every test candidate's form gives 13800000000.
-    let table: pingxuan_app::tables::Table = [
-        "姓名,工作单位,学科/专业领域,电子邮箱,手机",
-        "周专家,新疆大学,作物学,zhou@example.com,13800000000",
-        "吴专家,新疆大学,作物学,wu@example.com,13900000000",
-    ]
-    .iter()
-    .map(|r| r.split(',').map(str::to_owned).collect())
-    .collect();
-    pingxuan_app::experts::import(&app.store, &office, CID, &table, None)
-        .await
-        .unwrap();
+    crate::common::import_experts(
+        &app,
+        &office,
+        CID,
+        &[
+            "周专家,新疆大学,作物学,zhou@example.com,13800000000",
+            "吴专家,新疆大学,作物学,wu@example.com,13900000000",
+        ],
+    )
+    .await;
     let pool = app.store.experts(CID).await.unwrap();
     let id_of = |name: &str| pool.iter().find(|e| e.name == name).unwrap().user_id;
     let token = app.token(office.user.id).await;

@@ -14,7 +14,8 @@ use crate::common::{TestApp, start};
 
 on_both_databases!(
     fifty_votes_at_once_store_one_and_the_ranking_merges,
-    a_frozen_round_ranks_and_its_first_go_on
+    a_frozen_round_ranks_and_its_first_go_on,
+    an_experts_ballot_is_checked_whole_and_final
 );
 
 const CID: &str = "dongguan-2023";
@@ -396,4 +397,95 @@ async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
     let mut waiting: Vec<i64> = panel.candidates.iter().map(|c| c.id).collect();
     waiting.sort_unstable();
     assert_eq!(waiting, two);
+}
+
+/// The 专业组: an expert at a recommending unit cannot choose its candidates; a ballot
+/// over the size is refused whole; a submitted ballot is final; only the pool votes.
+async fn an_experts_ballot_is_checked_whole_and_final(db: TestDb) {
+    use pingxuan_app::votes::{ballot_view, submit_ballot};
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, office) = open_round(&app, 3, ALWAYS, 2).await;
+    crate::common::import_experts(
+        &app,
+        &office,
+        CID,
+        &[
+            "陈专家,东莞市第0推荐单位,材料科学,chen@example.com,",
+            "林专家,东莞理工学院,电子信息,lin@example.com,",
+        ],
+    )
+    .await;
+    let pool = app.store.experts(CID).await.unwrap();
+    let expert = |name: &str| {
+        let id = pool.iter().find(|e| e.name == name).unwrap().user_id;
+        let store = app.store.clone();
+        async move {
+            pingxuan_app::Access::load(&store, id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (chen, lin) = (expert("陈专家").await, expert("林专家").await);
+    // 陈专家 works at the unit that recommended the first two.
+    let v = ballot_view(&app.store, &chen, CID, STAGE).await.unwrap();
+    assert_eq!(v.size, 2);
+    let conflicted: Vec<i64> = v
+        .lines
+        .iter()
+        .filter(|l| l.conflict.is_some())
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(conflicted, [ids[0], ids[1]]);
+    let refused = |e: pingxuan_app::Error| match e {
+        pingxuan_app::Error::Invalid { code, message, .. }
+        | pingxuan_app::Error::Conflict { code, message, .. } => (code, message),
+        other => panic!("{other:?}"),
+    };
+    let (code, message) = refused(
+        submit_ballot(&app.store, &chen, CID, STAGE, &[ids[0]])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, "ballot_invalid");
+    assert!(
+        message
+            .ends_with("评审专家所在单位为候选人的推荐单位（东莞市第0推荐单位），须回避，不能选择"),
+        "{message}"
+    );
+    let (_, message) = refused(
+        submit_ballot(&app.store, &lin, CID, STAGE, &ids)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(message, "最多可选 2 位候选人，您选了 3 位");
+    let receipts = submit_ballot(&app.store, &lin, CID, STAGE, &[ids[2], ids[0]])
+        .await
+        .unwrap();
+    assert_eq!(receipts.len(), 2);
+    let (code, message) = refused(
+        submit_ballot(&app.store, &lin, CID, STAGE, &[ids[1]])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (code, message.as_str()),
+        ("ballot_submitted", "您的专业组投票已提交，不能更改")
+    );
+    let v = ballot_view(&app.store, &lin, CID, STAGE).await.unwrap();
+    let mut mine = vec![ids[0], ids[2]];
+    mine.sort_unstable();
+    assert_eq!(v.submitted, Some(mine));
+    submit_ballot(&app.store, &chen, CID, STAGE, &[ids[2]])
+        .await
+        .unwrap();
+    let counts = app.store.count_votes(CID, STAGE).await.unwrap();
+    assert_eq!(counts[&("experts".to_owned(), ids[2])], 2);
+    assert_eq!(counts[&("experts".to_owned(), ids[0])], 1);
+    assert_eq!(app.store.vote_tallies(CID, STAGE).await.unwrap(), counts);
+    // The office is not of the pool.
+    assert!(matches!(
+        submit_ballot(&app.store, &office, CID, STAGE, &[ids[2]]).await,
+        Err(pingxuan_app::Error::Forbidden)
+    ));
 }
