@@ -139,6 +139,30 @@ pub async fn change_settings(
             changes,
         });
     }
+    // A frozen vote ranks by its stage's settings as they were: they stay.
+    if let Some(before) = load(&stored.source_toml).campaign {
+        let mut refusals = Vec::new();
+        for (i, s) in before.stages.iter().enumerate() {
+            if s.kind != pingxuan_rules::campaign::StageKind::Vote
+                || store.frozen_votes(campaign_id, &s.key).await?.is_none()
+            {
+                continue;
+            }
+            let prefix = format!("stages[{i}].");
+            for c in changes.iter().filter(|c| c.key.starts_with(&prefix)) {
+                refusals.push(pingxuan_rules::campaign::settings::Refusal {
+                    key: c.key.clone(),
+                    message: format!(
+                        "{}：“{}”的投票结果已冻结，按冻结时的设定排名，不能再修改",
+                        c.label, s.name
+                    ),
+                });
+            }
+        }
+        if !refusals.is_empty() {
+            return Ok(SettingsOutcome::Refused(refusals));
+        }
+    }
     let campaign = load(&text)
         .campaign
         .ok_or_else(|| Error::Internal("settings left a file that does not load".to_owned()))?;

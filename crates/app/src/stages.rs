@@ -655,6 +655,29 @@ fn passing_over(
     }
 }
 
+/// Those an upheld objection took off the list keep their place in the ranking and the
+/// reason; the cut passes over them (`moved`: the cut `passing_over` used).
+fn passed_over(
+    ranking: &mut pingxuan_rules::selection::aggregate::Ranking,
+    removed: &std::collections::HashMap<i64, String>,
+    cut: Option<usize>,
+    moved: Option<usize>,
+) {
+    for row in &mut ranking.rows {
+        if let Some(reason) = removed.get(&row.candidate) {
+            row.advanced = Some(false);
+            row.reason = format!("第 {} 名，{reason}", row.rank);
+        } else if let (Some(n), Some(at)) = (cut, moved)
+            && at > n
+        {
+            row.reason = row.reason.replace(
+                &format!("限 {at} 名"),
+                &format!("限 {n} 名，{} 人已移出名单", at - n),
+            );
+        }
+    }
+}
+
 /// What orders a ranking besides the sheets: the office's order of a tie, the stage
 /// before's ranks, the cut, and those an upheld objection took off the list.
 struct Ordering<'a> {
@@ -793,21 +816,7 @@ fn review_outcome(
         });
         (aggs, ranking)
     };
-    // Those an upheld objection took off the list keep their place in the ranking and
-    // the reason; the cut passes over them.
-    for row in &mut ranking.rows {
-        if let Some(reason) = removed.get(&row.candidate) {
-            row.advanced = Some(false);
-            row.reason = format!("第 {} 名，{reason}", row.rank);
-        } else if let (Some(n), Some(at)) = (cut, moved)
-            && at > n
-        {
-            row.reason = row.reason.replace(
-                &format!("限 {at} 名"),
-                &format!("限 {n} 名，{} 人已移出名单", at - n),
-            );
-        }
-    }
+    passed_over(&mut ranking, removed, cut, moved);
     let slot: std::collections::HashMap<i64, usize> = candidates
         .iter()
         .enumerate()
@@ -896,19 +905,22 @@ fn vote_outcome(
             return not_yet(format!("请先在活动设置中设定{}", n.0.join("、")));
         }
     };
-    let names: Vec<String> = stage.groups.iter().map(|g| g.name.clone()).collect();
+    // The groups' counts stand where a review has its criteria: a tie key names them.
+    let names: Vec<String> = stage
+        .groups
+        .iter()
+        .map(|g| format!("{}票数", g.name))
+        .collect();
     let keys = vote::tie_keys(stage);
     let aggs = merged.aggregates();
-    let (mut ranking, _) = passing_over(order.cut, order.removed, |cut| {
+    let (mut ranking, moved) = passing_over(order.cut, order.removed, |cut| {
         aggregate::rank(&aggs, order.previous_rank, &keys, &names, cut, order.broken)
     });
+    passed_over(&mut ranking, order.removed, order.cut, moved);
     let parts: std::collections::HashMap<i64, &vote::Row> =
         merged.rows.iter().map(|r| (r.candidate, r)).collect();
     for row in &mut ranking.rows {
-        if let Some(reason) = order.removed.get(&row.candidate) {
-            row.advanced = Some(false);
-            row.reason = format!("第 {} 名，{reason}", row.rank);
-        }
+        row.reason = row.reason.replace("总分相同", "综合得分相同");
         let Some(c) = candidates.iter_mut().find(|c| c.id == row.candidate) else {
             continue;
         };

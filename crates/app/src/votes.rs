@@ -204,6 +204,22 @@ async fn load_round(store: &Store, campaign_id: &str, stage_key: &str) -> Result
     })
 }
 
+/// Refuses a vote or a ballot while the round is not open, in its words.
+fn taking(round: &Round) -> Result<()> {
+    let name = &round.stage().name;
+    match round.phase {
+        Phase::Open => Ok(()),
+        Phase::Pending => Err(Error::conflict(
+            "vote_not_open",
+            format!("“{name}”尚未开始"),
+        )),
+        _ => Err(Error::conflict(
+            "vote_closed",
+            format!("“{name}”投票已结束"),
+        )),
+    }
+}
+
 /// Who casts a vote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Voter {
@@ -298,6 +314,10 @@ pub async fn cast(
     candidate: i64,
     client: &Client,
 ) -> Result<Receipt> {
+    // An expert votes on a ballot of its own (`submit_ballot`), never vote by vote.
+    if matches!(voter, Voter::Expert(_)) {
+        return Err(Error::Forbidden);
+    }
     let round = ballots.round(campaign_id, stage_key).await?;
     let stage = round.stage();
     let group = stage
@@ -305,21 +325,7 @@ pub async fn cast(
         .iter()
         .find(|g| g.role == voter.role())
         .ok_or(Error::Forbidden)?;
-    match round.phase {
-        Phase::Open => {}
-        Phase::Pending => {
-            return Err(Error::conflict(
-                "vote_not_open",
-                format!("“{}”尚未开始", stage.name),
-            ));
-        }
-        _ => {
-            return Err(Error::conflict(
-                "vote_closed",
-                format!("“{}”投票已结束", stage.name),
-            ));
-        }
-    }
+    taking(&round)?;
     if !round.candidates.contains(&candidate) {
         return Err(Error::invalid(
             "not_in_round",
@@ -422,7 +428,6 @@ pub async fn freeze(
     let frozen = store.frozen_votes(campaign_id, stage_key).await?;
     vote::may_freeze(&rules, frozen.is_some(), pingxuan_store::now())
         .map_err(|r| Error::conflict(r.code, r.message))?;
-    let live = store.vote_tallies(campaign_id, stage_key).await?;
     // The campaign's count of stage events, as every stage move is written after.
     let after = round.events;
     let groups: Vec<(String, String)> = stage
@@ -432,7 +437,7 @@ pub async fn freeze(
         .collect();
     let name = stage.name.clone();
     store
-        .freeze_votes(campaign_id, stage_key, after, &live, access.actor(), |f| {
+        .freeze_votes(campaign_id, stage_key, after, access.actor(), |f| {
             let per_group: Vec<String> = groups
                 .iter()
                 .map(|(key, name)| {
@@ -585,12 +590,7 @@ pub async fn submit_ballot(
 ) -> Result<Vec<String>> {
     let v = ballot_view(store, access, campaign_id, stage_key).await?;
     let stage = v.round.stage();
-    if v.round.phase != Phase::Open {
-        return Err(Error::conflict(
-            "vote_not_open",
-            format!("“{}”{}，不能投票", stage.name, v.round.phase.text()),
-        ));
-    }
+    taking(&v.round)?;
     if v.submitted.is_some() {
         return Err(Error::conflict(
             "ballot_submitted",

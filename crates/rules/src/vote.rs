@@ -134,7 +134,7 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
         .map(|t| beijing_day(t.unix_timestamp() - 1));
     let last_day = closes_day.is_some_and(|d| d <= day);
     let tomorrow = if last_day {
-        "投票今日截止，不能再投"
+        "投票今日截止，不能再为其投票"
     } else {
         "请明日 00:00 后再投"
     };
@@ -180,10 +180,10 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
             pick: Some(format!("d:{day}")),
             code: "limit_candidates_day",
             refusal: if last_day {
-                format!("今日已为 {cap} 位候选人投票（每天最多 {cap} 位），只能继续为这 {cap} 位投票")
+                format!("今日已为 {cap} 位候选人投票（每天最多 {cap} 位），不能再为其他候选人投票")
             } else {
                 format!(
-                    "今日已为 {cap} 位候选人投票（每天最多 {cap} 位），今天可继续为这 {cap} 位投票，明日 00:00 后可投其他候选人"
+                    "今日已为 {cap} 位候选人投票（每天最多 {cap} 位），今天不能再为其他候选人投票，明日 00:00 后可投其他候选人"
                 )
             },
         });
@@ -195,7 +195,7 @@ pub fn claims(rules: &VoteRules, candidate: i64, day: Date) -> Vec<Claim> {
             pick: Some("round".to_owned()),
             code: "limit_candidates",
             refusal: format!(
-                "本轮最多可为 {cap} 位候选人投票，您已投了 {cap} 位，只能继续为这 {cap} 位投票"
+                "本轮最多可为 {cap} 位候选人投票，您已投了 {cap} 位，不能再为其他候选人投票"
             ),
         });
     }
@@ -219,7 +219,7 @@ pub fn ballot(
         problems.push("请至少选择 1 位候选人".to_owned());
     }
     if list.iter().any(|id| !in_round.contains(id)) {
-        problems.push("所选的人不在本轮候选人名单中，请刷新页面后重新选择".to_owned());
+        problems.push("所选候选人中有人不在本轮名单中，请刷新页面后重新选择".to_owned());
     }
     if list.len() > size as usize {
         problems.push(format!(

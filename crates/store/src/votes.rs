@@ -81,7 +81,17 @@ impl Store {
                 tracing::warn!(error = %e, votes = votes.len(), "vote batch retried vote by vote");
                 let mut out = Vec::with_capacity(votes.len());
                 for v in votes {
-                    out.extend(self.cast_alone(rules, v, clock).await?);
+                    // One vote's failure is that vote's answer: the others stand as written.
+                    match self.cast_alone(rules, v, clock).await {
+                        Ok(mut one) => out.push(one.remove(0)),
+                        Err(e) => {
+                            tracing::error!(error = %e, receipt = %v.receipt, "a vote not stored");
+                            out.push(Cast::Refused {
+                                code: "vote_not_stored",
+                                message: "系统繁忙，这一票未能保存，请稍后重试".to_owned(),
+                            });
+                        }
+                    }
                 }
                 Ok(out)
             }
@@ -394,8 +404,7 @@ impl Store {
             } else {
                 Cast::Refused {
                     code: "idempotency_reused",
-                    message: "这次投票请求的编号已用于为另一位候选人投票，请刷新页面后重新投票"
-                        .to_owned(),
+                    message: "这一票与您之前的一次投票重复，请刷新页面后重新投票".to_owned(),
                 }
             }
         }))
@@ -548,8 +557,8 @@ fn counts_json(counts: &Counts) -> String {
 
 impl Store {
     /// Freezes a round: inside the campaign's selection lock its votes are counted from
-    /// the votes, kept once with their digest and whether `live` (the live counts read
-    /// before) agreed, the stage closed as its event `after + 1`, and the audit entry
+    /// the votes, checked against the live counts read in the same transaction, kept once
+    /// with their digest, the stage closed as its event `after + 1`, and the audit entry
     /// `audit` makes of the result written — one transaction. A second freeze, or any
     /// stage move meanwhile, is `Stale`.
     pub async fn freeze_votes(
@@ -557,13 +566,23 @@ impl Store {
         campaign_id: &str,
         stage_key: &str,
         after: i64,
-        live: &Counts,
         actor: Option<i64>,
         audit: impl FnOnce(&Frozen) -> Audit,
     ) -> Result<Frozen> {
         use sha2::{Digest, Sha256};
         let t = crate::now();
         let mut tx = crate::stages::locked(self, campaign_id).await?;
+        let live: Counts = sqlx::query(
+            "SELECT group_key, candidate, votes FROM vote_tallies \
+             WHERE campaign_id = $1 AND stage_key = $2",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
         let rows = sqlx::query(
             "SELECT group_key, candidate, COUNT(*) FROM votes \
              WHERE campaign_id = $1 AND stage_key = $2 GROUP BY group_key, candidate",
@@ -579,7 +598,7 @@ impl Store {
         let json = counts_json(&counts);
         let frozen = Frozen {
             digest: hex::encode(Sha256::digest(json.as_bytes())),
-            live_matched: &counts == live,
+            live_matched: counts == live,
             counts,
             frozen_at: t,
         };

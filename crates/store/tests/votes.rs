@@ -17,6 +17,7 @@ on_both_databases!(
     zuimei_fendouzhe_at_its_edges,
     a_repeated_key_returns_the_first_receipt,
     a_cap_of_three_holds_under_a_race,
+    nothing_lands_after_the_freeze,
     a_refused_vote_does_not_sink_its_batch
 );
 
@@ -265,4 +266,38 @@ async fn a_refused_vote_does_not_sink_its_batch(db: TestDb) {
     assert_eq!(counted[&("public".to_owned(), ids[0])], 2);
     assert_eq!(counted[&("public".to_owned(), ids[1])], 1);
     assert_eq!(s.vote_tallies(CID, STAGE).await.unwrap(), counted);
+}
+
+/// A hundred votes racing the freeze: every vote stored is in the frozen count, every
+/// later one refused — the count is the last word on both databases.
+async fn nothing_lands_after_the_freeze(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let r = Arc::new(rules(""));
+    let casts: Vec<_> = (0..100)
+        .map(|i| {
+            let (s, r, v) = (s.clone(), r.clone(), vote(&format!("p:{i}"), ids[0]));
+            tokio::spawn(async move { s.cast_votes(&r, &[v], at(NOON)).await.unwrap().remove(0) })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    let frozen = s
+        .freeze_votes(CID, STAGE, 0, None, |_| pingxuan_store::testing::audit())
+        .await
+        .unwrap();
+    let mut stored = 0;
+    for t in casts {
+        match t.await.unwrap() {
+            Cast::Stored { .. } => stored += 1,
+            c => assert_eq!(refused(&c), "vote_closed"),
+        }
+    }
+    assert_eq!(frozen.counts.values().sum::<i64>(), stored);
+    assert!(frozen.live_matched);
+    assert_eq!(s.count_votes(CID, STAGE).await.unwrap(), frozen.counts);
+    // A second freeze is stale.
+    assert!(matches!(
+        s.freeze_votes(CID, STAGE, 1, None, |_| pingxuan_store::testing::audit())
+            .await,
+        Err(pingxuan_store::StoreError::Stale)
+    ));
 }

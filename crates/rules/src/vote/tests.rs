@@ -99,7 +99,7 @@ fn qilu_claims_a_slot_per_candidate_a_day_and_one_of_ten_picks() {
     );
     assert_eq!(
         c[1].refusal,
-        "本轮最多可为 200 位候选人投票，您已投了 200 位，只能继续为这 200 位投票"
+        "本轮最多可为 200 位候选人投票，您已投了 200 位，不能再为其他候选人投票"
     );
     assert!(claims(&rules(""), 17, date!(2023 - 11 - 21)).is_empty());
     // On the last day (the round closes 2023-11-26 18:00) nobody is told to come back.
@@ -110,7 +110,7 @@ fn qilu_claims_a_slot_per_candidate_a_day_and_one_of_ten_picks() {
     );
     assert_eq!(
         claims(&r, 17, date!(2023 - 11 - 26))[0].refusal,
-        "今日已为该候选人投票，投票今日截止，不能再投"
+        "今日已为该候选人投票，投票今日截止，不能再为其投票"
     );
 }
 
@@ -211,7 +211,7 @@ fn equal_totals_follow_the_tie_keys_or_wait_for_the_office() {
     ];
     let m = merge(&tallies, &[1, 2, 3]).unwrap();
     assert_eq!(m.rows[0].total, m.rows[1].total);
-    let names = vec![s("公众组"), s("专业组")];
+    let names = vec![s("公众组票数"), s("专业组票数")];
     let none = rank(&m.aggregates(), &BTreeMap::new(), &[], &names, Some(1), &[]);
     assert_eq!(
         none.tie_at_cut,
@@ -236,10 +236,9 @@ fn equal_totals_follow_the_tie_keys_or_wait_for_the_office() {
             .collect::<Vec<_>>(),
         [(2, 1), (1, 2), (3, 3)]
     );
-    assert!(
-        by_experts.rows[0].reason.contains("专业组"),
-        "{}",
-        by_experts.rows[0].reason
+    assert_eq!(
+        by_experts.rows[0].reason,
+        "第 1 名，晋级；与第 2 名总分相同，按专业组票数排在前"
     );
     let previous = BTreeMap::from([(1, 4), (2, 9)]);
     let keys = tie_keys(&stage(&[PREVIOUS_RANK]));
@@ -305,7 +304,7 @@ fn an_experts_ballot_is_checked_whole() {
     assert_eq!(
         ballot(&[1, 2, 3, 9], &[1, 2, 3], 2, &conflicts).unwrap_err(),
         [
-            "所选的人不在本轮候选人名单中，请刷新页面后重新选择",
+            "所选候选人中有人不在本轮名单中，请刷新页面后重新选择",
             "最多可选 2 位候选人，您选了 4 位",
             "张三：与候选人同一工作单位（东莞理工学院），须回避，不能选择"
         ]

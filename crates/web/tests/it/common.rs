@@ -620,3 +620,26 @@ pub async fn import_experts(
         .await
         .unwrap()
 }
+
+/// The access of the account `login` (an office, an expert), as a use case takes it.
+pub async fn access_of(app: &TestApp, login: &str) -> pingxuan_app::Access {
+    let user = app.store.find_user(login).await.unwrap().unwrap();
+    pingxuan_app::Access::load(&app.store, user.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Experts imported into `campaign`'s pool by `office` (rows as `import_experts` takes
+/// them); their account ids in the rows' order.
+pub async fn pool_of(app: &TestApp, office: &str, campaign: &str, rows: &[&str]) -> Vec<i64> {
+    let office = access_of(app, office).await;
+    import_experts(app, &office, campaign, rows).await;
+    let pool = app.store.experts(campaign).await.unwrap();
+    rows.iter()
+        .map(|r| {
+            let name = r.split(',').next().unwrap();
+            pool.iter().find(|e| e.name == name).unwrap().user_id
+        })
+        .collect()
+}

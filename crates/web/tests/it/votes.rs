@@ -123,19 +123,49 @@ pub(crate) async fn open_round(
     (ids, office)
 }
 
-/// Five votes cast at `at` (before the close): 公众组 2, 1, 0 and 专业组 0, 1, 1 for `ids`.
+/// Five votes cast at `at` (before the close): 公众组 2, 1, 0 and, on two experts'
+/// ballots, 专业组 0, 1, 1 for `ids`.
 pub(crate) async fn cast_five(app: &TestApp, ids: &[i64], at: i64) {
     let b = Ballots::start(app.store.clone(), Clock::Fixed(at));
     for (voter, candidate) in [
         (Voter::Public(1), ids[0]),
         (Voter::Public(2), ids[0]),
         (Voter::Public(3), ids[1]),
-        (Voter::Expert(7), ids[1]),
-        (Voter::Expert(8), ids[2]),
     ] {
         pingxuan_app::votes::cast(&b, CID, STAGE, &voter, candidate, &Client::default())
             .await
             .unwrap();
+    }
+    let rules = app.store.campaign_model(CID).await.unwrap().unwrap().stages[1]
+        .vote
+        .clone()
+        .unwrap();
+    let experts = crate::common::pool_of(
+        app,
+        "dg-office",
+        CID,
+        &[
+            "甲专家,东莞理工学院,材料科学,jia@example.com,",
+            "乙专家,松山湖实验室,电子信息,yi@example.com,",
+        ],
+    )
+    .await;
+    for (expert, candidate) in experts.into_iter().zip([ids[1], ids[2]]) {
+        let chosen = [(candidate, pingxuan_app::votes::new_receipt())];
+        let refused = app
+            .store
+            .cast_ballot(
+                &rules,
+                CID,
+                STAGE,
+                "experts",
+                expert,
+                &chosen,
+                Clock::Fixed(at),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused, None);
     }
 }
 
@@ -201,11 +231,33 @@ async fn fifty_votes_at_once_store_one_and_the_ranking_merges(db: TestDb) {
         (Voter::Public(2), ids[1]),
         (Voter::Public(3), ids[1]),
         (Voter::Public(4), ids[2]),
-        (Voter::Expert(77), ids[2]),
-        (Voter::Expert(78), ids[2]),
-        (Voter::Expert(79), ids[0]),
     ] {
         pingxuan_app::votes::cast(b, CID, STAGE, &voter, candidate, &Client::default())
+            .await
+            .unwrap();
+    }
+    // Experts vote on their ballots, never vote by vote.
+    let e = pingxuan_app::votes::cast(b, CID, STAGE, &Voter::Expert(1), ids[2], &Client::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, pingxuan_app::Error::Forbidden), "{e:?}");
+    let pool = crate::common::pool_of(
+        &app,
+        "dg-office",
+        CID,
+        &[
+            "甲专家,东莞理工学院,材料科学,jia@example.com,",
+            "乙专家,松山湖实验室,电子信息,yi@example.com,",
+            "丙专家,东莞市人民医院,临床医学,bing@example.com,",
+        ],
+    )
+    .await;
+    for (id, candidate) in pool.into_iter().zip([ids[2], ids[2], ids[0]]) {
+        let expert = pingxuan_app::Access::load(&app.store, id)
+            .await
+            .unwrap()
+            .unwrap();
+        pingxuan_app::votes::submit_ballot(&app.store, &expert, CID, STAGE, &[candidate])
             .await
             .unwrap();
     }
@@ -301,6 +353,28 @@ async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
         "{e:?}"
     );
 
+    // The weights the frozen round ranks by stay as they were.
+    let revision = app.store.get_campaign(CID).await.unwrap().unwrap().revision;
+    let changed = pingxuan_app::campaigns::change_settings(
+        &app.store,
+        &office,
+        CID,
+        revision,
+        &[
+            ("stages[1].groups[0].weight".to_owned(), "0.5".to_owned()),
+            ("stages[1].groups[1].weight".to_owned(), "0.5".to_owned()),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    let pingxuan_app::campaigns::SettingsOutcome::Refused(refusals) = changed else {
+        panic!("a frozen round's weights changed")
+    };
+    assert_eq!(
+        refusals[0].message,
+        "网络投票：公众组权重：“网络投票”的投票结果已冻结，按冻结时的设定排名，不能再修改"
+    );
     // A batch that missed the news (a cache, a clock before the close) is refused by the
     // store itself: the frozen count is the last word.
     let rules = pingxuan_rules::campaign::load(&text(
