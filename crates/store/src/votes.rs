@@ -114,12 +114,14 @@ impl Store {
         }
     }
 
-    /// A transaction for votes of a round: its instant by the clock, and on PostgreSQL a
-    /// share lock on the campaign's row, so a freeze (which updates it) waits for batches
-    /// under way and every batch after it sees the frozen result (SQLite's write lock
-    /// orders them the same way). The refusal when the round is frozen.
+    /// A transaction for votes of a round: its instant by the clock, and on PostgreSQL
+    /// the round's advisory lock shared, so a freeze (which takes it alone) waits for the
+    /// batches under way and every batch after it — queued behind the freeze, not ahead of
+    /// it — sees the frozen result; other moves of the campaign never wait on votes.
+    /// SQLite's write lock orders them the same way. The refusal when the round is frozen.
     async fn begin_votes(
         &self,
+        rules: &VoteRules,
         campaign_id: &str,
         stage_key: &str,
         clock: Clock,
@@ -137,10 +139,18 @@ impl Store {
                 Backend::Sqlite => crate::now(),
             },
         };
+        // Outside the window nothing is locked or written.
+        if let Err(r) = vote::window(rules, now) {
+            tx.rollback().await?;
+            return Ok(Err(Cast::Refused {
+                code: r.code,
+                message: r.message,
+            }));
+        }
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM campaigns WHERE id = $1 FOR SHARE")
-                .bind(campaign_id)
-                .fetch_optional(&mut *tx)
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                .bind(round_lock(campaign_id, stage_key))
+                .execute(&mut *tx)
                 .await?;
         }
         let frozen: i64 = sqlx::query(
@@ -175,17 +185,13 @@ impl Store {
         chosen: &[(i64, String)],
         clock: Clock,
     ) -> Result<Option<Cast>> {
-        let (mut tx, now) = match self.begin_votes(campaign_id, stage_key, clock).await? {
+        let (mut tx, now) = match self
+            .begin_votes(rules, campaign_id, stage_key, clock)
+            .await?
+        {
             Ok(open) => open,
             Err(refused) => return Ok(Some(refused)),
         };
-        if let Err(r) = vote::window(rules, now) {
-            tx.rollback().await?;
-            return Ok(Some(Cast::Refused {
-                code: r.code,
-                message: r.message,
-            }));
-        }
         let ids: Vec<i64> = chosen.iter().map(|(id, _)| *id).collect();
         let first = sqlx::query(
             "INSERT INTO vote_ballots (campaign_id, stage_key, expert_id, candidates, submitted_at) \
@@ -268,7 +274,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let (mut tx, now) = match self
-            .begin_votes(&first.campaign_id, &first.stage_key, clock)
+            .begin_votes(rules, &first.campaign_id, &first.stage_key, clock)
             .await?
         {
             Ok(open) => open,
@@ -280,13 +286,6 @@ impl Store {
         // other's tally rows crosswise.
         let mut tallies: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
         for v in votes {
-            if let Err(r) = vote::window(rules, now) {
-                out.push(Cast::Refused {
-                    code: r.code,
-                    message: r.message,
-                });
-                continue;
-            }
             sqlx::query("SAVEPOINT vote").execute(&mut *tx).await?;
             let cast = self.cast_one(&mut tx, rules, v, now, &day).await;
             match cast {
@@ -572,6 +571,14 @@ impl Store {
         use sha2::{Digest, Sha256};
         let t = crate::now();
         let mut tx = crate::stages::locked(self, campaign_id).await?;
+        if self.backend == Backend::Postgres {
+            // Waits for the batches under way; those after it queue behind it and then
+            // see the frozen result.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(round_lock(campaign_id, stage_key))
+                .execute(&mut *tx)
+                .await?;
+        }
         let live: Counts = sqlx::query(
             "SELECT group_key, candidate, votes FROM vote_tallies \
              WHERE campaign_id = $1 AND stage_key = $2",
@@ -656,6 +663,14 @@ impl Store {
             live_matched: r.get::<i64, _>(3) != 0,
         }))
     }
+}
+
+/// The key of a round's advisory lock on PostgreSQL: the first 8 bytes of SHA-256 of
+/// its campaign and stage, the same on every server.
+fn round_lock(campaign_id: &str, stage_key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("vote-round:{campaign_id}:{stage_key}").as_bytes());
+    i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
 /// Adds `n` to a candidate's live count in a group.
