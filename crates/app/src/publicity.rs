@@ -356,8 +356,8 @@ pub fn draft(o: &Overview) -> Option<publicity::Draft> {
     ))
 }
 
-/// What the organiser fills in to publish.
-#[derive(Debug, Clone)]
+/// What the organiser (and, with its candidates, a unit) fills in to publish.
+#[derive(Debug, Clone, Default)]
 pub struct PublishForm {
     pub title: String,
     pub body: String,
@@ -385,23 +385,9 @@ pub async fn publish(
                 .unwrap_or_else(|| "名单中的人选均已公示，没有需要公示的人选".to_owned()),
         ));
     };
-    let (title, body, contact) = (form.title.trim(), form.body.trim(), form.contact.trim());
-    publicity::check_notice(title, body, contact, form.working_days).map_err(|p| invalid_of(&p))?;
-    let published_on = published_day(form.published_on, Some(p.confirmed_on))?;
-    let period = period_from(store, &o.campaign, published_on, form.working_days).await?;
-    let audit = Audit::new(access.actor(), "publicity_published", "")
-        .detail(format!(
-            "发布“{title}”（{}）：{} 人（{}），公示期{}",
-            p.kind.text(),
-            p.entries.len(),
-            p.entries
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
-            period.text()
-        ))
-        .ip(ip);
+    let (title, body, contact, period) =
+        checked_notice(store, &o.campaign, form, None, Some(p.confirmed_on)).await?;
+    let audit = published_audit(access, "", title, p.kind, &p.entries, &period, ip);
     store
         .publish(
             &NewPublicity {
@@ -427,6 +413,61 @@ pub async fn publish(
         .map_err(crate::error::stale_as(
             "名单刚被撤销、重新确定或已由他人发布公示，本次未发布；请刷新页面后核对",
         ))
+}
+
+/// A 公示's notice as typed, checked: its title, text and contact trimmed, at least
+/// `min_days` working days (a unit's 公示: 广西, 东莞 “公示满5个工作日”; fewer does not
+/// count), and its period from the day it went up (not before `since`, the list's
+/// confirmation).
+pub(crate) async fn checked_notice<'f>(
+    store: &Store,
+    campaign: &pingxuan_rules::campaign::Campaign,
+    form: &'f PublishForm,
+    min_days: Option<u32>,
+    since: Option<Date>,
+) -> Result<(&'f str, &'f str, &'f str, Period)> {
+    let (title, body, contact) = (form.title.trim(), form.body.trim(), form.contact.trim());
+    publicity::check_notice(title, body, contact, form.working_days).map_err(|p| invalid_of(&p))?;
+    if let Some(days) = min_days
+        && form.working_days < days
+    {
+        return Err(Error::invalid(
+            "working_days",
+            format!(
+                "按通知须公示满 {days} 个工作日，填写的是 {}",
+                form.working_days
+            ),
+            Some("working_days"),
+        ));
+    }
+    let published_on = published_day(form.published_on, since)?;
+    let period = period_from(store, campaign, published_on, form.working_days).await?;
+    Ok((title, body, contact, period))
+}
+
+/// The audit entry of a 公示 published (by `by`, a unit's name, or the office when empty).
+pub(crate) fn published_audit(
+    access: &Access,
+    by: &str,
+    title: &str,
+    kind: Kind,
+    entries: &[Entry],
+    period: &Period,
+    ip: Option<&str>,
+) -> Audit {
+    Audit::new(access.actor(), "publicity_published", "")
+        .detail(format!(
+            "{by}发布“{title}”（{}）：{} 人（{}），公示期{}",
+            kind.text(),
+            entries.len(),
+            entries
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            period.text()
+        ))
+        .ip(ip)
 }
 
 /// The period of a 公示 published on `published_on` for `days` working days, on the

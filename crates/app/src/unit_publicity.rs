@@ -13,9 +13,7 @@ use pingxuan_rules::campaign::Campaign;
 use pingxuan_rules::publicity::{self, Draft, Kind};
 use pingxuan_store::Store;
 use pingxuan_store::applications::DeskRow;
-use pingxuan_store::audit::Audit;
 use pingxuan_store::publicity::{Entry, NewPublicity, Publicity};
-use time::Date;
 
 use crate::access::Access;
 use crate::error::{Error, Result};
@@ -135,12 +133,9 @@ pub fn draft(o: &UnitOverview, count: usize) -> Draft {
 #[derive(Debug, Clone, Default)]
 pub struct UnitPublishForm {
     pub candidates: Vec<i64>,
-    pub title: String,
-    pub body: String,
-    pub contact: String,
-    pub working_days: u32,
-    /// The day it went up; today unless it was put up on the unit's board first.
-    pub published_on: Option<Date>,
+    /// Title, text, contact, days and the day it went up (today unless it was put up on
+    /// the unit's board first), as the organiser's.
+    pub notice: crate::publicity::PublishForm,
 }
 
 /// Publishes the unit's 公示 of the candidates chosen at its desk, each once.
@@ -183,39 +178,23 @@ pub async fn publish(
             field: c.row.field.clone(),
         });
     }
-    let (title, body, contact) = (form.title.trim(), form.body.trim(), form.contact.trim());
-    publicity::check_notice(title, body, contact, form.working_days)
-        .map_err(|p| Error::invalid(p.code, p.message, Some(p.field)))?;
-    // 广西, 东莞: “公示满5个工作日”: fewer does not count.
-    if let Some(days) = o.campaign.publicity.unit_working_days
-        && form.working_days < days
-    {
-        return Err(Error::invalid(
-            "working_days",
-            format!(
-                "按通知须公示满 {days} 个工作日，填写的是 {}",
-                form.working_days
-            ),
-            Some("working_days"),
-        ));
-    }
-    let published_on = crate::publicity::published_day(form.published_on, None)?;
-    let period =
-        crate::publicity::period_from(store, &o.campaign, published_on, form.working_days).await?;
-    let audit = Audit::new(access.actor(), "publicity_published", "")
-        .detail(format!(
-            "{}发布“{title}”（{}）：{} 人（{}），公示期{}",
-            o.unit_name,
-            Kind::Unit.text(),
-            entries.len(),
-            entries
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
-            period.text()
-        ))
-        .ip(ip);
+    let (title, body, contact, period) = crate::publicity::checked_notice(
+        store,
+        &o.campaign,
+        &form.notice,
+        o.campaign.publicity.unit_working_days,
+        None,
+    )
+    .await?;
+    let audit = crate::publicity::published_audit(
+        access,
+        &o.unit_name,
+        title,
+        Kind::Unit,
+        &entries,
+        &period,
+        ip,
+    );
     store
         .publish(
             &NewPublicity {

@@ -603,11 +603,13 @@ pub async fn post_unit(
     let published_on = published_on(body.published_on.as_deref())?;
     let form = pingxuan_app::unit_publicity::UnitPublishForm {
         candidates: body.candidates,
-        title: body.title.unwrap_or(draft.title),
-        body: body.body.unwrap_or(draft.body),
-        contact: body.contact,
-        working_days: body.working_days,
-        published_on,
+        notice: PublishForm {
+            title: body.title.unwrap_or(draft.title),
+            body: body.body.unwrap_or(draft.body),
+            contact: body.contact,
+            working_days: body.working_days,
+            published_on,
+        },
     };
     let public_id = pingxuan_app::unit_publicity::publish(
         &state.store,

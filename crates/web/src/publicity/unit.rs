@@ -137,13 +137,19 @@ fn render(
                 chosen: chosen.contains(&c.row.id),
             })
             .collect(),
-        title: kept.form.as_ref().map_or(draft.title, |f| f.title.clone()),
-        body: kept.form.as_ref().map_or(draft.body, |f| f.body.clone()),
+        title: kept
+            .form
+            .as_ref()
+            .map_or(draft.title, |f| f.notice.title.clone()),
+        body: kept
+            .form
+            .as_ref()
+            .map_or(draft.body, |f| f.notice.body.clone()),
         contact: kept
             .form
             .as_ref()
-            .map_or(o.contact.clone(), |f| f.contact.clone()),
-        days: kept.form.as_ref().map_or(o.days, |f| f.working_days),
+            .map_or(o.contact.clone(), |f| f.notice.contact.clone()),
+        days: kept.form.as_ref().map_or(o.days, |f| f.notice.working_days),
         today: day_text(actions::today()),
         publicities: o
             .publicities
@@ -252,11 +258,13 @@ pub async fn post_publish(
             .filter(|(name, _)| name == "candidates")
             .filter_map(|(_, v)| v.parse().ok())
             .collect(),
-        title: field("title"),
-        body: field("body"),
-        contact: field("contact"),
-        working_days: days.trim().parse().unwrap_or(0),
-        published_on: parse_day(&published),
+        notice: pingxuan_app::publicity::PublishForm {
+            title: field("title"),
+            body: field("body"),
+            contact: field("contact"),
+            working_days: days.trim().parse().unwrap_or(0),
+            published_on: parse_day(&published),
+        },
     };
     let refused = if days.trim().parse::<u32>().is_err() {
         Some(pingxuan_app::Error::invalid(
@@ -264,7 +272,7 @@ pub async fn post_publish(
             format!("公示天数应为 1～30 的整数，填写的是“{days}”"),
             Some("working_days"),
         ))
-    } else if !published.trim().is_empty() && form.published_on.is_none() {
+    } else if !published.trim().is_empty() && form.notice.published_on.is_none() {
         Some(pingxuan_app::Error::invalid(
             "published_on",
             format!("发布日期“{published}”无效，应写作 2024-04-25"),
