@@ -34,19 +34,13 @@ async fn taking_votes(store: &Store, campaign_id: &str, now: i64) -> Result<()> 
     let c = crate::applications::campaign_model(store, campaign_id).await?;
     let events = store.stage_events(campaign_id).await?;
     let mut refusal = None;
-    for s in c
-        .stages
-        .iter()
-        .filter(|s| s.kind == pingxuan_rules::campaign::StageKind::Vote)
-    {
-        let state = pingxuan_rules::selection::stage::replay(
-            events
-                .iter()
-                .filter(|e| e.stage_key == s.key)
-                .map(|e| &e.event),
-        );
+    for (i, s) in c.stages.iter().enumerate() {
+        if s.kind != pingxuan_rules::campaign::StageKind::Vote {
+            continue;
+        }
+        let round = crate::votes::round_of(c.clone(), i, &events);
         let window = pingxuan_rules::vote::window(&s.vote.clone().unwrap_or_default(), now);
-        match (state.phase, window) {
+        match (round.phase, window) {
             (pingxuan_rules::selection::stage::Phase::Open, Ok(())) => return Ok(()),
             (pingxuan_rules::selection::stage::Phase::Open, Err(r)) => refusal = Some(r),
             _ => {}

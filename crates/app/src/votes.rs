@@ -189,19 +189,29 @@ async fn load_round(store: &Store, campaign_id: &str, stage_key: &str) -> Result
         .position(|s| s.key == stage_key && s.kind == StageKind::Vote)
         .ok_or(Error::NotFound)?;
     let events = store.stage_events(campaign_id).await?;
+    Ok(round_of(campaign, index, &events))
+}
+
+/// The round of the stage at `index` as the campaign's stage `events` leave it.
+pub(crate) fn round_of(
+    campaign: Arc<Campaign>,
+    index: usize,
+    events: &[pingxuan_store::stages::StageEvent],
+) -> Round {
+    let key = &campaign.stages[index].key;
     let state = stage::replay(
         events
             .iter()
-            .filter(|e| e.stage_key == stage_key)
+            .filter(|e| &e.stage_key == key)
             .map(|e| &e.event),
     );
-    Ok(Round {
-        campaign,
+    Round {
         index,
         phase: state.phase,
         candidates: state.candidates,
         events: events.len() as i64,
-    })
+        campaign,
+    }
 }
 
 /// Refuses a vote or a ballot while the round is not open, in its words.

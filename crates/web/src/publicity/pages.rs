@@ -300,10 +300,11 @@ fn render_with(
     Ok((status, Html(page.render().map_err(Failure::from)?)).into_response())
 }
 
+/// `?done=…`: what a move just did, said once on the page it lands on.
 #[derive(Deserialize)]
 pub struct DoneQuery {
     #[serde(default)]
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 /// `GET /campaigns/{id}/publicity`.

@@ -9,9 +9,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use pingxuan_app::publicity as actions;
 use pingxuan_app::unit_publicity::{self as unit, UnitOverview, UnitPublishForm};
 use pingxuan_rules::calendar::{day_text, parse_day};
-use serde::Deserialize;
 
-use super::pages::{Entered, ObjectionRow, PublicityRow, objection_rows, refusable};
+use super::pages::{DoneQuery, Entered, ObjectionRow, PublicityRow, objection_rows, refusable};
 use crate::AppState;
 use crate::auth::{PostedFiles, SignedIn};
 use crate::error::{Failure, PageError};
@@ -194,12 +193,6 @@ fn render(
         error_at,
     };
     Ok((status, Html(page.render().map_err(Failure::from)?)).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    done: Option<String>,
 }
 
 /// `GET /campaigns/{id}/unit-publicity`.
