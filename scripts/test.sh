@@ -42,6 +42,21 @@ if ! command -v st >/dev/null 2>&1; then
   python3 -m pip install -q 'schemathesis==4.*'
 fi
 
+# Redis for the shared edge limits (crates/limits, two servers): the machine's, started
+# here when it is down; installed from Debian's packages when missing.
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+if ! redis_up; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing redis-server with apt-get" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  fi
+  redis_up || redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
+  for _ in $(seq 1 50); do redis_up && break; sleep 0.1; done
+fi
+
 if [ -z "${PINGXUAN_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
    && pg_isready -q -h 127.0.0.1 -p 5432; then
   export PINGXUAN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test"

@@ -29,6 +29,7 @@ pub mod stages;
 pub mod tables;
 pub mod unit_publicity;
 pub mod units;
+pub mod vote_page;
 pub mod voters;
 pub mod votes;
 

@@ -526,6 +526,10 @@ pub async fn small_photo(blobs: &Blobs, a: &Attachment) -> Result<Vec<u8>, Error
     photo_copy(blobs, a, SMALL_PHOTO).await
 }
 
+/// The longest side of a voting card's photo: sharp at a phone's density, small enough
+/// that the first screen of the voting page stays under 100 KB.
+pub const CARD_PHOTO: u32 = 300;
+
 /// The longest side of the copy the public gallery shows full-size: a phone's screen,
 /// without the original's metadata (a phone's photo may carry where it was taken).
 pub const LARGE_PHOTO: u32 = 1600;

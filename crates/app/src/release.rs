@@ -45,7 +45,7 @@ pub struct Overview {
 
 /// The files of an application the gallery shows: the 2-inch photo (else the first
 /// photo) as the portrait, photos of their work, the first video.
-fn gallery_files(c: &Campaign, files: &[Attachment]) -> Vec<ReleaseFile> {
+pub(crate) fn gallery_files(c: &Campaign, files: &[Attachment]) -> Vec<ReleaseFile> {
     let kind_of = |a: &Attachment| {
         c.materials
             .iter()

@@ -139,6 +139,8 @@ pub struct StageView {
     pub removed: Vec<(i64, String, String)>,
     /// A frozen vote: how the merged score is made, with each group's totals.
     pub formula: Option<String>,
+    /// An online vote: each recommending unit's own share link code, (unit, code).
+    pub shares: Vec<(String, String)>,
 }
 
 impl StageView {
@@ -582,6 +584,11 @@ async fn view_with(
                 .map(|r| (c.id, c.name.clone(), r.clone()))
         })
         .collect();
+    let shares = if stage.kind == StageKind::Vote {
+        crate::votes::shares(store, campaign_id, key).await?
+    } else {
+        Vec::new()
+    };
     Ok(StageView {
         round,
         index,
@@ -601,6 +608,7 @@ async fn view_with(
         final_draw,
         removed: removed_list,
         formula,
+        shares,
     })
 }
 

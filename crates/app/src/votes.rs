@@ -59,10 +59,11 @@ pub struct Ballots {
     queue: mpsc::Sender<Pending>,
     rounds: Cache<Round>,
     tallies: Cache<Arc<Tallies>>,
+    decks: Cache<Deck>,
 }
 
 /// Per round (campaign, stage): a value and when it was read.
-type Cache<T> = Arc<Mutex<HashMap<(String, String), (Instant, T)>>>;
+pub(crate) type Cache<T> = Arc<Mutex<HashMap<(String, String), (Instant, T)>>>;
 
 /// Live counts of a round: by group key, candidate → votes.
 pub type Tallies = BTreeMap<String, BTreeMap<i64, u64>>;
@@ -93,7 +94,17 @@ impl Ballots {
             queue,
             rounds: Default::default(),
             tallies: Default::default(),
+            decks: Default::default(),
         }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The voting page's cards per round (`vote_page::cards`).
+    pub(crate) fn decks(&self) -> &Cache<Deck> {
+        &self.decks
     }
 
     /// The round of `stage_key`, from the cache when it is under 2 s old.
@@ -638,6 +649,133 @@ pub async fn submit_ballot(
             "unexpected ballot answer {other:?}"
         ))),
     }
+}
+
+/// A candidate as the voting page shows them.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// Their number in the round (1, 2 …, the round's order): what voters search by and
+    /// what a vote names.
+    pub number: usize,
+    pub id: i64,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    /// 事迹简介 as a card shows it (cut like the 汇总表's).
+    pub summary: String,
+    /// 主要事迹 in full, for the candidate's page.
+    pub deeds: String,
+    /// A portrait, photos of their work, the video: the gallery's choice of files.
+    pub files: Vec<pingxuan_store::release::ReleaseFile>,
+}
+
+impl Card {
+    pub fn portrait(&self) -> Option<i64> {
+        self.files
+            .iter()
+            .find(|f| f.role == "portrait")
+            .map(|f| f.seq)
+    }
+}
+
+/// The cards of a round with the round's event count they were built at.
+#[derive(Debug, Clone)]
+pub struct Deck {
+    pub events: i64,
+    pub cards: Arc<Vec<Card>>,
+}
+
+/// A recommending unit's own share code for a round: kept with each vote that came by its
+/// link, so a review sees which channel brought which votes. Derived, not stored: keyed by
+/// the sealing key, so nobody can make another unit's code.
+pub fn share_code(
+    store: &pingxuan_store::Store,
+    campaign_id: &str,
+    stage_key: &str,
+    unit_id: i64,
+) -> String {
+    store
+        .sealer
+        .lookup(&format!("vote-share|{campaign_id}|{stage_key}|{unit_id}"))[..8]
+        .to_owned()
+}
+
+/// Each recommending unit of the campaign with its share code, for the organiser to hand out.
+pub async fn shares(
+    store: &pingxuan_store::Store,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<Vec<(String, String)>> {
+    Ok(store
+        .list_units(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == Role::Recommender)
+        .map(|u| {
+            let code = share_code(store, campaign_id, stage_key, u.id);
+            (u.name, code)
+        })
+        .collect())
+}
+
+/// A 专业组 ballot open to an expert, for their 我的评审 page.
+#[derive(Debug, Clone)]
+pub struct MyBallot {
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub stage_key: String,
+    pub stage_name: String,
+    pub submitted: bool,
+}
+
+/// The 专业组 ballots of the expert: every vote stage with a 专业组 that is open, in the
+/// campaigns whose active pool they are in.
+pub async fn my_ballots(store: &Store, access: &crate::Access) -> Result<Vec<MyBallot>> {
+    let mut out = Vec::new();
+    let campaigns: std::collections::BTreeSet<String> = access
+        .roles
+        .iter()
+        .filter(|r| r.role == Role::Expert)
+        .filter_map(|r| r.campaign_id.clone())
+        .collect();
+    for campaign_id in campaigns {
+        let campaign = crate::applications::campaign_model(store, &campaign_id).await?;
+        if !campaign
+            .stages
+            .iter()
+            .any(|s| s.kind == StageKind::Vote && s.groups.iter().any(|g| g.role == Role::Expert))
+        {
+            continue;
+        }
+        if !store
+            .experts(&campaign_id)
+            .await?
+            .iter()
+            .any(|e| e.user_id == access.user.id && e.active)
+        {
+            continue;
+        }
+        let events = store.stage_events(&campaign_id).await?;
+        for (i, s) in campaign.stages.iter().enumerate() {
+            if s.kind != StageKind::Vote || !s.groups.iter().any(|g| g.role == Role::Expert) {
+                continue;
+            }
+            if round_of(campaign.clone(), i, &events).phase != Phase::Open {
+                continue;
+            }
+            out.push(MyBallot {
+                campaign_id: campaign_id.clone(),
+                campaign_name: campaign.campaign.name.clone(),
+                stage_key: s.key.clone(),
+                stage_name: s.name.clone(),
+                submitted: store
+                    .ballot_of(&campaign_id, &s.key, access.user.id)
+                    .await?
+                    .is_some(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

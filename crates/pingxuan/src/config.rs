@@ -17,7 +17,14 @@ pub const KNOWN_VARS: &[&str] = &[
     "PINGXUAN_PUBLIC_URL",
     "PINGXUAN_CAPTCHA",
     "PINGXUAN_COOKIE_SECURE",
-    "PINGXUAN_TRUST_PROXY",
+    "PINGXUAN_TRUSTED_PROXIES",
+    "PINGXUAN_SMS",
+    "PINGXUAN_SMS_FILE",
+    "PINGXUAN_VOTE_CODES_PER_PHONE",
+    "PINGXUAN_VOTE_CODES_PER_IP",
+    "PINGXUAN_REDIS_URL",
+    "PINGXUAN_VOTES_PER_IP_MINUTE",
+    "PINGXUAN_VOTES_PER_VOTER_MINUTE",
     "PINGXUAN_SMTP_URL",
     "PINGXUAN_STORAGE_URL",
     "PINGXUAN_MAIL_FROM",
@@ -158,14 +165,64 @@ pub struct ServeArgs {
     #[arg(long, env = "PINGXUAN_COOKIE_SECURE", hide_env_values = true)]
     pub cookie_secure: Option<bool>,
 
-    /// 位于反向代理之后时，从 X-Forwarded-For 取客户端地址 / trust X-Forwarded-For
+    /// 位于反向代理之后时，代理的地址或网段（逗号分隔，如 127.0.0.1,10.0.0.0/8）：只有来自这些地址的
+    /// X-Forwarded-For 才被采信 / trusted reverse proxies, whose X-Forwarded-For names the client
+    #[arg(long, env = "PINGXUAN_TRUSTED_PROXIES", hide_env_values = true)]
+    pub trusted_proxies: Option<String>,
+
+    /// 投票验证码的短信发送方式：console（写入日志）或 http:网关配置文件 / SMS provider
     #[arg(
         long,
-        env = "PINGXUAN_TRUST_PROXY",
+        env = "PINGXUAN_SMS",
         hide_env_values = true,
-        default_value_t = false
+        default_value = "console"
     )]
-    pub trust_proxy: bool,
+    pub sms: String,
+
+    /// console 方式下另将验证码追加写入此文件（测试与压测工具读取） / file the console provider appends codes to
+    #[arg(long, env = "PINGXUAN_SMS_FILE", hide_env_values = true)]
+    pub sms_file: Option<PathBuf>,
+
+    /// Redis 地址，如 redis://127.0.0.1:6379：多台服务器共用投票的请求频率计数；不设时各服务器在内存中计数
+    /// / Redis URL: the edge's request counts shared by every server
+    #[arg(long, env = "PINGXUAN_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// 每个客户端地址每分钟最多投票请求数（运营商 NAT 下多人共用一个地址） / votes per client address a minute
+    #[arg(
+        long,
+        env = "PINGXUAN_VOTES_PER_IP_MINUTE",
+        hide_env_values = true,
+        default_value_t = 600
+    )]
+    pub votes_per_ip_minute: u32,
+
+    /// 每位投票人每分钟最多投票请求数 / votes per voter a minute
+    #[arg(
+        long,
+        env = "PINGXUAN_VOTES_PER_VOTER_MINUTE",
+        hide_env_values = true,
+        default_value_t = 30
+    )]
+    pub votes_per_voter_minute: u32,
+
+    /// 每个手机号每天最多发送的投票验证码条数 / codes per phone a day
+    #[arg(
+        long,
+        env = "PINGXUAN_VOTE_CODES_PER_PHONE",
+        hide_env_values = true,
+        default_value_t = 10
+    )]
+    pub vote_codes_per_phone: u32,
+
+    /// 每个客户端地址每小时最多发送的投票验证码条数（运营商 NAT 下多人共用一个地址） / codes per client address an hour
+    #[arg(
+        long,
+        env = "PINGXUAN_VOTE_CODES_PER_IP",
+        hide_env_values = true,
+        default_value_t = 60
+    )]
+    pub vote_codes_per_ip: u32,
 
     /// 每个客户端地址每分钟允许的登录、注册、找回密码请求数 / auth requests per minute per address
     #[arg(
@@ -214,7 +271,19 @@ impl ServeArgs {
         if let Some(secure) = self.cookie_secure {
             c.cookie_secure = secure;
         }
-        c.trust_proxy = self.trust_proxy;
+        c.trusted_proxies =
+            pingxuan_web::config::parse_proxies(self.trusted_proxies.as_deref().unwrap_or(""))
+                .map_err(anyhow::Error::msg)?;
+        c.sms = pingxuan_web::config::SmsProvider(std::sync::Arc::from(
+            pingxuan_sms::from_setting(&self.sms, self.sms_file.clone())
+                .map_err(anyhow::Error::msg)?,
+        ));
+        c.edge_rates.votes_per_ip = self.votes_per_ip_minute.max(1);
+        c.edge_rates.votes_per_voter = self.votes_per_voter_minute.max(1);
+        c.vote_caps = pingxuan_rules::vote::verify::Caps {
+            per_phone_day: self.vote_codes_per_phone.max(1),
+            per_ip_hour: self.vote_codes_per_ip.max(1),
+        };
         c.auth_requests_per_minute = self.auth_per_minute;
         c.job_lease_secs = self.job_lease_secs;
         c.data_dir = Some(data_dir.to_path_buf());

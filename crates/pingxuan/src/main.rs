@@ -55,6 +55,18 @@ enum Command {
     /// 审计日志：导出（JSON Lines）与离线校验哈希链 / the audit trail: export and verify
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 网络投票压测（只允许本机）：验证投票人后按设定速率投票，记录回执与延迟；核对回执
+    /// / load on the online vote (this machine only), and the check of its receipts
+    #[command(subcommand)]
+    Loadgen(LoadgenCommand),
+}
+
+#[derive(Subcommand)]
+enum LoadgenCommand {
+    /// 验证投票人并投票（或只请求 /healthz），写出回执、延迟直方图和汇总 / prove voters, then vote
+    Run(commands::loadgen::RunArgs),
+    /// 逐个核对回执已存入数据库（--database-url） / confirm each receipt is stored
+    Check(commands::loadgen::CheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -172,6 +184,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Audit(AuditCommand::Verify { file, head }) => {
             commands::audit::verify(&file, head.as_deref())
+        }
+        Command::Loadgen(LoadgenCommand::Run(args)) => commands::loadgen::run(args).await,
+        Command::Loadgen(LoadgenCommand::Check(args)) => {
+            commands::loadgen::check(&common, &args).await
         }
         Command::Demo => {
             let store = common.store().await?;

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use time::Date;
 
-use crate::campaign::{PREVIOUS_RANK, Scaling, Stage, VoteGroup, VoteRules, deadline_instant};
+use crate::campaign::{
+    CardOrder, PREVIOUS_RANK, Sanction, Scaling, Stage, VoteGroup, VoteRules, deadline_instant,
+};
 use crate::deadline::format_beijing as format_time;
 use crate::publicity::beijing_day;
 use crate::selection::aggregate::{Aggregate, Score, TieKey};
@@ -264,6 +266,58 @@ pub fn rules_text(rules: &VoteRules) -> Vec<String> {
         out.push("每天的投票次数于北京时间 00:00 起重新计算".to_owned());
     }
     out
+}
+
+/// The times of a round in words: “2027年1月5日 09:00 至 2027年1月12日 18:00（北京时间）”;
+/// `None` while either is unset.
+pub fn window_text(rules: &VoteRules) -> Option<String> {
+    let at = |t: &Option<crate::campaign::Deadline>| {
+        t.as_ref()
+            .and_then(|t| deadline_instant(t).ok())
+            .map(|t| t.unix_timestamp())
+    };
+    Some(format!(
+        "{} 至 {}（北京时间）",
+        format_time(at(&rules.opens)?),
+        format_time(at(&rules.closes)?)
+    ))
+}
+
+/// Where the round stands at `now` for a voter: 未开始, 投票中, 已截止.
+pub fn status(rules: &VoteRules, now: i64) -> &'static str {
+    match window(rules, now) {
+        Ok(()) => "投票中",
+        Err(r) if r.code == "vote_closed" => "已截止",
+        Err(_) => "未开始",
+    }
+}
+
+/// What the page says before the first vote about 刷票 and what a vote keeps: the
+/// campaign's sanction (福州工匠 2020: “若发现恶意刷票，该候选人票数将被清零”) and the
+/// record a later review reads, so nobody is checked on grounds they were not told.
+pub fn integrity_text(rules: &VoteRules) -> Vec<String> {
+    let mut out = vec![
+        "投票前须验证手机号码；每张选票记录投票时间、网络地址、分享来源和本浏览器的匿名标识，仅用于核查刷票".to_owned(),
+    ];
+    out.push(match rules.sanction {
+        Some(Sanction::Zero) => "严禁刷票：经核实存在恶意刷票的，该候选人票数将被清零".to_owned(),
+        Some(Sanction::Invalidate) | None => {
+            "严禁刷票：经核实的刷票选票一律作废，不计入得票".to_owned()
+        }
+    });
+    out
+}
+
+/// The order the page lists `count` candidates in, as indices into the round's list:
+/// the round's own order, or — `shuffled` — an order of the voter's own from `seed` (the
+/// browser's anonymous cookie), the same on every visit, so nobody holds the top for all.
+pub fn shown_order(order: CardOrder, count: usize, seed: &str) -> Vec<usize> {
+    use sha2::{Digest, Sha256};
+    let mut idx: Vec<usize> = (0..count).collect();
+    if order == CardOrder::Shuffled && !seed.is_empty() {
+        idx.sort_by_cached_key(|i| Sha256::digest(format!("{seed}|{i}").as_bytes()));
+    }
+    idx
 }
 
 /// A weight written as a decimal in the file (0.6), as the exact fraction it says (3/5).

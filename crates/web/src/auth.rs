@@ -35,24 +35,42 @@ pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
     c
 }
 
-/// The client's address: the socket peer, or the proxy's `X-Forwarded-For` when trusted.
+/// The client's address: the socket peer, or, when the peer is one of our trusted
+/// proxies, the address its `X-Forwarded-For` names.
 pub fn client_ip(parts: &Parts, state: &AppState) -> Option<IpAddr> {
-    if state.config.trust_proxy
-        && let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            // The rightmost entry is the one our proxy added; the others come from the
-            // client and can be anything.
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(ip);
-    }
-    parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip());
+    let header = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    forwarded_client(peer, header, &state.config.trusted_proxies)
+}
+
+/// The client behind a chain of proxies: from the peer, walk `X-Forwarded-For` from the
+/// right while the address seen is a trusted proxy; the first address that is not one is
+/// the client. Entries left of it were written by the client and are never believed.
+pub fn forwarded_client(
+    peer: Option<IpAddr>,
+    forwarded: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
+    let trusts = |ip: &IpAddr| trusted.iter().any(|n| n.contains(&ip.to_canonical()));
+    let mut client = peer?.to_canonical();
+    if let Some(header) = forwarded.filter(|_| trusts(&client)) {
+        for entry in header.rsplit(',') {
+            let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+                break;
+            };
+            client = ip.to_canonical();
+            if !trusts(&client) {
+                break;
+            }
+        }
+    }
+    Some(client)
 }
 
 /// The client address as text, for the audit trail and rate limits.
@@ -266,8 +284,16 @@ async fn read_multipart<S: Send + Sync>(
 /// that says it comes from elsewhere is refused — its `Origin` must be the site's public
 /// address (behind a proxy) or the `Host` it asked (direct), and never `null`.
 fn same_origin(req: &Request, public_url: &str) -> Result<(), Failure> {
+    same_origin_headers(req.headers(), public_url)
+}
+
+/// [`same_origin`] on a request's headers.
+pub(crate) fn same_origin_headers(
+    headers: &axum::http::HeaderMap,
+    public_url: &str,
+) -> Result<(), Failure> {
     let header = |name| {
-        req.headers()
+        headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
@@ -285,7 +311,7 @@ fn same_origin(req: &Request, public_url: &str) -> Result<(), Failure> {
     } else {
         Err(Failure::invalid(
             "csrf",
-            "页面来源不明，请从公示页面提交",
+            "页面来源不明，请从本平台的页面提交",
             None,
         ))
     }
@@ -388,7 +414,7 @@ fn check_token(expected: &str, token: &str) -> Result<(), Failure> {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -475,5 +501,49 @@ impl FromRequestParts<AppState> for ApiCaller {
             .await?
             .ok_or(Failure::SignedOut)?;
         Ok(ApiCaller { access, ip })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_forwarded_header_is_read_only_from_trusted_proxies() {
+        let trusted = crate::config::parse_proxies("127.0.0.1,10.0.0.0/8").unwrap();
+        let peer = Some(ip("127.0.0.1"));
+        // A trusted proxy names the client.
+        assert_eq!(
+            forwarded_client(peer, Some("203.0.113.9"), &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        // What the client wrote itself, left of what our proxies added, is not believed.
+        assert_eq!(
+            forwarded_client(peer, Some("1.2.3.4, 203.0.113.9, 10.1.1.1"), &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        // From anyone else the header is ignored.
+        assert_eq!(
+            forwarded_client(Some(ip("198.51.100.7")), Some("203.0.113.9"), &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            forwarded_client(peer, Some("203.0.113.9"), &[]),
+            Some(ip("127.0.0.1"))
+        );
+        // Garbage stops the walk at the last address believed.
+        assert_eq!(
+            forwarded_client(peer, Some("unknown"), &trusted),
+            Some(ip("127.0.0.1"))
+        );
+        // An IPv4 peer seen on an IPv6 socket is its IPv4 address.
+        assert_eq!(
+            forwarded_client(Some(ip("::ffff:127.0.0.1")), Some("203.0.113.9"), &trusted),
+            Some(ip("203.0.113.9"))
+        );
     }
 }

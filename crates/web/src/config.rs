@@ -40,8 +40,10 @@ pub struct WebConfig {
     pub captcha: CaptchaPolicy,
     /// Sign-in, registration and reset requests allowed per client address per minute.
     pub auth_requests_per_minute: u32,
-    /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
-    pub trust_proxy: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: the header is read only
+    /// from a peer in these networks, and only the addresses they added (anyone can
+    /// write the header; a voter must not pick the address their votes are checked by).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub reset_link_ttl: Duration,
     /// Largest request body accepted (campaign files and forms).
     pub max_body_bytes: usize,
@@ -55,6 +57,68 @@ pub struct WebConfig {
     /// How long a server's claim on an export job lasts without renewal: another server
     /// resumes the job that long after its server died.
     pub job_lease_secs: i64,
+    /// How a voter's verification code is sent (`console` unless configured).
+    pub sms: SmsProvider,
+    /// A voter's codes: per phone a day, per address an hour.
+    pub vote_caps: pingxuan_rules::vote::verify::Caps,
+    /// Request rates at the edge: counted in memory, or in Redis when configured.
+    pub edge: pingxuan_limits::Limiter,
+    pub edge_rates: EdgeRates,
+}
+
+/// Requests a minute the vote's edge lets through, before the database is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeRates {
+    /// Votes from one client address (carrier NAT puts many phones behind one).
+    pub votes_per_ip: u32,
+    /// Votes by one voter (a person tapping).
+    pub votes_per_voter: u32,
+    /// Code requests and code checks from one address.
+    pub codes_per_ip: u32,
+    /// Code requests and code checks for one phone.
+    pub codes_per_phone: u32,
+}
+
+impl Default for EdgeRates {
+    fn default() -> Self {
+        EdgeRates {
+            votes_per_ip: 600,
+            votes_per_voter: 30,
+            codes_per_ip: 30,
+            codes_per_phone: 6,
+        }
+    }
+}
+
+/// The SMS provider the server sends verification codes through.
+#[derive(Clone)]
+pub struct SmsProvider(pub std::sync::Arc<dyn pingxuan_sms::Sms>);
+
+impl std::fmt::Debug for SmsProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmsProvider")
+    }
+}
+
+impl Default for SmsProvider {
+    /// Codes written to the log.
+    fn default() -> Self {
+        SmsProvider(std::sync::Arc::new(pingxuan_sms::Console::default()))
+    }
+}
+
+/// Reads a list of trusted proxies: addresses or networks, separated by commas
+/// (`127.0.0.1,10.0.0.0/8`).
+pub fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<ipnet::IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("代理地址 `{t}` 无效，应为 IP 地址或网段，如 10.0.0.0/8"))
+        })
+        .collect()
 }
 
 impl WebConfig {
@@ -64,13 +128,17 @@ impl WebConfig {
             cookie_secure: public_url.starts_with("https://"),
             captcha: CaptchaPolicy::AfterFailures(1),
             auth_requests_per_minute: 20,
-            trust_proxy: false,
+            trusted_proxies: Vec::new(),
             reset_link_ttl: Duration::from_secs(30 * 60),
             max_body_bytes: 2 << 20,
             data_dir: None,
             blobs: None,
             max_upload_bytes: 4 << 30,
             job_lease_secs: 30,
+            sms: SmsProvider::default(),
+            vote_caps: pingxuan_rules::vote::verify::Caps::default(),
+            edge: pingxuan_limits::Limiter::memory(),
+            edge_rates: EdgeRates::default(),
         }
     }
 }
@@ -78,6 +146,19 @@ impl WebConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxies_parse_as_addresses_or_networks() {
+        let p = parse_proxies("127.0.0.1, 10.0.0.0/8,::1").unwrap();
+        assert_eq!(p.len(), 3);
+        assert!(p[1].contains(&"10.2.3.4".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_proxies("").unwrap().is_empty());
+        assert!(
+            parse_proxies("10.0.0.0/33")
+                .unwrap_err()
+                .contains("10.0.0.0/33")
+        );
+    }
 
     #[test]
     fn captcha_policy_parses() {

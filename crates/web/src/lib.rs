@@ -17,6 +17,7 @@ pub mod publicity;
 pub mod release;
 pub mod reviews;
 pub mod stages;
+pub mod votes;
 
 // Shared by the domains: the page frame, the API's document and input, sessions and
 // CSRF, errors, configuration, routes.
@@ -38,7 +39,7 @@ use std::sync::Arc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use pingxuan_store::Store;
 
-pub use config::{CaptchaPolicy, WebConfig};
+pub use config::{CaptchaPolicy, EdgeRates, WebConfig};
 pub use routes::router;
 
 #[derive(Clone)]
@@ -57,6 +58,8 @@ pub struct AppState {
     /// Exports: the PDF engine (built on the first PDF) and the queue of export jobs,
     /// run by `pingxuan-workers`.
     pub filing: pingxuan_app::exports::Filing,
+    /// This server's one writer of votes (group commit) with the rounds' short caches.
+    pub ballots: pingxuan_app::votes::Ballots,
 }
 
 /// Failed sign-ins per client address within a window, kept in memory.
@@ -92,6 +95,7 @@ impl FailureCounter {
 }
 
 impl AppState {
+    /// The server's state; starts the vote writer, so it is called on a Tokio runtime.
     pub fn new(store: Store, config: WebConfig) -> Self {
         let per_minute =
             NonZeroU32::new(config.auth_requests_per_minute.max(1)).expect("at least 1");
@@ -110,7 +114,7 @@ impl AppState {
             queue: Arc::new(pingxuan_app::queue::Queue::new(config.job_lease_secs)),
         };
         AppState {
-            store,
+            store: store.clone(),
             blobs,
             config: Arc::new(config),
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
@@ -121,6 +125,10 @@ impl AppState {
             )),
             ip_failures: Arc::new(FailureCounter::default()),
             filing,
+            ballots: pingxuan_app::votes::Ballots::start(
+                store.clone(),
+                pingxuan_store::votes::Clock::Database,
+            ),
         }
     }
 }

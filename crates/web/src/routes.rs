@@ -20,6 +20,7 @@ use crate::applications::{
 use crate::publicity::api as publicity_api;
 use crate::reviews::api as reviews_api;
 use crate::stages::api as stages_api;
+use crate::votes::api as votes_api;
 use crate::{AppState, admin, codes, health, home, notices, statics};
 use crate::{campaigns, materials};
 
@@ -93,6 +94,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(stages_api::post_reopen))
         .routes(routes!(stages_api::results_xlsx))
         .routes(routes!(stages_api::post_extra))
+        .routes(routes!(votes_api::get_round))
+        .routes(routes!(votes_api::post_code))
+        .routes(routes!(votes_api::post_session))
+        .routes(routes!(votes_api::post_vote))
+        .routes(routes!(votes_api::get_ballot, votes_api::post_ballot))
         .routes(routes!(reviews_api::tasks))
         .routes(routes!(reviews_api::post_declaration))
         .routes(routes!(reviews_api::get_sheet, reviews_api::put_sheet))
@@ -340,6 +346,28 @@ pub fn router(state: AppState) -> Router {
         .route("/jg/{id}/{n}", get(crate::release::public::get_winner))
         .route("/jg/{id}/{n}/{file}", get(crate::release::public::get_file))
         .route("/jg/{id}/{n}/{file}/small", get(crate::release::public::get_small))
+        // The online vote: the public's pages, and the 专业组 expert's ballot.
+        .route("/tp/captcha.png", get(crate::votes::pages::get_captcha))
+        // The voting page goes to phones on 4G: its HTML gzipped (a fifth of the bytes).
+        .route(
+            "/tp/{campaign}/{stage}",
+            get(crate::votes::pages::get_round)
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
+        .route(
+            "/tp/{campaign}/{stage}/ballot",
+            get(crate::votes::ballot::get_ballot).post(crate::votes::ballot::post_ballot),
+        )
+        .route(
+            "/tp/{campaign}/{stage}/{n}",
+            get(crate::votes::pages::get_candidate)
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
+        .route("/tp/{campaign}/{stage}/{n}/{file}", get(crate::votes::pages::get_file))
+        .route(
+            "/tp/{campaign}/{stage}/{n}/{file}/small",
+            get(crate::votes::pages::get_small),
+        )
         .route("/zs/{release}/{serial}/{code}", get(crate::release::public::get_check))
         .route("/files/{file}/preview", get(materials::api::get_preview))
         .route("/healthz", get(health::get_healthz))

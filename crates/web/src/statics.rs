@@ -29,6 +29,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/export.js"),
     ),
     (
+        "vote.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/vote.css"),
+    ),
+    (
+        "vote.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/vote.js"),
+    ),
+    (
         "campaign-upload.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/campaign-upload.js"),

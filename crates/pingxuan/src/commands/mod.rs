@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod campaign;
 pub mod demo;
 pub mod experts;
+pub mod loadgen;
 pub mod serve;
 pub mod units;
 pub mod user;

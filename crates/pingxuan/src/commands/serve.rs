@@ -34,7 +34,15 @@ pub async fn run(common: &Common, args: ServeArgs) -> anyhow::Result<()> {
             Mailer::Log
         }
     };
-    let config = args.web_config(&common.data_dir)?;
+    let mut config = args.web_config(&common.data_dir)?;
+    if let Some(url) = &args.redis_url {
+        // Keyed by the sealing key, which every server of one installation shares.
+        config.edge = pingxuan_limits::Limiter::redis(url)
+            .await
+            .map_err(anyhow::Error::msg)?
+            .with_prefix(&store.sealer.lookup("edge-limits")[..12]);
+        tracing::info!("edge request rates counted in Redis, shared by every server");
+    }
     let public_url = config.public_url.clone();
     let state = AppState::new(store, config);
     // Background work, safe with several servers on one database: each claims its work

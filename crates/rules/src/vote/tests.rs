@@ -310,3 +310,31 @@ fn an_experts_ballot_is_checked_whole() {
         ]
     );
 }
+
+#[test]
+fn the_page_states_the_times_the_sanction_and_its_order() {
+    let r = rules(&format!(
+        "{WINDOW}sanction = \"zero\"\norder = \"shuffled\"\n"
+    ));
+    let w = window_text(&r).unwrap();
+    assert!(w.ends_with("（北京时间）") && w.contains(" 至 "), "{w}");
+    assert!(window_text(&rules("")).is_none());
+    let said = integrity_text(&r);
+    assert!(said[1].contains("该候选人票数将被清零"), "{said:?}");
+    assert!(integrity_text(&rules(""))[1].contains("一律作废"));
+    // Each voter has an order of their own, the same on every visit, and it is a
+    // permutation of the round.
+    let a = shown_order(CardOrder::Shuffled, 40, "device-a");
+    let b = shown_order(CardOrder::Shuffled, 40, "device-b");
+    assert_eq!(a, shown_order(CardOrder::Shuffled, 40, "device-a"));
+    assert_ne!(a, b);
+    let mut sorted = a.clone();
+    sorted.sort();
+    assert_eq!(sorted, (0..40).collect::<Vec<_>>());
+    assert_eq!(
+        shown_order(CardOrder::Fixed, 5, "device-a"),
+        [0, 1, 2, 3, 4]
+    );
+    // Without a cookie yet (the first visit), the round's order.
+    assert_eq!(shown_order(CardOrder::Shuffled, 3, ""), [0, 1, 2]);
+}

@@ -185,6 +185,15 @@ pub async fn get_captcha(
     let Some(session) = state.store.load_session(cookie.value()).await? else {
         return Err(Failure::NotFound.into());
     };
+    captcha_image(&state, &session).await
+}
+
+/// A captcha image whose answer the session keeps (one answer at a time): for the sign-in
+/// forms and before a voter's SMS code.
+pub(crate) async fn captcha_image(
+    state: &AppState,
+    session: &Session,
+) -> Result<Response, PageError> {
     let (answer, png) = tokio::task::spawn_blocking(|| {
         use captcha::filters::{Dots, Noise, Wave};
         let mut c = captcha::Captcha::new();

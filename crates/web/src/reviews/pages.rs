@@ -44,6 +44,8 @@ struct TasksPage {
     shell: Shell,
     csrf: String,
     tasks: Vec<TaskView>,
+    /// Open 专业组 ballots of the expert's campaigns.
+    ballots: Vec<pingxuan_app::votes::MyBallot>,
     notice: Option<String>,
 }
 
@@ -127,6 +129,9 @@ async fn render_tasks(
             .into_iter()
             .map(|t| task_view(t, error.clone()))
             .collect(),
+        ballots: pingxuan_app::votes::my_ballots(&state.store, &who.access)
+            .await
+            .map_err(Failure::from)?,
         notice,
     };
     Ok((status, Html(page.render()?)).into_response())

@@ -78,6 +78,9 @@ struct StagePage {
     /// `formula` says.
     vote: bool,
     formula: Option<String>,
+    /// The public voting page's address, and each recommending unit's share link.
+    vote_page: String,
+    vote_shares: Vec<(String, String)>,
     panel_pool: Vec<(i64, String)>,
     keyed: Vec<(String, usize)>,
     criteria: Vec<(usize, String, u32)>,
@@ -471,6 +474,20 @@ fn render_with(
         approval: stage.approval(),
         vote: stage.kind == StageKind::Vote,
         formula: v.formula.clone(),
+        vote_page: format!("/tp/{}/{}", v.round.campaign.campaign.id, stage.key),
+        vote_shares: v
+            .shares
+            .iter()
+            .map(|(unit, code)| {
+                (
+                    unit.clone(),
+                    format!(
+                        "/tp/{}/{}?s={code}",
+                        v.round.campaign.campaign.id, stage.key
+                    ),
+                )
+            })
+            .collect(),
         panel_pool: v.panel_pool.clone(),
         keyed: v.keyed.clone(),
         criteria: stage

@@ -65,6 +65,14 @@ async fn start_driver() -> Option<Driver> {
 }
 
 async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+    browser_as(driver, width, height, None).await
+}
+
+/// WeChat's built-in browser on an iPhone, as a city opens the voting page.
+const WECHAT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322c) NetType/4G Language/zh_CN";
+
+/// A browser window, saying it is `agent` when given.
+async fn browser_as(driver: &Driver, width: u32, height: u32, agent: Option<&str>) -> Client {
     let profile = std::env::temp_dir().join(format!("pingxuan-chrome-{:x}", rand::random::<u64>()));
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -77,6 +85,13 @@ async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
             ]
         }
     });
+    let mut caps = caps;
+    if let Some(a) = agent {
+        caps["goog:chromeOptions"]["args"]
+            .as_array_mut()
+            .unwrap()
+            .push(format!("--user-agent={a}").into());
+    }
     ClientBuilder::native()
         .capabilities(caps.as_object().unwrap().clone())
         .connect(&format!("http://127.0.0.1:{}", driver.port))
@@ -2418,4 +2433,204 @@ async fn vote_stage_page() {
         .await
         .unwrap();
     screenshot(&phone, "vote-2-frozen-phone.png").await;
+}
+
+/// 东莞's 网络投票 end to end: the 40 of 初选 in an open round; on a phone with WeChat's
+/// user agent a voter reads the rules, searches, opens a candidate, votes (the phone proven
+/// with the code `console` wrote), keeps the receipt and is refused a second vote that day;
+/// the city's other votes and the second expert's ballot go in through the API; an expert
+/// submits the 专业组 ballot from 我的评审; the office freezes the count after the close,
+/// the merged ranking sends 30 on, and the panel opens with them. Screenshots kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dongguan_vote_walk() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let db = TestDb::new(Which::Sqlite).await.unwrap();
+    let app = start(db, CaptchaPolicy::Off).await;
+    // Open now, closing in 90 s (the freeze comes a minute after the close).
+    let close_at = pingxuan_store::now() + 90;
+    let closes = time::OffsetDateTime::from_unix_timestamp(close_at)
+        .unwrap()
+        .to_offset(time::macros::offset!(+8))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let rules = format!(
+        "opens = 2020-01-01T00:00:00+08:00\ncloses = {closes}\nper_candidate_per_day = 1\ncandidates_per_day = 10\nsanction = \"invalidate\"\nballot_size = 30\n"
+    );
+    let (ids, office_access) = crate::votes::open_round(&app, 40, &rules, 30).await;
+    let cid = "dongguan-2023";
+    let round = format!("{}/tp/{cid}/online_vote", app.url);
+    // Real portraits (413×579, as a 2-inch photo) for all, a video for 6 号.
+    let portrait = crate::release::jpeg(413, 579).unwrap();
+    for &id in &ids {
+        crate::release::attach(&app, id, "id_photo", "jpg", portrait.clone()).await;
+    }
+    crate::release::attach(&app, ids[5], "videos", "mp4", crate::release::mp4()).await;
+
+    // A voter on a phone in WeChat.
+    let phone = browser_as(&driver, 390, 844, Some(WECHAT)).await;
+    phone.goto(&round).await.unwrap();
+    wait_text(&phone, "每人每天可为每位候选人投 1 票").await;
+    wait_text(&phone, "经核实的刷票选票一律作废").await;
+    wait_text(&phone, "共 40 位候选人").await;
+    images_loaded(&phone, ".card img[loading=eager], .card img:not([loading])").await;
+    let agent = phone
+        .execute("return navigator.userAgent", vec![])
+        .await
+        .unwrap();
+    assert!(agent.as_str().unwrap().contains("MicroMessenger"));
+    // The first screen's weight: the page and what it loaded.
+    let bytes = phone
+        .execute(
+            "const n = performance.getEntriesByType('navigation')[0];
+             const r = performance.getEntriesByType('resource');
+             return n.transferSize + r.reduce((a, e) => a + e.transferSize, 0);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(bytes < 100_000.0, "first screen {bytes} bytes");
+    eprintln!("voting page, first screen: {bytes} bytes");
+    screenshot(&phone, "vote-walk-0-rules-phone.png").await;
+    // Search by name, then a candidate's page.
+    fill(&phone, "#q", "候选人05").await;
+    wait_text(&phone, "“候选人05”：找到 1 位（共 40 位）").await;
+    screenshot(&phone, "vote-walk-1-search-phone.png").await;
+    phone.goto(&format!("{round}/6")).await.unwrap();
+    wait_text(&phone, "推荐单位：").await;
+    wait_text(&phone, "事迹视频").await;
+    images_loaded(&phone, "img.portrait").await;
+    screenshot(&phone, "vote-walk-2-candidate-phone.png").await;
+    // Voting asks for the phone; the code from the console provider.
+    click(&phone, ".vote-btn").await;
+    wait_text(&phone, "验证手机号码").await;
+    fill(&phone, "#v-phone", "13912340000").await;
+    click(&phone, "#v-send").await;
+    wait_text(&phone, "验证码已发送至 139****0000").await;
+    let code = app.sms_code("13912340000").unwrap();
+    fill(&phone, "#v-code", &code).await;
+    screenshot(&phone, "vote-walk-3-verify-phone.png").await;
+    click(&phone, "#v-confirm").await;
+    wait_text(&phone, "已为候选人05投票").await;
+    let receipt = phone
+        .find(Locator::Css("#receipt-code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(receipt.len(), 19, "{receipt}");
+    screenshot(&phone, "vote-walk-4-receipt-phone.png").await;
+    click(&phone, "#receipt-close").await;
+    // The same candidate again that day: refused in the voter's words.
+    click(&phone, ".vote-btn").await;
+    // (The round closes today: no “明日再投”.)
+    wait_text(&phone, "今日已为该候选人投票，投票今日截止").await;
+    screenshot(&phone, "vote-walk-5-refused-phone.png").await;
+    let stored = app.store.vote_by_receipt(&receipt).await.unwrap().unwrap();
+    assert_eq!(stored.2, ids[5]);
+
+    // The city: candidate k gets 40 − k public votes (ties none), cast by the writer.
+    for (k, &id) in ids.iter().enumerate() {
+        for v in 0..(40 - k) {
+            pingxuan_app::votes::cast(
+                &app.state.ballots,
+                cid,
+                "online_vote",
+                &pingxuan_app::votes::Voter::Public(10_000 + (k * 100 + v) as i64),
+                id,
+                &pingxuan_app::votes::Client::default(),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    // Two experts: one on the page from 我的评审, one through the API.
+    crate::common::import_experts(
+        &app,
+        &office_access,
+        cid,
+        &[
+            "陈专家,东莞理工学院,材料科学,chen@example.com,",
+            "林专家,东莞理工学院,电子信息,lin@example.com,",
+        ],
+    )
+    .await;
+    let pool = app.store.experts(cid).await.unwrap();
+    let id_of = |name: &str| pool.iter().find(|e| e.name == name).unwrap().user_id;
+    app.store
+        .set_password(id_of("陈专家"), PASSWORD, &pingxuan_store::testing::audit())
+        .await
+        .unwrap();
+    let chen_login = app
+        .store
+        .get_user(id_of("陈专家"))
+        .await
+        .unwrap()
+        .unwrap()
+        .login;
+    let expert = browser(&driver, 1280, 1000).await;
+    sign_in(&expert, &app.url, &chen_login).await;
+    expert.goto(&format!("{}/reviews", app.url)).await.unwrap();
+    expert
+        .find(Locator::LinkText("进入专业组投票"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&expert, "不超过 <b>30</b> 人").await;
+    for id in &ids[..30] {
+        click(&expert, &format!("#c{id}")).await;
+    }
+    screenshot(&expert, "vote-walk-6-ballot.png").await;
+    click(&expert, "form.ballot button[type=submit]").await;
+    wait_text(&expert, "专业组投票已提交，不能更改").await;
+    let lin = app.token(id_of("林专家")).await;
+    let (s, j) = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/votes/{cid}/rounds/online_vote/ballot"),
+            &lin,
+            serde_json::json!({ "candidates": ids[..20].to_vec() }),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{j}");
+
+    // After the close, a minute later, the office freezes: the merged ranking sends 30 on.
+    let wait = (close_at + 61 - pingxuan_store::now()).max(0) as u64;
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let office = browser(&driver, 1280, 1000).await;
+    sign_in(&office, &app.url, "dg-office").await;
+    office
+        .goto(&format!("{}/campaigns/{cid}/stages/online_vote", app.url))
+        .await
+        .unwrap();
+    wait_text(&office, "各推荐单位的分享链接").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "第 1 名 · 综合得分").await;
+    wait_text(&office, "确认晋级名单（30 人）").await;
+    office
+        .execute(
+            "document.querySelector('#formula').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&office, "vote-walk-7-frozen.png").await;
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "晋级名单已确定").await;
+    office
+        .goto(&format!("{}/campaigns/{cid}/stages/panel", app.url))
+        .await
+        .unwrap();
+    wait_text(&office, "确认开始（下表 30 人进入本阶段）").await;
+    screenshot(&office, "vote-walk-8-panel.png").await;
+    // The phone's page says the vote is over.
+    phone.goto(&round).await.unwrap();
+    wait_text(&phone, "已结束").await;
+    screenshot(&phone, "vote-walk-9-over-phone.png").await;
 }

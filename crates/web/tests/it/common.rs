@@ -35,6 +35,16 @@ pub async fn start(db: TestDb, captcha: CaptchaPolicy) -> TestApp {
 /// `start` with the uploaded files where the storage setting says (`""`: a temporary
 /// local folder, `s3://…`: a bucket).
 pub async fn start_with_storage(db: TestDb, captcha: CaptchaPolicy, storage: &str) -> TestApp {
+    start_tuned(db, captcha, storage, |_| {}).await
+}
+
+/// `start_with_storage` with settings changed by `tune` before the server starts.
+pub async fn start_tuned(
+    db: TestDb,
+    captcha: CaptchaPolicy,
+    storage: &str,
+    tune: impl FnOnce(&mut WebConfig),
+) -> TestApp {
     let store = db.store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -44,6 +54,11 @@ pub async fn start_with_storage(db: TestDb, captcha: CaptchaPolicy, storage: &st
     config.auth_requests_per_minute = 1000;
     let files = tempfile::tempdir().unwrap();
     config.blobs = Some(pingxuan_blobs::Blobs::from_url(storage, files.path()).unwrap());
+    // Voters' codes go to the log and a file the tests read, as `--sms-file` does.
+    config.sms = pingxuan_web::config::SmsProvider(std::sync::Arc::new(pingxuan_sms::Console {
+        file: Some(files.path().join("sms.txt")),
+    }));
+    tune(&mut config);
     let state = AppState::new(store.clone(), config);
     // As `pingxuan serve` does: the export jobs run beside the server.
     pingxuan_workers::start_exports(&state.filing);
@@ -186,6 +201,19 @@ impl TestApp {
             .await
             .unwrap();
         id
+    }
+
+    /// The last verification code the server sent to `phone` (the console provider's file).
+    pub fn sms_code(&self, phone: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.files.path().join("sms.txt")).unwrap_or_default();
+        text.lines()
+            .rev()
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                Some((f.next()?, f.next()?))
+            })
+            .find(|(p, _)| *p == phone)
+            .map(|(_, c)| c.to_owned())
     }
 
     /// A personal API token for the account.

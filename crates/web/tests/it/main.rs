@@ -23,5 +23,6 @@ mod release;
 mod stages;
 mod stages_api;
 mod unit_publicity;
+mod vote_http;
 mod voters;
 mod votes;

@@ -1,0 +1,213 @@
+//! What the public voting page reads (issue 19): the round's candidates as cards — their
+//! number in the round, name, unit, 事迹简介, 主要事迹 and the files a card shows —, the
+//! times, the rules and the sanction in the voter's words, and the live counts where the
+//! campaign shows them. A city opens this page on its phones: the cards are built once a
+//! minute (or when the round changes) and the counts come from the 2-second cache, so a
+//! visit reads no table.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use pingxuan_rules::Role;
+use pingxuan_rules::campaign::FieldKey;
+use pingxuan_rules::form::printed;
+use pingxuan_rules::selection::stage::Phase;
+use pingxuan_rules::vote;
+use pingxuan_store::attachments::Attachment;
+
+use crate::error::{Error, Result};
+use crate::votes::{Ballots, Round};
+pub use crate::votes::{Card, Deck};
+
+/// Cards are built again at most this often (a candidate's files may change).
+pub(crate) const CARDS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The round's cards, from the cache while the round is unchanged and under a minute old.
+pub async fn cards(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Result<(Round, Deck)> {
+    let round = ballots.round(campaign_id, stage_key).await?;
+    let key = (campaign_id.to_owned(), stage_key.to_owned());
+    if let Some((at, deck)) = ballots.decks().lock().unwrap().get(&key)
+        && at.elapsed() < CARDS_TTL
+        && deck.events == round.events
+    {
+        return Ok((round, deck.clone()));
+    }
+    let store = ballots.store();
+    let rows: std::collections::HashMap<i64, pingxuan_store::applications::DeskRow> = store
+        .desk_rows(campaign_id)
+        .await?
+        .into_iter()
+        .filter(|r| round.candidates.contains(&r.id))
+        .map(|r| (r.id, r))
+        .collect();
+    let mut cards = Vec::with_capacity(round.candidates.len());
+    for (n, id) in round.candidates.iter().enumerate() {
+        // Sent back down the chain after the round opened: not on the page.
+        let Some(row) = rows.get(id) else { continue };
+        let form = store
+            .get_application(*id)
+            .await?
+            .map(|a| a.form)
+            .unwrap_or_default();
+        let files = store.attachments_of(*id).await?;
+        cards.push(Card {
+            number: n + 1,
+            id: *id,
+            name: row.name.clone(),
+            work_unit: row.work_unit.clone(),
+            recommender: row.recommender.clone(),
+            summary: pingxuan_export::summary::row_of(&form, "").brief,
+            deeds: printed(&form, FieldKey::Deeds),
+            files: crate::release::gallery_files(&round.campaign, &files),
+        });
+    }
+    let deck = Deck {
+        events: round.events,
+        cards: Arc::new(cards),
+    };
+    ballots
+        .decks()
+        .lock()
+        .unwrap()
+        .insert(key, (Instant::now(), deck.clone()));
+    Ok((round, deck))
+}
+
+/// The voting page: the round, its cards in the voter's order, the words before the first
+/// vote, the 公众组's live counts where the campaign shows them.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub campaign_title: String,
+    pub stage_name: String,
+    /// 未开始, 投票中, 已截止 — or 已结束 once the round is closed.
+    pub status: String,
+    pub taking: bool,
+    pub window: Option<String>,
+    pub rules: Vec<String>,
+    pub integrity: Vec<String>,
+    pub cards: Vec<Card>,
+    /// Votes per card number, while the round shows counts.
+    pub counts: Option<std::collections::HashMap<usize, u64>>,
+    /// Whether the round has a 专业组 (experts vote on their own page).
+    pub experts_vote: bool,
+}
+
+/// The page of a round for anyone; `seed` orders a shuffled round for this browser.
+pub async fn page(
+    ballots: &Ballots,
+    campaign_id: &str,
+    stage_key: &str,
+    seed: &str,
+    now: i64,
+) -> Result<Page> {
+    let (round, deck) = cards(ballots, campaign_id, stage_key).await?;
+    let stage = round.stage();
+    let rules = stage.vote.clone().unwrap_or_default();
+    if round.phase == Phase::Pending && vote::window_text(&rules).is_none() {
+        // Nothing to show a voter yet: not even when it will open.
+        return Err(Error::NotFound);
+    }
+    let (status, taking) = match round.phase {
+        Phase::Open => {
+            let s = vote::status(&rules, now);
+            (s.to_owned(), s == "投票中")
+        }
+        Phase::Pending => ("未开始".to_owned(), false),
+        _ => ("已结束".to_owned(), false),
+    };
+    let order = vote::shown_order(rules.order, deck.cards.len(), seed);
+    let cards: Vec<Card> = order.iter().map(|i| deck.cards[*i].clone()).collect();
+    let counts = if rules.show_counts && round.phase == Phase::Open {
+        let tallies = ballots.tallies(campaign_id, stage_key).await?;
+        let public = stage.groups.iter().find(|g| g.role == Role::Voter);
+        let of = public.and_then(|g| tallies.get(&g.key));
+        Some(
+            deck.cards
+                .iter()
+                .map(|c| {
+                    (
+                        c.number,
+                        of.and_then(|t| t.get(&c.id)).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let mut said = vote::rules_text(&rules);
+    if said.is_empty() {
+        said.push("本轮未设投票次数限制".to_owned());
+    }
+    Ok(Page {
+        campaign_title: round.campaign.campaign.name.clone(),
+        stage_name: stage.name.clone(),
+        status,
+        taking,
+        window: vote::window_text(&rules),
+        rules: said,
+        integrity: vote::integrity_text(&rules),
+        cards,
+        counts,
+        experts_vote: stage.groups.iter().any(|g| g.role == Role::Expert),
+    })
+}
+
+/// One card of the round by its number.
+pub async fn card(
+    ballots: &Ballots,
+    campaign_id: &str,
+    stage_key: &str,
+    number: usize,
+) -> Result<Card> {
+    let (_, deck) = cards(ballots, campaign_id, stage_key).await?;
+    deck.cards
+        .iter()
+        .find(|c| c.number == number)
+        .cloned()
+        .ok_or(Error::NotFound)
+}
+
+/// A file a card shows, for anyone while the round is on the page: the attachment and its
+/// role (portrait, photo, video).
+pub async fn card_file(
+    ballots: &Ballots,
+    campaign_id: &str,
+    stage_key: &str,
+    number: usize,
+    file: i64,
+) -> Result<(Attachment, String)> {
+    let c = card(ballots, campaign_id, stage_key, number).await?;
+    let f = c
+        .files
+        .iter()
+        .find(|f| f.seq == file)
+        .ok_or(Error::NotFound)?;
+    let a = ballots
+        .store()
+        .attachment_by_id(f.attachment_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((a, f.role.clone()))
+}
+
+/// The candidate a vote names by number in the round.
+pub async fn candidate_at(
+    ballots: &Ballots,
+    campaign_id: &str,
+    stage_key: &str,
+    number: usize,
+) -> Result<i64> {
+    let round = ballots.round(campaign_id, stage_key).await?;
+    number
+        .checked_sub(1)
+        .and_then(|i| round.candidates.get(i))
+        .copied()
+        .ok_or_else(|| {
+            Error::invalid(
+                "not_in_round",
+                format!("本轮投票没有 {number} 号候选人"),
+                Some("candidate"),
+            )
+        })
+}

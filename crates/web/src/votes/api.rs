@@ -1,0 +1,439 @@
+//! The vote as JSON, for the voting page's script and for any client: a round with its
+//! cards, a phone's code (after the captcha) and its proof, a vote with its receipt; the
+//! 专业组 expert's ballot.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Public, SHARE_COOKIE, VOTER_COOKIE, share_code, vote_cookie};
+use crate::AppState;
+use crate::CaptchaPolicy;
+use crate::api::input::{ApiJson, ApiPath};
+use crate::auth::{ApiCaller, SESSION_COOKIE};
+use crate::error::{ApiError, ErrorBody, Failure};
+use pingxuan_app::vote_page;
+use pingxuan_app::voters;
+use pingxuan_app::votes::{self, Client, Voter};
+
+#[derive(Serialize, ToSchema)]
+pub struct CardOut {
+    /// The candidate's number in the round: what a vote names.
+    pub number: usize,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    /// 事迹简介.
+    pub summary: String,
+    /// The portrait's small JPEG, if any.
+    pub portrait: Option<String>,
+    /// Votes of the 公众组 so far, where the round shows counts.
+    pub votes: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoundOut {
+    pub campaign_title: String,
+    pub stage_name: String,
+    /// 未开始, 投票中, 已截止 or 已结束.
+    pub status: String,
+    /// Whether a vote cast now is taken.
+    pub taking: bool,
+    /// “2027年1月5日 09:00 至 2027年1月12日 18:00（北京时间）”.
+    pub window: Option<String>,
+    pub rules: Vec<String>,
+    /// The sanction for 刷票 and what a vote keeps.
+    pub integrity: Vec<String>,
+    pub candidates: Vec<CardOut>,
+    /// This browser's voter, the phone masked, once proven.
+    pub voter: Option<String>,
+}
+
+pub(crate) fn card_out(
+    campaign: &str,
+    stage: &str,
+    c: &vote_page::Card,
+    counts: &Option<std::collections::HashMap<usize, u64>>,
+) -> CardOut {
+    CardOut {
+        number: c.number,
+        name: c.name.clone(),
+        work_unit: c.work_unit.clone(),
+        recommender: c.recommender.clone(),
+        summary: c.summary.clone(),
+        portrait: c
+            .portrait()
+            .map(|f| format!("/tp/{campaign}/{stage}/{}/{f}/small", c.number)),
+        votes: counts
+            .as_ref()
+            .map(|m| m.get(&c.number).copied().unwrap_or(0)),
+    }
+}
+
+/// The masked phone of this browser's voter for the campaign.
+pub(crate) async fn voter_shown(
+    state: &AppState,
+    p: &Public,
+    campaign: &str,
+) -> Result<Option<String>, Failure> {
+    match super::voter_of(state, p, campaign).await? {
+        Some(id) => Ok(state.store.voter_masked_phone(id).await?),
+        None => Ok(None),
+    }
+}
+
+/// A round of the vote as the page shows it, for anyone.
+#[utoipa::path(get, path = "/api/v1/votes/{campaign}/rounds/{stage}", tag = "votes",
+    security(()),
+    params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "投票阶段标识")),
+    responses((status = 200, body = RoundOut), (status = 404, body = ErrorBody)))]
+pub async fn get_round(
+    State(state): State<AppState>,
+    p: Public,
+    ApiPath((campaign, stage)): ApiPath<(String, String)>,
+) -> Result<Json<RoundOut>, ApiError> {
+    let seed = p.cookie(super::DEVICE_COOKIE);
+    let page = vote_page::page(
+        &state.ballots,
+        &campaign,
+        &stage,
+        &seed,
+        pingxuan_store::now(),
+    )
+    .await?;
+    let voter = voter_shown(&state, &p, &campaign).await?;
+    Ok(Json(RoundOut {
+        candidates: page
+            .cards
+            .iter()
+            .map(|c| card_out(&campaign, &stage, c, &page.counts))
+            .collect(),
+        campaign_title: page.campaign_title,
+        stage_name: page.stage_name,
+        status: page.status,
+        taking: page.taking,
+        window: page.window,
+        rules: page.rules,
+        integrity: page.integrity,
+        voter,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CodeIn {
+    /// The mobile number, as typed.
+    pub phone: String,
+    /// The captcha's letters, where the server asks for one (`/tp/{campaign}/captcha.png`).
+    #[serde(default)]
+    pub captcha: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSentOut {
+    pub message: String,
+    /// Seconds before another code may be asked for.
+    pub resend_after: i64,
+}
+
+/// 获取验证码: a 6-digit code by SMS to the phone, after the image captcha; within the
+/// limits (a minute between codes, per phone a day, per address an hour).
+#[utoipa::path(post, path = "/api/v1/votes/{campaign}/codes", tag = "votes",
+    security(()),
+    request_body = CodeIn,
+    params(("campaign" = String, Path, description = "活动标识")),
+    responses((status = 200, body = CodeSentOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_code(
+    State(state): State<AppState>,
+    p: Public,
+    ApiPath(campaign): ApiPath<String>,
+    ApiJson(body): ApiJson<CodeIn>,
+) -> Result<Json<CodeSentOut>, ApiError> {
+    let rates = state.config.edge_rates;
+    super::at_edge(&state, "code-ip", &p.ip, rates.codes_per_ip).await?;
+    // Each SMS costs money: a person must read the image first (off for load tests).
+    if state.config.captcha != CaptchaPolicy::Off {
+        let guess = body.captcha.as_deref().unwrap_or("").trim();
+        let session = match p.jar.get(SESSION_COOKIE) {
+            Some(c) => state.store.load_session(c.value()).await?,
+            None => None,
+        };
+        let right = match (&session, guess.is_empty()) {
+            (Some(s), false) => state.store.check_captcha(&s.id_hash, guess).await?,
+            _ => false,
+        };
+        if !right {
+            return Err(Failure::invalid(
+                "captcha",
+                if guess.is_empty() {
+                    "请先输入图片中的字符"
+                } else {
+                    "图片验证码不正确，请看清后重新输入"
+                },
+                Some("captcha"),
+            )
+            .into());
+        }
+    }
+    let phone = pingxuan_rules::vote::verify::phone(&body.phone)
+        .map_err(|m| Failure::invalid("phone_invalid", m, Some("phone")))?;
+    super::at_edge(&state, "code-phone", &phone, rates.codes_per_phone).await?;
+    voters::send_code(
+        &state.store,
+        state.config.sms.0.as_ref(),
+        state.config.vote_caps,
+        &campaign,
+        &phone,
+        &p.ip,
+        pingxuan_store::now(),
+    )
+    .await?;
+    Ok(Json(CodeSentOut {
+        message: format!(
+            "验证码已发送至 {}，{} 分钟内有效",
+            pingxuan_rules::idcard::mask_mobile(&phone),
+            pingxuan_rules::vote::verify::CODE_TTL / 60
+        ),
+        resend_after: pingxuan_rules::vote::verify::RESEND_AFTER,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyIn {
+    pub phone: String,
+    /// The 6 digits of the SMS.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VoterOut {
+    /// The phone, masked: 138****1234.
+    pub phone: String,
+}
+
+/// 验证手机号: the code checked; right, this browser votes as the phone's voter for a
+/// day (an HttpOnly cookie); wrong, the tries left.
+#[utoipa::path(post, path = "/api/v1/votes/{campaign}/session", tag = "votes",
+    security(()),
+    request_body = VerifyIn,
+    params(("campaign" = String, Path, description = "活动标识")),
+    responses((status = 200, body = VoterOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_session(
+    State(state): State<AppState>,
+    p: Public,
+    ApiPath(campaign): ApiPath<String>,
+    ApiJson(body): ApiJson<VerifyIn>,
+) -> Result<Response, ApiError> {
+    let rates = state.config.edge_rates;
+    super::at_edge(&state, "verify-ip", &p.ip, rates.codes_per_ip).await?;
+    if let Ok(phone) = pingxuan_rules::vote::verify::phone(&body.phone) {
+        super::at_edge(&state, "verify-phone", &phone, rates.codes_per_phone).await?;
+    }
+    let v = voters::verify(
+        &state.store,
+        &campaign,
+        &body.phone,
+        &body.code,
+        pingxuan_store::now(),
+    )
+    .await?;
+    let jar = p.jar.add(vote_cookie(
+        &state,
+        VOTER_COOKIE,
+        v.session,
+        voters::SESSION_SECS,
+    ));
+    Ok((jar, Json(VoterOut { phone: v.masked })).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VoteIn {
+    /// The candidate's number in the round.
+    pub candidate: usize,
+    /// The share link's code the voter came by, if any.
+    #[serde(default)]
+    pub share: Option<String>,
+    /// Sent again with a retried request, it returns the first vote's receipt (also as
+    /// the `Idempotency-Key` header).
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptOut {
+    /// The receipt: random, nothing of the voter.
+    pub receipt: String,
+    /// The voting day it counted on (Beijing), empty for a repeat.
+    pub day: String,
+    /// A repeated request: this is the first vote's receipt.
+    pub repeated: bool,
+    pub message: String,
+}
+
+/// 投票: one vote for a candidate of the round, by this browser's proven voter; taken
+/// within the window and every limit by the database, acknowledged once on disk.
+#[utoipa::path(post, path = "/api/v1/votes/{campaign}/rounds/{stage}/votes", tag = "votes",
+    security(()),
+    request_body = VoteIn,
+    params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "投票阶段标识")),
+    responses((status = 201, body = ReceiptOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_vote(
+    State(state): State<AppState>,
+    p: Public,
+    headers: HeaderMap,
+    ApiPath((campaign, stage)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<VoteIn>,
+) -> Result<(StatusCode, Json<ReceiptOut>), ApiError> {
+    let rates = state.config.edge_rates;
+    super::at_edge(&state, "vote-ip", &p.ip, rates.votes_per_ip).await?;
+    let Some(voter) = super::voter_of(&state, &p, &campaign).await? else {
+        return Err(Failure::Request {
+            status: StatusCode::UNAUTHORIZED,
+            code: "voter_unverified",
+            message: "请先验证手机号码再投票".to_owned(),
+            field: None,
+        }
+        .into());
+    };
+    super::at_edge(
+        &state,
+        "vote-voter",
+        &voter.to_string(),
+        rates.votes_per_voter,
+    )
+    .await?;
+    let candidate =
+        vote_page::candidate_at(&state.ballots, &campaign, &stage, body.candidate).await?;
+    let idempotency = body.idempotency_key.clone().or_else(|| {
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let share = body
+        .share
+        .as_deref()
+        .map(share_code)
+        .unwrap_or_else(|| share_code(&p.cookie(SHARE_COOKIE)));
+    let client = Client {
+        ip: p.ip.clone(),
+        share,
+        device: p.cookie(super::DEVICE_COOKIE),
+        user_agent: p.user_agent.clone(),
+        idempotency: idempotency.filter(|k| !k.trim().is_empty()),
+    };
+    let r = votes::cast(
+        &state.ballots,
+        &campaign,
+        &stage,
+        &Voter::Public(voter),
+        candidate,
+        &client,
+    )
+    .await?;
+    let message = if r.repeated {
+        format!("这次投票已记录，回执码 {}", r.code)
+    } else {
+        format!("投票成功，回执码 {}", r.code)
+    };
+    Ok((
+        if r.repeated {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        Json(ReceiptOut {
+            receipt: r.code,
+            day: r.day,
+            repeated: r.repeated,
+            message,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BallotLineOut {
+    /// The application's id: what the ballot names.
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub work_unit: String,
+    pub recommender: String,
+    /// Why the expert must not choose this candidate, if so.
+    pub conflict: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BallotOut {
+    pub stage_name: String,
+    /// How many the expert may choose.
+    pub size: u32,
+    pub candidates: Vec<BallotLineOut>,
+    /// The ids chosen, once submitted (final).
+    pub submitted: Option<Vec<i64>>,
+}
+
+/// The 专业组 ballot of the signed-in expert (one of the campaign's pool).
+#[utoipa::path(get, path = "/api/v1/votes/{campaign}/rounds/{stage}/ballot", tag = "votes",
+    params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "投票阶段标识")),
+    responses((status = 200, body = BallotOut), (status = 404, body = ErrorBody)))]
+pub async fn get_ballot(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((campaign, stage)): ApiPath<(String, String)>,
+) -> Result<Json<BallotOut>, ApiError> {
+    let v = votes::ballot_view(&state.store, &caller.access, &campaign, &stage).await?;
+    Ok(Json(BallotOut {
+        stage_name: v.round.stage().name.clone(),
+        size: v.size,
+        candidates: v
+            .lines
+            .into_iter()
+            .map(|l| BallotLineOut {
+                id: l.id,
+                number: l.number,
+                name: l.name,
+                work_unit: l.work_unit,
+                recommender: l.recommender,
+                conflict: l.conflict,
+            })
+            .collect(),
+        submitted: v.submitted,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BallotIn {
+    /// The ids of the candidates chosen.
+    pub candidates: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BallotReceiptsOut {
+    /// One receipt per candidate chosen, in the order given.
+    pub receipts: Vec<String>,
+}
+
+/// 提交专业组投票: the expert's whole ballot at once; final.
+#[utoipa::path(post, path = "/api/v1/votes/{campaign}/rounds/{stage}/ballot", tag = "votes",
+    request_body = BallotIn,
+    params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "投票阶段标识")),
+    responses((status = 201, body = BallotReceiptsOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_ballot(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((campaign, stage)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<BallotIn>,
+) -> Result<(StatusCode, Json<BallotReceiptsOut>), ApiError> {
+    let receipts = votes::submit_ballot(
+        &state.store,
+        &caller.access,
+        &campaign,
+        &stage,
+        &body.candidates,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(BallotReceiptsOut { receipts })))
+}

@@ -1,0 +1,333 @@
+//! The voting page a city opens on its phones (`/tp/{campaign}/{stage}`), a candidate's
+//! page with 主要事迹 and the video, the files they show, and the captcha a voter reads
+//! before an SMS. Made for WeChat's built-in browser: server-rendered, one small
+//! stylesheet and script, photos as small JPEGs loaded as they scroll into view.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use pingxuan_app::vote_page::{self, Card};
+use serde::Deserialize;
+
+use super::{Public, SHARE_COOKIE, device_of, share_code, vote_cookie};
+use crate::AppState;
+use crate::CaptchaPolicy;
+use crate::error::{ApiError, Failure, PageError};
+
+/// A card as the page writes it.
+pub struct CardView {
+    pub number: usize,
+    pub name: String,
+    pub initial: String,
+    pub work_unit: String,
+    pub summary: String,
+    pub portrait: Option<String>,
+    pub votes: Option<u64>,
+}
+
+fn card_view(
+    campaign: &str,
+    stage: &str,
+    c: &Card,
+    counts: &Option<std::collections::HashMap<usize, u64>>,
+) -> CardView {
+    let out = super::api::card_out(campaign, stage, c, counts);
+    CardView {
+        number: out.number,
+        initial: out
+            .name
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default(),
+        name: out.name,
+        work_unit: out.work_unit,
+        summary: out.summary,
+        portrait: out.portrait,
+        votes: out.votes,
+    }
+}
+
+/// What every vote page tells its script: where to vote, the share it came by, whether
+/// the SMS needs the captcha first.
+pub struct Frame {
+    pub campaign: String,
+    pub stage: String,
+    pub share: String,
+    pub captcha: bool,
+    pub taking: bool,
+    pub voter: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "votes/round.html")]
+struct RoundPage {
+    frame: Frame,
+    title: String,
+    campaign_title: String,
+    status: String,
+    window: Option<String>,
+    rules: Vec<String>,
+    integrity: Vec<String>,
+    q: String,
+    cards: Vec<CardView>,
+    total: usize,
+    experts_vote: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RoundQuery {
+    /// Search by name or number.
+    #[serde(default)]
+    q: String,
+    /// The share link's code.
+    #[serde(default)]
+    s: String,
+}
+
+/// The share a visit came by: the link's, kept in a cookie for the pages after it.
+fn share_of(state: &AppState, jar: CookieJar, typed: &str) -> (CookieJar, String) {
+    let from_link = share_code(typed);
+    if !from_link.is_empty() {
+        let jar = jar.add(vote_cookie(
+            state,
+            SHARE_COOKIE,
+            from_link.clone(),
+            30 * 86_400,
+        ));
+        return (jar, from_link);
+    }
+    let kept = jar
+        .get(SHARE_COOKIE)
+        .map(|c| share_code(c.value()))
+        .unwrap_or_default();
+    (jar, kept)
+}
+
+async fn frame(
+    state: &AppState,
+    p: &Public,
+    campaign: &str,
+    stage: &str,
+    share: String,
+    taking: bool,
+) -> Result<Frame, Failure> {
+    Ok(Frame {
+        campaign: campaign.to_owned(),
+        stage: stage.to_owned(),
+        share,
+        captcha: state.config.captcha != CaptchaPolicy::Off,
+        taking,
+        voter: super::api::voter_shown(state, p, campaign).await?,
+    })
+}
+
+/// `GET /tp/{campaign}/{stage}`: the round's cards, rules first.
+pub async fn get_round(
+    State(state): State<AppState>,
+    p: Public,
+    Path((campaign, stage)): Path<(String, String)>,
+    Query(q): Query<RoundQuery>,
+) -> Result<Response, PageError> {
+    let (jar, device) = device_of(&state, p.jar.clone());
+    let (jar, share) = share_of(&state, jar, &q.s);
+    let page = vote_page::page(
+        &state.ballots,
+        &campaign,
+        &stage,
+        &device,
+        pingxuan_store::now(),
+    )
+    .await
+    .map_err(Failure::from)?;
+    let typed = q.q.trim();
+    let cards: Vec<CardView> = page
+        .cards
+        .iter()
+        .filter(|c| typed.is_empty() || c.name.contains(typed) || c.number.to_string() == typed)
+        .map(|c| card_view(&campaign, &stage, c, &page.counts))
+        .collect();
+    let html = RoundPage {
+        frame: frame(&state, &p, &campaign, &stage, share, page.taking).await?,
+        title: page.stage_name,
+        campaign_title: page.campaign_title,
+        status: page.status,
+        window: page.window,
+        rules: page.rules,
+        integrity: page.integrity,
+        q: typed.to_owned(),
+        total: page.cards.len(),
+        cards,
+        experts_vote: page.experts_vote,
+    }
+    .render()
+    .map_err(Failure::from)?;
+    Ok((jar, no_store(), Html(html)).into_response())
+}
+
+/// Pages that show who is signed in as a voter are not kept by caches between browsers.
+fn no_store() -> [(header::HeaderName, &'static str); 1] {
+    [(header::CACHE_CONTROL, "private, no-cache")]
+}
+
+#[derive(Template)]
+#[template(path = "votes/candidate.html")]
+struct CandidatePage {
+    frame: Frame,
+    title: String,
+    stage_name: String,
+    number: usize,
+    name: String,
+    work_unit: String,
+    recommender: String,
+    summary: String,
+    deeds: Vec<String>,
+    portrait: Option<String>,
+    /// (small, full) addresses.
+    photos: Vec<(String, String)>,
+    video: Option<String>,
+    votes: Option<u64>,
+}
+
+/// `GET /tp/{campaign}/{stage}/{n}`: one candidate, with 主要事迹 and the video.
+pub async fn get_candidate(
+    State(state): State<AppState>,
+    p: Public,
+    Path((campaign, stage, n)): Path<(String, String, usize)>,
+    Query(q): Query<RoundQuery>,
+) -> Result<Response, PageError> {
+    let (jar, device) = device_of(&state, p.jar.clone());
+    let (jar, share) = share_of(&state, jar, &q.s);
+    let page = vote_page::page(
+        &state.ballots,
+        &campaign,
+        &stage,
+        &device,
+        pingxuan_store::now(),
+    )
+    .await
+    .map_err(Failure::from)?;
+    let c = page
+        .cards
+        .iter()
+        .find(|c| c.number == n)
+        .ok_or(Failure::NotFound)?;
+    let at = |seq: i64| format!("/tp/{campaign}/{stage}/{n}/{seq}");
+    let html = CandidatePage {
+        frame: frame(&state, &p, &campaign, &stage, share, page.taking).await?,
+        title: format!("{} · {}", c.name, page.stage_name),
+        stage_name: page.stage_name.clone(),
+        number: n,
+        name: c.name.clone(),
+        work_unit: c.work_unit.clone(),
+        recommender: c.recommender.clone(),
+        summary: c.summary.clone(),
+        deeds: c
+            .deeds
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        portrait: c.portrait().map(&at),
+        photos: c
+            .files
+            .iter()
+            .filter(|f| f.role == "photo")
+            .map(|f| (format!("{}/small", at(f.seq)), at(f.seq)))
+            .collect(),
+        video: c
+            .files
+            .iter()
+            .find(|f| f.role == "video")
+            .map(|f| at(f.seq)),
+        votes: page
+            .counts
+            .as_ref()
+            .map(|m| m.get(&n).copied().unwrap_or(0)),
+    }
+    .render()
+    .map_err(Failure::from)?;
+    Ok((jar, no_store(), Html(html)).into_response())
+}
+
+/// `GET /tp/{campaign}/{stage}/{n}/{file}`: a photo as an upright copy without its
+/// metadata, the video by range so it seeks.
+pub async fn get_file(
+    State(state): State<AppState>,
+    Path((campaign, stage, n, file)): Path<(String, String, usize, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (a, role) = vote_page::card_file(&state.ballots, &campaign, &stage, n, file).await?;
+    if role == "video" {
+        let disposition = crate::exports::disposition(false, &format!("{n}-{file}.{}", a.format));
+        return crate::materials::api::serve(
+            &state,
+            &a,
+            &headers,
+            disposition,
+            "public, max-age=3600",
+        )
+        .await;
+    }
+    photo(&state, &a, pingxuan_app::materials::LARGE_PHOTO).await
+}
+
+/// `GET /tp/{campaign}/{stage}/{n}/{file}/small`: a card's light JPEG.
+pub async fn get_small(
+    State(state): State<AppState>,
+    Path((campaign, stage, n, file)): Path<(String, String, usize, i64)>,
+) -> Result<Response, ApiError> {
+    let (a, role) = vote_page::card_file(&state.ballots, &campaign, &stage, n, file).await?;
+    if role == "video" {
+        return Err(Failure::NotFound.into());
+    }
+    photo(&state, &a, pingxuan_app::materials::CARD_PHOTO).await
+}
+
+async fn photo(
+    state: &AppState,
+    a: &pingxuan_store::attachments::Attachment,
+    max_side: u32,
+) -> Result<Response, ApiError> {
+    if a.format != "jpg" {
+        return Err(Failure::NotFound.into());
+    }
+    let jpeg = pingxuan_app::materials::photo_copy(&state.blobs, a, max_side).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+/// `GET /tp/captcha.png`: the image a voter reads before an SMS; the session keeping its
+/// answer is made here, when someone begins to prove a phone, never by a visit — and no
+/// more often from one address than codes may be asked for.
+pub async fn get_captcha(State(state): State<AppState>, p: Public) -> Result<Response, PageError> {
+    super::at_edge(
+        &state,
+        "captcha-ip",
+        &p.ip,
+        state.config.edge_rates.codes_per_ip,
+    )
+    .await?;
+    let kept = match p.jar.get(crate::auth::SESSION_COOKIE) {
+        Some(c) => state.store.load_session(c.value()).await?,
+        None => None,
+    };
+    let (jar, session) = match kept {
+        Some(s) => (p.jar, s),
+        None => {
+            let (token, s) = state.store.create_session(None, Some(&p.ip), None).await?;
+            (p.jar.add(crate::auth::session_cookie(&state, token)), s)
+        }
+    };
+    let image = crate::accounts::sign_in::captcha_image(&state, &session).await?;
+    Ok((jar, image).into_response())
+}
