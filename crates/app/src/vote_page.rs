@@ -2,8 +2,8 @@
 //! number in the round, name, unit, 事迹简介, 主要事迹 and the files a card shows —, the
 //! times, the rules and the sanction in the voter's words, and the live counts where the
 //! campaign shows them. A city opens this page on its phones: the cards are built once a
-//! minute (or when the round changes) and the counts come from the 2-second cache, so a
-//! visit reads no table.
+//! minute (or when the round changes), by one request while the others wait, and the counts
+//! come from the 2-second cache; a visit reads no table but, for a proven voter, their session.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,11 +26,21 @@ pub(crate) const CARDS_TTL: std::time::Duration = std::time::Duration::from_secs
 pub async fn cards(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Result<(Round, Deck)> {
     let round = ballots.round(campaign_id, stage_key).await?;
     let key = (campaign_id.to_owned(), stage_key.to_owned());
-    if let Some((at, deck)) = ballots.decks().lock().unwrap().get(&key)
-        && at.elapsed() < CARDS_TTL
-        && deck.events == round.events
-    {
-        return Ok((round, deck.clone()));
+    let fresh = |round: &Round| {
+        ballots
+            .decks()
+            .lock()
+            .unwrap()
+            .get(&key)
+            .filter(|(at, deck)| at.elapsed() < CARDS_TTL && deck.events == round.events)
+            .map(|(_, deck)| deck.clone())
+    };
+    if let Some(deck) = fresh(&round) {
+        return Ok((round, deck));
+    }
+    let _one = ballots.building().lock().await;
+    if let Some(deck) = fresh(&round) {
+        return Ok((round, deck));
     }
     let store = ballots.store();
     let rows: std::collections::HashMap<i64, pingxuan_store::applications::DeskRow> = store
@@ -61,9 +71,15 @@ pub async fn cards(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Res
             files: crate::release::gallery_files(&round.campaign, &files),
         });
     }
+    let shares = crate::votes::shares(store, campaign_id, stage_key)
+        .await?
+        .into_iter()
+        .map(|(_, code)| code)
+        .collect();
     let deck = Deck {
         events: round.events,
         cards: Arc::new(cards),
+        shares: Arc::new(shares),
     };
     ballots
         .decks()
@@ -191,23 +207,32 @@ pub async fn card_file(
     Ok((a, f.role.clone()))
 }
 
-/// The candidate a vote names by number in the round.
-pub async fn candidate_at(
+/// What a vote names: the candidate by number among the round's cards (not one sent back
+/// down the chain since), and the share code it came by if it is one of the round's.
+pub async fn target(
     ballots: &Ballots,
     campaign_id: &str,
     stage_key: &str,
     number: usize,
-) -> Result<i64> {
-    let round = ballots.round(campaign_id, stage_key).await?;
-    number
-        .checked_sub(1)
-        .and_then(|i| round.candidates.get(i))
-        .copied()
+    share: &str,
+) -> Result<(i64, String)> {
+    let (_, deck) = cards(ballots, campaign_id, stage_key).await?;
+    let candidate = deck
+        .cards
+        .iter()
+        .find(|c| c.number == number)
+        .map(|c| c.id)
         .ok_or_else(|| {
             Error::invalid(
                 "not_in_round",
                 format!("本轮投票没有 {number} 号候选人"),
                 Some("candidate"),
             )
-        })
+        })?;
+    let share = if deck.shares.iter().any(|s| s == share) {
+        share.to_owned()
+    } else {
+        String::new()
+    };
+    Ok((candidate, share))
 }

@@ -60,6 +60,9 @@ pub struct Ballots {
     rounds: Cache<Round>,
     tallies: Cache<Arc<Tallies>>,
     decks: Cache<Deck>,
+    /// One rebuild of a round's cards at a time: when they expire under a city's load,
+    /// the others wait for it instead of each reading every candidate again.
+    building: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Per round (campaign, stage): a value and when it was read.
@@ -95,7 +98,12 @@ impl Ballots {
             rounds: Default::default(),
             tallies: Default::default(),
             decks: Default::default(),
+            building: Default::default(),
         }
+    }
+
+    pub(crate) fn building(&self) -> &tokio::sync::Mutex<()> {
+        &self.building
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -683,6 +691,8 @@ impl Card {
 pub struct Deck {
     pub events: i64,
     pub cards: Arc<Vec<Card>>,
+    /// The recommending units' share codes of the round (a vote keeps only one of these).
+    pub shares: Arc<Vec<String>>,
 }
 
 /// A recommending unit's own share code for a round: kept with each vote that came by its

@@ -40,15 +40,21 @@ pub struct Limiter {
 }
 
 enum Backend {
-    Memory(Mutex<HashMap<String, u32>>),
-    Redis(redis::aio::ConnectionManager),
+    /// Counts per window: (window, its counts); an older window is dropped whole.
+    Memory(Mutex<(i64, HashMap<String, u32>)>),
+    Redis {
+        manager: redis::aio::ConnectionManager,
+        /// After Redis fails, it is left alone until then (Unix ms): a Redis that hangs
+        /// must not add its timeout to every vote.
+        resting_until: std::sync::atomic::AtomicI64,
+    },
 }
 
 impl std::fmt::Debug for Limiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match *self.backend {
             Backend::Memory(_) => "Limiter(memory)",
-            Backend::Redis(_) => "Limiter(redis)",
+            Backend::Redis { .. } => "Limiter(redis)",
         })
     }
 }
@@ -66,14 +72,21 @@ if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 ";
 
-/// Keys kept in memory before old windows are swept.
-const SWEEP_AT: usize = 100_000;
+/// How long Redis may take to answer, and how long it is left alone after it did not.
+const ANSWER_MS: u64 = 50;
+const REST_MS: i64 = 5_000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 impl Limiter {
     /// Counts in this process: right for one server.
     pub fn memory() -> Limiter {
         Limiter {
-            backend: Arc::new(Backend::Memory(Mutex::new(HashMap::new()))),
+            backend: Arc::new(Backend::Memory(Mutex::new((i64::MIN, HashMap::new())))),
             prefix: String::new(),
         }
     }
@@ -86,7 +99,7 @@ impl Limiter {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_connection_timeout(std::time::Duration::from_secs(2))
-            .set_response_timeout(std::time::Duration::from_millis(500));
+            .set_response_timeout(std::time::Duration::from_millis(ANSWER_MS));
         let mut manager = redis::aio::ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| format!("无法连接 Redis（{url}）：{e}"))?;
@@ -95,7 +108,10 @@ impl Limiter {
             .await
             .map_err(|e| format!("Redis（{url}）没有应答：{e}"))?;
         Ok(Limiter {
-            backend: Arc::new(Backend::Redis(manager)),
+            backend: Arc::new(Backend::Redis {
+                manager,
+                resting_until: std::sync::atomic::AtomicI64::new(0),
+            }),
             prefix: String::new(),
         })
     }
@@ -108,7 +124,7 @@ impl Limiter {
     }
 
     pub fn is_shared(&self) -> bool {
-        matches!(*self.backend, Backend::Redis(_))
+        matches!(*self.backend, Backend::Redis { .. })
     }
 
     /// Counts a request of `key` under `scope` (`vote-ip`, `code-phone` …) at `now` (Unix
@@ -117,20 +133,31 @@ impl Limiter {
         let window = rate.window_secs.max(1) as i64;
         let slot = now.div_euclid(window);
         let wait = Wait((window - now.rem_euclid(window)) as u32);
-        let name = format!("px:{}:rate:{scope}:{slot}:{key}", self.prefix);
+        let name = format!("px:{}:rate:{scope}:{window}:{slot}:{key}", self.prefix);
         let n = match &*self.backend {
             Backend::Memory(counts) => {
                 let mut counts = counts.lock().unwrap_or_else(|e| e.into_inner());
-                if counts.len() >= SWEEP_AT {
-                    // Windows are a minute or so: anything not of this one is done.
-                    let current = format!(":{slot}:");
-                    counts.retain(|k, _| k.contains(&current));
+                // Windows of different lengths share the map; the newest slot start
+                // keeps it, older ones go whole (no scan of the keys).
+                let start = slot * window;
+                if start > counts.0 {
+                    counts
+                        .1
+                        .retain(|k, _| k.contains(&format!(":{window}:{slot}:")));
+                    counts.0 = start;
                 }
-                let n = counts.entry(name).or_insert(0);
+                let n = counts.1.entry(name).or_insert(0);
                 *n = n.saturating_add(1);
                 *n
             }
-            Backend::Redis(manager) => {
+            Backend::Redis {
+                manager,
+                resting_until,
+            } => {
+                use std::sync::atomic::Ordering;
+                if now_ms() < resting_until.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
                 let mut c = manager.clone();
                 match redis::Script::new(COUNT)
                     .key(&name)
@@ -140,7 +167,8 @@ impl Limiter {
                 {
                     Ok(n) => n,
                     Err(e) => {
-                        tracing::warn!(error = %e, "Redis unavailable: request let through unlimited");
+                        resting_until.store(now_ms() + REST_MS, Ordering::Relaxed);
+                        tracing::warn!(error = %e, "Redis unavailable: requests let through unlimited for 5 s");
                         return Ok(());
                     }
                 }

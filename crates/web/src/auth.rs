@@ -42,11 +42,16 @@ pub fn client_ip(parts: &Parts, state: &AppState) -> Option<IpAddr> {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let header = parts
+    // Every line of the header, in order: a proxy may add a line of its own instead of
+    // appending to the client's, and the client's line must not be the one believed.
+    let lines: Vec<&str> = parts
         .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    forwarded_client(peer, header, &state.config.trusted_proxies)
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let header = (!lines.is_empty()).then(|| lines.join(","));
+    forwarded_client(peer, header.as_deref(), &state.config.trusted_proxies)
 }
 
 /// The client behind a chain of proxies: from the peer, walk `X-Forwarded-For` from the

@@ -1,5 +1,6 @@
 // The voting page: vote by tapping, prove the phone when asked, show the receipt.
-// Plain ES5 for WeChat's older built-in browsers; the page reads without it.
+// ES5 syntax without a build step (fetch, Promise and closest as WeChat's browser has
+// them); the page reads, searches and links without it.
 (function () {
   var body = document.body, d = body.dataset;
   var base = '/api/v1/votes/' + encodeURIComponent(d.campaign);

@@ -204,8 +204,9 @@ struct Load {
     tally: Mutex<Tally>,
 }
 
-/// Request number `seq` of the run, measured and tallied.
-async fn one(load: &Load, seq: u64) {
+/// Request number `seq` of the run, due at `due`, measured from then (a request the
+/// generator sends late still counts its wait) and tallied.
+async fn one(load: &Load, seq: u64, due: Instant) {
     let Load {
         http,
         targets,
@@ -216,7 +217,7 @@ async fn one(load: &Load, seq: u64) {
         tally,
     } = load;
     let (run_id, candidates) = (*run_id, *candidates);
-    let started = Instant::now();
+    let started = due;
     let (outcome, receipt) = if args.healthz {
         let url = &targets[(seq as usize) % targets.len()];
         match http.get(format!("{url}/healthz")).send().await {
@@ -409,8 +410,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
             };
             let seq = sent.fetch_add(1, Ordering::Relaxed);
             let load = load.clone();
+            let due = started + Duration::from_secs_f64(seq as f64 / args.rate);
             tasks.spawn(async move {
-                one(&load, seq).await;
+                one(&load, seq, due.min(Instant::now())).await;
                 drop(permit);
             });
             while tasks.try_join_next().is_some() {}
@@ -426,7 +428,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
                         if seq >= budget {
                             break;
                         }
-                        one(&load, seq).await;
+                        one(&load, seq, Instant::now()).await;
                     }
                 })
             })
@@ -438,7 +440,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let seconds = started.elapsed().as_secs_f64();
     let t = std::mem::take(&mut *load.tally.lock().unwrap());
     write_out(&args, &t, seconds, skipped)?;
-    Ok(t.errors.is_empty())
+    // A request that could not be sent on time means the target did not keep up.
+    Ok(t.errors.is_empty() && skipped == 0)
 }
 
 fn write_out(args: &RunArgs, t: &Tally, seconds: f64, skipped: u64) -> anyhow::Result<()> {
@@ -451,7 +454,9 @@ fn write_out(args: &RunArgs, t: &Tally, seconds: f64, skipped: u64) -> anyhow::R
         "{:>12} {:>14} {:>10} {:>14}\n",
         "Value(ms)", "Percentile", "TotalCount", "1/(1-Percentile)"
     )?;
+    let mut total = 0u64;
     for v in h.iter_quantiles(2) {
+        total += v.count_since_last_iteration();
         let p = v.quantile_iterated_to();
         let inverse = if p < 1.0 {
             1.0 / (1.0 - p)
@@ -463,7 +468,7 @@ fn write_out(args: &RunArgs, t: &Tally, seconds: f64, skipped: u64) -> anyhow::R
             "{:>12.3} {:>14.12} {:>10} {:>14.2}",
             v.value_iterated_to() as f64 / 1000.0,
             p,
-            v.count_since_last_iteration(),
+            total,
             inverse
         )?;
     }

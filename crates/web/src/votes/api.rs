@@ -126,7 +126,7 @@ pub async fn get_round(
 pub struct CodeIn {
     /// The mobile number, as typed.
     pub phone: String,
-    /// The captcha's letters, where the server asks for one (`/tp/{campaign}/captcha.png`).
+    /// The captcha's letters, where the server asks for one (`/tp/captcha.png`).
     #[serde(default)]
     pub captcha: Option<String>,
 }
@@ -144,7 +144,7 @@ pub struct CodeSentOut {
     security(()),
     request_body = CodeIn,
     params(("campaign" = String, Path, description = "活动标识")),
-    responses((status = 200, body = CodeSentOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CodeSentOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn post_code(
     State(state): State<AppState>,
     p: Public,
@@ -179,7 +179,13 @@ pub async fn post_code(
     }
     let phone = pingxuan_rules::vote::verify::phone(&body.phone)
         .map_err(|m| Failure::invalid("phone_invalid", m, Some("phone")))?;
-    super::at_edge(&state, "code-phone", &phone, rates.codes_per_phone).await?;
+    super::at_edge(
+        &state,
+        "code-phone",
+        &super::phone_key(&state, &phone),
+        rates.codes_per_phone,
+    )
+    .await?;
     voters::send_code(
         &state.store,
         state.config.sms.0.as_ref(),
@@ -219,7 +225,7 @@ pub struct VoterOut {
     security(()),
     request_body = VerifyIn,
     params(("campaign" = String, Path, description = "活动标识")),
-    responses((status = 200, body = VoterOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = VoterOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn post_session(
     State(state): State<AppState>,
     p: Public,
@@ -228,8 +234,15 @@ pub async fn post_session(
 ) -> Result<Response, ApiError> {
     let rates = state.config.edge_rates;
     super::at_edge(&state, "verify-ip", &p.ip, rates.codes_per_ip).await?;
+    // Per address and phone: a stranger guessing for someone's phone from elsewhere must
+    // not lock its owner out (the code's own 5 tries are the store's).
     if let Ok(phone) = pingxuan_rules::vote::verify::phone(&body.phone) {
-        super::at_edge(&state, "verify-phone", &phone, rates.codes_per_phone).await?;
+        let key = format!(
+            "{}|{}",
+            super::address_key(&p.ip),
+            super::phone_key(&state, &phone)
+        );
+        super::at_edge(&state, "verify-phone", &key, rates.codes_per_phone).await?;
     }
     let v = voters::verify(
         &state.store,
@@ -252,7 +265,7 @@ pub async fn post_session(
 pub struct VoteIn {
     /// The candidate's number in the round.
     pub candidate: usize,
-    /// The share link's code the voter came by, if any.
+    /// The share link's code the voter came by, if any (one of the round's, else dropped).
     #[serde(default)]
     pub share: Option<String>,
     /// Sent again with a retried request, it returns the first vote's receipt (also as
@@ -278,7 +291,7 @@ pub struct ReceiptOut {
     security(()),
     request_body = VoteIn,
     params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "投票阶段标识")),
-    responses((status = 201, body = ReceiptOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReceiptOut), (status = 200, description = "重复提交（同一幂等键）：返回第一次的回执", body = ReceiptOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn post_vote(
     State(state): State<AppState>,
     p: Public,
@@ -304,19 +317,25 @@ pub async fn post_vote(
         rates.votes_per_voter,
     )
     .await?;
-    let candidate =
-        vote_page::candidate_at(&state.ballots, &campaign, &stage, body.candidate).await?;
+    let typed_share = body
+        .share
+        .as_deref()
+        .map(share_code)
+        .unwrap_or_else(|| share_code(&p.cookie(SHARE_COOKIE)));
+    let (candidate, share) = vote_page::target(
+        &state.ballots,
+        &campaign,
+        &stage,
+        body.candidate,
+        &typed_share,
+    )
+    .await?;
     let idempotency = body.idempotency_key.clone().or_else(|| {
         headers
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    let share = body
-        .share
-        .as_deref()
-        .map(share_code)
-        .unwrap_or_else(|| share_code(&p.cookie(SHARE_COOKIE)));
     let client = Client {
         ip: p.ip.clone(),
         share,

@@ -139,12 +139,18 @@ pub(crate) async fn at_edge(
     key: &str,
     per_minute: u32,
 ) -> Result<(), Failure> {
+    // Addresses by network where one client holds many (IPv6).
+    let key = if scope.ends_with("-ip") {
+        address_key(key)
+    } else {
+        key.to_owned()
+    };
     state
         .config
         .edge
         .hit(
             scope,
-            key,
+            &key,
             pingxuan_limits::Rate::per_minute(per_minute),
             pingxuan_store::now(),
         )
@@ -152,4 +158,20 @@ pub(crate) async fn at_edge(
         .map_err(|pingxuan_limits::Wait(s)| {
             Failure::TooMany(format!("操作过于频繁，请 {s} 秒后再试"))
         })
+}
+
+/// The key a client address is counted under at the edge: an IPv4 address itself (carrier
+/// NAT shares one among many), an IPv6 address by its /64 (one phone holds a whole /64).
+pub(crate) fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            pingxuan_app::votes::network_of(ip)
+        }
+        _ => ip.to_owned(),
+    }
+}
+
+/// A phone as the edge counts it: its keyed digest, never the number (Redis may keep it).
+pub(crate) fn phone_key(state: &AppState, phone: &str) -> String {
+    state.store.sealer.lookup(phone)[..20].to_owned()
 }

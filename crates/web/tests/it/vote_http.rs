@@ -173,9 +173,10 @@ async fn a_voter_proves_a_phone_and_votes_through_the_page(db: TestDb) {
     assert_eq!(phone.cookies["px_share"], unit_code);
 
     // The page: rules and sanction before the cards, each card numbered; a device cookie.
-    let page = phone.get(&format!("/tp/{CID}/{STAGE}?s=unit7")).await;
+    let page = phone.get(&format!("/tp/{CID}/{STAGE}?s={unit_code}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let html = &page.body;
+    let share_attr = format!("data-share=\"{unit_code}\"");
     for said in [
         "投票规则",
         "每人每天可为每位候选人投 1 票",
@@ -185,13 +186,13 @@ async fn a_voter_proves_a_phone_and_votes_through_the_page(db: TestDb) {
         "1 号",
         "候选人00",
         "候选人02",
-        "data-share=\"unit7\"",
+        share_attr.as_str(),
     ] {
         assert!(html.contains(said), "{said} missing in {html}");
     }
     assert!(html.find("投票规则").unwrap() < html.find("候选人00").unwrap());
     assert_eq!(phone.cookies["px_device"].len(), 32);
-    assert_eq!(phone.cookies["px_share"], "unit7");
+    assert_eq!(phone.cookies["px_share"], unit_code);
     assert!(
         !phone.cookies.contains_key("px_session"),
         "a visit opens no session"
@@ -327,7 +328,7 @@ async fn a_voter_proves_a_phone_and_votes_through_the_page(db: TestDb) {
     .fetch_one(&app.store.pool)
     .await
     .unwrap();
-    assert_eq!(row.0, "unit7");
+    assert_eq!(row.0, unit_code, "the unit's link is kept with the vote");
     assert_eq!(row.1.len(), 32);
     assert_ne!(
         row.1, phone.cookies["px_device"],
@@ -335,6 +336,21 @@ async fn a_voter_proves_a_phone_and_votes_through_the_page(db: TestDb) {
     );
     assert_eq!(row.2, "127.0.0.1");
     assert!(row.3.contains("MicroMessenger"));
+
+    // A share code that is none of the round's units' is not kept.
+    let r = phone
+        .post(
+            &format!("/api/v1/votes/{CID}/rounds/{STAGE}/votes"),
+            json!({"candidate": 3, "idempotency_key": "k6", "share": "forged1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let kept: String = sqlx::query_scalar("SELECT share FROM votes WHERE idempotency = $1")
+        .bind("k6")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, "");
 
     // The counts show (the round says so), at most 2 s old.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -351,9 +367,9 @@ async fn a_voter_proves_a_phone_and_votes_through_the_page(db: TestDb) {
         .iter()
         .map(|c| (c["number"].as_u64().unwrap(), c["votes"].as_u64().unwrap()))
         .collect();
-    assert_eq!(votes, [(1, 1), (2, 1), (3, 0)]);
+    assert_eq!(votes, [(1, 1), (2, 1), (3, 1)]);
     let stored = app.store.vote_tallies(CID, STAGE).await.unwrap();
-    assert_eq!(stored.values().sum::<i64>(), 2);
+    assert_eq!(stored.values().sum::<i64>(), 3);
     assert!(stored.keys().any(|(_, c)| *c == ids[0]));
 }
 
