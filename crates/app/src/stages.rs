@@ -139,6 +139,8 @@ pub struct StageView {
     pub removed: Vec<(i64, String, String)>,
     /// A frozen vote: how the merged score is made, with each group's totals.
     pub formula: Option<String>,
+    /// A frozen vote: each candidate's merged score and its parts, per group.
+    pub merged: Option<pingxuan_rules::vote::Merged>,
     /// An online vote: each recommending unit's own share link code, (unit, code).
     pub shares: Vec<(String, String)>,
 }
@@ -370,6 +372,7 @@ async fn view_with(
         .collect();
     let mut panel_pool = Vec::new();
     let mut formula = None;
+    let mut merged = None;
     let mut keyed: Vec<(String, usize)> = Vec::new();
     let mut ranked: Vec<(i64, u32)> = Vec::new();
     // Under the final rules the list is drawn, not cut at the count: the ranking is whole,
@@ -473,6 +476,7 @@ async fn view_with(
             let frozen = store.frozen_votes(campaign_id, key).await?;
             let scored = vote_outcome(stage, frozen.as_ref(), &mut candidates, &ordering);
             formula = scored.formula;
+            merged = scored.merged;
             tied_ids = scored.tied;
             ranked = scored.ranked;
             (scored.outstanding, scored.outcome)
@@ -608,6 +612,7 @@ async fn view_with(
         final_draw,
         removed: removed_list,
         formula,
+        merged,
         shares,
     })
 }
@@ -632,6 +637,8 @@ struct Scored {
     ranked: Vec<(i64, u32)>,
     /// A frozen vote's formula with each group's totals.
     formula: Option<String>,
+    /// A frozen vote's merged scores with each group's part.
+    merged: Option<pingxuan_rules::vote::Merged>,
 }
 
 /// `assignments` are the sheets expected: a review's live assignments, or for a panel
@@ -767,6 +774,7 @@ fn review_outcome(
             tied: Vec::new(),
             ranked: Vec::new(),
             formula: None,
+            merged: None,
         };
     }
     let counted: Vec<Sheet> = assignments
@@ -854,6 +862,7 @@ fn review_outcome(
         tied: ranking.tie_at_cut,
         ranked: ranking.rows.iter().map(|r| (r.candidate, r.rank)).collect(),
         formula: None,
+        merged: None,
     }
 }
 
@@ -886,6 +895,7 @@ fn vote_outcome(
         tied: Vec::new(),
         ranked: Vec::new(),
         formula: None,
+        merged: None,
     };
     let Some(frozen) = frozen else {
         return not_yet(format!(
@@ -960,6 +970,7 @@ fn vote_outcome(
         tied: ranking.tie_at_cut,
         ranked: ranking.rows.iter().map(|r| (r.candidate, r.rank)).collect(),
         formula: Some(format!("{}（{}）", merged.formula, totals.join("；"))),
+        merged: Some(merged),
     }
 }
 
@@ -1901,7 +1912,7 @@ pub async fn results(
 ) -> Result<crate::exports::Download> {
     let v = view_plain(store, access, campaign_id, key).await?;
     let stage = v.stage();
-    if !stage.scored() && !stage.approval() {
+    if !stage.scored() && !stage.approval() && stage.kind != StageKind::Vote {
         return Err(Error::NotFound);
     }
     if !matches!(v.state().phase, Phase::Closed | Phase::Advanced) {
@@ -1941,10 +1952,11 @@ pub(crate) async fn stage_table(
     v: &StageView,
     names: &[pingxuan_store::experts::Expert],
 ) -> Result<pingxuan_export::results::StageResults> {
-    use pingxuan_export::results::{ResultRow, SheetRow, StageResults};
+    use pingxuan_export::results::{Detail, ResultRow, SheetRow, StageResults};
     let stage = v.stage();
     let campaign_id = v.round.campaign.campaign.id.as_str();
     let voting = stage.approval();
+    let online = stage.kind == StageKind::Vote;
     let scored = stage.scored() || voting;
     let closed = matches!(v.state().phase, Phase::Closed | Phase::Advanced);
     let mut ranked: Vec<&Candidate> = v.candidates.iter().collect();
@@ -2033,7 +2045,42 @@ pub(crate) async fn stage_table(
     } else {
         Vec::new()
     };
-    let method = if voting {
+    // An online vote's detail is its count: each group's votes, scaled and weighted.
+    let sheets = match (&v.merged, online && closed) {
+        (Some(m), true) => {
+            let of: std::collections::HashMap<i64, &pingxuan_rules::vote::Row> =
+                m.rows.iter().map(|r| (r.candidate, r)).collect();
+            ranked
+                .iter()
+                .filter_map(|c| {
+                    let r = of.get(&c.id)?;
+                    Some(SheetRow {
+                        candidate: c.name.clone(),
+                        expert: c.number.clone(),
+                        points: r
+                            .parts
+                            .iter()
+                            .flat_map(|p| {
+                                [
+                                    p.count.to_string(),
+                                    format!("{:.4}", p.scaled),
+                                    format!("{:.4}", p.weighted),
+                                ]
+                            })
+                            .collect(),
+                        total: format!("{:.4}", r.total),
+                        source: String::new(),
+                    })
+                })
+                .collect()
+        }
+        _ => sheets,
+    };
+    let method = if online {
+        v.formula
+            .clone()
+            .unwrap_or_else(|| "网络投票：公众组与专业组票数按活动设置换算、加权后相加".to_owned())
+    } else if voting {
         "表决：每位专家对每位候选人表示同意或不同意，按同意票数排名".to_owned()
     } else if stage.scored() {
         format!("汇总方法：{}", stage.aggregation().name())
@@ -2055,14 +2102,28 @@ pub(crate) async fn stage_table(
     Ok(StageResults {
         title: format!("{}结果（{}）", stage.name, v.round.campaign.campaign.name),
         line,
-        criteria: if !(scored && closed) {
+        criteria: if online && closed && v.merged.is_some() {
+            stage
+                .groups
+                .iter()
+                .flat_map(|g| {
+                    [
+                        format!("{}票数", g.name),
+                        format!("{}换算", g.name),
+                        format!("{}得分", g.name),
+                    ]
+                })
+                .collect()
+        } else if !(scored && closed) {
             Vec::new()
         } else if voting {
             vec!["表决".to_owned()]
         } else {
             stage.criteria.clone()
         },
-        value_label: if voting {
+        value_label: if online {
+            "综合得分"
+        } else if voting {
             "同意票数"
         } else if stage.scored() {
             "汇总分"
@@ -2074,6 +2135,11 @@ pub(crate) async fn stage_table(
         .to_owned(),
         rows,
         sheets,
+        detail: if online {
+            Detail::Votes
+        } else {
+            Detail::Sheets
+        },
     })
 }
 

@@ -17,7 +17,7 @@ use pingxuan_store::attachments::Attachment;
 
 use crate::error::{Error, Result};
 use crate::votes::{Ballots, Round};
-pub use crate::votes::{Card, Deck};
+pub use crate::votes::{Card, Deck, Standing, Standings};
 
 /// Cards are built again at most this often (a candidate's files may change).
 pub(crate) const CARDS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -76,10 +76,15 @@ pub async fn cards(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Res
         .into_iter()
         .map(|(_, code)| code)
         .collect();
+    let standings = match round.phase {
+        Phase::Closed | Phase::Advanced => standings(store, &round, &cards).await?.map(Arc::new),
+        _ => None,
+    };
     let deck = Deck {
         events: round.events,
         cards: Arc::new(cards),
         shares: Arc::new(shares),
+        standings,
     };
     ballots
         .decks()
@@ -87,6 +92,72 @@ pub async fn cards(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Res
         .unwrap()
         .insert(key, (Instant::now(), deck.clone()));
     Ok((round, deck))
+}
+
+/// A closed round's result as the stage's page ranks it (read as the office reads it: the
+/// frozen count, the tie keys, the office's order of a tie, an objection's removal),
+/// without what only the office sees. `None` before the freeze.
+async fn standings(
+    store: &pingxuan_store::Store,
+    round: &Round,
+    cards: &[Card],
+) -> Result<Option<Standings>> {
+    let campaign_id = round.campaign.campaign.id.as_str();
+    let stage = round.stage();
+    let Some(frozen) = store.frozen_votes(campaign_id, &stage.key).await? else {
+        return Ok(None);
+    };
+    let v = crate::stages::view_plain(store, &crate::Access::operator(), campaign_id, &stage.key)
+        .await?;
+    let (Some(merged), Some(formula)) = (&v.merged, &v.formula) else {
+        return Ok(None);
+    };
+    let confirmed = v.state().phase == Phase::Advanced;
+    let number: std::collections::HashMap<i64, usize> =
+        cards.iter().map(|c| (c.id, c.number)).collect();
+    let counts: std::collections::HashMap<i64, Vec<u64>> = merged
+        .rows
+        .iter()
+        .map(|r| (r.candidate, r.parts.iter().map(|p| p.count).collect()))
+        .collect();
+    // The objection's reason stays with the office: the public reads that it was upheld.
+    let removed: std::collections::HashSet<i64> = v.removed.iter().map(|(id, _, _)| *id).collect();
+    let mut rows: Vec<Standing> = v
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            let (rank, total, _) = c.result.as_ref()?;
+            Some(Standing {
+                rank: *rank,
+                number: number.get(&c.id).copied()?,
+                name: c.name.clone(),
+                work_unit: c.work_unit.clone(),
+                counts: counts.get(&c.id).cloned().unwrap_or_default(),
+                total: total.clone(),
+                advanced: confirmed && v.state().advanced.contains(&c.id),
+                note: if removed.contains(&c.id) {
+                    "经公示异议核实，已移出名单".to_owned()
+                } else {
+                    String::new()
+                },
+            })
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.rank, r.number));
+    Ok(Some(Standings {
+        groups: stage.groups.iter().map(|g| g.name.clone()).collect(),
+        formula: formula.clone(),
+        rows,
+        digest: frozen.digest,
+        frozen_at: frozen.frozen_at,
+        confirmed,
+        advance: stage.advance,
+        next: round
+            .campaign
+            .stages
+            .get(round.index + 1)
+            .map(|s| s.name.clone()),
+    }))
 }
 
 /// The voting page: the round, its cards in the voter's order, the words before the first
@@ -106,6 +177,8 @@ pub struct Page {
     pub counts: Option<std::collections::HashMap<usize, u64>>,
     /// Whether the round has a 专业组 (experts vote on their own page).
     pub experts_vote: bool,
+    /// Once frozen: the result.
+    pub standings: Option<Arc<Standings>>,
 }
 
 /// The page of a round for anyone; `seed` orders a shuffled round for this browser.
@@ -166,6 +239,7 @@ pub async fn page(
         cards,
         counts,
         experts_vote: stage.groups.iter().any(|g| g.role == Role::Expert),
+        standings: deck.standings.clone(),
     })
 }
 

@@ -693,6 +693,46 @@ pub struct Deck {
     pub cards: Arc<Vec<Card>>,
     /// The recommending units' share codes of the round (a vote keeps only one of these).
     pub shares: Arc<Vec<String>>,
+    /// Once the round is frozen: its result as the public reads it.
+    pub standings: Option<Arc<Standings>>,
+}
+
+/// A frozen round's result for the public: the count as frozen, merged as the file says,
+/// ranked, and who goes on once the office has advanced them.
+#[derive(Debug, Clone)]
+pub struct Standings {
+    /// The groups' names, in the order of each row's counts.
+    pub groups: Vec<String>,
+    /// “综合得分 = …” with each group's totals.
+    pub formula: String,
+    /// Best first.
+    pub rows: Vec<Standing>,
+    /// SHA-256 of the frozen count, as the audit trail keeps it.
+    pub digest: String,
+    pub frozen_at: i64,
+    /// The office has advanced the stage: who goes on is final.
+    pub confirmed: bool,
+    /// How many go on, as the file says.
+    pub advance: Option<u32>,
+    /// The stage they go on to.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub rank: u32,
+    /// The candidate's number in the round.
+    pub number: usize,
+    pub name: String,
+    pub work_unit: String,
+    /// Votes per group, in `Standings::groups`' order.
+    pub counts: Vec<u64>,
+    /// The merged score as shown (four places).
+    pub total: String,
+    /// Goes on to the next stage (once confirmed).
+    pub advanced: bool,
+    /// Where an objection to the 公示 took them off the list, that it did (not why).
+    pub note: String,
 }
 
 /// A recommending unit's own share code for a round: kept with each vote that came by its

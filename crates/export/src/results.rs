@@ -1,6 +1,7 @@
 //! A stage's results as XLSX for the file: the ranking (名次, the candidate, the
 //! aggregate, advanced or not, the reason), then every sheet counted (per expert and
-//! criterion, marked where it was keyed from paper).
+//! criterion, marked where it was keyed from paper) or, for an online vote, each
+//! candidate's votes per group with its scaled and weighted part.
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 
@@ -19,10 +20,11 @@ pub struct ResultRow {
     pub reason: String,
 }
 
-/// One sheet counted.
+/// One sheet counted, or one candidate's count in a vote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SheetRow {
     pub candidate: String,
+    /// The expert; in a vote's count, the candidate's 编号.
     pub expert: String,
     pub points: Vec<String>,
     pub total: String,
@@ -41,12 +43,40 @@ pub struct StageResults {
     pub value_label: String,
     pub rows: Vec<ResultRow>,
     pub sheets: Vec<SheetRow>,
+    pub detail: Detail,
 }
 
-/// The workbook: 评选结果 and 评分明细.
+/// What the second sheet lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// 评分明细: every sheet counted, per expert.
+    #[default]
+    Sheets,
+    /// 计票明细: a vote's count per candidate, each group's votes, scaled and weighted.
+    Votes,
+}
+
+impl Detail {
+    fn name(self) -> &'static str {
+        match self {
+            Detail::Sheets => "评分明细",
+            Detail::Votes => "计票明细",
+        }
+    }
+
+    /// The headings around the criteria: (first two, last ones).
+    fn heads(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Detail::Sheets => (&["候选人", "评审专家"], &["合计", "来源"]),
+            Detail::Votes => (&["候选人", "编号"], &["综合得分"]),
+        }
+    }
+}
+
+/// The workbook: 评选结果 and 评分明细 (a vote's: 计票明细).
 pub fn xlsx(r: &StageResults) -> Result<Vec<u8>, ExportError> {
     let mut book = Workbook::new();
-    write_stage(&mut book, r, "评选结果", "评分明细")?;
+    write_stage(&mut book, r, "评选结果", r.detail.name())?;
     Ok(book.save_to_buffer()?)
 }
 
@@ -56,7 +86,10 @@ pub fn workbook(stages: &[StageResults], names: &[String]) -> Result<Vec<u8>, Ex
     let mut book = Workbook::new();
     for (n, (r, name)) in stages.iter().zip(names).enumerate() {
         let results = sheet_name(&format!("{} {name}", n + 1), "");
-        let detail = sheet_name(&format!("{} {name}", n + 1), " 评分明细");
+        let detail = sheet_name(
+            &format!("{} {name}", n + 1),
+            &format!(" {}", r.detail.name()),
+        );
         write_stage(&mut book, r, &results, &detail)?;
     }
     Ok(book.save_to_buffer()?)
@@ -137,20 +170,22 @@ fn write_stage(
     }
     let detail = book.add_worksheet();
     detail.set_name(detail_name)?;
-    let mut heads: Vec<String> = vec!["候选人".into(), "评审专家".into()];
-    heads.extend(r.criteria.iter().cloned());
-    heads.push("合计".into());
-    heads.push("来源".into());
+    let (first, last) = r.detail.heads();
+    let mut heads: Vec<&str> = first.to_vec();
+    heads.extend(r.criteria.iter().map(String::as_str));
+    heads.extend(last);
     for (i, h) in heads.iter().enumerate() {
         detail.set_column_width(i as u16, if i < 2 { 12.0 } else { 10.0 })?;
-        detail.write_string_with_format(0, i as u16, h, &head)?;
+        detail.write_string_with_format(0, i as u16, *h, &head)?;
     }
     for (n, s) in r.sheets.iter().enumerate() {
         let at = 1 + n as u32;
         let mut values: Vec<&str> = vec![&s.candidate, &s.expert];
         values.extend(s.points.iter().map(String::as_str));
         values.push(&s.total);
-        values.push(&s.source);
+        if r.detail == Detail::Sheets {
+            values.push(&s.source);
+        }
         for (i, v) in values.into_iter().enumerate() {
             detail.write_string_with_format(at, i as u16, v, &cell)?;
         }
@@ -186,6 +221,7 @@ mod tests {
                 total: "68".into(),
                 source: String::new(),
             }],
+            detail: Detail::Sheets,
         };
         let bytes = xlsx(&r).unwrap();
         let cells = crate::testing::xlsx_cells(bytes.clone(), "评选结果");
@@ -215,6 +251,7 @@ mod tests {
                 total: "30".into(),
                 source: "纸质录入".into(),
             }],
+            detail: Detail::Sheets,
         };
         let screening = StageResults {
             title: "形式审查结果".into(),
@@ -232,6 +269,7 @@ mod tests {
                 reason: String::new(),
             }],
             sheets: vec![],
+            detail: Detail::Sheets,
         };
         let long = "一个名字很长很长很长很长很长很长很长很长的评审阶段[终]".to_owned();
         let bytes = workbook(&[screening, scored], &["形式审查".to_owned(), long.clone()]).unwrap();
@@ -245,5 +283,49 @@ mod tests {
         assert_eq!(first[3][5], "合格");
         let detail = crate::testing::xlsx_cells(bytes, &names[2]);
         assert_eq!(detail[1][4], "纸质录入");
+    }
+
+    #[test]
+    fn a_vote_counts_per_group_on_its_own_sheet() {
+        let r = StageResults {
+            title: "网络投票结果".into(),
+            line:
+                "综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + 专业组票数 ÷ 专业组最高票数 × 0.4"
+                    .into(),
+            criteria: vec![
+                "公众组票数".into(),
+                "公众组换算".into(),
+                "公众组得分".into(),
+            ],
+            value_label: "综合得分".into(),
+            rows: vec![],
+            sheets: vec![SheetRow {
+                candidate: "张三".into(),
+                expert: "7".into(),
+                points: vec!["120".into(), "0.4000".into(), "0.2400".into()],
+                total: "0.2400".into(),
+                source: String::new(),
+            }],
+            detail: Detail::Votes,
+        };
+        let bytes = xlsx(&r).unwrap();
+        let names = crate::testing::xlsx_sheet_names(bytes.clone());
+        assert_eq!(names, ["评选结果", "计票明细"]);
+        let detail = crate::testing::xlsx_cells(bytes, "计票明细");
+        assert_eq!(
+            detail[0],
+            [
+                "候选人",
+                "编号",
+                "公众组票数",
+                "公众组换算",
+                "公众组得分",
+                "综合得分"
+            ]
+        );
+        assert_eq!(
+            detail[1],
+            ["张三", "7", "120", "0.4000", "0.2400", "0.2400"]
+        );
     }
 }

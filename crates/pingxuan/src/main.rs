@@ -59,6 +59,24 @@ enum Command {
     /// / load on the online vote (this machine only), and the check of its receipts
     #[command(subcommand)]
     Loadgen(LoadgenCommand),
+    /// 网络投票：离线核对一张选票的回执证明 / the online vote: check a receipt's proof offline
+    #[command(subcommand)]
+    Vote(VoteCommand),
+}
+
+#[derive(Subcommand)]
+enum VoteCommand {
+    /// 用结果页下载的回执证明（P.json）和计票结果（R.json）逐步核对这一票已计入；不需要数据库。
+    /// 退出码：0 已计入，1 校验未通过（指出第一步未通过的原因），2 文件无法读取或格式有误
+    /// / check that a vote is counted: exit 0 counted, 1 a step failed, 2 a file is malformed
+    Verify {
+        /// 回执证明文件 / the receipt's proof
+        #[arg(long)]
+        proof: PathBuf,
+        /// 公布的计票结果文件 / the round's published count
+        #[arg(long)]
+        result: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +207,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Loadgen(LoadgenCommand::Check(args)) => {
             commands::loadgen::check(&common, &args).await
         }
+        Command::Vote(VoteCommand::Verify { proof, result }) => {
+            commands::vote::verify(&proof, &result)
+        }
         Command::Demo => {
             let store = common.store().await?;
             commands::demo::run(&store).await.map(|()| true)
@@ -226,6 +247,10 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        Err(e) if e.downcast_ref::<commands::vote::Malformed>().is_some() => {
+            eprintln!("错误：{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("错误：{e:#}");
             ExitCode::FAILURE

@@ -61,6 +61,100 @@ fn campaign_check_reports_lines_and_fails() {
 /// The command line as an operator meets it (issue 16): every option described with no
 /// stray `=` or empty default; a log that is a file gets no colour codes; a bad address to
 /// listen on fails before the data folder is made.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+/// `pingxuan vote verify` offline: a counted vote passes (0); a proof naming another
+/// candidate or a result with a tally moved fails at its step (1); a file that is not a
+/// proof is malformed (2).
+#[test]
+fn vote_verify_checks_a_proof_offline() {
+    use pingxuan_rules::vote::merkle::{Proof, Published, Tally, Tree, leaf_hash};
+    let votes = [
+        ("public", 1, "AAAA00000001"),
+        ("public", 1, "AAAA00000002"),
+        ("public", 2, "AAAA00000003"),
+        ("public", 2, "AAAA00000004"),
+        ("public", 2, "AAAA00000005"),
+    ];
+    let tree = Tree::build(votes.iter().map(|(g, c, r)| leaf_hash(g, *c, r)).collect());
+    let root = tree.root();
+    let result = Published {
+        campaign: "dongguan-2023".into(),
+        stage: "online_vote".into(),
+        root: root.hex(),
+        total: root.count,
+        tallies: vec![
+            Tally {
+                group: "public".into(),
+                candidate: 1,
+                count: 2,
+            },
+            Tally {
+                group: "public".into(),
+                candidate: 2,
+                count: 3,
+            },
+        ],
+    };
+    let proof = Proof {
+        campaign: "dongguan-2023".into(),
+        stage: "online_vote".into(),
+        group: "public".into(),
+        candidate: 2,
+        receipt: "AAAA00000004".into(),
+        path: tree.proof(3).unwrap(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, json: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, json).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let verify = |p: &str, r: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pingxuan"))
+            .args(["vote", "verify", "--proof", p, "--result", r])
+            .output()
+            .unwrap()
+    };
+    let (p, r) = (
+        write("P.json", json(&proof)),
+        write("R.json", json(&result)),
+    );
+    let o = verify(&p, &r);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("已计入：回执 AAAA00000004"),
+        "{}",
+        text(&o)
+    );
+
+    let mut other = proof.clone();
+    other.candidate = 1;
+    let o = verify(&write("other.json", json(&other)), &r);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("校验未通过：第 4 步"), "{}", text(&o));
+
+    let mut moved = result.clone();
+    moved.tallies[0].count = 4;
+    moved.tallies[1].count = 1;
+    let o = verify(&p, &write("moved.json", json(&moved)));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("第 6 步：这一票位于第 4 位"),
+        "{}",
+        text(&o)
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"campaign\": 1}").unwrap();
+    let o = verify(bad.to_str().unwrap(), &r);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("回执证明文件"), "{}", text(&o));
+    assert!(text(&o).contains("格式有误"), "{}", text(&o));
+}
+
 #[test]
 fn help_logs_and_a_bad_listen_address() {
     let chinese = |l: &str| l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));

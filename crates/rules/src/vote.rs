@@ -18,6 +18,9 @@ use crate::deadline::format_beijing as format_time;
 use crate::publicity::beijing_day;
 use crate::selection::aggregate::{Aggregate, Score, TieKey};
 
+pub mod merkle;
+pub mod review;
+pub mod signals;
 pub mod verify;
 
 /// Why a vote is refused, with the code the API answers.

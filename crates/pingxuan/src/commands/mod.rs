@@ -11,3 +11,4 @@ pub mod loadgen;
 pub mod serve;
 pub mod units;
 pub mod user;
+pub mod vote;

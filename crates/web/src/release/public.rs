@@ -161,7 +161,7 @@ pub async fn get_file(
         )
         .await;
     }
-    photo(&state, &a, pingxuan_app::materials::LARGE_PHOTO).await
+    photo(&state, &a, pingxuan_app::materials::LARGE_PHOTO, DAY).await
 }
 
 /// `GET /jg/{id}/{n}/{file}/small`: a photo's small upright JPEG, for the cards.
@@ -173,13 +173,19 @@ pub async fn get_small(
     if role == "video" {
         return Err(ApiError(Failure::NotFound));
     }
-    photo(&state, &a, pingxuan_app::materials::SMALL_PHOTO).await
+    photo(&state, &a, pingxuan_app::materials::SMALL_PHOTO, DAY).await
 }
 
-async fn photo(
+/// Released photos do not change: caches keep them a day.
+const DAY: &str = "public, max-age=86400";
+
+/// A public photo as an upright JPEG no wider or taller than `max_side`, without its
+/// metadata, kept by caches for `cache` (a `Cache-Control` value).
+pub(crate) async fn photo(
     state: &AppState,
     a: &pingxuan_store::attachments::Attachment,
     max_side: u32,
+    cache: &'static str,
 ) -> Result<Response, ApiError> {
     if a.format != "jpg" {
         return Err(ApiError(Failure::NotFound));
@@ -188,7 +194,7 @@ async fn photo(
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CACHE_CONTROL, cache),
         ],
         jpeg,
     )

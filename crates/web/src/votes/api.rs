@@ -50,6 +50,64 @@ pub struct RoundOut {
     pub candidates: Vec<CardOut>,
     /// This browser's voter, the phone masked, once proven.
     pub voter: Option<String>,
+    /// Once the office has frozen the round: its result.
+    pub result: Option<ResultOut>,
+}
+
+/// A frozen round's result: the formula, each candidate's votes per group and merged
+/// score, ranked; who goes on once the office has advanced them.
+#[derive(Serialize, ToSchema)]
+pub struct ResultOut {
+    /// “综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + …（公众组有效票 … 票）”.
+    pub formula: String,
+    /// The groups' names, in the order of each row's `votes`.
+    pub groups: Vec<String>,
+    /// SHA-256 of the frozen count.
+    pub digest: String,
+    /// When it was frozen (Unix seconds).
+    pub frozen_at: i64,
+    /// The office has advanced the stage: `advanced` is final.
+    pub confirmed: bool,
+    pub rows: Vec<StandingOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StandingOut {
+    pub rank: u32,
+    /// The candidate's number in the round.
+    pub number: usize,
+    pub name: String,
+    pub work_unit: String,
+    pub votes: Vec<u64>,
+    /// The merged score, four places.
+    pub score: String,
+    pub advanced: bool,
+    /// Why not, where an objection took them off the list.
+    pub note: String,
+}
+
+fn result_out(s: &vote_page::Standings) -> ResultOut {
+    ResultOut {
+        formula: s.formula.clone(),
+        groups: s.groups.clone(),
+        digest: s.digest.clone(),
+        frozen_at: s.frozen_at,
+        confirmed: s.confirmed,
+        rows: s
+            .rows
+            .iter()
+            .map(|r| StandingOut {
+                rank: r.rank,
+                number: r.number,
+                name: r.name.clone(),
+                work_unit: r.work_unit.clone(),
+                votes: r.counts.clone(),
+                score: r.total.clone(),
+                advanced: r.advanced,
+                note: r.note.clone(),
+            })
+            .collect(),
+    }
 }
 
 pub(crate) fn card_out(
@@ -119,6 +177,7 @@ pub async fn get_round(
         rules: page.rules,
         integrity: page.integrity,
         voter,
+        result: page.standings.as_deref().map(result_out),
     }))
 }
 

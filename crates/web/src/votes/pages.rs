@@ -75,6 +75,8 @@ struct RoundPage {
     cards: Vec<CardView>,
     total: usize,
     experts_vote: bool,
+    standings: Option<std::sync::Arc<vote_page::Standings>>,
+    frozen_at: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,22 +108,34 @@ fn share_of(state: &AppState, jar: CookieJar, typed: &str) -> (CookieJar, String
     (jar, kept)
 }
 
-async fn frame(
+/// What every page of a round begins with: the browser's device cookie (the seed of a
+/// shuffled order), the share it came by, the page's data and its frame.
+async fn visit(
     state: &AppState,
     p: &Public,
     campaign: &str,
     stage: &str,
-    share: String,
-    taking: bool,
-) -> Result<Frame, Failure> {
-    Ok(Frame {
+    typed_share: &str,
+) -> Result<(CookieJar, vote_page::Page, Frame), Failure> {
+    let (jar, device) = device_of(state, p.jar.clone());
+    let (jar, share) = share_of(state, jar, typed_share);
+    let page = vote_page::page(
+        &state.ballots,
+        campaign,
+        stage,
+        &device,
+        pingxuan_store::now(),
+    )
+    .await?;
+    let frame = Frame {
         campaign: campaign.to_owned(),
         stage: stage.to_owned(),
         share,
         captcha: state.config.captcha != CaptchaPolicy::Off,
-        taking,
+        taking: page.taking,
         voter: super::api::voter_shown(state, p, campaign).await?,
-    })
+    };
+    Ok((jar, page, frame))
 }
 
 /// `GET /tp/{campaign}/{stage}`: the round's cards, rules first.
@@ -131,17 +145,7 @@ pub async fn get_round(
     Path((campaign, stage)): Path<(String, String)>,
     Query(q): Query<RoundQuery>,
 ) -> Result<Response, PageError> {
-    let (jar, device) = device_of(&state, p.jar.clone());
-    let (jar, share) = share_of(&state, jar, &q.s);
-    let page = vote_page::page(
-        &state.ballots,
-        &campaign,
-        &stage,
-        &device,
-        pingxuan_store::now(),
-    )
-    .await
-    .map_err(Failure::from)?;
+    let (jar, page, frame) = visit(&state, &p, &campaign, &stage, &q.s).await?;
     let typed = q.q.trim();
     let cards: Vec<CardView> = page
         .cards
@@ -150,7 +154,7 @@ pub async fn get_round(
         .map(|c| card_view(&campaign, &stage, c, &page.counts))
         .collect();
     let html = RoundPage {
-        frame: frame(&state, &p, &campaign, &stage, share, page.taking).await?,
+        frame,
         title: page.stage_name,
         campaign_title: page.campaign_title,
         status: page.status,
@@ -161,6 +165,12 @@ pub async fn get_round(
         total: page.cards.len(),
         cards,
         experts_vote: page.experts_vote,
+        frozen_at: page
+            .standings
+            .as_ref()
+            .map(|s| pingxuan_rules::deadline::format_time(s.frozen_at))
+            .unwrap_or_default(),
+        standings: page.standings,
     }
     .render()
     .map_err(Failure::from)?;
@@ -198,17 +208,7 @@ pub async fn get_candidate(
     Path((campaign, stage, n)): Path<(String, String, usize)>,
     Query(q): Query<RoundQuery>,
 ) -> Result<Response, PageError> {
-    let (jar, device) = device_of(&state, p.jar.clone());
-    let (jar, share) = share_of(&state, jar, &q.s);
-    let page = vote_page::page(
-        &state.ballots,
-        &campaign,
-        &stage,
-        &device,
-        pingxuan_store::now(),
-    )
-    .await
-    .map_err(Failure::from)?;
+    let (jar, page, frame) = visit(&state, &p, &campaign, &stage, &q.s).await?;
     let c = page
         .cards
         .iter()
@@ -216,7 +216,7 @@ pub async fn get_candidate(
         .ok_or(Failure::NotFound)?;
     let at = |seq: i64| format!("/tp/{campaign}/{stage}/{n}/{seq}");
     let html = CandidatePage {
-        frame: frame(&state, &p, &campaign, &stage, share, page.taking).await?,
+        frame,
         title: format!("{} · {}", c.name, page.stage_name),
         stage_name: page.stage_name.clone(),
         number: n,
@@ -253,6 +253,9 @@ pub async fn get_candidate(
     Ok((jar, no_store(), Html(html)).into_response())
 }
 
+/// A card's files may change while the round is on: caches keep them an hour.
+const HOUR: &str = "public, max-age=3600";
+
 /// `GET /tp/{campaign}/{stage}/{n}/{file}`: a photo as an upright copy without its
 /// metadata, the video by range so it seeks.
 pub async fn get_file(
@@ -263,16 +266,9 @@ pub async fn get_file(
     let (a, role) = vote_page::card_file(&state.ballots, &campaign, &stage, n, file).await?;
     if role == "video" {
         let disposition = crate::exports::disposition(false, &format!("{n}-{file}.{}", a.format));
-        return crate::materials::api::serve(
-            &state,
-            &a,
-            &headers,
-            disposition,
-            "public, max-age=3600",
-        )
-        .await;
+        return crate::materials::api::serve(&state, &a, &headers, disposition, HOUR).await;
     }
-    photo(&state, &a, pingxuan_app::materials::LARGE_PHOTO).await
+    crate::release::public::photo(&state, &a, pingxuan_app::materials::LARGE_PHOTO, HOUR).await
 }
 
 /// `GET /tp/{campaign}/{stage}/{n}/{file}/small`: a card's light JPEG.
@@ -284,26 +280,7 @@ pub async fn get_small(
     if role == "video" {
         return Err(Failure::NotFound.into());
     }
-    photo(&state, &a, pingxuan_app::materials::CARD_PHOTO).await
-}
-
-async fn photo(
-    state: &AppState,
-    a: &pingxuan_store::attachments::Attachment,
-    max_side: u32,
-) -> Result<Response, ApiError> {
-    if a.format != "jpg" {
-        return Err(Failure::NotFound.into());
-    }
-    let jpeg = pingxuan_app::materials::photo_copy(&state.blobs, a, max_side).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        jpeg,
-    )
-        .into_response())
+    crate::release::public::photo(&state, &a, pingxuan_app::materials::CARD_PHOTO, HOUR).await
 }
 
 /// `GET /tp/captcha.png`: the image a voter reads before an SMS; the session keeping its

@@ -2620,6 +2620,7 @@ async fn dongguan_vote_walk() {
         )
         .await
         .unwrap();
+    wait_text(&office, "下载投票结果（Excel").await;
     screenshot(&office, "vote-walk-7-frozen.png").await;
     click(&office, "form.actions button.primary").await;
     wait_text(&office, "晋级名单已确定").await;
@@ -2629,8 +2630,11 @@ async fn dongguan_vote_walk() {
         .unwrap();
     wait_text(&office, "确认开始（下表 30 人进入本阶段）").await;
     screenshot(&office, "vote-walk-8-panel.png").await;
-    // The phone's page says the vote is over.
+    // The phone's page says the vote is over and shows its result: each candidate's votes
+    // per group and merged score, ranked, the formula and the count's digest.
     phone.goto(&round).await.unwrap();
     wait_text(&phone, "已结束").await;
+    wait_text(&phone, "投票结果").await;
+    wait_text(&phone, "计票摘要（SHA-256）").await;
     screenshot(&phone, "vote-walk-9-over-phone.png").await;
 }

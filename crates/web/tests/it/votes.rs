@@ -9,6 +9,7 @@ use pingxuan_store::on_both_databases;
 use pingxuan_store::testing::TestDb;
 use pingxuan_store::votes::Clock;
 use pingxuan_web::CaptchaPolicy;
+use reqwest::StatusCode;
 
 use crate::common::{TestApp, start};
 
@@ -433,6 +434,109 @@ async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
     assert_eq!((rank, score.as_str()), (1, "0.6000"));
     assert!(reason.starts_with("公众组 1 票，专业组 1 票；"), "{reason}");
     assert_eq!(v.tied_ids.len(), 2);
+    let name_of = |id: i64| {
+        v.candidates
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .name
+            .clone()
+    };
+
+    // The public reads the frozen result on the voting page: the formula, each candidate's
+    // votes per group and merged score, ranked, the count's digest; nobody goes on yet.
+    let mut anyone = app.client();
+    let page = anyone.get(&format!("/tp/{CID}/{STAGE}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let result = {
+        let (from, to) = (
+            page.body.find("id=\"result\"").expect("a result section"),
+            page.body.find("id=\"rules\"").unwrap(),
+        );
+        page.body[from..to].to_owned()
+    };
+    for said in [
+        "投票结果",
+        "结果已于",
+        "冻结，此后不再变动；进入“评审小组终选”的名单由活动办公室确认后公布",
+        "综合得分 = 公众组票数 ÷ 公众组有效票总数 × 0.6 + 专业组票数 ÷ 专业组最高票数 × 0.4（公众组有效票 3 票、最高 2 票；专业组有效票 2 票、最高 1 票）",
+        "公众组 1 票 · 专业组 1 票 · 综合得分 <b>0.6000</b>",
+        "公众组 2 票 · 专业组 0 票 · 综合得分 <b>0.4000</b>",
+        "公众组 0 票 · 专业组 1 票 · 综合得分 <b>0.4000</b>",
+        frozen.digest.as_str(),
+    ] {
+        assert!(result.contains(said), "{said} missing in {result}");
+    }
+    assert!(
+        result.find(&name_of(ids[1])).unwrap() < result.find(&name_of(ids[0])).unwrap(),
+        "{result}"
+    );
+    assert!(!result.contains("class=\"tag\""), "{result}");
+    let api = anyone
+        .get(&format!("/api/v1/votes/{CID}/rounds/{STAGE}"))
+        .await
+        .json();
+    assert_eq!(
+        api["result"]["groups"],
+        serde_json::json!(["公众组", "专业组"])
+    );
+    assert_eq!(api["result"]["rows"][0]["votes"], serde_json::json!([1, 1]));
+    assert_eq!(api["result"]["rows"][0]["score"], "0.6000");
+    assert_eq!(api["result"]["rows"][1]["rank"], 2);
+    assert_eq!(api["result"]["confirmed"], false);
+    // The office's workbook: the ranking by 综合得分, and the count with each part.
+    let office_token = app.token(office.user.id).await;
+    let xlsx = app
+        .fetch(
+            &office_token,
+            &format!("/api/v1/campaigns/{CID}/stages/{STAGE}/results.xlsx"),
+        )
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let cells = pingxuan_export::testing::xlsx_cells(bytes.clone(), "评选结果");
+    assert_eq!(cells[2][5], "综合得分");
+    assert_eq!(
+        (
+            cells[3][0].as_str(),
+            cells[3][2].clone(),
+            cells[3][5].as_str()
+        ),
+        ("1", name_of(ids[1]), "0.6000")
+    );
+    assert!(cells[1][0].starts_with("综合得分 = "), "{cells:?}");
+    let detail = pingxuan_export::testing::xlsx_cells(bytes, "计票明细");
+    assert_eq!(
+        detail[0],
+        [
+            "候选人",
+            "编号",
+            "公众组票数",
+            "公众组换算",
+            "公众组得分",
+            "专业组票数",
+            "专业组换算",
+            "专业组得分",
+            "综合得分"
+        ]
+    );
+    // By hand: 1 of 3 public votes is 0.3333, × 0.6 = 0.2000; 1 of the top 1 expert
+    // votes is 1, × 0.4 = 0.4000; together 0.6000.
+    assert_eq!(
+        detail[1][2..],
+        ["1", "0.3333", "0.2000", "1", "1.0000", "0.4000", "0.6000"]
+    );
+    assert_eq!(detail[1][0], name_of(ids[1]));
+    assert_eq!(
+        detail[2][2..]
+            .iter()
+            .chain(&detail[3][2..])
+            .filter(|c| *c == "0.4000")
+            .count(),
+        4,
+        "{detail:?}"
+    );
+
     pingxuan_app::stages::break_tie(
         &app.store,
         &office,
@@ -464,6 +568,23 @@ async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
     )
     .await
     .unwrap();
+    // Once advanced (and the page's 2-second round cache has turned), it says who goes on.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let page = anyone.get(&format!("/tp/{CID}/{STAGE}")).await;
+    assert!(
+        page.body.contains("以下前 2 位候选人进入“评审小组终选”。"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("class=\"tag\">晋级<").count(), 2);
+    let api = anyone
+        .get(&format!("/api/v1/votes/{CID}/rounds/{STAGE}"))
+        .await
+        .json();
+    assert_eq!(api["result"]["confirmed"], true);
+    assert_eq!(api["result"]["rows"][1]["name"], name_of(ids[2]).as_str());
+    assert_eq!(api["result"]["rows"][1]["advanced"], true);
+    assert_eq!(api["result"]["rows"][2]["advanced"], false);
     // The panel would open with the two.
     let panel = pingxuan_app::stages::view_plain(&app.store, &office, CID, "panel")
         .await
