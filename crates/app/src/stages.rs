@@ -143,6 +143,8 @@ pub struct StageView {
     pub merged: Option<pingxuan_rules::vote::Merged>,
     /// An online vote: each recommending unit's own share link code, (unit, code).
     pub shares: Vec<(String, String)>,
+    /// An online vote: clusters of suspect votes not yet decided (issue 20).
+    pub suspects: Option<i64>,
 }
 
 impl StageView {
@@ -588,10 +590,13 @@ async fn view_with(
                 .map(|r| (c.id, c.name.clone(), r.clone()))
         })
         .collect();
-    let shares = if stage.kind == StageKind::Vote {
-        crate::votes::shares(store, campaign_id, key).await?
+    let (shares, suspects) = if stage.kind == StageKind::Vote {
+        (
+            crate::votes::shares(store, campaign_id, key).await?,
+            Some(store.undecided_clusters(campaign_id, key).await?),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     Ok(StageView {
         round,
@@ -614,6 +619,7 @@ async fn view_with(
         formula,
         merged,
         shares,
+        suspects,
     })
 }
 

@@ -60,6 +60,8 @@ pub struct Ballots {
     rounds: Cache<Round>,
     tallies: Cache<Arc<Tallies>>,
     decks: Cache<Deck>,
+    /// A frozen round's Merkle tree with its leaves in order: built once, never changed.
+    trees: Cache<Arc<crate::vote_review::CountTree>>,
     /// One rebuild of a round's cards at a time: when they expire under a city's load,
     /// the others wait for it instead of each reading every candidate again.
     building: Arc<tokio::sync::Mutex<()>>,
@@ -98,6 +100,7 @@ impl Ballots {
             rounds: Default::default(),
             tallies: Default::default(),
             decks: Default::default(),
+            trees: Default::default(),
             building: Default::default(),
         }
     }
@@ -108,6 +111,11 @@ impl Ballots {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Frozen rounds' trees (`vote_review::receipt`).
+    pub(crate) fn trees(&self) -> &Cache<Arc<crate::vote_review::CountTree>> {
+        &self.trees
     }
 
     /// The voting page's cards per round (`vote_page::cards`).
@@ -457,6 +465,18 @@ pub async fn freeze(
     let frozen = store.frozen_votes(campaign_id, stage_key).await?;
     vote::may_freeze(&rules, frozen.is_some(), pingxuan_store::now())
         .map_err(|r| Error::conflict(r.code, r.message))?;
+    // The signals once more over every vote, the last ones too; what they find is reviewed
+    // before anything is counted.
+    crate::vote_review::scan(store, campaign_id, stage_key, pingxuan_store::now()).await?;
+    let open = store.undecided_clusters(campaign_id, stage_key).await?;
+    if open > 0 {
+        return Err(Error::conflict(
+            "suspects_open",
+            format!(
+                "尚有 {open} 组可疑投票未处理（含待另一位组织者确认的），请先在“可疑投票核查”中逐组处理，再冻结结果"
+            ),
+        ));
+    }
     // The campaign's count of stage events, as every stage move is written after.
     let after = round.events;
     let groups: Vec<(String, String)> = stage
@@ -484,13 +504,15 @@ pub async fn freeze(
             } else {
                 "与实时计数不一致，以逐票清点为准".to_owned()
             };
+            let invalid: i64 = f.invalid.values().sum();
+            let root = f.root.clone().unwrap_or_default();
             pingxuan_store::audit::Audit::new(
                 access.actor(),
                 "vote_frozen",
                 format!("campaign:{campaign_id}/stage:{stage_key}"),
             )
             .detail(format!(
-                "冻结“{name}”投票结果：逐票清点{}，{check}；清点摘要 sha256:{}",
+                "冻结“{name}”投票结果：逐票清点有效票{}，{check}；作废 {invalid} 票；清点摘要 sha256:{}；有效票默克尔根 {root}",
                 per_group.join("、"),
                 f.digest
             ))

@@ -27,6 +27,7 @@ pub mod stages;
 pub mod testing;
 pub mod tokens;
 pub mod units;
+pub mod vote_review;
 pub mod voters;
 pub mod votes;
 pub mod winners;
@@ -101,6 +102,42 @@ pub struct Store {
     pub sealer: Sealer,
     /// Parsed campaign files by id, with the revision they were parsed at.
     models: campaigns::ModelCache,
+    /// SQLite's checkpoints, taken off the writers' path while any clone of the store
+    /// lives (`Checkpoints`).
+    _checkpoints: Option<std::sync::Arc<Checkpoints>>,
+}
+
+/// SQLite's WAL copied back into the database once a second by a task of its own, in
+/// PASSIVE mode, beside the writers: with the automatic checkpoint the commit that
+/// crosses 1,000 pages copies them and syncs the database before it returns, and a vote
+/// waits on it (the 80%-of-peak run's p99 of 225 ms). The task ends when the last clone
+/// of the store is dropped.
+struct Checkpoints {
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Checkpoints {
+    fn start(pool: AnyPool) -> Checkpoints {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tick.tick() => {
+                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                            .execute(&pool)
+                            .await
+                        {
+                            tracing::debug!(error = %e, "WAL checkpoint failed");
+                        }
+                    }
+                }
+            }
+        });
+        Checkpoints { _stop: stop }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -153,10 +190,12 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // Per connection: WAL for concurrent readers, the WAL synced at
                         // every commit (an acknowledged move survives a power cut), a wait
-                        // instead of SQLITE_BUSY, and enforced foreign keys.
+                        // instead of SQLITE_BUSY, enforced foreign keys, and no checkpoint
+                        // in a commit (`Checkpoints` takes them beside the writers).
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                             PRAGMA wal_autocheckpoint = 0;",
                         )
                         .await?;
                     }
@@ -166,6 +205,8 @@ impl Store {
             .connect_with(options)
             .await?;
         Ok(Store {
+            _checkpoints: (backend == Backend::Sqlite)
+                .then(|| std::sync::Arc::new(Checkpoints::start(pool.clone()))),
             pool,
             backend,
             sealer,
@@ -198,6 +239,41 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    /// Every SQLite connection is set up for durability: WAL, the WAL synced at every
+    /// commit (FULL, which `kill -9` cannot tell from NORMAL: the page cache survives it),
+    /// no checkpoint inside a commit — each connection of the pool, not just the first.
+    #[tokio::test]
+    async fn every_sqlite_connection_syncs_each_commit() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("p.db").display());
+        let store = super::Store::connect(&url, crate::testing::test_sealer())
+            .await
+            .unwrap();
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = store.pool.acquire().await.unwrap();
+            let read = |q: &'static str| sqlx::query(q);
+            let sync: i64 = read("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            let mode: String = read("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            let auto: i64 = read("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!((sync, mode.as_str(), auto), (2, "wal", 0));
+            held.push(conn);
+        }
+    }
+
     /// The two migration trees must hold the same files with the same tables and
     /// columns; only the type spellings (and the marked backend-specific blocks) may differ.
     #[test]

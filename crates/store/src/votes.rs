@@ -538,12 +538,19 @@ impl Store {
 /// A round's count as frozen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frozen {
+    /// The valid votes.
     pub counts: Counts,
+    /// The votes the office set aside (issue 20), by the same keys.
+    pub invalid: Counts,
     pub frozen_at: i64,
     /// SHA-256 of the counts as stored (JSON `[[group, candidate, votes], …]`).
     pub digest: String,
     /// Whether the live counts agreed with the count from the votes.
     pub live_matched: bool,
+    /// The Merkle root over the valid votes (`rules::vote::merkle`), hex, and the votes
+    /// under it; `None` for a round frozen before roots were kept.
+    pub root: Option<String>,
+    pub valid_votes: Option<i64>,
 }
 
 fn counts_json(counts: &Counts) -> String {
@@ -579,9 +586,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // A candidate whose every vote was set aside keeps a row at zero; the count from
+        // the votes has none.
         let live: Counts = sqlx::query(
             "SELECT group_key, candidate, votes FROM vote_tallies \
-             WHERE campaign_id = $1 AND stage_key = $2",
+             WHERE campaign_id = $1 AND stage_key = $2 AND votes <> 0",
         )
         .bind(campaign_id)
         .bind(stage_key)
@@ -590,28 +599,73 @@ impl Store {
         .iter()
         .map(|r| ((r.get(0), r.get(1)), r.get(2)))
         .collect();
-        let rows = sqlx::query(
-            "SELECT group_key, candidate, COUNT(*) FROM votes \
-             WHERE campaign_id = $1 AND stage_key = $2 GROUP BY group_key, candidate",
+        // Nothing is frozen while a cluster of suspect votes is undecided (the use case
+        // says so first; this holds it against a scan meanwhile).
+        let undecided: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2 \
+             AND decided_at IS NULL",
         )
         .bind(campaign_id)
         .bind(stage_key)
-        .fetch_all(&mut *tx)
-        .await?;
-        let counts: Counts = rows
-            .iter()
-            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
-            .collect();
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        if undecided > 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let count = |void: &'static str| {
+            format!(
+                "SELECT v.group_key, v.candidate, COUNT(*) FROM votes v \
+                 WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+                 AND {void} (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) \
+                 GROUP BY v.group_key, v.candidate"
+            )
+        };
+        let mut counted = Vec::new();
+        for void in ["NOT EXISTS", "EXISTS"] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(count(void)))
+                .bind(campaign_id)
+                .bind(stage_key)
+                .fetch_all(&mut *tx)
+                .await?;
+            counted.push(
+                rows.iter()
+                    .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                    .collect::<Counts>(),
+            );
+        }
+        let invalid = counted.pop().expect("two counts");
+        let counts = counted.pop().expect("two counts");
+        // The valid votes as leaves, in the tree's order (sorted here, not by the
+        // database's collation).
+        let mut leaves = crate::vote_review::valid_leaves(&mut *tx, campaign_id, stage_key).await?;
+        let root = tokio::task::spawn_blocking(move || {
+            leaves.sort_unstable();
+            vote::merkle::Tree::build(
+                leaves
+                    .iter()
+                    .map(|(g, c, r)| vote::merkle::leaf_hash(g, *c, r))
+                    .collect(),
+            )
+            .root()
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("the count's tree: {e}")))?;
         let json = counts_json(&counts);
         let frozen = Frozen {
             digest: hex::encode(Sha256::digest(json.as_bytes())),
             live_matched: counts == live,
             counts,
+            invalid,
             frozen_at: t,
+            root: Some(root.hex()),
+            valid_votes: Some(root.count as i64),
         };
         sqlx::query(
             "INSERT INTO vote_results (campaign_id, stage_key, frozen_at, frozen_by, counts, \
-             digest, live_matched) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             digest, live_matched, invalid_counts, merkle_root, valid_votes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(campaign_id)
         .bind(stage_key)
@@ -620,6 +674,9 @@ impl Store {
         .bind(&json)
         .bind(&frozen.digest)
         .bind(i64::from(frozen.live_matched))
+        .bind(counts_json(&frozen.invalid))
+        .bind(&frozen.root)
+        .bind(frozen.valid_votes)
         .execute(&mut *tx)
         .await
         .map_err(|e| match crate::unique_as("vote_results")(e) {
@@ -644,8 +701,8 @@ impl Store {
     /// A round's frozen count, once frozen.
     pub async fn frozen_votes(&self, campaign_id: &str, stage_key: &str) -> Result<Option<Frozen>> {
         let Some(r) = sqlx::query(
-            "SELECT counts, frozen_at, digest, live_matched FROM vote_results \
-             WHERE campaign_id = $1 AND stage_key = $2",
+            "SELECT counts, frozen_at, digest, live_matched, invalid_counts, merkle_root, \
+             valid_votes FROM vote_results WHERE campaign_id = $1 AND stage_key = $2",
         )
         .bind(campaign_id)
         .bind(stage_key)
@@ -654,20 +711,26 @@ impl Store {
         else {
             return Ok(None);
         };
-        let rows: Vec<(String, i64, i64)> = serde_json::from_str(&r.get::<String, _>(0))
-            .map_err(|e| StoreError::Other(format!("frozen counts: {e}")))?;
+        let read = |i: usize| -> Result<Counts> {
+            let rows: Vec<(String, i64, i64)> = serde_json::from_str(&r.get::<String, _>(i))
+                .map_err(|e| StoreError::Other(format!("frozen counts: {e}")))?;
+            Ok(rows.into_iter().map(|(g, c, n)| ((g, c), n)).collect())
+        };
         Ok(Some(Frozen {
-            counts: rows.into_iter().map(|(g, c, n)| ((g, c), n)).collect(),
+            counts: read(0)?,
+            invalid: read(4)?,
             frozen_at: r.get(1),
             digest: r.get(2),
             live_matched: r.get::<i64, _>(3) != 0,
+            root: r.get(5),
+            valid_votes: r.get(6),
         }))
     }
 }
 
 /// The key of a round's advisory lock on PostgreSQL: the first 8 bytes of SHA-256 of
 /// its campaign and stage, the same on every server.
-fn round_lock(campaign_id: &str, stage_key: &str) -> i64 {
+pub(crate) fn round_lock(campaign_id: &str, stage_key: &str) -> i64 {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(format!("vote-round:{campaign_id}:{stage_key}").as_bytes());
     i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))

@@ -99,6 +99,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(votes_api::post_session))
         .routes(routes!(votes_api::post_vote))
         .routes(routes!(votes_api::get_ballot, votes_api::post_ballot))
+        .routes(routes!(
+            crate::votes::review::api_review,
+            crate::votes::review::api_decision
+        ))
+        .routes(routes!(crate::votes::review::api_scan))
         .routes(routes!(reviews_api::tasks))
         .routes(routes!(reviews_api::post_declaration))
         .routes(routes!(reviews_api::get_sheet, reviews_api::put_sheet))
@@ -196,6 +201,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/campaigns/{id}/stages/{key}/tie",
             post(crate::stages::pages::post_tie),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/suspects",
+            get(crate::votes::review::get_review).post(crate::votes::review::post_decision),
+        )
+        .route(
+            "/campaigns/{id}/stages/{key}/suspects/scan",
+            post(crate::votes::review::post_scan),
         )
         .route(
             "/campaigns/{id}/stages/{key}/paper",

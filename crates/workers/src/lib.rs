@@ -1,6 +1,6 @@
 //! The background workers of one server, started by `pingxuan serve` (and by the test
 //! harness): the mail outbox sender, the export job runner, and the sweeps (deadline
-//! reminders, sessions, abandoned uploads, expired exports). What each run does is a
+//! reminders, the vote's signals of 刷票, sessions, abandoned uploads, expired exports). What each run does is a
 //! use case in `pingxuan-app`; here are the loops, their timing and their leases, so
 //! that with several servers on one database each piece of work is done once.
 
@@ -16,6 +16,7 @@ pub fn start(filing: &Filing, mailer: mail::Mailer) {
     let owner = filing.queue.owner.clone();
     tokio::spawn(mail::run_outbox(store.clone(), mailer, owner.clone()));
     tokio::spawn(run_reminders(store.clone(), owner.clone()));
+    tokio::spawn(run_vote_scans(store.clone(), owner.clone()));
     tokio::spawn(run_session_sweep(store, owner));
     tokio::spawn(run_file_sweep(filing.clone()));
     start_exports(filing);
@@ -49,6 +50,24 @@ async fn run_reminders(store: pingxuan_store::Store, owner: String) {
             Err(e) => tracing::warn!(error = %e, "deadline reminder sweep failed"),
         }
         tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
+
+/// The signals of 刷票 over every round taking votes, every five minutes, by the server
+/// holding the scan's lease: off the vote path, so a vote never waits for them.
+async fn run_vote_scans(store: pingxuan_store::Store, owner: String) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        let scanned = match store.try_lease("sweep:vote-signals", &owner, 250).await {
+            Ok(true) => pingxuan_app::vote_review::scan_open(&store, pingxuan_store::now())
+                .await
+                .map_err(|e| e.to_string()),
+            Ok(false) => Ok(0),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = scanned {
+            tracing::warn!(error = %e, "vote signal scan failed");
+        }
     }
 }
 

@@ -803,6 +803,7 @@ fn check_vote(s: &Stage, i: usize, f: &mut Findings) {
         ("candidates_per_day", v.candidates_per_day),
         ("candidates", v.candidates),
         ("ballot_size", v.ballot_size),
+        ("second_above", v.second_above),
     ];
     for (key, n) in limits {
         if n == Some(0) {

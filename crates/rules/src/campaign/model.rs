@@ -580,6 +580,56 @@ pub struct VoteRules {
     /// `advance` when unset.
     #[serde(default)]
     pub ballot_size: Option<u32>,
+    /// Where the signals of 刷票 fire; the defaults when unset.
+    #[serde(default)]
+    pub signals: Option<SignalThresholds>,
+    /// A decision on suspect votes setting aside more than this many takes a second
+    /// organiser; none when unset.
+    #[serde(default)]
+    pub second_above: Option<u32>,
+}
+
+/// Where each signal of 刷票 starts to fire (`rules::vote::signals`). The defaults suit a
+/// city's vote; a campaign may set its own in `[stages.vote.signals]` (carrier NAT puts a
+/// district behind few addresses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalThresholds {
+    /// Votes from one network within `burst_seconds` that make a burst.
+    pub burst_votes: usize,
+    pub burst_seconds: i64,
+    /// Phones (voters) one device may serve before it is flagged.
+    pub device_phones: usize,
+    /// An hour is a surge at `surge_factor` × what the profile expects, and at least
+    /// `surge_votes` votes.
+    pub surge_factor: u32,
+    pub surge_votes: usize,
+    /// Consecutive numbers (each at most `run_gap` above the last) that make a run.
+    pub run_phones: usize,
+    pub run_gap: u64,
+    /// 号段 the campaign lists as suspect (“170”, “1703”).
+    pub prefixes: Vec<String>,
+    /// Successive votes from one source whose intervals vary by less than
+    /// `metronome_spread` (standard deviation over the mean) make a metronome.
+    pub metronome_votes: usize,
+    pub metronome_spread: f64,
+}
+
+impl Default for SignalThresholds {
+    fn default() -> Self {
+        SignalThresholds {
+            burst_votes: 30,
+            burst_seconds: 60,
+            device_phones: 10,
+            surge_factor: 5,
+            surge_votes: 50,
+            run_phones: 5,
+            run_gap: 2,
+            prefixes: Vec::new(),
+            metronome_votes: 20,
+            metronome_spread: 0.1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -229,7 +229,7 @@ fn vote_settings(
             .unwrap_or_default()
     };
     let count = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
-    let rows: [(&str, &str, &str, SettingKind, String); 9] = [
+    let rows: [(&str, &str, &str, SettingKind, String); 10] = [
         (
             "opens",
             "投票开始时间",
@@ -285,6 +285,13 @@ fn vote_settings(
             "未设定时为本阶段晋级人数",
             SettingKind::Count { max: 10_000 },
             count(v.ballot_size),
+        ),
+        (
+            "second_above",
+            "可疑投票须两人确认的票数",
+            "一次作废或清零超过此票数时，须由另一位组织者确认；不设定时一人即可",
+            SettingKind::Count { max: 10_000_000 },
+            count(v.second_above),
         ),
         (
             "sanction",

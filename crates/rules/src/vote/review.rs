@@ -58,34 +58,38 @@ pub struct Case<'a> {
     pub frozen: bool,
     /// When and how the cluster was decided already, in words.
     pub decided: Option<&'a str>,
+    /// Who proposed the decision that awaits a second organiser, if one does.
+    pub proposed_by: Option<i64>,
     /// The votes the decision sets aside (for zeroing: all of the candidates').
     pub size: usize,
     /// Above this many votes a second organiser confirms (the campaign's `second_above`).
-    pub second_above: Option<usize>,
+    pub second_above: Option<u32>,
     pub sanction: Option<Sanction>,
-    pub reason: &'a str,
-    pub by: i64,
-    pub second: Option<i64>,
 }
 
-/// Whether the office may decide `verdict` on the cluster.
-pub fn decide(case: &Case<'_>, verdict: Verdict) -> Result<(), Refusal> {
-    if case.frozen {
+/// What follows a decision the rules allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Written now.
+    Apply,
+    /// Kept as a proposal until another organiser confirms it.
+    AwaitSecond,
+}
+
+/// Whether the office may decide `verdict` on the cluster with `reason`, and whether it
+/// takes effect now or awaits a second organiser.
+pub fn decide(case: &Case<'_>, verdict: Verdict, reason: &str) -> Result<Step, Refusal> {
+    open(case)?;
+    if case.proposed_by.is_some() {
         return Err(Refusal::new(
-            "vote_frozen",
-            "本轮投票结果已冻结，不能再处理可疑投票",
-        ));
-    }
-    if let Some(when) = case.decided {
-        return Err(Refusal::new(
-            "cluster_decided",
-            format!("这一组可疑投票已处理（{when}），不能重复处理"),
+            "proposal_pending",
+            "这一组已有待另一位组织者确认的处理意见，请先确认或撤回",
         ));
     }
     if verdict == Verdict::Keep {
-        return Ok(());
+        return Ok(Step::Apply);
     }
-    let reason = case.reason.trim();
+    let reason = reason.trim();
     if reason.is_empty() {
         return Err(Refusal::new(
             "reason_required",
@@ -107,27 +111,41 @@ pub fn decide(case: &Case<'_>, verdict: Verdict) -> Result<(), Refusal> {
             "本活动规定的处理方式是作废刷票选票，不能将候选人票数清零",
         ));
     }
-    if let Some(limit) = case.second_above
-        && case.size > limit
-    {
-        match case.second {
-            None => {
-                return Err(Refusal::new(
-                    "second_required",
-                    format!(
-                        "这一处理涉及 {} 票，超过 {limit} 票，须由另一位组织者确认",
-                        case.size
-                    ),
-                ));
-            }
-            Some(s) if s == case.by => {
-                return Err(Refusal::new(
-                    "second_same",
-                    "确认人须是另一位组织者，不能由处理人本人确认",
-                ));
-            }
-            Some(_) => {}
-        }
+    Ok(match case.second_above {
+        Some(limit) if case.size > limit as usize => Step::AwaitSecond,
+        _ => Step::Apply,
+    })
+}
+
+/// Whether `by` may confirm the proposal awaiting a second organiser.
+pub fn confirm(case: &Case<'_>, by: i64) -> Result<(), Refusal> {
+    open(case)?;
+    match case.proposed_by {
+        None => Err(Refusal::new(
+            "nothing_to_confirm",
+            "这一组没有待确认的处理意见",
+        )),
+        Some(p) if p == by => Err(Refusal::new(
+            "second_same",
+            "须由另一位组织者确认，提出处理意见的组织者本人不能确认",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Neither frozen nor decided.
+fn open(case: &Case<'_>) -> Result<(), Refusal> {
+    if case.frozen {
+        return Err(Refusal::new(
+            "vote_frozen",
+            "本轮投票结果已冻结，不能再处理可疑投票",
+        ));
+    }
+    if let Some(when) = case.decided {
+        return Err(Refusal::new(
+            "cluster_decided",
+            format!("这一组可疑投票已处理（{when}），不能重复处理"),
+        ));
     }
     Ok(())
 }
@@ -136,86 +154,86 @@ pub fn decide(case: &Case<'_>, verdict: Verdict) -> Result<(), Refusal> {
 mod tests {
     use super::*;
 
-    fn case(reason: &str) -> Case<'_> {
+    fn case() -> Case<'static> {
         Case {
             frozen: false,
             decided: None,
+            proposed_by: None,
             size: 300,
             second_above: Some(100),
             sanction: Some(Sanction::Invalidate),
-            reason,
-            by: 1,
-            second: Some(2),
         }
     }
 
     #[test]
     fn a_decision_needs_its_reason_and_above_the_size_a_second_organiser() {
-        assert_eq!(
-            decide(&case("同一网段集中投票"), Verdict::Invalidate),
-            Ok(())
-        );
-        assert_eq!(
-            decide(&case("  "), Verdict::Invalidate).unwrap_err().code,
-            "reason_required"
-        );
-        // Keeping needs no reason.
-        assert_eq!(decide(&case(""), Verdict::Keep), Ok(()));
-        let alone = Case {
-            second: None,
-            ..case("同一网段")
-        };
-        assert_eq!(
-            decide(&alone, Verdict::Invalidate).unwrap_err().message,
-            "这一处理涉及 300 票，超过 100 票，须由另一位组织者确认"
-        );
         let small = Case {
             size: 100,
-            ..alone.clone()
-        };
-        assert_eq!(decide(&small, Verdict::Invalidate), Ok(()));
-        let same = Case {
-            second: Some(1),
-            ..case("同一网段")
+            ..case()
         };
         assert_eq!(
-            decide(&same, Verdict::Invalidate).unwrap_err().code,
-            "second_same"
+            decide(&small, Verdict::Invalidate, "同一网段集中投票"),
+            Ok(Step::Apply)
         );
+        assert_eq!(
+            decide(&case(), Verdict::Invalidate, "同一网段集中投票"),
+            Ok(Step::AwaitSecond)
+        );
+        assert_eq!(
+            decide(&case(), Verdict::Invalidate, "  ").unwrap_err().code,
+            "reason_required"
+        );
+        // Keeping needs no reason and no second organiser.
+        assert_eq!(decide(&case(), Verdict::Keep, ""), Ok(Step::Apply));
         let long = "刷".repeat(501);
         assert_eq!(
-            decide(&case(&long), Verdict::Invalidate)
+            decide(&case(), Verdict::Invalidate, &long)
                 .unwrap_err()
                 .message,
             "理由共 501 字，超过 500 字上限"
         );
+        let pending = Case {
+            proposed_by: Some(1),
+            ..case()
+        };
+        assert_eq!(
+            decide(&pending, Verdict::Keep, "").unwrap_err().code,
+            "proposal_pending"
+        );
+        assert_eq!(confirm(&pending, 1).unwrap_err().code, "second_same");
+        assert_eq!(confirm(&pending, 2), Ok(()));
+        assert_eq!(confirm(&case(), 2).unwrap_err().code, "nothing_to_confirm");
     }
 
     #[test]
     fn zeroing_only_where_the_campaign_says_and_nothing_after_the_freeze() {
         assert_eq!(
-            decide(&case("刷票"), Verdict::Zero).unwrap_err().code,
+            decide(&case(), Verdict::Zero, "刷票").unwrap_err().code,
             "zero_not_allowed"
         );
         let fuzhou = Case {
             sanction: Some(Sanction::Zero),
-            ..case("刷票")
+            second_above: None,
+            ..case()
         };
-        assert_eq!(decide(&fuzhou, Verdict::Zero), Ok(()));
+        assert_eq!(decide(&fuzhou, Verdict::Zero, "刷票"), Ok(Step::Apply));
         let frozen = Case {
             frozen: true,
             ..fuzhou.clone()
         };
         assert_eq!(
-            decide(&frozen, Verdict::Keep).unwrap_err().code,
+            decide(&frozen, Verdict::Keep, "").unwrap_err().code,
             "vote_frozen"
         );
+        assert_eq!(confirm(&frozen, 2).unwrap_err().code, "vote_frozen");
         let decided = Case {
             decided: Some("12月3日 由张三作废"),
             ..fuzhou
         };
         assert_eq!(
-            decide(&decided, Verdict::Invalidate).unwrap_err().message,
+            decide(&decided, Verdict::Invalidate, "刷票")
+                .unwrap_err()
+                .message,
             "这一组可疑投票已处理（12月3日 由张三作废），不能重复处理"
         );
         assert_eq!(Verdict::from_key("zero"), Some(Verdict::Zero));

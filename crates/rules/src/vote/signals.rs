@@ -36,47 +36,7 @@ pub struct Vote {
     pub phone: Option<u64>,
 }
 
-/// Where each signal starts to fire. The defaults suit a city's vote; a campaign may set
-/// its own in `[stages.vote.signals]` (carrier NAT puts a district behind few addresses).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Thresholds {
-    /// Votes from one network within `burst_seconds` that make a burst.
-    pub burst_votes: usize,
-    pub burst_seconds: i64,
-    /// Phones (voters) one device may serve before it is flagged.
-    pub device_phones: usize,
-    /// An hour is a surge at `surge_factor` × what the profile expects, and at least
-    /// `surge_votes` votes.
-    pub surge_factor: u32,
-    pub surge_votes: usize,
-    /// Consecutive numbers (each at most `run_gap` above the last) that make a run.
-    pub run_phones: usize,
-    pub run_gap: u64,
-    /// 号段 the campaign lists as suspect (“170”, “1703”).
-    pub prefixes: Vec<String>,
-    /// Successive votes from one source whose intervals vary by less than
-    /// `metronome_spread` (standard deviation over the mean) make a metronome.
-    pub metronome_votes: usize,
-    pub metronome_spread: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            burst_votes: 30,
-            burst_seconds: 60,
-            device_phones: 10,
-            surge_factor: 5,
-            surge_votes: 50,
-            run_phones: 5,
-            run_gap: 2,
-            prefixes: Vec::new(),
-            metronome_votes: 20,
-            metronome_spread: 0.1,
-        }
-    }
-}
+pub use crate::campaign::SignalThresholds as Thresholds;
 
 /// What a cluster was found by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -81,6 +81,8 @@ struct StagePage {
     /// The public voting page's address, and each recommending unit's share link.
     vote_page: String,
     vote_shares: Vec<(String, String)>,
+    /// An online vote: clusters of suspect votes still to decide.
+    suspects: i64,
     panel_pool: Vec<(i64, String)>,
     keyed: Vec<(String, usize)>,
     criteria: Vec<(usize, String, u32)>,
@@ -475,6 +477,7 @@ fn render_with(
         vote: stage.kind == StageKind::Vote,
         formula: v.formula.clone(),
         vote_page: format!("/tp/{}/{}", v.round.campaign.campaign.id, stage.key),
+        suspects: v.suspects.unwrap_or(0),
         vote_shares: v
             .shares
             .iter()

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod ballot;
 pub mod pages;
+pub mod review;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

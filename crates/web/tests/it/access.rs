@@ -85,6 +85,11 @@ async fn route_role_matrix(db: TestDb) {
             [LOGIN, NO, NO, NO, NO, OK, NO, OK],
         ),
         ("/paper", [LOGIN, NO, LOGIN, NO, NO, NO, NO, NO]),
+        // 可疑投票核查 of a vote stage: the campaign's organisers.
+        (
+            "/campaigns/dongguan-2023/stages/online_vote/suspects",
+            [LOGIN, NO, NO, NO, NO, OK, NO, OK],
+        ),
         // 推荐公示: the recommending unit's own page.
         (
             "/campaigns/guangxi-2024/unit-publicity",
@@ -176,6 +181,12 @@ async fn route_role_matrix(db: TestDb) {
             Method::GET,
             "/api/v1/campaigns/guangxi-2024/release",
             [UNAUTH, NO, NO, NO, OK, NO, NO, OK],
+        ),
+        // 可疑投票核查: the campaign's organisers.
+        (
+            Method::GET,
+            "/api/v1/campaigns/dongguan-2023/stages/online_vote/suspects",
+            [UNAUTH, NO, NO, NO, NO, OK, NO, OK],
         ),
     ];
     let guangxi = pingxuan_rules::campaign::SEEDS[0].1.to_owned();

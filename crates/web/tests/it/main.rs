@@ -24,5 +24,6 @@ mod stages;
 mod stages_api;
 mod unit_publicity;
 mod vote_http;
+mod vote_review;
 mod voters;
 mod votes;

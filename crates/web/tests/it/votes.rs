@@ -327,7 +327,7 @@ async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
     assert!(
         entry
             .detail
-            .starts_with("冻结“网络投票”投票结果：逐票清点公众组 3 票、专业组 2 票，与实时计数一致；清点摘要 sha256:"),
+            .starts_with("冻结“网络投票”投票结果：逐票清点有效票公众组 3 票、专业组 2 票，与实时计数一致；作废 0 票；清点摘要 sha256:"),
         "{}",
         entry.detail
     );

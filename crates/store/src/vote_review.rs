@@ -1,0 +1,672 @@
+//! The vote's integrity in the store (issue 20): the signals' clusters with the votes each
+//! holds, the office's decision on a cluster (a proposal first where a second organiser
+//! must confirm), the votes set aside — marked, never deleted, the live counts lowered in
+//! the same transaction so they still agree with the votes at the freeze — and a receipt's
+//! standing.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sqlx::{Any, Row, Transaction};
+
+use crate::audit::Audit;
+use crate::{Backend, Result, Store, StoreError};
+
+/// What the signals read of one vote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteFact {
+    pub id: i64,
+    pub cast_at: i64,
+    /// `p:{voter id}` or `e:{expert id}`.
+    pub voter: String,
+    pub client_net: String,
+    pub device: String,
+}
+
+/// A cluster the signals found, to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub key: String,
+    pub signal: String,
+    pub evidence: String,
+    pub votes: Vec<i64>,
+}
+
+/// A kept cluster and where its review stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    pub key: String,
+    pub signal: String,
+    pub evidence: String,
+    /// Votes it holds.
+    pub votes: i64,
+    pub found_at: i64,
+    /// keep, invalidate or zero: proposed (awaiting a second organiser) or decided.
+    pub verdict: Option<String>,
+    pub reason: Option<String>,
+    pub proposed_by: Option<i64>,
+    pub proposed_at: Option<i64>,
+    pub decided_by: Option<i64>,
+    pub confirmed_by: Option<i64>,
+    pub decided_at: Option<i64>,
+    /// Votes the decision set aside.
+    pub voided: i64,
+}
+
+impl Cluster {
+    pub fn decided(&self) -> bool {
+        self.decided_at.is_some()
+    }
+
+    pub fn pending(&self) -> bool {
+        self.proposed_by.is_some() && self.decided_at.is_none()
+    }
+}
+
+/// What a scan changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scanned {
+    pub new: usize,
+    pub updated: usize,
+    /// Undecided clusters the signals no longer find.
+    pub dropped: usize,
+}
+
+/// A decision to write.
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    pub campaign_id: &'a str,
+    pub stage_key: &'a str,
+    pub key: &'a str,
+    pub verdict: &'a str,
+    pub reason: &'a str,
+    /// Who decided (or proposed, when confirming).
+    pub by: Option<i64>,
+    /// The second organiser, confirming `by`'s proposal.
+    pub confirmed_by: Option<i64>,
+    /// Votes set aside: the cluster's (invalidate), or every vote of its candidates in
+    /// its groups (zero); none to keep.
+    pub set_aside: SetAside,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAside {
+    Nothing,
+    Cluster,
+    Candidates,
+}
+
+/// A receipt's standing, for its voter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub campaign_id: String,
+    pub stage_key: String,
+    pub group_key: String,
+    pub candidate: i64,
+    /// Set aside, with the reason.
+    pub void_reason: Option<String>,
+}
+
+const CLUSTER_COLUMNS: &str = "cluster_key, signal, evidence, votes, found_at, verdict, reason, \
+     proposed_by, proposed_at, decided_by, confirmed_by, decided_at, voided";
+
+fn cluster_of(r: &sqlx::any::AnyRow) -> Cluster {
+    Cluster {
+        key: r.get(0),
+        signal: r.get(1),
+        evidence: r.get(2),
+        votes: r.get(3),
+        found_at: r.get(4),
+        verdict: r.get(5),
+        reason: r.get(6),
+        proposed_by: r.get(7),
+        proposed_at: r.get(8),
+        decided_by: r.get(9),
+        confirmed_by: r.get(10),
+        decided_at: r.get(11),
+        voided: r.get(12),
+    }
+}
+
+impl Store {
+    /// Every vote of a round not yet set aside, as the signals read them.
+    pub async fn vote_facts(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<VoteFact>> {
+        Ok(sqlx::query(
+            "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device FROM votes v \
+             WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) ORDER BY v.id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| VoteFact {
+            id: r.get(0),
+            cast_at: r.get(1),
+            voter: r.get(2),
+            client_net: r.get(3),
+            device: r.get(4),
+        })
+        .collect())
+    }
+
+    /// A campaign's voters' phones, sealed: (voter id, sealed phone).
+    pub async fn voter_phones(&self, campaign_id: &str) -> Result<Vec<(i64, String)>> {
+        Ok(
+            sqlx::query("SELECT id, phone_sealed FROM vote_voters WHERE campaign_id = $1")
+                .bind(campaign_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect(),
+        )
+    }
+
+    /// Keeps what a scan found, in one transaction: a new cluster is added; an undecided
+    /// one takes the scan's evidence and votes; a decided one stays as decided, and votes
+    /// the scan finds beside it that it did not hold form a cluster of their own
+    /// (`{key}+{n}`); an undecided cluster the scan no longer finds is dropped (a proposal
+    /// awaiting its second organiser stays). Refused once the round is frozen.
+    pub async fn save_clusters(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        found: &[Found],
+        now: i64,
+    ) -> Result<Scanned> {
+        let mut tx = self.begin_write().await?;
+        if frozen(&mut tx, campaign_id, stage_key).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let kept: BTreeMap<String, Cluster> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLUSTER_COLUMNS} FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2"
+        )))
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let c = cluster_of(r);
+            (c.key.clone(), c)
+        })
+        .collect();
+        let mut out = Scanned::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        for f in found {
+            let (key, votes, evidence) = match kept.get(&f.key) {
+                Some(c) if c.decided() || c.pending() => {
+                    // Votes beside a decided cluster it did not hold: a cluster of their own.
+                    let held: HashSet<i64> = flagged(&mut tx, campaign_id, stage_key, &f.key)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    seen.insert(f.key.clone());
+                    let new: Vec<i64> = f
+                        .votes
+                        .iter()
+                        .copied()
+                        .filter(|v| !held.contains(v))
+                        .collect();
+                    if new.is_empty() {
+                        continue;
+                    }
+                    let mut n = 2;
+                    let key = loop {
+                        let k = format!("{}+{n}", f.key);
+                        match kept.get(&k) {
+                            Some(c) if c.decided() || c.pending() => n += 1,
+                            _ => break k,
+                        }
+                    };
+                    let evidence =
+                        format!("这一组处理之后新出现 {} 票 —— {}", new.len(), f.evidence);
+                    (key, new, evidence)
+                }
+                _ => (f.key.clone(), f.votes.clone(), f.evidence.clone()),
+            };
+            seen.insert(key.clone());
+            if kept.contains_key(&key) {
+                sqlx::query(
+                    "UPDATE vote_clusters SET evidence = $4, votes = $5 \
+                     WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3",
+                )
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(&key)
+                .bind(&evidence)
+                .bind(votes.len() as i64)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
+                     AND cluster_key = $3",
+                )
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+                out.updated += 1;
+            } else {
+                sqlx::query(
+                    "INSERT INTO vote_clusters (campaign_id, stage_key, cluster_key, signal, \
+                     evidence, votes, found_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(&key)
+                .bind(&f.signal)
+                .bind(&evidence)
+                .bind(votes.len() as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                out.new += 1;
+            }
+            for chunk in votes.chunks(500) {
+                let sql = rows_sql(
+                    "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, vote_id) VALUES ",
+                    "$1, $2, $3",
+                    3,
+                    chunk.len(),
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(campaign_id)
+                    .bind(stage_key)
+                    .bind(&key);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        for (key, c) in &kept {
+            if seen.contains(key) || c.decided() || c.pending() {
+                continue;
+            }
+            for table in ["vote_flags", "vote_clusters"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE campaign_id = $1 AND stage_key = $2 \
+                     AND cluster_key = $3"
+                )))
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            }
+            out.dropped += 1;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A round's clusters, the undecided first, then by when they were found.
+    pub async fn clusters(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<Cluster>> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLUSTER_COLUMNS} FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2 \
+             ORDER BY CASE WHEN decided_at IS NULL THEN 0 ELSE 1 END, found_at, cluster_key"
+        )))
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(cluster_of)
+        .collect())
+    }
+
+    /// The votes of a cluster: (vote id, group, candidate), and for zeroing the count of
+    /// every vote of its candidates in its groups not yet set aside.
+    pub async fn cluster_reach(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        key: &str,
+    ) -> Result<(Vec<(i64, String, i64)>, i64)> {
+        let votes: Vec<(i64, String, i64)> = sqlx::query(
+            "SELECT v.id, v.group_key, v.candidate FROM vote_flags f JOIN votes v ON v.id = f.vote_id \
+             WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 ORDER BY v.id",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+        let all: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM votes v WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+             AND EXISTS (SELECT 1 FROM vote_flags f JOIN votes w ON w.id = f.vote_id \
+               WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
+               AND w.group_key = v.group_key AND w.candidate = v.candidate) \
+             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?
+        .get(0);
+        Ok((votes, all))
+    }
+
+    /// Keeps a decision as a proposal for a second organiser: only on a cluster neither
+    /// decided nor proposed, before the freeze (else `Stale`); with its audit entry.
+    pub async fn propose_decision(&self, d: &Decision<'_>, audit: &Audit, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        round_shared(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
+        if frozen(&mut tx, d.campaign_id, d.stage_key).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let n = sqlx::query(
+            "UPDATE vote_clusters SET verdict = $4, reason = $5, proposed_by = $6, \
+             proposed_at = $7 WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
+             AND decided_at IS NULL AND proposed_by IS NULL",
+        )
+        .bind(d.campaign_id)
+        .bind(d.stage_key)
+        .bind(d.key)
+        .bind(d.verdict)
+        .bind(d.reason)
+        .bind(d.by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        self.append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraws a proposal (its proposer or another organiser), with the audit entry.
+    pub async fn withdraw_proposal(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        key: &str,
+        audit: &Audit,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE vote_clusters SET verdict = NULL, reason = NULL, proposed_by = NULL, \
+             proposed_at = NULL WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
+             AND decided_at IS NULL AND proposed_by IS NOT NULL",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        self.append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a decision in one transaction: the cluster decided (only if undecided and,
+    /// when confirming, still proposed by `by` with the same verdict; else `Stale`), the
+    /// votes it sets aside marked with the reason — those already set aside stay as they
+    /// were —, the live counts lowered by them, and the audit entry `audit` makes of the
+    /// number set aside. Refused once the round is frozen. Returns the number set aside.
+    pub async fn apply_decision(
+        &self,
+        d: &Decision<'_>,
+        audit: impl FnOnce(usize) -> Audit,
+        now: i64,
+    ) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        round_shared(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
+        if frozen(&mut tx, d.campaign_id, d.stage_key).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let guard = if d.confirmed_by.is_some() {
+            "AND proposed_by = $7 AND verdict = $4"
+        } else {
+            "AND proposed_by IS NULL"
+        };
+        let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE vote_clusters SET verdict = $4, reason = $5, decided_by = $7, \
+             confirmed_by = $6, decided_at = $8 WHERE campaign_id = $1 AND stage_key = $2 \
+             AND cluster_key = $3 AND decided_at IS NULL {guard}"
+        )))
+        .bind(d.campaign_id)
+        .bind(d.stage_key)
+        .bind(d.key)
+        .bind(d.verdict)
+        .bind(d.reason)
+        .bind(d.confirmed_by)
+        .bind(d.by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let reach = match d.set_aside {
+            SetAside::Nothing => Vec::new(),
+            SetAside::Cluster => {
+                sqlx::query(
+                    "SELECT v.id, v.group_key, v.candidate FROM vote_flags f \
+                     JOIN votes v ON v.id = f.vote_id WHERE f.campaign_id = $1 \
+                     AND f.stage_key = $2 AND f.cluster_key = $3 \
+                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+                )
+                .bind(d.campaign_id)
+                .bind(d.stage_key)
+                .bind(d.key)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            SetAside::Candidates => {
+                sqlx::query(
+                    "SELECT v.id, v.group_key, v.candidate FROM votes v \
+                     WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+                     AND EXISTS (SELECT 1 FROM vote_flags f JOIN votes w ON w.id = f.vote_id \
+                       WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
+                       AND w.group_key = v.group_key AND w.candidate = v.candidate) \
+                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+                )
+                .bind(d.campaign_id)
+                .bind(d.stage_key)
+                .bind(d.key)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        let mut lowered: BTreeMap<(String, i64), i64> = BTreeMap::new();
+        for chunk in reach.chunks(500) {
+            let sql = rows_sql(
+                "INSERT INTO vote_voids (campaign_id, stage_key, cluster_key, reason, voided_by, \
+                 voided_at, vote_id) VALUES ",
+                "$1, $2, $3, $4, $5, $6",
+                6,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(d.campaign_id)
+                .bind(d.stage_key)
+                .bind(d.key)
+                .bind(d.reason)
+                .bind(d.confirmed_by.or(d.by))
+                .bind(now);
+            for r in chunk {
+                q = q.bind(r.get::<i64, _>(0));
+            }
+            q.execute(&mut *tx).await?;
+            for r in chunk {
+                *lowered.entry((r.get(1), r.get(2))).or_default() += 1;
+            }
+        }
+        for ((group, candidate), n) in &lowered {
+            sqlx::query(
+                "UPDATE vote_tallies SET votes = votes - $5 WHERE campaign_id = $1 \
+                 AND stage_key = $2 AND group_key = $3 AND candidate = $4",
+            )
+            .bind(d.campaign_id)
+            .bind(d.stage_key)
+            .bind(group)
+            .bind(*candidate)
+            .bind(*n)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE vote_clusters SET voided = $4 WHERE campaign_id = $1 AND stage_key = $2 \
+             AND cluster_key = $3",
+        )
+        .bind(d.campaign_id)
+        .bind(d.stage_key)
+        .bind(d.key)
+        .bind(reach.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+        self.append_audit(&mut tx, &audit(reach.len()), now).await?;
+        tx.commit().await?;
+        Ok(reach.len())
+    }
+
+    /// A receipt's round, candidate and whether it was set aside (with the reason).
+    pub async fn receipt_standing(&self, receipt: &str) -> Result<Option<Standing>> {
+        Ok(sqlx::query(
+            "SELECT v.campaign_id, v.stage_key, v.group_key, v.candidate, d.reason FROM votes v \
+             LEFT JOIN vote_voids d ON d.vote_id = v.id WHERE v.receipt = $1",
+        )
+        .bind(receipt)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| Standing {
+            campaign_id: r.get(0),
+            stage_key: r.get(1),
+            group_key: r.get(2),
+            candidate: r.get(3),
+            void_reason: r.get(4),
+        }))
+    }
+
+    /// A round's valid votes as the count's leaves: (group, candidate, receipt), unsorted.
+    pub async fn valid_leaves(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+    ) -> Result<Vec<(String, i64, String)>> {
+        valid_leaves(&self.pool, campaign_id, stage_key).await
+    }
+
+    /// Undecided clusters and proposals awaiting confirmation: what stands before a freeze.
+    pub async fn undecided_clusters(&self, campaign_id: &str, stage_key: &str) -> Result<i64> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2 \
+             AND decided_at IS NULL",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_one(&self.pool)
+        .await?
+        .get(0))
+    }
+}
+
+/// `head` then `n` rows of the shared parameters `shared` (the first `fixed` of them)
+/// followed by one parameter of its own: `($1, $2, $3, $4), ($1, $2, $3, $5)`.
+fn rows_sql(head: &str, shared: &str, fixed: usize, n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!("({shared}, ${})", fixed + 1 + i))
+        .collect();
+    format!("{head}{}", rows.join(", "))
+}
+
+/// A round's votes not set aside as (group, candidate, receipt), through `e` (the pool, or
+/// the freeze's transaction).
+pub(crate) async fn valid_leaves<'e, E>(
+    e: E,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<Vec<(String, i64, String)>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query(
+        "SELECT v.group_key, v.candidate, v.receipt FROM votes v \
+         WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+         AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+    )
+    .bind(campaign_id)
+    .bind(stage_key)
+    .fetch_all(e)
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect())
+}
+
+/// The vote ids a cluster holds.
+async fn flagged(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    key: &str,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query(
+        "SELECT vote_id FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
+         AND cluster_key = $3",
+    )
+    .bind(campaign_id)
+    .bind(stage_key)
+    .bind(key)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
+/// Whether the round's count is frozen.
+pub(crate) async fn frozen(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<bool> {
+    let n: i64 =
+        sqlx::query("SELECT COUNT(*) FROM vote_results WHERE campaign_id = $1 AND stage_key = $2")
+            .bind(campaign_id)
+            .bind(stage_key)
+            .fetch_one(&mut **tx)
+            .await?
+            .get(0);
+    Ok(n > 0)
+}
+
+/// On PostgreSQL the round's advisory lock shared, as a batch of votes takes it: a freeze
+/// waits for the decision under way, and a decision after the freeze sees it.
+async fn round_shared(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind(crate::votes::round_lock(campaign_id, stage_key))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

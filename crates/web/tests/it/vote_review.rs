@@ -1,0 +1,364 @@
+//! 可疑投票核查 (issue 20) through the API and the page: the signals find a burst from one
+//! network and one device for many phones; a decision above the campaign's size waits for
+//! a second organiser; invalidating and zeroing set votes aside (kept, with the reason, the
+//! live counts lowered), keeping counts them; the freeze waits for every cluster, then
+//! counts the valid votes with the Merkle root, and a receipt shows counted with a proof
+//! that checks — or invalid with the reason.
+
+use pingxuan_app::votes::{Ballots, Client, Voter};
+use pingxuan_rules::Role;
+use pingxuan_rules::vote::merkle;
+use pingxuan_store::on_both_databases;
+use pingxuan_store::testing::TestDb;
+use pingxuan_store::votes::Clock;
+use pingxuan_web::CaptchaPolicy;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::start;
+use crate::votes::open_round;
+
+on_both_databases!(
+    a_burst_is_set_aside_by_two_organisers_before_the_freeze,
+    zeroing_where_the_campaign_says_and_keeping_what_is_not
+);
+
+const CID: &str = "dongguan-2023";
+const STAGE: &str = "online_vote";
+/// Closed in 2025: the freeze may come at once; votes are cast before the close.
+const CLOSED: &str = "opens = 2020-01-01T00:00:00+08:00\ncloses = 2025-01-01T00:00:00+08:00\nper_candidate_per_day = 1\n";
+const BEFORE_CLOSE: i64 = 1_735_000_000;
+
+/// One vote for `candidate` by a phone voter `voter` from `ip` with its own `device`.
+async fn cast(b: &Ballots, voter: i64, candidate: i64, ip: &str, device: &str) -> String {
+    pingxuan_app::votes::cast(
+        b,
+        CID,
+        STAGE,
+        &Voter::Public(voter),
+        candidate,
+        &Client {
+            ip: ip.to_owned(),
+            device: device.to_owned(),
+            ..Client::default()
+        },
+    )
+    .await
+    .unwrap()
+    .code
+}
+
+async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, office) = open_round(
+        &app,
+        3,
+        &format!("{CLOSED}sanction = \"invalidate\"\nsecond_above = 30\n"),
+        2,
+    )
+    .await;
+    let b = Ballots::start(app.store.clone(), Clock::Fixed(BEFORE_CLOSE));
+    // Ten phones, each from its own network.
+    let mut ordinary = Vec::new();
+    for i in 0..10 {
+        ordinary.push(
+            cast(
+                &b,
+                100 + i,
+                ids[(i % 2) as usize],
+                &format!("10.0.{i}.7"),
+                &format!("o{i}"),
+            )
+            .await,
+        );
+    }
+    // Forty phones from one /24 in the same second, all for the third.
+    let mut burst = Vec::new();
+    for i in 0..40 {
+        burst.push(
+            cast(
+                &b,
+                200 + i,
+                ids[2],
+                &format!("203.0.113.{}", i + 1),
+                &format!("b{i}"),
+            )
+            .await,
+        );
+    }
+    let token = app.token(office.user.id).await;
+    let path = format!("/api/v1/campaigns/{CID}/stages/{STAGE}/suspects");
+
+    // The freeze scans first, then waits for the review.
+    let e = pingxuan_app::votes::freeze(&app.store, &office, CID, STAGE, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, pingxuan_app::Error::Conflict { code: "suspects_open", message, .. }
+            if message.starts_with("尚有 1 组可疑投票未处理")),
+        "{e:?}"
+    );
+    let (s, r) = app.call(Method::GET, &path, &token, json!(null)).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["open"], 1);
+    let c = &r["clusters"][0];
+    assert_eq!(
+        (c["signal"].as_str(), c["votes"].as_i64()),
+        (Some("burst"), Some(40))
+    );
+    assert!(
+        c["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("网段 203.0.113.0/24 在 12月24日"),
+        "{c}"
+    );
+    let cluster = c["cluster"].as_str().unwrap().to_owned();
+    // The stage's page says so beside the freeze.
+    let mut page = app.signed_in("dg-office").await;
+    let stage = page.get(&format!("/campaigns/{CID}/stages/{STAGE}")).await;
+    assert!(
+        stage.body.contains("1 组待处理，冻结结果前须逐组处理"),
+        "{}",
+        stage.body
+    );
+
+    // No reason: refused beside the box.
+    let decide = |action: &'static str, reason: &'static str| json!({ "cluster": cluster, "action": action, "reason": reason });
+    let (s, r) = app
+        .call(Method::POST, &path, &token, decide("invalidate", " "))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(r["error"]["field"], "reason");
+    // Forty is above the campaign's thirty: a proposal, which its proposer cannot confirm.
+    let (s, r) = app
+        .call(
+            Method::POST,
+            &path,
+            &token,
+            decide("invalidate", "同一网段 1 秒内 40 票，经核实为刷票"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["clusters"][0]["pending"], true);
+    assert!(
+        r["clusters"][0]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("待另一位组织者确认"),
+        "{r}"
+    );
+    let (s, r) = app
+        .call(Method::POST, &path, &token, decide("confirm", ""))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+    assert_eq!(r["error"]["code"], "second_same");
+    // Another organiser confirms on the page.
+    app.account("dg-office2", Role::Organizer, Some(CID), None)
+        .await;
+    let mut other = app.signed_in("dg-office2").await;
+    let review = other
+        .get(&format!("/campaigns/{CID}/stages/{STAGE}/suspects"))
+        .await;
+    assert!(review.body.contains("同一网段集中投票"), "{}", review.body);
+    assert!(review.body.contains("确认这一处理"), "{}", review.body);
+    let csrf = other
+        .csrf(&format!("/campaigns/{CID}/stages/{STAGE}/suspects"))
+        .await;
+    let done = other
+        .post_follow(
+            &format!("/campaigns/{CID}/stages/{STAGE}/suspects"),
+            &[
+                ("csrf", &csrf),
+                ("cluster", &cluster),
+                ("action", "confirm"),
+            ],
+        )
+        .await;
+    assert!(done.body.contains("已确认，处理生效"), "{}", done.body);
+    assert!(done.body.contains("40 票不计入得票"), "{}", done.body);
+    // Set aside, not deleted: the live count lowered, the votes still there.
+    let live = app.store.vote_tallies(CID, STAGE).await.unwrap();
+    assert_eq!(
+        live.get(&("public".to_owned(), ids[2]))
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    let void = app
+        .store
+        .receipt_standing(&burst[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        void.void_reason.as_deref(),
+        Some("同一网段 1 秒内 40 票，经核实为刷票")
+    );
+
+    // The freeze counts the valid votes with the root.
+    let frozen = pingxuan_app::votes::freeze(&app.store, &office, CID, STAGE, None)
+        .await
+        .unwrap();
+    assert!(frozen.live_matched);
+    assert_eq!(frozen.counts.values().sum::<i64>(), 10);
+    assert_eq!(frozen.invalid.values().sum::<i64>(), 40);
+    assert_eq!(frozen.valid_votes, Some(10));
+    let audit = app.store.recent_audit(10).await.unwrap();
+    let said = |action: &str| {
+        audit
+            .iter()
+            .find(|e| e.action == action)
+            .map(|e| e.detail.clone())
+            .unwrap_or_default()
+    };
+    assert!(said("vote_cluster_proposed").contains("超过 30 票，待另一位组织者确认"));
+    assert!(
+        said("vote_cluster_confirmed").contains("40 票不计"),
+        "{}",
+        said("vote_cluster_confirmed")
+    );
+    assert!(
+        said("vote_frozen").contains("作废 40 票"),
+        "{}",
+        said("vote_frozen")
+    );
+    assert!(
+        said("vote_frozen").contains(frozen.root.as_deref().unwrap()),
+        "{}",
+        said("vote_frozen")
+    );
+    // Nothing is decided after the freeze.
+    let (s, r) = app
+        .call(Method::POST, &path, &token, decide("keep", ""))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+
+    // A receipt: counted with a proof that checks against the published count; a vote set
+    // aside shows why; an unknown receipt is not found.
+    let published = pingxuan_app::vote_review::published(&app.store, CID, STAGE)
+        .await
+        .unwrap();
+    assert_eq!(published.total, 10);
+    for code in &ordinary {
+        let pingxuan_app::vote_review::ReceiptCheck::Counted(proof) =
+            pingxuan_app::vote_review::receipt(&app.state.ballots, CID, STAGE, code)
+                .await
+                .unwrap()
+        else {
+            panic!("{code} not counted")
+        };
+        let counted = merkle::verify(&proof, &published).unwrap();
+        assert_eq!(counted.tally, 5);
+    }
+    let pingxuan_app::vote_review::ReceiptCheck::Invalid { reason, .. } =
+        pingxuan_app::vote_review::receipt(&app.state.ballots, CID, STAGE, &burst[7])
+            .await
+            .unwrap()
+    else {
+        panic!("a burst vote counted")
+    };
+    assert_eq!(reason, "同一网段 1 秒内 40 票，经核实为刷票");
+    assert!(matches!(
+        pingxuan_app::vote_review::receipt(&app.state.ballots, CID, STAGE, "NOSUCHRECEIPT").await,
+        Err(pingxuan_app::Error::NotFound)
+    ));
+}
+
+async fn zeroing_where_the_campaign_says_and_keeping_what_is_not(db: TestDb) {
+    let app = start(db, CaptchaPolicy::Off).await;
+    let (ids, office) = open_round(&app, 3, &format!("{CLOSED}sanction = \"zero\"\n"), 2).await;
+    let b = Ballots::start(app.store.clone(), Clock::Fixed(BEFORE_CLOSE));
+    // One browser for twelve phones, all for the first; five ordinary votes for it too.
+    for i in 0..12 {
+        cast(
+            &b,
+            300 + i,
+            ids[0],
+            &format!("10.1.{i}.9"),
+            "one-shared-browser",
+        )
+        .await;
+    }
+    for i in 0..5 {
+        cast(
+            &b,
+            400 + i,
+            ids[0],
+            &format!("10.2.{i}.9"),
+            &format!("own{i}"),
+        )
+        .await;
+    }
+    // A works' canteen behind one address: thirty-one in a minute for the second.
+    for i in 0..31 {
+        cast(&b, 500 + i, ids[1], "198.51.100.20", &format!("canteen{i}")).await;
+    }
+    let token = app.token(office.user.id).await;
+    let path = format!("/api/v1/campaigns/{CID}/stages/{STAGE}/suspects");
+    let (s, r) = app
+        .call(Method::POST, &format!("{path}/scan"), &token, json!(null))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["open"], 2, "{r}");
+    let key_of = |signal: &str| {
+        r["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["signal"] == signal)
+            .unwrap()["cluster"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (device, canteen) = (key_of("device"), key_of("burst"));
+    // Kept without a reason; zeroed with one (the campaign's sanction is zero).
+    let (s, r) = app
+        .call(
+            Method::POST,
+            &path,
+            &token,
+            json!({ "cluster": canteen, "action": "keep" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, r) = app
+        .call(
+            Method::POST,
+            &path,
+            &token,
+            json!({ "cluster": device, "action": "zero", "reason": "一台设备为 12 个手机号投票，按规定清零" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let zeroed = r["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cluster"] == device.as_str())
+        .unwrap();
+    // Every public vote of the candidate, the five ordinary ones too.
+    assert_eq!(zeroed["voided"], 17, "{r}");
+    // Decided once.
+    let (s, r) = app
+        .call(
+            Method::POST,
+            &path,
+            &token,
+            json!({ "cluster": canteen, "action": "invalidate", "reason": "x" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+    assert_eq!(r["error"]["code"], "cluster_decided");
+    let frozen = pingxuan_app::votes::freeze(&app.store, &office, CID, STAGE, None)
+        .await
+        .unwrap();
+    assert!(frozen.live_matched);
+    assert_eq!(frozen.counts.get(&("public".to_owned(), ids[0])), None);
+    assert_eq!(frozen.counts.get(&("public".to_owned(), ids[1])), Some(&31));
+    assert_eq!(
+        frozen.invalid.get(&("public".to_owned(), ids[0])),
+        Some(&17)
+    );
+}
