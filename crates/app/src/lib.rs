@@ -30,6 +30,7 @@ pub mod tables;
 pub mod unit_publicity;
 pub mod units;
 pub mod vote_page;
+pub mod vote_receipts;
 pub mod vote_review;
 pub mod voters;
 pub mod votes;

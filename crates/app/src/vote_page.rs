@@ -133,6 +133,16 @@ async fn standings(
                 name: c.name.clone(),
                 work_unit: c.work_unit.clone(),
                 counts: counts.get(&c.id).cloned().unwrap_or_default(),
+                invalid: stage
+                    .groups
+                    .iter()
+                    .map(|g| {
+                        frozen
+                            .invalid
+                            .get(&(g.key.clone(), c.id))
+                            .map_or(0, |n| (*n).max(0) as u64)
+                    })
+                    .collect(),
                 total: total.clone(),
                 advanced: confirmed && v.state().advanced.contains(&c.id),
                 note: if removed.contains(&c.id) {
@@ -144,7 +154,23 @@ async fn standings(
         })
         .collect();
     rows.sort_by_key(|r| (r.rank, r.number));
+    let set_aside = store
+        .clusters(campaign_id, &stage.key)
+        .await?
+        .into_iter()
+        .filter(|c| c.decided() && c.voided > 0)
+        .map(|c| {
+            (
+                crate::vote_review::signal_name(&c.signal).to_owned(),
+                c.voided,
+                c.reason.unwrap_or_default(),
+            )
+        })
+        .collect();
     Ok(Some(Standings {
+        root: frozen.root.clone(),
+        invalid: frozen.invalid.values().sum(),
+        set_aside,
         groups: stage.groups.iter().map(|g| g.name.clone()).collect(),
         formula: formula.clone(),
         rows,

@@ -6,8 +6,10 @@
 //! entry in one transaction — or, above the campaign's size, a proposal another organiser
 //! confirms.
 
+use std::collections::HashMap;
+
 use pingxuan_rules::campaign::StageKind;
-use pingxuan_rules::vote::merkle::{self, Proof, Published, Tally};
+use pingxuan_rules::vote::merkle::{Published, Tally};
 use pingxuan_rules::vote::review::{self, Step, Verdict};
 use pingxuan_rules::vote::signals::{self, Signal, Thresholds};
 use pingxuan_store::Store;
@@ -40,8 +42,10 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
             Some((id, plain.parse().ok()?))
         })
         .collect();
+    // The public's votes: an expert's ballot is cast at once by design and is no 刷票.
     let votes: Vec<signals::Vote> = facts
         .into_iter()
+        .filter(|f| f.voter.starts_with("p:"))
         .map(|f| {
             // Voters are `p:{id}` for a phone and `e:{id}` for an expert: experts apart.
             let (public, id) = match f.voter.split_once(':') {
@@ -99,6 +103,9 @@ pub struct ClusterView {
     pub signal_name: &'static str,
     /// 待处理, 待确认, or the decision in words.
     pub status: String,
+    /// Whom its votes went to, most first: “候选人02 38 票、候选人05 2 票” — what a
+    /// zeroing would reach.
+    pub targets: String,
 }
 
 /// The review of a round: its clusters, what may be decided, whether it is frozen.
@@ -119,6 +126,11 @@ impl Review {
             .filter(|c| !c.cluster.decided())
             .count()
     }
+}
+
+/// A signal's name on the pages, by its key.
+pub(crate) fn signal_name(key: &str) -> &'static str {
+    signal_of(key).map_or("其他", Signal::name)
 }
 
 fn signal_of(key: &str) -> Option<Signal> {
@@ -172,6 +184,30 @@ pub async fn review(
         id.and_then(|i| names.get(&i).cloned())
             .unwrap_or_else(|| "命令行".to_owned())
     };
+    let who: HashMap<i64, String> = store
+        .desk_rows(campaign_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let mut targets = HashMap::new();
+    for c in &clusters {
+        let (votes, _) = store.cluster_reach(campaign_id, stage_key, &c.key).await?;
+        let mut per: HashMap<i64, usize> = HashMap::new();
+        for (_, _, candidate) in votes {
+            *per.entry(candidate).or_default() += 1;
+        }
+        let mut per: Vec<(i64, usize)> = per.into_iter().collect();
+        per.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let text: Vec<String> = per
+            .iter()
+            .map(|(id, n)| {
+                let name = who.get(id).map_or("（已退回的候选人）", String::as_str);
+                format!("{name} {n} 票")
+            })
+            .collect();
+        targets.insert(c.key.clone(), text.join("、"));
+    }
     let clusters = clusters
         .into_iter()
         .map(|c| {
@@ -183,7 +219,7 @@ pub async fn review(
                     pingxuan_rules::deadline::format_time(c.decided_at.unwrap_or(0)),
                     name(c.decided_by),
                     c.confirmed_by
-                        .map(|s| format!("提出，{} 确认", name(Some(s))))
+                        .map(|s| format!(" 提出，{} 确认", name(Some(s))))
                         .unwrap_or_default()
                 ),
                 (false, Some(v)) if c.pending() => format!(
@@ -194,8 +230,9 @@ pub async fn review(
                 _ => "待处理".to_owned(),
             };
             ClusterView {
-                signal_name: signal_of(&c.signal).map_or("其他", Signal::name),
+                signal_name: signal_name(&c.signal),
                 status,
+                targets: targets.remove(&c.key).unwrap_or_default(),
                 cluster: c,
             }
         })
@@ -274,6 +311,7 @@ fn case<'a>(l: &'a Loaded, decided: &'a Option<String>) -> review::Case<'a> {
         size: l.case_size,
         second_above: l.rules.second_above,
         sanction: l.rules.sanction,
+        taking_votes: pingxuan_rules::vote::window(&l.rules, pingxuan_store::now()).is_ok(),
     }
 }
 
@@ -306,7 +344,8 @@ fn refused(r: pingxuan_rules::vote::Refusal) -> Error {
 }
 
 /// The office decides a cluster: keep, invalidate, or zero where the campaign says so.
-/// Above the campaign's size it is kept as a proposal for another organiser.
+/// Above the campaign's size it is kept as a proposal for another organiser. `seen`: the
+/// cluster's votes on the organiser's page, refused when a scan has changed them since.
 #[allow(clippy::too_many_arguments)]
 pub async fn decide(
     store: &Store,
@@ -316,9 +355,23 @@ pub async fn decide(
     key: &str,
     verdict: Verdict,
     reason: &str,
+    seen: Option<i64>,
     ip: Option<&str>,
 ) -> Result<Decided> {
     let l = load(store, access, campaign_id, stage_key, key, Some(verdict)).await?;
+    // Decided on what the organiser saw: a scan since may have grown the cluster.
+    if let Some(n) = seen
+        && n != l.cluster.votes
+        && !l.cluster.decided()
+    {
+        return Err(Error::conflict(
+            "cluster_changed",
+            format!(
+                "这一组可疑投票已重新检测，票数由 {n} 变为 {}，请核对后再处理",
+                l.cluster.votes
+            ),
+        ));
+    }
     let decided = decided_words(&l.cluster);
     let step = review::decide(&case(&l, &decided), verdict, reason).map_err(refused)?;
     let reason = reason.trim();
@@ -331,11 +384,12 @@ pub async fn decide(
         by: access.actor(),
         confirmed_by: None,
         set_aside: set_aside(verdict),
+        seen: l.cluster.votes,
     };
     let target = format!("campaign:{campaign_id}/stage:{stage_key}/cluster:{key}");
     let what = format!(
         "可疑投票“{}”（{}）",
-        signal_of(&l.cluster.signal).map_or("其他", Signal::name),
+        signal_name(&l.cluster.signal),
         l.cluster.evidence
     );
     let now = pingxuan_store::now();
@@ -406,10 +460,11 @@ pub async fn confirm(
         by: l.cluster.proposed_by,
         confirmed_by: access.actor(),
         set_aside: set_aside(verdict),
+        seen: l.cluster.votes,
     };
     let what = format!(
         "可疑投票“{}”（{}）",
-        signal_of(&l.cluster.signal).map_or("其他", Signal::name),
+        signal_name(&l.cluster.signal),
         l.cluster.evidence
     );
     let target = format!("campaign:{campaign_id}/stage:{stage_key}/cluster:{key}");
@@ -467,27 +522,43 @@ pub async fn withdraw(
 pub async fn scan_open(store: &Store, now: i64) -> Result<usize> {
     let mut scanned = 0;
     for c in store.list_campaigns().await? {
-        let round = crate::stages::load(store, &Access::operator(), &c.id).await?;
-        for (stage, state) in round.campaign.stages.iter().zip(&round.states) {
+        let (campaign, events) = match (
+            crate::applications::campaign_model(store, &c.id).await,
+            store.stage_events(&c.id).await,
+        ) {
+            (Ok(m), Ok(e)) => (m, e),
+            (Err(e), _) => {
+                tracing::warn!(campaign = %c.id, error = %e, "campaign unreadable for the vote scan");
+                continue;
+            }
+            (_, Err(e)) => {
+                tracing::warn!(campaign = %c.id, error = %e, "stages unreadable for the vote scan");
+                continue;
+            }
+        };
+        for stage in &campaign.stages {
+            let state = pingxuan_rules::selection::stage::replay(
+                events
+                    .iter()
+                    .filter(|e| e.stage_key == stage.key)
+                    .map(|e| &e.event),
+            );
             if stage.kind != StageKind::Vote
                 || state.phase != pingxuan_rules::selection::stage::Phase::Open
                 || store.frozen_votes(&c.id, &stage.key).await?.is_some()
             {
                 continue;
             }
-            scan(store, &c.id, &stage.key, now).await?;
-            scanned += 1;
+            // One round's failure is logged; the others are still scanned.
+            match scan(store, &c.id, &stage.key, now).await {
+                Ok(_) => scanned += 1,
+                Err(e) => {
+                    tracing::warn!(campaign = %c.id, stage = %stage.key, error = %e, "vote signal scan failed")
+                }
+            }
         }
     }
     Ok(scanned)
-}
-
-/// A frozen round's valid votes as the Merkle tree's leaves, in its order, and the tree.
-#[derive(Debug)]
-pub struct CountTree {
-    /// (group, candidate, receipt), sorted.
-    leaves: Vec<(String, i64, String)>,
-    tree: merkle::Tree,
 }
 
 /// The round's published count (`R.json`): the root and every valid tally, in leaf order.
@@ -517,86 +588,4 @@ pub async fn published(store: &Store, campaign_id: &str, stage_key: &str) -> Res
             })
             .collect(),
     })
-}
-
-/// What a receipt shows its voter once the round is frozen.
-#[derive(Debug, Clone)]
-pub enum ReceiptCheck {
-    /// Counted, with the proof that checks against `published`.
-    Counted(Proof),
-    /// Set aside by the office, with the reason.
-    Invalid { candidate: i64, reason: String },
-}
-
-/// A receipt's standing in a frozen round. A receipt of another round, one never issued
-/// and one mistyped get the same not-found, so receipts cannot be probed.
-pub async fn receipt(
-    ballots: &crate::votes::Ballots,
-    campaign_id: &str,
-    stage_key: &str,
-    code: &str,
-) -> Result<ReceiptCheck> {
-    let store = ballots.store();
-    let code = code.trim().to_ascii_uppercase();
-    let standing = store
-        .receipt_standing(&code)
-        .await?
-        .filter(|s| s.campaign_id == campaign_id && s.stage_key == stage_key)
-        .ok_or(Error::NotFound)?;
-    if let Some(reason) = standing.void_reason {
-        return Ok(ReceiptCheck::Invalid {
-            candidate: standing.candidate,
-            reason,
-        });
-    }
-    let tree = count_tree(ballots, campaign_id, stage_key).await?;
-    let leaf = (standing.group_key, standing.candidate, code);
-    let at = tree
-        .leaves
-        .binary_search(&leaf)
-        .map_err(|_| Error::Internal(format!("receipt {} not among the leaves", leaf.2)))?;
-    Ok(ReceiptCheck::Counted(Proof {
-        campaign: campaign_id.to_owned(),
-        stage: stage_key.to_owned(),
-        group: leaf.0,
-        candidate: leaf.1,
-        receipt: leaf.2,
-        path: tree.tree.proof(at).unwrap_or_default(),
-    }))
-}
-
-/// The frozen round's tree, built once from its valid votes (the freeze built the same).
-async fn count_tree(
-    ballots: &crate::votes::Ballots,
-    campaign_id: &str,
-    stage_key: &str,
-) -> Result<std::sync::Arc<CountTree>> {
-    let key = (campaign_id.to_owned(), stage_key.to_owned());
-    if let Some((_, t)) = ballots.trees().lock().unwrap().get(&key) {
-        return Ok(t.clone());
-    }
-    let store = ballots.store();
-    if store.frozen_votes(campaign_id, stage_key).await?.is_none() {
-        return Err(Error::NotFound);
-    }
-    let mut leaves = store.valid_leaves(campaign_id, stage_key).await?;
-    let built = tokio::task::spawn_blocking(move || {
-        leaves.sort_unstable();
-        let tree = merkle::Tree::build(
-            leaves
-                .iter()
-                .map(|(g, c, r)| merkle::leaf_hash(g, *c, r))
-                .collect(),
-        );
-        CountTree { leaves, tree }
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?;
-    let built = std::sync::Arc::new(built);
-    ballots
-        .trees()
-        .lock()
-        .unwrap()
-        .insert(key, (std::time::Instant::now(), built.clone()));
-    Ok(built)
 }

@@ -61,7 +61,7 @@ pub struct Ballots {
     tallies: Cache<Arc<Tallies>>,
     decks: Cache<Deck>,
     /// A frozen round's Merkle tree with its leaves in order: built once, never changed.
-    trees: Cache<Arc<crate::vote_review::CountTree>>,
+    trees: Cache<Arc<CountTree>>,
     /// One rebuild of a round's cards at a time: when they expire under a city's load,
     /// the others wait for it instead of each reading every candidate again.
     building: Arc<tokio::sync::Mutex<()>>,
@@ -69,6 +69,14 @@ pub struct Ballots {
 
 /// Per round (campaign, stage): a value and when it was read.
 pub(crate) type Cache<T> = Arc<Mutex<HashMap<(String, String), (Instant, T)>>>;
+
+/// A frozen round's valid votes as the Merkle tree's leaves, in its order, and the tree.
+#[derive(Debug)]
+pub struct CountTree {
+    /// (group, candidate, receipt), sorted.
+    pub(crate) leaves: Vec<(String, i64, String)>,
+    pub(crate) tree: pingxuan_rules::vote::merkle::Tree,
+}
 
 /// Live counts of a round: by group key, candidate → votes.
 pub type Tallies = BTreeMap<String, BTreeMap<i64, u64>>;
@@ -113,8 +121,8 @@ impl Ballots {
         &self.store
     }
 
-    /// Frozen rounds' trees (`vote_review::receipt`).
-    pub(crate) fn trees(&self) -> &Cache<Arc<crate::vote_review::CountTree>> {
+    /// Frozen rounds' trees (`vote_receipts::receipt`).
+    pub(crate) fn trees(&self) -> &Cache<Arc<CountTree>> {
         &self.trees
     }
 
@@ -324,6 +332,29 @@ pub fn new_receipt() -> String {
         .iter()
         .map(|b| ALPHABET[usize::from(b % 32)] as char)
         .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A receipt as typed back (lower case, spaces, no dashes, O for 0, I or L for 1) in the
+/// form `new_receipt` makes: `7K2M-…`.
+pub fn receipt_as_typed(typed: &str) -> String {
+    let chars: Vec<char> = typed
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(64)
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    if chars.len() != 16 {
+        return chars.into_iter().collect();
+    }
     chars
         .chunks(4)
         .map(|c| c.iter().collect::<String>())
@@ -738,6 +769,12 @@ pub struct Standings {
     pub advance: Option<u32>,
     /// The stage they go on to.
     pub next: Option<String>,
+    /// The Merkle root over the valid votes (issue 20), when the freeze kept one.
+    pub root: Option<String>,
+    /// Votes set aside in all, and each decision that set votes aside: (signal, votes,
+    /// reason) — what and why, without the networks and devices of the evidence.
+    pub invalid: i64,
+    pub set_aside: Vec<(String, i64, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -747,8 +784,10 @@ pub struct Standing {
     pub number: usize,
     pub name: String,
     pub work_unit: String,
-    /// Votes per group, in `Standings::groups`' order.
+    /// Valid votes per group, in `Standings::groups`' order.
     pub counts: Vec<u64>,
+    /// Votes set aside per group, the same order.
+    pub invalid: Vec<u64>,
     /// The merged score as shown (four places).
     pub total: String,
     /// Goes on to the next stage (once confirmed).
@@ -871,5 +910,16 @@ mod tests {
         assert_eq!(a.len(), 19);
         assert_eq!(a.matches('-').count(), 3);
         assert_ne!(a, new_receipt());
+    }
+
+    #[test]
+    fn a_receipt_typed_back_reads_as_issued() {
+        let a = new_receipt();
+        assert_eq!(receipt_as_typed(&a.to_lowercase().replace('-', " ")), a);
+        assert_eq!(
+            receipt_as_typed("7k2m o1il 0000 abcd"),
+            "7K2M-0111-0000-ABCD"
+        );
+        assert_eq!(receipt_as_typed("NOSUCH"), "N0SUCH");
     }
 }

@@ -3,7 +3,8 @@
 //! every vote takes two slots of), then `pingxuan loadgen` as its own process:
 //!
 //! 1. `/healthz` flat out — the same server's reference rate;
-//! 2. votes flat out — the durable peak (each acknowledged only once committed:
+//! 2. votes flat out for `PINGXUAN_BENCH_PEAK_SECS` (60) — the durable peak (each
+//!    acknowledged only once committed:
 //!    SQLite WAL `synchronous=FULL`, PostgreSQL `synchronous_commit=on`, `fsync=on`);
 //! 3. votes at 80% of that peak for `PINGXUAN_BENCH_SUSTAIN_SECS` (600: ten minutes) —
 //!    p50, p99, errors;
@@ -115,7 +116,13 @@ async fn durability(db: &str) -> String {
     }
 }
 
-async fn run(name: &str, which: Which, servers: usize, redis: Option<&str>, sustain: u64) {
+async fn run(
+    name: &str,
+    which: Which,
+    servers: usize,
+    redis: Option<&str>,
+    (peak_secs, sustain): (u64, u64),
+) {
     let Some(db) = TestDb::new(which).await else {
         println!("{name}: skipped (no database)");
         return;
@@ -146,7 +153,14 @@ async fn run(name: &str, which: Which, servers: usize, redis: Option<&str>, sust
         &targets,
         &data,
         &out("peak"),
-        &["--voters", "500", "--concurrency", "64", "--duration", "15"],
+        &[
+            "--voters",
+            "500",
+            "--concurrency",
+            "64",
+            "--duration",
+            &peak_secs.to_string(),
+        ],
     );
     let ratio = f(&peak, "per_second") / f(&health, "per_second");
     let rate = (f(&peak, "per_second") * 0.8).floor();
@@ -225,10 +239,19 @@ async fn run(name: &str, which: Which, servers: usize, redis: Option<&str>, sust
 
 fn main() {
     let only = std::env::var("PINGXUAN_BENCH_ONLY").ok();
-    let sustain: u64 = std::env::var("PINGXUAN_BENCH_SUSTAIN_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
+    let secs = |var: &str, default: u64| -> u64 {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    // The peak flat out for a minute, not 15 s: on a small table it overstates what the
+    // server sustains as the round's tables grow (session 16: 80% of a 15-s peak fell
+    // behind on SQLite within ten minutes).
+    let times = (
+        secs("PINGXUAN_BENCH_PEAK_SECS", 60),
+        secs("PINGXUAN_BENCH_SUSTAIN_SECS", 600),
+    );
     let redis = std::env::var("PINGXUAN_TEST_REDIS_URL")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -244,6 +267,6 @@ fn main() {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
-        rt.block_on(run(name, which, servers, redis, sustain));
+        rt.block_on(run(name, which, servers, redis, times));
     }
 }

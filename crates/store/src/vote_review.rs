@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashSet};
 use sqlx::{Any, Row, Transaction};
 
 use crate::audit::Audit;
-use crate::{Backend, Result, Store, StoreError};
+use crate::votes::review_lock;
+use crate::{Result, Store, StoreError};
 
 /// What the signals read of one vote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +87,9 @@ pub struct Decision<'a> {
     /// Votes set aside: the cluster's (invalidate), or every vote of its candidates in
     /// its groups (zero); none to keep.
     pub set_aside: SetAside,
+    /// The cluster's votes as the organiser saw them: a scan that changed it since
+    /// refuses the decision (`Stale`).
+    pub seen: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +180,7 @@ impl Store {
         now: i64,
     ) -> Result<Scanned> {
         let mut tx = self.begin_write().await?;
+        review_lock(&mut tx, self.backend, campaign_id, stage_key).await?;
         if frozen(&mut tx, campaign_id, stage_key).await? {
             tx.rollback().await?;
             return Err(StoreError::Stale);
@@ -198,11 +203,15 @@ impl Store {
         for f in found {
             let (key, votes, evidence) = match kept.get(&f.key) {
                 Some(c) if c.decided() || c.pending() => {
-                    // Votes beside a decided cluster it did not hold: a cluster of their own.
-                    let held: HashSet<i64> = flagged(&mut tx, campaign_id, stage_key, &f.key)
-                        .await?
-                        .into_iter()
-                        .collect();
+                    // Votes beside a decided cluster that neither it nor a decided (or
+                    // proposed) follow-up of it held: a cluster of their own.
+                    let mut held: HashSet<i64> = HashSet::new();
+                    let follow = format!("{}+", f.key);
+                    for (k, c) in &kept {
+                        if (k == &f.key || k.starts_with(&follow)) && (c.decided() || c.pending()) {
+                            held.extend(flagged(&mut tx, campaign_id, stage_key, k).await?);
+                        }
+                    }
                     seen.insert(f.key.clone());
                     let new: Vec<i64> = f
                         .votes
@@ -231,7 +240,8 @@ impl Store {
             if kept.contains_key(&key) {
                 sqlx::query(
                     "UPDATE vote_clusters SET evidence = $4, votes = $5 \
-                     WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3",
+                     WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
+                     AND decided_at IS NULL AND proposed_by IS NULL",
                 )
                 .bind(campaign_id)
                 .bind(stage_key)
@@ -359,7 +369,7 @@ impl Store {
     /// decided nor proposed, before the freeze (else `Stale`); with its audit entry.
     pub async fn propose_decision(&self, d: &Decision<'_>, audit: &Audit, now: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        round_shared(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
+        review_lock(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
         if frozen(&mut tx, d.campaign_id, d.stage_key).await? {
             tx.rollback().await?;
             return Err(StoreError::Stale);
@@ -367,7 +377,7 @@ impl Store {
         let n = sqlx::query(
             "UPDATE vote_clusters SET verdict = $4, reason = $5, proposed_by = $6, \
              proposed_at = $7 WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
-             AND decided_at IS NULL AND proposed_by IS NULL",
+             AND decided_at IS NULL AND proposed_by IS NULL AND votes = $8",
         )
         .bind(d.campaign_id)
         .bind(d.stage_key)
@@ -376,6 +386,7 @@ impl Store {
         .bind(d.reason)
         .bind(d.by)
         .bind(now)
+        .bind(d.seen)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -398,6 +409,11 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        review_lock(&mut tx, self.backend, campaign_id, stage_key).await?;
+        if frozen(&mut tx, campaign_id, stage_key).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
         let n = sqlx::query(
             "UPDATE vote_clusters SET verdict = NULL, reason = NULL, proposed_by = NULL, \
              proposed_at = NULL WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
@@ -430,7 +446,7 @@ impl Store {
         now: i64,
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
-        round_shared(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
+        review_lock(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
         if frozen(&mut tx, d.campaign_id, d.stage_key).await? {
             tx.rollback().await?;
             return Err(StoreError::Stale);
@@ -443,7 +459,7 @@ impl Store {
         let n = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE vote_clusters SET verdict = $4, reason = $5, decided_by = $7, \
              confirmed_by = $6, decided_at = $8 WHERE campaign_id = $1 AND stage_key = $2 \
-             AND cluster_key = $3 AND decided_at IS NULL {guard}"
+             AND cluster_key = $3 AND decided_at IS NULL AND votes = $9 {guard}"
         )))
         .bind(d.campaign_id)
         .bind(d.stage_key)
@@ -453,6 +469,7 @@ impl Store {
         .bind(d.confirmed_by)
         .bind(d.by)
         .bind(now)
+        .bind(d.seen)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -493,12 +510,17 @@ impl Store {
         };
         let mut lowered: BTreeMap<(String, i64), i64> = BTreeMap::new();
         for chunk in reach.chunks(500) {
-            let sql = rows_sql(
-                "INSERT INTO vote_voids (campaign_id, stage_key, cluster_key, reason, voided_by, \
-                 voided_at, vote_id) VALUES ",
-                "$1, $2, $3, $4, $5, $6",
-                6,
-                chunk.len(),
+            // Under the review lock no other decision sets these aside meanwhile; the
+            // conflict clause only keeps a vote's first reason should one ever have.
+            let sql = format!(
+                "{} ON CONFLICT (vote_id) DO NOTHING",
+                rows_sql(
+                    "INSERT INTO vote_voids (campaign_id, stage_key, cluster_key, reason, \
+                     voided_by, voided_at, vote_id) VALUES ",
+                    "$1, $2, $3, $4, $5, $6",
+                    6,
+                    chunk.len(),
+                )
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(d.campaign_id)
@@ -567,7 +589,7 @@ impl Store {
         campaign_id: &str,
         stage_key: &str,
     ) -> Result<Vec<(String, i64, String)>> {
-        valid_leaves(&self.pool, campaign_id, stage_key).await
+        crate::votes::valid_leaves(&self.pool, campaign_id, stage_key).await
     }
 
     /// Undecided clusters and proposals awaiting confirmation: what stands before a freeze.
@@ -591,30 +613,6 @@ fn rows_sql(head: &str, shared: &str, fixed: usize, n: usize) -> String {
         .map(|i| format!("({shared}, ${})", fixed + 1 + i))
         .collect();
     format!("{head}{}", rows.join(", "))
-}
-
-/// A round's votes not set aside as (group, candidate, receipt), through `e` (the pool, or
-/// the freeze's transaction).
-pub(crate) async fn valid_leaves<'e, E>(
-    e: E,
-    campaign_id: &str,
-    stage_key: &str,
-) -> Result<Vec<(String, i64, String)>>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
-    Ok(sqlx::query(
-        "SELECT v.group_key, v.candidate, v.receipt FROM votes v \
-         WHERE v.campaign_id = $1 AND v.stage_key = $2 \
-         AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
-    )
-    .bind(campaign_id)
-    .bind(stage_key)
-    .fetch_all(e)
-    .await?
-    .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2)))
-    .collect())
 }
 
 /// The vote ids a cluster holds.
@@ -652,21 +650,4 @@ pub(crate) async fn frozen(
             .await?
             .get(0);
     Ok(n > 0)
-}
-
-/// On PostgreSQL the round's advisory lock shared, as a batch of votes takes it: a freeze
-/// waits for the decision under way, and a decision after the freeze sees it.
-async fn round_shared(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    campaign_id: &str,
-    stage_key: &str,
-) -> Result<()> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-            .bind(crate::votes::round_lock(campaign_id, stage_key))
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }

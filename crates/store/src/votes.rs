@@ -493,8 +493,9 @@ impl Store {
         .await
     }
 
-    /// The votes of a round counted from the votes themselves (the freeze's count, and the
-    /// check of the live counts).
+    /// Every vote of a round counted from the votes themselves, those set aside too (the
+    /// tests' check of what was stored; the freeze counts the valid and the set aside
+    /// apart).
     pub async fn count_votes(&self, campaign_id: &str, stage_key: &str) -> Result<Counts> {
         self.counts(
             "SELECT group_key, candidate, COUNT(*) FROM votes \
@@ -579,11 +580,13 @@ impl Store {
         let mut tx = crate::stages::locked(self, campaign_id).await?;
         if self.backend == Backend::Postgres {
             // Waits for the batches under way; those after it queue behind it and then
-            // see the frozen result.
+            // see the frozen result. The review lock as well: no scan or decision lands
+            // beside the count.
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(round_lock(campaign_id, stage_key))
                 .execute(&mut *tx)
                 .await?;
+            review_lock(&mut tx, self.backend, campaign_id, stage_key).await?;
         }
         // A candidate whose every vote was set aside keeps a row at zero; the count from
         // the votes has none.
@@ -638,19 +641,11 @@ impl Store {
         let counts = counted.pop().expect("two counts");
         // The valid votes as leaves, in the tree's order (sorted here, not by the
         // database's collation).
-        let mut leaves = crate::vote_review::valid_leaves(&mut *tx, campaign_id, stage_key).await?;
-        let root = tokio::task::spawn_blocking(move || {
-            leaves.sort_unstable();
-            vote::merkle::Tree::build(
-                leaves
-                    .iter()
-                    .map(|(g, c, r)| vote::merkle::leaf_hash(g, *c, r))
-                    .collect(),
-            )
-            .root()
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("the count's tree: {e}")))?;
+        let mut leaves = valid_leaves(&mut *tx, campaign_id, stage_key).await?;
+        let root =
+            tokio::task::spawn_blocking(move || vote::merkle::Tree::of_votes(&mut leaves).root())
+                .await
+                .map_err(|e| StoreError::Other(format!("the count's tree: {e}")))?;
         let json = counts_json(&counts);
         let frozen = Frozen {
             digest: hex::encode(Sha256::digest(json.as_bytes())),
@@ -775,4 +770,47 @@ async fn undo_savepoint(tx: &mut Transaction<'static, Any>) -> Result<()> {
 /// it can be tried again.
 fn retryable(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
+}
+
+/// A round's votes not set aside as (group, candidate, receipt), through `e` (the pool, or
+/// the freeze's transaction).
+pub(crate) async fn valid_leaves<'e, E>(
+    e: E,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<Vec<(String, i64, String)>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query(
+        "SELECT v.group_key, v.candidate, v.receipt FROM votes v \
+         WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+         AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+    )
+    .bind(campaign_id)
+    .bind(stage_key)
+    .fetch_all(e)
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect())
+}
+
+/// On PostgreSQL the round's review lock, alone: scans, decisions and the freeze of one
+/// round take it, so each reads what the one before wrote (a scan never rewrites a cluster
+/// decided meanwhile, two decisions never set the same vote aside, nothing is written
+/// after the freeze). Votes never wait on it. SQLite's write lock orders them the same.
+pub(crate) async fn review_lock(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(round_lock(campaign_id, &format!("{stage_key}:review")))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -104,6 +104,8 @@ pub fn router(state: AppState) -> Router {
             crate::votes::review::api_decision
         ))
         .routes(routes!(crate::votes::review::api_scan))
+        .routes(routes!(votes_api::get_receipt))
+        .routes(routes!(votes_api::get_result))
         .routes(routes!(reviews_api::tasks))
         .routes(routes!(reviews_api::post_declaration))
         .routes(routes!(reviews_api::get_sheet, reviews_api::put_sheet))
@@ -370,6 +372,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/tp/{campaign}/{stage}/ballot",
             get(crate::votes::ballot::get_ballot).post(crate::votes::ballot::post_ballot),
+        )
+        // Once frozen: 回执查询, a counted vote's proof and the round's published count.
+        .route("/tp/{campaign}/{stage}/receipt", get(crate::votes::pages::get_receipt))
+        .route(
+            "/tp/{campaign}/{stage}/receipt/{code}/proof.json",
+            get(crate::votes::pages::get_proof),
+        )
+        .route(
+            "/tp/{campaign}/{stage}/result.json",
+            get(crate::votes::pages::get_result_file),
         )
         .route(
             "/tp/{campaign}/{stage}/{n}",

@@ -819,6 +819,33 @@ fn check_vote(s: &Stage, i: usize, f: &mut Findings) {
             "通知未规定投票规则：未设任何投票限制，每位投票人可不限次数投票",
         );
     }
+    if let Some(sg) = &v.signals {
+        let path =
+            |key: &'static str| vec![k("stages"), Seg::Index(i), k("vote"), k("signals"), k(key)];
+        // Below these a signal flags ordinary votes wholesale.
+        for (key, n, least) in [
+            ("burst_votes", sg.burst_votes as i64, 2),
+            ("burst_seconds", sg.burst_seconds, 1),
+            ("device_phones", sg.device_phones as i64, 2),
+            ("surge_votes", sg.surge_votes as i64, 1),
+            ("surge_factor", i64::from(sg.surge_factor), 2),
+            ("run_phones", sg.run_phones as i64, 2),
+            ("run_gap", sg.run_gap as i64, 1),
+            ("metronome_votes", sg.metronome_votes as i64, 3),
+        ] {
+            if n < least {
+                f.error(path(key), format!("刷票检测阈值须至少为 {least}"));
+            }
+        }
+        if !(sg.metronome_spread > 0.0 && sg.metronome_spread <= 1.0) {
+            f.error(path("metronome_spread"), "间隔离散度阈值须大于 0、不超过 1");
+        }
+        for p in &sg.prefixes {
+            if p.is_empty() || p.len() > 11 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                f.error(path("prefixes"), format!("号段“{p}”须为 1 至 11 位数字"));
+            }
+        }
+    }
     if v.sanction.is_none() {
         f.warn(
             vec![k("stages"), Seg::Index(i), k("vote"), k("sanction")],

@@ -51,7 +51,8 @@ fn parent(left: &Node, right: &Node) -> Node {
     h.update(right.count.to_be_bytes());
     Node {
         hash: h.finalize().into(),
-        count: left.count + right.count,
+        // A crafted proof's counts cannot overflow: a saturated count matches no root.
+        count: left.count.saturating_add(right.count),
     }
 }
 
@@ -91,6 +92,13 @@ impl Tree {
             levels.push(up);
         }
         Tree { levels }
+    }
+
+    /// The tree over votes (group, candidate, receipt), sorted here into the leaves' order
+    /// — byte order, never a database's collation.
+    pub fn of_votes(votes: &mut [(String, i64, String)]) -> Tree {
+        votes.sort_unstable();
+        Tree::build(votes.iter().map(|(g, c, r)| leaf_hash(g, *c, r)).collect())
     }
 
     pub fn root(&self) -> Node {
@@ -223,10 +231,13 @@ pub fn verify(proof: &Proof, result: &Published) -> Result<Counted, Failed> {
             result: format!("{}/{}", result.campaign, result.stage),
         });
     }
-    let sum: u64 = result.tallies.iter().map(|t| t.count).sum();
-    if sum != result.total {
+    let sum = result
+        .tallies
+        .iter()
+        .try_fold(0u64, |a, t| a.checked_add(t.count));
+    if sum != Some(result.total) {
         return Err(Failed::Sum {
-            sum,
+            sum: sum.unwrap_or(u64::MAX),
             total: result.total,
         });
     }
@@ -243,7 +254,7 @@ pub fn verify(proof: &Proof, result: &Published) -> Result<Counted, Failed> {
         };
         node = match step.side {
             Side::Left => {
-                place += sibling.count;
+                place = place.saturating_add(sibling.count);
                 parent(&sibling, &node)
             }
             Side::Right => parent(&node, &sibling),
@@ -268,7 +279,7 @@ pub fn verify(proof: &Proof, result: &Published) -> Result<Counted, Failed> {
     let mut start = 0u64;
     for t in tallies {
         if t.group == proof.group && t.candidate == proof.candidate {
-            if (start..start + t.count).contains(&place) {
+            if (start..start.saturating_add(t.count)).contains(&place) {
                 return Ok(Counted {
                     place: place + 1,
                     group: t.group.clone(),
@@ -278,7 +289,7 @@ pub fn verify(proof: &Proof, result: &Published) -> Result<Counted, Failed> {
             }
             break;
         }
-        start += t.count;
+        start = start.saturating_add(t.count);
     }
     Err(Failed::Range {
         place: place + 1,
@@ -401,6 +412,11 @@ mod tests {
             verify(&good, &moved),
             Err(Failed::Range { place: 5, .. })
         ));
+
+        // Tallies that overflow fail at the sum, not with a panic.
+        let mut huge = published.clone();
+        huge.tallies[0].count = u64::MAX;
+        assert!(matches!(verify(&good, &huge), Err(Failed::Sum { .. })));
 
         // A tally raised without the total.
         let mut raised = published.clone();

@@ -65,6 +65,8 @@ pub struct Case<'a> {
     /// Above this many votes a second organiser confirms (the campaign's `second_above`).
     pub second_above: Option<u32>,
     pub sanction: Option<Sanction>,
+    /// The round still takes votes (a zeroing would not hold for the votes to come).
+    pub taking_votes: bool,
 }
 
 /// What follows a decision the rules allow.
@@ -86,16 +88,7 @@ pub fn decide(case: &Case<'_>, verdict: Verdict, reason: &str) -> Result<Step, R
             "这一组已有待另一位组织者确认的处理意见，请先确认或撤回",
         ));
     }
-    if verdict == Verdict::Keep {
-        return Ok(Step::Apply);
-    }
     let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(Refusal::new(
-            "reason_required",
-            "请填写认定刷票的理由（将记入审计日志并随结果公布）",
-        ));
-    }
     if reason.chars().count() > REASON_MAX {
         return Err(Refusal::new(
             "reason_too_long",
@@ -105,10 +98,25 @@ pub fn decide(case: &Case<'_>, verdict: Verdict, reason: &str) -> Result<Step, R
             ),
         ));
     }
+    if verdict == Verdict::Keep {
+        return Ok(Step::Apply);
+    }
+    if reason.is_empty() {
+        return Err(Refusal::new(
+            "reason_required",
+            "请填写认定刷票的理由（将记入审计日志并随结果公布）",
+        ));
+    }
     if verdict == Verdict::Zero && case.sanction != Some(Sanction::Zero) {
         return Err(Refusal::new(
             "zero_not_allowed",
             "本活动规定的处理方式是作废刷票选票，不能将候选人票数清零",
+        ));
+    }
+    if verdict == Verdict::Zero && case.taking_votes {
+        return Err(Refusal::new(
+            "zero_while_open",
+            "清零须在投票截止后进行：截止前仍会有新的选票",
         ));
     }
     Ok(match case.second_above {
@@ -162,6 +170,7 @@ mod tests {
             size: 300,
             second_above: Some(100),
             sanction: Some(Sanction::Invalidate),
+            taking_votes: false,
         }
     }
 
@@ -217,6 +226,21 @@ mod tests {
             ..case()
         };
         assert_eq!(decide(&fuzhou, Verdict::Zero, "刷票"), Ok(Step::Apply));
+        let open = Case {
+            taking_votes: true,
+            ..fuzhou.clone()
+        };
+        assert_eq!(
+            decide(&open, Verdict::Zero, "刷票").unwrap_err().code,
+            "zero_while_open"
+        );
+        assert_eq!(decide(&open, Verdict::Invalidate, "刷票"), Ok(Step::Apply));
+        assert_eq!(
+            decide(&open, Verdict::Keep, &"长".repeat(501))
+                .unwrap_err()
+                .code,
+            "reason_too_long"
+        );
         let frozen = Case {
             frozen: true,
             ..fuzhou.clone()

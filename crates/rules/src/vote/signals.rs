@@ -137,17 +137,19 @@ fn clock(unix: i64) -> String {
 fn bursts(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut out = Vec::new();
     for (net, list) in grouped(votes, |v| v.net.as_str()) {
-        if list.len() < t.burst_votes {
+        if list.len() < t.burst_votes.max(2) {
             continue;
         }
-        // Every vote inside a window of `burst_seconds` holding `burst_votes` or more.
+        // Every vote inside a window of `burst_seconds` holding `burst_votes` or more
+        // (a window under a second, or a burst of one, would flag everything).
+        let (seconds, least) = (t.burst_seconds.max(1), t.burst_votes.max(2));
         let mut marked = vec![false; list.len()];
         let mut lo = 0;
         for hi in 0..list.len() {
-            while list[hi].at - list[lo].at >= t.burst_seconds {
+            while list[hi].at - list[lo].at >= seconds {
                 lo += 1;
             }
-            if hi - lo + 1 >= t.burst_votes {
+            if hi - lo + 1 >= least {
                 marked[lo..=hi].iter_mut().for_each(|m| *m = true);
             }
         }
@@ -194,7 +196,7 @@ fn devices(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut out = Vec::new();
     for (device, list) in grouped(votes, |v| v.device.as_str()) {
         let phones: HashSet<i64> = list.iter().map(|v| v.voter).collect();
-        if phones.len() < t.device_phones {
+        if phones.len() < t.device_phones.max(2) {
             continue;
         }
         out.push(Cluster {
@@ -251,7 +253,7 @@ fn surges(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
         .collect();
     let mut out = Vec::new();
     for ((d, h), list) in &per {
-        if list.len() < t.surge_votes {
+        if list.len() < t.surge_votes.max(1) {
             continue;
         }
         let total = day_total[d] as f64;
@@ -268,7 +270,7 @@ fn surges(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
         }
         .max(total / (24.0 * 20.0))
         .max(1.0);
-        if (list.len() as f64) < expected * f64::from(t.surge_factor) {
+        if (list.len() as f64) < expected * f64::from(t.surge_factor.max(2)) {
             continue;
         }
         // The surge's own votes: phones that voted in this hour and at no other. Those who
@@ -318,14 +320,15 @@ fn runs(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=phones.len() {
-        if i < phones.len() && phones[i] - phones[i - 1] <= t.run_gap {
+        if i < phones.len() && phones[i] - phones[i - 1] <= t.run_gap.max(1) {
             continue;
         }
         let run = &phones[start..i];
-        if run.len() >= t.run_phones {
+        if run.len() >= t.run_phones.max(2) {
             out.push(Cluster {
                 signal: Signal::Run,
-                key: format!("run:{}", run[0]),
+                // No number in the key: it travels in forms and the audit trail.
+                key: format!("run:{}", masked(run[0])),
                 votes: run.iter().flat_map(|p| by_phone[p].iter().copied()).collect(),
                 evidence: format!(
                     "手机号 {} 至 {} 中的 {} 个号码连号投票，共 {} 票（阈值：{} 个，间隔不超过 {}）",
@@ -345,7 +348,12 @@ fn runs(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
 
 fn prefixes(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut out = Vec::new();
-    for prefix in &t.prefixes {
+    // A 号段 is digits; an empty one would take every phone.
+    for prefix in t
+        .prefixes
+        .iter()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         let list: Vec<&Vote> = votes
             .iter()
             .filter(|v| {
@@ -374,6 +382,11 @@ fn prefixes(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
 fn metronomes(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut out = Vec::new();
     let n = t.metronome_votes.max(3);
+    let spread = if t.metronome_spread.is_finite() {
+        t.metronome_spread.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     for (what, by) in [
         ("网段", grouped(votes, |v| v.net.as_str())),
         ("设备", grouped(votes, |v| v.device.as_str())),
@@ -402,7 +415,7 @@ fn metronomes(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
                     continue;
                 }
                 let var = ((sq[s + k] - sq[s]) / k as f64 - m * m).max(0.0);
-                if var.sqrt() / m < t.metronome_spread {
+                if var.sqrt() / m < spread {
                     marked[s..=s + k].iter_mut().for_each(|x| *x = true);
                 }
             }

@@ -69,6 +69,20 @@ pub struct ResultOut {
     /// The office has advanced the stage: `advanced` is final.
     pub confirmed: bool,
     pub rows: Vec<StandingOut>,
+    /// The Merkle root over the valid votes (`pingxuan vote verify`).
+    pub root: Option<String>,
+    /// Votes set aside in all.
+    pub invalid: i64,
+    /// Each decision that set votes aside: what found them, how many, why.
+    pub set_aside: Vec<SetAsideOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SetAsideOut {
+    /// 同一网段集中投票 …
+    pub signal: String,
+    pub votes: i64,
+    pub reason: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -79,6 +93,8 @@ pub struct StandingOut {
     pub name: String,
     pub work_unit: String,
     pub votes: Vec<u64>,
+    /// Votes set aside per group, the same order.
+    pub invalid: Vec<u64>,
     /// The merged score, four places.
     pub score: String,
     pub advanced: bool,
@@ -93,6 +109,17 @@ fn result_out(s: &vote_page::Standings) -> ResultOut {
         digest: s.digest.clone(),
         frozen_at: s.frozen_at,
         confirmed: s.confirmed,
+        root: s.root.clone(),
+        invalid: s.invalid,
+        set_aside: s
+            .set_aside
+            .iter()
+            .map(|(signal, votes, reason)| SetAsideOut {
+                signal: signal.clone(),
+                votes: *votes,
+                reason: reason.clone(),
+            })
+            .collect(),
         rows: s
             .rows
             .iter()
@@ -102,6 +129,7 @@ fn result_out(s: &vote_page::Standings) -> ResultOut {
                 name: r.name.clone(),
                 work_unit: r.work_unit.clone(),
                 votes: r.counts.clone(),
+                invalid: r.invalid.clone(),
                 score: r.total.clone(),
                 advanced: r.advanced,
                 note: r.note.clone(),
@@ -514,4 +542,137 @@ pub async fn post_ballot(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(BallotReceiptsOut { receipts })))
+}
+
+/// A receipt's standing once the round is frozen.
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptCheckOut {
+    /// counted or invalid.
+    pub status: String,
+    /// The candidate's number in the round.
+    pub number: Option<usize>,
+    pub name: String,
+    /// The group the vote counts in (公众组, 专业组).
+    pub group: String,
+    /// In the voter's words.
+    pub message: String,
+    /// Why it was set aside.
+    pub reason: Option<String>,
+    /// The inclusion proof (`pingxuan vote verify --proof`), when counted.
+    #[schema(value_type = Object)]
+    pub proof: Option<serde_json::Value>,
+}
+
+/// The one answer for a receipt that is not this round's, mistyped, never issued, or
+/// asked before the freeze: nothing tells them apart.
+pub(crate) fn receipt_not_found() -> Failure {
+    Failure::Request {
+        status: StatusCode::NOT_FOUND,
+        code: "receipt_not_found",
+        message: "未找到这张回执：请核对回执码（本轮结果冻结后方可查询）".to_owned(),
+        field: Some("code".to_owned()),
+    }
+}
+
+pub(crate) fn receipt_out(r: pingxuan_app::vote_receipts::ReceiptView) -> ReceiptCheckOut {
+    use pingxuan_app::vote_receipts::ReceiptCheck;
+    let who = match r.number {
+        Some(n) => format!("{n} 号{}", r.name),
+        None => r.name.clone(),
+    };
+    match r.check {
+        ReceiptCheck::Counted(proof) => ReceiptCheckOut {
+            status: "counted".to_owned(),
+            message: format!("已计入：这一票投给 {who}，计入{}有效票", r.group),
+            proof: serde_json::to_value(&proof).ok(),
+            reason: None,
+            number: r.number,
+            name: r.name,
+            group: r.group,
+        },
+        ReceiptCheck::Invalid { reason, .. } => ReceiptCheckOut {
+            status: "invalid".to_owned(),
+            message: format!("未计入：这一票（投给 {who}）经活动办公室核查认定无效"),
+            proof: None,
+            reason: Some(reason),
+            number: r.number,
+            name: r.name,
+            group: r.group,
+        },
+    }
+}
+
+/// A receipt looked up after the freeze: counted with its proof, or set aside with the reason.
+#[utoipa::path(get, path = "/api/v1/votes/{campaign}/rounds/{stage}/receipts/{code}", tag = "votes",
+    security(()),
+    params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "阶段标识"),
+        ("code" = String, Path, description = "回执码")),
+    responses((status = 200, body = ReceiptCheckOut), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn get_receipt(
+    State(state): State<AppState>,
+    p: Public,
+    ApiPath((campaign, stage, code)): ApiPath<(String, String, String)>,
+) -> Result<Json<ReceiptCheckOut>, ApiError> {
+    super::at_edge(
+        &state,
+        "receipt-ip",
+        &p.ip,
+        state.config.edge_rates.votes_per_ip,
+    )
+    .await?;
+    match pingxuan_app::vote_receipts::receipt_view(&state.ballots, &campaign, &stage, &code).await
+    {
+        Ok(r) => Ok(Json(receipt_out(r))),
+        Err(pingxuan_app::Error::NotFound) => Err(receipt_not_found().into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One candidate's valid votes in one group.
+#[derive(Serialize, ToSchema)]
+pub struct TallyOut {
+    pub group: String,
+    /// The candidate's id (as in the proof).
+    pub candidate: i64,
+    pub count: u64,
+}
+
+/// A round's published count, the file `pingxuan vote verify --result` reads.
+#[derive(Serialize, ToSchema)]
+pub struct PublishedOut {
+    pub campaign: String,
+    pub stage: String,
+    /// The Merkle root over the valid votes, hex.
+    pub root: String,
+    /// The valid votes.
+    pub total: u64,
+    /// In leaf order: group, then candidate.
+    pub tallies: Vec<TallyOut>,
+}
+
+/// The round's published count (`R.json`): the Merkle root and every valid tally, once frozen.
+#[utoipa::path(get, path = "/api/v1/votes/{campaign}/rounds/{stage}/result", tag = "votes",
+    security(()),
+    params(("campaign" = String, Path, description = "活动标识"), ("stage" = String, Path, description = "阶段标识")),
+    responses((status = 200, body = PublishedOut), (status = 404, body = ErrorBody)))]
+pub async fn get_result(
+    State(state): State<AppState>,
+    ApiPath((campaign, stage)): ApiPath<(String, String)>,
+) -> Result<Json<PublishedOut>, ApiError> {
+    let p = pingxuan_app::vote_review::published(&state.store, &campaign, &stage).await?;
+    Ok(Json(PublishedOut {
+        campaign: p.campaign,
+        stage: p.stage,
+        root: p.root,
+        total: p.total,
+        tallies: p
+            .tallies
+            .into_iter()
+            .map(|t| TallyOut {
+                group: t.group,
+                candidate: t.candidate,
+                count: t.count,
+            })
+            .collect(),
+    }))
 }

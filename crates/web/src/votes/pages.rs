@@ -308,3 +308,121 @@ pub async fn get_captcha(State(state): State<AppState>, p: Public) -> Result<Res
     let image = crate::accounts::sign_in::captcha_image(&state, &session).await?;
     Ok((jar, image).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "votes/receipt.html")]
+struct ReceiptPage {
+    campaign: String,
+    stage: String,
+    campaign_title: String,
+    stage_name: String,
+    code: String,
+    outcome: Option<super::api::ReceiptCheckOut>,
+    error: Option<String>,
+    root: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReceiptQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// `GET /tp/{campaign}/{stage}/receipt?code=…`: 回执查询 once the round is frozen.
+pub async fn get_receipt(
+    State(state): State<AppState>,
+    p: Public,
+    Path((campaign, stage)): Path<(String, String)>,
+    Query(q): Query<ReceiptQuery>,
+) -> Result<Response, PageError> {
+    let (_, page, _) = visit(&state, &p, &campaign, &stage, "").await?;
+    let code = pingxuan_app::votes::receipt_as_typed(&q.code);
+    let (mut outcome, mut error) = (None, None);
+    if !code.is_empty() {
+        super::at_edge(
+            &state,
+            "receipt-ip",
+            &p.ip,
+            state.config.edge_rates.votes_per_ip,
+        )
+        .await?;
+        match pingxuan_app::vote_receipts::receipt_view(&state.ballots, &campaign, &stage, &code)
+            .await
+        {
+            Ok(r) => outcome = Some(super::api::receipt_out(r)),
+            Err(pingxuan_app::Error::NotFound) => {
+                error = Some(super::api::receipt_not_found().message());
+            }
+            Err(e) => return Err(Failure::from(e).into()),
+        }
+    }
+    let root = match &outcome {
+        Some(_) => pingxuan_app::vote_review::published(&state.store, &campaign, &stage)
+            .await
+            .map(|p| p.root)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let html = ReceiptPage {
+        campaign,
+        stage,
+        campaign_title: page.campaign_title,
+        stage_name: page.stage_name,
+        code,
+        outcome,
+        error,
+        root,
+    }
+    .render()
+    .map_err(Failure::from)?;
+    Ok((no_store(), Html(html)).into_response())
+}
+
+/// A JSON file to save: `P.json` or `R.json`.
+fn json_file(name: &str, value: &impl serde::Serialize) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec_pretty(value).map_err(|e| Failure::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                crate::exports::disposition(true, name),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /tp/{campaign}/{stage}/receipt/{code}/proof.json`: a counted vote's proof, the
+/// file `pingxuan vote verify --proof` reads.
+pub async fn get_proof(
+    State(state): State<AppState>,
+    p: Public,
+    Path((campaign, stage, code)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    super::at_edge(
+        &state,
+        "receipt-ip",
+        &p.ip,
+        state.config.edge_rates.votes_per_ip,
+    )
+    .await?;
+    match pingxuan_app::vote_receipts::receipt(&state.ballots, &campaign, &stage, &code).await {
+        Ok(pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof)) => {
+            json_file(&format!("回执证明-{}.json", proof.receipt), &proof)
+        }
+        Ok(_) | Err(pingxuan_app::Error::NotFound) => Err(super::api::receipt_not_found().into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /tp/{campaign}/{stage}/result.json`: the round's published count, the file
+/// `pingxuan vote verify --result` reads.
+pub async fn get_result_file(
+    State(state): State<AppState>,
+    Path((campaign, stage)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let p = pingxuan_app::vote_review::published(&state.store, &campaign, &stage).await?;
+    json_file("计票结果.json", &p)
+}

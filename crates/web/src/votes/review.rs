@@ -48,6 +48,7 @@ struct ClusterRow {
     pending: bool,
     voided: i64,
     reason: String,
+    targets: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -99,6 +100,7 @@ fn render(
                 status: c.status,
                 found_at: format_time(c.cluster.found_at),
                 reason: c.cluster.reason.clone().unwrap_or_default(),
+                targets: c.targets,
                 voided: c.cluster.voided,
                 votes: c.cluster.votes,
                 evidence: c.cluster.evidence,
@@ -135,6 +137,8 @@ pub async fn post_scan(
     State(state): State<AppState>,
     who: SignedIn,
     Path((id, key)): Path<(String, String)>,
+    // The form's CSRF token, checked by the extractor; nothing else is posted.
+    Posted(_): Posted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     // Who may scan is who may review.
     actions::review(&state.store, &who.access, &id, &key)
@@ -156,6 +160,9 @@ pub struct DecisionForm {
     action: String,
     #[serde(default)]
     reason: String,
+    /// The cluster's votes as the page showed them.
+    #[serde(default)]
+    seen: Option<i64>,
 }
 
 /// `POST /campaigns/{id}/stages/{key}/suspects`: a decision, a confirmation or a withdrawal.
@@ -174,15 +181,23 @@ pub async fn post_decision(
             .await
             .map(|()| "withdrawn"),
         other => match Verdict::from_key(other) {
-            Some(v) => {
-                actions::decide(store, access, &id, &key, &form.cluster, v, &form.reason, ip)
-                    .await
-                    .map(|d| match d {
-                        Decided::Proposed => "proposed",
-                        Decided::Applied(_) if v == Verdict::Keep => "kept",
-                        Decided::Applied(_) => "applied",
-                    })
-            }
+            Some(v) => actions::decide(
+                store,
+                access,
+                &id,
+                &key,
+                &form.cluster,
+                v,
+                &form.reason,
+                form.seen,
+                ip,
+            )
+            .await
+            .map(|d| match d {
+                Decided::Proposed => "proposed",
+                Decided::Applied(_) if v == Verdict::Keep => "kept",
+                Decided::Applied(_) => "applied",
+            }),
             None => Err(pingxuan_app::Error::invalid(
                 "bad_action",
                 "请选择处理方式",
@@ -241,6 +256,8 @@ pub struct ClusterOut {
     pub decided: bool,
     /// Votes the decision set aside.
     pub voided: i64,
+    /// Whom its votes went to, most first.
+    pub targets: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -275,6 +292,7 @@ fn review_out(r: Review) -> ReviewOut {
                 verdict: c.cluster.verdict,
                 reason: c.cluster.reason,
                 voided: c.cluster.voided,
+                targets: c.targets,
             })
             .collect(),
     }
@@ -318,6 +336,9 @@ pub struct DecisionIn {
     /// Why; required to invalidate or zero.
     #[serde(default)]
     pub reason: String,
+    /// The cluster's `votes` as last read: refused (409) when a scan has changed them since.
+    #[serde(default)]
+    pub seen: Option<i64>,
 }
 
 /// A decision on a cluster, a proposal's confirmation or its withdrawal; the review after it.
@@ -346,7 +367,18 @@ pub async fn api_decision(
                     Some("action"),
                 )
             })?;
-            actions::decide(store, access, &id, &key, &body.cluster, v, &body.reason, ip).await?;
+            actions::decide(
+                store,
+                access,
+                &id,
+                &key,
+                &body.cluster,
+                v,
+                &body.reason,
+                body.seen,
+                ip,
+            )
+            .await?;
         }
     }
     let r = actions::review(store, access, &id, &key).await?;

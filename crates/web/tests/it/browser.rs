@@ -2637,4 +2637,11 @@ async fn dongguan_vote_walk() {
     wait_text(&phone, "投票结果").await;
     wait_text(&phone, "计票摘要（SHA-256）").await;
     screenshot(&phone, "vote-walk-9-over-phone.png").await;
+    // The voter checks the receipt the vote gave: counted, with the files that prove it.
+    click(&phone, "#receipt-link").await;
+    fill(&phone, "#code", &receipt.to_lowercase()).await;
+    click(&phone, "form.search button").await;
+    wait_text(&phone, "已计入：这一票投给").await;
+    wait_text(&phone, "下载回执证明（P.json）").await;
+    screenshot(&phone, "vote-walk-10-receipt-checked-phone.png").await;
 }

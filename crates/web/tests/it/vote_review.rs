@@ -113,6 +113,8 @@ async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
             .starts_with("网段 203.0.113.0/24 在 12月24日"),
         "{c}"
     );
+    // Whom it voted for: what a zeroing would reach.
+    assert!(c["targets"].as_str().unwrap().ends_with(" 40 票"), "{c}");
     let cluster = c["cluster"].as_str().unwrap().to_owned();
     // The stage's page says so beside the freeze.
     let mut page = app.signed_in("dg-office").await;
@@ -241,8 +243,8 @@ async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
         .unwrap();
     assert_eq!(published.total, 10);
     for code in &ordinary {
-        let pingxuan_app::vote_review::ReceiptCheck::Counted(proof) =
-            pingxuan_app::vote_review::receipt(&app.state.ballots, CID, STAGE, code)
+        let pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof) =
+            pingxuan_app::vote_receipts::receipt(&app.state.ballots, CID, STAGE, code)
                 .await
                 .unwrap()
         else {
@@ -251,8 +253,8 @@ async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
         let counted = merkle::verify(&proof, &published).unwrap();
         assert_eq!(counted.tally, 5);
     }
-    let pingxuan_app::vote_review::ReceiptCheck::Invalid { reason, .. } =
-        pingxuan_app::vote_review::receipt(&app.state.ballots, CID, STAGE, &burst[7])
+    let pingxuan_app::vote_receipts::ReceiptCheck::Invalid { reason, .. } =
+        pingxuan_app::vote_receipts::receipt(&app.state.ballots, CID, STAGE, &burst[7])
             .await
             .unwrap()
     else {
@@ -260,9 +262,103 @@ async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
     };
     assert_eq!(reason, "同一网段 1 秒内 40 票，经核实为刷票");
     assert!(matches!(
-        pingxuan_app::vote_review::receipt(&app.state.ballots, CID, STAGE, "NOSUCHRECEIPT").await,
+        pingxuan_app::vote_receipts::receipt(&app.state.ballots, CID, STAGE, "NOSUCHRECEIPT").await,
         Err(pingxuan_app::Error::NotFound)
     ));
+
+    // The same for anyone over HTTP: the result with what was set aside and why, the
+    // receipt's page, the API, and the two files that check.
+    let mut phone = app.client();
+    let round = phone.get(&format!("/tp/{CID}/{STAGE}")).await;
+    for said in [
+        "经核查作废 40 票，不计入得票",
+        "同一网段集中投票：40 票。理由：同一网段 1 秒内 40 票，经核实为刷票",
+        "（另作废 40 票）",
+        frozen.root.as_deref().unwrap(),
+    ] {
+        assert!(
+            round.body.contains(said),
+            "{said} missing in {}",
+            round.body
+        );
+    }
+    let api = phone
+        .get(&format!("/api/v1/votes/{CID}/rounds/{STAGE}"))
+        .await
+        .json();
+    assert_eq!(api["result"]["invalid"], 40);
+    assert_eq!(api["result"]["set_aside"][0]["votes"], 40);
+    let page = phone
+        .get(&format!(
+            "/tp/{CID}/{STAGE}/receipt?code={}",
+            ordinary[3].to_lowercase()
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("已计入：这一票投给"), "{}", page.body);
+    assert!(page.body.contains("计入公众组有效票"), "{}", page.body);
+    let page = phone
+        .get(&format!("/tp/{CID}/{STAGE}/receipt?code={}", burst[0]))
+        .await;
+    assert!(
+        page.body.contains("未计入")
+            && page
+                .body
+                .contains("理由：同一网段 1 秒内 40 票，经核实为刷票"),
+        "{}",
+        page.body
+    );
+    let page = phone
+        .get(&format!("/tp/{CID}/{STAGE}/receipt?code=AAAA1111BBBB"))
+        .await;
+    assert!(page.body.contains("未找到这张回执"), "{}", page.body);
+    let api = phone
+        .get(&format!(
+            "/api/v1/votes/{CID}/rounds/{STAGE}/receipts/{}",
+            burst[1]
+        ))
+        .await
+        .json();
+    assert_eq!(api["status"], "invalid");
+    let missing = phone
+        .get(&format!(
+            "/api/v1/votes/{CID}/rounds/{STAGE}/receipts/AAAA1111BBBB"
+        ))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["error"]["code"], "receipt_not_found");
+    let proof: merkle::Proof = serde_json::from_str(
+        &phone
+            .get(&format!(
+                "/tp/{CID}/{STAGE}/receipt/{}/proof.json",
+                ordinary[0]
+            ))
+            .await
+            .body,
+    )
+    .unwrap();
+    let result: merkle::Published = serde_json::from_str(
+        &phone
+            .get(&format!("/tp/{CID}/{STAGE}/result.json"))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(result.root, frozen.root.clone().unwrap());
+    assert_eq!(merkle::verify(&proof, &result).unwrap().tally, 5);
+    let api_result = phone
+        .get(&format!("/api/v1/votes/{CID}/rounds/{STAGE}/result"))
+        .await
+        .json();
+    assert_eq!(api_result["root"], result.root.as_str());
+    // A vote set aside has no proof to give.
+    let none = phone
+        .get(&format!(
+            "/tp/{CID}/{STAGE}/receipt/{}/proof.json",
+            burst[0]
+        ))
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
 
 async fn zeroing_where_the_campaign_says_and_keeping_what_is_not(db: TestDb) {
