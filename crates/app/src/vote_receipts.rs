@@ -1,9 +1,13 @@
 //! 回执查询 (issue 20): a receipt's standing once its round is frozen — counted, with its
 //! inclusion proof from the frozen round's tree (built once from the valid votes, checked
 //! against the root the freeze published, kept in `Ballots`), or set aside with the
-//! reason — and one not-found for every other receipt, before the freeze too.
+//! reason — and one not-found for every other receipt, before the freeze too; and the
+//! round's published count (`R.json`) the proofs are checked against.
 
-use pingxuan_rules::vote::merkle::{self, Proof};
+use std::collections::HashMap;
+
+use pingxuan_rules::vote::merkle::{self, Proof, Published, Tally};
+use pingxuan_store::Store;
 
 use crate::error::{Error, Result};
 use crate::votes::{Ballots, CountTree};
@@ -147,5 +151,51 @@ pub async fn receipt_view(
         name: card.map(|c| c.name.clone()).unwrap_or_default(),
         group,
         check,
+    })
+}
+
+/// The round's published count (`R.json`): the root and every valid tally, in leaf order.
+/// Not found before the freeze, nor for a round frozen before roots were kept.
+pub async fn published(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Published> {
+    let f = store
+        .frozen_votes(campaign_id, stage_key)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (Some(root), Some(total)) = (f.root, f.valid_votes) else {
+        return Err(Error::NotFound);
+    };
+    // Labels for people reading the file: the card's number in the round and the name.
+    let round = crate::votes::load_round(store, campaign_id, stage_key).await?;
+    let names: HashMap<i64, String> = store
+        .desk_rows(campaign_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let number = |id: i64| {
+        round
+            .candidates
+            .iter()
+            .position(|c| *c == id)
+            .map(|n| n as u32 + 1)
+    };
+    Ok(Published {
+        campaign: campaign_id.to_owned(),
+        stage: stage_key.to_owned(),
+        root,
+        total: total as u64,
+        // `Counts` is ordered by (group, candidate): the leaves' order.
+        tallies: f
+            .counts
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|((group, candidate), n)| Tally {
+                group: group.clone(),
+                candidate: *candidate,
+                count: *n as u64,
+                number: number(*candidate),
+                name: names.get(candidate).cloned(),
+            })
+            .collect(),
     })
 }

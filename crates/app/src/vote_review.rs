@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use pingxuan_rules::campaign::StageKind;
-use pingxuan_rules::vote::merkle::{Published, Tally};
 use pingxuan_rules::vote::review::{self, Step, Verdict};
 use pingxuan_rules::vote::signals::{self, Signal, Thresholds};
 use pingxuan_store::Store;
@@ -19,14 +18,24 @@ use pingxuan_store::vote_review::{Cluster, Decision, Found, Scanned, SetAside};
 use crate::access::Access;
 use crate::error::{Error, Result};
 
-/// Runs the signals over a round's votes and keeps what they find. Nothing once frozen.
-pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
-    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
-    let stage = campaign
+/// The campaign's vote stage by its key; not found for any other stage.
+async fn vote_stage(
+    store: &Store,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<pingxuan_rules::campaign::Stage> {
+    crate::applications::campaign_model(store, campaign_id)
+        .await?
         .stages
         .iter()
         .find(|s| s.key == stage_key && s.kind == StageKind::Vote)
-        .ok_or(Error::NotFound)?;
+        .cloned()
+        .ok_or(Error::NotFound)
+}
+
+/// Runs the signals over a round's votes and keeps what they find. Nothing once frozen.
+pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
+    let stage = vote_stage(store, campaign_id, stage_key).await?;
     let thresholds: Thresholds = stage
         .vote
         .as_ref()
@@ -58,7 +67,9 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
                 at: f.cast_at,
                 voter: id,
                 net: f.client_net,
+                ip: f.client_ip,
                 device: f.device,
+                traits: f.traits,
                 phone: if public {
                     phones.get(&id).copied()
                 } else {
@@ -156,12 +167,7 @@ pub async fn review(
     if !access.organizes(campaign_id) {
         return Err(Error::Forbidden);
     }
-    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
-    let stage = campaign
-        .stages
-        .iter()
-        .find(|s| s.key == stage_key && s.kind == StageKind::Vote)
-        .ok_or(Error::NotFound)?;
+    let stage = vote_stage(store, campaign_id, stage_key).await?;
     let rules = stage.vote.clone().unwrap_or_default();
     let frozen = store.frozen_votes(campaign_id, stage_key).await?.is_some();
     let clusters = store.clusters(campaign_id, stage_key).await?;
@@ -190,24 +196,24 @@ pub async fn review(
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
-    let mut targets = HashMap::new();
-    for c in &clusters {
-        let (votes, _) = store.cluster_reach(campaign_id, stage_key, &c.key).await?;
-        let mut per: HashMap<i64, usize> = HashMap::new();
-        for (_, _, candidate) in votes {
-            *per.entry(candidate).or_default() += 1;
-        }
-        let mut per: Vec<(i64, usize)> = per.into_iter().collect();
-        per.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let text: Vec<String> = per
-            .iter()
-            .map(|(id, n)| {
-                let name = who.get(id).map_or("（已退回的候选人）", String::as_str);
-                format!("{name} {n} 票")
-            })
-            .collect();
-        targets.insert(c.key.clone(), text.join("、"));
+    let mut per: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    for (key, candidate, n) in store.cluster_targets(campaign_id, stage_key).await? {
+        per.entry(key).or_default().push((candidate, n));
     }
+    let mut targets: HashMap<String, String> = per
+        .into_iter()
+        .map(|(key, mut per)| {
+            per.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let text: Vec<String> = per
+                .iter()
+                .map(|(id, n)| {
+                    let name = who.get(id).map_or("（已退回的候选人）", String::as_str);
+                    format!("{name} {n} 票")
+                })
+                .collect();
+            (key, text.join("、"))
+        })
+        .collect();
     let clusters = clusters
         .into_iter()
         .map(|c| {
@@ -273,12 +279,7 @@ async fn load(
     if !access.organizes(campaign_id) {
         return Err(Error::Forbidden);
     }
-    let campaign = crate::applications::campaign_model(store, campaign_id).await?;
-    let stage = campaign
-        .stages
-        .iter()
-        .find(|s| s.key == stage_key && s.kind == StageKind::Vote)
-        .ok_or(Error::NotFound)?;
+    let stage = vote_stage(store, campaign_id, stage_key).await?;
     let cluster = store
         .clusters(campaign_id, stage_key)
         .await?
@@ -559,33 +560,4 @@ pub async fn scan_open(store: &Store, now: i64) -> Result<usize> {
         }
     }
     Ok(scanned)
-}
-
-/// The round's published count (`R.json`): the root and every valid tally, in leaf order.
-/// Not found before the freeze, nor for a round frozen before roots were kept.
-pub async fn published(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Published> {
-    let f = store
-        .frozen_votes(campaign_id, stage_key)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let (Some(root), Some(total)) = (f.root, f.valid_votes) else {
-        return Err(Error::NotFound);
-    };
-    Ok(Published {
-        campaign: campaign_id.to_owned(),
-        stage: stage_key.to_owned(),
-        root,
-        total: total as u64,
-        // `Counts` is ordered by (group, candidate): the leaves' order.
-        tallies: f
-            .counts
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|((group, candidate), n)| Tally {
-                group: group.clone(),
-                candidate: *candidate,
-                count: *n as u64,
-            })
-            .collect(),
-    })
 }

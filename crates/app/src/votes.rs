@@ -82,12 +82,26 @@ pub struct CountTree {
 pub type Tallies = BTreeMap<String, BTreeMap<i64, u64>>;
 
 impl Ballots {
-    /// Starts the writer on the current Tokio runtime.
+    /// Starts the writer on the current Tokio runtime. On PostgreSQL two batches are under
+    /// way at once: one runs its statements while the other waits on its commit, so the
+    /// server and the database both work (each batch takes its voters' rows in one order,
+    /// so the two never wait on each other crosswise). SQLite has one writer anyway.
     pub fn start(store: Store, clock: Clock) -> Self {
         let (queue, mut rx) = mpsc::channel::<Pending>(BATCH * 8);
         let writer = store.clone();
+        let writers = match store.backend {
+            pingxuan_store::Backend::Postgres => 2,
+            pingxuan_store::Backend::Sqlite => 1,
+        };
+        let free = Arc::new(tokio::sync::Semaphore::new(writers));
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
+            loop {
+                let Ok(permit) = free.clone().acquire_owned().await else {
+                    break;
+                };
+                let Some(first) = rx.recv().await else {
+                    break;
+                };
                 let mut batch = vec![first];
                 while batch.len() < BATCH {
                     match rx.try_recv() {
@@ -95,11 +109,22 @@ impl Ballots {
                         Err(_) => break,
                     }
                 }
-                // A panic in one batch (its voters get an error) must not stop the writer.
-                let one = tokio::spawn(write(writer.clone(), batch, clock));
-                if let Err(e) = one.await {
-                    tracing::error!(error = %e, "a batch of votes panicked");
-                }
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    // A panic in one batch (its voters get an error) must not stop the
+                    // writer.
+                    let (n, began) = (batch.len(), Instant::now());
+                    if let Err(e) = tokio::spawn(write(writer, batch, clock)).await {
+                        tracing::error!(error = %e, "a batch of votes panicked");
+                    }
+                    // For the benchmark's reading of batch times as the tables grow.
+                    tracing::debug!(
+                        votes = n,
+                        ms = began.elapsed().as_millis() as u64,
+                        "vote batch"
+                    );
+                    drop(permit);
+                });
             }
         });
         Ballots {
@@ -216,7 +241,7 @@ fn fail(pending: Vec<Pending>, why: &str) {
 }
 
 /// The round as its events leave it, for anyone (the voting page is public).
-async fn load_round(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Round> {
+pub(crate) async fn load_round(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Round> {
     let campaign = crate::applications::campaign_model(store, campaign_id).await?;
     let index = campaign
         .stages
@@ -297,6 +322,8 @@ pub struct Client {
     pub share: String,
     /// The first-party device cookie as sent (hashed before it is kept).
     pub device: String,
+    /// The browser's traits as the page sent them (hashed with the user agent).
+    pub traits: String,
     pub user_agent: String,
     pub idempotency: Option<String>,
 }
@@ -406,6 +433,18 @@ pub async fn cast(
     } else {
         ballots.store.sealer.lookup(&client.device)[..32].to_owned()
     };
+    // Keyed like the cookie: the same traits on one server's key hash alike, and nothing
+    // of them can be read back.
+    let traits = if client.traits.trim().is_empty() {
+        String::new()
+    } else {
+        let seen: String = client.traits.chars().take(300).collect();
+        ballots
+            .store
+            .sealer
+            .lookup(&format!("traits\n{seen}\n{}", client.user_agent))[..32]
+            .to_owned()
+    };
     let vote = NewVote {
         campaign_id: campaign_id.to_owned(),
         stage_key: stage_key.to_owned(),
@@ -421,6 +460,7 @@ pub async fn cast(
         client_net: network_of(&client.ip),
         share: client.share.chars().take(64).collect(),
         device,
+        traits,
         user_agent: client.user_agent.chars().take(300).collect(),
     };
     let (reply, answer) = oneshot::channel();

@@ -9,7 +9,13 @@
 //! 3. votes at 80% of that peak for `PINGXUAN_BENCH_SUSTAIN_SECS` (600: ten minutes) —
 //!    p50, p99, errors;
 //! 4. votes at 80% again, the server killed with SIGKILL halfway, started again, and
-//!    `loadgen check` — acknowledged votes missing.
+//!    `loadgen check` — acknowledged votes missing;
+//! 5. (issue 20) votes flat out for `PINGXUAN_BENCH_SCAN_SECS` (30) alone, then again with
+//!    the signals' scan running over the round's votes beside them, scan after scan — the
+//!    drop in the durable rate, and each scan's time;
+//! 6. (issue 20) the round frozen (its clusters kept first, as the office would), then
+//!    one receipt's proof after another over HTTP — the first (which builds the tree),
+//!    then p50 and p99.
 //!
 //! On SQLite, on PostgreSQL, and with two servers on one PostgreSQL (and Redis for the
 //! edge). Loadgen, servers and PostgreSQL share the machine's two cores.
@@ -61,8 +67,17 @@ async fn serve_on(data: &Path, db: &str, port: u16, redis: Option<&str>) -> Serv
         .args(EDGE)
         .env("PINGXUAN_DATA_DIR", data)
         .env("PINGXUAN_DATABASE_URL", db)
-        .env("PINGXUAN_LOG", "error")
+        .env(
+            "PINGXUAN_LOG",
+            std::env::var("PINGXUAN_BENCH_SERVER_LOG").unwrap_or_else(|_| "error".to_owned()),
+        )
         .stdout(Stdio::null());
+    // The servers' logs kept for reading (e.g. `pingxuan_app::votes=debug`: batch times).
+    if let Ok(dir) = std::env::var("PINGXUAN_BENCH_LOG_DIR") {
+        let file = std::fs::File::create(Path::new(&dir).join(format!("server-{port}.log")))
+            .expect("server log file");
+        cmd.stderr(file);
+    }
     if let Some(r) = redis {
         cmd.args(["--redis-url", r]);
     }
@@ -121,7 +136,7 @@ async fn run(
     which: Which,
     servers: usize,
     redis: Option<&str>,
-    (peak_secs, sustain): (u64, u64),
+    (peak_secs, sustain, scan_secs): (u64, u64, u64),
 ) {
     let Some(db) = TestDb::new(which).await else {
         println!("{name}: skipped (no database)");
@@ -165,6 +180,26 @@ async fn run(
     let ratio = f(&peak, "per_second") / f(&health, "per_second");
     let rate = (f(&peak, "per_second") * 0.8).floor();
     let rate_s = rate.to_string();
+    // SQLite's WAL and database sizes every 30 s of the sustained run: a WAL that
+    // checkpoints never reset grows with the round.
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = db.url.strip_prefix("sqlite://").map(|path| {
+        let (path, on) = (PathBuf::from(path), sampling.clone());
+        std::thread::spawn(move || {
+            let began = Instant::now();
+            let mb = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len()) / (1 << 20);
+            let wal = PathBuf::from(format!("{}-wal", path.display()));
+            while on.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_secs(30));
+                println!(
+                    "    {:>4} s: WAL {} MiB, database {} MiB",
+                    began.elapsed().as_secs(),
+                    mb(&wal),
+                    mb(&path)
+                );
+            }
+        })
+    });
     let sustained = loadgen(
         &targets,
         &data,
@@ -180,6 +215,8 @@ async fn run(
             &sustain.to_string(),
         ],
     );
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    drop(sampler);
     // Killed halfway through 20 s at 80%, started again, every receipt checked.
     let load = Command::new(BIN)
         .args(["loadgen", "run", "--targets", &targets])
@@ -220,6 +257,8 @@ async fn run(
         .output()
         .unwrap();
     let checked = String::from_utf8_lossy(&check.stdout).trim().to_owned();
+    let (alone, beside, scans) = scan_beside(&db.url, &data, &targets, scan_secs).await;
+    let proofs = proofs_served(&db.url, &data, &targets, &out("sustained")).await;
     println!(
         "  => healthz {:.0} req/s; votes peak {:.0}/s (p50 {:.2} ms, p99 {:.2} ms), ratio {ratio:.2}; \
          at 80% ({rate}/s) for {sustain} s: {} acknowledged, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, errors {}, skipped {}; \
@@ -235,6 +274,140 @@ async fn run(
         sustained["errors"],
         sustained["skipped"],
     );
+    println!(
+        "  => signals beside the vote: flat out alone {alone:.0}/s, with the scan running {beside:.0}/s \
+         ({:+.1}%); {scans}; {proofs}",
+        (beside / alone - 1.0) * 100.0
+    );
+}
+
+/// The store the servers use (their sealing key from the data folder), for the scan and
+/// the freeze the bench runs as the worker and the office would.
+async fn server_store(db: &str, data: &Path) -> pingxuan_store::Store {
+    let key = std::fs::read(data.join("secret.key")).expect("the servers' key");
+    pingxuan_store::Store::connect(db, pingxuan_store::Sealer::new(&key))
+        .await
+        .unwrap()
+}
+
+/// Votes flat out alone, then with the signals' scan running over the round beside them
+/// (one scan after another, as long as the votes run): both rates and the scans' times.
+async fn scan_beside(db: &str, data: &Path, targets: &str, secs: u64) -> (f64, f64, String) {
+    let flat = |name: &str| {
+        let secs = secs.to_string();
+        let out = data.join(name);
+        let (targets, data) = (targets.to_owned(), data.to_path_buf());
+        std::thread::spawn(move || {
+            loadgen(
+                &targets,
+                &data,
+                &out,
+                &[
+                    "--voters",
+                    "500",
+                    "--concurrency",
+                    "64",
+                    "--duration",
+                    &secs,
+                ],
+            )
+        })
+    };
+    let alone = f(&flat("alone").join().unwrap(), "per_second");
+    let store = server_store(db, data).await;
+    let votes = store
+        .vote_facts(vote_round::CID, vote_round::STAGE)
+        .await
+        .map_or(0, |v| v.len());
+    let running = flat("beside");
+    let mut times = Vec::new();
+    while !running.is_finished() {
+        let began = Instant::now();
+        let found = pingxuan_app::vote_review::scan(
+            &store,
+            vote_round::CID,
+            vote_round::STAGE,
+            pingxuan_store::now(),
+        )
+        .await;
+        times.push((
+            began.elapsed().as_secs_f64(),
+            found.map(|s| s.new + s.updated).ok(),
+        ));
+    }
+    let beside = f(&running.join().unwrap(), "per_second");
+    let said: Vec<String> = times
+        .iter()
+        .map(|(t, c)| {
+            format!(
+                "{t:.1} s ({} clusters)",
+                c.map_or("failed".into(), |c| c.to_string())
+            )
+        })
+        .collect();
+    (
+        alone,
+        beside,
+        format!("scans over ~{votes} votes: {}", said.join(", ")),
+    )
+}
+
+/// Freezes the round (every cluster kept, as an office that found nothing would decide —
+/// the load generator's few networks are bursts by design), then asks for one receipt's
+/// proof after another over HTTP: the first builds the frozen tree; p50 and p99 of the rest.
+async fn proofs_served(db: &str, data: &Path, targets: &str, sent: &Path) -> String {
+    let store = server_store(db, data).await;
+    let (cid, stage) = (vote_round::CID, vote_round::STAGE);
+    sqlx::query(
+        "UPDATE vote_clusters SET verdict = 'keep', reason = '基准测试', decided_at = $3 \
+         WHERE campaign_id = $1 AND stage_key = $2 AND decided_at IS NULL",
+    )
+    .bind(cid)
+    .bind(stage)
+    .bind(pingxuan_store::now())
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    let after = store.stage_events(cid).await.unwrap().len() as i64;
+    let frozen = store
+        .freeze_votes(cid, stage, after, None, |_| {
+            pingxuan_store::audit::Audit::new(None, "vote_frozen", format!("campaign:{cid}"))
+        })
+        .await;
+    if let Err(e) = frozen {
+        return format!("proofs not measured: the freeze failed ({e})");
+    }
+    let receipts: Vec<String> = std::fs::read_to_string(sent.join("receipts.txt"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split('\t').next().map(str::to_owned))
+        .take(1001)
+        .collect();
+    let base = targets.split(',').next().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let mut ms = Vec::new();
+    for code in &receipts {
+        let began = Instant::now();
+        let r = client
+            .get(format!("{base}/tp/{cid}/{stage}/receipt/{code}/proof.json"))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "proof of {code}: {}", r.status());
+        r.bytes().await.unwrap();
+        ms.push(began.elapsed().as_secs_f64() * 1000.0);
+    }
+    if ms.len() < 2 {
+        return "proofs not measured: no receipts".to_owned();
+    }
+    let first = ms.remove(0);
+    ms.sort_by(f64::total_cmp);
+    format!(
+        "proof over HTTP: first {first:.0} ms (builds the tree of the frozen round), then {} proofs p50 {:.2} ms, p99 {:.2} ms",
+        ms.len(),
+        ms[ms.len() / 2],
+        ms[ms.len() * 99 / 100]
+    )
 }
 
 fn main() {
@@ -251,6 +424,7 @@ fn main() {
     let times = (
         secs("PINGXUAN_BENCH_PEAK_SECS", 60),
         secs("PINGXUAN_BENCH_SUSTAIN_SECS", 600),
+        secs("PINGXUAN_BENCH_SCAN_SECS", 30),
     );
     let redis = std::env::var("PINGXUAN_TEST_REDIS_URL")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());

@@ -90,11 +90,15 @@ fn vote_verify_checks_a_proof_offline() {
                 group: "public".into(),
                 candidate: 1,
                 count: 2,
+                number: None,
+                name: None,
             },
             Tally {
                 group: "public".into(),
                 candidate: 2,
                 count: 3,
+                number: Some(2),
+                name: Some("李四".into()),
             },
         ],
     };
@@ -129,6 +133,8 @@ fn vote_verify_checks_a_proof_offline() {
         "{}",
         text(&o)
     );
+    // The file's labels name the candidate; the root fixes it by id.
+    assert!(text(&o).contains("02 号 李四（编号 2）"), "{}", text(&o));
 
     let mut other = proof.clone();
     other.candidate = 1;

@@ -300,7 +300,7 @@ pub fn status(rules: &VoteRules, now: i64) -> &'static str {
 /// record a later review reads, so nobody is checked on grounds they were not told.
 pub fn integrity_text(rules: &VoteRules) -> Vec<String> {
     let mut out = vec![
-        "投票前须验证手机号码；每张选票记录投票时间、网络地址、分享来源和本浏览器的匿名标识，仅用于核查刷票".to_owned(),
+        "投票前须验证手机号码；每张选票记录投票时间、网络地址、分享来源、本浏览器的匿名标识和浏览器特征（屏幕、时区、语言等）的摘要，仅用于核查刷票".to_owned(),
     ];
     out.push(match rules.sanction {
         Some(Sanction::Zero) => "严禁刷票：经核实存在恶意刷票的，该候选人票数将被清零".to_owned(),

@@ -36,7 +36,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 pub use crypto::Sealer;
 
@@ -126,10 +126,7 @@ impl Checkpoints {
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = tick.tick() => {
-                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                            .execute(&pool)
-                            .await
-                        {
+                        if let Err(e) = checkpoint(&pool).await {
                             tracing::debug!(error = %e, "WAL checkpoint failed");
                         }
                     }
@@ -138,6 +135,51 @@ impl Checkpoints {
         });
         Checkpoints { _stop: stop }
     }
+}
+
+/// WAL frames past which a checkpoint also restarts the WAL (16 MiB at 4 KiB pages);
+/// `PINGXUAN_SQLITE_WAL_RESTART_FRAMES` sets another (0: never, the benchmark's baseline).
+fn wal_restart_frames() -> i64 {
+    static FRAMES: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *FRAMES.get_or_init(|| {
+        std::env::var("PINGXUAN_SQLITE_WAL_RESTART_FRAMES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4096)
+    })
+}
+
+/// One checkpoint: PASSIVE copies what it can beside readers and writers. Under a
+/// steady stream of commits it never catches the last frame, so the WAL is never reset
+/// and grows with the round; a reader then searches every 4,096-frame segment of its
+/// index for each page not in the WAL, and the vote slows as the round goes on. Past
+/// `wal_restart_frames` a RESTART follows: with PASSIVE just done it copies only the
+/// frames committed since, waits for the readers of older frames, and the next writer
+/// starts the WAL from its beginning.
+async fn checkpoint(pool: &AnyPool) -> Result<()> {
+    let began = std::time::Instant::now();
+    let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await?;
+    let (log, copied): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
+    let limit = wal_restart_frames();
+    if limit == 0 || log < limit {
+        return Ok(());
+    }
+    let passive = began.elapsed();
+    let r = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .fetch_one(pool)
+        .await?;
+    let busy: i64 = r.try_get(0)?;
+    tracing::debug!(
+        log,
+        copied,
+        busy,
+        passive_ms = passive.as_millis() as u64,
+        restart_ms = (began.elapsed() - passive).as_millis() as u64,
+        "WAL restarted"
+    );
+    Ok(())
 }
 
 impl std::fmt::Debug for Store {

@@ -20,7 +20,9 @@ pub struct VoteFact {
     /// `p:{voter id}` or `e:{expert id}`.
     pub voter: String,
     pub client_net: String,
+    pub client_ip: String,
     pub device: String,
+    pub traits: String,
 }
 
 /// A cluster the signals found, to keep.
@@ -135,7 +137,8 @@ impl Store {
     /// Every vote of a round not yet set aside, as the signals read them.
     pub async fn vote_facts(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<VoteFact>> {
         Ok(sqlx::query(
-            "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device FROM votes v \
+            "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device, v.client_ip, v.traits \
+             FROM votes v \
              WHERE v.campaign_id = $1 AND v.stage_key = $2 \
              AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) ORDER BY v.id",
         )
@@ -150,6 +153,8 @@ impl Store {
             voter: r.get(2),
             client_net: r.get(3),
             device: r.get(4),
+            client_ip: r.get(5),
+            traits: r.get(6),
         })
         .collect())
     }
@@ -179,12 +184,7 @@ impl Store {
         found: &[Found],
         now: i64,
     ) -> Result<Scanned> {
-        let mut tx = self.begin_write().await?;
-        review_lock(&mut tx, self.backend, campaign_id, stage_key).await?;
-        if frozen(&mut tx, campaign_id, stage_key).await? {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
+        let mut tx = self.begin_review(campaign_id, stage_key).await?;
         let kept: BTreeMap<String, Cluster> = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CLUSTER_COLUMNS} FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2"
         )))
@@ -329,6 +329,27 @@ impl Store {
         .collect())
     }
 
+    /// Whom each cluster's votes went to, for the review page in one query:
+    /// (cluster, candidate, votes).
+    pub async fn cluster_targets(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+    ) -> Result<Vec<(String, i64, i64)>> {
+        Ok(sqlx::query(
+            "SELECT f.cluster_key, v.candidate, COUNT(*) FROM vote_flags f \
+             JOIN votes v ON v.id = f.vote_id WHERE f.campaign_id = $1 AND f.stage_key = $2 \
+             GROUP BY f.cluster_key, v.candidate",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+    }
+
     /// The votes of a cluster: (vote id, group, candidate), and for zeroing the count of
     /// every vote of its candidates in its groups not yet set aside.
     pub async fn cluster_reach(
@@ -365,15 +386,42 @@ impl Store {
         Ok((votes, all))
     }
 
+    /// A review move's prologue: a write transaction holding the round's review lock, or
+    /// `Stale` once the round is frozen.
+    async fn begin_review(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+    ) -> Result<Transaction<'static, Any>> {
+        let mut tx = self.begin_write().await?;
+        review_lock(&mut tx, self.backend, campaign_id, stage_key).await?;
+        if frozen(&mut tx, campaign_id, stage_key).await? {
+            return stale(tx).await;
+        }
+        Ok(tx)
+    }
+
+    /// A review move's epilogue: its one guarded row written (else `Stale`), its audit
+    /// entry, the commit.
+    async fn end_review(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        rows: u64,
+        audit: &Audit,
+        now: i64,
+    ) -> Result<()> {
+        if rows != 1 {
+            return stale(tx).await;
+        }
+        self.append_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Keeps a decision as a proposal for a second organiser: only on a cluster neither
     /// decided nor proposed, before the freeze (else `Stale`); with its audit entry.
     pub async fn propose_decision(&self, d: &Decision<'_>, audit: &Audit, now: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        review_lock(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
-        if frozen(&mut tx, d.campaign_id, d.stage_key).await? {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
+        let mut tx = self.begin_review(d.campaign_id, d.stage_key).await?;
         let n = sqlx::query(
             "UPDATE vote_clusters SET verdict = $4, reason = $5, proposed_by = $6, \
              proposed_at = $7 WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
@@ -390,13 +438,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n != 1 {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
-        self.append_audit(&mut tx, audit, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.end_review(tx, n, audit, now).await
     }
 
     /// Withdraws a proposal (its proposer or another organiser), with the audit entry.
@@ -408,12 +450,7 @@ impl Store {
         audit: &Audit,
         now: i64,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        review_lock(&mut tx, self.backend, campaign_id, stage_key).await?;
-        if frozen(&mut tx, campaign_id, stage_key).await? {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
+        let mut tx = self.begin_review(campaign_id, stage_key).await?;
         let n = sqlx::query(
             "UPDATE vote_clusters SET verdict = NULL, reason = NULL, proposed_by = NULL, \
              proposed_at = NULL WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
@@ -425,13 +462,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n != 1 {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
-        self.append_audit(&mut tx, audit, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.end_review(tx, n, audit, now).await
     }
 
     /// Writes a decision in one transaction: the cluster decided (only if undecided and,
@@ -445,12 +476,7 @@ impl Store {
         audit: impl FnOnce(usize) -> Audit,
         now: i64,
     ) -> Result<usize> {
-        let mut tx = self.begin_write().await?;
-        review_lock(&mut tx, self.backend, d.campaign_id, d.stage_key).await?;
-        if frozen(&mut tx, d.campaign_id, d.stage_key).await? {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
+        let mut tx = self.begin_review(d.campaign_id, d.stage_key).await?;
         let guard = if d.confirmed_by.is_some() {
             "AND proposed_by = $7 AND verdict = $4"
         } else {
@@ -474,8 +500,7 @@ impl Store {
         .await?
         .rows_affected();
         if n != 1 {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
+            return stale(tx).await;
         }
         let reach = match d.set_aside {
             SetAside::Nothing => Vec::new(),
@@ -604,6 +629,12 @@ impl Store {
         .await?
         .get(0))
     }
+}
+
+/// Rolls back a move whose guard found the record changed or the round frozen.
+async fn stale<T>(tx: Transaction<'static, Any>) -> Result<T> {
+    tx.rollback().await?;
+    Err(StoreError::Stale)
 }
 
 /// `head` then `n` rows of the shared parameters `shared` (the first `fixed` of them)

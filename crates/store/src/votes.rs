@@ -39,6 +39,8 @@ pub struct NewVote {
     pub share: String,
     /// Hash of the first-party device cookie.
     pub device: String,
+    /// Hash of the browser's traits with the user agent.
+    pub traits: String,
     pub user_agent: String,
 }
 
@@ -281,11 +283,17 @@ impl Store {
             Err(refused) => return Ok(votes.iter().map(|_| refused.clone()).collect()),
         };
         let day = vote::day(now).to_string();
-        let mut out = Vec::with_capacity(votes.len());
+        let mut out: Vec<Option<Cast>> = votes.iter().map(|_| None).collect();
         // Tallies go in at the end, in one order, so two batches never wait on each
         // other's tally rows crosswise.
         let mut tallies: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
-        for v in votes {
+        // The votes by voter (a voter's own in the order they came): every batch takes
+        // its voters' slot and pick rows in that one order, so two batches under way at
+        // once — two writers, or two servers — wait on each other one way only.
+        let mut order: Vec<usize> = (0..votes.len()).collect();
+        order.sort_by(|&a, &b| votes[a].voter.cmp(&votes[b].voter));
+        for i in order {
+            let v = &votes[i];
             sqlx::query("SAVEPOINT vote").execute(&mut *tx).await?;
             let cast = self.cast_one(&mut tx, rules, v, now, &day).await;
             match cast {
@@ -296,18 +304,18 @@ impl Store {
                     *tallies
                         .entry((&v.campaign_id, &v.stage_key, &v.group_key, v.candidate))
                         .or_default() += 1;
-                    out.push(c);
+                    out[i] = Some(c);
                 }
                 Ok(c) => {
                     undo_savepoint(&mut tx).await?;
-                    out.push(c);
+                    out[i] = Some(c);
                 }
                 // The same idempotency key stored before (or meanwhile by another
                 // server's batch): its receipt is the answer.
                 Err(StoreError::Db(sqlx::Error::Database(d))) if d.is_unique_violation() => {
                     undo_savepoint(&mut tx).await?;
                     match self.repeated(&mut tx, v).await? {
-                        Some(c) => out.push(c),
+                        Some(c) => out[i] = Some(c),
                         None => {
                             return Err(StoreError::Other(format!(
                                 "vote {} refused by a unique key: {}",
@@ -324,7 +332,10 @@ impl Store {
             add_tally(&mut tx, campaign, stage, group, candidate, n).await?;
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(out
+            .into_iter()
+            .map(|c| c.expect("every vote of the batch answered"))
+            .collect())
     }
 
     /// One vote inside its savepoint: the row, then a slot of every limit. A refusal
@@ -341,8 +352,9 @@ impl Store {
     ) -> Result<Cast> {
         let id: i64 = sqlx::query(
             "INSERT INTO votes (campaign_id, stage_key, group_key, voter, candidate, day, \
-             cast_at, receipt, idempotency, client_ip, client_net, share, device, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             cast_at, receipt, idempotency, client_ip, client_net, share, device, user_agent, \
+             traits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             RETURNING id",
         )
         .bind(&v.campaign_id)
         .bind(&v.stage_key)
@@ -358,6 +370,7 @@ impl Store {
         .bind(&v.share)
         .bind(&v.device)
         .bind(&v.user_agent)
+        .bind(&v.traits)
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;

@@ -71,6 +71,7 @@ fn vote(voter: &str, candidate: i64) -> NewVote {
         client_net: "203.0.113.0/24".to_owned(),
         share: String::new(),
         device: String::new(),
+        traits: String::new(),
         user_agent: "test".to_owned(),
     }
 }

@@ -38,9 +38,20 @@ pub fn verify(proof: &Path, result: &Path) -> anyhow::Result<bool> {
     let r: Published = read(result, "结果文件")?;
     match merkle::verify(&p, &r) {
         Ok(c) => {
+            // The result file's labels, when it has them: “07 号 张三（编号 12）”.
+            let label = r
+                .tallies
+                .iter()
+                .find(|t| t.group == c.group && t.candidate == c.candidate)
+                .map(|t| match (t.number, &t.name) {
+                    (Some(n), Some(name)) => format!("{n:02} 号 {name}（编号 {}）", c.candidate),
+                    (None, Some(name)) => format!("{name}（编号 {}）", c.candidate),
+                    _ => format!("编号 {}", c.candidate),
+                })
+                .unwrap_or_else(|| format!("编号 {}", c.candidate));
             println!(
-                "已计入：回执 {} 为 {} 组候选人 {} 的一票（该候选人共 {} 票，本票在全部 {} 张有效票中位列第 {} 位），根哈希 {}",
-                p.receipt, c.group, c.candidate, c.tally, r.total, c.place, r.root
+                "已计入：回执 {} 为 {} 组候选人 {label} 的一票（该候选人共 {} 票，本票在全部 {} 张有效票中位列第 {} 位），根哈希 {}",
+                p.receipt, c.group, c.tally, r.total, c.place, r.root
             );
             Ok(true)
         }

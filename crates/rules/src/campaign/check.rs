@@ -826,7 +826,9 @@ fn check_vote(s: &Stage, i: usize, f: &mut Findings) {
         for (key, n, least) in [
             ("burst_votes", sg.burst_votes as i64, 2),
             ("burst_seconds", sg.burst_seconds, 1),
+            ("address_votes", sg.address_votes as i64, 2),
             ("device_phones", sg.device_phones as i64, 2),
+            ("traits_phones", sg.traits_phones as i64, 2),
             ("surge_votes", sg.surge_votes as i64, 1),
             ("surge_factor", i64::from(sg.surge_factor), 2),
             ("run_phones", sg.run_phones as i64, 2),

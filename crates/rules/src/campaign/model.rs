@@ -598,8 +598,15 @@ pub struct SignalThresholds {
     /// Votes from one network within `burst_seconds` that make a burst.
     pub burst_votes: usize,
     pub burst_seconds: i64,
+    /// Votes from one address within `burst_seconds` that make a burst (below a
+    /// network's: one address is one router, or a carrier's NAT for a district).
+    pub address_votes: usize,
     /// Phones (voters) one device may serve before it is flagged.
     pub device_phones: usize,
+    /// Phones one set of browser traits may serve on one network before it is flagged:
+    /// a phone that clears its cookie keeps its traits, but many people share a model,
+    /// so the bar sits higher than `device_phones`.
+    pub traits_phones: usize,
     /// An hour is a surge at `surge_factor` × what the profile expects, and at least
     /// `surge_votes` votes.
     pub surge_factor: u32,
@@ -620,7 +627,9 @@ impl Default for SignalThresholds {
         SignalThresholds {
             burst_votes: 30,
             burst_seconds: 60,
+            address_votes: 20,
             device_phones: 10,
+            traits_phones: 30,
             surge_factor: 5,
             surge_votes: 50,
             run_phones: 5,

@@ -165,6 +165,12 @@ pub struct Tally {
     pub group: String,
     pub candidate: i64,
     pub count: u64,
+    /// The candidate's number in the round and name, for people reading the file; labels
+    /// only — the root fixes the candidate by id, not by these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A round's published count: the root and every tally (`R.json`).
@@ -324,6 +330,8 @@ mod tests {
                     group: g.clone(),
                     candidate: *c,
                     count: 1,
+                    number: None,
+                    name: None,
                 }),
             }
         }

@@ -4,8 +4,11 @@
 //! in words a secretary reads; a flagged vote still counts until the office decides, and
 //! the office decides cluster by cluster.
 //!
-//! - **Burst**: one network casting more than a minute's worth that ordinary use reaches.
-//! - **Device**: one browser (its first-party cookie, hashed) used by many phones.
+//! - **Burst**: one network, or one address, casting more in a minute than ordinary use
+//!   reaches.
+//! - **Device**: one browser (its first-party cookie, hashed) used by many phones; or one
+//!   set of browser traits (screen, time zone, language…, hashed with the user agent) on
+//!   one network used by many — the same phone with its cookie cleared.
 //! - **Hour**: an hour of a day far above what the round's own profile expects of it; the
 //!   votes of phones that voted in that hour alone.
 //! - **Run**: phones with consecutive numbers voting (bought in a block).
@@ -30,8 +33,12 @@ pub struct Vote {
     pub voter: i64,
     /// The client's /24 (IPv6 /64); empty when unknown.
     pub net: String,
+    /// The client's address; empty when unknown.
+    pub ip: String,
     /// The hashed first-party device cookie; empty when the browser kept none.
     pub device: String,
+    /// The hashed browser traits with the user agent; empty when the page sent none.
+    pub traits: String,
     /// The voter's phone, 11 digits as a number; `None` for experts.
     pub phone: Option<u64>,
 }
@@ -135,14 +142,33 @@ fn clock(unix: i64) -> String {
 }
 
 fn bursts(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
+    let mut out = burst_by(votes, t, "网段", t.burst_votes, |v| v.net.as_str());
+    // An address's burst inside its network's says nothing more: only those apart.
+    let seen: HashSet<i64> = out.iter().flat_map(|c| c.votes.iter().copied()).collect();
+    out.extend(
+        burst_by(votes, t, "地址", t.address_votes, |v| v.ip.as_str())
+            .into_iter()
+            .filter(|c| c.votes.iter().any(|id| !seen.contains(id))),
+    );
+    out
+}
+
+/// Bursts of votes sharing `key` (a network, an address): every vote inside a window of
+/// `burst_seconds` holding `least` or more.
+fn burst_by<'a>(
+    votes: &'a [Vote],
+    t: &Thresholds,
+    what: &str,
+    least: usize,
+    key: impl Fn(&'a Vote) -> &'a str,
+) -> Vec<Cluster> {
     let mut out = Vec::new();
-    for (net, list) in grouped(votes, |v| v.net.as_str()) {
-        if list.len() < t.burst_votes.max(2) {
+    // A window under a second, or a burst of one, would flag everything.
+    let (seconds, least) = (t.burst_seconds.max(1), least.max(2));
+    for (source, list) in grouped(votes, key) {
+        if list.len() < least {
             continue;
         }
-        // Every vote inside a window of `burst_seconds` holding `burst_votes` or more
-        // (a window under a second, or a burst of one, would flag everything).
-        let (seconds, least) = (t.burst_seconds.max(1), t.burst_votes.max(2));
         let mut marked = vec![false; list.len()];
         let mut lo = 0;
         for hi in 0..list.len() {
@@ -158,16 +184,16 @@ fn bursts(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
             let (from, to) = (part[0].at, part[part.len() - 1].at);
             out.push(Cluster {
                 signal: Signal::Burst,
-                key: format!("burst:{net}@{from}"),
+                key: format!("burst:{source}@{from}"),
                 votes: part.iter().map(|v| v.id).collect(),
                 evidence: format!(
-                    "网段 {net} 在 {} 至 {} 的 {} 秒内投出 {} 票（阈值：{} 秒内 {} 票）",
+                    "{what} {source} 在 {} 至 {} 的 {} 秒内投出 {} 票（阈值：{} 秒内 {} 票）",
                     clock(from),
                     clock(to),
                     to - from + 1,
                     part.len(),
                     t.burst_seconds,
-                    t.burst_votes
+                    least
                 ),
             });
         }
@@ -211,6 +237,39 @@ fn devices(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
                 clock(list[0].at),
                 clock(list[list.len() - 1].at),
                 t.device_phones
+            ),
+        });
+    }
+    // The same traits on the same network: a browser whose cookie is cleared between
+    // phones. Only what the cookie did not already find.
+    let seen: HashSet<i64> = out.iter().flat_map(|c| c.votes.iter().copied()).collect();
+    let mut by: BTreeMap<(&str, &str), Vec<&Vote>> = BTreeMap::new();
+    for v in votes
+        .iter()
+        .filter(|v| !v.traits.is_empty() && !v.net.is_empty())
+    {
+        by.entry((v.traits.as_str(), v.net.as_str()))
+            .or_default()
+            .push(v);
+    }
+    for ((traits, net), mut list) in by {
+        let phones: HashSet<i64> = list.iter().map(|v| v.voter).collect();
+        if phones.len() < t.traits_phones.max(2) || list.iter().all(|v| seen.contains(&v.id)) {
+            continue;
+        }
+        list.sort_by_key(|v| (v.at, v.id));
+        out.push(Cluster {
+            signal: Signal::Device,
+            key: format!("traits:{traits}@{net}"),
+            votes: list.iter().map(|v| v.id).collect(),
+            evidence: format!(
+                "同一浏览器特征（摘要 {}…）在网段 {net} 被 {} 个手机号用于投票，共 {} 票，自 {} 至 {}（阈值：{} 个手机号）",
+                &traits[..traits.len().min(8)],
+                phones.len(),
+                list.len(),
+                clock(list[0].at),
+                clock(list[list.len() - 1].at),
+                t.traits_phones
             ),
         });
     }
@@ -495,14 +554,17 @@ pub mod synthetic {
     }
 
     impl Maker {
-        fn push(&mut self, at: i64, voter: i64, net: String, device: String, phone: u64) -> i64 {
+        fn push(&mut self, at: i64, voter: i64, src: &Src, phone: u64) -> i64 {
             let id = self.votes.len() as i64 + 1;
+            let o: Vec<&str> = src.ip.split('.').collect();
             self.votes.push(Vote {
                 id,
                 at,
                 voter,
-                net,
-                device,
+                net: format!("{}.{}.{}.0/24", o[0], o[1], o[2]),
+                ip: src.ip.clone(),
+                device: src.device.clone(),
+                traits: src.traits.clone(),
                 phone: Some(phone),
             });
             id
@@ -519,18 +581,34 @@ pub mod synthetic {
                 + self.rng.random_range(0..100_000_000)
         }
 
-        fn random_net(&mut self) -> String {
-            // Carrier networks: ordinary phones spread over many thousands of /24s.
-            format!(
-                "10.{}.{}.0/24",
+        /// An ordinary phone: a carrier address (spread over many thousands of /24s), a
+        /// browser of its own, and the traits of one of a few popular models — many
+        /// people share them, which the traits signal must bear.
+        fn src(&mut self) -> Src {
+            let ip = format!(
+                "10.{}.{}.{}",
                 self.rng.random_range(0..64),
-                self.rng.random_range(0..256)
-            )
+                self.rng.random_range(0..256),
+                self.rng.random_range(1..255)
+            );
+            self.src_at(ip)
         }
 
-        fn random_device(&mut self) -> String {
-            format!("{:016x}", self.rng.random::<u64>())
+        fn src_at(&mut self, ip: String) -> Src {
+            Src {
+                ip,
+                device: format!("{:016x}", self.rng.random::<u64>()),
+                traits: format!("model{:02}", self.rng.random_range(0..12)),
+            }
         }
+    }
+
+    /// Where a vote comes from.
+    #[derive(Clone)]
+    struct Src {
+        ip: String,
+        device: String,
+        traits: String,
     }
 
     /// `background` ordinary votes over seven days — each voter on their own phone and
@@ -545,7 +623,7 @@ pub mod synthetic {
         let mut left = background;
         while left > 0 {
             let voter = m.new_voter();
-            let (phone, net, device) = (m.random_phone(), m.random_net(), m.random_device());
+            let (phone, src) = (m.random_phone(), m.src());
             let n = m.rng.random_range(1..=4).min(left);
             for _ in 0..n {
                 let day = m.rng.random_range(0..7);
@@ -556,7 +634,7 @@ pub mod synthetic {
                     hour += 1;
                 }
                 let at = START + day * 86_400 + hour as i64 * 3600 + m.rng.random_range(0..3600);
-                m.push(at, voter, net.clone(), device.clone(), phone);
+                m.push(at, voter, &src, phone);
             }
             left -= n;
         }
@@ -567,9 +645,10 @@ pub mod synthetic {
         let mut ids = Vec::new();
         for i in 0..300 {
             let voter = m.new_voter();
-            let (phone, device) = (m.random_phone(), m.random_device());
+            let phone = m.random_phone();
+            let src = m.src_at(format!("203.0.113.{}", i % 250 + 1));
             let at = at0 + i * 240 / 300;
-            ids.push(m.push(at, voter, "203.0.113.0/24".into(), device, phone));
+            ids.push(m.push(at, voter, &src, phone));
         }
         attacks.insert("burst", ids);
 
@@ -578,9 +657,13 @@ pub mod synthetic {
         let mut ids = Vec::new();
         for _ in 0..220 {
             let voter = m.new_voter();
-            let (phone, net) = (m.random_phone(), m.random_net());
+            let phone = m.random_phone();
+            let src = Src {
+                device: device.clone(),
+                ..m.src()
+            };
             let at = START + 3 * 86_400 + m.rng.random_range(0..2 * 86_400);
-            ids.push(m.push(at, voter, net, device.clone(), phone));
+            ids.push(m.push(at, voter, &src, phone));
         }
         attacks.insert("device", ids);
 
@@ -589,9 +672,9 @@ pub mod synthetic {
         let mut ids = Vec::new();
         for _ in 0..600 * (background / 100_000).max(1) {
             let voter = m.new_voter();
-            let (phone, net, device) = (m.random_phone(), m.random_net(), m.random_device());
+            let (phone, src) = (m.random_phone(), m.src());
             let at = START + 4 * 86_400 + 3 * 3600 + m.rng.random_range(0..3600);
-            ids.push(m.push(at, voter, net, device, phone));
+            ids.push(m.push(at, voter, &src, phone));
         }
         attacks.insert("hour", ids);
 
@@ -599,9 +682,9 @@ pub mod synthetic {
         let mut ids = Vec::new();
         for i in 0..150u64 {
             let voter = m.new_voter();
-            let (net, device) = (m.random_net(), m.random_device());
+            let src = m.src();
             let at = START + m.rng.random_range(0..7 * 86_400);
-            ids.push(m.push(at, voter, net, device, 170_0000_1000 + i));
+            ids.push(m.push(at, voter, &src, 170_0000_1000 + i));
         }
         attacks.insert("run", ids);
 
@@ -610,9 +693,10 @@ pub mod synthetic {
         let mut ids = Vec::new();
         for i in 0..100 {
             let voter = m.new_voter();
-            let (phone, device) = (m.random_phone(), m.random_device());
+            let phone = m.random_phone();
+            let src = m.src_at("198.51.100.7".into());
             let at = at0 + i * 37 + i64::from(m.rng.random_range(0..2u8));
-            ids.push(m.push(at, voter, "198.51.100.0/24".into(), device, phone));
+            ids.push(m.push(at, voter, &src, phone));
         }
         attacks.insert("metronome", ids);
         Round {
@@ -635,8 +719,10 @@ mod tests {
                     id: i,
                     at,
                     voter: i,
+                    ip: net.replace(".0/24", &format!(".{}", i % 250 + 1)),
                     net,
                     device: device.into(),
+                    traits: String::new(),
                     phone: Some(phone),
                 }
             })
@@ -790,5 +876,79 @@ mod tests {
             c[0].evidence
         );
         assert!(devices(&votes[..9], &Thresholds::default()).is_empty());
+    }
+
+    #[test]
+    fn one_address_bursts_below_its_network() {
+        // 25 votes in a minute from one address: under the network's 30, over the
+        // address's 20.
+        let mut votes = series(25, |i| {
+            (
+                synthetic::START + 9 * 3600 + i * 2,
+                "203.0.113.0/24".into(),
+                "",
+                13_800_000_000 + i as u64 * 1000,
+            )
+        });
+        for v in &mut votes {
+            v.ip = "203.0.113.9".into();
+        }
+        let c = bursts(&votes, &Thresholds::default());
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].evidence
+                .starts_with("地址 203.0.113.9 在 1月5日 09:00:00"),
+            "{}",
+            c[0].evidence
+        );
+        assert!(c[0].evidence.ends_with("（阈值：60 秒内 20 票）"));
+        // A network's burst already holds its addresses' votes: one cluster, not two.
+        let mut many = series(40, |i| {
+            (
+                synthetic::START + 9 * 3600 + i,
+                "203.0.113.0/24".into(),
+                "",
+                13_800_000_000 + i as u64 * 1000,
+            )
+        });
+        for v in &mut many {
+            v.ip = "203.0.113.9".into();
+        }
+        let c = bursts(&many, &Thresholds::default());
+        assert_eq!(c.len(), 1);
+        assert!(c[0].evidence.starts_with("网段 203.0.113.0/24"));
+    }
+
+    #[test]
+    fn a_cleared_cookie_keeps_its_traits() {
+        // One phone, its cookie cleared before each of 35 numbers, on one network.
+        let mut votes = series(35, |i| {
+            (
+                synthetic::START + i * 600,
+                "10.3.7.0/24".into(),
+                "",
+                13_600_000_000 + i as u64 * 7919,
+            )
+        });
+        for (i, v) in votes.iter_mut().enumerate() {
+            v.device = format!("{i:016x}");
+            v.traits = "t-390x844@3-Asia/Shanghai-zh-CN".into();
+        }
+        let t = Thresholds::default();
+        let c = devices(&votes, &t);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].evidence
+                .contains("在网段 10.3.7.0/24 被 35 个手机号用于投票，共 35 票"),
+            "{}",
+            c[0].evidence
+        );
+        // Under the bar: 29 people with one popular model on one network are people.
+        assert!(devices(&votes[..29], &t).is_empty());
+        // The same traits across networks are not one device.
+        for (i, v) in votes.iter_mut().enumerate() {
+            v.net = format!("10.3.{i}.0/24");
+        }
+        assert!(devices(&votes, &t).is_empty());
     }
 }

@@ -359,6 +359,10 @@ pub struct VoteIn {
     /// the `Idempotency-Key` header).
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// The browser's traits (screen, time zone, language…) as the voting page reads
+    /// them; kept only as a keyed hash with the user agent, for the review of 刷票.
+    #[serde(default)]
+    pub traits: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -427,6 +431,7 @@ pub async fn post_vote(
         ip: p.ip.clone(),
         share,
         device: p.cookie(super::DEVICE_COOKIE),
+        traits: body.traits.clone().unwrap_or_default(),
         user_agent: p.user_agent.clone(),
         idempotency: idempotency.filter(|k| !k.trim().is_empty()),
     };
@@ -635,6 +640,12 @@ pub struct TallyOut {
     /// The candidate's id (as in the proof).
     pub candidate: i64,
     pub count: u64,
+    /// The candidate's number in the round (a label; the root fixes the id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// The candidate's name (a label).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A round's published count, the file `pingxuan vote verify --result` reads.
@@ -659,7 +670,7 @@ pub async fn get_result(
     State(state): State<AppState>,
     ApiPath((campaign, stage)): ApiPath<(String, String)>,
 ) -> Result<Json<PublishedOut>, ApiError> {
-    let p = pingxuan_app::vote_review::published(&state.store, &campaign, &stage).await?;
+    let p = pingxuan_app::vote_receipts::published(&state.store, &campaign, &stage).await?;
     Ok(Json(PublishedOut {
         campaign: p.campaign,
         stage: p.stage,
@@ -672,6 +683,8 @@ pub async fn get_result(
                 group: t.group,
                 candidate: t.candidate,
                 count: t.count,
+                number: t.number,
+                name: t.name,
             })
             .collect(),
     }))

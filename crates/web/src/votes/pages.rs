@@ -59,6 +59,8 @@ pub struct Frame {
     pub captcha: bool,
     pub taking: bool,
     pub voter: Option<String>,
+    /// The campaign and the round, drawn on the receipt's image.
+    pub heading: String,
 }
 
 #[derive(Template)]
@@ -134,6 +136,7 @@ async fn visit(
         captcha: state.config.captcha != CaptchaPolicy::Off,
         taking: page.taking,
         voter: super::api::voter_shown(state, p, campaign).await?,
+        heading: format!("{} · {}", page.campaign_title, page.stage_name),
     };
     Ok((jar, page, frame))
 }
@@ -320,6 +323,9 @@ struct ReceiptPage {
     outcome: Option<super::api::ReceiptCheckOut>,
     error: Option<String>,
     root: String,
+    /// P.json and R.json as text, for browsers that cannot download (WeChat's).
+    proof_json: String,
+    result_json: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -356,13 +362,19 @@ pub async fn get_receipt(
             Err(e) => return Err(Failure::from(e).into()),
         }
     }
-    let root = match &outcome {
-        Some(_) => pingxuan_app::vote_review::published(&state.store, &campaign, &stage)
+    let published = match &outcome {
+        Some(_) => pingxuan_app::vote_receipts::published(&state.store, &campaign, &stage)
             .await
-            .map(|p| p.root)
-            .unwrap_or_default(),
-        None => String::new(),
+            .ok(),
+        None => None,
     };
+    let proof_json = outcome
+        .as_ref()
+        .and_then(|o| o.proof.as_ref())
+        .map(pretty)
+        .unwrap_or_default();
+    let result_json = published.as_ref().map(pretty).unwrap_or_default();
+    let root = published.map(|p| p.root).unwrap_or_default();
     let html = ReceiptPage {
         campaign,
         stage,
@@ -372,15 +384,22 @@ pub async fn get_receipt(
         outcome,
         error,
         root,
+        proof_json,
+        result_json,
     }
     .render()
     .map_err(Failure::from)?;
     Ok((no_store(), Html(html)).into_response())
 }
 
+/// `P.json` or `R.json` as the files hold them.
+fn pretty(v: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
 /// A JSON file to save: `P.json` or `R.json`.
 fn json_file(name: &str, value: &impl serde::Serialize) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec_pretty(value).map_err(|e| Failure::Internal(e.to_string()))?;
+    let body = pretty(value).into_bytes();
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
@@ -423,6 +442,6 @@ pub async fn get_result_file(
     State(state): State<AppState>,
     Path((campaign, stage)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = pingxuan_app::vote_review::published(&state.store, &campaign, &stage).await?;
+    let p = pingxuan_app::vote_receipts::published(&state.store, &campaign, &stage).await?;
     json_file("计票结果.json", &p)
 }

@@ -2523,6 +2523,16 @@ async fn dongguan_vote_walk() {
         .await
         .unwrap();
     assert_eq!(receipt.len(), 19, "{receipt}");
+    // The receipt also as a picture to long-press (WeChat saves images, not files).
+    let drawn = phone
+        .execute(
+            "const i = document.querySelector('#receipt-img');
+             return !document.querySelector('#receipt-card').hidden && i.src.startsWith('data:image/png') && i.complete && i.naturalWidth >= 600;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn, serde_json::json!(true), "receipt image not drawn");
     screenshot(&phone, "vote-walk-4-receipt-phone.png").await;
     click(&phone, "#receipt-close").await;
     // The same candidate again that day: refused in the voter's words.
@@ -2547,6 +2557,22 @@ async fn dongguan_vote_walk() {
             .await
             .unwrap();
         }
+    }
+    // A burst: 35 phones from one network within seconds, all for the last candidate.
+    for v in 0..35 {
+        pingxuan_app::votes::cast(
+            &app.state.ballots,
+            cid,
+            "online_vote",
+            &pingxuan_app::votes::Voter::Public(50_000 + v),
+            ids[39],
+            &pingxuan_app::votes::Client {
+                ip: format!("203.0.113.{}", v + 1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     }
     // Two experts: one on the page from 我的评审, one through the API.
     crate::common::import_experts(
@@ -2610,6 +2636,37 @@ async fn dongguan_vote_walk() {
         .await
         .unwrap();
     wait_text(&office, "各推荐单位的分享链接").await;
+    // The freeze first asks for the suspect votes: the burst waits for the office.
+    click(&office, "form.actions button.primary").await;
+    wait_text(&office, "组可疑投票未处理").await;
+    office
+        .goto(&format!(
+            "{}/campaigns/{cid}/stages/online_vote/suspects",
+            app.url
+        ))
+        .await
+        .unwrap();
+    wait_text(&office, "同一网段集中投票").await;
+    wait_text(&office, "网段 203.0.113.0/24").await;
+    wait_text(&office, "投给：候选人39 35 票").await;
+    screenshot(&office, "vote-walk-7a-suspects.png").await;
+    // No reason, no decision: said beside the form, nothing written.
+    click(&office, "#cluster-1 button[value=invalidate]").await;
+    wait_text(&office, "请填写").await;
+    fill(
+        &office,
+        "#reason-1",
+        "同一网段 35 个号码一分钟内集中投票，经核实为组织刷票",
+    )
+    .await;
+    click(&office, "#cluster-1 button[value=invalidate]").await;
+    wait_text(&office, "35 票不计入得票").await;
+    screenshot(&office, "vote-walk-7b-suspects-decided.png").await;
+    office
+        .goto(&format!("{}/campaigns/{cid}/stages/online_vote", app.url))
+        .await
+        .unwrap();
+    wait_text(&office, "各推荐单位的分享链接").await;
     click(&office, "form.actions button.primary").await;
     wait_text(&office, "第 1 名 · 综合得分").await;
     wait_text(&office, "确认晋级名单（30 人）").await;
@@ -2644,4 +2701,28 @@ async fn dongguan_vote_walk() {
     wait_text(&phone, "已计入：这一票投给").await;
     wait_text(&phone, "下载回执证明（P.json）").await;
     screenshot(&phone, "vote-walk-10-receipt-checked-phone.png").await;
+    // WeChat cannot download: the same files as text to copy.
+    click(&phone, "#proof-text summary").await;
+    let proof: serde_json::Value = serde_json::from_str(
+        &phone
+            .find(Locator::Css("#proof-json"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(proof["receipt"], serde_json::json!(receipt));
+    let result = phone
+        .find(Locator::Css("#result-json"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.contains("\"name\": \"候选人05\""), "{result}");
+    screenshot(&phone, "vote-walk-11-proof-text-phone.png").await;
 }

@@ -400,6 +400,7 @@ async fn a_frozen_round_ranks_and_its_first_go_on(db: TestDb) {
         client_net: String::new(),
         share: String::new(),
         device: String::new(),
+        traits: String::new(),
         user_agent: String::new(),
     };
     let casts = app
