@@ -74,7 +74,11 @@ async fn serve_on(data: &Path, db: &str, port: u16, redis: Option<&str>) -> Serv
         .stdout(Stdio::null());
     // The servers' logs kept for reading (e.g. `pingxuan_app::votes=debug`: batch times).
     if let Ok(dir) = std::env::var("PINGXUAN_BENCH_LOG_DIR") {
-        let file = std::fs::File::create(Path::new(&dir).join(format!("server-{port}.log")))
+        // Appended: the server started again after the kill keeps the same file.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(Path::new(&dir).join(format!("server-{port}.log")))
             .expect("server log file");
         cmd.stderr(file);
     }

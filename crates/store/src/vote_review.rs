@@ -250,15 +250,6 @@ impl Store {
                 .bind(votes.len() as i64)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
-                     AND cluster_key = $3",
-                )
-                .bind(campaign_id)
-                .bind(stage_key)
-                .bind(&key)
-                .execute(&mut *tx)
-                .await?;
                 out.updated += 1;
             } else {
                 sqlx::query(
@@ -276,6 +267,38 @@ impl Store {
                 .await?;
                 out.new += 1;
             }
+            // Only what changed since the last scan: a large cluster found again every
+            // few minutes is not written again, and the votes' writer is not kept
+            // waiting behind it (SQLite's one write lock).
+            let had: HashSet<i64> = if kept.contains_key(&key) {
+                flagged(&mut tx, campaign_id, stage_key, &key)
+                    .await?
+                    .into_iter()
+                    .collect()
+            } else {
+                HashSet::new()
+            };
+            let want: HashSet<i64> = votes.iter().copied().collect();
+            let gone: Vec<i64> = had.difference(&want).copied().collect();
+            for chunk in gone.chunks(500) {
+                let sql = format!(
+                    "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
+                     AND cluster_key = $3 AND vote_id IN ({})",
+                    (0..chunk.len())
+                        .map(|i| format!("${}", i + 4))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(campaign_id)
+                    .bind(stage_key)
+                    .bind(&key);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let votes: Vec<i64> = votes.into_iter().filter(|v| !had.contains(v)).collect();
             for chunk in votes.chunks(500) {
                 let sql = rows_sql(
                     "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, vote_id) VALUES ",
