@@ -155,8 +155,22 @@ pub async fn receipt_view(
 }
 
 /// The round's published count (`R.json`): the root and every valid tally, in leaf order.
-/// Not found before the freeze, nor for a round frozen before roots were kept.
-pub async fn published(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Published> {
+/// Not found before the freeze, nor for a round frozen before roots were kept. Read once
+/// per round and server (a city looking its receipts up reads it with each).
+pub async fn published(ballots: &Ballots, campaign_id: &str, stage_key: &str) -> Result<Published> {
+    let key = (campaign_id.to_owned(), stage_key.to_owned());
+    if let Some((_, p)) = ballots.published().lock().unwrap().get(&key) {
+        return Ok(Published::clone(p));
+    }
+    let p = count_of(ballots.store(), campaign_id, stage_key).await?;
+    ballots.published().lock().unwrap().insert(
+        key,
+        (std::time::Instant::now(), std::sync::Arc::new(p.clone())),
+    );
+    Ok(p)
+}
+
+async fn count_of(store: &Store, campaign_id: &str, stage_key: &str) -> Result<Published> {
     let f = store
         .frozen_votes(campaign_id, stage_key)
         .await?

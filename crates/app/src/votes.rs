@@ -51,17 +51,20 @@ struct Pending {
     reply: oneshot::Sender<Result<Cast>>,
 }
 
-/// The one writer of votes in this server: votes queue while a batch commits and go
-/// in the next one together, so one fsync acknowledges many.
+/// The writers of votes in this server: votes queue while a batch commits and go in the
+/// next one together, so one fsync acknowledges many. One lane per writer; a voter's
+/// votes always take the same lane.
 #[derive(Clone)]
 pub struct Ballots {
     store: Store,
-    queue: mpsc::Sender<Pending>,
+    lanes: Arc<Vec<mpsc::Sender<Pending>>>,
     rounds: Cache<Round>,
     tallies: Cache<Arc<Tallies>>,
     decks: Cache<Deck>,
     /// A frozen round's Merkle tree with its leaves in order: built once, never changed.
     trees: Cache<Arc<CountTree>>,
+    /// A frozen round's published count (`R.json`), labelled: never changes either.
+    published: Cache<Arc<pingxuan_rules::vote::merkle::Published>>,
     /// One rebuild of a round's cards at a time: when they expire under a city's load,
     /// the others wait for it instead of each reading every candidate again.
     building: Arc<tokio::sync::Mutex<()>>,
@@ -82,58 +85,55 @@ pub struct CountTree {
 pub type Tallies = BTreeMap<String, BTreeMap<i64, u64>>;
 
 impl Ballots {
-    /// Starts the writer on the current Tokio runtime. On PostgreSQL two batches are under
-    /// way at once: one runs its statements while the other waits on its commit, so the
-    /// server and the database both work (each batch takes its voters' rows in one order,
-    /// so the two never wait on each other crosswise). SQLite has one writer anyway.
+    /// Starts the writers on the current Tokio runtime. On PostgreSQL two lanes, each a
+    /// writer with a batch of its own under way: one runs its statements while the other
+    /// waits on its commit, so the server and the database both work. A voter's votes
+    /// always go down the same lane, so two batches of this server never hold rows of one
+    /// voter and cannot wait on each other crosswise (a deadlock with another server's
+    /// batch is the store's to retry). SQLite has one writer anyway: one lane.
     pub fn start(store: Store, clock: Clock) -> Self {
-        let (queue, mut rx) = mpsc::channel::<Pending>(BATCH * 8);
-        let writer = store.clone();
-        let writers = match store.backend {
+        let lanes = match store.backend {
             pingxuan_store::Backend::Postgres => 2,
             pingxuan_store::Backend::Sqlite => 1,
         };
-        let free = Arc::new(tokio::sync::Semaphore::new(writers));
-        tokio::spawn(async move {
-            loop {
-                let Ok(permit) = free.clone().acquire_owned().await else {
-                    break;
-                };
-                let Some(first) = rx.recv().await else {
-                    break;
-                };
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(p) => batch.push(p),
-                        Err(_) => break,
-                    }
-                }
-                let writer = writer.clone();
+        let lanes: Vec<mpsc::Sender<Pending>> = (0..lanes)
+            .map(|_| {
+                let (queue, mut rx) = mpsc::channel::<Pending>(BATCH * 8);
+                let writer = store.clone();
                 tokio::spawn(async move {
-                    // A panic in one batch (its voters get an error) must not stop the
-                    // writer.
-                    let (n, began) = (batch.len(), Instant::now());
-                    if let Err(e) = tokio::spawn(write(writer, batch, clock)).await {
-                        tracing::error!(error = %e, "a batch of votes panicked");
+                    while let Some(first) = rx.recv().await {
+                        let mut batch = vec![first];
+                        while batch.len() < BATCH {
+                            match rx.try_recv() {
+                                Ok(p) => batch.push(p),
+                                Err(_) => break,
+                            }
+                        }
+                        // A panic in one batch (its voters get an error) must not stop the
+                        // writer.
+                        let (n, began) = (batch.len(), Instant::now());
+                        if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
+                            tracing::error!(error = %e, "a batch of votes panicked");
+                        }
+                        // For the benchmark's reading of batch times as the tables grow.
+                        tracing::debug!(
+                            votes = n,
+                            ms = began.elapsed().as_millis() as u64,
+                            "vote batch"
+                        );
                     }
-                    // For the benchmark's reading of batch times as the tables grow.
-                    tracing::debug!(
-                        votes = n,
-                        ms = began.elapsed().as_millis() as u64,
-                        "vote batch"
-                    );
-                    drop(permit);
                 });
-            }
-        });
+                queue
+            })
+            .collect();
         Ballots {
             store,
-            queue,
+            lanes: Arc::new(lanes),
             rounds: Default::default(),
             tallies: Default::default(),
             decks: Default::default(),
             trees: Default::default(),
+            published: Default::default(),
             building: Default::default(),
         }
     }
@@ -144,6 +144,11 @@ impl Ballots {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Frozen rounds' published counts (`vote_receipts::published`).
+    pub(crate) fn published(&self) -> &Cache<Arc<pingxuan_rules::vote::merkle::Published>> {
+        &self.published
     }
 
     /// Frozen rounds' trees (`vote_receipts::receipt`).
@@ -464,8 +469,13 @@ pub async fn cast(
         user_agent: client.user_agent.chars().take(300).collect(),
     };
     let (reply, answer) = oneshot::channel();
-    ballots
-        .queue
+    let lane = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        vote.voter.hash(&mut h);
+        (h.finish() % ballots.lanes.len() as u64) as usize
+    };
+    ballots.lanes[lane]
         .send(Pending { vote, reply })
         .await
         .map_err(|_| Error::Internal("the vote writer has stopped".to_owned()))?;

@@ -150,27 +150,36 @@ fn wal_restart_frames() -> i64 {
 }
 
 /// One checkpoint: PASSIVE copies what it can beside readers and writers. Under a
-/// steady stream of commits it never catches the last frame, so the WAL is never reset
-/// and grows with the round; a reader then searches every 4,096-frame segment of its
-/// index for each page not in the WAL, and the vote slows as the round goes on. Past
-/// `wal_restart_frames` a RESTART follows: with PASSIVE just done it copies only the
-/// frames committed since, waits for the readers of older frames, and the next writer
-/// starts the WAL from its beginning.
+/// steady stream of commits the WAL is then never reset and grows with the round; a
+/// reader searches every 4,096-frame segment of its index for each page not in the WAL,
+/// and the vote slows as the round goes on. Past `wal_restart_frames`, and only when
+/// PASSIVE copied every frame, a RESTART follows: it copies the few frames committed
+/// since, waits at most 50 ms for readers of older frames (holding back the writers
+/// meanwhile, so never longer) and the next writer starts the WAL from its beginning.
+/// A long reader (a scan, an export) defers it to a later second.
 async fn checkpoint(pool: &AnyPool) -> Result<()> {
     let began = std::time::Instant::now();
+    let mut conn = pool.acquire().await?;
     let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?;
     let (log, copied): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
     let limit = wal_restart_frames();
-    if limit == 0 || log < limit {
+    if limit == 0 || log < limit || copied < log {
         return Ok(());
     }
     let passive = began.elapsed();
-    let r = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-        .fetch_one(pool)
+    sqlx::query("PRAGMA busy_timeout = 50")
+        .execute(&mut *conn)
         .await?;
-    let busy: i64 = r.try_get(0)?;
+    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .fetch_one(&mut *conn)
+        .await;
+    // The connection goes back to the pool with the wait every other one has.
+    sqlx::query("PRAGMA busy_timeout = 10000")
+        .execute(&mut *conn)
+        .await?;
+    let busy: i64 = restarted?.try_get(0)?;
     tracing::debug!(
         log,
         copied,

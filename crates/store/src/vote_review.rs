@@ -4,7 +4,7 @@
 //! the same transaction so they still agree with the votes at the freeze — and a receipt's
 //! standing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::{Any, Row, Transaction};
 
@@ -184,6 +184,21 @@ impl Store {
         found: &[Found],
         now: i64,
     ) -> Result<Scanned> {
+        // The flags as they stand, read before the write lock: on SQLite every vote waits
+        // while a write transaction is open, and a cluster of a million votes takes
+        // seconds to read. Scans of a round are one at a time (the workers' lease, the
+        // review lock below); a flag written meanwhile only makes an insert a no-op.
+        let mut flags: HashMap<String, HashSet<i64>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT cluster_key, vote_id FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            flags.entry(r.get(0)).or_default().insert(r.get(1));
+        }
         let mut tx = self.begin_review(campaign_id, stage_key).await?;
         let kept: BTreeMap<String, Cluster> = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CLUSTER_COLUMNS} FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2"
@@ -209,7 +224,7 @@ impl Store {
                     let follow = format!("{}+", f.key);
                     for (k, c) in &kept {
                         if (k == &f.key || k.starts_with(&follow)) && (c.decided() || c.pending()) {
-                            held.extend(flagged(&mut tx, campaign_id, stage_key, k).await?);
+                            held.extend(flags.get(k).into_iter().flatten().copied());
                         }
                     }
                     seen.insert(f.key.clone());
@@ -271,10 +286,7 @@ impl Store {
             // few minutes is not written again, and the votes' writer is not kept
             // waiting behind it (SQLite's one write lock).
             let had: HashSet<i64> = if kept.contains_key(&key) {
-                flagged(&mut tx, campaign_id, stage_key, &key)
-                    .await?
-                    .into_iter()
-                    .collect()
+                flags.remove(&key).unwrap_or_default()
             } else {
                 HashSet::new()
             };
@@ -305,7 +317,7 @@ impl Store {
                     "$1, $2, $3",
                     3,
                     chunk.len(),
-                );
+                ) + " ON CONFLICT DO NOTHING";
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(campaign_id)
                     .bind(stage_key)
@@ -667,27 +679,6 @@ fn rows_sql(head: &str, shared: &str, fixed: usize, n: usize) -> String {
         .map(|i| format!("({shared}, ${})", fixed + 1 + i))
         .collect();
     format!("{head}{}", rows.join(", "))
-}
-
-/// The vote ids a cluster holds.
-async fn flagged(
-    tx: &mut Transaction<'static, Any>,
-    campaign_id: &str,
-    stage_key: &str,
-    key: &str,
-) -> Result<Vec<i64>> {
-    Ok(sqlx::query(
-        "SELECT vote_id FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
-         AND cluster_key = $3",
-    )
-    .bind(campaign_id)
-    .bind(stage_key)
-    .bind(key)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| r.get(0))
-    .collect())
 }
 
 /// Whether the round's count is frozen.

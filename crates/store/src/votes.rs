@@ -287,9 +287,11 @@ impl Store {
         // Tallies go in at the end, in one order, so two batches never wait on each
         // other's tally rows crosswise.
         let mut tallies: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
-        // The votes by voter (a voter's own in the order they came): every batch takes
-        // its voters' slot and pick rows in that one order, so two batches under way at
-        // once — two writers, or two servers — wait on each other one way only.
+        // The votes by voter (a voter's own in the order they came): batches take the
+        // rows of different voters in one order, so two servers' batches do not wait on
+        // each other crosswise over two voters. Over one voter's rows (a candidate's slot,
+        // then the day's) they still may: PostgreSQL then picks a victim, retried above.
+        // One server never has two batches of one voter under way (`Ballots`' lanes).
         let mut order: Vec<usize> = (0..votes.len()).collect();
         order.sort_by(|&a, &b| votes[a].voter.cmp(&votes[b].voter));
         for i in order {

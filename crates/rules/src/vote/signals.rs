@@ -241,20 +241,27 @@ fn devices(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
         });
     }
     // The same traits on the same network: a browser whose cookie is cleared between
-    // phones. Only what the cookie did not already find.
+    // phones. Many people share a model, so a campus or an office behind one address has
+    // dozens alike: only traits held by most of their network's phones count — a crowd of
+    // one model among many others is people. Only what the cookie did not already find.
     let seen: HashSet<i64> = out.iter().flat_map(|c| c.votes.iter().copied()).collect();
     let mut by: BTreeMap<(&str, &str), Vec<&Vote>> = BTreeMap::new();
-    for v in votes
-        .iter()
-        .filter(|v| !v.traits.is_empty() && !v.net.is_empty())
-    {
-        by.entry((v.traits.as_str(), v.net.as_str()))
-            .or_default()
-            .push(v);
+    let mut on_net: HashMap<&str, HashSet<i64>> = HashMap::new();
+    for v in votes.iter().filter(|v| !v.net.is_empty()) {
+        on_net.entry(v.net.as_str()).or_default().insert(v.voter);
+        if !v.traits.is_empty() {
+            by.entry((v.traits.as_str(), v.net.as_str()))
+                .or_default()
+                .push(v);
+        }
     }
     for ((traits, net), mut list) in by {
         let phones: HashSet<i64> = list.iter().map(|v| v.voter).collect();
-        if phones.len() < t.traits_phones.max(2) || list.iter().all(|v| seen.contains(&v.id)) {
+        let everyone = on_net.get(net).map_or(0, HashSet::len);
+        if phones.len() < t.traits_phones.max(2)
+            || phones.len() * 2 <= everyone
+            || list.iter().all(|v| seen.contains(&v.id))
+        {
             continue;
         }
         list.sort_by_key(|v| (v.at, v.id));
@@ -263,7 +270,7 @@ fn devices(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
             key: format!("traits:{traits}@{net}"),
             votes: list.iter().map(|v| v.id).collect(),
             evidence: format!(
-                "同一浏览器特征（摘要 {}…）在网段 {net} 被 {} 个手机号用于投票，共 {} 票，自 {} 至 {}（阈值：{} 个手机号）",
+                "同一浏览器特征（摘要 {}…）在网段 {net} 被 {} 个手机号用于投票（该网段共 {everyone} 个），共 {} 票，自 {} 至 {}（阈值：{} 个手机号，且过半）",
                 &traits[..traits.len().min(8)],
                 phones.len(),
                 list.len(),
@@ -939,12 +946,29 @@ mod tests {
         assert_eq!(c.len(), 1, "{c:?}");
         assert!(
             c[0].evidence
-                .contains("在网段 10.3.7.0/24 被 35 个手机号用于投票，共 35 票"),
+                .contains("在网段 10.3.7.0/24 被 35 个手机号用于投票（该网段共 35 个），共 35 票"),
             "{}",
             c[0].evidence
         );
         // Under the bar: 29 people with one popular model on one network are people.
         assert!(devices(&votes[..29], &t).is_empty());
+        // A campus: the same 35 among 100 others of other models on the network.
+        let mut campus = votes.clone();
+        campus.extend(series(100, |i| {
+            (
+                synthetic::START + i * 60,
+                "10.3.7.0/24".into(),
+                "",
+                13_500_000_000 + i as u64 * 7919,
+            )
+        }));
+        for (i, v) in campus.iter_mut().enumerate().skip(35) {
+            v.id = 1000 + i as i64;
+            v.voter = 1000 + i as i64;
+            v.device = format!("c{i:015x}");
+            v.traits = format!("t-other-{}", i % 7);
+        }
+        assert!(devices(&campus, &t).is_empty(), "a campus is not one phone");
         // The same traits across networks are not one device.
         for (i, v) in votes.iter_mut().enumerate() {
             v.net = format!("10.3.{i}.0/24");

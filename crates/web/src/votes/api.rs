@@ -670,7 +670,7 @@ pub async fn get_result(
     State(state): State<AppState>,
     ApiPath((campaign, stage)): ApiPath<(String, String)>,
 ) -> Result<Json<PublishedOut>, ApiError> {
-    let p = pingxuan_app::vote_receipts::published(&state.store, &campaign, &stage).await?;
+    let p = pingxuan_app::vote_receipts::published(&state.ballots, &campaign, &stage).await?;
     Ok(Json(PublishedOut {
         campaign: p.campaign,
         stage: p.stage,

@@ -363,7 +363,7 @@ pub async fn get_receipt(
         }
     }
     let published = match &outcome {
-        Some(_) => pingxuan_app::vote_receipts::published(&state.store, &campaign, &stage)
+        Some(_) => pingxuan_app::vote_receipts::published(&state.ballots, &campaign, &stage)
             .await
             .ok(),
         None => None,
@@ -442,6 +442,6 @@ pub async fn get_result_file(
     State(state): State<AppState>,
     Path((campaign, stage)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = pingxuan_app::vote_receipts::published(&state.store, &campaign, &stage).await?;
+    let p = pingxuan_app::vote_receipts::published(&state.ballots, &campaign, &stage).await?;
     json_file("计票结果.json", &p)
 }

@@ -239,7 +239,7 @@ async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
 
     // A receipt: counted with a proof that checks against the published count; a vote set
     // aside shows why; an unknown receipt is not found.
-    let published = pingxuan_app::vote_receipts::published(&app.store, CID, STAGE)
+    let published = pingxuan_app::vote_receipts::published(&b, CID, STAGE)
         .await
         .unwrap();
     assert_eq!(published.total, 10);
