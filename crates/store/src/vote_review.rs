@@ -293,22 +293,13 @@ impl Store {
             let want: HashSet<i64> = votes.iter().copied().collect();
             let gone: Vec<i64> = had.difference(&want).copied().collect();
             for chunk in gone.chunks(500) {
+                let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
                 let sql = format!(
                     "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
                      AND cluster_key = $3 AND vote_id IN ({})",
-                    (0..chunk.len())
-                        .map(|i| format!("${}", i + 4))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    ids.join(", ")
                 );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(campaign_id)
-                    .bind(stage_key)
-                    .bind(&key);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.execute(&mut *tx).await?;
+                for_cluster(&mut tx, sql, (campaign_id, stage_key, &key), chunk).await?;
             }
             let votes: Vec<i64> = votes.into_iter().filter(|v| !had.contains(v)).collect();
             for chunk in votes.chunks(500) {
@@ -318,14 +309,7 @@ impl Store {
                     3,
                     chunk.len(),
                 ) + " ON CONFLICT DO NOTHING";
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(campaign_id)
-                    .bind(stage_key)
-                    .bind(&key);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.execute(&mut *tx).await?;
+                for_cluster(&mut tx, sql, (campaign_id, stage_key, &key), chunk).await?;
             }
         }
         for (key, c) in &kept {
@@ -664,6 +648,24 @@ impl Store {
         .await?
         .get(0))
     }
+}
+
+/// Runs `sql` with a cluster's (campaign, stage, key) as `$1`–`$3` and `ids` after them.
+async fn for_cluster(
+    tx: &mut Transaction<'static, Any>,
+    sql: String,
+    (campaign_id, stage_key, key): (&str, &str, &str),
+    ids: &[i64],
+) -> Result<()> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(campaign_id)
+        .bind(stage_key)
+        .bind(key);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Rolls back a move whose guard found the record changed or the round frozen.
