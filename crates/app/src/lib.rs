@@ -6,6 +6,7 @@
 pub mod access;
 pub mod accounts;
 pub mod applications;
+pub mod aside;
 pub mod calendar;
 pub mod campaigns;
 pub mod codes;

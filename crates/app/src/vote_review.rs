@@ -34,6 +34,8 @@ async fn vote_stage(
 }
 
 /// Runs the signals over a round's votes and keeps what they find. Nothing once frozen.
+/// The reading and the computing run aside (`aside`: their own thread and connection, at
+/// lower CPU priority), the clusters are written here.
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
     let stage = vote_stage(store, campaign_id, stage_key).await?;
     let thresholds: Thresholds = stage
@@ -41,8 +43,35 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
         .as_ref()
         .and_then(|v| v.signals.clone())
         .unwrap_or_default();
+    let (cid, key) = (campaign_id.to_owned(), stage_key.to_owned());
+    let found = crate::aside::run(store, move |own| async move {
+        let votes = public_votes(&own, &cid, &key).await?;
+        Ok(signals::find(&votes, &thresholds)
+            .into_iter()
+            .map(|c| Found {
+                key: c.key,
+                signal: c.signal.key().to_owned(),
+                evidence: c.evidence,
+                votes: c.votes,
+            })
+            .collect::<Vec<Found>>())
+    })
+    .await?;
+    store
+        .save_clusters(campaign_id, stage_key, &found, now)
+        .await
+        .map_err(frozen_as_conflict)
+}
+
+/// The public's votes of a round as the signals read them, each with its voter's phone
+/// (an expert's ballot is cast at once by design and is no 刷票).
+async fn public_votes(
+    store: &Store,
+    campaign_id: &str,
+    stage_key: &str,
+) -> Result<Vec<signals::Vote>> {
     let facts = store.vote_facts(campaign_id, stage_key).await?;
-    let phones: std::collections::HashMap<i64, u64> = store
+    let phones: HashMap<i64, u64> = store
         .voter_phones(campaign_id)
         .await?
         .into_iter()
@@ -51,8 +80,7 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
             Some((id, plain.parse().ok()?))
         })
         .collect();
-    // The public's votes: an expert's ballot is cast at once by design and is no 刷票.
-    let votes: Vec<signals::Vote> = facts
+    Ok(facts
         .into_iter()
         .filter(|f| f.voter.starts_with("p:"))
         .map(|f| {
@@ -77,24 +105,7 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
                 },
             }
         })
-        .collect();
-    let found: Vec<Found> = tokio::task::spawn_blocking(move || {
-        signals::find(&votes, &thresholds)
-            .into_iter()
-            .map(|c| Found {
-                key: c.key,
-                signal: c.signal.key().to_owned(),
-                evidence: c.evidence,
-                votes: c.votes,
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?;
-    store
-        .save_clusters(campaign_id, stage_key, &found, now)
-        .await
-        .map_err(frozen_as_conflict)
+        .collect())
 }
 
 fn frozen_as_conflict(e: pingxuan_store::StoreError) -> Error {

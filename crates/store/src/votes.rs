@@ -1,6 +1,8 @@
 //! Votes of an online round (issue 19), written in batches: one transaction for every
-//! vote waiting (group commit: one fsync acknowledges them all), each vote in a savepoint
-//! of its own so one a limit refuses does not sink the others.
+//! vote waiting (group commit: one fsync acknowledges them all). No statement of a vote
+//! can fail on a key (each insert is `ON CONFLICT DO NOTHING`), so no savepoint is needed:
+//! a vote a limit refuses takes back its own rows in the batch's transaction, and the
+//! others stand (two statements a vote fewer than a savepoint and its release).
 //!
 //! The limits hold by the database, never by a read then a write: each limit of
 //! `pingxuan_rules::vote::claims` is a set of numbered slots under the primary key of
@@ -236,8 +238,12 @@ impl Store {
             .bind(receipt)
             .execute(&mut *tx)
             .await?;
-            add_tally(&mut tx, campaign_id, stage_key, group_key, *candidate, 1).await?;
         }
+        let adds: Adds = chosen
+            .iter()
+            .map(|(candidate, _)| ((campaign_id, stage_key, group_key, *candidate), 1))
+            .collect();
+        add_tallies(&mut tx, &adds).await?;
         tx.commit().await?;
         Ok(None)
     }
@@ -286,7 +292,7 @@ impl Store {
         let mut out: Vec<Option<Cast>> = votes.iter().map(|_| None).collect();
         // Tallies go in at the end, in one order, so two batches never wait on each
         // other's tally rows crosswise.
-        let mut tallies: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
+        let mut tallies: Adds = BTreeMap::new();
         // The votes by voter (a voter's own in the order they came): batches take the
         // rows of different voters in one order, so two servers' batches do not wait on
         // each other crosswise over two voters. Over one voter's rows (a candidate's slot,
@@ -296,43 +302,15 @@ impl Store {
         order.sort_by(|&a, &b| votes[a].voter.cmp(&votes[b].voter));
         for i in order {
             let v = &votes[i];
-            sqlx::query("SAVEPOINT vote").execute(&mut *tx).await?;
-            let cast = self.cast_one(&mut tx, rules, v, now, &day).await;
-            match cast {
-                Ok(c @ Cast::Stored { .. }) => {
-                    sqlx::query("RELEASE SAVEPOINT vote")
-                        .execute(&mut *tx)
-                        .await?;
-                    *tallies
-                        .entry((&v.campaign_id, &v.stage_key, &v.group_key, v.candidate))
-                        .or_default() += 1;
-                    out[i] = Some(c);
-                }
-                Ok(c) => {
-                    undo_savepoint(&mut tx).await?;
-                    out[i] = Some(c);
-                }
-                // The same idempotency key stored before (or meanwhile by another
-                // server's batch): its receipt is the answer.
-                Err(StoreError::Db(sqlx::Error::Database(d))) if d.is_unique_violation() => {
-                    undo_savepoint(&mut tx).await?;
-                    match self.repeated(&mut tx, v).await? {
-                        Some(c) => out[i] = Some(c),
-                        None => {
-                            return Err(StoreError::Other(format!(
-                                "vote {} refused by a unique key: {}",
-                                v.receipt,
-                                d.message()
-                            )));
-                        }
-                    }
-                }
-                Err(e) => return Err(e),
+            let c = self.cast_one(&mut tx, rules, v, now, &day).await?;
+            if matches!(c, Cast::Stored { .. }) {
+                *tallies
+                    .entry((&v.campaign_id, &v.stage_key, &v.group_key, v.candidate))
+                    .or_default() += 1;
             }
+            out[i] = Some(c);
         }
-        for ((campaign, stage, group, candidate), n) in tallies {
-            add_tally(&mut tx, campaign, stage, group, candidate, n).await?;
-        }
+        add_tallies(&mut tx, &tallies).await?;
         tx.commit().await?;
         Ok(out
             .into_iter()
@@ -340,10 +318,11 @@ impl Store {
             .collect())
     }
 
-    /// One vote inside its savepoint: the row, then a slot of every limit. A refusal
-    /// comes back as `Ok(Refused)` for the caller to roll the savepoint back. A repeated
-    /// idempotency key is not looked up first: the row's unique key refuses it, and the
-    /// caller answers with the first receipt (one statement less per vote).
+    /// One vote of a batch: the row, then a slot of every limit. When a limit refuses,
+    /// what the vote took (its slots, the picks it made, its row) is deleted again in the
+    /// same transaction — never committed, so as if never written. A repeated idempotency
+    /// key is not looked up first: the row's unique key inserts nothing, and the answer
+    /// is the first receipt (one statement less per vote).
     async fn cast_one(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -352,11 +331,11 @@ impl Store {
         now: i64,
         day: &str,
     ) -> Result<Cast> {
-        let id: i64 = sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO votes (campaign_id, stage_key, group_key, voter, candidate, day, \
              cast_at, receipt, idempotency, client_ip, client_net, share, device, user_agent, \
              traits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             RETURNING id",
+             ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(&v.campaign_id)
         .bind(&v.stage_key)
@@ -373,16 +352,31 @@ impl Store {
         .bind(&v.device)
         .bind(&v.user_agent)
         .bind(&v.traits)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-        let date = vote::day(now);
-        for claim in vote::claims(rules, v.candidate, date) {
-            if !self.take_slot(tx, v, &claim, id).await? {
-                return Ok(Cast::Refused {
-                    code: claim.code,
-                    message: claim.refusal,
+        .fetch_optional(&mut **tx)
+        .await?;
+        let id: i64 = match inserted {
+            Some(row) => row.try_get(0)?,
+            // The same idempotency key stored before (or meanwhile by another server's
+            // batch): its receipt is the answer.
+            None => {
+                return self.repeated(tx, v).await?.ok_or_else(|| {
+                    StoreError::Other(format!("vote {} refused by a unique key", v.receipt))
                 });
+            }
+        };
+        let date = vote::day(now);
+        let mut took: Vec<Took> = Vec::new();
+        for claim in vote::claims(rules, v.candidate, date) {
+            match self.take_slot(tx, v, &claim, id).await? {
+                Slot::Taken(t) => took.push(t),
+                Slot::Full(t) => {
+                    took.push(t);
+                    self.take_back(tx, v, id, &took).await?;
+                    return Ok(Cast::Refused {
+                        code: claim.code,
+                        message: claim.refusal,
+                    });
+                }
             }
         }
         Ok(Cast::Stored {
@@ -423,14 +417,58 @@ impl Store {
         }))
     }
 
-    /// Takes the next slot of `claim` for the voter; `false` when all `cap` are taken.
+    /// Deletes what a refused vote wrote in the batch's transaction — the slots it took and
+    /// the picks it made, each by its key, then its row (children before the row they name).
+    async fn take_back(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        v: &NewVote,
+        vote_id: i64,
+        took: &[Took],
+    ) -> Result<()> {
+        for t in took {
+            if let Some(scope) = &t.scope {
+                sqlx::query(
+                    "DELETE FROM vote_slots WHERE campaign_id = $1 AND stage_key = $2 \
+                     AND voter = $3 AND scope = $4 AND vote_id = $5",
+                )
+                .bind(&v.campaign_id)
+                .bind(&v.stage_key)
+                .bind(&v.voter)
+                .bind(scope)
+                .bind(vote_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if let Some(period) = &t.pick {
+                sqlx::query(
+                    "DELETE FROM vote_picks WHERE campaign_id = $1 AND stage_key = $2 \
+                     AND voter = $3 AND period = $4 AND candidate = $5",
+                )
+                .bind(&v.campaign_id)
+                .bind(&v.stage_key)
+                .bind(&v.voter)
+                .bind(period)
+                .bind(v.candidate)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        sqlx::query("DELETE FROM votes WHERE id = $1")
+            .bind(vote_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the next slot of `claim` for the voter, or finds all `cap` taken.
     async fn take_slot(
         &self,
         tx: &mut Transaction<'static, Any>,
         v: &NewVote,
         claim: &Claim,
         vote_id: i64,
-    ) -> Result<bool> {
+    ) -> Result<Slot> {
         if let Some(period) = &claim.pick {
             // A candidate already chosen in the period takes no further place.
             let new = sqlx::query(
@@ -446,9 +484,10 @@ impl Store {
             .await?
             .rows_affected();
             if new == 0 {
-                return Ok(true);
+                return Ok(Slot::Taken(Took::default()));
             }
         }
+        let pick = claim.pick.clone();
         let mut tries = 0;
         loop {
             // The next number, or nothing when the limit is reached; a number another
@@ -469,7 +508,10 @@ impl Store {
             .await?
             .rows_affected();
             if taken == 1 {
-                return Ok(true);
+                return Ok(Slot::Taken(Took {
+                    scope: Some(claim.scope.clone()),
+                    pick,
+                }));
             }
             // Full when the next number is past the cap (the same test as the insert's);
             // else another transaction took the number first: try the next, a few times.
@@ -485,7 +527,7 @@ impl Store {
             .await?
             .try_get(0)?;
             if next >= i64::from(claim.cap) {
-                return Ok(false);
+                return Ok(Slot::Full(Took { scope: None, pick }));
             }
             tries += 1;
             if tries > 8 {
@@ -745,40 +787,61 @@ pub(crate) fn round_lock(campaign_id: &str, stage_key: &str) -> i64 {
     i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
-/// Adds `n` to a candidate's live count in a group.
-async fn add_tally(
-    tx: &mut Transaction<'static, Any>,
-    campaign_id: &str,
-    stage_key: &str,
-    group_key: &str,
-    candidate: i64,
-    n: i64,
-) -> Result<()> {
-    sqlx::query(
+/// Tallies to add: votes by (campaign, stage, group, candidate), in key order.
+type Adds<'a> = BTreeMap<(&'a str, &'a str, &'a str, i64), i64>;
+
+/// Adds the votes of `adds` to the live counts in one statement (a batch's forty
+/// candidates were forty statements), its rows in key order so two batches never wait on
+/// each other's tally rows crosswise.
+async fn add_tallies(tx: &mut Transaction<'static, Any>, adds: &Adds<'_>) -> Result<()> {
+    if adds.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..adds.len())
+        .map(|i| {
+            let b = i * 5;
+            format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            )
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO vote_tallies (campaign_id, stage_key, group_key, candidate, votes) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (campaign_id, stage_key, group_key, candidate) \
-         DO UPDATE SET votes = vote_tallies.votes + $5",
-    )
-    .bind(campaign_id)
-    .bind(stage_key)
-    .bind(group_key)
-    .bind(candidate)
-    .bind(n)
-    .execute(&mut **tx)
-    .await?;
+         VALUES {} ON CONFLICT (campaign_id, stage_key, group_key, candidate) \
+         DO UPDATE SET votes = vote_tallies.votes + excluded.votes",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (&(campaign, stage, group, candidate), &n) in adds {
+        q = q
+            .bind(campaign)
+            .bind(stage)
+            .bind(group)
+            .bind(candidate)
+            .bind(n);
+    }
+    q.execute(&mut **tx).await?;
     Ok(())
 }
 
-/// Takes back what a vote did inside its savepoint.
-async fn undo_savepoint(tx: &mut Transaction<'static, Any>) -> Result<()> {
-    sqlx::query("ROLLBACK TO SAVEPOINT vote")
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("RELEASE SAVEPOINT vote")
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// One limit's slot for a vote: taken, or every slot already taken; either way with what
+/// the claim wrote.
+enum Slot {
+    Taken(Took),
+    Full(Took),
+}
+
+/// What one claim of a vote wrote, which a refusal of the vote deletes again: the slot it
+/// took (by its scope) and the pick it newly made (by its period).
+#[derive(Default)]
+struct Took {
+    scope: Option<String>,
+    pick: Option<String>,
 }
 
 /// A PostgreSQL deadlock or serialization failure: nothing of the transaction stands and

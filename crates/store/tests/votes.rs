@@ -18,7 +18,8 @@ on_both_databases!(
     a_repeated_key_returns_the_first_receipt,
     a_cap_of_three_holds_under_a_race,
     nothing_lands_after_the_freeze,
-    a_refused_vote_does_not_sink_its_batch
+    a_refused_vote_does_not_sink_its_batch,
+    a_refused_vote_leaves_no_row
 );
 
 const CID: &str = "dongguan-2023";
@@ -267,6 +268,55 @@ async fn a_refused_vote_does_not_sink_its_batch(db: TestDb) {
     assert_eq!(counted[&("public".to_owned(), ids[0])], 2);
     assert_eq!(counted[&("public".to_owned(), ids[1])], 1);
     assert_eq!(s.vote_tallies(CID, STAGE).await.unwrap(), counted);
+}
+
+/// A vote a later limit refuses takes back what the earlier ones wrote (slots, picks it
+/// made, its row), alone and in a batch; the rows of the votes stored stay.
+async fn a_refused_vote_leaves_no_row(db: TestDb) {
+    let (s, ids) = round(&db, 3).await;
+    let r = rules("per_candidate_per_day = 1\ncandidates_per_day = 3\ncandidates = 2\n");
+    let rows = |voter: &'static str| {
+        let s = s.clone();
+        async move {
+            let mut n = Vec::new();
+            for table in ["votes", "vote_slots", "vote_picks"] {
+                let q = format!("SELECT COUNT(*) FROM {table} WHERE voter = $1");
+                let c: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+                    .bind(voter)
+                    .fetch_one(&s.pool)
+                    .await
+                    .unwrap();
+                n.push(c);
+            }
+            n
+        }
+    };
+    for &id in &ids[..2] {
+        assert!(matches!(
+            one(&s, &r, vote("p:1", id), at(NOON)).await,
+            Cast::Stored { .. }
+        ));
+    }
+    // The third candidate: a slot of the day's candidates and two picks taken, then the
+    // round's two candidates are full. The first again: the candidate's day is full.
+    let c = one(&s, &r, vote("p:1", ids[2]), at(NOON)).await;
+    assert_eq!(refused(&c), "limit_candidates");
+    let c = one(&s, &r, vote("p:1", ids[0]), at(NOON)).await;
+    assert_eq!(refused(&c), "limit_candidate_day");
+    // Two votes: a slot each of cd, pd and p; a pick each of the day and the round.
+    assert_eq!(rows("p:1").await, [2, 6, 4]);
+    let batch: Vec<NewVote> = [0, 1, 2, 0].iter().map(|&i| vote("p:2", ids[i])).collect();
+    let casts = s.cast_votes(&r, &batch, at(NOON)).await.unwrap();
+    let stored: Vec<bool> = casts
+        .iter()
+        .map(|c| matches!(c, Cast::Stored { .. }))
+        .collect();
+    assert_eq!(stored, [true, true, false, false]);
+    assert_eq!(rows("p:2").await, [2, 6, 4]);
+    assert_eq!(
+        s.vote_tallies(CID, STAGE).await.unwrap(),
+        s.count_votes(CID, STAGE).await.unwrap()
+    );
 }
 
 /// A hundred votes racing the freeze: every vote stored is in the frozen count, every

@@ -618,18 +618,9 @@ pub async fn get_receipt(
     p: Public,
     ApiPath((campaign, stage, code)): ApiPath<(String, String, String)>,
 ) -> Result<Json<ReceiptCheckOut>, ApiError> {
-    super::at_edge(
-        &state,
-        "receipt-ip",
-        &p.ip,
-        state.config.edge_rates.votes_per_ip,
-    )
-    .await?;
-    match pingxuan_app::vote_receipts::receipt_view(&state.ballots, &campaign, &stage, &code).await
-    {
-        Ok(r) => Ok(Json(receipt_out(r))),
-        Err(pingxuan_app::Error::NotFound) => Err(receipt_not_found().into()),
-        Err(e) => Err(e.into()),
+    match super::look_up_receipt(&state, &p.ip, &campaign, &stage, &code).await? {
+        Some(r) => Ok(Json(receipt_out(r))),
+        None => Err(receipt_not_found().into()),
     }
 }
 

@@ -161,6 +161,30 @@ pub(crate) async fn at_edge(
         })
 }
 
+/// A receipt looked up by a client, counted at the edge against its address as a vote is:
+/// its standing, or `None` — one answer for every receipt that is not the round's (and
+/// for all before the freeze), so receipts cannot be probed.
+pub(crate) async fn look_up_receipt(
+    state: &AppState,
+    ip: &str,
+    campaign: &str,
+    stage: &str,
+    code: &str,
+) -> Result<Option<pingxuan_app::vote_receipts::ReceiptView>, Failure> {
+    at_edge(
+        state,
+        "receipt-ip",
+        ip,
+        state.config.edge_rates.votes_per_ip,
+    )
+    .await?;
+    match pingxuan_app::vote_receipts::receipt_view(&state.ballots, campaign, stage, code).await {
+        Ok(r) => Ok(Some(r)),
+        Err(pingxuan_app::Error::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The key a client address is counted under at the edge: an IPv4 address itself (carrier
 /// NAT shares one among many), an IPv6 address by its /64 (one phone holds a whole /64).
 pub(crate) fn address_key(ip: &str) -> String {

@@ -345,21 +345,9 @@ pub async fn get_receipt(
     let code = pingxuan_app::votes::receipt_as_typed(&q.code);
     let (mut outcome, mut error) = (None, None);
     if !code.is_empty() {
-        super::at_edge(
-            &state,
-            "receipt-ip",
-            &p.ip,
-            state.config.edge_rates.votes_per_ip,
-        )
-        .await?;
-        match pingxuan_app::vote_receipts::receipt_view(&state.ballots, &campaign, &stage, &code)
-            .await
-        {
-            Ok(r) => outcome = Some(super::api::receipt_out(r)),
-            Err(pingxuan_app::Error::NotFound) => {
-                error = Some(super::api::receipt_not_found().message());
-            }
-            Err(e) => return Err(Failure::from(e).into()),
+        match super::look_up_receipt(&state, &p.ip, &campaign, &stage, &code).await? {
+            Some(r) => outcome = Some(super::api::receipt_out(r)),
+            None => error = Some(super::api::receipt_not_found().message()),
         }
     }
     let published = match &outcome {
@@ -420,19 +408,12 @@ pub async fn get_proof(
     p: Public,
     Path((campaign, stage, code)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    super::at_edge(
-        &state,
-        "receipt-ip",
-        &p.ip,
-        state.config.edge_rates.votes_per_ip,
-    )
-    .await?;
-    match pingxuan_app::vote_receipts::receipt(&state.ballots, &campaign, &stage, &code).await {
-        Ok(pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof)) => {
+    let found = super::look_up_receipt(&state, &p.ip, &campaign, &stage, &code).await?;
+    match found.map(|r| r.check) {
+        Some(pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof)) => {
             json_file(&format!("回执证明-{}.json", proof.receipt), &proof)
         }
-        Ok(_) | Err(pingxuan_app::Error::NotFound) => Err(super::api::receipt_not_found().into()),
-        Err(e) => Err(e.into()),
+        _ => Err(super::api::receipt_not_found().into()),
     }
 }
 

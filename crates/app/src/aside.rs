@@ -1,0 +1,93 @@
+//! Work beside the requests: a sweep's long read and its computing (the vote's signals
+//! over a million votes take seconds of CPU) run on a thread of their own at a lower CPU
+//! priority, so on a busy machine the votes' requests go first and the sweep takes the
+//! time left over. The thread has its own runtime and its own database connection,
+//! opened on it: SQLite's connection thread is started there and keeps its priority.
+//! What the sweep then writes goes through the server's own store, at normal priority,
+//! so a write lock is never held by a thread the scheduler holds back.
+
+use std::future::Future;
+
+use pingxuan_store::Store;
+
+use crate::error::{Error, Result};
+
+/// The nice value of the thread (0 normal, 19 lowest): at 10 a thread gets about a tenth
+/// of the CPU a normal one gets when both want it, and all of it when the machine idles.
+const NICE: i32 = 10;
+
+/// Runs `work` on a thread of its own at lower CPU priority, with a connection of its own
+/// to `store`'s database; its answer comes back here.
+pub async fn run<T, F, Fut>(store: &Store, work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Store) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T>>,
+{
+    let store = store.clone();
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("pingxuan-aside".to_owned())
+        .spawn(move || {
+            lower_priority();
+            let out = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(async move {
+                    let own = store.detached().await?;
+                    let out = work(own.clone()).await;
+                    own.close().await;
+                    out
+                }),
+                Err(e) => Err(Error::Internal(format!("runtime: {e}"))),
+            };
+            let _ = answer.send(out);
+        })
+        .map_err(|e| Error::Internal(format!("thread: {e}")))?;
+    answered
+        .await
+        .map_err(|_| Error::Internal("the work aside ended without an answer".to_owned()))?
+}
+
+/// Lowers the calling thread's priority (Linux keeps a nice value per thread). Where it
+/// cannot, the work still runs, at normal priority.
+fn lower_priority() {
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE) {
+        tracing::debug!(error = %e, "work aside at normal priority");
+    }
+}
+
+/// The calling thread's nice value, for the tests.
+#[cfg(test)]
+fn priority() -> i32 {
+    rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The work runs on another thread, niced, reading through a connection of its own
+    /// (its pool is not the caller's), and its answer and its errors come back.
+    #[tokio::test]
+    async fn work_runs_aside_at_lower_priority_on_its_own_connection() {
+        use pingxuan_store::testing::{TestDb, Which};
+        let db = TestDb::new(Which::Sqlite).await.unwrap();
+        let store = db.store().await;
+        let here = std::thread::current().id();
+        let (there, nice, size) = run(&store, move |own| async move {
+            let size = own.pool.size();
+            own.ping().await?;
+            Ok((std::thread::current().id(), priority(), size))
+        })
+        .await
+        .unwrap();
+        assert_ne!(there, here);
+        assert_eq!(nice, priority() + NICE);
+        assert_eq!(size, 1);
+        let failed: Result<()> =
+            run(&store, |_| async { Err(Error::Internal("x".to_owned())) }).await;
+        assert!(matches!(failed, Err(Error::Internal(m)) if m == "x"));
+    }
+}
