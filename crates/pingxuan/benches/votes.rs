@@ -251,7 +251,9 @@ async fn run(
     victim.0.wait().unwrap();
     drop(victim);
     let load = load.wait_with_output().unwrap();
-    let _ = load;
+    if !load.status.success() {
+        println!("  (the load during the kill ended with {})", load.status);
+    }
     up.insert(0, serve_on(&data, &db.url, ports[0], redis).await);
     let check = Command::new(BIN)
         .args(["loadgen", "check", "--receipts"])
@@ -261,7 +263,15 @@ async fn run(
         .env("PINGXUAN_LOG", "error")
         .output()
         .unwrap();
-    let checked = String::from_utf8_lossy(&check.stdout).trim().to_owned();
+    // A check that could not run says why (its exit and its error), not an empty line.
+    let checked = match String::from_utf8_lossy(&check.stdout).trim() {
+        "" => format!(
+            "check failed ({}): {}",
+            check.status,
+            String::from_utf8_lossy(&check.stderr).trim()
+        ),
+        said => said.to_owned(),
+    };
     let (alone, beside, scans) = scan_beside(&db.url, &data, &targets, scan_secs).await;
     let proofs = proofs_served(&db.url, &data, &targets, &out("sustained")).await;
     println!(

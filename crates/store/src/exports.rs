@@ -181,6 +181,19 @@ impl Store {
         lease_secs: i64,
     ) -> Result<Option<ExportJob>> {
         let t = now();
+        // On SQLite an UPDATE takes the database's one write lock even when it matches
+        // nothing, and an idle worker polls every few seconds: between a vote's batches
+        // it would queue the next behind it. Looked for first, read-only.
+        let waiting = sqlx::query(
+            "SELECT 1 FROM export_jobs WHERE state = 'queued' \
+             OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1)) LIMIT 1",
+        )
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE export_jobs SET state = 'running', started_at = $1, done = 0, \
              lease_owner = $2, lease_until = $3, claims = claims + 1 \

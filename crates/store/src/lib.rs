@@ -221,12 +221,13 @@ async fn open_pool(
                     // instead of SQLITE_BUSY, enforced foreign keys, and no checkpoint
                     // in a commit (`Checkpoints` takes them beside the writers); a
                     // page cache of 32 MiB (the default 2 MiB holds little of a round's
-                    // vote indexes) and the file mapped for reads.
+                    // vote indexes), the file mapped for reads, and a WAL grown by a long
+                    // read (a scan holding back its reset) cut back to 64 MiB once reset.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                          PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
-                         PRAGMA mmap_size = 268435456;",
+                         PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 67108864;",
                     )
                     .await?;
                 }

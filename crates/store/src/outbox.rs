@@ -53,6 +53,18 @@ impl Store {
         lease_secs: i64,
     ) -> Result<Vec<Mail>> {
         let t = now();
+        // Looked for first, read-only: on SQLite the UPDATE takes the write lock even when
+        // nothing is due (see `claim_export_job`).
+        let due = sqlx::query(
+            "SELECT 1 FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+             AND (lease_until IS NULL OR lease_until < $1) LIMIT 1",
+        )
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE mail_outbox SET lease_owner = $1, lease_until = $2 \
              WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $3 \
