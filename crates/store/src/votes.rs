@@ -239,10 +239,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let adds: Adds = chosen
-            .iter()
-            .map(|(candidate, _)| ((campaign_id, stage_key, group_key, *candidate), 1))
-            .collect();
+        let mut adds: Adds = BTreeMap::new();
+        for (candidate, _) in chosen {
+            *adds
+                .entry((campaign_id, stage_key, group_key, *candidate))
+                .or_default() += 1;
+        }
         add_tallies(&mut tx, &adds).await?;
         tx.commit().await?;
         Ok(None)
