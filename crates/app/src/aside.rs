@@ -24,6 +24,13 @@ where
     F: FnOnce(Store) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T>>,
 {
+    // Two at most at once (the worker's scan, an organiser's 重新检测): each holds a
+    // thread and a connection outside the pool's limit; more wait their turn.
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _turn = TURNS
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(format!("turns: {e}")))?;
     let store = store.clone();
     let (answer, answered) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()

@@ -408,12 +408,20 @@ pub async fn get_proof(
     p: Public,
     Path((campaign, stage, code)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let found = super::look_up_receipt(&state, &p.ip, &campaign, &stage, &code).await?;
-    match found.map(|r| r.check) {
-        Some(pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof)) => {
+    // The proof alone: no card is needed for the file.
+    super::at_edge(
+        &state,
+        "receipt-ip",
+        &p.ip,
+        state.config.edge_rates.votes_per_ip,
+    )
+    .await?;
+    match pingxuan_app::vote_receipts::receipt(&state.ballots, &campaign, &stage, &code).await {
+        Ok(pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof)) => {
             json_file(&format!("回执证明-{}.json", proof.receipt), &proof)
         }
-        _ => Err(super::api::receipt_not_found().into()),
+        Ok(_) | Err(pingxuan_app::Error::NotFound) => Err(super::api::receipt_not_found().into()),
+        Err(e) => Err(e.into()),
     }
 }
 
