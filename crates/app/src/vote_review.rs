@@ -35,7 +35,8 @@ async fn vote_stage(
 
 /// Runs the signals over a round's votes and keeps what they find. Nothing once frozen.
 /// The reading and the computing run aside (`aside`: their own thread and connection, at
-/// lower CPU priority), the clusters are written here.
+/// lower CPU priority), the clusters are written here: a large cluster's new flags in
+/// short transactions first, then one that publishes them (`Store::save_clusters`).
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
     let stage = vote_stage(store, campaign_id, stage_key).await?;
     let thresholds: Thresholds = stage
@@ -44,9 +45,9 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
         .and_then(|v| v.signals.clone())
         .unwrap_or_default();
     let (cid, key) = (campaign_id.to_owned(), stage_key.to_owned());
-    let found = crate::aside::run(store, move |own| async move {
+    let (found, flags) = crate::aside::run(store, move |own| async move {
         let votes = public_votes(&own, &cid, &key).await?;
-        Ok(signals::find(&votes, &thresholds)
+        let found: Vec<Found> = signals::find(&votes, &thresholds)
             .into_iter()
             .map(|c| Found {
                 key: c.key,
@@ -54,11 +55,15 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
                 evidence: c.evidence,
                 votes: c.votes,
             })
-            .collect::<Vec<Found>>())
+            .collect();
+        // The flags as they stand, read here too (as large as the clusters); scans of a
+        // round are one at a time (the workers' lease), and a flag written meanwhile only
+        // makes an insert a no-op.
+        Ok((found, own.round_flags(&cid, &key).await?))
     })
     .await?;
     store
-        .save_clusters(campaign_id, stage_key, &found, now)
+        .save_clusters(campaign_id, stage_key, &found, flags, now)
         .await
         .map_err(frozen_as_conflict)
 }

@@ -297,10 +297,11 @@ async fn run(
 }
 
 /// The store the servers use (their sealing key from the data folder), for the scan and
-/// the freeze the bench runs as the worker and the office would.
+/// the freeze the bench runs as the worker and the office would; the servers take the
+/// checkpoints.
 async fn server_store(db: &str, data: &Path) -> pingxuan_store::Store {
     let key = std::fs::read(data.join("secret.key")).expect("the servers' key");
-    pingxuan_store::Store::connect(db, pingxuan_store::Sealer::new(&key))
+    pingxuan_store::Store::connect_beside(db, pingxuan_store::Sealer::new(&key))
         .await
         .unwrap()
 }

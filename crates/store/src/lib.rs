@@ -254,6 +254,16 @@ pub fn backend_of(url: &str) -> Result<Backend> {
 impl Store {
     /// Connects to the database named by `url`. SQLite files are created when missing.
     pub async fn connect(url: &str, sealer: Sealer) -> Result<Self> {
+        Self::open(url, sealer, true).await
+    }
+
+    /// Connects beside a server that runs on the same database (a tool, the bench): on
+    /// SQLite the server's task takes the checkpoints, two would only wait on each other.
+    pub async fn connect_beside(url: &str, sealer: Sealer) -> Result<Self> {
+        Self::open(url, sealer, false).await
+    }
+
+    async fn open(url: &str, sealer: Sealer, checkpoints: bool) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
         let url = match backend {
@@ -274,7 +284,7 @@ impl Store {
         )
         .await?;
         Ok(Store {
-            _checkpoints: (backend == Backend::Sqlite)
+            _checkpoints: (checkpoints && backend == Backend::Sqlite)
                 .then(|| std::sync::Arc::new(Checkpoints::start(pool.clone()))),
             pool,
             backend,

@@ -53,6 +53,8 @@ pub struct Cluster {
     pub decided_at: Option<i64>,
     /// Votes the decision set aside.
     pub voided: i64,
+    /// The scan that last published it: its flags up to this generation count.
+    pub generation: i64,
 }
 
 impl Cluster {
@@ -113,7 +115,7 @@ pub struct Standing {
 }
 
 const CLUSTER_COLUMNS: &str = "cluster_key, signal, evidence, votes, found_at, verdict, reason, \
-     proposed_by, proposed_at, decided_by, confirmed_by, decided_at, voided";
+     proposed_by, proposed_at, decided_by, confirmed_by, decided_at, voided, generation";
 
 fn cluster_of(r: &sqlx::any::AnyRow) -> Cluster {
     Cluster {
@@ -130,6 +132,7 @@ fn cluster_of(r: &sqlx::any::AnyRow) -> Cluster {
         confirmed_by: r.get(10),
         decided_at: r.get(11),
         voided: r.get(12),
+        generation: r.get(13),
     }
 }
 
@@ -172,126 +175,144 @@ impl Store {
         )
     }
 
-    /// Keeps what a scan found, in one transaction: a new cluster is added; an undecided
-    /// one takes the scan's evidence and votes; a decided one stays as decided, and votes
-    /// the scan finds beside it that it did not hold form a cluster of their own
-    /// (`{key}+{n}`); an undecided cluster the scan no longer finds is dropped (a proposal
-    /// awaiting its second organiser stays). Refused once the round is frozen.
-    pub async fn save_clusters(
-        &self,
-        campaign_id: &str,
-        stage_key: &str,
-        found: &[Found],
-        now: i64,
-    ) -> Result<Scanned> {
-        // The flags as they stand, read before the write lock: on SQLite every vote waits
-        // while a write transaction is open, and a cluster of a million votes takes
-        // seconds to read. Scans of a round are one at a time (the workers' lease, the
-        // review lock below); a flag written meanwhile only makes an insert a no-op.
-        let mut flags: HashMap<String, HashSet<i64>> = HashMap::new();
+    /// Every flag of a round, counted or not yet, by cluster: what a scan plans from. Read
+    /// aside with the votes (it is as large as the clusters).
+    pub async fn round_flags(&self, campaign_id: &str, stage_key: &str) -> Result<RoundFlags> {
+        let mut flags = RoundFlags::default();
         for r in sqlx::query(
-            "SELECT cluster_key, vote_id FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2",
+            "SELECT cluster_key, vote_id, generation FROM vote_flags \
+             WHERE campaign_id = $1 AND stage_key = $2",
         )
         .bind(campaign_id)
         .bind(stage_key)
         .fetch_all(&self.pool)
         .await?
         {
-            flags.entry(r.get(0)).or_default().insert(r.get(1));
+            flags
+                .0
+                .entry(r.get(0))
+                .or_default()
+                .insert(r.get(1), r.get(2));
         }
-        let mut tx = self.begin_review(campaign_id, stage_key).await?;
-        let kept: BTreeMap<String, Cluster> = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CLUSTER_COLUMNS} FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2"
-        )))
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| {
-            let c = cluster_of(r);
-            (c.key.clone(), c)
-        })
-        .collect();
-        let mut out = Scanned::default();
-        let mut seen: HashSet<String> = HashSet::new();
-        for f in found {
-            let (key, votes, evidence) = match kept.get(&f.key) {
-                Some(c) if c.decided() || c.pending() => {
-                    // Votes beside a decided cluster that neither it nor a decided (or
-                    // proposed) follow-up of it held: a cluster of their own.
-                    let mut held: HashSet<i64> = HashSet::new();
-                    let follow = format!("{}+", f.key);
-                    for (k, c) in &kept {
-                        if (k == &f.key || k.starts_with(&follow)) && (c.decided() || c.pending()) {
-                            held.extend(flags.get(k).into_iter().flatten().copied());
-                        }
-                    }
-                    seen.insert(f.key.clone());
-                    let new: Vec<i64> = f
-                        .votes
-                        .iter()
-                        .copied()
-                        .filter(|v| !held.contains(v))
-                        .collect();
-                    if new.is_empty() {
-                        continue;
-                    }
-                    let mut n = 2;
-                    let key = loop {
-                        let k = format!("{}+{n}", f.key);
-                        match kept.get(&k) {
-                            Some(c) if c.decided() || c.pending() => n += 1,
-                            _ => break k,
-                        }
-                    };
-                    let evidence =
-                        format!("这一组处理之后新出现 {} 票 —— {}", new.len(), f.evidence);
-                    (key, new, evidence)
+        Ok(flags)
+    }
+
+    /// Keeps what a scan found: a new cluster is added; an undecided one takes the scan's
+    /// evidence and votes; a decided one stays as decided, and votes the scan finds beside
+    /// it that it did not hold form a cluster of their own (`{key}+{n}`); an undecided
+    /// cluster the scan no longer finds is dropped (a proposal awaiting its second
+    /// organiser stays). `flags` are the round's as [`Store::round_flags`] read them before.
+    ///
+    /// The flags a cluster gains are written first, in short transactions under a new
+    /// generation that no cluster counts yet; then one transaction under the review lock
+    /// publishes each cluster (its count and the generation) and removes the flags it lost.
+    /// On SQLite the votes wait while a write transaction is open, and a burst cluster
+    /// gains hundreds of thousands of votes between two scans. A cluster decided or
+    /// proposed meanwhile is left as the organiser saw it: its new flags stay uncounted.
+    /// Refused once the round is frozen.
+    pub async fn save_clusters(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        found: &[Found],
+        flags: RoundFlags,
+        now: i64,
+    ) -> Result<Scanned> {
+        let planned_on = self.kept_clusters(None, campaign_id, stage_key).await?;
+        let (plans, mut seen) = plan(found, &planned_on, &flags);
+        let generation = next_generation(&flags, &planned_on);
+        // The gains, at most 2,000 rows a transaction.
+        let gains: Vec<(&str, i64)> = plans
+            .iter()
+            .flat_map(|p| {
+                let had = flags.0.get(&p.key);
+                p.votes
+                    .iter()
+                    .filter(move |v| !had.is_some_and(|h| h.contains_key(v)))
+                    .map(move |v| (p.key.as_str(), *v))
+            })
+            .collect();
+        for rows in gains.chunks(2000) {
+            let mut tx = self.begin_write().await?;
+            let mut rows = rows;
+            while !rows.is_empty() {
+                let key = rows[0].0;
+                let n = rows.iter().take(500).take_while(|(k, _)| *k == key).count();
+                let (these, rest) = rows.split_at(n);
+                let sql = rows_sql(
+                    "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, \
+                     vote_id) VALUES ",
+                    "$1, $2, $3, $4",
+                    4,
+                    these.len(),
+                ) + " ON CONFLICT DO NOTHING";
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(campaign_id)
+                    .bind(stage_key)
+                    .bind(key)
+                    .bind(generation);
+                for (_, id) in these {
+                    q = q.bind(*id);
                 }
-                _ => (f.key.clone(), f.votes.clone(), f.evidence.clone()),
-            };
-            seen.insert(key.clone());
-            if kept.contains_key(&key) {
-                sqlx::query(
-                    "UPDATE vote_clusters SET evidence = $4, votes = $5 \
-                     WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
-                     AND decided_at IS NULL AND proposed_by IS NULL",
-                )
-                .bind(campaign_id)
-                .bind(stage_key)
-                .bind(&key)
-                .bind(&evidence)
-                .bind(votes.len() as i64)
-                .execute(&mut *tx)
-                .await?;
-                out.updated += 1;
-            } else {
-                sqlx::query(
-                    "INSERT INTO vote_clusters (campaign_id, stage_key, cluster_key, signal, \
-                     evidence, votes, found_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(campaign_id)
-                .bind(stage_key)
-                .bind(&key)
-                .bind(&f.signal)
-                .bind(&evidence)
-                .bind(votes.len() as i64)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                out.new += 1;
+                q.execute(&mut *tx).await?;
+                rows = rest;
             }
-            // Only what changed since the last scan: a large cluster found again every
-            // few minutes is not written again, and the votes' writer is not kept
-            // waiting behind it (SQLite's one write lock).
-            let had: HashSet<i64> = if kept.contains_key(&key) {
-                flags.remove(&key).unwrap_or_default()
-            } else {
-                HashSet::new()
-            };
-            let want: HashSet<i64> = votes.iter().copied().collect();
-            let gone: Vec<i64> = had.difference(&want).copied().collect();
+            tx.commit().await?;
+        }
+
+        let mut tx = self.begin_review(campaign_id, stage_key).await?;
+        let kept = self
+            .kept_clusters(Some(&mut tx), campaign_id, stage_key)
+            .await?;
+        let mut out = Scanned::default();
+        for p in &plans {
+            seen.insert(p.key.clone());
+            match kept.get(&p.key) {
+                Some(c) if c.decided() || c.pending() => continue,
+                Some(_) => {
+                    sqlx::query(
+                        "UPDATE vote_clusters SET evidence = $4, votes = $5, generation = $6 \
+                         WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3",
+                    )
+                    .bind(campaign_id)
+                    .bind(stage_key)
+                    .bind(&p.key)
+                    .bind(&p.evidence)
+                    .bind(p.votes.len() as i64)
+                    .bind(generation)
+                    .execute(&mut *tx)
+                    .await?;
+                    out.updated += 1;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO vote_clusters (campaign_id, stage_key, cluster_key, \
+                         signal, evidence, votes, found_at, generation) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(campaign_id)
+                    .bind(stage_key)
+                    .bind(&p.key)
+                    .bind(&p.signal)
+                    .bind(&p.evidence)
+                    .bind(p.votes.len() as i64)
+                    .bind(now)
+                    .bind(generation)
+                    .execute(&mut *tx)
+                    .await?;
+                    out.new += 1;
+                }
+            }
+            // The flags it lost (counted or left over from a scan that could not publish).
+            let want: HashSet<i64> = p.votes.iter().copied().collect();
+            let gone: Vec<i64> = flags
+                .0
+                .get(&p.key)
+                .into_iter()
+                .flat_map(|h| h.keys())
+                .filter(|v| !want.contains(v))
+                .copied()
+                .collect();
             for chunk in gone.chunks(500) {
                 let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
                 let sql = format!(
@@ -299,17 +320,7 @@ impl Store {
                      AND cluster_key = $3 AND vote_id IN ({})",
                     ids.join(", ")
                 );
-                for_cluster(&mut tx, sql, (campaign_id, stage_key, &key), chunk).await?;
-            }
-            let votes: Vec<i64> = votes.into_iter().filter(|v| !had.contains(v)).collect();
-            for chunk in votes.chunks(500) {
-                let sql = rows_sql(
-                    "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, vote_id) VALUES ",
-                    "$1, $2, $3",
-                    3,
-                    chunk.len(),
-                ) + " ON CONFLICT DO NOTHING";
-                for_cluster(&mut tx, sql, (campaign_id, stage_key, &key), chunk).await?;
+                for_cluster(&mut tx, sql, (campaign_id, stage_key, &p.key), chunk).await?;
             }
         }
         for (key, c) in &kept {
@@ -331,6 +342,31 @@ impl Store {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// A round's clusters by key: inside `tx` when given, else from the pool.
+    async fn kept_clusters(
+        &self,
+        tx: Option<&mut Transaction<'static, Any>>,
+        campaign_id: &str,
+        stage_key: &str,
+    ) -> Result<BTreeMap<String, Cluster>> {
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLUSTER_COLUMNS} FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2"
+        )))
+        .bind(campaign_id)
+        .bind(stage_key);
+        let rows = match tx {
+            Some(tx) => q.fetch_all(&mut **tx).await?,
+            None => q.fetch_all(&self.pool).await?,
+        };
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let c = cluster_of(r);
+                (c.key.clone(), c)
+            })
+            .collect())
     }
 
     /// A round's clusters, the undecided first, then by when they were found.
@@ -355,11 +391,11 @@ impl Store {
         campaign_id: &str,
         stage_key: &str,
     ) -> Result<Vec<(String, i64, i64)>> {
-        Ok(sqlx::query(
-            "SELECT f.cluster_key, v.candidate, COUNT(*) FROM vote_flags f \
+        Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT f.cluster_key, v.candidate, COUNT(*) FROM {COUNTED_FLAGS} \
              JOIN votes v ON v.id = f.vote_id WHERE f.campaign_id = $1 AND f.stage_key = $2 \
-             GROUP BY f.cluster_key, v.candidate",
-        )
+             GROUP BY f.cluster_key, v.candidate"
+        )))
         .bind(campaign_id)
         .bind(stage_key)
         .fetch_all(&self.pool)
@@ -377,10 +413,10 @@ impl Store {
         stage_key: &str,
         key: &str,
     ) -> Result<(Vec<(i64, String, i64)>, i64)> {
-        let votes: Vec<(i64, String, i64)> = sqlx::query(
-            "SELECT v.id, v.group_key, v.candidate FROM vote_flags f JOIN votes v ON v.id = f.vote_id \
-             WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 ORDER BY v.id",
-        )
+        let votes: Vec<(i64, String, i64)> = sqlx::query(sqlx::AssertSqlSafe(format!(
+"SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} JOIN votes v ON v.id = f.vote_id \
+             WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 ORDER BY v.id"
+)))
         .bind(campaign_id)
         .bind(stage_key)
         .bind(key)
@@ -389,13 +425,13 @@ impl Store {
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
-        let all: i64 = sqlx::query(
+        let all: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM votes v WHERE v.campaign_id = $1 AND v.stage_key = $2 \
-             AND EXISTS (SELECT 1 FROM vote_flags f JOIN votes w ON w.id = f.vote_id \
+             AND EXISTS (SELECT 1 FROM {COUNTED_FLAGS} JOIN votes w ON w.id = f.vote_id \
                WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
                AND w.group_key = v.group_key AND w.candidate = v.candidate) \
-             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
-        )
+             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)"
+        )))
         .bind(campaign_id)
         .bind(stage_key)
         .bind(key)
@@ -524,12 +560,12 @@ impl Store {
         let reach = match d.set_aside {
             SetAside::Nothing => Vec::new(),
             SetAside::Cluster => {
-                sqlx::query(
-                    "SELECT v.id, v.group_key, v.candidate FROM vote_flags f \
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} \
                      JOIN votes v ON v.id = f.vote_id WHERE f.campaign_id = $1 \
                      AND f.stage_key = $2 AND f.cluster_key = $3 \
-                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
-                )
+                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)"
+                )))
                 .bind(d.campaign_id)
                 .bind(d.stage_key)
                 .bind(d.key)
@@ -537,14 +573,14 @@ impl Store {
                 .await?
             }
             SetAside::Candidates => {
-                sqlx::query(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT v.id, v.group_key, v.candidate FROM votes v \
                      WHERE v.campaign_id = $1 AND v.stage_key = $2 \
-                     AND EXISTS (SELECT 1 FROM vote_flags f JOIN votes w ON w.id = f.vote_id \
+                     AND EXISTS (SELECT 1 FROM {COUNTED_FLAGS} JOIN votes w ON w.id = f.vote_id \
                        WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
                        AND w.group_key = v.group_key AND w.candidate = v.candidate) \
-                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
-                )
+                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)"
+                )))
                 .bind(d.campaign_id)
                 .bind(d.stage_key)
                 .bind(d.key)
@@ -649,6 +685,108 @@ impl Store {
         .get(0))
     }
 }
+
+/// A round's flags: per cluster, each vote's generation (counted or not yet).
+#[derive(Debug, Clone, Default)]
+pub struct RoundFlags(HashMap<String, HashMap<i64, i64>>);
+
+impl RoundFlags {
+    /// The votes a cluster counts: its flags up to its published generation.
+    fn counted<'a>(&'a self, key: &str, c: &'a Cluster) -> impl Iterator<Item = i64> + 'a {
+        self.0
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(move |(_, g)| **g <= c.generation)
+            .map(|(v, _)| *v)
+    }
+}
+
+/// What a scan will write of one cluster it found.
+#[derive(Debug)]
+struct Plan {
+    key: String,
+    signal: String,
+    evidence: String,
+    votes: Vec<i64>,
+}
+
+/// Where each found cluster goes — its own key, or beside a decided (or proposed) one
+/// the votes that one did not hold as `{key}+{n}` —, and every key the scan found.
+fn plan(
+    found: &[Found],
+    kept: &BTreeMap<String, Cluster>,
+    flags: &RoundFlags,
+) -> (Vec<Plan>, HashSet<String>) {
+    let mut plans = Vec::new();
+    let mut seen = HashSet::new();
+    for f in found {
+        let settled = |c: &Cluster| c.decided() || c.pending();
+        match kept.get(&f.key) {
+            Some(c) if settled(c) => {
+                seen.insert(f.key.clone());
+                let follow = format!("{}+", f.key);
+                let held: HashSet<i64> = kept
+                    .iter()
+                    .filter(|(k, c)| (*k == &f.key || k.starts_with(&follow)) && settled(c))
+                    .flat_map(|(k, c)| flags.counted(k, c))
+                    .collect();
+                let new: Vec<i64> = f
+                    .votes
+                    .iter()
+                    .copied()
+                    .filter(|v| !held.contains(v))
+                    .collect();
+                if new.is_empty() {
+                    continue;
+                }
+                let mut n = 2;
+                let key = loop {
+                    let k = format!("{}+{n}", f.key);
+                    match kept.get(&k) {
+                        Some(c) if settled(c) => n += 1,
+                        _ => break k,
+                    }
+                };
+                plans.push(Plan {
+                    key,
+                    signal: f.signal.clone(),
+                    evidence: format!("这一组处理之后新出现 {} 票 —— {}", new.len(), f.evidence),
+                    votes: new,
+                });
+            }
+            _ => plans.push(Plan {
+                key: f.key.clone(),
+                signal: f.signal.clone(),
+                evidence: f.evidence.clone(),
+                votes: f.votes.clone(),
+            }),
+        }
+    }
+    (plans, seen)
+}
+
+/// A generation above every flag and cluster of the round, from the clock in
+/// milliseconds so that scans on different servers rarely meet.
+fn next_generation(flags: &RoundFlags, kept: &BTreeMap<String, Cluster>) -> i64 {
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let highest = flags
+        .0
+        .values()
+        .flat_map(|h| h.values())
+        .chain(kept.values().map(|c| &c.generation))
+        .max()
+        .copied()
+        .unwrap_or(0);
+    clock.max(highest + 1)
+}
+
+/// The flags `f` their clusters `c` count.
+const COUNTED_FLAGS: &str = "vote_flags f JOIN vote_clusters c ON c.campaign_id = f.campaign_id \
+     AND c.stage_key = f.stage_key AND c.cluster_key = f.cluster_key \
+     AND f.generation <= c.generation";
 
 /// Runs `sql` with a cluster's (campaign, stage, key) as `$1`–`$3` and `ids` after them.
 async fn for_cluster(

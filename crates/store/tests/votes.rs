@@ -1,15 +1,17 @@
 //! Votes under their limits, kept by the database: concurrent transactions for the last
 //! slot store exactly one; 齐鲁 2020's and 最美奋斗者 2019's rules at their edges; the day
 //! turning at 00:00 Beijing time; a repeated idempotency key; a refused vote in a batch
-//! leaving the others stored.
+//! leaving the others stored; a scan's flags counted only once it publishes them.
 
 use std::sync::Arc;
 
 use pingxuan_rules::campaign::{SEEDS, VoteRules, load};
 use pingxuan_store::applications::NewApplication;
 use pingxuan_store::testing::TestDb;
+use pingxuan_store::vote_review::{Decision, Found, Scanned, SetAside};
 use pingxuan_store::votes::{Cast, Clock, NewVote};
 use pingxuan_store::{Store, on_both_databases};
+use sqlx::Row;
 
 on_both_databases!(
     fifty_transactions_for_one_slot_store_one,
@@ -19,7 +21,8 @@ on_both_databases!(
     a_cap_of_three_holds_under_a_race,
     nothing_lands_after_the_freeze,
     a_refused_vote_does_not_sink_its_batch,
-    a_refused_vote_leaves_no_row
+    a_refused_vote_leaves_no_row,
+    flags_count_once_their_scan_publishes
 );
 
 const CID: &str = "dongguan-2023";
@@ -351,4 +354,118 @@ async fn nothing_lands_after_the_freeze(db: TestDb) {
             .await,
         Err(pingxuan_store::StoreError::Stale)
     ));
+}
+
+/// One scan's keeping of `found`, as `vote_review::scan` does after its signals.
+async fn keep(s: &Store, found: &[(&str, &[i64])]) -> Scanned {
+    let found: Vec<Found> = found
+        .iter()
+        .map(|(key, votes)| Found {
+            key: (*key).to_owned(),
+            signal: "burst".to_owned(),
+            evidence: "测试".to_owned(),
+            votes: votes.to_vec(),
+        })
+        .collect();
+    let flags = s.round_flags(CID, STAGE).await.unwrap();
+    s.save_clusters(CID, STAGE, &found, flags, 100)
+        .await
+        .unwrap()
+}
+
+async fn reach(s: &Store, key: &str) -> Vec<i64> {
+    let (votes, _) = s.cluster_reach(CID, STAGE, key).await.unwrap();
+    votes.into_iter().map(|(id, _, _)| id).collect()
+}
+
+/// A scan writes a cluster's new flags before it publishes them: flags written by a scan
+/// that did not publish (a decision came between) are reached by no decision and shown on
+/// no page, and the next scan settles them — a decided cluster's become a cluster of their
+/// own, an undecided one's it no longer finds are removed.
+async fn flags_count_once_their_scan_publishes(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let votes: Vec<NewVote> = (0..6).map(|i| vote(&format!("p:{i}"), ids[0])).collect();
+    s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap();
+    let v: Vec<i64> = s
+        .vote_facts(CID, STAGE)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    let first = keep(&s, &[("a", &v[0..3]), ("b", &v[0..2])]).await;
+    assert_eq!((first.new, first.updated, first.dropped), (2, 0, 0));
+    // A scan that wrote its flags and never published them.
+    for (key, id) in [("a", v[3]), ("a", v[4]), ("b", v[5])] {
+        sqlx::query(
+            "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, vote_id) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(CID)
+        .bind(STAGE)
+        .bind(key)
+        .bind(i64::MAX / 2)
+        .bind(id)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    }
+    assert_eq!(reach(&s, "a").await, v[0..3]);
+    let mut targets = s.cluster_targets(CID, STAGE).await.unwrap();
+    targets.sort();
+    assert_eq!(
+        targets,
+        vec![("a".to_owned(), ids[0], 3), ("b".to_owned(), ids[0], 2)]
+    );
+    let set_aside = s
+        .apply_decision(
+            &Decision {
+                campaign_id: CID,
+                stage_key: STAGE,
+                key: "a",
+                verdict: "invalidate",
+                reason: "同一网段集中投票",
+                by: None,
+                confirmed_by: None,
+                set_aside: SetAside::Cluster,
+                seen: 3,
+            },
+            |_| pingxuan_store::testing::audit(),
+            200,
+        )
+        .await
+        .unwrap();
+    assert_eq!(set_aside, 3, "the unpublished flags are not set aside");
+
+    let second = keep(&s, &[("a", &v[0..5]), ("b", &v[0..1])]).await;
+    assert_eq!((second.new, second.updated, second.dropped), (1, 1, 0));
+    assert_eq!(
+        reach(&s, "a").await,
+        v[0..3],
+        "the decided cluster as decided"
+    );
+    assert_eq!(reach(&s, "a+2").await, v[3..5]);
+    assert_eq!(reach(&s, "b").await, v[0..1]);
+    let counts: Vec<(String, i64)> = s
+        .clusters(CID, STAGE)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.key, c.votes))
+        .collect();
+    assert!(counts.contains(&("a+2".to_owned(), 2)) && counts.contains(&("b".to_owned(), 1)));
+    let b_rows: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
+         AND cluster_key = 'b'",
+    )
+    .bind(CID)
+    .bind(STAGE)
+    .fetch_one(&s.pool)
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(
+        b_rows, 1,
+        "what b no longer holds, published or not, is removed"
+    );
 }

@@ -171,18 +171,24 @@ pub(crate) async fn look_up_receipt(
     stage: &str,
     code: &str,
 ) -> Result<Option<pingxuan_app::vote_receipts::ReceiptView>, Failure> {
+    receipt_edge(state, ip).await?;
+    match pingxuan_app::vote_receipts::receipt_view(&state.ballots, campaign, stage, code).await {
+        Ok(r) => Ok(Some(r)),
+        Err(pingxuan_app::Error::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A receipt look-up (page, API or proof file) counted at the edge against its address, at
+/// the votes' rate: probing receipts costs what voting does.
+pub(crate) async fn receipt_edge(state: &AppState, ip: &str) -> Result<(), Failure> {
     at_edge(
         state,
         "receipt-ip",
         ip,
         state.config.edge_rates.votes_per_ip,
     )
-    .await?;
-    match pingxuan_app::vote_receipts::receipt_view(&state.ballots, campaign, stage, code).await {
-        Ok(r) => Ok(Some(r)),
-        Err(pingxuan_app::Error::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    .await
 }
 
 /// The key a client address is counted under at the edge: an IPv4 address itself (carrier

@@ -409,13 +409,7 @@ pub async fn get_proof(
     Path((campaign, stage, code)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     // The proof alone: no card is needed for the file.
-    super::at_edge(
-        &state,
-        "receipt-ip",
-        &p.ip,
-        state.config.edge_rates.votes_per_ip,
-    )
-    .await?;
+    super::receipt_edge(&state, &p.ip).await?;
     match pingxuan_app::vote_receipts::receipt(&state.ballots, &campaign, &stage, &code).await {
         Ok(pingxuan_app::vote_receipts::ReceiptCheck::Counted(proof)) => {
             json_file(&format!("回执证明-{}.json", proof.receipt), &proof)
