@@ -38,6 +38,37 @@ async fn vote_stage(
 /// lower CPU priority), the clusters are written here: a large cluster's new flags in
 /// short transactions first, then one that publishes them (`Store::save_clusters`).
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
+    // One scan of a round at a time on every server (the worker's, 重新检测, the freeze's):
+    // two that overlapped would each publish flags the other wrote. The lease lapses by
+    // itself should its server die mid-scan.
+    let lease = format!("vote-scan:{campaign_id}:{stage_key}");
+    let owner = pingxuan_store::leases::owner_name();
+    let waited = std::time::Instant::now();
+    while !store.try_lease(&lease, &owner, SCAN_LEASE_SECS).await? {
+        if waited.elapsed() > SCAN_WAIT {
+            return Err(Error::conflict(
+                "scan_busy",
+                "本轮投票正在检测中，请一分钟后再试",
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let scanned = scan_leased(store, campaign_id, stage_key, now).await;
+    store.release_lease(&lease, &owner).await?;
+    scanned
+}
+
+/// How long a scan may hold its round's lease (a million votes take about 30 s).
+const SCAN_LEASE_SECS: i64 = 300;
+/// How long a scan waits for the one under way before it gives up.
+const SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn scan_leased(
+    store: &Store,
+    campaign_id: &str,
+    stage_key: &str,
+    now: i64,
+) -> Result<Scanned> {
     let stage = vote_stage(store, campaign_id, stage_key).await?;
     let thresholds: Thresholds = stage
         .vote
@@ -56,9 +87,8 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
                 votes: c.votes,
             })
             .collect();
-        // The flags as they stand, read here too (as large as the clusters); scans of a
-        // round are one at a time (the workers' lease), and a flag written meanwhile only
-        // makes an insert a no-op.
+        // The flags as they stand, read here too (as large as the clusters); no other
+        // scan of the round writes them meanwhile (the lease).
         Ok((found, own.round_flags(&cid, &key).await?))
     })
     .await?;
@@ -402,6 +432,7 @@ pub async fn decide(
         confirmed_by: None,
         set_aside: set_aside(verdict),
         seen: l.cluster.votes,
+        generation: l.cluster.generation,
     };
     let target = format!("campaign:{campaign_id}/stage:{stage_key}/cluster:{key}");
     let what = format!(
@@ -478,6 +509,7 @@ pub async fn confirm(
         confirmed_by: access.actor(),
         set_aside: set_aside(verdict),
         seen: l.cluster.votes,
+        generation: l.cluster.generation,
     };
     let what = format!(
         "可疑投票“{}”（{}）",

@@ -38,4 +38,14 @@ impl Store {
         .rows_affected();
         Ok(n == 1)
     }
+
+    /// Gives the named lease back (only its owner's): the next may take it at once.
+    pub async fn release_lease(&self, name: &str, owner: &str) -> Result<()> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND owner = $2")
+            .bind(name)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

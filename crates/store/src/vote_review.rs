@@ -91,9 +91,10 @@ pub struct Decision<'a> {
     /// Votes set aside: the cluster's (invalidate), or every vote of its candidates in
     /// its groups (zero); none to keep.
     pub set_aside: SetAside,
-    /// The cluster's votes as the organiser saw them: a scan that changed it since
-    /// refuses the decision (`Stale`).
+    /// The cluster's votes and generation as the decision was made on them: a scan that
+    /// changed it since refuses the decision (`Stale`).
     pub seen: i64,
+    pub generation: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,9 @@ pub struct Standing {
     /// Set aside, with the reason.
     pub void_reason: Option<String>,
 }
+
+/// Rows a scan reads at a time.
+const PAGE: i64 = 50_000;
 
 const CLUSTER_COLUMNS: &str = "cluster_key, signal, evidence, votes, found_at, verdict, reason, \
      proposed_by, proposed_at, decided_by, confirmed_by, decided_at, voided, generation";
@@ -137,29 +141,43 @@ fn cluster_of(r: &sqlx::any::AnyRow) -> Cluster {
 }
 
 impl Store {
-    /// Every vote of a round not yet set aside, as the signals read them.
+    /// Every vote of a round not yet set aside, as the signals read them: in pages of
+    /// 50,000 by id, each its own read, so a round of millions never holds one snapshot
+    /// for seconds (on SQLite the WAL cannot be reset behind it and grows by the votes).
     pub async fn vote_facts(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<VoteFact>> {
-        Ok(sqlx::query(
-            "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device, v.client_ip, v.traits \
-             FROM votes v \
-             WHERE v.campaign_id = $1 AND v.stage_key = $2 \
-             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) ORDER BY v.id",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| VoteFact {
-            id: r.get(0),
-            cast_at: r.get(1),
-            voter: r.get(2),
-            client_net: r.get(3),
-            device: r.get(4),
-            client_ip: r.get(5),
-            traits: r.get(6),
-        })
-        .collect())
+        let mut out: Vec<VoteFact> = Vec::new();
+        loop {
+            let after = out.last().map_or(0, |f| f.id);
+            let page: Vec<VoteFact> = sqlx::query(
+                "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device, v.client_ip, v.traits \
+                 FROM votes v \
+                 WHERE v.campaign_id = $1 AND v.stage_key = $2 AND v.id > $3 \
+                 AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) \
+                 ORDER BY v.id LIMIT $4",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(after)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| VoteFact {
+                id: r.get(0),
+                cast_at: r.get(1),
+                voter: r.get(2),
+                client_net: r.get(3),
+                device: r.get(4),
+                client_ip: r.get(5),
+                traits: r.get(6),
+            })
+            .collect();
+            let last = (page.len() as i64) < PAGE;
+            out.extend(page);
+            if last {
+                return Ok(out);
+            }
+        }
     }
 
     /// A campaign's voters' phones, sealed: (voter id, sealed phone).
@@ -176,25 +194,35 @@ impl Store {
     }
 
     /// Every flag of a round, counted or not yet, by cluster: what a scan plans from. Read
-    /// aside with the votes (it is as large as the clusters).
+    /// aside with the votes (it is as large as the clusters), in pages as they are.
     pub async fn round_flags(&self, campaign_id: &str, stage_key: &str) -> Result<RoundFlags> {
         let mut flags = RoundFlags::default();
-        for r in sqlx::query(
-            "SELECT cluster_key, vote_id, generation FROM vote_flags \
-             WHERE campaign_id = $1 AND stage_key = $2",
-        )
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            flags
-                .0
-                .entry(r.get(0))
-                .or_default()
-                .insert(r.get(1), r.get(2));
+        let mut after: (String, i64) = (String::new(), 0);
+        loop {
+            let rows = sqlx::query(
+                "SELECT cluster_key, vote_id, generation FROM vote_flags \
+                 WHERE campaign_id = $1 AND stage_key = $2 AND (cluster_key, vote_id) > ($3, $4) \
+                 ORDER BY cluster_key, vote_id LIMIT $5",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(&after.0)
+            .bind(after.1)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                flags
+                    .0
+                    .entry(r.get(0))
+                    .or_default()
+                    .insert(r.get(1), r.get(2));
+            }
+            match rows.last() {
+                Some(r) if rows.len() as i64 == PAGE => after = (r.get(0), r.get(1)),
+                _ => return Ok(flags),
+            }
         }
-        Ok(flags)
     }
 
     /// Keeps what a scan found: a new cluster is added; an undecided one takes the scan's
@@ -202,13 +230,21 @@ impl Store {
     /// it that it did not hold form a cluster of their own (`{key}+{n}`); an undecided
     /// cluster the scan no longer finds is dropped (a proposal awaiting its second
     /// organiser stays). `flags` are the round's as [`Store::round_flags`] read them before.
+    /// The caller runs one scan of a round at a time (`pingxuan_app::vote_review::scan`
+    /// holds the round's scan lease).
     ///
-    /// The flags a cluster gains are written first, in short transactions under a new
-    /// generation that no cluster counts yet; then one transaction under the review lock
-    /// publishes each cluster (its count and the generation) and removes the flags it lost.
     /// On SQLite the votes wait while a write transaction is open, and a burst cluster
-    /// gains hundreds of thousands of votes between two scans. A cluster decided or
-    /// proposed meanwhile is left as the organiser saw it: its new flags stay uncounted.
+    /// gains (or loses) hundreds of thousands of votes between two scans; so the rows are
+    /// written in short transactions of 2,000 and only the clusters under the review lock:
+    /// 1. the flags a cluster gains, under a new generation no cluster counts yet;
+    /// 2. the flags an undecided cluster lost, each transaction under the review lock and
+    ///    only while the cluster is still undecided (a decision meanwhile reaches at most
+    ///    what its organiser saw counted, never a vote more);
+    /// 3. one transaction publishes each changed cluster — its count and the generation, so
+    ///    its gains count from now — and drops the clusters no longer found (their row only);
+    /// 4. the flags of dropped clusters, and the gains of clusters decided meanwhile (never
+    ///    counted), are removed.
+    ///
     /// Refused once the round is frozen.
     pub async fn save_clusters(
         &self,
@@ -221,7 +257,7 @@ impl Store {
         let planned_on = self.kept_clusters(None, campaign_id, stage_key).await?;
         let (plans, mut seen) = plan(found, &planned_on, &flags);
         let generation = next_generation(&flags, &planned_on);
-        // The gains, at most 2,000 rows a transaction.
+        let round = (campaign_id, stage_key);
         let gains: Vec<(&str, i64)> = plans
             .iter()
             .flat_map(|p| {
@@ -232,32 +268,80 @@ impl Store {
                     .map(move |v| (p.key.as_str(), *v))
             })
             .collect();
+        let insert = |n: usize| {
+            rows_sql(
+                "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, \
+                 vote_id) VALUES ",
+                "$1, $2, $3, $4",
+                4,
+                n,
+            ) + " ON CONFLICT DO NOTHING"
+        };
         for rows in gains.chunks(2000) {
+            let began = std::time::Instant::now();
             let mut tx = self.begin_write().await?;
-            let mut rows = rows;
-            while !rows.is_empty() {
-                let key = rows[0].0;
-                let n = rows.iter().take(500).take_while(|(k, _)| *k == key).count();
-                let (these, rest) = rows.split_at(n);
-                let sql = rows_sql(
-                    "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, \
-                     vote_id) VALUES ",
-                    "$1, $2, $3, $4",
-                    4,
-                    these.len(),
-                ) + " ON CONFLICT DO NOTHING";
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(campaign_id)
-                    .bind(stage_key)
-                    .bind(key)
-                    .bind(generation);
-                for (_, id) in these {
-                    q = q.bind(*id);
-                }
-                q.execute(&mut *tx).await?;
-                rows = rest;
-            }
+            for_keys(&mut tx, round, Some(generation), rows, insert).await?;
             tx.commit().await?;
+            self.let_writers_in(began).await;
+        }
+        // What each undecided cluster lost, while it stays undecided.
+        let mut lost: Vec<(&str, i64)> = Vec::new();
+        let mut changed: HashSet<&str> = gains.iter().map(|(k, _)| *k).collect();
+        for p in &plans {
+            let Some(c) = planned_on
+                .get(&p.key)
+                .filter(|c| !c.decided() && !c.pending())
+            else {
+                continue;
+            };
+            let want: HashSet<i64> = p.votes.iter().copied().collect();
+            let had = flags.0.get(&p.key);
+            let before = lost.len();
+            lost.extend(
+                had.into_iter()
+                    .flat_map(|h| h.keys())
+                    .filter(|v| !want.contains(v))
+                    .map(|v| (p.key.as_str(), *v)),
+            );
+            // A wanted flag above the cluster's generation (a scan that wrote it and
+            // could not publish) counts once this one publishes.
+            let uncounted =
+                had.is_some_and(|h| h.iter().any(|(v, g)| *g > c.generation && want.contains(v)));
+            if lost.len() > before || uncounted {
+                changed.insert(&p.key);
+            }
+        }
+        for rows in lost.chunks(2000) {
+            let began = std::time::Instant::now();
+            let mut tx = self.begin_review(campaign_id, stage_key).await?;
+            let mut open: Vec<(&str, i64)> = Vec::with_capacity(rows.len());
+            let mut checked: HashMap<&str, bool> = HashMap::new();
+            for &(key, id) in rows {
+                let undecided = match checked.get(key) {
+                    Some(u) => *u,
+                    None => {
+                        let u = sqlx::query(
+                            "SELECT 1 FROM vote_clusters WHERE campaign_id = $1 \
+                             AND stage_key = $2 AND cluster_key = $3 \
+                             AND decided_at IS NULL AND proposed_by IS NULL",
+                        )
+                        .bind(campaign_id)
+                        .bind(stage_key)
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .is_some();
+                        checked.insert(key, u);
+                        u
+                    }
+                };
+                if undecided {
+                    open.push((key, id));
+                }
+            }
+            for_keys(&mut tx, round, None, &open, delete_flags).await?;
+            tx.commit().await?;
+            self.let_writers_in(began).await;
         }
 
         let mut tx = self.begin_review(campaign_id, stage_key).await?;
@@ -265,11 +349,19 @@ impl Store {
             .kept_clusters(Some(&mut tx), campaign_id, stage_key)
             .await?;
         let mut out = Scanned::default();
+        let mut uncounted: Vec<&str> = Vec::new();
         for p in &plans {
             seen.insert(p.key.clone());
             match kept.get(&p.key) {
-                Some(c) if c.decided() || c.pending() => continue,
-                Some(_) => {
+                Some(c) if c.decided() || c.pending() => uncounted.push(&p.key),
+                Some(c) => {
+                    // Nothing gained or lost: count and generation stay, and with them
+                    // the form an organiser has open.
+                    let (votes, generation) = if changed.contains(p.key.as_str()) {
+                        (p.votes.len() as i64, generation)
+                    } else {
+                        (c.votes, c.generation)
+                    };
                     sqlx::query(
                         "UPDATE vote_clusters SET evidence = $4, votes = $5, generation = $6 \
                          WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3",
@@ -278,7 +370,7 @@ impl Store {
                     .bind(stage_key)
                     .bind(&p.key)
                     .bind(&p.evidence)
-                    .bind(p.votes.len() as i64)
+                    .bind(votes)
                     .bind(generation)
                     .execute(&mut *tx)
                     .await?;
@@ -303,45 +395,61 @@ impl Store {
                     out.new += 1;
                 }
             }
-            // The flags it lost (counted or left over from a scan that could not publish).
-            let want: HashSet<i64> = p.votes.iter().copied().collect();
-            let gone: Vec<i64> = flags
-                .0
-                .get(&p.key)
-                .into_iter()
-                .flat_map(|h| h.keys())
-                .filter(|v| !want.contains(v))
-                .copied()
-                .collect();
-            for chunk in gone.chunks(500) {
-                let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
-                let sql = format!(
-                    "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
-                     AND cluster_key = $3 AND vote_id IN ({})",
-                    ids.join(", ")
-                );
-                for_cluster(&mut tx, sql, (campaign_id, stage_key, &p.key), chunk).await?;
-            }
         }
+        let mut dropped: Vec<&str> = Vec::new();
         for (key, c) in &kept {
             if seen.contains(key) || c.decided() || c.pending() {
                 continue;
             }
-            for table in ["vote_flags", "vote_clusters"] {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DELETE FROM {table} WHERE campaign_id = $1 AND stage_key = $2 \
-                     AND cluster_key = $3"
-                )))
-                .bind(campaign_id)
-                .bind(stage_key)
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-            }
+            sqlx::query(
+                "DELETE FROM vote_clusters WHERE campaign_id = $1 AND stage_key = $2 \
+                 AND cluster_key = $3",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+            dropped.push(key);
             out.dropped += 1;
         }
         tx.commit().await?;
+
+        // Rows no cluster counts any more: a dropped cluster's (its row is gone), the
+        // gains of one decided meanwhile (above its generation).
+        let mut stale_rows: Vec<(&str, i64)> = Vec::new();
+        for key in &dropped {
+            stale_rows.extend(
+                flags
+                    .0
+                    .get(*key)
+                    .into_iter()
+                    .flat_map(|h| h.keys())
+                    .map(|v| (*key, *v)),
+            );
+        }
+        let uncounted: HashSet<&str> = uncounted.into_iter().collect();
+        stale_rows.extend(gains.iter().filter(|(k, _)| uncounted.contains(k)).copied());
+        for rows in stale_rows.chunks(2000) {
+            let began = std::time::Instant::now();
+            let mut tx = self.begin_write().await?;
+            for_keys(&mut tx, round, None, rows, delete_flags).await?;
+            tx.commit().await?;
+            self.let_writers_in(began).await;
+        }
         Ok(out)
+    }
+
+    /// After one of a scan's short write transactions begun at `began`, on SQLite a pause
+    /// as long as it took (at least 25 ms): a vote batch waiting for the one write lock is
+    /// in SQLite's busy handler, which looks again only every few milliseconds — back to
+    /// back, the scan's transactions would take the lock before it every time (the bench
+    /// saw a batch wait 5.6 s). PostgreSQL locks rows: no pause.
+    async fn let_writers_in(&self, began: std::time::Instant) {
+        if self.backend == crate::Backend::Sqlite {
+            let took = began.elapsed();
+            tokio::time::sleep(took.max(std::time::Duration::from_millis(25))).await;
+        }
     }
 
     /// A round's clusters by key: inside `tx` when given, else from the pool.
@@ -405,8 +513,9 @@ impl Store {
         .collect())
     }
 
-    /// The votes of a cluster: (vote id, group, candidate), and for zeroing the count of
-    /// every vote of its candidates in its groups not yet set aside.
+    /// The votes of a cluster not yet set aside (what invalidating it reaches): (vote id,
+    /// group, candidate), and for zeroing the count of every vote of its candidates in its
+    /// groups not yet set aside.
     pub async fn cluster_reach(
         &self,
         campaign_id: &str,
@@ -415,7 +524,8 @@ impl Store {
     ) -> Result<(Vec<(i64, String, i64)>, i64)> {
         let votes: Vec<(i64, String, i64)> = sqlx::query(sqlx::AssertSqlSafe(format!(
 "SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} JOIN votes v ON v.id = f.vote_id \
-             WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 ORDER BY v.id"
+             WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
+             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) ORDER BY v.id"
 )))
         .bind(campaign_id)
         .bind(stage_key)
@@ -480,7 +590,7 @@ impl Store {
         let n = sqlx::query(
             "UPDATE vote_clusters SET verdict = $4, reason = $5, proposed_by = $6, \
              proposed_at = $7 WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3 \
-             AND decided_at IS NULL AND proposed_by IS NULL AND votes = $8",
+             AND decided_at IS NULL AND proposed_by IS NULL AND votes = $8 AND generation = $9",
         )
         .bind(d.campaign_id)
         .bind(d.stage_key)
@@ -490,6 +600,7 @@ impl Store {
         .bind(d.by)
         .bind(now)
         .bind(d.seen)
+        .bind(d.generation)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -540,7 +651,7 @@ impl Store {
         let n = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE vote_clusters SET verdict = $4, reason = $5, decided_by = $7, \
              confirmed_by = $6, decided_at = $8 WHERE campaign_id = $1 AND stage_key = $2 \
-             AND cluster_key = $3 AND decided_at IS NULL AND votes = $9 {guard}"
+             AND cluster_key = $3 AND decided_at IS NULL AND votes = $9 AND generation = $10 {guard}"
         )))
         .bind(d.campaign_id)
         .bind(d.stage_key)
@@ -551,6 +662,7 @@ impl Store {
         .bind(d.by)
         .bind(now)
         .bind(d.seen)
+        .bind(d.generation)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -788,22 +900,43 @@ const COUNTED_FLAGS: &str = "vote_flags f JOIN vote_clusters c ON c.campaign_id 
      AND c.stage_key = f.stage_key AND c.cluster_key = f.cluster_key \
      AND f.generation <= c.generation";
 
-/// Runs `sql` with a cluster's (campaign, stage, key) as `$1`–`$3` and `ids` after them.
-async fn for_cluster(
+/// Runs `sql(n)` over `rows` — grouped by cluster key, each group in statements of at
+/// most 500 — with the round as `$1`, `$2`, the key as `$3`, `generation` as `$4` when
+/// given, and the rows' vote ids after them.
+async fn for_keys(
     tx: &mut Transaction<'static, Any>,
-    sql: String,
-    (campaign_id, stage_key, key): (&str, &str, &str),
-    ids: &[i64],
+    (campaign_id, stage_key): (&str, &str),
+    generation: Option<i64>,
+    mut rows: &[(&str, i64)],
+    sql: impl Fn(usize) -> String,
 ) -> Result<()> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(campaign_id)
-        .bind(stage_key)
-        .bind(key);
-    for id in ids {
-        q = q.bind(*id);
+    while let Some(&(key, _)) = rows.first() {
+        let n = rows.iter().take(500).take_while(|(k, _)| *k == key).count();
+        let (these, rest) = rows.split_at(n);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql(n)))
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(key);
+        if let Some(g) = generation {
+            q = q.bind(g);
+        }
+        for (_, id) in these {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+        rows = rest;
     }
-    q.execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Deletes `n` flags of one cluster by vote id (`for_keys`).
+fn delete_flags(n: usize) -> String {
+    let ids: Vec<String> = (0..n).map(|i| format!("${}", i + 4)).collect();
+    format!(
+        "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
+         AND cluster_key = $3 AND vote_id IN ({})",
+        ids.join(", ")
+    )
 }
 
 /// Rolls back a move whose guard found the record changed or the round frozen.

@@ -429,6 +429,7 @@ async fn flags_count_once_their_scan_publishes(db: TestDb) {
                 confirmed_by: None,
                 set_aside: SetAside::Cluster,
                 seen: 3,
+                generation: cluster(&s, "a").await.generation,
             },
             |_| pingxuan_store::testing::audit(),
             200,
@@ -439,13 +440,20 @@ async fn flags_count_once_their_scan_publishes(db: TestDb) {
 
     let second = keep(&s, &[("a", &v[0..5]), ("b", &v[0..1])]).await;
     assert_eq!((second.new, second.updated, second.dropped), (1, 1, 0));
+    // The decided cluster as decided (its votes set aside reach no decision again).
+    assert!(reach(&s, "a").await.is_empty());
+    let mut targets = s.cluster_targets(CID, STAGE).await.unwrap();
+    targets.sort();
     assert_eq!(
-        reach(&s, "a").await,
-        v[0..3],
-        "the decided cluster as decided"
+        targets,
+        vec![
+            ("a".to_owned(), ids[0], 3),
+            ("a+2".to_owned(), ids[0], 2),
+            ("b".to_owned(), ids[0], 1)
+        ]
     );
     assert_eq!(reach(&s, "a+2").await, v[3..5]);
-    assert_eq!(reach(&s, "b").await, v[0..1]);
+    assert!(reach(&s, "b").await.is_empty(), "its one vote was set aside with a");
     let counts: Vec<(String, i64)> = s
         .clusters(CID, STAGE)
         .await
@@ -454,18 +462,42 @@ async fn flags_count_once_their_scan_publishes(db: TestDb) {
         .map(|c| (c.key, c.votes))
         .collect();
     assert!(counts.contains(&("a+2".to_owned(), 2)) && counts.contains(&("b".to_owned(), 1)));
-    let b_rows: i64 = sqlx::query(
+    assert_eq!(
+        flag_rows(&s, "b").await,
+        1,
+        "what b no longer holds, published or not, is removed"
+    );
+
+    // Found again unchanged: the generation stays (an organiser's open form with it).
+    let b = cluster(&s, "b").await;
+    keep(&s, &[("a", &v[0..5]), ("b", &v[0..1])]).await;
+    assert_eq!(cluster(&s, "b").await.generation, b.generation);
+    // No longer found: dropped, and its flags with it.
+    let last = keep(&s, &[("a", &v[0..5])]).await;
+    assert_eq!(last.dropped, 1);
+    assert_eq!(flag_rows(&s, "b").await, 0);
+    assert_eq!(reach(&s, "a+2").await, v[3..5]);
+}
+
+async fn cluster(s: &Store, key: &str) -> pingxuan_store::vote_review::Cluster {
+    s.clusters(CID, STAGE)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.key == key)
+        .unwrap()
+}
+
+async fn flag_rows(s: &Store, key: &str) -> i64 {
+    sqlx::query(
         "SELECT COUNT(*) FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
-         AND cluster_key = 'b'",
+         AND cluster_key = $3",
     )
     .bind(CID)
     .bind(STAGE)
+    .bind(key)
     .fetch_one(&s.pool)
     .await
     .unwrap()
-    .get(0);
-    assert_eq!(
-        b_rows, 1,
-        "what b no longer holds, published or not, is removed"
-    );
+    .get(0)
 }
