@@ -120,7 +120,8 @@ async fn export_jobs_queue_and_finish(db: TestDb) {
     assert!(s.export_job(&a.public_id).await.unwrap().is_none());
 }
 
-/// A sweep's lease: one server a round; the holder renews it, another takes it once it lapsed.
+/// A sweep's lease: one server a round; the holder renews it, another takes it once it
+/// lapsed or its owner gave it back.
 async fn sweeps_take_turns(db: TestDb) {
     let s = db.store().await;
     assert!(s.try_lease("sweep:files", "one", 60).await.unwrap());
@@ -139,4 +140,9 @@ async fn sweeps_take_turns(db: TestDb) {
         .unwrap();
     assert!(s.try_lease("sweep:files", "two", 60).await.unwrap());
     assert!(!s.try_lease("sweep:files", "one", 60).await.unwrap());
+    // Given back only by its owner; then the next takes it at once.
+    s.release_lease("sweep:files", "one").await.unwrap();
+    assert!(!s.try_lease("sweep:files", "one", 60).await.unwrap());
+    s.release_lease("sweep:files", "two").await.unwrap();
+    assert!(s.try_lease("sweep:files", "one", 60).await.unwrap());
 }
