@@ -39,29 +39,62 @@ async fn vote_stage(
 /// short transactions first, then one that publishes them (`Store::save_clusters`).
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
     // One scan of a round at a time on every server (the worker's, 重新检测, the freeze's):
-    // two that overlapped would each publish flags the other wrote. The lease lapses by
-    // itself should its server die mid-scan.
-    let lease = format!("vote-scan:{campaign_id}:{stage_key}");
-    let owner = pingxuan_store::leases::owner_name();
+    // two that overlapped would each publish flags the other wrote. The lease is given back
+    // when the scan ends — also when its request is dropped midway — and lapses by itself
+    // should its server die.
+    let lease = ScanLease {
+        store: store.clone(),
+        name: format!("vote-scan:{campaign_id}:{stage_key}"),
+        owner: pingxuan_store::leases::owner_name(),
+    };
     let waited = std::time::Instant::now();
-    while !store.try_lease(&lease, &owner, SCAN_LEASE_SECS).await? {
+    while !store
+        .try_lease(&lease.name, &lease.owner, SCAN_LEASE_SECS)
+        .await?
+    {
         if waited.elapsed() > SCAN_WAIT {
             return Err(Error::conflict(
                 "scan_busy",
-                "本轮投票正在检测中，请一分钟后再试",
+                "本轮投票正在检测中，请几分钟后再试",
             ));
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    let scanned = scan_leased(store, campaign_id, stage_key, now).await;
-    store.release_lease(&lease, &owner).await?;
-    scanned
+    scan_leased(store, campaign_id, stage_key, now).await
 }
 
-/// How long a scan may hold its round's lease (a million votes take about 30 s).
-const SCAN_LEASE_SECS: i64 = 300;
-/// How long a scan waits for the one under way before it gives up.
-const SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a scan may hold its round's lease: beside a flat-out vote on SQLite a scan of
+/// a million votes took 144 s (its writes wait for the votes'), so with room to spare.
+const SCAN_LEASE_SECS: i64 = 1800;
+/// How long a scan waits for the one under way before it gives up: the freeze waits for
+/// the worker's scan to end rather than fail.
+const SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A round's scan lease, given back when dropped (the scan's end, or its request gone).
+struct ScanLease {
+    store: Store,
+    name: String,
+    owner: String,
+}
+
+impl Drop for ScanLease {
+    fn drop(&mut self) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (store, name, owner) = (
+            self.store.clone(),
+            std::mem::take(&mut self.name),
+            std::mem::take(&mut self.owner),
+        );
+        rt.spawn(async move {
+            if let Err(e) = store.release_lease(&name, &owner).await {
+                // It lapses by itself.
+                tracing::warn!(error = %e, lease = %name, "scan lease not given back");
+            }
+        });
+    }
+}
 
 async fn scan_leased(
     store: &Store,
@@ -390,9 +423,17 @@ fn refused(r: pingxuan_rules::vote::Refusal) -> Error {
     }
 }
 
+/// A cluster as the organiser's page (or API client) last read it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen {
+    pub votes: Option<i64>,
+    pub generation: Option<i64>,
+}
+
 /// The office decides a cluster: keep, invalidate, or zero where the campaign says so.
 /// Above the campaign's size it is kept as a proposal for another organiser. `seen`: the
-/// cluster's votes on the organiser's page, refused when a scan has changed them since.
+/// cluster's votes and generation on the organiser's page, refused when a scan has changed
+/// them since (a scan may swap votes and keep their number).
 #[allow(clippy::too_many_arguments)]
 pub async fn decide(
     store: &Store,
@@ -402,12 +443,21 @@ pub async fn decide(
     key: &str,
     verdict: Verdict,
     reason: &str,
-    seen: Option<i64>,
+    seen: Seen,
     ip: Option<&str>,
 ) -> Result<Decided> {
     let l = load(store, access, campaign_id, stage_key, key, Some(verdict)).await?;
     // Decided on what the organiser saw: a scan since may have grown the cluster.
-    if let Some(n) = seen
+    if let Some(g) = seen.generation
+        && g != l.cluster.generation
+        && !l.cluster.decided()
+    {
+        return Err(Error::conflict(
+            "cluster_changed",
+            "这一组可疑投票已重新检测，所含选票有变化，请核对后再处理",
+        ));
+    }
+    if let Some(n) = seen.votes
         && n != l.cluster.votes
         && !l.cluster.decided()
     {

@@ -284,16 +284,17 @@ impl Store {
             tx.commit().await?;
             self.let_writers_in(began).await;
         }
-        // What each undecided cluster lost, while it stays undecided.
+        // What each cluster the scan will write lost — an undecided one, or a key with
+        // flags and no row (a scan that stopped before publishing, a dropped cluster whose
+        // flags were not all removed) —, removed while it stays so.
         let mut lost: Vec<(&str, i64)> = Vec::new();
         let mut changed: HashSet<&str> = gains.iter().map(|(k, _)| *k).collect();
         for p in &plans {
-            let Some(c) = planned_on
-                .get(&p.key)
-                .filter(|c| !c.decided() && !c.pending())
-            else {
+            let c = planned_on.get(&p.key);
+            if c.is_some_and(|c| c.decided() || c.pending()) {
                 continue;
-            };
+            }
+            let counted_up_to = c.map_or(i64::MIN, |c| c.generation);
             let want: HashSet<i64> = p.votes.iter().copied().collect();
             let had = flags.0.get(&p.key);
             let before = lost.len();
@@ -304,42 +305,85 @@ impl Store {
                     .map(|v| (p.key.as_str(), *v)),
             );
             // A wanted flag above the cluster's generation (a scan that wrote it and
-            // could not publish) counts once this one publishes.
-            let uncounted =
-                had.is_some_and(|h| h.iter().any(|(v, g)| *g > c.generation && want.contains(v)));
-            if lost.len() > before || uncounted {
+            // could not publish) counts once this one publishes; a count that is not the
+            // scan's is set right.
+            let uncounted = had.is_some_and(|h| {
+                h.iter()
+                    .any(|(v, g)| *g > counted_up_to && want.contains(v))
+            });
+            let recount = c.is_some_and(|c| c.votes != p.votes.len() as i64);
+            if lost.len() > before || uncounted || recount {
                 changed.insert(&p.key);
             }
         }
+        // Keys whose losses a decision or proposal stopped: not published by this scan.
+        let mut held_back: HashSet<&str> = HashSet::new();
         for rows in lost.chunks(2000) {
             let began = std::time::Instant::now();
             let mut tx = self.begin_review(campaign_id, stage_key).await?;
             let mut open: Vec<(&str, i64)> = Vec::with_capacity(rows.len());
-            let mut checked: HashMap<&str, bool> = HashMap::new();
+            // Per key: whether it may lose flags, and its counted generation.
+            let mut checked: HashMap<&str, Option<i64>> = HashMap::new();
             for &(key, id) in rows {
-                let undecided = match checked.get(key) {
-                    Some(u) => *u,
+                let state = match checked.get(key) {
+                    Some(s) => *s,
                     None => {
-                        let u = sqlx::query(
-                            "SELECT 1 FROM vote_clusters WHERE campaign_id = $1 \
-                             AND stage_key = $2 AND cluster_key = $3 \
-                             AND decided_at IS NULL AND proposed_by IS NULL",
+                        let row = sqlx::query(
+                            "SELECT generation, decided_at, proposed_by FROM vote_clusters \
+                             WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3",
                         )
                         .bind(campaign_id)
                         .bind(stage_key)
                         .bind(key)
                         .fetch_optional(&mut *tx)
-                        .await?
-                        .is_some();
-                        checked.insert(key, u);
-                        u
+                        .await?;
+                        let s = match row {
+                            None => Some(i64::MIN),
+                            Some(r)
+                                if r.get::<Option<i64>, _>(1).is_none()
+                                    && r.get::<Option<i64>, _>(2).is_none() =>
+                            {
+                                Some(r.get(0))
+                            }
+                            Some(_) => None,
+                        };
+                        checked.insert(key, s);
+                        s
                     }
                 };
-                if undecided {
-                    open.push((key, id));
+                match state {
+                    Some(_) => open.push((key, id)),
+                    None => {
+                        held_back.insert(key);
+                    }
                 }
             }
             for_keys(&mut tx, round, None, &open, delete_flags).await?;
+            // The count stays the number of flags that count, whatever comes between.
+            let mut fewer: BTreeMap<&str, i64> = BTreeMap::new();
+            for &(key, id) in &open {
+                let counted_up_to = checked.get(key).copied().flatten().unwrap_or(i64::MIN);
+                if flags
+                    .0
+                    .get(key)
+                    .and_then(|h| h.get(&id))
+                    .is_some_and(|g| *g <= counted_up_to)
+                {
+                    *fewer.entry(key).or_default() += 1;
+                }
+            }
+            for (key, n) in fewer {
+                sqlx::query(
+                    "UPDATE vote_clusters SET votes = votes - $4 WHERE campaign_id = $1 \
+                     AND stage_key = $2 AND cluster_key = $3",
+                )
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(key)
+                .bind(n)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             self.let_writers_in(began).await;
         }
@@ -353,7 +397,9 @@ impl Store {
         for p in &plans {
             seen.insert(p.key.clone());
             match kept.get(&p.key) {
-                Some(c) if c.decided() || c.pending() => uncounted.push(&p.key),
+                Some(c) if c.decided() || c.pending() || held_back.contains(p.key.as_str()) => {
+                    uncounted.push(&p.key)
+                }
                 Some(c) => {
                     // Nothing gained or lost: count and generation stay, and with them
                     // the form an organiser has open.

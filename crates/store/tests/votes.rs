@@ -22,7 +22,8 @@ on_both_databases!(
     nothing_lands_after_the_freeze,
     a_refused_vote_does_not_sink_its_batch,
     a_refused_vote_leaves_no_row,
-    flags_count_once_their_scan_publishes
+    flags_count_once_their_scan_publishes,
+    an_unpublished_scans_rows_never_count
 );
 
 const CID: &str = "dongguan-2023";
@@ -453,7 +454,10 @@ async fn flags_count_once_their_scan_publishes(db: TestDb) {
         ]
     );
     assert_eq!(reach(&s, "a+2").await, v[3..5]);
-    assert!(reach(&s, "b").await.is_empty(), "its one vote was set aside with a");
+    assert!(
+        reach(&s, "b").await.is_empty(),
+        "its one vote was set aside with a"
+    );
     let counts: Vec<(String, i64)> = s
         .clusters(CID, STAGE)
         .await
@@ -500,4 +504,42 @@ async fn flag_rows(s: &Store, key: &str) -> i64 {
     .await
     .unwrap()
     .get(0)
+}
+
+/// A scan that wrote a new cluster's flags and stopped before publishing it leaves rows
+/// under a key without a cluster: when the key is found again, the rows it no longer holds
+/// are removed, and the count is what counts.
+async fn an_unpublished_scans_rows_never_count(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let votes: Vec<NewVote> = (0..4).map(|i| vote(&format!("p:{i}"), ids[0])).collect();
+    s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap();
+    let v: Vec<i64> = s
+        .vote_facts(CID, STAGE)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    for id in [v[0], v[1]] {
+        sqlx::query(
+            "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, vote_id) \
+             VALUES ($1, $2, 'c', 5, $3)",
+        )
+        .bind(CID)
+        .bind(STAGE)
+        .bind(id)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    }
+    assert!(s.cluster_targets(CID, STAGE).await.unwrap().is_empty());
+    let scanned = keep(&s, &[("c", &v[1..3])]).await;
+    assert_eq!(scanned.new, 1);
+    assert_eq!(cluster(&s, "c").await.votes, 2);
+    assert_eq!(
+        s.cluster_targets(CID, STAGE).await.unwrap(),
+        vec![("c".to_owned(), ids[0], 2)]
+    );
+    assert_eq!(reach(&s, "c").await, v[1..3]);
+    assert_eq!(flag_rows(&s, "c").await, 2);
 }

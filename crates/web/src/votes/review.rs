@@ -42,6 +42,7 @@ struct ClusterRow {
     signal_name: &'static str,
     evidence: String,
     votes: i64,
+    generation: i64,
     found_at: String,
     status: String,
     decided: bool,
@@ -103,6 +104,7 @@ fn render(
                 targets: c.targets,
                 voided: c.cluster.voided,
                 votes: c.cluster.votes,
+                generation: c.cluster.generation,
                 evidence: c.cluster.evidence,
                 key: c.cluster.key,
             })
@@ -160,9 +162,11 @@ pub struct DecisionForm {
     action: String,
     #[serde(default)]
     reason: String,
-    /// The cluster's votes as the page showed them.
+    /// The cluster's votes and scan generation as the page showed them.
     #[serde(default)]
     seen: Option<i64>,
+    #[serde(default)]
+    generation: Option<i64>,
 }
 
 /// `POST /campaigns/{id}/stages/{key}/suspects`: a decision, a confirmation or a withdrawal.
@@ -189,7 +193,10 @@ pub async fn post_decision(
                 &form.cluster,
                 v,
                 &form.reason,
-                form.seen,
+                actions::Seen {
+                    votes: form.seen,
+                    generation: form.generation,
+                },
                 ip,
             )
             .await
@@ -246,6 +253,8 @@ pub struct ClusterOut {
     pub signal_name: String,
     pub evidence: String,
     pub votes: i64,
+    /// The scan that last changed its votes: sent back with a decision as `generation`.
+    pub generation: i64,
     pub found_at: i64,
     /// 待处理, 待另一位组织者确认：…, or the decision in words.
     pub status: String,
@@ -288,6 +297,7 @@ fn review_out(r: Review) -> ReviewOut {
                 signal: c.cluster.signal,
                 evidence: c.cluster.evidence,
                 votes: c.cluster.votes,
+                generation: c.cluster.generation,
                 found_at: c.cluster.found_at,
                 verdict: c.cluster.verdict,
                 reason: c.cluster.reason,
@@ -339,6 +349,10 @@ pub struct DecisionIn {
     /// The cluster's `votes` as last read: refused (409) when a scan has changed them since.
     #[serde(default)]
     pub seen: Option<i64>,
+    /// The cluster's `generation` as last read: refused (409) when a scan has changed its
+    /// votes since, even to as many.
+    #[serde(default)]
+    pub generation: Option<i64>,
 }
 
 /// A decision on a cluster, a proposal's confirmation or its withdrawal; the review after it.
@@ -375,7 +389,10 @@ pub async fn api_decision(
                 &body.cluster,
                 v,
                 &body.reason,
-                body.seen,
+                actions::Seen {
+                    votes: body.seen,
+                    generation: body.generation,
+                },
                 ip,
             )
             .await?;

@@ -117,6 +117,19 @@ async fn a_burst_is_set_aside_by_two_organisers_before_the_freeze(db: TestDb) {
     // Whom it voted for: what a zeroing would reach.
     assert!(c["targets"].as_str().unwrap().ends_with(" 40 票"), "{c}");
     let cluster = c["cluster"].as_str().unwrap().to_owned();
+    // A decision made on another scan's cluster (as many votes, others among them) is
+    // refused: the generation it read is not the cluster's.
+    let generation = c["generation"].as_i64().unwrap();
+    let (s, r) = app
+        .call(
+            Method::POST,
+            &path,
+            &token,
+            json!({ "cluster": cluster, "action": "keep", "seen": 40, "generation": generation - 1 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+    assert_eq!(r["error"]["code"], "cluster_changed");
     // The stage's page says so beside the freeze.
     let mut page = app.signed_in("dg-office").await;
     let stage = page.get(&format!("/campaigns/{CID}/stages/{STAGE}")).await;
