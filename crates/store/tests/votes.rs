@@ -357,6 +357,22 @@ async fn nothing_lands_after_the_freeze(db: TestDb) {
     ));
 }
 
+/// A round of one candidate and `n` votes for it by `n` voters: the store, the
+/// candidate, the votes' ids in order.
+async fn voted(db: &TestDb, n: usize) -> (Store, Vec<i64>, Vec<i64>) {
+    let (s, ids) = round(db, 1).await;
+    let votes: Vec<NewVote> = (0..n).map(|i| vote(&format!("p:{i}"), ids[0])).collect();
+    s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap();
+    let v = s
+        .vote_facts(CID, STAGE)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    (s, ids, v)
+}
+
 /// One scan's keeping of `found`, as `vote_review::scan` does after its signals.
 async fn keep(s: &Store, found: &[(&str, &[i64])]) -> Scanned {
     let found: Vec<Found> = found
@@ -384,16 +400,7 @@ async fn reach(s: &Store, key: &str) -> Vec<i64> {
 /// no page, and the next scan settles them — a decided cluster's become a cluster of their
 /// own, an undecided one's it no longer finds are removed.
 async fn flags_count_once_their_scan_publishes(db: TestDb) {
-    let (s, ids) = round(&db, 1).await;
-    let votes: Vec<NewVote> = (0..6).map(|i| vote(&format!("p:{i}"), ids[0])).collect();
-    s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap();
-    let v: Vec<i64> = s
-        .vote_facts(CID, STAGE)
-        .await
-        .unwrap()
-        .iter()
-        .map(|f| f.id)
-        .collect();
+    let (s, ids, v) = voted(&db, 6).await;
     let first = keep(&s, &[("a", &v[0..3]), ("b", &v[0..2])]).await;
     assert_eq!((first.new, first.updated, first.dropped), (2, 0, 0));
     // A scan that wrote its flags and never published them.
@@ -510,16 +517,7 @@ async fn flag_rows(s: &Store, key: &str) -> i64 {
 /// under a key without a cluster: when the key is found again, the rows it no longer holds
 /// are removed, and the count is what counts.
 async fn an_unpublished_scans_rows_never_count(db: TestDb) {
-    let (s, ids) = round(&db, 1).await;
-    let votes: Vec<NewVote> = (0..4).map(|i| vote(&format!("p:{i}"), ids[0])).collect();
-    s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap();
-    let v: Vec<i64> = s
-        .vote_facts(CID, STAGE)
-        .await
-        .unwrap()
-        .iter()
-        .map(|f| f.id)
-        .collect();
+    let (s, ids, v) = voted(&db, 4).await;
     for id in [v[0], v[1]] {
         sqlx::query(
             "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, vote_id) \
