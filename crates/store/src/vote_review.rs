@@ -569,10 +569,11 @@ impl Store {
         key: &str,
     ) -> Result<(Vec<(i64, String, i64)>, i64)> {
         let votes: Vec<(i64, String, i64)> = sqlx::query(sqlx::AssertSqlSafe(format!(
-"SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} JOIN votes v ON v.id = f.vote_id \
+            "SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} \
+             JOIN votes v ON v.id = f.vote_id \
              WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
              AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) ORDER BY v.id"
-)))
+        )))
         .bind(campaign_id)
         .bind(stage_key)
         .bind(key)
