@@ -355,14 +355,22 @@ pub fn network_of(ip: &str) -> String {
     }
 }
 
-/// A receipt: 16 random characters of Crockford's base32 in groups of four (no phone,
-/// nothing of the voter; 80 bits, so receipts cannot be guessed).
+/// A receipt: 16 characters of Crockford's base32 in groups of four, nothing of the
+/// voter in it. The first four count the seconds (wrapping every 12 days), so receipts
+/// issued together sit together in the receipts' index — a page written for many votes,
+/// not one each —; the twelve after them are random (60 bits), so a receipt cannot be
+/// guessed even knowing when it was issued.
 pub fn new_receipt() -> String {
+    receipt_at(pingxuan_store::now())
+}
+
+fn receipt_at(unix: i64) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let bytes: [u8; 16] = rand::random();
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(b % 32)] as char)
+    let seconds = unix as u64 & 0xF_FFFF;
+    let random: [u8; 12] = rand::random();
+    let chars: Vec<char> = (0..4)
+        .map(|i| ALPHABET[(seconds >> (15 - 5 * i) & 31) as usize] as char)
+        .chain(random.iter().map(|b| ALPHABET[usize::from(b % 32)] as char))
         .collect();
     chars
         .chunks(4)
@@ -960,6 +968,18 @@ mod tests {
         assert_eq!(a.len(), 19);
         assert_eq!(a.matches('-').count(), 3);
         assert_ne!(a, new_receipt());
+    }
+
+    #[test]
+    fn receipts_of_one_second_share_their_head_and_follow_the_clock() {
+        let t = 1_700_000_000;
+        let (a, b) = (receipt_at(t), receipt_at(t));
+        assert_eq!(a[..4], b[..4]);
+        assert_ne!(a[5..], b[5..]);
+        let later = receipt_at(t + 1);
+        assert!(later[..4] > a[..4], "{a} {later}");
+        // 2^20 seconds later the head comes round again.
+        assert_eq!(receipt_at(t + (1 << 20))[..4], a[..4]);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::selection::aggregate::{Aggregate, Score, TieKey};
 pub mod merkle;
 pub mod review;
 pub mod signals;
+pub mod slots;
 pub mod verify;
 
 /// Why a vote is refused, with the code the API answers.

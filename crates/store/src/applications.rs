@@ -1249,10 +1249,7 @@ impl Store {
     ) -> Result<()> {
         // 300 rows (900 parameters) a statement.
         for chunk in rows.chunks(300) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = crate::value_rows("", chunk.len(), 3, 1);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO application_terms (application_id, kind, term) VALUES {values}"
             )));

@@ -86,6 +86,28 @@ pub(crate) fn unique_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreErro
     }
 }
 
+/// `n` rows for a multi-row `VALUES`, each opening with the parameters every row shares
+/// (`shared`, e.g. `"$1, $2"`, or `""`) and then `cols` of its own, numbered from
+/// `$first`: `value_rows("$1", 2, 2, 2)` is `($1, $2, $3), ($1, $4, $5)`.
+pub(crate) fn value_rows(shared: &str, n: usize, cols: usize, first: usize) -> String {
+    let mut out = String::with_capacity(n * (shared.len() + cols * 6 + 4));
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        out.push_str(shared);
+        for c in 0..cols {
+            if c > 0 || !shared.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", first + i * cols + c));
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Current time in unix seconds.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -338,6 +360,14 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rows_share_their_head_and_number_the_rest() {
+        use super::value_rows;
+        assert_eq!(value_rows("$1", 2, 2, 2), "($1, $2, $3), ($1, $4, $5)");
+        assert_eq!(value_rows("", 2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows("$1, $2", 1, 1, 3), "($1, $2, $3)");
+    }
+
     /// Every SQLite connection is set up for durability: WAL, the WAL synced at every
     /// commit (FULL, which `kill -9` cannot tell from NORMAL: the page cache survives it),
     /// no checkpoint inside a commit — each connection of the pool, not just the first.

@@ -995,10 +995,7 @@ async fn stale<T>(tx: Transaction<'static, Any>) -> Result<T> {
 /// `head` then `n` rows of the shared parameters `shared` (the first `fixed` of them)
 /// followed by one parameter of its own: `($1, $2, $3, $4), ($1, $2, $3, $5)`.
 fn rows_sql(head: &str, shared: &str, fixed: usize, n: usize) -> String {
-    let rows: Vec<String> = (0..n)
-        .map(|i| format!("({shared}, ${})", fixed + 1 + i))
-        .collect();
-    format!("{head}{}", rows.join(", "))
+    format!("{head}{}", crate::value_rows(shared, n, 1, fixed + 1))
 }
 
 /// Whether the round's count is frozen.

@@ -10,9 +10,10 @@
 //! NOTHING`). Two servers racing for the last slot insert the same number; the second
 //! waits on the first's transaction and then inserts nothing, and is refused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use pingxuan_rules::campaign::VoteRules;
+use pingxuan_rules::vote::slots::{self, Ask, Held, Plan};
 use pingxuan_rules::vote::{self, Claim};
 use sqlx::{Any, Row, Transaction};
 
@@ -274,6 +275,14 @@ impl Store {
             .map_err(|e| StoreError::Other(format!("ballot: {e}")))
     }
 
+    /// A batch in a handful of statements whatever its size (each statement of SQLite's
+    /// one writer crosses to its thread and back): the rows in one insert, the slots the
+    /// voters already hold read in one, the plan of `rules::vote::slots` over them, the
+    /// slots and picks it takes written in one insert each under their unique keys, the
+    /// refused votes' rows deleted in one. A slot or pick that did not insert (another
+    /// server's batch took it meanwhile) sends that voter's votes of the batch back to
+    /// the slot-by-slot path; a row that did not insert (a repeated idempotency key) is
+    /// answered by the path of one vote.
     async fn cast_batch(
         &self,
         rules: &VoteRules,
@@ -283,18 +292,20 @@ impl Store {
         let Some(first) = votes.first() else {
             return Ok(Vec::new());
         };
-        let (mut tx, now) = match self
-            .begin_votes(rules, &first.campaign_id, &first.stage_key, clock)
-            .await?
+        let (campaign, stage) = (first.campaign_id.as_str(), first.stage_key.as_str());
+        if votes
+            .iter()
+            .any(|v| v.campaign_id != campaign || v.stage_key != stage)
         {
+            return Err(StoreError::Other("a vote batch spans rounds".to_owned()));
+        }
+        let (mut tx, now) = match self.begin_votes(rules, campaign, stage, clock).await? {
             Ok(open) => open,
             Err(refused) => return Ok(votes.iter().map(|_| refused.clone()).collect()),
         };
-        let day = vote::day(now).to_string();
+        let date = vote::day(now);
+        let day = date.to_string();
         let mut out: Vec<Option<Cast>> = votes.iter().map(|_| None).collect();
-        // Tallies go in at the end, in one order, so two batches never wait on each
-        // other's tally rows crosswise.
-        let mut tallies: Adds = BTreeMap::new();
         // The votes by voter (a voter's own in the order they came): batches take the
         // rows of different voters in one order, so two servers' batches do not wait on
         // each other crosswise over two voters. Over one voter's rows (a candidate's slot,
@@ -302,15 +313,88 @@ impl Store {
         // One server never has two batches of one voter under way (`Ballots`' lanes).
         let mut order: Vec<usize> = (0..votes.len()).collect();
         order.sort_by(|&a, &b| votes[a].voter.cmp(&votes[b].voter));
-        for i in order {
-            let v = &votes[i];
-            let c = self.cast_one(&mut tx, rules, v, now, &day).await?;
-            if matches!(c, Cast::Stored { .. }) {
+        let ids = insert_votes(&mut tx, votes, &order, now, &day).await?;
+        let placed: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| ids[i].is_some())
+            .collect();
+        let claims: Vec<Vec<Claim>> = placed
+            .iter()
+            .map(|&i| vote::claims(rules, votes[i].candidate, date))
+            .collect();
+        let asks: Vec<Ask<'_>> = placed
+            .iter()
+            .zip(&claims)
+            .map(|(&i, claims)| Ask {
+                voter: &votes[i].voter,
+                candidate: votes[i].candidate,
+                claims,
+            })
+            .collect();
+        let held = read_held(&mut tx, campaign, stage, &asks).await?;
+        let plans = slots::plan(&asks, &held);
+        let rows: Vec<Planned<'_>> = placed
+            .iter()
+            .zip(&plans)
+            .map(|(&i, p)| {
+                let v = &votes[i];
+                (v.voter.as_str(), v.candidate, ids[i].expect("placed"), p)
+            })
+            .collect();
+        let written = write_plan(&mut tx, campaign, stage, &rows).await?;
+        let mut refused = Vec::new();
+        let mut contested = Vec::new();
+        for (k, &i) in placed.iter().enumerate() {
+            let id = ids[i].expect("placed");
+            if written.contested.contains(votes[i].voter.as_str()) {
+                contested.push((i, id));
+                continue;
+            }
+            out[i] = Some(match &plans[k] {
+                Plan::Takes { .. } => Cast::Stored {
+                    receipt: votes[i].receipt.clone(),
+                    day: day.clone(),
+                },
+                Plan::Refused { code, message } => {
+                    refused.push(id);
+                    Cast::Refused {
+                        code,
+                        message: message.clone(),
+                    }
+                }
+            });
+        }
+        delete_votes(&mut tx, &refused).await?;
+        if !contested.is_empty() {
+            // What the plan wrote for them goes, then each takes its slots one by one.
+            tracing::debug!(
+                votes = contested.len(),
+                "vote slots contested, taken one by one"
+            );
+            let theirs: Vec<i64> = contested.iter().map(|&(_, id)| id).collect();
+            undo_plan(&mut tx, campaign, stage, &theirs, &written).await?;
+            for (i, id) in contested {
+                out[i] = Some(
+                    self.claim_slots(&mut tx, rules, &votes[i], id, date, &day)
+                        .await?,
+                );
+            }
+        }
+        for &i in &order {
+            if ids[i].is_none() {
+                out[i] = Some(self.cast_one(&mut tx, rules, &votes[i], now, &day).await?);
+            }
+        }
+        // Tallies go in at the end, in one order, so two batches never wait on each
+        // other's tally rows crosswise.
+        let mut tallies: Adds = BTreeMap::new();
+        for (v, c) in votes.iter().zip(&out) {
+            if matches!(c, Some(Cast::Stored { .. })) {
                 *tallies
                     .entry((&v.campaign_id, &v.stage_key, &v.group_key, v.candidate))
                     .or_default() += 1;
             }
-            out[i] = Some(c);
         }
         add_tallies(&mut tx, &tallies).await?;
         tx.commit().await?;
@@ -320,7 +404,7 @@ impl Store {
             .collect())
     }
 
-    /// One vote of a batch: the row, then a slot of every limit. When a limit refuses,
+    /// One vote: the row, then a slot of every limit. When a limit refuses,
     /// what the vote took (its slots, the picks it made, its row) is deleted again in the
     /// same transaction — never committed, so as if never written. A repeated idempotency
     /// key is not looked up first: the row's unique key inserts nothing, and the answer
@@ -366,7 +450,21 @@ impl Store {
                 });
             }
         };
-        let date = vote::day(now);
+        self.claim_slots(tx, rules, v, id, vote::day(now), day)
+            .await
+    }
+
+    /// The slots of every limit for a stored row `id`, one statement at a time; when a
+    /// limit refuses, what the vote took and its row are deleted again.
+    async fn claim_slots(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        rules: &VoteRules,
+        v: &NewVote,
+        id: i64,
+        date: time::Date,
+        day: &str,
+    ) -> Result<Cast> {
         let mut took: Vec<Took> = Vec::new();
         for claim in vote::claims(rules, v.candidate, date) {
             match self.take_slot(tx, v, &claim, id).await? {
@@ -799,24 +897,11 @@ async fn add_tallies(tx: &mut Transaction<'static, Any>, adds: &Adds<'_>) -> Res
     if adds.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..adds.len())
-        .map(|i| {
-            let b = i * 5;
-            format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO vote_tallies (campaign_id, stage_key, group_key, candidate, votes) \
          VALUES {} ON CONFLICT (campaign_id, stage_key, group_key, candidate) \
          DO UPDATE SET votes = vote_tallies.votes + excluded.votes",
-        rows.join(", ")
+        crate::value_rows("", adds.len(), 5, 1)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (&(campaign, stage, group, candidate), &n) in adds {
@@ -828,6 +913,250 @@ async fn add_tallies(tx: &mut Transaction<'static, Any>, adds: &Adds<'_>) -> Res
             .bind(n);
     }
     q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Rows of a statement: a batch's parameters stay well under SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const ROWS_A_STATEMENT: usize = 500;
+
+/// Inserts a batch's rows in `order`, in statements of up to 500 rows; each vote's id,
+/// or `None` where a unique key (a repeated idempotency key) inserted nothing.
+async fn insert_votes(
+    tx: &mut Transaction<'static, Any>,
+    votes: &[NewVote],
+    order: &[usize],
+    now: i64,
+    day: &str,
+) -> Result<Vec<Option<i64>>> {
+    let mut ids = vec![None; votes.len()];
+    let mut by_receipt: std::collections::HashMap<&str, usize> = Default::default();
+    for &i in order {
+        by_receipt.entry(votes[i].receipt.as_str()).or_insert(i);
+    }
+    let first = &votes[order[0]];
+    for chunk in order.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO votes (campaign_id, stage_key, day, cast_at, group_key, voter, \
+             candidate, receipt, idempotency, client_ip, client_net, share, device, \
+             user_agent, traits) VALUES {} ON CONFLICT DO NOTHING RETURNING id, receipt",
+            crate::value_rows("$1, $2, $3, $4", chunk.len(), 11, 5)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&first.campaign_id)
+            .bind(&first.stage_key)
+            .bind(day)
+            .bind(now);
+        for &i in chunk {
+            let v = &votes[i];
+            q = q
+                .bind(&v.group_key)
+                .bind(&v.voter)
+                .bind(v.candidate)
+                .bind(&v.receipt)
+                .bind(&v.idempotency)
+                .bind(&v.client_ip)
+                .bind(&v.client_net)
+                .bind(&v.share)
+                .bind(&v.device)
+                .bind(&v.user_agent)
+                .bind(&v.traits);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            let receipt: String = r.try_get(1)?;
+            if let Some(&i) = by_receipt.get(receipt.as_str()) {
+                ids[i] = Some(r.try_get(0)?);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// What the round's voters of `asks` already hold: the next slot of each limit they
+/// claim and the picks they could make, each key looked up by its primary key.
+async fn read_held(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    asks: &[Ask<'_>],
+) -> Result<Held> {
+    let (slot_keys, pick_keys) = slots::keys(asks);
+    let mut held = Held::default();
+    for chunk in slot_keys.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "WITH k (voter, scope) AS (VALUES {}) SELECT k.voter, k.scope, \
+             (SELECT COALESCE(MAX(s.slot) + 1, 0) FROM vote_slots s \
+              WHERE s.campaign_id = $1 AND s.stage_key = $2 AND s.voter = k.voter \
+              AND s.scope = k.scope) FROM k",
+            crate::value_rows("", chunk.len(), 2, 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        for (voter, scope) in chunk {
+            q = q.bind(voter).bind(scope);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            let next: i64 = r.try_get(2)?;
+            if next > 0 {
+                held.next.insert((r.try_get(0)?, r.try_get(1)?), next);
+            }
+        }
+    }
+    for chunk in pick_keys.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "WITH k (voter, period, candidate) AS (VALUES {}) \
+             SELECT k.voter, k.period, k.candidate FROM k WHERE EXISTS (SELECT 1 \
+             FROM vote_picks p WHERE p.campaign_id = $1 AND p.stage_key = $2 \
+             AND p.voter = k.voter AND p.period = k.period AND p.candidate = k.candidate)",
+            crate::value_rows("", chunk.len(), 3, 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        for (voter, period, candidate) in chunk {
+            q = q.bind(voter).bind(period).bind(*candidate);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            held.picked
+                .insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+    }
+    Ok(held)
+}
+
+/// One planned vote: its voter, candidate, row and plan.
+type Planned<'a> = (&'a str, i64, i64, &'a Plan);
+
+/// What a batch's plan wrote: the voters with a planned slot or pick that did not insert,
+/// and the picks that did.
+struct Written {
+    contested: HashSet<String>,
+    picks: HashSet<slots::PickKey>,
+}
+
+/// Writes the slots and the picks of `rows`' plans, one statement each (per 500 rows),
+/// each row under its unique key: one another transaction holds inserts nothing.
+async fn write_plan(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    rows: &[Planned<'_>],
+) -> Result<Written> {
+    let mut slots: Vec<(&str, &str, i64, i64)> = Vec::new();
+    let mut picks: Vec<(&str, &str, i64)> = Vec::new();
+    for &(voter, candidate, id, plan) in rows {
+        if let Plan::Takes { slots: s, picks: p } = plan {
+            slots.extend(s.iter().map(|(scope, at)| (voter, scope.as_str(), *at, id)));
+            picks.extend(p.iter().map(|period| (voter, period.as_str(), candidate)));
+        }
+    }
+    let mut written = Written {
+        contested: HashSet::new(),
+        picks: HashSet::new(),
+    };
+    let mut taken: HashSet<(i64, String)> = HashSet::new();
+    for chunk in slots.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO vote_slots (campaign_id, stage_key, voter, scope, slot, vote_id) \
+             VALUES {} ON CONFLICT DO NOTHING RETURNING vote_id, scope",
+            crate::value_rows("$1, $2", chunk.len(), 4, 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        for &(voter, scope, at, id) in chunk {
+            q = q.bind(voter).bind(scope).bind(at).bind(id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            taken.insert((r.try_get(0)?, r.try_get(1)?));
+        }
+    }
+    for &(voter, scope, _, id) in &slots {
+        if !taken.contains(&(id, scope.to_owned())) {
+            written.contested.insert(voter.to_owned());
+        }
+    }
+    for chunk in picks.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO vote_picks (campaign_id, stage_key, voter, period, candidate) \
+             VALUES {} ON CONFLICT DO NOTHING RETURNING voter, period, candidate",
+            crate::value_rows("$1, $2", chunk.len(), 3, 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        for &(voter, period, candidate) in chunk {
+            q = q.bind(voter).bind(period).bind(candidate);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            written
+                .picks
+                .insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+    }
+    for &(voter, period, candidate) in &picks {
+        if !written
+            .picks
+            .contains(&(voter.to_owned(), period.to_owned(), candidate))
+        {
+            written.contested.insert(voter.to_owned());
+        }
+    }
+    Ok(written)
+}
+
+/// Takes back what a plan wrote for the contested voters' rows `ids`: their slots, and
+/// the picks it made for those voters.
+async fn undo_plan(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    ids: &[i64],
+    written: &Written,
+) -> Result<()> {
+    for chunk in ids.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM vote_slots WHERE vote_id IN {}",
+            crate::value_rows("", 1, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for (voter, period, candidate) in &written.picks {
+        if written.contested.contains(voter) {
+            sqlx::query(
+                "DELETE FROM vote_picks WHERE campaign_id = $1 AND stage_key = $2 \
+                 AND voter = $3 AND period = $4 AND candidate = $5",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(voter)
+            .bind(period)
+            .bind(*candidate)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the rows of votes a limit refused (they took no slot): never committed.
+async fn delete_votes(tx: &mut Transaction<'static, Any>, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM votes WHERE id IN {}",
+            crate::value_rows("", 1, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

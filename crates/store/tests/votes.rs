@@ -22,6 +22,7 @@ on_both_databases!(
     nothing_lands_after_the_freeze,
     a_refused_vote_does_not_sink_its_batch,
     a_refused_vote_leaves_no_row,
+    a_batch_answers_as_its_votes_one_by_one,
     flags_count_once_their_scan_publishes,
     an_unpublished_scans_rows_never_count
 );
@@ -317,6 +318,97 @@ async fn a_refused_vote_leaves_no_row(db: TestDb) {
         .collect();
     assert_eq!(stored, [true, true, false, false]);
     assert_eq!(rows("p:2").await, [2, 6, 4]);
+    assert_eq!(
+        s.vote_tallies(CID, STAGE).await.unwrap(),
+        s.count_votes(CID, STAGE).await.unwrap()
+    );
+}
+
+/// Six hundred votes over six days of eight voters for five candidates under 齐鲁's
+/// limits and a cap on the round's candidates, some sent again with their key: cast in
+/// batches of up to
+/// forty (planned together), and the same sequence by other voters one vote at a time —
+/// the same answers, the same rows, tallies equal to the votes.
+async fn a_batch_answers_as_its_votes_one_by_one(db: TestDb) {
+    let (s, ids) = round(&db, 5).await;
+    let r =
+        rules("per_candidate_per_day = 2\nper_day = 6\ncandidates_per_day = 3\ncandidates = 4\n");
+    // A fixed sequence from a small generator: (voter, candidate, key, days later).
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut seq: Vec<(u64, usize, Option<String>)> = Vec::new();
+    for k in 0..600 {
+        if k > 0 && next(8) == 0 {
+            // A retry of an earlier vote with its key.
+            let back = seq[next(seq.len() as u64) as usize].clone();
+            if back.2.is_some() {
+                seq.push(back);
+                continue;
+            }
+        }
+        let key = (next(3) == 0).then(|| format!("k{k}"));
+        seq.push((next(8), next(5) as usize, key));
+    }
+    let as_vote = |prefix: &str, (voter, candidate, key): &(u64, usize, Option<String>)| {
+        let mut v = vote(&format!("{prefix}:{voter}"), ids[*candidate]);
+        v.idempotency = key.clone();
+        v
+    };
+    // A hundred votes a day from Monday on, at noon.
+    let day = |k: usize| at(&format!("2023-11-2{}T04:00:00Z", k / 100));
+    let mut together = Vec::new();
+    let mut from = 0;
+    while from < seq.len() {
+        let n = (1 + next(40) as usize).min(100 - from % 100);
+        let batch: Vec<NewVote> = seq[from..(from + n).min(seq.len())]
+            .iter()
+            .map(|v| as_vote("a", v))
+            .collect();
+        together.extend(s.cast_votes(&r, &batch, day(from)).await.unwrap());
+        from += n;
+    }
+    let mut alone = Vec::new();
+    for (k, v) in seq.iter().enumerate() {
+        alone.push(one(&s, &r, as_vote("b", v), day(k)).await);
+    }
+    let kind = |c: &Cast| match c {
+        Cast::Stored { .. } => "stored".to_owned(),
+        Cast::Repeated { .. } => "repeated".to_owned(),
+        Cast::Refused { code, .. } => (*code).to_owned(),
+    };
+    let mut stored = 0;
+    for (k, (a, b)) in together.iter().zip(&alone).enumerate() {
+        // A retry of a vote refused earlier in its own batch is tried after the batch's
+        // others: refused all the same, perhaps by another limit.
+        let both_refused = matches!((a, b), (Cast::Refused { .. }, Cast::Refused { .. }));
+        if !(both_refused && seq[k].2.is_some()) {
+            assert_eq!(kind(a), kind(b), "vote {k}: {:?}", seq[k]);
+        }
+        stored += usize::from(matches!(a, Cast::Stored { .. }));
+    }
+    assert!(stored > 100 && stored < 500, "{stored} stored");
+    let rows = |prefix: &'static str| {
+        let s = s.clone();
+        async move {
+            let mut n = Vec::new();
+            for table in ["votes", "vote_slots", "vote_picks"] {
+                let q = format!("SELECT COUNT(*) FROM {table} WHERE voter LIKE $1");
+                let c: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+                    .bind(format!("{prefix}:%"))
+                    .fetch_one(&s.pool)
+                    .await
+                    .unwrap();
+                n.push(c);
+            }
+            n
+        }
+    };
+    assert_eq!(rows("a").await, rows("b").await);
     assert_eq!(
         s.vote_tallies(CID, STAGE).await.unwrap(),
         s.count_votes(CID, STAGE).await.unwrap()
