@@ -35,8 +35,8 @@ async fn vote_stage(
 
 /// Runs the signals over a round's votes and keeps what they find. Nothing once frozen.
 /// The reading and the computing run aside (`aside`: their own thread and connection, at
-/// lower CPU priority), the clusters are written here: a large cluster's new flags in
-/// short transactions first, then one that publishes them (`Store::save_clusters`).
+/// lower CPU priority), the clusters are written here: each changed cluster's votes as one
+/// row in short transactions first, then one that publishes them (`Store::save_clusters`).
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
     // One scan of a round at a time on every server (the worker's, 重新检测, the freeze's):
     // two that overlapped would each publish flags the other wrote. The lease is given back
@@ -109,8 +109,8 @@ async fn scan_leased(
         .and_then(|v| v.signals.clone())
         .unwrap_or_default();
     let (cid, key) = (campaign_id.to_owned(), stage_key.to_owned());
-    let (found, flags) = crate::aside::run(store, move |own| async move {
-        let votes = public_votes(&own, &cid, &key).await?;
+    let (found, flags, candidate_of) = crate::aside::run(store, move |own| async move {
+        let (votes, candidate_of) = public_votes(&own, &cid, &key).await?;
         let found: Vec<Found> = signals::find(&votes, &thresholds)
             .into_iter()
             .map(|c| Found {
@@ -120,25 +120,27 @@ async fn scan_leased(
                 votes: c.votes,
             })
             .collect();
-        // The flags as they stand, read here too (as large as the clusters); no other
-        // scan of the round writes them meanwhile (the lease).
-        Ok((found, own.round_flags(&cid, &key).await?))
+        // The clusters' votes as they stand, read here too; no other scan of the round
+        // writes them meanwhile (the lease).
+        Ok((found, own.round_flags(&cid, &key).await?, candidate_of))
     })
     .await?;
     store
-        .save_clusters(campaign_id, stage_key, &found, flags, now)
+        .save_clusters(campaign_id, stage_key, &found, flags, &candidate_of, now)
         .await
         .map_err(frozen_as_conflict)
 }
 
 /// The public's votes of a round as the signals read them, each with its voter's phone
-/// (an expert's ballot is cast at once by design and is no 刷票).
+/// (an expert's ballot is cast at once by design and is no 刷票), and each vote's
+/// candidate by id.
 async fn public_votes(
     store: &Store,
     campaign_id: &str,
     stage_key: &str,
-) -> Result<Vec<signals::Vote>> {
+) -> Result<(Vec<signals::Vote>, HashMap<i64, i64>)> {
     let facts = store.vote_facts(campaign_id, stage_key).await?;
+    let candidate_of: HashMap<i64, i64> = facts.iter().map(|f| (f.id, f.candidate)).collect();
     let phones: HashMap<i64, u64> = store
         .voter_phones(campaign_id)
         .await?
@@ -148,7 +150,7 @@ async fn public_votes(
             Some((id, plain.parse().ok()?))
         })
         .collect();
-    Ok(facts
+    let votes = facts
         .into_iter()
         .filter(|f| f.voter.starts_with("p:"))
         .map(|f| {
@@ -173,7 +175,8 @@ async fn public_votes(
                 },
             }
         })
-        .collect())
+        .collect();
+    Ok((votes, candidate_of))
 }
 
 fn frozen_as_conflict(e: pingxuan_store::StoreError) -> Error {

@@ -341,6 +341,13 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        let converted = self.convert_flags().await?;
+        if converted > 0 {
+            tracing::info!(
+                converted,
+                "clusters' flags kept a row a vote are now one row each"
+            );
+        }
         let chained = self.chain_unchained_audit().await?;
         if chained > 0 {
             tracing::info!(

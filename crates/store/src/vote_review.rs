@@ -4,9 +4,10 @@
 //! the same transaction so they still agree with the votes at the freeze — and a receipt's
 //! standing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use sqlx::{Any, Row, Transaction};
+use roaring::RoaringTreemap;
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::audit::Audit;
 use crate::votes::review_lock;
@@ -23,6 +24,7 @@ pub struct VoteFact {
     pub client_ip: String,
     pub device: String,
     pub traits: String,
+    pub candidate: i64,
 }
 
 /// A cluster the signals found, to keep.
@@ -53,7 +55,7 @@ pub struct Cluster {
     pub decided_at: Option<i64>,
     /// Votes the decision set aside.
     pub voided: i64,
-    /// The scan that last published it: its flags up to this generation count.
+    /// The scan that last published it: the members' row of this generation counts.
     pub generation: i64,
 }
 
@@ -149,8 +151,8 @@ impl Store {
         loop {
             let after = out.last().map_or(0, |f| f.id);
             let page: Vec<VoteFact> = sqlx::query(
-                "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device, v.client_ip, v.traits \
-                 FROM votes v \
+                "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device, v.client_ip, v.traits, \
+                 v.candidate FROM votes v \
                  WHERE v.campaign_id = $1 AND v.stage_key = $2 AND v.id > $3 \
                  AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) \
                  ORDER BY v.id LIMIT $4",
@@ -170,6 +172,7 @@ impl Store {
                 device: r.get(4),
                 client_ip: r.get(5),
                 traits: r.get(6),
+                candidate: r.get(7),
             })
             .collect();
             let last = (page.len() as i64) < PAGE;
@@ -193,57 +196,55 @@ impl Store {
         )
     }
 
-    /// Every flag of a round, counted or not yet, by cluster: what a scan plans from. Read
-    /// aside with the votes (it is as large as the clusters), in pages as they are.
+    /// The votes each cluster of a round counts (its members' row of its generation), and
+    /// the highest generation of any members' row: what a scan plans from. Read aside with
+    /// the votes.
     pub async fn round_flags(&self, campaign_id: &str, stage_key: &str) -> Result<RoundFlags> {
         let mut flags = RoundFlags::default();
-        let mut after: (String, i64) = (String::new(), 0);
-        loop {
-            let rows = sqlx::query(
-                "SELECT cluster_key, vote_id, generation FROM vote_flags \
-                 WHERE campaign_id = $1 AND stage_key = $2 AND (cluster_key, vote_id) > ($3, $4) \
-                 ORDER BY cluster_key, vote_id LIMIT $5",
-            )
-            .bind(campaign_id)
-            .bind(stage_key)
-            .bind(&after.0)
-            .bind(after.1)
-            .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await?;
-            for r in &rows {
-                flags
-                    .0
-                    .entry(r.get(0))
-                    .or_default()
-                    .insert(r.get(1), r.get(2));
-            }
-            match rows.last() {
-                Some(r) if rows.len() as i64 == PAGE => after = (r.get(0), r.get(1)),
-                _ => return Ok(flags),
-            }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT m.cluster_key, m.ids FROM {COUNTED_MEMBERS} \
+             WHERE m.campaign_id = $1 AND m.stage_key = $2"
+        )))
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            flags
+                .counted
+                .insert(r.get(0), decode(&r.get::<Vec<u8>, _>(1))?);
         }
+        flags.highest = sqlx::query(
+            "SELECT COALESCE(MAX(generation), 0) FROM vote_cluster_members \
+             WHERE campaign_id = $1 AND stage_key = $2",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok(flags)
     }
 
     /// Keeps what a scan found: a new cluster is added; an undecided one takes the scan's
     /// evidence and votes; a decided one stays as decided, and votes the scan finds beside
     /// it that it did not hold form a cluster of their own (`{key}+{n}`); an undecided
     /// cluster the scan no longer finds is dropped (a proposal awaiting its second
-    /// organiser stays). `flags` are the round's as [`Store::round_flags`] read them before.
-    /// The caller runs one scan of a round at a time (`pingxuan_app::vote_review::scan`
-    /// holds the round's scan lease).
+    /// organiser stays). `flags` are the round's as [`Store::round_flags`] read them before,
+    /// `candidate_of` each vote's candidate (for whom a cluster's votes went to). The
+    /// caller runs one scan of a round at a time (`pingxuan_app::vote_review::scan` holds
+    /// the round's scan lease).
     ///
-    /// On SQLite the votes wait while a write transaction is open, and a burst cluster
-    /// gains (or loses) hundreds of thousands of votes between two scans; so the rows are
-    /// written in short transactions of 2,000 and only the clusters under the review lock:
-    /// 1. the flags a cluster gains, under a new generation no cluster counts yet;
-    /// 2. the flags an undecided cluster lost, each transaction under the review lock and
-    ///    only while the cluster is still undecided (a decision meanwhile reaches at most
-    ///    what its organiser saw counted, never a vote more);
-    /// 3. one transaction publishes each changed cluster — its count and the generation, so
-    ///    its gains count from now — and drops the clusters no longer found (their row only);
-    /// 4. the flags of dropped clusters, and the gains of clusters decided meanwhile (never
-    ///    counted), are removed.
+    /// A cluster's votes are one row, whatever their number (a compressed set of ids:
+    /// a burst of a million votes is a few hundred KB), so beside a running vote:
+    /// 1. each changed cluster's votes are written as a members' row of a new generation
+    ///    no cluster counts yet, in short transactions of their own;
+    /// 2. one transaction under the review lock publishes them — each changed cluster
+    ///    takes its count and the new generation at once (one still undecided: a decision
+    ///    meanwhile stands as its organiser saw it) — and drops the clusters no longer
+    ///    found;
+    /// 3. the members' rows no cluster counts any more are removed (superseded, dropped,
+    ///    decided meanwhile, or left by a scan that died midway).
     ///
     /// Refused once the round is frozen.
     pub async fn save_clusters(
@@ -252,154 +253,63 @@ impl Store {
         stage_key: &str,
         found: &[Found],
         flags: RoundFlags,
+        candidate_of: &HashMap<i64, i64>,
         now: i64,
     ) -> Result<Scanned> {
         let planned_on = self.kept_clusters(None, campaign_id, stage_key).await?;
         let (plans, mut seen) = plan(found, &planned_on, &flags);
         let generation = next_generation(&flags, &planned_on);
-        let round = (campaign_id, stage_key);
-        let gains: Vec<(&str, i64)> = plans
+        // What changed: a cluster not kept yet, or one whose votes are not those it counts.
+        let changed: Vec<&Plan> = plans
             .iter()
-            .flat_map(|p| {
-                let had = flags.0.get(&p.key);
-                p.votes
-                    .iter()
-                    .filter(move |v| !had.is_some_and(|h| h.contains_key(v)))
-                    .map(move |v| (p.key.as_str(), *v))
+            .filter(|p| match planned_on.get(&p.key) {
+                None => true,
+                Some(c) => {
+                    c.votes != p.votes.len() as i64 || flags.counted.get(&p.key) != Some(&p.votes)
+                }
             })
             .collect();
-        let insert = |n: usize| {
-            rows_sql(
-                "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, \
-                 vote_id) VALUES ",
-                "$1, $2, $3, $4",
-                4,
-                n,
-            ) + " ON CONFLICT DO NOTHING"
-        };
-        for rows in gains.chunks(2000) {
-            let began = std::time::Instant::now();
-            let mut tx = self.begin_write().await?;
-            for_keys(&mut tx, round, Some(generation), rows, insert).await?;
-            tx.commit().await?;
-            self.let_writers_in(began).await;
-        }
-        // What each cluster the scan will write lost — an undecided one, or a key with
-        // flags and no row (a scan that stopped before publishing, a dropped cluster whose
-        // flags were not all removed) —, removed while it stays so.
-        let mut lost: Vec<(&str, i64)> = Vec::new();
-        let mut changed: HashSet<&str> = gains.iter().map(|(k, _)| *k).collect();
-        for p in &plans {
-            let c = planned_on.get(&p.key);
-            if c.is_some_and(|c| c.decided() || c.pending()) {
+        let mut batch: Vec<&Plan> = Vec::new();
+        let mut bytes = 0;
+        for (i, p) in changed.iter().enumerate() {
+            bytes += p.votes.serialized_size();
+            batch.push(p);
+            if bytes < MEMBERS_A_TRANSACTION && batch.len() < 100 && i + 1 < changed.len() {
                 continue;
             }
-            let counted_up_to = c.map_or(i64::MIN, |c| c.generation);
-            let want: HashSet<i64> = p.votes.iter().copied().collect();
-            let had = flags.0.get(&p.key);
-            let before = lost.len();
-            lost.extend(
-                had.into_iter()
-                    .flat_map(|h| h.keys())
-                    .filter(|v| !want.contains(v))
-                    .map(|v| (p.key.as_str(), *v)),
-            );
-            // A wanted flag above the cluster's generation (a scan that wrote it and
-            // could not publish) counts once this one publishes; a count that is not the
-            // scan's is set right.
-            let uncounted = had.is_some_and(|h| {
-                h.iter()
-                    .any(|(v, g)| *g > counted_up_to && want.contains(v))
-            });
-            let recount = c.is_some_and(|c| c.votes != p.votes.len() as i64);
-            if lost.len() > before || uncounted || recount {
-                changed.insert(&p.key);
-            }
-        }
-        // Keys whose losses a decision or proposal stopped: not published by this scan.
-        let mut held_back: HashSet<&str> = HashSet::new();
-        for rows in lost.chunks(2000) {
             let began = std::time::Instant::now();
-            let mut tx = self.begin_review(campaign_id, stage_key).await?;
-            let mut open: Vec<(&str, i64)> = Vec::with_capacity(rows.len());
-            // Per key: whether it may lose flags, and its counted generation.
-            let mut checked: HashMap<&str, Option<i64>> = HashMap::new();
-            for &(key, id) in rows {
-                let state = match checked.get(key) {
-                    Some(s) => *s,
-                    None => {
-                        let row = sqlx::query(
-                            "SELECT generation, decided_at, proposed_by FROM vote_clusters \
-                             WHERE campaign_id = $1 AND stage_key = $2 AND cluster_key = $3",
-                        )
-                        .bind(campaign_id)
-                        .bind(stage_key)
-                        .bind(key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        let s = match row {
-                            None => Some(i64::MIN),
-                            Some(r)
-                                if r.get::<Option<i64>, _>(1).is_none()
-                                    && r.get::<Option<i64>, _>(2).is_none() =>
-                            {
-                                Some(r.get(0))
-                            }
-                            Some(_) => None,
-                        };
-                        checked.insert(key, s);
-                        s
-                    }
-                };
-                match state {
-                    Some(_) => open.push((key, id)),
-                    None => {
-                        held_back.insert(key);
-                    }
-                }
-            }
-            for_keys(&mut tx, round, None, &open, delete_flags).await?;
-            // The count stays the number of flags that count, whatever comes between.
-            let mut fewer: BTreeMap<&str, i64> = BTreeMap::new();
-            for &(key, id) in &open {
-                let counted_up_to = checked.get(key).copied().flatten().unwrap_or(i64::MIN);
-                if flags
-                    .0
-                    .get(key)
-                    .and_then(|h| h.get(&id))
-                    .is_some_and(|g| *g <= counted_up_to)
-                {
-                    *fewer.entry(key).or_default() += 1;
-                }
-            }
-            for (key, n) in fewer {
+            let mut tx = self.begin_write().await?;
+            for p in batch.drain(..) {
                 sqlx::query(
-                    "UPDATE vote_clusters SET votes = votes - $4 WHERE campaign_id = $1 \
-                     AND stage_key = $2 AND cluster_key = $3",
+                    "INSERT INTO vote_cluster_members (campaign_id, stage_key, cluster_key, \
+                     generation, votes, ids, targets) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(campaign_id)
                 .bind(stage_key)
-                .bind(key)
-                .bind(n)
+                .bind(&p.key)
+                .bind(generation)
+                .bind(p.votes.len() as i64)
+                .bind(encode(&p.votes))
+                .bind(targets_json(&p.votes, candidate_of))
                 .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
+            bytes = 0;
             self.let_writers_in(began).await;
         }
+        let changed: HashSet<&str> = changed.iter().map(|p| p.key.as_str()).collect();
 
         let mut tx = self.begin_review(campaign_id, stage_key).await?;
         let kept = self
             .kept_clusters(Some(&mut tx), campaign_id, stage_key)
             .await?;
         let mut out = Scanned::default();
-        let mut uncounted: Vec<&str> = Vec::new();
         for p in &plans {
             seen.insert(p.key.clone());
             match kept.get(&p.key) {
-                Some(c) if c.decided() || c.pending() || held_back.contains(p.key.as_str()) => {
-                    uncounted.push(&p.key)
-                }
+                // Decided (or proposed) meanwhile: as its organiser saw it.
+                Some(c) if c.decided() || c.pending() => {}
                 Some(c) => {
                     // Nothing gained or lost: count and generation stay, and with them
                     // the form an organiser has open.
@@ -442,7 +352,6 @@ impl Store {
                 }
             }
         }
-        let mut dropped: Vec<&str> = Vec::new();
         for (key, c) in &kept {
             if seen.contains(key) || c.decided() || c.pending() {
                 continue;
@@ -456,46 +365,41 @@ impl Store {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-            dropped.push(key);
             out.dropped += 1;
         }
         tx.commit().await?;
 
-        // Rows no cluster counts any more: a dropped cluster's (its row is gone), the
-        // gains of one decided meanwhile (above its generation).
-        let mut stale_rows: Vec<(&str, i64)> = Vec::new();
-        for key in &dropped {
-            stale_rows.extend(
-                flags
-                    .0
-                    .get(*key)
-                    .into_iter()
-                    .flat_map(|h| h.keys())
-                    .map(|v| (*key, *v)),
-            );
-        }
-        let uncounted: HashSet<&str> = uncounted.into_iter().collect();
-        stale_rows.extend(gains.iter().filter(|(k, _)| uncounted.contains(k)).copied());
-        for rows in stale_rows.chunks(2000) {
-            let began = std::time::Instant::now();
-            let mut tx = self.begin_write().await?;
-            for_keys(&mut tx, round, None, rows, delete_flags).await?;
-            tx.commit().await?;
-            self.let_writers_in(began).await;
-        }
+        let began = std::time::Instant::now();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM vote_cluster_members WHERE campaign_id = $1 AND stage_key = $2 \
+             AND NOT EXISTS (SELECT 1 FROM vote_clusters c \
+               WHERE c.campaign_id = vote_cluster_members.campaign_id \
+               AND c.stage_key = vote_cluster_members.stage_key \
+               AND c.cluster_key = vote_cluster_members.cluster_key \
+               AND c.generation = vote_cluster_members.generation)",
+        )
+        .bind(campaign_id)
+        .bind(stage_key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.let_writers_in(began).await;
         Ok(out)
     }
 
-    /// After one of a scan's short write transactions begun at `began`, on SQLite a pause
-    /// as long as it took (at least 25 ms): a vote batch waiting for the one write lock is
+    /// After one of a scan's short write transactions begun at `began`, a pause as long as
+    /// it took: on SQLite (at least 25 ms) a vote batch waiting for the one write lock is
     /// in SQLite's busy handler, which looks again only every few milliseconds — back to
     /// back, the scan's transactions would take the lock before it every time (the bench
-    /// saw a batch wait 5.6 s). PostgreSQL locks rows: no pause.
+    /// saw a batch wait 5.6 s); on PostgreSQL the scan's backend gets at most half a core
+    /// from the votes.
     async fn let_writers_in(&self, began: std::time::Instant) {
-        if self.backend == crate::Backend::Sqlite {
-            let took = began.elapsed();
-            tokio::time::sleep(took.max(std::time::Duration::from_millis(25))).await;
-        }
+        let floor = match self.backend {
+            crate::Backend::Sqlite => std::time::Duration::from_millis(25),
+            crate::Backend::Postgres => std::time::Duration::ZERO,
+        };
+        tokio::time::sleep(began.elapsed().max(floor)).await;
     }
 
     /// A round's clusters by key: inside `tx` when given, else from the pool.
@@ -538,25 +442,29 @@ impl Store {
         .collect())
     }
 
-    /// Whom each cluster's votes went to, for the review page in one query:
-    /// (cluster, candidate, votes).
+    /// Whom each cluster's votes went to, for the review page in one query (kept with the
+    /// cluster's votes as the scan wrote them): (cluster, candidate, votes).
     pub async fn cluster_targets(
         &self,
         campaign_id: &str,
         stage_key: &str,
     ) -> Result<Vec<(String, i64, i64)>> {
-        Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT f.cluster_key, v.candidate, COUNT(*) FROM {COUNTED_FLAGS} \
-             JOIN votes v ON v.id = f.vote_id WHERE f.campaign_id = $1 AND f.stage_key = $2 \
-             GROUP BY f.cluster_key, v.candidate"
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT m.cluster_key, m.targets FROM {COUNTED_MEMBERS} \
+             WHERE m.campaign_id = $1 AND m.stage_key = $2"
         )))
         .bind(campaign_id)
         .bind(stage_key)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect())
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let key: String = r.get(0);
+            let targets: Vec<(i64, i64)> = serde_json::from_str(&r.get::<String, _>(1))
+                .map_err(|e| StoreError::Other(format!("a cluster's targets: {e}")))?;
+            out.extend(targets.into_iter().map(|(c, n)| (key.clone(), c, n)));
+        }
+        Ok(out)
     }
 
     /// The votes of a cluster not yet set aside (what invalidating it reaches): (vote id,
@@ -568,34 +476,30 @@ impl Store {
         stage_key: &str,
         key: &str,
     ) -> Result<(Vec<(i64, String, i64)>, i64)> {
-        let votes: Vec<(i64, String, i64)> = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} \
-             JOIN votes v ON v.id = f.vote_id \
-             WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
-             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) ORDER BY v.id"
-        )))
-        .bind(campaign_id)
-        .bind(stage_key)
-        .bind(key)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
-        let all: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM votes v WHERE v.campaign_id = $1 AND v.stage_key = $2 \
-             AND EXISTS (SELECT 1 FROM {COUNTED_FLAGS} JOIN votes w ON w.id = f.vote_id \
-               WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
-               AND w.group_key = v.group_key AND w.candidate = v.candidate) \
-             AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)"
-        )))
-        .bind(campaign_id)
-        .bind(stage_key)
-        .bind(key)
-        .fetch_one(&self.pool)
-        .await?
-        .get(0);
-        Ok((votes, all))
+        let mut c = self.pool.acquire().await?;
+        let members = members_of(&mut c, campaign_id, stage_key, key).await?;
+        let all = votes_of(&mut c, campaign_id, stage_key, &members).await?;
+        let mut zeroed = 0;
+        for (group, candidate) in candidates_of(&all) {
+            zeroed += sqlx::query(
+                "SELECT COUNT(*) FROM votes v WHERE v.campaign_id = $1 AND v.stage_key = $2 \
+                 AND v.group_key = $3 AND v.candidate = $4 \
+                 AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(group)
+            .bind(candidate)
+            .fetch_one(&mut *c)
+            .await?
+            .try_get::<i64, _>(0)?;
+        }
+        let votes = all
+            .into_iter()
+            .filter(|v| !v.voided)
+            .map(|v| (v.id, v.group, v.candidate))
+            .collect();
+        Ok((votes, zeroed))
     }
 
     /// A review move's prologue: a write transaction holding the round's review lock, or
@@ -716,35 +620,37 @@ impl Store {
         if n != 1 {
             return stale(tx).await;
         }
-        let reach = match d.set_aside {
+        let reach: Vec<(i64, String, i64)> = match d.set_aside {
             SetAside::Nothing => Vec::new(),
             SetAside::Cluster => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT v.id, v.group_key, v.candidate FROM {COUNTED_FLAGS} \
-                     JOIN votes v ON v.id = f.vote_id WHERE f.campaign_id = $1 \
-                     AND f.stage_key = $2 AND f.cluster_key = $3 \
-                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)"
-                )))
-                .bind(d.campaign_id)
-                .bind(d.stage_key)
-                .bind(d.key)
-                .fetch_all(&mut *tx)
-                .await?
+                let members = members_of(&mut tx, d.campaign_id, d.stage_key, d.key).await?;
+                votes_of(&mut tx, d.campaign_id, d.stage_key, &members)
+                    .await?
+                    .into_iter()
+                    .filter(|v| !v.voided)
+                    .map(|v| (v.id, v.group, v.candidate))
+                    .collect()
             }
             SetAside::Candidates => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT v.id, v.group_key, v.candidate FROM votes v \
-                     WHERE v.campaign_id = $1 AND v.stage_key = $2 \
-                     AND EXISTS (SELECT 1 FROM {COUNTED_FLAGS} JOIN votes w ON w.id = f.vote_id \
-                       WHERE f.campaign_id = $1 AND f.stage_key = $2 AND f.cluster_key = $3 \
-                       AND w.group_key = v.group_key AND w.candidate = v.candidate) \
-                     AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)"
-                )))
-                .bind(d.campaign_id)
-                .bind(d.stage_key)
-                .bind(d.key)
-                .fetch_all(&mut *tx)
-                .await?
+                let members = members_of(&mut tx, d.campaign_id, d.stage_key, d.key).await?;
+                let all = votes_of(&mut tx, d.campaign_id, d.stage_key, &members).await?;
+                let mut reach = Vec::new();
+                for (group, candidate) in candidates_of(&all) {
+                    let rows = sqlx::query(
+                        "SELECT v.id, v.group_key, v.candidate FROM votes v \
+                         WHERE v.campaign_id = $1 AND v.stage_key = $2 AND v.group_key = $3 \
+                         AND v.candidate = $4 \
+                         AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id)",
+                    )
+                    .bind(d.campaign_id)
+                    .bind(d.stage_key)
+                    .bind(group)
+                    .bind(candidate)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    reach.extend(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))));
+                }
+                reach
             }
         };
         let mut lowered: BTreeMap<(String, i64), i64> = BTreeMap::new();
@@ -768,12 +674,12 @@ impl Store {
                 .bind(d.reason)
                 .bind(d.confirmed_by.or(d.by))
                 .bind(now);
-            for r in chunk {
-                q = q.bind(r.get::<i64, _>(0));
+            for (id, _, _) in chunk {
+                q = q.bind(*id);
             }
             q.execute(&mut *tx).await?;
-            for r in chunk {
-                *lowered.entry((r.get(1), r.get(2))).or_default() += 1;
+            for (_, group, candidate) in chunk {
+                *lowered.entry((group.clone(), *candidate)).or_default() += 1;
             }
         }
         for ((group, candidate), n) in &lowered {
@@ -845,20 +751,67 @@ impl Store {
     }
 }
 
-/// A round's flags: per cluster, each vote's generation (counted or not yet).
-#[derive(Debug, Clone, Default)]
-pub struct RoundFlags(HashMap<String, HashMap<i64, i64>>);
-
-impl RoundFlags {
-    /// The votes a cluster counts: its flags up to its published generation.
-    fn counted<'a>(&'a self, key: &str, c: &'a Cluster) -> impl Iterator<Item = i64> + 'a {
-        self.0
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter(move |(_, g)| **g <= c.generation)
-            .map(|(v, _)| *v)
+impl Store {
+    /// The flags kept a row a vote before migration 0033, as members' rows: each
+    /// cluster's counted flags become the row of its generation, with whom they went to;
+    /// then the flags go. Run after the migrations; nothing to do once converted.
+    pub async fn convert_flags(&self) -> Result<usize> {
+        let any = sqlx::query("SELECT 1 FROM vote_flags LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if any.is_none() {
+            return Ok(0);
+        }
+        let rows = sqlx::query(
+            "SELECT f.campaign_id, f.stage_key, f.cluster_key, c.generation, f.vote_id, \
+             v.candidate FROM vote_flags f JOIN vote_clusters c \
+             ON c.campaign_id = f.campaign_id AND c.stage_key = f.stage_key \
+             AND c.cluster_key = f.cluster_key AND f.generation <= c.generation \
+             JOIN votes v ON v.id = f.vote_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        type Key = (String, String, String, i64);
+        let mut clusters: BTreeMap<Key, (RoaringTreemap, HashMap<i64, i64>)> = BTreeMap::new();
+        for r in &rows {
+            let (ids, candidate_of) = clusters
+                .entry((r.get(0), r.get(1), r.get(2), r.get(3)))
+                .or_default();
+            let id: i64 = r.get(4);
+            ids.insert(id as u64);
+            candidate_of.insert(id, r.get(5));
+        }
+        let mut tx = self.begin_write().await?;
+        for ((campaign_id, stage_key, key, generation), (ids, candidate_of)) in &clusters {
+            sqlx::query(
+                "INSERT INTO vote_cluster_members (campaign_id, stage_key, cluster_key, \
+                 generation, votes, ids, targets) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(key)
+            .bind(*generation)
+            .bind(ids.len() as i64)
+            .bind(encode(ids))
+            .bind(targets_json(ids, candidate_of))
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM vote_flags")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(clusters.len())
     }
+}
+
+/// A round's flags: the votes each cluster counts, and the highest generation of any
+/// members' row (counted or not).
+#[derive(Debug, Clone, Default)]
+pub struct RoundFlags {
+    counted: HashMap<String, RoaringTreemap>,
+    highest: i64,
 }
 
 /// What a scan will write of one cluster it found.
@@ -867,7 +820,7 @@ struct Plan {
     key: String,
     signal: String,
     evidence: String,
-    votes: Vec<i64>,
+    votes: RoaringTreemap,
 }
 
 /// Where each found cluster goes — its own key, or beside a decided (or proposed) one
@@ -881,21 +834,20 @@ fn plan(
     let mut seen = HashSet::new();
     for f in found {
         let settled = |c: &Cluster| c.decided() || c.pending();
+        let votes = set_of(&f.votes);
         match kept.get(&f.key) {
             Some(c) if settled(c) => {
                 seen.insert(f.key.clone());
                 let follow = format!("{}+", f.key);
-                let held: HashSet<i64> = kept
+                let mut new = votes;
+                for (k, _) in kept
                     .iter()
                     .filter(|(k, c)| (*k == &f.key || k.starts_with(&follow)) && settled(c))
-                    .flat_map(|(k, c)| flags.counted(k, c))
-                    .collect();
-                let new: Vec<i64> = f
-                    .votes
-                    .iter()
-                    .copied()
-                    .filter(|v| !held.contains(v))
-                    .collect();
+                {
+                    if let Some(held) = flags.counted.get(k) {
+                        new -= held;
+                    }
+                }
                 if new.is_empty() {
                     continue;
                 }
@@ -918,72 +870,162 @@ fn plan(
                 key: f.key.clone(),
                 signal: f.signal.clone(),
                 evidence: f.evidence.clone(),
-                votes: f.votes.clone(),
+                votes,
             }),
         }
     }
     (plans, seen)
 }
 
-/// A generation above every flag and cluster of the round, from the clock in
+/// A generation above every members' row and cluster of the round, from the clock in
 /// milliseconds so that scans on different servers rarely meet.
 fn next_generation(flags: &RoundFlags, kept: &BTreeMap<String, Cluster>) -> i64 {
     let clock = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    let highest = flags
-        .0
+    let highest = kept
         .values()
-        .flat_map(|h| h.values())
-        .chain(kept.values().map(|c| &c.generation))
+        .map(|c| c.generation)
+        .chain([flags.highest])
         .max()
-        .copied()
         .unwrap_or(0);
     clock.max(highest + 1)
 }
 
-/// The flags `f` their clusters `c` count.
-const COUNTED_FLAGS: &str = "vote_flags f JOIN vote_clusters c ON c.campaign_id = f.campaign_id \
-     AND c.stage_key = f.stage_key AND c.cluster_key = f.cluster_key \
-     AND f.generation <= c.generation";
+/// The members' rows `m` their clusters `c` count: the one of the cluster's generation.
+const COUNTED_MEMBERS: &str = "vote_cluster_members m JOIN vote_clusters c \
+     ON c.campaign_id = m.campaign_id AND c.stage_key = m.stage_key \
+     AND c.cluster_key = m.cluster_key AND c.generation = m.generation";
 
-/// Runs `sql(n)` over `rows` — grouped by cluster key, each group in statements of at
-/// most 500 — with the round as `$1`, `$2`, the key as `$3`, `generation` as `$4` when
-/// given, and the rows' vote ids after them.
-async fn for_keys(
-    tx: &mut Transaction<'static, Any>,
-    (campaign_id, stage_key): (&str, &str),
-    generation: Option<i64>,
-    mut rows: &[(&str, i64)],
-    sql: impl Fn(usize) -> String,
-) -> Result<()> {
-    while let Some(&(key, _)) = rows.first() {
-        let n = rows.iter().take(500).take_while(|(k, _)| *k == key).count();
-        let (these, rest) = rows.split_at(n);
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql(n)))
-            .bind(campaign_id)
-            .bind(stage_key)
-            .bind(key);
-        if let Some(g) = generation {
-            q = q.bind(g);
-        }
-        for (_, id) in these {
-            q = q.bind(*id);
-        }
-        q.execute(&mut **tx).await?;
-        rows = rest;
-    }
-    Ok(())
+/// Bytes of members' rows a scan writes in one transaction (a huge cluster alone).
+const MEMBERS_A_TRANSACTION: usize = 256 * 1024;
+
+fn set_of(ids: &[i64]) -> RoaringTreemap {
+    ids.iter().map(|&id| id as u64).collect()
 }
 
-/// Deletes `n` flags of one cluster by vote id (`for_keys`).
-fn delete_flags(n: usize) -> String {
-    let ids: Vec<String> = (0..n).map(|i| format!("${}", i + 4)).collect();
-    format!(
-        "DELETE FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
-         AND cluster_key = $3 AND vote_id IN ({})",
-        ids.join(", ")
-    )
+/// A set of vote ids as stored: Roaring's portable format.
+fn encode(ids: &RoaringTreemap) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.serialized_size());
+    ids.serialize_into(&mut out)
+        .expect("serializing into memory");
+    out
+}
+
+fn decode(bytes: &[u8]) -> Result<RoaringTreemap> {
+    RoaringTreemap::deserialize_from(bytes)
+        .map_err(|e| StoreError::Other(format!("a cluster's votes: {e}")))
+}
+
+/// Whom `votes` went to, as stored with them: `[[candidate, votes], …]` by candidate.
+fn targets_json(votes: &RoaringTreemap, candidate_of: &HashMap<i64, i64>) -> String {
+    let mut by: BTreeMap<i64, i64> = BTreeMap::new();
+    for id in votes {
+        if let Some(c) = candidate_of.get(&(id as i64)) {
+            *by.entry(*c).or_default() += 1;
+        }
+    }
+    serde_json::to_string(&by.into_iter().collect::<Vec<_>>()).expect("targets as JSON")
+}
+
+/// The votes cluster `key` counts (none for a key without a cluster).
+async fn members_of(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    stage_key: &str,
+    key: &str,
+) -> Result<RoaringTreemap> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT m.ids FROM {COUNTED_MEMBERS} \
+         WHERE m.campaign_id = $1 AND m.stage_key = $2 AND m.cluster_key = $3"
+    )))
+    .bind(campaign_id)
+    .bind(stage_key)
+    .bind(key)
+    .fetch_optional(&mut *c)
+    .await?;
+    match row {
+        Some(r) => decode(&r.get::<Vec<u8>, _>(0)),
+        None => Ok(RoaringTreemap::new()),
+    }
+}
+
+/// One vote of a cluster as a decision reaches it.
+struct Member {
+    id: i64,
+    group: String,
+    candidate: i64,
+    voided: bool,
+}
+
+/// The votes `ids` of the round with their group, candidate and whether they are set
+/// aside: dense ids (a burst) read as a range in pages, sparse ones by id.
+async fn votes_of(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    stage_key: &str,
+    ids: &RoaringTreemap,
+) -> Result<Vec<Member>> {
+    let (Some(lo), Some(hi)) = (ids.min(), ids.max()) else {
+        return Ok(Vec::new());
+    };
+    const COLUMNS: &str = "SELECT v.id, v.group_key, v.candidate, d.vote_id FROM votes v \
+         LEFT JOIN vote_voids d ON d.vote_id = v.id \
+         WHERE v.campaign_id = $1 AND v.stage_key = $2";
+    let member = |r: &sqlx::any::AnyRow| Member {
+        id: r.get(0),
+        group: r.get(1),
+        candidate: r.get(2),
+        voided: r.get::<Option<i64>, _>(3).is_some(),
+    };
+    let mut out = Vec::with_capacity(ids.len() as usize);
+    if hi - lo < 4 * ids.len() {
+        let mut after = lo as i64 - 1;
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} AND v.id > $3 AND v.id <= $4 ORDER BY v.id LIMIT $5"
+            )))
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(after)
+            .bind(hi as i64)
+            .bind(PAGE)
+            .fetch_all(&mut *c)
+            .await?;
+            out.extend(
+                rows.iter()
+                    .map(member)
+                    .filter(|m| ids.contains(m.id as u64)),
+            );
+            match rows.last() {
+                Some(r) if rows.len() as i64 == PAGE => after = r.get(0),
+                _ => return Ok(out),
+            }
+        }
+    }
+    let all: Vec<u64> = ids.iter().collect();
+    for chunk in all.chunks(500) {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{COLUMNS} AND v.id IN {}",
+            crate::value_rows("", 1, chunk.len(), 3)
+        )))
+        .bind(campaign_id)
+        .bind(stage_key);
+        let mut q = rows;
+        for id in chunk {
+            q = q.bind(*id as i64);
+        }
+        out.extend(q.fetch_all(&mut *c).await?.iter().map(member));
+    }
+    Ok(out)
+}
+
+/// The (group, candidate) pairs of `votes`, each once: what zeroing reaches.
+fn candidates_of(votes: &[Member]) -> BTreeSet<(String, i64)> {
+    votes
+        .iter()
+        .map(|v| (v.group.clone(), v.candidate))
+        .collect()
 }
 
 /// Rolls back a move whose guard found the record changed or the round frozen.

@@ -1,7 +1,7 @@
 //! Votes under their limits, kept by the database: concurrent transactions for the last
 //! slot store exactly one; 齐鲁 2020's and 最美奋斗者 2019's rules at their edges; the day
 //! turning at 00:00 Beijing time; a repeated idempotency key; a refused vote in a batch
-//! leaving the others stored; a scan's flags counted only once it publishes them.
+//! leaving the others stored; a scan's clusters counted only once it publishes them.
 
 use std::sync::Arc;
 
@@ -24,7 +24,8 @@ on_both_databases!(
     a_refused_vote_leaves_no_row,
     a_batch_answers_as_its_votes_one_by_one,
     flags_count_once_their_scan_publishes,
-    an_unpublished_scans_rows_never_count
+    an_unpublished_scans_rows_never_count,
+    flags_kept_a_row_a_vote_become_one_row
 );
 
 const CID: &str = "dongguan-2023";
@@ -477,7 +478,15 @@ async fn keep(s: &Store, found: &[(&str, &[i64])]) -> Scanned {
         })
         .collect();
     let flags = s.round_flags(CID, STAGE).await.unwrap();
-    s.save_clusters(CID, STAGE, &found, flags, 100)
+    // Every vote's candidate (a test's clusters may hold votes set aside already).
+    let candidate_of = sqlx::query("SELECT id, candidate FROM votes")
+        .fetch_all(&s.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    s.save_clusters(CID, STAGE, &found, flags, &candidate_of, 100)
         .await
         .unwrap()
 }
@@ -487,29 +496,17 @@ async fn reach(s: &Store, key: &str) -> Vec<i64> {
     votes.into_iter().map(|(id, _, _)| id).collect()
 }
 
-/// A scan writes a cluster's new flags before it publishes them: flags written by a scan
-/// that did not publish (a decision came between) are reached by no decision and shown on
-/// no page, and the next scan settles them — a decided cluster's become a cluster of their
-/// own, an undecided one's it no longer finds are removed.
+/// A scan writes a cluster's votes before it publishes them: a row written by a scan that
+/// did not publish (a decision came between) is reached by no decision and shown on no
+/// page, and the next scan settles it — a decided cluster's new votes become a cluster of
+/// their own, rows no cluster counts are removed.
 async fn flags_count_once_their_scan_publishes(db: TestDb) {
     let (s, ids, v) = voted(&db, 6).await;
     let first = keep(&s, &[("a", &v[0..3]), ("b", &v[0..2])]).await;
     assert_eq!((first.new, first.updated, first.dropped), (2, 0, 0));
-    // A scan that wrote its flags and never published them.
-    for (key, id) in [("a", v[3]), ("a", v[4]), ("b", v[5])] {
-        sqlx::query(
-            "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, vote_id) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(CID)
-        .bind(STAGE)
-        .bind(key)
-        .bind(i64::MAX / 2)
-        .bind(id)
-        .execute(&s.pool)
-        .await
-        .unwrap();
-    }
+    // A scan that wrote its clusters' votes and never published them.
+    unpublished(&s, "a", &v[0..5], i64::MAX / 2).await;
+    unpublished(&s, "b", &[v[0], v[1], v[5]], i64::MAX / 2).await;
     assert_eq!(reach(&s, "a").await, v[0..3]);
     let mut targets = s.cluster_targets(CID, STAGE).await.unwrap();
     targets.sort();
@@ -566,19 +563,19 @@ async fn flags_count_once_their_scan_publishes(db: TestDb) {
         .collect();
     assert!(counts.contains(&("a+2".to_owned(), 2)) && counts.contains(&("b".to_owned(), 1)));
     assert_eq!(
-        flag_rows(&s, "b").await,
-        1,
-        "what b no longer holds, published or not, is removed"
+        member_rows(&s, "b").await,
+        [1],
+        "one row of b's one vote: the rows no cluster counts are removed"
     );
 
     // Found again unchanged: the generation stays (an organiser's open form with it).
     let b = cluster(&s, "b").await;
     keep(&s, &[("a", &v[0..5]), ("b", &v[0..1])]).await;
     assert_eq!(cluster(&s, "b").await.generation, b.generation);
-    // No longer found: dropped, and its flags with it.
+    // No longer found: dropped, and its votes' row with it.
     let last = keep(&s, &[("a", &v[0..5])]).await;
     assert_eq!(last.dropped, 1);
-    assert_eq!(flag_rows(&s, "b").await, 0);
+    assert!(member_rows(&s, "b").await.is_empty());
     assert_eq!(reach(&s, "a+2").await, v[3..5]);
 }
 
@@ -591,37 +588,48 @@ async fn cluster(s: &Store, key: &str) -> pingxuan_store::vote_review::Cluster {
         .unwrap()
 }
 
-async fn flag_rows(s: &Store, key: &str) -> i64 {
+/// The votes in each members' row of `key`, counted or not.
+async fn member_rows(s: &Store, key: &str) -> Vec<i64> {
     sqlx::query(
-        "SELECT COUNT(*) FROM vote_flags WHERE campaign_id = $1 AND stage_key = $2 \
-         AND cluster_key = $3",
+        "SELECT votes FROM vote_cluster_members WHERE campaign_id = $1 AND stage_key = $2 \
+         AND cluster_key = $3 ORDER BY generation",
     )
     .bind(CID)
     .bind(STAGE)
     .bind(key)
-    .fetch_one(&s.pool)
+    .fetch_all(&s.pool)
     .await
     .unwrap()
-    .get(0)
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
-/// A scan that wrote a new cluster's flags and stopped before publishing it leaves rows
-/// under a key without a cluster: when the key is found again, the rows it no longer holds
-/// are removed, and the count is what counts.
+/// A members' row of `key` that no cluster counts (a scan that stopped before publishing).
+async fn unpublished(s: &Store, key: &str, votes: &[i64], generation: i64) {
+    let ids: roaring::RoaringTreemap = votes.iter().map(|&v| v as u64).collect();
+    let mut bytes = Vec::new();
+    ids.serialize_into(&mut bytes).unwrap();
+    sqlx::query(
+        "INSERT INTO vote_cluster_members (campaign_id, stage_key, cluster_key, generation, \
+         votes, ids, targets) VALUES ($1, $2, $3, $4, $5, $6, '[]')",
+    )
+    .bind(CID)
+    .bind(STAGE)
+    .bind(key)
+    .bind(generation)
+    .bind(votes.len() as i64)
+    .bind(bytes)
+    .execute(&s.pool)
+    .await
+    .unwrap();
+}
+
+/// A scan that wrote a new cluster's votes and stopped before publishing it leaves a row
+/// under a key without a cluster: it counts nowhere, and the next scan removes it.
 async fn an_unpublished_scans_rows_never_count(db: TestDb) {
     let (s, ids, v) = voted(&db, 4).await;
-    for id in [v[0], v[1]] {
-        sqlx::query(
-            "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, vote_id) \
-             VALUES ($1, $2, 'c', 5, $3)",
-        )
-        .bind(CID)
-        .bind(STAGE)
-        .bind(id)
-        .execute(&s.pool)
-        .await
-        .unwrap();
-    }
+    unpublished(&s, "c", &v[0..2], 5).await;
     assert!(s.cluster_targets(CID, STAGE).await.unwrap().is_empty());
     let scanned = keep(&s, &[("c", &v[1..3])]).await;
     assert_eq!(scanned.new, 1);
@@ -631,5 +639,51 @@ async fn an_unpublished_scans_rows_never_count(db: TestDb) {
         vec![("c".to_owned(), ids[0], 2)]
     );
     assert_eq!(reach(&s, "c").await, v[1..3]);
-    assert_eq!(flag_rows(&s, "c").await, 2);
+    assert_eq!(member_rows(&s, "c").await, [2]);
+}
+
+/// Flags kept a row a vote (before migration 0033) become the cluster's one row at the
+/// start: the ones its generation counts, with whom they went to; the rest go.
+async fn flags_kept_a_row_a_vote_become_one_row(db: TestDb) {
+    let (s, ids, v) = voted(&db, 4).await;
+    keep(&s, &[("x", &v[0..1])]).await;
+    let generation = cluster(&s, "x").await.generation;
+    sqlx::query("DELETE FROM vote_cluster_members")
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.convert_flags().await.unwrap(),
+        0,
+        "no flags: nothing to do"
+    );
+    for (id, g) in [
+        (v[0], generation),
+        (v[1], generation - 1),
+        (v[2], generation + 1),
+    ] {
+        sqlx::query(
+            "INSERT INTO vote_flags (campaign_id, stage_key, cluster_key, generation, vote_id) \
+             VALUES ($1, $2, 'x', $3, $4)",
+        )
+        .bind(CID)
+        .bind(STAGE)
+        .bind(g)
+        .bind(id)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    }
+    assert_eq!(s.convert_flags().await.unwrap(), 1);
+    assert_eq!(reach(&s, "x").await, v[0..2]);
+    assert_eq!(
+        s.cluster_targets(CID, STAGE).await.unwrap(),
+        vec![("x".to_owned(), ids[0], 2)]
+    );
+    let left: i64 = sqlx::query("SELECT COUNT(*) FROM vote_flags")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
 }

@@ -575,18 +575,23 @@ async fn replayed_attacks_are_found_in_the_stored_votes(db: TestDb) {
     pingxuan_app::vote_review::scan(store, CID, STAGE, BEFORE_CLOSE)
         .await
         .unwrap();
-    let flagged: std::collections::HashSet<i64> = sqlx::query(
-        "SELECT DISTINCT v.receipt FROM vote_flags f JOIN votes v ON v.id = f.vote_id \
-         WHERE f.campaign_id = $1 AND f.stage_key = $2",
-    )
-    .bind(CID)
-    .bind(STAGE)
-    .fetch_all(&store.pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| r.get::<String, _>(0)["SYN-".len()..].parse().unwrap())
-    .collect();
+    // The votes every kept cluster holds, by the receipt that names the planted ones.
+    let mut held = std::collections::HashSet::new();
+    for c in store.clusters(CID, STAGE).await.unwrap() {
+        let (votes, _) = store.cluster_reach(CID, STAGE, &c.key).await.unwrap();
+        held.extend(votes.into_iter().map(|(id, _, _)| id));
+    }
+    let flagged: std::collections::HashSet<i64> =
+        sqlx::query("SELECT id, receipt FROM votes WHERE campaign_id = $1 AND stage_key = $2")
+            .bind(CID)
+            .bind(STAGE)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| held.contains(&r.get::<i64, _>(0)))
+            .map(|r| r.get::<String, _>(1)["SYN-".len()..].parse().unwrap())
+            .collect();
     let planted = round.planted();
     let hit = flagged.intersection(&planted).count() as f64;
     let (precision, recall) = (hit / flagged.len() as f64, hit / planted.len() as f64);
