@@ -355,8 +355,9 @@ pub fn network_of(ip: &str) -> String {
     }
 }
 
-/// A receipt: 16 characters of Crockford's base32 in groups of four, nothing of the
-/// voter in it. The first four count the seconds (wrapping every 12 days), so receipts
+/// A receipt: 16 characters of Crockford's base32 in groups of four, no phone and nothing
+/// that names the voter. The first four count the seconds (wrapping every 12 days: who
+/// holds a receipt learns roughly when it was issued, nothing more), so receipts
 /// issued together sit together in the receipts' index — a page written for many votes,
 /// not one each —; the twelve after them are random (60 bits), so a receipt cannot be
 /// guessed even knowing when it was issued.

@@ -269,17 +269,19 @@ impl Store {
                 }
             })
             .collect();
-        let mut batch: Vec<&Plan> = Vec::new();
+        // Encoded before any transaction: nothing but the writes inside SQLite's lock.
+        let mut batch: Vec<(&Plan, Vec<u8>, String)> = Vec::new();
         let mut bytes = 0;
         for (i, p) in changed.iter().enumerate() {
-            bytes += p.votes.serialized_size();
-            batch.push(p);
+            let ids = encode(&p.votes);
+            bytes += ids.len();
+            batch.push((p, ids, targets_json(&p.votes, candidate_of)));
             if bytes < MEMBERS_A_TRANSACTION && batch.len() < 100 && i + 1 < changed.len() {
                 continue;
             }
             let began = std::time::Instant::now();
             let mut tx = self.begin_write().await?;
-            for p in batch.drain(..) {
+            for (p, ids, targets) in batch.drain(..) {
                 sqlx::query(
                     "INSERT INTO vote_cluster_members (campaign_id, stage_key, cluster_key, \
                      generation, votes, ids, targets) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -289,8 +291,8 @@ impl Store {
                 .bind(&p.key)
                 .bind(generation)
                 .bind(p.votes.len() as i64)
-                .bind(encode(&p.votes))
-                .bind(targets_json(&p.votes, candidate_of))
+                .bind(ids)
+                .bind(targets)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -300,7 +302,15 @@ impl Store {
         }
         let changed: HashSet<&str> = changed.iter().map(|p| p.key.as_str()).collect();
 
-        let mut tx = self.begin_review(campaign_id, stage_key).await?;
+        let mut tx = match self.begin_review(campaign_id, stage_key).await {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Frozen meanwhile (or the database gone): what this scan wrote goes.
+                self.remove_uncounted(campaign_id, stage_key, generation)
+                    .await?;
+                return Err(e);
+            }
+        };
         let kept = self
             .kept_clusters(Some(&mut tx), campaign_id, stage_key)
             .await?;
@@ -310,6 +320,11 @@ impl Store {
             match kept.get(&p.key) {
                 // Decided (or proposed) meanwhile: as its organiser saw it.
                 Some(c) if c.decided() || c.pending() => {}
+                // Its row gone (a clean-up beside it): left as it stands.
+                Some(_)
+                    if changed.contains(p.key.as_str())
+                        && !has_row(&mut tx, campaign_id, stage_key, &p.key, generation)
+                            .await? => {}
                 Some(c) => {
                     // Nothing gained or lost: count and generation stay, and with them
                     // the form an organiser has open.
@@ -332,6 +347,7 @@ impl Store {
                     .await?;
                     out.updated += 1;
                 }
+                None if !has_row(&mut tx, campaign_id, stage_key, &p.key, generation).await? => {}
                 None => {
                     sqlx::query(
                         "INSERT INTO vote_clusters (campaign_id, stage_key, cluster_key, \
@@ -368,12 +384,25 @@ impl Store {
             out.dropped += 1;
         }
         tx.commit().await?;
+        self.remove_uncounted(campaign_id, stage_key, generation)
+            .await?;
+        Ok(out)
+    }
 
+    /// Removes the round's members' rows no cluster counts, up to `generation` (a scan's
+    /// own and older: superseded, dropped, decided meanwhile, left by a scan that died) —
+    /// never a later scan's, not yet published.
+    async fn remove_uncounted(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        generation: i64,
+    ) -> Result<()> {
         let began = std::time::Instant::now();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM vote_cluster_members WHERE campaign_id = $1 AND stage_key = $2 \
-             AND NOT EXISTS (SELECT 1 FROM vote_clusters c \
+             AND generation <= $3 AND NOT EXISTS (SELECT 1 FROM vote_clusters c \
                WHERE c.campaign_id = vote_cluster_members.campaign_id \
                AND c.stage_key = vote_cluster_members.stage_key \
                AND c.cluster_key = vote_cluster_members.cluster_key \
@@ -381,11 +410,12 @@ impl Store {
         )
         .bind(campaign_id)
         .bind(stage_key)
+        .bind(generation)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         self.let_writers_in(began).await;
-        Ok(out)
+        Ok(())
     }
 
     /// After one of a scan's short write transactions begun at `began`, a pause as long as
@@ -620,19 +650,26 @@ impl Store {
         if n != 1 {
             return stale(tx).await;
         }
+        let members = members_of(&mut tx, d.campaign_id, d.stage_key, d.key).await?;
+        if d.set_aside != SetAside::Nothing && members.len() as i64 != d.seen {
+            // The cluster's votes are not those its count says: nothing is set aside.
+            tracing::error!(
+                cluster = d.key,
+                seen = d.seen,
+                held = members.len(),
+                "a cluster's votes and count disagree"
+            );
+            return stale(tx).await;
+        }
         let reach: Vec<(i64, String, i64)> = match d.set_aside {
             SetAside::Nothing => Vec::new(),
-            SetAside::Cluster => {
-                let members = members_of(&mut tx, d.campaign_id, d.stage_key, d.key).await?;
-                votes_of(&mut tx, d.campaign_id, d.stage_key, &members)
-                    .await?
-                    .into_iter()
-                    .filter(|v| !v.voided)
-                    .map(|v| (v.id, v.group, v.candidate))
-                    .collect()
-            }
+            SetAside::Cluster => votes_of(&mut tx, d.campaign_id, d.stage_key, &members)
+                .await?
+                .into_iter()
+                .filter(|v| !v.voided)
+                .map(|v| (v.id, v.group, v.candidate))
+                .collect(),
             SetAside::Candidates => {
-                let members = members_of(&mut tx, d.campaign_id, d.stage_key, d.key).await?;
                 let all = votes_of(&mut tx, d.campaign_id, d.stage_key, &members).await?;
                 let mut reach = Vec::new();
                 for (group, candidate) in candidates_of(&all) {
@@ -950,6 +987,27 @@ async fn members_of(
     }
 }
 
+/// Whether cluster `key`'s members' row of `generation` is there.
+async fn has_row(
+    tx: &mut Transaction<'static, Any>,
+    campaign_id: &str,
+    stage_key: &str,
+    key: &str,
+    generation: i64,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM vote_cluster_members WHERE campaign_id = $1 AND stage_key = $2 \
+         AND cluster_key = $3 AND generation = $4",
+    )
+    .bind(campaign_id)
+    .bind(stage_key)
+    .bind(key)
+    .bind(generation)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
 /// One vote of a cluster as a decision reaches it.
 struct Member {
     id: i64,
@@ -1006,7 +1064,7 @@ async fn votes_of(
     let all: Vec<u64> = ids.iter().collect();
     for chunk in all.chunks(500) {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{COLUMNS} AND v.id IN {}",
+            "{COLUMNS} AND v.id IN {} ORDER BY v.id",
             crate::value_rows("", 1, chunk.len(), 3)
         )))
         .bind(campaign_id)

@@ -1035,7 +1035,7 @@ struct Written {
     picks: HashSet<slots::PickKey>,
 }
 
-/// Writes the slots and the picks of `rows`' plans, one statement each (per 500 rows),
+/// Writes the picks and the slots of `rows`' plans, one statement each (per 500 rows),
 /// each row under its unique key: one another transaction holds inserts nothing.
 async fn write_plan(
     tx: &mut Transaction<'static, Any>,
@@ -1055,28 +1055,9 @@ async fn write_plan(
         contested: HashSet::new(),
         picks: HashSet::new(),
     };
-    let mut taken: HashSet<(i64, String)> = HashSet::new();
-    for chunk in slots.chunks(ROWS_A_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO vote_slots (campaign_id, stage_key, voter, scope, slot, vote_id) \
-             VALUES {} ON CONFLICT DO NOTHING RETURNING vote_id, scope",
-            crate::value_rows("$1, $2", chunk.len(), 4, 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
-        for &(voter, scope, at, id) in chunk {
-            q = q.bind(voter).bind(scope).bind(at).bind(id);
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            taken.insert((r.try_get(0)?, r.try_get(1)?));
-        }
-    }
-    for &(voter, scope, _, id) in &slots {
-        if !taken.contains(&(id, scope.to_owned())) {
-            written.contested.insert(voter.to_owned());
-        }
-    }
+    // Picks before slots, in the order the slot-by-slot path takes them (a pick, then
+    // its slot), so two servers' batches over one voter do not wait on each other
+    // crosswise.
     for chunk in picks.chunks(ROWS_A_STATEMENT) {
         let sql = format!(
             "INSERT INTO vote_picks (campaign_id, stage_key, voter, period, candidate) \
@@ -1100,6 +1081,28 @@ async fn write_plan(
             .picks
             .contains(&(voter.to_owned(), period.to_owned(), candidate))
         {
+            written.contested.insert(voter.to_owned());
+        }
+    }
+    let mut taken: HashSet<(i64, String)> = HashSet::new();
+    for chunk in slots.chunks(ROWS_A_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO vote_slots (campaign_id, stage_key, voter, scope, slot, vote_id) \
+             VALUES {} ON CONFLICT DO NOTHING RETURNING vote_id, scope",
+            crate::value_rows("$1, $2", chunk.len(), 4, 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(stage_key);
+        for &(voter, scope, at, id) in chunk {
+            q = q.bind(voter).bind(scope).bind(at).bind(id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            taken.insert((r.try_get(0)?, r.try_get(1)?));
+        }
+    }
+    for &(voter, scope, _, id) in &slots {
+        if !taken.contains(&(id, scope.to_owned())) {
             written.contested.insert(voter.to_owned());
         }
     }

@@ -25,7 +25,9 @@ on_both_databases!(
     a_batch_answers_as_its_votes_one_by_one,
     flags_count_once_their_scan_publishes,
     an_unpublished_scans_rows_never_count,
-    flags_kept_a_row_a_vote_become_one_row
+    flags_kept_a_row_a_vote_become_one_row,
+    a_slot_taken_meanwhile_is_taken_slot_by_slot,
+    a_sparse_cluster_is_read_by_id_and_a_missing_row_sets_nothing_aside
 );
 
 const CID: &str = "dongguan-2023";
@@ -686,4 +688,155 @@ async fn flags_kept_a_row_a_vote_become_one_row(db: TestDb) {
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
+}
+
+/// On PostgreSQL a batch plans from what is committed: a slot another server's transaction
+/// holds meanwhile does not insert, and that voter's votes are then taken slot by slot —
+/// the limit holds whether the other commits or rolls back. (SQLite's one writer leaves
+/// nothing to contest.)
+async fn a_slot_taken_meanwhile_is_taken_slot_by_slot(db: TestDb) {
+    let (s, ids) = round(&db, 2).await;
+    if s.backend != pingxuan_store::Backend::Postgres {
+        return;
+    }
+    let r = Arc::new(rules("per_candidate_per_day = 1\ncandidates_per_day = 5\n"));
+    for (voter, commit) in [("p:1", true), ("p:2", false)] {
+        // The other server's vote for the first candidate, its slot and pick held.
+        let mut other = s.pool.begin().await.unwrap();
+        let id: i64 = sqlx::query(
+            "INSERT INTO votes (campaign_id, stage_key, group_key, voter, candidate, day, \
+             cast_at, receipt, client_ip, client_net, share, device, user_agent) \
+             VALUES ($1, $2, 'public', $3, $4, '2023-11-20', 0, $5, '', '', '', '', '') \
+             RETURNING id",
+        )
+        .bind(CID)
+        .bind(STAGE)
+        .bind(voter)
+        .bind(ids[0])
+        .bind(format!("OTHER-{voter}"))
+        .fetch_one(&mut *other)
+        .await
+        .unwrap()
+        .get(0);
+        for (scope, slot) in [
+            (format!("cd:2023-11-20:{}", ids[0]), 0),
+            ("pd:2023-11-20".to_owned(), 0),
+        ] {
+            sqlx::query(
+                "INSERT INTO vote_slots (campaign_id, stage_key, voter, scope, slot, vote_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(CID)
+            .bind(STAGE)
+            .bind(voter)
+            .bind(scope)
+            .bind(slot as i64)
+            .bind(id)
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO vote_picks (campaign_id, stage_key, voter, period, candidate) \
+             VALUES ($1, $2, $3, 'd:2023-11-20', $4)",
+        )
+        .bind(CID)
+        .bind(STAGE)
+        .bind(voter)
+        .bind(ids[0])
+        .execute(&mut *other)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO vote_tallies (campaign_id, stage_key, group_key, candidate, votes) \
+             VALUES ($1, $2, 'public', $3, 1) ON CONFLICT (campaign_id, stage_key, group_key, \
+             candidate) DO UPDATE SET votes = vote_tallies.votes + 1",
+        )
+        .bind(CID)
+        .bind(STAGE)
+        .bind(ids[0])
+        .execute(&mut *other)
+        .await
+        .unwrap();
+        let batch = vec![vote(voter, ids[0]), vote(voter, ids[1])];
+        let task = {
+            let (s, r) = (s.clone(), r.clone());
+            tokio::spawn(async move { s.cast_votes(&r, &batch, at(NOON)).await.unwrap() })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!task.is_finished(), "the batch waits for the slot held");
+        if commit {
+            other.commit().await.unwrap();
+        } else {
+            other.rollback().await.unwrap();
+        }
+        let casts = task.await.unwrap();
+        let stored: Vec<bool> = casts
+            .iter()
+            .map(|c| matches!(c, Cast::Stored { .. }))
+            .collect();
+        // Committed: the first candidate's slot of the day is the other's.
+        assert_eq!(stored, [!commit, true], "{voter}: {casts:?}");
+        let slots: Vec<(String, i64)> = sqlx::query(
+            "SELECT scope, COUNT(*) FROM vote_slots WHERE voter = $1 GROUP BY scope ORDER BY scope",
+        )
+        .bind(voter)
+        .fetch_all(&s.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+        assert_eq!(
+            slots,
+            [
+                (format!("cd:2023-11-20:{}", ids[0]), 1),
+                (format!("cd:2023-11-20:{}", ids[1]), 1),
+                ("pd:2023-11-20".to_owned(), 2)
+            ],
+            "{voter}"
+        );
+    }
+    assert_eq!(
+        s.vote_tallies(CID, STAGE).await.unwrap(),
+        s.count_votes(CID, STAGE).await.unwrap()
+    );
+}
+
+/// A cluster of scattered votes is read by id (a burst's as a range), in id order; a
+/// cluster whose votes' row is missing sets nothing aside.
+async fn a_sparse_cluster_is_read_by_id_and_a_missing_row_sets_nothing_aside(db: TestDb) {
+    let (s, _, v) = voted(&db, 20).await;
+    let scattered = [v[0], v[9], v[19]];
+    keep(&s, &[("s", &scattered), ("d", &v[2..8])]).await;
+    assert_eq!(reach(&s, "s").await, scattered);
+    assert_eq!(reach(&s, "d").await, v[2..8]);
+    let d = cluster(&s, "d").await;
+    sqlx::query("DELETE FROM vote_cluster_members WHERE cluster_key = 'd'")
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    let decided = s
+        .apply_decision(
+            &Decision {
+                campaign_id: CID,
+                stage_key: STAGE,
+                key: "d",
+                verdict: "invalidate",
+                reason: "测试",
+                by: None,
+                confirmed_by: None,
+                set_aside: SetAside::Cluster,
+                seen: d.votes,
+                generation: d.generation,
+            },
+            |_| pingxuan_store::testing::audit(),
+            200,
+        )
+        .await;
+    assert!(
+        matches!(decided, Err(pingxuan_store::StoreError::Stale)),
+        "{decided:?}"
+    );
+    assert!(!cluster(&s, "d").await.decided());
 }

@@ -6,7 +6,7 @@
 //! voter's second vote in the batch sees the first one's slots. The store then writes the
 //! planned slots in one statement under their unique keys: the database still decides,
 //! and a slot another server took meanwhile does not insert (that voter's votes are then
-//! taken slot by slot). Three statements a batch instead of three or four a vote.
+//! taken slot by slot). A handful of statements a batch instead of three or four a vote.
 
 use std::collections::{HashMap, HashSet};
 
