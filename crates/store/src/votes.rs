@@ -1118,17 +1118,7 @@ async fn undo_plan(
     ids: &[i64],
     written: &Written,
 ) -> Result<()> {
-    for chunk in ids.chunks(ROWS_A_STATEMENT) {
-        let sql = format!(
-            "DELETE FROM vote_slots WHERE vote_id IN {}",
-            crate::value_rows("", 1, chunk.len(), 1)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut **tx).await?;
-    }
+    delete_where_in(tx, "DELETE FROM vote_slots WHERE vote_id IN", ids).await?;
     for (voter, period, candidate) in &written.picks {
         if written.contested.contains(voter) {
             sqlx::query(
@@ -1149,11 +1139,17 @@ async fn undo_plan(
 
 /// Deletes the rows of votes a limit refused (they took no slot): never committed.
 async fn delete_votes(tx: &mut Transaction<'static, Any>, ids: &[i64]) -> Result<()> {
+    delete_where_in(tx, "DELETE FROM votes WHERE id IN", ids).await
+}
+
+/// `head` (`DELETE … WHERE column IN`) over `ids`, 500 a statement.
+async fn delete_where_in(
+    tx: &mut Transaction<'static, Any>,
+    head: &str,
+    ids: &[i64],
+) -> Result<()> {
     for chunk in ids.chunks(ROWS_A_STATEMENT) {
-        let sql = format!(
-            "DELETE FROM votes WHERE id IN {}",
-            crate::value_rows("", 1, chunk.len(), 1)
-        );
+        let sql = format!("{head} {}", crate::value_rows("", 1, chunk.len(), 1));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind(*id);

@@ -283,22 +283,7 @@ async fn a_refused_vote_does_not_sink_its_batch(db: TestDb) {
 async fn a_refused_vote_leaves_no_row(db: TestDb) {
     let (s, ids) = round(&db, 3).await;
     let r = rules("per_candidate_per_day = 1\ncandidates_per_day = 3\ncandidates = 2\n");
-    let rows = |voter: &'static str| {
-        let s = s.clone();
-        async move {
-            let mut n = Vec::new();
-            for table in ["votes", "vote_slots", "vote_picks"] {
-                let q = format!("SELECT COUNT(*) FROM {table} WHERE voter = $1");
-                let c: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
-                    .bind(voter)
-                    .fetch_one(&s.pool)
-                    .await
-                    .unwrap();
-                n.push(c);
-            }
-            n
-        }
-    };
+    let rows = |voter: &'static str| rows_of(&s, voter);
     for &id in &ids[..2] {
         assert!(matches!(
             one(&s, &r, vote("p:1", id), at(NOON)).await,
@@ -395,27 +380,26 @@ async fn a_batch_answers_as_its_votes_one_by_one(db: TestDb) {
         stored += usize::from(matches!(a, Cast::Stored { .. }));
     }
     assert!(stored > 100 && stored < 500, "{stored} stored");
-    let rows = |prefix: &'static str| {
-        let s = s.clone();
-        async move {
-            let mut n = Vec::new();
-            for table in ["votes", "vote_slots", "vote_picks"] {
-                let q = format!("SELECT COUNT(*) FROM {table} WHERE voter LIKE $1");
-                let c: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
-                    .bind(format!("{prefix}:%"))
-                    .fetch_one(&s.pool)
-                    .await
-                    .unwrap();
-                n.push(c);
-            }
-            n
-        }
-    };
-    assert_eq!(rows("a").await, rows("b").await);
+    assert_eq!(rows_of(&s, "a:%").await, rows_of(&s, "b:%").await);
     assert_eq!(
         s.vote_tallies(CID, STAGE).await.unwrap(),
         s.count_votes(CID, STAGE).await.unwrap()
     );
+}
+
+/// The rows of the voters `like` names (`p:1`, or `a:%`): votes, slots, picks.
+async fn rows_of(s: &Store, like: &str) -> Vec<i64> {
+    let mut n = Vec::new();
+    for table in ["votes", "vote_slots", "vote_picks"] {
+        let q = format!("SELECT COUNT(*) FROM {table} WHERE voter LIKE $1");
+        let c: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+            .bind(like)
+            .fetch_one(&s.pool)
+            .await
+            .unwrap();
+        n.push(c);
+    }
+    n
 }
 
 /// A hundred votes racing the freeze: every vote stored is in the frozen count, every
