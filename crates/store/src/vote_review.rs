@@ -201,15 +201,7 @@ impl Store {
     /// the votes.
     pub async fn round_flags(&self, campaign_id: &str, stage_key: &str) -> Result<RoundFlags> {
         let mut flags = RoundFlags::default();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT m.cluster_key, m.ids FROM {COUNTED_MEMBERS} \
-             WHERE m.campaign_id = $1 AND m.stage_key = $2"
-        )))
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
+        for r in &self.counted_rows("m.ids", campaign_id, stage_key).await? {
             flags
                 .counted
                 .insert(r.get(0), decode(&r.get::<Vec<u8>, _>(1))?);
@@ -479,22 +471,34 @@ impl Store {
         campaign_id: &str,
         stage_key: &str,
     ) -> Result<Vec<(String, i64, i64)>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT m.cluster_key, m.targets FROM {COUNTED_MEMBERS} \
-             WHERE m.campaign_id = $1 AND m.stage_key = $2"
-        )))
-        .bind(campaign_id)
-        .bind(stage_key)
-        .fetch_all(&self.pool)
-        .await?;
         let mut out = Vec::new();
-        for r in &rows {
+        for r in &self
+            .counted_rows("m.targets", campaign_id, stage_key)
+            .await?
+        {
             let key: String = r.get(0);
             let targets: Vec<(i64, i64)> = serde_json::from_str(&r.get::<String, _>(1))
                 .map_err(|e| StoreError::Other(format!("a cluster's targets: {e}")))?;
             out.extend(targets.into_iter().map(|(c, n)| (key.clone(), c, n)));
         }
         Ok(out)
+    }
+
+    /// Each counted members' row of a round as (cluster key, `column`).
+    async fn counted_rows(
+        &self,
+        column: &'static str,
+        campaign_id: &str,
+        stage_key: &str,
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT m.cluster_key, {column} FROM {COUNTED_MEMBERS} \
+             WHERE m.campaign_id = $1 AND m.stage_key = $2"
+        )))
+        .bind(campaign_id)
+        .bind(stage_key)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The votes of a cluster not yet set aside (what invalidating it reaches): (vote id,

@@ -417,31 +417,9 @@ impl Store {
         now: i64,
         day: &str,
     ) -> Result<Cast> {
-        let inserted = sqlx::query(
-            "INSERT INTO votes (campaign_id, stage_key, group_key, voter, candidate, day, \
-             cast_at, receipt, idempotency, client_ip, client_net, share, device, user_agent, \
-             traits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(&v.campaign_id)
-        .bind(&v.stage_key)
-        .bind(&v.group_key)
-        .bind(&v.voter)
-        .bind(v.candidate)
-        .bind(day)
-        .bind(now)
-        .bind(&v.receipt)
-        .bind(&v.idempotency)
-        .bind(&v.client_ip)
-        .bind(&v.client_net)
-        .bind(&v.share)
-        .bind(&v.device)
-        .bind(&v.user_agent)
-        .bind(&v.traits)
-        .fetch_optional(&mut **tx)
-        .await?;
+        let inserted = insert_votes(tx, std::slice::from_ref(v), &[0], now, day).await?[0];
         let id: i64 = match inserted {
-            Some(row) => row.try_get(0)?,
+            Some(id) => id,
             // The same idempotency key stored before (or meanwhile by another server's
             // batch): its receipt is the answer.
             None => {
