@@ -280,7 +280,7 @@ async fn run(
     let proofs = proofs_served(&db.url, &data, &targets, &out("sustained")).await;
     println!(
         "  => healthz {:.0} req/s; votes peak {:.0}/s (p50 {:.2} ms, p99 {:.2} ms), ratio {ratio:.2}; \
-         at 80% ({rate}/s) for {sustain} s: {} acknowledged, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, errors {}, skipped {}; \
+         at 80% ({rate}/s) for {sustain} s: {} acknowledged, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, errors {}, late {}; \
          kill -9 at 80%: {checked}",
         f(&health, "per_second"),
         f(&peak, "per_second"),
@@ -291,7 +291,7 @@ async fn run(
         f(&sustained, "p99_ms"),
         f(&sustained, "max_ms"),
         sustained["errors"],
-        sustained["skipped"],
+        sustained["late"],
     );
     println!(
         "  => signals beside the vote: flat out alone {alone:.0}/s, with the scan running {beside:.0}/s \
@@ -433,6 +433,11 @@ async fn proofs_served(db: &str, data: &Path, targets: &str, sent: &Path) -> Str
 }
 
 fn main() {
+    // Each scan's own account of where its time went (read, compute, save).
+    tracing_subscriber::fmt()
+        .with_env_filter("pingxuan_app::vote_review=info")
+        .with_writer(std::io::stderr)
+        .init();
     let only = std::env::var("PINGXUAN_BENCH_ONLY").ok();
     let secs = |var: &str, default: u64| -> u64 {
         std::env::var(var)
