@@ -226,6 +226,13 @@ async fn run(
     );
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     drop(sampler);
+    println!("    {}", stalls(&out("sustained").join("timeline.tsv")));
+    if let Ok(dir) = std::env::var("PINGXUAN_BENCH_LOG_DIR") {
+        let _ = std::fs::copy(
+            out("sustained").join("timeline.tsv"),
+            Path::new(&dir).join(format!("{name}-sustained-timeline.tsv")),
+        );
+    }
     // Killed halfway through 20 s at 80%, started again, every receipt checked.
     let load = Command::new(BIN)
         .args(["loadgen", "run", "--targets", &targets])
@@ -298,6 +305,39 @@ async fn run(
          ({:+.1}%); {scans}; {proofs}",
         (beside / alone - 1.0) * 100.0
     );
+}
+
+/// Where the sustained run's slow votes were, from loadgen's second-by-second timeline:
+/// how many seconds had any vote over 50 ms, and the worst five.
+fn stalls(timeline: &Path) -> String {
+    let text = std::fs::read_to_string(timeline).unwrap_or_default();
+    let mut rows: Vec<(u64, u64, u64, f64)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let v: Vec<&str> = l.split('\t').collect();
+            Some((
+                v.first()?.parse().ok()?,
+                v.get(1)?.parse().ok()?,
+                v.get(3)?.parse().ok()?,
+                v.get(4)?.parse().ok()?,
+            ))
+        })
+        .collect();
+    let seconds = rows.len();
+    let slow: u64 = rows.iter().map(|r| r.2).sum();
+    let with = rows.iter().filter(|r| r.2 > 0).count();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
+    let worst: Vec<String> = rows
+        .iter()
+        .take(5)
+        .filter(|r| r.2 > 0)
+        .map(|r| format!("s{} {}/{} over 50 ms, max {:.0} ms", r.0, r.2, r.1, r.3))
+        .collect();
+    format!(
+        "{slow} votes over 50 ms in {with} of {seconds} seconds; worst: {}",
+        worst.join("; ")
+    )
 }
 
 /// The store the servers use (their sealing key from the data folder), for the scan and

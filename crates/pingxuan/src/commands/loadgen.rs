@@ -191,10 +191,24 @@ struct Tally {
     acknowledged: u64,
     errors: HashMap<String, u64>,
     receipts: Vec<(String, u64)>,
+    /// Second by second of the run (by when each request was due): where a stall was.
+    timeline: Vec<Second>,
+}
+
+/// One second of a run.
+#[derive(Default, Clone, Copy)]
+struct Second {
+    acknowledged: u64,
+    errors: u64,
+    /// Acknowledged over 50 ms after they were due (the vote's p99 target).
+    slow: u64,
+    max_micros: u64,
 }
 
 /// What every request of a run shares.
 struct Load {
+    /// When the run's first request was due.
+    began: Instant,
     http: reqwest::Client,
     targets: Vec<String>,
     args: RunArgs,
@@ -208,6 +222,7 @@ struct Load {
 /// generator sends late still counts its wait) and tallied.
 async fn one(load: &Load, seq: u64, due: Instant) {
     let Load {
+        began,
         http,
         targets,
         args,
@@ -270,6 +285,19 @@ async fn one(load: &Load, seq: u64, due: Instant) {
     };
     let micros = started.elapsed().as_micros() as u64;
     let mut t = tally.lock().unwrap();
+    let at = due.saturating_duration_since(*began).as_secs() as usize;
+    if t.timeline.len() <= at {
+        t.timeline.resize(at + 1, Second::default());
+    }
+    let second = &mut t.timeline[at];
+    match &outcome {
+        Ok(()) => {
+            second.acknowledged += 1;
+            second.slow += u64::from(micros > 50_000);
+            second.max_micros = second.max_micros.max(micros);
+        }
+        Err(_) => second.errors += 1,
+    }
     match outcome {
         Ok(()) => {
             t.acknowledged += 1;
@@ -378,7 +406,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
         (voters, candidates)
     };
 
+    let started = Instant::now();
     let load = Arc::new(Load {
+        began: started,
         http,
         targets,
         args: args.clone(),
@@ -390,13 +420,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
             ..Default::default()
         }),
     });
-    let deadline = Instant::now() + Duration::from_secs_f64(args.duration.max(0.1));
+    let deadline = started + Duration::from_secs_f64(args.duration.max(0.1));
     let budget = if args.requests == 0 {
         u64::MAX
     } else {
         args.requests
     };
-    let started = Instant::now();
     let sent = Arc::new(AtomicU64::new(0));
     let mut late = 0u64;
     if args.rate > 0.0 {
@@ -490,6 +519,19 @@ fn write_out(args: &RunArgs, t: &Tally, seconds: f64, late: u64) -> anyhow::Resu
         h.max() as f64 / 1000.0,
         h.len()
     )?;
+    f.flush()?;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(args.out.join("timeline.tsv"))?);
+    writeln!(f, "second\tacknowledged\terrors\tover_50ms\tmax_ms")?;
+    for (i, s) in t.timeline.iter().enumerate() {
+        writeln!(
+            f,
+            "{i}\t{}\t{}\t{}\t{:.1}",
+            s.acknowledged,
+            s.errors,
+            s.slow,
+            s.max_micros as f64 / 1000.0
+        )?;
+    }
     f.flush()?;
     if !args.healthz {
         let mut r = std::io::BufWriter::new(std::fs::File::create(args.out.join("receipts.txt"))?);
@@ -652,6 +694,17 @@ mod tests {
             s["p90_ms"].as_f64().unwrap() >= 50.0,
             "the queued tenth: {s}"
         );
+        // Second by second: the stall in the first, none in the second.
+        let timeline = std::fs::read_to_string(out.path().join("timeline.tsv")).unwrap();
+        let rows: Vec<Vec<f64>> = timeline
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').map(|v| v.parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len(), 2, "{timeline}");
+        assert_eq!(rows[0][1] + rows[1][1], 200.0, "{timeline}");
+        assert!(rows[0][3] >= 20.0 && rows[0][4] >= 250.0, "{timeline}");
+        assert!(rows[1][3] == 0.0 && rows[1][4] < 50.0, "{timeline}");
     }
 
     #[test]
