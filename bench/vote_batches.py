@@ -14,10 +14,12 @@ for path in sys.argv[1:]:
             v = re.search(r'votes=(\d+)', line); ms = re.search(r'ms=(\d+)', line)
             if v and ms: per[minute].append((int(v.group(1)), int(ms.group(1))))
         elif 'WAL restarted' in line:
-            r = re.search(r'restart_ms=(\d+)', line)
-            if r: rest[minute].append(int(r.group(1)))
+            r = re.search(r'restart_ms=(\d+)', line); w = re.search(r'wait_ms=(\d+)', line)
+            b = re.search(r'busy=(\d+)', line)
+            if r: rest[minute].append((int(r.group(1)), int(w.group(1)) if w else 0, int(b.group(1)) if b else 0))
     print('==', path)
     for minute in sorted(set(per) | set(rest)):
-        b = per.get(minute, []); ms = sorted(x[1] for x in b); r = sorted(rest.get(minute, []))
+        b = per.get(minute, []); ms = sorted(x[1] for x in b); rs = rest.get(minute, [])
+        r = sorted(x[0] for x in rs); w = sorted(x[1] for x in rs); busy = sum(1 for x in rs if x[2])
         q = lambda a, p: a[min(len(a)-1, int(p*len(a)))] if a else 0
-        print(f"{minute} batches {len(b):5d} votes {sum(x[0] for x in b):7d} votes/batch {sum(x[0] for x in b)/max(1,len(b)):5.1f} batch ms p50 {q(ms,.5):4d} p99 {q(ms,.99):4d} max {ms[-1] if ms else 0:5d} | restarts {len(r):3d} max {r[-1] if r else 0}")
+        print(f"{minute} batches {len(b):5d} votes {sum(x[0] for x in b):7d} votes/batch {sum(x[0] for x in b)/max(1,len(b)):5.1f} batch ms p50 {q(ms,.5):4d} p99 {q(ms,.99):4d} max {ms[-1] if ms else 0:5d} | restarts {len(r):3d} held p50 {q(r,.5)} max {r[-1] if r else 0} ms, waited for the lane max {w[-1] if w else 0} ms, {busy} left busy")

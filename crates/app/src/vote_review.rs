@@ -38,6 +38,27 @@ async fn vote_stage(
 /// lower CPU priority), the clusters are written here: each changed cluster's votes as one
 /// row in short transactions first, then one that publishes them (`Store::save_clusters`).
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
+    scan_reading(store, campaign_id, stage_key, now, false).await
+}
+
+/// `scan`, reading every vote of the round afresh rather than only those cast since the
+/// last scan of this server: the freeze's, which counts from what it finds.
+pub async fn scan_whole(
+    store: &Store,
+    campaign_id: &str,
+    stage_key: &str,
+    now: i64,
+) -> Result<Scanned> {
+    scan_reading(store, campaign_id, stage_key, now, true).await
+}
+
+async fn scan_reading(
+    store: &Store,
+    campaign_id: &str,
+    stage_key: &str,
+    now: i64,
+    whole: bool,
+) -> Result<Scanned> {
     // One scan of a round at a time on every server (the worker's, 重新检测, the freeze's):
     // two that overlapped would each publish flags the other wrote. The lease is given back
     // when the scan ends — also when its request is dropped midway — and lapses by itself
@@ -60,7 +81,7 @@ pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    scan_leased(store, campaign_id, stage_key, now).await
+    scan_leased(store, campaign_id, stage_key, now, whole).await
 }
 
 /// How long a scan may hold its round's lease: beside a flat-out vote on SQLite a scan of
@@ -101,6 +122,7 @@ async fn scan_leased(
     campaign_id: &str,
     stage_key: &str,
     now: i64,
+    whole: bool,
 ) -> Result<Scanned> {
     let stage = vote_stage(store, campaign_id, stage_key).await?;
     let thresholds: Thresholds = stage
@@ -113,7 +135,7 @@ async fn scan_leased(
     let (found, flags, candidate_of, (read, computed, votes)) =
         crate::aside::run(store, move |own| async move {
             let began = std::time::Instant::now();
-            let (votes, candidate_of) = public_votes(&own, &cid, &key).await?;
+            let (votes, candidate_of) = public_votes(&own, &cid, &key, whole).await?;
             let read = began.elapsed();
             let found: Vec<Found> = signals::find(&votes, &thresholds)
                 .into_iter()
@@ -153,13 +175,15 @@ async fn scan_leased(
 
 /// The public's votes of a round as the signals read them, each with its voter's phone
 /// (an expert's ballot is cast at once by design and is no 刷票), and each vote's
-/// candidate by id.
+/// candidate by id. Only the votes cast since this server's last scan of the round are
+/// read from the database, unless `whole` (`Store::vote_facts`).
 async fn public_votes(
     store: &Store,
     campaign_id: &str,
     stage_key: &str,
+    whole: bool,
 ) -> Result<(Vec<signals::Vote>, HashMap<i64, i64>)> {
-    let facts = store.vote_facts(campaign_id, stage_key).await?;
+    let facts = store.vote_facts(campaign_id, stage_key, whole).await?;
     let candidate_of: HashMap<i64, i64> = facts.iter().map(|f| (f.id, f.candidate)).collect();
     let phones: HashMap<i64, u64> = store
         .voter_phones(campaign_id)
@@ -172,28 +196,19 @@ async fn public_votes(
         .collect();
     let votes = facts
         .into_iter()
-        .filter(|f| f.voter.starts_with("p:"))
-        .map(|f| {
-            // Voters are `p:{id}` for a phone and `e:{id}` for an expert: experts apart.
-            let (public, id) = match f.voter.split_once(':') {
-                Some(("p", n)) => (true, n.parse().unwrap_or(0)),
-                Some((_, n)) => (false, -n.parse::<i64>().unwrap_or(0)),
-                None => (false, 0),
-            };
-            signals::Vote {
+        // Voters are `p:{id}` for a phone and `e:{id}` for an expert: experts apart.
+        .filter_map(|f| {
+            let voter = f.voter.strip_prefix("p:")?.parse().ok()?;
+            Some(signals::Vote {
                 id: f.id,
                 at: f.cast_at,
-                voter: id,
+                voter,
                 net: f.client_net,
                 ip: f.client_ip,
                 device: f.device,
                 traits: f.traits,
-                phone: if public {
-                    phones.get(&id).copied()
-                } else {
-                    None
-                },
-            }
+                phone: phones.get(&voter).copied(),
+            })
         })
         .collect();
     Ok((votes, candidate_of))

@@ -102,6 +102,9 @@ impl Ballots {
                 let writer = store.clone();
                 tokio::spawn(async move {
                     while let Some(first) = rx.recv().await {
+                        // SQLite's turn (a WAL restart may hold it a few ms); the votes
+                        // that came meanwhile join this batch.
+                        let turn = writer.writing().await;
                         let mut batch = vec![first];
                         while batch.len() < BATCH {
                             match rx.try_recv() {
@@ -115,6 +118,7 @@ impl Ballots {
                         if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
                             tracing::error!(error = %e, "a batch of votes panicked");
                         }
+                        drop(turn);
                         // For the benchmark's reading of batch times as the tables grow.
                         tracing::debug!(
                             votes = n,
@@ -555,9 +559,10 @@ pub async fn freeze(
     let frozen = store.frozen_votes(campaign_id, stage_key).await?;
     vote::may_freeze(&rules, frozen.is_some(), pingxuan_store::now())
         .map_err(|r| Error::conflict(r.code, r.message))?;
-    // The signals once more over every vote, the last ones too; what they find is reviewed
-    // before anything is counted.
-    crate::vote_review::scan(store, campaign_id, stage_key, pingxuan_store::now()).await?;
+    // The signals once more over every vote, the last ones too, read afresh (not what a
+    // server kept from its earlier scans); what they find is reviewed before anything is
+    // counted.
+    crate::vote_review::scan_whole(store, campaign_id, stage_key, pingxuan_store::now()).await?;
     let open = store.undecided_clusters(campaign_id, stage_key).await?;
     if open > 0 {
         return Err(Error::conflict(

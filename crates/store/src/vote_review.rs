@@ -5,6 +5,8 @@
 //! standing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use roaring::RoaringTreemap;
 use sqlx::{Any, AnyConnection, Row, Transaction};
@@ -13,19 +15,57 @@ use crate::audit::Audit;
 use crate::votes::review_lock;
 use crate::{Result, Store, StoreError};
 
-/// What the signals read of one vote.
+/// What the signals read of one vote. The text is shared (`Arc<str>`): most of it repeats
+/// (a voter's votes, a network's, a device's), and a round's votes are kept between scans.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteFact {
     pub id: i64,
     pub cast_at: i64,
     /// `p:{voter id}` or `e:{expert id}`.
-    pub voter: String,
-    pub client_net: String,
-    pub client_ip: String,
-    pub device: String,
-    pub traits: String,
+    pub voter: Arc<str>,
+    pub client_net: Arc<str>,
+    pub client_ip: Arc<str>,
+    pub device: Arc<str>,
+    pub traits: Arc<str>,
     pub candidate: i64,
 }
+
+/// A round's votes as far as scans have read them, kept between scans per server: a vote
+/// is never changed once committed (a refused one is deleted before its commit, a
+/// suspect one set aside in `vote_voids`), so the next scan reads only the votes after
+/// `complete`.
+#[derive(Default)]
+pub(crate) struct RoundFacts {
+    /// Every vote read, set aside or not, by id.
+    facts: Vec<VoteFact>,
+    /// Every committed vote with an id up to this one is in `facts`.
+    complete: i64,
+    /// PostgreSQL: when each read not yet settled ended and the highest id it saw.
+    reads: Vec<(Instant, i64)>,
+    /// The round's text, each once.
+    names: HashSet<Arc<str>>,
+}
+
+impl RoundFacts {
+    fn name(&mut self, s: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(s) {
+            return n.clone();
+        }
+        let n: Arc<str> = s.into();
+        self.names.insert(n.clone());
+        n
+    }
+}
+
+/// Rounds' votes kept between scans, by (campaign, stage); shared by a store's clones.
+pub(crate) type FactsCache = Arc<Mutex<HashMap<(String, String), RoundFacts>>>;
+
+/// On PostgreSQL an id is taken when a vote is written, not when it commits: a batch
+/// that took lower ids can commit after a read saw higher ones. A vote batch commits in
+/// well under a second (the bench's longest: 207 ms), so ids up to the highest a read
+/// saw are all settled once this long has passed since it; a later read starts there.
+/// The freeze reads the whole round regardless.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A cluster the signals found, to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,45 +182,117 @@ fn cluster_of(r: &sqlx::any::AnyRow) -> Cluster {
     }
 }
 
+/// On PostgreSQL, how far a round's votes are settled after a read that began at `began`
+/// and ended as `this` (when, the highest id seen): a read that ended `SETTLE` before it
+/// began saw ids that were all committed by the time this one read past them. `reads`
+/// keeps the reads not yet settled.
+fn settle(
+    reads: &mut Vec<(Instant, i64)>,
+    complete: i64,
+    began: Instant,
+    this: (Instant, i64),
+) -> i64 {
+    let mut complete = complete;
+    reads.retain(|&(ended, seen)| {
+        let old = began.saturating_duration_since(ended) >= SETTLE;
+        if old {
+            complete = complete.max(seen);
+        }
+        !old
+    });
+    reads.push(this);
+    complete
+}
+
 impl Store {
-    /// Every vote of a round not yet set aside, as the signals read them: in pages of
-    /// 50,000 by id, each its own read, so a round of millions never holds one snapshot
-    /// for seconds (on SQLite the WAL cannot be reset behind it and grows by the votes).
-    pub async fn vote_facts(&self, campaign_id: &str, stage_key: &str) -> Result<Vec<VoteFact>> {
-        let mut out: Vec<VoteFact> = Vec::new();
+    /// Every vote of a round not yet set aside, as the signals read them. What earlier
+    /// scans read is kept (`RoundFacts`): only the votes cast since are read, unless
+    /// `whole` (the freeze's scan, which counts from everything and ends the round: then
+    /// nothing is kept). Reads go in pages of 50,000 by id, each its own read, so a
+    /// round of millions never holds one snapshot for seconds (on SQLite the WAL cannot be
+    /// reset behind it and grows by the votes); then the round's set-aside votes, few,
+    /// are left out.
+    pub async fn vote_facts(
+        &self,
+        campaign_id: &str,
+        stage_key: &str,
+        whole: bool,
+    ) -> Result<Vec<VoteFact>> {
+        let key = (campaign_id.to_owned(), stage_key.to_owned());
+        // Taken out while it is read (one scan of a round at a time: its lease); put
+        // back only when the read went through.
+        let kept = self
+            .facts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        let mut round = kept.filter(|_| !whole).unwrap_or_default();
+        let began = Instant::now();
+        let settled = round.facts.partition_point(|f| f.id <= round.complete);
+        round.facts.truncate(settled);
         loop {
-            let after = out.last().map_or(0, |f| f.id);
-            let page: Vec<VoteFact> = sqlx::query(
-                "SELECT v.id, v.cast_at, v.voter, v.client_net, v.device, v.client_ip, v.traits, \
-                 v.candidate FROM votes v \
-                 WHERE v.campaign_id = $1 AND v.stage_key = $2 AND v.id > $3 \
-                 AND NOT EXISTS (SELECT 1 FROM vote_voids d WHERE d.vote_id = v.id) \
-                 ORDER BY v.id LIMIT $4",
+            let after = round.facts.last().map_or(round.complete, |f| f.id);
+            let rows = sqlx::query(
+                "SELECT id, cast_at, voter, client_net, device, client_ip, traits, candidate \
+                 FROM votes WHERE campaign_id = $1 AND stage_key = $2 AND id > $3 \
+                 ORDER BY id LIMIT $4",
             )
             .bind(campaign_id)
             .bind(stage_key)
             .bind(after)
             .bind(PAGE)
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| VoteFact {
-                id: r.get(0),
-                cast_at: r.get(1),
-                voter: r.get(2),
-                client_net: r.get(3),
-                device: r.get(4),
-                client_ip: r.get(5),
-                traits: r.get(6),
-                candidate: r.get(7),
-            })
-            .collect();
-            let last = (page.len() as i64) < PAGE;
-            out.extend(page);
-            if last {
-                return Ok(out);
+            .await?;
+            for r in &rows {
+                let fact = VoteFact {
+                    id: r.try_get(0)?,
+                    cast_at: r.try_get(1)?,
+                    voter: round.name(r.try_get::<&str, _>(2)?),
+                    client_net: round.name(r.try_get::<&str, _>(3)?),
+                    device: round.name(r.try_get::<&str, _>(4)?),
+                    client_ip: round.name(r.try_get::<&str, _>(5)?),
+                    traits: round.name(r.try_get::<&str, _>(6)?),
+                    candidate: r.try_get(7)?,
+                };
+                round.facts.push(fact);
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
             }
         }
+        let highest = round.facts.last().map_or(round.complete, |f| f.id);
+        round.complete = match self.backend {
+            // One writer, ids taken in the order of the commits: all read is settled.
+            crate::Backend::Sqlite => highest,
+            crate::Backend::Postgres => settle(
+                &mut round.reads,
+                round.complete,
+                began,
+                (Instant::now(), highest),
+            ),
+        };
+        let voided: HashSet<i64> =
+            sqlx::query("SELECT vote_id FROM vote_voids WHERE campaign_id = $1 AND stage_key = $2")
+                .bind(campaign_id)
+                .bind(stage_key)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+        let out = round
+            .facts
+            .iter()
+            .filter(|f| !voided.contains(&f.id))
+            .cloned()
+            .collect();
+        if !whole {
+            self.facts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, round);
+        }
+        Ok(out)
     }
 
     /// A campaign's voters' phones, sealed: (voter id, sealed phone).
@@ -1116,4 +1228,31 @@ pub(crate) async fn frozen(
             .await?
             .get(0);
     Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A read's ids count as settled only once a later read began `SETTLE` after it ended;
+    /// until then each read is kept, and the highest settled one wins.
+    #[test]
+    fn reads_settle_once_a_later_read_begins_long_enough_after_them() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut reads = Vec::new();
+        assert_eq!(settle(&mut reads, 0, t0, (at(1), 100)), 0);
+        // Begun 5 s after the first ended: nothing settled yet.
+        assert_eq!(settle(&mut reads, 0, at(6), (at(7), 180)), 0);
+        assert_eq!(reads.len(), 2);
+        // Begun 11 s after the first and 5 s after the second: the first's ids settle.
+        assert_eq!(settle(&mut reads, 0, at(12), (at(13), 250)), 100);
+        assert_eq!(reads, vec![(at(7), 180), (at(13), 250)]);
+        // Long after both: the highest of them.
+        assert_eq!(settle(&mut reads, 100, at(60), (at(61), 300)), 250);
+        assert_eq!(reads, vec![(at(61), 300)]);
+        // What was settled never goes back.
+        assert_eq!(settle(&mut reads, 400, at(80), (at(81), 300)), 400);
+    }
 }

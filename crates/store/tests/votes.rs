@@ -27,7 +27,8 @@ on_both_databases!(
     an_unpublished_scans_rows_never_count,
     flags_kept_a_row_a_vote_become_one_row,
     a_slot_taken_meanwhile_is_taken_slot_by_slot,
-    a_sparse_cluster_is_read_by_id_and_a_missing_row_sets_nothing_aside
+    a_sparse_cluster_is_read_by_id_and_a_missing_row_sets_nothing_aside,
+    a_scan_reads_only_the_votes_cast_since_and_leaves_out_those_set_aside
 );
 
 const CID: &str = "dongguan-2023";
@@ -443,7 +444,7 @@ async fn voted(db: &TestDb, n: usize) -> (Store, Vec<i64>, Vec<i64>) {
     let votes: Vec<NewVote> = (0..n).map(|i| vote(&format!("p:{i}"), ids[0])).collect();
     s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap();
     let v = s
-        .vote_facts(CID, STAGE)
+        .vote_facts(CID, STAGE, false)
         .await
         .unwrap()
         .iter()
@@ -823,4 +824,67 @@ async fn a_sparse_cluster_is_read_by_id_and_a_missing_row_sets_nothing_aside(db:
         "{decided:?}"
     );
     assert!(!cluster(&s, "d").await.decided());
+}
+
+/// A round's votes as the scans read them: kept between scans, so the next reads only the
+/// votes cast since (on SQLite exactly those; on PostgreSQL, where a batch can commit
+/// after a read saw higher ids, everything of the last 10 s again); the votes set aside
+/// left out whenever they were set aside; the freeze's whole read from the database and
+/// keeping nothing.
+async fn a_scan_reads_only_the_votes_cast_since_and_leaves_out_those_set_aside(db: TestDb) {
+    let (s, ids) = round(&db, 1).await;
+    let cast = |from: usize, n: usize| {
+        let votes: Vec<NewVote> = (from..from + n)
+            .map(|i| vote(&format!("p:{i}"), ids[0]))
+            .collect();
+        let s = s.clone();
+        async move { s.cast_votes(&rules(""), &votes, at(NOON)).await.unwrap() }
+    };
+    let read = |whole: bool| {
+        let s = s.clone();
+        async move { s.vote_facts(CID, STAGE, whole).await.unwrap() }
+    };
+    cast(0, 3).await;
+    let first = read(false).await;
+    assert_eq!(first.len(), 3);
+    let v: Vec<i64> = first.iter().map(|f| f.id).collect();
+    // Changed behind the store's back (votes never are): a kept vote is not read again.
+    sqlx::query("UPDATE votes SET client_net = 'changed' WHERE id = $1")
+        .bind(v[0])
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    cast(3, 2).await;
+    let second = read(false).await;
+    let ids_read: Vec<i64> = second.iter().map(|f| f.id).collect();
+    assert_eq!(ids_read.len(), 5);
+    assert_eq!(ids_read[..3], v[..]);
+    assert!(ids_read.windows(2).all(|w| w[0] < w[1]), "in id order");
+    let net_of_first = &*second[0].client_net;
+    match s.backend {
+        pingxuan_store::Backend::Sqlite => assert_eq!(net_of_first, "203.0.113.0/24"),
+        pingxuan_store::Backend::Postgres => assert_eq!(net_of_first, "changed"),
+    }
+    // One network, one text shared by its votes.
+    assert!(Arc::ptr_eq(&second[1].client_net, &second[4].client_net));
+    assert_eq!(&*second[4].voter, "p:4");
+
+    sqlx::query(
+        "INSERT INTO vote_voids (vote_id, campaign_id, stage_key, cluster_key, reason, voided_at) \
+         VALUES ($1, $2, $3, 'a', '测试', 1)",
+    )
+    .bind(v[1])
+    .bind(CID)
+    .bind(STAGE)
+    .execute(&s.pool)
+    .await
+    .unwrap();
+    let third: Vec<i64> = read(false).await.iter().map(|f| f.id).collect();
+    assert_eq!(third, [v[0], v[2], ids_read[3], ids_read[4]]);
+
+    let whole = read(true).await;
+    assert_eq!(whole.iter().map(|f| f.id).collect::<Vec<_>>(), third);
+    assert_eq!(&*whole[0].client_net, "changed");
+    // Nothing kept after a whole read: the next reads the round afresh.
+    assert_eq!(&*read(false).await[0].client_net, "changed");
 }

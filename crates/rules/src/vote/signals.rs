@@ -18,6 +18,7 @@
 //! Linear or `n log n` in the votes: a million in well under the 30 s the issue allows.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,14 +32,15 @@ pub struct Vote {
     pub at: i64,
     /// The voter (one per phone, or an expert).
     pub voter: i64,
-    /// The client's /24 (IPv6 /64); empty when unknown.
-    pub net: String,
+    /// The client's /24 (IPv6 /64); empty when unknown. Shared: most repeat, and a
+    /// round's million votes are kept between scans (`Store::vote_facts`).
+    pub net: Arc<str>,
     /// The client's address; empty when unknown.
-    pub ip: String,
+    pub ip: Arc<str>,
     /// The hashed first-party device cookie; empty when the browser kept none.
-    pub device: String,
+    pub device: Arc<str>,
     /// The hashed browser traits with the user agent; empty when the page sent none.
-    pub traits: String,
+    pub traits: Arc<str>,
     /// The voter's phone, 11 digits as a number; `None` for experts.
     pub phone: Option<u64>,
 }
@@ -142,11 +144,11 @@ fn clock(unix: i64) -> String {
 }
 
 fn bursts(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
-    let mut out = burst_by(votes, t, "网段", t.burst_votes, |v| v.net.as_str());
+    let mut out = burst_by(votes, t, "网段", t.burst_votes, |v| &*v.net);
     // An address's burst inside its network's says nothing more: only those apart.
     let seen: HashSet<i64> = out.iter().flat_map(|c| c.votes.iter().copied()).collect();
     out.extend(
-        burst_by(votes, t, "地址", t.address_votes, |v| v.ip.as_str())
+        burst_by(votes, t, "地址", t.address_votes, |v| &*v.ip)
             .into_iter()
             .filter(|c| c.votes.iter().any(|id| !seen.contains(id))),
     );
@@ -220,7 +222,7 @@ fn runs_of(marked: &[bool]) -> Vec<std::ops::Range<usize>> {
 
 fn devices(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut out = Vec::new();
-    for (device, list) in grouped(votes, |v| v.device.as_str()) {
+    for (device, list) in grouped(votes, |v| &*v.device) {
         let phones: HashSet<i64> = list.iter().map(|v| v.voter).collect();
         if phones.len() < t.device_phones.max(2) {
             continue;
@@ -248,11 +250,9 @@ fn devices(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
     let mut by: BTreeMap<(&str, &str), Vec<&Vote>> = BTreeMap::new();
     let mut on_net: HashMap<&str, HashSet<i64>> = HashMap::new();
     for v in votes.iter().filter(|v| !v.net.is_empty()) {
-        on_net.entry(v.net.as_str()).or_default().insert(v.voter);
+        on_net.entry(&*v.net).or_default().insert(v.voter);
         if !v.traits.is_empty() {
-            by.entry((v.traits.as_str(), v.net.as_str()))
-                .or_default()
-                .push(v);
+            by.entry((&*v.traits, &*v.net)).or_default().push(v);
         }
     }
     for ((traits, net), mut list) in by {
@@ -454,8 +454,8 @@ fn metronomes(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
         0.0
     };
     for (what, by) in [
-        ("网段", grouped(votes, |v| v.net.as_str())),
-        ("设备", grouped(votes, |v| v.device.as_str())),
+        ("网段", grouped(votes, |v| &*v.net)),
+        ("设备", grouped(votes, |v| &*v.device)),
     ] {
         for (source, list) in by {
             if list.len() < n {
@@ -568,10 +568,10 @@ pub mod synthetic {
                 id,
                 at,
                 voter,
-                net: format!("{}.{}.{}.0/24", o[0], o[1], o[2]),
-                ip: src.ip.clone(),
-                device: src.device.clone(),
-                traits: src.traits.clone(),
+                net: format!("{}.{}.{}.0/24", o[0], o[1], o[2]).into(),
+                ip: src.ip.as_str().into(),
+                device: src.device.as_str().into(),
+                traits: src.traits.as_str().into(),
                 phone: Some(phone),
             });
             id
@@ -726,10 +726,10 @@ mod tests {
                     id: i,
                     at,
                     voter: i,
-                    ip: net.replace(".0/24", &format!(".{}", i % 250 + 1)),
-                    net,
+                    ip: net.replace(".0/24", &format!(".{}", i % 250 + 1)).into(),
+                    net: net.into(),
                     device: device.into(),
-                    traits: String::new(),
+                    traits: "".into(),
                     phone: Some(phone),
                 }
             })
@@ -938,7 +938,7 @@ mod tests {
             )
         });
         for (i, v) in votes.iter_mut().enumerate() {
-            v.device = format!("{i:016x}");
+            v.device = format!("{i:016x}").into();
             v.traits = "t-390x844@3-Asia/Shanghai-zh-CN".into();
         }
         let t = Thresholds::default();
@@ -965,13 +965,13 @@ mod tests {
         for (i, v) in campus.iter_mut().enumerate().skip(35) {
             v.id = 1000 + i as i64;
             v.voter = 1000 + i as i64;
-            v.device = format!("c{i:015x}");
-            v.traits = format!("t-other-{}", i % 7);
+            v.device = format!("c{i:015x}").into();
+            v.traits = format!("t-other-{}", i % 7).into();
         }
         assert!(devices(&campus, &t).is_empty(), "a campus is not one phone");
         // The same traits across networks are not one device.
         for (i, v) in votes.iter_mut().enumerate() {
-            v.net = format!("10.3.{i}.0/24");
+            v.net = format!("10.3.{i}.0/24").into();
         }
         assert!(devices(&votes, &t).is_empty());
     }

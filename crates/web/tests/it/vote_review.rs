@@ -564,10 +564,10 @@ async fn replayed_attacks_are_found_in_the_stored_votes(db: TestDb) {
                 .bind(pingxuan_rules::vote::day(v.at).to_string())
                 .bind(v.at)
                 .bind(format!("SYN-{}", v.id))
-                .bind(v.ip.clone())
-                .bind(v.net.clone())
-                .bind(v.device.clone())
-                .bind(v.traits.clone());
+                .bind(v.ip.to_string())
+                .bind(v.net.to_string())
+                .bind(v.device.to_string())
+                .bind(v.traits.to_string());
         }
         q.execute(&store.pool).await.unwrap();
     }
