@@ -132,6 +132,9 @@ pub struct Store {
     /// SQLite only: the turn of this process's busy writers (the vote lane) and of the
     /// checkpoint that restarts the WAL (`Store::writing`).
     turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: this process's long reads (a scan's pages) share it, the checkpoint
+    /// takes it alone (`Store::reading_long`).
+    long_reads: Option<std::sync::Arc<tokio::sync::RwLock<()>>>,
 }
 
 /// SQLite's WAL copied back into the database once a second by a task of its own, in
@@ -144,7 +147,11 @@ struct Checkpoints {
 }
 
 impl Checkpoints {
-    fn start(pool: AnyPool, turns: std::sync::Arc<tokio::sync::Mutex<()>>) -> Checkpoints {
+    fn start(
+        pool: AnyPool,
+        turns: std::sync::Arc<tokio::sync::Mutex<()>>,
+        long_reads: std::sync::Arc<tokio::sync::RwLock<()>>,
+    ) -> Checkpoints {
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -153,7 +160,7 @@ impl Checkpoints {
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = tick.tick() => {
-                        if let Err(e) = checkpoint(&pool, &turns).await {
+                        if let Err(e) = checkpoint(&pool, &turns, &long_reads).await {
                             tracing::debug!(error = %e, "WAL checkpoint failed");
                         }
                     }
@@ -186,10 +193,18 @@ fn wal_restart_frames() -> i64 {
 /// writes from the WAL's beginning. Before, the RESTART took the write lock while the
 /// lane was writing: SQLite's busy handler polls (sleeps of 1, 2, 5 … 50, 100 ms), so
 /// each side overslept the other's hold — RESTART p50 64 ms, p90 123 ms, every second.
-/// A reader of older frames (a scan, an export) keeps PASSIVE from copying them all and
-/// leaves the restart to a later second.
-async fn checkpoint(pool: &AnyPool, turns: &tokio::sync::Mutex<()>) -> Result<()> {
+/// A scan's read pauses between its pages meanwhile (`Store::reading_long`): a read
+/// holds its snapshot's frames until it ends, and a scan's pages, one after another,
+/// would keep PASSIVE from ever copying every frame — the WAL grew to 1.7 GiB under a
+/// worker's scan beside a vote at 2,700/s, and every read searched it. Another reader
+/// of older frames (an export, another process) leaves the restart to a later second.
+async fn checkpoint(
+    pool: &AnyPool,
+    turns: &tokio::sync::Mutex<()>,
+    long_reads: &tokio::sync::RwLock<()>,
+) -> Result<()> {
     let began = std::time::Instant::now();
+    let _long = long_reads.write().await;
     let mut conn = pool.acquire().await?;
     let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(&mut *conn)
@@ -319,13 +334,21 @@ impl Store {
             },
         )
         .await?;
-        let turns = (backend == Backend::Sqlite).then(Default::default);
+        let sqlite = backend == Backend::Sqlite;
+        let turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>> = sqlite.then(Default::default);
+        let long_reads: Option<std::sync::Arc<tokio::sync::RwLock<()>>> =
+            sqlite.then(Default::default);
         Ok(Store {
-            _checkpoints: turns
-                .clone()
-                .filter(|_| checkpoints)
-                .map(|t| std::sync::Arc::new(Checkpoints::start(pool.clone(), t))),
+            _checkpoints: match (&turns, &long_reads) {
+                (Some(t), Some(r)) if checkpoints => Some(std::sync::Arc::new(Checkpoints::start(
+                    pool.clone(),
+                    t.clone(),
+                    r.clone(),
+                ))),
+                _ => None,
+            },
             turns,
+            long_reads,
             pool,
             backend,
             sealer,
@@ -349,7 +372,18 @@ impl Store {
             facts: self.facts.clone(),
             _checkpoints: None,
             turns: self.turns.clone(),
+            long_reads: self.long_reads.clone(),
         })
+    }
+
+    /// A long read's turn on SQLite, held by each page of a scan: the checkpoint that
+    /// restarts the WAL takes it alone, so no page's snapshot holds the WAL's frames
+    /// while it runs (`checkpoint`). `None` on PostgreSQL.
+    pub async fn reading_long(&self) -> Option<tokio::sync::OwnedRwLockReadGuard<()>> {
+        match &self.long_reads {
+            Some(r) => Some(r.clone().read_owned().await),
+            None => None,
+        }
     }
 
     /// The busy writers' turn on SQLite, held by the vote lane through each batch and by

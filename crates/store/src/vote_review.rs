@@ -157,8 +157,9 @@ pub struct Standing {
     pub void_reason: Option<String>,
 }
 
-/// Rows a scan reads at a time.
-const PAGE: i64 = 50_000;
+/// Rows a scan reads at a time: each page is a read of its own, short even on a starved
+/// thread, so SQLite's WAL is restarted between them (`Store::reading_long`).
+const PAGE: i64 = 5_000;
 
 const CLUSTER_COLUMNS: &str = "cluster_key, signal, evidence, votes, found_at, verdict, reason, \
      proposed_by, proposed_at, decided_by, confirmed_by, decided_at, voided, generation";
@@ -208,8 +209,8 @@ impl Store {
     /// Every vote of a round not yet set aside, as the signals read them. What earlier
     /// scans read is kept (`RoundFacts`): only the votes cast since are read, unless
     /// `whole` (the freeze's scan, which counts from everything and ends the round: then
-    /// nothing is kept). Reads go in pages of 50,000 by id, each its own read, so a
-    /// round of millions never holds one snapshot for seconds (on SQLite the WAL cannot be
+    /// nothing is kept). Reads go in pages of 5,000 by id, each its own read, so a
+    /// round of millions never holds one snapshot for long (on SQLite the WAL cannot be
     /// reset behind it and grows by the votes); then the round's set-aside votes, few,
     /// are left out.
     pub async fn vote_facts(
@@ -232,6 +233,7 @@ impl Store {
         round.facts.truncate(settled);
         loop {
             let after = round.facts.last().map_or(round.complete, |f| f.id);
+            let page = self.reading_long().await;
             let rows = sqlx::query(
                 "SELECT id, cast_at, voter, client_net, device, client_ip, traits, candidate \
                  FROM votes WHERE campaign_id = $1 AND stage_key = $2 AND id > $3 \
@@ -243,6 +245,7 @@ impl Store {
             .bind(PAGE)
             .fetch_all(&self.pool)
             .await?;
+            drop(page);
             for r in &rows {
                 let fact = VoteFact {
                     id: r.try_get(0)?,
