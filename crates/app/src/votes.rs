@@ -580,7 +580,7 @@ pub async fn freeze(
         .map(|g| (g.key.clone(), g.name.clone()))
         .collect();
     let name = stage.name.clone();
-    store
+    let frozen = store
         .freeze_votes(campaign_id, stage_key, after, access.actor(), |f| {
             let per_group: Vec<String> = groups
                 .iter()
@@ -616,7 +616,10 @@ pub async fn freeze(
         .await
         .map_err(crate::error::stale_as(
             "这一阶段刚被别人操作过（或结果已冻结），您的操作未执行；请刷新页面后查看",
-        ))
+        ))?;
+    // No scan reads a frozen round again.
+    store.forget_vote_facts(campaign_id, stage_key);
+    Ok(frozen)
 }
 
 /// One candidate on an expert's ballot.

@@ -203,8 +203,8 @@ async fn checkpoint(
     turns: &tokio::sync::Mutex<()>,
     long_reads: &tokio::sync::RwLock<()>,
 ) -> Result<()> {
-    let began = std::time::Instant::now();
     let _long = long_reads.write().await;
+    let began = std::time::Instant::now();
     let mut conn = pool.acquire().await?;
     let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(&mut *conn)
@@ -214,9 +214,13 @@ async fn checkpoint(
     if limit == 0 || log < limit || copied < log {
         return Ok(());
     }
+    // Given back while waiting for the lane: a full pool would otherwise leave the lane,
+    // holding its turn, waiting for a connection this task holds.
+    drop(conn);
     let passive = began.elapsed();
     let turn = turns.lock().await;
     let waited = began.elapsed() - passive;
+    let mut conn = pool.acquire().await?;
     sqlx::query("PRAGMA busy_timeout = 5")
         .execute(&mut *conn)
         .await?;
@@ -225,10 +229,15 @@ async fn checkpoint(
         .await;
     drop(turn);
     let held = began.elapsed() - passive - waited;
-    // The connection goes back to the pool with the wait every other one has.
-    sqlx::query("PRAGMA busy_timeout = 10000")
+    // The connection goes back to the pool with the wait every other one has, or not at
+    // all: a writer on it would meet SQLITE_BUSY after 5 ms.
+    if let Err(e) = sqlx::query("PRAGMA busy_timeout = 10000")
         .execute(&mut *conn)
-        .await?;
+        .await
+    {
+        conn.close_on_drop();
+        return Err(e.into());
+    }
     let busy: i64 = restarted?.try_get(0)?;
     tracing::debug!(
         log,

@@ -208,11 +208,11 @@ fn settle(
 impl Store {
     /// Every vote of a round not yet set aside, as the signals read them. What earlier
     /// scans read is kept (`RoundFacts`): only the votes cast since are read, unless
-    /// `whole` (the freeze's scan, which counts from everything and ends the round: then
-    /// nothing is kept). Reads go in pages of 5,000 by id, each its own read, so a
+    /// `whole` (the freeze's scan, which counts from everything; `forget_vote_facts` once
+    /// the round is frozen). Reads go in pages of 5,000 by id, each its own read, so a
     /// round of millions never holds one snapshot for long (on SQLite the WAL cannot be
-    /// reset behind it and grows by the votes); then the round's set-aside votes, few,
-    /// are left out.
+    /// reset behind it and grows by the votes); then the round's set-aside votes are read
+    /// at once and left out.
     pub async fn vote_facts(
         &self,
         campaign_id: &str,
@@ -231,6 +231,33 @@ impl Store {
         let began = Instant::now();
         let settled = round.facts.partition_point(|f| f.id <= round.complete);
         round.facts.truncate(settled);
+        // Every vote up to `complete` kept? A PostgreSQL batch slower than `SETTLE` to
+        // commit (a lock wait, a stalled disk) would have left its votes below it: the
+        // round is then read afresh rather than go on without them.
+        if round.complete > 0 {
+            let page = self.reading_long().await;
+            let stored: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM votes WHERE campaign_id = $1 AND stage_key = $2 \
+                 AND id <= $3",
+            )
+            .bind(campaign_id)
+            .bind(stage_key)
+            .bind(round.complete)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+            drop(page);
+            if stored != round.facts.len() as i64 {
+                tracing::warn!(
+                    campaign = campaign_id,
+                    stage = stage_key,
+                    stored,
+                    kept = round.facts.len(),
+                    "votes kept for the scan differ from the stored ones: read afresh"
+                );
+                round = RoundFacts::default();
+            }
+        }
         loop {
             let after = round.facts.last().map_or(round.complete, |f| f.id);
             let page = self.reading_long().await;
@@ -274,6 +301,9 @@ impl Store {
                 (Instant::now(), highest),
             ),
         };
+        // A decided burst can set aside hundreds of thousands: one read, paused for the
+        // checkpoint like a page.
+        let page = self.reading_long().await;
         let voided: HashSet<i64> =
             sqlx::query("SELECT vote_id FROM vote_voids WHERE campaign_id = $1 AND stage_key = $2")
                 .bind(campaign_id)
@@ -283,19 +313,29 @@ impl Store {
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<std::result::Result<_, _>>()?;
+        drop(page);
         let out = round
             .facts
             .iter()
             .filter(|f| !voided.contains(&f.id))
             .cloned()
             .collect();
-        if !whole {
-            self.facts
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(key, round);
-        }
+        // Kept after a whole read too: a freeze refused (clusters still open) leaves the
+        // round taking scans.
+        self.facts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, round);
         Ok(out)
+    }
+
+    /// Lets go of what the scans kept of a round (`vote_facts`): once it is frozen no
+    /// scan reads it again.
+    pub fn forget_vote_facts(&self, campaign_id: &str, stage_key: &str) {
+        self.facts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(campaign_id.to_owned(), stage_key.to_owned()));
     }
 
     /// A campaign's voters' phones, sealed: (voter id, sealed phone).
