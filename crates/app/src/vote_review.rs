@@ -38,7 +38,8 @@ async fn vote_stage(
 /// lower CPU priority), the clusters are written here: each changed cluster's votes as one
 /// row in short transactions first, then one that publishes them (`Store::save_clusters`).
 pub async fn scan(store: &Store, campaign_id: &str, stage_key: &str, now: i64) -> Result<Scanned> {
-    scan_reading(store, campaign_id, stage_key, now, false).await
+    let _lease = lease_round(store, campaign_id, stage_key).await?;
+    scan_leased(store, campaign_id, stage_key, now, false).await
 }
 
 /// `scan`, reading every vote of the round afresh rather than only those cast since the
@@ -49,20 +50,15 @@ pub async fn scan_whole(
     stage_key: &str,
     now: i64,
 ) -> Result<Scanned> {
-    scan_reading(store, campaign_id, stage_key, now, true).await
+    let _lease = lease_round(store, campaign_id, stage_key).await?;
+    scan_leased(store, campaign_id, stage_key, now, true).await
 }
 
-async fn scan_reading(
-    store: &Store,
-    campaign_id: &str,
-    stage_key: &str,
-    now: i64,
-    whole: bool,
-) -> Result<Scanned> {
-    // One scan of a round at a time on every server (the worker's, 重新检测, the freeze's):
-    // two that overlapped would each publish flags the other wrote. The lease is given back
-    // when the scan ends — also when its request is dropped midway — and lapses by itself
-    // should its server die.
+/// The round's scan lease, waited for. One scan of a round at a time on every server (the
+/// worker's, 重新检测, the freeze's): two that overlapped would each publish flags the
+/// other wrote. The lease is given back when dropped — at the scan's end, also when its
+/// request is dropped midway — and lapses by itself should its server die.
+async fn lease_round(store: &Store, campaign_id: &str, stage_key: &str) -> Result<ScanLease> {
     let lease = ScanLease {
         store: store.clone(),
         name: format!("vote-scan:{campaign_id}:{stage_key}"),
@@ -81,7 +77,7 @@ async fn scan_reading(
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    scan_leased(store, campaign_id, stage_key, now, whole).await
+    Ok(lease)
 }
 
 /// How long a scan may hold its round's lease: beside a flat-out vote on SQLite a scan of
