@@ -49,6 +49,8 @@ impl Round {
 struct Pending {
     vote: NewVote,
     reply: oneshot::Sender<Result<Cast>>,
+    /// When it joined the lane's queue (the benchmark reads the wait).
+    queued: Instant,
 }
 
 /// The writers of votes in this server: votes queue while a batch commits and go in the
@@ -104,7 +106,9 @@ impl Ballots {
                     while let Some(first) = rx.recv().await {
                         // SQLite's turn (a WAL restart may hold it a few ms); the votes
                         // that came meanwhile join this batch.
+                        let turning = Instant::now();
                         let turn = writer.writing().await;
+                        let turned = turning.elapsed();
                         let mut batch = vec![first];
                         while batch.len() < BATCH {
                             match rx.try_recv() {
@@ -115,6 +119,11 @@ impl Ballots {
                         // A panic in one batch (its voters get an error) must not stop the
                         // writer.
                         let (n, began) = (batch.len(), Instant::now());
+                        let waited = batch
+                            .iter()
+                            .map(|p| began - p.queued)
+                            .max()
+                            .unwrap_or_default();
                         if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
                             tracing::error!(error = %e, "a batch of votes panicked");
                         }
@@ -123,6 +132,8 @@ impl Ballots {
                         tracing::debug!(
                             votes = n,
                             ms = began.elapsed().as_millis() as u64,
+                            waited_ms = waited.as_millis() as u64,
+                            turn_us = turned.as_micros() as u64,
                             "vote batch"
                         );
                     }
@@ -489,7 +500,11 @@ pub async fn cast(
         (h.finish() % ballots.lanes.len() as u64) as usize
     };
     ballots.lanes[lane]
-        .send(Pending { vote, reply })
+        .send(Pending {
+            vote,
+            reply,
+            queued: Instant::now(),
+        })
         .await
         .map_err(|_| Error::Internal("the vote writer has stopped".to_owned()))?;
     let cast = answer

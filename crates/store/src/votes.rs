@@ -299,10 +299,13 @@ impl Store {
         {
             return Err(StoreError::Other("a vote batch spans rounds".to_owned()));
         }
+        // Where a batch's time goes, step by step, for the benchmark's reading (debug).
+        let mut steps = Steps::new();
         let (mut tx, now) = match self.begin_votes(rules, campaign, stage, clock).await? {
             Ok(open) => open,
             Err(refused) => return Ok(votes.iter().map(|_| refused.clone()).collect()),
         };
+        steps.mark();
         let date = vote::day(now);
         let day = date.to_string();
         let mut out: Vec<Option<Cast>> = votes.iter().map(|_| None).collect();
@@ -314,6 +317,7 @@ impl Store {
         let mut order: Vec<usize> = (0..votes.len()).collect();
         order.sort_by(|&a, &b| votes[a].voter.cmp(&votes[b].voter));
         let ids = insert_votes(&mut tx, votes, &order, now, &day).await?;
+        steps.mark();
         let placed: Vec<usize> = order
             .iter()
             .copied()
@@ -333,6 +337,7 @@ impl Store {
             })
             .collect();
         let held = read_held(&mut tx, campaign, stage, &asks).await?;
+        steps.mark();
         let plans = slots::plan(&asks, &held);
         let rows: Vec<Planned<'_>> = placed
             .iter()
@@ -343,6 +348,7 @@ impl Store {
             })
             .collect();
         let written = write_plan(&mut tx, campaign, stage, &rows).await?;
+        steps.mark();
         let mut refused = Vec::new();
         let mut contested = Vec::new();
         for (k, &i) in placed.iter().enumerate() {
@@ -396,8 +402,12 @@ impl Store {
                     .or_default() += 1;
             }
         }
+        steps.mark();
         add_tallies(&mut tx, &tallies).await?;
+        steps.mark();
         tx.commit().await?;
+        steps.mark();
+        steps.log(votes.len());
         Ok(out
             .into_iter()
             .map(|c| c.expect("every vote of the batch answered"))
@@ -863,6 +873,37 @@ pub(crate) fn round_lock(campaign_id: &str, stage_key: &str) -> i64 {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(format!("vote-round:{campaign_id}:{stage_key}").as_bytes());
     i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// The times of a vote batch's steps (begin with the frozen check, insert, read the held
+/// slots, write the plan, the refused and contested, tallies, commit), logged at debug for
+/// the benchmark: a batch's fixed cost is in the number of its statements.
+struct Steps {
+    last: Option<std::time::Instant>,
+    micros: Vec<u64>,
+}
+
+impl Steps {
+    fn new() -> Steps {
+        Steps {
+            last: tracing::enabled!(tracing::Level::DEBUG).then(std::time::Instant::now),
+            micros: Vec::with_capacity(7),
+        }
+    }
+
+    fn mark(&mut self) {
+        if let Some(last) = self.last {
+            let now = std::time::Instant::now();
+            self.micros.push((now - last).as_micros() as u64);
+            self.last = Some(now);
+        }
+    }
+
+    fn log(&self, votes: usize) {
+        if self.last.is_some() {
+            tracing::debug!(votes, steps_us = ?self.micros, "vote batch steps");
+        }
+    }
 }
 
 /// Tallies to add: votes by (campaign, stage, group, candidate), in key order.

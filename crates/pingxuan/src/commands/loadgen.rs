@@ -203,6 +203,8 @@ struct Second {
     /// Acknowledged over 50 ms after they were due (the vote's p99 target).
     slow: u64,
     max_micros: u64,
+    /// Sent over 10 ms after they were due (every slot busy, or the generator short of CPU).
+    late: u64,
 }
 
 /// What every request of a run shares.
@@ -220,7 +222,7 @@ struct Load {
 
 /// Request number `seq` of the run, due at `due`, measured from then (a request the
 /// generator sends late still counts its wait) and tallied.
-async fn one(load: &Load, seq: u64, due: Instant) {
+async fn one(load: &Load, seq: u64, due: Instant, late: bool) {
     let Load {
         began,
         http,
@@ -290,6 +292,7 @@ async fn one(load: &Load, seq: u64, due: Instant) {
         t.timeline.resize(at + 1, Second::default());
     }
     let second = &mut t.timeline[at];
+    second.late += u64::from(late);
     match &outcome {
         Ok(()) => {
             second.acknowledged += 1;
@@ -457,13 +460,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
                 tokio::time::sleep_until(due.into()).await;
             }
             let permit = slots.clone().acquire_owned().await?;
-            if due.elapsed() > LATE {
-                late += 1;
-            }
+            let was_late = due.elapsed() > LATE;
+            late += u64::from(was_late);
             sent.fetch_add(1, Ordering::Relaxed);
             let load = load.clone();
             tasks.spawn(async move {
-                one(&load, seq, due).await;
+                one(&load, seq, due, was_late).await;
                 drop(permit);
             });
             while tasks.try_join_next().is_some() {}
@@ -488,7 +490,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
                         if seq >= budget {
                             break;
                         }
-                        one(&load, seq, Instant::now()).await;
+                        one(&load, seq, Instant::now(), false).await;
                     }
                 })
             })
@@ -542,15 +544,27 @@ fn write_out(args: &RunArgs, t: &Tally, seconds: f64, late: u64) -> anyhow::Resu
     )?;
     f.flush()?;
     let mut f = std::io::BufWriter::new(std::fs::File::create(args.out.join("timeline.tsv"))?);
-    writeln!(f, "second\tacknowledged\terrors\tover_50ms\tmax_ms")?;
+    // Each second also by the wall clock, to set beside a server's log.
+    let first = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+        - seconds)
+        .round() as u64;
+    writeln!(
+        f,
+        "second\tacknowledged\terrors\tover_50ms\tmax_ms\tlate\tunix"
+    )?;
     for (i, s) in t.timeline.iter().enumerate() {
         writeln!(
             f,
-            "{i}\t{}\t{}\t{}\t{:.1}",
+            "{i}\t{}\t{}\t{}\t{:.1}\t{}\t{}",
             s.acknowledged,
             s.errors,
             s.slow,
-            s.max_micros as f64 / 1000.0
+            s.max_micros as f64 / 1000.0,
+            s.late,
+            first + i as u64
         )?;
     }
     f.flush()?;
@@ -726,6 +740,14 @@ mod tests {
         assert_eq!(rows[0][1] + rows[1][1], 200.0, "{timeline}");
         assert!(rows[0][3] >= 30.0 && rows[0][4] >= 400.0, "{timeline}");
         assert!(rows[1][3] <= 5.0 && rows[1][4] < 400.0, "{timeline}");
+        // The late ones by the second they were due, and the seconds by the wall clock.
+        assert_eq!(rows[0][5] + rows[1][5], late as f64, "{timeline}");
+        assert_eq!(rows[1][6] - rows[0][6], 1.0, "{timeline}");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!((now - rows[0][6]).abs() < 10.0, "{timeline}");
     }
 
     #[tokio::test]

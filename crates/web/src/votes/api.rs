@@ -390,6 +390,7 @@ pub async fn post_vote(
     ApiPath((campaign, stage)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<VoteIn>,
 ) -> Result<(StatusCode, Json<ReceiptOut>), ApiError> {
+    let began = std::time::Instant::now();
     let rates = state.config.edge_rates;
     super::at_edge(&state, "vote-ip", &p.ip, rates.votes_per_ip).await?;
     let Some(voter) = super::voter_of(&state, &p, &campaign).await? else {
@@ -435,6 +436,7 @@ pub async fn post_vote(
         user_agent: p.user_agent.clone(),
         idempotency: idempotency.filter(|k| !k.trim().is_empty()),
     };
+    let before = began.elapsed();
     let r = votes::cast(
         &state.ballots,
         &campaign,
@@ -444,6 +446,7 @@ pub async fn post_vote(
         &client,
     )
     .await?;
+    super::note_vote_times(before, began.elapsed());
     let message = if r.repeated {
         format!("这次投票已记录，回执码 {}", r.code)
     } else {

@@ -132,6 +132,39 @@ pub async fn voter_of(
     )
 }
 
+/// The vote handler's times — before the vote reaches the writer (the edge, the voter's
+/// session, the round) and in all — logged at debug a second at a time (count, p50, p99,
+/// max in µs): the benchmark sets them beside loadgen's to find where a slow vote waited.
+pub(crate) fn note_vote_times(before: std::time::Duration, total: std::time::Duration) {
+    type Second = (Option<std::time::Instant>, Vec<u64>, Vec<u64>);
+    static SECOND: std::sync::Mutex<Second> = std::sync::Mutex::new((None, Vec::new(), Vec::new()));
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let mut second = SECOND.lock().unwrap_or_else(|e| e.into_inner());
+    let (began, befores, totals) = &mut *second;
+    befores.push(before.as_micros() as u64);
+    totals.push(total.as_micros() as u64);
+    let began = *began.get_or_insert_with(std::time::Instant::now);
+    if began.elapsed() < std::time::Duration::from_secs(1) {
+        return;
+    }
+    let (mut befores, mut totals) = (std::mem::take(befores), std::mem::take(totals));
+    second.0 = Some(std::time::Instant::now());
+    drop(second);
+    let spread = |v: &mut Vec<u64>| {
+        v.sort_unstable();
+        let at = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
+        format!("{} {} {}", at(0.5), at(0.99), v[v.len() - 1])
+    };
+    tracing::debug!(
+        votes = totals.len(),
+        before_us = %spread(&mut befores),
+        total_us = %spread(&mut totals),
+        "vote handler times"
+    );
+}
+
 /// Counts a request at the edge under `scope` for `key`; past `per_minute`, refused with
 /// the wait (before the database is asked anything).
 pub(crate) async fn at_edge(
