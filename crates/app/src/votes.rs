@@ -101,9 +101,26 @@ impl Ballots {
         let lanes: Vec<mpsc::Sender<Pending>> = (0..lanes)
             .map(|_| {
                 let (queue, mut rx) = mpsc::channel::<Pending>(BATCH * 8);
-                let writer = store.clone();
+                let store = store.clone();
                 tokio::spawn(async move {
+                    // The lane's own connection, opened with its first vote: SQLite
+                    // throws a connection's page cache away whenever another connection
+                    // wrote since its last transaction, so a batch on whichever pool
+                    // connection came next read every index page afresh; on one of its
+                    // own, only the lane writes and its pages stay. Where it cannot be
+                    // opened, the pool's.
+                    let mut writer: Option<Store> = None;
                     while let Some(first) = rx.recv().await {
+                        let writer = match &writer {
+                            Some(w) => w.clone(),
+                            None => {
+                                let own = store.detached().await.unwrap_or_else(|e| {
+                                    tracing::warn!(error = %e, "the vote lane writes through the pool");
+                                    store.clone()
+                                });
+                                writer.insert(own).clone()
+                            }
+                        };
                         // SQLite's turn (a WAL restart may hold it a few ms); the votes
                         // that came meanwhile join this batch.
                         let turning = Instant::now();
@@ -124,6 +141,7 @@ impl Ballots {
                             .map(|p| began - p.queued)
                             .max()
                             .unwrap_or_default();
+                        writer.note_vote_batch(waited);
                         if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
                             tracing::error!(error = %e, "a batch of votes panicked");
                         }
@@ -216,8 +234,7 @@ impl Ballots {
 }
 
 async fn write(store: Store, batch: Vec<Pending>, clock: Clock) {
-    let store = &store;
-    // One transaction per round in the batch (the limits are the round's).
+    // One transaction per round in the batch (the limits are the round's, read in it).
     let mut by_round: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
     for p in batch {
         by_round
@@ -225,22 +242,9 @@ async fn write(store: Store, batch: Vec<Pending>, clock: Clock) {
             .or_default()
             .push(p);
     }
-    for ((campaign_id, stage_key), pending) in by_round {
-        let rules = match store.campaign_model(&campaign_id).await {
-            Ok(Some(c)) => c
-                .stages
-                .iter()
-                .find(|s| s.key == stage_key)
-                .and_then(|s| s.vote.clone())
-                .unwrap_or_default(),
-            Ok(None) => Default::default(),
-            Err(e) => {
-                fail(pending, &e.to_string());
-                continue;
-            }
-        };
+    for (_, pending) in by_round {
         let votes: Vec<NewVote> = pending.iter().map(|p| p.vote.clone()).collect();
-        match store.cast_votes(&rules, &votes, clock).await {
+        match store.cast_round_votes(&votes, clock).await {
             Ok(casts) => {
                 for (p, c) in pending.into_iter().zip(casts) {
                     let _ = p.reply.send(Ok(c));

@@ -108,6 +108,59 @@ pub(crate) fn value_rows(shared: &str, n: usize, cols: usize, first: usize) -> S
     out
 }
 
+/// Placeholders of a statement of many rows, numbered in the order of its text with each
+/// parameter bound once: `$1, $2 …` on PostgreSQL, `?` on SQLite. SQLite looks a `$N` up
+/// by name against every name before it as it prepares, and sqlx each one again as it
+/// binds: a batch of 120 votes' 1,300 parameters spent ~10 ms comparing strings, so a vote
+/// lane that fell behind — its batches bigger — fell further behind.
+pub(crate) struct Marks {
+    anonymous: bool,
+    next: usize,
+}
+
+impl Marks {
+    /// Placeholders for a statement on `conn`.
+    pub(crate) fn on(conn: &sqlx::AnyConnection) -> Marks {
+        Marks {
+            anonymous: conn.backend_name() == "SQLite",
+            next: 1,
+        }
+    }
+
+    /// The next parameter's placeholder.
+    pub(crate) fn one(&mut self) -> String {
+        let mut out = String::new();
+        self.push(&mut out);
+        out
+    }
+
+    fn push(&mut self, out: &mut String) {
+        if self.anonymous {
+            out.push('?');
+        } else {
+            out.push('$');
+            out.push_str(&self.next.to_string());
+        }
+        self.next += 1;
+    }
+
+    /// `n` rows of `cols` placeholders: `(?, ?), (?, ?)`.
+    pub(crate) fn rows(&mut self, n: usize, cols: usize) -> String {
+        let mut out = String::with_capacity(n * (cols * 6 + 4));
+        for i in 0..n {
+            out.push_str(if i == 0 { "(" } else { ", (" });
+            for c in 0..cols {
+                if c > 0 {
+                    out.push_str(", ");
+                }
+                self.push(&mut out);
+            }
+            out.push(')');
+        }
+        out
+    }
+}
+
 /// Current time in unix seconds.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -135,7 +188,16 @@ pub struct Store {
     /// SQLite only: this process's long reads (a scan's pages) share it, the checkpoint
     /// takes it alone (`Store::reading_long`).
     long_reads: Option<std::sync::Arc<tokio::sync::RwLock<()>>>,
+    /// How long the vote lane's last batch had its oldest vote waiting, and when: a long
+    /// read pauses between its pages while the lane is behind (`Store::yield_to_votes`).
+    lane: std::sync::Arc<std::sync::Mutex<(std::time::Instant, Duration)>>,
 }
+
+/// A lane whose oldest vote waited this long is behind: long reads pause for it.
+const LANE_BEHIND: Duration = Duration::from_millis(20);
+/// A long read waits for the lane at most this long before each page, so a scan still
+/// ends beside a vote that never lets up.
+const YIELD_AT_MOST: Duration = Duration::from_millis(500);
 
 /// SQLite's WAL copied back into the database once a second by a task of its own, in
 /// PASSIVE mode, beside the writers: with the automatic checkpoint the commit that
@@ -214,6 +276,13 @@ async fn checkpoint(
     if limit == 0 || log < limit || copied < log {
         return Ok(());
     }
+    // Once more beside the lane: the frames the lane committed while the first copied
+    // (a second's worth of them took 50–150 ms) are copied now, so the RESTART in the
+    // lane's turn copies only the last few milliseconds' — the lane's pause each second
+    // was 12–40 ms, and at 80% of its peak a pause takes ~100 ms to work off.
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut *conn)
+        .await?;
     // Given back while waiting for the lane: a full pool would otherwise leave the lane,
     // holding its turn, waiting for a connection this task holds.
     drop(conn);
@@ -268,6 +337,11 @@ async fn open_pool(
     Ok(AnyPoolOptions::new()
         .max_connections(connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection is pinged before it is handed out only where it crosses a network
+        // (a PostgreSQL server may have closed it); SQLite's is a file: the ping was one
+        // more wait for the connection's thread on every acquire — a vote's read and
+        // each batch of votes.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Postgres {
@@ -363,13 +437,18 @@ impl Store {
             sealer,
             models: Default::default(),
             facts: Default::default(),
+            lane: std::sync::Arc::new(std::sync::Mutex::new((
+                std::time::Instant::now(),
+                Duration::ZERO,
+            ))),
         })
     }
 
     /// A store over one connection of its own, opened on the calling thread's runtime —
     /// SQLite's connection thread is started by that thread and takes its CPU priority —
-    /// for a long read beside the requests (`pingxuan_app::aside`). No checkpoint task;
-    /// closed by `close`.
+    /// for a long read beside the requests (`pingxuan_app::aside`), or the vote lane's
+    /// writes (`pingxuan_app::votes::Ballots`: a page cache only its own commits touch).
+    /// No checkpoint task; closed by `close`.
     pub async fn detached(&self) -> Result<Store> {
         let options = (*self.pool.connect_options()).clone();
         Ok(Store {
@@ -379,6 +458,7 @@ impl Store {
             models: Default::default(),
             // The scans read aside (`pingxuan_app::aside`) and keep what they read here.
             facts: self.facts.clone(),
+            lane: self.lane.clone(),
             _checkpoints: None,
             turns: self.turns.clone(),
             long_reads: self.long_reads.clone(),
@@ -392,6 +472,31 @@ impl Store {
         match &self.long_reads {
             Some(r) => Some(r.clone().read_owned().await),
             None => None,
+        }
+    }
+
+    /// Noted by the vote lane after each batch: how long its oldest vote waited.
+    pub fn note_vote_batch(&self, waited: Duration) {
+        *self.lane.lock().unwrap_or_else(|e| e.into_inner()) = (std::time::Instant::now(), waited);
+    }
+
+    /// Called by a long read before each page: while the vote lane is behind (its last
+    /// batch, within the last second, had a vote waiting over 20 ms), waits in steps of
+    /// 20 ms, at most 500 ms. The reading thread runs at a lower priority (`aside`), but
+    /// on two cores its pages still slowed the lane's statements by half; at 80% of its
+    /// peak the lane then fell behind and a vote waited 100–200 ms. The time it waited.
+    pub async fn yield_to_votes(&self) -> Duration {
+        let mut slept = Duration::ZERO;
+        loop {
+            let (at, waited) = *self.lane.lock().unwrap_or_else(|e| e.into_inner());
+            if waited < LANE_BEHIND
+                || at.elapsed() > Duration::from_secs(1)
+                || slept >= YIELD_AT_MOST
+            {
+                return slept;
+            }
+            tokio::time::sleep(LANE_BEHIND).await;
+            slept += LANE_BEHIND;
         }
     }
 
@@ -449,6 +554,53 @@ mod tests {
         assert_eq!(value_rows("$1", 2, 2, 2), "($1, $2, $3), ($1, $4, $5)");
         assert_eq!(value_rows("", 2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(value_rows("$1, $2", 1, 1, 3), "($1, $2, $3)");
+    }
+
+    /// Each parameter once, in the order of the text: numbered on PostgreSQL, `?` on SQLite.
+    #[test]
+    fn marks_number_each_parameter_once_or_leave_it_anonymous() {
+        let mut pg = super::Marks {
+            anonymous: false,
+            next: 1,
+        };
+        assert_eq!(pg.rows(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(pg.one(), "$5");
+        let mut lite = super::Marks {
+            anonymous: true,
+            next: 1,
+        };
+        assert_eq!(lite.rows(2, 3), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(lite.one(), "?");
+    }
+
+    /// A long read goes on at once while the vote lane keeps up, waits while it is behind
+    /// (also on a store detached from it), and at most half a second however far behind.
+    #[tokio::test]
+    async fn long_reads_wait_while_the_vote_lane_is_behind() {
+        use std::time::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("y.db").display());
+        let store = super::Store::connect(&url, crate::testing::test_sealer())
+            .await
+            .unwrap();
+        store.note_vote_batch(Duration::from_millis(8));
+        assert_eq!(store.yield_to_votes().await, Duration::ZERO);
+        let aside = store.detached().await.unwrap();
+        store.note_vote_batch(Duration::from_millis(60));
+        let lane = store.clone();
+        let caught_up = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(70)).await;
+            lane.note_vote_batch(Duration::from_millis(5));
+        });
+        let waited = aside.yield_to_votes().await;
+        caught_up.await.unwrap();
+        assert!(
+            waited >= Duration::from_millis(60) && waited < Duration::from_millis(400),
+            "{waited:?}"
+        );
+        store.note_vote_batch(Duration::from_secs(3));
+        assert_eq!(aside.yield_to_votes().await, Duration::from_millis(500));
+        aside.close().await;
     }
 
     /// Every SQLite connection is set up for durability: WAL, the WAL synced at every

@@ -258,8 +258,10 @@ impl Store {
                 round = RoundFacts::default();
             }
         }
+        let mut yielded = std::time::Duration::ZERO;
         loop {
             let after = round.facts.last().map_or(round.complete, |f| f.id);
+            yielded += self.yield_to_votes().await;
             let page = self.reading_long().await;
             let rows = sqlx::query(
                 "SELECT id, cast_at, voter, client_net, device, client_ip, traits, candidate \
@@ -289,6 +291,12 @@ impl Store {
             if (rows.len() as i64) < PAGE {
                 break;
             }
+        }
+        if !yielded.is_zero() {
+            tracing::debug!(
+                yielded_ms = yielded.as_millis() as u64,
+                "a scan's read paused for the vote lane"
+            );
         }
         let highest = round.facts.last().map_or(round.complete, |f| f.id);
         round.complete = match self.backend {

@@ -68,6 +68,16 @@ pub enum Clock {
     Fixed(i64),
 }
 
+/// The rules a batch of votes is cast under.
+#[derive(Debug, Clone, Copy)]
+enum RulesOf<'a> {
+    /// As given (the store's tests, the bench of the store).
+    Given(&'a VoteRules),
+    /// The round's as its campaign stands when the batch's transaction begins: its
+    /// revision read in the statement that checks the freeze, the model from the cache.
+    Stored,
+}
+
 impl Store {
     /// Stores `votes` of one round under `rules` in one transaction; the answers in the
     /// same order. Nothing is acknowledged before the commit. When PostgreSQL picks this
@@ -76,6 +86,22 @@ impl Store {
     pub async fn cast_votes(
         &self,
         rules: &VoteRules,
+        votes: &[NewVote],
+        clock: Clock,
+    ) -> Result<Vec<Cast>> {
+        self.cast_under(RulesOf::Given(rules), votes, clock).await
+    }
+
+    /// `cast_votes` under the round's rules as its campaign stands in the batch's own
+    /// transaction (a change of the window or a limit counts from the next batch), read
+    /// with the freeze's check: no statement of its own, no second connection.
+    pub async fn cast_round_votes(&self, votes: &[NewVote], clock: Clock) -> Result<Vec<Cast>> {
+        self.cast_under(RulesOf::Stored, votes, clock).await
+    }
+
+    async fn cast_under(
+        &self,
+        rules: RulesOf<'_>,
         votes: &[NewVote],
         clock: Clock,
     ) -> Result<Vec<Cast>> {
@@ -109,7 +135,7 @@ impl Store {
 
     /// One vote in a transaction of its own, tried again while PostgreSQL picks it as a
     /// deadlock's victim (at most five times).
-    async fn cast_alone(&self, rules: &VoteRules, v: &NewVote, clock: Clock) -> Result<Vec<Cast>> {
+    async fn cast_alone(&self, rules: RulesOf<'_>, v: &NewVote, clock: Clock) -> Result<Vec<Cast>> {
         let mut tries = 0;
         loop {
             match self.cast_batch(rules, std::slice::from_ref(v), clock).await {
@@ -126,11 +152,11 @@ impl Store {
     /// SQLite's write lock orders them the same way. The refusal when the round is frozen.
     async fn begin_votes(
         &self,
-        rules: &VoteRules,
+        rules: RulesOf<'_>,
         campaign_id: &str,
         stage_key: &str,
         clock: Clock,
-    ) -> Result<std::result::Result<(Transaction<'static, Any>, i64), Cast>> {
+    ) -> Result<std::result::Result<(Transaction<'static, Any>, i64, VoteRules), Cast>> {
         let mut tx = self.begin_write().await?;
         let now = match clock {
             Clock::Fixed(t) => t,
@@ -144,28 +170,45 @@ impl Store {
                 Backend::Sqlite => crate::now(),
             },
         };
-        // Outside the window nothing is locked or written.
-        if let Err(r) = vote::window(rules, now) {
-            tx.rollback().await?;
-            return Ok(Err(Cast::Refused {
-                code: r.code,
-                message: r.message,
-            }));
-        }
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
                 .bind(round_lock(campaign_id, stage_key))
                 .execute(&mut *tx)
                 .await?;
         }
-        let frozen: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM vote_results WHERE campaign_id = $1 AND stage_key = $2",
+        // The freeze and the campaign's revision in one statement: a batch's statements
+        // are its fixed cost, and on SQLite each waits for the connection's thread.
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM vote_results WHERE campaign_id = $1 \
+             AND stage_key = $2), (SELECT revision FROM campaigns WHERE id = $1)",
         )
         .bind(campaign_id)
         .bind(stage_key)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
+        let (frozen, revision): (i64, Option<i64>) = (r.try_get(0)?, r.try_get(1)?);
+        let rules = match (rules, revision) {
+            (RulesOf::Given(rules), _) => rules.clone(),
+            (RulesOf::Stored, Some(revision)) => self
+                .model_at(&mut tx, campaign_id, revision)
+                .await?
+                .and_then(|c| {
+                    c.stages
+                        .iter()
+                        .find(|s| s.key == stage_key)
+                        .and_then(|s| s.vote.clone())
+                })
+                .unwrap_or_default(),
+            (RulesOf::Stored, None) => VoteRules::default(),
+        };
+        // Outside the window nothing is written.
+        if let Err(r) = vote::window(&rules, now) {
+            tx.rollback().await?;
+            return Ok(Err(Cast::Refused {
+                code: r.code,
+                message: r.message,
+            }));
+        }
         if frozen > 0 {
             tx.rollback().await?;
             return Ok(Err(Cast::Refused {
@@ -173,7 +216,7 @@ impl Store {
                 message: "本轮投票已结束，结果已冻结".to_owned(),
             }));
         }
-        Ok(Ok((tx, now)))
+        Ok(Ok((tx, now, rules)))
     }
 
     /// An expert's ballot of the 专业组: within the window, once (the ballot's key), its
@@ -190,8 +233,8 @@ impl Store {
         chosen: &[(i64, String)],
         clock: Clock,
     ) -> Result<Option<Cast>> {
-        let (mut tx, now) = match self
-            .begin_votes(rules, campaign_id, stage_key, clock)
+        let (mut tx, now, _) = match self
+            .begin_votes(RulesOf::Given(rules), campaign_id, stage_key, clock)
             .await?
         {
             Ok(open) => open,
@@ -285,7 +328,7 @@ impl Store {
     /// answered by the path of one vote.
     async fn cast_batch(
         &self,
-        rules: &VoteRules,
+        rules: RulesOf<'_>,
         votes: &[NewVote],
         clock: Clock,
     ) -> Result<Vec<Cast>> {
@@ -301,10 +344,11 @@ impl Store {
         }
         // Where a batch's time goes, step by step, for the benchmark's reading (debug).
         let mut steps = Steps::new();
-        let (mut tx, now) = match self.begin_votes(rules, campaign, stage, clock).await? {
+        let (mut tx, now, rules) = match self.begin_votes(rules, campaign, stage, clock).await? {
             Ok(open) => open,
             Err(refused) => return Ok(votes.iter().map(|_| refused.clone()).collect()),
         };
+        let rules = &rules;
         steps.mark();
         let date = vote::day(now);
         let day = date.to_string();
@@ -920,7 +964,7 @@ async fn add_tallies(tx: &mut Transaction<'static, Any>, adds: &Adds<'_>) -> Res
         "INSERT INTO vote_tallies (campaign_id, stage_key, group_key, candidate, votes) \
          VALUES {} ON CONFLICT (campaign_id, stage_key, group_key, candidate) \
          DO UPDATE SET votes = vote_tallies.votes + excluded.votes",
-        crate::value_rows("", adds.len(), 5, 1)
+        crate::Marks::on(tx).rows(adds.len(), 5)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (&(campaign, stage, group, candidate), &n) in adds {
@@ -953,22 +997,21 @@ async fn insert_votes(
     for &i in order {
         by_receipt.entry(votes[i].receipt.as_str()).or_insert(i);
     }
-    let first = &votes[order[0]];
     for chunk in order.chunks(ROWS_A_STATEMENT) {
         let sql = format!(
             "INSERT INTO votes (campaign_id, stage_key, day, cast_at, group_key, voter, \
              candidate, receipt, idempotency, client_ip, client_net, share, device, \
              user_agent, traits) VALUES {} ON CONFLICT DO NOTHING RETURNING id, receipt",
-            crate::value_rows("$1, $2, $3, $4", chunk.len(), 11, 5)
+            crate::Marks::on(tx).rows(chunk.len(), 15)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&first.campaign_id)
-            .bind(&first.stage_key)
-            .bind(day)
-            .bind(now);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for &i in chunk {
             let v = &votes[i];
             q = q
+                .bind(&v.campaign_id)
+                .bind(&v.stage_key)
+                .bind(day)
+                .bind(now)
                 .bind(&v.group_key)
                 .bind(&v.voter)
                 .bind(v.candidate)
@@ -992,7 +1035,8 @@ async fn insert_votes(
 }
 
 /// What the round's voters of `asks` already hold: the next slot of each limit they
-/// claim and the picks they could make, each key looked up by its primary key.
+/// claim and the picks they could make, each key looked up by its primary key — in one
+/// statement when the keys fit one (a batch's statements are its fixed cost).
 async fn read_held(
     tx: &mut Transaction<'static, Any>,
     campaign_id: &str,
@@ -1000,49 +1044,85 @@ async fn read_held(
     asks: &[Ask<'_>],
 ) -> Result<Held> {
     let (slot_keys, pick_keys) = slots::keys(asks);
+    // Each statement: some slot keys and some pick keys.
+    let statements: Vec<(&[slots::SlotKey], &[slots::PickKey])> =
+        if slot_keys.len() <= ROWS_A_STATEMENT && pick_keys.len() <= ROWS_A_STATEMENT {
+            vec![(&slot_keys[..], &pick_keys[..])]
+        } else {
+            slot_keys
+                .chunks(ROWS_A_STATEMENT)
+                .map(|c| (c, &[][..]))
+                .chain(pick_keys.chunks(ROWS_A_STATEMENT).map(|c| (&[][..], c)))
+                .collect()
+        };
     let mut held = Held::default();
-    for chunk in slot_keys.chunks(ROWS_A_STATEMENT) {
-        let sql = format!(
-            "WITH k (voter, scope) AS (VALUES {}) SELECT k.voter, k.scope, \
-             (SELECT COALESCE(MAX(s.slot) + 1, 0) FROM vote_slots s \
-              WHERE s.campaign_id = $1 AND s.stage_key = $2 AND s.voter = k.voter \
-              AND s.scope = k.scope) FROM k",
-            crate::value_rows("", chunk.len(), 2, 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
-        for (voter, scope) in chunk {
+    for (slot_keys, pick_keys) in statements {
+        if slot_keys.is_empty() && pick_keys.is_empty() {
+            continue;
+        }
+        // The placeholders in the order of the text: the keys, then the round of each
+        // branch.
+        let mut marks = crate::Marks::on(tx);
+        let mut ctes = Vec::new();
+        if !slot_keys.is_empty() {
+            ctes.push(format!(
+                "s (voter, scope) AS (VALUES {})",
+                marks.rows(slot_keys.len(), 2)
+            ));
+        }
+        if !pick_keys.is_empty() {
+            ctes.push(format!(
+                "k (voter, period, candidate) AS (VALUES {})",
+                marks.rows(pick_keys.len(), 3)
+            ));
+        }
+        let mut selects = Vec::new();
+        if !slot_keys.is_empty() {
+            selects.push(format!(
+                "SELECT CAST(0 AS BIGINT), s.voter, s.scope, CAST(0 AS BIGINT), \
+                 (SELECT COALESCE(MAX(h.slot) + 1, 0) FROM vote_slots h \
+                  WHERE h.campaign_id = {} AND h.stage_key = {} AND h.voter = s.voter \
+                  AND h.scope = s.scope) FROM s",
+                marks.one(),
+                marks.one()
+            ));
+        }
+        if !pick_keys.is_empty() {
+            // A scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS` into a join
+            // and, on a young table's statistics, scanned every pick of the round for it
+            // (115 ms a batch at 70,000 picks); a scalar subquery is a primary-key look-up
+            // per key.
+            selects.push(format!(
+                "SELECT CAST(1 AS BIGINT), k.voter, k.period, k.candidate, \
+                 (SELECT p.candidate FROM vote_picks p WHERE p.campaign_id = {} \
+                  AND p.stage_key = {} AND p.voter = k.voter AND p.period = k.period \
+                  AND p.candidate = k.candidate) FROM k",
+                marks.one(),
+                marks.one()
+            ));
+        }
+        let sql = format!("WITH {} {}", ctes.join(", "), selects.join(" UNION ALL "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (voter, scope) in slot_keys {
             q = q.bind(voter).bind(scope);
         }
-        for r in q.fetch_all(&mut **tx).await? {
-            let next: i64 = r.try_get(2)?;
-            if next > 0 {
-                held.next.insert((r.try_get(0)?, r.try_get(1)?), next);
-            }
-        }
-    }
-    for chunk in pick_keys.chunks(ROWS_A_STATEMENT) {
-        // A scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS` into a join and,
-        // on a young table's statistics, scanned every pick of the round for it (115 ms
-        // a batch at 70,000 picks); a scalar subquery is a primary-key look-up per key.
-        let sql = format!(
-            "WITH k (voter, period, candidate) AS (VALUES {}) \
-             SELECT k.voter, k.period, k.candidate, (SELECT p.candidate FROM vote_picks p \
-              WHERE p.campaign_id = $1 AND p.stage_key = $2 AND p.voter = k.voter \
-              AND p.period = k.period AND p.candidate = k.candidate) FROM k",
-            crate::value_rows("", chunk.len(), 3, 3)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
-        for (voter, period, candidate) in chunk {
+        for (voter, period, candidate) in pick_keys {
             q = q.bind(voter).bind(period).bind(*candidate);
         }
+        for _ in 0..selects.len() {
+            q = q.bind(campaign_id).bind(stage_key);
+        }
         for r in q.fetch_all(&mut **tx).await? {
-            if r.try_get::<Option<i64>, _>(3)?.is_some() {
-                held.picked
-                    .insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+            let (kind, found): (i64, Option<i64>) = (r.try_get(0)?, r.try_get(4)?);
+            match (kind, found) {
+                (0, Some(next)) if next > 0 => {
+                    held.next.insert((r.try_get(1)?, r.try_get(2)?), next);
+                }
+                (1, Some(_)) => {
+                    held.picked
+                        .insert((r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                }
+                _ => {}
             }
         }
     }
@@ -1086,13 +1166,16 @@ async fn write_plan(
         let sql = format!(
             "INSERT INTO vote_picks (campaign_id, stage_key, voter, period, candidate) \
              VALUES {} ON CONFLICT DO NOTHING RETURNING voter, period, candidate",
-            crate::value_rows("$1, $2", chunk.len(), 3, 3)
+            crate::Marks::on(tx).rows(chunk.len(), 5)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for &(voter, period, candidate) in chunk {
-            q = q.bind(voter).bind(period).bind(candidate);
+            q = q
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(voter)
+                .bind(period)
+                .bind(candidate);
         }
         for r in q.fetch_all(&mut **tx).await? {
             written
@@ -1113,13 +1196,17 @@ async fn write_plan(
         let sql = format!(
             "INSERT INTO vote_slots (campaign_id, stage_key, voter, scope, slot, vote_id) \
              VALUES {} ON CONFLICT DO NOTHING RETURNING vote_id, scope",
-            crate::value_rows("$1, $2", chunk.len(), 4, 3)
+            crate::Marks::on(tx).rows(chunk.len(), 6)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(stage_key);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for &(voter, scope, at, id) in chunk {
-            q = q.bind(voter).bind(scope).bind(at).bind(id);
+            q = q
+                .bind(campaign_id)
+                .bind(stage_key)
+                .bind(voter)
+                .bind(scope)
+                .bind(at)
+                .bind(id);
         }
         for r in q.fetch_all(&mut **tx).await? {
             taken.insert((r.try_get(0)?, r.try_get(1)?));
@@ -1173,7 +1260,7 @@ async fn delete_where_in(
     ids: &[i64],
 ) -> Result<()> {
     for chunk in ids.chunks(ROWS_A_STATEMENT) {
-        let sql = format!("{head} {}", crate::value_rows("", 1, chunk.len(), 1));
+        let sql = format!("{head} {}", crate::Marks::on(tx).rows(1, chunk.len()));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind(*id);

@@ -28,7 +28,8 @@ on_both_databases!(
     flags_kept_a_row_a_vote_become_one_row,
     a_slot_taken_meanwhile_is_taken_slot_by_slot,
     a_sparse_cluster_is_read_by_id_and_a_missing_row_sets_nothing_aside,
-    a_scan_reads_only_the_votes_cast_since_and_leaves_out_those_set_aside
+    a_scan_reads_only_the_votes_cast_since_and_leaves_out_those_set_aside,
+    a_batch_casts_under_its_rounds_rules_as_they_stand
 );
 
 const CID: &str = "dongguan-2023";
@@ -919,4 +920,70 @@ async fn a_scan_reads_only_the_votes_cast_since_and_leaves_out_those_set_aside(d
         .unwrap();
     s.forget_vote_facts(CID, STAGE);
     assert_eq!(&*read(false).await[0].client_net, "last");
+}
+
+/// The server's batches take the round's rules from the campaign as it stands when each
+/// batch begins (its revision read with the freeze's check): a limit raised, or the
+/// window moved, counts from the next batch.
+async fn a_batch_casts_under_its_rounds_rules_as_they_stand(db: TestDb) {
+    let (s, ids) = round(&db, 2).await;
+    let with = |rules: &str| {
+        let (_, text) = SEEDS
+            .iter()
+            .find(|(f, _)| *f == "dongguan-2023.toml")
+            .unwrap();
+        let text = text.replacen(
+            "[[stages]]\nkey = \"panel\"",
+            &format!("[stages.vote]\n{rules}\n[[stages]]\nkey = \"panel\""),
+            1,
+        );
+        (load(&text).campaign.unwrap(), text)
+    };
+    let save = |rules: String| {
+        let s = s.clone();
+        let (c, text) = with(&rules);
+        async move {
+            s.save_campaign(&c, &text, None, pingxuan_store::testing::for_id)
+                .await
+                .unwrap()
+        }
+    };
+    let window = "opens = 2023-11-20T09:00:00+08:00\ncloses = 2023-11-26T18:00:00+08:00\n";
+    let cast = |v: NewVote| {
+        let s = s.clone();
+        async move { s.cast_round_votes(&[v], at(NOON)).await.unwrap().remove(0) }
+    };
+    save(format!("{window}per_candidate_per_day = 1\n")).await;
+    assert!(matches!(
+        cast(vote("p:1", ids[0])).await,
+        Cast::Stored { .. }
+    ));
+    assert_eq!(
+        refused(&cast(vote("p:1", ids[0])).await),
+        "limit_candidate_day"
+    );
+    // Raised to two: the next batch takes the second.
+    save(format!("{window}per_candidate_per_day = 2\n")).await;
+    assert!(matches!(
+        cast(vote("p:1", ids[0])).await,
+        Cast::Stored { .. }
+    ));
+    assert_eq!(
+        refused(&cast(vote("p:1", ids[0])).await),
+        "limit_candidate_day"
+    );
+    // Closed before noon: refused with the window's words, nothing written.
+    save(
+        "opens = 2023-11-20T09:00:00+08:00\ncloses = 2023-11-20T10:00:00+08:00\nper_candidate_per_day = 2\n"
+            .to_owned(),
+    )
+    .await;
+    let c = cast(vote("p:2", ids[1])).await;
+    assert!(refused(&c).starts_with("vote_"), "{c:?}");
+    let stored: i64 = sqlx::query("SELECT COUNT(*) FROM votes")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 2);
 }
