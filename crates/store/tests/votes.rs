@@ -953,25 +953,18 @@ async fn a_batch_casts_under_its_rounds_rules_as_they_stand(db: TestDb) {
         let s = s.clone();
         async move { s.cast_round_votes(&[v], at(NOON)).await.unwrap().remove(0) }
     };
-    save(format!("{window}per_candidate_per_day = 1\n")).await;
-    assert!(matches!(
-        cast(vote("p:1", ids[0])).await,
-        Cast::Stored { .. }
-    ));
-    assert_eq!(
-        refused(&cast(vote("p:1", ids[0])).await),
-        "limit_candidate_day"
-    );
-    // Raised to two: the next batch takes the second.
-    save(format!("{window}per_candidate_per_day = 2\n")).await;
-    assert!(matches!(
-        cast(vote("p:1", ids[0])).await,
-        Cast::Stored { .. }
-    ));
-    assert_eq!(
-        refused(&cast(vote("p:1", ids[0])).await),
-        "limit_candidate_day"
-    );
+    // One a day, then raised to two: each time the next batch takes one more, no more.
+    for limit in [1, 2] {
+        save(format!("{window}per_candidate_per_day = {limit}\n")).await;
+        assert!(matches!(
+            cast(vote("p:1", ids[0])).await,
+            Cast::Stored { .. }
+        ));
+        assert_eq!(
+            refused(&cast(vote("p:1", ids[0])).await),
+            "limit_candidate_day"
+        );
+    }
     // Closed before noon: refused with the window's words, nothing written.
     save(
         "opens = 2023-11-20T09:00:00+08:00\ncloses = 2023-11-20T10:00:00+08:00\nper_candidate_per_day = 2\n"
