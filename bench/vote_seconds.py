@@ -3,7 +3,7 @@
 # acknowledged, over 50 ms, max, sent late) beside the server's log at
 # `pingxuan_app::votes=debug,pingxuan_store=debug,pingxuan_web=debug` (the vote batches with
 # their queue wait and steps, the handler's times, WAL restarts, scans) and, if given, `vmstat -t 1`
-# (CPU idle, run queue). Prints the seconds with votes over 50 ms (or all with --all).
+# (CPU idle, run queue; run it with TZ=UTC: the log's times are UTC). Prints the seconds with votes over 50 ms (or all with --all).
 # Usage: bench/vote_seconds.py TIMELINE SERVER_LOG [VMSTAT] [--all]
 import sys, re, collections, datetime
 
@@ -25,6 +25,7 @@ for line in open(timeline).read().splitlines()[1:]:
         sys.exit('the timeline has no wall clock column (loadgen before session 23)')
     rows[int(v[6])] = dict(ack=int(v[1]), err=int(v[2]), slow=int(v[3]), max=float(v[4]), late=int(v[5]))
 
+steps = None
 srv = collections.defaultdict(lambda: dict(batches=[], handler=None, restarts=[], scan=[]))
 for line in open(log, errors='replace'):
     m = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?)', line)
@@ -33,11 +34,13 @@ for line in open(log, errors='replace'):
     s = srv[epoch(m.group(1))]
     num = lambda k: int(re.search(k + r'=(\d+)', line).group(1)) if re.search(k + r'=(\d+)', line) else 0
     if 'vote batch steps' in line:
+        # Logged inside the batch, before the lane's line for it: kept for that line.
         st = re.search(r'steps_us=\[([\d, ]*)\]', line)
-        if st and s['batches']:
-            s['batches'][-1]['steps'] = [int(x) for x in st.group(1).split(',') if x.strip()]
-    elif 'vote batch' in line:
-        s['batches'].append(dict(votes=num('votes'), ms=num(' ms'), waited=num('waited_ms'), turn=num('turn_us')))
+        if st:
+            steps = [int(x) for x in st.group(1).split(',') if x.strip()]
+    elif re.search(r': vote batch votes=', line):
+        s['batches'].append(dict(votes=num('votes'), ms=num(' ms'), waited=num('waited_ms'), turn=num('turn_us'), steps=steps))
+        steps = None
     elif 'vote handler times' in line:
         b = re.search(r'before_us=(\d+) (\d+) (\d+)', line); t = re.search(r'total_us=(\d+) (\d+) (\d+)', line)
         if b and t:

@@ -107,19 +107,23 @@ impl Ballots {
                     // throws a connection's page cache away whenever another connection
                     // wrote since its last transaction, so a batch on whichever pool
                     // connection came next read every index page afresh; on one of its
-                    // own, only the lane writes and its pages stay. Where it cannot be
-                    // opened, the pool's.
+                    // own, only the lane writes and its pages stay. While it cannot be
+                    // opened, a batch goes through the pool and the next tries again.
+                    // PostgreSQL keeps no such cache: its lanes use the pool.
                     let mut writer: Option<Store> = None;
                     while let Some(first) = rx.recv().await {
                         let writer = match &writer {
                             Some(w) => w.clone(),
-                            None => {
-                                let own = store.detached().await.unwrap_or_else(|e| {
-                                    tracing::warn!(error = %e, "the vote lane writes through the pool");
-                                    store.clone()
-                                });
-                                writer.insert(own).clone()
+                            None if store.backend == pingxuan_store::Backend::Sqlite => {
+                                match store.detached().await {
+                                    Ok(own) => writer.insert(own).clone(),
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "this batch of votes goes through the pool");
+                                        store.clone()
+                                    }
+                                }
                             }
+                            None => store.clone(),
                         };
                         // SQLite's turn (a WAL restart may hold it a few ms); the votes
                         // that came meanwhile join this batch.
