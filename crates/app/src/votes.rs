@@ -246,7 +246,7 @@ async fn write(store: Store, batch: Vec<Pending>, clock: Clock) {
             .or_default()
             .push(p);
     }
-    for (_, pending) in by_round {
+    for pending in by_round.into_values() {
         let votes: Vec<NewVote> = pending.iter().map(|p| p.vote.clone()).collect();
         match store.cast_round_votes(&votes, clock).await {
             Ok(casts) => {
