@@ -14,9 +14,11 @@ for path in sys.argv[1:]:
             v = re.search(r'votes=(\d+)', line); ms = re.search(r'ms=(\d+)', line)
             if v and ms: per[minute].append((int(v.group(1)), int(ms.group(1))))
         elif 'WAL restarted' in line:
-            r = re.search(r'restart_ms=(\d+)', line); w = re.search(r'wait_ms=(\d+)', line)
-            b = re.search(r'busy=(\d+)', line)
-            if r: rest[minute].append((int(r.group(1)), int(w.group(1)) if w else 0, int(b.group(1)) if b else 0))
+            # restart_us since session 24 (restart_ms before).
+            u = re.search(r'restart_us=(\d+)', line); r = re.search(r'restart_ms=(\d+)', line)
+            held = int(u.group(1)) // 1000 if u else int(r.group(1)) if r else None
+            w = re.search(r'wait_ms=(\d+)', line); b = re.search(r'busy=(\d+)', line)
+            if held is not None: rest[minute].append((held, int(w.group(1)) if w else 0, int(b.group(1)) if b else 0))
     print('==', path)
     for minute in sorted(set(per) | set(rest)):
         b = per.get(minute, []); ms = sorted(x[1] for x in b); rs = rest.get(minute, [])

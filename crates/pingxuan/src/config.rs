@@ -32,6 +32,9 @@ pub const KNOWN_VARS: &[&str] = &[
     "PINGXUAN_JOB_LEASE_SECS",
     "PINGXUAN_LOG",
     "PINGXUAN_TEST_DATABASE_URL",
+    // Read by the store (tuning SQLite for a benchmark).
+    "PINGXUAN_SQLITE_WAL_RESTART_FRAMES",
+    "PINGXUAN_SQLITE_MMAP_BYTES",
 ];
 
 #[derive(Args, Clone)]

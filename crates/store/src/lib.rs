@@ -218,12 +218,30 @@ impl Checkpoints {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // A connection of the task's own, kept between ticks and opened again after
+            // a failure: it waits at most 5 ms on a busy lock, set once, where a pool
+            // connection had to be set to 5 and back each time — two more statements in
+            // the lane's turn, each a hop to the connection's thread (`checkpoint`).
+            let mut own: Option<sqlx::AnyConnection> = None;
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = tick.tick() => {
-                        if let Err(e) = checkpoint(&pool, &turns, &long_reads).await {
+                        let conn = match own.as_mut() {
+                            Some(c) => c,
+                            None => match checkpointer(&pool).await {
+                                Ok(c) => own.insert(c),
+                                Err(e) => {
+                                    tracing::debug!(error = %e, "WAL checkpointer not opened");
+                                    continue;
+                                }
+                            },
+                        };
+                        if let Err(e) =
+                            checkpoint(conn, &turns, &long_reads, wal_restart_frames()).await
+                        {
                             tracing::debug!(error = %e, "WAL checkpoint failed");
+                            own = None;
                         }
                     }
                 }
@@ -231,6 +249,20 @@ impl Checkpoints {
         });
         Checkpoints { _stop: stop }
     }
+}
+
+/// The checkpoint task's connection: the pool's database, a busy wait of 5 ms (a
+/// RESTART that meets another writer or a reader of older frames leaves it to a later
+/// second instead of holding the lane's turn), and nothing mapped (it reads no pages).
+async fn checkpointer(pool: &AnyPool) -> Result<sqlx::AnyConnection> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect_with(&pool.connect_options()).await?;
+    conn.execute(
+        "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0;",
+    )
+    .await?;
+    Ok(conn)
 }
 
 /// WAL frames past which a checkpoint also restarts the WAL (16 MiB at 4 KiB pages);
@@ -242,6 +274,22 @@ fn wal_restart_frames() -> i64 {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(4096)
+    })
+}
+
+/// Bytes of the database file each SQLite connection maps for its reads; none unless
+/// `PINGXUAN_SQLITE_MMAP_BYTES` says. A connection that sees another's commit unmaps the
+/// whole file before its read (SQLite's pager) and faults its pages in again: at 3,000
+/// votes a second each vote's read on the pool paid an `munmap` with its TLB shootdown
+/// (an interrupt to the other core, dear on a VM), where reading a handful of pages
+/// costs a handful of `pread`s.
+fn mmap_bytes() -> u64 {
+    static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        std::env::var("PINGXUAN_SQLITE_MMAP_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     })
 }
 
@@ -261,18 +309,17 @@ fn wal_restart_frames() -> i64 {
 /// worker's scan beside a vote at 2,700/s, and every read searched it. Another reader
 /// of older frames (an export, another process) leaves the restart to a later second.
 async fn checkpoint(
-    pool: &AnyPool,
+    conn: &mut sqlx::AnyConnection,
     turns: &tokio::sync::Mutex<()>,
     long_reads: &tokio::sync::RwLock<()>,
+    limit: i64,
 ) -> Result<()> {
     let _long = long_reads.write().await;
     let began = std::time::Instant::now();
-    let mut conn = pool.acquire().await?;
     let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(&mut *conn)
         .await?;
     let (log, copied): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
-    let limit = wal_restart_frames();
     if limit == 0 || log < limit || copied < log {
         return Ok(());
     }
@@ -283,30 +330,15 @@ async fn checkpoint(
     sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(&mut *conn)
         .await?;
-    // Given back while waiting for the lane: a full pool would otherwise leave the lane,
-    // holding its turn, waiting for a connection this task holds.
-    drop(conn);
     let passive = began.elapsed();
+    // In the turn, the one statement: the RESTART.
     let turn = turns.lock().await;
     let waited = began.elapsed() - passive;
-    let mut conn = pool.acquire().await?;
-    sqlx::query("PRAGMA busy_timeout = 5")
-        .execute(&mut *conn)
-        .await?;
     let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
         .fetch_one(&mut *conn)
         .await;
     drop(turn);
     let held = began.elapsed() - passive - waited;
-    // The connection goes back to the pool with the wait every other one has, or not at
-    // all: a writer on it would meet SQLITE_BUSY after 5 ms.
-    if let Err(e) = sqlx::query("PRAGMA busy_timeout = 10000")
-        .execute(&mut *conn)
-        .await
-    {
-        conn.close_on_drop();
-        return Err(e.into());
-    }
     let busy: i64 = restarted?.try_get(0)?;
     tracing::debug!(
         log,
@@ -314,7 +346,7 @@ async fn checkpoint(
         busy,
         passive_ms = passive.as_millis() as u64,
         wait_ms = waited.as_millis() as u64,
-        restart_ms = held.as_millis() as u64,
+        restart_us = held.as_micros() as u64,
         "WAL restarted"
     );
     Ok(())
@@ -355,15 +387,20 @@ async fn open_pool(
                     // instead of SQLITE_BUSY, enforced foreign keys, and no checkpoint
                     // in a commit (`Checkpoints` takes them beside the writers); a
                     // page cache of 32 MiB (the default 2 MiB holds little of a round's
-                    // vote indexes), the file mapped for reads, and a WAL grown by a long
-                    // read (a scan holding back its reset) cut back to 64 MiB once reset.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                         PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
-                         PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 67108864;",
-                    )
-                    .await?;
+                    // vote indexes), the file read, not mapped (`mmap_bytes`), and a WAL
+                    // grown by a long read (a scan holding back its reset) cut back to
+                    // 64 MiB once reset.
+                    static PRAGMAS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                    let pragmas = PRAGMAS.get_or_init(|| {
+                        format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                             PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
+                             PRAGMA mmap_size = {}; PRAGMA journal_size_limit = 67108864;",
+                            mmap_bytes()
+                        )
+                    });
+                    conn.execute(pragmas.as_str()).await?;
                 }
                 Ok(())
             })
@@ -576,6 +613,79 @@ mod tests {
         };
         assert_eq!(lite.rows(2, 3), "(?, ?, ?), (?, ?, ?)");
         assert_eq!(lite.one(), "?");
+    }
+
+    /// Past the limit the checkpoint restarts the WAL in the writers' turn: the next
+    /// commit writes from the WAL's beginning. Under the limit it only copies.
+    #[tokio::test]
+    async fn a_checkpoint_past_the_limit_restarts_the_wal_in_the_writers_turn() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let store = super::Store::connect(&url, crate::testing::test_sealer())
+            .await
+            .unwrap();
+        let pool = &store.pool;
+        sqlx::query("CREATE TABLE w (n INTEGER)")
+            .execute(pool)
+            .await
+            .unwrap();
+        let frames = || async {
+            let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            r.try_get::<i64, _>(1).unwrap()
+        };
+        let commit = |n: i64| async move {
+            sqlx::query("INSERT INTO w (n) VALUES (?)")
+                .bind(n)
+                .execute(pool)
+                .await
+                .unwrap();
+        };
+        for n in 0..40 {
+            commit(n).await;
+        }
+        let before = frames().await;
+        assert!(before >= 40, "{before}");
+        let mut conn = super::checkpointer(pool).await.unwrap();
+        let (turns, long_reads) = (
+            store.turns.clone().unwrap(),
+            store.long_reads.clone().unwrap(),
+        );
+        // The lane's turn held: under the limit the checkpoint only copies and does not
+        // wait for the turn; past it the restart waits.
+        let turn = store.writing().await.unwrap();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            super::checkpoint(&mut conn, &turns, &long_reads, before + 100),
+        )
+        .await
+        .expect("under the limit the checkpoint waited for the turn")
+        .unwrap();
+        commit(40).await;
+        let restarting = {
+            let (turns, long_reads) = (turns.clone(), long_reads.clone());
+            tokio::spawn(async move { super::checkpoint(&mut conn, &turns, &long_reads, 1).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            !restarting.is_finished(),
+            "the restart did not wait for the turn"
+        );
+        drop(turn);
+        restarting.await.unwrap().unwrap();
+        // (A WAL copied whole with no reader on it restarts at the next commit anyway;
+        // under a steady load some reader always is, hence the RESTART.)
+        commit(41).await;
+        let after = frames().await;
+        assert!(after < 10, "the WAL did not restart: {after} frames");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM w")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 42);
     }
 
     /// A long read goes on at once while the vote lane keeps up, waits while it is behind
