@@ -259,10 +259,12 @@ impl Store {
             }
         }
         let mut yielded = std::time::Duration::ZERO;
+        let mut last_page = std::time::Duration::ZERO;
         loop {
             let after = round.facts.last().map_or(round.complete, |f| f.id);
-            yielded += self.yield_to_votes().await;
+            yielded += self.yield_to_votes(last_page).await;
             let page = self.reading_long().await;
+            let paging = Instant::now();
             let rows = sqlx::query(
                 "SELECT id, cast_at, voter, client_net, device, client_ip, traits, candidate \
                  FROM votes WHERE campaign_id = $1 AND stage_key = $2 AND id > $3 \
@@ -288,6 +290,7 @@ impl Store {
                 };
                 round.facts.push(fact);
             }
+            last_page = paging.elapsed();
             if (rows.len() as i64) < PAGE {
                 break;
             }
@@ -295,7 +298,7 @@ impl Store {
         if !yielded.is_zero() {
             tracing::debug!(
                 yielded_ms = yielded.as_millis() as u64,
-                "a scan's read paused for the vote lane"
+                "a scan's read paused for the votes"
             );
         }
         let highest = round.facts.last().map_or(round.complete, |f| f.id);
