@@ -87,7 +87,8 @@ pub struct CountTree {
 pub type Tallies = BTreeMap<String, BTreeMap<i64, u64>>;
 
 impl Ballots {
-    /// Starts the writers on the current Tokio runtime. On PostgreSQL two lanes, each a
+    /// Starts the writers: SQLite's on a thread of its own (`on_own_thread`),
+    /// PostgreSQL's on the current Tokio runtime. On PostgreSQL two lanes, each a
     /// writer with a batch of its own under way: one runs its statements while the other
     /// waits on its commit, so the server and the database both work. A voter's votes
     /// always go down the same lane, so two batches of this server never hold rows of one
@@ -100,66 +101,13 @@ impl Ballots {
         };
         let lanes: Vec<mpsc::Sender<Pending>> = (0..lanes)
             .map(|_| {
-                let (queue, mut rx) = mpsc::channel::<Pending>(BATCH * 8);
-                let store = store.clone();
-                tokio::spawn(async move {
-                    // The lane's own connection, opened with its first vote: SQLite
-                    // throws a connection's page cache away whenever another connection
-                    // wrote since its last transaction, so a batch on whichever pool
-                    // connection came next read every index page afresh; on one of its
-                    // own, only the lane writes and its pages stay. While it cannot be
-                    // opened, a batch goes through the pool and the next tries again.
-                    // PostgreSQL keeps no such cache: its lanes use the pool.
-                    let mut writer: Option<Store> = None;
-                    while let Some(first) = rx.recv().await {
-                        let writer = match &writer {
-                            Some(w) => w.clone(),
-                            None if store.backend == pingxuan_store::Backend::Sqlite => {
-                                match store.detached().await {
-                                    Ok(own) => writer.insert(own).clone(),
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "this batch of votes goes through the pool");
-                                        store.clone()
-                                    }
-                                }
-                            }
-                            None => store.clone(),
-                        };
-                        // SQLite's turn (a WAL restart may hold it a few ms); the votes
-                        // that came meanwhile join this batch.
-                        let turning = Instant::now();
-                        let turn = writer.writing().await;
-                        let turned = turning.elapsed();
-                        let mut batch = vec![first];
-                        while batch.len() < BATCH {
-                            match rx.try_recv() {
-                                Ok(p) => batch.push(p),
-                                Err(_) => break,
-                            }
-                        }
-                        // A panic in one batch (its voters get an error) must not stop the
-                        // writer.
-                        let (n, began) = (batch.len(), Instant::now());
-                        let waited = batch
-                            .iter()
-                            .map(|p| began - p.queued)
-                            .max()
-                            .unwrap_or_default();
-                        writer.note_vote_batch(waited);
-                        if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
-                            tracing::error!(error = %e, "a batch of votes panicked");
-                        }
-                        drop(turn);
-                        // For the benchmark's reading of batch times as the tables grow.
-                        tracing::debug!(
-                            votes = n,
-                            ms = began.elapsed().as_millis() as u64,
-                            waited_ms = waited.as_millis() as u64,
-                            turn_us = turned.as_micros() as u64,
-                            "vote batch"
-                        );
-                    }
-                });
+                let (queue, rx) = mpsc::channel::<Pending>(BATCH * 8);
+                let lane = lane(store.clone(), rx, clock);
+                if store.backend == pingxuan_store::Backend::Sqlite {
+                    on_own_thread(lane);
+                } else {
+                    tokio::spawn(lane);
+                }
                 queue
             })
             .collect();
@@ -234,6 +182,103 @@ impl Ballots {
             .unwrap()
             .insert(key, (Instant::now(), t.clone()));
         Ok(t)
+    }
+}
+
+/// A lane's writer: takes the votes waiting, as one batch, one batch at a time, until
+/// every sender is gone.
+async fn lane(store: Store, mut rx: mpsc::Receiver<Pending>, clock: Clock) {
+    // The lane's own connection, opened with its first vote: SQLite
+    // throws a connection's page cache away whenever another connection
+    // wrote since its last transaction, so a batch on whichever pool
+    // connection came next read every index page afresh; on one of its
+    // own, only the lane writes and its pages stay. While it cannot be
+    // opened, a batch goes through the pool and the next tries again.
+    // PostgreSQL keeps no such cache: its lanes use the pool.
+    let mut writer: Option<Store> = None;
+    while let Some(first) = rx.recv().await {
+        let writer = match &writer {
+            Some(w) => w.clone(),
+            None if store.backend == pingxuan_store::Backend::Sqlite => {
+                match store.detached().await {
+                    Ok(own) => writer.insert(own).clone(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "this batch of votes goes through the pool");
+                        store.clone()
+                    }
+                }
+            }
+            None => store.clone(),
+        };
+        // SQLite's turn (a WAL restart may hold it a few ms); the votes
+        // that came meanwhile join this batch.
+        let turning = Instant::now();
+        let turn = writer.writing().await;
+        let turned = turning.elapsed();
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        // A panic in one batch (its voters get an error) must not stop the
+        // writer.
+        let (n, began) = (batch.len(), Instant::now());
+        let waited = batch
+            .iter()
+            .map(|p| began - p.queued)
+            .max()
+            .unwrap_or_default();
+        writer.note_vote_batch(waited);
+        if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
+            tracing::error!(error = %e, "a batch of votes panicked");
+        }
+        drop(turn);
+        // For the benchmark's reading of batch times as the tables grow.
+        tracing::debug!(
+            votes = n,
+            ms = began.elapsed().as_millis() as u64,
+            waited_ms = waited.as_millis() as u64,
+            turn_us = turned.as_micros() as u64,
+            "vote batch"
+        );
+    }
+}
+
+/// SQLite's one lane runs on a thread of its own with a runtime of its own: on the
+/// server's runtime each of a batch's statements, answered by SQLite's connection thread,
+/// waited behind the requests' tasks to be seen — at 80% of the peak, thousands of them a
+/// second — and the batch held the writers' turn meanwhile. Where the thread cannot be
+/// started, the lane runs on the server's runtime.
+fn on_own_thread(lane: impl std::future::Future<Output = ()> + Send + 'static) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(error = %e, "the vote lane runs on the server's runtime");
+            tokio::spawn(lane);
+            return;
+        }
+    };
+    let (tx, lane_back) = std::sync::mpsc::channel();
+    let started = std::thread::Builder::new()
+        .name("pingxuan-votes".to_owned())
+        .spawn(move || {
+            if let Ok(lane) = lane_back.recv() {
+                rt.block_on(lane)
+            }
+        });
+    match started {
+        Ok(_) => {
+            let _ = tx.send(lane);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the vote lane runs on the server's runtime");
+            tokio::spawn(lane);
+        }
     }
 }
 

@@ -97,13 +97,24 @@ pub struct Cluster {
 
 /// Every cluster the thresholds find, in the order of the signals, then of their keys.
 pub fn find(votes: &[Vote], t: &Thresholds) -> Vec<Cluster> {
+    find_paced(votes, t, &mut || {})
+}
+
+/// One signal's pass over the votes.
+type Pass = fn(&[Vote], &Thresholds) -> Vec<Cluster>;
+
+/// [`find`], calling `between` after each signal's pass over the votes (a second of CPU
+/// each over a million): the caller may rest there, so a scan beside a running vote
+/// leaves the machine's CPU to the votes' requests part of the time.
+pub fn find_paced(votes: &[Vote], t: &Thresholds, between: &mut dyn FnMut()) -> Vec<Cluster> {
+    let passes: [Pass; 6] = [bursts, devices, surges, runs, prefixes, metronomes];
     let mut out = Vec::new();
-    out.extend(bursts(votes, t));
-    out.extend(devices(votes, t));
-    out.extend(surges(votes, t));
-    out.extend(runs(votes, t));
-    out.extend(prefixes(votes, t));
-    out.extend(metronomes(votes, t));
+    for (i, pass) in passes.iter().enumerate() {
+        if i > 0 {
+            between();
+        }
+        out.extend(pass(votes, t));
+    }
     for c in &mut out {
         c.votes.sort_unstable();
         c.votes.dedup();
@@ -774,6 +785,21 @@ mod tests {
                 ids.len()
             );
         }
+    }
+
+    /// Paced, the scan finds the same, with a rest between each of its six passes.
+    #[test]
+    fn a_paced_scan_rests_between_its_passes_and_finds_the_same() {
+        let r = synthetic::round(20_000, 3);
+        let t = Thresholds {
+            prefixes: vec!["170".into()],
+            ..Thresholds::default()
+        };
+        let mut rests = 0;
+        let paced = find_paced(&r.votes, &t, &mut || rests += 1);
+        assert_eq!(rests, 5);
+        assert_eq!(paced, find(&r.votes, &t));
+        assert!(!paced.is_empty());
     }
 
     #[test]
