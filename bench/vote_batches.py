@@ -16,7 +16,7 @@ for path in sys.argv[1:]:
         elif 'WAL restarted' in line:
             # restart_us since session 24 (restart_ms before).
             u = re.search(r'restart_us=(\d+)', line); r = re.search(r'restart_ms=(\d+)', line)
-            held = int(u.group(1)) // 1000 if u else int(r.group(1)) if r else None
+            held = int(u.group(1)) / 1000 if u else int(r.group(1)) if r else None
             w = re.search(r'wait_ms=(\d+)', line); b = re.search(r'busy=(\d+)', line)
             if held is not None: rest[minute].append((held, int(w.group(1)) if w else 0, int(b.group(1)) if b else 0))
     print('==', path)

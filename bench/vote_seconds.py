@@ -47,7 +47,7 @@ for line in open(log, errors='replace'):
             s['handler'] = (num('votes'), [int(x) for x in b.groups()], [int(x) for x in t.groups()])
     elif 'WAL restarted' in line:
         # restart_us since session 24 (restart_ms before).
-        s['restarts'].append(num('restart_us') // 1000 if 'restart_us' in line else num('restart_ms'))
+        s['restarts'].append(num('restart_us') / 1000 if 'restart_us' in line else num('restart_ms'))
     elif 'scanned' in line or 'scan' in line and 'vote' in line:
         s['scan'].append(line.strip()[-160:])
 

@@ -181,7 +181,7 @@ async fn scan_leased(
         votes,
         clusters = found.len(),
         read_ms = read.as_millis() as u64,
-        compute_ms = computed.as_millis() as u64,
+        compute_ms = computed.saturating_sub(rested).as_millis() as u64,
         rested_ms = rested.as_millis() as u64,
         save_ms = saving.elapsed().as_millis() as u64,
         total_ms = began.elapsed().as_millis() as u64,
