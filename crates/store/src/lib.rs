@@ -306,22 +306,6 @@ fn wal_restart_frames() -> i64 {
     })
 }
 
-/// Bytes of the database file each SQLite connection maps for its reads; none unless
-/// `PINGXUAN_SQLITE_MMAP_BYTES` says. A connection that sees another's commit unmaps the
-/// whole file before its read (SQLite's pager) and faults its pages in again: at 3,000
-/// votes a second each vote's read on the pool paid an `munmap` with its TLB shootdown
-/// (an interrupt to the other core, dear on a VM), where reading a handful of pages
-/// costs a handful of `pread`s.
-fn mmap_bytes() -> u64 {
-    static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *BYTES.get_or_init(|| {
-        std::env::var("PINGXUAN_SQLITE_MMAP_BYTES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    })
-}
-
 /// A copy of the WAL this short leaves little for the RESTART in the lane's turn.
 const SHORT_COPY: Duration = Duration::from_millis(4);
 
@@ -414,6 +398,12 @@ impl std::fmt::Debug for Store {
 }
 
 /// A pool of `connections` set up for this service's durability (see each setting).
+///
+/// The file is not mapped for reads unless `PINGXUAN_SQLITE_MMAP_BYTES` says. A
+/// connection that sees another's commit unmaps the whole file before its read (SQLite's pager) and faults its pages in again: at 3,000
+/// votes a second each vote's read on the pool paid an `munmap` with its TLB shootdown
+/// (an interrupt to the other core, dear on a VM), where reading a handful of pages
+/// costs a handful of `pread`s.
 async fn open_pool(
     options: AnyConnectOptions,
     backend: Backend,
@@ -440,7 +430,7 @@ async fn open_pool(
                     // instead of SQLITE_BUSY, enforced foreign keys, and no checkpoint
                     // in a commit (`Checkpoints` takes them beside the writers); a
                     // page cache of 32 MiB (the default 2 MiB holds little of a round's
-                    // vote indexes), the file read, not mapped (`mmap_bytes`), and a WAL
+                    // vote indexes), the file read, not mapped (`PINGXUAN_SQLITE_MMAP_BYTES`), and a WAL
                     // grown by a long read (a scan holding back its reset) cut back to
                     // 256 MiB once reset — above what a second's votes write before a
                     // restart (~22,000 frames, 90 MB, at 4,675 votes a second): at 64 MiB
@@ -453,7 +443,11 @@ async fn open_pool(
                              PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                              PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
                              PRAGMA mmap_size = {}; PRAGMA journal_size_limit = 268435456;",
-                            mmap_bytes()
+                            // Bytes mapped for reads, none unless set (see the doc above).
+                            std::env::var("PINGXUAN_SQLITE_MMAP_BYTES")
+                                .ok()
+                                .and_then(|v| v.parse::<u64>().ok())
+                                .unwrap_or(0)
                         )
                     });
                     conn.execute(pragmas.as_str()).await?;
@@ -694,13 +688,18 @@ mod tests {
         assert_eq!(lite.one(), "?");
     }
 
+    /// A SQLite database file in `dir`, as a URL.
+    fn sqlite_url(dir: &tempfile::TempDir, file: &str) -> String {
+        format!("sqlite://{}", dir.path().join(file).display())
+    }
+
     /// Past the limit the checkpoint restarts the WAL in the writers' turn, waiting for
     /// it; under the limit it only copies, without the turn.
     #[tokio::test]
     async fn a_checkpoint_past_the_limit_restarts_the_wal_in_the_writers_turn() {
         use sqlx::Row;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let url = sqlite_url(&dir, "w.db");
         // Without the store's own checkpoint thread, which would copy meanwhile.
         let store = super::Store::connect_beside(&url, crate::testing::test_sealer())
             .await
@@ -772,7 +771,7 @@ mod tests {
     async fn long_reads_wait_while_the_vote_lane_is_behind() {
         use std::time::Duration;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("y.db").display());
+        let url = sqlite_url(&dir, "y.db");
         let store = super::Store::connect(&url, crate::testing::test_sealer())
             .await
             .unwrap();
@@ -826,7 +825,7 @@ mod tests {
     async fn every_sqlite_connection_syncs_each_commit() {
         use sqlx::Row;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("p.db").display());
+        let url = sqlite_url(&dir, "p.db");
         let store = super::Store::connect(&url, crate::testing::test_sealer())
             .await
             .unwrap();
