@@ -247,13 +247,20 @@ async fn sign_in(b: &Client, base: &str, login: &str) {
         .unwrap();
 }
 
+/// Clicks the element `css` finds. One found while the last page was still being
+/// replaced can be gone before the click reaches it (a stale element, not clicked): it
+/// is found again on the new page.
 async fn click(b: &Client, css: &str) {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    for _ in 0..50 {
+        match b.find(Locator::Css(css)).await.unwrap().click().await {
+            Ok(()) => return,
+            Err(e) if e.is_stale_element_reference() => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
+    panic!("{css} went stale fifty times");
 }
 
 /// Waits until the page's source holds `needle`: right after a click the old page may
