@@ -33,25 +33,22 @@ where
         .map_err(|e| Error::Internal(format!("turns: {e}")))?;
     let store = store.clone();
     let (answer, answered) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("pingxuan-aside".to_owned())
-        .spawn(move || {
-            lower_priority();
-            let out = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(async move {
-                    let own = store.detached().await?;
-                    let out = work(own.clone()).await;
-                    own.close().await;
-                    out
-                }),
-                Err(e) => Err(Error::Internal(format!("runtime: {e}"))),
+    let make = move || {
+        // First, so the connection's thread SQLite starts below keeps the priority.
+        lower_priority();
+        async move {
+            let out = async {
+                let own = store.detached().await?;
+                let out = work(own.clone()).await;
+                own.close().await;
+                out
             };
-            let _ = answer.send(out);
-        })
-        .map_err(|e| Error::Internal(format!("thread: {e}")))?;
+            let _ = answer.send(out.await);
+        }
+    };
+    if pingxuan_store::own_thread::run("pingxuan-aside", make).is_err() {
+        return Err(Error::Internal("no thread for the work aside".to_owned()));
+    }
     answered
         .await
         .map_err(|_| Error::Internal("the work aside ended without an answer".to_owned()))?

@@ -252,30 +252,11 @@ async fn lane(store: Store, mut rx: mpsc::Receiver<Pending>, clock: Clock) {
 /// second — and the batch held the writers' turn meanwhile. Where the thread cannot be
 /// started, the lane runs on the server's runtime.
 fn on_own_thread(lane: impl std::future::Future<Output = ()> + Send + 'static) {
-    // The runtime is built on the thread (one dropped here, in async code, would panic),
-    // and the lane handed over once the thread runs, so a failed start leaves it here.
-    let (tx, lane_back) = std::sync::mpsc::channel();
-    let started = std::thread::Builder::new()
-        .name("pingxuan-votes".to_owned())
-        .spawn(move || {
-            let Ok(lane) = lane_back.recv() else { return };
-            match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(lane),
-                // The senders then find the lane gone: each vote answers an error.
-                Err(e) => tracing::error!(error = %e, "the vote lane has no runtime"),
-            }
-        });
-    match started {
-        Ok(_) => {
-            let _ = tx.send(lane);
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "the vote lane runs on the server's runtime");
-            tokio::spawn(lane);
-        }
+    // The senders find the lane gone if its runtime cannot be built: each vote answers
+    // an error.
+    if let Err(lane) = pingxuan_store::own_thread::run("pingxuan-votes", move || lane) {
+        tracing::warn!("the vote lane runs on the server's runtime");
+        tokio::spawn(lane());
     }
 }
 
