@@ -230,7 +230,7 @@ async fn lane(store: Store, mut rx: mpsc::Receiver<Pending>, clock: Clock) {
             .map(|p| began - p.queued)
             .max()
             .unwrap_or_default();
-        writer.note_vote_batch(waited);
+        writer.note_vote_batch(waited, n);
         if let Err(e) = tokio::spawn(write(writer.clone(), batch, clock)).await {
             tracing::error!(error = %e, "a batch of votes panicked");
         }

@@ -189,10 +189,44 @@ pub struct Store {
     /// SQLite only: this process's long reads (a scan's pages) share it, the checkpoint
     /// takes it alone (`Store::reading_long`).
     long_reads: Option<std::sync::Arc<tokio::sync::RwLock<()>>>,
-    /// How long the vote lane's last batch had its oldest vote waiting, and when: a long
-    /// read pauses between its pages while the lane is behind (`Store::yield_to_votes`).
-    lane: std::sync::Arc<std::sync::Mutex<(std::time::Instant, Duration)>>,
+    /// What the vote lane last noted: a long read pauses between its pages while votes
+    /// come in fast or the lane is behind (`Store::yield_to_votes`).
+    lane: std::sync::Arc<std::sync::Mutex<LaneNote>>,
 }
+
+/// The vote lane's note after each batch (`Store::note_vote_batch`).
+#[derive(Debug, Clone, Copy)]
+struct LaneNote {
+    /// The last batch, and how long its oldest vote waited.
+    at: std::time::Instant,
+    waited: Duration,
+    /// The votes of the batches since `since` (a window of about a second), and the votes
+    /// a second of the window before.
+    since: std::time::Instant,
+    votes: u64,
+    rate: u64,
+}
+
+impl LaneNote {
+    /// No vote yet: noted as two seconds ago (`Store::votes_coming_in` is false).
+    fn new() -> LaneNote {
+        let then = std::time::Instant::now()
+            .checked_sub(Duration::from_secs(2))
+            .unwrap_or_else(std::time::Instant::now);
+        LaneNote {
+            at: then,
+            waited: Duration::ZERO,
+            since: then,
+            votes: 0,
+            rate: 0,
+        }
+    }
+}
+
+/// Votes a second from which work aside rests while they come in: below it the vote takes
+/// a small part of the machine (a tenth of this one's peak), and a scan beside a trickle
+/// of votes — a city's vote at night — rested half its time for nothing.
+const BUSY_VOTES_A_SECOND: u64 = 500;
 
 /// A lane whose oldest vote waited this long is behind: long reads pause for it.
 const LANE_BEHIND: Duration = Duration::from_millis(20);
@@ -219,7 +253,7 @@ struct Checkpoints {
 
 impl Checkpoints {
     fn start(
-        pool: AnyPool,
+        options: AnyConnectOptions,
         turns: std::sync::Arc<tokio::sync::Mutex<()>>,
         long_reads: std::sync::Arc<tokio::sync::RwLock<()>>,
     ) -> Checkpoints {
@@ -232,8 +266,8 @@ impl Checkpoints {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             // A connection of the task's own, kept between ticks and opened again after
-            // a failure: it waits at most 5 ms on a busy lock, set once, where a pool
-            // connection had to be set to 5 and back each time — two more statements in
+            // a failure: it never waits on a busy lock, set once, where a pool
+            // connection had to be set and set back each time — two more statements in
             // the lane's turn, each a hop to the connection's thread (`checkpoint`).
             let mut own: Option<sqlx::AnyConnection> = None;
             loop {
@@ -242,7 +276,7 @@ impl Checkpoints {
                     _ = tick.tick() => {
                         let conn = match own.as_mut() {
                             Some(c) => c,
-                            None => match checkpointer(&pool).await {
+                            None => match checkpointer(&options).await {
                                 Ok(c) => own.insert(c),
                                 Err(e) => {
                                     tracing::debug!(error = %e, "WAL checkpointer not opened");
@@ -267,14 +301,13 @@ impl Checkpoints {
     }
 }
 
-/// The checkpoint task's connection: the pool's database, a busy wait of 5 ms (a
-/// RESTART that meets another writer or a reader of older frames leaves it to a later
-/// second instead of holding the lane's turn), and nothing mapped (it reads no pages).
-async fn checkpointer(pool: &AnyPool) -> Result<sqlx::AnyConnection> {
+/// The checkpoint task's connection: the pool's database (by its options), no busy wait
+/// (`checkpoint` tries the RESTART again itself), and nothing mapped (it reads no pages).
+async fn checkpointer(options: &AnyConnectOptions) -> Result<sqlx::AnyConnection> {
     use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect_with(&pool.connect_options()).await?;
+    let mut conn = sqlx::AnyConnection::connect_with(options).await?;
     conn.execute(
-        "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5; \
+        "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 0; \
          PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0;",
     )
     .await?;
@@ -294,6 +327,15 @@ fn wal_restart_frames() -> i64 {
     })
 }
 
+/// A RESTART that meets a reader of the WAL's frames is tried again this many times,
+/// this long apart, in the lane's turn; then left to the next tick. With SQLite's busy
+/// handler (a wait of 5 ms) it slept 1, 2 and 2 ms for each lock it met, each sleep
+/// ending late on a busy machine, where the readers it waits for — a request's read of a
+/// fraction of a millisecond, begun before the WAL was all copied — end sooner: a sixth
+/// of the restarts at 80% of the vote's peak held the lane 20–67 ms.
+const RESTART_TRIES: u32 = 20;
+const RESTART_AGAIN_AFTER: Duration = Duration::from_micros(100);
+
 /// A copy of the WAL this short leaves little for the RESTART in the lane's turn.
 const SHORT_COPY: Duration = Duration::from_millis(4);
 
@@ -309,8 +351,9 @@ fn shrinking(took: Duration, last: Duration) -> bool {
 /// and the vote slows as the round goes on. Past `wal_restart_frames` a RESTART follows
 /// in the busy writers' turn (`Store::writing`): the vote lane finishes its batch and
 /// waits, the RESTART finds the write lock free, copies the few frames committed since
-/// the PASSIVE, and waits at most 5 ms for readers of older frames; the lane then
-/// writes from the WAL's beginning. Before, the RESTART took the write lock while the
+/// the PASSIVE, and tries again while a reader of older frames holds them (readers
+/// begun once every frame is copied read the database file, and do not hold it up:
+/// `RESTART_TRIES`); the lane then writes from the WAL's beginning. Before, the RESTART took the write lock while the
 /// lane was writing: SQLite's busy handler polls (sleeps of 1, 2, 5 … 50, 100 ms), so
 /// each side overslept the other's hold — RESTART p50 64 ms, p90 123 ms, every second.
 /// A scan's read pauses between its pages meanwhile (`Store::reading_long`): a read
@@ -364,19 +407,32 @@ async fn checkpoint(
         last = took;
     }
     let passive = began.elapsed();
-    // In the turn, the one statement: the RESTART.
+    // In the turn, the one statement: the RESTART, again while a reader holds it up.
     let turn = turns.lock().await;
     let waited = began.elapsed() - passive;
-    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-        .fetch_one(&mut *conn)
-        .await;
+    let mut tries = 0;
+    let restarted = loop {
+        tries += 1;
+        let busy = match sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .fetch_one(&mut *conn)
+            .await
+        {
+            Ok(r) => r.try_get::<i64, _>(0),
+            Err(e) => break Err(e),
+        };
+        match busy {
+            Ok(1) if tries < RESTART_TRIES => std::thread::sleep(RESTART_AGAIN_AFTER),
+            other => break other,
+        }
+    };
     drop(turn);
     let held = began.elapsed() - passive - waited;
-    let busy: i64 = restarted?.try_get(0)?;
+    let busy: i64 = restarted?;
     tracing::debug!(
         log,
         copied,
         busy,
+        tries,
         copies,
         passive_ms = passive.as_millis() as u64,
         wait_ms = waited.as_millis() as u64,
@@ -508,7 +564,7 @@ impl Store {
         Ok(Store {
             _checkpoints: match (&turns, &long_reads) {
                 (Some(t), Some(r)) if checkpoints => Some(std::sync::Arc::new(Checkpoints::start(
-                    pool.clone(),
+                    (*pool.connect_options()).clone(),
                     t.clone(),
                     r.clone(),
                 ))),
@@ -521,13 +577,7 @@ impl Store {
             sealer,
             models: Default::default(),
             facts: Default::default(),
-            // No vote yet: noted as two seconds ago (`votes_coming_in` is false).
-            lane: std::sync::Arc::new(std::sync::Mutex::new((
-                std::time::Instant::now()
-                    .checked_sub(Duration::from_secs(2))
-                    .unwrap_or_else(std::time::Instant::now),
-                Duration::ZERO,
-            ))),
+            lane: std::sync::Arc::new(std::sync::Mutex::new(LaneNote::new())),
         })
     }
 
@@ -562,21 +612,36 @@ impl Store {
         }
     }
 
-    /// Noted by the vote lane after each batch: how long its oldest vote waited.
-    pub fn note_vote_batch(&self, waited: Duration) {
-        *self.lane.lock().unwrap_or_else(|e| e.into_inner()) = (std::time::Instant::now(), waited);
+    /// Noted by the vote lane after each batch: its `votes` and how long the oldest
+    /// waited.
+    pub fn note_vote_batch(&self, waited: Duration, votes: usize) {
+        let now = std::time::Instant::now();
+        let mut note = self.lane.lock().unwrap_or_else(|e| e.into_inner());
+        let window = now - note.since;
+        if window >= Duration::from_secs(1) {
+            note.rate = (note.votes as u128 * 1000 / window.as_millis()) as u64;
+            note.since = now;
+            note.votes = 0;
+        }
+        note.votes += votes as u64;
+        note.at = now;
+        note.waited = waited;
     }
 
-    /// Whether votes are coming in on SQLite: the vote lane's last batch within the last
-    /// second. Work aside rests part of the time while they do (`yield_to_votes`, the
-    /// scan's computing); PostgreSQL reads and writes in its own processes: `false`.
+    /// Whether votes are coming in fast on SQLite: the vote lane's last batch within the
+    /// last second, at `BUSY_VOTES_A_SECOND` or more (over the last whole window, or in
+    /// the one under way). Work aside rests part of the time while they do
+    /// (`yield_to_votes`, the scan's computing); PostgreSQL reads and writes in its own
+    /// processes: `false`.
     pub fn votes_coming_in(&self) -> bool {
-        let (at, _) = *self.lane.lock().unwrap_or_else(|e| e.into_inner());
-        self.long_reads.is_some() && at.elapsed() <= Duration::from_secs(1)
+        let note = *self.lane.lock().unwrap_or_else(|e| e.into_inner());
+        self.long_reads.is_some()
+            && note.at.elapsed() <= Duration::from_secs(1)
+            && note.rate.max(note.votes) >= BUSY_VOTES_A_SECOND
     }
 
     /// Called by a long read before each page, with the time its last page took: while
-    /// votes come in (the lane's last batch within the last second) it first rests as
+    /// votes come in fast (`votes_coming_in`) it first rests as
     /// long as that page took, so the read takes at most half of a core; then, while the
     /// vote lane is behind (its last batch, within the last second, had a vote waiting
     /// over 20 ms), waits in steps of 20 ms, at most 500 ms. The reading thread runs at a
@@ -599,7 +664,7 @@ impl Store {
         }
         let behind_since = slept;
         loop {
-            let (at, waited) = *self.lane.lock().unwrap_or_else(|e| e.into_inner());
+            let LaneNote { at, waited, .. } = *self.lane.lock().unwrap_or_else(|e| e.into_inner());
             if waited < LANE_BEHIND
                 || at.elapsed() > Duration::from_secs(1)
                 || slept - behind_since >= YIELD_AT_MOST
@@ -738,7 +803,7 @@ mod tests {
         }
         let before = frames().await;
         assert!(before >= 40, "{before}");
-        let mut conn = super::checkpointer(pool).await.unwrap();
+        let mut conn = super::checkpointer(&pool.connect_options()).await.unwrap();
         let (turns, long_reads) = (
             store.turns.clone().unwrap(),
             store.long_reads.clone().unwrap(),
@@ -785,19 +850,27 @@ mod tests {
         let store = super::Store::connect(&url, crate::testing::test_sealer())
             .await
             .unwrap();
-        store.note_vote_batch(Duration::from_millis(8));
+        // A trickle of votes: a page goes on at once, whatever it took.
+        store.note_vote_batch(Duration::from_millis(8), 3);
+        assert!(!store.votes_coming_in());
+        assert_eq!(
+            store.yield_to_votes(Duration::from_millis(30)).await,
+            Duration::ZERO
+        );
+        store.note_vote_batch(Duration::from_millis(8), 600);
+        assert!(store.votes_coming_in());
         assert_eq!(store.yield_to_votes(Duration::ZERO).await, Duration::ZERO);
-        // Votes coming in: a page is followed by a rest as long as it took.
+        // Votes coming in fast: a page is followed by a rest as long as it took.
         assert_eq!(
             store.yield_to_votes(Duration::from_millis(30)).await,
             Duration::from_millis(30)
         );
         let aside = store.detached().await.unwrap();
-        store.note_vote_batch(Duration::from_millis(60));
+        store.note_vote_batch(Duration::from_millis(60), 1);
         let lane = store.clone();
         let caught_up = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(70)).await;
-            lane.note_vote_batch(Duration::from_millis(5));
+            lane.note_vote_batch(Duration::from_millis(5), 1);
         });
         let waited = aside.yield_to_votes(Duration::ZERO).await;
         caught_up.await.unwrap();
@@ -806,11 +879,11 @@ mod tests {
             "{waited:?}"
         );
         // Behind and staying behind (noted afresh, as a lane would): half a second at most.
-        store.note_vote_batch(Duration::from_secs(3));
+        store.note_vote_batch(Duration::from_secs(3), 1);
         let lane = store.clone();
         let behind = tokio::spawn(async move {
             loop {
-                lane.note_vote_batch(Duration::from_secs(3));
+                lane.note_vote_batch(Duration::from_secs(3), 1);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         });
