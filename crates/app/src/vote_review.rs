@@ -134,11 +134,11 @@ async fn scan_leased(
             let began = std::time::Instant::now();
             let (votes, candidate_of) = public_votes(&own, &cid, &key, whole).await?;
             let read = began.elapsed();
-            // Beside a running vote (SQLite), a rest as long as the computing before it,
-            // every few milliseconds (`find_paced`): at 80% of the vote's peak the
-            // machine had a quarter of its CPU left, and 5 s of computing at once over
-            // 1.6M votes, even at a lower priority, put a third of those seconds' votes
-            // over 50 ms. This thread is the scan's own: sleeping holds up nothing else.
+            // Beside a running vote (SQLite), a rest after each signal's pass as long as
+            // the pass took: at 80% of the vote's peak the machine had a quarter of its
+            // CPU left, and 5 s of computing at once over 1.6M votes, even at a lower
+            // priority, put a third of those seconds' votes over 50 ms. This thread is
+            // the scan's own: sleeping holds up nothing else.
             let (mut mark, mut rested) = (std::time::Instant::now(), Duration::ZERO);
             let found = signals::find_paced(&votes, &thresholds, &mut || {
                 if own.votes_coming_in() {
