@@ -316,7 +316,7 @@ async fn checkpointer(options: &AnyConnectOptions) -> Result<sqlx::AnyConnection
 }
 
 /// WAL frames past which a checkpoint also restarts the WAL (64 MiB at 4 KiB pages: at
-/// 4,675 votes a second about once a second, not at each of the four checkpoints);
+/// 4,675 votes a second about once a second, not at each of the eight checkpoints);
 /// `PINGXUAN_SQLITE_WAL_RESTART_FRAMES` sets another (0: never, the benchmark's baseline).
 fn wal_restart_frames() -> i64 {
     static FRAMES: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
@@ -355,8 +355,8 @@ fn shrinking(took: Duration, last: Duration) -> bool {
 /// waits, the RESTART finds the write lock free, copies the few frames committed since
 /// the PASSIVE, and tries again while a reader of older frames holds them (readers
 /// begun once every frame is copied read the database file, and do not hold it up:
-/// `RESTART_TRIES`); the lane then writes from the WAL's beginning. Before, the RESTART took the write lock while the
-/// lane was writing: SQLite's busy handler polls (sleeps of 1, 2, 5 … 50, 100 ms), so
+/// `RESTART_TRIES`); the lane then writes from the WAL's beginning. Before, the RESTART
+/// took the write lock while the lane was writing: SQLite's busy handler polls (sleeps of 1, 2, 5 … 50, 100 ms), so
 /// each side overslept the other's hold — RESTART p50 64 ms, p90 123 ms, every second.
 /// A scan's read pauses between its pages meanwhile (`Store::reading_long`): a read
 /// holds its snapshot's frames until it ends, and a scan's pages, one after another,
@@ -374,6 +374,7 @@ async fn checkpoint(
     let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(&mut *conn)
         .await?;
+    let mut last = began.elapsed();
     let (log, copied): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
     if limit == 0 || log < limit || copied < log {
         return Ok(());
@@ -388,14 +389,13 @@ async fn checkpoint(
     // takes about twice as long to work off.
     // A short copy counts only if it copied every frame: one a reader of older frames
     // held back is short too, and leaves its frames to the RESTART. Near the disk's
-    // limit the copies stop shrinking — copying a quarter second's frames takes about as
-    // long as committing them — and waiting for a short one skipped the RESTART: 80
+    // limit the copies stop shrinking — copying a tick's frames takes about as long as
+    // committing them — and waiting for a short one skipped the RESTART: 80
     // times in a run at 5,000 votes a second, and the WAL grew to 181 MiB, each read
     // searching it. So the copies stop when one is short, or no shorter than three
     // quarters of the one before, or after eight, and the RESTART follows in any case.
     let mut copies = 1;
-    let mut last = Duration::MAX;
-    loop {
+    let whole = loop {
         let copying = std::time::Instant::now();
         let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(&mut *conn)
@@ -404,11 +404,14 @@ async fn checkpoint(
         let took = copying.elapsed();
         let whole = r.try_get::<i64, _>(1)? == r.try_get::<i64, _>(2)?;
         if (whole && took <= SHORT_COPY) || !shrinking(took, last) || copies >= 8 {
-            break;
+            break whole;
         }
         last = took;
-    }
+    };
     let passive = began.elapsed();
+    // A reader of older frames that held back the last copy is a long read (an export,
+    // another process): one try, not twenty in the lane's turn every tick while it lasts.
+    let tries_at_most = if whole { RESTART_TRIES } else { 1 };
     // In the turn, the one statement: the RESTART, again while a reader holds it up.
     let turn = turns.lock().await;
     let waited = began.elapsed() - passive;
@@ -423,7 +426,7 @@ async fn checkpoint(
             Err(e) => break Err(e),
         };
         match busy {
-            Ok(1) if tries < RESTART_TRIES => std::thread::sleep(RESTART_AGAIN_AFTER),
+            Ok(1) if tries < tries_at_most => std::thread::sleep(RESTART_AGAIN_AFTER),
             other => break other,
         }
     };
@@ -455,8 +458,8 @@ impl std::fmt::Debug for Store {
 /// A pool of `connections` set up for this service's durability (see each setting).
 ///
 /// The file is not mapped for reads unless `PINGXUAN_SQLITE_MMAP_BYTES` says. A
-/// connection that sees another's commit unmaps the whole file before its read (SQLite's pager) and faults its pages in again: at 3,000
-/// votes a second each vote's read on the pool paid an `munmap` with its TLB shootdown
+/// connection that sees another's commit unmaps the whole file before its read
+/// (SQLite's pager) and faults its pages in again: at 3,000 votes a second each vote's read on the pool paid an `munmap` with its TLB shootdown
 /// (an interrupt to the other core, dear on a VM), where reading a handful of pages
 /// costs a handful of `pread`s.
 async fn open_pool(
@@ -480,17 +483,16 @@ async fn open_pool(
                     conn.execute("SET synchronous_commit = on").await?;
                 }
                 if backend == Backend::Sqlite {
-                    // Per connection: WAL for concurrent readers, the WAL synced at
-                    // every commit (an acknowledged move survives a power cut), a wait
-                    // instead of SQLITE_BUSY, enforced foreign keys, and no checkpoint
-                    // in a commit (`Checkpoints` takes them beside the writers); a
-                    // page cache of 32 MiB (the default 2 MiB holds little of a round's
-                    // vote indexes), the file read, not mapped (`PINGXUAN_SQLITE_MMAP_BYTES`), and a WAL
-                    // grown by a long read (a scan holding back its reset) cut back to
-                    // 256 MiB once reset — above what a second's votes write before a
-                    // restart (~22,000 frames, 90 MB, at 4,675 votes a second): at 64 MiB
-                    // every restart cut the file and the lane's commits grew it again,
-                    // each growth a change of its size for the commit's sync to write.
+                    // Per connection: WAL for concurrent readers, the WAL synced at every commit
+                    // (an acknowledged move survives a power cut), a wait instead of SQLITE_BUSY,
+                    // enforced foreign keys, and no checkpoint in a commit (`Checkpoints` takes
+                    // them beside the writers); a page cache of 32 MiB (the default 2 MiB holds
+                    // little of a round's vote indexes), the file read, not mapped
+                    // (`PINGXUAN_SQLITE_MMAP_BYTES`), and a WAL grown by a long read (a scan
+                    // holding back its reset) cut back to 256 MiB once reset — above what a
+                    // second's votes write before a restart (~22,000 frames, 90 MB, at 4,675 votes
+                    // a second): at 64 MiB every restart cut the file and the lane's commits grew
+                    // it again, each growth a change of its size for the commit's sync to write.
                     static PRAGMAS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
                     let pragmas = PRAGMAS.get_or_init(|| {
                         format!(
@@ -678,10 +680,10 @@ impl Store {
         }
     }
 
-    /// The busy writers' turn on SQLite, held by the vote lane through each batch and by
-    /// the checkpoint that restarts the WAL, so neither polls for SQLite's write lock
-    /// while the other holds it (`checkpoint`); `None` on PostgreSQL, whose writers wait
-    /// on each other's rows only.
+    /// The busy writers' turn on SQLite, held by the vote lane through each batch, by
+    /// the checkpoint that restarts the WAL and by a scan's saving transactions, so none
+    /// polls for SQLite's write lock while another holds it (`checkpoint`); `None` on
+    /// PostgreSQL, whose writers wait on each other's rows only.
     pub async fn writing(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match &self.turns {
             Some(t) => Some(t.clone().lock_owned().await),
@@ -763,6 +765,29 @@ mod tests {
         assert!(super::shrinking(ms(29), ms(40)));
         assert!(!super::shrinking(ms(30), ms(40)));
         assert!(!super::shrinking(ms(45), ms(40)));
+    }
+
+    /// Votes come in fast while the last whole second, or the one under way, held 500 or
+    /// more; a second of a trickle after it ends that.
+    #[tokio::test]
+    async fn votes_come_in_fast_by_the_second() {
+        use std::time::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::Store::connect(&sqlite_url(&dir, "r.db"), crate::testing::test_sealer())
+            .await
+            .unwrap();
+        assert!(!store.votes_coming_in(), "no vote yet");
+        store.note_vote_batch(Duration::ZERO, 400);
+        assert!(!store.votes_coming_in(), "400 so far");
+        store.note_vote_batch(Duration::ZERO, 200);
+        assert!(store.votes_coming_in(), "600 in the second under way");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // The window of 600 ends: ~545 a second, and one vote in the next.
+        store.note_vote_batch(Duration::ZERO, 1);
+        assert!(store.votes_coming_in(), "the last whole second's rate");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        store.note_vote_batch(Duration::ZERO, 1);
+        assert!(!store.votes_coming_in(), "a trickle");
     }
 
     /// A SQLite database file in `dir`, as a URL.

@@ -588,11 +588,11 @@ impl Store {
     }
 
     /// After one of a scan's short write transactions begun at `began`, a pause as long as
-    /// it took: on SQLite (at least 25 ms) a vote batch waiting for the one write lock is
-    /// in SQLite's busy handler, which looks again only every few milliseconds — back to
-    /// back, the scan's transactions would take the lock before it every time (the bench
-    /// saw a batch wait 5.6 s); on PostgreSQL the scan's backend gets at most half a core
-    /// from the votes.
+    /// it took: on SQLite (at least 25 ms) the vote lane, waiting on the writers' turn
+    /// meanwhile, writes its batches — back to back, the scan's transactions took the one
+    /// write lock before it every time (the bench saw a batch wait 5.6 s, when the lane
+    /// still waited in SQLite's busy handler) and would now take the turn in turns with
+    /// it; on PostgreSQL the scan's backend gets at most half a core from the votes.
     async fn let_writers_in(&self, began: std::time::Instant) {
         let floor = match self.backend {
             crate::Backend::Sqlite => std::time::Duration::from_millis(25),

@@ -252,7 +252,8 @@ async fn sign_in(b: &Client, base: &str, login: &str) {
 /// is found again on the new page.
 async fn click(b: &Client, css: &str) {
     for _ in 0..50 {
-        match b.find(Locator::Css(css)).await.unwrap().click().await {
+        let found = b.wait().for_element(Locator::Css(css)).await;
+        match found.unwrap_or_else(|e| panic!("{css}: {e}")).click().await {
             Ok(()) => return,
             Err(e) if e.is_stale_element_reference() => {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
