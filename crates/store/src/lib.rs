@@ -320,12 +320,15 @@ async fn checkpointer(options: &AnyConnectOptions) -> Result<sqlx::AnyConnection
 /// `PINGXUAN_SQLITE_WAL_RESTART_FRAMES` sets another (0: never, the benchmark's baseline).
 fn wal_restart_frames() -> i64 {
     static FRAMES: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *FRAMES.get_or_init(|| {
-        std::env::var("PINGXUAN_SQLITE_WAL_RESTART_FRAMES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(16384)
-    })
+    *FRAMES.get_or_init(|| env_number("PINGXUAN_SQLITE_WAL_RESTART_FRAMES", 16384))
+}
+
+/// A number from the environment (`KNOWN_VARS` in the binary lists them), else `default`.
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A RESTART that meets a reader of the WAL's frames is tried again this many times,
@@ -418,13 +421,10 @@ async fn checkpoint(
     let mut tries = 0;
     let restarted = loop {
         tries += 1;
-        let busy = match sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        let busy = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
             .fetch_one(&mut *conn)
             .await
-        {
-            Ok(r) => r.try_get::<i64, _>(0),
-            Err(e) => break Err(e),
-        };
+            .and_then(|r| r.try_get::<i64, _>(0));
         match busy {
             Ok(1) if tries < tries_at_most => std::thread::sleep(RESTART_AGAIN_AFTER),
             other => break other,
@@ -501,10 +501,7 @@ async fn open_pool(
                              PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
                              PRAGMA mmap_size = {}; PRAGMA journal_size_limit = 268435456;",
                             // Bytes mapped for reads, none unless set (see the doc above).
-                            std::env::var("PINGXUAN_SQLITE_MMAP_BYTES")
-                                .ok()
-                                .and_then(|v| v.parse::<u64>().ok())
-                                .unwrap_or(0)
+                            env_number::<u64>("PINGXUAN_SQLITE_MMAP_BYTES", 0)
                         )
                     });
                     conn.execute(pragmas.as_str()).await?;
